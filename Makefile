@@ -1,0 +1,56 @@
+# The two commands are the contract: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONUNBUFFERED := 1
+
+.PHONY: run test test-services test-e2e install migrate demo lint schema clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	mkdir -p var/broker/out var/broker/processed var/media
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
+
+demo: migrate
+	$(BIN)/python manage.py load_demo --if-empty
+
+## make run: web on http://127.0.0.1:8000 + Celery worker with embedded beat; Ctrl-C stops all.
+run: demo
+	$(BIN)/python manage.py demo_accounts
+	@echo "Serving http://127.0.0.1:8000  (admin: /admin/, API docs: /api/docs/) — Ctrl-C stops all."
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
+	    --schedule var/celerybeat-schedule & \
+	  $(BIN)/python manage.py runserver 127.0.0.1:8000 & \
+	  wait
+
+## make test: the whole suite that needs no outside service (SQLite, eager Celery).
+test: $(STAMP)
+	$(BIN)/pytest -n 2 -q
+
+## The services lane: PostgreSQL + Redis + a real Celery worker (see .ci/run).
+test-services: $(STAMP)
+	$(BIN)/pytest -n 2 -q --create-db
+	$(BIN)/pytest -q -m integration tests/integration
+
+test-e2e: $(STAMP)
+	$(BIN)/pytest -q -m e2e tests/e2e
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+schema: $(STAMP)
+	$(BIN)/python manage.py spectacular --file docs/openapi.yaml --validate
+
+clean:
+	rm -rf var/broker var/celerybeat-schedule*

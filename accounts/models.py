@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+
+
+class User(AbstractUser):
+    """Every person or system that signs in. Staff sign in with a password, residents by phone."""
+
+    class Role(models.TextChoices):
+        RESIDENT = "resident", _("居民")
+        MICROGRID_WORKER = "microgrid_worker", _("微网格员")
+        GRID_WORKER = "grid_worker", _("专职网格员")
+        COMMUNITY_STAFF = "community_staff", _("社区工作人员")
+        STREET_ADMIN = "street_admin", _("街道管理员")
+        EXTERNAL_SYSTEM = "external_system", _("外部系统")
+
+    STAFF_ROLES = frozenset(
+        {Role.MICROGRID_WORKER, Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.STREET_ADMIN}
+    )
+
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.RESIDENT,
+                            db_index=True)
+    phone = models.CharField(_("手机号"), max_length=20, unique=True, null=True, blank=True)
+    display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    scope_area = models.ForeignKey(
+        "governance.Area", verbose_name=_("管辖范围"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="scoped_users",
+        help_text=_("工作人员可见的区域（含下级）"),
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in self.STAFF_ROLES
+
+
+class PhoneCode(TimeStampedModel):
+    """A one-time sign-in code. Only its hash is stored."""
+
+    phone = models.CharField(_("手机号"), max_length=20, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(_("过期时间"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    requested_ip = models.GenericIPAddressField(_("请求IP"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+        indexes = [models.Index(fields=["phone", "-created_at"])]
+
+    @staticmethod
+    def hash_code(phone: str, code: str) -> str:
+        return hashlib.sha256(f"{phone}:{code}".encode()).hexdigest()
+
+
+class ApiKey(TimeStampedModel):
+    """A key for an external system (the 12345 hotline, 诉速办). Only a hash is stored."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    prefix = models.CharField(_("前缀"), max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64)
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="api_key",
+                                verbose_name=_("系统账户"))
+    webhook_url = models.URLField(_("回调地址"), blank=True)
+    webhook_secret = models.CharField(_("回调签名密钥"), max_length=64, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API 密钥")
+        verbose_name_plural = _("API 密钥")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def hash_key(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @staticmethod
+    def generate() -> tuple[str, str]:
+        """Return (prefix, raw key). The raw key is shown once and never stored."""
+        prefix = secrets.token_hex(4)
+        return prefix, f"{prefix}.{secrets.token_urlsafe(32)}"

@@ -1,0 +1,39 @@
+"""Pluggable SMS backends. settings.SMS_BACKEND names the class; console is the default."""
+
+from __future__ import annotations
+
+import logging
+from typing import ClassVar
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from core.masking import mask_phone
+
+logger = logging.getLogger(__name__)
+
+
+class BaseSmsBackend:
+    def send(self, *, phone: str, message: str) -> None:
+        raise NotImplementedError
+
+
+class ConsoleSmsBackend(BaseSmsBackend):
+    """Prints the message (the demo and development). The phone is masked in the log line."""
+
+    def send(self, *, phone: str, message: str) -> None:
+        print(f"[SMS to {mask_phone(phone)}] {message}", flush=True)  # noqa: T201
+
+
+class LocmemSmsBackend(BaseSmsBackend):
+    """Keeps messages in memory for tests, like Django's locmem mail backend."""
+
+    outbox: ClassVar[list[dict[str, str]]] = []
+
+    def send(self, *, phone: str, message: str) -> None:
+        self.outbox.append({"phone": phone, "message": message})
+
+
+def send_sms(*, phone: str, message: str) -> None:
+    backend: BaseSmsBackend = import_string(settings.SMS_BACKEND)()
+    backend.send(phone=phone, message=message)

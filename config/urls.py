@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core import views as core_views
+
+admin.site.site_header = "社区治理门户 · 管理后台"
+admin.site.site_title = "社区治理门户"
+admin.site.index_title = "街道管理"
+
+api_v1 = [
+    path("", include("accounts.api.urls")),
+    path("", include("governance.api.urls")),
+    path("", include("residents.api.urls")),
+    path("", include("petitions.api.urls")),
+    path("", include("volunteers.api.urls")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("governance/", include("governance.urls")),
+    path("residents/", include("residents.urls")),
+    path("petitions/", include("petitions.urls")),
+    path("volunteers/", include("volunteers.urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,140 @@
+"""The shared cast, used everywhere (after Healthchecks' alice/bob/charlie).
+
+territory: 长江路街道 → 富春江路社区 → 网格一 → 微网格一 (buildings 1, 2) and 微网格二 (building 3);
+           and a second community 黄河路社区 → 网格 → 微网格 (building 9) for outsiders.
+cast:      resident (lives in building 1), microgrid_worker (微网格一), grid_worker (网格一),
+           community_staff (富春江路社区), street_admin (street), outsider (a grid worker of 黄河路社区),
+           external (an API system user with no scope).
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from accounts.models import User
+from governance.models import Area, Building, Compound, Unit
+from residents.models import Household, Resident
+from tests.accounts.factories import UserFactory
+from tests.governance.factories import area_child, area_root
+from tests.residents.factories import HouseholdFactory, ResidentFactory
+
+
+@pytest.fixture(autouse=True)
+def _block_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """No test reaches the network: only loopback and unix sockets are allowed."""
+    if request.node.get_closest_marker("integration") or request.node.get_closest_marker("e2e"):
+        return
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in ("127.0.0.1", "localhost", "::1") and not (
+            self.family == socket.AF_UNIX
+        ):
+            raise RuntimeError(f"A test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+@dataclass
+class Territory:
+    street: Area
+    community: Area
+    grid: Area
+    micro1: Area
+    micro2: Area
+    other_community: Area
+    other_grid: Area
+    other_micro: Area
+    compound: Compound
+    other_compound: Compound
+    building1: Building
+    building2: Building
+    building3: Building
+    other_building: Building
+    unit1: Unit
+    household1: Household
+    household2: Household
+    other_household: Household
+
+
+@pytest.fixture
+def territory(db: None) -> Territory:
+    street = area_root()
+    community = area_child(street, name="富春江路社区", kind=Area.Kind.COMMUNITY)
+    grid = area_child(community, name="网格一", kind=Area.Kind.GRID)
+    micro1 = area_child(grid, name="微网格一", kind=Area.Kind.MICROGRID)
+    micro2 = area_child(grid, name="微网格二", kind=Area.Kind.MICROGRID)
+    other_community = area_child(street, name="黄河路社区", kind=Area.Kind.COMMUNITY)
+    other_grid = area_child(other_community, name="黄河网格", kind=Area.Kind.GRID)
+    other_micro = area_child(other_grid, name="黄河微网格", kind=Area.Kind.MICROGRID)
+    # treebeard updates the parent's numchild on add_child; reload so paths are fresh.
+    compound = Compound.objects.create(name="长江瑞城", community=community)
+    other_compound = Compound.objects.create(name="黄河小区", community=other_community)
+    building1 = Building.objects.create(compound=compound, micro_grid=micro1, number="1")
+    building2 = Building.objects.create(compound=compound, micro_grid=micro1, number="2")
+    building3 = Building.objects.create(compound=compound, micro_grid=micro2, number="3")
+    other_building = Building.objects.create(compound=other_compound, micro_grid=other_micro,
+                                             number="9")
+    unit1 = Unit.objects.create(building=building1, number="1")
+    unit3 = Unit.objects.create(building=building3, number="1")
+    other_unit = Unit.objects.create(building=other_building, number="1")
+    household1 = HouseholdFactory(unit=unit1, room="0101")
+    household2 = HouseholdFactory(unit=unit3, room="0301")
+    other_household = HouseholdFactory(unit=other_unit, room="0901")
+    return Territory(
+        street=street, community=community, grid=grid, micro1=micro1, micro2=micro2,
+        other_community=other_community, other_grid=other_grid, other_micro=other_micro,
+        compound=compound, other_compound=other_compound, building1=building1,
+        building2=building2, building3=building3, other_building=other_building, unit1=unit1,
+        household1=household1, household2=household2, other_household=other_household,
+    )
+
+
+@pytest.fixture
+def resident_user(territory: Territory) -> User:
+    user = UserFactory(username="resident", role=User.Role.RESIDENT, phone="13800001111",
+                       display_name="王阿姨")
+    ResidentFactory(household=territory.household1, name="王阿姨", phone="13800001111", user=user)
+    return user
+
+
+@pytest.fixture
+def resident_record(resident_user: User) -> Resident:
+    return resident_user.residents.get()
+
+
+@pytest.fixture
+def microgrid_worker(territory: Territory) -> User:
+    return UserFactory(username="micro", role=User.Role.MICROGRID_WORKER,
+                       scope_area=territory.micro1, display_name="李微网格员")
+
+
+@pytest.fixture
+def grid_worker(territory: Territory) -> User:
+    return UserFactory(username="gridw", role=User.Role.GRID_WORKER, scope_area=territory.grid,
+                       display_name="张网格员")
+
+
+@pytest.fixture
+def community_staff(territory: Territory) -> User:
+    return UserFactory(username="community", role=User.Role.COMMUNITY_STAFF,
+                       scope_area=territory.community, display_name="社区刘书记", is_staff=True)
+
+
+@pytest.fixture
+def street_admin(territory: Territory) -> User:
+    return UserFactory(username="street", role=User.Role.STREET_ADMIN,
+                       scope_area=territory.street, display_name="街道管理员", is_staff=True,
+                       is_superuser=True)
+
+
+@pytest.fixture
+def outsider(territory: Territory) -> User:
+    return UserFactory(username="outsider", role=User.Role.GRID_WORKER,
+                       scope_area=territory.other_grid, display_name="黄河网格员")
