@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("governance.api.urls")),
     path("", include("residents.api.urls")),
     path("", include("petitions.api.urls")),
+    path("", include("deliberation.api.urls")),
     path("", include("volunteers.api.urls")),
 ]
 
@@ -31,6 +32,7 @@ urlpatterns = [
     path("governance/", include("governance.urls")),
     path("residents/", include("residents.urls")),
     path("petitions/", include("petitions.urls")),
+    path("deliberation/", include("deliberation.urls")),
     path("volunteers/", include("volunteers.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

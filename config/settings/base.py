@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "governance",
     "residents",
     "petitions",
+    "deliberation",
     "volunteers",
 ]
 
@@ -169,6 +170,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The whole beat schedule, in one place. Each app adds its entries below its own comment line.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # --- petitions ---
+    # --- deliberation ---
+    # --- volunteers ---
+}
 
 # --- Cache (rate limits) --------------------------------------------------------------------
 if REDIS_URL:
