@@ -22,7 +22,7 @@ class ConsoleSmsBackend(BaseSmsBackend):
     """Prints the message (the demo and development). The phone is masked in the log line."""
 
     def send(self, *, phone: str, message: str) -> None:
-        print(f"[SMS to {mask_phone(phone)}] {message}", flush=True)  # noqa: T201
+        print(f"[SMS to {mask_phone(phone)}] {message}", flush=True)
 
 
 class LocmemSmsBackend(BaseSmsBackend):

@@ -29,6 +29,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("inbox/", include("notifications.urls")),
     path("governance/", include("governance.urls")),
     path("residents/", include("residents.urls")),
     path("petitions/", include("petitions.urls")),

@@ -68,7 +68,7 @@ class Area(MP_Node):
 
 
 def check_kind_rule(
-    allowed: dict[str, str | None | tuple[str, ...]],
+    allowed: dict[str, str | tuple[str, ...] | None],
     kind: str,
     parent_kind: str | None,
     *,
@@ -211,8 +211,8 @@ class CentralHousehold(TimeStampedModel):
 
     MAX_NEIGHBOURS = 9
 
-    group = models.OneToOneField(OrgNode, on_delete=models.CASCADE, related_name="central_household",
-                                 verbose_name=_("楼栋党小组"),
+    group = models.OneToOneField(OrgNode, on_delete=models.CASCADE,
+                                 related_name="central_household", verbose_name=_("楼栋党小组"),
                                  limit_choices_to={"kind": OrgNode.Kind.BUILDING_GROUP})
     household = models.ForeignKey("residents.Household", on_delete=models.PROTECT,
                                   related_name="+", verbose_name=_("中心户"))

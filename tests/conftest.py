@@ -3,7 +3,8 @@
 territory: 长江路街道 → 富春江路社区 → 网格一 → 微网格一 (buildings 1, 2) and 微网格二 (building 3);
            and a second community 黄河路社区 → 网格 → 微网格 (building 9) for outsiders.
 cast:      resident (lives in building 1), microgrid_worker (微网格一), grid_worker (网格一),
-           community_staff (富春江路社区), street_admin (street), outsider (a grid worker of 黄河路社区),
+           community_staff (富春江路社区), street_admin (street),
+           outsider (a grid worker of 黄河路社区),
            external (an API system user with no scope).
 """
 

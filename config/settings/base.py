@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "treebeard",
     "core",
     "accounts",
+    "notifications",
     "governance",
     "residents",
     "petitions",
@@ -172,6 +173,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The whole beat schedule, in one place. Each app adds its entries below its own comment line.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # --- notifications ---
+    # Every minute: send whatever the outbox still holds (after a crash or a failed send).
+    "outbox-deliver": {"task": "notifications.outbox_deliver", "schedule": 60.0},
     # --- petitions ---
     # --- deliberation ---
     # --- volunteers ---

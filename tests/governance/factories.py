@@ -14,7 +14,9 @@ def area_child(parent: Area, *, name: str, kind: str) -> Area:
 
 
 def org_root(*, name: str = "富春江路社区党委", area: Area | None = None) -> OrgNode:
-    return OrgNode.objects.add_root({"name": name, "kind": OrgNode.Kind.COMMUNITY_COMMITTEE, "area": area})
+    return OrgNode.objects.add_root(
+        {"name": name, "kind": OrgNode.Kind.COMMUNITY_COMMITTEE, "area": area}
+    )
 
 
 class CompoundFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,57 @@
+"""The in-portal inbox and the outbox of outbound messages (SMS).
+
+Services write rows; a task delivers outbox rows and stamps `processed_at` (Healthchecks' Flip).
+A unique `dedupe_key` makes a second writer of the same event harmless.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notifications", verbose_name=_("接收人"))
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("站内消息")
+        verbose_name_plural = _("站内消息")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class OutboundMessage(models.Model):
+    class Channel(models.TextChoices):
+        SMS = "sms", _("短信")
+
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices,
+                               default=Channel.SMS)
+    recipient = models.CharField(_("接收方"), max_length=100)
+    body = models.TextField(_("内容"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("外发消息")
+        verbose_name_plural = _("外发消息")
+        indexes = [
+            models.Index(fields=["created_at"], name="outbox_pending_idx",
+                         condition=models.Q(processed_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} #{self.pk}"
