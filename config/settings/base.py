@@ -195,6 +195,14 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+    # Every 10 minutes: remind volunteers of duty shifts starting within 12 hours.
+    "volunteers-shift-reminders": {"task": "volunteers.shift_reminders", "schedule": 600.0},
+    # Every hour: return micro-wish claims left untouched past their deadline to the pool.
+    "volunteers-wish-claims-expire": {"task": "volunteers.wish_claims_expire",
+                                      "schedule": 3600.0},
+    # Every hour: flag overdue care visits; alert community staff after a second miss.
+    "volunteers-care-visits-overdue": {"task": "volunteers.care_visits_overdue",
+                                       "schedule": 3600.0},
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
