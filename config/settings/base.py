@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "treebeard",
     "core",
     "accounts",
+    "axes",
     "notifications",
     "governance",
     "residents",
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -179,7 +181,28 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-deliver": {"task": "notifications.outbox_deliver", "schedule": 60.0},
     # --- petitions ---
     # --- deliberation ---
+    # Every hour: create each compound's monthly session once its 15th is within the lead window
+    # (idempotent: one session per compound and month, however often it runs).
+    "deliberation-sessions-schedule": {"task": "deliberation.sessions_schedule_monthly",
+                                       "schedule": 3600.0},
+    # Every 15 minutes: remind action-item owners before the deadline and once after it.
+    "deliberation-action-items-remind": {"task": "deliberation.action_items_remind",
+                                         "schedule": 900.0},
+    # Every hour: open the quarterly satisfaction survey in the quarter's last days (once each).
+    "deliberation-surveys-generate": {"task": "deliberation.surveys_generate_quarterly",
+                                      "schedule": 3600.0},
+    # Every hour: in the quarter's last days, open the three-lists review and remind staff (once).
+    "deliberation-list-reviews-remind": {"task": "deliberation.list_reviews_remind",
+                                         "schedule": 3600.0},
     # --- volunteers ---
+    # Every 10 minutes: remind volunteers of duty shifts starting within 12 hours.
+    "volunteers-shift-reminders": {"task": "volunteers.shift_reminders", "schedule": 600.0},
+    # Every hour: return micro-wish claims left untouched past their deadline to the pool.
+    "volunteers-wish-claims-expire": {"task": "volunteers.wish_claims_expire",
+                                      "schedule": 3600.0},
+    # Every hour: flag overdue care visits; alert community staff after a second miss.
+    "volunteers-care-visits-overdue": {"task": "volunteers.care_visits_overdue",
+                                       "schedule": 3600.0},
 }
 
 # --- Cache (rate limits) --------------------------------------------------------------------
@@ -195,14 +218,6 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-    # Every 10 minutes: remind volunteers of duty shifts starting within 12 hours.
-    "volunteers-shift-reminders": {"task": "volunteers.shift_reminders", "schedule": 600.0},
-    # Every hour: return micro-wish claims left untouched past their deadline to the pool.
-    "volunteers-wish-claims-expire": {"task": "volunteers.wish_claims_expire",
-                                      "schedule": 3600.0},
-    # Every hour: flag overdue care visits; alert community staff after a second miss.
-    "volunteers-care-visits-overdue": {"task": "volunteers.care_visits_overdue",
-                                       "schedule": 3600.0},
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
@@ -229,6 +244,8 @@ OTP_TTL = timedelta(minutes=5)
 OTP_MAX_PER_PHONE_PER_HOUR = env.int("OTP_MAX_PER_PHONE_PER_HOUR", default=5)
 OTP_MAX_PER_IP_PER_HOUR = env.int("OTP_MAX_PER_IP_PER_HOUR", default=20)
 OTP_MAX_ATTEMPTS = 5
+OTP_MAX_GLOBAL_PER_HOUR = env.int("OTP_MAX_GLOBAL_PER_HOUR", default=2000)
+OTP_RESEND_INTERVAL = timedelta(seconds=60)
 # How many reverse proxies in front of us set X-Forwarded-For; 0 trusts none of it.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
@@ -239,3 +256,23 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- accounts: django-axes ---
+# Staff password sign-in is locked per username + client IP after repeated failures; residents
+# sign in by phone code (rate-limited in accounts.services) and never reach these backends.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+# The same client address as the phone sign-in limits: settings.NUM_PROXIES decides how far
+# X-Forwarded-For is trusted (ipware's left-most default would let a client forge it).
+AXES_CLIENT_IP_CALLABLE = "accounts.ip.client_ip"
+AXES_IPWARE_PROXY_COUNT = NUM_PROXIES or None
+AXES_IPWARE_PROXY_ORDER = "right-most"
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
