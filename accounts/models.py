@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.masking import mask_phone
 from core.models import TimeStampedModel
 
 
@@ -53,7 +56,7 @@ class PhoneCode(TimeStampedModel):
     """A one-time sign-in code. Only its hash is stored."""
 
     phone = models.CharField(_("手机号"), max_length=20, db_index=True)
-    code_hash = models.CharField(max_length=64)
+    code_hash = models.CharField(_("验证码摘要"), max_length=64)
     expires_at = models.DateTimeField(_("过期时间"))
     used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
@@ -62,11 +65,20 @@ class PhoneCode(TimeStampedModel):
     class Meta:
         verbose_name = _("短信验证码")
         verbose_name_plural = _("短信验证码")
-        indexes = [models.Index(fields=["phone", "-created_at"])]
+        indexes = [
+            models.Index(fields=["phone", "-created_at"]),
+            # The per-IP rate limit counts recent rows (created_at alone serves the global one).
+            models.Index(fields=["requested_ip", "created_at"], name="phonecode_ip_created"),
+        ]
+
+    def __str__(self) -> str:
+        return mask_phone(self.phone)
 
     @staticmethod
     def hash_code(phone: str, code: str) -> str:
-        return hashlib.sha256(f"{phone}:{code}".encode()).hexdigest()
+        # Keyed with SECRET_KEY: a leaked table alone cannot be brute-forced over 10^6 codes.
+        message = f"{phone}:{code}".encode()
+        return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
 class ApiKey(TimeStampedModel):

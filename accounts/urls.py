@@ -3,9 +3,13 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from accounts import views
+
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", views.StaffLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("phone/", views.PhoneLoginView.as_view(), name="phone-login"),
+    path("phone/verify/", views.PhoneVerifyView.as_view(), name="phone-verify"),
 ]

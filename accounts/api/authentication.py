@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from django.utils import timezone
@@ -18,7 +19,7 @@ def api_key_user(raw_key: str) -> tuple[User, ApiKey] | None:
     """The active system user for a raw key, or None. Compares hashes, never raw keys."""
     prefix = raw_key.split(".", 1)[0]
     api_key = ApiKey.objects.select_related("user").filter(prefix=prefix, is_active=True).first()
-    if api_key is None or api_key.key_hash != ApiKey.hash_key(raw_key):
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, ApiKey.hash_key(raw_key)):
         return None
     if not api_key.user.is_active:
         return None

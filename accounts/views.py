@@ -1,0 +1,116 @@
+"""Sign-in pages: residents by phone and a one-time code, staff by username and password."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+
+from accounts.forms import PhoneCodeForm, PhoneForm, StaffAuthenticationForm
+from accounts.ip import client_ip
+from accounts.services import phone_code_request, phone_code_verify
+from core.exceptions import ApplicationError
+from core.masking import mask_phone
+
+PENDING_PHONE = "accounts_phone_pending"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _next_url(request: HttpRequest) -> str:
+    """The `next` target if it stays on this site, else ""."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        return target
+    return ""
+
+
+def _with_next(url: str, next_url: str) -> str:
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+class PhoneLoginView(View):
+    """Step 1: the resident enters a phone number and is sent a code."""
+
+    template_name = "accounts/phone_login.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = PhoneForm(initial={"phone": request.session.get(PENDING_PHONE, "")})
+        return self._render(request, form)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = PhoneForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        phone = form.cleaned_data["phone"]
+        try:
+            phone_code_request(phone=phone, ip=client_ip(request))
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+            return self._render(request, form, status=error.status_code)
+        request.session[PENDING_PHONE] = phone
+        messages.success(request, _("验证码已发送，请查收短信。"))
+        return redirect(_with_next(reverse("accounts:phone-verify"), _next_url(request)))
+
+    def _render(self, request: HttpRequest, form: PhoneForm, status: int = 200) -> HttpResponse:
+        context = {"form": form, "next": _next_url(request)}
+        return render(request, self.template_name, context, status=status)
+
+
+class PhoneVerifyView(View):
+    """Step 2: the resident enters the code and is signed in."""
+
+    template_name = "accounts/phone_verify.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not request.session.get(PENDING_PHONE):
+            return redirect(_with_next(reverse("accounts:phone-login"), _next_url(request)))
+        return self._render(request, PhoneCodeForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        phone = request.session.get(PENDING_PHONE)
+        if not phone:
+            messages.error(request, _("请先输入手机号获取验证码。"))
+            return redirect(_with_next(reverse("accounts:phone-login"), _next_url(request)))
+        form = PhoneCodeForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        try:
+            user = phone_code_verify(phone=phone, code=form.cleaned_data["code"],
+                                     ip=client_ip(request))
+        except ApplicationError as error:
+            form.add_error("code", error.message)
+            return self._render(request, form, status=error.status_code)
+        login(request, user, backend=MODEL_BACKEND)
+        request.session.pop(PENDING_PHONE, None)
+        return HttpResponseRedirect(_next_url(request) or resolve_url(settings.LOGIN_REDIRECT_URL))
+
+    def _render(self, request: HttpRequest, form: PhoneCodeForm,
+                status: int = 200) -> HttpResponse:
+        context = {"form": form, "next": _next_url(request),
+                   "masked_phone": mask_phone(request.session.get(PENDING_PHONE)),
+                   "minutes": int(settings.OTP_TTL.total_seconds() // 60)}
+        return render(request, self.template_name, context, status=status)
+
+
+class StaffLoginView(LoginView):
+    authentication_form = StaffAuthenticationForm
+    template_name = "registration/login.html"
+
+
+def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
+                     credentials: dict[str, Any] | None = None) -> HttpResponse:
+    """django-axes calls this when a username + IP pair is locked out (AXES_LOCKOUT_CALLABLE)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "accounts/lockout.html", {"minutes": minutes},
+                  status=settings.AXES_HTTP_RESPONSE_CODE)
