@@ -1,0 +1,28 @@
+"""Thin, idempotent beat tasks; each calls one set-based service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from deliberation import services
+
+
+@shared_task(name="deliberation.sessions_schedule_monthly")
+def sessions_schedule_monthly_task() -> int:
+    return services.sessions_schedule_monthly(today=timezone.localdate())
+
+
+@shared_task(name="deliberation.action_items_remind")
+def action_items_remind_task() -> int:
+    return services.action_items_remind(now=timezone.now())
+
+
+@shared_task(name="deliberation.surveys_generate_quarterly")
+def surveys_generate_quarterly_task() -> int:
+    return services.surveys_generate_quarterly(today=timezone.localdate())
+
+
+@shared_task(name="deliberation.list_reviews_remind")
+def list_reviews_remind_task() -> int:
+    return services.list_reviews_remind(today=timezone.localdate())
