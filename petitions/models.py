@@ -1,1 +1,408 @@
+"""有事您说话: petitions under the 7135 clock.
+
+Deadlines are stored on the row and indexed (Healthchecks' `alert_after`): the three tier deadlines
+are computed once at acceptance (petitions/sla.py), so the escalation sweep moves a petition up a
+tier by copying a column — one set-based UPDATE whatever the calendar rule.
+"""
+
 from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+
+MAX_PHOTOS = 3
+
+
+class Category(models.Model):
+    """A petition category (a simple two-level tree through `parent`), editable in the admin."""
+
+    name = models.CharField(_("名称"), max_length=50)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="children", verbose_name=_("上级分类"))
+    extra_questions = models.JSONField(
+        _("补充问题"), default=list, blank=True,
+        help_text=_('JSON 列表，例如 [{"key": "floor", "label": "楼层", "required": false}]'),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("诉求分类")
+        verbose_name_plural = _("诉求分类")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not isinstance(self.extra_questions, list) or not all(
+            isinstance(item, dict) and item.get("key") and item.get("label")
+            for item in self.extra_questions
+        ):
+            raise ValidationError(
+                {"extra_questions": _("补充问题须为列表，每项包含 key 和 label。")}
+            )
+        if self.parent_id and self.parent_id == self.pk:
+            raise ValidationError({"parent": _("上级分类不能是自己。")})
+
+
+class SlaPolicy(models.Model):
+    """The 7135 durations: one row (pk=1), editable in the admin."""
+
+    class Calendar(models.TextChoices):
+        CALENDAR_DAYS = "calendar", _("自然日")
+        WORKING_DAYS = "working", _("工作日（法定节假日顺延）")
+
+    SINGLETON_ID = 1
+
+    arrival = models.DurationField(_("到场时限"), default=timedelta(minutes=7))
+    microgrid = models.DurationField(_("微网格办结时限"), default=timedelta(days=1))
+    grid = models.DurationField(_("网格办结时限"), default=timedelta(days=3))
+    street = models.DurationField(_("街道办结时限"), default=timedelta(days=5))
+    calendar = models.CharField(_("计算方式"), max_length=10, choices=Calendar.choices,
+                                default=Calendar.CALENDAR_DAYS)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("时限规则（7135）")
+        verbose_name_plural = _("时限规则（7135）")
+
+    def __str__(self) -> str:
+        return str(_("7135 时限规则"))
+
+    def clean(self) -> None:
+        for name in ("arrival", "microgrid", "grid", "street"):
+            value = getattr(self, name)
+            if value is None or value <= timedelta(0):
+                raise ValidationError({name: _("时限必须大于零。")})
+        if not self.microgrid <= self.grid <= self.street:
+            raise ValidationError(_("时限须满足：微网格 ≤ 网格 ≤ 街道。"))
+
+    @classmethod
+    def current(cls) -> SlaPolicy:
+        policy, _created = cls.objects.get_or_create(pk=cls.SINGLETON_ID)
+        return policy
+
+
+class PetitionState(models.TextChoices):
+    SUBMITTED = "submitted", _("已受理")
+    DISPATCHED = "dispatched", _("已派单")
+    ON_SITE = "on_site", _("已到场")
+    RESOLVED = "resolved", _("已办结")
+    VERIFIED = "verified", _("已核实")
+    RATED = "rated", _("已评价")
+    CLOSED = "closed", _("已关闭")
+    RETURNED = "returned", _("已退回")
+    REJECTED = "rejected", _("不予受理")
+    REFERRED = "referred", _("转议事")
+    REOPENED = "reopened", _("已重办")
+
+
+_S = PetitionState
+# The workflow as data. Escalation changes the tier, never the state, so it is not in here.
+PETITION_TRANSITIONS: dict[str, frozenset[str]] = {
+    _S.SUBMITTED: frozenset({_S.DISPATCHED, _S.REJECTED, _S.REFERRED}),
+    _S.DISPATCHED: frozenset({_S.ON_SITE, _S.RESOLVED, _S.RETURNED, _S.REFERRED}),
+    _S.ON_SITE: frozenset({_S.RESOLVED, _S.RETURNED, _S.REFERRED}),
+    _S.RESOLVED: frozenset({_S.VERIFIED, _S.DISPATCHED}),
+    _S.VERIFIED: frozenset({_S.RATED, _S.CLOSED}),
+    _S.RATED: frozenset({_S.CLOSED, _S.REOPENED}),
+    _S.REOPENED: frozenset({_S.DISPATCHED}),
+    _S.RETURNED: frozenset({_S.DISPATCHED, _S.REJECTED, _S.REFERRED}),
+    _S.REFERRED: frozenset({_S.CLOSED}),
+    _S.REJECTED: frozenset(),
+    _S.CLOSED: frozenset(),
+}
+# States in which the resolution clock runs and the sweep escalates.
+OPEN_STATES: frozenset[str] = frozenset(
+    {_S.SUBMITTED, _S.DISPATCHED, _S.ON_SITE, _S.RETURNED, _S.REOPENED}
+)
+FINISHED_STATES: frozenset[str] = frozenset({_S.CLOSED, _S.REJECTED})
+
+
+class Tier(models.TextChoices):
+    MICROGRID = "microgrid", _("微网格")
+    GRID = "grid", _("网格")
+    STREET = "street", _("街道")
+
+
+NEXT_TIER: dict[str, str] = {Tier.MICROGRID: Tier.GRID, Tier.GRID: Tier.STREET}
+TIER_RANK: dict[str, int] = {Tier.MICROGRID: 0, Tier.GRID: 1, Tier.STREET: 2}
+
+
+class PetitionQuerySet(models.QuerySet["Petition"]):
+    def open(self) -> PetitionQuerySet:
+        return self.filter(state__in=OPEN_STATES)
+
+    def overdue(self, now: object) -> PetitionQuerySet:
+        return self.open().filter(due_at__lte=now)
+
+
+class Petition(TimeStampedModel):
+    class Channel(models.TextChoices):
+        MOBILE_WEB = "mobile_web", _("手机网页")
+        WALK_IN = "walk_in", _("来访登记")
+        PHONE = "phone", _("电话登记")
+        HOTLINE_12345 = "hotline_12345", _("12345 热线")
+        SUSUBAN = "susuban", _("诉速办")
+        API = "api", _("其他系统")
+
+    class Size(models.TextChoices):
+        SMALL = "small", _("小事")
+        BIG = "big", _("大事")
+        HARD = "hard", _("难事")
+
+    class Rating(models.TextChoices):
+        SATISFIED = "satisfied", _("满意")
+        BASICALLY_SATISFIED = "basic", _("基本满意")
+        UNSATISFIED = "unsatisfied", _("不满意")
+
+    State = PetitionState
+    Tier = Tier
+    TRANSITIONS = PETITION_TRANSITIONS
+    MAX_PHOTOS = MAX_PHOTOS
+
+    channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices,
+                               default=Channel.MOBILE_WEB, db_index=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="petitions",
+                                 verbose_name=_("分类"))
+    answers = models.JSONField(_("补充问题回答"), default=dict, blank=True)
+    description = models.TextField(_("诉求内容"))
+    # Where: a household, or a building, or free text; with optional coordinates.
+    household = models.ForeignKey("residents.Household", on_delete=models.SET_NULL, null=True,
+                                  blank=True, related_name="petitions", verbose_name=_("户"))
+    building = models.ForeignKey("governance.Building", on_delete=models.SET_NULL, null=True,
+                                 blank=True, related_name="petitions", verbose_name=_("楼栋"))
+    location_text = models.CharField(_("位置描述"), max_length=200, blank=True)
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True,
+                                   blank=True)
+    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True,
+                                    blank=True)
+
+    size = models.CharField(_("事项大小"), max_length=8, choices=Size.choices,
+                            default=Size.SMALL)
+    tier = models.CharField(_("办理层级"), max_length=12, choices=Tier.choices,
+                            default=Tier.MICROGRID, db_index=True)
+    state = models.CharField(_("状态"), max_length=12, choices=PetitionState.choices,
+                             default=PetitionState.SUBMITTED, db_index=True)
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                               blank=True, related_name="held_petitions",
+                               verbose_name=_("承办人"))
+    area = models.ForeignKey("governance.Area", on_delete=models.PROTECT,
+                             related_name="petitions", verbose_name=_("承办区域"))
+    # Denormalised paths for one-LIKE scope filters: the holding area, and the micro-grid (or the
+    # narrowest area) where the matter is, so local staff still see it after escalation.
+    area_path = models.CharField(_("承办区域路径"), max_length=255, db_index=True)
+    origin_path = models.CharField(_("所在区域路径"), max_length=255, db_index=True)
+
+    submitter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="submitted_petitions",
+                                  verbose_name=_("提交人"))
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    is_public = models.BooleanField(_("同意公开"), default=False)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("登记人"))
+    external_system = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                        null=True, blank=True, related_name="external_petitions",
+                                        verbose_name=_("来源系统"))
+    external_ref = models.CharField(_("外部编号"), max_length=64, null=True, blank=True)
+
+    # The clock. `clock_started_at` is acceptance (restarted once by a reopen).
+    submitted_at = models.DateTimeField(_("受理时间"), default=timezone.now, db_index=True)
+    clock_started_at = models.DateTimeField(_("计时起点"), default=timezone.now)
+    dispatched_at = models.DateTimeField(_("派单时间"), null=True, blank=True)
+    arrival_due_at = models.DateTimeField(_("到场时限"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("到场时间"), null=True, blank=True)
+    arrival_missed = models.BooleanField(_("超时未到场"), default=False)
+    microgrid_due_at = models.DateTimeField(_("微网格时限"))
+    grid_due_at = models.DateTimeField(_("网格时限"))
+    street_due_at = models.DateTimeField(_("街道时限"))
+    due_at = models.DateTimeField(_("当前时限"))
+    resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    resolved_on_time = models.BooleanField(_("按时办结"), null=True, blank=True)
+    resolved_tier = models.CharField(_("办结层级"), max_length=12, choices=Tier.choices,
+                                     blank=True)
+    verified_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    supervised = models.BooleanField(_("督办"), default=False, db_index=True)
+    supervised_at = models.DateTimeField(_("督办时间"), null=True, blank=True)
+    reopened_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
+
+    rating = models.CharField(_("评价"), max_length=12, choices=Rating.choices, blank=True)
+    rating_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
+    rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
+    rejection_reason = models.CharField(_("不予受理原因"), max_length=300, blank=True)
+    resolution = models.TextField(_("办理结果"), blank=True)
+    # The deliberation app's topic (that app belongs to another team; an id keeps us decoupled).
+    deliberation_topic_id = models.PositiveBigIntegerField(_("议题编号"), null=True, blank=True)
+    referred_at = models.DateTimeField(_("转议事时间"), null=True, blank=True)
+
+    objects = PetitionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("诉求")
+        verbose_name_plural = _("诉求")
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_system", "external_ref"], name="petition_unique_external_ref",
+                condition=models.Q(external_ref__isnull=False),
+            ),
+            models.CheckConstraint(condition=models.Q(reopened_count__lte=1),
+                                   name="petition_reopened_once"),
+        ]
+        indexes = [
+            # The sweep's claims: open rows by tier and deadline (most rows are finished).
+            models.Index(fields=["tier", "due_at"], name="petition_open_due_idx",
+                         condition=models.Q(state__in=sorted(OPEN_STATES))),
+            models.Index(fields=["arrival_due_at"], name="petition_arrival_due_idx",
+                         condition=models.Q(arrived_at__isnull=True, arrival_missed=False)),
+            models.Index(fields=["holder", "due_at"], name="petition_holder_due_idx"),
+            models.Index(fields=["category", "building", "state"],
+                         name="petition_duplicate_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.description[:20]}"
+
+    def clean(self) -> None:
+        if self.household_id is None and self.building_id is None and not self.location_text:
+            raise ValidationError(_("请选择房屋、楼栋，或填写位置描述。"))
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError(_("经纬度须同时填写。"))
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def is_overdue(self, now: object = None) -> bool:
+        moment = now or timezone.now()
+        return self.is_open and self.due_at is not None and self.due_at <= moment
+
+    @property
+    def tier_deadlines(self) -> dict[str, object]:
+        return {Tier.MICROGRID: self.microgrid_due_at, Tier.GRID: self.grid_due_at,
+                Tier.STREET: self.street_due_at}
+
+
+class PetitionEvent(models.Model):
+    """The timeline and audit trail: every transition, escalation and note is a row."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("提交受理")
+        TRIAGED = "triaged", _("分级")
+        DISPATCHED = "dispatched", _("派单")
+        CHECKED_IN = "checked_in", _("到场")
+        ARRIVAL_MISSED = "arrival_missed", _("超时未到场")
+        NOTE = "note", _("办理记录")
+        RESOLVED = "resolved", _("办结")
+        VERIFY_FAILED = "verify_failed", _("核实未通过")
+        VERIFIED = "verified", _("核实")
+        RATED = "rated", _("评价")
+        REOPENED = "reopened", _("重办")
+        RETURNED = "returned", _("退回")
+        REROUTED = "rerouted", _("改派")
+        REJECTED = "rejected", _("不予受理")
+        ESCALATED = "escalated", _("升级")
+        SUPERVISED = "supervised", _("督办")
+        REFERRED = "referred", _("转议事")
+        CLOSED = "closed", _("关闭")
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events",
+                                 verbose_name=_("诉求"))
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("操作人"))
+    from_state = models.CharField(_("原状态"), max_length=12, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=12, blank=True)
+    from_tier = models.CharField(_("原层级"), max_length=12, blank=True)
+    to_tier = models.CharField(_("新层级"), max_length=12, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    is_internal = models.BooleanField(_("仅内部可见"), default=False)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+        ordering = ["created_at", "id"]
+        constraints = [
+            # Tiers only go up, so a second "escalated to X" row can only be a double sweep.
+            models.UniqueConstraint(fields=["petition", "to_tier"],
+                                    condition=models.Q(kind="escalated"),
+                                    name="petition_event_escalated_once"),
+            models.UniqueConstraint(fields=["petition"], condition=models.Q(kind="supervised"),
+                                    name="petition_event_supervised_once"),
+        ]
+        indexes = [models.Index(fields=["petition", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.petition_id}"
+
+
+class PetitionPhoto(models.Model):
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="photos",
+                                 verbose_name=_("诉求"))
+    event = models.ForeignKey(PetitionEvent, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="photos", verbose_name=_("办理记录"))
+    image = models.ImageField(_("照片"), upload_to="petitions/%Y/%m/")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("上传人"))
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("诉求照片")
+        verbose_name_plural = _("诉求照片")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"照片 #{self.pk}"
+
+
+class WebhookDelivery(models.Model):
+    """The signed-webhook outbox for external systems (12345, 诉速办)."""
+
+    MAX_ATTEMPTS = 8
+
+    external_system = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                        related_name="webhook_deliveries",
+                                        verbose_name=_("外部系统"))
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE,
+                                 related_name="webhook_deliveries", verbose_name=_("诉求"))
+    event = models.OneToOneField(PetitionEvent, on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="webhook_delivery", verbose_name=_("办理记录"))
+    url = models.URLField(_("回调地址"))
+    payload = models.JSONField(_("内容"))
+    signature = models.CharField(_("签名"), max_length=100)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    given_up_at = models.DateTimeField(_("放弃时间"), null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(_("最近状态码"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("回调投递")
+        verbose_name_plural = _("回调投递")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="webhook_pending_idx",
+                         condition=models.Q(delivered_at__isnull=True,
+                                            given_up_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"回调 #{self.pk} → {self.url}"

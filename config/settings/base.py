@@ -180,6 +180,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every minute: send whatever the outbox still holds (after a crash or a failed send).
     "outbox-deliver": {"task": "notifications.outbox_deliver", "schedule": 60.0},
     # --- petitions ---
+    # Every minute: missed arrivals, escalation of overdue petitions, supervision flags (7135).
+    "petitions-sweep": {"task": "petitions.sweep", "schedule": 60.0},
+    # Every minute: webhook deliveries whose (backed-off) next attempt is due.
+    "petitions-webhooks-deliver": {"task": "petitions.webhooks_deliver", "schedule": 60.0},
     # --- deliberation ---
     # Every hour: create each compound's monthly session once its 15th is within the lead window
     # (idempotent: one session per compound and month, however often it runs).

@@ -1,0 +1,125 @@
+"""Who hears about a petition event, written as outbox rows inside the service's transaction.
+
+Inbox rows (notifications_create) and SMS rows (sms_enqueue) are written with the transition, so a
+crash cannot lose them; delivery happens after commit. For a petition that came from an external
+system a WebhookDelivery row is written too and its delivery task is scheduled on commit.
+The webhook body is signed when it is sent (HMAC-SHA256 with the key's current secret).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import ApiKey
+from notifications.services import notifications_create, sms_enqueue
+from petitions.models import Petition, PetitionEvent, WebhookDelivery
+
+Kind = PetitionEvent.Kind
+# Events the resident is told about by SMS (the rest only reach the inbox).
+SMS_KINDS = frozenset({Kind.SUBMITTED, Kind.RESOLVED, Kind.REJECTED, Kind.REOPENED,
+                       Kind.REFERRED})
+# Events an external system hears about (Open311 status changes).
+WEBHOOK_KINDS = frozenset({
+    Kind.SUBMITTED, Kind.DISPATCHED, Kind.CHECKED_IN, Kind.RESOLVED, Kind.VERIFIED, Kind.RATED,
+    Kind.REOPENED, Kind.RETURNED, Kind.REJECTED, Kind.ESCALATED, Kind.SUPERVISED, Kind.REFERRED,
+    Kind.CLOSED,
+})
+OPEN311_CLOSED_STATES = frozenset({"resolved", "verified", "rated", "closed", "rejected"})
+
+
+def petition_link(petition_id: int) -> str:
+    return f"/petitions/{petition_id}/"
+
+
+def open311_status(state: str) -> str:
+    return "closed" if state in OPEN311_CLOSED_STATES else "open"
+
+
+def webhook_payload(*, petition: Petition, event: PetitionEvent) -> dict[str, Any]:
+    """The JSON an external system receives. The sweep builds the same shape in SQL."""
+    return {
+        "event_id": event.pk,
+        "kind": event.kind,
+        "service_request_id": str(petition.pk),
+        "external_ref": petition.external_ref,
+        "state": petition.state,
+        "status": open311_status(petition.state),
+        "tier": petition.tier,
+        "at": event.created_at.isoformat(),
+    }
+
+
+def webhook_body(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":")).encode("utf-8")
+
+
+def webhook_sign(*, secret: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def _schedule_webhook_delivery() -> None:
+    def _deliver() -> None:
+        from petitions.tasks import petitions_webhooks_deliver_task
+
+        petitions_webhooks_deliver_task.delay()
+
+    transaction.on_commit(_deliver)
+
+
+def _inbox_recipients(petition: Petition, event: PetitionEvent) -> list[int]:
+    recipients: list[int] = []
+    if petition.submitter_id and event.actor_id != petition.submitter_id and not event.is_internal:
+        recipients.append(petition.submitter_id)
+    if petition.holder_id and event.actor_id != petition.holder_id:
+        recipients.append(petition.holder_id)
+    return recipients
+
+
+def notify_event(*, petition: Petition, event: PetitionEvent,
+                 extra_user_ids: tuple[int, ...] = ()) -> None:
+    """Write the inbox, SMS and webhook rows for one event (inside the caller's transaction)."""
+    label = event.get_kind_display()
+    title = _("诉求 #%(id)s：%(kind)s") % {"id": petition.pk, "kind": label}
+    body = event.note or petition.description[:100]
+    recipients = _inbox_recipients(petition, event) + list(extra_user_ids)
+    if recipients:
+        notifications_create(user_ids=recipients, title=title, body=body,
+                             link=petition_link(petition.pk),
+                             dedupe_key=f"petition-event:{event.pk}")
+    if event.kind in SMS_KINDS and petition.contact_phone and not event.is_internal:
+        sms_enqueue(
+            phone=petition.contact_phone,
+            body=_("【有事您说话】您的诉求（编号 %(id)s）%(kind)s。%(note)s")
+            % {"id": petition.pk, "kind": label, "note": event.note[:60]},
+            dedupe_key=f"petition-sms:{event.pk}",
+        )
+    if petition.external_system_id and event.kind in WEBHOOK_KINDS and not event.is_internal:
+        webhook_enqueue(petition=petition, event=event)
+
+
+def webhook_enqueue(*, petition: Petition, event: PetitionEvent) -> WebhookDelivery | None:
+    key = (ApiKey.objects.filter(user_id=petition.external_system_id, is_active=True)
+           .exclude(webhook_url="").only("webhook_url").first())
+    if key is None:
+        return None
+    delivery = WebhookDelivery.objects.create(
+        external_system_id=petition.external_system_id, petition=petition, event=event,
+        url=key.webhook_url, payload=webhook_payload(petition=petition, event=event),
+        next_attempt_at=timezone.now(),
+    )
+    _schedule_webhook_delivery()
+    return delivery
+
+
+def schedule_webhook_delivery() -> None:
+    """For the sweep, which writes its webhook rows in bulk."""
+    _schedule_webhook_delivery()

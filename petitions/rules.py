@@ -1,0 +1,88 @@
+"""Who may see and who may do what with a petition: one place for the permission matrix.
+
+- resident (owner): sees their own; adds notes, rates, asks to reopen.
+- holder: checks in, adds notes, resolves, returns to the dispatcher, escalates by hand.
+- handler staff (grid worker, community staff, street admin) whose scope covers the petition:
+  everything the holder may, plus verify and close.
+- dispatcher (community staff, street admin): dispatch, triage, reroute, reject, refer.
+- external system: sees and rates what it submitted (or its scope_area, when one is set).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+
+from core.scope import EVERYTHING, scope_path
+
+if TYPE_CHECKING:
+    from petitions.models import Petition
+
+HANDLER_ROLES = frozenset({"grid_worker", "community_staff", "street_admin"})
+DISPATCHER_ROLES = frozenset({"community_staff", "street_admin"})
+EXTERNAL_ROLE = "external_system"
+
+
+def visibility_prefix(user: Any) -> str | None:
+    """The area-path prefix a user sees by scope ("" = all, None = none by scope)."""
+    if (user is not None and user.is_authenticated and user.is_active
+            and user.role == EXTERNAL_ROLE and user.scope_area_id is not None):
+        return str(user.scope_area.path)
+    return scope_path(user)
+
+
+def visibility_q(user: Any) -> Q:
+    """Rows of Petition this user may see."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    prefix = visibility_prefix(user)
+    if prefix == EVERYTHING:
+        return Q()
+    condition = Q(submitter_id=user.pk) | Q(holder_id=user.pk)
+    if user.role == EXTERNAL_ROLE:
+        condition |= Q(external_system_id=user.pk)
+    if prefix is not None:
+        condition |= Q(area_path__startswith=prefix) | Q(origin_path__startswith=prefix)
+    return condition
+
+
+def covers(user: Any, petition: Petition) -> bool:
+    if not user.is_staff_role and not user.is_superuser:
+        return False
+    prefix = visibility_prefix(user)
+    if prefix is None:
+        return False
+    return petition.area_path.startswith(prefix) or petition.origin_path.startswith(prefix)
+
+
+def can_view(user: Any, petition: Petition) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.pk in (petition.submitter_id, petition.holder_id, petition.external_system_id):
+        return True
+    prefix = visibility_prefix(user)
+    if prefix is None:
+        return False
+    return petition.area_path.startswith(prefix) or petition.origin_path.startswith(prefix)
+
+
+def is_owner(user: Any, petition: Petition) -> bool:
+    return user.pk is not None and user.pk in (petition.submitter_id,
+                                               petition.external_system_id)
+
+
+def is_holder(user: Any, petition: Petition) -> bool:
+    return petition.holder_id is not None and petition.holder_id == user.pk
+
+
+def is_handler_staff(user: Any, petition: Petition) -> bool:
+    return (user.is_superuser or user.role in HANDLER_ROLES) and covers(user, petition)
+
+
+def is_dispatcher(user: Any, petition: Petition) -> bool:
+    return (user.is_superuser or user.role in DISPATCHER_ROLES) and covers(user, petition)
+
+
+def can_handle(user: Any, petition: Petition) -> bool:
+    return is_holder(user, petition) or is_handler_staff(user, petition)

@@ -1,0 +1,173 @@
+"""Reads of petitions that depend on who is asking. Every load for a user goes through here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, time, timedelta
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.masking import mask_phone
+from petitions import rules
+from petitions.filters import PetitionFilter
+from petitions.models import OPEN_STATES, Petition, PetitionEvent, PetitionState, Tier
+
+LIST_RELATED = ("category", "area", "holder", "building__compound")
+
+
+def petition_visible_queryset(*, user: User | Any) -> QuerySet[Petition]:
+    """Every petition the user may see (the scope rules in petitions.rules)."""
+    return Petition.objects.filter(rules.visibility_q(user))
+
+
+def petition_list(*, user: User | Any, filters: Mapping[str, Any] | None = None) -> QuerySet[
+        Petition]:
+    """The user's visible petitions, narrowed by PetitionFilter. Bad filters: ValidationError."""
+    queryset = petition_visible_queryset(user=user).select_related(*LIST_RELATED)
+    if not filters:
+        return queryset
+    filterset = PetitionFilter(data=filters, queryset=queryset)
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return filterset.qs
+
+
+def petition_get_for_user(*, user: User | Any, petition_id: int | str) -> Petition:
+    """One petition, or Http404 for anyone outside its scope (guessed ids included)."""
+    try:
+        petition_pk = int(petition_id)
+    except (TypeError, ValueError):
+        raise Http404(_("诉求不存在。")) from None
+    petition = (petition_visible_queryset(user=user).select_related(*LIST_RELATED, "submitter")
+                .filter(pk=petition_pk).first())
+    if petition is None:
+        raise Http404(_("诉求不存在。"))
+    return petition
+
+
+def petition_timeline(*, user: User | Any, petition: Petition) -> QuerySet[PetitionEvent]:
+    """Events with their photos; residents and external systems don't see internal notes."""
+    events = petition.events.select_related("actor").prefetch_related("photos")
+    if not rules.can_handle(user, petition) and not (user.is_staff_role or user.is_superuser):
+        events = events.filter(is_internal=False)
+    return events
+
+
+def petition_contact_phone_for(*, user: User | Any, petition: Petition) -> str:
+    """The contact phone as this viewer may see it: whole for the holder/scope staff."""
+    if rules.can_handle(user, petition) or rules.is_owner(user, petition):
+        return petition.contact_phone
+    return mask_phone(petition.contact_phone)
+
+
+def petition_queue(*, user: User | Any) -> QuerySet[Petition]:
+    """My queue: open petitions I hold, soonest deadline first."""
+    return (Petition.objects.filter(holder_id=user.pk, state__in=OPEN_STATES)
+            .select_related(*LIST_RELATED).order_by("due_at", "id"))
+
+
+def petition_overdue_list(*, user: User | Any, now: datetime | None = None) -> QuerySet[
+        Petition]:
+    moment = now or timezone.now()
+    return (petition_visible_queryset(user=user).filter(state__in=OPEN_STATES,
+                                                        due_at__lte=moment)
+            .select_related(*LIST_RELATED).order_by("due_at", "id"))
+
+
+def petition_due_today_list(*, user: User | Any, now: datetime | None = None) -> QuerySet[
+        Petition]:
+    """Open, not yet overdue, due before local midnight."""
+    moment = now or timezone.now()
+    midnight = datetime.combine(timezone.localtime(moment).date() + timedelta(days=1), time(0),
+                                tzinfo=timezone.get_current_timezone())
+    return (petition_visible_queryset(user=user)
+            .filter(state__in=OPEN_STATES, due_at__gt=moment, due_at__lt=midnight)
+            .select_related(*LIST_RELATED).order_by("due_at", "id"))
+
+
+def petition_duplicates(*, category_id: int, building_id: int | None,
+                        exclude_id: int | None = None) -> QuerySet[Petition]:
+    """Duplicate hint: open petitions of the same category in the same building."""
+    if building_id is None:
+        return Petition.objects.none()
+    queryset = Petition.objects.filter(category_id=category_id, building_id=building_id,
+                                       state__in=OPEN_STATES)
+    if exclude_id is not None:
+        queryset = queryset.exclude(pk=exclude_id)
+    return queryset.order_by("-submitted_at")
+
+
+def petition_events_for_external(*, user: User | Any, since: datetime | None = None,
+                                 until: datetime | None = None) -> QuerySet[PetitionEvent]:
+    """Open311 servicerequestupdates: public events of the petitions this system submitted."""
+    events = PetitionEvent.objects.filter(petition__external_system_id=user.pk,
+                                          is_internal=False)
+    if since is not None:
+        events = events.filter(created_at__gt=since)
+    if until is not None:
+        events = events.filter(created_at__lte=until)
+    return events.select_related("petition").order_by("created_at", "id")
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def petition_rates(*, user: User | Any, start: datetime, end: datetime,
+                   by: Literal["week", "month"] = "week") -> list[dict[str, Any]]:
+    """The three rates per period (week or month of submission), in the user's scope.
+
+    response = arrived on time / dispatched; resolution = resolved / submitted;
+    satisfaction = (满意 + 基本满意) / rated; on-time per tier = resolved on time at that tier /
+    resolved at that tier. Each rate comes with its sample size. One aggregate query.
+    """
+    if by not in ("week", "month"):
+        raise ValidationError(_("统计周期只能是周或月。"))
+    trunc = TruncWeek if by == "week" else TruncMonth
+    rated = Q(rating__gt="")
+    satisfied = Q(rating__in=[Petition.Rating.SATISFIED, Petition.Rating.BASICALLY_SATISFIED])
+    aggregates: dict[str, Any] = {
+        "submitted": Count("id"),
+        "dispatched": Count("id", filter=Q(dispatched_at__isnull=False)),
+        "arrived_on_time": Count("id", filter=Q(arrived_at__isnull=False,
+                                                arrival_missed=False)),
+        "resolved": Count("id", filter=Q(resolved_at__isnull=False)),
+        "rated": Count("id", filter=rated),
+        "satisfied": Count("id", filter=satisfied),
+    }
+    for tier in Tier.values:
+        aggregates[f"resolved_{tier}"] = Count("id", filter=Q(resolved_tier=tier))
+        aggregates[f"on_time_{tier}"] = Count("id", filter=Q(resolved_tier=tier,
+                                                             resolved_on_time=True))
+    rows = (petition_visible_queryset(user=user)
+            .filter(submitted_at__gte=start, submitted_at__lt=end)
+            .exclude(state=PetitionState.REJECTED)
+            .annotate(period=trunc("submitted_at")).values("period")
+            .annotate(**aggregates).order_by("period"))
+    return [_rates_row(row) for row in rows]
+
+
+def _rates_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    period = row["period"]
+    return {
+        "period": period.date() if isinstance(period, datetime) else period,
+        "submitted": row["submitted"],
+        "response_rate": _rate(row["arrived_on_time"], row["dispatched"]),
+        "response_sample": row["dispatched"],
+        "resolution_rate": _rate(row["resolved"], row["submitted"]),
+        "resolution_sample": row["submitted"],
+        "satisfaction_rate": _rate(row["satisfied"], row["rated"]),
+        "satisfaction_sample": row["rated"],
+        "on_time_rate": {
+            tier: {"rate": _rate(row[f"on_time_{tier}"], row[f"resolved_{tier}"]),
+                   "sample": row[f"resolved_{tier}"]}
+            for tier in Tier.values
+        },
+    }

@@ -1,0 +1,635 @@
+"""Every write to a petition. See petitions/CONTRACT.md for who may call what.
+
+Each transition: one transaction, the row locked (select_for_update), the guard
+(core.workflow.check_transition), save(update_fields=...), a PetitionEvent row, and the inbox /
+SMS / webhook outbox rows written in the same transaction (delivered after commit).
+The set-based sweep lives in petitions/sweep.py and is re-exported here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.exceptions import ApplicationError, PermissionDeniedError
+from core.images import photo_reencode
+from core.workflow import check_transition
+from governance.models import Area, Building
+from petitions import rules, sla
+from petitions.models import (
+    MAX_PHOTOS,
+    NEXT_TIER,
+    OPEN_STATES,
+    PETITION_TRANSITIONS,
+    TIER_RANK,
+    Category,
+    Petition,
+    PetitionEvent,
+    PetitionPhoto,
+    PetitionState,
+    SlaPolicy,
+)
+from petitions.notify import notify_event
+from petitions.placement import tier_area, tier_holder_id
+from petitions.sweep import (  # noqa: F401 - the sweep is part of this module's contract
+    SweepResult,
+    petitions_escalate_overdue,
+    petitions_flag_supervision,
+    petitions_record_missed_arrivals,
+    petitions_sweep,
+)
+from residents.models import Household
+
+State = PetitionState
+Kind = PetitionEvent.Kind
+STATE_LABELS = dict(PetitionState.choices)
+EXTERNAL_CHANNELS = frozenset({Petition.Channel.HOTLINE_12345, Petition.Channel.SUSUBAN,
+                               Petition.Channel.API})
+STAFF_CHANNELS = frozenset({Petition.Channel.WALK_IN, Petition.Channel.PHONE})
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _durations(policy: SlaPolicy) -> sla.Durations:
+    return sla.Durations(arrival=policy.arrival, microgrid=policy.microgrid, grid=policy.grid,
+                         street=policy.street, calendar=policy.calendar)
+
+
+def _lock(*, petition_id: int, actor: User) -> Petition:
+    """The row, locked; Http404 for anyone who may not even see it (guessed ids)."""
+    petition = (Petition.objects.select_for_update().filter(pk=petition_id).first())
+    if petition is None or not rules.can_view(actor, petition):
+        raise Http404(_("诉求不存在。"))
+    return petition
+
+
+def _require(allowed: bool, message: str | None = None) -> None:
+    if not allowed:
+        raise PermissionDeniedError(message or _("您无权进行此操作。"))
+
+
+def _move(petition: Petition, target: str) -> str:
+    check_transition(PETITION_TRANSITIONS, petition.state, target, labels=STATE_LABELS)
+    previous = petition.state
+    petition.state = target
+    return previous
+
+
+def _event(petition: Petition, *, kind: str, actor: User | None, from_state: str = "",
+           note: str = "", from_tier: str = "", to_tier: str = "", is_internal: bool = False,
+           now: datetime | None = None, notify: bool = True,
+           extra_user_ids: tuple[int, ...] = ()) -> PetitionEvent:
+    event = PetitionEvent.objects.create(
+        petition=petition, kind=kind, actor=actor, from_state=from_state,
+        to_state=petition.state if from_state else "", from_tier=from_tier, to_tier=to_tier,
+        note=note, is_internal=is_internal, created_at=now or timezone.now(),
+    )
+    if notify:
+        notify_event(petition=petition, event=event, extra_user_ids=extra_user_ids)
+    return event
+
+
+def _save_photos(petition: Petition, photos: Sequence[UploadedFile], *, actor: User | None,
+                 event: PetitionEvent | None) -> list[PetitionPhoto]:
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationError(_("最多上传 %(count)s 张照片。") % {"count": MAX_PHOTOS},
+                              code="too_many_photos")
+    cleaned = [photo_reencode(photo) for photo in photos]  # all checked before any is stored
+    rows = []
+    for content in cleaned:
+        row = PetitionPhoto(petition=petition, event=event, uploaded_by=actor)
+        row.image.save(content.name, content, save=False)
+        rows.append(row)
+    return PetitionPhoto.objects.bulk_create(rows)
+
+
+def _community_dispatcher_ids(petition: Petition) -> tuple[int, ...]:
+    """Community staff whose scope covers the petition: who hears about returns."""
+    community_path = petition.origin_path[:8]
+    return tuple(User.objects.filter(role=User.Role.COMMUNITY_STAFF, is_active=True,
+                                     scope_area__path=community_path)
+                 .values_list("id", flat=True)[:5])
+
+
+def _place(petition: Petition, origin: Area, tier: str) -> None:
+    area = tier_area(origin, tier)
+    petition.tier = tier
+    petition.area = area
+    petition.area_path = area.path
+    petition.due_at = petition.tier_deadlines[tier]
+
+
+# --- submission ------------------------------------------------------------------------------
+
+
+def _resolve_origin(*, actor: User | None, household: Household | None,
+                    building: Building | None, area: Area | None) -> tuple[Area, Building | None]:
+    if household is not None:
+        building = household.building
+    if building is not None:
+        return building.micro_grid, building
+    if area is not None:
+        return area, None
+    if actor is not None and actor.role == User.Role.RESIDENT:
+        home = Household.objects.filter(residents__user=actor).select_related(
+            "building__micro_grid").first()
+        if home is not None:
+            return home.building.micro_grid, home.building
+    if actor is not None and actor.scope_area_id is not None:
+        return actor.scope_area, None
+    raise ApplicationError(_("请选择所在楼栋或区域。"))
+
+
+def _check_submitter(actor: User | None, *, household: Household | None, channel: str,
+                     contact_phone: str) -> None:
+    if actor is None:
+        if not contact_phone:
+            raise ApplicationError(_("匿名提交须留下已验证的回访电话。"))
+        return
+    if actor.role == User.Role.RESIDENT:
+        if channel != Petition.Channel.MOBILE_WEB:
+            raise ApplicationError(_("居民只能通过手机网页提交诉求。"))
+        if household is not None and not household.residents.filter(user=actor).exists():
+            raise PermissionDeniedError(_("只能为自己的住户提交诉求。"))
+    elif actor.role == User.Role.EXTERNAL_SYSTEM:
+        if channel not in EXTERNAL_CHANNELS:
+            raise ApplicationError(_("外部系统的渠道须为 12345、诉速办或其他系统。"))
+    elif not (actor.is_staff_role or actor.is_superuser):
+        raise PermissionDeniedError(_("您无权登记诉求。"))
+
+
+def petition_submit(
+    *,
+    actor: User | None,
+    category: Category,
+    description: str,
+    channel: str = Petition.Channel.MOBILE_WEB,
+    household: Household | None = None,
+    building: Building | None = None,
+    area: Area | None = None,
+    location_text: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    photos: Sequence[UploadedFile] = (),
+    contact_name: str = "",
+    contact_phone: str = "",
+    is_public: bool = False,
+    answers: dict[str, Any] | None = None,
+    size: str = Petition.Size.SMALL,
+    external_ref: str | None = None,
+) -> Petition:
+    """Accept a petition and start its clocks.
+
+    1. Check who submits (resident for their own household, staff recording a walk-in/phone
+       call, an external system, or anonymous with a verified callback phone).
+    2. An external system retrying with the same external_ref gets the first petition back.
+    3. Compute every deadline from the SlaPolicy; triage by size (small → micro-grid,
+       big → grid, hard → street).
+    4. Place it on the area covering the building; dispatch to that tier's worker if one exists.
+    5. Store up to 3 re-encoded photos; write events; notify.
+    """
+    description = (description or "").strip()
+    if not description:
+        raise ApplicationError(_("请填写诉求内容。"))
+    if not category.is_active:
+        raise ApplicationError(_("该分类已停用。"))
+    _check_submitter(actor, household=household, channel=channel, contact_phone=contact_phone)
+    is_external = actor is not None and actor.role == User.Role.EXTERNAL_SYSTEM
+    if is_external and external_ref:
+        existing = Petition.objects.filter(external_system=actor, external_ref=external_ref).first()
+        if existing is not None:
+            return existing
+    if actor is not None and actor.role == User.Role.RESIDENT:
+        size = Petition.Size.SMALL  # residents don't triage; staff may re-size later
+        if not contact_phone:
+            contact_phone = actor.phone or ""
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationError(_("最多上传 %(count)s 张照片。") % {"count": MAX_PHOTOS},
+                              code="too_many_photos")
+    origin, building = _resolve_origin(actor=actor, household=household, building=building,
+                                       area=area)
+    try:
+        with transaction.atomic():
+            return _create(
+                actor=actor, is_external=is_external, category=category,
+                description=description, channel=channel, household=household,
+                building=building, origin=origin, location_text=location_text,
+                latitude=latitude, longitude=longitude, photos=photos,
+                contact_name=contact_name, contact_phone=contact_phone, is_public=is_public,
+                answers=answers or {}, size=size, external_ref=external_ref,
+            )
+    except IntegrityError:
+        # Two concurrent retries of one external submission: the loser returns the winner's row.
+        if is_external and external_ref:
+            return Petition.objects.get(external_system=actor, external_ref=external_ref)
+        raise
+
+
+def _create(*, actor: User | None, is_external: bool, category: Category, origin: Area,
+            size: str, photos: Sequence[UploadedFile], **fields: Any) -> Petition:
+    now = timezone.now()
+    deadlines = sla.compute_deadlines(now, _durations(SlaPolicy.current()))
+    is_resident = actor is not None and actor.role == User.Role.RESIDENT
+    petition = Petition(
+        category=category, size=size, state=State.SUBMITTED, submitted_at=now,
+        clock_started_at=now, origin_path=origin.path,
+        submitter=actor if is_resident else None,
+        recorded_by=actor if actor is not None and actor.is_staff_role else None,
+        external_system=actor if is_external else None,
+        arrival_due_at=deadlines.arrival_due_at, microgrid_due_at=deadlines.microgrid_due_at,
+        grid_due_at=deadlines.grid_due_at, street_due_at=deadlines.street_due_at, **fields,
+    )
+    if not petition.external_ref:
+        petition.external_ref = None
+    _place(petition, origin, sla.initial_tier(size))
+    petition.full_clean(exclude=["category", "area", "household", "building", "submitter",
+                                 "recorded_by", "external_system", "holder"])
+    petition.save()
+    event = _event(petition, kind=Kind.SUBMITTED, actor=actor, now=now)
+    _save_photos(petition, photos, actor=actor, event=event)
+    holder_id = tier_holder_id(petition.area, petition.tier)
+    if holder_id is not None:
+        previous = _move(petition, State.DISPATCHED)
+        petition.holder_id = holder_id
+        petition.dispatched_at = now
+        petition.save(update_fields=["state", "holder", "dispatched_at", "updated_at"])
+        _event(petition, kind=Kind.DISPATCHED, actor=None, from_state=previous,
+               note=_("自动派单"), now=now)
+    return petition
+
+
+# --- dispatching -----------------------------------------------------------------------------
+
+
+def petition_triage(*, petition_id: int, actor: User, size: str, note: str = "") -> Petition:
+    """Set the size (小事/大事/难事). A bigger matter moves up to its tier at once (never down);
+    the deadline becomes that tier's, measured from acceptance. Dispatcher or holder."""
+    if size not in Petition.Size.values:
+        raise ApplicationError(_("事项大小无效。"))
+    with transaction.atomic():
+        petition = _lock(petition_id=petition_id, actor=actor)
+        _require(rules.is_dispatcher(actor, petition) or rules.is_holder(actor, petition))
+        if petition.state not in OPEN_STATES:
+            raise ApplicationError(_("已办结的诉求不能再分级。"))
+        old_tier = petition.tier
+        petition.size = size
+        fields = ["size", "updated_at"]
+        target = sla.initial_tier(size)
+        if TIER_RANK[target] > TIER_RANK[old_tier]:
+            origin = Area.objects.get(path=petition.origin_path)
+            _place(petition, origin, target)
+            petition.holder_id = tier_holder_id(petition.area, target) or petition.holder_id
+            fields += ["tier", "area", "area_path", "due_at", "holder"]
+        petition.save(update_fields=fields)
+        _event(petition, kind=Kind.TRIAGED, actor=actor, note=note or petition.get_size_display(),
+               from_tier=old_tier, to_tier=petition.tier)
+        return petition
+
+
+def _check_holder_candidate(holder: User, petition: Petition) -> None:
+    if not holder.is_active or not (holder.is_staff_role or holder.is_superuser):
+        raise ApplicationError(_("只能派给在岗的工作人员。"))
+    if not rules.covers(holder, petition):
+        raise ApplicationError(_("承办人的管辖范围不包含该诉求。"))
+
+
+def petition_dispatch(*, petition_id: int, actor: User, holder: User, note: str = "") -> Petition:
+    """Hand the petition to a worker (from submitted, returned, reopened). Community dispatcher.
+    The resolution clock is never restarted; after a reopen the arrival clock starts again."""
+    with transaction.atomic():
+        petition = _lock(petition_id=petition_id, actor=actor)
+        _require(rules.is_dispatcher(actor, petition))
+        _check_holder_candidate(holder, petition)
+        previous = _move(petition, State.DISPATCHED)
+        return _dispatch_to(petition, holder_id=holder.pk, actor=actor, previous=previous,
+                            note=note)
+
+
+def _dispatch_to(petition: Petition, *, holder_id: int, actor: User | None, previous: str,
+                 note: str) -> Petition:
+    now = timezone.now()
+    petition.holder_id = holder_id
+    petition.dispatched_at = now
+    fields = ["state", "holder", "dispatched_at", "updated_at"]
+    if previous == State.REOPENED:
+        petition.arrival_due_at = now + SlaPolicy.current().arrival
+        petition.arrived_at = None
+        fields += ["arrival_due_at", "arrived_at"]
+    petition.save(update_fields=fields)
+    _event(petition, kind=Kind.DISPATCHED, actor=actor, from_state=previous, note=note, now=now)
+    return petition
+
+
+def petition_check_in(*, petition_id: int, actor: User) -> Petition:
+    """The holder is on site. Late against the arrival clock: the miss is recorded."""
+    with transaction.atomic():
+        petition = _lock(petition_id=petition_id, actor=actor)
+        _require(rules.is_holder(actor, petition), _("只有承办人可以到场签到。"))
+        previous = _move(petition, State.ON_SITE)
+        now = timezone.now()
+        petition.arrived_at = now
+        fields = ["state", "arrived_at", "updated_at"]
+        if sla.is_late(petition.arrival_due_at, now) and not petition.arrival_missed:
+            petition.arrival_missed = True
+            fields.append("arrival_missed")
+        petition.save(update_fields=fields)
+        _event(petition, kind=Kind.CHECKED_IN, actor=actor, from_state=previous, now=now)
+        return petition
+
+
+def petition_add_note(
+    *, petition_id: int, actor: User, note: str, photos: Sequence[UploadedFile] = (),
+    is_internal: bool = False,
+) -> PetitionEvent:
+    """A progress note with up to 3 photos. Owner (public notes only), holder, handler staff."""
+    note = (note or "").strip()
+    if not note and not photos:
+        raise ApplicationError(_("请填写办理记录或上传照片。"))
+    with transaction.atomic():
+        petition = _lock(petition_id=petition_id, actor=actor)
+        is_staff_side = rules.can_handle(actor, petition)
+        _require(is_staff_side or rules.is_owner(actor, petition))
+        if petition.state in (State.CLOSED, State.REJECTED):
+            raise ApplicationError(_("诉求已结束，不能再添加记录。"))
+        event = _event(petition, kind=Kind.NOTE, actor=actor, note=note,
+                       is_internal=is_internal and is_staff_side)
+        _save_photos(petition, photos, actor=actor, event=event)
+        return event
+
+
+def petition_resolve(*, petition_id: int, actor: User, resolution: str,
+                     photos: Sequence[UploadedFile] = ()) -> Petition:
+    """Done. Records whether it was on time and at which tier. Holder or handler staff."""
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ApplicationError(_("请填写办理结果。"))
+    with transaction.atomic():
+        petition = _lock(petition_id=petition_id, actor=actor)
+        _require(rules.can_handle(actor, petition))
+        previous = _move(petition, State.RESOLVED)
+        now = timezone.now()
+        petition.resolution = resolution
+        petition.resolved_at = now
+        petition.resolved_on_time = now <= petition.due_at
+        petition.resolved_tier = petition.tier
+        petition.save(update_fields=["state", "resolution", "resolved_at", "resolved_on_time",
+                                     "resolved_tier", "updated_at"])
+        event = _event(petition, kind=Kind.RESOLVED, actor=actor, from_state=previous,
+                       note=resolution, now=now)
+        _save_photos(petition, photos, actor=actor, event=event)
+        return petition
+
+
+def petition_verify(*, petition_id: int, actor: User, accepted: bool = True,
+                    note: str = "") -> Petition:
+    """Staff check the result. Refused: back to the holder (dispatched). Handler staff only."""
+    with transaction.atomic():
+        petition = _lock(petition_id=petition_id, actor=actor)
+        _require(rules.is_handler_staff(actor, petition), _("只有网格员及以上工作人员可以核实。"))
+        if petition.state != State.RESOLVED:
+            check_transition(PETITION_TRANSITIONS, petition.state, State.VERIFIED,
+                             labels=STATE_LABELS)
+        if accepted:
+            previous = _move(petition, State.VERIFIED)
+            petition.verified_at = timezone.now()
+            petition.save(update_fields=["state", "verified_at", "updated_at"])
+            _event(petition, kind=Kind.VERIFIED, actor=actor, from_state=previous, note=note)
+        else:
+            if not note.strip():
+                raise ApplicationError(_("请说明核实未通过的原因。"))
+            previous = _move(petition, State.DISPATCHED)
+            petition.resolved_at = None
+            petition.resolved_on_time = None
+            petition.resolved_tier = ""
+            petition.save(update_fields=["state", "resolved_at", "resolved_on_time",
+                                         "resolved_tier", "updated_at"])
+            _event(petition, kind=Kind.VERIFY_FAILED, actor=actor, from_state=previous,
+                   note=note)
+        return petition
+
+
+def petition_rate(*, petition_id: int, actor: User, rating: str, comment: str = "") -> Petition:
+    """The resident (or the external system that submitted it) rates a verified result.
+
+    1. 满意 / 基本满意: rated, then closed.
+    2. 不满意 and never reopened: rated, reopened, and re-dispatched to the holder.
+    3. 不满意 after one reopen: rated, then closed (the record keeps the dissatisfaction).
+    """
+    if rating not in Petition.Rating.values:
+        raise ApplicationError(_("请选择满意、基本满意或不满意。"))
+    with transaction.atomic():
+        petition = _lock(petition_id=petition_id, actor=actor)
+        _require(rules.is_owner(actor, petition), _("只有提交人可以评价。"))
+        previous = _move(petition, State.RATED)
+        now = timezone.now()
+        petition.rating = rating
+        petition.rating_comment = comment[:500]
+        petition.rated_at = now
+        petition.save(update_fields=["state", "rating", "rating_comment", "rated_at",
+                                     "updated_at"])
+        _event(petition, kind=Kind.RATED, actor=actor, from_state=previous,
+               note=f"{petition.get_rating_display()} {comment}".strip(), now=now)
+        if rating == Petition.Rating.UNSATISFIED and petition.reopened_count == 0:
+            return _reopen(petition, actor=actor, reason=comment or _("居民不满意"))
+        return _close(petition, actor=actor, note="", now=now)
+
+
+def petition_reopen(*, petition_id: int, actor: User, reason: str) -> Petition:
+    """Reopen a rated petition once (owner or dispatcher); it goes back to its holder."""
+    with transaction.atomic():
+        petition = _lock(petition_id=petition_id, actor=actor)
+        _require(rules.is_owner(actor, petition) or rules.is_dispatcher(actor, petition))
+        return _reopen(petition, actor=actor, reason=reason)
+
+
+def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
+    if petition.reopened_count >= 1:
+        raise ApplicationError(_("每件诉求只能重办一次。"))
+    previous = _move(petition, State.REOPENED)
+    now = timezone.now()
+    # The resolution clocks start again from the reopen: the first round's deadlines are spent.
+    deadlines = sla.compute_deadlines(now, _durations(SlaPolicy.current()))
+    petition.reopened_count += 1
+    petition.clock_started_at = now
+    petition.microgrid_due_at = deadlines.microgrid_due_at
+    petition.grid_due_at = deadlines.grid_due_at
+    petition.street_due_at = deadlines.street_due_at
+    petition.due_at = deadlines.for_tier(petition.tier)
+    petition.resolved_at = None
+    petition.resolved_on_time = None
+    petition.save(update_fields=["state", "reopened_count", "clock_started_at",
+                                 "microgrid_due_at", "grid_due_at", "street_due_at", "due_at",
+                                 "resolved_at", "resolved_on_time", "updated_at"])
+    _event(petition, kind=Kind.REOPENED, actor=actor, from_state=previous, note=reason, now=now)
+    if petition.holder_id is None:
+        return petition
+    previous = _move(petition, State.DISPATCHED)
+    return _dispatch_to(petition, holder_id=petition.holder_id, actor=None, previous=previous,
+                        note=_("重办自动派单"))
+
+
+def petition_return(*, petition_id: int, actor: User, reason: str) -> Petition:
+    """Misrouted: the holder hands it back to the community dispatcher. The clock keeps running."""
+    if not (reason or "").strip():
+        raise ApplicationError(_("请说明退回原因。"))
+    with transaction.atomic():
+        petition = _lock(petition_id=petition_id, actor=actor)
+        _require(rules.is_holder(actor, petition), _("只有承办人可以退回。"))
+        previous = _move(petition, State.RETURNED)
+        petition.holder_id = None
+        petition.save(update_fields=["state", "holder", "updated_at"])
+        _event(petition, kind=Kind.RETURNED, actor=actor, from_state=previous, note=reason,
+               extra_user_ids=_community_dispatcher_ids(petition))
+        return petition
+
+
+def petition_reroute(*, petition_id: int, actor: User, building: Building | None = None,
+                     area: Area | None = None, holder: User | None = None,
+                     note: str = "") -> Petition:
+    """The dispatcher re-places a returned petition (new building or area, new holder).
+    The tier and every deadline are unchanged: a misroute does not buy time."""
+    with transaction.atomic():
+        petition = _lock(petition_id=petition_id, actor=actor)
+        _require(rules.is_dispatcher(actor, petition))
+        if petition.state != State.RETURNED:
+            raise ApplicationError(_("只有退回的诉求可以改派。"))
+        origin = building.micro_grid if building is not None else area
+        if origin is not None:
+            prefix = rules.visibility_prefix(actor)
+            if prefix is None or not origin.path.startswith(prefix):
+                raise PermissionDeniedError(_("只能改派到您管辖的区域。"))
+            petition.origin_path = origin.path
+            if building is not None:
+                petition.building = building
+            tier = petition.tier
+            area_for_tier = tier_area(origin, tier)
+            petition.area = area_for_tier
+            petition.area_path = area_for_tier.path
+        if holder is None:
+            holder_id = tier_holder_id(petition.area, petition.tier)
+            if holder_id is None:
+                raise ApplicationError(_("该区域暂无承办人，请指定承办人。"))
+        else:
+            _check_holder_candidate(holder, petition)
+            holder_id = holder.pk
+        previous = _move(petition, State.DISPATCHED)
+        petition.holder_id = holder_id
+        petition.save(update_fields=["state", "holder", "origin_path", "building", "area",
+                                     "area_path", "updated_at"])
+        _event(petition, kind=Kind.REROUTED, actor=actor, from_state=previous, note=note)
+        return petition
+
+
+def petition_reject(*, petition_id: int, actor: User, reason: str) -> Petition:
+    """Not accepted (out of remit, duplicate…); the reason is shown to the resident."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(_("请填写不予受理的原因。"))
+    with transaction.atomic():
+        petition = _lock(petition_id=petition_id, actor=actor)
+        _require(rules.is_dispatcher(actor, petition))
+        previous = _move(petition, State.REJECTED)
+        petition.rejection_reason = reason[:300]
+        petition.closed_at = timezone.now()
+        petition.save(update_fields=["state", "rejection_reason", "closed_at", "updated_at"])
+        _event(petition, kind=Kind.REJECTED, actor=actor, from_state=previous, note=reason)
+        return petition
+
+
+def petition_escalate_by_hand(*, petition_id: int, actor: User, reason: str) -> Petition:
+    """Move an open petition up one tier now (holder or handler staff), with a reason."""
+    if not (reason or "").strip():
+        raise ApplicationError(_("请填写升级原因。"))
+    with transaction.atomic():
+        petition = _lock(petition_id=petition_id, actor=actor)
+        _require(rules.can_handle(actor, petition))
+        if petition.state not in OPEN_STATES:
+            raise ApplicationError(_("只有办理中的诉求可以升级。"))
+        new_tier = NEXT_TIER.get(petition.tier)
+        if new_tier is None:
+            raise ApplicationError(_("诉求已在街道层级，无法再升级。"))
+        old_tier = petition.tier
+        origin = Area.objects.get(path=petition.origin_path)
+        _place(petition, origin, new_tier)
+        petition.holder_id = tier_holder_id(petition.area, new_tier) or petition.holder_id
+        petition.save(update_fields=["tier", "area", "area_path", "due_at", "holder",
+                                     "updated_at"])
+        _event(petition, kind=Kind.ESCALATED, actor=actor, note=reason, from_tier=old_tier,
+               to_tier=new_tier)
+        return petition
+
+
+def petition_refer_to_deliberation(*, petition_id: int, actor: User, note: str = "",
+                                   topic_id: int | None = None) -> Petition:
+    """Send a matter that needs the residents' say to the deliberation day. Dispatcher only.
+    The deliberation app may pass the topic id now or later (petition_link_topic)."""
+    with transaction.atomic():
+        petition = _lock(petition_id=petition_id, actor=actor)
+        _require(rules.is_dispatcher(actor, petition))
+        previous = _move(petition, State.REFERRED)
+        petition.referred_at = timezone.now()
+        petition.deliberation_topic_id = topic_id
+        petition.save(update_fields=["state", "referred_at", "deliberation_topic_id",
+                                     "updated_at"])
+        _event(petition, kind=Kind.REFERRED, actor=actor, from_state=previous, note=note)
+        return petition
+
+
+def petition_link_topic(*, petition_id: int, topic_id: int) -> Petition:
+    """Record the deliberation topic created for a referred petition (deliberation app only)."""
+    with transaction.atomic():
+        petition = Petition.objects.select_for_update().get(pk=petition_id)
+        if petition.state != State.REFERRED:
+            raise ApplicationError(_("该诉求未转议事。"))
+        petition.deliberation_topic_id = topic_id
+        petition.save(update_fields=["deliberation_topic_id", "updated_at"])
+        return petition
+
+
+def petition_close_from_deliberation(*, petition_id: int, outcome: str,
+                                     actor: User | None) -> Petition:
+    """The deliberation app calls this when the topic closes: the outcome becomes the result.
+    Idempotent: closing an already closed petition returns it unchanged."""
+    with transaction.atomic():
+        petition = Petition.objects.select_for_update().filter(pk=petition_id).first()
+        if petition is None:
+            raise Http404(_("诉求不存在。"))
+        if petition.state == State.CLOSED:
+            return petition
+        previous = _move(petition, State.CLOSED)
+        now = timezone.now()
+        petition.resolution = outcome
+        petition.resolved_at = petition.resolved_at or now
+        petition.closed_at = now
+        petition.save(update_fields=["state", "resolution", "resolved_at", "closed_at",
+                                     "updated_at"])
+        _event(petition, kind=Kind.CLOSED, actor=actor, from_state=previous,
+               note=_("议事结果：%(outcome)s") % {"outcome": outcome}, now=now)
+        return petition
+
+
+def petition_close(*, petition_id: int, actor: User, note: str = "") -> Petition:
+    """Close a verified (not rated in time) or rated petition. Handler staff."""
+    with transaction.atomic():
+        petition = _lock(petition_id=petition_id, actor=actor)
+        _require(rules.is_handler_staff(actor, petition))
+        return _close(petition, actor=actor, note=note, now=timezone.now())
+
+
+def _close(petition: Petition, *, actor: User, note: str, now: datetime) -> Petition:
+    previous = _move(petition, State.CLOSED)
+    petition.closed_at = now
+    petition.save(update_fields=["state", "closed_at", "updated_at"])
+    _event(petition, kind=Kind.CLOSED, actor=actor, from_state=previous, note=note, now=now)
+    return petition

@@ -1,0 +1,23 @@
+"""Thin tasks: each calls one service; safe to run twice or concurrently (see sweep.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.utils import timezone
+
+from petitions.sweep import petitions_sweep
+from petitions.webhooks import webhook_deliveries_send_due
+
+
+@shared_task(name="petitions.sweep", acks_late=True, ignore_result=True)
+def petitions_sweep_task() -> dict[str, Any]:
+    result = petitions_sweep(now=timezone.now())
+    return {"escalated": result.escalated, "supervised": result.supervised,
+            "arrivals_missed": result.arrivals_missed}
+
+
+@shared_task(name="petitions.webhooks_deliver", acks_late=True, ignore_result=True)
+def petitions_webhooks_deliver_task() -> int:
+    return webhook_deliveries_send_due()
