@@ -62,9 +62,23 @@ class Area(MP_Node):
         return f"{self.get_kind_display()}·{self.name}"
 
     def clean(self) -> None:
-        parent = None if self.depth in (None, 1) else type(self).objects.get_parent(self)
-        check_kind_rule(self.ALLOWED_PARENT, self.kind, parent.kind if parent else None,
+        check_kind_rule(self.ALLOWED_PARENT, self.kind, tree_parent_kind(self),
                         labels=dict(self.Kind.choices))
+
+
+def tree_parent_kind(node: MP_Node) -> str | None:
+    """The kind of the node's parent for the kind rule.
+
+    A form or service that adds or moves a node sets `intended_parent` first (treebeard places the
+    node only on save, so the database still holds the old parent, or none for a new node).
+    """
+    if hasattr(node, "intended_parent"):
+        parent = node.intended_parent
+    elif node.depth in (None, 1):
+        parent = None
+    else:
+        parent = type(node).objects.get_parent(node)
+    return parent.kind if parent is not None else None
 
 
 def check_kind_rule(
@@ -201,8 +215,7 @@ class OrgNode(MP_Node):
         return self.name
 
     def clean(self) -> None:
-        parent = None if self.depth in (None, 1) else type(self).objects.get_parent(self)
-        check_kind_rule(self.ALLOWED_PARENT, self.kind, parent.kind if parent else None,
+        check_kind_rule(self.ALLOWED_PARENT, self.kind, tree_parent_kind(self),
                         labels=dict(self.Kind.choices))
 
 

@@ -1,0 +1,82 @@
+"""FilterSets for households, residents and party members (used by the selectors and the API)."""
+
+from __future__ import annotations
+
+import json
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from governance.filters import filter_within
+from residents.models import Household, PartyMember, Resident
+
+
+def filter_tag(queryset: QuerySet, field: str, tag: str) -> QuerySet:
+    """Rows whose JSON list `field` holds `tag`; tags are fixed slugs, so a quoted match is exact.
+
+    (`__contains` on a JSON list is not available on SQLite; the quoted text match works on both.)
+    """
+    return queryset.filter(**{f"{field}__icontains": json.dumps(tag)})
+
+
+class HouseholdFilterSet(django_filters.FilterSet):
+    within = django_filters.NumberFilter(method="filter_within", label=_("区域（含下级）"))
+    compound = django_filters.NumberFilter(field_name="building__compound_id", label=_("小区"))
+    building = django_filters.NumberFilter(field_name="building_id", label=_("楼栋"))
+    unit = django_filters.NumberFilter(field_name="unit_id", label=_("单元"))
+    room = django_filters.CharFilter(label=_("门牌号"))
+
+    class Meta:
+        model = Household
+        fields = ["within", "compound", "building", "unit", "room"]
+
+    def filter_within(self, queryset: QuerySet, name: str, value: int | None) -> QuerySet:
+        return filter_within(queryset, Household.SCOPE_PATH, value)
+
+
+class ResidentFilterSet(django_filters.FilterSet):
+    within = django_filters.NumberFilter(method="filter_within", label=_("区域（含下级）"))
+    compound = django_filters.NumberFilter(field_name="household__building__compound_id",
+                                           label=_("小区"))
+    building = django_filters.NumberFilter(field_name="household__building_id", label=_("楼栋"))
+    household = django_filters.NumberFilter(field_name="household_id", label=_("户"))
+    tag = django_filters.ChoiceFilter(choices=Resident.Tag.choices, method="filter_tag",
+                                      label=_("标签"))
+    name = django_filters.CharFilter(lookup_expr="icontains", label=_("姓名"))
+    phone = django_filters.CharFilter(label=_("手机号（完整）"))
+
+    class Meta:
+        model = Resident
+        fields = ["within", "compound", "building", "household", "tag", "name", "phone"]
+
+    def filter_within(self, queryset: QuerySet, name: str, value: int | None) -> QuerySet:
+        return filter_within(queryset, Resident.SCOPE_PATH, value)
+
+    def filter_tag(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return filter_tag(queryset, "tags", value) if value else queryset
+
+
+class PartyMemberFilterSet(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=PartyMember.Kind.choices, label=_("党员类型"))
+    category = django_filters.ChoiceFilter(choices=PartyMember.Category.choices,
+                                           label=_("分类管理"))
+    org_node = django_filters.NumberFilter(field_name="org_node_id", label=_("所在党组织"))
+    compound = django_filters.NumberFilter(field_name="resident__household__building__compound_id",
+                                           label=_("小区"))
+    building = django_filters.NumberFilter(field_name="resident__household__building_id",
+                                           label=_("楼栋"))
+
+    class Meta:
+        model = PartyMember
+        fields = ["kind", "category", "org_node", "compound", "building"]
+
+
+class PublicPartyMemberFilterSet(django_filters.FilterSet):
+    compound = django_filters.NumberFilter(field_name="resident__household__building__compound_id",
+                                           label=_("小区"))
+    org_node = django_filters.NumberFilter(field_name="org_node_id", label=_("所在党组织"))
+
+    class Meta:
+        model = PartyMember
+        fields = ["compound", "org_node"]

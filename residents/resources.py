@@ -1,0 +1,439 @@
+"""Excel/CSV import and export of households, residents and party members (django-import-export).
+
+Files carry natural keys in Chinese columns, never database ids: 小区 (compound name), 楼号,
+单元, 门牌号; a party member is found by the resident's 手机号, or by 姓名 plus the address.
+Every error is reported per row, keyed by the Chinese column name. The import only runs inside
+`residents.services.*_import` or the admin, both of which roll the whole file back on any error.
+Exports mask phones and ID numbers outside the viewer's scope (residents.selectors).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from import_export import fields, resources, widgets
+
+from core.masking import mask_id_number, mask_phone
+from core.scope import path_in_scope
+from governance.models import Building, OrgNode, Unit
+from residents.models import Household, PartyMember, Resident
+from residents.selectors import personal_data_visible
+
+PHONE_PATTERN = re.compile(r"^1\d{10}$")
+ID_NUMBER_PATTERN = re.compile(r"^\d{17}[\dXx]$")
+ADDRESS_COLUMNS = ("小区", "楼号", "单元", "门牌号")
+
+
+class YesNoWidget(widgets.BooleanWidget):
+    """是/否 in the file; also accepts 1/0 and true/false."""
+
+    TRUE_VALUES = [*widgets.BooleanWidget.TRUE_VALUES, "是", "Y", "y"]
+    FALSE_VALUES = [*widgets.BooleanWidget.FALSE_VALUES, "否", "N", "n"]
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> bool:
+        text = str(value).strip() if value is not None else ""
+        if text in ("", "None"):
+            return False
+        if text not in [str(item) for item in self.TRUE_VALUES + self.FALSE_VALUES]:
+            raise ValueError(_("请填“是”或“否”。"))
+        return text in [str(item) for item in self.TRUE_VALUES]
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return _("是") if value else _("否")
+
+
+class ChoiceLabelWidget(widgets.Widget):
+    """A TextChoices value shown by its Chinese label (男 ↔ M, 自管党员 ↔ self_managed)."""
+
+    def __init__(self, choices: list[tuple[str, Any]], *, required: bool = False) -> None:
+        super().__init__()
+        self.by_label = {str(label): value for value, label in choices}
+        self.labels = {value: str(label) for value, label in choices}
+        self.required = required
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
+        text = str(value or "").strip()
+        if not text:
+            if self.required:
+                raise ValueError(_("必须填写。"))
+            return ""
+        if text in self.by_label:
+            return self.by_label[text]
+        if text in self.labels:
+            return text
+        raise ValueError(_("应为以下之一：%s") % "、".join(self.by_label))
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return self.labels.get(value, value or "")
+
+
+class TextWidget(widgets.Widget):
+    """A text cell; an empty cell is "" (the text columns are NOT NULL)."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
+        return text(value)
+
+
+class YearWidget(widgets.Widget):
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> int | None:
+        cell = text(value)
+        if not cell:
+            return None
+        if not cell.isdigit() or not 1900 <= int(cell) <= 2100:
+            raise ValueError(_("应为四位数的年份，如 1965。"))
+        return int(cell)
+
+
+class TagsWidget(widgets.Widget):
+    """Tags as Chinese labels separated by 、 , ， or ;."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> list[str]:
+        by_label = {str(label): tag for tag, label in Resident.Tag.choices}
+        tags = []
+        for part in re.split(r"[、,，;；\s]+", str(value or "").strip()):
+            if not part:
+                continue
+            if part not in by_label and part not in Resident.Tag.values:
+                raise ValueError(_("未知标签：%s") % part)
+            tags.append(by_label.get(part, part))
+        return tags
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        labels = dict(Resident.Tag.choices)
+        return "、".join(str(labels.get(tag, tag)) for tag in value or [])
+
+
+def text(value: Any) -> str:
+    """A cell as text: Excel hands numbers over as int/float (楼号 1 → 1.0)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+class ScopedResource(resources.ModelResource):
+    """Shared behaviour: the acting user, address lookups, Chinese error keys, masking."""
+
+    def __init__(self, *, actor: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.actor = actor
+        self._units: dict[tuple[str, str, str], Unit] | None = None
+
+    # -- errors keyed by the Chinese column names --------------------------------------------
+
+    def column_for(self, key: str) -> str:
+        for field in self.fields.values():
+            if field.attribute == key or field.column_name == key:
+                return field.column_name
+        return key
+
+    def validate_instance(self, instance: Any, import_validation_errors: Any = None,
+                          validate_unique: bool = True) -> None:
+        try:
+            super().validate_instance(instance, import_validation_errors, validate_unique)
+        except ValidationError as error:
+            raise ValidationError({
+                key if key == NON_FIELD_ERRORS else self.column_for(key): messages
+                for key, messages in error.message_dict.items()
+            }) from None
+
+    # -- addresses ------------------------------------------------------------------------------
+
+    def unit_for_row(self, row: dict[str, Any], *, create: bool = False) -> Unit:
+        """The unit named by 小区/楼号/单元, checked against the actor's scope."""
+        compound, number, unit_number = (text(row.get(column)) for column in ADDRESS_COLUMNS[:3])
+        missing = {column: _("必须填写。") for column, value in
+                   zip(ADDRESS_COLUMNS[:3], (compound, number, unit_number), strict=True)
+                   if not value}
+        if missing:
+            raise ValidationError(missing)
+        if self._units is None:
+            self._units = {
+                (unit.building.compound.name, unit.building.number, unit.number): unit
+                for unit in Unit.objects.select_related("building__compound",
+                                                        "building__micro_grid")
+            }
+        unit = self._units.get((compound, number, unit_number))
+        if unit is None and create:
+            unit = self._unit_create(compound, number, unit_number)
+        if unit is None:
+            raise ValidationError({"单元": _("找不到“%(address)s”。") % {
+                "address": f"{compound} {number}号楼 {unit_number}单元"}})
+        self.scope_check(unit.building)
+        return unit
+
+    def scope_check(self, building: Building) -> None:
+        if not path_in_scope(self.actor, building.micro_grid.path):
+            raise ValidationError({"楼号": _("%(number)s号楼不在您的管辖范围内。") % {
+                "number": building.number}})
+
+    def _unit_create(self, compound: str, number: str, unit_number: str) -> Unit:
+        building = (Building.objects.select_related("compound", "micro_grid")
+                    .filter(compound__name=compound, number=number).first())
+        if building is None:
+            raise ValidationError({"楼号": _("找不到“%(compound)s %(number)s号楼”。") % {
+                "compound": compound, "number": number}})
+        self.scope_check(building)
+        unit = Unit.objects.create(building=building, number=unit_number)
+        if self._units is not None:
+            self._units[(compound, number, unit_number)] = unit
+        return unit
+
+    def household_for_row(self, row: dict[str, Any]) -> Household:
+        unit = self.unit_for_row(row)
+        room = text(row.get("门牌号"))
+        if not room:
+            raise ValidationError({"门牌号": _("必须填写。")})
+        household = Household.objects.filter(unit=unit, room=room).first()
+        if household is None:
+            raise ValidationError({"门牌号": _("%(unit)s 没有门牌号 %(room)s。") % {
+                "unit": unit, "room": room}})
+        household.unit = unit
+        return household
+
+    # -- export ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def address_of(household: Household) -> dict[str, str]:
+        building = household.building
+        return {"小区": building.compound.name, "楼号": building.number,
+                "单元": household.unit.number, "门牌号": household.room}
+
+    def contact_of(self, resident: Resident) -> tuple[str, str]:
+        path = resident.household.building.micro_grid.path
+        if personal_data_visible(self.actor, path):
+            return resident.phone, resident.id_number
+        return mask_phone(resident.phone), mask_id_number(resident.id_number)
+
+
+def phone_check(value: str, *, column: str = "手机号") -> None:
+    if "*" in value:
+        raise ValidationError({column: _("手机号含有“*”（打码导出的文件不能再导入）。")})
+    if value and not PHONE_PATTERN.match(value):
+        raise ValidationError({column: _("手机号应为 11 位数字。")})
+
+
+class HouseholdResource(ScopedResource):
+    compound = fields.Field(column_name="小区", dehydrate_method="dehydrate_compound")
+    building_number = fields.Field(column_name="楼号", dehydrate_method="dehydrate_building")
+    unit_number = fields.Field(column_name="单元", dehydrate_method="dehydrate_unit")
+    room = fields.Field(attribute="room", column_name="门牌号", widget=TextWidget())
+    is_occupied = fields.Field(attribute="is_occupied", column_name="常住", widget=YesNoWidget())
+    note = fields.Field(attribute="note", column_name="备注", widget=TextWidget())
+
+    class Meta:
+        model = Household
+        fields = ("compound", "building_number", "unit_number", "room", "is_occupied", "note")
+        skip_diff = True
+
+    def get_instance(self, instance_loader: Any, row: dict[str, Any]) -> Household | None:
+        unit = self.unit_for_row(row, create=True)
+        room = text(row.get("门牌号"))
+        if not room:
+            raise ValidationError({"门牌号": _("必须填写。")})
+        row["门牌号"] = room
+        return Household.objects.filter(unit=unit, room=room).first()
+
+    def init_instance(self, row: dict[str, Any] | None = None) -> Household:
+        unit = self.unit_for_row(row or {})
+        return Household(unit=unit, building=unit.building, is_occupied=True)
+
+    def get_queryset(self) -> QuerySet[Household]:
+        return Household.objects.select_related("building__compound", "unit")
+
+    def dehydrate_compound(self, household: Household) -> str:
+        return household.building.compound.name
+
+    def dehydrate_building(self, household: Household) -> str:
+        return household.building.number
+
+    def dehydrate_unit(self, household: Household) -> str:
+        return household.unit.number
+
+
+class ResidentResource(ScopedResource):
+    compound = fields.Field(column_name="小区", dehydrate_method="dehydrate_compound")
+    building_number = fields.Field(column_name="楼号", dehydrate_method="dehydrate_building")
+    unit_number = fields.Field(column_name="单元", dehydrate_method="dehydrate_unit")
+    room = fields.Field(column_name="门牌号", dehydrate_method="dehydrate_room")
+    name = fields.Field(attribute="name", column_name="姓名", widget=TextWidget())
+    phone = fields.Field(attribute="phone", column_name="手机号", widget=TextWidget(),
+                         dehydrate_method="dehydrate_phone")
+    id_number = fields.Field(attribute="id_number", column_name="身份证号", widget=TextWidget(),
+                             dehydrate_method="dehydrate_id_number")
+    gender = fields.Field(attribute="gender", column_name="性别",
+                          widget=ChoiceLabelWidget(Resident.Gender.choices))
+    birth_year = fields.Field(attribute="birth_year", column_name="出生年份",
+                              widget=YearWidget())
+    tags = fields.Field(attribute="tags", column_name="标签", widget=TagsWidget())
+    is_household_head = fields.Field(attribute="is_household_head", column_name="户主",
+                                     widget=YesNoWidget())
+
+    class Meta:
+        model = Resident
+        fields = ("compound", "building_number", "unit_number", "room", "name", "phone",
+                  "id_number", "gender", "birth_year", "tags", "is_household_head")
+        skip_diff = True
+
+    def before_import_row(self, row: dict[str, Any], **kwargs: Any) -> None:
+        for column in ("姓名", "手机号", "身份证号"):
+            row[column] = text(row.get(column))
+        if not row["姓名"]:
+            raise ValidationError({"姓名": _("必须填写。")})
+        phone_check(row["手机号"])
+        if "*" in row["身份证号"]:
+            raise ValidationError({"身份证号": _("身份证号含有“*”（打码导出的文件不能再导入）。")})
+        if row["身份证号"] and not ID_NUMBER_PATTERN.match(row["身份证号"]):
+            raise ValidationError({"身份证号": _("身份证号应为 18 位。")})
+
+    def get_instance(self, instance_loader: Any, row: dict[str, Any]) -> Resident | None:
+        household = self.household_for_row(row)
+        row["_household"] = household
+        return Resident.objects.filter(household=household, name=row["姓名"]).first()
+
+    def init_instance(self, row: dict[str, Any] | None = None) -> Resident:
+        return Resident(household=(row or {}).get("_household"))
+
+    def get_queryset(self) -> QuerySet[Resident]:
+        return Resident.objects.select_related("household__building__compound",
+                                               "household__building__micro_grid",
+                                               "household__unit")
+
+    def dehydrate_compound(self, resident: Resident) -> str:
+        return resident.household.building.compound.name
+
+    def dehydrate_building(self, resident: Resident) -> str:
+        return resident.household.building.number
+
+    def dehydrate_unit(self, resident: Resident) -> str:
+        return resident.household.unit.number
+
+    def dehydrate_room(self, resident: Resident) -> str:
+        return resident.household.room
+
+    def dehydrate_phone(self, resident: Resident) -> str:
+        return self.contact_of(resident)[0]
+
+    def dehydrate_id_number(self, resident: Resident) -> str:
+        return self.contact_of(resident)[1]
+
+
+class PartyMemberResource(ScopedResource):
+    """Party members: the resident is found by 手机号, else by 姓名 + 小区/楼号/单元/门牌号."""
+
+    name = fields.Field(column_name="姓名", dehydrate_method="dehydrate_name")
+    phone = fields.Field(column_name="手机号", dehydrate_method="dehydrate_phone")
+    compound = fields.Field(column_name="小区", dehydrate_method="dehydrate_compound")
+    building_number = fields.Field(column_name="楼号", dehydrate_method="dehydrate_building")
+    unit_number = fields.Field(column_name="单元", dehydrate_method="dehydrate_unit")
+    room = fields.Field(column_name="门牌号", dehydrate_method="dehydrate_room")
+    kind = fields.Field(attribute="kind", column_name="党员类型",
+                        widget=ChoiceLabelWidget(PartyMember.Kind.choices, required=True))
+    org_node = fields.Field(column_name="所在党组织", dehydrate_method="dehydrate_org_node")
+    category = fields.Field(attribute="category", column_name="分类管理",
+                            widget=ChoiceLabelWidget(PartyMember.Category.choices))
+    joined_on = fields.Field(attribute="joined_on", column_name="入党日期",
+                             widget=widgets.DateWidget())
+    occupation = fields.Field(attribute="occupation", column_name="职业", widget=TextWidget())
+    workplace = fields.Field(attribute="workplace", column_name="工作单位", widget=TextWidget())
+    skills = fields.Field(attribute="skills", column_name="特长", widget=TextWidget())
+    is_public = fields.Field(attribute="is_public", column_name="亮身份", widget=YesNoWidget())
+    duties = fields.Field(attribute="duties", column_name="定责任", widget=TextWidget())
+    pledges = fields.Field(attribute="pledges", column_name="践承诺", widget=TextWidget())
+
+    class Meta:
+        model = PartyMember
+        fields = ("name", "phone", "compound", "building_number", "unit_number", "room", "kind",
+                  "org_node", "category", "joined_on", "occupation", "workplace", "skills",
+                  "is_public", "duties", "pledges")
+        skip_diff = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._org_nodes: dict[str, list[OrgNode]] | None = None
+
+    def before_import_row(self, row: dict[str, Any], **kwargs: Any) -> None:
+        row["姓名"], row["手机号"] = text(row.get("姓名")), text(row.get("手机号"))
+        phone_check(row["手机号"])
+        row["_resident"] = self.resident_for_row(row)
+        row["_org_node"] = self.org_node_for_row(row)
+        if not row.get("分类管理"):
+            row["分类管理"] = PartyMember.Category.GENERAL.label
+
+    def resident_for_row(self, row: dict[str, Any]) -> Resident:
+        if row["手机号"]:
+            matches = list(Resident.objects.select_related("household__building__micro_grid")
+                           .filter(phone=row["手机号"])[:2])
+            if len(matches) != 1:
+                raise ValidationError({"手机号": _("找不到手机号为 %(phone)s 的居民。") % {
+                    "phone": row["手机号"]} if not matches else
+                    _("手机号 %(phone)s 对应多位居民，请改填姓名和门牌号。") % {
+                    "phone": row["手机号"]}})
+            resident = matches[0]
+        elif row["姓名"]:
+            household = self.household_for_row(row)
+            resident = Resident.objects.filter(household=household, name=row["姓名"]).first()
+            if resident is None:
+                raise ValidationError({"姓名": _("%(household)s 没有名为“%(name)s”的居民。") % {
+                    "household": household, "name": row["姓名"]}})
+        else:
+            raise ValidationError({"手机号": _("请填写手机号，或姓名加门牌号。")})
+        if not path_in_scope(self.actor, resident.household.building.micro_grid.path):
+            raise ValidationError({"手机号": _("该居民不在您的管辖范围内。")})
+        return resident
+
+    def org_node_for_row(self, row: dict[str, Any]) -> OrgNode:
+        name = text(row.get("所在党组织"))
+        if not name:
+            raise ValidationError({"所在党组织": _("必须填写。")})
+        if self._org_nodes is None:
+            self._org_nodes = {}
+            for node in OrgNode.objects.all():
+                self._org_nodes.setdefault(node.name, []).append(node)
+        nodes = self._org_nodes.get(name, [])
+        if len(nodes) != 1:
+            message = (_("找不到党组织“%s”。") if not nodes
+                       else _("有多个党组织名为“%s”，请先在后台改名区分。"))
+            raise ValidationError({"所在党组织": message % name})
+        return nodes[0]
+
+    def get_instance(self, instance_loader: Any, row: dict[str, Any]) -> PartyMember | None:
+        return PartyMember.objects.filter(resident=row["_resident"]).first()
+
+    def init_instance(self, row: dict[str, Any] | None = None) -> PartyMember:
+        return PartyMember(resident=(row or {}).get("_resident"))
+
+    def import_instance(self, instance: PartyMember, row: dict[str, Any], **kwargs: Any) -> None:
+        instance.org_node = row["_org_node"]
+        super().import_instance(instance, row, **kwargs)
+
+    def get_queryset(self) -> QuerySet[PartyMember]:
+        return PartyMember.objects.select_related(
+            "resident__household__building__compound", "resident__household__building__micro_grid",
+            "resident__household__unit", "org_node")
+
+    def dehydrate_name(self, member: PartyMember) -> str:
+        return member.resident.name
+
+    def dehydrate_phone(self, member: PartyMember) -> str:
+        return self.contact_of(member.resident)[0]
+
+    def dehydrate_compound(self, member: PartyMember) -> str:
+        return member.resident.household.building.compound.name
+
+    def dehydrate_building(self, member: PartyMember) -> str:
+        return member.resident.household.building.number
+
+    def dehydrate_unit(self, member: PartyMember) -> str:
+        return member.resident.household.unit.number
+
+    def dehydrate_room(self, member: PartyMember) -> str:
+        return member.resident.household.room
+
+    def dehydrate_org_node(self, member: PartyMember) -> str:
+        return member.org_node.name
