@@ -1,0 +1,74 @@
+"""FilterSets shared by the staff dashboard and the API (applied inside selectors)."""
+
+from __future__ import annotations
+
+import django_filters
+
+from volunteers.models import (
+    Activity,
+    CareFile,
+    HoursEntry,
+    MicroWish,
+    ProxyService,
+    Shift,
+    Volunteer,
+)
+
+
+class ActivityFilter(django_filters.FilterSet):
+    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+
+    class Meta:
+        model = Activity
+        fields = ["kind", "status", "team", "compound"]
+
+
+class HoursEntryFilter(django_filters.FilterSet):
+    year = django_filters.NumberFilter(field_name="served_on", lookup_expr="year")
+
+    class Meta:
+        model = HoursEntry
+        fields = ["status", "source", "volunteer", "activity"]
+
+
+class VolunteerFilter(django_filters.FilterSet):
+    team = django_filters.NumberFilter(field_name="memberships__team")
+    is_party_member = django_filters.BooleanFilter(field_name="party_member",
+                                                   lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Volunteer
+        fields = ["identity", "compound", "is_active"]
+
+
+class ShiftFilter(django_filters.FilterSet):
+    date_from = django_filters.DateFilter(field_name="starts_at", lookup_expr="date__gte")
+    date_to = django_filters.DateFilter(field_name="starts_at", lookup_expr="date__lte")
+
+    class Meta:
+        model = Shift
+        fields = ["post", "status", "volunteer"]
+
+
+class MicroWishFilter(django_filters.FilterSet):
+    class Meta:
+        model = MicroWish
+        fields = ["status", "compound"]
+
+
+class ProxyServiceFilter(django_filters.FilterSet):
+    class Meta:
+        model = ProxyService
+        fields = ["status", "kind", "compound", "assignee"]
+
+
+class CareFileFilter(django_filters.FilterSet):
+    is_overdue = django_filters.BooleanFilter(field_name="missed_count", method="filter_overdue")
+
+    class Meta:
+        model = CareFile
+        fields = ["category", "risk", "frequency", "is_active"]
+
+    def filter_overdue(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        return queryset.filter(missed_count__gt=0) if value else queryset.filter(missed_count=0)

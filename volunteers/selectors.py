@@ -1,0 +1,362 @@
+"""Reads that need a user's scope, and the permission-scoped getters (404 for outsiders)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import ExtractYear
+from django.http import Http404
+
+from core.scope import EVERYTHING, path_in_scope, scope_path, scope_q
+from residents.models import PartyMember, Resident
+from volunteers.models import (
+    Activity,
+    ActivitySignup,
+    CareFile,
+    HoursEntry,
+    MicroWish,
+    ProxyService,
+    ResponsibilityZone,
+    RosterSlot,
+    ServicePost,
+    Shift,
+    Team,
+    TeamMembership,
+    Volunteer,
+)
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from governance.models import Compound
+
+# Care files are read by community staff (and the street above them), never by grid workers.
+CARE_STAFF_ROLES = frozenset({"community_staff", "street_admin"})
+
+
+def volunteer_for_user(user: User | Any) -> Volunteer | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Volunteer.objects.filter(user=user, is_active=True).first()
+
+
+def resident_for_user(user: User | Any) -> Resident | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (Resident.objects.select_related("household__building")
+            .filter(user=user).order_by("id").first())
+
+
+def party_member_for_user(user: User | Any) -> PartyMember | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (PartyMember.objects.select_related("resident__household__building")
+            .filter(resident__user=user).order_by("id").first())
+
+
+def user_compound_ids(user: User | Any) -> set[int]:
+    """The compounds a resident or volunteer belongs to (by home or by registration)."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    ids = set(Resident.objects.filter(user=user)
+              .values_list("household__building__compound_id", flat=True))
+    ids.update(Volunteer.objects.filter(user=user).values_list("compound_id", flat=True))
+    return ids
+
+
+def is_staff_for_compound(user: User | Any, compound: Compound) -> bool:
+    return path_in_scope(user, compound.community.path)
+
+
+def _either(scope: Q, own: Q, user: User | Any) -> Q:
+    # `Q() | x` is `x` in Django, so an unlimited scope must short-circuit explicitly.
+    return Q() if scope_path(user) == EVERYTHING else scope | own
+
+
+def _visible_q(user: User | Any, own: Q) -> Q:
+    """Staff see their scope; others see what `own` grants them in their compounds."""
+    return _either(scope_q(user, "compound__community__path"), own, user)
+
+
+# --- activities ---------------------------------------------------------------------------
+
+def activity_list(*, user: User | Any, filters: dict[str, Any] | None = None) -> QuerySet[Activity]:
+    from volunteers.filters import ActivityFilter
+
+    own = Q(compound_id__in=user_compound_ids(user)) & ~Q(status=Activity.Status.CANCELLED)
+    queryset = (Activity.objects.filter(_visible_q(user, own))
+                .select_related("team", "compound")
+                .annotate(confirmed_count=Count(
+                    "signups", filter=Q(signups__status=ActivitySignup.Status.CONFIRMED))))
+    return ActivityFilter(filters or {}, queryset=queryset).qs
+
+
+def activity_get_for_user(*, user: User | Any, activity_id: int) -> Activity:
+    activity = activity_list(user=user).filter(pk=activity_id).first()
+    if activity is None:
+        raise Http404
+    return activity
+
+
+def activity_staff_get(*, user: User | Any, activity_id: int) -> Activity:
+    activity = Activity.objects.select_related("compound__community").filter(
+        pk=activity_id).first()
+    if activity is None or not is_staff_for_compound(user, activity.compound):
+        raise Http404
+    return activity
+
+
+def signup_get_for_staff(*, user: User | Any, signup_id: int) -> ActivitySignup:
+    signup = (ActivitySignup.objects.select_related("activity__compound__community", "volunteer")
+              .filter(pk=signup_id).first())
+    if signup is None or not is_staff_for_compound(user, signup.activity.compound):
+        raise Http404
+    return signup
+
+
+def signup_get_for_user(*, user: User | Any, signup_id: int) -> ActivitySignup:
+    """A volunteer's own sign-up, or any sign-up for staff in scope."""
+    signup = (ActivitySignup.objects.select_related("activity__compound__community",
+                                                    "volunteer")
+              .filter(pk=signup_id).first())
+    if signup is None:
+        raise Http404
+    if signup.volunteer.user_id == user.pk or is_staff_for_compound(user,
+                                                                    signup.activity.compound):
+        return signup
+    raise Http404
+
+
+def activity_signups(*, activity: Activity) -> QuerySet[ActivitySignup]:
+    return (activity.signups.exclude(status=ActivitySignup.Status.CANCELLED)
+            .select_related("volunteer", "hours_entry").order_by("status", "signed_up_at", "id"))
+
+
+def my_signups(*, volunteer: Volunteer) -> QuerySet[ActivitySignup]:
+    return (ActivitySignup.objects.filter(volunteer=volunteer)
+            .exclude(status=ActivitySignup.Status.CANCELLED)
+            .select_related("activity", "hours_entry").order_by("-activity__starts_at"))
+
+
+# --- hours --------------------------------------------------------------------------------
+
+def hours_entry_list(*, user: User | Any,
+                     filters: dict[str, Any] | None = None) -> QuerySet[HoursEntry]:
+    from volunteers.filters import HoursEntryFilter
+
+    queryset = (HoursEntry.objects
+                .filter(_either(scope_q(user, "volunteer__compound__community__path"),
+                                Q(volunteer__user_id=user.pk), user))
+                .select_related("volunteer", "activity"))
+    return HoursEntryFilter(filters or {}, queryset=queryset).qs
+
+
+def hours_entry_get_for_staff(*, user: User | Any, entry_id: int) -> HoursEntry:
+    entry = (HoursEntry.objects.select_related("volunteer__compound__community")
+             .filter(pk=entry_id).first())
+    if entry is None or not is_staff_for_compound(user, entry.volunteer.compound):
+        raise Http404
+    return entry
+
+
+def hours_yearly_totals(*, volunteer_id: int) -> list[dict[str, Any]]:
+    """Approved hours per year, with app-recorded and staff-added hours kept apart."""
+    rows = (HoursEntry.objects
+            .filter(volunteer_id=volunteer_id, status=HoursEntry.Status.APPROVED)
+            .annotate(year=ExtractYear("served_on")).values("year", "source")
+            .annotate(total=Sum("hours")).order_by("-year"))
+    years: dict[int, dict[str, Any]] = defaultdict(
+        lambda: {"app": Decimal("0"), "staff": Decimal("0"), "total": Decimal("0")})
+    for row in rows:
+        bucket = years[row["year"]]
+        bucket[row["source"]] += row["total"]
+        bucket["total"] += row["total"]
+    return [{"year": year, **values} for year, values in sorted(years.items(), reverse=True)]
+
+
+def hours_for_year(*, volunteer_id: int, year: int) -> QuerySet[HoursEntry]:
+    return (HoursEntry.objects
+            .filter(volunteer_id=volunteer_id, status=HoursEntry.Status.APPROVED,
+                    served_on__year=year)
+            .select_related("activity").order_by("served_on", "id"))
+
+
+def team_ranking(*, team: Team, year: int) -> QuerySet[Volunteer]:
+    approved_this_year = Q(hours_entries__status=HoursEntry.Status.APPROVED,
+                           hours_entries__served_on__year=year)
+    return (Volunteer.objects.filter(memberships__team=team)
+            .annotate(year_hours=Sum("hours_entries__hours", filter=approved_this_year))
+            .order_by("-year_hours", "id"))
+
+
+def volunteer_get_for_staff(*, user: User | Any, volunteer_id: int) -> Volunteer:
+    volunteer = (Volunteer.objects.select_related("compound__community")
+                 .filter(pk=volunteer_id).first())
+    if volunteer is None or not is_staff_for_compound(user, volunteer.compound):
+        raise Http404
+    return volunteer
+
+
+def team_list(*, user: User | Any) -> QuerySet[Team]:
+    own = Q(compound_id__in=user_compound_ids(user))
+    return (Team.objects.filter(_visible_q(user, own), is_active=True)
+            .annotate(member_count=Count("memberships")).order_by("compound_id", "id"))
+
+
+def team_get_for_user(*, user: User | Any, team_id: int) -> Team:
+    team = team_list(user=user).filter(pk=team_id).first()
+    if team is None:
+        raise Http404
+    return team
+
+
+def volunteer_list(*, user: User | Any,
+                   filters: dict[str, Any] | None = None) -> QuerySet[Volunteer]:
+    from volunteers.filters import VolunteerFilter
+
+    queryset = (Volunteer.objects.filter(scope_q(user, Volunteer.SCOPE_PATH))
+                .select_related("compound").order_by("id"))
+    return VolunteerFilter(filters or {}, queryset=queryset).qs
+
+
+# --- zones, posts, rosters ----------------------------------------------------------------
+
+def zone_list(*, user: User | Any) -> QuerySet[ResponsibilityZone]:
+    own = Q(compound_id__in=user_compound_ids(user))
+    return (ResponsibilityZone.objects.filter(_visible_q(user, own))
+            .select_related("party_member__resident").prefetch_related("buildings")
+            .annotate(household_count=Count("households", distinct=True)))
+
+
+def post_list(*, user: User | Any) -> QuerySet[ServicePost]:
+    own = Q(compound_id__in=user_compound_ids(user))
+    return ServicePost.objects.filter(_visible_q(user, own)).prefetch_related(
+        Prefetch("slots", queryset=RosterSlot.objects.filter(is_active=True)
+                 .select_related("volunteer")))
+
+
+def post_get_for_staff(*, user: User | Any, post_id: int) -> ServicePost:
+    post = ServicePost.objects.select_related("compound__community").filter(pk=post_id).first()
+    if post is None or not is_staff_for_compound(user, post.compound):
+        raise Http404
+    return post
+
+
+def shift_list(*, user: User | Any, filters: dict[str, Any] | None = None) -> QuerySet[Shift]:
+    from volunteers.filters import ShiftFilter
+
+    queryset = (Shift.objects.filter(_either(scope_q(user, "post__compound__community__path"),
+                                             Q(volunteer__user_id=user.pk), user))
+                .select_related("post", "volunteer"))
+    return ShiftFilter(filters or {}, queryset=queryset).qs
+
+
+def shift_get_for_user(*, user: User | Any, shift_id: int) -> Shift:
+    shift = shift_list(user=user).filter(pk=shift_id).first()
+    if shift is None:
+        raise Http404
+    return shift
+
+
+def board_members(*, compound_id: int) -> QuerySet[PartyMember]:
+    """亮身份: the public board of a compound's party members, their zones and posts."""
+    return (PartyMember.objects
+            .filter(resident__household__building__compound_id=compound_id, is_public=True)
+            .select_related("resident", "org_node")
+            .prefetch_related(
+                "responsibility_zones",
+                Prefetch("volunteer_profiles", queryset=Volunteer.objects.prefetch_related(
+                    Prefetch("slots", queryset=RosterSlot.objects.select_related("post"))))
+            ).order_by("id"))
+
+
+# --- micro-wishes and proxy services ------------------------------------------------------
+
+def micro_wish_list(*, user: User | Any,
+                    filters: dict[str, Any] | None = None) -> QuerySet[MicroWish]:
+    from volunteers.filters import MicroWishFilter
+
+    member = party_member_for_user(user)
+    own = Q(resident__user_id=user.pk)
+    if member is not None:
+        own |= Q(claimed_by=member) | Q(
+            status=MicroWish.Status.PUBLISHED,
+            compound_id=member.resident.household.building.compound_id)
+    queryset = (MicroWish.objects.filter(_visible_q(user, own))
+                .select_related("resident", "claimed_by__resident", "compound"))
+    return MicroWishFilter(filters or {}, queryset=queryset).qs
+
+
+def micro_wish_get_for_user(*, user: User | Any, wish_id: int) -> MicroWish:
+    wish = micro_wish_list(user=user).filter(pk=wish_id).first()
+    if wish is None:
+        raise Http404
+    return wish
+
+
+def proxy_service_list(*, user: User | Any,
+                       filters: dict[str, Any] | None = None) -> QuerySet[ProxyService]:
+    from volunteers.filters import ProxyServiceFilter
+
+    own = Q(resident__user_id=user.pk) | Q(assignee__user_id=user.pk)
+    queryset = (ProxyService.objects.filter(_visible_q(user, own))
+                .select_related("resident", "assignee", "compound"))
+    return ProxyServiceFilter(filters or {}, queryset=queryset).qs
+
+
+def proxy_service_get_for_user(*, user: User | Any, service_id: int) -> ProxyService:
+    service = proxy_service_list(user=user).filter(pk=service_id).first()
+    if service is None:
+        raise Http404
+    return service
+
+
+def dashboard_counts(*, user: User | Any) -> dict[str, Any]:
+    wishes = (MicroWish.objects.filter(scope_q(user, MicroWish.SCOPE_PATH))
+              .aggregate(total=Count("id"),
+                         open=Count("id", filter=Q(status__in=["submitted", "published",
+                                                              "claimed"])),
+                         fulfilled=Count("id", filter=Q(status__in=MicroWish.FULFILLED_STATES))))
+    services = (ProxyService.objects.filter(scope_q(user, ProxyService.SCOPE_PATH))
+                .aggregate(total=Count("id"),
+                           open=Count("id", filter=Q(status__in=["requested", "assigned"])),
+                           done=Count("id", filter=Q(status__in=["done", "confirmed"]))))
+    return {"wishes": wishes, "services": services}
+
+
+# --- care ---------------------------------------------------------------------------------
+
+def caring_compound_ids(user: User | Any) -> set[int]:
+    """Compounds whose caring team (爱心管家) counts this user as a member."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return set(TeamMembership.objects
+               .filter(volunteer__user=user, volunteer__is_active=True,
+                       team__kind=Team.Kind.CARING, team__is_active=True)
+               .values_list("team__compound_id", flat=True))
+
+
+def care_file_list(*, user: User | Any,
+                   filters: dict[str, Any] | None = None) -> QuerySet[CareFile]:
+    from volunteers.filters import CareFileFilter
+
+    visible = Q(resident__household__building__compound_id__in=caring_compound_ids(user))
+    if getattr(user, "is_superuser", False) or getattr(user, "role", None) in CARE_STAFF_ROLES:
+        visible = _either(scope_q(user, CareFile.SCOPE_PATH), visible, user)
+    queryset = (CareFile.objects.filter(visible)
+                .select_related("resident__household__building", "caretaker"))
+    return CareFileFilter(filters or {}, queryset=queryset).qs
+
+
+def care_file_get_for_user(*, user: User | Any, care_file_id: int) -> CareFile:
+    care_file = care_file_list(user=user).filter(pk=care_file_id).first()
+    if care_file is None:
+        raise Http404
+    return care_file
+
+
+def care_files_overdue(*, user: User | Any, today: date) -> QuerySet[CareFile]:
+    return care_file_list(user=user).filter(is_active=True, next_visit_due__lt=today)
