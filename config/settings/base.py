@@ -240,6 +240,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `kind`/`category`; name their enums so the schema stays stable.
+    "ENUM_NAME_OVERRIDES": {
+        # volunteers
+        "VolunteerTeamKindEnum": "volunteers.models.Team.Kind",
+        "VolunteerActivityKindEnum": "volunteers.models.Activity.Kind",
+        "VolunteerServicePostKindEnum": "volunteers.models.ServicePost.Kind",
+        "VolunteerProxyServiceKindEnum": "volunteers.models.ProxyService.Kind",
+        "VolunteerCareCategoryEnum": "volunteers.models.CareFile.Category",
+    },
 }
 
 # --- Domain settings -------------------------------------------------------------------------
