@@ -1,5 +1,11 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from governance.api.views import AreaViewSet, BuildingViewSet
+
+router = SimpleRouter()
+router.register("areas", AreaViewSet, basename="governance-area")
+router.register("buildings", BuildingViewSet, basename="governance-building")
+
+urlpatterns = router.urls

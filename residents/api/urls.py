@@ -1,5 +1,12 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from residents.api.views import HouseholdViewSet, PartyMemberViewSet, ResidentViewSet
+
+router = SimpleRouter()
+router.register("households", HouseholdViewSet, basename="residents-household")
+router.register("residents", ResidentViewSet, basename="residents-resident")
+router.register("party-members", PartyMemberViewSet, basename="residents-party-member")
+
+urlpatterns = router.urls

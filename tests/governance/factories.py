@@ -42,3 +42,7 @@ class UnitFactory(factory.django.DjangoModelFactory):
 
     building = None
     number = factory.Sequence(lambda n: str(n % 4 + 1))
+
+
+def org_child(parent: OrgNode, *, name: str, kind: str, **fields: object) -> OrgNode:
+    return OrgNode.objects.add_child(parent, {"name": name, "kind": kind, **fields})

@@ -32,3 +32,18 @@ class PartyMemberFactory(factory.django.DjangoModelFactory):
     resident = None
     org_node = None
     kind = PartyMember.Kind.IN_SERVICE
+
+
+def residents_populate(households: list[Household], *, per_household: int = 3,
+                       id_numbers: bool = True) -> list[Resident]:
+    """Several residents per household (with ID numbers), for masking and query-count tests."""
+    residents = []
+    for household in households:
+        for index in range(per_household):
+            resident = ResidentFactory(household=household, is_household_head=index == 0,
+                                       tags=["elder_alone"] if index == 1 else [])
+            if id_numbers:
+                resident.id_number = f"37021119600101{resident.pk:04d}"[-18:]
+                resident.save(update_fields=["id_number"])
+            residents.append(resident)
+    return residents

@@ -1,0 +1,244 @@
+"""The street admins' tool for the territory tree, party organisation, bodies and staff posts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, QuerySet
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.translation import gettext_lazy as _
+from treebeard.admin import TreeAdmin
+from treebeard.forms import MoveNodeForm, movenodeform_factory
+
+from core.admin import MaskedContactMixin, ScopedAdminMixin, area_list_filter
+from core.scope import path_in_scope
+from governance.models import (
+    Area,
+    Body,
+    BodyMember,
+    Building,
+    CentralHousehold,
+    Compound,
+    OrgNode,
+    StaffPost,
+    Unit,
+)
+from governance.services import central_household_neighbours_check, tree_kind_check
+
+# --- the two trees --------------------------------------------------------------------------
+
+
+class KindRuleMoveNodeForm(MoveNodeForm):
+    """Add/move form that checks the kind rule against the parent chosen in the form."""
+
+    def _post_clean(self) -> None:
+        reference = self.cleaned_data.get("treebeard_ref_node")
+        position = self.cleaned_data.get("treebeard_position")
+        if position is not None:
+            manager = self._meta.model.objects
+            if reference is None:
+                parent = None
+            elif position == "sorted-child":
+                parent = reference
+            else:
+                parent = manager.get_parent(reference)
+            self.instance.intended_parent = parent
+        super()._post_clean()
+
+
+class KindRuleTreeAdmin(TreeAdmin):
+    """TreeAdmin whose drag-and-drop moves obey the kind rule too."""
+
+    def move_node(self, request: HttpRequest) -> HttpResponse:
+        node = self.model.objects.filter(pk=request.POST.get("node")).first()
+        target = self.model.objects.filter(pk=request.POST.get("target")).first()
+        if node is not None and target is not None:
+            parent = (target if request.POST.get("relation") == "child"
+                      else self.model.objects.get_parent(target))
+            try:
+                tree_kind_check(node_class=self.model, kind=node.kind, parent=parent)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+                return HttpResponseBadRequest(" ".join(error.messages))
+        return super().move_node(request)
+
+
+def community_and_grid_filters(path_field: str) -> list[type[admin.SimpleListFilter]]:
+    return [
+        area_list_filter(kind=Area.Kind.COMMUNITY, path_field=path_field, title=_("社区"),
+                         parameter="community"),
+        area_list_filter(kind=Area.Kind.GRID, path_field=path_field, title=_("网格"),
+                         parameter="grid"),
+    ]
+
+
+@admin.register(Area)
+class AreaAdmin(KindRuleTreeAdmin):
+    """The whole territory tree is shown to every admin user; changes need the node in scope."""
+
+    form = movenodeform_factory(Area, form=KindRuleMoveNodeForm)
+    list_display = ("name", "kind", "code")
+    list_filter = ("kind",)
+    search_fields = ("name", "code")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or path_in_scope(request.user, obj.path))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or path_in_scope(request.user, obj.path))
+
+
+@admin.register(OrgNode)
+class OrgNodeAdmin(KindRuleTreeAdmin):
+    form = movenodeform_factory(OrgNode, form=KindRuleMoveNodeForm)
+    list_display = ("name", "kind", "area", "compound", "building", "secretary")
+    list_select_related = ("area", "compound", "building__compound", "secretary")
+    list_filter = ("kind", "compound")
+    search_fields = ("name",)
+    autocomplete_fields = ("area", "compound", "building", "secretary")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return path_in_scope(request.user, obj.area.path if obj.area_id else "")
+
+
+# --- compounds, buildings, units ------------------------------------------------------------
+
+
+@admin.register(Compound)
+class CompoundAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_path_fields = ("community__path",)
+    list_display = ("name", "community", "address", "built_year", "building_count")
+    list_select_related = ("community",)
+    search_fields = ("name", "address")
+    autocomplete_fields = ("community",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Compound]:
+        return super().get_queryset(request).annotate(building_count=Count("buildings"))
+
+    @admin.display(description=_("楼栋数"), ordering="building_count")
+    def building_count(self, compound: Compound) -> int:
+        return compound.building_count  # type: ignore[attr-defined]
+
+
+class UnitInline(admin.TabularInline):
+    model = Unit
+    extra = 0
+
+
+@admin.register(Building)
+class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_path_fields = ("micro_grid__path",)
+    list_display = ("__str__", "number", "compound", "micro_grid", "floors", "household_count")
+    list_select_related = ("compound", "micro_grid")
+    list_filter = (*community_and_grid_filters("micro_grid__path"),
+                   area_list_filter(kind=Area.Kind.MICROGRID, path_field="micro_grid__path",
+                                    title=_("微网格"), parameter="micro_grid"),
+                   "compound")
+    search_fields = ("number", "compound__name")
+    autocomplete_fields = ("compound", "micro_grid")
+    inlines = (UnitInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Building]:
+        return super().get_queryset(request).annotate(household_count=Count("households"))
+
+    @admin.display(description=_("户数"), ordering="household_count")
+    def household_count(self, building: Building) -> int:
+        return building.household_count  # type: ignore[attr-defined]
+
+
+# --- party: central households --------------------------------------------------------------
+
+
+class CentralHouseholdForm(forms.ModelForm):
+    class Meta:
+        model = CentralHousehold
+        fields = ("group", "household", "neighbours")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        household = cleaned.get("household")
+        neighbours = cleaned.get("neighbours")
+        if neighbours is not None:
+            try:
+                central_household_neighbours_check(
+                    household_id=household.pk if household else None,
+                    neighbour_ids=[neighbour.pk for neighbour in neighbours])
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+
+@admin.register(CentralHousehold)
+class CentralHouseholdAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_path_fields = ("household__building__micro_grid__path",)
+    form = CentralHouseholdForm
+    list_display = ("group", "household", "neighbour_count")
+    list_select_related = ("group", "household__building__compound", "household__unit")
+    search_fields = ("group__name", "household__room")
+    autocomplete_fields = ("group", "household", "neighbours")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CentralHousehold]:
+        return super().get_queryset(request).annotate(neighbour_count=Count("neighbours"))
+
+    @admin.display(description=_("联系邻户数"), ordering="neighbour_count")
+    def neighbour_count(self, central: CentralHousehold) -> int:
+        return central.neighbour_count  # type: ignore[attr-defined]
+
+
+# --- bodies ---------------------------------------------------------------------------------
+
+
+class BodyMemberInline(admin.TabularInline):
+    model = BodyMember
+    extra = 0
+    autocomplete_fields = ("resident",)
+    fields = ("name", "role", "resident", "note", "term_start", "term_end")
+
+
+@admin.register(Body)
+class BodyAdmin(ScopedAdminMixin, MaskedContactMixin, admin.ModelAdmin):
+    scope_path_fields = ("compound__community__path", "community__path")
+    phone_field = "contact_phone"
+    list_display = ("name", "kind", "compound", "community", "contact_name", "phone_display",
+                    "member_count")
+    list_select_related = ("compound", "community")
+    list_filter = ("kind", "compound")
+    search_fields = ("name", "contact_name")
+    autocomplete_fields = ("compound", "community")
+    inlines = (BodyMemberInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Body]:
+        return super().get_queryset(request).annotate(member_count=Count("members"))
+
+    def area_path_expression(self) -> Any:
+        # A body tied straight to a community has no compound path: take the community's.
+        return Coalesce("compound__community__path", "community__path")
+
+    @admin.display(description=_("成员数"), ordering="member_count")
+    def member_count(self, body: Body) -> int:
+        return body.member_count  # type: ignore[attr-defined]
+
+
+# --- staff posts (2+7+N) --------------------------------------------------------------------
+
+
+@admin.register(StaffPost)
+class StaffPostAdmin(ScopedAdminMixin, MaskedContactMixin, admin.ModelAdmin):
+    scope_path_fields = ("area__path",)
+    list_display = ("holder_name", "kind", "area", "compound", "building", "phone_display",
+                    "starts_on", "ends_on")
+    list_select_related = ("area", "compound", "building__compound")
+    list_filter = ("kind", *community_and_grid_filters("area__path"))
+    search_fields = ("holder_name", "=phone")
+    autocomplete_fields = ("area", "compound", "building")
+    raw_id_fields = ("user",)
+    date_hierarchy = "starts_on"

@@ -1,0 +1,31 @@
+"""Output serializers for the territory tree and buildings (read-only API)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from governance.models import Area, Building
+
+
+class AreaOutputSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = Area
+        fields = ("id", "name", "kind", "kind_label", "code", "depth", "path")
+        read_only_fields = fields
+
+
+class NamedRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class BuildingOutputSerializer(serializers.ModelSerializer):
+    compound = NamedRefSerializer(read_only=True)
+    micro_grid = NamedRefSerializer(read_only=True)
+
+    class Meta:
+        model = Building
+        fields = ("id", "number", "floors", "compound", "micro_grid")
+        read_only_fields = fields

@@ -1,0 +1,97 @@
+"""Output serializers; phones, ID numbers and public names are masked per viewer (selectors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from residents.models import Household, PartyMember, Resident
+from residents.selectors import party_member_public_name, resident_contact
+
+
+def _viewer(serializer: serializers.Serializer) -> Any:
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+class HouseholdOutputSerializer(serializers.ModelSerializer):
+    compound = serializers.CharField(source="building.compound.name", read_only=True)
+    building_number = serializers.CharField(source="building.number", read_only=True)
+    unit_number = serializers.CharField(source="unit.number", read_only=True)
+
+    class Meta:
+        model = Household
+        fields = ("id", "compound", "building", "building_number", "unit", "unit_number", "room",
+                  "is_occupied")
+        read_only_fields = fields
+
+
+class HouseholdRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    label = serializers.CharField(source="__str__", read_only=True)
+    compound = serializers.CharField(source="building.compound.name", read_only=True)
+
+
+class ResidentOutputSerializer(serializers.ModelSerializer):
+    household = HouseholdRefSerializer(read_only=True)
+    phone = serializers.SerializerMethodField()
+    id_number = serializers.SerializerMethodField()
+    tag_labels = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Resident
+        fields = ("id", "name", "phone", "id_number", "gender", "birth_year", "tags",
+                  "tag_labels", "is_household_head", "household")
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(help_text="超出查看者管辖范围时打码"))
+    def get_phone(self, resident: Resident) -> str:
+        return resident_contact(resident, viewer=_viewer(self))["phone"]
+
+    @extend_schema_field(serializers.CharField(help_text="超出查看者管辖范围时打码"))
+    def get_id_number(self, resident: Resident) -> str:
+        return resident_contact(resident, viewer=_viewer(self))["id_number"]
+
+
+class OrgNodeRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    kind = serializers.CharField(read_only=True)
+
+
+class PartyMemberOutputSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="resident.name", read_only=True)
+    phone = serializers.SerializerMethodField()
+    household = HouseholdRefSerializer(source="resident.household", read_only=True)
+    org_node = OrgNodeRefSerializer(read_only=True)
+
+    class Meta:
+        model = PartyMember
+        fields = ("id", "name", "phone", "household", "kind", "category", "org_node",
+                  "occupation", "workplace", "skills", "joined_on", "is_public", "duties",
+                  "pledges")
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(help_text="超出查看者管辖范围时打码"))
+    def get_phone(self, member: PartyMember) -> str:
+        member.resident.area_path = getattr(member, "area_path", None)  # type: ignore[attr-defined]
+        return resident_contact(member.resident, viewer=_viewer(self))["phone"]
+
+
+class PublicPartyMemberOutputSerializer(serializers.ModelSerializer):
+    """The 亮身份 board: a masked name (张*) unless the viewer's staff scope covers the member."""
+
+    name = serializers.SerializerMethodField()
+    org_node = serializers.CharField(source="org_node.name", read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = PartyMember
+        fields = ("id", "name", "org_node", "kind", "kind_label", "duties", "pledges")
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_name(self, member: PartyMember) -> str:
+        return party_member_public_name(member, viewer=_viewer(self))

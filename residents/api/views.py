@@ -1,0 +1,101 @@
+"""Read API for households, residents and party members, narrowed by residents.selectors."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+
+from governance.api.views import ReadOnlyViewSet, filterset_parameters
+from residents.api.serializers import (
+    HouseholdOutputSerializer,
+    PartyMemberOutputSerializer,
+    PublicPartyMemberOutputSerializer,
+    ResidentOutputSerializer,
+)
+from residents.filters import (
+    HouseholdFilterSet,
+    PartyMemberFilterSet,
+    PublicPartyMemberFilterSet,
+    ResidentFilterSet,
+)
+from residents.models import Household, PartyMember, Resident
+from residents.selectors import (
+    household_get_for_user,
+    household_list,
+    may_list_people,
+    party_member_get_for_user,
+    party_member_list,
+    party_member_public_list,
+    resident_get_for_user,
+    resident_list,
+)
+
+
+@extend_schema_view(list=extend_schema(parameters=filterset_parameters(HouseholdFilterSet)))
+class HouseholdViewSet(ReadOnlyViewSet):
+    """Households in the viewer's scope; a resident sees only their own household."""
+
+    serializer_class = HouseholdOutputSerializer
+    queryset = Household.objects.none()
+
+    def get_queryset(self) -> QuerySet[Household]:
+        return household_list(user=self.request.user, filters=self.request.query_params)
+
+    def get_object(self) -> Household:
+        return household_get_for_user(user=self.request.user, household_id=int(self.kwargs["pk"]))
+
+
+class PeopleViewSet(ReadOnlyViewSet):
+    """Staff and external systems may list; others are refused (a detail is simply not found)."""
+
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        if not may_list_people(request.user):
+            raise PermissionDenied(_("只有工作人员可以查看居民资料。"))
+        return super().list(request, *args, **kwargs)
+
+
+@extend_schema_view(list=extend_schema(parameters=filterset_parameters(ResidentFilterSet)))
+class ResidentViewSet(PeopleViewSet):
+    """Residents in the viewer's scope; phone and ID number masked outside it."""
+
+    serializer_class = ResidentOutputSerializer
+    queryset = Resident.objects.none()
+
+    def get_queryset(self) -> QuerySet[Resident]:
+        return resident_list(user=self.request.user, filters=self.request.query_params)
+
+    def get_object(self) -> Resident:
+        return resident_get_for_user(user=self.request.user, resident_id=int(self.kwargs["pk"]))
+
+
+@extend_schema_view(list=extend_schema(parameters=filterset_parameters(PartyMemberFilterSet)))
+class PartyMemberViewSet(PeopleViewSet):
+    serializer_class = PartyMemberOutputSerializer
+    queryset = PartyMember.objects.none()
+
+    def get_queryset(self) -> QuerySet[PartyMember]:
+        return party_member_list(user=self.request.user, filters=self.request.query_params)
+
+    def get_object(self) -> PartyMember:
+        return party_member_get_for_user(user=self.request.user,
+                                         party_member_id=int(self.kwargs["pk"]))
+
+    @extend_schema(parameters=filterset_parameters(PublicPartyMemberFilterSet),
+                   responses=PublicPartyMemberOutputSerializer(many=True))
+    @action(detail=False, methods=["get"], permission_classes=[AllowAny],
+            throttle_classes=[AnonRateThrottle],
+            serializer_class=PublicPartyMemberOutputSerializer)
+    def public(self, request: Request) -> Response:
+        """亮身份: members who agreed to a public profile; anyone may read it."""
+        queryset = party_member_public_list(filters=request.query_params)
+        page = self.paginate_queryset(queryset)
+        serializer = PublicPartyMemberOutputSerializer(page, many=True,
+                                                       context=self.get_serializer_context())
+        return self.get_paginated_response(serializer.data)
