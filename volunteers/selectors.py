@@ -286,7 +286,7 @@ def micro_wish_list(*, user: User | Any,
             status=MicroWish.Status.PUBLISHED,
             compound_id=member.resident.household.building.compound_id)
     queryset = (MicroWish.objects.filter(_visible_q(user, own))
-                .select_related("resident", "claimed_by__resident", "compound"))
+                .select_related("resident", "claimed_by__resident", "compound__community"))
     return MicroWishFilter(filters or {}, queryset=queryset).qs
 
 
@@ -303,7 +303,7 @@ def proxy_service_list(*, user: User | Any,
 
     own = Q(resident__user_id=user.pk) | Q(assignee__user_id=user.pk)
     queryset = (ProxyService.objects.filter(_visible_q(user, own))
-                .select_related("resident", "assignee", "compound"))
+                .select_related("resident", "assignee", "compound__community"))
     return ProxyServiceFilter(filters or {}, queryset=queryset).qs
 
 

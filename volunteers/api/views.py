@@ -1,0 +1,383 @@
+"""REST API under /api/v1/volunteers/: read-only lists and details, one POST per transition."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.exceptions import ApplicationError
+from governance.models import Compound
+from volunteers import selectors, services
+from volunteers.api import serializers as io
+from volunteers.filters import (
+    ActivityFilter,
+    CareFileFilter,
+    HoursEntryFilter,
+    MicroWishFilter,
+    ProxyServiceFilter,
+    ShiftFilter,
+    VolunteerFilter,
+)
+from volunteers.models import ActivitySignup, CareFileAccessLog, ShiftSwap, Volunteer
+
+
+def _me_volunteer(request: Request) -> Volunteer:
+    volunteer = selectors.volunteer_for_user(request.user)
+    if volunteer is None:
+        raise ApplicationError("您还不是志愿者，请先登记。")
+    return volunteer
+
+
+def _me_resident(request: Request) -> Any:
+    resident = selectors.resident_for_user(request.user)
+    if resident is None:
+        raise ApplicationError("只有登记在册的居民可以提交。")
+    return resident
+
+
+class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = io.TeamOutput
+
+    def get_queryset(self) -> Any:
+        return selectors.team_list(user=self.request.user)
+
+    @extend_schema(parameters=[OpenApiParameter("year", int)],
+                   responses=io.RankingOutput(many=True))
+    @action(detail=True, methods=["get"])
+    def ranking(self, request: Request, pk: str) -> Response:
+        team = self.get_object()
+        year = int(request.query_params.get("year") or timezone.localdate().year)
+        rows = selectors.team_ranking(team=team, year=year)[:100]
+        return Response(io.RankingOutput(rows, many=True).data)
+
+
+class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                       viewsets.GenericViewSet):
+    serializer_class = io.VolunteerOutput
+    filterset_class = VolunteerFilter
+
+    def get_queryset(self) -> Any:
+        return selectors.volunteer_list(user=self.request.user)
+
+    @extend_schema(request=None, responses=io.VolunteerOutput)
+    @action(detail=False, methods=["post"])
+    def register(self, request: Request) -> Response:
+        volunteer = services.volunteer_register(user=request.user)
+        return Response(io.VolunteerOutput(volunteer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=io.YearTotalOutput(many=True))
+    @action(detail=False, methods=["get"], url_path="me/hours")
+    def my_hours(self, request: Request) -> Response:
+        volunteer = _me_volunteer(request)
+        totals = selectors.hours_yearly_totals(volunteer_id=volunteer.pk)
+        return Response(io.YearTotalOutput(totals, many=True).data)
+
+
+class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                      viewsets.GenericViewSet):
+    serializer_class = io.ActivityOutput
+    filterset_class = ActivityFilter
+
+    def get_queryset(self) -> Any:
+        return selectors.activity_list(user=self.request.user)
+
+    @extend_schema(request=io.ActivityCreateInput, responses={201: io.ActivityOutput})
+    def create(self, request: Request) -> Response:
+        data = io.validated(io.ActivityCreateInput, request.data)
+        compound = get_object_or_404(Compound.objects.select_related("community"),
+                                     pk=data.pop("compound"))
+        team_id = data.pop("team", None)
+        team = compound.volunteer_teams.filter(pk=team_id).first() if team_id else None
+        activity = services.activity_create(compound=compound, actor=request.user, team=team,
+                                            **data)
+        activity = selectors.activity_list(user=request.user).get(pk=activity.pk)
+        return Response(io.ActivityOutput(activity).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: io.SignupOutput})
+    @action(detail=True, methods=["post"])
+    def signup(self, request: Request, pk: str) -> Response:
+        activity = self.get_object()
+        signup = services.activity_signup(activity=activity, volunteer=_me_volunteer(request))
+        return Response(io.SignupOutput(signup).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=io.SignupOutput(many=True))
+    @action(detail=True, methods=["get"])
+    def signups(self, request: Request, pk: str) -> Response:
+        activity = selectors.activity_staff_get(user=request.user, activity_id=int(pk))
+        rows = selectors.activity_signups(activity=activity)
+        return Response(io.SignupOutput(rows, many=True).data)
+
+
+class SignupViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A sign-up: cancelled by its volunteer; checked in and out by code, or by staff."""
+
+    serializer_class = io.SignupOutput
+    queryset = ActivitySignup.objects.none()  # for the schema; rows come from get_object
+
+    def get_object(self) -> Any:
+        return selectors.signup_get_for_user(user=self.request.user,
+                                             signup_id=int(self.kwargs["pk"]))
+
+    @extend_schema(request=None, responses=io.SignupOutput)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        signup = services.activity_signup_cancel(signup=self.get_object(), user=request.user)
+        return Response(io.SignupOutput(signup).data)
+
+    @extend_schema(request=io.CodeInput, responses=io.SignupOutput)
+    @action(detail=True, methods=["post"], url_path="check-in")
+    def check_in(self, request: Request, pk: str) -> Response:
+        data = io.validated(io.CodeInput, request.data)
+        signup = services.signup_check_in(signup=self.get_object(), user=request.user,
+                                          code=data.get("code"))
+        return Response(io.SignupOutput(signup).data)
+
+    @extend_schema(request=io.CodeInput, responses=io.HoursEntryOutput)
+    @action(detail=True, methods=["post"], url_path="check-out")
+    def check_out(self, request: Request, pk: str) -> Response:
+        data = io.validated(io.CodeInput, request.data)
+        entry = services.signup_check_out(signup=self.get_object(), user=request.user,
+                                          code=data.get("code"))
+        return Response(io.HoursEntryOutput(entry).data)
+
+
+class HoursEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = io.HoursEntryOutput
+    filterset_class = HoursEntryFilter
+
+    def get_queryset(self) -> Any:
+        return selectors.hours_entry_list(user=self.request.user)
+
+    @extend_schema(request=io.HoursAddInput, responses={201: io.HoursEntryOutput})
+    def create(self, request: Request) -> Response:
+        data = io.validated(io.HoursAddInput, request.data)
+        volunteer = selectors.volunteer_get_for_staff(user=request.user,
+                                                      volunteer_id=data.pop("volunteer"))
+        entry = services.hours_entry_add(volunteer=volunteer, actor=request.user, **data)
+        return Response(io.HoursEntryOutput(entry).data, status=status.HTTP_201_CREATED)
+
+    def _decide(self, request: Request, pk: str, *, approve: bool) -> Response:
+        entry = selectors.hours_entry_get_for_staff(user=request.user, entry_id=int(pk))
+        data = io.validated(io.HoursDecideInput, request.data)
+        entry = services.hours_entry_decide(entry=entry, actor=request.user, approve=approve,
+                                            **data)
+        return Response(io.HoursEntryOutput(entry).data)
+
+    @extend_schema(request=io.HoursDecideInput, responses=io.HoursEntryOutput)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        return self._decide(request, pk, approve=True)
+
+    @extend_schema(request=io.HoursDecideInput, responses=io.HoursEntryOutput)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        return self._decide(request, pk, approve=False)
+
+
+class ZoneViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = io.ZoneOutput
+    pagination_class = None
+
+    def get_queryset(self) -> Any:
+        return selectors.zone_list(user=self.request.user)
+
+
+class ServicePostViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = io.ServicePostOutput
+    pagination_class = None
+
+    def get_queryset(self) -> Any:
+        return selectors.post_list(user=self.request.user)
+
+
+class ShiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = io.ShiftOutput
+    filterset_class = ShiftFilter
+
+    def get_queryset(self) -> Any:
+        return selectors.shift_list(user=self.request.user)
+
+    @extend_schema(request=io.SwapRequestInput, responses={201: io.ShiftSwapOutput})
+    @action(detail=True, methods=["post"])
+    def swap(self, request: Request, pk: str) -> Response:
+        shift = self.get_object()
+        data = io.validated(io.SwapRequestInput, request.data)
+        to_volunteer = get_object_or_404(Volunteer, pk=data["to_volunteer"],
+                                         compound_id=shift.post.compound_id)
+        swap = services.shift_swap_request(shift=shift, user=request.user,
+                                           to_volunteer=to_volunteer, reason=data["reason"])
+        return Response(io.ShiftSwapOutput(swap).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=io.ShiftOutput)
+    @action(detail=True, methods=["post"], url_path="check-in")
+    def check_in(self, request: Request, pk: str) -> Response:
+        shift = services.shift_check_in(shift=self.get_object(), user=request.user)
+        return Response(io.ShiftOutput(shift).data)
+
+
+class ShiftSwapViewSet(viewsets.GenericViewSet):
+    serializer_class = io.ShiftSwapOutput
+    queryset = ShiftSwap.objects.none()  # for the schema; rows are looked up per user
+
+    @extend_schema(request=io.SwapDecideInput, responses=io.ShiftSwapOutput)
+    @action(detail=True, methods=["post"])
+    def decide(self, request: Request, pk: str) -> Response:
+        swap = ShiftSwap.objects.filter(pk=pk, to_volunteer__user=request.user).first()
+        if swap is None:
+            raise Http404
+        data = io.validated(io.SwapDecideInput, request.data)
+        swap = services.shift_swap_decide(swap=swap, user=request.user, accept=data["accept"])
+        return Response(io.ShiftSwapOutput(swap).data)
+
+
+class MicroWishViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                       viewsets.GenericViewSet):
+    serializer_class = io.MicroWishOutput
+    filterset_class = MicroWishFilter
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_queryset(self) -> Any:
+        return selectors.micro_wish_list(user=self.request.user)
+
+    def _out(self, wish: Any) -> Response:
+        wish = selectors.micro_wish_get_for_user(user=self.request.user, wish_id=wish.pk)
+        return Response(io.MicroWishOutput(wish, context={"request": self.request}).data)
+
+    @extend_schema(request=io.WishCreateInput, responses={201: io.MicroWishOutput})
+    def create(self, request: Request) -> Response:
+        data = io.validated(io.WishCreateInput, request.data)
+        wish = services.micro_wish_submit(resident=_me_resident(request), **data)
+        response = self._out(wish)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+    @extend_schema(request=None, responses=io.MicroWishOutput)
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str) -> Response:
+        return self._out(services.micro_wish_publish(wish=self.get_object(), actor=request.user))
+
+    @extend_schema(request=io.ReasonInput, responses=io.MicroWishOutput)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        data = io.validated(io.ReasonInput, request.data)
+        return self._out(services.micro_wish_reject(wish=self.get_object(), actor=request.user,
+                                                    reason=data["reason"]))
+
+    @extend_schema(request=None, responses=io.MicroWishOutput)
+    @action(detail=True, methods=["post"])
+    def claim(self, request: Request, pk: str) -> Response:
+        return self._out(services.micro_wish_claim(wish=self.get_object(), user=request.user))
+
+    @extend_schema(request=io.FulfilInput, responses=io.MicroWishOutput)
+    @action(detail=True, methods=["post"])
+    def fulfil(self, request: Request, pk: str) -> Response:
+        data = io.validated(io.FulfilInput, request.data)
+        return self._out(services.micro_wish_fulfil(wish=self.get_object(), user=request.user,
+                                                    note=data["note"],
+                                                    photo=data.get("photo")))
+
+    @extend_schema(request=None, responses=io.MicroWishOutput)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str) -> Response:
+        return self._out(services.micro_wish_confirm(wish=self.get_object(), user=request.user))
+
+    @extend_schema(request=None, responses=io.MicroWishOutput)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        return self._out(services.micro_wish_withdraw(wish=self.get_object(),
+                                                      user=request.user))
+
+
+class ProxyServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          viewsets.GenericViewSet):
+    serializer_class = io.ProxyServiceOutput
+    filterset_class = ProxyServiceFilter
+
+    def get_queryset(self) -> Any:
+        return selectors.proxy_service_list(user=self.request.user)
+
+    def _out(self, service: Any) -> Response:
+        service = selectors.proxy_service_get_for_user(user=self.request.user,
+                                                       service_id=service.pk)
+        return Response(io.ProxyServiceOutput(service, context={"request": self.request}).data)
+
+    @extend_schema(request=io.ServiceCreateInput, responses={201: io.ProxyServiceOutput})
+    def create(self, request: Request) -> Response:
+        data = io.validated(io.ServiceCreateInput, request.data)
+        service = services.proxy_service_request(resident=_me_resident(request), **data)
+        response = self._out(service)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+    @extend_schema(request=io.AssignInput, responses=io.ProxyServiceOutput)
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str) -> Response:
+        service = self.get_object()
+        data = io.validated(io.AssignInput, request.data)
+        assignee = get_object_or_404(Volunteer, pk=data["assignee"],
+                                     compound_id=service.compound_id)
+        return self._out(services.proxy_service_assign(service=service, assignee=assignee,
+                                                       actor=request.user))
+
+    @extend_schema(request=io.NoteInput, responses=io.ProxyServiceOutput)
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: str) -> Response:
+        data = io.validated(io.NoteInput, request.data)
+        return self._out(services.proxy_service_complete(service=self.get_object(),
+                                                         user=request.user, note=data["note"]))
+
+    @extend_schema(request=None, responses=io.ProxyServiceOutput)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str) -> Response:
+        return self._out(services.proxy_service_confirm(service=self.get_object(),
+                                                        user=request.user))
+
+    @extend_schema(request=io.ReasonInput, responses=io.ProxyServiceOutput)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        data = io.validated(io.ReasonInput, request.data)
+        return self._out(services.proxy_service_cancel(service=self.get_object(),
+                                                       user=request.user,
+                                                       reason=data["reason"]))
+
+
+class CareFileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                      viewsets.GenericViewSet):
+    """Care files: masked in the list; every detail view is written to the access log."""
+
+    filterset_class = CareFileFilter
+
+    def get_queryset(self) -> Any:
+        return selectors.care_file_list(user=self.request.user)
+
+    def get_serializer_class(self) -> Any:
+        return io.CareFileListOutput if self.action == "list" else io.CareFileDetailOutput
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        care_file = selectors.care_file_get_for_user(user=request.user, care_file_id=int(pk))
+        services.care_file_log_access(care_file=care_file, user=request.user,
+                                      channel=CareFileAccessLog.Channel.API)
+        return Response(io.CareFileDetailOutput(care_file).data)
+
+    @extend_schema(request=io.VisitInput, responses={201: io.CareVisitOutput})
+    @action(detail=True, methods=["post"])
+    def visits(self, request: Request, pk: str) -> Response:
+        care_file = selectors.care_file_get_for_user(user=request.user, care_file_id=int(pk))
+        data = io.validated(io.VisitInput, request.data)
+        visit = services.care_visit_log(care_file=care_file, user=request.user, **data)
+        return Response(io.CareVisitOutput(visit).data, status=status.HTTP_201_CREATED)
+
+
+class DashboardViewSet(viewsets.ViewSet):
+    @extend_schema(responses=io.CountsOutput)
+    def list(self, request: Request) -> Response:
+        return Response(selectors.dashboard_counts(user=request.user))
