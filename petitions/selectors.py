@@ -20,6 +20,7 @@ from petitions.filters import PetitionFilter
 from petitions.models import OPEN_STATES, Petition, PetitionEvent, PetitionState, Tier
 
 LIST_RELATED = ("category", "area", "holder", "building__compound")
+PUBLIC_STATES = (PetitionState.VERIFIED, PetitionState.RATED, PetitionState.CLOSED)
 
 
 def petition_visible_queryset(*, user: User | Any) -> QuerySet[Petition]:
@@ -102,6 +103,12 @@ def petition_duplicates(*, category_id: int, building_id: int | None,
     if exclude_id is not None:
         queryset = queryset.exclude(pk=exclude_id)
     return queryset.order_by("-submitted_at")
+
+
+def petition_public_list() -> QuerySet[Petition]:
+    """The 公示 page: resolved petitions, newest first, for anyone (the page anonymises them)."""
+    return (Petition.objects.filter(state__in=PUBLIC_STATES, resolved_at__isnull=False)
+            .select_related("category", "building__compound").order_by("-resolved_at", "-id"))
 
 
 def petition_events_for_external(*, user: User | Any, since: datetime | None = None,
