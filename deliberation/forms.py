@@ -1,0 +1,168 @@
+"""Forms parse input only; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from deliberation.models import (
+    InvitedBody,
+    Need,
+    Project,
+    Resource,
+    Satisfaction,
+    Session,
+    Topic,
+    TopicOpinion,
+)
+from governance.models import Body, Compound
+
+
+class TopicProposeForm(forms.Form):
+    title = forms.CharField(label=_("议题"), max_length=200)
+    description = forms.CharField(label=_("具体情况"), widget=forms.Textarea(attrs={"rows": 4}),
+                                  required=False)
+    scale = forms.ChoiceField(label=_("事项大小"), choices=Topic.Scale.choices,
+                              initial=Topic.Scale.SMALL)
+
+
+class CompoundChoiceMixin(forms.Form):
+    compound = forms.ModelChoiceField(label=_("小区"), queryset=Compound.objects.none())
+
+    def __init__(self, *args: Any, compounds: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if compounds is not None:
+            self.fields["compound"].queryset = compounds.order_by("name")
+            first_two = list(compounds.values_list("pk", flat=True)[:2])
+            if len(first_two) == 1:
+                self.fields["compound"].initial = first_two[0]
+
+
+class TopicOfflineForm(CompoundChoiceMixin, TopicProposeForm):
+    proposer_name = forms.CharField(label=_("提议人"), max_length=50)
+
+
+class SessionJointForm(CompoundChoiceMixin):
+    title = forms.CharField(label=_("会议名称"), max_length=100, initial=_("联席会议"))
+    starts_at = forms.DateTimeField(label=_("开始时间"),
+                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    place = forms.CharField(label=_("地点"), max_length=100, required=False)
+    mode = forms.ChoiceField(label=_("形式"), choices=Session.Mode.choices)
+    online_link = forms.CharField(label=_("线上会议链接"), max_length=300, required=False)
+    invited_bodies = forms.MultipleChoiceField(label=_("参会主体"), choices=InvitedBody.choices,
+                                               widget=forms.CheckboxSelectMultiple,
+                                               initial=list(InvitedBody.values))
+
+
+class AgendaItemForm(forms.Form):
+    title = forms.CharField(label=_("议程"), max_length=200)
+    starts_at = forms.TimeField(label=_("开始"), required=False,
+                                widget=forms.TimeInput(attrs={"type": "time"}))
+    duration_minutes = forms.IntegerField(label=_("时长(分钟)"), min_value=1, max_value=600,
+                                          initial=15)
+
+
+class MinutesForm(forms.Form):
+    minutes = forms.CharField(label=_("会议纪要"), widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class SignInForm(forms.Form):
+    code = forms.CharField(label=_("签到码"), max_length=8)
+
+
+class TopicScheduleForm(forms.Form):
+    session = forms.ModelChoiceField(label=_("议事会"), queryset=Session.objects.none())
+    starts_at = forms.TimeField(label=_("开始"), required=False,
+                                widget=forms.TimeInput(attrs={"type": "time"}))
+    duration_minutes = forms.IntegerField(label=_("时长(分钟)"), min_value=1, max_value=600,
+                                          initial=20)
+
+    def __init__(self, *args: Any, sessions: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if sessions is not None:
+            self.fields["session"].queryset = sessions
+
+
+class OpinionForm(forms.Form):
+    speaker = forms.CharField(label=_("发言人/主体"), max_length=50)
+    stance = forms.ChoiceField(label=_("态度"), choices=TopicOpinion.Stance.choices)
+    body = forms.CharField(label=_("意见"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DecideForm(forms.Form):
+    decision_text = forms.CharField(label=_("决议内容"), widget=forms.Textarea(attrs={"rows": 3}))
+    mode = forms.ChoiceField(label=_("决议方式"), choices=Topic.DecisionMode.choices)
+    eligible_voters = forms.IntegerField(label=_("应到人数"), min_value=1, required=False)
+    votes_for = forms.IntegerField(label=_("赞成"), min_value=0, initial=0)
+    votes_against = forms.IntegerField(label=_("反对"), min_value=0, initial=0)
+    votes_abstain = forms.IntegerField(label=_("弃权"), min_value=0, initial=0)
+    review_on = forms.DateField(label=_("评议日期"),
+                                widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ActionItemForm(forms.Form):
+    title = forms.CharField(label=_("落实事项"), max_length=200)
+    owner_name = forms.CharField(label=_("责任人"), max_length=100, required=False)
+    owner_body = forms.ModelChoiceField(label=_("责任主体"), queryset=Body.objects.none(),
+                                        required=False)
+    deadline = forms.DateField(label=_("完成时限"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, bodies: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if bodies is not None:
+            self.fields["owner_body"].queryset = bodies
+
+
+class ProgressForm(forms.Form):
+    progress = forms.IntegerField(label=_("进度(%)"), min_value=0, max_value=100)
+    note = forms.CharField(label=_("进展说明"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+    photo = forms.FileField(label=_("佐证照片"), required=False)
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.CharField(label=_("办理结果"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("不予受理理由"), max_length=300)
+
+
+class RateForm(forms.Form):
+    score = forms.ChoiceField(label=_("您的评价"), choices=Satisfaction.choices,
+                              widget=forms.RadioSelect)
+    comment = forms.CharField(label=_("意见"), max_length=300, required=False)
+
+
+class SurveyAnswerForm(forms.Form):
+    satisfaction = forms.ChoiceField(label=_("您对本季度小区治理的总体评价"),
+                                     choices=Satisfaction.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(label=_("意见建议"), max_length=500, required=False,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+    need = forms.CharField(label=_("您希望解决的一件事（将进入需求清单）"), max_length=200,
+                           required=False)
+
+
+class NeedForm(CompoundChoiceMixin):
+    title = forms.CharField(label=_("需求"), max_length=200)
+    source = forms.ChoiceField(label=_("来源"), choices=Need.Source.choices)
+
+
+class ResourceForm(CompoundChoiceMixin):
+    kind = forms.ChoiceField(label=_("类型"), choices=Resource.Kind.choices)
+    name = forms.CharField(label=_("名称"), max_length=100)
+    offers = forms.CharField(label=_("可提供"), max_length=500)
+
+
+class ProjectForm(CompoundChoiceMixin):
+    kind = forms.ChoiceField(label=_("类型"), choices=Project.Kind.choices)
+    title = forms.CharField(label=_("项目"), max_length=200)
+    owner_name = forms.CharField(label=_("牵头人/单位"), max_length=100)
+    budget = forms.DecimalField(label=_("预算(元)"), min_value=0, max_digits=12,
+                                decimal_places=2, initial=0)
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.CharField(label=_("解决情况"), max_length=300)

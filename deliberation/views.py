@@ -1,0 +1,622 @@
+"""Pages: residents on a phone, the staff dashboard under /deliberation/staff/, the public 公示.
+
+Every view parses (a form), calls one service, renders or redirects. Objects are loaded through
+the permission-scoped getters in deliberation.selectors (404 for outsiders).
+Permission map: resident pages need a signed-in user and a compound they live in; staff pages
+need `selectors.staff_compounds(user)` to cover the object's compound; results and the iCal feed
+are public notices.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import segno
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views import View
+
+from core.exceptions import ApplicationError
+from deliberation import forms as delib_forms
+from deliberation import selectors, services
+from deliberation.ical import calendar_for_sessions
+from deliberation.models import (
+    ActionItem,
+    AgendaItem,
+    ListReview,
+    Need,
+    Project,
+    Session,
+    Survey,
+    Topic,
+    TopicRating,
+    TopicSupport,
+)
+from governance.models import Body, Compound
+
+
+def _first_error(form: forms.Form) -> str:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        return f"{label}：{errors[0]}" if label else str(errors[0])
+    return _("输入有误，请检查后重试。")
+
+
+class ActionView(LoginRequiredMixin, View):
+    """POST-only: load the object for the user, parse, call one service, redirect back."""
+
+    form_class: type[forms.Form] | None = None
+    success_message = ""
+
+    def load(self, request: HttpRequest, pk: int) -> Any:
+        raise NotImplementedError
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def form_kwargs(self, obj: Any) -> dict[str, Any]:
+        return {}
+
+    def redirect_to(self, obj: Any) -> str:
+        return self.request.META.get("HTTP_REFERER") or reverse("deliberation:home")
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        obj = self.load(request, pk)
+        data: dict[str, Any] = {}
+        if self.form_class is not None:
+            form = self.form_class(request.POST, request.FILES, **self.form_kwargs(obj))
+            if not form.is_valid():
+                messages.error(request, _first_error(form))
+                return redirect(self.redirect_to(obj))
+            data = form.cleaned_data
+        try:
+            self.perform(request, obj, data)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        else:
+            if self.success_message:
+                messages.success(request, self.success_message)
+        return redirect(self.redirect_to(obj))
+
+
+def _resident_compound(user: Any) -> Compound | None:
+    return selectors.resident_compounds(user).order_by("id").first()
+
+
+# --- residents (phone) ------------------------------------------------------------------------
+
+class HomeView(View):
+    """The resident's phone view: propose, support, agenda, results, rate, survey."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        compound = _resident_compound(request.user) if request.user.is_authenticated else None
+        if compound is None:
+            if selectors.user_is_deliberation_staff_anywhere(request.user):
+                return redirect("deliberation:staff-dashboard")
+            return redirect("deliberation:results")
+        user = request.user
+        topics = (Topic.objects.filter(compound=compound).exclude(status__in=["closed",
+                                                                             "rejected"])
+                  .annotate(has_supported=Exists(TopicSupport.objects.filter(
+                      topic=OuterRef("pk"), user=user)),
+                            has_rated=Exists(TopicRating.objects.filter(
+                                topic=OuterRef("pk"), user=user)))
+                  .order_by("-created_at")[:50])
+        sessions = (Session.objects.filter(compound=compound, status=Session.Status.PLANNED,
+                                           starts_at__gte=timezone.now() - timedelta(hours=6))
+                    .prefetch_related(Prefetch("agenda_items",
+                                               queryset=AgendaItem.objects.order_by("position")))
+                    .order_by("starts_at")[:3])
+        today = timezone.localdate()
+        surveys = (Survey.objects.filter(compound=compound, opens_on__lte=today,
+                                         closes_on__gte=today)
+                   .exclude(answers__household__residents__user=user))
+        return render(request, "deliberation/home.html", {
+            "compound": compound, "topics": topics, "sessions": sessions,
+            "surveys": surveys, "threshold": services.conf.support_threshold(),
+            "results": selectors.published_topics(compound_id=compound.pk)[:10],
+        })
+
+
+class TopicCreateView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if _resident_compound(request.user) is None:
+            raise Http404
+        return render(request, "deliberation/topic_form.html",
+                      {"form": delib_forms.TopicProposeForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        compound = _resident_compound(request.user)
+        if compound is None:
+            raise Http404
+        form = delib_forms.TopicProposeForm(request.POST)
+        if form.is_valid():
+            try:
+                topic = services.topic_propose(compound=compound, actor=request.user,
+                                               **form.cleaned_data)
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("提议已提交，邀请邻居附议吧。"))
+                return redirect("deliberation:topic-detail", pk=topic.pk)
+        return render(request, "deliberation/topic_form.html", {"form": form}, status=400)
+
+
+STEP_LABELS = [_lazy("提"), _lazy("议"), _lazy("决"), _lazy("做"), _lazy("评"), _lazy("结")]
+
+
+class TopicDetailView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        topic = selectors.topic_get_for_user(user=request.user, topic_id=pk)
+        is_staff = selectors.user_is_deliberation_staff(request.user, topic.compound_id)
+        context: dict[str, Any] = {
+            "topic": topic, "is_staff": is_staff, "step_labels": STEP_LABELS,
+            "changes": topic.status_changes.select_related("actor"),
+            "opinions": topic.opinions.all(),
+            "items": topic.action_items.select_related("owner_body").prefetch_related("evidence"),
+            "ratings": services.rating_summary(topic),
+            "has_supported": topic.supports.filter(user=request.user).exists(),
+            "has_rated": topic.ratings.filter(user=request.user).exists(),
+            "is_resident": selectors.user_is_compound_resident(request.user, topic.compound_id),
+            "rate_form": delib_forms.RateForm(),
+        }
+        if is_staff:
+            sessions = Session.objects.filter(compound=topic.compound_id,
+                                              status=Session.Status.PLANNED).order_by("starts_at")
+            bodies = Body.objects.filter(compound=topic.compound_id)
+            context.update({
+                "schedule_form": delib_forms.TopicScheduleForm(sessions=sessions,
+                                                               initial={"session": sessions[:1]
+                                                                        and sessions[0].pk}),
+                "opinion_form": delib_forms.OpinionForm(),
+                "decide_form": delib_forms.DecideForm(initial={
+                    "review_on": timezone.localdate() + timedelta(days=90)}),
+                "action_form": delib_forms.ActionItemForm(bodies=bodies),
+                "progress_form": delib_forms.ProgressForm(),
+                "outcome_form": delib_forms.OutcomeForm(),
+                "reject_form": delib_forms.RejectForm(),
+            })
+        return render(request, "deliberation/topic_detail.html", context)
+
+
+def _topic_url(topic: Topic) -> str:
+    return reverse("deliberation:topic-detail", args=[topic.pk])
+
+
+class TopicSupportView(ActionView):
+    success_message = _lazy("已附议。")
+
+    def load(self, request: HttpRequest, pk: int) -> Topic:
+        return selectors.topic_get_for_user(user=request.user, topic_id=pk)
+
+    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_support(topic=obj, actor=request.user)
+
+    def redirect_to(self, obj: Topic) -> str:
+        return _topic_url(obj)
+
+
+class TopicRateView(TopicSupportView):
+    form_class = delib_forms.RateForm
+    success_message = _lazy("感谢您的评议。")
+
+    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_rate(topic=obj, actor=request.user, **data)
+
+
+class SessionDetailView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        session = selectors.session_get_for_user(user=request.user, session_id=pk)
+        is_staff = selectors.user_is_deliberation_staff(request.user, session.compound_id)
+        context: dict[str, Any] = {
+            "session": session, "is_staff": is_staff,
+            "agenda": session.agenda_items.select_related("topic"),
+            "signed_in": session.attendances.filter(user=request.user).exists(),
+        }
+        if is_staff:
+            sign_in_url = request.build_absolute_uri(
+                reverse("deliberation:session-sign-in", args=[session.pk])
+                + f"?code={session.sign_in_code}")
+            context.update({
+                "qr_svg": segno.make(sign_in_url, error="m").svg_inline(scale=4),
+                "sign_in_url": sign_in_url,
+                "attendance_count": session.attendances.count(),
+                "agenda_form": delib_forms.AgendaItemForm(),
+                "minutes_form": delib_forms.MinutesForm(initial={"minutes": session.minutes}),
+                "proposed": Topic.objects.filter(compound=session.compound_id,
+                                                 status=Topic.Status.PROPOSED)
+                .order_by("-support_count", "id"),
+            })
+        return render(request, "deliberation/session_detail.html", context)
+
+
+class SessionSignInView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        session = selectors.session_get_for_user(user=request.user, session_id=pk)
+        form = delib_forms.SignInForm(initial={"code": request.GET.get("code", "")})
+        return render(request, "deliberation/sign_in.html", {"session": session, "form": form})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        session = selectors.session_get_for_user(user=request.user, session_id=pk)
+        form = delib_forms.SignInForm(request.POST)
+        if form.is_valid():
+            try:
+                services.session_sign_in(session=session, actor=request.user,
+                                         code=form.cleaned_data["code"])
+            except ApplicationError as error:
+                form.add_error("code", error.message)
+            else:
+                messages.success(request, _("签到成功。"))
+                return redirect("deliberation:session-detail", pk=session.pk)
+        return render(request, "deliberation/sign_in.html", {"session": session, "form": form},
+                      status=400)
+
+
+class SurveyAnswerView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        survey = selectors.survey_get_for_user(user=request.user, survey_id=pk)
+        return render(request, "deliberation/survey_form.html",
+                      {"survey": survey, "form": delib_forms.SurveyAnswerForm()})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        survey = selectors.survey_get_for_user(user=request.user, survey_id=pk)
+        form = delib_forms.SurveyAnswerForm(request.POST)
+        if form.is_valid():
+            try:
+                services.survey_answer_submit(survey=survey, actor=request.user,
+                                              **form.cleaned_data)
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("感谢参与本季度满意度测评。"))
+                return redirect("deliberation:home")
+        return render(request, "deliberation/survey_form.html",
+                      {"survey": survey, "form": form}, status=400)
+
+
+# --- public -----------------------------------------------------------------------------------
+
+class ResultsView(View):
+    """公示: decisions of each published session and each topic's outcome, with the date."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        compound_id = request.GET.get("compound")
+        compound_id_int = int(compound_id) if compound_id and compound_id.isdigit() else None
+        return render(request, "deliberation/results.html", {
+            "sessions": selectors.published_sessions(compound_id=compound_id_int)[:24],
+            "topics": selectors.published_topics(compound_id=compound_id_int)[:50],
+            "held_count": Session.objects.filter(status=Session.Status.HELD).filter(
+                **({"compound_id": compound_id_int} if compound_id_int else {})).count(),
+        })
+
+
+class CompoundCalendarView(View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        compound = get_object_or_404(Compound, pk=pk)
+        since = timezone.now() - timedelta(days=366)
+        sessions = (Session.objects.filter(compound=compound, starts_at__gte=since)
+                    .prefetch_related("agenda_items").order_by("starts_at"))
+        body = calendar_for_sessions(sessions, name=_("%s议事日") % compound.name,
+                                     host=request.get_host())
+        response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = f'inline; filename="compound-{compound.pk}.ics"'
+        return response
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+class StaffMixin(LoginRequiredMixin):
+    def staff_compounds(self) -> QuerySet[Compound]:
+        compounds = selectors.staff_compounds(self.request.user)  # type: ignore[attr-defined]
+        if not compounds.exists():
+            raise Http404
+        return compounds
+
+
+class DashboardView(StaffMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        compounds = self.staff_compounds()
+        now = timezone.now()
+        return render(request, "deliberation/staff/dashboard.html", {
+            "compounds": compounds.order_by("name"),
+            "upcoming": (Session.objects.filter(compound__in=compounds,
+                                                status=Session.Status.PLANNED,
+                                                starts_at__gte=now - timedelta(days=1))
+                         .select_related("compound").order_by("starts_at")[:10]),
+            "recent": (Session.objects.filter(compound__in=compounds,
+                                              status=Session.Status.HELD)
+                       .select_related("compound").order_by("-starts_at")[:20]),
+            "topics": (Topic.objects.filter(compound__in=compounds)
+                       .exclude(status__in=["closed", "rejected"])
+                       .select_related("compound", "session").order_by("status", "-id")[:100]),
+            "counts": selectors.topic_counts_by_status(compounds=compounds),
+            "steps": Topic.Status.choices,
+            "open_items": ActionItem.objects.filter(topic__compound__in=compounds,
+                                                    status=ActionItem.Status.OPEN).count(),
+            "offline_form": delib_forms.TopicOfflineForm(compounds=compounds),
+        })
+
+
+class SessionCreateView(StaffMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = delib_forms.SessionJointForm(compounds=self.staff_compounds())
+        return render(request, "deliberation/staff/session_form.html", {"form": form})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = delib_forms.SessionJointForm(request.POST,
+                                            compounds=self.staff_compounds())
+        if form.is_valid():
+            try:
+                session = services.session_call_joint(actor=request.user, **form.cleaned_data)
+            except (ApplicationError, ValidationError) as error:
+                form.add_error(None, getattr(error, "message", None) or _("输入有误。"))
+            else:
+                messages.success(request, _("联席会议已发起。"))
+                return redirect("deliberation:session-detail", pk=session.pk)
+        return render(request, "deliberation/staff/session_form.html", {"form": form},
+                      status=400)
+
+
+class TopicOfflineCreateView(StaffMixin, View):
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = delib_forms.TopicOfflineForm(request.POST, compounds=self.staff_compounds())
+        if not form.is_valid():
+            messages.error(request, _first_error(form))
+            return redirect("deliberation:staff-dashboard")
+        try:
+            topic = services.topic_propose_offline(actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect("deliberation:staff-dashboard")
+        messages.success(request, _("线下提议已代录。"))
+        return redirect("deliberation:topic-detail", pk=topic.pk)
+
+
+class SessionActionView(ActionView):
+    def load(self, request: HttpRequest, pk: int) -> Session:
+        return selectors.session_get_for_staff(user=request.user, session_id=pk)
+
+    def redirect_to(self, obj: Session) -> str:
+        return reverse("deliberation:session-detail", args=[obj.pk])
+
+
+class SessionAgendaAddView(SessionActionView):
+    form_class = delib_forms.AgendaItemForm
+    success_message = _lazy("议程已添加。")
+
+    def perform(self, request: HttpRequest, obj: Session, data: dict[str, Any]) -> None:
+        services.agenda_item_add(session=obj, actor=request.user, **data)
+
+
+class SessionMinutesView(SessionActionView):
+    form_class = delib_forms.MinutesForm
+    success_message = _lazy("会议纪要已保存。")
+
+    def perform(self, request: HttpRequest, obj: Session, data: dict[str, Any]) -> None:
+        services.session_record_minutes(session=obj, actor=request.user, **data)
+
+
+class SessionPublishView(SessionActionView):
+    success_message = _lazy("决议已公示。")
+
+    def perform(self, request: HttpRequest, obj: Session, data: dict[str, Any]) -> None:
+        services.session_publish(session=obj, actor=request.user)
+
+
+class TopicActionView(ActionView):
+    def load(self, request: HttpRequest, pk: int) -> Topic:
+        return selectors.topic_get_for_staff(user=request.user, topic_id=pk)
+
+    def redirect_to(self, obj: Topic) -> str:
+        return _topic_url(obj)
+
+
+class TopicScheduleView(TopicActionView):
+    form_class = delib_forms.TopicScheduleForm
+    success_message = _lazy("已列入议程。")
+
+    def form_kwargs(self, obj: Topic) -> dict[str, Any]:
+        return {"sessions": Session.objects.filter(compound=obj.compound_id)}
+
+    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_schedule(topic=obj, actor=request.user, **data)
+
+
+class TopicOpinionAddView(TopicActionView):
+    form_class = delib_forms.OpinionForm
+    success_message = _lazy("意见已记录。")
+
+    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_opinion_add(topic=obj, actor=request.user, **data)
+
+
+class TopicDecideView(TopicActionView):
+    form_class = delib_forms.DecideForm
+    success_message = _lazy("决议已记录。")
+
+    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_decide(topic=obj, actor=request.user, **data)
+
+
+class ActionItemCreateView(TopicActionView):
+    form_class = delib_forms.ActionItemForm
+    success_message = _lazy("落实事项已分解。")
+
+    def form_kwargs(self, obj: Topic) -> dict[str, Any]:
+        return {"bodies": Body.objects.filter(compound=obj.compound_id)}
+
+    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
+        services.action_item_add(topic=obj, actor=request.user, **data)
+
+
+class TopicSettleView(TopicActionView):
+    success_message = _lazy("已现场议定，进入评议。")
+
+    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_settle_on_the_spot(topic=obj, actor=request.user)
+
+
+class TopicCloseView(TopicActionView):
+    form_class = delib_forms.OutcomeForm
+    success_message = _lazy("议题已办结并公示。")
+
+    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_close(topic=obj, actor=request.user, **data)
+
+
+class TopicRejectView(TopicActionView):
+    form_class = delib_forms.RejectForm
+    success_message = _lazy("已不予受理并公示理由。")
+
+    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_reject(topic=obj, actor=request.user, **data)
+
+
+class ActionItemBoardView(StaffMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        self.staff_compounds()
+        items = selectors.action_item_list(user=request.user).order_by("status", "deadline")
+        return render(request, "deliberation/staff/actions.html", {
+            "items": items[:200], "today": timezone.localdate(),
+            "progress_form": delib_forms.ProgressForm(),
+        })
+
+
+class ActionItemActionView(ActionView):
+    def load(self, request: HttpRequest, pk: int) -> ActionItem:
+        return selectors.action_item_get_for_user(user=request.user, action_item_id=pk)
+
+
+class ActionItemProgressView(ActionItemActionView):
+    form_class = delib_forms.ProgressForm
+    success_message = _lazy("进展已更新。")
+
+    def perform(self, request: HttpRequest, obj: ActionItem, data: dict[str, Any]) -> None:
+        services.action_item_progress(item=obj, actor=request.user, progress=data["progress"],
+                                      note=data["note"], photo=data.get("photo"))
+
+
+class ActionItemTickOffView(ActionItemActionView):
+    success_message = _lazy("已销号。")
+
+    def perform(self, request: HttpRequest, obj: ActionItem, data: dict[str, Any]) -> None:
+        services.action_item_tick_off(item=obj, actor=request.user)
+
+
+class ListsView(StaffMixin, View):
+    """The three lists: needs, resources, projects; and the quarterly review."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        compounds = self.staff_compounds()
+        user = request.user
+        return render(request, "deliberation/staff/lists.html", {
+            "needs": selectors.need_list(user=user).order_by("status", "-id")[:200],
+            "resources": selectors.resource_list(user=user)[:200],
+            "projects": selectors.project_list(user=user)[:100],
+            "reviews": ListReview.objects.filter(compound__in=compounds,
+                                                 reviewed_at__isnull=True)
+            .select_related("compound"),
+            "need_form": delib_forms.NeedForm(compounds=compounds),
+            "resource_form": delib_forms.ResourceForm(compounds=compounds),
+            "project_form": delib_forms.ProjectForm(compounds=compounds),
+        })
+
+
+class _ListCreateView(StaffMixin, View):
+    form_class: type[forms.Form]
+
+    def create(self, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = self.form_class(request.POST, compounds=self.staff_compounds())
+        if not form.is_valid():
+            messages.error(request, _first_error(form))
+        else:
+            try:
+                self.create(form.cleaned_data)
+            except ApplicationError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("已加入清单。"))
+        return redirect("deliberation:staff-lists")
+
+
+class NeedCreateView(_ListCreateView):
+    form_class = delib_forms.NeedForm
+
+    def create(self, data: dict[str, Any]) -> None:
+        services.need_create(actor=self.request.user, **data)
+
+
+class ResourceCreateView(_ListCreateView):
+    form_class = delib_forms.ResourceForm
+
+    def create(self, data: dict[str, Any]) -> None:
+        services.resource_create(actor=self.request.user, **data)
+
+
+class ProjectCreateView(_ListCreateView):
+    form_class = delib_forms.ProjectForm
+
+    def create(self, data: dict[str, Any]) -> None:
+        services.project_create(actor=self.request.user, **data)
+
+
+class ProjectTickOffView(ActionView):
+    success_message = _lazy("项目已销号。")
+
+    def load(self, request: HttpRequest, pk: int) -> Project:
+        return selectors.project_get_for_staff(user=request.user, project_id=pk)
+
+    def perform(self, request: HttpRequest, obj: Project, data: dict[str, Any]) -> None:
+        services.project_tick_off(project=obj, actor=request.user)
+
+    def redirect_to(self, obj: Project) -> str:
+        return reverse("deliberation:staff-lists")
+
+
+class NeedResolveView(ProjectTickOffView):
+    form_class = delib_forms.ResolveForm
+    success_message = _lazy("需求已解决。")
+
+    def load(self, request: HttpRequest, pk: int) -> Need:
+        return selectors.need_get_for_staff(user=request.user, need_id=pk)
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> None:
+        services.need_resolve(need=obj, actor=request.user, **data)
+
+
+class ListReviewCompleteView(ProjectTickOffView):
+    success_message = _lazy("本季度清单复盘已完成。")
+
+    def load(self, request: HttpRequest, pk: int) -> ListReview:
+        review = ListReview.objects.filter(
+            pk=pk, compound__in=selectors.staff_compounds(request.user)).first()
+        if review is None:
+            raise Http404
+        return review
+
+    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> None:
+        services.list_review_complete(review=obj, actor=request.user)
+
+
+class SurveyResultsView(StaffMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        compounds = self.staff_compounds()
+        return render(request, "deliberation/staff/surveys.html", {
+            "results": selectors.survey_results(compounds=compounds),
+            "surveys": selectors.survey_list(user=request.user).order_by("-year", "-quarter")[:40],
+        })

@@ -1,0 +1,221 @@
+"""Pages: residents on a phone, the staff dashboard, the public 公示 and the iCal feed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from deliberation import services
+from deliberation.models import ActionItem, Need, Project, Resource, Session, Topic
+from tests.deliberation.factories import ActionItemFactory, SessionFactory, TopicFactory
+
+
+@pytest.fixture
+def many(territory, resident_user, session):
+    """Several rows of everything, to catch N+1 queries."""
+    for index in range(4):
+        topic = TopicFactory(compound=territory.compound, proposer=resident_user,
+                             status=["proposed", "deliberating", "evaluating", "closed"][index],
+                             session=session, published_at=timezone.now() if index == 3 else None,
+                             outcome="已办结")
+        ActionItemFactory(topic=topic)
+        Need.objects.create(compound=territory.compound, title=f"需求{index}", source="topic",
+                            topic=topic)
+        Resource.objects.create(compound=territory.compound, kind="partner_unit",
+                                name=f"单位{index}", offers="场地")
+        project = Project.objects.create(compound=territory.compound, kind="livelihood",
+                                         title=f"项目{index}", owner_name="物业")
+        project.milestones.create(title="开工", due_on=date(2025, 1, 1))
+        project.needs.add(Need.objects.last())
+        session.agenda_items.create(title=f"议程{index}", topic=topic, position=index)
+    SessionFactory(compound=territory.compound, status="held", published_at=timezone.now())
+
+
+def test_a_resident_sees_the_phone_home_in_few_queries(client, resident_user, many,
+                                                       django_assert_max_num_queries):
+    client.force_login(resident_user)
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("deliberation:home"))
+    assert response.status_code == 200
+    assert "我要提议" in response.content.decode()
+
+
+def test_a_resident_proposes_and_a_neighbour_supports_through_the_pages(
+        client, resident_user, neighbour):
+    client.force_login(resident_user)
+    response = client.post(reverse("deliberation:topic-create"),
+                           {"title": "门禁亮化", "description": "太暗", "scale": "small"})
+    topic = Topic.objects.get()
+    assert response.url == reverse("deliberation:topic-detail", args=[topic.pk])
+    client.force_login(neighbour)
+    client.post(reverse("deliberation:topic-support", args=[topic.pk]))
+    assert Topic.objects.get().support_count == 1
+    page = client.get(reverse("deliberation:topic-detail", args=[topic.pk])).content.decode()
+    assert "已有 1 人附议" in page
+
+
+def test_a_bad_proposal_gets_a_chinese_error_not_a_500(client, resident_user):
+    client.force_login(resident_user)
+    response = client.post(reverse("deliberation:topic-create"), {"title": "", "scale": "x"})
+    assert response.status_code == 400
+    assert "errorlist" in response.content.decode()
+
+
+def test_staff_run_a_topic_through_every_step_on_the_pages(client, secretary, resident_user,
+                                                           session, territory):
+    topic = TopicFactory(compound=territory.compound, proposer=resident_user)
+    client.force_login(secretary)
+    page = client.get(reverse("deliberation:topic-detail", args=[topic.pk])).content.decode()
+    assert "列入议程" in page
+    client.post(reverse("deliberation:topic-schedule", args=[topic.pk]),
+                {"session": session.pk, "duration_minutes": 20})
+    client.post(reverse("deliberation:topic-opinion-add", args=[topic.pk]),
+                {"speaker": "物业", "stance": "for", "body": "同意"})
+    response = client.post(reverse("deliberation:topic-decide", args=[topic.pk]), {
+        "decision_text": "同意", "mode": "vote", "eligible_voters": 9, "votes_for": 2,
+        "votes_against": 0, "votes_abstain": 0, "review_on": "2099-01-01"}, follow=True)
+    assert "未达到法定人数" in response.content.decode()
+    client.post(reverse("deliberation:topic-decide", args=[topic.pk]), {
+        "decision_text": "同意", "mode": "vote", "eligible_voters": 9, "votes_for": 6,
+        "votes_against": 0, "votes_abstain": 0, "review_on": "2099-01-01"})
+    client.post(reverse("deliberation:action-item-create", args=[topic.pk]),
+                {"title": "换灯", "owner_name": "物业", "deadline": "2099-01-01"})
+    item = ActionItem.objects.get()
+    client.post(reverse("deliberation:action-item-tick-off", args=[item.pk]))
+    assert Topic.objects.get(pk=topic.pk).status == "evaluating"
+    client.force_login(resident_user)
+    client.post(reverse("deliberation:topic-rate", args=[topic.pk]), {"score": "satisfied"})
+    client.force_login(secretary)
+    client.post(reverse("deliberation:topic-close", args=[topic.pk]), {"outcome": "已完成"})
+    topic.refresh_from_db()
+    assert (topic.status, topic.ratings.count()) == ("closed", 1)
+    results = client.get(reverse("deliberation:results")).content.decode()
+    assert topic.title in results
+
+
+def test_the_staff_session_page_shows_the_sign_in_code_and_qr(client, community_staff, session):
+    client.force_login(community_staff)
+    page = client.get(reverse("deliberation:session-detail", args=[session.pk])).content.decode()
+    assert "<svg" in page
+    assert session.sign_in_code in page
+
+
+def test_a_resident_signs_in_with_the_code_and_a_wrong_code_is_refused(client, resident_user,
+                                                                        session):
+    client.force_login(resident_user)
+    url = reverse("deliberation:session-sign-in", args=[session.pk])
+    response = client.post(url, {"code": "000000"})
+    assert "签到码不正确" in response.content.decode()
+    client.post(url, {"code": session.sign_in_code})
+    assert session.attendances.filter(user=resident_user).exists()
+
+
+def test_staff_record_minutes_and_publish_a_session(client, community_staff, session):
+    client.force_login(community_staff)
+    client.post(reverse("deliberation:session-minutes", args=[session.pk]), {"minutes": "纪要"})
+    client.post(reverse("deliberation:session-publish", args=[session.pk]))
+    session.refresh_from_db()
+    assert (session.status, session.minutes) == ("held", "纪要")
+    assert session.published_at is not None
+
+
+def test_staff_call_a_joint_meeting(client, community_staff, territory):
+    client.force_login(community_staff)
+    when = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(reverse("deliberation:session-create"), {
+        "compound": territory.compound.pk, "title": "联席会议", "starts_at": when,
+        "place": "议事厅", "mode": "hybrid", "invited_bodies": ["party_branch", "grid_workers"]})
+    session = Session.objects.get(kind="joint")
+    assert response.url == reverse("deliberation:session-detail", args=[session.pk])
+    assert session.invited_bodies == ["party_branch", "grid_workers"]
+
+
+def test_staff_pages_list_in_few_queries(client, community_staff, many,
+                                         django_assert_max_num_queries):
+    client.force_login(community_staff)
+    for name, limit in [("staff-dashboard", 14), ("staff-lists", 18), ("action-items", 10),
+                        ("staff-surveys", 10)]:
+        with django_assert_max_num_queries(limit):
+            response = client.get(reverse(f"deliberation:{name}"))
+        assert response.status_code == 200, name
+
+
+def test_the_public_results_page_lists_in_few_queries(client, many,
+                                                      django_assert_max_num_queries):
+    with django_assert_max_num_queries(5):
+        response = client.get(reverse("deliberation:results"))
+    assert "已办结" in response.content.decode()
+
+
+def test_the_ical_feed_lists_the_compounds_sessions(client, territory, session):
+    session.agenda_items.create(title="门禁亮化, 改造; 方案")
+    response = client.get(reverse("deliberation:compound-calendar", args=[territory.compound.pk]))
+    body = response.content.decode()
+    assert response["Content-Type"].startswith("text/calendar")
+    assert body.startswith("BEGIN:VCALENDAR\r\n")
+    assert f"UID:deliberation-session-{session.pk}@" in body
+    assert "DTSTART:" in body
+    assert "DTSTAMP:" in body
+    assert "门禁亮化\\, 改造\\; 方案" in body.replace("\r\n ", "")
+    assert all(len(line.encode()) <= 75 for line in body.split("\r\n"))
+
+
+@pytest.mark.parametrize("name", ["topic-detail", "topic-support", "topic-rate"])
+def test_an_outsider_gets_404_for_a_topic(client, outsider, topic, name):
+    client.force_login(outsider)
+    method = client.get if name == "topic-detail" else client.post
+    assert method(reverse(f"deliberation:{name}", args=[topic.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["topic-schedule", "topic-decide", "topic-close",
+                                  "topic-reject", "action-item-create", "topic-settle",
+                                  "topic-opinion-add"])
+def test_a_resident_gets_404_for_staff_topic_actions(client, neighbour, topic, name):
+    client.force_login(neighbour)
+    assert client.post(reverse(f"deliberation:{name}", args=[topic.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["staff-dashboard", "staff-lists", "action-items",
+                                  "staff-surveys", "session-create"])
+def test_an_outsider_gets_404_for_staff_pages(client, outsider, name):
+    client.force_login(outsider)
+    assert client.get(reverse(f"deliberation:{name}")).status_code == 404
+
+
+def test_an_outsider_gets_404_for_a_session_and_its_staff_actions(client, outsider, session):
+    client.force_login(outsider)
+    assert client.get(reverse("deliberation:session-detail",
+                              args=[session.pk])).status_code == 404
+    for name in ["session-minutes", "session-publish", "session-agenda-add"]:
+        assert client.post(reverse(f"deliberation:{name}", args=[session.pk])).status_code == 404
+
+
+def test_an_outsider_gets_404_for_action_items_projects_and_needs(client, outsider, topic,
+                                                                  territory):
+    item = ActionItemFactory(topic=topic)
+    project = Project.objects.create(compound=territory.compound, kind="livelihood", title="x",
+                                     owner_name="y")
+    need = Need.objects.create(compound=territory.compound, title="x", source="visit")
+    client.force_login(outsider)
+    for name, pk in [("action-item-tick-off", item.pk), ("action-item-progress", item.pk),
+                     ("project-tick-off", project.pk), ("need-resolve", need.pk)]:
+        assert client.post(reverse(f"deliberation:{name}", args=[pk])).status_code == 404
+
+
+def test_staff_tick_off_a_project_and_resolve_a_need_on_the_lists_page(client, community_staff,
+                                                                       territory):
+    project = services.project_create(compound=territory.compound, actor=community_staff,
+                                      kind="livelihood", title="充电桩扩容", owner_name="物业")
+    need = Need.objects.create(compound=territory.compound, title="x", source="visit")
+    client.force_login(community_staff)
+    client.post(reverse("deliberation:project-tick-off", args=[project.pk]))
+    client.post(reverse("deliberation:need-resolve", args=[need.pk]), {"resolution": "已解决"})
+    assert Project.objects.get().status == "ticked_off"
+    assert Need.objects.get().status == "resolved"
+
+
+def test_anonymous_visitors_are_sent_to_the_public_results(client):
+    assert client.get(reverse("deliberation:home")).url == reverse("deliberation:results")
