@@ -248,6 +248,11 @@ SPECTACULAR_SETTINGS = {
         "VolunteerServicePostKindEnum": "volunteers.models.ServicePost.Kind",
         "VolunteerProxyServiceKindEnum": "volunteers.models.ProxyService.Kind",
         "VolunteerCareCategoryEnum": "volunteers.models.CareFile.Category",
+        # governance, residents
+        "AreaKindEnum": "governance.models.Area.Kind",
+        "OrgNodeKindEnum": "governance.models.OrgNode.Kind",
+        "PartyMemberKindEnum": "residents.models.PartyMember.Kind",
+        "PartyMemberCategoryEnum": "residents.models.PartyMember.Category",
     },
 }
 
