@@ -32,7 +32,7 @@ def submit(actor: User | None, **fields: Any) -> Petition:
 
 
 def external_system(*, username: str = "hotline12345", webhook_url: str = "",
-                    secret: str = "s3cret") -> User:
+                    secret: str = "s3cret") -> User:  # noqa: S107
     user = UserFactory(username=username, role=User.Role.EXTERNAL_SYSTEM,
                        display_name="12345 热线")
     prefix, _raw = ApiKey.generate()

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from core.exceptions import InvalidTransition
+from core.workflow import check_transition
+from petitions.models import (
+    OPEN_STATES,
+    PETITION_TRANSITIONS,
+    Category,
+    PetitionState,
+    SlaPolicy,
+)
+
+LABELS = dict(PetitionState.choices)
+
+
+def test_the_transition_table_covers_every_state():
+    assert set(PETITION_TRANSITIONS) == set(PetitionState.values)
+
+
+@pytest.mark.parametrize("current", PetitionState.values)
+@pytest.mark.parametrize("target", PetitionState.values)
+def test_the_guard_allows_exactly_the_moves_in_the_table(current, target):
+    if target in PETITION_TRANSITIONS[current]:
+        check_transition(PETITION_TRANSITIONS, current, target, labels=LABELS)
+    else:
+        with pytest.raises(InvalidTransition) as error:
+            check_transition(PETITION_TRANSITIONS, current, target, labels=LABELS)
+        assert str(LABELS[current]) in error.value.message
+        assert "不能从" in error.value.message
+
+
+def test_closed_and_rejected_are_final_and_not_open():
+    assert PETITION_TRANSITIONS[PetitionState.CLOSED] == frozenset()
+    assert PETITION_TRANSITIONS[PetitionState.REJECTED] == frozenset()
+    assert not {PetitionState.CLOSED, PetitionState.REJECTED, PetitionState.RESOLVED} & OPEN_STATES
+
+
+def test_every_state_can_reach_an_end():
+    ends = {PetitionState.CLOSED, PetitionState.REJECTED}
+    for state in PetitionState.values:
+        seen, frontier = {state}, [state]
+        while frontier:
+            for nxt in PETITION_TRANSITIONS[frontier.pop()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    frontier.append(nxt)
+        assert seen & ends, state
+
+
+@pytest.mark.django_db
+def test_the_eight_categories_are_seeded():
+    names = list(Category.objects.filter(parent=None).values_list("name", flat=True))
+    assert names == ["环境卫生", "物业设施", "停车充电", "噪音扰民", "邻里纠纷", "安全隐患",
+                     "养老服务", "其他"]
+
+
+@pytest.mark.django_db
+def test_a_category_refuses_malformed_extra_questions():
+    category = Category(name="测试", extra_questions=[{"label": "缺少 key"}])
+    with pytest.raises(ValidationError):
+        category.clean()
+
+
+@pytest.mark.django_db
+def test_the_policy_is_a_seeded_singleton_with_the_7135_defaults():
+    policy = SlaPolicy.current()
+    assert policy.pk == SlaPolicy.SINGLETON_ID
+    assert (policy.arrival, policy.microgrid, policy.grid, policy.street) == (
+        timedelta(minutes=7), timedelta(days=1), timedelta(days=3), timedelta(days=5))
+    assert SlaPolicy.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_policy_refuses_a_grid_deadline_shorter_than_the_microgrid_one():
+    policy = SlaPolicy.current()
+    policy.grid = timedelta(hours=1)
+    with pytest.raises(ValidationError):
+        policy.clean()
