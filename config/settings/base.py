@@ -253,6 +253,15 @@ SPECTACULAR_SETTINGS = {
         "OrgNodeKindEnum": "governance.models.OrgNode.Kind",
         "PartyMemberKindEnum": "residents.models.PartyMember.Kind",
         "PartyMemberCategoryEnum": "residents.models.PartyMember.Category",
+        # deliberation
+        "DeliberationSessionStatusEnum": "deliberation.models.Session.Status",
+        "DeliberationSessionModeEnum": "deliberation.models.Session.Mode",
+        "DeliberationTopicStatusEnum": "deliberation.models.Topic.Status",
+        "DeliberationDecisionModeEnum": "deliberation.models.Topic.DecisionMode",
+        "DeliberationActionItemStatusEnum": "deliberation.models.ActionItem.Status",
+        "DeliberationNeedStatusEnum": "deliberation.models.Need.Status",
+        "DeliberationProjectStatusEnum": "deliberation.models.Project.Status",
+        "DeliberationSatisfactionEnum": "deliberation.models.Satisfaction",
     },
 }
 
