@@ -468,9 +468,11 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
     petition.due_at = deadlines.for_tier(petition.tier)
     petition.resolved_at = None
     petition.resolved_on_time = None
+    petition.resolved_tier = ""
     petition.save(update_fields=["state", "reopened_count", "clock_started_at",
                                  "microgrid_due_at", "grid_due_at", "street_due_at", "due_at",
-                                 "resolved_at", "resolved_on_time", "updated_at"])
+                                 "resolved_at", "resolved_on_time", "resolved_tier",
+                                 "updated_at"])
     _event(petition, kind=Kind.REOPENED, actor=actor, from_state=previous, note=reason, now=now)
     if petition.holder_id is None:
         return petition
