@@ -7,3 +7,6 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("账户")
+
+    def ready(self) -> None:
+        from accounts.api import schema  # noqa: F401  (registers the OpenAPI auth extensions)

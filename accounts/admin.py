@@ -1,0 +1,102 @@
+"""Accounts in the street admins' tool: users and roles, sign-in codes (read-only), API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.models import ApiKey, PhoneCode, User
+from accounts.services import api_key_deactivate
+from core.masking import mask_phone
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "display_name", "role", "masked_phone", "scope_area",
+                    "is_active", "last_login"]
+    list_filter = ["role", "is_active", "is_staff", "is_superuser"]
+    # Phones are masked in the list but may still be searched by the full number.
+    search_fields = ["username", "display_name", "phone"]
+    list_select_related = ["scope_area"]
+    ordering = ["username"]
+    # governance's AreaAdmin is written elsewhere; a raw id keeps this admin independent of it.
+    raw_id_fields = ["scope_area"]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("身份与范围"), {"fields": ("display_name", "role", "phone", "scope_area")}),
+        (_("权限"), {"fields": ("is_active", "is_staff", "is_superuser", "groups",
+                                "user_permissions")}),
+        (_("时间"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",),
+                "fields": ("username", "display_name", "role", "scope_area", "password1",
+                           "password2")}),
+    )
+
+    @admin.display(description=_("手机号"), ordering="phone")
+    def masked_phone(self, user: User) -> str:
+        return mask_phone(user.phone)
+
+
+@admin.register(PhoneCode)
+class PhoneCodeAdmin(admin.ModelAdmin):
+    """Sign-in codes, for support questions. Read-only; the code itself is never stored."""
+
+    list_display = ["masked_phone", "created_at", "expires_at", "used_at", "attempts",
+                    "requested_ip"]
+    list_filter = [("used_at", admin.EmptyFieldListFilter)]
+    search_fields = ["phone", "requested_ip"]
+    date_hierarchy = "created_at"
+    fields = ["masked_phone", "created_at", "expires_at", "used_at", "attempts", "requested_ip"]
+    readonly_fields = fields
+
+    @admin.display(description=_("手机号"), ordering="phone")
+    def masked_phone(self, phone_code: PhoneCode) -> str:
+        return mask_phone(phone_code.phone)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made with `manage.py create_api_key`, which shows the raw key once."""
+
+    list_display = ["name", "prefix", "user", "is_active", "last_used_at", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "prefix"]
+    list_select_related = ["user"]
+    fields = ["name", "prefix", "user", "webhook_url", "is_active", "last_used_at", "created_at"]
+    readonly_fields = ["prefix", "user", "is_active", "last_used_at", "created_at"]
+    actions = ["deactivate"]
+    formfield_overrides = {models.URLField: {"form_class": forms.URLField,
+                                             "assume_scheme": "https"}}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("停用所选 API 密钥"), permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        count = 0
+        for api_key in queryset.filter(is_active=True):
+            api_key_deactivate(api_key=api_key)
+            self.log_change(request, api_key, str(_("停用")))
+            count += 1
+        self.message_user(
+            request,
+            ngettext("已停用 %(count)d 个密钥。", "已停用 %(count)d 个密钥。", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
