@@ -1,5 +1,20 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from deliberation.api import views
+
+router = SimpleRouter()
+router.register("deliberation/sessions", views.SessionViewSet, basename="deliberation-session")
+router.register("deliberation/topics", views.TopicViewSet, basename="deliberation-topic")
+router.register("deliberation/action-items", views.ActionItemViewSet,
+                basename="deliberation-action-item")
+router.register("deliberation/needs", views.NeedViewSet, basename="deliberation-need")
+router.register("deliberation/resources", views.ResourceViewSet,
+                basename="deliberation-resource")
+router.register("deliberation/projects", views.ProjectViewSet, basename="deliberation-project")
+router.register("deliberation/surveys", views.SurveyViewSet, basename="deliberation-survey")
+router.register("deliberation/results", views.PublishedTopicViewSet,
+                basename="deliberation-result")
+
+urlpatterns = router.urls

@@ -1,0 +1,296 @@
+"""REST API under /api/v1/deliberation/: lists with filters, one POST action per transition."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+
+from deliberation import filters, selectors, services
+from deliberation.api import serializers as io
+from deliberation.models import Session, Survey, Topic
+from governance.models import Body, Compound
+
+
+def _parse(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _compound(user: Any, compound_id: int) -> Compound:
+    compound = selectors.visible_compounds(user).filter(pk=compound_id).first()
+    if compound is None:
+        raise Http404
+    return compound
+
+
+class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = io.SessionOutputSerializer
+    filterset_class = filters.SessionFilter
+
+    def get_queryset(self) -> QuerySet[Session]:
+        return selectors.session_list(user=self.request.user).prefetch_related("agenda_items")
+
+    def get_object(self) -> Session:
+        return selectors.session_get_for_user(user=self.request.user,
+                                              session_id=int(self.kwargs["pk"]))
+
+    def _staff_session(self) -> Session:
+        return selectors.session_get_for_staff(user=self.request.user,
+                                               session_id=int(self.kwargs["pk"]))
+
+    @extend_schema(request=io.JointSessionInputSerializer,
+                   responses={201: io.SessionOutputSerializer})
+    @action(detail=False, methods=["post"], url_path="joint")
+    def joint(self, request: Request) -> Response:
+        data = _parse(io.JointSessionInputSerializer, request)
+        data["compound"] = _compound(request.user, data["compound"])
+        session = services.session_call_joint(actor=request.user, **data)
+        return Response(io.SessionOutputSerializer(session).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=io.SignInInputSerializer, responses={204: None})
+    @action(detail=True, methods=["post"], url_path="sign-in")
+    def sign_in(self, request: Request, pk: str) -> Response:
+        data = _parse(io.SignInInputSerializer, request)
+        services.session_sign_in(session=self.get_object(), actor=request.user, **data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=io.MinutesInputSerializer, responses=io.SessionOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def minutes(self, request: Request, pk: str) -> Response:
+        data = _parse(io.MinutesInputSerializer, request)
+        session = services.session_record_minutes(session=self._staff_session(),
+                                                  actor=request.user, **data)
+        return Response(io.SessionOutputSerializer(session).data)
+
+    @extend_schema(request=None, responses=io.SessionOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str) -> Response:
+        session = services.session_publish(session=self._staff_session(), actor=request.user)
+        return Response(io.SessionOutputSerializer(session).data)
+
+
+class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = io.TopicOutputSerializer
+    filterset_class = filters.TopicFilter
+
+    def get_queryset(self) -> QuerySet[Topic]:
+        return selectors.topic_list(user=self.request.user)
+
+    def get_object(self) -> Topic:
+        return selectors.topic_get_for_user(user=self.request.user,
+                                            topic_id=int(self.kwargs["pk"]))
+
+    def _staff_topic(self) -> Topic:
+        return selectors.topic_get_for_staff(user=self.request.user,
+                                             topic_id=int(self.kwargs["pk"]))
+
+    def _topic_response(self, topic: Topic, code: int = status.HTTP_200_OK) -> Response:
+        topic.refresh_from_db()
+        return Response(io.TopicOutputSerializer(topic).data, status=code)
+
+    @extend_schema(request=io.TopicProposeInputSerializer,
+                   responses={201: io.TopicOutputSerializer})
+    def create(self, request: Request) -> Response:
+        data = _parse(io.TopicProposeInputSerializer, request)
+        data["compound"] = _compound(request.user, data["compound"])
+        topic = services.topic_propose(actor=request.user, **data)
+        return self._topic_response(topic, status.HTTP_201_CREATED)
+
+    @extend_schema(request=io.TopicOfflineInputSerializer,
+                   responses={201: io.TopicOutputSerializer})
+    @action(detail=False, methods=["post"])
+    def offline(self, request: Request) -> Response:
+        data = _parse(io.TopicOfflineInputSerializer, request)
+        data["compound"] = _compound(request.user, data["compound"])
+        topic = services.topic_propose_offline(actor=request.user, **data)
+        return self._topic_response(topic, status.HTTP_201_CREATED)
+
+    @extend_schema(request=io.TopicFromPetitionInputSerializer,
+                   responses={201: io.TopicOutputSerializer})
+    @action(detail=False, methods=["post"], url_path="from-petition")
+    def from_petition(self, request: Request) -> Response:
+        data = _parse(io.TopicFromPetitionInputSerializer, request)
+        topic = services.topic_propose_from_petition(actor=request.user, **data)
+        return self._topic_response(topic, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=io.TopicOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def support(self, request: Request, pk: str) -> Response:
+        return self._topic_response(services.topic_support(topic=self.get_object(),
+                                                           actor=request.user))
+
+    @extend_schema(request=io.TopicScheduleInputSerializer, responses=io.TopicOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def schedule(self, request: Request, pk: str) -> Response:
+        topic = self._staff_topic()
+        data = _parse(io.TopicScheduleInputSerializer, request)
+        data["session"] = selectors.session_get_for_staff(user=request.user,
+                                                          session_id=data["session"])
+        return self._topic_response(services.topic_schedule(topic=topic, actor=request.user,
+                                                            **data))
+
+    @extend_schema(request=io.OpinionInputSerializer,
+                   responses={201: io.OpinionOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def opinions(self, request: Request, pk: str) -> Response:
+        topic = self._staff_topic()
+        opinion = services.topic_opinion_add(topic=topic, actor=request.user,
+                                             **_parse(io.OpinionInputSerializer, request))
+        return Response(io.OpinionOutputSerializer(opinion).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=io.DecideInputSerializer, responses=io.TopicOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request: Request, pk: str) -> Response:
+        topic = self._staff_topic()
+        return self._topic_response(services.topic_decide(
+            topic=topic, actor=request.user, **_parse(io.DecideInputSerializer, request)))
+
+    @extend_schema(request=io.ActionItemInputSerializer,
+                   responses={201: io.ActionItemOutputSerializer})
+    @action(detail=True, methods=["post"], url_path="action-items")
+    def action_items(self, request: Request, pk: str) -> Response:
+        topic = self._staff_topic()
+        data = _parse(io.ActionItemInputSerializer, request)
+        body_id = data.pop("owner_body")
+        body = None
+        if body_id is not None:
+            body = Body.objects.filter(pk=body_id, compound=topic.compound_id).first()
+            if body is None:
+                raise Http404
+        item = services.action_item_add(topic=topic, actor=request.user, owner_body=body, **data)
+        return Response(io.ActionItemOutputSerializer(item).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=io.TopicOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def settle(self, request: Request, pk: str) -> Response:
+        return self._topic_response(services.topic_settle_on_the_spot(
+            topic=self._staff_topic(), actor=request.user))
+
+    @extend_schema(request=io.RateInputSerializer, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def rate(self, request: Request, pk: str) -> Response:
+        services.topic_rate(topic=self.get_object(), actor=request.user,
+                            **_parse(io.RateInputSerializer, request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=io.OutcomeInputSerializer, responses=io.TopicOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str) -> Response:
+        topic = self._staff_topic()
+        return self._topic_response(services.topic_close(
+            topic=topic, actor=request.user, **_parse(io.OutcomeInputSerializer, request)))
+
+    @extend_schema(request=io.RejectInputSerializer, responses=io.TopicOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        topic = self._staff_topic()
+        return self._topic_response(services.topic_reject(
+            topic=topic, actor=request.user, **_parse(io.RejectInputSerializer, request)))
+
+
+class ActionItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = io.ActionItemOutputSerializer
+    filterset_class = filters.ActionItemFilter
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.action_item_list(user=self.request.user)
+
+    def get_object(self) -> Any:
+        return selectors.action_item_get_for_user(user=self.request.user,
+                                                  action_item_id=int(self.kwargs["pk"]))
+
+    @extend_schema(request=io.ProgressInputSerializer, responses=io.ActionItemOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def progress(self, request: Request, pk: str) -> Response:
+        data = _parse(io.ProgressInputSerializer, request)
+        item = services.action_item_progress(item=self.get_object(), actor=request.user,
+                                             progress=data["progress"], note=data["note"],
+                                             photo=data["photo"])
+        return Response(io.ActionItemOutputSerializer(item).data)
+
+    @extend_schema(request=None, responses=io.ActionItemOutputSerializer)
+    @action(detail=True, methods=["post"], url_path="tick-off")
+    def tick_off(self, request: Request, pk: str) -> Response:
+        item = services.action_item_tick_off(item=self.get_object(), actor=request.user)
+        return Response(io.ActionItemOutputSerializer(item).data)
+
+
+class NeedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = io.NeedOutputSerializer
+    filterset_class = filters.NeedFilter
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.need_list(user=self.request.user)
+
+
+class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = io.ResourceOutputSerializer
+    filterset_class = filters.ResourceFilter
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.resource_list(user=self.request.user)
+
+
+class ProjectViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = io.ProjectOutputSerializer
+    filterset_class = filters.ProjectFilter
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.project_list(user=self.request.user)
+
+    @extend_schema(request=None, responses=io.ProjectOutputSerializer)
+    @action(detail=True, methods=["post"], url_path="tick-off")
+    def tick_off(self, request: Request, pk: str) -> Response:
+        project = selectors.project_get_for_staff(user=request.user, project_id=int(pk))
+        project = services.project_tick_off(project=project, actor=request.user)
+        return Response(io.ProjectOutputSerializer(
+            selectors.project_list(user=request.user).get(pk=project.pk)).data)
+
+
+class SurveyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = io.SurveyOutputSerializer
+    filterset_class = filters.SurveyFilter
+
+    def get_queryset(self) -> QuerySet[Survey]:
+        return selectors.survey_list(user=self.request.user)
+
+    @extend_schema(request=io.SurveyAnswerInputSerializer,
+                   responses={201: io.SurveyAnswerOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def answers(self, request: Request, pk: str) -> Response:
+        survey = selectors.survey_get_for_user(user=request.user, survey_id=int(pk))
+        answer = services.survey_answer_submit(survey=survey, actor=request.user,
+                                               **_parse(io.SurveyAnswerInputSerializer, request))
+        return Response(io.SurveyAnswerOutputSerializer(answer).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=io.SurveyResultSerializer(many=True))
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    def results(self, request: Request) -> Response:
+        rows = selectors.survey_results(compounds=selectors.visible_compounds(request.user))
+        return Response(io.SurveyResultSerializer(rows, many=True).data)
+
+
+class PublishedTopicViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """公示: published outcomes, open to anyone."""
+
+    serializer_class = io.PublishedTopicOutputSerializer
+    permission_classes = [AllowAny]
+    filterset_class = None
+
+    def get_queryset(self) -> QuerySet[Topic]:
+        compound = self.request.query_params.get("compound")
+        return selectors.published_topics(
+            compound_id=int(compound) if compound and compound.isdigit() else None)
+
+
