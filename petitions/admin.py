@@ -1,0 +1,193 @@
+"""The street admins' tool. Every change of state goes through petitions.services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from core.exceptions import ApplicationError
+from core.masking import mask_phone
+from petitions import rules, services
+from petitions.models import (
+    Category,
+    Petition,
+    PetitionEvent,
+    PetitionPhoto,
+    SlaPolicy,
+    WebhookDelivery,
+)
+
+
+class PetitionEventInline(admin.TabularInline):
+    model = PetitionEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "actor", "from_state", "to_state", "from_tier", "to_tier",
+              "note", "is_internal")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+    verbose_name_plural = _lazy("办理时间线")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PetitionPhotoInline(admin.TabularInline):
+    model = PetitionPhoto
+    extra = 0
+    can_delete = False
+    fields = ("image", "event", "uploaded_by", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _run_for_each(request: HttpRequest, queryset: QuerySet[Petition],
+                  call: Callable[[Petition], Any], done: str) -> None:
+    succeeded, failures = 0, []
+    for petition in queryset:
+        try:
+            call(petition)
+        except (ApplicationError, ValidationError, Http404) as error:
+            failures.append(f"#{petition.pk}: {getattr(error, 'message', error)}")
+        else:
+            succeeded += 1
+    if succeeded:
+        messages.success(request, _("%(count)s 件诉求%(done)s。") % {"count": succeeded,
+                                                                     "done": done})
+    for failure in failures[:10]:
+        messages.error(request, failure)
+
+
+@admin.register(Petition)
+class PetitionAdmin(admin.ModelAdmin):
+    list_display = ("id", "short_description", "category", "state", "tier", "size", "holder",
+                    "masked_phone", "due_at", "supervised", "channel", "submitted_at")
+    list_filter = ("state", "tier", "size", "category", "supervised", "channel",
+                   "arrival_missed", "rating")
+    search_fields = ("=id", "description", "contact_phone", "external_ref")
+    list_select_related = ("category", "holder")
+    date_hierarchy = "submitted_at"
+    ordering = ("-submitted_at",)
+    inlines = (PetitionEventInline, PetitionPhotoInline)
+    actions = ("escalate_by_hand", "reject", "close")
+    # The workflow fields change only through services (the actions), never by editing.
+    readonly_fields = (
+        "state", "tier", "holder", "area", "area_path", "origin_path", "submitter",
+        "recorded_by", "external_system", "external_ref", "submitted_at", "clock_started_at",
+        "dispatched_at", "arrival_due_at", "arrived_at", "arrival_missed", "microgrid_due_at",
+        "grid_due_at", "street_due_at", "due_at", "resolved_at", "resolved_on_time",
+        "resolved_tier", "verified_at", "closed_at", "supervised", "supervised_at",
+        "reopened_count", "rating", "rating_comment", "rated_at", "rejection_reason",
+        "deliberation_topic_id", "referred_at", "channel", "household", "building", "size",
+    )
+    fields = ("description", "category", "answers", "location_text", "latitude", "longitude",
+              "is_public", "contact_name", "resolution", *readonly_fields)
+
+    @admin.display(description=_lazy("诉求内容"))
+    def short_description(self, obj: Petition) -> str:
+        return obj.description[:30]
+
+    @admin.display(description=_lazy("联系电话"))
+    def masked_phone(self, obj: Petition) -> str:
+        return mask_phone(obj.contact_phone)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Petition]:
+        return super().get_queryset(request).filter(rules.visibility_q(request.user))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # petitions are accepted through petition_submit (pages, API)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_lazy("手动升级一级"))
+    def escalate_by_hand(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        _run_for_each(request, queryset, lambda petition: services.petition_escalate_by_hand(
+            petition_id=petition.pk, actor=request.user, reason=_("管理后台手动升级")),
+            _("已升级"))
+
+    @admin.action(description=_lazy("不予受理（重复或不属受理范围）"))
+    def reject(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        _run_for_each(request, queryset, lambda petition: services.petition_reject(
+            petition_id=petition.pk, actor=request.user,
+            reason=_("经核查，该诉求重复或不属于受理范围。")), _("已不予受理"))
+
+    @admin.action(description=_lazy("关闭（已核实或已评价）"))
+    def close(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        _run_for_each(request, queryset, lambda petition: services.petition_close(
+            petition_id=petition.pk, actor=request.user, note=_("管理后台关闭")), _("已关闭"))
+
+
+@admin.register(PetitionEvent)
+class PetitionEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "petition", "kind", "actor", "from_state", "to_state",
+                    "from_tier", "to_tier")
+    list_filter = ("kind", "to_tier", "is_internal")
+    search_fields = ("=petition__id", "note")
+    list_select_related = ("petition", "actor")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "parent", "sort_order", "is_active")
+    list_filter = ("is_active", "parent")
+    list_editable = ("sort_order", "is_active")
+    search_fields = ("name",)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "arrival", "microgrid", "grid", "street", "calendar",
+                    "updated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not SlaPolicy.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("id", "external_system", "petition", "url", "attempts", "last_status",
+                    "next_attempt_at", "delivered_at", "given_up_at")
+    list_filter = ("external_system", "last_status")
+    search_fields = ("=petition__id", "url")
+    readonly_fields = ("external_system", "petition", "event", "url", "payload", "signature",
+                       "created_at", "attempts", "delivered_at", "given_up_at", "last_status",
+                       "last_error")
+    list_select_related = ("external_system", "petition")
+    actions = ("retry_now",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_lazy("立即重试"))
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        from petitions.webhooks import webhook_delivery_attempt
+
+        delivered = sum(webhook_delivery_attempt(delivery_id=delivery.pk)
+                        for delivery in queryset.filter(delivered_at__isnull=True))
+        messages.info(request, _("已重试，成功送达 %(count)s 条。") % {"count": delivered})
