@@ -54,7 +54,7 @@ class VolunteerOutput(serializers.ModelSerializer):
         return mask_phone(volunteer.phone)
 
 
-class RankingOutput(serializers.Serializer):
+class TeamRankingOutput(serializers.Serializer):
     volunteer_id = serializers.IntegerField(source="id")
     name = serializers.CharField()
     is_party_member = serializers.BooleanField()
@@ -71,7 +71,7 @@ class ActivityOutput(serializers.ModelSerializer):
                   "ends_at", "capacity", "confirmed_count", "team", "team_name", "compound"]
 
 
-class SignupOutput(serializers.ModelSerializer):
+class ActivitySignupOutput(serializers.ModelSerializer):
     volunteer_name = serializers.CharField(source="volunteer.name", read_only=True)
 
     class Meta:
@@ -90,7 +90,7 @@ class HoursEntryOutput(serializers.ModelSerializer):
                   "status", "hours", "served_on", "note", "decided_at"]
 
 
-class YearTotalOutput(serializers.Serializer):
+class HoursYearTotalOutput(serializers.Serializer):
     year = serializers.IntegerField()
     app = serializers.DecimalField(max_digits=7, decimal_places=1)
     staff = serializers.DecimalField(max_digits=7, decimal_places=1)
@@ -208,7 +208,7 @@ class CareFileDetailOutput(CareFileListOutput):
         return care_file.emergency_phone
 
 
-class CountsOutput(serializers.Serializer):
+class VolunteerCountsOutput(serializers.Serializer):
     wishes = serializers.DictField(child=serializers.IntegerField())
     services = serializers.DictField(child=serializers.IntegerField())
 
@@ -228,7 +228,7 @@ class ActivityCreateInput(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CodeInput(serializers.Serializer):
+class CheckInCodeInput(serializers.Serializer):
     code = serializers.RegexField(r"^\d{6}$", required=False, allow_blank=True,
                                   error_messages={"invalid": "签到码为 6 位数字。"})
 
@@ -262,31 +262,31 @@ class WishCreateInput(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ReasonInput(serializers.Serializer):
+class VolunteerReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True,
                                    default="")
 
 
-class FulfilInput(serializers.Serializer):
+class WishFulfilInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
     photo = serializers.ImageField(required=False)
 
 
-class ServiceCreateInput(serializers.Serializer):
+class ProxyServiceCreateInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ProxyService.Kind.choices)
     title = serializers.CharField(max_length=100)
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class AssignInput(serializers.Serializer):
+class ProxyAssignInput(serializers.Serializer):
     assignee = serializers.IntegerField()
 
 
-class NoteInput(serializers.Serializer):
+class VolunteerNoteInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class VisitInput(serializers.Serializer):
+class CareVisitInput(serializers.Serializer):
     visited_on = serializers.DateField()
     condition = serializers.ChoiceField(choices=CareVisit.Condition.choices,
                                         default=CareVisit.Condition.GOOD)

@@ -51,13 +51,13 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return selectors.team_list(user=self.request.user)
 
     @extend_schema(parameters=[OpenApiParameter("year", int)],
-                   responses=io.RankingOutput(many=True))
+                   responses=io.TeamRankingOutput(many=True))
     @action(detail=True, methods=["get"])
     def ranking(self, request: Request, pk: str) -> Response:
         team = self.get_object()
         year = int(request.query_params.get("year") or timezone.localdate().year)
         rows = selectors.team_ranking(team=team, year=year)[:100]
-        return Response(io.RankingOutput(rows, many=True).data)
+        return Response(io.TeamRankingOutput(rows, many=True).data)
 
 
 class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -74,12 +74,12 @@ class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         volunteer = services.volunteer_register(user=request.user)
         return Response(io.VolunteerOutput(volunteer).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=io.YearTotalOutput(many=True))
+    @extend_schema(responses=io.HoursYearTotalOutput(many=True))
     @action(detail=False, methods=["get"], url_path="me/hours")
     def my_hours(self, request: Request) -> Response:
         volunteer = _me_volunteer(request)
         totals = selectors.hours_yearly_totals(volunteer_id=volunteer.pk)
-        return Response(io.YearTotalOutput(totals, many=True).data)
+        return Response(io.HoursYearTotalOutput(totals, many=True).data)
 
 
 class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -102,49 +102,49 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         activity = selectors.activity_list(user=request.user).get(pk=activity.pk)
         return Response(io.ActivityOutput(activity).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={201: io.SignupOutput})
+    @extend_schema(request=None, responses={201: io.ActivitySignupOutput})
     @action(detail=True, methods=["post"])
     def signup(self, request: Request, pk: str) -> Response:
         activity = self.get_object()
         signup = services.activity_signup(activity=activity, volunteer=_me_volunteer(request))
-        return Response(io.SignupOutput(signup).data, status=status.HTTP_201_CREATED)
+        return Response(io.ActivitySignupOutput(signup).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=io.SignupOutput(many=True))
+    @extend_schema(responses=io.ActivitySignupOutput(many=True))
     @action(detail=True, methods=["get"])
     def signups(self, request: Request, pk: str) -> Response:
         activity = selectors.activity_staff_get(user=request.user, activity_id=int(pk))
         rows = selectors.activity_signups(activity=activity)
-        return Response(io.SignupOutput(rows, many=True).data)
+        return Response(io.ActivitySignupOutput(rows, many=True).data)
 
 
 class SignupViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A sign-up: cancelled by its volunteer; checked in and out by code, or by staff."""
 
-    serializer_class = io.SignupOutput
+    serializer_class = io.ActivitySignupOutput
     queryset = ActivitySignup.objects.none()  # for the schema; rows come from get_object
 
     def get_object(self) -> Any:
         return selectors.signup_get_for_user(user=self.request.user,
                                              signup_id=int(self.kwargs["pk"]))
 
-    @extend_schema(request=None, responses=io.SignupOutput)
+    @extend_schema(request=None, responses=io.ActivitySignupOutput)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         signup = services.activity_signup_cancel(signup=self.get_object(), user=request.user)
-        return Response(io.SignupOutput(signup).data)
+        return Response(io.ActivitySignupOutput(signup).data)
 
-    @extend_schema(request=io.CodeInput, responses=io.SignupOutput)
+    @extend_schema(request=io.CheckInCodeInput, responses=io.ActivitySignupOutput)
     @action(detail=True, methods=["post"], url_path="check-in")
     def check_in(self, request: Request, pk: str) -> Response:
-        data = io.validated(io.CodeInput, request.data)
+        data = io.validated(io.CheckInCodeInput, request.data)
         signup = services.signup_check_in(signup=self.get_object(), user=request.user,
                                           code=data.get("code"))
-        return Response(io.SignupOutput(signup).data)
+        return Response(io.ActivitySignupOutput(signup).data)
 
-    @extend_schema(request=io.CodeInput, responses=io.HoursEntryOutput)
+    @extend_schema(request=io.CheckInCodeInput, responses=io.HoursEntryOutput)
     @action(detail=True, methods=["post"], url_path="check-out")
     def check_out(self, request: Request, pk: str) -> Response:
-        data = io.validated(io.CodeInput, request.data)
+        data = io.validated(io.CheckInCodeInput, request.data)
         entry = services.signup_check_out(signup=self.get_object(), user=request.user,
                                           code=data.get("code"))
         return Response(io.HoursEntryOutput(entry).data)
@@ -265,10 +265,10 @@ class MicroWishViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def publish(self, request: Request, pk: str) -> Response:
         return self._out(services.micro_wish_publish(wish=self.get_object(), actor=request.user))
 
-    @extend_schema(request=io.ReasonInput, responses=io.MicroWishOutput)
+    @extend_schema(request=io.VolunteerReasonInput, responses=io.MicroWishOutput)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
-        data = io.validated(io.ReasonInput, request.data)
+        data = io.validated(io.VolunteerReasonInput, request.data)
         return self._out(services.micro_wish_reject(wish=self.get_object(), actor=request.user,
                                                     reason=data["reason"]))
 
@@ -277,10 +277,10 @@ class MicroWishViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def claim(self, request: Request, pk: str) -> Response:
         return self._out(services.micro_wish_claim(wish=self.get_object(), user=request.user))
 
-    @extend_schema(request=io.FulfilInput, responses=io.MicroWishOutput)
+    @extend_schema(request=io.WishFulfilInput, responses=io.MicroWishOutput)
     @action(detail=True, methods=["post"])
     def fulfil(self, request: Request, pk: str) -> Response:
-        data = io.validated(io.FulfilInput, request.data)
+        data = io.validated(io.WishFulfilInput, request.data)
         return self._out(services.micro_wish_fulfil(wish=self.get_object(), user=request.user,
                                                     note=data["note"],
                                                     photo=data.get("photo")))
@@ -310,28 +310,28 @@ class ProxyServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                                        service_id=service.pk)
         return Response(io.ProxyServiceOutput(service, context={"request": self.request}).data)
 
-    @extend_schema(request=io.ServiceCreateInput, responses={201: io.ProxyServiceOutput})
+    @extend_schema(request=io.ProxyServiceCreateInput, responses={201: io.ProxyServiceOutput})
     def create(self, request: Request) -> Response:
-        data = io.validated(io.ServiceCreateInput, request.data)
+        data = io.validated(io.ProxyServiceCreateInput, request.data)
         service = services.proxy_service_request(resident=_me_resident(request), **data)
         response = self._out(service)
         response.status_code = status.HTTP_201_CREATED
         return response
 
-    @extend_schema(request=io.AssignInput, responses=io.ProxyServiceOutput)
+    @extend_schema(request=io.ProxyAssignInput, responses=io.ProxyServiceOutput)
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str) -> Response:
         service = self.get_object()
-        data = io.validated(io.AssignInput, request.data)
+        data = io.validated(io.ProxyAssignInput, request.data)
         assignee = get_object_or_404(Volunteer, pk=data["assignee"],
                                      compound_id=service.compound_id)
         return self._out(services.proxy_service_assign(service=service, assignee=assignee,
                                                        actor=request.user))
 
-    @extend_schema(request=io.NoteInput, responses=io.ProxyServiceOutput)
+    @extend_schema(request=io.VolunteerNoteInput, responses=io.ProxyServiceOutput)
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str) -> Response:
-        data = io.validated(io.NoteInput, request.data)
+        data = io.validated(io.VolunteerNoteInput, request.data)
         return self._out(services.proxy_service_complete(service=self.get_object(),
                                                          user=request.user, note=data["note"]))
 
@@ -341,10 +341,10 @@ class ProxyServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return self._out(services.proxy_service_confirm(service=self.get_object(),
                                                         user=request.user))
 
-    @extend_schema(request=io.ReasonInput, responses=io.ProxyServiceOutput)
+    @extend_schema(request=io.VolunteerReasonInput, responses=io.ProxyServiceOutput)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
-        data = io.validated(io.ReasonInput, request.data)
+        data = io.validated(io.VolunteerReasonInput, request.data)
         return self._out(services.proxy_service_cancel(service=self.get_object(),
                                                        user=request.user,
                                                        reason=data["reason"]))
@@ -368,16 +368,16 @@ class CareFileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                       channel=CareFileAccessLog.Channel.API)
         return Response(io.CareFileDetailOutput(care_file).data)
 
-    @extend_schema(request=io.VisitInput, responses={201: io.CareVisitOutput})
+    @extend_schema(request=io.CareVisitInput, responses={201: io.CareVisitOutput})
     @action(detail=True, methods=["post"])
     def visits(self, request: Request, pk: str) -> Response:
         care_file = selectors.care_file_get_for_user(user=request.user, care_file_id=int(pk))
-        data = io.validated(io.VisitInput, request.data)
+        data = io.validated(io.CareVisitInput, request.data)
         visit = services.care_visit_log(care_file=care_file, user=request.user, **data)
         return Response(io.CareVisitOutput(visit).data, status=status.HTTP_201_CREATED)
 
 
 class DashboardViewSet(viewsets.ViewSet):
-    @extend_schema(responses=io.CountsOutput)
+    @extend_schema(responses=io.VolunteerCountsOutput)
     def list(self, request: Request) -> Response:
         return Response(selectors.dashboard_counts(user=request.user))

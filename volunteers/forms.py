@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from volunteers.models import Activity, CareVisit, ProxyService
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class WishForm(forms.Form):
+    title = forms.CharField(label=_("我的心愿"), max_length=100)
+    description = forms.CharField(label=_("补充说明"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ProxyServiceForm(forms.Form):
+    kind = forms.ChoiceField(label=_("类型"), choices=ProxyService.Kind.choices)
+    title = forms.CharField(label=_("需要代办的事项"), max_length=100)
+    description = forms.CharField(label=_("补充说明"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FulfilForm(forms.Form):
+    note = forms.CharField(label=_("完成说明"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    photo = forms.ImageField(label=_("照片"), required=False)
+
+
+class CodeForm(forms.Form):
+    code = forms.RegexField(label=_("签到码"), regex=r"^\d{6}$", max_length=6,
+                            error_messages={"invalid": _("签到码为 6 位数字。")},
+                            widget=forms.TextInput(attrs={"inputmode": "numeric",
+                                                          "autocomplete": "off"}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("办理结果"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AssignForm(forms.Form):
+    assignee = forms.IntegerField(label=_("代办人"))
+
+
+class SwapForm(forms.Form):
+    to_volunteer = forms.IntegerField(label=_("替班人"))
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)
+
+
+class VisitForm(forms.Form):
+    visited_on = forms.DateField(label=_("走访日期"), widget=DateInput())
+    condition = forms.ChoiceField(label=_("状况"), choices=CareVisit.Condition.choices)
+    notes = forms.CharField(label=_("走访记录"), required=False,
+                            widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ActivityForm(forms.Form):
+    title = forms.CharField(label=_("活动名称"), max_length=100)
+    kind = forms.ChoiceField(label=_("类型"), choices=Activity.Kind.choices)
+    team = forms.ModelChoiceField(label=_("组织团队"), queryset=None, required=False)
+    starts_at = forms.DateTimeField(label=_("开始"), widget=DateTimeInput())
+    ends_at = forms.DateTimeField(label=_("结束"), widget=DateTimeInput())
+    capacity = forms.IntegerField(label=_("名额"), min_value=1, max_value=10000)
+    location = forms.CharField(label=_("地点"), max_length=100, required=False)
+    description = forms.CharField(label=_("说明"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            raise forms.ValidationError(_("结束时间必须晚于开始时间。"))
+        return data
+
+
+class RosterGenerateForm(forms.Form):
+    start = forms.DateField(label=_("开始日期"), widget=DateInput())
+    end = forms.DateField(label=_("结束日期"), widget=DateInput())
+
+
+class HoursAddForm(forms.Form):
+    hours = forms.DecimalField(label=_("时长(小时)"), min_value=0.5, max_value=24,
+                               decimal_places=1)
+    served_on = forms.DateField(label=_("服务日期"), widget=DateInput())
+    note = forms.CharField(label=_("说明"), max_length=200)

@@ -1,0 +1,649 @@
+"""Server-rendered pages: volunteers and residents on a phone, staff on the dashboard.
+
+Each view parses, calls one service and renders or redirects. Action views share one shape
+(`ServiceActionView`): a bad form or a refused rule becomes a Chinese message, never a 500.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, ClassVar
+
+import segno
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views import View
+
+from core.exceptions import ApplicationError
+from core.masking import mask_name
+from governance.models import Compound
+from volunteers import forms as volunteer_forms
+from volunteers import selectors, services
+from volunteers.models import (
+    ActivitySignup,
+    CareFileAccessLog,
+    HoursEntry,
+    MicroWish,
+    ProxyService,
+    ShiftSwap,
+    Volunteer,
+)
+
+
+class StaffRequiredMixin(LoginRequiredMixin):
+    """Staff dashboard views: staff roles only; anyone else gets a 404."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        user = request.user
+        if user.is_authenticated and not (user.is_superuser or user.is_staff_role):
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ServiceActionView(LoginRequiredMixin, View):
+    form_class: ClassVar[type[forms.Form] | None] = None
+    http_method_names: ClassVar[list[str]] = ["post"]
+
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        raise NotImplementedError
+
+    def back(self, request: HttpRequest, **kwargs: Any) -> str:
+        return request.POST.get("next") or reverse("volunteers:home")
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        form = self.form_class(request.POST, request.FILES) if self.form_class else None
+        if form is not None and not form.is_valid():
+            errors = [str(error) for field in form.errors.values() for error in field]
+            messages.error(request, "；".join(errors))
+            return redirect(self.back(request, **kwargs))
+        try:
+            message = self.perform(request, form.cleaned_data if form else {}, **kwargs)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        else:
+            messages.success(request, message)
+        return redirect(self.back(request, **kwargs))
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    return target if target.startswith("/volunteers/") else fallback
+
+
+# --- volunteer / resident pages -----------------------------------------------------------
+
+class VolunteerHomeView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        volunteer = selectors.volunteer_for_user(request.user)
+        now = timezone.now()
+        context: dict[str, Any] = {
+            "volunteer": volunteer,
+            "resident": selectors.resident_for_user(request.user),
+            "member": selectors.party_member_for_user(request.user),
+        }
+        if volunteer is not None:
+            context["shifts"] = (selectors.shift_list(user=request.user)
+                                 .filter(volunteer=volunteer, ends_at__gte=now)[:10])
+            context["signups"] = selectors.my_signups(volunteer=volunteer)[:10]
+            context["swap_requests"] = (ShiftSwap.objects
+                                        .filter(to_volunteer=volunteer,
+                                                status=ShiftSwap.Status.REQUESTED)
+                                        .select_related("shift__post", "from_volunteer"))
+            context["services"] = (selectors.proxy_service_list(user=request.user)
+                                   .filter(assignee=volunteer, status="assigned"))
+        if context["member"] is not None:
+            context["claimable_count"] = selectors.micro_wish_list(
+                user=request.user, filters={"status": "published"}).count()
+        return render(request, "volunteers/home.html", context)
+
+
+class VolunteerRegisterView(ServiceActionView):
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        services.volunteer_register(user=request.user)
+        return _("登记成功，欢迎加入志愿者队伍！")
+
+
+class ActivityListView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        activities = selectors.activity_list(user=request.user, filters=request.GET).filter(
+            ends_at__gte=timezone.now() - timedelta(days=30))[:50]
+        return render(request, "volunteers/activity_list.html", {"activities": activities})
+
+
+class ActivityDetailView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        activity = selectors.activity_get_for_user(user=request.user, activity_id=pk)
+        volunteer = selectors.volunteer_for_user(request.user)
+        signup = (ActivitySignup.objects.filter(activity=activity, volunteer=volunteer)
+                  .select_related("hours_entry").first() if volunteer else None)
+        return render(request, "volunteers/activity_detail.html", {
+            "activity": activity, "volunteer": volunteer, "signup": signup,
+            "code_form": volunteer_forms.CodeForm(initial={"code": request.GET.get("code", "")}),
+            "is_staff": selectors.is_staff_for_compound(request.user, activity.compound),
+        })
+
+
+class ActivitySignupView(ServiceActionView):
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        activity = selectors.activity_get_for_user(user=request.user, activity_id=kwargs["pk"])
+        volunteer = selectors.volunteer_for_user(request.user)
+        if volunteer is None:
+            raise ApplicationError(_("请先登记为志愿者。"))
+        signup = services.activity_signup(activity=activity, volunteer=volunteer)
+        if signup.status == ActivitySignup.Status.WAITLISTED:
+            return _("名额已满，您已进入候补。")
+        return _("报名成功！")
+
+    def back(self, request: HttpRequest, **kwargs: Any) -> str:
+        return reverse("volunteers:activity-detail", args=[kwargs["pk"]])
+
+
+class SignupActionView(ServiceActionView):
+    """Cancel, check in or check out one's own sign-up (by the code shown to staff)."""
+
+    def signup(self, request: HttpRequest, pk: int) -> ActivitySignup:
+        return selectors.signup_get_for_user(user=request.user, signup_id=pk)
+
+    def back(self, request: HttpRequest, **kwargs: Any) -> str:
+        signup = self.signup(request, kwargs["pk"])
+        return _safe_next(request, reverse("volunteers:activity-detail",
+                                           args=[signup.activity_id]))
+
+
+class SignupCancelView(SignupActionView):
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        services.activity_signup_cancel(signup=self.signup(request, kwargs["pk"]),
+                                        user=request.user)
+        return _("已取消报名。")
+
+
+class SignupCheckInView(SignupActionView):
+    form_class = volunteer_forms.CodeForm
+
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        services.signup_check_in(signup=self.signup(request, kwargs["pk"]), user=request.user,
+                                 code=data["code"])
+        return _("签到成功。")
+
+
+class SignupCheckOutView(SignupActionView):
+    form_class = volunteer_forms.CodeForm
+
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        entry = services.signup_check_out(signup=self.signup(request, kwargs["pk"]),
+                                          user=request.user, code=data["code"])
+        return _("签退成功，本次记录 %(hours)s 小时，待工作人员认定。") % {"hours": entry.hours}
+
+
+class MyHoursView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        volunteer = selectors.volunteer_for_user(request.user)
+        if volunteer is None:
+            return redirect("volunteers:home")
+        entries = (HoursEntry.objects.filter(volunteer=volunteer)
+                   .select_related("activity")[:200])
+        return render(request, "volunteers/my_hours.html", {
+            "volunteer": volunteer, "entries": entries,
+            "totals": selectors.hours_yearly_totals(volunteer_id=volunteer.pk)})
+
+
+def _certificate(request: HttpRequest, volunteer: Volunteer, year: int) -> HttpResponse:
+    entries = list(selectors.hours_for_year(volunteer_id=volunteer.pk, year=year))
+    totals = next((row for row in selectors.hours_yearly_totals(volunteer_id=volunteer.pk)
+                   if row["year"] == year), None)
+    return render(request, "volunteers/certificate.html", {
+        "volunteer": volunteer, "year": year, "entries": entries, "totals": totals,
+        "teams": volunteer.teams.all(), "issued_on": timezone.localdate()})
+
+
+class MyCertificateView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, year: int) -> HttpResponse:
+        volunteer = selectors.volunteer_for_user(request.user)
+        if volunteer is None:
+            raise Http404
+        return _certificate(request, volunteer, year)
+
+
+class ShiftCheckInView(ServiceActionView):
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        shift = selectors.shift_get_for_user(user=request.user, shift_id=kwargs["pk"])
+        services.shift_check_in(shift=shift, user=request.user)
+        return _("值班签到成功。")
+
+
+class ShiftSwapView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        shift = selectors.shift_get_for_user(user=request.user, shift_id=pk)
+        candidates = (Volunteer.objects.filter(compound_id=shift.post.compound_id,
+                                               is_active=True)
+                      .exclude(pk=shift.volunteer_id).order_by("name")[:200])
+        return render(request, "volunteers/shift_swap.html",
+                      {"shift": shift, "candidates": candidates})
+
+
+class ShiftSwapRequestView(ServiceActionView):
+    form_class = volunteer_forms.SwapForm
+
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        shift = selectors.shift_get_for_user(user=request.user, shift_id=kwargs["pk"])
+        to_volunteer = get_object_or_404(Volunteer, pk=data["to_volunteer"],
+                                         compound_id=shift.post.compound_id)
+        services.shift_swap_request(shift=shift, user=request.user, to_volunteer=to_volunteer,
+                                    reason=data["reason"])
+        return _("换班申请已发出，等待对方确认。")
+
+
+class ShiftSwapDecideView(ServiceActionView):
+    accept: ClassVar[bool] = True
+
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        swap = get_object_or_404(ShiftSwap, pk=kwargs["pk"], to_volunteer__user=request.user)
+        services.shift_swap_decide(swap=swap, user=request.user, accept=self.accept)
+        return _("已接受换班。") if self.accept else _("已拒绝换班。")
+
+
+class ShiftSwapDeclineView(ShiftSwapDecideView):
+    accept = False
+
+
+class TeamRankingView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        team = selectors.team_get_for_user(user=request.user, team_id=pk)
+        try:
+            year = int(request.GET.get("year") or timezone.localdate().year)
+        except ValueError:
+            year = timezone.localdate().year
+        ranking = selectors.team_ranking(team=team, year=year)[:100]
+        return render(request, "volunteers/team_ranking.html",
+                      {"team": team, "year": year, "ranking": ranking})
+
+
+class BoardView(View):
+    """亮身份: the public board of party members, their zones, posts, duties and pledges."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        compound_id = request.GET.get("compound") or next(
+            iter(selectors.user_compound_ids(request.user)), None)
+        compound = (Compound.objects.filter(pk=compound_id).first() if compound_id
+                    and str(compound_id).isdigit() else Compound.objects.order_by("id").first())
+        members = selectors.board_members(compound_id=compound.pk) if compound else []
+        zones = (compound.responsibility_zones.select_related("party_member__resident")
+                 .prefetch_related("buildings") if compound else [])
+        posts = compound.service_posts.all() if compound else []
+        return render(request, "volunteers/board.html", {
+            "compound": compound, "members": members, "zones": zones, "posts": posts})
+
+
+# --- micro-wishes -------------------------------------------------------------------------
+
+class WishListView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        wishes = selectors.micro_wish_list(user=request.user, filters=request.GET)[:100]
+        return render(request, "volunteers/wish_list.html", {
+            "wishes": wishes, "member": selectors.party_member_for_user(request.user),
+            "status_choices": MicroWish.Status.choices})
+
+
+class WishCreateView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "volunteers/wish_form.html", {"form": volunteer_forms.WishForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = volunteer_forms.WishForm(request.POST)
+        resident = selectors.resident_for_user(request.user)
+        if resident is None:
+            form.add_error(None, _("只有登记在册的居民可以许愿。"))
+        if not form.is_valid():
+            return render(request, "volunteers/wish_form.html", {"form": form}, status=400)
+        wish = services.micro_wish_submit(resident=resident, **form.cleaned_data)
+        messages.success(request, _("心愿已提交，社区审核后将发布给党员认领。"))
+        return redirect("volunteers:wish-detail", pk=wish.pk)
+
+
+class WishDetailView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        wish = selectors.micro_wish_get_for_user(user=request.user, wish_id=pk)
+        is_staff = selectors.is_staff_for_compound(request.user, wish.compound)
+        is_owner = wish.resident.user_id == request.user.pk
+        member = selectors.party_member_for_user(request.user)
+        return render(request, "volunteers/wish_detail.html", {
+            "wish": wish, "is_staff": is_staff, "is_owner": is_owner, "member": member,
+            "is_claimer": member is not None and wish.claimed_by_id == member.pk,
+            "resident_name": wish.resident.name if is_staff or is_owner
+            else mask_name(wish.resident.name),
+            "events": wish.events.select_related("actor"),
+            "fulfil_form": volunteer_forms.FulfilForm()})
+
+
+class WishActionView(ServiceActionView):
+    def wish(self, request: HttpRequest, pk: int) -> MicroWish:
+        return selectors.micro_wish_get_for_user(user=request.user, wish_id=pk)
+
+    def back(self, request: HttpRequest, **kwargs: Any) -> str:
+        return reverse("volunteers:wish-detail", args=[kwargs["pk"]])
+
+
+class WishPublishView(WishActionView):
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        services.micro_wish_publish(wish=self.wish(request, kwargs["pk"]), actor=request.user)
+        return _("已审核发布，本小区党员可以认领。")
+
+
+class WishRejectView(WishActionView):
+    form_class = volunteer_forms.ReasonForm
+
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        services.micro_wish_reject(wish=self.wish(request, kwargs["pk"]), actor=request.user,
+                                   reason=data["reason"])
+        return _("已退回。")
+
+
+class WishClaimView(WishActionView):
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        wish = services.micro_wish_claim(wish=self.wish(request, kwargs["pk"]),
+                                         user=request.user)
+        return _("认领成功，请在 %(date)s 前完成。") % {
+            "date": timezone.localtime(wish.claim_expires_at).strftime("%Y-%m-%d")}
+
+
+class WishFulfilView(WishActionView):
+    form_class = volunteer_forms.FulfilForm
+
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        services.micro_wish_fulfil(wish=self.wish(request, kwargs["pk"]), user=request.user,
+                                   note=data["note"], photo=data.get("photo"))
+        return _("已标记完成，等待居民确认。")
+
+
+class WishConfirmView(WishActionView):
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        services.micro_wish_confirm(wish=self.wish(request, kwargs["pk"]), user=request.user)
+        return _("感谢确认，心愿已实现！")
+
+
+class WishWithdrawView(WishActionView):
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        services.micro_wish_withdraw(wish=self.wish(request, kwargs["pk"]), user=request.user)
+        return _("心愿已撤回。")
+
+
+# --- proxy services -----------------------------------------------------------------------
+
+class ProxyServiceListView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        rows = selectors.proxy_service_list(user=request.user, filters=request.GET)[:100]
+        return render(request, "volunteers/service_list.html", {"services": rows})
+
+
+class ProxyServiceCreateView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "volunteers/service_form.html",
+                      {"form": volunteer_forms.ProxyServiceForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = volunteer_forms.ProxyServiceForm(request.POST)
+        resident = selectors.resident_for_user(request.user)
+        if resident is None:
+            form.add_error(None, _("只有登记在册的居民可以申请帮办代办。"))
+        if not form.is_valid():
+            return render(request, "volunteers/service_form.html", {"form": form}, status=400)
+        service = services.proxy_service_request(resident=resident, **form.cleaned_data)
+        messages.success(request, _("已提交，社区将尽快安排志愿者代办。"))
+        return redirect("volunteers:service-detail", pk=service.pk)
+
+
+class ProxyServiceDetailView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        service = selectors.proxy_service_get_for_user(user=request.user, service_id=pk)
+        is_staff = selectors.is_staff_for_compound(request.user, service.compound)
+        candidates = (Volunteer.objects.filter(compound_id=service.compound_id, is_active=True)
+                      .order_by("name")[:300] if is_staff else [])
+        return render(request, "volunteers/service_detail.html", {
+            "service": service, "is_staff": is_staff, "candidates": candidates,
+            "is_owner": service.resident.user_id == request.user.pk,
+            "is_assignee": service.assignee is not None
+            and service.assignee.user_id == request.user.pk,
+            "events": service.events.select_related("actor")})
+
+
+class ProxyServiceActionView(ServiceActionView):
+    def service(self, request: HttpRequest, pk: int) -> ProxyService:
+        return selectors.proxy_service_get_for_user(user=request.user, service_id=pk)
+
+    def back(self, request: HttpRequest, **kwargs: Any) -> str:
+        return reverse("volunteers:service-detail", args=[kwargs["pk"]])
+
+
+class ProxyServiceAssignView(ProxyServiceActionView):
+    form_class = volunteer_forms.AssignForm
+
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        service = self.service(request, kwargs["pk"])
+        assignee = get_object_or_404(Volunteer, pk=data["assignee"],
+                                     compound_id=service.compound_id)
+        services.proxy_service_assign(service=service, assignee=assignee, actor=request.user)
+        return _("已派给 %(name)s。") % {"name": assignee.name}
+
+
+class ProxyServiceCompleteView(ProxyServiceActionView):
+    form_class = volunteer_forms.NoteForm
+
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        services.proxy_service_complete(service=self.service(request, kwargs["pk"]),
+                                        user=request.user, note=data["note"])
+        return _("已办结。")
+
+
+class ProxyServiceConfirmView(ProxyServiceActionView):
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        services.proxy_service_confirm(service=self.service(request, kwargs["pk"]),
+                                       user=request.user)
+        return _("已确认，感谢您的评价。")
+
+
+# --- care ---------------------------------------------------------------------------------
+
+class CareFileListView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        files = selectors.care_file_list(user=request.user, filters=request.GET)[:200]
+        if not files and not selectors.caring_compound_ids(request.user) and not (
+                request.user.is_superuser or request.user.is_staff_role):
+            raise Http404
+        return render(request, "volunteers/care_list.html",
+                      {"files": files, "today": timezone.localdate()})
+
+
+class CareFileDetailView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        care_file = selectors.care_file_get_for_user(user=request.user, care_file_id=pk)
+        services.care_file_log_access(care_file=care_file, user=request.user,
+                                      channel=CareFileAccessLog.Channel.PAGE)
+        return render(request, "volunteers/care_detail.html", {
+            "file": care_file, "visits": care_file.visits.select_related("visitor")[:50],
+            "form": volunteer_forms.VisitForm(initial={"visited_on": timezone.localdate()}),
+            "today": timezone.localdate()})
+
+
+class CareVisitCreateView(ServiceActionView):
+    form_class = volunteer_forms.VisitForm
+
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        care_file = selectors.care_file_get_for_user(user=request.user,
+                                                     care_file_id=kwargs["pk"])
+        services.care_visit_log(care_file=care_file, user=request.user, **data)
+        return _("走访已记录。")
+
+    def back(self, request: HttpRequest, **kwargs: Any) -> str:
+        return reverse("volunteers:care-detail", args=[kwargs["pk"]])
+
+
+# --- staff dashboard ----------------------------------------------------------------------
+
+class StaffDashboardView(StaffRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        today = timezone.localdate()
+        return render(request, "volunteers/staff_dashboard.html", {
+            "counts": selectors.dashboard_counts(user=user),
+            "overdue": selectors.care_files_overdue(user=user, today=today)[:50],
+            "shifts": selectors.shift_list(user=user, filters={
+                "date_from": today.isoformat(),
+                "date_to": (today + timedelta(days=6)).isoformat()}).order_by("starts_at")[:100],
+            "activities": selectors.activity_list(user=user)
+            .filter(ends_at__gte=timezone.now()).order_by("starts_at")[:20],
+            "pending_hours": selectors.hours_entry_list(user=user,
+                                                        filters={"status": "pending"})[:50],
+            "wishes": selectors.micro_wish_list(user=user, filters={"status": "submitted"})[:50],
+            "requests": selectors.proxy_service_list(user=user,
+                                                     filters={"status": "requested"})[:50],
+            "posts": selectors.post_list(user=user),
+            "today": today})
+
+
+class StaffActivityView(StaffRequiredMixin, View):
+    """The check-in desk: the 6-digit code, its QR, and every sign-up with its buttons."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        activity = selectors.activity_staff_get(user=request.user, activity_id=pk)
+        link = request.build_absolute_uri(
+            reverse("volunteers:activity-detail", args=[activity.pk])
+            + f"?code={activity.checkin_code}")
+        qr_svg = segno.make(link, error="m").svg_inline(scale=4)
+        return render(request, "volunteers/staff_activity.html", {
+            "activity": activity, "signups": selectors.activity_signups(activity=activity),
+            # The SVG is drawn by segno from our own URL: pixels, no user text.
+            "qr_svg": mark_safe(qr_svg),
+            "link": link})
+
+
+class StaffActivityCreateView(StaffRequiredMixin, View):
+    def _compound(self, request: HttpRequest) -> Compound:
+        compound = (Compound.objects.select_related("community")
+                    .filter(pk=request.GET.get("compound") or request.POST.get("compound"))
+                    .first() if (request.GET.get("compound") or request.POST.get("compound"))
+                    else None)
+        if compound is None:
+            compound = next((item for item in Compound.objects.select_related("community")
+                             .order_by("id") if selectors.is_staff_for_compound(
+                                 request.user, item)), None)
+        if compound is None or not selectors.is_staff_for_compound(request.user, compound):
+            raise Http404
+        return compound
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        compound = self._compound(request)
+        form = volunteer_forms.ActivityForm(teams=compound.volunteer_teams.all())
+        return render(request, "volunteers/activity_form.html",
+                      {"form": form, "compound": compound})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        compound = self._compound(request)
+        form = volunteer_forms.ActivityForm(request.POST, teams=compound.volunteer_teams.all())
+        if form.is_valid():
+            try:
+                activity = services.activity_create(compound=compound, actor=request.user,
+                                                    **form.cleaned_data)
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("活动已发布。"))
+                return redirect("volunteers:staff-activity", pk=activity.pk)
+        return render(request, "volunteers/activity_form.html",
+                      {"form": form, "compound": compound}, status=400)
+
+
+class StaffSignupActionView(StaffRequiredMixin, ServiceActionView):
+    def signup(self, request: HttpRequest, pk: int) -> ActivitySignup:
+        return selectors.signup_get_for_staff(user=request.user, signup_id=pk)
+
+    def back(self, request: HttpRequest, **kwargs: Any) -> str:
+        return reverse("volunteers:staff-activity",
+                       args=[self.signup(request, kwargs["pk"]).activity_id])
+
+
+class StaffSignupCheckInView(StaffSignupActionView):
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        signup = services.signup_check_in(signup=self.signup(request, kwargs["pk"]),
+                                          user=request.user)
+        return _("%(name)s 已签到。") % {"name": signup.volunteer.name}
+
+
+class StaffSignupCheckOutView(StaffSignupActionView):
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        entry = services.signup_check_out(signup=self.signup(request, kwargs["pk"]),
+                                          user=request.user)
+        return _("%(name)s 已签退，%(hours)s 小时待认定。") % {
+            "name": entry.volunteer.name, "hours": entry.hours}
+
+
+class StaffHoursDecideView(StaffRequiredMixin, ServiceActionView):
+    approve: ClassVar[bool] = True
+
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        entry = selectors.hours_entry_get_for_staff(user=request.user, entry_id=kwargs["pk"])
+        services.hours_entry_decide(entry=entry, actor=request.user, approve=self.approve)
+        return _("时长已认定。") if self.approve else _("时长未予认定。")
+
+    def back(self, request: HttpRequest, **kwargs: Any) -> str:
+        return _safe_next(request, reverse("volunteers:staff-dashboard"))
+
+
+class StaffHoursRejectView(StaffHoursDecideView):
+    approve = False
+
+
+class StaffHoursAddView(StaffRequiredMixin, ServiceActionView):
+    form_class = volunteer_forms.HoursAddForm
+
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        volunteer = selectors.volunteer_get_for_staff(user=request.user,
+                                                      volunteer_id=kwargs["pk"])
+        services.hours_entry_add(volunteer=volunteer, actor=request.user, **data)
+        return _("已补录时长。")
+
+    def back(self, request: HttpRequest, **kwargs: Any) -> str:
+        return reverse("volunteers:staff-volunteer", args=[kwargs["pk"]])
+
+
+class StaffVolunteerView(StaffRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        volunteer = selectors.volunteer_get_for_staff(user=request.user, volunteer_id=pk)
+        return render(request, "volunteers/staff_volunteer.html", {
+            "volunteer": volunteer,
+            "entries": volunteer.hours_entries.select_related("activity")[:200],
+            "totals": selectors.hours_yearly_totals(volunteer_id=volunteer.pk),
+            "form": volunteer_forms.HoursAddForm(initial={"served_on": timezone.localdate()})})
+
+
+class StaffCertificateView(StaffRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int, year: int) -> HttpResponse:
+        volunteer = selectors.volunteer_get_for_staff(user=request.user, volunteer_id=pk)
+        return _certificate(request, volunteer, year)
+
+
+class StaffRosterGenerateView(StaffRequiredMixin, ServiceActionView):
+    form_class = volunteer_forms.RosterGenerateForm
+
+    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+        post = selectors.post_get_for_staff(user=request.user, post_id=kwargs["pk"])
+        created = services.roster_generate(post=post, start=data["start"], end=data["end"])
+        return _("已生成 %(count)s 个班次。") % {"count": created}
+
+    def back(self, request: HttpRequest, **kwargs: Any) -> str:
+        return reverse("volunteers:staff-dashboard")
+
+
+class StaffTeamListView(StaffRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        teams = selectors.team_list(user=request.user)
+        return render(request, "volunteers/staff_teams.html", {"teams": teams})
