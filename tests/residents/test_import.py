@@ -34,7 +34,8 @@ def csv_bytes(headers: list[str], rows: list[list[object]]) -> bytes:
 
 def test_a_good_resident_file_writes_every_row(territory, community_staff):
     content = xlsx(RESIDENT_HEADERS, [
-        ["长江瑞城", 1, 1, "0101", "赵大山", "13811112222", "", "男", 1950, "独居老人、退役军人", "是"],
+        ["长江瑞城", 1, 1, "0101", "赵大山", "13811112222", "", "男", 1950, "独居老人、退役军人",
+         "是"],
         ["长江瑞城", "3", "1", "0301", "钱小梅", "13811113333", "370211198001011234", "女", "",
          "", "否"],
     ])
