@@ -181,7 +181,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-deliver": {"task": "notifications.outbox_deliver", "schedule": 60.0},
     # --- petitions ---
     # Every minute: missed arrivals, escalation of overdue petitions, supervision flags (7135).
-    "petitions-sweep": {"task": "petitions.sweep", "schedule": 60.0},
+    # (PETITIONS_SWEEP_SECONDS lets the integration test run it every second.)
+    "petitions-sweep": {"task": "petitions.sweep",
+                        "schedule": env.float("PETITIONS_SWEEP_SECONDS", default=60.0)},
     # Every minute: webhook deliveries whose (backed-off) next attempt is due.
     "petitions-webhooks-deliver": {"task": "petitions.webhooks_deliver", "schedule": 60.0},
     # --- deliberation ---
@@ -248,6 +250,13 @@ SPECTACULAR_SETTINGS = {
         "VolunteerServicePostKindEnum": "volunteers.models.ServicePost.Kind",
         "VolunteerProxyServiceKindEnum": "volunteers.models.ProxyService.Kind",
         "VolunteerCareCategoryEnum": "volunteers.models.CareFile.Category",
+        # petitions
+        "PetitionStateEnum": "petitions.models.PetitionState",
+        "PetitionTierEnum": "petitions.models.Tier",
+        "PetitionSizeEnum": "petitions.models.Petition.Size",
+        "PetitionChannelEnum": "petitions.models.Petition.Channel",
+        "PetitionRatingEnum": "petitions.models.Petition.Rating",
+        "PetitionEventKindEnum": "petitions.models.PetitionEvent.Kind",
         # governance, residents
         "AreaKindEnum": "governance.models.Area.Kind",
         "OrgNodeKindEnum": "governance.models.OrgNode.Kind",
