@@ -1,0 +1,309 @@
+"""The street admins' tool for volunteers. Writes go through services; care files are audited."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import ApplicationError
+from core.masking import mask_name, mask_phone
+from core.scope import scope_filter
+from volunteers import selectors, services
+from volunteers.models import (
+    Activity,
+    ActivitySignup,
+    CareFile,
+    CareFileAccessLog,
+    CareVisit,
+    HoursEntry,
+    MicroWish,
+    MicroWishEvent,
+    ProxyService,
+    ProxyServiceEvent,
+    ResponsibilityZone,
+    RosterSlot,
+    ServicePost,
+    Shift,
+    ShiftSwap,
+    Team,
+    TeamMembership,
+    Volunteer,
+)
+
+
+def _run_each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any],
+              action: Any, done: str) -> None:
+    """Call a service for each selected row; report refusals in Chinese, never a 500."""
+    succeeded = 0
+    for row in queryset:
+        try:
+            action(row)
+        except ApplicationError as error:
+            modeladmin.message_user(request, f"{row}：{error.message}", messages.WARNING)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, f"{done}：{succeeded}", messages.SUCCESS)
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    scope_path = "compound__community__path"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return scope_filter(super().get_queryset(request), request.user, self.scope_path)
+
+
+class MembershipInline(admin.TabularInline):
+    model = TeamMembership
+    extra = 0
+    autocomplete_fields = ["volunteer"]
+
+
+@admin.register(Team)
+class TeamAdmin(ScopedAdmin):
+    list_display = ["name", "kind", "compound", "is_active"]
+    list_filter = ["kind", "is_active", "compound"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Volunteer)
+class VolunteerAdmin(ScopedAdmin):
+    list_display = ["name", "identity", "party_marker", "masked_phone", "compound", "is_active"]
+    list_filter = ["identity", "is_active", "compound",
+                   ("party_member", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "phone"]
+    raw_id_fields = ["user", "resident", "party_member"]
+    list_select_related = ["compound", "party_member"]
+
+    @admin.display(description=_("党员"), boolean=True)
+    def party_marker(self, volunteer: Volunteer) -> bool:
+        return volunteer.is_party_member
+
+    @admin.display(description=_("手机号"))
+    def masked_phone(self, volunteer: Volunteer) -> str:
+        return mask_phone(volunteer.phone)
+
+
+@admin.register(ResponsibilityZone)
+class ResponsibilityZoneAdmin(ScopedAdmin):
+    list_display = ["number", "name", "party_member", "compound"]
+    list_filter = ["compound"]
+    search_fields = ["name", "party_member__resident__name"]
+    filter_horizontal = ["buildings"]
+    raw_id_fields = ["party_member", "households"]
+    list_select_related = ["party_member__resident", "compound"]
+
+
+class RosterSlotInline(admin.TabularInline):
+    model = RosterSlot
+    extra = 0
+    autocomplete_fields = ["volunteer"]
+
+
+@admin.register(ServicePost)
+class ServicePostAdmin(ScopedAdmin):
+    list_display = ["name", "kind", "location", "compound"]
+    list_filter = ["kind", "compound"]
+    search_fields = ["name"]
+    inlines = [RosterSlotInline]
+    actions = ["generate_four_weeks"]
+
+    @admin.action(description=_("生成未来四周值班表"))
+    def generate_four_weeks(self, request: HttpRequest, queryset: QuerySet[ServicePost]) -> None:
+        today = timezone.localdate()
+        _run_each(self, request, queryset, lambda post: services.roster_generate(
+            post=post, start=today, end=today + timedelta(days=27)), _("已生成"))
+
+
+@admin.register(Shift)
+class ShiftAdmin(ScopedAdmin):
+    scope_path = "post__compound__community__path"
+    list_display = ["post", "volunteer", "starts_at", "ends_at", "status", "reminded_at"]
+    list_filter = ["status", "post"]
+    search_fields = ["volunteer__name", "post__name"]
+    date_hierarchy = "starts_at"
+    raw_id_fields = ["volunteer", "slot"]
+    list_select_related = ["post", "volunteer"]
+
+
+@admin.register(ShiftSwap)
+class ShiftSwapAdmin(ScopedAdmin):
+    scope_path = "shift__post__compound__community__path"
+    list_display = ["shift", "from_volunteer", "to_volunteer", "status", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["from_volunteer__name", "to_volunteer__name"]
+    raw_id_fields = ["shift", "from_volunteer", "to_volunteer"]
+
+
+class SignupInline(admin.TabularInline):
+    model = ActivitySignup
+    extra = 0
+    raw_id_fields = ["volunteer"]
+    readonly_fields = ["signed_up_at", "checked_in_at", "checked_out_at"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(ScopedAdmin):
+    list_display = ["title", "kind", "starts_at", "capacity", "status", "team", "compound"]
+    list_filter = ["kind", "status", "team", "compound"]
+    search_fields = ["title", "location"]
+    date_hierarchy = "starts_at"
+    readonly_fields = ["checkin_code"]
+    inlines = [SignupInline]
+
+
+@admin.register(HoursEntry)
+class HoursEntryAdmin(ScopedAdmin):
+    scope_path = "volunteer__compound__community__path"
+    list_display = ["volunteer", "served_on", "hours", "source", "status", "activity"]
+    list_filter = ["status", "source", "served_on"]
+    search_fields = ["volunteer__name", "note", "activity__title"]
+    raw_id_fields = ["volunteer", "activity", "signup"]
+    readonly_fields = ["created_by", "decided_by", "decided_at"]
+    list_select_related = ["volunteer", "activity"]
+    actions = ["approve", "reject"]
+
+    @admin.action(description=_("认定所选时长"))
+    def approve(self, request: HttpRequest, queryset: QuerySet[HoursEntry]) -> None:
+        _run_each(self, request, queryset, lambda entry: services.hours_entry_decide(
+            entry=entry, actor=request.user, approve=True), _("已认定"))
+
+    @admin.action(description=_("不予认定"))
+    def reject(self, request: HttpRequest, queryset: QuerySet[HoursEntry]) -> None:
+        _run_each(self, request, queryset, lambda entry: services.hours_entry_decide(
+            entry=entry, actor=request.user, approve=False), _("已退回"))
+
+
+class WishEventInline(admin.TabularInline):
+    model = MicroWishEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["old_status", "new_status", "actor", "note", "at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(MicroWish)
+class MicroWishAdmin(ScopedAdmin):
+    list_display = ["title", "status", "masked_resident", "claimed_by", "claim_expires_at",
+                    "created_at"]
+    list_filter = ["status", "compound"]
+    search_fields = ["title", "description"]
+    raw_id_fields = ["resident", "claimed_by"]
+    readonly_fields = ["status", "claimed_at", "claim_expires_at", "fulfilled_at",
+                       "confirmed_at"]
+    inlines = [WishEventInline]
+    list_select_related = ["resident", "claimed_by__resident"]
+    actions = ["publish", "expire_claims"]
+
+    @admin.display(description=_("许愿居民"))
+    def masked_resident(self, wish: MicroWish) -> str:
+        return mask_name(wish.resident.name)
+
+    @admin.action(description=_("审核通过并发布给党员"))
+    def publish(self, request: HttpRequest, queryset: QuerySet[MicroWish]) -> None:
+        _run_each(self, request, queryset, lambda wish: services.micro_wish_publish(
+            wish=wish, actor=request.user), _("已发布"))
+
+    @admin.action(description=_("立即回收超时认领"))
+    def expire_claims(self, request: HttpRequest, queryset: QuerySet[MicroWish]) -> None:
+        count = services.micro_wishes_expire_claims(now=timezone.now())
+        self.message_user(request, _("已回收 %(count)s 个超时认领。") % {"count": count})
+
+
+class ServiceEventInline(admin.TabularInline):
+    model = ProxyServiceEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["old_status", "new_status", "actor", "note", "at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ProxyService)
+class ProxyServiceAdmin(ScopedAdmin):
+    list_display = ["title", "kind", "status", "masked_resident", "assignee", "created_at"]
+    list_filter = ["status", "kind", "compound"]
+    search_fields = ["title", "description"]
+    raw_id_fields = ["resident", "assignee"]
+    readonly_fields = ["status", "assigned_at", "done_at", "confirmed_at"]
+    inlines = [ServiceEventInline]
+    list_select_related = ["resident", "assignee"]
+    actions = ["cancel"]
+
+    @admin.display(description=_("委托居民"))
+    def masked_resident(self, service: ProxyService) -> str:
+        return mask_name(service.resident.name)
+
+    @admin.action(description=_("取消所选事项"))
+    def cancel(self, request: HttpRequest, queryset: QuerySet[ProxyService]) -> None:
+        _run_each(self, request, queryset, lambda service: services.proxy_service_cancel(
+            service=service, user=request.user, reason=str(_("后台取消"))), _("已取消"))
+
+
+class CareVisitInline(admin.TabularInline):
+    model = CareVisit
+    extra = 0
+    raw_id_fields = ["visitor", "recorded_by"]
+
+
+@admin.register(CareFile)
+class CareFileAdmin(admin.ModelAdmin):
+    """Sensitive: only files the admin may see, masked in the list, every change view logged."""
+
+    list_display = ["__str__", "masked_elder", "category", "risk", "frequency", "caretaker",
+                    "next_visit_due", "missed_count"]
+    list_filter = ["category", "risk", "frequency", "missed_count", "is_active"]
+    raw_id_fields = ["resident", "caretaker"]
+    readonly_fields = ["missed_count", "flagged_at", "alerted_at"]
+    inlines = [CareVisitInline]
+    list_select_related = ["resident", "caretaker"]
+    actions = ["flag_overdue"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CareFile]:
+        visible = selectors.care_file_list(user=request.user).values("pk")
+        return super().get_queryset(request).filter(pk__in=visible)
+
+    @admin.display(description=_("老人"))
+    def masked_elder(self, care_file: CareFile) -> str:
+        return mask_name(care_file.resident.name)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        care_file = self.get_queryset(request).filter(pk=object_id).first()
+        if care_file is not None:
+            services.care_file_log_access(care_file=care_file, user=request.user,
+                                          channel=CareFileAccessLog.Channel.ADMIN)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description=_("立即检查逾期走访"))
+    def flag_overdue(self, request: HttpRequest, queryset: QuerySet[CareFile]) -> None:
+        result = services.care_visits_flag_overdue(now=timezone.now())
+        self.message_user(request, _("新标记逾期 %(flagged)s 份，上报社区 %(alerted)s 份。")
+                          % result)
+
+
+@admin.register(CareFileAccessLog)
+class CareFileAccessLogAdmin(admin.ModelAdmin):
+    list_display = ["at", "user", "care_file", "channel"]
+    list_filter = ["channel", "at"]
+    search_fields = ["user__username", "user__display_name"]
+    list_select_related = ["user", "care_file"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
