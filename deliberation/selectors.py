@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from core.scope import scope_q
+from core.scope import EVERYTHING, scope_path, scope_q
 from deliberation.models import (
     ActionItem,
     Need,
@@ -38,6 +38,9 @@ def staff_compounds(user: User | Any) -> QuerySet[Compound]:
     """Compounds this user may run deliberation for (staff in scope or branch secretary)."""
     if user is None or not user.is_authenticated:
         return Compound.objects.none()
+    if scope_path(user) == EVERYTHING:
+        # Q() | Q(x) collapses to Q(x) in Django, so "everything" must not be OR-ed.
+        return Compound.objects.all()
     secretary = Q(
         pk__in=OrgNode.objects.filter(kind=OrgNode.Kind.COMPOUND_BRANCH,
                                       secretary__user=user).values("compound_id")

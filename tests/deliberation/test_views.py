@@ -219,3 +219,22 @@ def test_staff_tick_off_a_project_and_resolve_a_need_on_the_lists_page(client, c
 
 def test_anonymous_visitors_are_sent_to_the_public_results(client):
     assert client.get(reverse("deliberation:home")).url == reverse("deliberation:results")
+
+
+@pytest.mark.parametrize("model", ["session", "topic", "actionitem", "need", "resource",
+                                   "project", "survey", "surveyanswer", "listreview",
+                                   "topicopinion", "topicrating", "topicsupport",
+                                   "topicstatuschange", "sessionattendance", "actionevidence"])
+def test_the_admin_lists_every_model(client, street_admin, many, model):
+    client.force_login(street_admin)
+    response = client.get(reverse(f"admin:deliberation_{model}_changelist"))
+    assert response.status_code == 200
+
+
+def test_the_admin_ticks_off_action_items_through_the_service(client, street_admin, topic):
+    item = ActionItemFactory(topic=topic)
+    client.force_login(street_admin)
+    client.post(reverse("admin:deliberation_actionitem_changelist"),
+                {"action": "tick_off", "_selected_action": [item.pk]})
+    item.refresh_from_db()
+    assert item.status == "done"

@@ -1,0 +1,261 @@
+"""The street admins' tool: every deliberation model, in Chinese; actions call the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import ApplicationError
+from deliberation import services
+from deliberation.models import (
+    ActionEvidence,
+    ActionItem,
+    AgendaItem,
+    ListReview,
+    Milestone,
+    Need,
+    Project,
+    Resource,
+    Session,
+    SessionAttendance,
+    Survey,
+    SurveyAnswer,
+    Topic,
+    TopicOpinion,
+    TopicRating,
+    TopicStatusChange,
+    TopicSupport,
+)
+
+
+def _each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any],
+          call: Any) -> None:
+    done = 0
+    for obj in queryset:
+        try:
+            call(obj)
+            done += 1
+        except ApplicationError as error:
+            modeladmin.message_user(request, f"{obj}：{error.message}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, _("已处理 %(count)s 条。") % {"count": done})
+
+
+class AgendaItemInline(admin.TabularInline):
+    model = AgendaItem
+    extra = 0
+    raw_id_fields = ["topic"]
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ["title", "compound", "kind", "starts_at", "place", "mode", "status",
+                    "published_at"]
+    list_filter = ["kind", "status", "mode", "compound"]
+    search_fields = ["title", "place", "minutes"]
+    date_hierarchy = "starts_at"
+    inlines = [AgendaItemInline]
+    list_select_related = ["compound"]
+    actions = ["publish", "cancel", "schedule_now"]
+
+    @admin.action(description=_("公示所选议事会的决议"))
+    def publish(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
+        _each(self, request, queryset,
+              lambda session: services.session_publish(session=session, actor=request.user))
+
+    @admin.action(description=_("取消所选议事会"))
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
+        _each(self, request, queryset,
+              lambda session: services.session_cancel(session=session, actor=request.user))
+
+    @admin.action(description=_("立即生成各小区月度议事日"))
+    def schedule_now(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
+        count = services.sessions_schedule_monthly(today=timezone.localdate())
+        self.message_user(request, _("新生成 %(count)s 场议事会。") % {"count": count})
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = TopicStatusChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["old_status", "new_status", "actor", "reason", "at"]
+
+
+class ActionItemInline(admin.TabularInline):
+    model = ActionItem
+    extra = 0
+    fields = ["title", "owner_name", "deadline", "progress", "status"]
+    readonly_fields = ["status"]
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["title", "compound", "status", "channel", "scale", "support_count",
+                    "session", "petition_id", "published_at"]
+    list_filter = ["status", "channel", "scale", "compound"]
+    search_fields = ["title", "description", "proposer_name", "decision_text", "outcome"]
+    list_select_related = ["compound", "session"]
+    raw_id_fields = ["proposer", "recorded_by", "session"]
+    readonly_fields = ["status", "support_count"]
+    inlines = [ActionItemInline, StatusChangeInline]
+    actions = ["settle", "put_on_next_session"]
+
+    @admin.action(description=_("现场议定（直接进入评议）"))
+    def settle(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
+        _each(self, request, queryset,
+              lambda topic: services.topic_settle_on_the_spot(topic=topic, actor=request.user))
+
+    @admin.action(description=_("列入下一次议事会"))
+    def put_on_next_session(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
+        def schedule(topic: Topic) -> None:
+            session = services.session_next_for_compound(compound_id=topic.compound_id)
+            services.topic_schedule(topic=topic, session=session, actor=request.user)
+
+        _each(self, request, queryset, schedule)
+
+
+@admin.register(ActionItem)
+class ActionItemAdmin(admin.ModelAdmin):
+    list_display = ["title", "topic", "owner_name", "deadline", "progress", "status", "done_at"]
+    list_filter = ["status", "deadline", "topic__compound"]
+    search_fields = ["title", "owner_name", "topic__title"]
+    list_select_related = ["topic"]
+    raw_id_fields = ["topic", "owner_user", "owner_body"]
+    readonly_fields = ["status", "done_at", "reminded_before_at", "reminded_after_at"]
+    actions = ["tick_off"]
+
+    @admin.action(description=_("销号"))
+    def tick_off(self, request: HttpRequest, queryset: QuerySet[ActionItem]) -> None:
+        _each(self, request, queryset.select_related("topic"),
+              lambda item: services.action_item_tick_off(item=item, actor=request.user))
+
+
+@admin.register(Need)
+class NeedAdmin(admin.ModelAdmin):
+    list_display = ["title", "compound", "source", "status", "topic", "petition_id",
+                    "created_at"]
+    list_filter = ["source", "status", "compound"]
+    search_fields = ["title", "detail", "resolution"]
+    raw_id_fields = ["topic", "survey_answer"]
+    readonly_fields = ["status", "resolved_at"]
+    actions = ["resolve"]
+
+    @admin.action(description=_("标记为已解决"))
+    def resolve(self, request: HttpRequest, queryset: QuerySet[Need]) -> None:
+        _each(self, request, queryset, lambda need: services.need_resolve(
+            need=need, actor=request.user, resolution=str(_("后台标记解决"))))
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "compound", "contact"]
+    list_filter = ["kind", "compound"]
+    search_fields = ["name", "offers", "contact"]
+    raw_id_fields = ["body", "party_member"]
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "compound", "owner_name", "budget", "status",
+                    "ticked_off_at"]
+    list_filter = ["kind", "status", "compound"]
+    search_fields = ["title", "owner_name"]
+    filter_horizontal = ["needs", "resources"]
+    raw_id_fields = ["topic", "owner_body"]
+    readonly_fields = ["status", "ticked_off_at"]
+    inlines = [MilestoneInline]
+    actions = ["tick_off"]
+
+    @admin.action(description=_("项目销号"))
+    def tick_off(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        _each(self, request, queryset,
+              lambda project: services.project_tick_off(project=project, actor=request.user))
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    list_display = ["title", "compound", "year", "quarter", "opens_on", "closes_on"]
+    list_filter = ["year", "quarter", "compound"]
+    search_fields = ["title"]
+    actions = ["generate_now"]
+
+    @admin.action(description=_("立即生成本季度测评（季末）"))
+    def generate_now(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
+        count = services.surveys_generate_quarterly(today=timezone.localdate())
+        self.message_user(request, _("新生成 %(count)s 份测评。") % {"count": count})
+
+
+@admin.register(SurveyAnswer)
+class SurveyAnswerAdmin(admin.ModelAdmin):
+    list_display = ["survey", "household", "satisfaction", "created_at"]
+    list_filter = ["satisfaction", "survey__year", "survey__quarter", "survey__compound"]
+    search_fields = ["comment"]
+    raw_id_fields = ["survey", "household", "user"]
+
+
+@admin.register(ListReview)
+class ListReviewAdmin(admin.ModelAdmin):
+    list_display = ["compound", "year", "quarter", "created_at", "reviewed_at", "reviewed_by"]
+    list_filter = ["year", "quarter", "compound"]
+    readonly_fields = ["reviewed_at", "reviewed_by"]
+    actions = ["complete"]
+
+    @admin.action(description=_("标记为已复盘"))
+    def complete(self, request: HttpRequest, queryset: QuerySet[ListReview]) -> None:
+        _each(self, request, queryset,
+              lambda review: services.list_review_complete(review=review, actor=request.user))
+
+
+@admin.register(TopicOpinion)
+class TopicOpinionAdmin(admin.ModelAdmin):
+    list_display = ["topic", "speaker", "stance", "created_at"]
+    list_filter = ["stance"]
+    search_fields = ["speaker", "body", "topic__title"]
+    raw_id_fields = ["topic", "recorded_by"]
+
+
+@admin.register(TopicRating)
+class TopicRatingAdmin(admin.ModelAdmin):
+    list_display = ["topic", "user", "score", "created_at"]
+    list_filter = ["score"]
+    search_fields = ["topic__title", "comment"]
+    raw_id_fields = ["topic", "user"]
+
+
+@admin.register(TopicSupport)
+class TopicSupportAdmin(admin.ModelAdmin):
+    list_display = ["topic", "user", "created_at"]
+    search_fields = ["topic__title"]
+    raw_id_fields = ["topic", "user"]
+
+
+@admin.register(TopicStatusChange)
+class TopicStatusChangeAdmin(admin.ModelAdmin):
+    list_display = ["topic", "old_status", "new_status", "actor", "at"]
+    list_filter = ["new_status"]
+    search_fields = ["topic__title", "reason"]
+    raw_id_fields = ["topic", "actor"]
+
+
+@admin.register(SessionAttendance)
+class SessionAttendanceAdmin(admin.ModelAdmin):
+    list_display = ["session", "user", "signed_in_at"]
+    list_filter = ["session__compound"]
+    raw_id_fields = ["session", "user"]
+
+
+@admin.register(ActionEvidence)
+class ActionEvidenceAdmin(admin.ModelAdmin):
+    list_display = ["action_item", "caption", "uploaded_by", "created_at"]
+    search_fields = ["caption", "action_item__title"]
+    raw_id_fields = ["action_item", "uploaded_by"]
