@@ -1,8 +1,9 @@
 """The only door between deliberation and petitions: its services (see petitions/CONTRACT.md).
 
-- `refer` calls `petitions.services.petition_refer_to_deliberation(petition_id=…, actor=…)`
-  (it checks the grid worker's scope and records the referral on the petition's timeline), then
-  reads what a topic needs from the petition: its compound, a title and the description.
+- `read` loads the petition through `petitions.selectors.petition_get_for_user` (404 for
+  outsiders) and takes what a topic needs: its compound, a title and the description.
+- `refer` calls `petitions.services.petition_refer_to_deliberation(petition_id=…, actor=…,
+  note=…, topic_id=…)`, which checks that the actor may dispatch it and records the referral.
 - `close` calls `petitions.services.petition_close_from_deliberation(petition_id=…, outcome=…,
   actor=…)` when the topic made from the petition is closed.
 Both run inside the caller's transaction, so a refusal from petitions rolls the topic back too.
@@ -13,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.apps import apps
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
@@ -50,23 +50,27 @@ def is_available() -> bool:
     return True
 
 
-def refer(*, petition_id: int, actor: User) -> Referral:
-    _service("petition_refer_to_deliberation")(petition_id=petition_id, actor=actor)
-    petition_model = apps.get_model("petitions", "Petition")
-    petition = (petition_model.objects
-                .select_related("building", "household__building", "submitter")
-                .get(pk=petition_id))
+def read(*, petition_id: int, actor: User) -> Referral:
+    """What a topic needs from the petition, read through petitions' scoped getter (404)."""
+    from petitions.selectors import petition_get_for_user
+
+    petition = petition_get_for_user(user=actor, petition_id=petition_id)
     building = petition.building or (petition.household.building if petition.household else None)
     if building is None:
         raise ApplicationError(_("该诉求没有落到具体小区，不能转为议题。"))
     description = str(petition.description)
-    submitter = getattr(petition, "submitter", None)
     return Referral(
         compound_id=building.compound_id,
         title=_("诉求转议：%s") % description[:40],
         description=description,
-        proposer_name=str(submitter) if submitter else _("诉求人"),
+        proposer_name=petition.contact_name or _("诉求人"),
     )
+
+
+def refer(*, petition_id: int, actor: User, topic_id: int, note: str = "") -> None:
+    """Move the petition to "referred" (dispatchers only, petitions decides) and link the topic."""
+    _service("petition_refer_to_deliberation")(petition_id=petition_id, actor=actor,
+                                               note=note, topic_id=topic_id)
 
 
 def close(*, petition_id: int, outcome: str, actor: User) -> None:

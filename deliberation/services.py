@@ -325,19 +325,25 @@ def topic_propose_offline(
 
 
 def topic_propose_from_petition(*, petition_id: int, actor: User, title: str = "") -> Topic:
-    """提: a grid worker refers a big petition to deliberation (petitions' own service first)."""
+    """提: staff who may dispatch the petition refer it; the petition moves to "referred".
+
+    The topic and the petition's move are one transaction: a refusal by petitions (not a
+    dispatcher, wrong state) leaves no topic behind.
+    """
     from deliberation import petition_link
 
     if Topic.objects.filter(petition_id=petition_id).exists():
         raise ApplicationError(_("该诉求已转为议题。"))
     with transaction.atomic():
-        referral = petition_link.refer(petition_id=petition_id, actor=actor)
+        referral = petition_link.read(petition_id=petition_id, actor=actor)
         topic = _topic_create(
             compound_id=referral.compound_id, title=(title or referral.title)[:200],
             description=referral.description, scale=Topic.Scale.BIG,
             channel=Topic.Channel.PETITION, proposer_name=referral.proposer_name,
             recorded_by=actor, petition_id=petition_id,
         )
+        petition_link.refer(petition_id=petition_id, actor=actor, topic_id=topic.pk,
+                            note=_("转入协商议事：%s") % topic.title)
     return topic
 
 
@@ -441,7 +447,7 @@ def quorum_for(eligible_voters: int) -> int:
 
 
 def topic_decide(
-    *, topic: Topic, actor: User, decision_text: str, mode: str, review_on: date,
+    *, topic: Topic, actor: User, decision_text: str, mode: str, review_on: date | None,
     votes_for: int = 0, votes_against: int = 0, votes_abstain: int = 0,
     eligible_voters: int | None = None,
 ) -> Topic:
@@ -455,6 +461,8 @@ def topic_decide(
     if not decision_text.strip():
         raise ApplicationError(_("请填写决议内容。"))
     passed = _vote_passes(mode, votes_for, votes_against, votes_abstain, eligible_voters)
+    if passed and review_on is None:
+        raise ApplicationError(_("请设定评议日期。"))
     if passed and review_on < timezone.localdate():
         raise ApplicationError(_("评议日期不能早于今天。"))
     with transaction.atomic():

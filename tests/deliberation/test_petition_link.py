@@ -1,0 +1,80 @@
+"""Petition ↔ topic, both ways, through petitions' own services (petitions/CONTRACT.md)."""
+
+from __future__ import annotations
+
+import pytest
+from django.http import Http404
+
+from core.exceptions import ApplicationError, PermissionDeniedError
+from deliberation import petition_link, services
+from deliberation.models import Need, Topic
+
+pytestmark = pytest.mark.skipif(not petition_link.is_available(),
+                                reason="petitions.services has no deliberation hooks yet")
+
+
+@pytest.fixture
+def petition(territory, resident_user):
+    from tests.petitions.factories import submit
+
+    return submit(resident_user, household=territory.household1,
+                  description="小区充电桩太少，电动车充电难，需要扩容")
+
+
+def _evaluating(topic):
+    Topic.objects.filter(pk=topic.pk).update(status=Topic.Status.EVALUATING)
+    topic.refresh_from_db()
+    return topic
+
+
+def test_a_referred_petition_becomes_a_big_topic_and_the_petition_is_referred(
+        petition, community_staff, territory):
+    topic = services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
+    assert (topic.compound, topic.channel, topic.scale) == (territory.compound, "petition", "big")
+    assert topic.petition_id == petition.pk
+    assert "充电桩" in topic.title
+    petition.refresh_from_db()
+    assert petition.state == "referred"
+    assert petition.deliberation_topic_id == topic.pk
+    assert Need.objects.get(topic=topic).source == Need.Source.PETITION
+
+
+def test_closing_the_topic_closes_the_petition_with_the_outcome(petition, community_staff):
+    topic = services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
+    services.topic_close(topic=_evaluating(topic), actor=community_staff,
+                         outcome="新增充电桩40个，已投入使用")
+    petition.refresh_from_db()
+    assert petition.state == "closed"
+    assert petition.resolution == "新增充电桩40个，已投入使用"
+
+
+def test_a_topic_rejected_by_vote_also_closes_its_petition(petition, community_staff, session):
+    topic = services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
+    services.topic_schedule(topic=topic, session=session, actor=community_staff)
+    services.topic_decide(topic=topic, actor=community_staff, decision_text="暂缓", mode="vote",
+                          review_on=None, votes_for=1, votes_against=5, eligible_voters=6)
+    petition.refresh_from_db()
+    assert petition.state == "closed"
+    assert "表决未通过" in petition.resolution
+
+
+def test_a_petition_is_referred_only_once(petition, community_staff):
+    services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
+    with pytest.raises(ApplicationError, match="已转为议题"):
+        services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
+
+
+def test_an_outsider_cannot_refer_a_petition_and_no_topic_is_left(petition, outsider):
+    with pytest.raises(Http404):
+        services.topic_propose_from_petition(petition_id=petition.pk, actor=outsider)
+    assert not Topic.objects.exists()
+
+
+def test_a_grid_worker_who_may_not_dispatch_is_refused_and_no_topic_is_left(petition,
+                                                                             grid_worker):
+    # petitions decides who may refer (its dispatchers); the topic is rolled back with it.
+    with pytest.raises((PermissionDeniedError, Http404)):
+        services.topic_propose_from_petition(petition_id=petition.pk, actor=grid_worker)
+    assert not Topic.objects.exists()
+    petition.refresh_from_db()
+    assert petition.state != "referred"
