@@ -1,7 +1,44 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from petitions import views
 
 app_name = "petitions"
 
-urlpatterns: list = []
+urlpatterns = [
+    # Residents (a phone-verified session).
+    path("", views.PetitionMineListView.as_view(), name="mine"),
+    path("create/", views.PetitionCreateView.as_view(), name="create"),
+    path("<int:pk>/", views.PetitionMineDetailView.as_view(), name="detail"),
+    path("<int:pk>/status/", views.PetitionStatusView.as_view(), name="status"),
+    path("<int:pk>/rate/", views.PetitionRateView.as_view(), name="rate"),
+    path("<int:pk>/reopen/", views.PetitionReopenView.as_view(), name="reopen"),
+    path("picker/location/", views.PetitionLocationPickerView.as_view(), name="picker-location"),
+    path("picker/questions/", views.PetitionQuestionsView.as_view(), name="picker-questions"),
+    path("picker/duplicates/", views.PetitionDuplicatesView.as_view(),
+         name="picker-duplicates"),
+    # The public notice (公示), anonymised.
+    path("public/", views.PetitionPublicListView.as_view(), name="public"),
+    # Staff dashboard.
+    path("staff/", views.PetitionQueueView.as_view(), name="staff-queue"),
+    path("staff/overdue/", views.PetitionOverdueListView.as_view(), name="staff-overdue"),
+    path("staff/due-today/", views.PetitionDueTodayListView.as_view(), name="staff-due-today"),
+    path("staff/stats/", views.PetitionStatsView.as_view(), name="staff-stats"),
+    path("staff/<int:pk>/", views.PetitionStaffDetailView.as_view(), name="staff-detail"),
+    path("staff/<int:pk>/check-in/", views.PetitionCheckInView.as_view(),
+         name="staff-check-in"),
+    path("staff/<int:pk>/notes/create/", views.PetitionNoteCreateView.as_view(),
+         name="staff-note-create"),
+    path("staff/<int:pk>/resolve/", views.PetitionResolveView.as_view(), name="staff-resolve"),
+    path("staff/<int:pk>/verify/", views.PetitionVerifyView.as_view(), name="staff-verify"),
+    path("staff/<int:pk>/return/", views.PetitionReturnView.as_view(), name="staff-return"),
+    path("staff/<int:pk>/escalate/", views.PetitionEscalateView.as_view(),
+         name="staff-escalate"),
+    path("staff/<int:pk>/dispatch/", views.PetitionDispatchView.as_view(),
+         name="staff-dispatch"),
+    path("staff/<int:pk>/reroute/", views.PetitionRerouteView.as_view(), name="staff-reroute"),
+    path("staff/<int:pk>/refer/", views.PetitionReferView.as_view(), name="staff-refer"),
+    path("staff/<int:pk>/reject/", views.PetitionRejectView.as_view(), name="staff-reject"),
+    path("staff/<int:pk>/close/", views.PetitionCloseView.as_view(), name="staff-close"),
+]

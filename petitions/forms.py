@@ -1,0 +1,286 @@
+"""Forms of the petition pages: parse and check input, never write (the services do).
+
+Messages are Chinese first. The submit form's location is a cascade (compound → building → unit →
+household): each level's choices are narrowed by the level above, so a building from another
+compound or a household that is not the resident's is refused here with a clear message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from accounts.models import User
+from governance.models import Building, Compound, Unit
+from governance.selectors import building_list, compound_list
+from petitions.models import MAX_PHOTOS, Category, Petition
+from residents.models import Household
+from residents.selectors import household_list
+
+ANSWER_PREFIX = "answer_"
+MAX_DESCRIPTION = 2000
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Up to MAX_PHOTOS images; the content is checked by core.images in the service."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        files = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        if len(files) > MAX_PHOTOS:
+            raise forms.ValidationError(
+                _("最多上传 %(count)s 张照片。") % {"count": MAX_PHOTOS}, code="too_many_photos")
+        return [super(PhotosField, self).clean(item, initial) for item in files]
+
+
+def active_categories() -> list[Category]:
+    return list(Category.objects.filter(is_active=True).order_by("sort_order", "id"))
+
+
+def category_choices(categories: Iterable[Category]) -> list[tuple[Any, Any]]:
+    """The two-level tree as <optgroup>s: a parent with children becomes a group."""
+    categories = list(categories)
+    children: dict[int, list[Category]] = {}
+    for item in categories:
+        if item.parent_id is not None:
+            children.setdefault(item.parent_id, []).append(item)
+    choices: list[tuple[Any, Any]] = [("", _("请选择诉求分类"))]
+    for item in categories:
+        if item.parent_id is not None:
+            continue
+        if item.pk in children:
+            group = [(item.pk, _("%(name)s（其他）") % {"name": item.name})]
+            group += [(child.pk, child.name) for child in children[item.pk]]
+            choices.append((item.name, group))
+        else:
+            choices.append((item.pk, item.name))
+    return choices
+
+
+def answer_fields(category: Category | None) -> dict[str, forms.Field]:
+    """The category's extra questions as form fields, keyed `answer_<key>`."""
+    if category is None:
+        return {}
+    fields: dict[str, forms.Field] = {}
+    for question in category.extra_questions or []:
+        key, label = str(question.get("key", "")), str(question.get("label", ""))
+        if not key or not label:
+            continue
+        fields[f"{ANSWER_PREFIX}{key}"] = forms.CharField(
+            label=label, max_length=200, required=bool(question.get("required")),
+            error_messages={"required": _("请回答：%(label)s") % {"label": label}},
+        )
+    return fields
+
+
+def _id_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class PetitionSubmitForm(forms.Form):
+    """A resident's petition from a phone (channel 手机网页)."""
+
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.filter(is_active=True), label=_lazy("诉求分类"),
+        error_messages={"required": _lazy("请选择诉求分类。"),
+                        "invalid_choice": _lazy("请选择有效的诉求分类。")},
+    )
+    description = forms.CharField(
+        label=_lazy("诉求内容"), max_length=MAX_DESCRIPTION,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": _lazy("请描述发生了什么、在哪里")}),
+        error_messages={"required": _lazy("请填写诉求内容。"),
+                        "max_length": _lazy("诉求内容不能超过 %(limit_value)d 字。")},
+    )
+    compound = forms.ModelChoiceField(queryset=Compound.objects.none(), required=False,
+                                      label=_lazy("小区"), empty_label=_lazy("请选择小区"))
+    building = forms.ModelChoiceField(queryset=Building.objects.none(), required=False,
+                                      label=_lazy("楼栋"), empty_label=_lazy("请选择楼栋"))
+    unit = forms.ModelChoiceField(queryset=Unit.objects.none(), required=False,
+                                  label=_lazy("单元"), empty_label=_lazy("不指定单元"))
+    household = forms.ModelChoiceField(queryset=Household.objects.none(), required=False,
+                                       label=_lazy("我的房屋"), empty_label=_lazy("不指定房屋"))
+    location_text = forms.CharField(
+        label=_lazy("或填写位置"), max_length=200, required=False,
+        widget=forms.TextInput(attrs={"placeholder": _lazy("如：小区东门、3号楼北侧绿化带")}),
+    )
+    photos = PhotosField(label=_lazy("照片（最多 3 张）"))
+    is_anonymous = forms.BooleanField(
+        label=_lazy("匿名反映（工作人员和公示中都看不到您的姓名）"), required=False)
+    is_public = forms.BooleanField(label=_lazy("同意在办结公示中展示诉求内容（已隐去个人信息）"),
+                                   required=False)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        categories = active_categories()
+        self.fields["category"].choices = category_choices(categories)
+        self.fields["compound"].queryset = compound_list()
+        selected = self._selected_ids()
+        self.fields["building"].queryset = (
+            building_list(filters={"compound": selected["compound"]})
+            if selected["compound"] else Building.objects.none())
+        self.fields["unit"].queryset = (
+            Unit.objects.filter(building_id=selected["building"]).order_by("number")
+            if selected["building"] else Unit.objects.none())
+        self.fields["household"].queryset = (
+            household_list(user=user, filters={"unit": selected["unit"]})
+            if selected["unit"] else Household.objects.none())
+        self.fields["household"].label_from_instance = lambda household: household.room
+        category = next((item for item in categories if item.pk == selected["category"]), None)
+        self.fields.update(answer_fields(category))
+        self._add_htmx_attributes()
+
+    def _add_htmx_attributes(self) -> None:
+        """Category → its questions; each location level → the re-rendered cascade."""
+        self.fields["category"].widget.attrs.update({
+            "hx-get": reverse("petitions:picker-questions"), "hx-trigger": "change",
+            "hx-target": "#questions", "hx-swap": "outerHTML",
+        })
+        for name in ("compound", "building", "unit", "household"):
+            self.fields[name].widget.attrs.update({
+                "hx-get": reverse("petitions:picker-location"), "hx-trigger": "change",
+                "hx-include": "#location-picker", "hx-target": "#location-picker",
+                "hx-swap": "outerHTML",
+            })
+
+    def _selected_ids(self) -> dict[str, int | None]:
+        source: Any = self.data if self.is_bound else self.initial
+        names = ("category", "compound", "building", "unit")
+        values = {}
+        for name in names:
+            value = source.get(name)
+            values[name] = _id_or_none(getattr(value, "pk", value))
+        return values
+
+    @property
+    def answer_bound_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith(ANSWER_PREFIX)]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        household = cleaned.get("household")
+        building = cleaned.get("building")
+        if household is not None:
+            cleaned["building"] = building = household.building
+        if building is None and not (cleaned.get("location_text") or "").strip():
+            raise forms.ValidationError(_("请选择楼栋，或填写位置描述。"), code="no_location")
+        return cleaned
+
+    @property
+    def answers(self) -> dict[str, str]:
+        return {name.removeprefix(ANSWER_PREFIX): value
+                for name, value in self.cleaned_data.items()
+                if name.startswith(ANSWER_PREFIX) and value}
+
+
+class RateForm(forms.Form):
+    rating = forms.ChoiceField(
+        label=_lazy("您对办理结果是否满意？"), choices=Petition.Rating.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _lazy("请选择满意、基本满意或不满意。"),
+                        "invalid_choice": _lazy("请选择满意、基本满意或不满意。")},
+    )
+    comment = forms.CharField(label=_lazy("意见（可选）"), max_length=500, required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _reason_field(label: str, required_message: str, *, required: bool = True) -> forms.Field:
+    return forms.CharField(label=label, max_length=500, required=required,
+                           widget=forms.Textarea(attrs={"rows": 2}),
+                           error_messages={"required": required_message})
+
+
+class ReasonForm(forms.Form):
+    """Return, reject, escalate, reopen: a required reason."""
+
+    reason = _reason_field(_lazy("原因"), _lazy("请填写原因。"))
+
+
+class NoteForm(forms.Form):
+    note = _reason_field(_lazy("办理记录"), "", required=False)
+    photos = PhotosField(label=_lazy("照片（最多 3 张）"))
+    is_internal = forms.BooleanField(label=_lazy("仅内部可见"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not (cleaned.get("note") or "").strip() and not cleaned.get("photos"):
+            raise forms.ValidationError(_("请填写办理记录或上传照片。"), code="empty")
+        return cleaned
+
+
+class ResolveForm(forms.Form):
+    resolution = _reason_field(_lazy("办理结果"), _lazy("请填写办理结果。"))
+    photos = PhotosField(label=_lazy("照片（最多 3 张）"))
+
+
+class VerifyForm(forms.Form):
+    accepted = forms.TypedChoiceField(
+        label=_lazy("核实结果"), coerce=lambda value: value == "yes",
+        choices=[("yes", _lazy("通过")), ("no", _lazy("未通过，退回承办人"))],
+        widget=forms.RadioSelect, initial="yes",
+        error_messages={"required": _lazy("请选择核实结果。")},
+    )
+    note = _reason_field(_lazy("说明（未通过时必填）"), "", required=False)
+
+
+class NoteOnlyForm(forms.Form):
+    """Refer to deliberation, close: an optional note."""
+
+    note = _reason_field(_lazy("说明"), "", required=False)
+
+
+def _staff_choice_label(user: User) -> str:
+    return f"{user}（{user.get_role_display()}）"
+
+
+class DispatchForm(forms.Form):
+    holder = forms.ModelChoiceField(
+        queryset=User.objects.none(), label=_lazy("承办人"),
+        error_messages={"required": _lazy("请选择承办人。"),
+                        "invalid_choice": _lazy("请选择有效的承办人。")},
+    )
+    note = _reason_field(_lazy("说明"), "", required=False)
+
+    def __init__(self, *args: Any, holders: Sequence[User] | Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["holder"].queryset = holders
+        self.fields["holder"].label_from_instance = _staff_choice_label
+
+
+class RerouteForm(forms.Form):
+    building = forms.ModelChoiceField(queryset=Building.objects.none(), required=False,
+                                      label=_lazy("改派到楼栋"), empty_label=_lazy("不变"))
+    holder = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
+                                    label=_lazy("承办人"), empty_label=_lazy("按层级自动确定"))
+    note = _reason_field(_lazy("说明"), "", required=False)
+
+    def __init__(self, *args: Any, buildings: Any, holders: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["building"].queryset = buildings
+        self.fields["holder"].queryset = holders
+        self.fields["holder"].label_from_instance = _staff_choice_label
+
+
+class StatsForm(forms.Form):
+    by = forms.ChoiceField(choices=[("week", _lazy("按周")), ("month", _lazy("按月"))],
+                           required=False, label=_lazy("统计周期"))
+
+    def clean_by(self) -> str:
+        return self.cleaned_data.get("by") or "week"
