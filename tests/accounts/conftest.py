@@ -4,16 +4,23 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.sms import LocmemSmsBackend
 
 
 @pytest.fixture(autouse=True)
-def _fresh_outbox_and_cache() -> Iterator[None]:
-    """The SMS outbox and the throttle buckets are process-wide: start every test empty."""
+def _fresh_outbox_and_throttles(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The SMS outbox and the throttle buckets are process-wide: start every test empty.
+
+    Throttles get a private cache rather than cache.clear(), which on Redis would flush a
+    database the Celery broker may share.
+    """
     LocmemSmsBackend.outbox.clear()
-    cache.clear()
+    throttle_cache = LocMemCache("accounts-throttle-tests", {})
+    throttle_cache.clear()
+    monkeypatch.setattr(SimpleRateThrottle, "cache", throttle_cache)
     yield
     LocmemSmsBackend.outbox.clear()
 
