@@ -1,0 +1,61 @@
+"""A petition end to end in Chromium: a resident on a phone, a grid worker at a desk."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from PIL import Image
+
+from petitions import services
+from petitions.models import Petition
+from tests.e2e.conftest import login
+
+
+def small_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), "orange").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_resident_submits_a_worker_resolves_and_the_resident_rates(
+        phone_page, page, territory, resident_user, grid_worker, community_staff):
+    # 1. The resident, on a 390px phone, submits with a photo and sees the clock.
+    login(phone_page, resident_user)
+    phone_page.goto("/petitions/create/")
+    phone_page.select_option("#id_category", label="环境卫生")
+    phone_page.wait_for_selector("#id_answer_spot")  # the category's question came by htmx
+    phone_page.fill("#id_answer_spot", "一楼楼道")
+    phone_page.fill("#id_description", "楼道里堆满了杂物，影响通行")
+    phone_page.set_input_files("#id_photos", files=[{
+        "name": "photo.png", "mimeType": "image/png", "buffer": small_png()}])
+    phone_page.get_by_role("button", name="提交").click()
+    phone_page.wait_for_url(re.compile(r"/petitions/\d+/$"))
+    assert "诉求已受理" in phone_page.locator(".messages").inner_text()
+    countdown = phone_page.locator(".countdown").first
+    assert re.match(r"剩余 ", countdown.inner_text())
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+    petition = Petition.objects.get()
+    assert petition.photos.count() == 1
+
+    # 2. The dispatcher hands it to the grid worker, who checks in and resolves at a desk.
+    services.petition_dispatch(petition_id=petition.pk, actor=community_staff,
+                               holder=grid_worker)
+    login(page, grid_worker)
+    page.goto("/petitions/staff/")
+    page.get_by_role("link", name=f"#{petition.pk}").click()
+    page.get_by_role("button", name="到场签到").click()
+    assert "已签到" in page.locator(".messages").inner_text()
+    page.fill("#id_resolution", "杂物已清理，楼道通畅")
+    page.get_by_role("button", name="办结").click()
+    assert "已办结" in page.locator(".messages").inner_text()
+    page.get_by_role("button", name="核实").click()
+    assert "核实结果已记录" in page.locator(".messages").inner_text()
+
+    # 3. The resident rates it.
+    phone_page.goto(f"/petitions/{petition.pk}/")
+    phone_page.get_by_label("满意", exact=True).check()
+    phone_page.get_by_role("button", name="提交评价").click()
+    assert "感谢您的评价" in phone_page.locator(".messages").inner_text()
+    petition.refresh_from_db()
+    assert (petition.state, petition.rating) == (Petition.State.CLOSED, "satisfied")
