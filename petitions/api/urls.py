@@ -1,5 +1,12 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
 
-urlpatterns: list = []
+from petitions.api import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("petitions", views.PetitionViewSet, basename="petition")
+
+urlpatterns = [path("", include(router.urls))]

@@ -1,0 +1,302 @@
+"""Petition API serializers: plain input serializers, one per transition, and lean outputs.
+
+The list output is the hot path (dashboards and other systems poll it). Its fields are declared
+for the OpenAPI schema, but `to_representation` builds each row by hand from the row and the
+select_related objects: DRF's per-field machinery costs several milliseconds per page of 20, and
+this does no query per row (the timeline is only in the detail output).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from petitions.models import (
+    Petition,
+    PetitionEvent,
+    PetitionPhoto,
+    PetitionState,
+    Tier,
+)
+
+
+def iso(value: datetime | None) -> str | None:
+    """A W3C datetime in the site's zone (+08:00), as DRF would render it."""
+    return None if value is None else timezone.localtime(value).isoformat()
+
+
+def _named(instance: Any, label: str | None = None) -> dict[str, Any] | None:
+    if instance is None:
+        return None
+    return {"id": instance.pk, "name": label if label is not None else instance.name}
+
+
+def _user_name(user: Any) -> str:
+    return user.display_name or user.username
+
+
+def _photo_url(photo: PetitionPhoto) -> str:
+    return photo.image.url if photo.image else ""
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+class PetitionRefOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PetitionListOutput(serializers.Serializer):
+    """One row of the list. Declared fields document the schema; rows are built by hand."""
+
+    id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=PetitionState.choices)
+    state_label = serializers.CharField()
+    tier = serializers.ChoiceField(choices=Tier.choices)
+    size = serializers.ChoiceField(choices=Petition.Size.choices)
+    channel = serializers.ChoiceField(choices=Petition.Channel.choices)
+    category = PetitionRefOutput()
+    description = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    arrival_due_at = serializers.DateTimeField(allow_null=True)
+    arrived_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    is_overdue = serializers.BooleanField()
+    supervised = serializers.BooleanField()
+    holder = PetitionRefOutput(allow_null=True)
+    area = PetitionRefOutput()
+    building = PetitionRefOutput(allow_null=True)
+    external_ref = serializers.CharField(allow_null=True)
+
+    def to_representation(self, instance: Petition) -> dict[str, Any]:
+        now = self.context.get("now") or timezone.now()
+        building = instance.building
+        return {
+            "id": instance.pk,
+            "state": instance.state,
+            "state_label": str(PetitionState(instance.state).label),
+            "tier": instance.tier,
+            "size": instance.size,
+            "channel": instance.channel,
+            "category": _named(instance.category),
+            "description": instance.description,
+            "submitted_at": iso(instance.submitted_at),
+            "arrival_due_at": iso(instance.arrival_due_at),
+            "arrived_at": iso(instance.arrived_at),
+            "due_at": iso(instance.due_at),
+            "resolved_at": iso(instance.resolved_at),
+            "is_overdue": instance.is_overdue(now),
+            "supervised": instance.supervised,
+            "holder": (
+                None
+                if instance.holder is None
+                else {"id": instance.holder_id, "name": _user_name(instance.holder)}
+            ),
+            "area": _named(instance.area),
+            "building": None if building is None else _named(building, str(building)),
+            "external_ref": instance.external_ref,
+        }
+
+
+class PetitionEventOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=PetitionEvent.Kind.choices)
+    kind_label = serializers.CharField()
+    actor = serializers.CharField(allow_null=True)
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    from_tier = serializers.CharField()
+    to_tier = serializers.CharField()
+    note = serializers.CharField()
+    is_internal = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    photos = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, instance: PetitionEvent) -> dict[str, Any]:
+        return {
+            "id": instance.pk,
+            "kind": instance.kind,
+            "kind_label": str(PetitionEvent.Kind(instance.kind).label),
+            "actor": None if instance.actor is None else _user_name(instance.actor),
+            "from_state": instance.from_state,
+            "to_state": instance.to_state,
+            "from_tier": instance.from_tier,
+            "to_tier": instance.to_tier,
+            "note": instance.note,
+            "is_internal": instance.is_internal,
+            "created_at": iso(instance.created_at),
+            "photos": [_photo_url(photo) for photo in instance.photos.all()],
+        }
+
+
+class PetitionDetailOutput(PetitionListOutput):
+    """The list row plus where, who, the outcome and the timeline.
+
+    The context carries `timeline` (events from petition_timeline) and `contact_phone`
+    (from petition_contact_phone_for, masked unless the viewer may see it).
+    """
+
+    location_text = serializers.CharField()
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    contact_name = serializers.CharField()
+    contact_phone = serializers.CharField()
+    is_public = serializers.BooleanField()
+    answers = serializers.DictField()
+    dispatched_at = serializers.DateTimeField(allow_null=True)
+    arrival_missed = serializers.BooleanField()
+    microgrid_due_at = serializers.DateTimeField()
+    grid_due_at = serializers.DateTimeField()
+    street_due_at = serializers.DateTimeField()
+    resolved_on_time = serializers.BooleanField(allow_null=True)
+    resolution = serializers.CharField()
+    rejection_reason = serializers.CharField()
+    rating = serializers.CharField()
+    rating_comment = serializers.CharField()
+    reopened_count = serializers.IntegerField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    timeline = PetitionEventOutput(many=True)
+
+    def to_representation(self, instance: Petition) -> dict[str, Any]:
+        row = super().to_representation(instance)
+        timeline = self.context.get("timeline", ())
+        row.update(
+            {
+                "location_text": instance.location_text,
+                "latitude": None if instance.latitude is None else str(instance.latitude),
+                "longitude": None if instance.longitude is None else str(instance.longitude),
+                "contact_name": instance.contact_name,
+                "contact_phone": self.context.get("contact_phone", ""),
+                "is_public": instance.is_public,
+                "answers": instance.answers,
+                "dispatched_at": iso(instance.dispatched_at),
+                "arrival_missed": instance.arrival_missed,
+                "microgrid_due_at": iso(instance.microgrid_due_at),
+                "grid_due_at": iso(instance.grid_due_at),
+                "street_due_at": iso(instance.street_due_at),
+                "resolved_on_time": instance.resolved_on_time,
+                "resolution": instance.resolution,
+                "rejection_reason": instance.rejection_reason,
+                "rating": instance.rating,
+                "rating_comment": instance.rating_comment,
+                "reopened_count": instance.reopened_count,
+                "closed_at": iso(instance.closed_at),
+                "timeline": [PetitionEventOutput().to_representation(event) for event in timeline],
+            }
+        )
+        return row
+
+
+# --- input -----------------------------------------------------------------------------------
+
+
+def _photos_field() -> serializers.ListField:
+    # Count, type and size are checked by the service (core.images), with Chinese messages.
+    return serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        help_text="最多 3 张照片（multipart/form-data）",
+    )
+
+
+class PetitionSubmitInput(serializers.Serializer):
+    category = serializers.IntegerField(help_text="分类编号")
+    description = serializers.CharField(max_length=2000)
+    channel = serializers.ChoiceField(
+        choices=Petition.Channel.choices,
+        required=False,
+        help_text="居民固定为 mobile_web；外部系统默认 api",
+    )
+    household = serializers.IntegerField(required=False, allow_null=True)
+    building = serializers.IntegerField(required=False, allow_null=True)
+    area = serializers.IntegerField(required=False, allow_null=True)
+    location_text = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, required=False, allow_null=True, min_value=-90, max_value=90
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        required=False,
+        allow_null=True,
+        min_value=-180,
+        max_value=180,
+    )
+    photos = _photos_field()
+    contact_name = serializers.CharField(
+        max_length=50, required=False, allow_blank=True, default=""
+    )
+    contact_phone = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, default=""
+    )
+    is_public = serializers.BooleanField(required=False, default=False)
+    answers = serializers.JSONField(required=False, default=dict)
+    size = serializers.ChoiceField(
+        choices=Petition.Size.choices, required=False, default=Petition.Size.SMALL
+    )
+    external_ref = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="外部系统编号：重试时返回首次创建的诉求",
+    )
+
+    def validate_answers(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("补充问题回答须为 JSON 对象。")
+        return value
+
+
+class PetitionTriageInput(serializers.Serializer):
+    size = serializers.ChoiceField(choices=Petition.Size.choices)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PetitionDispatchInput(serializers.Serializer):
+    holder = serializers.IntegerField(help_text="承办人（用户编号）")
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PetitionNoteInput(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    photos = _photos_field()
+    is_internal = serializers.BooleanField(required=False, default=False)
+
+
+class PetitionResolveInput(serializers.Serializer):
+    resolution = serializers.CharField(max_length=2000)
+    photos = _photos_field()
+
+
+class PetitionVerifyInput(serializers.Serializer):
+    accepted = serializers.BooleanField(required=False, default=True)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PetitionRateInput(serializers.Serializer):
+    rating = serializers.ChoiceField(choices=Petition.Rating.choices)
+    comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PetitionReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class PetitionRerouteInput(serializers.Serializer):
+    building = serializers.IntegerField(required=False, allow_null=True)
+    area = serializers.IntegerField(required=False, allow_null=True)
+    holder = serializers.IntegerField(required=False, allow_null=True)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PetitionCommentInput(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

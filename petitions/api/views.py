@@ -1,0 +1,345 @@
+"""REST API under /api/v1/petitions/: list and detail via the selectors, one POST per transition.
+
+Every action parses its input serializer, calls one service from petitions.services and renders
+the petition. Permission checks live in the services and selectors (404 for outsiders, 403 for
+what a viewer may not do, 409 for an illegal move); this module only maps ids to rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.throttling import UserRateThrottle
+
+from accounts.api.throttles import ApiKeyRateThrottle
+from accounts.models import User
+from core.api.pagination import DefaultCursorPagination
+from core.exceptions import ApplicationError
+from governance.models import Area, Building
+from petitions import selectors, services
+from petitions.api import serializers as io
+from petitions.filters import PetitionFilter
+from petitions.models import Category, Petition, PetitionEvent
+from residents.models import Household
+
+EXTERNAL_CHANNEL_DEFAULT = Petition.Channel.API
+STAFF_CHANNEL_DEFAULT = Petition.Channel.WALK_IN
+
+REFUSED = OpenApiResponse(description="输入有误或违反业务规则（中文 message）")
+FORBIDDEN = OpenApiResponse(description="可以查看，但无权进行此操作")
+NOT_FOUND = OpenApiResponse(description="诉求不存在或不在您的可见范围内")
+CONFLICT = OpenApiResponse(description="当前状态不允许此操作（中文 message）")
+TRANSITION_RESPONSES = {
+    200: io.PetitionDetailOutput,
+    400: REFUSED,
+    403: FORBIDDEN,
+    404: NOT_FOUND,
+    409: CONFLICT,
+}
+
+
+class KeyedUserRateThrottle(UserRateThrottle):
+    """The per-user bucket for people; other systems are counted per key instead."""
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if request.auth is not None:
+            return None
+        return super().get_cache_key(request, view)
+
+
+def _filter_parameters() -> list[OpenApiParameter]:
+    """The PetitionFilter's query parameters (the selector applies it, not a filter backend)."""
+    parameters = []
+    for name, field in PetitionFilter.base_filters.items():
+        is_many = field.__class__.__name__.startswith("Multiple")
+        is_int = name in ("category", "area")
+        kind = OpenApiTypes.INT if is_int else OpenApiTypes.STR
+        if name in ("overdue", "supervised"):
+            kind = OpenApiTypes.BOOL
+        elif "after" in name or "before" in name:
+            kind = OpenApiTypes.DATETIME
+        choices = field.extra.get("choices")
+        parameters.append(
+            OpenApiParameter(
+                name,
+                kind,
+                many=is_many,
+                description=str(field.label or name),
+                enum=[value for value, _label in choices] if choices else None,
+            )
+        )
+    return parameters
+
+
+def _row_or_refuse(queryset: QuerySet[Any], pk: int | None, message: str) -> Any:
+    if pk is None:
+        return None
+    row = queryset.filter(pk=pk).first()
+    if row is None:
+        raise ApplicationError(message)
+    return row
+
+
+def _parse(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """诉求：列表、详情、提交，以及每一步办理动作（各自一个 POST）。"""
+
+    serializer_class = io.PetitionListOutput
+    pagination_class = DefaultCursorPagination
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    throttle_classes = [ApiKeyRateThrottle, KeyedUserRateThrottle]
+    filter_backends: list[Any] = []  # PetitionFilter is applied inside the selector
+    queryset = Petition.objects.none()  # for the schema; rows come from the selectors
+    # A non-numeric or absurdly long id is a guess like any other: 404 from the URL resolver.
+    lookup_value_regex = r"[0-9]{1,15}"
+
+    def get_queryset(self) -> QuerySet[Petition]:
+        return selectors.petition_list(user=self.request.user, filters=self.request.query_params)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def _detail(self, petition: Petition, *, code: int = status.HTTP_200_OK) -> Response:
+        user = self.request.user
+        context = {
+            "now": timezone.now(),
+            "timeline": selectors.petition_timeline(user=user, petition=petition),
+            "contact_phone": selectors.petition_contact_phone_for(user=user, petition=petition),
+        }
+        return Response(io.PetitionDetailOutput(petition, context=context).data, status=code)
+
+    def _transition(
+        self,
+        request: Request,
+        pk: str,
+        service: Callable[..., Petition],
+        serializer_class: type[Serializer] | None = None,
+        **extra: Any,
+    ) -> Response:
+        data = _parse(serializer_class, request) if serializer_class else {}
+        petition = service(petition_id=self._petition_id(pk), actor=request.user, **data, **extra)
+        return self._detail(petition)
+
+    @staticmethod
+    def _petition_id(pk: str) -> int:
+        return int(pk)  # lookup_value_regex lets only short digit strings through
+
+    @extend_schema(
+        summary="诉求列表（游标分页）",
+        parameters=_filter_parameters(),
+        responses={200: io.PetitionListOutput(many=True), 400: REFUSED},
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="诉求详情（含办理时间线）", responses={200: io.PetitionDetailOutput, 404: NOT_FOUND}
+    )
+    def retrieve(self, request: Request, pk: str) -> Response:
+        petition = selectors.petition_get_for_user(user=request.user, petition_id=pk)
+        return self._detail(petition)
+
+    @extend_schema(
+        summary="提交诉求",
+        description=(
+            "居民、登记来访/来电的工作人员或外部系统提交。外部系统带 external_ref 重试时，"
+            "返回首次创建的诉求（200，同一编号）而不会重复创建。"
+        ),
+        request={
+            "application/json": io.PetitionSubmitInput,
+            "multipart/form-data": io.PetitionSubmitInput,
+        },
+        responses={
+            201: io.PetitionDetailOutput,
+            200: io.PetitionDetailOutput,
+            400: REFUSED,
+            403: FORBIDDEN,
+        },
+    )
+    def create(self, request: Request) -> Response:
+        data = _parse(io.PetitionSubmitInput, request)
+        user = request.user
+        data["category"] = _row_or_refuse(
+            Category.objects.all(), data["category"], _("分类不存在。")
+        )
+        data["household"] = _row_or_refuse(
+            Household.objects.select_related("building"), data.get("household"), _("住户不存在。")
+        )
+        data["building"] = _row_or_refuse(
+            Building.objects.select_related("micro_grid"), data.get("building"), _("楼栋不存在。")
+        )
+        data["area"] = _row_or_refuse(Area.objects.all(), data.get("area"), _("区域不存在。"))
+        data["channel"] = data.get("channel") or _default_channel(user)
+        data["external_ref"] = data.get("external_ref") or None
+        started_at = timezone.now()
+        petition = services.petition_submit(actor=user, **data)
+        # A retry with a known external_ref gets the first petition back: 200, not 201.
+        is_new = petition.submitted_at >= started_at
+        return self._detail(petition, code=status.HTTP_201_CREATED if is_new else 200)
+
+    @extend_schema(
+        summary="分级（小事/大事/难事）",
+        request=io.PetitionTriageInput,
+        responses=TRANSITION_RESPONSES,
+    )
+    @action(detail=True, methods=["post"])
+    def triage(self, request: Request, pk: str) -> Response:
+        return self._transition(request, pk, services.petition_triage, io.PetitionTriageInput)
+
+    @extend_schema(summary="派单", request=io.PetitionDispatchInput, responses=TRANSITION_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="dispatch")
+    def dispatch_to_holder(self, request: Request, pk: str) -> Response:
+        data = _parse(io.PetitionDispatchInput, request)
+        holder = _row_or_refuse(
+            User.objects.filter(is_active=True), data["holder"], _("承办人不存在。")
+        )
+        petition = services.petition_dispatch(
+            petition_id=self._petition_id(pk), actor=request.user, holder=holder, note=data["note"]
+        )
+        return self._detail(petition)
+
+    @extend_schema(summary="到场签到", request=None, responses=TRANSITION_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="check-in")
+    def check_in(self, request: Request, pk: str) -> Response:
+        return self._transition(request, pk, services.petition_check_in)
+
+    @extend_schema(
+        summary="添加办理记录（可带照片）",
+        request={
+            "application/json": io.PetitionNoteInput,
+            "multipart/form-data": io.PetitionNoteInput,
+        },
+        responses={201: io.PetitionEventOutput, 400: REFUSED, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def notes(self, request: Request, pk: str) -> Response:
+        data = _parse(io.PetitionNoteInput, request)
+        event = services.petition_add_note(
+            petition_id=self._petition_id(pk), actor=request.user, **data
+        )
+        event = (
+            PetitionEvent.objects.select_related("actor")
+            .prefetch_related("photos")
+            .get(pk=event.pk)
+        )
+        return Response(io.PetitionEventOutput(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="办结（可带照片）",
+        request={
+            "application/json": io.PetitionResolveInput,
+            "multipart/form-data": io.PetitionResolveInput,
+        },
+        responses=TRANSITION_RESPONSES,
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk: str) -> Response:
+        return self._transition(request, pk, services.petition_resolve, io.PetitionResolveInput)
+
+    @extend_schema(
+        summary="核实办理结果", request=io.PetitionVerifyInput, responses=TRANSITION_RESPONSES
+    )
+    @action(detail=True, methods=["post"])
+    def verify(self, request: Request, pk: str) -> Response:
+        return self._transition(request, pk, services.petition_verify, io.PetitionVerifyInput)
+
+    @extend_schema(
+        summary="评价（满意/基本满意/不满意）",
+        request=io.PetitionRateInput,
+        responses=TRANSITION_RESPONSES,
+    )
+    @action(detail=True, methods=["post"])
+    def rate(self, request: Request, pk: str) -> Response:
+        return self._transition(request, pk, services.petition_rate, io.PetitionRateInput)
+
+    @extend_schema(
+        summary="重办（仅一次）", request=io.PetitionReasonInput, responses=TRANSITION_RESPONSES
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk: str) -> Response:
+        return self._transition(request, pk, services.petition_reopen, io.PetitionReasonInput)
+
+    @extend_schema(
+        summary="退回（派错了）", request=io.PetitionReasonInput, responses=TRANSITION_RESPONSES
+    )
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_to_dispatcher(self, request: Request, pk: str) -> Response:
+        return self._transition(request, pk, services.petition_return, io.PetitionReasonInput)
+
+    @extend_schema(
+        summary="改派（退回后）", request=io.PetitionRerouteInput, responses=TRANSITION_RESPONSES
+    )
+    @action(detail=True, methods=["post"])
+    def reroute(self, request: Request, pk: str) -> Response:
+        data = _parse(io.PetitionRerouteInput, request)
+        building = _row_or_refuse(
+            Building.objects.select_related("micro_grid"), data.get("building"), _("楼栋不存在。")
+        )
+        area = _row_or_refuse(Area.objects.all(), data.get("area"), _("区域不存在。"))
+        holder = _row_or_refuse(
+            User.objects.filter(is_active=True), data.get("holder"), _("承办人不存在。")
+        )
+        petition = services.petition_reroute(
+            petition_id=self._petition_id(pk),
+            actor=request.user,
+            building=building,
+            area=area,
+            holder=holder,
+            note=data["note"],
+        )
+        return self._detail(petition)
+
+    @extend_schema(
+        summary="不予受理", request=io.PetitionReasonInput, responses=TRANSITION_RESPONSES
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        return self._transition(request, pk, services.petition_reject, io.PetitionReasonInput)
+
+    @extend_schema(
+        summary="升级到上一层级", request=io.PetitionReasonInput, responses=TRANSITION_RESPONSES
+    )
+    @action(detail=True, methods=["post"])
+    def escalate(self, request: Request, pk: str) -> Response:
+        return self._transition(
+            request, pk, services.petition_escalate_by_hand, io.PetitionReasonInput
+        )
+
+    @extend_schema(
+        summary="转议事", request=io.PetitionCommentInput, responses=TRANSITION_RESPONSES
+    )
+    @action(detail=True, methods=["post"])
+    def refer(self, request: Request, pk: str) -> Response:
+        return self._transition(
+            request, pk, services.petition_refer_to_deliberation, io.PetitionCommentInput
+        )
+
+    @extend_schema(summary="关闭", request=io.PetitionCommentInput, responses=TRANSITION_RESPONSES)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str) -> Response:
+        return self._transition(request, pk, services.petition_close, io.PetitionCommentInput)
+
+
+def _default_channel(user: Any) -> str:
+    if user.role == User.Role.EXTERNAL_SYSTEM:
+        return EXTERNAL_CHANNEL_DEFAULT
+    if user.is_staff_role or user.is_superuser:
+        return STAFF_CHANNEL_DEFAULT
+    return Petition.Channel.MOBILE_WEB

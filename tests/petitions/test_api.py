@@ -1,0 +1,438 @@
+"""The petitions REST API: who sees what, every transition endpoint, photos, idempotent retries,
+query counts."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+from PIL import Image
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.services import api_key_create
+from petitions.models import Petition, PetitionPhoto
+from tests.petitions.factories import category, photo, submit
+
+LIST_URL = "/api/v1/petitions/"
+
+
+def url(petition_id: int | str, action: str = "") -> str:
+    return f"{LIST_URL}{petition_id}/" + (f"{action}/" if action else "")
+
+
+def client_for(user: User | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def key_client(raw_key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    return client
+
+
+def ids(response) -> set[int]:
+    assert response.status_code == 200, response.content
+    return {row["id"] for row in response.json()["results"]}
+
+
+@pytest.fixture
+def hotline(territory):
+    api_key, raw_key = api_key_create(name="12345 热线")
+    return api_key.user, raw_key
+
+
+@pytest.fixture
+def walk_in_elsewhere(territory, street_admin):
+    """A petition in the other community (黄河路社区), recorded by the street."""
+    return submit(street_admin, building=territory.other_building, channel="walk_in")
+
+
+# --- who sees what ---------------------------------------------------------------------------
+
+
+def test_a_resident_lists_only_their_own_petitions(territory, resident_user, other_resident):
+    mine = submit(resident_user)
+    submit(other_resident)
+    assert ids(client_for(resident_user).get(LIST_URL)) == {mine.pk}
+
+
+def test_a_grid_worker_sees_only_their_grid(territory, resident_user, grid_worker, outsider,
+                                            walk_in_elsewhere):
+    ours = submit(resident_user)
+    assert ids(client_for(grid_worker).get(LIST_URL)) == {ours.pk}
+    assert ids(client_for(outsider).get(LIST_URL)) == {walk_in_elsewhere.pk}
+
+
+def test_an_external_system_sees_only_what_it_submitted(territory, resident_user, hotline):
+    _system, raw_key = hotline
+    submit(resident_user)
+    response = key_client(raw_key).post(LIST_URL, {
+        "category": category().pk, "description": "路灯不亮", "building": territory.building3.pk,
+        "external_ref": "H-1"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["channel"] == "api"
+    assert ids(key_client(raw_key).get(LIST_URL)) == {response.json()["id"]}
+
+
+def test_an_external_system_with_a_scope_sees_its_subtree(territory, resident_user,
+                                                          walk_in_elsewhere):
+    _api_key, raw_key = api_key_create(name="社区平台", scope_area=territory.community)
+    ours = submit(resident_user)
+    assert ids(key_client(raw_key).get(LIST_URL)) == {ours.pk}
+
+
+def test_outsiders_and_guessed_ids_get_404(territory, resident_user, other_resident, outsider,
+                                          hotline):
+    petition = submit(resident_user)
+    for user in (other_resident, outsider):
+        assert client_for(user).get(url(petition.pk)).status_code == 404
+        assert client_for(user).post(url(petition.pk, "resolve"),
+                                     {"resolution": "好了"}).status_code == 404
+    assert key_client(hotline[1]).get(url(petition.pk)).status_code == 404
+    assert client_for(resident_user).get(url(petition.pk + 1000)).status_code == 404
+    assert client_for(resident_user).get(url("abc")).status_code == 404
+    assert client_for(resident_user).get(url("9" * 40)).status_code == 404
+
+
+def test_anonymous_callers_and_wrong_keys_are_refused(territory, resident_user):
+    petition = submit(resident_user)
+    assert APIClient().get(LIST_URL).status_code in (401, 403)
+    assert key_client("abcd1234.wrong").get(url(petition.pk)).status_code in (401, 403)
+
+
+def test_the_detail_has_the_timeline_and_masks_the_phone_for_other_staff(
+        territory, resident_user, microgrid_worker, community_staff):
+    petition = submit(resident_user)
+    body = client_for(resident_user).get(url(petition.pk)).json()
+    assert [event["kind"] for event in body["timeline"]] == ["submitted", "dispatched"]
+    assert body["holder"]["id"] == microgrid_worker.pk
+    assert body["contact_phone"] == "13800001111"
+    assert body["submitted_at"].endswith("+08:00")
+    for field in ("id", "state", "tier", "size", "category", "channel", "submitted_at",
+                  "arrival_due_at", "arrived_at", "due_at", "resolved_at", "supervised",
+                  "holder", "area", "timeline"):
+        assert field in body
+
+
+# --- the list: filters and query counts ------------------------------------------------------
+
+
+def test_the_list_filters_through_the_selector(territory, resident_user, microgrid_worker,
+                                               street_admin, walk_in_elsewhere):
+    ours = submit(resident_user)
+    admin = client_for(street_admin)
+    assert ids(admin.get(LIST_URL, {"area": territory.community.pk})) == {ours.pk}
+    assert ids(admin.get(LIST_URL, {"state": ["dispatched"]})) == {ours.pk}
+    assert ids(admin.get(LIST_URL, {"overdue": "true"})) == set()
+    response = admin.get(LIST_URL, {"state": "nonsense"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+def _list_queries(user: User) -> list[str]:
+    client = client_for(user)
+    client.get(LIST_URL)  # warm the session
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(LIST_URL)
+    assert response.status_code == 200
+    return [query["sql"] for query in context.captured_queries]
+
+
+def test_the_list_query_count_does_not_grow_with_rows(territory, resident_user,
+                                                     microgrid_worker, grid_worker):
+    for _index in range(3):
+        submit(resident_user)
+    few = _list_queries(grid_worker)
+    for _index in range(12):
+        submit(resident_user, building=territory.building3)
+    many = _list_queries(grid_worker)
+    assert len(few) == len(many) <= 4
+
+
+def test_the_list_query_count_for_a_key_is_bounded(territory, hotline,
+                                                   django_assert_max_num_queries):
+    _system, raw_key = hotline
+    client = key_client(raw_key)
+    for number in range(15):
+        client.post(LIST_URL, {"category": category().pk, "description": f"事项 {number}",
+                               "building": territory.building1.pk}, format="json")
+    # key lookup, last_used_at, page
+    with django_assert_max_num_queries(3):
+        assert len(ids(client.get(LIST_URL))) == 15
+
+
+def test_the_list_pages_with_a_cursor(territory, resident_user):
+    for _index in range(3):
+        submit(resident_user)
+    client = client_for(resident_user)
+    first = client.get(LIST_URL, {"page_size": 2}).json()
+    assert len(first["results"]) == 2 and first["next"]
+    second = client.get(first["next"]).json()
+    assert len(second["results"]) == 1 and second["next"] is None
+
+
+# --- submission and idempotent retries -------------------------------------------------------
+
+
+def test_a_resident_submits_with_photos(territory, resident_user, microgrid_worker):
+    response = client_for(resident_user).post(LIST_URL, {
+        "category": category().pk, "description": "楼道灯坏了", "photos": [photo(), photo()],
+        "answers": '{"spot": "楼道"}'}, format="multipart")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["state"] == "dispatched" and body["channel"] == "mobile_web"
+    assert len(body["timeline"][0]["photos"]) == 2
+    assert Petition.objects.get(pk=body["id"]).answers == {"spot": "楼道"}
+
+
+def test_a_retry_with_the_same_external_ref_returns_the_first_petition(territory, hotline):
+    _system, raw_key = hotline
+    client = key_client(raw_key)
+    body = {"category": category().pk, "description": "噪音", "building": territory.building1.pk,
+            "external_ref": "12345-0001", "channel": "hotline_12345"}
+    first = client.post(LIST_URL, body, format="json")
+    second = client.post(LIST_URL, body, format="json")
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"]
+    assert Petition.objects.filter(external_ref="12345-0001").count() == 1
+
+
+def test_a_submission_with_an_unknown_category_is_refused_in_chinese(territory, resident_user):
+    response = client_for(resident_user).post(LIST_URL, {"category": 999999,
+                                                         "description": "x"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["message"] == "分类不存在。"
+
+
+def test_a_resident_cannot_submit_for_someone_elses_household(territory, resident_user):
+    response = client_for(resident_user).post(LIST_URL, {
+        "category": category().pk, "description": "x",
+        "household": territory.household2.pk}, format="json")
+    assert response.status_code == 403
+    assert "自己的住户" in response.json()["message"]
+
+
+# --- photos ----------------------------------------------------------------------------------
+
+
+def _png_with_html() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 20), "blue").save(buffer, format="PNG")
+    payload = buffer.getvalue() + b"<html><script>alert(1)</script></html>"
+    return SimpleUploadedFile("evil.png", payload, content_type="image/png")
+
+
+def test_an_html_appended_png_is_stored_re_encoded(territory, resident_user, microgrid_worker):
+    response = client_for(resident_user).post(LIST_URL, {
+        "category": category().pk, "description": "x", "photos": [_png_with_html()]},
+        format="multipart")
+    assert response.status_code == 201, response.content
+    stored = PetitionPhoto.objects.get().image
+    with stored.open("rb") as handle:
+        assert b"<script" not in handle.read()
+
+
+@pytest.mark.parametrize(("upload", "message"), [
+    (SimpleUploadedFile("x.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script/></svg>',
+                        content_type="image/svg+xml"), "JPEG、PNG 或 WebP"),
+    (SimpleUploadedFile("x.jpg", b"not an image at all", content_type="image/jpeg"),
+     "JPEG、PNG 或 WebP"),
+])
+def test_a_photo_that_is_not_a_picture_is_refused(territory, resident_user, upload, message):
+    response = client_for(resident_user).post(LIST_URL, {
+        "category": category().pk, "description": "x", "photos": [upload]}, format="multipart")
+    assert response.status_code == 400
+    assert message in str(response.json()["errors"])
+    assert not Petition.objects.exists()
+
+
+def test_an_oversize_photo_is_refused(territory, resident_user, settings):
+    settings.PHOTO_MAX_BYTES = 200
+    response = client_for(resident_user).post(LIST_URL, {
+        "category": category().pk, "description": "x", "photos": [photo()]},
+        format="multipart")
+    assert response.status_code == 400
+    assert "照片不能超过" in str(response.json()["errors"])
+
+
+def test_four_photos_are_refused(territory, resident_user):
+    response = client_for(resident_user).post(LIST_URL, {
+        "category": category().pk, "description": "x", "photos": [photo() for _ in range(4)]},
+        format="multipart")
+    assert response.status_code == 400
+    assert "最多上传 3 张照片" in str(response.json()["errors"])
+
+
+# --- transitions -----------------------------------------------------------------------------
+
+
+def post(user: User, petition: Petition, action: str, data: dict | None = None,
+         **kwargs) -> dict:
+    response = client_for(user).post(url(petition.pk, action), data or {}, **kwargs)
+    assert response.status_code in (200, 201), (action, response.status_code, response.content)
+    return response.json()
+
+
+def refused(user: User, petition: Petition, action: str, data: dict | None = None) -> tuple[
+        int, str]:
+    response = client_for(user).post(url(petition.pk, action), data or {}, format="json")
+    assert response.status_code in (400, 403, 409), (action, response.status_code)
+    return response.status_code, response.json()["message"]
+
+
+def test_the_whole_happy_path_through_the_api(territory, resident_user, microgrid_worker,
+                                             grid_worker):
+    petition = submit(resident_user)
+    assert post(microgrid_worker, petition, "check-in")["state"] == "on_site"
+    note = post(microgrid_worker, petition, "notes", {"note": "已联系物业", "photos": [photo()]},
+                format="multipart")
+    assert note["kind"] == "note" and len(note["photos"]) == 1
+    assert post(microgrid_worker, petition, "resolve", {"resolution": "已清理"})["state"] == (
+        "resolved")
+    assert post(grid_worker, petition, "verify", {"accepted": True})["state"] == "verified"
+    body = post(resident_user, petition, "rate", {"rating": "satisfied"})
+    assert body["state"] == "closed" and body["rating"] == "satisfied"
+    assert refused(microgrid_worker, petition, "check-in") == (
+        409, "不能从“已关闭”变为“已到场”。")
+
+
+def test_an_unsatisfied_rating_reopens_once_and_a_second_reopen_is_refused(
+        territory, resident_user, microgrid_worker, grid_worker):
+    petition = submit(resident_user)
+    post(microgrid_worker, petition, "resolve", {"resolution": "已处理"})
+    post(grid_worker, petition, "verify", {})
+    body = post(resident_user, petition, "rate", {"rating": "unsatisfied", "comment": "没修好"})
+    assert body["state"] == "dispatched" and body["reopened_count"] == 1
+    assert refused(resident_user, petition, "reopen", {"reason": "还是不行"}) == (
+        400, "每件诉求只能重办一次。")
+
+
+def test_verify_refused_sends_it_back_and_needs_a_reason(territory, resident_user,
+                                                        microgrid_worker, grid_worker):
+    petition = submit(resident_user)
+    post(microgrid_worker, petition, "resolve", {"resolution": "已处理"})
+    assert refused(grid_worker, petition, "verify", {"accepted": False}) == (
+        400, "请说明核实未通过的原因。")
+    assert post(grid_worker, petition, "verify",
+                {"accepted": False, "note": "照片不清楚"})["state"] == "dispatched"
+
+
+def test_close_after_verification(territory, resident_user, microgrid_worker, grid_worker):
+    petition = submit(resident_user)
+    assert refused(grid_worker, petition, "close")[0] == 409
+    post(microgrid_worker, petition, "resolve", {"resolution": "已处理"})
+    post(grid_worker, petition, "verify", {})
+    assert post(grid_worker, petition, "close", {"note": "居民未评价"})["state"] == "closed"
+
+
+def test_triage_and_escalate_move_the_tier(territory, resident_user, microgrid_worker,
+                                           grid_worker, community_staff):
+    petition = submit(resident_user)
+    assert post(community_staff, petition, "triage", {"size": "big"})["tier"] == "grid"
+    assert post(grid_worker, petition, "escalate", {"reason": "需街道协调"})["tier"] == "street"
+    assert refused(grid_worker, petition, "escalate", {"reason": "再升"}) == (
+        400, "诉求已在街道层级，无法再升级。")
+
+
+def test_escalate_needs_a_reason_and_a_resident_cannot(territory, resident_user,
+                                                       microgrid_worker):
+    petition = submit(resident_user)
+    assert refused(resident_user, petition, "escalate", {"reason": "快点"})[0] == 403
+    assert refused(microgrid_worker, petition, "escalate", {"reason": ""})[0] == 400
+    assert post(microgrid_worker, petition, "escalate", {"reason": "超出能力"})["tier"] == "grid"
+
+
+def test_return_dispatch_reroute_and_reject(territory, resident_user, microgrid_worker,
+                                            community_staff):
+    petition = submit(resident_user)
+    assert refused(community_staff, petition, "return", {"reason": "不是我的"}) == (
+        403, "只有承办人可以退回。")
+    body = post(microgrid_worker, petition, "return", {"reason": "不属于本微网格"})
+    assert body["state"] == "returned" and body["holder"] is None
+    body = post(community_staff, petition, "reroute", {"building": territory.building2.pk})
+    assert body["state"] == "dispatched" and body["holder"]["id"] == microgrid_worker.pk
+    post(microgrid_worker, petition, "return", {"reason": "还是不对"})
+    body = post(community_staff, petition, "dispatch", {"holder": microgrid_worker.pk})
+    assert body["state"] == "dispatched"
+    post(microgrid_worker, petition, "return", {"reason": "第三次"})
+    assert post(community_staff, petition, "reject", {"reason": "不属于受理范围"})["state"] == (
+        "rejected")
+    assert refused(community_staff, petition, "dispatch", {"holder": microgrid_worker.pk})[0] == (
+        409)
+
+
+def test_dispatch_refuses_an_unknown_holder_in_chinese(territory, resident_user,
+                                                      microgrid_worker, community_staff):
+    petition = submit(resident_user)
+    post(microgrid_worker, petition, "return", {"reason": "派错了"})
+    assert refused(community_staff, petition, "dispatch", {"holder": 999999}) == (
+        400, "承办人不存在。")
+
+
+def test_refer_to_deliberation(territory, resident_user, microgrid_worker, community_staff):
+    petition = submit(resident_user)
+    assert refused(microgrid_worker, petition, "refer")[0] == 403
+    assert post(community_staff, petition, "refer", {"note": "涉及公共收益"})["state"] == (
+        "referred")
+    assert refused(community_staff, petition, "reject", {"reason": "x"})[0] == 409
+
+
+def test_an_external_system_rates_what_it_submitted(territory, hotline, microgrid_worker,
+                                                    grid_worker):
+    _system, raw_key = hotline
+    client = key_client(raw_key)
+    created = client.post(LIST_URL, {"category": category().pk, "description": "井盖松动",
+                                     "building": territory.building1.pk}, format="json").json()
+    petition = Petition.objects.get(pk=created["id"])
+    post(microgrid_worker, petition, "resolve", {"resolution": "已更换"})
+    post(grid_worker, petition, "verify", {})
+    response = client.post(url(petition.pk, "rate"), {"rating": "basic"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["state"] == "closed"
+
+
+def test_bad_input_is_a_400_never_a_500(territory, resident_user, microgrid_worker):
+    petition = submit(resident_user)
+    client = client_for(resident_user)
+    for action, data in [("rate", {"rating": "great"}), ("triage", {"size": "huge"}),
+                         ("dispatch", {"holder": "abc"}), ("reroute", {"building": "x"})]:
+        response = client.post(url(petition.pk, action), data, format="json")
+        assert response.status_code == 400, (action, response.content)
+        assert response.json()["message"]
+
+
+# --- concurrency (PostgreSQL only) -----------------------------------------------------------
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_with_one_external_ref_create_one_petition(territory, hotline):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (row locks and a real unique index race)")
+    _system, raw_key = hotline
+    body = {"category": category().pk, "description": "并发重试",
+            "building": territory.building1.pk, "external_ref": "RACE-1"}
+    barrier = threading.Barrier(4)
+    results: list[int] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        response = key_client(raw_key).post(LIST_URL, body, format="json")
+        results.append(response.json()["id"] if response.status_code in (200, 201) else -1)
+        connections.close_all()
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(results)) == 1 and -1 not in results
+    assert Petition.objects.filter(external_ref="RACE-1").count() == 1
