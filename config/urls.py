@@ -36,6 +36,7 @@ urlpatterns = [
     path("deliberation/", include("deliberation.urls")),
     path("volunteers/", include("volunteers.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("open311/v2/", include("petitions.api.open311_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
