@@ -1,0 +1,385 @@
+"""Demo deliberation for 长江瑞城, consistent with the seed report.
+
+- 15 sessions held since January 2024 (monthly 15ths, spread to today), each with minutes and
+  its decisions published, plus the next 15th planned with topics on its agenda;
+- topics in every step (提、议、决、做、评, closed and not adopted), with opinions, votes,
+  action items and ratings; the petitions demo's referred petitions become topics;
+- the three lists: needs (surveys, topics, the 7 complaints from 12345 / 诉速办, all resolved),
+  resources (partner units, in-service party members, organisations), projects (the 5
+  livelihood projects and the 4 co-building projects, with milestones and tick-off);
+- quarterly satisfaction surveys with household answers (satisfaction above 90%).
+Bulk inserts; deterministic.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import TextIO
+
+from django.utils import timezone
+
+from accounts.models import User
+from deliberation import services
+from deliberation.models import (
+    ActionItem,
+    AgendaItem,
+    InvitedBody,
+    ListReview,
+    Milestone,
+    Need,
+    Project,
+    Resource,
+    Satisfaction,
+    Session,
+    Survey,
+    SurveyAnswer,
+    Topic,
+    TopicOpinion,
+    TopicRating,
+    TopicStatusChange,
+)
+from governance.models import Body, Compound
+from residents.models import Household, PartyMember
+
+HELD_SESSIONS = 15
+S = Topic.Status
+
+# (title, description, final status, scale)
+CLOSED_TOPICS = [
+    ("单元门禁亮化改造", "门禁和单元入口照明不足，夜间老人进出不便。", "big"),
+    ("充电桩扩容", "电动车充电桩不够用，飞线充电隐患大。", "big"),
+    ("地下车库入口路灯维修", "车库入口灯坏了，晚上很黑。", "small"),
+    ("垃圾分类桶增设", "3号楼旁分类桶满溢，异味大。", "small"),
+    ("广场舞音响时间约定", "晚上十点后音响扰民。", "small"),
+    ("东门井盖加固", "井盖松动，存在安全隐患。", "small"),
+    ("楼道堆物集中清理", "多栋楼道堆放纸箱旧家具，影响消防通道。", "small"),
+    ("小区道路坑洼修补", "南侧主路多处坑洼，雨天积水。", "big"),
+]
+EVALUATING_TOPICS = [("儿童游乐区地面翻新", "塑胶地面破损，孩子容易摔倒。", "small")]
+EXECUTING_TOPICS = [("增设休闲座椅和健身器材", "中心花园座椅少，老人没地方休息。", "big")]
+DECIDED_TOPICS = [("雨污管网疏通", "雨季前疏通管网，防止积水。", "big")]
+DELIBERATING_TOPICS = [
+    ("非机动车棚扩建", "车棚不够，电动车乱停。", "big"),
+    ("快递柜位置调整", "快递柜占用消防通道。", "small"),
+]
+PROPOSED_TOPICS = [
+    ("增设宠物便便箱", "草坪宠物粪便多。", "small", 7),
+    ("单元门口加装雨棚", "雨天进出单元淋雨。", "small", 4),
+    ("老年食堂引进", "独居老人吃饭不便，希望引进助老食堂。", "big", 9),
+]
+REJECTED_TOPICS = [("拆除小区围墙开放通行", "希望打通围墙方便出行。", "big")]
+
+PROPOSERS = ["王秀英", "李建国", "张桂兰", "刘志强", "陈淑芬", "赵海涛", "孙丽"]
+HOTLINE_NEEDS = [
+    "12345：夜间施工噪音扰民", "12345：小区门口占道经营", "12345：电梯频繁故障",
+    "诉速办：地下车库漏水", "诉速办：消防通道被占", "12345：垃圾清运不及时",
+    "诉速办：楼顶防水层破损",
+]
+SURVEY_NEEDS = ["希望增加老年活动场地", "希望增设儿童托管服务", "希望规范电动车停放"]
+
+LIVELIHOOD_PROJECTS = [
+    ("门禁亮化改造", "瑞城物业服务有限公司", "186000", Project.Status.TICKED_OFF),
+    ("充电桩扩容", "瑞城物业服务有限公司", "240000", Project.Status.TICKED_OFF),
+    ("小区道路修补", "长江瑞城业主委员会", "95000", Project.Status.TICKED_OFF),
+    ("休闲座椅与健身器材增设", "长江瑞城业主委员会", "48000", Project.Status.IN_PROGRESS),
+    ("雨污管网疏通", "瑞城物业服务有限公司", "62000", Project.Status.PLANNED),
+]
+CO_BUILDING_PROJECTS = [
+    ("雷锋精神实践月", "长江瑞城党支部", "5000", Project.Status.TICKED_OFF),
+    ("“和邻计划”邻里节", "和邻一起社会工作服务中心", "12000", Project.Status.TICKED_OFF),
+    ("每月义诊与健康管理课堂", "西海岸新区中心医院", "0", Project.Status.IN_PROGRESS),
+    ("党群服务站共建", "长江路街道", "30000", Project.Status.IN_PROGRESS),
+]
+ORGANISATIONS = [
+    ("红色尖兵志愿服务队", "清雪除冰、防汛、洁净家园等志愿服务"),
+    ("爱心管家团队（30人）", "走访独居老人、帮办代办"),
+    ("舞蹈队等6支文体团队", "文化润邻活动、节日演出"),
+]
+
+
+def _at(day: date, hour: int = 9) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, 0)))
+
+
+def _held_months(today: date) -> list[tuple[int, int]]:
+    """14 months from January 2024 to the last month whose 15th has passed, evenly spread."""
+    last_year, last_month = today.year, today.month
+    if services.deliberation_date(last_year, last_month) >= today:
+        last_year, last_month = (last_year - 1, 12) if last_month == 1 else (last_year,
+                                                                             last_month - 1)
+    span = (last_year - 2024) * 12 + last_month  # months from 2024-01 to the last one
+    count = min(HELD_SESSIONS - 1, span)  # plus one joint meeting = 15 held
+    picks = sorted({round(index * (span - 1) / max(count - 1, 1)) for index in range(count)})
+    return [(2024 + pick // 12, pick % 12 + 1) for pick in picks]
+
+
+def load(*, compound: Compound, stdout: TextIO) -> None:
+    randomizer = random.Random(20240515)  # noqa: S311 - demo data, not security
+    today = timezone.localdate()
+    staff = User.objects.filter(username="community").first()
+    resident = User.objects.filter(username="resident").first()
+    held, upcoming = _sessions(compound, today)
+    topics = _topics(compound, held, upcoming, today, staff, resident, randomizer)
+    _petition_topics(compound, upcoming, staff)
+    _lists(compound, topics, today, staff)
+    _surveys(compound, today, randomizer)
+    stdout.write(f"   deliberation: {len(held)} sessions held, {Topic.objects.count()} topics\n")
+
+
+def _sessions(compound: Compound, today: date) -> tuple[list[Session], Session]:
+    sessions = []
+    for year, month in _held_months(today):
+        day = services.deliberation_date(year, month)
+        session = services._monthly_session(compound.pk, year, month)
+        session.status = Session.Status.HELD
+        session.held_at = session.starts_at
+        session.published_at = _at(day + timedelta(days=2), 10)
+        session.minutes = (f"{year}年{month}月议事会：小区党支部、业委会、物业、网格员"
+                           "及居民代表参加，逐项协商议题，形成决议并分解落实。")
+        sessions.append(session)
+    Session.objects.bulk_create(sessions)
+    upcoming = services.session_next_for_compound(compound_id=compound.pk)
+    Session.objects.bulk_create([Session(
+        compound=compound, kind=Session.Kind.JOINT, title="充电桩扩容联席会议",
+        starts_at=sessions[len(sessions) // 2].starts_at + timedelta(days=5),
+        place="社区党委会议室", mode=Session.Mode.HYBRID, status=Session.Status.HELD,
+        invited_bodies=[InvitedBody.PARTY_BRANCH, InvitedBody.OWNERS_COMMITTEE,
+                        InvitedBody.PROPERTY_COMPANY],
+        minutes="联席会议协商充电桩扩容方案与费用分摊。", sign_in_code="246810",
+    )])
+    return sessions, upcoming
+
+
+def _topics(compound: Compound, held: list[Session], upcoming: Session, today: date,
+            staff: User | None, resident: User | None,
+            randomizer: random.Random) -> list[Topic]:
+    """Topics in every step; closed ones spread over the held sessions."""
+    rows: list[tuple[Topic, list[str]]] = []
+    path_closed = [S.PROPOSED, S.DELIBERATING, S.DECIDED, S.EXECUTING, S.EVALUATING, S.CLOSED]
+    for index, (title, text, scale) in enumerate(CLOSED_TOPICS):
+        session = held[min(len(held) - 1, index * len(held) // len(CLOSED_TOPICS))]
+        rows.append((_topic(compound, title, text, scale, S.CLOSED, session, index,
+                            outcome=f"{title}已完成，经居民评议满意。"), path_closed))
+    recent = held[-1]
+    for title, text, scale in EVALUATING_TOPICS:
+        rows.append((_topic(compound, title, text, scale, S.EVALUATING, recent, 1),
+                     path_closed[:-1]))
+    for title, text, scale in EXECUTING_TOPICS:
+        rows.append((_topic(compound, title, text, scale, S.EXECUTING, recent, 2),
+                     path_closed[:-2]))
+    for title, text, scale in DECIDED_TOPICS:
+        rows.append((_topic(compound, title, text, scale, S.DECIDED, recent, 3),
+                     path_closed[:3]))
+    for title, text, scale in DELIBERATING_TOPICS:
+        rows.append((_topic(compound, title, text, scale, S.DELIBERATING, upcoming, 4),
+                     path_closed[:2]))
+    for title, text, scale, supports in PROPOSED_TOPICS:
+        topic = _topic(compound, title, text, scale, S.PROPOSED, None, 5)
+        topic.support_count = supports
+        rows.append((topic, path_closed[:1]))
+    for title, text, scale in REJECTED_TOPICS:
+        topic = _topic(compound, title, text, scale, S.REJECTED, held[-2], 6,
+                       outcome="表决未通过：涉及小区封闭管理和安全，多数业主不同意。")
+        topic.votes_for, topic.votes_against, topic.votes_abstain = 2, 9, 1
+        rows.append((topic, [S.PROPOSED, S.DELIBERATING, S.REJECTED]))
+    if resident is not None:
+        for topic, _path in rows:
+            if topic.status == S.PROPOSED and topic.title == PROPOSED_TOPICS[0][0]:
+                topic.proposer = resident
+                topic.proposer_name = str(resident)
+    topics = Topic.objects.bulk_create([topic for topic, _path in rows])
+    _topic_details(rows, staff, resident, today, randomizer)
+    return topics
+
+
+def _topic(compound: Compound, title: str, text: str, scale: str, status: str,
+           session: Session | None, index: int, outcome: str = "") -> Topic:
+    decided = status not in (S.PROPOSED, S.DELIBERATING)
+    when = session.starts_at if session is not None else timezone.now() - timedelta(days=3)
+    vote = scale == "big" and decided
+    return Topic(
+        compound=compound, title=title, description=text, scale=scale, status=status,
+        channel=[Topic.Channel.ONLINE, Topic.Channel.OFFLINE][index % 2],
+        proposer_name=PROPOSERS[index % len(PROPOSERS)],
+        session=session, support_count=12 if session else 0,
+        decision_text=f"同意实施“{title}”，由责任主体按期落实。" if decided else "",
+        decision_mode=(Topic.DecisionMode.VOTE if vote else Topic.DecisionMode.CONSENSUS)
+        if decided else "",
+        eligible_voters=15 if vote else None, votes_for=12 if vote else 0,
+        votes_against=1 if vote else 0, votes_abstain=1 if vote else 0,
+        decided_at=when + timedelta(hours=1) if decided else None,
+        review_on=(when + timedelta(days=60)).date() if decided and status != S.REJECTED
+        else None,
+        outcome=outcome,
+        closed_at=when + timedelta(days=45) if status in (S.CLOSED, S.REJECTED) else None,
+        published_at=when + timedelta(days=45) if status in (S.CLOSED, S.REJECTED) else None,
+    )
+
+
+def _topic_details(rows: list[tuple[Topic, list[str]]], staff: User | None,
+                   resident: User | None, today: date, randomizer: random.Random) -> None:
+    changes, agenda, opinions, items, ratings = [], [], [], [], []
+    bodies = list(Body.objects.filter(compound=rows[0][0].compound_id).order_by("id"))
+    for topic, path in rows:
+        for old, new in zip(["", *path[:-1]], path, strict=True):
+            changes.append(TopicStatusChange(topic=topic, old_status=old, new_status=new,
+                                             actor=staff, reason="演示数据"))
+        if topic.session_id:
+            agenda.append(AgendaItem(session_id=topic.session_id, topic=topic, title=topic.title,
+                                     position=len(agenda), duration_minutes=20))
+            opinions += [
+                TopicOpinion(topic=topic, speaker="业委会", stance=TopicOpinion.Stance.FOR,
+                             body="赞成，建议尽快实施。", recorded_by=staff),
+                TopicOpinion(topic=topic, speaker="物业公司", stance=TopicOpinion.Stance.NEUTRAL,
+                             body="可以承接，需明确费用来源。", recorded_by=staff),
+            ]
+        if topic.status in (S.EXECUTING, S.EVALUATING, S.CLOSED):
+            done = topic.status != S.EXECUTING
+            owner = bodies[len(items) % len(bodies)] if bodies else None
+            deadline = (topic.decided_at.date() + timedelta(days=30) if done
+                        else today + timedelta(days=1))
+            items.append(ActionItem(
+                topic=topic, title=f"落实：{topic.title}", owner_body=owner,
+                owner_name=str(owner) if owner else "物业公司", deadline=deadline,
+                progress=100 if done else 60, progress_note="已完工并验收" if done else "施工中",
+                status=ActionItem.Status.DONE if done else ActionItem.Status.OPEN,
+                done_at=topic.decided_at + timedelta(days=25) if done else None))
+        if topic.status == S.CLOSED and resident is not None:
+            ratings.append(TopicRating(topic=topic, user=resident,
+                                       score=randomizer.choice([Satisfaction.SATISFIED] * 4
+                                                               + [Satisfaction.BASICALLY])))
+    TopicStatusChange.objects.bulk_create(changes)
+    AgendaItem.objects.bulk_create(agenda)
+    TopicOpinion.objects.bulk_create(opinions)
+    ActionItem.objects.bulk_create(items)
+    TopicRating.objects.bulk_create(ratings)
+
+
+def _petition_topics(compound: Compound, upcoming: Session, staff: User | None) -> None:
+    """The petitions demo's referred petitions become topics on the next agenda."""
+    try:
+        from petitions.models import Petition
+        from petitions.services import petition_link_topic
+    except ImportError:
+        return
+    referred = list(Petition.objects.filter(state="referred", building__compound=compound)
+                    .order_by("id")[:3])
+    topics = Topic.objects.bulk_create([Topic(
+        compound=compound, title=f"诉求转议：{petition.description[:30]}",
+        description=petition.description, channel=Topic.Channel.PETITION, scale="big",
+        status=S.DELIBERATING, session=upcoming, petition_id=petition.pk,
+        proposer_name=petition.contact_name or "诉求人", recorded_by=staff,
+    ) for petition in referred])
+    AgendaItem.objects.bulk_create([AgendaItem(session=upcoming, topic=topic, title=topic.title,
+                                               position=10 + index)
+                                    for index, topic in enumerate(topics)])
+    for topic in topics:
+        petition_link_topic(petition_id=topic.petition_id, topic_id=topic.pk)
+
+
+def _lists(compound: Compound, topics: list[Topic], today: date, staff: User | None) -> None:
+    now = timezone.now()
+    needs = [Need(compound=compound, title=topic.title, detail=topic.description,
+                  source=Need.Source.TOPIC, topic=topic,
+                  status=Need.Status.RESOLVED if topic.status == S.CLOSED else Need.Status.OPEN,
+                  resolution=topic.outcome[:300], resolved_at=topic.closed_at)
+             for topic in topics]
+    hotline_petitions = _hotline_petition_ids(compound)
+    needs += [Need(compound=compound, title=title, source=Need.Source.HOTLINE,
+                   status=Need.Status.RESOLVED, resolution="已办结并回访，投诉人满意。",
+                   resolved_at=now - timedelta(days=30 * (index + 1)),
+                   petition_id=hotline_petitions[index] if index < len(hotline_petitions)
+                   else None)
+              for index, title in enumerate(HOTLINE_NEEDS)]
+    needs += [Need(compound=compound, title=title, source=Need.Source.SURVEY)
+              for title in SURVEY_NEEDS]
+    needs = Need.objects.bulk_create(needs)
+    resources = _resources(compound)
+    by_title = {need.title: need for need in needs}
+    projects = []
+    for kind, rows in ((Project.Kind.LIVELIHOOD, LIVELIHOOD_PROJECTS),
+                       (Project.Kind.CO_BUILDING, CO_BUILDING_PROJECTS)):
+        for title, owner, budget, status in rows:
+            projects.append(Project(
+                compound=compound, kind=kind, title=title, owner_name=owner,
+                budget=Decimal(budget), status=status,
+                ticked_off_at=now - timedelta(days=60) if status == Project.Status.TICKED_OFF
+                else None))
+    projects = Project.objects.bulk_create(projects)
+    milestones, need_links, resource_links = [], [], []
+    for index, project in enumerate(projects):
+        done = project.status == Project.Status.TICKED_OFF
+        for step, label in enumerate(["立项", "实施", "验收"]):
+            due = today + timedelta(days=30 * (step - 2 if done else step))
+            milestones.append(Milestone(project=project, title=label, due_on=due,
+                                        done_on=due if done or step == 0 else None))
+        need = by_title.get(project.title) or by_title.get(f"单元{project.title}")
+        if need is not None:
+            need_links.append(Project.needs.through(project_id=project.pk, need_id=need.pk))
+        resource_links.append(Project.resources.through(
+            project_id=project.pk, resource_id=resources[index % len(resources)].pk))
+    Milestone.objects.bulk_create(milestones)
+    Project.needs.through.objects.bulk_create(need_links)
+    Project.resources.through.objects.bulk_create(resource_links)
+    year, quarter = services.quarter_of(today)
+    previous = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    ListReview.objects.bulk_create([
+        ListReview(compound=compound, year=previous[0], quarter=previous[1],
+                   reviewed_at=now - timedelta(days=20), reviewed_by=staff)])
+
+
+def _hotline_petition_ids(compound: Compound) -> list[int]:
+    try:
+        from petitions.models import Petition
+    except ImportError:
+        return []
+    return list(Petition.objects.filter(channel__in=["hotline_12345", "susuban"],
+                                        state="closed", building__compound=compound)
+                .order_by("id").values_list("id", flat=True)[:7])
+
+
+def _resources(compound: Compound) -> list[Resource]:
+    rows = [Resource(compound=compound, kind=Resource.Kind.PARTNER_UNIT, name=body.name,
+                     body=body, offers=body.offers or "共建共治", contact=body.contact_name)
+            for body in Body.objects.filter(kind=Body.Kind.PARTNER_UNIT).order_by("id")]
+    members = (PartyMember.objects.filter(kind=PartyMember.Kind.IN_SERVICE,
+                                          resident__household__building__compound=compound)
+               .exclude(skills="").select_related("resident").order_by("id")[:6])
+    rows += [Resource(compound=compound, kind=Resource.Kind.IN_SERVICE_MEMBER,
+                      name=f"在职党员 {member.resident.name}", party_member=member,
+                      offers=member.skills or member.occupation or "志愿服务",
+                      contact=member.workplace)
+             for member in members]
+    rows += [Resource(compound=compound, kind=Resource.Kind.ORGANISATION, name=name, offers=offers)
+             for name, offers in ORGANISATIONS]
+    return Resource.objects.bulk_create(rows)
+
+
+def _surveys(compound: Compound, today: date, randomizer: random.Random) -> None:
+    """The last four quarters answered (about a third of households each), the current open."""
+    households = list(Household.objects.filter(building__compound=compound)
+                      .values_list("id", flat=True))
+    year, quarter = services.quarter_of(today)
+    quarters = []
+    for _step in range(4):
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+        quarters.append((year, quarter))
+    current = services.quarter_of(today)
+    surveys = Survey.objects.bulk_create([
+        Survey(compound=compound, year=y, quarter=q, title=f"{y}年第{q}季度满意度测评",
+               opens_on=services.quarter_end(y, q) - timedelta(days=10),
+               closes_on=services.quarter_end(y, q) + timedelta(days=15))
+        for y, q in [*reversed(quarters), current]])
+    answers = []
+    weights = [[Satisfaction.SATISFIED] * 14 + [Satisfaction.BASICALLY] * 5
+               + [Satisfaction.DISSATISFIED] * 1]
+    for index, survey in enumerate(surveys[:-1]):
+        sample = randomizer.sample(households, min(len(households), 380 + 20 * index))
+        answers += [SurveyAnswer(survey=survey, household_id=household_id,
+                                 satisfaction=randomizer.choice(weights[0]))
+                    for household_id in sample]
+    SurveyAnswer.objects.bulk_create(answers)
+    Survey.objects.filter(pk=surveys[-1].pk).update(opens_on=today, closes_on=max(
+        today + timedelta(days=14), services.quarter_end(*current) + timedelta(days=15)))

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from django.db.models import Count
+from django.urls import reverse
+
+from deliberation.models import Need, Project, Session, SurveyAnswer, Topic
+from governance.demo import demo_load
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_holds_15_sessions_since_2024_and_topics_in_every_step(client, monkeypatch):
+    from deliberation import demo
+
+    output = io.StringIO()
+    timings = []
+    real_load = demo.load
+
+    def timed_load(**kwargs):
+        started = time.monotonic()
+        real_load(**kwargs)
+        timings.append(time.monotonic() - started)
+
+    monkeypatch.setattr(demo, "load", timed_load)
+    demo_load(stdout=output)
+    assert "deliberation: demo data loaded" in output.getvalue(), output.getvalue()
+    held = Session.objects.filter(status="held")
+    assert held.count() == 15
+    assert held.order_by("starts_at").first().starts_at.year == 2024
+    assert Session.objects.filter(status="planned", kind="monthly").count() == 1
+    steps = set(Topic.objects.values_list("status", flat=True))
+    assert steps == set(Topic.Status.values)
+    projects = dict(Project.objects.values_list("kind").annotate(Count("id")))
+    assert projects == {"livelihood": 5, "co_building": 4}
+    assert Project.objects.filter(title="门禁亮化改造").exists()
+    assert Project.objects.filter(title="充电桩扩容").exists()
+    assert Project.objects.filter(title="雷锋精神实践月").exists()
+    assert Need.objects.filter(source="hotline", status="resolved").count() == 7
+    assert SurveyAnswer.objects.exists()
+    # The portal shows the sessions held since 2024.
+    page = client.get(reverse("deliberation:results")).content.decode()
+    assert "已召开议事会 15 次" in page
+    # The brief's budget for one app's demo part (bulk inserts).
+    assert timings and timings[0] < 5, timings
+    print(f"deliberation demo load: {timings[0]:.2f} s")
