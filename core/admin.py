@@ -25,10 +25,13 @@ class ScopedAdminMixin:
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)  # type: ignore[misc]
-        condition = Q(pk__in=[])
-        for path_field in self.scope_path_fields:
-            condition |= scope_q(request.user, path_field)
-        queryset = queryset.filter(condition)
+        conditions = [scope_q(request.user, path_field) for path_field in self.scope_path_fields]
+        # An empty Q means "everything" (street scope); OR-ing it would drop it, so test first.
+        if conditions and all(conditions):
+            combined = Q(pk__in=[])
+            for condition in conditions:
+                combined |= condition
+            queryset = queryset.filter(combined)
         if self.scope_path_fields:
             queryset = queryset.annotate(area_path=self.area_path_expression())
         return queryset

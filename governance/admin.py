@@ -142,7 +142,7 @@ class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_filter = (*community_and_grid_filters("micro_grid__path"),
                    area_list_filter(kind=Area.Kind.MICROGRID, path_field="micro_grid__path",
                                     title=_("微网格"), parameter="micro_grid"),
-                   "compound")
+                   ("compound", admin.RelatedOnlyFieldListFilter))
     search_fields = ("number", "compound__name")
     autocomplete_fields = ("compound", "micro_grid")
     inlines = (UnitInline,)
@@ -211,7 +211,7 @@ class BodyAdmin(ScopedAdminMixin, MaskedContactMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "compound", "community", "contact_name", "phone_display",
                     "member_count")
     list_select_related = ("compound", "community")
-    list_filter = ("kind", "compound")
+    list_filter = ("kind", ("compound", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name", "contact_name")
     autocomplete_fields = ("compound", "community")
     inlines = (BodyMemberInline,)

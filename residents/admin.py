@@ -152,7 +152,7 @@ class PartyMemberAdmin(ScopedImportExportAdmin):
     list_select_related = ("resident__household__building__compound",
                            "resident__household__building__micro_grid",
                            "resident__household__unit", "org_node")
-    list_filter = ("kind", "category", "is_public", "org_node",
+    list_filter = ("kind", "category", "is_public", ("org_node", admin.RelatedOnlyFieldListFilter),
                    *territory_filters(f"resident__{Resident.SCOPE_PATH}",
                                       "resident__household__building_id")[:2])
     search_fields = ("resident__name", "=resident__phone")
