@@ -13,7 +13,8 @@ from tests.accounts.factories import UserFactory
 
 
 def category(name: str = "环境卫生") -> Category:
-    return Category.objects.get(name=name, parent=None)
+    # get_or_create: a transactional test's flush removes the rows seeded by the migration.
+    return Category.objects.get_or_create(name=name, parent=None)[0]
 
 
 def photo(name: str = "photo.jpg", *, color: str = "red") -> SimpleUploadedFile:
