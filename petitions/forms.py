@@ -134,7 +134,7 @@ class PetitionSubmitForm(forms.Form):
         self.fields["compound"].queryset = compound_list()
         selected = self._selected_ids()
         self.fields["building"].queryset = (
-            building_list(filters={"compound": selected["compound"]})
+            building_list().filter(compound_id=selected["compound"])
             if selected["compound"] else Building.objects.none())
         self.fields["unit"].queryset = (
             Unit.objects.filter(building_id=selected["building"]).order_by("number")

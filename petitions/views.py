@@ -134,6 +134,13 @@ def clock_for(petition: Petition, now: datetime | None = None) -> Clock:
                          and petition.is_open and petition.arrival_due_at <= moment))
 
 
+def answer_rows(petition: Petition) -> list[tuple[str, str]]:
+    """The answers to the category's extra questions, labelled by the questions."""
+    labels = {str(item.get("key")): str(item.get("label"))
+              for item in petition.category.extra_questions or [] if isinstance(item, dict)}
+    return [(labels.get(key, key), str(value)) for key, value in (petition.answers or {}).items()]
+
+
 def _actor_label(event: Any, petition: Petition) -> str:
     """The submitter appears as their contact name, or 匿名 (never the account's name)."""
     if event.actor_id is None:
@@ -149,7 +156,7 @@ def _status_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
         event.to_tier_label = TIER_LABELS.get(event.to_tier, "")  # type: ignore[attr-defined]
         event.actor_label = _actor_label(event, petition)  # type: ignore[attr-defined]
     return {"petition": petition, "clock": clock_for(petition), "timeline": timeline,
-            "is_staff_view": _is_staff(request.user)}
+            "is_staff_view": _is_staff(request.user), "answers": answer_rows(petition)}
 
 
 def _login_redirect(request: HttpRequest, url_name: str) -> HttpResponse:

@@ -86,6 +86,7 @@ def test_a_resident_submits_with_a_photo_and_sees_the_clock(territory, resident_
     assert petition.household == territory.household1
     detail = client.get(response["Location"]).content.decode()
     assert 'class="countdown"' in detail
+    assert "<dt>具体位置（如楼道、绿化带）</dt><dd>一楼楼道</dd>" in detail
     assert "微网格" in detail
 
 
@@ -178,6 +179,15 @@ def test_the_location_picker_resets_the_levels_below_the_one_changed(territory, 
     assert {unit.building_id for unit in form.fields["unit"].queryset} == {
         territory.building3.pk}
     assert f'value="{territory.building3.pk}" selected' in response.content.decode()
+
+
+def test_the_location_picker_shrugs_off_garbage(territory, resident_user):
+    client = client_for(resident_user)
+    for params in ({"compound": "99999"}, {"compound": "x", "building": "y"},
+                   {"unit": "-1", "household": "z"}):
+        response = client.get(reverse("petitions:picker-location"), params,
+                              HTTP_HX_TRIGGER_NAME="household")
+        assert response.status_code == 200
 
 
 def test_the_questions_partial_shows_the_category_questions(resident_user):
