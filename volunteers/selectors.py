@@ -174,7 +174,10 @@ def hours_yearly_totals(*, volunteer_id: int) -> list[dict[str, Any]]:
         bucket = years[row["year"]]
         bucket[row["source"]] += row["total"]
         bucket["total"] += row["total"]
-    return [{"year": year, **values} for year, values in sorted(years.items(), reverse=True)]
+    # SQLite sums decimals to "2", PostgreSQL to "2.0": one scale for both.
+    tenth = Decimal("0.1")
+    return [{"year": year, **{key: value.quantize(tenth) for key, value in values.items()}}
+            for year, values in sorted(years.items(), reverse=True)]
 
 
 def hours_for_year(*, volunteer_id: int, year: int) -> QuerySet[HoursEntry]:
