@@ -494,7 +494,10 @@ def _submission(form: Mapping[str, str], user: User) -> dict[str, Any]:
     code = form.get("service_code", "").strip()
     if not code:
         raise Open311Error(400, _("缺少 service_code。"))
-    category = _category_for_code(code)
+    try:
+        category = _category_for_code(code)
+    except Open311Error as error:  # in a POST an unknown code is bad input, not a missing page
+        raise Open311Error(400, error.description) from None
     latitude = _decimal(form.get("lat", ""), "lat", 90)
     longitude = _decimal(form.get("long", ""), "long", 180)
     if (latitude is None) != (longitude is None):
@@ -512,6 +515,8 @@ def _submission(form: Mapping[str, str], user: User) -> dict[str, Any]:
     address = form.get("address_string", "").strip()[:200]
     if latitude is None and not address and building is None:
         raise Open311Error(400, _("须提供 lat/long、address_string 或 address_id 之一。"))
+    if not address and building is None:
+        address = _("坐标 %(lat)s, %(long)s") % {"lat": latitude, "long": longitude}
     channel = form.get("channel", "").strip() or Petition.Channel.API
     if channel not in OPEN_CHANNELS:
         raise Open311Error(400, _("channel 只能是 hotline_12345、susuban 或 api。"))
