@@ -19,6 +19,9 @@ from deliberation.models import (
 )
 from governance.models import Body, Compound
 
+# Browsers' date inputs take ISO dates whatever the locale's display format.
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
 
 class TopicProposeForm(forms.Form):
     title = forms.CharField(label=_("议题"), max_length=200)
@@ -47,7 +50,8 @@ class TopicOfflineForm(CompoundChoiceMixin, TopicProposeForm):
 class SessionJointForm(CompoundChoiceMixin):
     title = forms.CharField(label=_("会议名称"), max_length=100, initial=_("联席会议"))
     starts_at = forms.DateTimeField(label=_("开始时间"),
-                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                              format="%Y-%m-%dT%H:%M"))
     place = forms.CharField(label=_("地点"), max_length=100, required=False)
     mode = forms.ChoiceField(label=_("形式"), choices=Session.Mode.choices)
     online_link = forms.CharField(label=_("线上会议链接"), max_length=300, required=False)
@@ -99,7 +103,7 @@ class DecideForm(forms.Form):
     votes_against = forms.IntegerField(label=_("反对"), min_value=0, initial=0)
     votes_abstain = forms.IntegerField(label=_("弃权"), min_value=0, initial=0)
     review_on = forms.DateField(label=_("评议日期"),
-                                widget=forms.DateInput(attrs={"type": "date"}))
+                                widget=DATE_WIDGET)
 
 
 class ActionItemForm(forms.Form):
@@ -107,7 +111,7 @@ class ActionItemForm(forms.Form):
     owner_name = forms.CharField(label=_("责任人"), max_length=100, required=False)
     owner_body = forms.ModelChoiceField(label=_("责任主体"), queryset=Body.objects.none(),
                                         required=False)
-    deadline = forms.DateField(label=_("完成时限"), widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.DateField(label=_("完成时限"), widget=DATE_WIDGET)
 
     def __init__(self, *args: Any, bodies: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -29,6 +29,10 @@ def other_resident(territory) -> User:
 
 @pytest.fixture
 def secretary(territory) -> User:
+    return make_secretary(territory)
+
+
+def make_secretary(territory) -> User:
     """The compound branch's secretary: a resident, no staff role, yet runs deliberation."""
     user = UserFactory(username="secretary", role=User.Role.RESIDENT, phone="13800004444",
                        display_name="支部书记")

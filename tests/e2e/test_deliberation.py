@@ -1,0 +1,88 @@
+"""A resident proposes on a phone; the branch secretary runs the topic on a desktop; the resident
+rates it and sees the published result."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from deliberation import services
+from deliberation.models import Topic
+from tests.deliberation.conftest import make_secretary
+from tests.e2e.conftest import login
+
+
+@pytest.fixture
+def secretary(territory):
+    return make_secretary(territory)
+
+
+def _expect_status(page, text):
+    from playwright.sync_api import expect
+
+    expect(page.locator("#topic-status")).to_have_text(re.compile(text))
+
+
+def test_a_topic_goes_from_a_phone_proposal_to_a_published_result(
+        phone_page, page, resident_user, secretary, territory):
+    from playwright.sync_api import expect
+
+    # 提: the resident proposes on a phone.
+    login(phone_page, resident_user)
+    phone_page.goto("/deliberation/")
+    phone_page.get_by_role("link", name="我要提议").click()
+    phone_page.get_by_label("议题").fill("单元门禁亮化改造")
+    phone_page.get_by_label("具体情况").fill("单元门口太暗，老人晚上进出不便。")
+    phone_page.get_by_role("button", name="提交提议").click()
+    _expect_status(phone_page, "提")
+    topic = Topic.objects.get()
+    # The compound's next deliberation day (the 15th), as the beat task would make it.
+    session = services.session_next_for_compound(compound_id=territory.compound.pk)
+
+    # 议: the branch secretary puts it on the 15th's agenda.
+    login(page, secretary)
+    page.goto(f"/deliberation/topics/{topic.pk}/")
+    page.locator("#schedule-form select[name=session]").select_option(str(session.pk))
+    page.locator("#schedule-form").get_by_role("button", name="列入议程").click()
+    _expect_status(page, "议")
+    expect(page.get_by_role("link", name=session.title)).to_be_visible()
+
+    # 决: a vote that reaches the quorum.
+    decide = page.locator("#decide-form")
+    decide.get_by_label("决议内容").fill("同意由物业实施门禁亮化改造。")
+    decide.get_by_label("决议方式").select_option("vote")
+    decide.get_by_label("应到人数").fill("9")
+    decide.get_by_label("赞成").fill("7")
+    decide.get_by_label("反对").fill("1")
+    decide.get_by_role("button", name="保存决议").click()
+    _expect_status(page, "决")
+    expect(page.locator("#decision")).to_contain_text("赞成 7")
+
+    # 做: an action item, then ticked off (销号).
+    action = page.locator("#action-form")
+    action.get_by_label("落实事项").fill("更换单元门禁灯具")
+    action.get_by_label("责任人").fill("瑞城物业")
+    action.get_by_label("完成时限").fill("2099-01-31")
+    action.get_by_role("button", name="添加事项").click()
+    _expect_status(page, "做")
+    page.get_by_role("button", name="销号").click()
+    _expect_status(page, "评")
+
+    # 评: the resident rates it on the phone.
+    phone_page.goto(f"/deliberation/topics/{topic.pk}/")
+    phone_page.get_by_label("满意", exact=True).check()
+    phone_page.get_by_role("button", name="提交评议").click()
+    expect(phone_page.get_by_text("您已评议，谢谢！")).to_be_visible()
+
+    # The secretary closes and publishes; the resident sees the published result.
+    page.reload()
+    page.locator("#close-form").get_by_label("办理结果").fill("门禁灯具已全部更换，居民满意。")
+    page.locator("#close-form").get_by_role("button", name="办结公示").click()
+    _expect_status(page, "已办结")
+    phone_page.goto("/deliberation/")
+    results = phone_page.locator("section", has_text="办理结果公示")
+    expect(results).to_contain_text("单元门禁亮化改造")
+    expect(results).to_contain_text("门禁灯具已全部更换")
+    phone_page.goto("/deliberation/results/")
+    expect(phone_page.get_by_role("cell", name="门禁灯具已全部更换，居民满意。")).to_be_visible()
