@@ -157,6 +157,12 @@ class ActivityAdmin(ScopedAdmin):
     date_hierarchy = "starts_at"
     readonly_fields = ["checkin_code"]
     inlines = [SignupInline]
+    actions = ["cancel_activities"]
+
+    @admin.action(description=_("取消所选活动并通知报名者"))
+    def cancel_activities(self, request: HttpRequest, queryset: QuerySet[Activity]) -> None:
+        _run_each(self, request, queryset, lambda activity: services.activity_cancel(
+            activity=activity, actor=request.user), _("已取消"))
 
 
 @admin.register(HoursEntry)

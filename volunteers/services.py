@@ -241,6 +241,28 @@ def activity_create(*, compound: Compound, actor: User, title: str, kind: str,
         checkin_code=f"{secrets.randbelow(10**6):06d}", created_by=actor)
 
 
+def activity_cancel(*, activity: Activity, actor: User, reason: str = "") -> Activity:
+    """Staff call an activity off; everyone signed up or waiting is told."""
+    with transaction.atomic():
+        activity = (Activity.objects.select_for_update(of=("self",))
+                    .select_related("compound__community").get(pk=activity.pk))
+        _require_staff(actor, activity.compound)
+        if activity.status == Activity.Status.CANCELLED:
+            raise ApplicationError(_("该活动已取消。"))
+        activity.status = Activity.Status.CANCELLED
+        activity.save(update_fields=["status", "updated_at"])
+        user_ids = (activity.signups.exclude(status=ActivitySignup.Status.CANCELLED)
+                    .filter(volunteer__user__isnull=False)
+                    .values_list("volunteer__user_id", flat=True))
+        notifications_create(
+            user_ids=list(user_ids), title=_("活动已取消"),
+            body=_("“%(title)s”已取消。%(reason)s") % {"title": activity.title,
+                                                     "reason": reason},
+            link=f"/volunteers/activities/{activity.pk}/",
+            dedupe_key=f"activity-cancelled:{activity.pk}")
+    return activity
+
+
 def activity_signup(*, activity: Activity, volunteer: Volunteer) -> ActivitySignup:
     """Sign up; when the places are gone, join the waitlist.
 

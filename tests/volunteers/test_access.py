@@ -47,7 +47,8 @@ API_GETS = ["activities/{activity}/", "activities/{activity}/signups/", "signups
             "shifts/{shift}/", "wishes/{wish}/", "proxy-services/{service}/",
             "care-files/{care}/", "teams/{team}/", "teams/{team}/ranking/",
             "volunteers/{volunteer}/"]
-API_POSTS = ["activities/{activity}/signup/", "signups/{signup}/cancel/",
+API_POSTS = ["activities/{activity}/signup/", "activities/{activity}/cancel/",
+             "signups/{signup}/cancel/",
              "signups/{signup}/check-in/", "signups/{signup}/check-out/",
              "hours/{entry}/approve/", "hours/{entry}/reject/", "shifts/{shift}/swap/",
              "shifts/{shift}/check-in/", "swaps/{swap}/decide/", "wishes/{wish}/publish/",

@@ -74,6 +74,10 @@ def test_staff_create_an_activity_and_a_volunteer_signs_up_checks_in_and_out(
     assert approved.json()["status"] == "approved"
     totals = volunteer.get(f"{BASE}/volunteers/me/hours/").json()
     assert totals[0]["app"] == "1.5"
+    assert volunteer.post(f"{BASE}/activities/{activity_id}/cancel/").status_code == 404
+    cancelled = client_for(community_staff).post(f"{BASE}/activities/{activity_id}/cancel/",
+                                                 {"reason": "暴雪"}, format="json")
+    assert cancelled.json()["status"] == "cancelled"
 
 
 def test_the_hours_ledger_lists_without_n_plus_one(territory, cast, community_staff,

@@ -150,6 +150,18 @@ def test_sign_up_fills_places_then_waitlists_and_a_cancellation_promotes(territo
     assert again.status == ActivitySignup.Status.WAITLISTED
 
 
+def test_staff_cancel_an_activity_and_the_volunteers_are_told(territory, cast,
+                                                             community_staff):
+    activity = ActivityFactory(compound=territory.compound)
+    services.activity_signup(activity=activity, volunteer=cast.volunteer)
+    with pytest.raises(PermissionDeniedError):
+        services.activity_cancel(activity=activity, actor=cast.volunteer_user)
+    services.activity_cancel(activity=activity, actor=community_staff, reason="暴雨")
+    assert Notification.objects.filter(user=cast.volunteer_user, title="活动已取消").exists()
+    with pytest.raises(ApplicationError):
+        services.activity_signup(activity=activity, volunteer=cast.carer)
+
+
 def test_it_refuses_sign_up_from_another_compound(territory, cast):
     activity = ActivityFactory(compound=territory.other_compound)
     with pytest.raises(ApplicationError):

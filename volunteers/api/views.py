@@ -109,6 +109,15 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         signup = services.activity_signup(activity=activity, volunteer=_me_volunteer(request))
         return Response(io.ActivitySignupOutput(signup).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=io.VolunteerReasonInput, responses=io.ActivityOutput)
+    @action(detail=True, methods=["post"], url_path="cancel")
+    def cancel_activity(self, request: Request, pk: str) -> Response:
+        activity = selectors.activity_staff_get(user=request.user, activity_id=int(pk))
+        data = io.validated(io.VolunteerReasonInput, request.data)
+        services.activity_cancel(activity=activity, actor=request.user, reason=data["reason"])
+        activity = selectors.activity_list(user=request.user).get(pk=activity.pk)
+        return Response(io.ActivityOutput(activity).data)
+
     @extend_schema(responses=io.ActivitySignupOutput(many=True))
     @action(detail=True, methods=["get"])
     def signups(self, request: Request, pk: str) -> Response:
