@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +29,20 @@ logger = logging.getLogger(__name__)
 MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
 SIX_DIGITS = re.compile(r"\d{6}")
 RATE_WINDOW = timedelta(hours=1)
+# pg_advisory_xact_lock key that serialises code requests (any constant unique in this database).
+CODE_REQUEST_LOCK = 0x0AC0_0001
+
+
+def _code_requests_serialise() -> None:
+    """Make count-then-insert exact under concurrency.
+
+    SQLite already serialises writers (transactions start IMMEDIATE); on PostgreSQL two requests
+    could both count below a limit and both insert, so they queue on one advisory lock, held
+    until the transaction ends. The work inside is one aggregate and one insert.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CODE_REQUEST_LOCK])
 
 
 def phone_normalize(raw_phone: str) -> str:
@@ -80,6 +94,7 @@ def phone_code_request(*, phone: str, ip: str | None) -> None:
     now = timezone.now()
     code = f"{secrets.randbelow(1_000_000):06d}"
     with transaction.atomic():
+        _code_requests_serialise()
         _phone_code_check_limits(phone=phone, ip=ip, now=now)
         PhoneCode.objects.create(
             phone=phone, code_hash=PhoneCode.hash_code(phone, code),
