@@ -49,6 +49,7 @@ HALF_HOUR = Decimal("0.5")
 
 
 def wish_claim_days() -> int:
+    """Days a claimed wish may stay untouched (setting VOLUNTEERS_WISH_CLAIM_DAYS, default 7)."""
     return int(getattr(settings, "VOLUNTEERS_WISH_CLAIM_DAYS", 7))
 
 

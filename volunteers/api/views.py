@@ -7,6 +7,7 @@ from typing import Any
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -33,14 +34,14 @@ from volunteers.models import ActivitySignup, CareFileAccessLog, ShiftSwap, Volu
 def _me_volunteer(request: Request) -> Volunteer:
     volunteer = selectors.volunteer_for_user(request.user)
     if volunteer is None:
-        raise ApplicationError("您还不是志愿者，请先登记。")
+        raise ApplicationError(_("您还不是志愿者，请先登记。"))
     return volunteer
 
 
 def _me_resident(request: Request) -> Any:
     resident = selectors.resident_for_user(request.user)
     if resident is None:
-        raise ApplicationError("只有登记在册的居民可以提交。")
+        raise ApplicationError(_("只有登记在册的居民可以提交。"))
     return resident
 
 
