@@ -284,6 +284,13 @@ OTP_MAX_GLOBAL_PER_HOUR = env.int("OTP_MAX_GLOBAL_PER_HOUR", default=2000)
 OTP_RESEND_INTERVAL = timedelta(seconds=60)
 # How many reverse proxies in front of us set X-Forwarded-For; 0 trusts none of it.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# Deliberation (deliberation/conf.py documents each): the fixed day, how far ahead the monthly
+# session is created, what to do when the day is a public holiday (keep / next_workday /
+# previous_workday), and the supports that put a proposal on the next agenda.
+DELIBERATION_DAY = env.int("DELIBERATION_DAY", default=15)
+DELIBERATION_LEAD_DAYS = env.int("DELIBERATION_LEAD_DAYS", default=14)
+DELIBERATION_HOLIDAY_POLICY = env.str("DELIBERATION_HOLIDAY_POLICY", default="keep")
+DELIBERATION_SUPPORT_THRESHOLD = env.int("DELIBERATION_SUPPORT_THRESHOLD", default=10)
 
 LOGGING = {
     "version": 1,
