@@ -76,3 +76,15 @@ def test_the_api_key_admin_never_shows_a_key_and_can_deactivate(admin_client, te
                                  {"action": "deactivate", "_selected_action": [api_key.pk]})
     assert response.status_code == 302
     assert not ApiKey.objects.get().is_active
+
+
+def test_an_admin_adds_a_grid_worker_with_role_and_scope(admin_client, territory):
+    response = admin_client.post(reverse("admin:accounts_user_add"), {
+        "username": "newgrid", "display_name": "新网格员", "role": "grid_worker",
+        "scope_area": territory.grid.pk, "password1": "Strong-pass-9876",
+        "password2": "Strong-pass-9876", "usable_password": "true",
+    })
+    assert response.status_code == 302, response.text
+    user = User.objects.get(username="newgrid")
+    assert (user.role, user.scope_area_id) == (User.Role.GRID_WORKER, territory.grid.pk)
+    assert user.check_password("Strong-pass-9876")
