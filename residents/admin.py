@@ -99,7 +99,8 @@ class HouseholdAdmin(ScopedImportExportAdmin):
     scope_path_fields = (Household.SCOPE_PATH,)
     list_display = ("__str__", "compound", "building", "unit", "room", "is_occupied",
                     "resident_count")
-    list_select_related = ("building__compound", "building__micro_grid", "unit")
+    list_select_related = ("building__compound", "building__micro_grid",
+                           "unit__building__compound")
     list_filter = (*territory_filters(Household.SCOPE_PATH, "building_id"), "is_occupied")
     search_fields = ("room", "residents__name", "=residents__phone")
     autocomplete_fields = ("building",)
