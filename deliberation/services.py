@@ -686,7 +686,8 @@ def _claim_and_notify(queryset: Any, column: str, now: datetime, template: str,
     from notifications.services import notifications_create, sms_enqueue
 
     with transaction.atomic():
-        rows = list(queryset.select_for_update(skip_locked=True)
+        # Lock only the action items (owner_body is an outer join PostgreSQL cannot lock).
+        rows = list(queryset.select_for_update(skip_locked=True, of=("self",))
                     .values("id", "title", "deadline", "owner_user_id", "owner_body__contact_phone",
                             "topic__compound_id"))
         ids = [row["id"] for row in rows]
