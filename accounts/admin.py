@@ -27,8 +27,8 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ["username", "display_name", "phone"]
     list_select_related = ["scope_area"]
     ordering = ["username"]
-    # governance's AreaAdmin is written elsewhere; a raw id keeps this admin independent of it.
-    raw_id_fields = ["scope_area"]
+    # governance's AreaAdmin defines search_fields (name, code), which autocomplete needs.
+    autocomplete_fields = ["scope_area"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("身份与范围"), {"fields": ("display_name", "role", "phone", "scope_area")}),
