@@ -319,3 +319,5 @@ AXES_IPWARE_PROXY_ORDER = "right-most"
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
+# accounts/admin.py shows the failed attempts in Chinese (with an unlock action) instead.
+AXES_ENABLE_ADMIN = False
