@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.models import ApiKey, PhoneCode, User
-from accounts.services import api_key_deactivate
+from accounts.models import ApiKey, LoginAttempt, PhoneCode, User
+from accounts.services import api_key_deactivate, login_lockout_clear
 from core.masking import mask_phone
 
 
@@ -100,3 +102,37 @@ class ApiKeyAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(LoginAttempt)
+class LoginAttemptAdmin(admin.ModelAdmin):
+    """Failed staff sign-ins (django-axes) per username + IP, and the lockouts they caused."""
+
+    list_display = ["username", "ip_address", "failures_since_start", "attempt_time",
+                    "is_locked"]
+    search_fields = ["username", "ip_address"]
+    date_hierarchy = "attempt_time"
+    fields = ["username", "ip_address", "user_agent", "path_info", "failures_since_start",
+              "attempt_time"]
+    readonly_fields = fields
+    actions = ["unlock"]
+
+    @admin.display(description=_("锁定中"), boolean=True)
+    def is_locked(self, attempt: LoginAttempt) -> bool:
+        cool_off_ends = attempt.attempt_time + settings.AXES_COOLOFF_TIME
+        return (attempt.failures_since_start >= settings.AXES_FAILURE_LIMIT
+                and cool_off_ends > timezone.now())
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("解除所选记录的登录锁定"), permissions=["delete"])
+    def unlock(self, request: HttpRequest, queryset: QuerySet[LoginAttempt]) -> None:
+        pairs = set(queryset.values_list("username", "ip_address"))
+        for username, ip_address in pairs:
+            login_lockout_clear(username=username, ip_address=ip_address)
+        self.message_user(request, _("已解除 %(count)d 个登录锁定。") % {"count": len(pairs)},
+                          messages.SUCCESS)

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import secrets
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -110,3 +111,12 @@ class ApiKey(TimeStampedModel):
         """Return (prefix, raw key). The raw key is shown once and never stored."""
         prefix = secrets.token_hex(4)
         return prefix, f"{prefix}.{secrets.token_urlsafe(32)}"
+
+
+class LoginAttempt(AccessAttempt):
+    """django-axes' failed staff sign-ins, shown in Chinese in the admin (a proxy, no table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")

@@ -9,6 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q
@@ -198,3 +199,8 @@ def api_key_deactivate(*, api_key: ApiKey) -> ApiKey:
             api_key.is_active = False
             api_key.save(update_fields=["is_active", "updated_at"])
     return api_key
+
+
+def login_lockout_clear(*, username: str | None, ip_address: str | None) -> int:
+    """Lift a staff sign-in lockout for one username + IP pair; returns the records removed."""
+    return int(axes_reset(ip=ip_address, username=username))

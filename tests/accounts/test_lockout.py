@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.auth import authenticate
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
+
+from accounts.models import LoginAttempt
 
 LOGIN = reverse("accounts:login")
 
@@ -91,3 +93,19 @@ def test_authenticate_needs_the_request_so_no_path_skips_the_lockout(grid_worker
         authenticate(username="gridw", password="pass-1234")
     request = RequestFactory().post(LOGIN)
     assert authenticate(request, username="gridw", password="pass-1234") == grid_worker
+
+
+def test_an_admin_sees_the_lockout_in_chinese_and_lifts_it(client, grid_worker, street_admin,
+                                                           settings):
+    fail(client, settings)
+    admin_client = Client()
+    admin_client.force_login(street_admin)
+    url = reverse("admin:accounts_loginattempt_changelist")
+    listing = admin_client.get(url)
+    assert "登录失败记录" in listing.text
+    assert "gridw" in listing.text
+    attempt = LoginAttempt.objects.get(username="gridw")
+    response = admin_client.post(url, {"action": "unlock", "_selected_action": [attempt.pk]})
+    assert response.status_code == 302
+    assert not LoginAttempt.objects.filter(username="gridw").exists()
+    assert client.post(LOGIN, {"username": "gridw", "password": "pass-1234"}).status_code == 302
