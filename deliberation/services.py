@@ -202,9 +202,18 @@ def agenda_item_add(
         session = _lock_session(session)
         if session.status != Session.Status.PLANNED:
             raise ApplicationError(_("议事会已召开或已取消，不能再调整议程。"))
-        position = session.agenda_items.count()
-        return AgendaItem.objects.create(session=session, title=title, starts_at=starts_at,
+        position, next_start = _agenda_slot(session)
+        return AgendaItem.objects.create(session=session, title=title,
+                                         starts_at=starts_at or next_start,
                                          duration_minutes=duration_minutes, position=position)
+
+
+def _agenda_slot(session: Session) -> tuple[int, Any]:
+    """The next position and its start time: the session's start plus the items before it."""
+    durations = list(AgendaItem.objects.filter(session=session)
+                     .values_list("duration_minutes", flat=True))
+    start = timezone.localtime(session.starts_at) + timedelta(minutes=sum(durations))
+    return len(durations), start.time().replace(second=0, microsecond=0)
 
 
 def session_sign_in(*, session: Session, actor: User, code: str) -> SessionAttendance:
@@ -386,10 +395,10 @@ def _schedule(topic: Topic, session: Session, *, actor: User | None, reason: str
     fields = _move(topic, Topic.Status.DELIBERATING, actor=actor, reason=reason)
     topic.session = session
     topic.save(update_fields=[*fields, "session"])
-    position = AgendaItem.objects.filter(session=session).count()
+    position, next_start = _agenda_slot(session)
     AgendaItem.objects.create(session=session, topic=topic, title=topic.title,
-                              starts_at=starts_at, duration_minutes=duration_minutes,
-                              position=position)
+                              starts_at=starts_at or next_start,
+                              duration_minutes=duration_minutes, position=position)
     if topic.proposer_id:
         proposer_id, title = topic.proposer_id, topic.title
         transaction.on_commit(lambda: _notify(

@@ -127,6 +127,7 @@ class HomeView(View):
             "compound": compound, "topics": topics, "sessions": sessions,
             "surveys": surveys, "threshold": services.conf.support_threshold(),
             "results": selectors.published_topics(compound_id=compound.pk)[:10],
+            "can_staff": selectors.user_is_deliberation_staff(user, compound.pk),
         })
 
 

@@ -44,6 +44,12 @@ def test_the_demo_holds_15_sessions_since_2024_and_topics_in_every_step(client, 
     # The portal shows the sessions held since 2024.
     page = client.get(reverse("deliberation:results")).content.decode()
     assert "已召开议事会 15 次" in page
+    from accounts.models import User
+
+    client.force_login(User.objects.get(username="community"))
+    dashboard = client.get(reverse("deliberation:staff-dashboard")).content.decode()
+    for label in Topic.Status.labels:
+        assert str(label) in dashboard
     # The brief's budget for one app's demo part (bulk inserts).
     assert timings and timings[0] < 5, timings
     print(f"deliberation demo load: {timings[0]:.2f} s")

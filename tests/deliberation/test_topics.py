@@ -393,3 +393,21 @@ def test_topics_of_other_compounds_are_out_of_a_secretarys_reach(territory, secr
     foreign = TopicFactory(compound=territory.other_compound)
     with pytest.raises(PermissionDeniedError):
         services.topic_reject(topic=foreign, actor=secretary, reason="x")
+
+
+def test_agenda_items_are_timed_one_after_another(territory, community_staff):
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from tests.deliberation.factories import SessionFactory
+
+    session = SessionFactory(compound=territory.compound, starts_at=datetime(
+        2099, 3, 15, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    services.agenda_item_add(session=session, actor=community_staff, title="开场",
+                             duration_minutes=10)
+    first, second = TopicFactory.create_batch(2, compound=territory.compound)
+    services.topic_schedule(topic=first, session=session, actor=community_staff,
+                            duration_minutes=30)
+    services.topic_schedule(topic=second, session=session, actor=community_staff)
+    assert list(session.agenda_items.values_list("starts_at", "position")) == [
+        (time(9, 0), 0), (time(9, 10), 1), (time(9, 40), 2)]
