@@ -170,3 +170,7 @@ class ProjectForm(CompoundChoiceMixin):
 
 class ResolveForm(forms.Form):
     resolution = forms.CharField(label=_("解决情况"), max_length=300)
+
+
+class TopicFromPetitionForm(forms.Form):
+    petition_id = forms.IntegerField(label=_("诉求编号"), min_value=1)

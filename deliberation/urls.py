@@ -30,6 +30,8 @@ urlpatterns = [
          name="session-publish"),
     path("staff/topics/create/", views.TopicOfflineCreateView.as_view(),
          name="topic-offline-create"),
+    path("staff/topics/from-petition/", views.TopicFromPetitionCreateView.as_view(),
+         name="topic-from-petition"),
     path("staff/topics/<int:pk>/schedule/", views.TopicScheduleView.as_view(),
          name="topic-schedule"),
     path("staff/topics/<int:pk>/opinions/", views.TopicOpinionAddView.as_view(),

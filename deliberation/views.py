@@ -347,6 +347,7 @@ class DashboardView(StaffMixin, View):
             "open_items": ActionItem.objects.filter(topic__compound__in=compounds,
                                                     status=ActionItem.Status.OPEN).count(),
             "offline_form": delib_forms.TopicOfflineForm(compounds=compounds),
+            "petition_form": delib_forms.TopicFromPetitionForm(),
         })
 
 
@@ -383,6 +384,27 @@ class TopicOfflineCreateView(StaffMixin, View):
             return redirect("deliberation:staff-dashboard")
         messages.success(request, _("线下提议已代录。"))
         return redirect("deliberation:topic-detail", pk=topic.pk)
+
+
+class TopicFromPetitionCreateView(StaffMixin, View):
+    """诉求转议: a dispatcher refers a big petition; petitions decides who may."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        self.staff_compounds()
+        form = delib_forms.TopicFromPetitionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _first_error(form))
+            return redirect("deliberation:staff-dashboard")
+        try:
+            topic = services.topic_propose_from_petition(actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        except Http404:
+            messages.error(request, _("找不到该诉求，或您无权处理。"))
+        else:
+            messages.success(request, _("诉求已转为议题。"))
+            return redirect("deliberation:topic-detail", pk=topic.pk)
+        return redirect("deliberation:staff-dashboard")
 
 
 class SessionActionView(ActionView):

@@ -78,3 +78,28 @@ def test_a_grid_worker_who_may_not_dispatch_is_refused_and_no_topic_is_left(peti
     assert not Topic.objects.exists()
     petition.refresh_from_db()
     assert petition.state != "referred"
+
+
+def test_staff_refer_a_petition_from_the_dashboard(client, petition, community_staff):
+    from django.urls import reverse
+
+    client.force_login(community_staff)
+    response = client.post(reverse("deliberation:topic-from-petition"),
+                           {"petition_id": petition.pk})
+    topic = Topic.objects.get()
+    assert response.url == reverse("deliberation:topic-detail", args=[topic.pk])
+    page = client.post(reverse("deliberation:topic-from-petition"), {"petition_id": 999999},
+                       follow=True).content.decode()
+    assert "找不到该诉求" in page
+
+
+def test_the_api_refers_a_petition(petition, community_staff):
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(community_staff)
+    response = api.post(reverse("api:deliberation-topic-from-petition"),
+                        {"petition_id": petition.pk})
+    assert response.status_code == 201
+    assert response.json()["petition_id"] == petition.pk

@@ -238,3 +238,27 @@ def test_the_admin_ticks_off_action_items_through_the_service(client, street_adm
                 {"action": "tick_off", "_selected_action": [item.pk]})
     item.refresh_from_db()
     assert item.status == "done"
+
+
+def test_a_resident_answers_the_survey_on_the_phone_once(client, resident_user, territory):
+    from deliberation.models import Survey
+
+    survey = Survey.objects.create(compound=territory.compound, year=2025, quarter=4,
+                                   title="2025年第4季度满意度测评",
+                                   opens_on=timezone.localdate(),
+                                   closes_on=timezone.localdate())
+    client.force_login(resident_user)
+    assert "参加测评" in client.get(reverse("deliberation:home")).content.decode()
+    url = reverse("deliberation:survey-answer", args=[survey.pk])
+    client.post(url, {"satisfaction": "satisfied", "need": "增设快递柜"})
+    response = client.post(url, {"satisfaction": "satisfied"})
+    assert "本户已经填写" in response.content.decode()
+    assert survey.answers.count() == 1
+    assert "参加测评" not in client.get(reverse("deliberation:home")).content.decode()
+
+
+def test_the_qr_link_prefills_the_sign_in_code(client, resident_user, session):
+    client.force_login(resident_user)
+    url = reverse("deliberation:session-sign-in", args=[session.pk])
+    page = client.get(url, {"code": session.sign_in_code}).content.decode()
+    assert f'value="{session.sign_in_code}"' in page
