@@ -251,6 +251,10 @@ class TopicStatusChange(models.Model):
     def __str__(self) -> str:
         return f"{self.old_status} → {self.new_status}"
 
+    @property
+    def new_label(self) -> str:
+        return str(dict(Topic.Status.choices).get(self.new_status, self.new_status))
+
 
 class TopicSupport(models.Model):
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="supports",
