@@ -165,6 +165,44 @@ class ActivityAdmin(ScopedAdmin):
             activity=activity, actor=request.user), _("已取消"))
 
 
+@admin.register(ActivitySignup)
+class ActivitySignupAdmin(ScopedAdmin):
+    scope_path = "activity__compound__community__path"
+    list_display = ["activity", "volunteer", "status", "signed_up_at", "checked_in_at",
+                    "checked_out_at"]
+    list_filter = ["status", "activity__kind"]
+    search_fields = ["volunteer__name", "activity__title"]
+    raw_id_fields = ["activity", "volunteer"]
+    readonly_fields = ["status", "signed_up_at", "checked_in_at", "checked_out_at"]
+    list_select_related = ["activity", "volunteer"]
+    actions = ["cancel_signups"]
+
+    @admin.action(description=_("取消所选报名（候补自动递补）"))
+    def cancel_signups(self, request: HttpRequest, queryset: QuerySet[ActivitySignup]) -> None:
+        _run_each(self, request, queryset, lambda signup: services.activity_signup_cancel(
+            signup=signup, user=request.user), _("已取消"))
+
+
+@admin.register(RosterSlot)
+class RosterSlotAdmin(ScopedAdmin):
+    scope_path = "post__compound__community__path"
+    list_display = ["post", "volunteer", "weekday", "start_time", "end_time", "is_active"]
+    list_filter = ["post", "weekday", "is_active"]
+    search_fields = ["volunteer__name", "post__name"]
+    autocomplete_fields = ["volunteer"]
+    list_select_related = ["post", "volunteer"]
+
+
+@admin.register(TeamMembership)
+class TeamMembershipAdmin(ScopedAdmin):
+    scope_path = "team__compound__community__path"
+    list_display = ["team", "volunteer", "role", "joined_on"]
+    list_filter = ["team", "role"]
+    search_fields = ["volunteer__name", "team__name"]
+    autocomplete_fields = ["volunteer"]
+    list_select_related = ["team", "volunteer"]
+
+
 @admin.register(HoursEntry)
 class HoursEntryAdmin(ScopedAdmin):
     scope_path = "volunteer__compound__community__path"

@@ -21,7 +21,8 @@ def admin_client_for(street_admin) -> Client:
 
 @pytest.mark.parametrize("model", ["team", "volunteer", "responsibilityzone", "servicepost",
                                    "shift", "shiftswap", "activity", "hoursentry", "microwish",
-                                   "proxyservice", "carefile", "carefileaccesslog"])
+                                   "proxyservice", "carefile", "carefileaccesslog",
+                                   "activitysignup", "rosterslot", "teammembership"])
 def test_every_volunteers_changelist_opens(admin_client_for, cast, model):
     response = admin_client_for.get(f"/admin/volunteers/{model}/")
     assert response.status_code == 200
