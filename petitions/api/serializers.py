@@ -8,7 +8,7 @@ this does no query per row (the timeline is only in the detail output).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.utils import timezone
@@ -23,9 +23,15 @@ from petitions.models import (
 )
 
 
-def iso(value: datetime | None) -> str | None:
-    """A W3C datetime in the site's zone (+08:00), as DRF would render it."""
-    return None if value is None else timezone.localtime(value).isoformat()
+def iso(value: datetime | None, zone: tzinfo | None = None) -> str | None:
+    """A W3C datetime in the site's zone (+08:00), as DRF would render it.
+
+    Pass `zone` when rendering many values: timezone.localtime looks the active zone up through
+    asgiref's context-local storage on every call, which is most of a list row's cost.
+    """
+    if value is None:
+        return None
+    return value.astimezone(zone or timezone.get_current_timezone()).isoformat()
 
 
 def _named(instance: Any, label: str | None = None) -> dict[str, Any] | None:
@@ -75,6 +81,7 @@ class PetitionListOutput(serializers.Serializer):
 
     def to_representation(self, instance: Petition) -> dict[str, Any]:
         now = self.context.get("now") or timezone.now()
+        zone = timezone.get_current_timezone()
         building = instance.building
         return {
             "id": instance.pk,
@@ -85,11 +92,11 @@ class PetitionListOutput(serializers.Serializer):
             "channel": instance.channel,
             "category": _named(instance.category),
             "description": instance.description,
-            "submitted_at": iso(instance.submitted_at),
-            "arrival_due_at": iso(instance.arrival_due_at),
-            "arrived_at": iso(instance.arrived_at),
-            "due_at": iso(instance.due_at),
-            "resolved_at": iso(instance.resolved_at),
+            "submitted_at": iso(instance.submitted_at, zone),
+            "arrival_due_at": iso(instance.arrival_due_at, zone),
+            "arrived_at": iso(instance.arrived_at, zone),
+            "due_at": iso(instance.due_at, zone),
+            "resolved_at": iso(instance.resolved_at, zone),
             "is_overdue": instance.is_overdue(now),
             "supervised": instance.supervised,
             "holder": (

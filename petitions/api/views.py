@@ -37,6 +37,13 @@ from residents.models import Household
 EXTERNAL_CHANNEL_DEFAULT = Petition.Channel.API
 STAFF_CHANNEL_DEFAULT = Petition.Channel.WALK_IN
 
+# The columns the list row reads (not the user's password hash, the answers JSON, …).
+LIST_COLUMNS = (
+    "id", "state", "tier", "size", "channel", "description", "submitted_at", "arrival_due_at",
+    "arrived_at", "due_at", "resolved_at", "supervised", "external_ref", "category__name",
+    "area__name", "holder__username", "holder__display_name", "building__number",
+    "building__compound__name",
+)
 REFUSED = OpenApiResponse(description="输入有误或违反业务规则（中文 message）")
 FORBIDDEN = OpenApiResponse(description="可以查看，但无权进行此操作")
 NOT_FOUND = OpenApiResponse(description="诉求不存在或不在您的可见范围内")
@@ -111,7 +118,9 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     lookup_value_regex = r"[0-9]{1,15}"
 
     def get_queryset(self) -> QuerySet[Petition]:
-        return selectors.petition_list(user=self.request.user, filters=self.request.query_params)
+        petitions = selectors.petition_list(user=self.request.user,
+                                            filters=self.request.query_params)
+        return petitions.only(*LIST_COLUMNS)
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "now": timezone.now()}
