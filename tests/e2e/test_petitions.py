@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import re
 
+import pytest
+from django.apps import apps
 from PIL import Image
 
 from petitions import services
-from petitions.models import Petition
+from petitions.models import Category, Petition
 from tests.e2e.conftest import login
+from tests.petitions.factories import submit
+
+
+@pytest.fixture(autouse=True)
+def categories(transactional_db: None) -> None:
+    """Browser tests flush the tables after each test, the seeded categories with them."""
+    importlib.import_module("petitions.migrations.0002_seed_categories").seed(apps, None)
 
 
 def small_png() -> bytes:
@@ -59,3 +69,21 @@ def test_a_resident_submits_a_worker_resolves_and_the_resident_rates(
     assert "感谢您的评价" in phone_page.locator(".messages").inner_text()
     petition.refresh_from_db()
     assert (petition.state, petition.rating) == (Petition.State.CLOSED, "satisfied")
+
+
+def test_the_location_cascade_and_the_duplicate_hint_work_by_htmx(phone_page, territory,
+                                                                   resident_user):
+    submit(None, building=territory.building3, category=Category.objects.get(name="噪音扰民"))
+    login(phone_page, resident_user)
+    phone_page.goto("/petitions/create/")
+    # The form starts at the resident's home; choosing another building resets what is below.
+    assert phone_page.locator("#id_household").input_value() == str(territory.household1.pk)
+    phone_page.select_option("#id_building", str(territory.building3.pk))
+    phone_page.wait_for_function(
+        "document.querySelector('#id_household').options.length === 1"
+        " && document.querySelector('#id_unit').options.length === 2")
+    assert "3号楼 1单元" in phone_page.locator("#id_unit option").all_inner_texts()[1]
+    assert phone_page.locator("#duplicates").inner_text().strip() == ""
+    phone_page.select_option("#id_category", label="噪音扰民")
+    phone_page.wait_for_selector("#duplicates .dup-hint")
+    assert "同一楼栋已有 1 件同类诉求正在办理" in phone_page.locator("#duplicates").inner_text()
