@@ -25,13 +25,19 @@ demo: migrate
 	$(BIN)/python manage.py load_demo --if-empty
 
 ## make run: web on http://127.0.0.1:8000 + Celery worker with embedded beat; Ctrl-C stops all.
+## `set -m` gives each process its own group, so Ctrl-C reaches only this shell. Its trap (which
+## clears itself first, so it cannot fire inside itself) sends SIGTERM to the Celery main
+## process (a warm shutdown that stops its own pool and beat) and to runserver's whole group
+## (the reloader and its child), then waits for both.
 run: demo
 	$(BIN)/python manage.py demo_accounts
 	@echo "Serving http://127.0.0.1:8000  (admin: /admin/, API docs: /api/docs/) — Ctrl-C stops all."
-	@trap 'kill 0' INT TERM EXIT; \
+	@set -m; \
 	  $(BIN)/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
-	    --schedule var/celerybeat-schedule & \
-	  $(BIN)/python manage.py runserver 127.0.0.1:8000 & \
+	    --schedule var/celerybeat-schedule & celery_pid=$$!; \
+	  $(BIN)/python manage.py runserver 127.0.0.1:8000 & server_pid=$$!; \
+	  trap 'trap - INT TERM HUP EXIT; kill -TERM $$celery_pid -$$server_pid 2>/dev/null; wait; exit 0' \
+	    INT TERM HUP EXIT; \
 	  wait
 
 ## make test: the whole suite that needs no outside service (SQLite, eager Celery).

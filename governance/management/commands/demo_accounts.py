@@ -12,13 +12,13 @@ from governance.demo import DEMO_PASSWORD, HOTLINE_USERNAME, RESIDENT_PHONE
 
 # username → (role, where to go)
 ACCOUNTS = [
-    ("street", "街道管理员 street admin", "/admin/ · /"),
-    ("community", "社区工作人员 community staff", "/ · /petitions/staff/ · /admin/"),
-    ("grid1", "专职网格员 grid worker", "/ · /petitions/staff/"),
-    ("grid2", "专职网格员 grid worker", "/ · /petitions/staff/"),
-    *[(f"micro{number}", "微网格员 micro-grid worker", "/ · /petitions/staff/")
+    ("street", "街道管理员 street admin", "/admin/ · /petitions/staff/"),
+    ("community", "社区工作人员 community staff", "/admin/ · /petitions/staff/"),
+    ("grid1", "专职网格员 grid worker", "/accounts/login/ → /petitions/staff/"),
+    ("grid2", "专职网格员 grid worker", "/accounts/login/ → /petitions/staff/"),
+    *[(f"micro{number}", "微网格员 micro-grid worker", "/accounts/login/ → /petitions/staff/")
       for number in range(1, 6)],
-    ("resident", "居民 resident", "/ · /petitions/"),
+    ("resident", "居民 resident", "/accounts/phone/ → /petitions/"),
     (HOTLINE_USERNAME, "外部系统 external system", "/api/v1/ · /api/docs/"),
 ]
 
@@ -57,7 +57,7 @@ class Command(BaseCommand):
             if index == 0:
                 self.stdout.write(line)
         self.stdout.write(
-            "*  居民用手机验证码登录（/accounts/）；验证码打印在本控制台。"
+            "*  居民在 /accounts/phone/ 用手机验证码登录；验证码打印在本控制台。"
             "Residents sign in by SMS code; the code is printed in this console.\n"
             "** API key 只在 load_demo 首次运行时打印一次（请求头 Authorization: Api-Key <key>）。"
             "The key is printed once, by the first load_demo."
