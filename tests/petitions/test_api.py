@@ -436,3 +436,18 @@ def test_concurrent_retries_with_one_external_ref_create_one_petition(territory,
         thread.join()
     assert len(set(results)) == 1 and -1 not in results
     assert Petition.objects.filter(external_ref="RACE-1").count() == 1
+
+
+def test_each_key_has_its_own_throttle_bucket(territory, hotline, monkeypatch):
+    from django.core.cache import cache
+
+    from accounts.api.throttles import ApiKeyRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "2/min"})
+    _system, raw_key = hotline
+    _other, other_key = api_key_create(name="诉速办")
+    statuses = [key_client(raw_key).get(LIST_URL).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert key_client(other_key).get(LIST_URL).status_code == 200
+    cache.clear()

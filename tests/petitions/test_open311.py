@@ -363,3 +363,17 @@ def test_inactive_categories_are_not_services(territory):
     Category.objects.filter(name="其他").update(is_active=False)
     _status, body = get_json(Client(), "services")
     assert "其他" not in {row["service_name"] for row in body}
+
+
+def test_a_key_is_throttled_with_an_errors_list(territory, hotline, monkeypatch):
+    from django.core.cache import cache
+
+    from accounts.api.throttles import ApiKeyRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "1/min"})
+    _system, raw_key = hotline
+    assert get_json(Client(), "services", api_key=raw_key)[0] == 200
+    status, body = get_json(Client(), "services", api_key=raw_key)
+    assert status == 429 and body[0]["code"] == 429
+    cache.clear()
