@@ -451,3 +451,18 @@ def test_each_key_has_its_own_throttle_bucket(territory, hotline, monkeypatch):
     assert statuses == [200, 200, 429]
     assert key_client(other_key).get(LIST_URL).status_code == 200
     cache.clear()
+
+
+def test_more_illegal_moves_are_refused_in_chinese(territory, resident_user, microgrid_worker,
+                                                   community_staff):
+    petition = submit(resident_user)
+    assert refused(resident_user, petition, "rate", {"rating": "satisfied"}) == (
+        409, "不能从“已派单”变为“已评价”。")
+    assert refused(microgrid_worker, petition, "notes", {"note": "  "}) == (
+        400, "请填写办理记录或上传照片。")
+    assert refused(community_staff, petition, "reroute", {}) == (400, "只有退回的诉求可以改派。")
+    post(microgrid_worker, petition, "resolve", {"resolution": "已处理"})
+    assert refused(microgrid_worker, petition, "resolve", {"resolution": "再次办结"}) == (
+        409, "不能从“已办结”变为“已办结”。")
+    assert refused(community_staff, petition, "triage", {"size": "hard"}) == (
+        400, "已办结的诉求不能再分级。")
