@@ -123,6 +123,8 @@ class ScopedResource(resources.ModelResource):
         super().__init__(**kwargs)
         self.actor = actor
         self._units: dict[tuple[str, str, str], Unit] | None = None
+        self._households: dict[tuple[int, str], Household] | None = None
+        self._residents: dict[int, dict[str, Resident]] = {}
 
     # -- errors keyed by the Chinese column names --------------------------------------------
 
@@ -132,15 +134,22 @@ class ScopedResource(resources.ModelResource):
                 return field.column_name
         return key
 
+    # Relations the resource resolved itself from natural keys: full_clean need not re-query them.
+    resolved_relations: tuple[str, ...] = ()
+
     def validate_instance(self, instance: Any, import_validation_errors: Any = None,
                           validate_unique: bool = True) -> None:
+        errors = dict(import_validation_errors or {})
         try:
-            super().validate_instance(instance, import_validation_errors, validate_unique)
+            instance.full_clean(exclude=[*errors, *self.resolved_relations],
+                                validate_unique=validate_unique)
         except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
             raise ValidationError({
                 key if key == NON_FIELD_ERRORS else self.column_for(key): messages
-                for key, messages in error.message_dict.items()
-            }) from None
+                for key, messages in ValidationError(errors).message_dict.items()
+            })
 
     # -- addresses ------------------------------------------------------------------------------
 
@@ -189,7 +198,7 @@ class ScopedResource(resources.ModelResource):
         room = text(row.get("门牌号"))
         if not room:
             raise ValidationError({"门牌号": _("必须填写。")})
-        household = Household.objects.filter(unit=unit, room=room).first()
+        household = self.household_lookup(unit, room)
         if household is None:
             raise ValidationError({"门牌号": _("%(unit)s 没有门牌号 %(room)s。") % {
                 "unit": unit, "room": room}})
@@ -204,8 +213,25 @@ class ScopedResource(resources.ModelResource):
         return {"小区": building.compound.name, "楼号": building.number,
                 "单元": household.unit.number, "门牌号": household.room}
 
-    def contact_of(self, resident: Resident) -> tuple[str, str]:
-        path = resident.household.building.micro_grid.path
+    def household_lookup(self, unit: Unit, room: str) -> Household | None:
+        if self._households is None:
+            # One query for every household: a file names hundreds of them.
+            self._households = {(household.unit_id, household.room): household
+                                for household in Household.objects.all()}
+        return self._households.get((unit.pk, room))
+
+    def residents_of(self, household_id: int) -> dict[str, Resident]:
+        """The household's residents by name (one query per household, not per row)."""
+        if household_id not in self._residents:
+            self._residents[household_id] = {
+                resident.name: resident
+                for resident in Resident.objects.filter(household_id=household_id)}
+        return self._residents[household_id]
+
+    def contact_of(self, resident: Resident, *, path: str | None = None) -> tuple[str, str]:
+        path = path or getattr(resident, "area_path", None)
+        if path is None:
+            path = resident.household.building.micro_grid.path
         if personal_data_visible(self.actor, path):
             return resident.phone, resident.id_number
         return mask_phone(resident.phone), mask_id_number(resident.id_number)
@@ -219,6 +245,7 @@ def phone_check(value: str, *, column: str = "手机号") -> None:
 
 
 class HouseholdResource(ScopedResource):
+    resolved_relations = ("building", "unit")
     compound = fields.Field(column_name="小区", dehydrate_method="dehydrate_compound")
     building_number = fields.Field(column_name="楼号", dehydrate_method="dehydrate_building")
     unit_number = fields.Field(column_name="单元", dehydrate_method="dehydrate_unit")
@@ -237,11 +264,15 @@ class HouseholdResource(ScopedResource):
         if not room:
             raise ValidationError({"门牌号": _("必须填写。")})
         row["门牌号"] = room
-        return Household.objects.filter(unit=unit, room=room).first()
+        return self.household_lookup(unit, room)
 
     def init_instance(self, row: dict[str, Any] | None = None) -> Household:
         unit = self.unit_for_row(row or {})
         return Household(unit=unit, building=unit.building, is_occupied=True)
+
+    def after_save_instance(self, instance: Household, row: dict[str, Any], **kwargs: Any) -> None:
+        if self._households is not None:  # a later row of the same file finds this one
+            self._households[(instance.unit_id, instance.room)] = instance
 
     def get_queryset(self) -> QuerySet[Household]:
         return Household.objects.select_related("building__compound", "unit")
@@ -257,6 +288,7 @@ class HouseholdResource(ScopedResource):
 
 
 class ResidentResource(ScopedResource):
+    resolved_relations = ("household", "user")
     compound = fields.Field(column_name="小区", dehydrate_method="dehydrate_compound")
     building_number = fields.Field(column_name="楼号", dehydrate_method="dehydrate_building")
     unit_number = fields.Field(column_name="单元", dehydrate_method="dehydrate_unit")
@@ -294,10 +326,13 @@ class ResidentResource(ScopedResource):
     def get_instance(self, instance_loader: Any, row: dict[str, Any]) -> Resident | None:
         household = self.household_for_row(row)
         row["_household"] = household
-        return Resident.objects.filter(household=household, name=row["姓名"]).first()
+        return self.residents_of(household.pk).get(row["姓名"])
 
     def init_instance(self, row: dict[str, Any] | None = None) -> Resident:
         return Resident(household=(row or {}).get("_household"))
+
+    def after_save_instance(self, instance: Resident, row: dict[str, Any], **kwargs: Any) -> None:
+        self.residents_of(instance.household_id)[instance.name] = instance
 
     def get_queryset(self) -> QuerySet[Resident]:
         return Resident.objects.select_related("household__building__compound",
@@ -325,6 +360,8 @@ class ResidentResource(ScopedResource):
 
 class PartyMemberResource(ScopedResource):
     """Party members: the resident is found by 手机号, else by 姓名 + 小区/楼号/单元/门牌号."""
+
+    resolved_relations = ("resident", "org_node")
 
     name = fields.Field(column_name="姓名", dehydrate_method="dehydrate_name")
     phone = fields.Field(column_name="手机号", dehydrate_method="dehydrate_phone")
@@ -377,7 +414,7 @@ class PartyMemberResource(ScopedResource):
             resident = matches[0]
         elif row["姓名"]:
             household = self.household_for_row(row)
-            resident = Resident.objects.filter(household=household, name=row["姓名"]).first()
+            resident = self.residents_of(household.pk).get(row["姓名"])
             if resident is None:
                 raise ValidationError({"姓名": _("%(household)s 没有名为“%(name)s”的居民。") % {
                     "household": household, "name": row["姓名"]}})
@@ -421,7 +458,7 @@ class PartyMemberResource(ScopedResource):
         return member.resident.name
 
     def dehydrate_phone(self, member: PartyMember) -> str:
-        return self.contact_of(member.resident)[0]
+        return self.contact_of(member.resident, path=getattr(member, "area_path", None))[0]
 
     def dehydrate_compound(self, member: PartyMember) -> str:
         return member.resident.household.building.compound.name
