@@ -6,6 +6,7 @@ that need it use transactional tests so the worker sees their committed rows.
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -85,3 +87,16 @@ def _wait_until_ready(log_path: Path, process: subprocess.Popen[bytes]) -> None:
         time.sleep(0.2)
     os.killpg(process.pid, signal.SIGKILL)
     raise RuntimeError(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _petitions_seed_restored(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Transactional tests end with a flush, which also removes the rows petitions' data
+    migration seeded (the categories, the SLA policy). Put them back once the module is done, so
+    tests that run later in this session, or in the next `--reuse-db` session, still find them."""
+    yield
+    from django.apps import apps
+
+    seed_migration = importlib.import_module("petitions.migrations.0002_seed_categories")
+    with django_db_blocker.unblock():
+        seed_migration.seed(apps, None)

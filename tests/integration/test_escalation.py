@@ -18,6 +18,9 @@ from tests.petitions.factories import submit
 
 pytestmark = [
     pytest.mark.integration,
+    # Committed rows, so the worker (another process) sees them; serialized_rollback puts the
+    # migration-seeded rows (categories, the SLA policy) back after the flush, for later tests.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),
                        reason="needs PostgreSQL (DATABASE_URL)"),
 ]
@@ -33,7 +36,7 @@ def _wait_for(condition, *, timeout: float, what: str) -> None:
 
 
 def test_the_worker_escalates_a_real_petition_up_to_supervision(
-        celery_worker_process, transactional_db, resident_user, microgrid_worker, grid_worker,
+        celery_worker_process, resident_user, microgrid_worker, grid_worker,
         street_admin):
     policy = SlaPolicy.current()  # (re)created: a transactional test's flush removes it
     policy.arrival, policy.microgrid = timedelta(seconds=1), timedelta(seconds=2)
@@ -59,7 +62,7 @@ def test_the_worker_escalates_a_real_petition_up_to_supervision(
 
 
 def test_two_sweeps_racing_on_postgresql_never_double_escalate(
-        transactional_db, resident_user, microgrid_worker, grid_worker, street_admin):
+        resident_user, microgrid_worker, grid_worker, street_admin):
     assert connection.vendor == "postgresql"
     petitions = [submit(resident_user) for _ in range(40)]
     now = timezone.now() + timedelta(days=1, minutes=1)
