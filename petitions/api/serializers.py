@@ -199,6 +199,19 @@ class PetitionDetailOutput(PetitionListOutput):
         return row
 
 
+class PetitionQuestionOutput(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    required = serializers.BooleanField(default=False)
+
+
+class PetitionCategoryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+    extra_questions = PetitionQuestionOutput(many=True)
+
+
 # --- input -----------------------------------------------------------------------------------
 
 

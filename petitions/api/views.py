@@ -195,6 +195,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             Building.objects.select_related("micro_grid"), data.get("building"), _("楼栋不存在。")
         )
         data["area"] = _row_or_refuse(Area.objects.all(), data.get("area"), _("区域不存在。"))
+        _check_answers(data["category"], data["answers"])
         data["channel"] = data.get("channel") or _default_channel(user)
         data["external_ref"] = data.get("external_ref") or None
         started_at = timezone.now()
@@ -344,6 +345,28 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
         return self._transition(request, pk, services.petition_close, io.PetitionCommentInput)
+
+
+def _check_answers(category: Category, answers: dict[str, Any]) -> None:
+    """The category's required extra questions must be answered (as on the HTML form)."""
+    for question in category.extra_questions:
+        if question.get("required") and not str(answers.get(question["key"], "")).strip():
+            raise ApplicationError(_("请回答：%(label)s") % {"label": question["label"]})
+
+
+class PetitionCategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """诉求分类（提交时用其编号；extra_questions 为补充问题）。"""
+
+    serializer_class = io.PetitionCategoryOutput
+    pagination_class = None
+    filter_backends: list[Any] = []
+
+    def get_queryset(self) -> QuerySet[Category]:
+        return Category.objects.filter(is_active=True).order_by("sort_order", "id")
+
+    @extend_schema(summary="诉求分类列表")
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
 
 
 def _default_channel(user: Any) -> str:

@@ -466,3 +466,25 @@ def test_more_illegal_moves_are_refused_in_chinese(territory, resident_user, mic
         409, "不能从“已办结”变为“已办结”。")
     assert refused(community_staff, petition, "triage", {"size": "hard"}) == (
         400, "已办结的诉求不能再分级。")
+
+
+def test_categories_are_listed_with_their_questions(territory, resident_user,
+                                                   django_assert_max_num_queries):
+    client = client_for(resident_user)
+    client.get("/api/v1/petition-categories/")
+    with django_assert_max_num_queries(3):
+        response = client.get("/api/v1/petition-categories/")
+    facility = next(row for row in response.json() if row["name"] == "物业设施")
+    assert facility["extra_questions"][0] == {
+        "key": "facility", "label": "设施名称（电梯、门禁、路灯等）", "required": True}
+    assert APIClient().get("/api/v1/petition-categories/").status_code in (401, 403)
+
+
+def test_a_required_extra_question_must_be_answered(territory, resident_user, microgrid_worker):
+    client = client_for(resident_user)
+    body = {"category": category("物业设施").pk, "description": "电梯坏了"}
+    response = client.post(LIST_URL, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["message"] == "请回答：设施名称（电梯、门禁、路灯等）"
+    response = client.post(LIST_URL, {**body, "answers": {"facility": "电梯"}}, format="json")
+    assert response.status_code == 201
