@@ -102,6 +102,8 @@ class DemoState:
     party_residents: list[Resident] = field(default_factory=list)
     branch_secretary: Resident | None = None
     api_key_raw: str = ""
+    feature_apps_loaded: list[str] = field(default_factory=list)
+    feature_apps_failed: list[str] = field(default_factory=list)
 
 
 def demo_is_loaded() -> bool:
@@ -501,7 +503,9 @@ def _feature_apps_load(state: DemoState, *, stdout: TextIO) -> None:
             with transaction.atomic():
                 module.load(compound=state.compound, stdout=stdout)
         except Exception:  # One app's broken demo must not stop the others.
+            state.feature_apps_failed.append(app)
             stdout.write(f"!! {app}.demo.load failed; its demo data is missing:\n"
                          f"{traceback.format_exc()}")
         else:
+            state.feature_apps_loaded.append(app)
             stdout.write(f"   {app}: demo data loaded\n")

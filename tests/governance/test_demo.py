@@ -167,6 +167,11 @@ class TestTheDemo:
         assert api_key.key_hash == ApiKey.hash_key(demo.api_key_raw)
 
 
+    def test_every_feature_app_demo_that_exists_loads_without_error(
+        self, demo: DemoState,
+    ) -> None:
+        assert demo.feature_apps_failed == []
+
     def test_load_demo_if_empty_keeps_the_data_and_without_it_refuses(
         self, demo: DemoState,
     ) -> None:
