@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
@@ -22,6 +23,7 @@ from governance.models import Area, Building, Unit
 from residents.filters import filter_tag
 from residents.models import Household, PartyMember, Resident
 from residents.resources import HouseholdResource, PartyMemberResource, ResidentResource
+from residents.services import import_report
 
 
 def territory_filters(path_field: str, building_field: str) -> list[type[admin.SimpleListFilter]]:
@@ -78,6 +80,18 @@ class ScopedImportExportAdmin(ScopedAdminMixin, MaskedContactMixin, ImportExport
         data_kwargs.setdefault("use_transactions", True)
         data_kwargs.setdefault("rollback_on_validation_errors", True)
         return data_kwargs
+
+    def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
+        """A confirmed import that failed after all (the data changed since the dry run) was
+        rolled back: say so, row by row, instead of import-export's success message."""
+        if not (result.has_errors() or result.has_validation_errors()):
+            return super().process_result(result, request)
+        resource = self.get_import_resource_classes(request)[0](actor=request.user)
+        report = import_report(result, resource)
+        messages.error(request, _("导入未完成，没有写入任何数据：") + "；".join(
+            str(error) for error in report.errors[:20]))
+        opts = self.model._meta
+        return redirect(f"admin:{opts.app_label}_{opts.model_name}_changelist")
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)

@@ -161,6 +161,20 @@ def test_the_admin_import_of_a_good_csv_file_writes_it_after_confirmation(territ
     assert Resident.objects.get(name="赵大山").household == territory.household1
 
 
+def test_a_confirmed_import_that_fails_after_the_dry_run_writes_nothing(territory,
+                                                                       staff_client):
+    content = csv_bytes(RESIDENT_HEADERS, [
+        ["长江瑞城", "1", "1", "0101", "赵大山", "13811112222", "", "男", "1950", "", "是"],
+        ["长江瑞城", "3", "1", "0301", "钱小梅", "13811113333", "", "女", "1980", "", "否"]])
+    confirm = admin_import(staff_client, "resident", content, "residents.csv", 1).context[
+        "confirm_form"]
+    territory.household2.delete()  # someone removes a household between dry run and confirm
+    response = staff_client.post(reverse("admin:residents_resident_process_import"),
+                                 {**confirm.initial}, follow=True)
+    assert not Resident.objects.filter(name__in=["赵大山", "钱小梅"]).exists()
+    assert "导入未完成，没有写入任何数据：第 3 行「门牌号」" in response.content.decode()
+
+
 def test_the_export_masks_nothing_for_the_street_admin_and_keeps_scope_for_staff(
         territory, street_admin, community_staff, narrow_superuser, people):
     full = ResidentResource(actor=street_admin).export(resident_list(user=street_admin))
