@@ -23,7 +23,7 @@ from governance.models import Area, Building, Unit
 from residents.filters import filter_tag
 from residents.models import Household, PartyMember, Resident
 from residents.resources import HouseholdResource, PartyMemberResource, ResidentResource
-from residents.services import import_report
+from residents.services import import_report, party_members_publicity_set
 
 
 def territory_filters(path_field: str, building_field: str) -> list[type[admin.SimpleListFilter]]:
@@ -172,6 +172,22 @@ class PartyMemberAdmin(ScopedImportExportAdmin):
                                       "resident__household__building_id")[:2])
     search_fields = ("resident__name", "=resident__phone")
     autocomplete_fields = ("resident", "org_node")
+    actions = ("publish", "unpublish")
+
+    @admin.action(description=_("亮身份：在公示栏显示所选党员"), permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[PartyMember]) -> None:
+        self._publicity_set(request, queryset, is_public=True)
+
+    @admin.action(description=_("取消亮身份：从公示栏撤下所选党员"), permissions=["change"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[PartyMember]) -> None:
+        self._publicity_set(request, queryset, is_public=False)
+
+    def _publicity_set(self, request: HttpRequest, queryset: QuerySet[PartyMember], *,
+                       is_public: bool) -> None:
+        changed = party_members_publicity_set(
+            member_ids=list(queryset.values_list("pk", flat=True)), is_public=is_public,
+            actor=request.user)
+        self.message_user(request, _("已更新 %(count)s 名党员。") % {"count": changed})
 
     @admin.display(description=_("姓名"), ordering="resident__name")
     def name(self, member: PartyMember) -> str:

@@ -11,12 +11,14 @@ from typing import IO, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
 from tablib import Dataset
 
 from core.exceptions import ApplicationError, PermissionDeniedError
-from core.scope import scope_path
+from core.scope import scope_path, scope_q
+from residents.models import PartyMember, Resident
 from residents.resources import (
     HouseholdResource,
     PartyMemberResource,
@@ -130,3 +132,17 @@ def party_members_import(*, file: IO[bytes] | bytes, format: str,
                          actor: Any) -> ImportReport:
     """Party members by the resident's 手机号, or 姓名 + address."""
     return _import(PartyMemberResource, file=file, format=format, actor=actor)
+
+
+def party_members_publicity_set(*, member_ids: list[int], is_public: bool, actor: Any) -> int:
+    """Show or hide members on the 亮身份 board; only members in the actor's scope change.
+
+    One UPDATE whatever the number of members; returns how many rows changed.
+    """
+    if scope_path(actor) is None:
+        raise PermissionDeniedError(_("您没有修改党员资料的权限。"))
+    with transaction.atomic():
+        queryset = PartyMember.objects.filter(pk__in=member_ids).filter(
+            scope_q(actor, f"resident__{Resident.SCOPE_PATH}"))
+        return PartyMember.objects.filter(pk__in=queryset.values("pk")).exclude(
+            is_public=is_public).update(is_public=is_public, updated_at=timezone.now())

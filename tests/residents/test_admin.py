@@ -202,3 +202,21 @@ def test_party_members_list_masks_outside_scope_and_searches_by_phone(
     assert [member.resident_id for member in rows_of(response)] == [people[-1].pk]
     assert PartyMember.objects.count() == 9
     assert Household.objects.count() == 3
+
+
+def test_the_publicity_actions_change_only_members_in_scope(territory, staff_client, people):
+    from residents.services import party_members_publicity_set
+
+    committee = org_root(area=territory.community)
+    members = [PartyMemberFactory(resident=resident, org_node=committee, is_public=True)
+               for resident in people]
+    response = staff_client.post(reverse("admin:residents_partymember_changelist"), {
+        "action": "unpublish", "_selected_action": [member.pk for member in members[:4]]})
+    assert response.status_code == 302
+    assert PartyMember.objects.filter(is_public=False).count() == 4
+    # the service itself ignores members outside the actor's scope
+    community_staff = User.objects.get(username="community")
+    changed = party_members_publicity_set(member_ids=[members[-1].pk], is_public=False,
+                                          actor=community_staff)
+    assert changed == 0
+    assert PartyMember.objects.get(pk=members[-1].pk).is_public is True
