@@ -155,3 +155,27 @@ def test_the_beat_task_runs_the_sweep(frozen, resident_user, microgrid_worker, g
     frozen.shift(timedelta(days=1, minutes=1))
     assert petitions_sweep_task.delay().get() == {"escalated": 1, "supervised": 0,
                                                   "arrivals_missed": 1}
+
+
+def test_a_sweep_that_dies_halfway_leaves_nothing_half_done(
+        frozen, resident_user, microgrid_worker, grid_worker, monkeypatch):
+    from petitions import sweep
+
+    petition = submit(resident_user)
+    frozen.shift(timedelta(days=4))
+    real_messages = sweep._messages
+
+    def dying_on_the_street_tier(new_tier):
+        # The worker "dies" after the micro-grid → grid step, before grid → street.
+        if new_tier == "street":
+            raise SystemExit("worker killed")
+        return real_messages(new_tier)
+
+    monkeypatch.setattr(sweep, "_messages", dying_on_the_street_tier)
+    with pytest.raises(SystemExit):
+        petitions_escalate_overdue(now=timezone.now())
+    petition.refresh_from_db()
+    assert petition.tier == "microgrid"
+    assert not PetitionEvent.objects.filter(kind="escalated").exists()
+    monkeypatch.setattr(sweep, "_messages", real_messages)
+    assert petitions_escalate_overdue(now=timezone.now()) == 2
