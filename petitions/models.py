@@ -121,7 +121,8 @@ PETITION_TRANSITIONS: dict[str, frozenset[str]] = {
     _S.RETURNED: frozenset({_S.DISPATCHED, _S.REJECTED, _S.REFERRED}),
     _S.REFERRED: frozenset({_S.CLOSED}),
     _S.REJECTED: frozenset(),
-    _S.CLOSED: frozenset(),
+    # Once in a petition's life, when the matter comes back (petition_reopen checks the rest).
+    _S.CLOSED: frozenset({_S.REOPENED}),
 }
 # States in which the resolution clock runs and the sweep escalates.
 OPEN_STATES: frozenset[str] = frozenset(
@@ -211,6 +212,8 @@ class Petition(TimeStampedModel):
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     is_public = models.BooleanField(_("同意公开"), default=False)
+    is_anonymous = models.BooleanField(_("匿名"), default=False,
+                                       help_text=_("对办理人员隐藏提交人姓名"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                     null=True, blank=True, related_name="+",
                                     verbose_name=_("登记人"))
@@ -250,6 +253,8 @@ class Petition(TimeStampedModel):
     referred_at = models.DateTimeField(_("转议事时间"), null=True, blank=True)
 
     objects = PetitionQuerySet.as_manager()
+    # Set by petition_submit: False when an external retry returned the first petition.
+    was_created = False
 
     class Meta:
         verbose_name = _("诉求")
@@ -278,8 +283,9 @@ class Petition(TimeStampedModel):
         return f"#{self.pk} {self.description[:20]}"
 
     def clean(self) -> None:
-        if self.household_id is None and self.building_id is None and not self.location_text:
-            raise ValidationError(_("请选择房屋、楼栋，或填写位置描述。"))
+        if (self.household_id is None and self.building_id is None and not self.location_text
+                and self.latitude is None):
+            raise ValidationError(_("请选择房屋、楼栋，填写位置描述，或提供坐标。"))
         if (self.latitude is None) != (self.longitude is None):
             raise ValidationError(_("经纬度须同时填写。"))
 

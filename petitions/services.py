@@ -169,6 +169,27 @@ def _check_submitter(actor: User | None, *, household: Household | None, channel
         raise PermissionDeniedError(_("您无权登记诉求。"))
 
 
+def _check_answers(category: Category, answers: dict[str, Any]) -> None:
+    """Every required extra question of the category must be answered."""
+    missing = [
+        str(question.get("label", question.get("key")))
+        for question in category.extra_questions or []
+        if question.get("required") and not str(answers.get(question.get("key"), "")).strip()
+    ]
+    if missing:
+        raise ApplicationError(_("请回答：%(questions)s") % {"questions": "、".join(missing)},
+                               extra={"missing": missing})
+
+
+def _check_staff_scope(actor: User | None, origin: Area) -> None:
+    """Staff record petitions only for places in their scope (street admins: anywhere)."""
+    if actor is None or not (actor.is_staff_role or actor.is_superuser):
+        return
+    prefix = rules.visibility_prefix(actor)
+    if prefix is None or not origin.path.startswith(prefix):
+        raise PermissionDeniedError(_("只能登记您管辖范围内的诉求。"))
+
+
 def petition_submit(
     *,
     actor: User | None,
@@ -185,6 +206,7 @@ def petition_submit(
     contact_name: str = "",
     contact_phone: str = "",
     is_public: bool = False,
+    is_anonymous: bool = False,
     answers: dict[str, Any] | None = None,
     size: str = Petition.Size.SMALL,
     external_ref: str | None = None,
@@ -193,7 +215,8 @@ def petition_submit(
 
     1. Check who submits (resident for their own household, staff recording a walk-in/phone
        call, an external system, or anonymous with a verified callback phone).
-    2. An external system retrying with the same external_ref gets the first petition back.
+    2. An external system retrying with the same external_ref gets the first petition back
+       (`petition.was_created` is False then, True for a new petition).
     3. Compute every deadline from the SlaPolicy; triage by size (small → micro-grid,
        big → grid, hard → street).
     4. Place it on the area covering the building; dispatch to that tier's worker if one exists.
@@ -205,10 +228,12 @@ def petition_submit(
     if not category.is_active:
         raise ApplicationError(_("该分类已停用。"))
     _check_submitter(actor, household=household, channel=channel, contact_phone=contact_phone)
+    _check_answers(category, answers or {})
     is_external = actor is not None and actor.role == User.Role.EXTERNAL_SYSTEM
     if is_external and external_ref:
         existing = Petition.objects.filter(external_system=actor, external_ref=external_ref).first()
         if existing is not None:
+            existing.was_created = False
             return existing
     if actor is not None and actor.role == User.Role.RESIDENT:
         size = Petition.Size.SMALL  # residents don't triage; staff may re-size later
@@ -219,6 +244,7 @@ def petition_submit(
                               code="too_many_photos")
     origin, building = _resolve_origin(actor=actor, household=household, building=building,
                                        area=area)
+    _check_staff_scope(actor, origin)
     try:
         with transaction.atomic():
             return _create(
@@ -227,12 +253,15 @@ def petition_submit(
                 building=building, origin=origin, location_text=location_text,
                 latitude=latitude, longitude=longitude, photos=photos,
                 contact_name=contact_name, contact_phone=contact_phone, is_public=is_public,
-                answers=answers or {}, size=size, external_ref=external_ref,
+                is_anonymous=is_anonymous, answers=answers or {}, size=size,
+                external_ref=external_ref,
             )
     except IntegrityError:
         # Two concurrent retries of one external submission: the loser returns the winner's row.
         if is_external and external_ref:
-            return Petition.objects.get(external_system=actor, external_ref=external_ref)
+            existing = Petition.objects.get(external_system=actor, external_ref=external_ref)
+            existing.was_created = False
+            return existing
         raise
 
 
@@ -256,6 +285,7 @@ def _create(*, actor: User | None, is_external: bool, category: Category, origin
     petition.full_clean(exclude=["category", "area", "household", "building", "submitter",
                                  "recorded_by", "external_system", "holder"])
     petition.save()
+    petition.was_created = True
     event = _event(petition, kind=Kind.SUBMITTED, actor=actor, now=now)
     _save_photos(petition, photos, actor=actor, event=event)
     holder_id = tier_holder_id(petition.area, petition.tier)
@@ -446,10 +476,17 @@ def petition_rate(*, petition_id: int, actor: User, rating: str, comment: str = 
 
 
 def petition_reopen(*, petition_id: int, actor: User, reason: str) -> Petition:
-    """Reopen a rated petition once (owner or dispatcher); it goes back to its holder."""
+    """Reopen a rated or closed petition, once in its life (owner or dispatcher): the matter
+    came back. It gets fresh clocks and goes back to its holder. A petition closed through
+    deliberation or never resolved (rejected) cannot be reopened."""
+    if not (reason or "").strip():
+        raise ApplicationError(_("请说明重办原因。"))
     with transaction.atomic():
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.is_owner(actor, petition) or rules.is_dispatcher(actor, petition))
+        if petition.state == State.CLOSED and (petition.referred_at is not None
+                                               or not petition.rating):
+            raise ApplicationError(_("只有居民评价后关闭的诉求可以重办。"))
         return _reopen(petition, actor=actor, reason=reason)
 
 
@@ -469,9 +506,10 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
     petition.resolved_at = None
     petition.resolved_on_time = None
     petition.resolved_tier = ""
+    petition.closed_at = None
     petition.save(update_fields=["state", "reopened_count", "clock_started_at",
                                  "microgrid_due_at", "grid_due_at", "street_due_at", "due_at",
-                                 "resolved_at", "resolved_on_time", "resolved_tier",
+                                 "resolved_at", "resolved_on_time", "resolved_tier", "closed_at",
                                  "updated_at"])
     _event(petition, kind=Kind.REOPENED, actor=actor, from_state=previous, note=reason, now=now)
     if petition.holder_id is None:

@@ -34,8 +34,8 @@ def test_the_guard_allows_exactly_the_moves_in_the_table(current, target):
         assert "不能从" in error.value.message
 
 
-def test_closed_and_rejected_are_final_and_not_open():
-    assert PETITION_TRANSITIONS[PetitionState.CLOSED] == frozenset()
+def test_rejected_is_final_and_closed_only_reopens():
+    assert PETITION_TRANSITIONS[PetitionState.CLOSED] == frozenset({PetitionState.REOPENED})
     assert PETITION_TRANSITIONS[PetitionState.REJECTED] == frozenset()
     assert not {PetitionState.CLOSED, PetitionState.REJECTED, PetitionState.RESOLVED} & OPEN_STATES
 

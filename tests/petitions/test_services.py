@@ -400,3 +400,67 @@ def test_events_of_an_external_petition_fill_the_webhook_outbox(territory, micro
     assert delivery.payload["external_ref"] == "A-1"
     assert delivery.payload["status"] == "open"
     assert PetitionEvent.objects.filter(petition=petition).count() == 2
+
+
+# --- points raised by the API and page helpers ----------------------------------------------
+
+
+def test_the_service_says_whether_it_created_the_petition(territory):
+    hotline = external_system()
+    first = submit(hotline, channel="hotline_12345", building=territory.building1,
+                   external_ref="W-1")
+    again = submit(hotline, channel="hotline_12345", building=territory.building1,
+                   external_ref="W-1")
+    assert first.was_created is True
+    assert again.was_created is False
+
+
+def test_required_extra_questions_must_be_answered(resident_user):
+    facilities = category("物业设施")
+    with pytest.raises(ApplicationError) as error:
+        submit(resident_user, category=facilities)
+    assert "请回答" in error.value.message
+    petition = submit(resident_user, category=facilities, answers={"facility": "电梯"})
+    assert petition.answers == {"facility": "电梯"}
+
+
+def test_staff_record_petitions_only_inside_their_scope(outsider, territory):
+    with pytest.raises(PermissionDeniedError):
+        submit(outsider, channel="phone", building=territory.building1)
+    petition = submit(outsider, channel="phone", building=territory.other_building)
+    assert petition.recorded_by_id == outsider.pk
+
+
+def test_coordinates_alone_are_a_location(community_staff):
+    from decimal import Decimal
+
+    petition = submit(community_staff, channel="phone", latitude=Decimal("35.9"),
+                      longitude=Decimal("120.1"), is_anonymous=True)
+    assert petition.origin_path == community_staff.scope_area.path
+    assert petition.is_anonymous
+
+
+def test_a_closed_petition_can_be_reopened_once_when_the_matter_comes_back(
+        resident_user, microgrid_worker, grid_worker, community_staff):
+    petition = submit(resident_user)
+    _to_verified(petition, microgrid_worker, grid_worker)
+    services.petition_rate(petition_id=petition.pk, actor=resident_user, rating="satisfied")
+    with pytest.raises(ApplicationError):
+        services.petition_reopen(petition_id=petition.pk, actor=resident_user, reason=" ")
+    petition = services.petition_reopen(petition_id=petition.pk, actor=resident_user,
+                                        reason="又堵了")
+    assert (petition.state, petition.reopened_count) == (State.DISPATCHED, 1)
+    assert petition.closed_at is None
+    _to_verified(petition, microgrid_worker, grid_worker)
+    services.petition_rate(petition_id=petition.pk, actor=resident_user, rating="basic")
+    with pytest.raises(ApplicationError):
+        services.petition_reopen(petition_id=petition.pk, actor=community_staff, reason="再来")
+
+
+def test_a_petition_closed_by_deliberation_is_not_reopened(resident_user, community_staff):
+    petition = submit(resident_user)
+    services.petition_refer_to_deliberation(petition_id=petition.pk, actor=community_staff)
+    services.petition_close_from_deliberation(petition_id=petition.pk, outcome="议定",
+                                              actor=None)
+    with pytest.raises(ApplicationError):
+        services.petition_reopen(petition_id=petition.pk, actor=community_staff, reason="x")
