@@ -8,8 +8,10 @@ building, 20 floors, 2 flats a floor → 1,200 households a compound, 12,000 a s
 Speed: the tree paths are computed here (treebeard's materialised path: `steplen` characters of
 `alphabet` per level), so the Area rows go in with one bulk insert instead of one `add_child` per
 node; ids are reserved up front so children can point at parents without reading anything back;
-households and residents go in with PostgreSQL `COPY … FROM STDIN` (psycopg 3), or `executemany`
-on other databases. One transaction per street: an interrupted run leaves whole streets only.
+households and residents go in with PostgreSQL `COPY … FROM STDIN` (psycopg 3), formatted from
+a per-shape template, or `executemany` on other databases. Large runs on PostgreSQL drop and
+rebuild the two big tables' indexes and constraints (see `_indexes_dropped`). The whole run is
+one transaction, each street a savepoint: an interrupted run leaves nothing behind.
 """
 
 from __future__ import annotations

@@ -270,3 +270,9 @@ def test_scale_with_its_index_rebuild_leaves_every_index_in_place(
     assert schema() == before
     assert Resident.objects.filter(created_at__isnull=True).count() == 0
     assert Household.objects.count() == 12
+
+
+def test_scale_refuses_a_count_below_one(db: None) -> None:
+    with pytest.raises(CommandError, match="正整数"):
+        call_command("load_demo", "--scale", "0", stdout=io.StringIO())
+    assert not Area.objects.exists()
