@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
@@ -41,30 +42,49 @@ class ScopedAdminMixin:
 
 
 class MaskedContactMixin:
-    """Phone and ID number columns, masked for rows outside the viewer's own scope area."""
+    """Phone and ID number columns, masked for rows outside the viewer's own scope area.
+
+    A ModelAdmin is shared by every request and thread, so the viewer is never stored on it:
+    `get_list_display` swaps the two column names for functions bound to this request's user.
+    The methods below, used only without a request, mask every row.
+    """
 
     phone_field = "phone"
     id_number_field = "id_number"
 
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
-        self._viewer = request.user
-        return super().changelist_view(request, extra_context)  # type: ignore[misc]
-
-    def _is_visible(self, obj: Model) -> bool:
-        from residents.selectors import personal_data_visible
-
-        return personal_data_visible(getattr(self, "_viewer", None),
-                                     getattr(obj, "area_path", None))
+    def get_list_display(self, request: HttpRequest) -> Any:
+        columns = {
+            "phone_display": _masked_column("phone_display", request.user, self.phone_field,
+                                            mask_phone, _("手机号")),
+            "id_number_display": _masked_column("id_number_display", request.user,
+                                                self.id_number_field, mask_id_number,
+                                                _("身份证号")),
+        }
+        return [columns.get(column, column) if isinstance(column, str) else column
+                for column in super().get_list_display(request)]  # type: ignore[misc]
 
     @admin.display(description=_("手机号"))
     def phone_display(self, obj: Model) -> str:
-        phone = _lookup(obj, self.phone_field)
-        return phone if self._is_visible(obj) else mask_phone(phone)
+        return mask_phone(_lookup(obj, self.phone_field))
 
     @admin.display(description=_("身份证号"))
     def id_number_display(self, obj: Model) -> str:
-        id_number = _lookup(obj, self.id_number_field)
-        return id_number if self._is_visible(obj) else mask_id_number(id_number)
+        return mask_id_number(_lookup(obj, self.id_number_field))
+
+
+def _masked_column(name: str, viewer: Any, field: str, mask: Callable[[str], str],
+                   label: Any) -> Callable[[Model], str]:
+    from residents.selectors import personal_data_visible
+
+    def column(obj: Model) -> str:
+        value = _lookup(obj, field)
+        if personal_data_visible(viewer, getattr(obj, "area_path", None)):
+            return value
+        return mask(value)
+
+    column.short_description = label  # type: ignore[attr-defined]
+    column.__name__ = name  # the changelist's CSS class stays field-<name>
+    return column
 
 
 def _lookup(obj: Any, dotted: str) -> str:

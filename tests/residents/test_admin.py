@@ -220,3 +220,22 @@ def test_the_publicity_actions_change_only_members_in_scope(territory, staff_cli
                                           actor=community_staff)
     assert changed == 0
     assert PartyMember.objects.get(pk=members[-1].pk).is_public is True
+
+
+def test_masked_columns_are_bound_to_each_request_not_to_the_shared_model_admin(
+        territory, street_admin, narrow_superuser, people, rf):
+    from django.contrib import admin as django_admin
+
+    model_admin = django_admin.site._registry[Resident]
+    outside = resident_list(user=street_admin).get(pk=people[-1].pk)  # annotated area_path
+
+    def phone_column(user):
+        request = rf.get("/")
+        request.user = user
+        return next(column for column in model_admin.get_list_display(request)
+                    if getattr(column, "__name__", "") == "phone_display")
+
+    narrow_column = phone_column(narrow_superuser)
+    street_column = phone_column(street_admin)  # a second request in between
+    assert narrow_column(outside) == f"{outside.phone[:3]}****{outside.phone[-4:]}"
+    assert street_column(outside) == outside.phone
