@@ -3,8 +3,8 @@
 - resident (owner): sees their own; adds notes, rates, asks to reopen.
 - holder: checks in, adds notes, resolves, returns to the dispatcher, escalates by hand.
 - handler staff (grid worker, community staff, street admin) whose scope covers the petition:
-  everything the holder may, plus verify and close.
-- dispatcher (community staff, street admin): dispatch, triage, reroute, reject, refer.
+  everything the holder may, plus verify, close and refer to deliberation.
+- dispatcher (community staff, street admin): dispatch, triage, reroute, reject.
 - external system: sees and rates what it submitted (or its scope_area, when one is set).
 """
 

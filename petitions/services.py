@@ -612,11 +612,12 @@ def petition_escalate_by_hand(*, petition_id: int, actor: User, reason: str) -> 
 
 def petition_refer_to_deliberation(*, petition_id: int, actor: User, note: str = "",
                                    topic_id: int | None = None) -> Petition:
-    """Send a matter that needs the residents' say to the deliberation day. Dispatcher only.
+    """Send a matter that needs the residents' say to the deliberation day. Grid workers and
+    dispatchers in scope may (the issue: "a petition referred by a grid worker").
     The deliberation app may pass the topic id now or later (petition_link_topic)."""
     with transaction.atomic():
         petition = _lock(petition_id=petition_id, actor=actor)
-        _require(rules.is_dispatcher(actor, petition))
+        _require(rules.is_handler_staff(actor, petition))
         previous = _move(petition, State.REFERRED)
         petition.referred_at = timezone.now()
         petition.deliberation_topic_id = topic_id

@@ -62,7 +62,7 @@ STAFF_PERMISSIONS: dict[str, frozenset[str]] = {
     "PetitionCloseView": HANDLERS,
     "PetitionDispatchView": DISPATCHERS,
     "PetitionRerouteView": DISPATCHERS,
-    "PetitionReferView": DISPATCHERS,
+    "PetitionReferView": HANDLERS,
     "PetitionRejectView": DISPATCHERS,
 }
 PHOTO_ERROR_CODES = frozenset({"too_many_photos", "too_large", "invalid_image",
@@ -576,8 +576,9 @@ def staff_actions(user: User, petition: Petition) -> dict[str, bool]:
         "escalate": can_handle and is_open and petition.tier != Tier.STREET,
         "dispatch": is_dispatcher and state in (PetitionState.SUBMITTED, PetitionState.REOPENED),
         "reroute": is_dispatcher and state == PetitionState.RETURNED,
-        "refer": is_dispatcher and state in (PetitionState.SUBMITTED, PetitionState.DISPATCHED,
-                                             PetitionState.ON_SITE, PetitionState.RETURNED),
+        "refer": rules.is_handler_staff(user, petition)
+        and state in (PetitionState.SUBMITTED, PetitionState.DISPATCHED, PetitionState.ON_SITE,
+                      PetitionState.RETURNED),
         "reject": is_dispatcher and state in (PetitionState.SUBMITTED, PetitionState.RETURNED),
         "close": rules.is_handler_staff(user, petition)
         and state in (PetitionState.VERIFIED, PetitionState.RATED),
@@ -715,8 +716,11 @@ class PetitionReferView(StaffActionView):
     success_text = _lazy("已转议事。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
-        return services.petition_refer_to_deliberation(
-            petition_id=petition.pk, actor=self.request.user, note=data.get("note", ""))
+        # The topic and the petition's move are one transaction in the deliberation service,
+        # so a referral from this dashboard always lands on the compound's agenda.
+        from deliberation.services import topic_propose_from_petition
+
+        return topic_propose_from_petition(petition_id=petition.pk, actor=self.request.user)
 
 
 class PetitionCloseView(StaffActionView):

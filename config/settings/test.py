@@ -26,3 +26,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LANGUAGE_CODE = "zh-hans"
+STATIC_ROOT = None  # whitenoise serves from the finders in tests; no collectstatic
+WHITENOISE_USE_FINDERS = True

@@ -70,11 +70,16 @@ def test_an_outsider_cannot_refer_a_petition_and_no_topic_is_left(petition, outs
     assert not Topic.objects.exists()
 
 
-def test_a_grid_worker_who_may_not_dispatch_is_refused_and_no_topic_is_left(petition,
-                                                                             grid_worker):
-    # petitions decides who may refer (its dispatchers); the topic is rolled back with it.
+def test_a_grid_worker_of_the_petitions_grid_refers_it(petition, grid_worker):
+    topic = services.topic_propose_from_petition(petition_id=petition.pk, actor=grid_worker)
+    petition.refresh_from_db()
+    assert (petition.state, petition.deliberation_topic_id) == ("referred", topic.pk)
+
+
+def test_a_micro_grid_worker_is_refused_and_no_topic_is_left(petition, microgrid_worker):
+    # petitions decides who may refer (grid level and up); the topic is rolled back with it.
     with pytest.raises((PermissionDeniedError, Http404)):
-        services.topic_propose_from_petition(petition_id=petition.pk, actor=grid_worker)
+        services.topic_propose_from_petition(petition_id=petition.pk, actor=microgrid_worker)
     assert not Topic.objects.exists()
     petition.refresh_from_db()
     assert petition.state != "referred"

@@ -527,10 +527,12 @@ def test_escalate_refer_and_reject(territory, resident_user, microgrid_worker, g
     escalated.refresh_from_db()
     assert escalated.tier == Petition.Tier.GRID
     referred = submit(resident_user)
-    client_for(community_staff).post(reverse("petitions:staff-refer", args=[referred.pk]),
-                                     {"note": "需居民议事"})
+    client_for(grid_worker).post(reverse("petitions:staff-refer", args=[referred.pk]),
+                                 {"note": "需居民议事"})
     referred.refresh_from_db()
+    # A grid worker's referral lands on the compound's agenda as a linked topic.
     assert referred.state == Petition.State.REFERRED
+    assert referred.deliberation_topic_id is not None
     dispatcher = client_for(community_staff)
     rejected = submit(resident_user)
     no_reason = dispatcher.post(reverse("petitions:staff-reject", args=[rejected.pk]),
