@@ -337,9 +337,15 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def refer(self, request: Request, pk: str) -> Response:
-        return self._transition(
-            request, pk, services.petition_refer_to_deliberation, io.PetitionCommentInput
-        )
+        # Through deliberation's service: the topic and the petition's move are one
+        # transaction, so a referral always lands on the compound's agenda.
+        from deliberation.services import topic_propose_from_petition
+
+        _parse(io.PetitionCommentInput, request)
+        petition_id = self._petition_id(pk)
+        topic_propose_from_petition(petition_id=petition_id, actor=request.user)
+        return self._detail(selectors.petition_get_for_user(user=request.user,
+                                                            petition_id=petition_id))
 
     @extend_schema(summary="关闭", request=io.PetitionCommentInput, responses=TRANSITION_RESPONSES)
     @action(detail=True, methods=["post"])

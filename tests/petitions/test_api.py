@@ -377,11 +377,16 @@ def test_dispatch_refuses_an_unknown_holder_in_chinese(territory, resident_user,
         400, "承办人不存在。")
 
 
-def test_refer_to_deliberation(territory, resident_user, microgrid_worker, community_staff):
+def test_refer_to_deliberation(territory, resident_user, microgrid_worker, grid_worker,
+                               community_staff):
+    from deliberation.models import Topic
+
     petition = submit(resident_user)
     assert refused(microgrid_worker, petition, "refer")[0] == 403
-    assert post(community_staff, petition, "refer", {"note": "涉及公共收益"})["state"] == (
+    assert not Topic.objects.exists()
+    assert post(grid_worker, petition, "refer", {"note": "涉及公共收益"})["state"] == (
         "referred")
+    assert Topic.objects.get().petition_id == petition.pk
     assert refused(community_staff, petition, "reject", {"reason": "x"})[0] == 409
 
 
