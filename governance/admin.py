@@ -116,6 +116,7 @@ class OrgNodeAdmin(KindRuleTreeAdmin):
 @admin.register(Compound)
 class CompoundAdmin(ScopedAdminMixin, admin.ModelAdmin):
     scope_path_fields = ("community__path",)
+    ordering = ("name",)
     list_display = ("name", "community", "address", "built_year", "building_count")
     list_select_related = ("community",)
     search_fields = ("name", "address")
@@ -137,6 +138,7 @@ class UnitInline(admin.TabularInline):
 @admin.register(Building)
 class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     scope_path_fields = ("micro_grid__path",)
+    ordering = ("compound__name", "number")
     list_display = ("__str__", "number", "compound", "micro_grid", "floors", "household_count")
     list_select_related = ("compound", "micro_grid")
     list_filter = (*community_and_grid_filters("micro_grid__path"),
@@ -180,6 +182,7 @@ class CentralHouseholdForm(forms.ModelForm):
 @admin.register(CentralHousehold)
 class CentralHouseholdAdmin(ScopedAdminMixin, admin.ModelAdmin):
     scope_path_fields = ("household__building__micro_grid__path",)
+    ordering = ("group__path",)
     form = CentralHouseholdForm
     list_display = ("group", "household", "neighbour_count")
     list_select_related = ("group", "household__building__compound", "household__unit")
@@ -207,6 +210,7 @@ class BodyMemberInline(admin.TabularInline):
 @admin.register(Body)
 class BodyAdmin(ScopedAdminMixin, MaskedContactMixin, admin.ModelAdmin):
     scope_path_fields = ("compound__community__path", "community__path")
+    ordering = ("kind", "name")
     phone_field = "contact_phone"
     list_display = ("name", "kind", "compound", "community", "contact_name", "phone_display",
                     "member_count")
@@ -234,6 +238,7 @@ class BodyAdmin(ScopedAdminMixin, MaskedContactMixin, admin.ModelAdmin):
 @admin.register(StaffPost)
 class StaffPostAdmin(ScopedAdminMixin, MaskedContactMixin, admin.ModelAdmin):
     scope_path_fields = ("area__path",)
+    ordering = ("area__path", "kind", "holder_name")
     list_display = ("holder_name", "kind", "area", "compound", "building", "phone_display",
                     "starts_on", "ends_on")
     list_select_related = ("area", "compound", "building__compound")

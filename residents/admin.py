@@ -111,6 +111,7 @@ class ResidentInline(admin.TabularInline):
 class HouseholdAdmin(ScopedImportExportAdmin):
     resource_classes = [HouseholdResource]
     scope_path_fields = (Household.SCOPE_PATH,)
+    ordering = ("building__compound__name", "building__number", "unit__number", "room")
     list_display = ("__str__", "compound", "building", "unit", "room", "is_occupied",
                     "resident_count")
     list_select_related = ("building__compound", "building__micro_grid",
@@ -143,6 +144,7 @@ class HouseholdAdmin(ScopedImportExportAdmin):
 class ResidentAdmin(ScopedImportExportAdmin):
     resource_classes = [ResidentResource]
     scope_path_fields = (Resident.SCOPE_PATH,)
+    ordering = ("household__building_id", "household__room", "name")
     list_display = ("name", "phone_display", "id_number_display", "household", "gender",
                     "birth_year", "tag_list", "is_household_head")
     list_select_related = ("household__building__compound", "household__building__micro_grid",
@@ -162,6 +164,7 @@ class ResidentAdmin(ScopedImportExportAdmin):
 class PartyMemberAdmin(ScopedImportExportAdmin):
     resource_classes = [PartyMemberResource]
     scope_path_fields = (f"resident__{Resident.SCOPE_PATH}",)
+    ordering = ("org_node__path", "resident__name")
     phone_field = "resident__phone"
     list_display = ("name", "phone_display", "kind", "category", "org_node", "is_public")
     list_select_related = ("resident__household__building__compound",
