@@ -42,7 +42,7 @@ run: demo
 
 ## make test: the whole suite that needs no outside service (SQLite, eager Celery).
 test: $(STAMP)
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q --no-migrations
 
 ## The services lane: PostgreSQL + Redis + a real Celery worker (see .ci/run).
 test-services: $(STAMP)

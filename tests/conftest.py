@@ -10,6 +10,7 @@ cast:      resident (lives in building 1), microgrid_worker (微网格一), grid
 
 from __future__ import annotations
 
+import importlib
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,21 @@ def _block_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureReque
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+def seed_reference_data() -> None:
+    """The rows data migrations seed (petition categories, the SLA policy). `make test` builds
+    the schema without migrations (--no-migrations: 1 s instead of 12 s a worker), and a
+    transactional test's flush removes them, so they are put back from the same function."""
+    from django.apps import apps
+
+    importlib.import_module("petitions.migrations.0002_seed_categories").seed(apps, None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    with django_db_blocker.unblock():
+        seed_reference_data()
 
 
 @dataclass
