@@ -18,6 +18,9 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import User
+from residents.models import Resident
+
 MESSAGES = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES"
 DOMAINS = ["django", "djangojs"]
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w*\}")
@@ -156,6 +159,24 @@ def test_the_resident_sign_in_page_speaks_english(english: Client) -> None:
     page = english.get(reverse("accounts:login")).content.decode()
     assert "Sign in" in page
     assert "登录" not in page
+
+
+@pytest.mark.django_db
+def test_the_resident_petition_form_speaks_english(
+    english: Client, resident_user: User, resident_record: Resident
+) -> None:
+    """Its labels are wrapped with the ``_lazy`` alias, which plain makemessages misses."""
+    english.force_login(resident_user)
+    page = english.get(reverse("petitions:create")).content.decode()
+    assert "Photos (up to 3)" in page
+    assert "Submit anonymously" in page
+    assert "照片（最多" not in page and "匿名反映" not in page
+
+
+@pytest.mark.django_db
+def test_a_form_error_is_shown_in_english(english: Client) -> None:
+    page = english.post(reverse("accounts:login"), {"username": "nobody", "password": "x"})
+    assert "Incorrect username or password." in page.content.decode()
 
 
 @pytest.mark.django_db
