@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import TimeStampedModel
+from core.models import StatusChange, TimeStampedModel
 
 # Every volunteer-side row reaches the territory tree through its compound's community.
 COMPOUND_SCOPE = "compound__community__path"
@@ -470,23 +470,13 @@ class MicroWish(TimeStampedModel):
         return self.title
 
 
-class MicroWishEvent(models.Model):
+class MicroWishEvent(StatusChange):
     wish = models.ForeignKey(MicroWish, on_delete=models.CASCADE, related_name="events",
                              verbose_name=_("微心愿"))
-    old_status = models.CharField(_("原状态"), max_length=10, blank=True)
-    new_status = models.CharField(_("新状态"), max_length=10)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="+", verbose_name=_("操作人"))
-    note = models.CharField(_("备注"), max_length=200, blank=True)
-    at = models.DateTimeField(_("时间"))
 
-    class Meta:
+    class Meta(StatusChange.Meta):
         verbose_name = _("微心愿记录")
         verbose_name_plural = _("微心愿记录")
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.old_status}→{self.new_status}"
 
 
 class ProxyService(TimeStampedModel):
@@ -539,23 +529,13 @@ class ProxyService(TimeStampedModel):
         return self.title
 
 
-class ProxyServiceEvent(models.Model):
+class ProxyServiceEvent(StatusChange):
     service = models.ForeignKey(ProxyService, on_delete=models.CASCADE, related_name="events",
                                 verbose_name=_("帮办代办"))
-    old_status = models.CharField(_("原状态"), max_length=10, blank=True)
-    new_status = models.CharField(_("新状态"), max_length=10)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="+", verbose_name=_("操作人"))
-    note = models.CharField(_("备注"), max_length=200, blank=True)
-    at = models.DateTimeField(_("时间"))
 
-    class Meta:
+    class Meta(StatusChange.Meta):
         verbose_name = _("帮办代办记录")
         verbose_name_plural = _("帮办代办记录")
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.old_status}→{self.new_status}"
 
 
 class CareFile(TimeStampedModel):
