@@ -88,14 +88,14 @@ def populate(*, total: int, overdue: int, now: object) -> None:
             INSERT INTO {Petition._meta.db_table} (
                 created_at, updated_at, channel, category_id, answers, description,
                 location_text, size, tier, state, holder_id, area_id, area_path, origin_path,
-                contact_name, contact_phone, is_public, submitted_at, clock_started_at,
+                contact_name, contact_phone, is_public, is_anonymous, submitted_at, clock_started_at,
                 dispatched_at, arrival_due_at, arrived_at, arrival_missed, microgrid_due_at,
                 grid_due_at, street_due_at, due_at, supervised, reopened_count, rating,
                 rating_comment, rejection_reason, resolution, resolved_tier)
             SELECT s.at, s.at, 'mobile_web', %(category)s, '{{}}'::jsonb, '基准诉求 ' || i, '',
                    'small', 'microgrid', 'on_site', (%(holders)s::bigint[])[m],
                    (%(areas)s::bigint[])[m], (%(paths)s::text[])[m], (%(paths)s::text[])[m],
-                   '', '', FALSE, s.at, s.at, s.at,
+                   '', '', FALSE, FALSE, s.at, s.at, s.at,
                    s.at + interval '7 minutes', s.at + interval '3 minutes', FALSE,
                    s.at + interval '1 day', s.at + interval '3 days', s.at + interval '5 days',
                    s.at + interval '1 day', FALSE, 0, '', '', '', '', ''
