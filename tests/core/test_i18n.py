@@ -249,3 +249,83 @@ def test_the_home_page_strings_are_in_the_catalogue() -> None:
     assert entries["有事您说话"].msgstr == {0: "Tell Us"}
     long_one = "长江路街道 · 社区治理门户：诉求“7135”快速响应、每月15日议事日、党员志愿服务。"
     assert "7135" in entries[long_one].msgstr[0]
+
+
+# --- sources ----------------------------------------------------------------------------------
+
+SOURCE_SKIP = {".venv", "var", "tests", "bench", "control", "migrations", "locale", "staticfiles"}
+TRANSLATION_FUNCTIONS = {
+    "gettext": 0, "gettext_lazy": 0, "gettext_noop": 0,
+    "ngettext": 0, "ngettext_lazy": 0, "pgettext": 1, "pgettext_lazy": 1,
+}
+TEMPLATE_STRING = re.compile(
+    r"""\{%\s*(?:translate|trans)\s+(?P<quote>["'])(?P<text>.*?)(?P=quote)"""
+    r"""|\b_\((?P<quote2>["'])(?P<text2>.*?)(?P=quote2)\)"""
+)
+JS_STRING = re.compile(r"""\b(?:t|gettext)\((?P<quote>["'])(?P<text>[^"'\\]*)(?P=quote)\)""")
+
+
+def source_files(pattern: str) -> list[Path]:
+    base = Path(settings.BASE_DIR)
+    return [
+        path for path in sorted(base.rglob(pattern))
+        if not SOURCE_SKIP.intersection(path.relative_to(base).parts)
+    ]
+
+
+def python_msgids(path: Path) -> set[str]:
+    """String literals passed to django.utils.translation functions, whatever the local alias."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    aliases = {
+        alias.asname or alias.name: TRANSLATION_FUNCTIONS[alias.name]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation"
+        for alias in node.names
+        if alias.name in TRANSLATION_FUNCTIONS
+    }
+    found = set()
+    for node in ast.walk(tree):
+        is_call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        if is_call and node.func.id in aliases:
+            position = aliases[node.func.id]
+            if len(node.args) > position:
+                argument = node.args[position]
+                if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                    found.add(argument.value)
+    return found
+
+
+def wrapped_strings_in_sources() -> dict[str, set[tuple[str, str]]]:
+    base = Path(settings.BASE_DIR)
+    found: dict[str, set[tuple[str, str]]] = {"django": set(), "djangojs": set()}
+    for path in source_files("*.py"):
+        found["django"].update((str(path.relative_to(base)), text) for text in python_msgids(path))
+    for path in source_files("*.html") + source_files("*.txt"):
+        for match in TEMPLATE_STRING.finditer(path.read_text(encoding="utf-8")):
+            text = match.group("text") if match.group("text") is not None else match.group("text2")
+            found["django"].add((str(path.relative_to(base)), text))
+    for path in source_files("*.js"):
+        if "vendor" in path.parts:
+            continue
+        for match in JS_STRING.finditer(path.read_text(encoding="utf-8")):
+            found["djangojs"].add((str(path.relative_to(base)), match.group("text")))
+    return found
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_every_wrapped_string_in_the_sources_is_in_the_catalogue(domain: str) -> None:
+    """A string wrapped for translation but never extracted would show Chinese to English users.
+
+    This also catches aliases xgettext does not know (e.g. ``gettext_lazy as _lazy``): extract
+    those with an extra --keyword, as locale/extract.py does.
+    """
+    translated = {
+        entry.msgid for entry in po_entries(MESSAGES / f"{domain}.po")
+        if all(text.strip() for text in entry.msgstr.values())
+    }
+    missing = sorted(
+        f"{where}: {text!r}" for where, text in wrapped_strings_in_sources()[domain]
+        if text and text not in translated
+    )
+    hint = "not in the English catalogue (run locale/extract.py, then translate):\n"
+    assert not missing, hint + "\n".join(missing)
