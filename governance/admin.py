@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import MoveNodeForm, movenodeform_factory
@@ -53,9 +53,18 @@ class KindRuleMoveNodeForm(MoveNodeForm):
 class KindRuleTreeAdmin(TreeAdmin):
     """TreeAdmin whose drag-and-drop moves obey the kind rule too."""
 
+    def children_view(self, request: HttpRequest, parent_id: str) -> HttpResponse:
+        # treebeard's route takes any string; a non-numeric id must be a 404, not a 500.
+        if not str(parent_id).isdigit():
+            raise Http404
+        return super().children_view(request, parent_id)
+
     def move_node(self, request: HttpRequest) -> HttpResponse:
-        node = self.model.objects.filter(pk=request.POST.get("node")).first()
-        target = self.model.objects.filter(pk=request.POST.get("target")).first()
+        node_id, target_id = request.POST.get("node", ""), request.POST.get("target", "")
+        if not (node_id.isdigit() and target_id.isdigit()):
+            return HttpResponseBadRequest(_("节点编号无效。"))
+        node = self.model.objects.filter(pk=node_id).first()
+        target = self.model.objects.filter(pk=target_id).first()
         if node is not None and target is not None:
             parent = (target if request.POST.get("relation") == "child"
                       else self.model.objects.get_parent(target))

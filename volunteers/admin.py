@@ -323,7 +323,8 @@ class CareFileAdmin(admin.ModelAdmin):
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        care_file = self.get_queryset(request).filter(pk=object_id).first()
+        care_file = (self.get_queryset(request).filter(pk=object_id).first()
+                     if str(object_id).isdigit() else None)
         if care_file is not None:
             services.care_file_log_access(care_file=care_file, user=request.user,
                                           channel=CareFileAccessLog.Channel.ADMIN)

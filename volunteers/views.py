@@ -198,6 +198,8 @@ class MyHoursView(LoginRequiredMixin, View):
 
 
 def _certificate(request: HttpRequest, volunteer: Volunteer, year: int) -> HttpResponse:
+    if not 2000 <= year <= timezone.localdate().year + 1:
+        raise Http404
     entries = list(selectors.hours_for_year(volunteer_id=volunteer.pk, year=year))
     totals = next((row for row in selectors.hours_yearly_totals(volunteer_id=volunteer.pk)
                    if row["year"] == year), None)

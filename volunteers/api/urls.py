@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from volunteers.api import views
 
-router = DefaultRouter(trailing_slash=True)
+router = SimpleRouter()
 router.include_root_view = False
 router.register("teams", views.TeamViewSet, basename="volunteer-team")
 router.register("volunteers", views.VolunteerViewSet, basename="volunteer")
