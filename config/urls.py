@@ -4,14 +4,15 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
 
-admin.site.site_header = "社区治理门户 · 管理后台"
-admin.site.site_title = "社区治理门户"
-admin.site.index_title = "街道管理"
+admin.site.site_header = _("社区治理门户 · 管理后台")
+admin.site.site_title = _("社区治理门户")
+admin.site.index_title = _("街道管理")
 
 api_v1 = [
     path("", include("accounts.api.urls")),
