@@ -379,7 +379,10 @@ def urls_for(world: World, routes: tuple[Route, ...], role: str) -> list[str]:
                 if role not in STAFF_ROLES and changelists_seen > 1:
                     continue
                 base = candidates[0]  # the search renders the whole changelist too
-                candidates = [f"{base}?q=138", f"{base}?state=nonsense"]
+                # The bad filter value is the same admin code path for every staff role: the
+                # street admin proves it; community staff prove the scoped, masked search.
+                candidates = ([f"{base}?q=138", f"{base}?state=nonsense"]
+                              if role == "street_admin" else [f"{base}?q=138"])
             elif model_page:
                 if role != "street_admin" or route.name.endswith("_add"):
                     continue
