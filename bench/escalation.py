@@ -88,7 +88,8 @@ def populate(*, total: int, overdue: int, now: object) -> None:
             INSERT INTO {Petition._meta.db_table} (
                 created_at, updated_at, channel, category_id, answers, description,
                 location_text, size, tier, state, holder_id, area_id, area_path, origin_path,
-                contact_name, contact_phone, is_public, is_anonymous, submitted_at, clock_started_at,
+                contact_name, contact_phone, is_public, is_anonymous, submitted_at,
+                clock_started_at,
                 dispatched_at, arrival_due_at, arrived_at, arrival_missed, microgrid_due_at,
                 grid_due_at, street_due_at, due_at, supervised, reopened_count, rating,
                 rating_comment, rejection_reason, resolution, resolved_tier)
