@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -13,6 +14,7 @@ from rest_framework.request import Request
 from accounts.models import ApiKey, User
 
 KEYWORD = "Api-Key"
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def api_key_user(raw_key: str) -> tuple[User, ApiKey] | None:
@@ -23,7 +25,11 @@ def api_key_user(raw_key: str) -> tuple[User, ApiKey] | None:
         return None
     if not api_key.user.is_active:
         return None
-    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    # A write on every keyed request was the hot path's biggest cost; a minute's precision is
+    # all "last used" needs, so most requests write nothing.
+    if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_PRECISION:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     return api_key.user, api_key
 
 

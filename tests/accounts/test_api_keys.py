@@ -131,3 +131,24 @@ def test_the_api_key_throttle_ignores_requests_without_a_key(territory, monkeypa
     request = APIRequestFactory().get("/")
     request.user, request.auth = grid_worker, None
     assert ApiKeyRateThrottle().get_cache_key(request, None) is None
+
+
+def test_a_keyed_request_records_last_use_at_most_once_a_minute(db):
+    import time_machine
+    from django.utils import timezone
+
+    from accounts.api.authentication import api_key_user
+    from accounts.models import ApiKey
+    from accounts.services import api_key_create
+
+    api_key, raw = api_key_create(name="12345 热线")
+    with time_machine.travel("2026-11-28 10:00:00+08:00", tick=False):
+        api_key_user(raw)
+        first = ApiKey.objects.get(pk=api_key.pk).last_used_at
+        assert first == timezone.now()
+    with time_machine.travel("2026-11-28 10:00:30+08:00", tick=False):
+        api_key_user(raw)
+        assert ApiKey.objects.get(pk=api_key.pk).last_used_at == first
+    with time_machine.travel("2026-11-28 10:01:30+08:00", tick=False):
+        api_key_user(raw)
+        assert ApiKey.objects.get(pk=api_key.pk).last_used_at == timezone.now()
