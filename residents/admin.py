@@ -18,11 +18,17 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 
 from core.admin import MaskedContactMixin, ScopedAdminMixin, area_list_filter
+from core.crypto import blind_index
 from core.scope import scope_q
 from governance.models import Area, Building, Unit
 from residents.filters import filter_tag
 from residents.models import Household, PartyMember, Resident
-from residents.resources import HouseholdResource, PartyMemberResource, ResidentResource
+from residents.resources import (
+    ID_NUMBER_PATTERN,
+    HouseholdResource,
+    PartyMemberResource,
+    ResidentResource,
+)
 from residents.services import import_report, party_members_publicity_set
 
 
@@ -154,6 +160,17 @@ class ResidentAdmin(ScopedImportExportAdmin):
     search_fields = ("name", "=phone", "household__room")
     autocomplete_fields = ("household",)
     raw_id_fields = ("user",)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Resident],
+                           search_term: str) -> tuple[QuerySet[Resident], bool]:
+        """A full ID number also finds its resident, through the digest of the encrypted
+        column (the number itself cannot be searched)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset,
+                                                                  search_term)
+        term = search_term.strip()
+        if ID_NUMBER_PATTERN.match(term):
+            results |= queryset.filter(id_number_digest=blind_index(term))
+        return results, may_have_duplicates
 
     @admin.display(description=_("标签"))
     def tag_list(self, resident: Resident) -> str:

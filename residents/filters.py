@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.crypto import blind_index
 from governance.filters import filter_within
 from residents.models import Household, PartyMember, Resident
 
@@ -45,16 +46,22 @@ class ResidentFilterSet(django_filters.FilterSet):
                                       label=_("标签"))
     name = django_filters.CharFilter(lookup_expr="icontains", label=_("姓名"))
     phone = django_filters.CharFilter(label=_("手机号（完整）"))
+    id_number = django_filters.CharFilter(method="filter_id_number", label=_("身份证号（完整）"))
 
     class Meta:
         model = Resident
-        fields = ["within", "compound", "building", "household", "tag", "name", "phone"]
+        fields = ["within", "compound", "building", "household", "tag", "name", "phone",
+                  "id_number"]
 
     def filter_within(self, queryset: QuerySet, name: str, value: int | None) -> QuerySet:
         return filter_within(queryset, Resident.SCOPE_PATH, value)
 
     def filter_tag(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return filter_tag(queryset, "tags", value) if value else queryset
+
+    def filter_id_number(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # The number is encrypted at rest: an exact match goes through its keyed digest.
+        return queryset.filter(id_number_digest=blind_index(value)) if value else queryset
 
 
 class PartyMemberFilterSet(django_filters.FilterSet):

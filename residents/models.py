@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import BlindIndexField, EncryptedTextField
 from core.models import TimeStampedModel
 
 
@@ -60,7 +63,9 @@ class Resident(TimeStampedModel):
                                   verbose_name=_("户"))
     name = models.CharField(_("姓名"), max_length=50, db_index=True)
     phone = models.CharField(_("手机号"), max_length=20, blank=True, db_index=True)
-    id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
+    # Encrypted at rest (PIPL); found by exact value through its keyed digest.
+    id_number = EncryptedTextField(_("身份证号"), max_length=18, blank=True)
+    id_number_digest = BlindIndexField(source="id_number", db_index=True)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
     birth_year = models.PositiveSmallIntegerField(_("出生年份"), null=True, blank=True)
     tags = models.JSONField(_("标签"), default=list, blank=True)
@@ -76,6 +81,13 @@ class Resident(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Storage, not a business rule: the digest must follow the number it indexes.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "id_number" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "id_number_digest"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         valid = set(self.Tag.values)

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import EncryptedTextField
 from core.models import StatusChange, TimeStampedModel
 
 # Every volunteer-side row reaches the territory tree through its compound's community.
@@ -568,8 +569,9 @@ class CareFile(TimeStampedModel):
     frequency = models.CharField(_("走访频次"), max_length=10, choices=Frequency.choices)
     caretaker = models.ForeignKey(Volunteer, on_delete=models.SET_NULL, null=True, blank=True,
                                   related_name="care_files", verbose_name=_("爱心管家"))
-    health_notes = models.TextField(_("健康状况"), blank=True)
-    living_notes = models.TextField(_("生活情况"), blank=True)
+    # The notes are encrypted at rest (PIPL: health data is sensitive personal information).
+    health_notes = EncryptedTextField(_("健康状况"), blank=True)
+    living_notes = EncryptedTextField(_("生活情况"), blank=True)
     emergency_contact = models.CharField(_("紧急联系人"), max_length=50, blank=True)
     emergency_phone = models.CharField(_("紧急联系电话"), max_length=20, blank=True)
     is_active = models.BooleanField(_("在册"), default=True)
@@ -610,7 +612,7 @@ class CareVisit(TimeStampedModel):
     visited_on = models.DateField(_("走访日期"))
     condition = models.CharField(_("状况"), max_length=10, choices=Condition.choices,
                                  default=Condition.GOOD)
-    notes = models.TextField(_("走访记录"), blank=True)
+    notes = EncryptedTextField(_("走访记录"), blank=True)
 
     class Meta:
         verbose_name = _("走访记录")

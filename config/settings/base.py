@@ -28,6 +28,12 @@ def env_secret(name: str, default: str | None = None) -> str:
 DJANGO_ENV = env.str("DJANGO_ENV", default="local")
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env_secret("SECRET_KEY")
+# Encryption at rest of ID numbers and care notes (core.crypto): comma-separated Fernet keys, the
+# first encrypts and all decrypt (rotation); and the HMAC key of the ID-number digests. Outside
+# production both may be unset (keys derived from SECRET_KEY); `check --deploy` refuses that.
+FIELD_ENCRYPTION_KEYS = [key.strip() for key in
+                         env_secret("FIELD_ENCRYPTION_KEYS", default="").split(",") if key.strip()]
+FIELD_BLIND_INDEX_KEY = env_secret("FIELD_BLIND_INDEX_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
