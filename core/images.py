@@ -9,17 +9,36 @@ from __future__ import annotations
 
 import io
 import uuid
+from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.db import models
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
 MAX_PIXELS = 40_000_000
 MAX_SIDE = 2560
+
+
+class PhotoFormField(forms.FileField):
+    """For a model ImageField edited in the admin: the upload goes through photo_reencode, so
+    the admin stores the same clean pixels as the services (Django's ImageField would keep the
+    original bytes, trailer and EXIF included)."""
+
+    def to_python(self, data: Any) -> ContentFile | None:
+        upload = super().to_python(data)
+        return None if upload is None else photo_reencode(upload)
+
+
+# A ModelAdmin's formfield_overrides for a model with an ImageField.
+ADMIN_PHOTO_OVERRIDES: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
+    models.ImageField: {"form_class": PhotoFormField},
+}
 
 
 def photo_reencode(upload: UploadedFile) -> ContentFile:
@@ -62,6 +81,8 @@ def _open_checked(data: bytes) -> Image.Image:
         image.load()
     except ValidationError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # a header declaring far more pixels than MAX_PIXELS
+        raise ValidationError(_("照片尺寸过大。"), code="too_many_pixels") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise invalid from None
     return image

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ApplicationError
+from core.images import ADMIN_PHOTO_OVERRIDES
 from deliberation import services
 from deliberation.models import (
     ActionEvidence,
@@ -257,5 +258,6 @@ class SessionAttendanceAdmin(admin.ModelAdmin):
 @admin.register(ActionEvidence)
 class ActionEvidenceAdmin(admin.ModelAdmin):
     list_display = ["action_item", "caption", "uploaded_by", "created_at"]
+    formfield_overrides = ADMIN_PHOTO_OVERRIDES
     search_fields = ["caption", "action_item__title"]
     raw_id_fields = ["action_item", "uploaded_by"]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ApplicationError
+from core.images import ADMIN_PHOTO_OVERRIDES
 from core.masking import mask_name, mask_phone
 from core.scope import scope_filter
 from volunteers import selectors, services
@@ -246,6 +247,7 @@ class MicroWishAdmin(ScopedAdmin):
                        "confirmed_at"]
     inlines = [WishEventInline]
     list_select_related = ["resident", "claimed_by__resident"]
+    formfield_overrides = ADMIN_PHOTO_OVERRIDES
     actions = ["publish", "expire_claims"]
 
     @admin.display(description=_("许愿居民"))
