@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from notifications.models import Notification, OutboundMessage
+
+logger = logging.getLogger(__name__)
 
 
 def notifications_create(
@@ -80,3 +85,58 @@ def notification_mark_read(*, user_id: int, notification_id: int | None = None) 
     if notification_id is not None:
         queryset = queryset.filter(pk=notification_id)
     return queryset.update(read_at=timezone.now())
+
+
+# --- PIPL: retention ------------------------------------------------------------------------
+
+PHOTO_BATCH = 500  # photo files deleted per run; the rest wait for the next run
+
+
+def retention_purge(*, now: datetime) -> dict[str, int]:
+    """Delete or anonymise personal data kept past its purpose (periods in settings.RETENTION).
+
+    Set-based and idempotent: each step is one DELETE or UPDATE over rows past their cut-off,
+    so a second run (or two at once) finds nothing left to do. Only petition photos are done
+    one by one (their files), at most PHOTO_BATCH a run.
+    """
+    from axes.models import AccessFailureLog, AccessLog
+    from django.contrib.sessions.models import Session
+
+    from accounts.models import PhoneCode
+    from petitions.models import Petition
+    from volunteers.models import CareFileAccessLog
+
+    periods = {key: timedelta(days=days) for key, days in settings.RETENTION.items()}
+    closed_before = now - periods["petition_contact"]
+    counts = {
+        "phone_codes": PhoneCode.objects.filter(
+            created_at__lt=now - periods["phone_code"]).delete()[0],
+        "outbox": OutboundMessage.objects.filter(
+            created_at__lt=now - periods["outbox"]).delete()[0],
+        "notifications": Notification.objects.filter(
+            created_at__lt=now - periods["notification"]).delete()[0],
+        "petition_contacts": Petition.objects.filter(closed_at__lt=closed_before)
+        .exclude(contact_name="", contact_phone="").update(contact_name="", contact_phone=""),
+        "petition_photos": _petition_photos_purge(closed_before=closed_before),
+        "care_access_logs": CareFileAccessLog.objects.filter(
+            at__lt=now - periods["care_access_log"]).delete()[0],
+        "sign_in_logs": (
+            AccessLog.objects.filter(attempt_time__lt=now - periods["sign_in_log"]).delete()[0]
+            + AccessFailureLog.objects.filter(
+                attempt_time__lt=now - periods["sign_in_log"]).delete()[0]),
+        "sessions": Session.objects.filter(expire_date__lt=now).delete()[0],
+    }
+    logger.info("Retention purge: %s", counts)
+    return counts
+
+
+def _petition_photos_purge(*, closed_before: datetime) -> int:
+    from petitions.models import PetitionPhoto
+
+    photos = list(PetitionPhoto.objects.filter(petition__closed_at__lt=closed_before)
+                  .order_by("pk")[:PHOTO_BATCH])
+    for photo in photos:
+        # The file first: a crash in between leaves a row without a file, never the reverse.
+        photo.image.delete(save=False)
+    PetitionPhoto.objects.filter(pk__in=[photo.pk for photo in photos]).delete()
+    return len(photos)
