@@ -90,6 +90,10 @@ def notification_mark_read(*, user_id: int, notification_id: int | None = None) 
 # --- PIPL: retention ------------------------------------------------------------------------
 
 PHOTO_BATCH = 500  # photo files deleted per run; the rest wait for the next run
+# Days, overridden by settings.RETENTION (config/settings/base.py documents each period).
+RETENTION_DEFAULTS = {"phone_code": 1, "outbox": 30, "notification": 365,
+                      "petition_contact": 3 * 365, "care_access_log": 3 * 365,
+                      "sign_in_log": 180}
 
 
 def retention_purge(*, now: datetime) -> dict[str, int]:
@@ -106,7 +110,8 @@ def retention_purge(*, now: datetime) -> dict[str, int]:
     from petitions.models import Petition
     from volunteers.models import CareFileAccessLog
 
-    periods = {key: timedelta(days=days) for key, days in settings.RETENTION.items()}
+    days = {**RETENTION_DEFAULTS, **getattr(settings, "RETENTION", {})}
+    periods = {key: timedelta(days=count) for key, count in days.items()}
     closed_before = now - periods["petition_contact"]
     counts = {
         "phone_codes": PhoneCode.objects.filter(
