@@ -243,6 +243,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every hour: flag overdue care visits; alert community staff after a second miss.
     "volunteers-care-visits-overdue": {"task": "volunteers.care_visits_overdue",
                                        "schedule": 3600.0},
+    # --- privacy (retention) ---
+    # Every day: delete or anonymise personal data past its retention period (RETENTION below).
+    "privacy-retention-purge": {"task": "notifications.retention_purge", "schedule": 86400.0},
 }
 
 # --- Cache (rate limits) --------------------------------------------------------------------
@@ -329,6 +332,18 @@ DELIBERATION_DAY = env.int("DELIBERATION_DAY", default=15)
 DELIBERATION_LEAD_DAYS = env.int("DELIBERATION_LEAD_DAYS", default=14)
 DELIBERATION_HOLIDAY_POLICY = env.str("DELIBERATION_HOLIDAY_POLICY", default="keep")
 DELIBERATION_SUPPORT_THRESHOLD = env.int("DELIBERATION_SUPPORT_THRESHOLD", default=10)
+# PIPL retention, in days (notifications.services.retention_purge, run daily by beat): sign-in
+# codes; outbound SMS (their bodies hold codes and names); inbox messages; closed petitions'
+# contact name/phone and photos; care-file access logs (kept 3 years as the audit of who read
+# sensitive data); staff sign-in logs (django-axes). Expired sessions are deleted too.
+RETENTION = {
+    "phone_code": env.int("RETENTION_PHONE_CODE_DAYS", default=1),
+    "outbox": env.int("RETENTION_OUTBOX_DAYS", default=30),
+    "notification": env.int("RETENTION_NOTIFICATION_DAYS", default=365),
+    "petition_contact": env.int("RETENTION_PETITION_CONTACT_DAYS", default=3 * 365),
+    "care_access_log": env.int("RETENTION_CARE_ACCESS_LOG_DAYS", default=3 * 365),
+    "sign_in_log": env.int("RETENTION_SIGN_IN_LOG_DAYS", default=180),
+}
 
 LOGGING = {
     "version": 1,
