@@ -7,10 +7,13 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import F, Model, Q, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.masking import mask_id_number, mask_phone
+from core.models import AuditEvent
 from core.scope import scope_q
 
 
@@ -42,22 +45,24 @@ class ScopedAdminMixin:
 
 
 class MaskedContactMixin:
-    """Phone and ID number columns, masked for rows outside the viewer's own scope area.
+    """Phone and ID number columns, always masked, with a 显示 (reveal) button on rows in the
+    viewer's own scope area: the reveal view checks the scope again and writes an audit row.
 
     A ModelAdmin is shared by every request and thread, so the viewer is never stored on it:
     `get_list_display` swaps the two column names for functions bound to this request's user.
-    The methods below, used only without a request, mask every row.
+    Opening a change form that holds the whole values is a reveal too, and so is an export.
     """
 
     phone_field = "phone"
     id_number_field = "id_number"
 
+    class Media:
+        js = ["js/reveal.js"]
+
     def get_list_display(self, request: HttpRequest) -> Any:
         columns = {
-            "phone_display": _masked_column("phone_display", request.user, self.phone_field,
-                                            mask_phone, _("手机号")),
-            "id_number_display": _masked_column("id_number_display", request.user,
-                                                self.id_number_field, mask_id_number,
+            "phone_display": _masked_column(self, "phone", request.user, mask_phone, _("手机号")),
+            "id_number_display": _masked_column(self, "id_number", request.user, mask_id_number,
                                                 _("身份证号")),
         }
         return [columns.get(column, column) if isinstance(column, str) else column
@@ -71,16 +76,71 @@ class MaskedContactMixin:
     def id_number_display(self, obj: Model) -> str:
         return mask_id_number(_lookup(obj, self.id_number_field))
 
+    def contact_fields(self) -> dict[str, str]:
+        return {"phone": self.phone_field, "id_number": self.id_number_field}
 
-def _masked_column(name: str, viewer: Any, field: str, mask: Callable[[str], str],
+    def get_urls(self) -> list[Any]:
+        opts = self.model._meta  # type: ignore[attr-defined]
+        reveal = path("<path:object_id>/reveal/<str:field>/",
+                      self.admin_site.admin_view(self.reveal_view),  # type: ignore[attr-defined]
+                      name=f"{opts.app_label}_{opts.model_name}_reveal")
+        return [reveal, *super().get_urls()]  # type: ignore[misc]
+
+    def reveal_view(self, request: HttpRequest, object_id: str, field: str) -> HttpResponse:
+        """POST only: one field of one row, whole, for a viewer whose scope covers the row."""
+        from core.audit import audit_reveal
+        from residents.selectors import personal_data_visible
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        dotted = self.contact_fields().get(field)
+        obj = (self.get_queryset(request).filter(pk=object_id).first()  # type: ignore[attr-defined]
+               if dotted and str(object_id).isdigit() else None)
+        if obj is None or not personal_data_visible(request.user, getattr(obj, "area_path", None)):
+            raise Http404
+        audit_reveal(request=request, obj=obj, fields=[dotted])
+        return JsonResponse({"value": _lookup(obj, dotted)})
+
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], add: bool = False,
+                           change: bool = False, form_url: str = "", obj: Any = None) -> Any:
+        from core.audit import audit_reveal
+
+        shown = [name for name in self.contact_fields().values()
+                 if name in context["adminform"].form.fields and _lookup(obj, name)]
+        if change and obj is not None and shown:
+            audit_reveal(request=request, obj=obj, fields=shown)
+        return super().render_change_form(  # type: ignore[misc]
+            request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def get_export_data(self, file_format: Any, request: HttpRequest, queryset: QuerySet[Any],
+                        **kwargs: Any) -> Any:
+        from core.audit import audit_event_record
+
+        data = super().get_export_data(  # type: ignore[misc]
+            file_format, request, queryset, **kwargs)
+        opts = self.model._meta  # type: ignore[attr-defined]
+        audit_event_record(action=AuditEvent.Action.EXPORT, object_type=opts.label_lower,
+                           object_repr=f"{queryset.count()} {opts.verbose_name_plural}",
+                           fields=self.contact_fields().values(), request=request)
+        return data
+
+
+def _masked_column(model_admin: Any, field: str, viewer: Any, mask: Callable[[str], str],
                    label: Any) -> Callable[[Model], str]:
     from residents.selectors import personal_data_visible
 
+    dotted = model_admin.contact_fields()[field]
+    opts = model_admin.model._meta
+    name = f"{field}_display"
+
     def column(obj: Model) -> str:
-        value = _lookup(obj, field)
-        if personal_data_visible(viewer, getattr(obj, "area_path", None)):
-            return value
-        return mask(value)
+        masked = mask(_lookup(obj, dotted))
+        if not masked or not personal_data_visible(viewer, getattr(obj, "area_path", None)):
+            return masked
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_reveal", args=[obj.pk, field])
+        return format_html('<span class="revealable">{}</span> <button type="button" '
+                           'class="reveal-button" data-reveal-url="{}">{}</button>',
+                           masked, url, _("显示"))
 
     column.short_description = label  # type: ignore[attr-defined]
     column.__name__ = name  # the changelist's CSS class stays field-<name>
@@ -117,3 +177,43 @@ def area_list_filter(*, kind: str, path_field: str, title: Any,
     AreaListFilter.title = title
     AreaListFilter.__name__ = f"{parameter.title()}ListFilter"
     return AreaListFilter
+
+
+def _may_read_audit(request: HttpRequest) -> bool:
+    from accounts.models import User
+
+    user = request.user
+    return bool(user.is_active and user.is_staff
+                and (user.is_superuser or getattr(user, "role", "") == User.Role.STREET_ADMIN))
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only, for street admins: nobody adds, edits or deletes an audit row here."""
+
+    list_display = ("at", "actor_label", "action", "object_type", "object_id", "object_repr",
+                    "field_list", "ip", "request_id")
+    list_filter = ("action", "object_type", ("at", admin.DateFieldListFilter))
+    search_fields = ("actor_label", "=object_id", "=request_id", "=ip")
+    date_hierarchy = "at"
+    list_select_related = ("actor",)
+    actions = None
+
+    @admin.display(description=_("字段"))
+    def field_list(self, event: AuditEvent) -> str:
+        return "、".join(event.fields)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _may_read_audit(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_read_audit(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

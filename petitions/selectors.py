@@ -62,10 +62,17 @@ def petition_timeline(*, user: User | Any, petition: Petition) -> QuerySet[Petit
 
 
 def petition_contact_phone_for(*, user: User | Any, petition: Petition) -> str:
-    """The contact phone as this viewer may see it: whole for the holder/scope staff."""
-    if rules.can_handle(user, petition) or rules.is_owner(user, petition):
+    """The contact phone masked, except for the person it belongs to. Handlers reveal it one
+    petition at a time (petition_contact_revealable, the reveal-contact API), audited."""
+    if petition.contact_phone and getattr(user, "phone", None) == petition.contact_phone:
         return petition.contact_phone
     return mask_phone(petition.contact_phone)
+
+
+def petition_contact_revealable(*, user: User | Any, petition: Petition) -> bool:
+    """The holder and staff whose scope covers the petition may reveal the whole phone."""
+    return bool(user.is_authenticated
+                and (rules.can_handle(user, petition) or rules.covers(user, petition)))
 
 
 def petition_queue(*, user: User | Any) -> QuerySet[Petition]:

@@ -33,7 +33,7 @@ from django.views import View
 from accounts.models import User
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
-from core.scope import path_in_scope, scope_path
+from core.scope import scope_path
 from governance.selectors import building_list
 from petitions import forms as petition_forms
 from petitions import rules, selectors, services
@@ -91,19 +91,8 @@ def _is_staff(user: Any) -> bool:
     return bool(user.is_authenticated and (user.is_staff_role or user.is_superuser))
 
 
-def _location_path(petition: Petition) -> str:
-    """The micro-grid path of the petition's household (or building, or origin)."""
-    if petition.household_id is not None:
-        return str(petition.household.building.micro_grid.path)
-    if petition.building_id is not None:
-        return str(petition.building.micro_grid.path)
-    return petition.origin_path
-
-
 def contact_phone_for_viewer(user: Any, petition: Petition) -> str:
-    """Whole only for staff whose scope covers the household; masked for everyone else."""
-    if _is_staff(user) and path_in_scope(user, _location_path(petition)):
-        return petition.contact_phone
+    """Always masked on the pages; staff in scope press 显示 (the audited reveal API)."""
     return mask_phone(petition.contact_phone)
 
 
@@ -593,6 +582,8 @@ class PetitionStaffDetailView(StaffView):
             "actions": actions,
             "contact_name": petition.contact_name or _("匿名"),
             "contact_phone": contact_phone_for_viewer(request.user, petition),
+            "contact_revealable": selectors.petition_contact_revealable(user=request.user,
+                                                                        petition=petition),
             "photos": list(petition.photos.all()),
             "forms": self._forms(request.user, actions),
             "duplicates": selectors.petition_duplicates(

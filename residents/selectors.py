@@ -134,13 +134,19 @@ def resident_get_for_user(*, user: Any, resident_id: int) -> Resident:
 
 
 def resident_contact(resident: Resident, *, viewer: Any) -> dict[str, str]:
-    """Phone and ID number as this viewer may read them (masked outside their scope)."""
+    """Phone and ID number masked, except on the viewer's own record. Staff whose scope covers
+    the resident ask for one whole value at a time (the reveal API), and each reveal is audited."""
+    if viewer is not None and viewer.is_authenticated and resident.user_id == viewer.pk:
+        return {"phone": resident.phone, "id_number": resident.id_number}
+    return {"phone": mask_phone(resident.phone), "id_number": mask_id_number(resident.id_number)}
+
+
+def resident_contact_revealable(resident: Resident, *, viewer: Any) -> bool:
+    """May this viewer reveal the resident's whole phone and ID number (own scope area only)?"""
     path = getattr(resident, "area_path", None)
     if path is None:
         path = resident.household.building.micro_grid.path
-    if personal_data_visible(viewer, path):
-        return {"phone": resident.phone, "id_number": resident.id_number}
-    return {"phone": mask_phone(resident.phone), "id_number": mask_id_number(resident.id_number)}
+    return personal_data_visible(viewer, path)
 
 
 # --- party members ---------------------------------------------------------------------------

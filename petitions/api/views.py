@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -26,6 +27,7 @@ from rest_framework.throttling import UserRateThrottle
 from accounts.api.throttles import ApiKeyRateThrottle
 from accounts.models import User
 from core.api.pagination import DefaultCursorPagination
+from core.api.reveal import RevealOutputSerializer, reveal_response
 from core.exceptions import ApplicationError
 from governance.models import Area, Building
 from petitions import selectors, services
@@ -164,6 +166,16 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def retrieve(self, request: Request, pk: str) -> Response:
         petition = selectors.petition_get_for_user(user=request.user, petition_id=pk)
         return self._detail(petition)
+
+    @extend_schema(summary="显示完整联系电话（承办人和管辖范围内的工作人员，记入审计日志）",
+                   request=None, responses={200: RevealOutputSerializer, 404: NOT_FOUND})
+    @action(detail=True, methods=["post"], url_path="reveal-contact")
+    def reveal_contact(self, request: Request, pk: str) -> Response:
+        petition = selectors.petition_get_for_user(user=request.user, petition_id=pk)
+        if not selectors.petition_contact_revealable(user=request.user, petition=petition):
+            raise Http404
+        return reveal_response(request=request, obj=petition, field="contact_phone",
+                               value=petition.contact_phone)
 
     @extend_schema(
         summary="提交诉求",

@@ -95,3 +95,7 @@ class PublicPartyMemberOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField())
     def get_name(self, member: PartyMember) -> str:
         return party_member_public_name(member, viewer=_viewer(self))
+
+
+class ResidentRevealInputSerializer(serializers.Serializer):
+    field = serializers.ChoiceField(choices=["phone", "id_number"], help_text="要显示的字段")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
@@ -12,12 +13,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
+from core.api.reveal import RevealOutputSerializer, reveal_response
 from governance.api.views import ReadOnlyViewSet, filterset_parameters
 from residents.api.serializers import (
     HouseholdOutputSerializer,
     PartyMemberOutputSerializer,
     PublicPartyMemberOutputSerializer,
     ResidentOutputSerializer,
+    ResidentRevealInputSerializer,
 )
 from residents.filters import (
     HouseholdFilterSet,
@@ -33,6 +36,7 @@ from residents.selectors import (
     party_member_get_for_user,
     party_member_list,
     party_member_public_list,
+    resident_contact_revealable,
     resident_get_for_user,
     resident_list,
 )
@@ -73,6 +77,20 @@ class ResidentViewSet(PeopleViewSet):
 
     def get_object(self) -> Resident:
         return resident_get_for_user(user=self.request.user, resident_id=int(self.kwargs["pk"]))
+
+    @extend_schema(summary="显示完整手机号或身份证号（仅限管辖范围，记入审计日志）",
+                   request=ResidentRevealInputSerializer,
+                   responses={200: RevealOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def reveal(self, request: Request, pk: str) -> Response:
+        serializer = ResidentRevealInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        field = serializer.validated_data["field"]
+        resident = self.get_object()
+        if not resident_contact_revealable(resident, viewer=request.user):
+            raise Http404
+        return reveal_response(request=request, obj=resident, field=field,
+                               value=getattr(resident, field))
 
 
 @extend_schema_view(list=extend_schema(parameters=filterset_parameters(PartyMemberFilterSet)))

@@ -560,15 +560,19 @@ def test_the_grid_worker_verifies_and_the_dispatcher_dispatches(territory, resid
     assert petition.state == Petition.State.VERIFIED
 
 
-def test_phones_are_whole_only_for_staff_whose_scope_covers_the_household(
+def test_phones_are_masked_with_a_reveal_button_for_staff_whose_scope_covers_the_household(
         territory, resident_user, microgrid_worker, street_admin, outsider):
     petition = submit(resident_user)
     page = client_for(microgrid_worker).get(reverse("petitions:staff-detail",
                                                     args=[petition.pk])).content.decode()
-    assert "13800001111" in page
-    assert contact_phone_for_viewer(outsider, petition) == "138****1111"
-    assert contact_phone_for_viewer(resident_user, petition) == "138****1111"
-    assert contact_phone_for_viewer(street_admin, petition) == "13800001111"
+    assert "13800001111" not in page and "138****1111" in page
+    reveal = reverse("api:petition-reveal-contact", args=[petition.pk])
+    assert f'data-reveal-url="{reveal}"' in page
+    revealed = client_for(microgrid_worker).post(reveal)
+    assert revealed.json() == {"field": "contact_phone", "value": "13800001111"}
+    assert client_for(outsider).post(reveal).status_code == 404
+    for user in (outsider, resident_user, street_admin):
+        assert contact_phone_for_viewer(user, petition) == "138****1111"
     mine = client_for(resident_user).get(reverse("petitions:detail", args=[petition.pk]))
     assert "13800001111" not in mine.content.decode()
 

@@ -65,7 +65,12 @@ def test_each_changelist_costs_the_same_queries_with_more_rows(
         assert len(rows_of(staff_client.get(url))) > 6
 
 
-def test_community_staff_see_only_their_residents_unmasked(territory, staff_client, people):
+def reveal_url(resident, field):
+    return reverse("admin:residents_resident_reveal", args=[resident.pk, field])
+
+
+def test_community_staff_see_only_their_residents_masked_with_a_reveal_button(
+        territory, staff_client, people):
     response = staff_client.get(reverse("admin:residents_resident_changelist"))
     listed = {resident.pk for resident in rows_of(response)}
     inside = {resident.pk for resident in people
@@ -73,21 +78,24 @@ def test_community_staff_see_only_their_residents_unmasked(territory, staff_clie
     assert listed == inside
     html = response.content.decode()
     for resident in people:
-        assert (resident.phone in html) is (resident.pk in inside)
-        assert (resident.id_number in html) is (resident.pk in inside)
-    assert "****" not in html
+        assert resident.phone not in html and resident.id_number not in html
+        assert (f"{resident.phone[:3]}****{resident.phone[-4:]}" in html) is (resident.pk in inside)
+        assert (reveal_url(resident, "phone") in html) is (resident.pk in inside)
 
 
-def test_a_superuser_with_a_narrow_scope_sees_phones_outside_it_masked(
+def test_a_superuser_with_a_narrow_scope_may_reveal_only_inside_it(
         territory, client, narrow_superuser, people):
     client.force_login(narrow_superuser)
     html = client.get(reverse("admin:residents_resident_changelist")).content.decode()
     for resident in people:
         inside = resident.household_id == territory.household1.pk
-        assert (resident.phone in html) is inside
-        assert (resident.id_number in html) is inside
-        if not inside:
-            assert f"{resident.phone[:3]}****{resident.phone[-4:]}" in html
+        assert resident.phone not in html and resident.id_number not in html
+        assert f"{resident.phone[:3]}****{resident.phone[-4:]}" in html
+        assert (reveal_url(resident, "id_number") in html) is inside
+        response = client.post(reveal_url(resident, "id_number"))
+        assert response.status_code == (200 if inside else 404)
+        if inside:
+            assert response.json() == {"value": resident.id_number}
 
 
 def test_searching_a_full_phone_finds_the_resident_whose_phone_is_shown_masked(
@@ -237,5 +245,8 @@ def test_masked_columns_are_bound_to_each_request_not_to_the_shared_model_admin(
 
     narrow_column = phone_column(narrow_superuser)
     street_column = phone_column(street_admin)  # a second request in between
-    assert narrow_column(outside) == f"{outside.phone[:3]}****{outside.phone[-4:]}"
-    assert street_column(outside) == outside.phone
+    masked = f"{outside.phone[:3]}****{outside.phone[-4:]}"
+    assert narrow_column(outside) == masked
+    assert masked in street_column(outside)
+    assert reverse("admin:residents_resident_reveal", args=[outside.pk, "phone"]) in (
+        street_column(outside))

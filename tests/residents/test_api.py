@@ -47,16 +47,36 @@ def results(response):
     return response.json()["results"]
 
 
-def test_a_grid_worker_lists_only_residents_in_scope_unmasked(territory, grid_worker, people,
-                                                              django_assert_max_num_queries):
+def test_a_grid_worker_lists_only_residents_in_scope_masked(territory, grid_worker, people,
+                                                            django_assert_max_num_queries):
     client = client_for(grid_worker)
     with django_assert_max_num_queries(3):
         rows = results(client.get(reverse("api:residents-resident-list")))
     assert len(rows) == 6
     own = {resident.pk: resident for resident in people}
     for row in rows:
-        assert row["phone"] == own[row["id"]].phone
-        assert row["id_number"] == own[row["id"]].id_number
+        phone, id_number = own[row["id"]].phone, own[row["id"]].id_number
+        assert row["phone"] == f"{phone[:3]}****{phone[-4:]}"
+        assert row["id_number"] == f"{id_number[:4]}**********{id_number[-4:]}"
+
+
+def test_a_grid_worker_reveals_one_whole_value_in_scope_and_it_is_audited(
+        territory, grid_worker, people):
+    from core.models import AuditEvent
+
+    client = client_for(grid_worker)
+    inside, outside = people[0], people[-1]
+    url = reverse("api:residents-resident-reveal", args=[inside.pk])
+    response = client.post(url, {"field": "id_number"}, format="json")
+    assert response.json() == {"field": "id_number", "value": inside.id_number}
+    event = AuditEvent.objects.get()
+    assert (event.action, event.object_type, event.object_id, event.fields, event.actor) == (
+        "reveal", "residents.resident", str(inside.pk), ["id_number"], grid_worker)
+    assert client.post(url, {"field": "name"}, format="json").status_code == 400
+    assert client.get(url).status_code == 405
+    outside_url = reverse("api:residents-resident-reveal", args=[outside.pk])
+    assert client.post(outside_url, {"field": "phone"}, format="json").status_code == 404
+    assert AuditEvent.objects.count() == 1
 
 
 def test_a_street_level_external_system_with_a_narrow_scope_sees_the_rest_masked(
@@ -69,11 +89,12 @@ def test_a_street_level_external_system_with_a_narrow_scope_sees_the_rest_masked
     by_id = {resident.pk: resident for resident in people}
     for row in rows:
         resident = by_id[row["id"]]
+        assert "****" in row["phone"] and "**********" in row["id_number"]
         inside = resident.household_id == territory.household1.pk  # household1 is in 微网格一
-        assert (row["phone"] == resident.phone) is inside
-        assert (row["id_number"] == resident.id_number) is inside
-        if not inside:
-            assert "****" in row["phone"] and "**********" in row["id_number"]
+        reveal = client_for(system).post(reverse("api:residents-resident-reveal",
+                                                 args=[resident.pk]), {"field": "phone"},
+                                         format="json")
+        assert reveal.status_code == (200 if inside else 404)
 
 
 def test_a_resident_may_not_list_residents(territory, resident_user):
@@ -89,7 +110,7 @@ def test_an_outsider_gets_404_for_a_resident_outside_scope(territory, outsider, 
     mine = people[-1]
     response = client_for(outsider).get(reverse("api:residents-resident-detail", args=[mine.pk]))
     assert response.status_code == 200
-    assert response.json()["phone"] == mine.phone
+    assert response.json()["phone"] == f"{mine.phone[:3]}****{mine.phone[-4:]}"
 
 
 def test_residents_filter_by_tag_and_building(territory, community_staff, people):
@@ -141,7 +162,7 @@ def test_party_members_are_scoped_and_masked(territory, community_staff, outside
         rows = results(client_for(community_staff).get(
             reverse("api:residents-party-member-list")))
     assert len(rows) == 6
-    assert all("*" not in row["phone"] for row in rows)
+    assert all("****" in row["phone"] for row in rows)
     inside = members[0]
     url = reverse("api:residents-party-member-detail", args=[inside.pk])
     assert client_for(outsider).get(url).status_code == 404
