@@ -90,13 +90,15 @@ def blind_index(value: str) -> str:
 
 
 def table_encrypt(connection: Any, *, table: str, columns: list[str], digests: dict[str, str]
-                  | None = None, decrypting: bool = False, batch_size: int = 2000) -> int:
+                  | None = None, decrypting: bool = False, rotating: bool = False,
+                  batch_size: int = 2000) -> int:
     """Encrypt (or, reversing a migration, decrypt) `columns` of every row of `table` in place,
     filling each `digests` column (digest column → source column) from the plaintext.
 
     Raw SQL on purpose: a data migration must not depend on what the model's fields do today.
     Rows are read by primary key in batches; values already in the target form are left alone,
-    so the migration can run again after a failure.
+    so the migration can run again after a failure. `rotating` re-encrypts every token under
+    the first key (after a new key was put first in FIELD_ENCRYPTION_KEYS).
     """
     digests = digests or {}
     quote = connection.ops.quote_name
@@ -118,6 +120,7 @@ def table_encrypt(connection: Any, *, table: str, columns: list[str], digests: d
                 if not any(plain):
                     continue
                 stored = plain if decrypting else [
+                    rotate(value) if rotating else
                     value if (value or "").startswith(TOKEN_PREFIX) else encrypt(text)
                     for value, text in zip(values, plain, strict=True)]
                 by_column = dict(zip(columns, plain, strict=True))
