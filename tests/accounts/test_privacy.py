@@ -181,3 +181,18 @@ def test_community_staff_approve_from_the_admin(client, resident_user, community
     client.post(changelist, {"action": "approve", "_selected_action": [deletion_request.pk]})
     assert DeletionRequest.objects.get().status == DeletionRequest.Status.APPROVED
     assert traces(PHONE) == []
+
+
+def test_a_resident_asks_over_the_api_and_withdraws_on_the_page(client, resident_user):
+    api = APIClient()
+    api.force_authenticate(resident_user)
+    url = reverse("api:me-deletion-request")
+    created = api.post(url, {"reason": "不再使用"}, format="json")
+    assert created.status_code == 201 and created.json()["status"] == "pending"
+    assert api.post(url, {}, format="json").status_code == 400  # one pending at a time
+
+    client.force_login(resident_user)
+    assert "撤回注销申请" in client.get(reverse("accounts:my-data")).content.decode()
+    client.post(reverse("accounts:deletion-cancel"))
+    assert DeletionRequest.objects.get().status == DeletionRequest.Status.CANCELLED
+    assert User.objects.get(pk=resident_user.pk).is_active  # nothing was deleted
