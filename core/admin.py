@@ -105,10 +105,16 @@ class MaskedContactMixin:
                            change: bool = False, form_url: str = "", obj: Any = None) -> Any:
         from core.audit import audit_reveal
 
-        shown = [name for name in self.contact_fields().values()
-                 if name in context["adminform"].form.fields and _lookup(obj, name)]
-        if change and obj is not None and shown:
-            audit_reveal(request=request, obj=obj, fields=shown)
+        if change and obj is not None:
+            forms = [context["adminform"].form] + [
+                form for inline in context.get("inline_admin_formsets", [])
+                for form in inline.formset.forms]
+            for form in forms:  # the row itself, and each inline row (a household's residents)
+                instance = getattr(form, "instance", None)
+                shown = [name for name in self.contact_fields().values()
+                         if name in form.fields and _lookup(instance, name)]
+                if shown and instance is not None and instance.pk is not None:
+                    audit_reveal(request=request, obj=instance, fields=shown)
         return super().render_change_form(  # type: ignore[misc]
             request, context, add=add, change=change, form_url=form_url, obj=obj)
 

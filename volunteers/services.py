@@ -14,8 +14,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import audit_event_record
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
+from core.models import AuditEvent
 from core.workflow import check_transition
 from notifications.services import notifications_create
 from residents.models import PartyMember, Resident
@@ -707,7 +709,11 @@ def care_file_create(*, resident: Resident, actor: User, category: str, risk: st
 
 
 def care_file_log_access(*, care_file: CareFile, user: User, channel: str) -> None:
+    """The file's own access log, and the portal's audit log: the page shows whole numbers."""
     CareFileAccessLog.objects.create(care_file=care_file, user=user, channel=channel)
+    audit_event_record(action=AuditEvent.Action.REVEAL, object_type="volunteers.carefile",
+                       object_id=care_file.pk, object_repr=channel,
+                       fields=["emergency_phone", "health_notes", "living_notes"], actor=user)
 
 
 def care_visit_log(*, care_file: CareFile, user: User, visited_on: date, notes: str,

@@ -113,3 +113,14 @@ def test_the_audit_log_is_read_only_and_only_street_admins_read_it(
                          {"action": "delete"})
     assert detail.status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk, action="reveal").exists()
+
+
+def test_a_households_change_form_audits_a_reveal_for_each_resident_it_shows(
+        territory, staff_client, people):
+    household = territory.household1
+    url = reverse("admin:residents_household_change", args=[household.pk])
+    assert staff_client.get(url).status_code == 200
+    revealed = set(AuditEvent.objects.filter(action="reveal", object_type="residents.resident")
+                   .values_list("object_id", flat=True))
+    assert revealed == {str(resident.pk) for resident in people
+                        if resident.household_id == household.pk}
