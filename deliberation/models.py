@@ -84,6 +84,9 @@ class Session(TimeStampedModel):
             raise ValidationError({"invited_bodies": _("未知的参会主体。")})
         if self.ends_at and self.ends_at < self.starts_at:
             raise ValidationError({"ends_at": _("结束时间不能早于开始时间。")})
+        if self.online_link and not self.online_link.lower().startswith(("https://", "http://")):
+            # Residents get it as a link: a javascript: URL would run in their session on a click.
+            raise ValidationError({"online_link": _("线上会议链接须以 http:// 或 https:// 开头。")})
 
     @property
     def invited_labels(self) -> list[str]:

@@ -363,7 +363,8 @@ class SessionCreateView(StaffMixin, View):
             try:
                 session = services.session_call_joint(actor=request.user, **form.cleaned_data)
             except (ApplicationError, ValidationError) as error:
-                form.add_error(None, getattr(error, "message", None) or _("输入有误。"))
+                form.add_error(None, error.message if isinstance(error, ApplicationError)
+                               else "；".join(error.messages))
             else:
                 messages.success(request, _("联席会议已发起。"))
                 return redirect("deliberation:session-detail", pk=session.pk)
