@@ -316,7 +316,7 @@ def test_pool_child_killed_mid_sweep_the_task_comes_back_and_finishes(
         worker.wait_for_log("WorkerLostError", timeout=15)
         # The same message, requeued, runs again in a fresh child and claims the rows again.
         second = _wait_for_blocked_sweep(blocker, other_than=first)
-        assert _backend_gone(first)
+        wait_for(lambda: _backend_gone(first), timeout=5, what="the killed child's backend")
         assert _tiers(ids) == {"microgrid": 1000}
         new_children = worker.children()
         assert len(new_children) == 1 and new_children != [child]
