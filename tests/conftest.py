@@ -47,6 +47,19 @@ def _block_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureReque
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """API throttles count per key / user / IP, and ids repeat from test to test: give every
+    test empty buckets of its own (never cache.clear(), which on Redis would flush a database
+    the broker may share)."""
+    from django.core.cache.backends.locmem import LocMemCache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    buckets = LocMemCache("throttle-buckets", {})
+    buckets.clear()
+    monkeypatch.setattr(SimpleRateThrottle, "cache", buckets)
+
+
 def seed_reference_data() -> None:
     """The rows data migrations seed (petition categories, the SLA policy). `make test` builds
     the schema without migrations (--no-migrations: 1 s instead of 12 s a worker), and a

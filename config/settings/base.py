@@ -272,6 +272,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler.exception_handler",
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    # Every endpoint limits each external system by its key (views may add per-IP or per-user
+    # throttles of their own); requests without a key are not counted here.
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api.throttles.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": "600/min", "anon": "60/min", "user": "600/min"},
 }
 SPECTACULAR_SETTINGS = {
