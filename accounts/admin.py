@@ -23,13 +23,13 @@ from accounts.services import (
     deletion_request_reject,
     login_lockout_clear,
 )
-from core.admin import ScopedAdminMixin
+from core.admin import MaskedContactMixin, ScopedAdminMixin
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(MaskedContactMixin, DjangoUserAdmin):
     list_display = ["username", "display_name", "role", "masked_phone", "scope_area",
                     "is_active", "last_login"]
     list_filter = ["role", "is_active", "is_staff", "is_superuser"]

@@ -140,9 +140,9 @@ def _resident_user_for_phone(phone: str) -> User:
         if not user.is_active:
             raise ApplicationError(_("该账户已停用，请联系社区工作人员。"))
         return user
-    username = f"m{phone}"
-    if User.objects.filter(username=username).exists():
-        username = f"m{phone}-{secrets.token_hex(3)}"
+    # Not the phone itself: usernames are shown in the admin and the audit log (PIPL); the
+    # last four digits help staff tell accounts apart, like a masked phone does.
+    username = f"m{phone[-4:]}-{secrets.token_hex(4)}"
     name = Resident.objects.filter(phone=phone).values_list("name", flat=True).first()
     user = User(username=username, phone=phone, role=User.Role.RESIDENT, display_name=name or "")
     user.set_unusable_password()

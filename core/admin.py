@@ -109,10 +109,12 @@ class MaskedContactMixin:
             forms = [context["adminform"].form] + [
                 form for inline in context.get("inline_admin_formsets", [])
                 for form in inline.formset.forms]
+            readonly = set(self.get_readonly_fields(request, obj))  # type: ignore[attr-defined]
             for form in forms:  # the row itself, and each inline row (a household's residents)
                 instance = getattr(form, "instance", None)
                 shown = [name for name in self.contact_fields().values()
-                         if name in form.fields and _lookup(instance, name)]
+                         if (name in form.fields or (form is forms[0] and name in readonly))
+                         and _lookup(instance, name)]
                 if shown and instance is not None and instance.pk is not None:
                     audit_reveal(request=request, obj=instance, fields=shown)
         return super().render_change_form(  # type: ignore[misc]

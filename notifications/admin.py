@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from core.admin import MaskedContactMixin
 from notifications.models import Notification, OutboundMessage
 
 
@@ -14,7 +15,9 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(admin.ModelAdmin):
+class OutboundMessageAdmin(MaskedContactMixin, admin.ModelAdmin):
+    phone_field = "recipient"  # an SMS recipient; shown whole on the change page (audited)
+
     list_display = ("id", "channel", "created_at", "processed_at", "attempts", "last_error")
     list_filter = ("channel",)
     readonly_fields = ("recipient", "body")

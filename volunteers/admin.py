@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import MaskedContactMixin
 from core.exceptions import ApplicationError
 from core.images import ADMIN_PHOTO_OVERRIDES
 from core.masking import mask_name, mask_phone
@@ -75,7 +76,7 @@ class TeamAdmin(ScopedAdmin):
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(ScopedAdmin):
+class VolunteerAdmin(MaskedContactMixin, ScopedAdmin):
     list_display = ["name", "identity", "party_marker", "masked_phone", "compound", "is_active"]
     list_filter = ["identity", "is_active", "compound",
                    ("party_member", admin.EmptyFieldListFilter)]

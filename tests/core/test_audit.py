@@ -124,3 +124,16 @@ def test_a_households_change_form_audits_a_reveal_for_each_resident_it_shows(
                    .values_list("object_id", flat=True))
     assert revealed == {str(resident.pk) for resident in people
                         if resident.household_id == household.pk}
+
+
+def test_the_change_pages_of_accounts_and_sms_messages_audit_the_whole_phone_they_show(
+        territory, client, street_admin, resident_user):
+    from notifications.models import OutboundMessage
+
+    message = OutboundMessage.objects.create(recipient=resident_user.phone, body="您好")
+    client.force_login(street_admin)
+    for url in (reverse("admin:accounts_user_change", args=[resident_user.pk]),
+                reverse("admin:notifications_outboundmessage_change", args=[message.pk])):
+        assert client.get(url).status_code == 200
+    assert sorted(AuditEvent.objects.values_list("object_type", "fields")) == [
+        ("accounts.user", ["phone"]), ("notifications.outboundmessage", ["recipient"])]
