@@ -13,6 +13,7 @@ lock wait ends; without it the rows stay locked a little longer and the next swe
 
 from __future__ import annotations
 
+import ast
 import http.server
 import json
 import os
@@ -57,8 +58,7 @@ committed = pytest.mark.django_db(transaction=True)
 
 # A killed client's backend notices within a quarter second, even while waiting for a lock.
 DEAD_CLIENT_CHECK = {"PGOPTIONS": "-c client_connection_check_interval=250ms"}
-SWEEP_DONE = re.compile(r"petitions\.sweep\[[^\]]+\] succeeded in [\d.]+s: \{'escalated': (\d+), "
-                        r"'supervised': (\d+)")
+SWEEP_DONE = re.compile(r"petitions\.sweep\[[^\]]+\] succeeded in [\d.]+s: (\{[^}]*\})")
 PETITION = Petition._meta.db_table
 INBOX = Notification._meta.db_table
 
@@ -180,8 +180,9 @@ def _publish_sweep(broker_url: str) -> None:
 
 def _sweep_totals(*logs: str) -> tuple[int, int, int]:
     """From worker logs: (sweeps that succeeded, petitions escalated, petitions flagged)."""
-    found = [tuple(map(int, match)) for log in logs for match in SWEEP_DONE.findall(log)]
-    return len(found), sum(e for e, _ in found), sum(s for _, s in found)
+    found = [ast.literal_eval(result) for log in logs for result in SWEEP_DONE.findall(log)]
+    return (len(found), sum(result["escalated"] for result in found),
+            sum(result["supervised"] for result in found))
 
 
 def _overlapping_sweeps(log: str) -> int:
