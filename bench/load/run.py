@@ -459,7 +459,8 @@ def scenario_print(report: dict[str, Any]) -> None:
 
 
 def estimate_seconds(arguments: argparse.Namespace, database_exists: bool) -> float:
-    seconds = 10.0 if database_exists and not arguments.fresh else 20 + arguments.petitions / 20000
+    # A fresh 100,000-petition database took 74 s at load average 11 (migrate, demo, fill).
+    seconds = 15.0 if database_exists and not arguments.fresh else 30 + arguments.petitions / 4000
     seconds += 10  # gunicorn start and warm-up
     baseline = min(arguments.baseline_duration, arguments.duration)
     for name in arguments.scenarios:
