@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.crypto import blind_index
 from core.fields import BlindIndexField, EncryptedTextField
 from core.models import TimeStampedModel
 
@@ -88,6 +89,18 @@ class Resident(TimeStampedModel):
         if update_fields is not None and "id_number" in update_fields:
             kwargs["update_fields"] = {*update_fields, "id_number_digest"}
         super().save(*args, **kwargs)
+
+    def validate_unique(self, exclude: Any = None) -> None:
+        """An ID number belongs to one resident: checked through its digest (the column
+        itself is encrypted, so no database constraint can compare it). Existing duplicates
+        are left alone; the admin form and the importers refuse a new one."""
+        super().validate_unique(exclude=exclude)
+        if exclude and "id_number" in exclude:
+            return
+        digest = blind_index(self.id_number or "")
+        if digest and (Resident.objects.filter(id_number_digest=digest)
+                       .exclude(pk=self.pk).exists()):
+            raise ValidationError({"id_number": _("该身份证号已登记在其他居民名下。")})
 
     def clean(self) -> None:
         valid = set(self.Tag.values)

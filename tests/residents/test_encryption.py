@@ -124,6 +124,19 @@ def test_an_imported_number_is_stored_encrypted_and_found_by_its_digest(territor
     assert Resident.objects.get(id_number_digest=crypto.blind_index(ID_NUMBER)).name == "钱小梅"
 
 
+def test_an_import_refuses_an_id_number_already_registered_to_someone_else(resident,
+                                                                          community_staff):
+    header = "\ufeff小区,楼号,单元,门牌号,姓名,手机号,身份证号,性别,出生年份,标签,户主\n"
+    again = f"长江瑞城,1,1,0101,李秀兰,,{ID_NUMBER},女,,,否\n"  # herself again: fine
+    report = residents_import(file=(header + again).encode(), format="csv", actor=community_staff)
+    assert report.is_ok, report.errors
+    other = f"长江瑞城,3,1,0301,冒用者,,{ID_NUMBER},男,,,否\n"
+    report = residents_import(file=(header + other).encode(), format="csv", actor=community_staff)
+    assert not report.is_ok
+    assert "该身份证号已登记在其他居民名下" in str(report.errors)
+    assert not Resident.objects.filter(name="冒用者").exists()
+
+
 def test_a_new_key_put_first_still_reads_old_rows_and_rotation_rewrites_them(resident):
     old_key = crypto.encryption_keys()[0]
     new_key = Fernet.generate_key().decode()
