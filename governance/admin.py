@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -60,6 +60,10 @@ class KindRuleTreeAdmin(TreeAdmin):
         return super().children_view(request, parent_id)
 
     def move_node(self, request: HttpRequest) -> HttpResponse:
+        # Refuse first: a bad id must not tell a staff member without the permission anything
+        # else (tests/core/test_access_matrix.py).
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         node_id, target_id = request.POST.get("node", ""), request.POST.get("target", "")
         if not (node_id.isdigit() and target_id.isdigit()):
             return HttpResponseBadRequest(_("节点编号无效。"))
