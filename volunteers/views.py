@@ -56,7 +56,8 @@ class ServiceActionView(LoginRequiredMixin, View):
         raise NotImplementedError
 
     def back(self, request: HttpRequest, **kwargs: Any) -> str:
-        return request.POST.get("next") or reverse("volunteers:home")
+        # Never an outside address: a "next" of https://… would make this an open redirect.
+        return _safe_next(request, reverse("volunteers:home"))
 
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         form = self.form_class(request.POST, request.FILES) if self.form_class else None

@@ -273,3 +273,10 @@ def test_staff_add_hours_and_print_a_certificate(territory, cast, community_staf
     certificate = staff.get(f"{url}certificate/{year}/").content.decode()
     assert "防汛值守" in certificate and "@media print" not in certificate
     assert "3.0" in certificate
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/"])
+def test_an_action_never_redirects_to_an_outside_next(resident_user, next_url) -> None:
+    response = client_for(resident_user).post("/volunteers/register/", {"next": next_url})
+    assert response.status_code == 302
+    assert response["Location"] == "/volunteers/"
