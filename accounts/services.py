@@ -24,6 +24,7 @@ from core.exceptions import ApplicationError, PermissionDeniedError, RateLimited
 from core.masking import mask_phone
 from core.scope import path_in_scope
 from core.workflow import check_transition
+from notifications.services import notifications_create
 from residents.models import Resident
 
 if TYPE_CHECKING:
@@ -224,10 +225,29 @@ def deletion_request_create(*, user: User, reason: str = "") -> DeletionRequest:
     area_path = resident.household.building.micro_grid.path if resident else ""
     try:
         with transaction.atomic():
-            return DeletionRequest.objects.create(user=user, reason=reason.strip()[:200],
-                                                  household_path=area_path)
+            deletion_request = DeletionRequest.objects.create(
+                user=user, reason=reason.strip()[:200], household_path=area_path)
+            notifications_create(
+                user_ids=_deciders_of(area_path), title=_("新的注销申请"),
+                body=_("一位居民申请注销账户，请在管理后台审核。"),
+                link="/admin/accounts/deletionrequest/",
+                dedupe_key=f"deletion-request:{deletion_request.pk}")
     except IntegrityError:
         raise ApplicationError(_("您已提交注销申请，请等待社区审核。")) from None
+    return deletion_request
+
+
+def _deciders_of(area_path: str) -> list[int]:
+    """Community staff whose scope covers the household (street admins when none does)."""
+    from governance.models import Area
+
+    step = Area.steplen
+    covering = [area_path[:end] for end in range(step, len(area_path) + 1, step)]
+    deciders = list(User.objects.filter(role=User.Role.COMMUNITY_STAFF, is_active=True,
+                                        scope_area__path__in=covering)
+                    .values_list("pk", flat=True))
+    return deciders or list(User.objects.filter(role=User.Role.STREET_ADMIN, is_active=True)
+                            .values_list("pk", flat=True))
 
 
 def deletion_request_cancel(*, deletion_request: DeletionRequest, user: User) -> DeletionRequest:

@@ -175,6 +175,9 @@ def test_only_staff_in_scope_decide_and_a_rejected_request_changes_nothing(
 def test_community_staff_approve_from_the_admin(client, resident_user, community_staff,
                                                 history):
     deletion_request = deletion_request_create(user=resident_user, reason="")
+    # The staff whose scope covers the household are told (and only they).
+    assert list(Notification.objects.filter(title="新的注销申请")
+                .values_list("user_id", flat=True)) == [community_staff.pk]
     client.force_login(community_staff)
     changelist = reverse("admin:accounts_deletionrequest_changelist")
     assert client.get(changelist).status_code == 200
