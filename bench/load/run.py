@@ -281,7 +281,8 @@ def redis_cleanup(redis_url: str) -> None:
     import redis
 
     client = redis.Redis.from_url(redis_url)
-    client.delete("bench_load", "_kombu.binding.bench_load")
+    client.delete("bench_load", "_kombu.binding.bench_load",
+                  "_kombu.binding_permanent.bench_load")
 
 
 # --- scenarios ---------------------------------------------------------------------------------
