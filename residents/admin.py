@@ -71,11 +71,34 @@ class TagListFilter(admin.SimpleListFilter):
         return queryset
 
 
+class _RowsRequired:
+    """An import format that refuses a file without rows, so a picture or an empty sheet gets
+    the same Chinese message as an unreadable file (import-export's own is English only)."""
+
+    def create_dataset(self, in_stream: Any, **kwargs: Any) -> Any:
+        dataset = super().create_dataset(in_stream, **kwargs)  # type: ignore[misc]
+        if not dataset:
+            raise ValueError("no rows")
+        return dataset
+
+
+class XLSXImport(_RowsRequired, base_formats.XLSX):
+    pass
+
+
+class CSVImport(_RowsRequired, base_formats.CSV):
+    pass
+
+
 class ScopedImportExportAdmin(ScopedAdminMixin, MaskedContactMixin, ImportExportModelAdmin):
     """Import/export in xlsx or csv; the acting user travels to the resource (scope, masking)."""
 
-    import_formats = [base_formats.XLSX, base_formats.CSV]
+    import_formats = [XLSXImport, CSVImport]
     export_formats = [base_formats.XLSX, base_formats.CSV]
+
+    def add_data_read_fail_error_to_form(self, form: Any, e: Exception) -> None:
+        form.add_error("import_file", _("无法读取该文件：请选择正确的格式（xlsx 或 csv），"
+                                        "并保留表头和至少一行数据。"))
 
     def get_resource_kwargs(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict:
         return {"actor": request.user}

@@ -7,7 +7,8 @@ EXIF GPS, not the uploaded bytes, extension matching the content).
 
 The endpoints: the resident submission page, the petitions API (resident and API key), the staff
 note and resolve pages and their API actions, the deliberation progress page and API, the micro
-wish fulfilment page and API, and the two admin forms with an image field.
+wish fulfilment page and API, the two admin forms with an image field, and the residents'
+spreadsheet import (where every picture is refused).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from accounts.services import api_key_create
 from core.images import PhotoFormField
 from deliberation.models import ActionEvidence, ActionItem
 from petitions.models import Petition, PetitionPhoto
+from residents.models import Resident
 from tests.deliberation.factories import ActionItemFactory, TopicFactory
 from tests.governance.factories import org_root
 from tests.petitions.factories import category, submit
@@ -243,6 +245,7 @@ class Endpoint:
     name: str
     is_multiple: bool  # takes up to 3 photos (else one: the last of several files wins)
     send: Callable[[Sample], Outcome]
+    takes_images: bool = True  # False: every picture is refused (a spreadsheet import)
 
 
 def _petition_endpoint(name: str, post: Callable[[Sample], tuple[int, str]]) -> Endpoint:
@@ -494,6 +497,35 @@ def admin_wish_change(world: World) -> Endpoint:
     return _wish_endpoint("admin wish change", post, make_wish=lambda: wish)
 
 
+def _import_errors(response: Any) -> str:
+    """The import form's errors, or the dry run's: bad rows and file-level errors."""
+    context = response.context or {}
+    if context.get("form") is not None and context["form"].errors:
+        return str(context["form"].errors)
+    result = context.get("result")
+    if result is None:
+        return ""
+    messages = [str(error.error) for error in result.base_errors]
+    messages += [str(message) for row in result.invalid_rows
+                 for errors in row.error_dict.values() for message in errors]
+    return "；".join(messages)
+
+
+def admin_resident_import(world: World) -> Endpoint:
+    """The residents' spreadsheet import: a picture is no spreadsheet, whatever its name."""
+    client = _client(world.admin)
+
+    def send(sample: Sample) -> Outcome:
+        before = Resident.objects.count()
+        response = client.post("/admin/residents/resident/import/", {
+            "format": "1", "import_file": sample.uploads()})  # csv (0 is xlsx)
+        added = Resident.objects.count() - before
+        return Outcome(response.status_code, _import_errors(response),
+                       [("resident rows", b"")] * added)
+
+    return Endpoint("admin resident import", is_multiple=False, send=send, takes_images=False)
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -527,7 +559,8 @@ def world(territory, resident_user, microgrid_worker, community_staff, street_ad
 def check(endpoint: Endpoint, sample: Sample) -> list[str]:
     """What is wrong with how `endpoint` handled `sample` (nothing: an empty list)."""
     outcome = endpoint.send(sample)
-    is_accepted = sample.is_accepted or (sample.count > 1 and not endpoint.is_multiple)
+    is_accepted = endpoint.takes_images and (
+        sample.is_accepted or (sample.count > 1 and not endpoint.is_multiple))
     where = f"{endpoint.name} / {sample.key}"
     if outcome.status >= 500:
         return [f"{where}: server error {outcome.status}"]
@@ -555,9 +588,11 @@ def check(endpoint: Endpoint, sample: Sample) -> list[str]:
 FULL_CORPUS_ENDPOINTS = [resident_page, resident_api, progress_page, progress_api,
                          wish_fulfil_page, admin_evidence_add]
 SHORT_CORPUS_ENDPOINTS = [api_key_api, staff_note_page, staff_note_api, staff_resolve_page,
-                          staff_resolve_api, wish_fulfil_api, admin_wish_change]
+                          staff_resolve_api, wish_fulfil_api, admin_wish_change,
+                          admin_resident_import]
 SHORT_CORPUS = [sample for sample in CORPUS
-                if sample.key in {"png+html", "gps-jpeg", "bomb", "zero-bytes", "ten-files"}]
+                if sample.key in {"png+html", "gps-jpeg", "bomb", "zero-bytes", "ten-files",
+                                  "pdf-named-png"}]
 
 
 def test_every_upload_place_refuses_or_reencodes_the_corpus(world):
