@@ -79,6 +79,12 @@ class MaskedContactMixin:
     def contact_fields(self) -> dict[str, str]:
         return {"phone": self.phone_field, "id_number": self.id_number_field}
 
+    def model_contact_fields(self) -> list[str]:
+        """The contact fields this model has (a household's rows hold neither)."""
+        opts = self.model._meta  # type: ignore[attr-defined]
+        names = {field.name for field in opts.get_fields()}
+        return [name for name in self.contact_fields().values() if name.split("__")[0] in names]
+
     def get_urls(self) -> list[Any]:
         opts = self.model._meta  # type: ignore[attr-defined]
         reveal = path("<path:object_id>/reveal/<str:field>/",
@@ -129,7 +135,7 @@ class MaskedContactMixin:
         opts = self.model._meta  # type: ignore[attr-defined]
         audit_event_record(action=AuditEvent.Action.EXPORT, object_type=opts.label_lower,
                            object_repr=f"{queryset.count()} {opts.verbose_name_plural}",
-                           fields=self.contact_fields().values(), request=request)
+                           fields=self.model_contact_fields(), request=request)
         return data
 
 

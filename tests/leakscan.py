@@ -37,6 +37,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -79,14 +80,24 @@ class LeakScanner:
     current_test: str = "<session>"
     responses: int = 0
     records: int = 0
+    seconds: float = 0.0  # spent scanning: the plugin's cost
 
     def scan_log_record(self, record: logging.LogRecord) -> None:
+        started = time.perf_counter()
         self.records += 1
         text = _record_text(record)
         for number in unmasked_numbers(text):
             self._add("log", record.name, number, text)
+        self.seconds += time.perf_counter() - started
 
     def scan_response(self, response: Any, *, sent: str, viewer: Any) -> None:
+        started = time.perf_counter()
+        try:
+            self._scan_response(response, sent=sent, viewer=viewer)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def _scan_response(self, response: Any, *, sent: str, viewer: Any) -> None:
         self.responses += 1
         text = _response_text(response)
         if not text:
@@ -288,6 +299,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
         scanner.findings += [Finding(**finding) for finding in report["findings"]]
         scanner.responses += report["responses"]
         scanner.records += report["records"]
+        scanner.seconds += report.get("seconds", 0.0)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -296,7 +308,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     scanner = _scanner()
     report = {"findings": [asdict(finding) for finding in scanner.findings],
-              "responses": scanner.responses, "records": scanner.records}
+              "responses": scanner.responses, "records": scanner.records,
+              "seconds": round(scanner.seconds, 3)}
     if hasattr(config, "workerinput"):
         config.workeroutput["leakscan"] = report  # type: ignore[attr-defined]
         return
@@ -311,7 +324,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     scanner = _scanner()
     line = (f"leak scan: {len(scanner.findings)} finding(s) in {scanner.responses} responses "
-            f"and {scanner.records} log records ({REPORT})")
+            f"and {scanner.records} log records, {scanner.seconds:.2f} s of scanning ({REPORT})")
     if not scanner.findings:
         terminalreporter.write_line(line)
         return
