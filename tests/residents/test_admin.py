@@ -81,6 +81,7 @@ def test_community_staff_see_only_their_residents_masked_with_a_reveal_button(
         assert resident.phone not in html and resident.id_number not in html
         assert (f"{resident.phone[:3]}****{resident.phone[-4:]}" in html) is (resident.pk in inside)
         assert (reveal_url(resident, "phone") in html) is (resident.pk in inside)
+    assert "js/reveal.js" in html  # the 显示 button's script
 
 
 def test_a_superuser_with_a_narrow_scope_may_reveal_only_inside_it(
