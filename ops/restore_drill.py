@@ -32,7 +32,8 @@ import psycopg
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+PYTHON = VENV_PYTHON if VENV_PYTHON.exists() else Path(sys.executable)
 KEY_TABLES = ("django_migrations", "accounts_user", "governance_area", "residents_household",
               "residents_resident", "petitions_petition", "petitions_petitionevent")
 SEQUENCES_SQL = """
