@@ -34,6 +34,7 @@ class Identifiers:
     id_numbers: frozenset[str]
     usernames: frozenset[str]
     resident_ids: tuple[int, ...]
+    volunteer_ids: tuple[int, ...]
 
     def redact(self, text: str) -> str:
         if not text:
@@ -61,12 +62,12 @@ def identifiers_of(user: User) -> Identifiers:
     from volunteers.models import Volunteer
 
     residents = list(Resident.objects.filter(user=user))
-    volunteer = Volunteer.objects.filter(user=user).first()
-    phones = {user.phone or "", *(resident.phone for resident in residents)}
-    names = {user.display_name, *(resident.name for resident in residents)}
-    if volunteer is not None:
-        phones.add(volunteer.phone)
-        names.add(volunteer.name)
+    volunteers = list(Volunteer.objects.filter(
+        Q(user=user) | Q(resident_id__in=[resident.pk for resident in residents])))
+    phones = {user.phone or "", *(resident.phone for resident in residents),
+              *(volunteer.phone for volunteer in volunteers)}
+    names = {user.display_name, *(resident.name for resident in residents),
+             *(volunteer.name for volunteer in volunteers)}
     return Identifiers(
         phones=frozenset(phone for phone in phones if phone),
         names=frozenset(name for name in names if name and name != ANONYMISED_NAME),
@@ -74,6 +75,7 @@ def identifiers_of(user: User) -> Identifiers:
                              if resident.id_number),
         usernames=frozenset({user.username}),
         resident_ids=tuple(resident.pk for resident in residents),
+        volunteer_ids=tuple(volunteer.pk for volunteer in volunteers),
     )
 
 
@@ -116,8 +118,7 @@ def deliberation_redact(*, user: User, identifiers: Identifiers) -> None:
 def volunteering_redact(*, user: User, identifiers: Identifiers) -> None:
     from volunteers.models import HoursEntry, MicroWish, ProxyService, Volunteer
 
-    volunteers = Volunteer.objects.filter(Q(user=user) | Q(resident_id__in=identifiers
-                                                             .resident_ids))
+    volunteers = Volunteer.objects.filter(pk__in=identifiers.volunteer_ids)
     _redact_rows(HoursEntry.objects.filter(volunteer__in=volunteers), ("note",), identifiers)
     volunteers.update(name=ANONYMISED_NAME, phone="", skills="", is_active=False, user=None)
     wishes = MicroWish.objects.filter(resident_id__in=identifiers.resident_ids)
@@ -150,7 +151,6 @@ def traces_delete(*, user: User, identifiers: Identifiers) -> None:
     from django.contrib.contenttypes.models import ContentType
 
     from notifications.models import Notification, OutboundMessage
-    from residents.models import Resident
 
     Notification.objects.filter(user=user).delete()
     # Staff inboxes quote petitions ("王阿姨反映…"): one text scan per identifier, affordable
@@ -163,14 +163,31 @@ def traces_delete(*, user: User, identifiers: Identifiers) -> None:
     PhoneCode.objects.filter(phone__in=identifiers.phones).delete()
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username__in=identifiers.usernames).delete()
-    resident_type = ContentType.objects.get_for_model(Resident)
-    LogEntry.objects.filter(content_type=resident_type, object_id__in=[
-        str(pk) for pk in identifiers.resident_ids]).update(object_repr=ANONYMISED_NAME)
+    # The admin log and the audit log name the objects they touched (str(obj) is a person's
+    # name for these models); the rows stay, the names go.
+    objects = _objects_of(user=user, identifiers=identifiers)
+    for model, ids in objects.items():
+        LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model),
+                                object_id__in=ids).update(object_repr=ANONYMISED_NAME)
     try:
         audit_event = apps.get_model("core", "AuditEvent")
     except LookupError:
         return
     audit_event.objects.filter(actor=user).update(actor_label=f"deleted-{user.pk}")
-    audit_event.objects.filter(object_type__in=["residents.resident", "residents.Resident"],
-                               object_id__in=[str(pk) for pk in identifiers.resident_ids]
-                               ).update(object_repr=ANONYMISED_NAME)
+    for model, ids in objects.items():
+        audit_event.objects.filter(object_type=model._meta.label_lower,
+                                   object_id__in=ids).update(object_repr=ANONYMISED_NAME)
+
+
+def _objects_of(*, user: User, identifiers: Identifiers) -> dict[type[Any], list[str]]:
+    from residents.models import PartyMember, Resident
+    from volunteers.models import Volunteer
+
+    resident_ids = list(identifiers.resident_ids)
+    return {
+        User: [str(user.pk)],
+        Resident: [str(pk) for pk in resident_ids],
+        PartyMember: [str(pk) for pk in PartyMember.objects.filter(
+            resident_id__in=resident_ids).values_list("pk", flat=True)],
+        Volunteer: [str(pk) for pk in identifiers.volunteer_ids],
+    }

@@ -23,7 +23,9 @@ from accounts.services import (
     deletion_request_reject,
 )
 from core import crypto
+from core.audit import audit_event_record, object_type_of
 from core.exceptions import ApplicationError, PermissionDeniedError
+from core.models import AuditEvent
 from deliberation.models import Topic, TopicSupport
 from notifications.models import Notification, OutboundMessage
 from notifications.services import sms_enqueue
@@ -68,6 +70,10 @@ def history(territory, resident_user, resident_record, community_staff, microgri
     LogEntry.objects.create(user=community_staff, action_flag=CHANGE, object_repr=NAME,
                             object_id=str(resident_record.pk),
                             content_type=ContentType.objects.get_for_model(Resident))
+    for obj in (resident_record, volunteer):  # staff revealed them: the audit names them
+        audit_event_record(action=AuditEvent.Action.REVEAL, object_type=object_type_of(obj),
+                           object_id=obj.pk, object_repr=str(obj), fields=["phone"],
+                           actor=community_staff)
     return {"petition": petition, "care_file": care_file, "topic": topic,
             "volunteer": volunteer}
 
@@ -134,7 +140,8 @@ def test_staff_approval_leaves_no_trace_of_phone_name_or_id_number(
         client, resident_user, community_staff, history, django_capture_on_commit_callbacks):
     assert set(traces(PHONE, NAME, ID_NUMBER)) >= {  # the scan finds them before
         "residents_resident.name", "residents_resident.phone", "residents_resident.id_number",
-        "petitions_petition.description", "volunteers_carefile.health_notes"}
+        "petitions_petition.description", "volunteers_carefile.health_notes",
+        "core_auditevent.object_repr"}
     client.force_login(resident_user)
     client.post(reverse("accounts:deletion-create"), {"reason": f"搬走了，{PHONE}停用"})
     deletion_request = DeletionRequest.objects.get(user=resident_user)
