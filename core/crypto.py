@@ -20,6 +20,7 @@ from typing import Any
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 
 # Every Fernet token starts with the version byte 0x80, which base64 writes as "gAAAAA".
 TOKEN_PREFIX = "gAAAAA"  # noqa: S105 (a format marker, not a secret)
@@ -31,14 +32,23 @@ def derived_key(purpose: str) -> str:
     return base64.urlsafe_b64encode(digest).decode()
 
 
+def _is_production() -> bool:
+    return getattr(settings, "DJANGO_ENV", "") == "production"
+
+
 def encryption_keys() -> tuple[str, ...]:
     keys = tuple(getattr(settings, "FIELD_ENCRYPTION_KEYS", None) or ())
+    if not keys and _is_production():
+        # Never write personal data under a derived key in production (core.E102 says why).
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set in production.")
     return keys or (derived_key("field-encryption"),)
 
 
 def blind_index_key() -> bytes:
-    key = getattr(settings, "FIELD_BLIND_INDEX_KEY", "") or derived_key("blind-index")
-    return key.encode()
+    key = getattr(settings, "FIELD_BLIND_INDEX_KEY", "")
+    if not key and _is_production():
+        raise ImproperlyConfigured("FIELD_BLIND_INDEX_KEY must be set in production.")
+    return (key or derived_key("blind-index")).encode()
 
 
 @lru_cache(maxsize=4)
@@ -154,7 +164,7 @@ def keys_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessa
 def keys_deploy_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """In production the keys must be real ones, not derived from SECRET_KEY: a leaked or
     rotated SECRET_KEY must not expose or lose the encrypted personal data."""
-    if getattr(settings, "DJANGO_ENV", "") != "production":
+    if not _is_production():
         return []
     errors = []
     if not getattr(settings, "FIELD_ENCRYPTION_KEYS", None):

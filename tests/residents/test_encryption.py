@@ -8,9 +8,9 @@ import io
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from django.core.checks.registry import registry
-from django.core.exceptions import FieldError
+from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -195,3 +195,12 @@ def test_production_deploy_checks_require_real_keys():
     with override_settings(DJANGO_ENV="local", FIELD_ENCRYPTION_KEYS=[],
                            FIELD_BLIND_INDEX_KEY=""):
         assert errors() == set()
+
+
+
+def test_production_without_keys_refuses_to_write_personal_data(territory):
+    with override_settings(DJANGO_ENV="production", FIELD_ENCRYPTION_KEYS=[],
+                           FIELD_BLIND_INDEX_KEY=""), pytest.raises(ImproperlyConfigured), \
+            transaction.atomic():
+        ResidentFactory(household=territory.household1, id_number=ID_NUMBER)
+    assert not Resident.objects.exists()
