@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone, translation
@@ -29,22 +30,30 @@ def audit_event_record(*, action: str, object_type: str, object_id: Any = "",
                        object_repr: str = "", fields: Iterable[str] = (), actor: Any = None,
                        request: HttpRequest | None = None) -> AuditEvent:
     """Write one audit row; the actor, IP and request id come from the request when given."""
+    event = _event_build(action=action, object_type=object_type, object_id=object_id,
+                         object_repr=object_repr, fields=fields, actor=actor, request=request)
+    event.save()
+    return event
+
+
+def _event_build(*, action: str, object_type: str, object_id: Any = "", object_repr: str = "",
+                 fields: Iterable[str] = (), actor: Any = None,
+                 request: HttpRequest | None = None) -> AuditEvent:
     from accounts.ip import client_ip
 
     request = request if request is not None else current_request()
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
-    event = AuditEvent.objects.create(
+    if request is not None and action in (AuditEvent.Action.REVEAL, AuditEvent.Action.EXPORT):
+        # Read by the test suite's leak scan: this response may carry whole numbers.
+        request.pii_revealed = True  # type: ignore[attr-defined]
+    return AuditEvent(
         at=timezone.now(), actor=actor, actor_label=mask_numbers_in(getattr(actor, "username", "")),
         action=action, object_type=object_type, object_id=str(object_id or "")[:64],
         object_repr=mask_numbers_in(object_repr)[:200], fields=sorted(set(fields)),
         ip=client_ip(request) if request is not None else None,
         request_id=getattr(request, "request_id", "") if request is not None else "",
     )
-    if request is not None and action in (AuditEvent.Action.REVEAL, AuditEvent.Action.EXPORT):
-        # Read by the test suite's leak scan: this response may carry whole numbers.
-        request.pii_revealed = True  # type: ignore[attr-defined]
-    return event
 
 
 def object_type_of(obj: Model | type[Model]) -> str:
@@ -57,17 +66,29 @@ def audit_reveal(*, request: HttpRequest, obj: Model, fields: Iterable[str]) -> 
                               request=request)
 
 
-def audit_log_entry_mirror(log_entry: LogEntry) -> AuditEvent | None:
+def audit_log_entries_mirror(log_entries: Iterable[LogEntry]) -> list[AuditEvent]:
+    """One audit row per admin LogEntry (saved one by one, or bulk-created by a bulk delete or an
+    import, which sends no post_save: core.apps hooks both)."""
+    request = current_request()
+    events = [event for event in (_log_entry_event(entry, request) for entry in log_entries)
+              if event is not None]
+    return AuditEvent.objects.bulk_create(events)
+
+
+def _log_entry_event(log_entry: LogEntry, request: HttpRequest | None) -> AuditEvent | None:
     action = _LOG_ENTRY_ACTIONS.get(log_entry.action_flag)
     if action is None:
         return None
-    content_type = log_entry.content_type
+    content_type = (ContentType.objects.get_for_id(log_entry.content_type_id)
+                    if log_entry.content_type_id else None)
     model = content_type.model_class() if content_type is not None else None
-    return audit_event_record(
+    user = getattr(request, "user", None)
+    actor = user if user is not None and user.pk == log_entry.user_id else log_entry.user
+    return _event_build(
         action=action, object_type=(model._meta.label_lower if model is not None
                                     else str(content_type or "")),
         object_id=log_entry.object_id or "", object_repr=log_entry.object_repr or "",
-        fields=_changed_fields(log_entry, model), actor=log_entry.user,
+        fields=_changed_fields(log_entry, model), actor=actor, request=request,
     )
 
 

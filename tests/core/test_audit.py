@@ -137,3 +137,15 @@ def test_the_change_pages_of_accounts_and_sms_messages_audit_the_whole_phone_the
         assert client.get(url).status_code == 200
     assert sorted(AuditEvent.objects.values_list("object_type", "fields")) == [
         ("accounts.user", ["phone"]), ("notifications.outboundmessage", ["recipient"])]
+
+
+def test_a_bulk_delete_audits_every_row_although_django_bulk_creates_its_log_entries(
+        territory, client, street_admin, people):
+    client.force_login(street_admin)
+    response = client.post(reverse("admin:residents_resident_changelist"), {
+        "action": "delete_selected", "_selected_action": [resident.pk for resident in people],
+        "post": "yes"})
+    assert response.status_code == 302
+    assert sorted(AuditEvent.objects.filter(action="delete").values_list("object_id", flat=True)
+                  ) == sorted(str(resident.pk) for resident in people)
+    assert set(AuditEvent.objects.values_list("actor", flat=True)) == {street_admin.pk}
