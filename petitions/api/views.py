@@ -210,11 +210,11 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         _check_answers(data["category"], data["answers"])
         data["channel"] = data.get("channel") or _default_channel(user)
         data["external_ref"] = data.get("external_ref") or None
-        started_at = timezone.now()
         petition = services.petition_submit(actor=user, **data)
-        # A retry with a known external_ref gets the first petition back: 200, not 201.
-        is_new = petition.submitted_at >= started_at
-        return self._detail(petition, code=status.HTTP_201_CREATED if is_new else 200)
+        # A retry with a known external_ref gets the first petition back: 200, not 201. The
+        # service says which; a clock comparison would call a retry that races its original new.
+        code = status.HTTP_201_CREATED if petition.was_created else status.HTTP_200_OK
+        return self._detail(petition, code=code)
 
     @extend_schema(
         summary="分级（小事/大事/难事）",
