@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
+from core.filters import IdFilter
 from governance.models import Area, Building, Compound, OrgNode
 
 
@@ -37,7 +38,7 @@ def filter_within(queryset: QuerySet, path_field: str, area_id: int | None) -> Q
 
 
 class AreaFilterSet(django_filters.FilterSet):
-    within = django_filters.NumberFilter(method="filter_within", label=_("区域（含下级）"))
+    within = IdFilter(method="filter_within", label=_("区域（含下级）"))
     kind = django_filters.ChoiceFilter(choices=Area.Kind.choices, label=_("类型"))
     name = django_filters.CharFilter(lookup_expr="icontains", label=_("名称"))
 
@@ -50,9 +51,9 @@ class AreaFilterSet(django_filters.FilterSet):
 
 
 class BuildingFilterSet(django_filters.FilterSet):
-    within = django_filters.NumberFilter(method="filter_within", label=_("区域（含下级）"))
+    within = IdFilter(method="filter_within", label=_("区域（含下级）"))
     compound = django_filters.ModelChoiceFilter(queryset=Compound.objects.all(), label=_("小区"))
-    micro_grid = django_filters.NumberFilter(field_name="micro_grid_id", label=_("微网格"))
+    micro_grid = IdFilter(field_name="micro_grid_id", label=_("微网格"))
     number = django_filters.CharFilter(label=_("楼号"))
 
     class Meta:
@@ -65,7 +66,7 @@ class BuildingFilterSet(django_filters.FilterSet):
 
 class OrgNodeFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=OrgNode.Kind.choices, label=_("类型"))
-    compound = django_filters.NumberFilter(field_name="compound_id", label=_("小区"))
+    compound = IdFilter(field_name="compound_id", label=_("小区"))
 
     class Meta:
         model = OrgNode

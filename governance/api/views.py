@@ -40,7 +40,7 @@ class PathCursorPagination(DefaultCursorPagination):
 
 class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     filter_backends: list[Any] = []  # the selectors apply the FilterSets
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = r"[0-9]{1,15}"  # also keeps ids inside the database's integer range
 
 
 @extend_schema_view(list=extend_schema(parameters=filterset_parameters(AreaFilterSet)))
