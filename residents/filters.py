@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.crypto import blind_index
+from core.filters import IdFilter
 from governance.filters import filter_within
 from residents.models import Household, PartyMember, Resident
 
@@ -22,10 +23,10 @@ def filter_tag(queryset: QuerySet, field: str, tag: str) -> QuerySet:
 
 
 class HouseholdFilterSet(django_filters.FilterSet):
-    within = django_filters.NumberFilter(method="filter_within", label=_("区域（含下级）"))
-    compound = django_filters.NumberFilter(field_name="building__compound_id", label=_("小区"))
-    building = django_filters.NumberFilter(field_name="building_id", label=_("楼栋"))
-    unit = django_filters.NumberFilter(field_name="unit_id", label=_("单元"))
+    within = IdFilter(method="filter_within", label=_("区域（含下级）"))
+    compound = IdFilter(field_name="building__compound_id", label=_("小区"))
+    building = IdFilter(field_name="building_id", label=_("楼栋"))
+    unit = IdFilter(field_name="unit_id", label=_("单元"))
     room = django_filters.CharFilter(label=_("门牌号"))
 
     class Meta:
@@ -37,11 +38,11 @@ class HouseholdFilterSet(django_filters.FilterSet):
 
 
 class ResidentFilterSet(django_filters.FilterSet):
-    within = django_filters.NumberFilter(method="filter_within", label=_("区域（含下级）"))
-    compound = django_filters.NumberFilter(field_name="household__building__compound_id",
+    within = IdFilter(method="filter_within", label=_("区域（含下级）"))
+    compound = IdFilter(field_name="household__building__compound_id",
                                            label=_("小区"))
-    building = django_filters.NumberFilter(field_name="household__building_id", label=_("楼栋"))
-    household = django_filters.NumberFilter(field_name="household_id", label=_("户"))
+    building = IdFilter(field_name="household__building_id", label=_("楼栋"))
+    household = IdFilter(field_name="household_id", label=_("户"))
     tag = django_filters.ChoiceFilter(choices=Resident.Tag.choices, method="filter_tag",
                                       label=_("标签"))
     name = django_filters.CharFilter(lookup_expr="icontains", label=_("姓名"))
@@ -68,10 +69,10 @@ class PartyMemberFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=PartyMember.Kind.choices, label=_("党员类型"))
     category = django_filters.ChoiceFilter(choices=PartyMember.Category.choices,
                                            label=_("分类管理"))
-    org_node = django_filters.NumberFilter(field_name="org_node_id", label=_("所在党组织"))
-    compound = django_filters.NumberFilter(field_name="resident__household__building__compound_id",
+    org_node = IdFilter(field_name="org_node_id", label=_("所在党组织"))
+    compound = IdFilter(field_name="resident__household__building__compound_id",
                                            label=_("小区"))
-    building = django_filters.NumberFilter(field_name="resident__household__building_id",
+    building = IdFilter(field_name="resident__household__building_id",
                                            label=_("楼栋"))
 
     class Meta:
@@ -80,9 +81,9 @@ class PartyMemberFilterSet(django_filters.FilterSet):
 
 
 class PublicPartyMemberFilterSet(django_filters.FilterSet):
-    compound = django_filters.NumberFilter(field_name="resident__household__building__compound_id",
+    compound = IdFilter(field_name="resident__household__building__compound_id",
                                            label=_("小区"))
-    org_node = django_filters.NumberFilter(field_name="org_node_id", label=_("所在党组织"))
+    org_node = IdFilter(field_name="org_node_id", label=_("所在党组织"))
 
     class Meta:
         model = PartyMember
