@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.filters import IdFilter
 from deliberation.models import ActionItem, Need, Project, Resource, Session, Survey, Topic
 
 
@@ -21,8 +22,8 @@ class SessionFilter(django_filters.FilterSet):
 
 
 class TopicFilter(django_filters.FilterSet):
-    session = django_filters.NumberFilter(field_name="session_id")
-    petition = django_filters.NumberFilter(field_name="petition_id")
+    session = IdFilter(field_name="session_id")
+    petition = IdFilter(field_name="petition_id")
     is_published = django_filters.BooleanFilter(field_name="published_at",
                                                 lookup_expr="isnull", exclude=True)
 
@@ -33,7 +34,7 @@ class TopicFilter(django_filters.FilterSet):
 
 class ActionItemFilter(django_filters.FilterSet):
     is_overdue = django_filters.BooleanFilter(method="filter_overdue")
-    topic = django_filters.NumberFilter(field_name="topic_id")
+    topic = IdFilter(field_name="topic_id")
 
     class Meta:
         model = ActionItem

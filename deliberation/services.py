@@ -222,7 +222,8 @@ def session_sign_in(*, session: Session, actor: User, code: str) -> SessionAtten
         raise PermissionDeniedError(_("只有本小区居民和工作人员可以签到。"))
     if session.status == Session.Status.CANCELLED:
         raise ApplicationError(_("议事会已取消。"))
-    if not secrets.compare_digest(code.strip(), session.sign_in_code):
+    # Bytes: compare_digest raises TypeError on str with non-ASCII characters.
+    if not secrets.compare_digest(code.strip().encode(), session.sign_in_code.encode()):
         raise ApplicationError(_("签到码不正确。"))
     attendance, _created = SessionAttendance.objects.get_or_create(session=session, user=actor)
     return attendance

@@ -34,6 +34,7 @@ def _compound(user: Any, compound_id: int) -> Compound:
 
 
 class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
     serializer_class = io.SessionOutputSerializer
     filterset_class = filters.SessionFilter
 
@@ -80,6 +81,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
     serializer_class = io.TopicOutputSerializer
     filterset_class = filters.TopicFilter
 
@@ -199,6 +201,7 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 class ActionItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
     serializer_class = io.ActionItemOutputSerializer
     filterset_class = filters.ActionItemFilter
 
@@ -242,6 +245,7 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class ProjectViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
     serializer_class = io.ProjectOutputSerializer
     filterset_class = filters.ProjectFilter
 
@@ -258,6 +262,7 @@ class ProjectViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class SurveyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
     serializer_class = io.SurveyOutputSerializer
     filterset_class = filters.SurveyFilter
 
