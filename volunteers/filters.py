@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
+from core.filters import IdFilter
 from volunteers.models import (
     Activity,
     CareFile,
@@ -25,7 +26,8 @@ class ActivityFilter(django_filters.FilterSet):
 
 
 class HoursEntryFilter(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="served_on", lookup_expr="year")
+    year = django_filters.NumberFilter(field_name="served_on", lookup_expr="year",
+                                       min_value=1, max_value=9999)
 
     class Meta:
         model = HoursEntry
@@ -33,7 +35,7 @@ class HoursEntryFilter(django_filters.FilterSet):
 
 
 class VolunteerFilter(django_filters.FilterSet):
-    team = django_filters.NumberFilter(field_name="memberships__team")
+    team = IdFilter(field_name="memberships__team")
     is_party_member = django_filters.BooleanFilter(field_name="party_member",
                                                    lookup_expr="isnull", exclude=True)
 

@@ -335,7 +335,9 @@ def _check_code_or_staff(*, activity: Activity, user: User, code: str | None,
         return
     if signup.volunteer.user_id != user.pk:
         raise PermissionDeniedError(_("只能为自己签到。"))
-    if not code or not secrets.compare_digest(code.strip(), activity.checkin_code):
+    # Bytes: compare_digest raises TypeError on str with non-ASCII characters.
+    if not code or not secrets.compare_digest(code.strip().encode(),
+                                              activity.checkin_code.encode()):
         raise ApplicationError(_("签到码不正确。"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from core.masking import mask_name, mask_phone
@@ -208,6 +209,7 @@ class CareFileDetailOutput(CareFileListOutput):
         return care_file.emergency_phone
 
 
+@extend_schema_serializer(many=False)  # the dashboard's `list` answers one object
 class VolunteerCountsOutput(serializers.Serializer):
     wishes = serializers.DictField(child=serializers.IntegerField())
     services = serializers.DictField(child=serializers.IntegerField())

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -46,6 +46,7 @@ def _me_resident(request: Request) -> Any:
 
 
 class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
     serializer_class = io.TeamOutput
 
     def get_queryset(self) -> Any:
@@ -53,30 +54,32 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(parameters=[OpenApiParameter("year", int)],
                    responses=io.TeamRankingOutput(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def ranking(self, request: Request, pk: str) -> Response:
         team = self.get_object()
-        year = int(request.query_params.get("year") or timezone.localdate().year)
+        year = serializers.IntegerField(min_value=1, max_value=9999).run_validation(
+            request.query_params.get("year") or timezone.localdate().year)
         rows = selectors.team_ranking(team=team, year=year)[:100]
         return Response(io.TeamRankingOutput(rows, many=True).data)
 
 
 class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                        viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
     serializer_class = io.VolunteerOutput
     filterset_class = VolunteerFilter
 
     def get_queryset(self) -> Any:
         return selectors.volunteer_list(user=self.request.user)
 
-    @extend_schema(request=None, responses=io.VolunteerOutput)
+    @extend_schema(request=None, responses={201: io.VolunteerOutput})
     @action(detail=False, methods=["post"])
     def register(self, request: Request) -> Response:
         volunteer = services.volunteer_register(user=request.user)
         return Response(io.VolunteerOutput(volunteer).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=io.HoursYearTotalOutput(many=True))
-    @action(detail=False, methods=["get"], url_path="me/hours")
+    @action(detail=False, methods=["get"], url_path="me/hours", pagination_class=None)
     def my_hours(self, request: Request) -> Response:
         volunteer = _me_volunteer(request)
         totals = selectors.hours_yearly_totals(volunteer_id=volunteer.pk)
@@ -85,6 +88,7 @@ class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
     serializer_class = io.ActivityOutput
     filterset_class = ActivityFilter
 
@@ -120,7 +124,7 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return Response(io.ActivityOutput(activity).data)
 
     @extend_schema(responses=io.ActivitySignupOutput(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def signups(self, request: Request, pk: str) -> Response:
         activity = selectors.activity_staff_get(user=request.user, activity_id=int(pk))
         rows = selectors.activity_signups(activity=activity)
@@ -129,6 +133,7 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 class SignupViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A sign-up: cancelled by its volunteer; checked in and out by code, or by staff."""
+    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
 
     serializer_class = io.ActivitySignupOutput
     queryset = ActivitySignup.objects.none()  # for the schema; rows come from get_object
@@ -161,6 +166,7 @@ class SignupViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
 
 class HoursEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
     serializer_class = io.HoursEntryOutput
     filterset_class = HoursEntryFilter
 
@@ -210,6 +216,7 @@ class ServicePostViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class ShiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
     serializer_class = io.ShiftOutput
     filterset_class = ShiftFilter
 
@@ -235,6 +242,7 @@ class ShiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 class ShiftSwapViewSet(viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
     serializer_class = io.ShiftSwapOutput
     queryset = ShiftSwap.objects.none()  # for the schema; rows are looked up per user
 
@@ -251,6 +259,7 @@ class ShiftSwapViewSet(viewsets.GenericViewSet):
 
 class MicroWishViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                        viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
     serializer_class = io.MicroWishOutput
     filterset_class = MicroWishFilter
     parser_classes = [JSONParser, FormParser, MultiPartParser]
@@ -309,6 +318,7 @@ class MicroWishViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 class ProxyServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                           viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
     serializer_class = io.ProxyServiceOutput
     filterset_class = ProxyServiceFilter
 
@@ -363,6 +373,7 @@ class ProxyServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 class CareFileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       viewsets.GenericViewSet):
     """Care files: masked in the list; every detail view is written to the access log."""
+    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
 
     filterset_class = CareFileFilter
 
