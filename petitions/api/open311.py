@@ -212,7 +212,9 @@ def _token_petition_id(token: str) -> int | None:
     if not head.isdigit() or len(head) > 15:
         return None
     petition_id = int(head)
-    return petition_id if hmac.compare_digest(request_token(petition_id), token) else None
+    # Bytes: compare_digest raises TypeError on str with non-ASCII characters.
+    matches = hmac.compare_digest(request_token(petition_id).encode(), token.encode())
+    return petition_id if matches else None
 
 
 # --- discovery and services ------------------------------------------------------------------
