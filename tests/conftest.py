@@ -24,9 +24,10 @@ from tests.accounts.factories import UserFactory
 from tests.governance.factories import area_child, area_root
 from tests.residents.factories import HouseholdFactory, ResidentFactory
 
-# PIPL: every test-client response and log line of the run is scanned for whole phone and ID
-# numbers (tests/leakscan.py); findings fail the run and go to var/leakscan.json.
-pytest_plugins = ["tests.leakscan"]
+# Every API answer of the suite is checked against the OpenAPI schema; and (PIPL) every
+# test-client response and log line of the run is scanned for whole phone and ID numbers
+# (tests/leakscan.py: findings fail the run and go to var/leakscan.json).
+pytest_plugins = ["tests.schema_validation", "tests.leakscan"]
 
 
 @pytest.fixture(autouse=True)
