@@ -188,3 +188,16 @@ def test_a_key_cannot_escape_its_limit_by_address_or_by_adding_a_session(
     client.force_login(grid_worker)
     assert client.get("/api/v1/me/").status_code == 429
     assert client.get("/api/v1/petitions/").status_code == 429
+
+
+def test_the_anonymous_api_throttle_ignores_a_forged_x_forwarded_for(territory, monkeypatch):
+    # DRF's own per-IP identification (REST_FRAMEWORK["NUM_PROXIES"], the same NUM_PROXIES
+    # variable, 0 here) on the one public API list.
+    from rest_framework.throttling import AnonRateThrottle
+
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "2/min"})
+    api = APIClient()
+    statuses = [api.get("/api/v1/party-members/public/", REMOTE_ADDR=NAT,
+                        HTTP_X_FORWARDED_FOR=f"198.51.100.{index}").status_code
+                for index in range(3)]
+    assert statuses == [200, 200, 429]
