@@ -68,6 +68,7 @@ STAFF_PERMISSIONS: dict[str, frozenset[str]] = {
 PHOTO_ERROR_CODES = frozenset({"too_many_photos", "too_large", "invalid_image",
                                "too_many_pixels"})
 PUBLIC_PAGE_SIZE = 20
+STAFF_PAGE_SIZE = 50  # the queue, overdue and due-today lists
 STATS_PERIODS = {"week": timedelta(weeks=12), "month": timedelta(days=366)}
 TIER_LABELS = dict(Tier.choices)
 DIGITS = re.compile(r"\d{3,}")
@@ -441,7 +442,9 @@ class StaffListView(StaffView):
         raise NotImplementedError
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        context = {"rows": _staff_rows(self.petitions()), "title": self.title,
+        # A street admin's queue runs to hundreds of rows: one page is a COUNT and a LIMIT.
+        page = Paginator(self.petitions(), STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
+        context = {"page": page, "rows": _staff_rows(page.object_list), "title": self.title,
                    "active": self.active}
         return render(request, self.template_name, context)
 

@@ -88,3 +88,29 @@ def test_the_location_cascade_and_the_duplicate_hint_work_by_htmx(phone_page, te
     phone_page.select_option("#id_category", label="噪音扰民")
     phone_page.wait_for_selector("#duplicates .dup-hint")
     assert "同一楼栋已有 1 件同类诉求正在办理" in phone_page.locator("#duplicates").inner_text()
+
+
+def test_a_worker_pages_through_a_long_queue_on_a_phone(phone_page, territory, resident_user,
+                                                        grid_worker, community_staff):
+    first = submit(resident_user)
+    services.petition_dispatch(petition_id=first.pk, actor=community_staff, holder=grid_worker)
+    first.refresh_from_db()
+    copies = []
+    for _index in range(59):
+        row = Petition.objects.get(pk=first.pk)
+        row.pk = None
+        copies.append(row)
+    Petition.objects.bulk_create(copies)  # 60 in the queue: pages of 50 and 10
+    login(phone_page, grid_worker)
+    phone_page.goto("/petitions/staff/?tier=grid")
+    expect(phone_page.locator("table.queue tbody tr")).to_have_count(50)
+    expect(phone_page.locator(".countdown").first).to_have_text(re.compile(r"^(剩余|已超时) "))
+    following = phone_page.get_by_role("link", name="下一页")
+    box = following.bounding_box()
+    assert box is not None and box["height"] >= 44  # a thumb-sized target
+    following.click()
+    phone_page.wait_for_url(re.compile(r"page=2"))
+    assert "tier=grid" in phone_page.url  # the filters ride along
+    expect(phone_page.locator("table.queue tbody tr")).to_have_count(10)
+    expect(phone_page.locator(".countdown").first).to_have_text(re.compile(r"^(剩余|已超时) "))
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
+from html import unescape
 from typing import Any
+from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -429,6 +432,68 @@ def test_list_pages_query_counts_do_not_grow_with_rows(request, territory, resid
     with django_assert_max_num_queries(with_three):
         response = client.get(url)
     assert len(response.context["rows"]) == 15
+
+
+def _copies(petition: Petition, count: int) -> None:
+    """`count` more open petitions like `petition`, in one INSERT (the service is slow for 100)."""
+    rows = []
+    for index in range(count):
+        row = Petition.objects.get(pk=petition.pk)
+        row.pk = None
+        row.due_at = petition.due_at + timedelta(minutes=index + 1)
+        rows.append(row)
+    Petition.objects.bulk_create(rows)
+
+
+@pytest.mark.parametrize(("name", "viewer", "look_later"), [
+    ("petitions:staff-queue", "microgrid_worker", timedelta(0)),
+    ("petitions:staff-overdue", "grid_worker", timedelta(days=2)),
+    ("petitions:staff-due-today", "community_staff", timedelta(hours=23, minutes=40)),
+])
+def test_staff_lists_show_50_a_page_in_the_same_number_of_queries(
+        request, territory, resident_user, microgrid_worker, name, viewer, look_later,
+        time_machine, django_assert_num_queries):
+    client = client_for(request.getfixturevalue(viewer))
+    url = reverse(name)
+    time_machine.move_to(MONDAY_EARLY, tick=False)
+    first = submit(resident_user)
+    time_machine.move_to(MONDAY_EARLY + look_later, tick=False)
+    one_row = _queries(client, url)
+    _copies(first, 119)  # 120 rows: pages of 50, 50 and 20
+    with django_assert_num_queries(one_row):
+        response = client.get(url, {"page": 2})
+    assert len(response.context["rows"]) == 50
+    assert response.context["page"].paginator.count == 120
+    with django_assert_num_queries(one_row):
+        last = client.get(url, {"page": 3})
+    assert len(last.context["rows"]) == 20
+    shown = [petition.pk for page in (client.get(url), response, last)
+             for petition, _clock in page.context["rows"]]
+    assert len(set(shown)) == 120  # every petition once, none lost between pages
+
+
+def pager_link(html: str, rel: str) -> dict[str, list[str]]:
+    match = re.search(rf'href="\?([^"]*)" rel="{rel}"', html)
+    assert match is not None, f"no {rel} link"
+    return parse_qs(unescape(match.group(1)))
+
+
+def test_the_queue_pager_keeps_the_filters_and_the_countdowns(territory, resident_user,
+                                                              microgrid_worker):
+    _copies(submit(resident_user), 60)
+    client = client_for(microgrid_worker)
+    url = reverse("petitions:staff-queue")
+    html = client.get(url, {"page": 2, "tier": "microgrid"}).content.decode()
+    assert '<small class="muted">61</small>' in html
+    assert len(re.findall(r'href="/petitions/staff/\d+/"', html)) == 11
+    assert html.count('class="countdown" data-deadline=') >= 11  # each row keeps its clock
+    assert pager_link(html, "prev") == {"page": ["1"], "tier": ["microgrid"]}
+    assert 'rel="next"' not in html
+    first = client.get(url, {"tier": "microgrid"}).content.decode()
+    assert pager_link(first, "next") == {"page": ["2"], "tier": ["microgrid"]}
+    assert len(re.findall(r'href="/petitions/staff/\d+/"', first)) == 50
+    beyond = client.get(url, {"page": "99"})  # a stale link lands on the last page, not a 404
+    assert beyond.status_code == 200 and beyond.context["page"].number == 2
 
 
 def test_the_queue_is_sorted_by_deadline_with_live_countdowns(territory, resident_user,
