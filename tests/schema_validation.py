@@ -91,8 +91,11 @@ def check(method: str, path: str, status_code: int, content_type: str, body: byt
     validator = _validator(template, method.lower(), status)
     if validator is None:
         return
+    instance = json.loads(body)
+    if validator.is_valid(instance):
+        return
     errors = [f"{'/'.join(map(str, error.instance_path))}: {error.message}"
-              for error in validator.iter_errors(json.loads(body))]
+              for error in validator.iter_errors(instance)]
     if errors:
         raise AssertionError(f"{method} {path} → {status}: the body breaks the schema: "
                              + "; ".join(errors[:5]))
@@ -105,13 +108,13 @@ def _checked_request(self: Client, **request: Any) -> Any:
     response = _real_request(self, **request)
     path = request.get("PATH_INFO", "")
     if _ACTIVE["on"] and path.startswith(API_PREFIX) and not getattr(response, "streaming", False):
-        started = time.perf_counter()
+        started = time.process_time()
         try:
             check(request.get("REQUEST_METHOD", "GET"), path, response.status_code,
                   response.get("Content-Type", ""), response.content)
         finally:
             _STATS["answers"] += 1
-            _STATS["seconds"] += time.perf_counter() - started
+            _STATS["seconds"] += time.process_time() - started
     return response
 
 
@@ -130,4 +133,4 @@ def _schema_validation_switch(request: pytest.FixtureRequest) -> Any:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if os.environ.get("SCHEMA_VALIDATION_STATS"):
         terminalreporter.write_line(f"schema validation: {_STATS['answers']} API answers checked "
-                                    f"in {_STATS['seconds']:.2f} s (this process)")
+                                    f"in {_STATS['seconds']:.2f} s of CPU (this process)")
