@@ -393,10 +393,12 @@ def scenario_hotline(context: Context) -> dict[str, Any]:
               "created_201": statuses.get(201, 0), "retried_200": statuses.get(200, 0),
               "rows": stored["rows"], "distinct_refs": stored["distinct_refs"],
               "duplicated_refs": stored["duplicated_refs"], "external_ref_prefix": run}
-    checks["ok"] = (stored["duplicated_refs"] == 0 and load.result["requests"] == total
-                    and stored["rows"] == total - retries)
-    # The API promises 200 to a retry; a retry racing its original may get 201 (same row).
+    # The API promises 200 to every retry, even one racing its original (7d02605): 201s must
+    # equal the rows stored.
     checks["retries_answered_201"] = statuses.get(201, 0) - stored["rows"]
+    checks["ok"] = (stored["duplicated_refs"] == 0 and load.result["requests"] == total
+                    and stored["rows"] == total - retries
+                    and checks["retries_answered_201"] == 0)
     return {"name": "hotline", "baseline": baseline.result, "runs": [load.result],
             "server_cpu_seconds": server_cpu, "checks": checks}
 
