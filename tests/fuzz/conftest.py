@@ -49,3 +49,26 @@ def _session_headers(username: str) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def role_headers(django_db_setup: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return django_db_setup
+
+
+
+def keep_the_test_connection() -> None:
+    """Schemathesis calls Django's own WSGI handler, whose request signals close the database
+    connection after each request; on PostgreSQL that would drop the test transaction. Django's
+    test client switches them off around its own requests and back on afterwards, so this is
+    called again right before each fuzzing run."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _restore_connection_closing() -> Any:
+    yield
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

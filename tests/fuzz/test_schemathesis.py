@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts.models import User
-from tests.fuzz.conftest import ROLE_ACCOUNTS
+from tests.fuzz.conftest import ROLE_ACCOUNTS, keep_the_test_connection
 from volunteers.models import ActivitySignup, ShiftSwap
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
@@ -104,6 +104,7 @@ def _fuzz(operation: Any, credentials: dict[str, Any], examples: int) -> set[int
         statuses.add(response.status_code)
         case.validate_response(response, checks=CHECKS, headers=credentials.get("headers"))
 
+    keep_the_test_connection()
     run()
     return statuses
 
@@ -137,6 +138,7 @@ def test_sequences_of_linked_calls_get_only_documented_answers(
                               **kwargs: Any) -> None:
             case.validate_response(response, checks=CHECKS, headers=credentials.get("headers"))
 
+    keep_the_test_connection()
     Machine.run(settings=hypothesis.settings(
         max_examples=STATEFUL_SCENARIOS, stateful_step_count=STATEFUL_STEPS, deadline=None,
         database=None, suppress_health_check=list(HealthCheck), derandomize=True,
