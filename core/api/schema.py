@@ -4,8 +4,8 @@ drf-spectacular documents only the success answer of an operation, but every end
 answer 401 (no credentials), 403 (no permission), 404 (outside the caller's scope, rule 5) and
 429 (throttled), each with the one error shape of core.api.exception_handler; a read that takes
 parameters, and every write, can answer 400 (bad input, or a domain rule: ApplicationError), and
-a write can answer 409 (an illegal workflow transition). A client (and schemathesis, tests/fuzz/)
-needs those answers in the schema to trust it.
+a write can answer 409 (an illegal workflow transition), and one with a body 415 (unparseable).
+A client (and schemathesis, tests/fuzz/) needs those answers in the schema to trust it.
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ def _statuses(method: str, operation: dict[str, Any]) -> dict[str, Any]:
     statuses = dict(ERRORS_EVERYWHERE)
     if method != "get" or operation.get("parameters"):
         statuses["400"] = "Invalid input, or refused by a rule (输入有误)."
+    if operation.get("requestBody"):
+        # DRF's answer to a body it cannot parse as any of the view's parsers (e.g. a broken
+        # multipart body, or text/plain).
+        statuses["415"] = "Unsupported or unreadable request body (请求体格式不支持)."
     if method != "get":
         statuses["409"] = "Not allowed in the current state (当前状态下不能进行此操作)."
     return statuses
