@@ -8,6 +8,7 @@ documented content type and a body that matches the documented schema.
 Budget (`-m fuzz tests/fuzz`): each operation × role first gets PROBE_EXAMPLES examples; if every
 answer was 401 or 403 the caller cannot reach the operation and that is enough, otherwise it gets
 EXAMPLES more. The seed is fixed (SEED), so a run is reproducible. Then the stateful phase.
+What was spent is written to var/fuzz/examples-<pid>.tsv (operation, role, examples, statuses).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from __future__ import annotations
 import json
 import os
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import hypothesis
 import pytest
 import schemathesis
+from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
@@ -115,8 +118,19 @@ def test_every_answer_is_documented_and_none_is_a_server_error(
         label: str, role: str, role_headers: dict[str, dict[str, Any]]) -> None:
     operation = OPERATIONS[label]
     statuses = _fuzz(operation, role_headers[role], PROBE_EXAMPLES)
+    examples = PROBE_EXAMPLES
     if not statuses <= CLOSED:
-        _fuzz(operation, role_headers[role], EXAMPLES)
+        examples += EXAMPLES
+        statuses |= _fuzz(operation, role_headers[role], EXAMPLES)
+    _record(label, role, examples, statuses)
+
+
+def _record(label: str, role: str, examples: int, statuses: set[int]) -> None:
+    """One line per operation × role in var/fuzz/ (one file a process): what the budget spent."""
+    folder = Path(settings.BASE_DIR) / "var" / "fuzz"
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / f"examples-{os.getpid()}.tsv").open("a", encoding="utf-8") as file:
+        file.write(f"{label}\t{role}\t{examples}\t{','.join(map(str, sorted(statuses)))}\n")
 
 
 @pytest.mark.parametrize("role", list(ROLE_ACCOUNTS))
