@@ -46,9 +46,10 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-def _page(browser: Any, live_server: Any, options: dict[str, Any]) -> Iterator[Any]:
-    context = browser.new_context(base_url=live_server.url, **options)
-    context.set_default_timeout(10_000)
+def _page(browser: Any, live_server: Any, options: dict[str, Any], *, timeout: int = 10_000,
+          **context_options: Any) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server.url, **options, **context_options)
+    context.set_default_timeout(timeout)
     page = context.new_page()
     yield page
     context.close()

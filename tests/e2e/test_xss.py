@@ -33,7 +33,7 @@ from deliberation import services as deliberation_services
 from governance.models import Compound
 from petitions.models import Category, Petition
 from tests.core.urlmap import World, all_routes, build_world, client_for, urls_for
-from tests.e2e.conftest import DESKTOP, PHONE, login
+from tests.e2e.conftest import DESKTOP, PHONE, _page, login
 
 APPS = ("accounts", "governance", "residents", "petitions", "deliberation", "volunteers",
         "notifications")
@@ -156,11 +156,8 @@ def poison_json_and_services(world: World) -> None:
 
 
 def _browser_page(browser: Any, live_server: Any, options: dict[str, Any]) -> Iterator[Any]:
-    context = browser.new_context(base_url=live_server.url, bypass_csp=True, **options)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    yield page
-    context.close()
+    # The CSP is bypassed: this walk checks escaping, not the policy (test_csp.py does that).
+    yield from _page(browser, live_server, options, timeout=15_000, bypass_csp=True)
 
 
 @pytest.fixture
