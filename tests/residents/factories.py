@@ -3,7 +3,6 @@ from __future__ import annotations
 import factory
 
 from core.masking import id_number_check_character
-
 from residents.models import Household, PartyMember, Resident
 
 
