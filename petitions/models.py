@@ -141,6 +141,15 @@ NEXT_TIER: dict[str, str] = {Tier.MICROGRID: Tier.GRID, Tier.GRID: Tier.STREET}
 TIER_RANK: dict[str, int] = {Tier.MICROGRID: 0, Tier.GRID: 1, Tier.STREET: 2}
 
 
+def choice_label(choices: type[models.TextChoices], value: str) -> str:
+    """What Model.get_FOO_display returns for a TextChoices field: the label in the active
+    language, or the stored value itself when it is not one of the choices."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 class PetitionQuerySet(models.QuerySet["Petition"]):
     def open(self) -> PetitionQuerySet:
         return self.filter(state__in=OPEN_STATES)
@@ -281,6 +290,15 @@ class Petition(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.description[:20]}"
+
+    # Django's generated get_FOO_display hashes every (value, lazy label) pair of the field's
+    # choices on each call, one gettext per choice: 12 for the state. The staff dashboard calls
+    # these ~100 times a page (≈ 1.5 ms of its CPU at 50 rows); one enum lookup does the same.
+    def get_state_display(self) -> str:
+        return choice_label(PetitionState, self.state)
+
+    def get_tier_display(self) -> str:
+        return choice_label(Tier, self.tier)
 
     def clean(self) -> None:
         if (self.household_id is None and self.building_id is None and not self.location_text

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from core.exceptions import InvalidTransition
 from core.workflow import check_transition
@@ -11,8 +12,10 @@ from petitions.models import (
     OPEN_STATES,
     PETITION_TRANSITIONS,
     Category,
+    Petition,
     PetitionState,
     SlaPolicy,
+    Tier,
 )
 
 LABELS = dict(PetitionState.choices)
@@ -81,3 +84,18 @@ def test_the_policy_refuses_a_grid_deadline_shorter_than_the_microgrid_one():
     policy.grid = timedelta(hours=1)
     with pytest.raises(ValidationError):
         policy.clean()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(("field", "values"), [("state", [*PetitionState.values, "bogus"]),
+                                               ("tier", [*Tier.values, "bogus"])])
+def test_the_fast_display_methods_say_what_djangos_generated_ones_say(field, values, language):
+    # Petition overrides get_state_display/get_tier_display (the dashboard's hot path); Django's
+    # own _get_FIELD_display is the reference, label for label, in each language.
+    with translation.override(language):
+        for value in values:
+            petition = Petition(**{field: value})
+            fast = getattr(petition, f"get_{field}_display")()
+            reference = petition._get_FIELD_display(Petition._meta.get_field(field))
+            assert (type(fast), fast) == (type(reference), reference)
+    assert "get_state_display" in Petition.__dict__
