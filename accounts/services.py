@@ -110,7 +110,7 @@ def phone_code_request(*, phone: str, ip: str | None) -> None:
     message = _("【社区治理门户】您的登录验证码是 %(code)s，%(minutes)d 分钟内有效。"
                 "如非本人操作，请忽略本短信。") % {"code": code, "minutes": minutes}
     try:
-        send_sms(phone=phone, message=message)
+        send_sms(phone=phone, message=message, template="code", params={"code": code})
     except Exception:
         logger.exception("Sign-in code to %s could not be sent", mask_phone(phone))
         raise ApplicationError(_("短信发送失败，请稍后再试。")) from None

@@ -323,6 +323,18 @@ SPECTACULAR_SETTINGS = {
 
 # --- Domain settings -------------------------------------------------------------------------
 SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.ConsoleSmsBackend")
+# accounts.sms_aliyun (SMS_BACKEND=accounts.sms_aliyun.AliyunSmsBackend): the AccessKey pair, the
+# registered signature (签名) and the two approved templates, code (${code}) and notice
+# (${content}); production refuses to start with the console backend (accounts.E001).
+ALIYUN_SMS_ACCESS_KEY_ID = env.str("ALIYUN_SMS_ACCESS_KEY_ID", default="")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env_secret("ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
+ALIYUN_SMS_SIGN_NAME = env.str("ALIYUN_SMS_SIGN_NAME", default="")
+ALIYUN_SMS_TEMPLATES = {
+    "code": env.str("ALIYUN_SMS_TEMPLATE_CODE", default=""),
+    "notice": env.str("ALIYUN_SMS_TEMPLATE_NOTICE", default=""),
+}
+ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="https://dysmsapi.aliyuncs.com/")
+ALIYUN_SMS_TIMEOUT = env.float("ALIYUN_SMS_TIMEOUT", default=5.0)
 OTP_TTL = timedelta(minutes=5)
 OTP_MAX_PER_PHONE_PER_HOUR = env.int("OTP_MAX_PER_PHONE_PER_HOUR", default=5)
 OTP_MAX_PER_IP_PER_HOUR = env.int("OTP_MAX_PER_IP_PER_HOUR", default=20)
