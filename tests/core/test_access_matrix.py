@@ -106,6 +106,7 @@ POLICY: dict[str, Rule] = {
     "accounts:deletion-cancel": Rule("R"),
     "notifications:inbox": Rule(SIGNED_IN),
     "notifications:mark-all-read": Rule(SIGNED_IN),
+    "notifications:open": Rule("R", note="one's own message only; it marks it read"),
     "governance:index": Rule(EVERYONE),
     "governance:compound": Rule(EVERYONE, note="a compound's public page"),
     # petitions: resident pages
