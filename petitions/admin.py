@@ -9,13 +9,17 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
+from core.scope import scope_filter
 from petitions import rules, services
 from petitions.models import (
+    BuildingPlaque,
     Category,
     Petition,
     PetitionEvent,
@@ -191,3 +195,30 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         delivered = sum(webhook_delivery_attempt(delivery_id=delivery.pk)
                         for delivery in queryset.filter(delivered_at__isnull=True))
         messages.info(request, _("已重试，成功送达 %(count)s 条。") % {"count": delivered})
+
+
+@admin.register(BuildingPlaque)
+class BuildingPlaqueAdmin(admin.ModelAdmin):
+    """Plaques are made by printing them (the staff sheet); deleting one retires it (a stolen or
+    photographed plaque), and the next print makes a new code."""
+
+    list_display = ("building", "created_at", "print_link")
+    list_select_related = ("building__compound",)
+    search_fields = ("building__compound__name", "building__number")
+    fields = ("building", "created_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BuildingPlaque]:
+        return scope_filter(super().get_queryset(request), request.user,
+                            "building__micro_grid__path")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_lazy("打印"))
+    def print_link(self, plaque: BuildingPlaque) -> str:
+        url = reverse("petitions:staff-plaque-sheet", args=[plaque.building_id])
+        return format_html('<a href="{}">{}</a>', url, _("打印楼栋码"))

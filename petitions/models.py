@@ -430,3 +430,23 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"回调 #{self.pk} → {self.url}"
+
+
+class BuildingPlaque(models.Model):
+    """The QR plaque (楼栋码) on a building: residents start a petition there, and a worker who
+    scans it on site is checked in. The token is random, so a plaque's URL cannot be derived
+    from the building's id (a check-in by plaque proves someone stood in front of it); deleting
+    the row in the admin retires a photographed or stolen plaque, and the next print makes a
+    new one."""
+
+    building = models.OneToOneField("governance.Building", on_delete=models.CASCADE,
+                                    related_name="plaque", verbose_name=_("楼栋"))
+    token = models.CharField(_("码"), max_length=32, unique=True, editable=False)
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("楼栋码")
+        verbose_name_plural = _("楼栋码")
+
+    def __str__(self) -> str:
+        return str(self.building)

@@ -8,6 +8,7 @@ The set-based sweep lives in petitions/sweep.py and is re-exported here.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -32,6 +33,7 @@ from petitions.models import (
     OPEN_STATES,
     PETITION_TRANSITIONS,
     TIER_RANK,
+    BuildingPlaque,
     Category,
     Petition,
     PetitionEvent,
@@ -361,11 +363,17 @@ def _dispatch_to(petition: Petition, *, holder_id: int, actor: User | None, prev
     return petition
 
 
-def petition_check_in(*, petition_id: int, actor: User) -> Petition:
-    """The holder is on site. Late against the arrival clock: the miss is recorded."""
+def petition_check_in(*, petition_id: int, actor: User,
+                      plaque_building_id: int | None = None) -> Petition:
+    """The holder is on site. Late against the arrival clock: the miss is recorded.
+
+    With `plaque_building_id` the check-in came from scanning that building's QR plaque: it
+    must be the petition's building, and the event says so (the proof of arrival)."""
     with transaction.atomic():
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.is_holder(actor, petition), _("只有承办人可以到场签到。"))
+        if plaque_building_id is not None and petition.building_id != plaque_building_id:
+            raise ApplicationError(_("这块楼栋码不是该诉求所在楼栋的，请到现场扫描对应楼栋码。"))
         previous = _move(petition, State.ON_SITE)
         now = timezone.now()
         petition.arrived_at = now
@@ -374,8 +382,17 @@ def petition_check_in(*, petition_id: int, actor: User) -> Petition:
             petition.arrival_missed = True
             fields.append("arrival_missed")
         petition.save(update_fields=fields)
-        _event(petition, kind=Kind.CHECKED_IN, actor=actor, from_state=previous, now=now)
+        note = _("扫楼栋码到场签到") if plaque_building_id is not None else ""
+        _event(petition, kind=Kind.CHECKED_IN, actor=actor, from_state=previous, now=now,
+               note=note)
         return petition
+
+
+def building_plaque_get_or_create(*, building_id: int) -> BuildingPlaque:
+    """The building's plaque, made on its first print (two prints at once: one row wins)."""
+    plaque, _created = BuildingPlaque.objects.get_or_create(
+        building_id=building_id, defaults={"token": secrets.token_urlsafe(16)})
+    return plaque
 
 
 def petition_add_note(

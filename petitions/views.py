@@ -53,6 +53,7 @@ STAFF_PERMISSIONS: dict[str, frozenset[str]] = {
     "PetitionDueTodayListView": ALL_STAFF,
     "PetitionStatsView": ALL_STAFF,
     "PetitionStaffDetailView": ALL_STAFF,
+    "BuildingPlaqueSheetView": ALL_STAFF,
     "PetitionCheckInView": ALL_STAFF,
     "PetitionNoteCreateView": ALL_STAFF,
     "PetitionResolveView": ALL_STAFF,
@@ -207,6 +208,16 @@ def _home_initial(user: User) -> dict[str, Any]:
             "unit": household.unit_id, "household": household.pk}
 
 
+def _plaque_initial(building_id: str) -> dict[str, Any]:
+    """`?building=` from a building's QR plaque: the form opens on that building."""
+    if not building_id.isdigit() or len(building_id) > 15:
+        return {}
+    building = building_list().filter(pk=int(building_id)).first()
+    if building is None:
+        return {}
+    return {"compound": building.compound_id, "building": building.pk}
+
+
 def _contact_name(user: User) -> str:
     if user.display_name:
         return user.display_name
@@ -218,8 +229,9 @@ class PetitionCreateView(ResidentView):
     template_name = "petitions/create.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = petition_forms.PetitionSubmitForm(user=request.user,
-                                                 initial=_home_initial(request.user))
+        initial = (_plaque_initial(request.GET.get("building", ""))
+                   or _home_initial(request.user))
+        form = petition_forms.PetitionSubmitForm(user=request.user, initial=initial)
         return self._render(request, form)
 
     def _render(self, request: HttpRequest, form: forms.Form, status: int = 200) -> HttpResponse:

@@ -37,6 +37,7 @@ from notifications.models import Notification
 from notifications.services import notifications_create
 from petitions.api.open311 import request_token
 from petitions.models import Petition
+from petitions.services import building_plaque_get_or_create
 from residents.models import Household, Resident
 from tests.accounts.factories import UserFactory
 from tests.conftest import Territory
@@ -208,6 +209,7 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
         "proxy-services": proxy.pk, "care": care_file.pk, "care-files": care_file.pk,
         "volunteers": volunteer.pk, "posts": post.pk, "certificate": today.year,
         "other-petition": other_petition.pk, "inbox": resident_message.pk,
+        "plaque": building_plaque_get_or_create(building_id=territory.building1.pk).token,
     }
     phones = {
         resident.phone: resident.household.building.micro_grid.path
