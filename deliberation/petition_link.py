@@ -79,16 +79,22 @@ def is_available() -> bool:
 
 
 def read(*, petition_id: int, actor: User) -> Referral:
-    """What a topic needs from the petition, read through petitions' scoped getter (404)."""
+    """What a topic may take from the petition, read through petitions' scoped getter (404)."""
     from petitions.rules import is_handler_staff
     from petitions.selectors import petition_get_for_user
-    from petitions.views import public_text
 
     petition = petition_get_for_user(user=actor, petition_id=petition_id)
     # Refuse before the topic is written (petitions' refer checks the same rule again, inside
     # the caller's transaction): the owner may read their petition, not refer it.
     if not is_handler_staff(actor, petition):
         raise PermissionDeniedError(_("您无权进行此操作。"))
+    return referral_of(petition=petition)
+
+
+def referral_of(*, petition: Any) -> Referral:
+    """The rule itself, for a petition already loaded (`read`, the demo loader)."""
+    from petitions.views import public_text
+
     building = petition.building or (petition.household.building if petition.household else None)
     if building is None:
         raise ApplicationError(_("该诉求没有落到具体小区，不能转为议题。"))
