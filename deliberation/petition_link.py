@@ -91,6 +91,21 @@ def read(*, petition_id: int, actor: User) -> Referral:
     return referral_of(petition=petition)
 
 
+def referral_by_id(*, petition_id: int) -> Referral | None:
+    """The rule for a petition read with no user (the redact command); None when it is gone
+    or was never placed in a compound."""
+    from petitions.models import Petition
+
+    petition = (Petition.objects.select_related("building", "household__building")
+                .filter(pk=petition_id).first())
+    if petition is None:
+        return None
+    try:
+        return referral_of(petition=petition)
+    except ApplicationError:
+        return None
+
+
 def referral_of(*, petition: Any) -> Referral:
     """The rule itself, for a petition already loaded (`read`, the demo loader)."""
     from petitions.views import public_text

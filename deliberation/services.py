@@ -377,6 +377,43 @@ def _referral_text(referral: Referral, *, title: str, description: str) -> tuple
     return (title or referral.title)[:200], description or referral.description
 
 
+def referral_topics_redact() -> int:
+    """Topics referred before the referral rule, brought under it; returns how many changed.
+
+    A title or text quoting a private petition's words, or the petitioner's name or phone, is
+    replaced (a public petition's: by its 公示 text; a private one's: by a neutral title and
+    no text, staff still reach the petition through the topic's link); the proposer becomes
+    居民. The agenda lines and needs copied from the topic follow. Idempotent.
+    """
+    from deliberation import petition_link
+
+    changed = 0
+    topics = Topic.objects.filter(petition_id__isnull=False).order_by("id")
+    for topic in topics.iterator():
+        referral = petition_link.referral_by_id(petition_id=topic.petition_id)
+        if referral is not None:
+            changed += _topic_redact(topic, referral)
+    return changed
+
+
+def _topic_redact(topic: Topic, referral: Referral) -> bool:
+    title, description, proposer = topic.title, topic.description, _("居民")
+    if referral.quotes(title):
+        title = (referral.title or _("居民诉求转议（诉求内容不公开）"))[:200]
+    if referral.quotes(description):
+        description = referral.description
+    if (title, description, proposer) == (topic.title, topic.description, topic.proposer_name):
+        return False
+    with transaction.atomic():
+        Topic.objects.filter(pk=topic.pk).update(title=title, description=description,
+                                                 proposer_name=proposer)
+        AgendaItem.objects.filter(topic_id=topic.pk, title=topic.title).update(title=title)
+        Need.objects.filter(topic_id=topic.pk, title=topic.title).update(title=title)
+        Need.objects.filter(topic_id=topic.pk, detail=topic.description[:1000]).update(
+            detail=description[:1000])
+    return True
+
+
 def topic_support(*, topic: Topic, actor: User) -> Topic:
     """附议: another resident of the compound supports a proposal.
 

@@ -198,3 +198,40 @@ def test_the_staff_note_of_a_referral_reaches_the_petitions_timeline(
     refer(community_staff, petition, NEUTRAL)
     event = petition.events.get(kind="referred")
     assert NEUTRAL_TITLE in event.note and "需居民议事" in event.note
+
+
+def test_topics_referred_before_the_rule_are_reworded_by_the_redact_command(
+        territory, resident_user, community_staff, neighbour, session):
+    # A topic as the old referral wrote it: the petition's words, its petitioner as proposer,
+    # an agenda line and a need copied from it. The command rewrites all three, once.
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from deliberation.models import AgendaItem
+    from petitions.services import petition_refer_to_deliberation
+
+    petition = private_petition(territory, resident_user)
+    petition_refer_to_deliberation(petition_id=petition.pk, actor=community_staff)
+    old = services._topic_create(
+        compound_id=territory.compound.pk, title=f"诉求转议：{PRIVATE_TEXT[:40]}",
+        description=PRIVATE_TEXT, scale=Topic.Scale.BIG, channel=Topic.Channel.PETITION,
+        proposer_name=PETITIONER, recorded_by=community_staff, petition_id=petition.pk)
+    services.topic_schedule(topic=old, session=session, actor=community_staff)
+    ruled = services.topic_propose_from_petition(
+        petition_id=private_petition(territory, resident_user).pk, actor=community_staff,
+        **NEUTRAL)
+    output = StringIO()
+    call_command("referral_topics_redact", stdout=output)
+    assert output.getvalue() == "已改写 1 个诉求转议议题。\n"
+    old.refresh_from_db()
+    assert old.proposer_name == "居民" and old.description == ""
+    assert AgendaItem.objects.get(topic=old).title == old.title
+    assert Need.objects.get(topic=old).title == old.title
+    assert_no_petition_words(topic_facing_outputs(old, reader=neighbour, session=session))
+    # A topic written by the rule was left alone; a second run changes nothing.
+    ruled.refresh_from_db()
+    assert (ruled.title, ruled.description) == (NEUTRAL_TITLE, NEUTRAL_TEXT)
+    output = StringIO()
+    call_command("referral_topics_redact", stdout=output)
+    assert output.getvalue() == "已改写 0 个诉求转议议题。\n"
