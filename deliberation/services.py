@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
     from accounts.models import User
+    from deliberation.petition_link import Referral
 
 TOPIC_LABELS = dict(Topic.Status.choices)
 
@@ -334,11 +335,18 @@ def topic_propose_offline(
                              proposer_name=proposer_name.strip(), recorded_by=actor)
 
 
-def topic_propose_from_petition(*, petition_id: int, actor: User, title: str = "") -> Topic:
+def topic_propose_from_petition(
+    *, petition_id: int, actor: User, title: str = "", description: str = "", note: str = "",
+) -> Topic:
     """提: staff who may dispatch the petition refer it; the petition moves to "referred".
 
-    The topic and the petition's move are one transaction: a refusal by petitions (not a
-    dispatcher, wrong state) leaves no topic behind.
+    1. Every resident of the compound reads the topic (and anyone with the iCal URL its agenda
+       line), so the petition's own words and its petitioner never reach it: a petition that is
+       not public, or anonymous, needs a title and text written by staff that do not quote it;
+       a public one gives its text as the 公示 page shows it. The proposer is "居民".
+    2. The topic and the petition's move are one transaction: a refusal by petitions (not a
+       dispatcher, wrong state) leaves no topic behind. Staff's note goes on the petition's
+       timeline.
     """
     from deliberation import petition_link
 
@@ -346,15 +354,64 @@ def topic_propose_from_petition(*, petition_id: int, actor: User, title: str = "
         raise ApplicationError(_("该诉求已转为议题。"))
     with transaction.atomic():
         referral = petition_link.read(petition_id=petition_id, actor=actor)
+        title, description = _referral_text(referral, title=title, description=description)
         topic = _topic_create(
-            compound_id=referral.compound_id, title=(title or referral.title)[:200],
-            description=referral.description, scale=Topic.Scale.BIG,
-            channel=Topic.Channel.PETITION, proposer_name=referral.proposer_name,
+            compound_id=referral.compound_id, title=title, description=description,
+            scale=Topic.Scale.BIG, channel=Topic.Channel.PETITION, proposer_name=_("居民"),
             recorded_by=actor, petition_id=petition_id,
         )
+        reason = _("转入协商议事：%s") % topic.title
         petition_link.refer(petition_id=petition_id, actor=actor, topic_id=topic.pk,
-                            note=_("转入协商议事：%s") % topic.title)
+                            note=f"{reason}\n{note.strip()}" if note.strip() else reason)
     return topic
+
+
+def _referral_text(referral: Referral, *, title: str, description: str) -> tuple[str, str]:
+    title, description = title.strip(), description.strip()
+    if referral.is_private and not (title and description):
+        raise ApplicationError(_("该诉求未同意公开或为匿名诉求，请填写议题名称和说明："
+                                 "由工作人员概括，不含诉求原文和诉求人信息。"))
+    if referral.quotes(f"{title}\n{description}"):
+        raise ApplicationError(_("议题名称和说明不能引用诉求原文或诉求人的姓名、电话，"
+                                 "请用中性的文字概括。"))
+    return (title or referral.title)[:200], description or referral.description
+
+
+def referral_topics_redact() -> int:
+    """Topics referred before the referral rule, brought under it; returns how many changed.
+
+    A title or text quoting a private petition's words, or the petitioner's name or phone, is
+    replaced (a public petition's: by its 公示 text; a private one's: by a neutral title and
+    no text, staff still reach the petition through the topic's link); the proposer becomes
+    居民. The agenda lines and needs copied from the topic follow. Idempotent.
+    """
+    from deliberation import petition_link
+
+    changed = 0
+    topics = Topic.objects.filter(petition_id__isnull=False).order_by("id")
+    for topic in topics.iterator():
+        referral = petition_link.referral_by_id(petition_id=topic.petition_id)
+        if referral is not None:
+            changed += _topic_redact(topic, referral)
+    return changed
+
+
+def _topic_redact(topic: Topic, referral: Referral) -> bool:
+    title, description, proposer = topic.title, topic.description, _("居民")
+    if referral.quotes(title):
+        title = (referral.title or _("居民诉求转议（诉求内容不公开）"))[:200]
+    if referral.quotes(description):
+        description = referral.description
+    if (title, description, proposer) == (topic.title, topic.description, topic.proposer_name):
+        return False
+    with transaction.atomic():
+        Topic.objects.filter(pk=topic.pk).update(title=title, description=description,
+                                                 proposer_name=proposer)
+        AgendaItem.objects.filter(topic_id=topic.pk, title=topic.title).update(title=title)
+        Need.objects.filter(topic_id=topic.pk, title=topic.title).update(title=title)
+        Need.objects.filter(topic_id=topic.pk, detail=topic.description[:1000]).update(
+            detail=description[:1000])
+    return True
 
 
 def topic_support(*, topic: Topic, actor: User) -> Topic:

@@ -621,7 +621,7 @@ class PetitionStaffDetailView(StaffView):
         built: dict[str, forms.Form] = {
             "note": petition_forms.NoteForm(), "resolve": petition_forms.ResolveForm(),
             "verify": petition_forms.VerifyForm(), "reason": petition_forms.ReasonForm(),
-            "note_only": petition_forms.NoteOnlyForm(),
+            "note_only": petition_forms.NoteOnlyForm(), "refer": petition_forms.ReferForm(),
         }
         if actions["dispatch"]:
             built["dispatch"] = petition_forms.DispatchForm(holders=_scope_staff(user))
@@ -728,7 +728,7 @@ class PetitionRejectView(StaffActionView):
 
 
 class PetitionReferView(StaffActionView):
-    form_class = petition_forms.NoteOnlyForm
+    form_class = petition_forms.ReferForm
     success_text = _lazy("已转议事。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
@@ -736,7 +736,9 @@ class PetitionReferView(StaffActionView):
         # so a referral from this dashboard always lands on the compound's agenda.
         from deliberation.services import topic_propose_from_petition
 
-        return topic_propose_from_petition(petition_id=petition.pk, actor=self.request.user)
+        return topic_propose_from_petition(
+            petition_id=petition.pk, actor=self.request.user, title=data.get("title", ""),
+            description=data.get("description", ""), note=data.get("note", ""))
 
 
 class PetitionCloseView(StaffActionView):

@@ -320,3 +320,16 @@ class PetitionRerouteInput(serializers.Serializer):
 
 class PetitionCommentInput(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PetitionReferInput(PetitionCommentInput):
+    """The topic's title and text, read by every resident of the compound: written by staff."""
+
+    title = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="",
+        help_text="议题名称；未同意公开或匿名的诉求必填，不得引用诉求原文或诉求人信息",
+    )
+    description = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default="",
+        help_text="议题说明；未同意公开或匿名的诉求必填，不得引用诉求原文或诉求人信息",
+    )

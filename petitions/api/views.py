@@ -345,7 +345,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
 
     @extend_schema(
-        summary="转议事", request=io.PetitionCommentInput, responses=TRANSITION_RESPONSES
+        summary="转议事", request=io.PetitionReferInput, responses=TRANSITION_RESPONSES
     )
     @action(detail=True, methods=["post"])
     def refer(self, request: Request, pk: str) -> Response:
@@ -353,9 +353,9 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         # transaction, so a referral always lands on the compound's agenda.
         from deliberation.services import topic_propose_from_petition
 
-        _parse(io.PetitionCommentInput, request)
+        data = _parse(io.PetitionReferInput, request)
         petition_id = self._petition_id(pk)
-        topic_propose_from_petition(petition_id=petition_id, actor=request.user)
+        topic_propose_from_petition(petition_id=petition_id, actor=request.user, **data)
         return self._detail(selectors.petition_get_for_user(user=request.user,
                                                             petition_id=petition_id))
 
