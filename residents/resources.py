@@ -27,6 +27,9 @@ from residents.selectors import personal_data_visible
 # [0-9], not \d: \d matches the digits of every script.
 ID_NUMBER_PATTERN = re.compile(r"^[0-9]{17}[0-9Xx]$")
 ADDRESS_COLUMNS = ("小区", "楼号", "单元", "门牌号")
+# A cell starting with one of these is a formula to Excel or WPS (in a CSV; in an XLSX openpyxl
+# writes a string starting with "=" as one): the export writes it after an apostrophe.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class YesNoWidget(widgets.BooleanWidget):
@@ -109,16 +112,28 @@ class TagsWidget(widgets.Widget):
 
 
 def text(value: Any) -> str:
-    """A cell as text: Excel hands numbers over as int/float (楼号 1 → 1.0)."""
+    """A cell as text: Excel hands numbers over as int/float (楼号 1 → 1.0); the apostrophe an
+    export put before a formula-like cell is taken off, so an exported file imports back."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    cell = str(value)
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+        cell = cell[1:]
+    return cell.strip()
+
+
+def formula_escape(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, as inert text (OWASP: a leading ')."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 class ScopedResource(resources.ModelResource):
-    """Shared behaviour: the acting user, address lookups, Chinese error keys, masking."""
+    """Shared behaviour: the acting user, address lookups, Chinese error keys, masking, and
+    exports no spreadsheet runs as formulae."""
 
     def __init__(self, *, actor: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -126,6 +141,10 @@ class ScopedResource(resources.ModelResource):
         self._units: dict[tuple[str, str, str], Unit] | None = None
         self._households: dict[tuple[int, str], Household] | None = None
         self._residents: dict[int, dict[str, Resident]] = {}
+
+    def export_field(self, field: Any, instance: Any, **kwargs: Any) -> Any:
+        # Every cell of every export passes here, whichever format the file is written in.
+        return formula_escape(super().export_field(field, instance, **kwargs))
 
     # -- errors keyed by the Chinese column names --------------------------------------------
 

@@ -154,6 +154,9 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Defence in depth only: import-export drops one leading "=" (not + - @, not "==");
+# residents.resources escapes every formula-like cell itself.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # Content-Security-Policy (django-csp). Scripts only from our own origin or inline with this
 # response's nonce (`<script nonce="{{ request.csp_nonce }}">`); no inline event handlers. Style
 # *elements* likewise; style *attributes* are allowed (style-src-attr) because the admin's
