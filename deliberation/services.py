@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import guesses
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
 from core.workflow import check_transition
@@ -223,9 +224,8 @@ def session_sign_in(*, session: Session, actor: User, code: str) -> SessionAtten
         raise PermissionDeniedError(_("只有本小区居民和工作人员可以签到。"))
     if session.status == Session.Status.CANCELLED:
         raise ApplicationError(_("议事会已取消。"))
-    # Bytes: compare_digest raises TypeError on str with non-ASCII characters.
-    if not secrets.compare_digest(code.strip().encode(), session.sign_in_code.encode()):
-        raise ApplicationError(_("签到码不正确。"))
+    guesses.code_check(given=code, expected=session.sign_in_code, kind="session",
+                       object_id=session.pk, user_id=actor.pk)
     attendance, _created = SessionAttendance.objects.get_or_create(session=session, user=actor)
     return attendance
 

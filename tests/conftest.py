@@ -56,9 +56,12 @@ def _fresh_throttle_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
     from django.core.cache.backends.locmem import LocMemCache
     from rest_framework.throttling import SimpleRateThrottle
 
+    from core import guesses
+
     buckets = LocMemCache("throttle-buckets", {})
     buckets.clear()
     monkeypatch.setattr(SimpleRateThrottle, "cache", buckets)
+    monkeypatch.setattr(guesses, "cache", buckets)
 
 
 def seed_reference_data() -> None:
