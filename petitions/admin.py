@@ -75,7 +75,7 @@ class PetitionAdmin(admin.ModelAdmin):
     list_display = ("id", "short_description", "category", "state", "tier", "size", "holder",
                     "masked_phone", "due_at", "supervised", "channel", "submitted_at")
     list_filter = ("state", "tier", "size", "category", "supervised", "channel",
-                   "arrival_missed", "rating")
+                   "arrival_missed", "rating", "deadline_estimated")
     search_fields = ("=id", "description", "contact_phone", "external_ref")
     list_select_related = ("category", "holder")
     date_hierarchy = "submitted_at"
@@ -91,6 +91,7 @@ class PetitionAdmin(admin.ModelAdmin):
         "resolved_tier", "verified_at", "closed_at", "supervised", "supervised_at",
         "reopened_count", "rating", "rating_comment", "rated_at", "rejection_reason",
         "deliberation_topic_id", "referred_at", "channel", "household", "building", "size",
+        "deadline_estimated",
     )
     fields = ("description", "category", "answers", "location_text", "latitude", "longitude",
               "is_public", "contact_name", "resolution", *readonly_fields)

@@ -277,7 +277,8 @@ def _create(*, actor: User | None, is_external: bool, category: Category, origin
         recorded_by=actor if actor is not None and actor.is_staff_role else None,
         external_system=actor if is_external else None,
         arrival_due_at=deadlines.arrival_due_at, microgrid_due_at=deadlines.microgrid_due_at,
-        grid_due_at=deadlines.grid_due_at, street_due_at=deadlines.street_due_at, **fields,
+        grid_due_at=deadlines.grid_due_at, street_due_at=deadlines.street_due_at,
+        deadline_estimated=deadlines.is_estimated, **fields,
     )
     if not petition.external_ref:
         petition.external_ref = None
@@ -503,6 +504,7 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
     petition.grid_due_at = deadlines.grid_due_at
     petition.street_due_at = deadlines.street_due_at
     petition.due_at = deadlines.for_tier(petition.tier)
+    petition.deadline_estimated = deadlines.is_estimated
     petition.resolved_at = None
     petition.resolved_on_time = None
     petition.resolved_tier = ""
@@ -510,7 +512,7 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
     petition.save(update_fields=["state", "reopened_count", "clock_started_at",
                                  "microgrid_due_at", "grid_due_at", "street_due_at", "due_at",
                                  "resolved_at", "resolved_on_time", "resolved_tier", "closed_at",
-                                 "updated_at"])
+                                 "deadline_estimated", "updated_at"])
     _event(petition, kind=Kind.REOPENED, actor=actor, from_state=previous, note=reason, now=now)
     if petition.holder_id is None:
         return petition
