@@ -102,6 +102,20 @@ def test_the_staff_page_and_the_admin_show_the_estimate(working_days, resident_u
     assert "按周一至周五估算" not in own.content.decode()
 
 
+def test_the_api_says_which_deadlines_are_estimates(working_days, resident_user,
+                                                    microgrid_worker):
+    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
+        inside = submit(resident_user)
+    with time_machine.travel(at(2026, 12, 30, 10), tick=False):
+        past = submit(resident_user)
+        client = client_for(microgrid_worker)
+        rows = client.get("/api/v1/petitions/").json()["results"]
+        detail = client.get(f"/api/v1/petitions/{past.pk}/").json()
+    assert {row["id"]: row["deadline_estimated"] for row in rows} == {inside.pk: False,
+                                                                      past.pk: True}
+    assert detail["deadline_estimated"] is True
+
+
 def test_editing_the_table_in_the_admin_changes_the_next_deadline(
         working_days, resident_user, microgrid_worker, street_admin):
     """The State Council publishes 2027: the street admin enters New Year's Day and marks the
