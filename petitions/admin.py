@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
+from core.workdays import WorkCalendar
 from petitions import rules, services
 from petitions.models import (
     Category,
@@ -81,7 +82,7 @@ class PetitionAdmin(admin.ModelAdmin):
     date_hierarchy = "submitted_at"
     ordering = ("-submitted_at",)
     inlines = (PetitionEventInline, PetitionPhotoInline)
-    actions = ("escalate_by_hand", "reject", "close")
+    actions = ("escalate_by_hand", "reject", "close", "recount_deadlines")
     # The workflow fields change only through services (the actions), never by editing.
     readonly_fields = (
         "state", "tier", "holder", "area", "area_path", "origin_path", "submitter",
@@ -124,6 +125,12 @@ class PetitionAdmin(admin.ModelAdmin):
         _run_for_each(request, queryset, lambda petition: services.petition_reject(
             petition_id=petition.pk, actor=request.user,
             reason=_("经核查，该诉求重复或不属于受理范围。")), _("已不予受理"))
+
+    @admin.action(description=_lazy("按节假日表重新计算估算的时限"))
+    def recount_deadlines(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        workdays = WorkCalendar()  # one read of the holiday table for the whole selection
+        _run_for_each(request, queryset, lambda petition: services.petition_deadlines_recount(
+            petition_id=petition.pk, actor=request.user, workdays=workdays), _("已重新计算时限"))
 
     @admin.action(description=_lazy("关闭（已核实或已评价）"))
     def close(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:

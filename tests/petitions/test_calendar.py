@@ -11,6 +11,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
+from core.exceptions import ApplicationError
 from core.models import CalendarDay, CalendarYear
 from petitions import services
 from petitions.models import Petition, SlaPolicy
@@ -205,3 +206,48 @@ def test_the_banner_says_when_the_table_has_ended(street_admin):
     with time_machine.travel(at(2027, 1, 4, 9), tick=False):
         page = client_for(street_admin).get(reverse("admin:index"))
     assert "节假日表已于 2026-12-31 结束" in page.content.decode()
+
+
+# --- recounting the estimates once the table is extended -----------------------------------------
+
+
+def _enter_2027_new_years_day() -> None:
+    year = CalendarYear.objects.create(year=2027, is_complete=True)
+    CalendarDay.objects.create(year=year, date=date(2027, 1, 1), kind="holiday", name="元旦")
+
+
+def test_the_admin_action_recounts_estimated_deadlines_once_the_year_is_entered(
+        working_days, resident_user, microgrid_worker, street_admin):
+    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
+        inside = submit(resident_user, description="楼道灯坏了")
+    with time_machine.travel(at(2026, 12, 30, 10), tick=False):
+        petition = submit(resident_user)
+    _enter_2027_new_years_day()
+    with time_machine.travel(at(2026, 12, 31, 9), tick=False):
+        response = client_for(street_admin).post(
+            reverse("admin:petitions_petition_changelist"),
+            {"action": "recount_deadlines", "_selected_action": [petition.pk, inside.pk]},
+            follow=True)
+    petition.refresh_from_db()
+    assert local_date(petition.street_due_at) == "2027-01-07"  # New Year's Day skipped now
+    assert not petition.deadline_estimated
+    note = petition.events.get(kind="note")
+    assert note.is_internal
+    assert "2026-12-31 10:00" in note.note  # the micro-grid deadline, unchanged
+    messages = [str(message) for message in response.context["messages"]]
+    assert any("1 件诉求已重新计算时限" in message for message in messages)
+    assert any(f"#{inside.pk}" in message for message in messages)  # not an estimate: refused
+
+
+def test_a_recount_is_refused_when_the_policy_changed_after_acceptance(
+        working_days, resident_user, microgrid_worker, street_admin):
+    with time_machine.travel(at(2026, 12, 30, 10), tick=False):
+        petition = submit(resident_user)
+    with time_machine.travel(at(2026, 12, 30, 11), tick=False):
+        working_days.street = working_days.street * 2
+        working_days.save()
+    _enter_2027_new_years_day()
+    with pytest.raises(ApplicationError, match="时限规则已修改"):
+        services.petition_deadlines_recount(petition_id=petition.pk, actor=street_admin)
+    petition.refresh_from_db()
+    assert petition.deadline_estimated
