@@ -92,7 +92,9 @@ class WorkCalendar:
     def _load(self, year: int) -> None:
         # A year and the next in one query: a deadline in December reads January too.
         years = {year, year + 1} - self._loaded_years
-        rows = CalendarDay.objects.filter(date__year__in=years).values_list("date", "kind", "name")
+        rows = CalendarDay.objects.filter(
+            date__gte=date(min(years), 1, 1), date__lte=date(max(years), 12, 31),
+        ).values_list("date", "kind", "name")
         self._days.update((day, (kind, name)) for day, kind, name in rows)
         self._loaded_years |= years
 
@@ -109,11 +111,11 @@ def complete_years() -> list[int]:
 # --- the end of the table -------------------------------------------------------------------
 
 
-def calendar_end(*, today: date, years: Iterable[int] | None = None) -> date | None:
+def calendar_end(*, today: date) -> date | None:
     """The last day the table covers, counting on from today's year without a gap; when today's
     year is not covered, the end of the last covered year before it (a day already past).
     None when no year is covered at all."""
-    complete = set(complete_years() if years is None else years)
+    complete = set(complete_years())
     if today.year in complete:
         year = today.year
         while year + 1 in complete:
