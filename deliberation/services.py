@@ -8,13 +8,13 @@ update_fields, writes a TopicStatusChange where a topic moves, and notifies afte
 from __future__ import annotations
 
 import calendar
+import logging
 import math
 import secrets
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import chinese_calendar
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from core import guesses
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
+from core.workdays import WorkCalendar
 from core.workflow import check_transition
 from deliberation import conf
 from deliberation.models import (
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     from deliberation.petition_link import Referral
 
 TOPIC_LABELS = dict(Topic.Status.choices)
+logger = logging.getLogger(__name__)
 
 
 def _require_staff(actor: User | Any, compound_id: int) -> None:
@@ -79,30 +81,25 @@ def _actor_name(actor: User | Any) -> str:
 
 # --- the calendar of the 15th ------------------------------------------------------------------
 
-def _is_public_holiday(day: date) -> bool:
-    """A statutory holiday (not an ordinary weekend); days outside the package's data are not."""
-    try:
-        on_holiday, holiday_name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        return False
-    return bool(on_holiday and holiday_name)
+def deliberation_date(year: int, month: int, *, workdays: WorkCalendar | None = None) -> date:
+    """The compound's deliberation day in a month, moved off a public holiday per the policy.
 
-
-def _is_workday(day: date) -> bool:
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return day.weekday() < 5
-
-
-def deliberation_date(year: int, month: int) -> date:
-    """The compound's deliberation day in a month, moved off a public holiday per the policy."""
+    Public holidays come from the holiday table (core.workdays); a batch passes one
+    `WorkCalendar` so the table is read once. A day past the table's end cannot be known to be
+    a holiday: it is kept, and the log says so (the table's end is also a system check and a
+    banner for street admins, long before the scheduler's lead window reaches it).
+    """
     day = date(year, month, min(conf.deliberation_day(), calendar.monthrange(year, month)[1]))
     policy = conf.holiday_policy()
-    if policy == "keep" or not _is_public_holiday(day):
+    if policy == "keep":
+        return day
+    workdays = workdays or WorkCalendar()
+    if not workdays.is_covered(day):
+        logger.warning("deliberation day %s lies past the holiday table's end: not moved", day)
+    if not workdays.is_public_holiday(day):
         return day
     step = timedelta(days=1 if policy == "next_workday" else -1)
-    while not _is_workday(day):
+    while not workdays.is_workday(day):
         day += step
     return day
 
@@ -116,8 +113,9 @@ def _months_from(today: date, until: date) -> list[tuple[int, int]]:
     return months
 
 
-def _monthly_session(compound_id: int, year: int, month: int) -> Session:
-    day = deliberation_date(year, month)
+def _monthly_session(compound_id: int, year: int, month: int, *,
+                     workdays: WorkCalendar | None = None) -> Session:
+    day = deliberation_date(year, month, workdays=workdays)
     starts_at = timezone.make_aware(datetime.combine(day, conf.start_time()))
     return Session(
         compound_id=compound_id, kind=Session.Kind.MONTHLY, period=f"{year:04d}-{month:02d}",
@@ -140,14 +138,15 @@ def sessions_schedule_monthly(*, today: date) -> int:
     """
     until = today + timedelta(days=conf.lead_days())
     compound_ids = list(Compound.objects.values_list("id", flat=True))
+    workdays = WorkCalendar()
     wanted = [(year, month) for year, month in _months_from(today, until)
-              if today <= deliberation_date(year, month) <= until]
+              if today <= deliberation_date(year, month, workdays=workdays) <= until]
     if not wanted or not compound_ids:
         return 0
     periods = [f"{year:04d}-{month:02d}" for year, month in wanted]
     before = Session.objects.filter(kind=Session.Kind.MONTHLY, period__in=periods).count()
     Session.objects.bulk_create(
-        [_monthly_session(compound_id, year, month)
+        [_monthly_session(compound_id, year, month, workdays=workdays)
          for compound_id in compound_ids for year, month in wanted],
         ignore_conflicts=True,
     )
@@ -163,9 +162,10 @@ def session_next_for_compound(*, compound_id: int, now: datetime | None = None) 
         return upcoming
     today = timezone.localdate(now)
     year, month = today.year, today.month
-    if deliberation_date(year, month) <= today:
+    workdays = WorkCalendar()
+    if deliberation_date(year, month, workdays=workdays) <= today:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    Session.objects.bulk_create([_monthly_session(compound_id, year, month)],
+    Session.objects.bulk_create([_monthly_session(compound_id, year, month, workdays=workdays)],
                                 ignore_conflicts=True)
     return Session.objects.get(compound_id=compound_id, kind=Session.Kind.MONTHLY,
                                period=f"{year:04d}-{month:02d}")

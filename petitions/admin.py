@@ -16,7 +16,11 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
+<<<<<<< HEAD
 from core.scope import scope_filter
+=======
+from core.workdays import WorkCalendar
+>>>>>>> h/g-calendar
 from petitions import rules, services
 from petitions.models import (
     BuildingPlaque,
@@ -79,13 +83,13 @@ class PetitionAdmin(admin.ModelAdmin):
     list_display = ("id", "short_description", "category", "state", "tier", "size", "holder",
                     "masked_phone", "due_at", "supervised", "channel", "submitted_at")
     list_filter = ("state", "tier", "size", "category", "supervised", "channel",
-                   "arrival_missed", "rating")
+                   "arrival_missed", "rating", "deadline_estimated")
     search_fields = ("=id", "description", "contact_phone", "external_ref")
     list_select_related = ("category", "holder")
     date_hierarchy = "submitted_at"
     ordering = ("-submitted_at",)
     inlines = (PetitionEventInline, PetitionPhotoInline)
-    actions = ("escalate_by_hand", "reject", "close")
+    actions = ("escalate_by_hand", "reject", "close", "recount_deadlines")
     # The workflow fields change only through services (the actions), never by editing.
     readonly_fields = (
         "state", "tier", "holder", "area", "area_path", "origin_path", "submitter",
@@ -95,6 +99,7 @@ class PetitionAdmin(admin.ModelAdmin):
         "resolved_tier", "verified_at", "closed_at", "supervised", "supervised_at",
         "reopened_count", "rating", "rating_comment", "rated_at", "rejection_reason",
         "deliberation_topic_id", "referred_at", "channel", "household", "building", "size",
+        "deadline_estimated",
     )
     fields = ("description", "category", "answers", "location_text", "latitude", "longitude",
               "is_public", "contact_name", "resolution", *readonly_fields)
@@ -127,6 +132,12 @@ class PetitionAdmin(admin.ModelAdmin):
         _run_for_each(request, queryset, lambda petition: services.petition_reject(
             petition_id=petition.pk, actor=request.user,
             reason=_("经核查，该诉求重复或不属于受理范围。")), _("已不予受理"))
+
+    @admin.action(description=_lazy("按节假日表重新计算估算的时限"))
+    def recount_deadlines(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        workdays = WorkCalendar()  # one read of the holiday table for the whole selection
+        _run_for_each(request, queryset, lambda petition: services.petition_deadlines_recount(
+            petition_id=petition.pk, actor=request.user, workdays=workdays), _("已重新计算时限"))
 
     @admin.action(description=_lazy("关闭（已核实或已评价）"))
     def close(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:

@@ -242,6 +242,11 @@ class Petition(TimeStampedModel):
     grid_due_at = models.DateTimeField(_("网格时限"))
     street_due_at = models.DateTimeField(_("街道时限"))
     due_at = models.DateTimeField(_("当前时限"))
+    # Set when a working-day deadline ran past the holiday table's end (core.workdays). The
+    # database default keeps raw INSERTs (bench/) that predate the column working.
+    deadline_estimated = models.BooleanField(
+        _("时限按周一至周五估算"), default=False, db_default=False,
+        help_text=_("计算时限时节假日表尚未录入该年份，按周一至周五估算，请以实际放假安排为准。"))
     resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     resolved_on_time = models.BooleanField(_("按时办结"), null=True, blank=True)
     resolved_tier = models.CharField(_("办结层级"), max_length=12, choices=Tier.choices,

@@ -71,6 +71,8 @@ class PetitionListOutput(serializers.Serializer):
     arrival_due_at = serializers.DateTimeField(allow_null=True)
     arrived_at = serializers.DateTimeField(allow_null=True)
     due_at = serializers.DateTimeField()
+    deadline_estimated = serializers.BooleanField(
+        help_text="时限超出节假日表，工作日按周一至周五估算（core.workdays）")
     resolved_at = serializers.DateTimeField(allow_null=True)
     is_overdue = serializers.BooleanField()
     supervised = serializers.BooleanField()
@@ -96,6 +98,7 @@ class PetitionListOutput(serializers.Serializer):
             "arrival_due_at": iso(instance.arrival_due_at, zone),
             "arrived_at": iso(instance.arrived_at, zone),
             "due_at": iso(instance.due_at, zone),
+            "deadline_estimated": instance.deadline_estimated,
             "resolved_at": iso(instance.resolved_at, zone),
             "is_overdue": instance.is_overdue(now),
             "supervised": instance.supervised,

@@ -42,8 +42,8 @@ STAFF_CHANNEL_DEFAULT = Petition.Channel.WALK_IN
 # The columns the list row reads (not the user's password hash, the answers JSON, …).
 LIST_COLUMNS = (
     "id", "state", "tier", "size", "channel", "description", "submitted_at", "arrival_due_at",
-    "arrived_at", "due_at", "resolved_at", "supervised", "external_ref", "category__name",
-    "area__name", "holder__username", "holder__display_name", "building__number",
+    "arrived_at", "due_at", "deadline_estimated", "resolved_at", "supervised", "external_ref",
+    "category__name", "area__name", "holder__username", "holder__display_name", "building__number",
     "building__compound__name",
 )
 REFUSED = OpenApiResponse(description="输入有误或违反业务规则（中文 message）")
