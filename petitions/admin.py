@@ -16,11 +16,8 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
-<<<<<<< HEAD
 from core.scope import scope_filter
-=======
 from core.workdays import WorkCalendar
->>>>>>> h/g-calendar
 from petitions import rules, services
 from petitions.models import (
     BuildingPlaque,
