@@ -61,6 +61,16 @@ def petition_timeline(*, user: User | Any, petition: Petition) -> QuerySet[Petit
     return events
 
 
+def petition_event_actor_label(*, event: PetitionEvent, petition: Petition) -> str | None:
+    """Who acted, as every viewer is told: the submitter only as their contact name, or 匿名
+    (never the account's name: an anonymous petition hides it from the staff handling it)."""
+    if event.actor_id is None:
+        return None
+    if event.actor_id == petition.submitter_id:
+        return (petition.contact_name if not petition.is_anonymous else "") or _("匿名")
+    return str(event.actor)
+
+
 def petition_contact_phone_for(*, user: User | Any, petition: Petition) -> str:
     """The contact phone masked, except for the person it belongs to. Handlers reveal it one
     petition at a time (petition_contact_revealable, the reveal-contact API), audited."""

@@ -140,12 +140,7 @@ def answer_rows(petition: Petition) -> list[tuple[str, str]]:
 
 
 def _actor_label(event: Any, petition: Petition) -> str:
-    """The submitter appears as their contact name, or 匿名 (never the account's name)."""
-    if event.actor_id is None:
-        return ""
-    if event.actor_id == petition.submitter_id:
-        return petition.contact_name or _("匿名")
-    return str(event.actor)
+    return selectors.petition_event_actor_label(event=event, petition=petition) or ""
 
 
 def _status_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
@@ -251,6 +246,7 @@ class PetitionCreateView(ResidentView):
             building=data.get("building"), location_text=data.get("location_text", ""),
             photos=data.get("photos") or [],
             contact_name="" if data.get("is_anonymous") else _contact_name(user),
+            is_anonymous=bool(data.get("is_anonymous")),
             contact_phone=user.phone or "", is_public=bool(data.get("is_public")),
             answers=form.answers,
         )

@@ -514,3 +514,24 @@ def test_a_required_extra_question_must_be_answered(territory, resident_user, mi
     assert response.json()["message"] == "请回答：设施名称（电梯、门禁、路灯等）"
     response = client.post(LIST_URL, {**body, "answers": {"facility": "电梯"}}, format="json")
     assert response.status_code == 201
+
+
+# --- issue 10: privacy holes -----------------------------------------------------------------
+
+
+def test_an_anonymous_petitions_timeline_never_names_the_submitter(
+        territory, resident_user, microgrid_worker, grid_worker, community_staff):
+    # The page labels the submitter's events 匿名; the API's timeline must say the same, for
+    # the submit, the rating and a note of the resident's own, and to every staff viewer.
+    petition = submit(resident_user, is_anonymous=True)
+    post(resident_user, petition, "notes", {"note": "楼下也有"})
+    post(microgrid_worker, petition, "resolve", {"resolution": "已清理"})
+    post(grid_worker, petition, "verify", {})
+    post(resident_user, petition, "rate", {"rating": "satisfied"})
+    for viewer in (microgrid_worker, grid_worker, community_staff):
+        response = client_for(viewer).get(url(petition.pk))
+        assert response.status_code == 200
+        actors = {event["kind"]: event["actor"] for event in response.json()["timeline"]}
+        assert actors["submitted"] == actors["note"] == actors["rated"] == "匿名"
+        assert actors["resolved"] == "李微网格员"
+        assert "王阿姨" not in response.content.decode()
