@@ -11,7 +11,6 @@ decides the finer rules (holder, dispatcher, scope).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,7 +78,6 @@ STAFF_LIST_COLUMNS = (
 )
 STATS_PERIODS = {"week": timedelta(weeks=12), "month": timedelta(days=366)}
 TIER_LABELS = dict(Tier.choices)
-DIGITS = re.compile(r"\d{3,}")
 
 
 # --- shared helpers --------------------------------------------------------------------------
@@ -381,7 +379,7 @@ def _int_or_none(value: Any) -> int | None:
 
 def public_text(text: str) -> str:
     """Digit runs (phones, room numbers) are starred on the public page."""
-    return DIGITS.sub(lambda match: "*" * len(match.group()), text or "")
+    return selectors.petition_public_text(text)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -47,6 +48,12 @@ def get_xml(client: Client, path: str, **params) -> tuple[int, ET.Element]:
 
 def post_request(client: Client, fmt: str = "json", **form):
     return client.post(f"{BASE}/requests.{fmt}", form)
+
+
+def street_key_client(territory) -> Client:
+    """A client whose key's scope is the whole street: it reads every request whole."""
+    _api_key, raw_key = api_key_create(name="街道平台", scope_area=territory.street)
+    return Client(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
 
 
 # --- discovery and services ------------------------------------------------------------------
@@ -212,6 +219,13 @@ def test_a_key_with_a_scope_may_send_only_coordinates(territory):
 # --- GET requests ----------------------------------------------------------------------------
 
 
+def _publish(petition, microgrid_worker, grid_worker):
+    """Resolved and verified: on the 公示 page, and so readable without a key."""
+    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
+                              resolution="已处理")
+    return services.petition_verify(petition_id=petition.pk, actor=grid_worker)
+
+
 def _public_and_private(resident_user):
     public = submit(resident_user, description="公开的诉求", is_public=True,
                     location_text="东门花坛")
@@ -220,16 +234,19 @@ def _public_and_private(resident_user):
 
 
 def test_keyless_gets_hide_the_description_and_address_of_non_public_requests(
-        territory, resident_user, microgrid_worker):
+        territory, resident_user, microgrid_worker, grid_worker):
     public, private = _public_and_private(resident_user)
+    private = _publish(private, microgrid_worker, grid_worker)
+    _publish(public, microgrid_worker, grid_worker)
     status, body = get_json(Client(), "requests")
     assert status == 200
     rows = {row["service_request_id"]: row for row in body}
     assert rows[str(public.pk)]["description"] == "公开的诉求"
-    assert rows[str(public.pk)]["address"] == "东门花坛"
+    # The 公示 page's place: the building, never the free-text location.
+    assert rows[str(public.pk)]["address"] == str(territory.building1)
     hidden = rows[str(private.pk)]
-    assert hidden["description"] is None and hidden["address"] is None
-    assert hidden["status"] == "open"
+    assert hidden["description"] is None and hidden["address"] == str(territory.building1)
+    assert hidden["status"] == "closed"
     assert hidden["service_name"] == "环境卫生"
     assert hidden["agency_responsible"] == "微网格一"
     assert hidden["requested_datetime"].endswith("+08:00")
@@ -248,9 +265,9 @@ def test_the_key_that_submitted_a_request_sees_it_whole(territory, hotline):
     response = post_request(Client(), api_key=raw_key, service_code=str(category().pk),
                             description="私密描述", address_id=str(territory.building1.pk))
     request_id = json.loads(response.content)[0]["service_request_id"]
-    _status, keyless = get_json(Client(), f"requests/{request_id}")
-    assert keyless[0]["description"] is None
-    _status, keyed = get_json(Client(), f"requests/{request_id}", api_key=raw_key)
+    status, _keyless = get_json(Client(), f"requests/{request_id}")
+    assert status == 404  # open: not on the 公示 page
+    _status, keyed = keyed_json(f"requests/{request_id}", raw_key)
     assert keyed[0]["description"] == "私密描述"
     assert keyed[0]["address_id"] == str(territory.building1.pk)
 
@@ -273,7 +290,7 @@ def test_requests_are_filtered_by_id_code_and_status(territory, resident_user, m
     first = submit(resident_user)
     second = submit(resident_user, category=category("噪音扰民"))
     services.petition_resolve(petition_id=second.pk, actor=microgrid_worker, resolution="好了")
-    client = Client()
+    client = street_key_client(territory)
     _status, body = get_json(client, "requests", service_request_id=f"{second.pk},x,{first.pk}")
     assert {row["service_request_id"] for row in body} == {str(first.pk), str(second.pk)}
     _status, body = get_json(client, "requests", service_code=str(category("噪音扰民").pk))
@@ -291,7 +308,7 @@ def test_the_default_window_is_the_last_90_days(territory, resident_user):
     with time_machine.travel(timezone.now() - timedelta(days=100), tick=False):
         old = submit(resident_user)
     recent = submit(resident_user)
-    client = Client()
+    client = street_key_client(territory)
     _status, body = get_json(client, "requests")
     assert [row["service_request_id"] for row in body] == [str(recent.pk)]
     start = timezone.localtime(old.submitted_at - timedelta(hours=1)).isoformat()
@@ -312,20 +329,22 @@ def _open311_list_queries(client: Client) -> int:
 
 
 def test_the_open311_list_query_count_does_not_grow_with_rows(territory, resident_user,
-                                                             microgrid_worker):
+                                                             microgrid_worker, grid_worker):
     client = Client()
     for _index in range(3):
-        submit(resident_user, is_public=True, building=territory.building1)
+        _publish(submit(resident_user, is_public=True, building=territory.building1),
+                 microgrid_worker, grid_worker)
     few = _open311_list_queries(client)
     for _index in range(12):
-        submit(resident_user, building=territory.building3)
+        _publish(submit(resident_user, building=territory.building1), microgrid_worker,
+                 grid_worker)
     many = _open311_list_queries(client)
     assert few == many == 1
 
 
 def test_xml_escapes_markup_and_drops_control_characters(territory, resident_user):
     submit(resident_user, is_public=True, description="<b>a & b</b>\x01 ]]> 完")
-    response = Client().get(f"{BASE}/requests.xml")
+    response = street_key_client(territory).get(f"{BASE}/requests.xml")
     assert b"&lt;b&gt;a &amp; b&lt;/b&gt;" in response.content
     root = parse_xml(response.content)
     assert root.find("request/description").text == "<b>a & b</b> ]]> 完"
@@ -392,3 +411,73 @@ def test_a_key_is_throttled_with_an_errors_list(territory, hotline, monkeypatch)
     status, body = get_json(Client(), "services", api_key=raw_key)
     assert status == 429 and body[0]["code"] == 429
     cache.clear()
+
+
+# --- issue 10: privacy holes -----------------------------------------------------------------
+
+
+def _open_and_published(resident_user, territory, microgrid_worker, grid_worker):
+    """Two public petitions with a phone and a room in their text: one still open, one verified
+    (so on the 公示 page)."""
+    fields = {"is_public": True, "description": "3单元502室漏水，电话13912345678",
+              "building": territory.building1, "location_text": "1号楼3单元502室",
+              "latitude": Decimal("31.230416"), "longitude": Decimal("121.473701")}
+    still_open = submit(resident_user, **fields)
+    published = submit(resident_user, **fields)
+    services.petition_resolve(petition_id=published.pk, actor=microgrid_worker,
+                              resolution="已修好，回访13912345678")
+    services.petition_verify(petition_id=published.pk, actor=grid_worker)
+    return still_open, published
+
+
+def test_keyless_callers_get_only_what_the_public_notice_shows(territory, resident_user,
+                                                               microgrid_worker, grid_worker):
+    still_open, published = _open_and_published(resident_user, territory, microgrid_worker,
+                                                grid_worker)
+    client = Client()
+    status, body = get_json(client, f"requests/{still_open.pk}")
+    assert status == 404
+    status, root = get_xml(client, f"requests/{still_open.pk}")
+    assert status == 404 and root.tag == "errors"
+    _status, body = get_json(client, "requests")
+    assert [row["service_request_id"] for row in body] == [str(published.pk)]
+    _status, body = get_json(client, f"requests/{published.pk}")
+    [row] = body
+    # As public_row: digit runs starred, the building at most, no coordinates.
+    assert row["description"] == "3单元***室漏水，电话***********"
+    assert row["status_notes"] == "已修好，回访***********"
+    assert row["address"] == str(territory.building1)
+    assert (row["address_id"], row["lat"], row["long"]) == (None, None, None)
+    _status, root = get_xml(client, "requests", service_request_id=f"{still_open.pk},"
+                                                                   f"{published.pk}")
+    text = ET.tostring(root, encoding="unicode")
+    assert "502" not in text and "13912345678" not in text
+    assert [node.text for node in root.findall("request/service_request_id")] == [
+        str(published.pk)]
+
+
+def keyed_json(path: str, raw_key: str, **params) -> tuple[int, object]:
+    response = Client().get(f"{BASE}/{path}.json", params, HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    return response.status_code, json.loads(response.content)
+
+
+def test_a_key_sees_requests_outside_its_scope_only_as_the_public_notice_does(
+        territory, resident_user, microgrid_worker, grid_worker):
+    still_open, published = _open_and_published(resident_user, territory, microgrid_worker,
+                                                grid_worker)
+    _api_key, elsewhere = api_key_create(name="黄河路社区平台",
+                                         scope_area=territory.other_community)
+    status, _body = keyed_json(f"requests/{still_open.pk}", elsewhere)
+    assert status == 404
+    _status, body = keyed_json("requests", elsewhere)
+    assert [row["service_request_id"] for row in body] == [str(published.pk)]
+    assert body[0]["description"] == "3单元***室漏水，电话***********"
+    assert body[0]["lat"] is None
+    # A key whose scope covers a request keeps the whole of it, open and not public.
+    private = submit(resident_user, description="楼道灯坏了", building=territory.building1,
+                     location_text="1号楼3单元502室", latitude=Decimal("31.230416"),
+                     longitude=Decimal("121.473701"))
+    _api_key, ours = api_key_create(name="富春江路社区平台", scope_area=territory.community)
+    _status, body = keyed_json(f"requests/{private.pk}", ours)
+    assert (body[0]["description"], body[0]["address"]) == ("楼道灯坏了", "1号楼3单元502室")
+    assert body[0]["lat"] == 31.230416
