@@ -35,6 +35,7 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts.api.authentication import KEYWORD, api_key_user
 from accounts.api.throttles import ApiKeyRateThrottle, ClientIpRateThrottle
 from accounts.models import User
+from core import dates
 from core.exceptions import ApplicationError
 from governance.models import Building
 from petitions import rules, selectors, services
@@ -367,6 +368,9 @@ def _parse_moment(request: HttpRequest, name: str) -> datetime | None:
         raise Open311Error(
             400, _("%(name)s 须为 W3C 日期时间，例如 2026-11-16T09:00:00+08:00。") % {"name": name}
         )
+    if not dates.is_in_range(moment):  # 9999-12-31 overflows once shifted or widened: a 500
+        raise Open311Error(400, _("%(name)s 须在 %(earliest)s 年至 %(latest)s 年之间。") % {
+            "name": name, "earliest": dates.EARLIEST_YEAR, "latest": dates.LATEST_YEAR})
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment

@@ -535,3 +535,14 @@ def test_an_anonymous_petitions_timeline_never_names_the_submitter(
         assert actors["submitted"] == actors["note"] == actors["rated"] == "匿名"
         assert actors["resolved"] == "李微网格员"
         assert "王阿姨" not in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["submitted_after", "submitted_before", "due_after",
+                                  "due_before"])
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+08:00", "0001-01-01",
+                                   "9999-12-31T23:59:59-08:00"])
+def test_an_out_of_range_date_filter_is_a_400_in_chinese_not_a_500(territory, community_staff,
+                                                                    name, value):
+    response = client_for(community_staff).get(LIST_URL, {name: value})
+    assert response.status_code == 400, response.content
+    assert "1900" in str(response.json())

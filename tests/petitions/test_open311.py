@@ -481,3 +481,22 @@ def test_a_key_sees_requests_outside_its_scope_only_as_the_public_notice_does(
     _status, body = keyed_json(f"requests/{private.pk}", ours)
     assert (body[0]["description"], body[0]["address"]) == ("楼道灯坏了", "1号楼3单元502室")
     assert body[0]["lat"] == 31.230416
+
+
+OUT_OF_RANGE = ("9999-12-31T00:00:00+00:00", "9999-12-31T23:59:59-08:00",
+                "0001-01-01T00:00:00+08:00", "0001-01-01")
+
+
+@pytest.mark.parametrize("name", ["start_date", "end_date"])
+@pytest.mark.parametrize("value", OUT_OF_RANGE)
+def test_an_out_of_range_date_is_a_400_errors_list_not_a_500(territory, hotline, name, value):
+    # Each of these overflowed Python's datetime once moved to UTC or widened by the window.
+    _system, raw_key = hotline
+    status, body = get_json(Client(), "requests", **{name: value})
+    assert status == 400, body
+    assert body[0]["code"] == 400 and "1900" in body[0]["description"]
+    assert name in body[0]["description"]
+    status, root = get_xml(Client(), "requests", **{name: value})
+    assert status == 400 and root.find("error/code").text == "400"
+    status, body = keyed_json("servicerequestupdates", raw_key, **{name: value})
+    assert status == 400 and "1900" in body[0]["description"]

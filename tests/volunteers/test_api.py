@@ -238,3 +238,12 @@ def test_the_schema_has_no_warnings_for_volunteers():
                                              **GENERATOR_STATS._error_cache}]
     assert not [message for message in messages if "olunteer" in message or "Volunteer" in
                 message]
+
+
+@pytest.mark.parametrize("name", ["starts_after", "starts_before"])
+def test_an_out_of_range_activity_date_filter_is_a_400_not_a_500(territory, community_staff,
+                                                                  name):
+    response = client_for(community_staff).get(f"{BASE}/activities/",
+                                                {name: "9999-12-31T23:59:59-08:00"})
+    assert response.status_code == 400, response.content
+    assert "1900" in str(response.json())
