@@ -7,7 +7,8 @@ The format is the URL's extension. Categories are the services; a petition is a 
 Who sees what: a key sees whole the requests its scope covers (petitions.rules). Everyone else
 (no key, or a key outside its scope) sees what the 公示 page shows, no more: resolved requests
 only, the text only if public and with its digit runs starred, the building at most.
-POST requires `api_key` (form body) and creates through petitions.services.petition_submit.
+POST requires `api_key` (form body, or the `Authorization: Api-Key` header) and creates through
+petitions.services.petition_submit. A key in the query string is refused: it would be logged.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.api.authentication import KEYWORD, api_key_user
 from accounts.api.throttles import ApiKeyRateThrottle, ClientIpRateThrottle
@@ -129,6 +131,7 @@ def open311_view(methods: Iterable[str]) -> Callable[..., Callable[..., HttpResp
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt  # POST is authorised by api_key in the body, never by a cookie
+        @sensitive_post_parameters("api_key")  # kept out of error reports
         def wrapper(request: HttpRequest, fmt: str, **kwargs: Any) -> HttpResponse:
             try:
                 if request.method not in allowed:
@@ -164,10 +167,16 @@ class _AnonThrottle(ClientIpRateThrottle):
 
 
 def _raw_key(request: HttpRequest) -> str:
+    """The key from the Authorization header or a POST's form body (never the query string,
+    which every proxy and server writes to its access log)."""
+    if any(name.lower() == "api_key" for name in request.GET):
+        raise Open311Error(400, _(
+            "api_key 不能放在网址的查询参数中（会被记入访问日志）。请使用请求头 "
+            "Authorization: Api-Key <密钥>，或在 POST 表单中提交；已暴露的密钥请申请更换。"))
     header = request.headers.get("Authorization", "")
     if header.startswith(f"{KEYWORD} "):
         return header[len(KEYWORD) + 1 :].strip()
-    source = request.POST if request.method == "POST" else request.GET
+    source = request.POST if request.method == "POST" else {}
     return (source.get("api_key") or "").strip()
 
 

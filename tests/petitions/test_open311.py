@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import re
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -53,7 +57,7 @@ def post_request(client: Client, fmt: str = "json", **form):
 def street_key_client(territory) -> Client:
     """A client whose key's scope is the whole street: it reads every request whole."""
     _api_key, raw_key = api_key_create(name="街道平台", scope_area=territory.street)
-    return Client(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    return key_client(raw_key)
 
 
 # --- discovery and services ------------------------------------------------------------------
@@ -273,7 +277,7 @@ def test_the_key_that_submitted_a_request_sees_it_whole(territory, hotline):
 
 
 def test_a_wrong_key_on_a_get_is_403(territory):
-    status, body = get_json(Client(), "requests", api_key="abcd.nope")
+    status, body = keyed_json("requests", "abcd.nope")
     assert status == 403
     assert body[0]["code"] == 403
 
@@ -375,12 +379,12 @@ def test_updates_list_the_public_events_of_the_keys_own_requests(territory, hotl
     services.petition_resolve(petition_id=int(request_id), actor=microgrid_worker,
                               resolution="已修好")
     submit(resident_user)  # someone else's: never listed
-    status, body = get_json(Client(), "servicerequestupdates", api_key=raw_key)
+    status, body = keyed_json("servicerequestupdates", raw_key)
     assert status == 200
     assert {row["service_request_id"] for row in body} == {request_id}
     assert [row["kind"] for row in body] == ["submitted", "dispatched", "resolved"]
     assert body[-1]["status"] == "closed" and body[-1]["description"] == "已修好"
-    status, root = get_xml(Client(), "servicerequestupdates", api_key=raw_key)
+    status, root = get_xml(key_client(raw_key), "servicerequestupdates")
     assert root.tag == "service_request_updates"
     assert len(root.findall("request_update")) == 3
     status, body = get_json(Client(), "servicerequestupdates")
@@ -407,8 +411,8 @@ def test_a_key_is_throttled_with_an_errors_list(territory, hotline, monkeypatch)
     cache.clear()
     monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "1/min"})
     _system, raw_key = hotline
-    assert get_json(Client(), "services", api_key=raw_key)[0] == 200
-    status, body = get_json(Client(), "services", api_key=raw_key)
+    assert keyed_json("services", raw_key)[0] == 200
+    status, body = keyed_json("services", raw_key)
     assert status == 429 and body[0]["code"] == 429
     cache.clear()
 
@@ -456,9 +460,12 @@ def test_keyless_callers_get_only_what_the_public_notice_shows(territory, reside
         str(published.pk)]
 
 
+def key_client(raw_key: str) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+
+
 def keyed_json(path: str, raw_key: str, **params) -> tuple[int, object]:
-    response = Client().get(f"{BASE}/{path}.json", params, HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
-    return response.status_code, json.loads(response.content)
+    return get_json(key_client(raw_key), path, **params)
 
 
 def test_a_key_sees_requests_outside_its_scope_only_as_the_public_notice_does(
@@ -500,3 +507,59 @@ def test_an_out_of_range_date_is_a_400_errors_list_not_a_500(territory, hotline,
     assert status == 400 and root.find("error/code").text == "400"
     status, body = keyed_json("servicerequestupdates", raw_key, **{name: value})
     assert status == 400 and "1900" in body[0]["description"]
+
+
+def test_a_key_in_the_query_string_is_refused_the_header_and_form_body_are_not(territory,
+                                                                               hotline):
+    # A query string lands in every access log on the way: the key would be readable there.
+    _system, raw_key = hotline
+    for path in ("requests", "requests/1", "servicerequestupdates", "services"):
+        status, body = get_json(Client(), path, api_key=raw_key)
+        assert status == 400, (path, body)
+        assert "Authorization: Api-Key" in body[0]["description"]
+        assert raw_key not in json.dumps(body)
+    status, root = get_xml(Client(), "servicerequestupdates", api_key=raw_key)
+    assert status == 400 and root.find("error/code").text == "400"
+    form = {"service_code": str(category().pk), "description": "路灯不亮",
+            "address_id": str(territory.building1.pk)}
+    response = Client().post(f"{BASE}/requests.json?api_key={raw_key}", form)
+    assert response.status_code == 400
+    assert not Petition.objects.exists()
+    assert keyed_json("servicerequestupdates", raw_key)[0] == 200
+    assert post_request(Client(), api_key=raw_key, **form).status_code == 201
+
+
+def _logged(emit) -> str:
+    """What the configured console handlers (settings.LOGGING) print while `emit` runs."""
+    handlers = [handler for name in ("django.server", "")
+                for handler in logging.getLogger(name).handlers
+                if type(handler) is logging.StreamHandler]
+    assert handlers
+    stream = io.StringIO()
+    previous = [handler.setStream(stream) for handler in handlers]
+    try:
+        emit()
+    finally:
+        for handler, old in zip(handlers, previous, strict=True):
+            handler.setStream(old)
+    return stream.getvalue()
+
+
+def test_the_server_access_logs_never_carry_a_key(territory, hotline):
+    # runserver's access line (logger django.server) prints the query string; gunicorn's
+    # (config/gunicorn.conf.py) leaves it out.
+    _system, raw_key = hotline
+    logged = _logged(lambda: (
+        logging.getLogger("django.server").info(
+            '"%s" %s %s',
+            f"GET /open311/v2/requests.json?status=open&api_key={raw_key} HTTP/1.1", "400", "1"),
+        logging.getLogger("django.request").warning(
+            "Bad Request: %s", f"/open311/v2/requests.json?API_KEY={raw_key}")))
+    assert "status=open" in logged and "api_key=" in logged
+    assert raw_key not in logged and raw_key.split(".")[1] not in logged
+    settings_file = Path(__file__).resolve().parents[2] / "config" / "gunicorn.conf.py"
+    namespace: dict[str, object] = {}
+    exec(settings_file.read_text(), namespace)  # noqa: S102 - our own settings file
+    access_format = str(namespace["access_log_format"])
+    assert "%(U)s" in access_format
+    assert not {"%(r)s", "%(q)s", "%(f)s"} & set(re.findall(r"%\(\w+\)s", access_format))
