@@ -546,3 +546,18 @@ def test_an_out_of_range_date_filter_is_a_400_in_chinese_not_a_500(territory, co
     response = client_for(community_staff).get(LIST_URL, {name: value})
     assert response.status_code == 400, response.content
     assert "1900" in str(response.json())
+
+
+def test_a_scoped_key_cannot_file_a_petition_outside_its_scope(territory):
+    _api_key, raw_key = api_key_create(name="富春江路社区平台", scope_area=territory.community)
+    client = key_client(raw_key)
+    base = {"category": category().pk, "description": "路灯不亮"}
+    for place in ({"building": territory.other_building.pk},
+                  {"household": territory.other_household.pk},
+                  {"area": territory.other_micro.pk}):
+        response = client.post(LIST_URL, {**base, **place}, format="json")
+        assert response.status_code == 403, (place, response.content)
+        assert "富春江路社区" in response.json()["message"]
+    assert not Petition.objects.exists()
+    response = client.post(LIST_URL, {**base, "building": territory.building1.pk}, format="json")
+    assert response.status_code == 201

@@ -563,3 +563,18 @@ def test_the_server_access_logs_never_carry_a_key(territory, hotline):
     access_format = str(namespace["access_log_format"])
     assert "%(U)s" in access_format
     assert not {"%(r)s", "%(q)s", "%(f)s"} & set(re.findall(r"%\(\w+\)s", access_format))
+
+
+def test_a_scoped_key_cannot_file_a_request_outside_its_scope(territory):
+    _api_key, raw_key = api_key_create(name="富春江路社区平台", scope_area=territory.community)
+    form = {"api_key": raw_key, "service_code": str(category().pk), "description": "路灯不亮"}
+    for fmt in ("json", "xml"):
+        response = post_request(Client(), fmt, address_id=str(territory.other_building.pk),
+                                **form)
+        assert response.status_code == 403, response.content
+        description = (json.loads(response.content)[0]["description"] if fmt == "json"
+                       else parse_xml(response.content).find("error/description").text)
+        assert "富春江路社区" in description and "范围" in description
+    assert not Petition.objects.exists()
+    response = post_request(Client(), address_id=str(territory.building1.pk), **form)
+    assert response.status_code == 201
