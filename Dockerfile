@@ -25,5 +25,6 @@ RUN pip install . \
 USER portal
 EXPOSE 8000
 
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--access-logfile", "-", "--forwarded-allow-ips", "*"]
+CMD ["gunicorn", "config.wsgi:application", "--config", "config/gunicorn.conf.py", \
+     "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", \
+     "--forwarded-allow-ips", "*"]

@@ -18,7 +18,7 @@ from core.exceptions import ApplicationError
 from core.masking import mask_phone
 from core.scope import scope_filter
 from core.workdays import WorkCalendar
-from petitions import rules, services
+from petitions import rules, selectors, services
 from petitions.models import (
     BuildingPlaque,
     Category,
@@ -34,11 +34,18 @@ class PetitionEventInline(admin.TabularInline):
     model = PetitionEvent
     extra = 0
     can_delete = False
-    fields = ("created_at", "kind", "actor", "from_state", "to_state", "from_tier", "to_tier",
-              "note", "is_internal")
+    fields = ("created_at", "kind", "actor_label", "from_state", "to_state", "from_tier",
+              "to_tier", "note", "is_internal")
     readonly_fields = fields
     ordering = ("created_at", "id")
     verbose_name_plural = _lazy("办理时间线")
+
+    @admin.display(description=_lazy("操作人"))
+    def actor_label(self, obj: PetitionEvent) -> str:
+        return _event_actor(obj)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PetitionEvent]:
+        return super().get_queryset(request).select_related("actor", "petition")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -56,6 +63,11 @@ class PetitionPhotoInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _event_actor(event: PetitionEvent) -> str:
+    """As on the pages: an anonymous petition's submitter is 匿名, never the account."""
+    return selectors.petition_event_actor_label(event=event, petition=event.petition) or "-"
 
 
 def _run_for_each(request: HttpRequest, queryset: QuerySet[Petition],
@@ -89,7 +101,7 @@ class PetitionAdmin(admin.ModelAdmin):
     actions = ("escalate_by_hand", "reject", "close", "recount_deadlines")
     # The workflow fields change only through services (the actions), never by editing.
     readonly_fields = (
-        "state", "tier", "holder", "area", "area_path", "origin_path", "submitter",
+        "state", "tier", "holder", "area", "area_path", "origin_path", "submitter_label",
         "recorded_by", "external_system", "external_ref", "submitted_at", "clock_started_at",
         "dispatched_at", "arrival_due_at", "arrived_at", "arrival_missed", "microgrid_due_at",
         "grid_due_at", "street_due_at", "due_at", "resolved_at", "resolved_on_time",
@@ -108,6 +120,12 @@ class PetitionAdmin(admin.ModelAdmin):
     @admin.display(description=_lazy("联系电话"))
     def masked_phone(self, obj: Petition) -> str:
         return mask_phone(obj.contact_phone)
+
+    @admin.display(description=_lazy("提交人"))
+    def submitter_label(self, obj: Petition) -> str:
+        if obj.submitter_id is None:
+            return "-"
+        return (obj.contact_name if not obj.is_anonymous else "") or _("匿名")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Petition]:
         return super().get_queryset(request).filter(rules.visibility_q(request.user))
@@ -144,12 +162,21 @@ class PetitionAdmin(admin.ModelAdmin):
 
 @admin.register(PetitionEvent)
 class PetitionEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "petition", "kind", "actor", "from_state", "to_state",
+    list_display = ("created_at", "petition", "kind", "actor_label", "from_state", "to_state",
                     "from_tier", "to_tier")
     list_filter = ("kind", "to_tier", "is_internal")
     search_fields = ("=petition__id", "note")
     list_select_related = ("petition", "actor")
     date_hierarchy = "created_at"
+
+    @admin.display(description=_lazy("操作人"))
+    def actor_label(self, obj: PetitionEvent) -> str:
+        return _event_actor(obj)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PetitionEvent]:
+        # The events (notes included) of the petitions the user may see, as PetitionAdmin.
+        visible = Petition.objects.filter(rules.visibility_q(request.user)).values("pk")
+        return super().get_queryset(request).filter(petition_id__in=visible)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.filters import DateTimeFilter
 from governance.models import Area
 from petitions.models import OPEN_STATES, Category, Petition, PetitionState, Tier
 
@@ -21,15 +22,12 @@ class PetitionFilter(django_filters.FilterSet):
                                                 queryset=Category.objects.all())
     area = django_filters.ModelChoiceFilter(label=_("区域（含下级）"), queryset=Area.objects.all(),
                                             method="filter_area")
-    submitted_after = django_filters.DateTimeFilter(label=_("受理时间起"),
-                                                    field_name="submitted_at", lookup_expr="gte")
-    submitted_before = django_filters.DateTimeFilter(label=_("受理时间止"),
-                                                     field_name="submitted_at",
-                                                     lookup_expr="lt")
-    due_after = django_filters.DateTimeFilter(label=_("时限起"), field_name="due_at",
-                                              lookup_expr="gte")
-    due_before = django_filters.DateTimeFilter(label=_("时限止"), field_name="due_at",
-                                               lookup_expr="lt")
+    submitted_after = DateTimeFilter(label=_("受理时间起"), field_name="submitted_at",
+                                     lookup_expr="gte")
+    submitted_before = DateTimeFilter(label=_("受理时间止"), field_name="submitted_at",
+                                      lookup_expr="lt")
+    due_after = DateTimeFilter(label=_("时限起"), field_name="due_at", lookup_expr="gte")
+    due_before = DateTimeFilter(label=_("时限止"), field_name="due_at", lookup_expr="lt")
     overdue = django_filters.BooleanFilter(label=_("已超时"), method="filter_overdue")
     supervised = django_filters.BooleanFilter(label=_("督办"))
     q = django_filters.CharFilter(label=_("关键词"), method="filter_text")

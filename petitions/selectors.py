@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
@@ -21,6 +22,7 @@ from petitions.models import OPEN_STATES, Petition, PetitionEvent, PetitionState
 
 LIST_RELATED = ("category", "area", "holder", "building__compound")
 PUBLIC_STATES = (PetitionState.VERIFIED, PetitionState.RATED, PetitionState.CLOSED)
+PUBLIC_DIGITS = re.compile(r"\d{3,}")
 
 
 def petition_visible_queryset(*, user: User | Any) -> QuerySet[Petition]:
@@ -59,6 +61,16 @@ def petition_timeline(*, user: User | Any, petition: Petition) -> QuerySet[Petit
     if not rules.can_handle(user, petition) and not (user.is_staff_role or user.is_superuser):
         events = events.filter(is_internal=False)
     return events
+
+
+def petition_event_actor_label(*, event: PetitionEvent, petition: Petition) -> str | None:
+    """Who acted, as every viewer is told: the submitter only as their contact name, or 匿名
+    (never the account's name: an anonymous petition hides it from the staff handling it)."""
+    if event.actor_id is None:
+        return None
+    if event.actor_id == petition.submitter_id:
+        return (petition.contact_name if not petition.is_anonymous else "") or _("匿名")
+    return str(event.actor)
 
 
 def petition_contact_phone_for(*, user: User | Any, petition: Petition) -> str:
@@ -112,9 +124,19 @@ def petition_duplicates(*, category_id: int, building_id: int | None,
     return queryset.order_by("-submitted_at")
 
 
+def petition_public_q() -> Q:
+    """The petitions anyone may see (the 公示 page, keyless Open311): the resolved ones."""
+    return Q(state__in=PUBLIC_STATES, resolved_at__isnull=False)
+
+
+def petition_public_text(text: str) -> str:
+    """Any text shown to anyone: digit runs (phones, room numbers) starred."""
+    return PUBLIC_DIGITS.sub(lambda match: "*" * len(match.group()), text or "")
+
+
 def petition_public_list() -> QuerySet[Petition]:
     """The 公示 page: resolved petitions, newest first, for anyone (the page anonymises them)."""
-    return (Petition.objects.filter(state__in=PUBLIC_STATES, resolved_at__isnull=False)
+    return (Petition.objects.filter(petition_public_q())
             .select_related("category", "building__compound").order_by("-resolved_at", "-id"))
 
 

@@ -193,6 +193,16 @@ def _check_staff_scope(actor: User | None, origin: Area) -> None:
         raise PermissionDeniedError(_("只能登记您管辖范围内的诉求。"))
 
 
+def _check_system_scope(actor: User | None, origin: Area) -> None:
+    """A system whose key has a scope files petitions only for places inside it."""
+    if actor is None or actor.role != User.Role.EXTERNAL_SYSTEM or actor.scope_area_id is None:
+        return
+    scope = actor.scope_area
+    if not origin.path.startswith(scope.path):
+        raise PermissionDeniedError(
+            _("该 API 密钥只能提交其管辖范围（%(area)s）内的诉求。") % {"area": scope.name})
+
+
 def petition_submit(
     *,
     actor: User | None,
@@ -222,7 +232,8 @@ def petition_submit(
        (`petition.was_created` is False then, True for a new petition).
     3. Compute every deadline from the SlaPolicy; triage by size (small → micro-grid,
        big → grid, hard → street).
-    4. Place it on the area covering the building; dispatch to that tier's worker if one exists.
+    4. Place it on the area covering the building (inside the scope of staff and of a scoped
+       key, else PermissionDeniedError); dispatch to that tier's worker if one exists.
     5. Store up to 3 re-encoded photos; write events; notify.
     """
     description = (description or "").strip()
@@ -248,6 +259,7 @@ def petition_submit(
     origin, building = _resolve_origin(actor=actor, household=household, building=building,
                                        area=area)
     _check_staff_scope(actor, origin)
+    _check_system_scope(actor, origin)
     try:
         with transaction.atomic():
             return _create(

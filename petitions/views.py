@@ -11,7 +11,6 @@ decides the finer rules (holder, dispatcher, scope).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,7 +79,6 @@ STAFF_LIST_COLUMNS = (
 )
 STATS_PERIODS = {"week": timedelta(weeks=12), "month": timedelta(days=366)}
 TIER_LABELS = dict(Tier.choices)
-DIGITS = re.compile(r"\d{3,}")
 
 
 # --- shared helpers --------------------------------------------------------------------------
@@ -141,12 +139,7 @@ def answer_rows(petition: Petition) -> list[tuple[str, str]]:
 
 
 def _actor_label(event: Any, petition: Petition) -> str:
-    """The submitter appears as their contact name, or 匿名 (never the account's name)."""
-    if event.actor_id is None:
-        return ""
-    if event.actor_id == petition.submitter_id:
-        return petition.contact_name or _("匿名")
-    return str(event.actor)
+    return selectors.petition_event_actor_label(event=event, petition=petition) or ""
 
 
 def _status_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
@@ -263,6 +256,7 @@ class PetitionCreateView(ResidentView):
             building=data.get("building"), location_text=data.get("location_text", ""),
             photos=data.get("photos") or [],
             contact_name="" if data.get("is_anonymous") else _contact_name(user),
+            is_anonymous=bool(data.get("is_anonymous")),
             contact_phone=user.phone or "", is_public=bool(data.get("is_public")),
             answers=form.answers,
         )
@@ -397,7 +391,7 @@ def _int_or_none(value: Any) -> int | None:
 
 def public_text(text: str) -> str:
     """Digit runs (phones, room numbers) are starred on the public page."""
-    return DIGITS.sub(lambda match: "*" * len(match.group()), text or "")
+    return selectors.petition_public_text(text)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ A pytest plugin, registered by tests/conftest.py. During the whole run it
 - puts a handler on the root logger at DEBUG (and on the loggers that do not propagate to it)
   and scans every record: message, arguments, extra fields and traceback;
 and looks for mainland mobile numbers (1[3-9] and nine digits) and checksum-valid 18-character
-ID numbers (core.masking), never matching masked forms such as 139****0001.
+ID numbers (core.masking), never matching masked forms such as 139****0001; and, in what a log
+line prints (message and traceback), for raw API keys (ApiKey.generate's shape): a key in a log
+is readable by whoever reads the logs (issue 10: keys in query strings).
 
 What counts as a leak:
 - in a log line, any whole number: always forbidden;
@@ -67,6 +69,8 @@ TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javas
               "application/problem+json", "application/vnd.oai.openapi")
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _STANDARD_RECORD_KEYS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# accounts.models.ApiKey.generate: 8 hex characters, a dot, token_urlsafe(32).
+_API_KEY = re.compile(r"(?<![A-Za-z0-9_-])[0-9a-f]{8}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
 
 
 @dataclass
@@ -92,6 +96,10 @@ class LeakScanner:
         text = _record_text(record)
         for number in unmasked_numbers(text):
             self._add("log", record.name, number, text)
+        for key in _API_KEY.findall(_printed_text(record)):
+            masked = f"{key[:8]}.***"  # the report must not carry the key either
+            self.findings.append(Finding(kind="log", test=self.current_test, where=record.name,
+                                         number=masked, excerpt=_API_KEY.sub(masked, text)[:200]))
         self.seconds += time.perf_counter() - started
 
     def scan_response(self, response: Any, *, sent: str, viewer: Any) -> None:
@@ -127,6 +135,17 @@ class LeakScanner:
         excerpt = mask_numbers_in(text[start:start + 140 + len(number)])
         self.findings.append(Finding(kind=kind, test=self.current_test, where=where,
                                      number=mask_numbers_in(number), excerpt=excerpt))
+
+
+def _printed_text(record: logging.LogRecord) -> str:
+    """What a console handler prints: the message and the traceback (extras stay unprinted)."""
+    try:
+        message = record.getMessage()
+    except Exception:
+        message = f"{record.msg} {record.args!r}"
+    if record.exc_info and record.exc_info[1] is not None:
+        return message + "\n" + logging.Formatter().formatException(record.exc_info)
+    return message + "\n" + (record.exc_text or "")
 
 
 def _record_text(record: logging.LogRecord) -> str:

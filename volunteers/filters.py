@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
-from core.filters import IdFilter
+from core.filters import IdFilter, IsoDateTimeFilter
 from volunteers.models import (
     Activity,
     CareFile,
@@ -17,8 +17,8 @@ from volunteers.models import (
 
 
 class ActivityFilter(django_filters.FilterSet):
-    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    starts_after = IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = Activity

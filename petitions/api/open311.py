@@ -4,10 +4,11 @@ Plain Django views: the standard fixes its own shapes (XML mandatory, JSON optio
 list of {code, description}), which DRF's negotiation and error handler would only fight.
 The format is the URL's extension. Categories are the services; a petition is a service request.
 
-Who sees what: anyone may GET requests, but without a key a request shows only its status,
-service, dates and the responsible area; description, address and coordinates appear only for
-public petitions (is_public) or for the system whose key may see the petition (petitions.rules).
-POST requires `api_key` (form body) and creates through petitions.services.petition_submit.
+Who sees what: a key sees whole the requests its scope covers (petitions.rules). Everyone else
+(no key, or a key outside its scope) sees what the 公示 page shows, no more: resolved requests
+only, the text only if public and with its digit runs starred, the building at most.
+POST requires `api_key` (form body, or the `Authorization: Api-Key` header) and creates through
+petitions.services.petition_submit. A key in the query string is refused: it would be logged.
 """
 
 from __future__ import annotations
@@ -24,17 +25,19 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.api.authentication import KEYWORD, api_key_user
 from accounts.api.throttles import ApiKeyRateThrottle, ClientIpRateThrottle
 from accounts.models import User
+from core import dates
 from core.exceptions import ApplicationError
 from governance.models import Building
 from petitions import rules, selectors, services
@@ -128,6 +131,7 @@ def open311_view(methods: Iterable[str]) -> Callable[..., Callable[..., HttpResp
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt  # POST is authorised by api_key in the body, never by a cookie
+        @sensitive_post_parameters("api_key")  # kept out of error reports
         def wrapper(request: HttpRequest, fmt: str, **kwargs: Any) -> HttpResponse:
             try:
                 if request.method not in allowed:
@@ -163,10 +167,16 @@ class _AnonThrottle(ClientIpRateThrottle):
 
 
 def _raw_key(request: HttpRequest) -> str:
+    """The key from the Authorization header or a POST's form body (never the query string,
+    which every proxy and server writes to its access log)."""
+    if any(name.lower() == "api_key" for name in request.GET):
+        raise Open311Error(400, _(
+            "api_key 不能放在网址的查询参数中（会被记入访问日志）。请使用请求头 "
+            "Authorization: Api-Key <密钥>，或在 POST 表单中提交；已暴露的密钥请申请更换。"))
     header = request.headers.get("Authorization", "")
     if header.startswith(f"{KEYWORD} "):
         return header[len(KEYWORD) + 1 :].strip()
-    source = request.POST if request.method == "POST" else request.GET
+    source = request.POST if request.method == "POST" else {}
     return (source.get("api_key") or "").strip()
 
 
@@ -299,43 +309,48 @@ def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpRespons
 
 
 def _requests_queryset(user: User | None) -> QuerySet[Petition]:
-    """Every petition, with `is_full` = the viewer may see its description and address."""
+    """The petitions the caller may read, with `is_full` = the caller's scope covers it.
+
+    Outside the scope (and without a key) only the 公示 page's petitions, shown as it shows them.
+    """
     queryset = Petition.objects.select_related("category", "area", "building__compound").only(
         *REQUEST_COLUMNS)
+    public = selectors.petition_public_q()
     if user is None:
-        full: Any = Case(
-            When(is_public=True, then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        )
-    else:
-        visible = rules.visibility_q(user)
-        full = (
-            Value(True)
-            if not visible
-            else Case(
-                When(Q(is_public=True) | visible, then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            )
-        )
-    return queryset.annotate(is_full=full)
+        return queryset.filter(public).annotate(is_full=Value(False, BooleanField()))
+    visible = rules.visibility_q(user)
+    if not visible:  # Q(): the key sees everything
+        return queryset.annotate(is_full=Value(True, BooleanField()))
+    full = Case(When(visible, then=Value(True)), default=Value(False),
+                output_field=BooleanField())
+    return queryset.filter(visible | public).annotate(is_full=full)
+
+
+def _texts(petition: Petition, is_full: bool) -> tuple[str | None, str, str | None]:
+    """Description, status notes and address: whole, or as the 公示 page (views.public_row)."""
+    building = petition.building
+    if not is_full:
+        description = (selectors.petition_public_text(petition.description)
+                       if petition.is_public else None)
+        return (description, selectors.petition_public_text(petition.resolution),
+                str(building) if building else None)
+    closed = petition.state in OPEN311_CLOSED_STATES
+    notes = (petition.rejection_reason or petition.resolution) if closed else ""
+    return (petition.description, notes,
+            petition.location_text or (str(building) if building else ""))
 
 
 def request_row(petition: Petition) -> dict[str, Any]:
     is_full = getattr(petition, "is_full", False)
-    closed = petition.state in OPEN311_CLOSED_STATES
-    notes = (petition.rejection_reason or petition.resolution) if is_full and closed else ""
-    building = petition.building
+    description, notes, address = _texts(petition, is_full)
     zone = timezone.get_current_timezone()
-    address = (petition.location_text or (str(building) if building else "")) if is_full else None
     return {
         "service_request_id": str(petition.pk),
         "status": open311_status(petition.state),
         "status_notes": notes,
         "service_name": petition.category.name,
         "service_code": str(petition.category_id),
-        "description": petition.description if is_full else None,
+        "description": description,
         "agency_responsible": petition.area.name,
         "service_notice": "",
         "requested_datetime": w3c(petition.submitted_at, zone),
@@ -362,6 +377,9 @@ def _parse_moment(request: HttpRequest, name: str) -> datetime | None:
         raise Open311Error(
             400, _("%(name)s 须为 W3C 日期时间，例如 2026-11-16T09:00:00+08:00。") % {"name": name}
         )
+    if not dates.is_in_range(moment):  # 9999-12-31 overflows once shifted or widened: a 500
+        raise Open311Error(400, _("%(name)s 须在 %(earliest)s 年至 %(latest)s 年之间。") % {
+            "name": name, "earliest": dates.EARLIEST_YEAR, "latest": dates.LATEST_YEAR})
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment

@@ -21,6 +21,7 @@ from petitions.models import (
     PetitionState,
     Tier,
 )
+from petitions.selectors import petition_event_actor_label
 
 
 def iso(value: datetime | None, zone: tzinfo | None = None) -> str | None:
@@ -132,7 +133,8 @@ class PetitionEventOutput(serializers.Serializer):
             "id": instance.pk,
             "kind": instance.kind,
             "kind_label": str(PetitionEvent.Kind(instance.kind).label),
-            "actor": None if instance.actor is None else _user_name(instance.actor),
+            # The submitter of an anonymous petition is 匿名 here too, as on the pages.
+            "actor": petition_event_actor_label(event=instance, petition=instance.petition),
             "from_state": instance.from_state,
             "to_state": instance.to_state,
             "from_tier": instance.from_tier,

@@ -257,7 +257,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             petition_id=self._petition_id(pk), actor=request.user, **data
         )
         event = (
-            PetitionEvent.objects.select_related("actor")
+            PetitionEvent.objects.select_related("actor", "petition")
             .prefetch_related("photos")
             .get(pk=event.pk)
         )

@@ -348,7 +348,8 @@ POLICY: dict[str, Rule] = {
     "open311-services": Rule(EVERYONE),
     "open311-service": Rule(EVERYONE),
     "open311-requests": Rule(EVERYONE, note="POST: the external system's key only"),
-    "open311-request": Rule(EVERYONE, note="public, masked"),
+    "open311-request": Rule(NOBODY, note="as the 公示 page: resolved petitions only, masked "
+                            "(the world's are open); a key within its scope reads its own"),
     "open311-token": Rule(EVERYONE),
     "open311-updates": Rule("X"),
     "open311-not-found": Rule(NOBODY),

@@ -52,3 +52,18 @@ def test_an_action_that_breaks_a_rule_shows_the_chinese_error(client, street_adm
                            {"action": "close", "_selected_action": [petition.pk]}, follow=True)
     assert "不能从" in response.content.decode()
     assert Petition.objects.get(pk=petition.pk).state == "submitted"
+
+
+def test_the_change_page_of_an_anonymous_petition_never_names_the_submitter(
+        client, street_admin, resident_user, microgrid_worker):
+    # The submitter field and the timeline's actor column would print the account's name.
+    petition = submit(resident_user, is_anonymous=True)
+    client.force_login(street_admin)
+    response = client.get(reverse("admin:petitions_petition_change", args=[petition.pk]))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "王阿姨" not in content
+    assert "匿名" in content
+    response = client.get(reverse("admin:petitions_petitionevent_changelist"))
+    assert response.status_code == 200
+    assert "王阿姨" not in response.content.decode()

@@ -518,3 +518,50 @@ def test_a_required_extra_question_must_be_answered(territory, resident_user, mi
     assert response.json()["message"] == "请回答：设施名称（电梯、门禁、路灯等）"
     response = client.post(LIST_URL, {**body, "answers": {"facility": "电梯"}}, format="json")
     assert response.status_code == 201
+
+
+# --- issue 10: privacy holes -----------------------------------------------------------------
+
+
+def test_an_anonymous_petitions_timeline_never_names_the_submitter(
+        territory, resident_user, microgrid_worker, grid_worker, community_staff):
+    # The page labels the submitter's events 匿名; the API's timeline must say the same, for
+    # the submit, the rating and a note of the resident's own, and to every staff viewer.
+    petition = submit(resident_user, is_anonymous=True)
+    post(resident_user, petition, "notes", {"note": "楼下也有"})
+    post(microgrid_worker, petition, "resolve", {"resolution": "已清理"})
+    post(grid_worker, petition, "verify", {})
+    post(resident_user, petition, "rate", {"rating": "satisfied"})
+    for viewer in (microgrid_worker, grid_worker, community_staff):
+        response = client_for(viewer).get(url(petition.pk))
+        assert response.status_code == 200
+        actors = {event["kind"]: event["actor"] for event in response.json()["timeline"]}
+        assert actors["submitted"] == actors["note"] == actors["rated"] == "匿名"
+        assert actors["resolved"] == "李微网格员"
+        assert "王阿姨" not in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["submitted_after", "submitted_before", "due_after",
+                                  "due_before"])
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+08:00", "0001-01-01",
+                                   "9999-12-31T23:59:59-08:00"])
+def test_an_out_of_range_date_filter_is_a_400_in_chinese_not_a_500(territory, community_staff,
+                                                                    name, value):
+    response = client_for(community_staff).get(LIST_URL, {name: value})
+    assert response.status_code == 400, response.content
+    assert "1900" in str(response.json())
+
+
+def test_a_scoped_key_cannot_file_a_petition_outside_its_scope(territory):
+    _api_key, raw_key = api_key_create(name="富春江路社区平台", scope_area=territory.community)
+    client = key_client(raw_key)
+    base = {"category": category().pk, "description": "路灯不亮"}
+    for place in ({"building": territory.other_building.pk},
+                  {"household": territory.other_household.pk},
+                  {"area": territory.other_micro.pk}):
+        response = client.post(LIST_URL, {**base, **place}, format="json")
+        assert response.status_code == 403, (place, response.content)
+        assert "富春江路社区" in response.json()["message"]
+    assert not Petition.objects.exists()
+    response = client.post(LIST_URL, {**base, "building": territory.building1.pk}, format="json")
+    assert response.status_code == 201

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import re
 import xml.etree.ElementTree as ET
 from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -47,6 +52,12 @@ def get_xml(client: Client, path: str, **params) -> tuple[int, ET.Element]:
 
 def post_request(client: Client, fmt: str = "json", **form):
     return client.post(f"{BASE}/requests.{fmt}", form)
+
+
+def street_key_client(territory) -> Client:
+    """A client whose key's scope is the whole street: it reads every request whole."""
+    _api_key, raw_key = api_key_create(name="街道平台", scope_area=territory.street)
+    return key_client(raw_key)
 
 
 # --- discovery and services ------------------------------------------------------------------
@@ -212,6 +223,13 @@ def test_a_key_with_a_scope_may_send_only_coordinates(territory):
 # --- GET requests ----------------------------------------------------------------------------
 
 
+def _publish(petition, microgrid_worker, grid_worker):
+    """Resolved and verified: on the 公示 page, and so readable without a key."""
+    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
+                              resolution="已处理")
+    return services.petition_verify(petition_id=petition.pk, actor=grid_worker)
+
+
 def _public_and_private(resident_user):
     public = submit(resident_user, description="公开的诉求", is_public=True,
                     location_text="东门花坛")
@@ -220,16 +238,19 @@ def _public_and_private(resident_user):
 
 
 def test_keyless_gets_hide_the_description_and_address_of_non_public_requests(
-        territory, resident_user, microgrid_worker):
+        territory, resident_user, microgrid_worker, grid_worker):
     public, private = _public_and_private(resident_user)
+    private = _publish(private, microgrid_worker, grid_worker)
+    _publish(public, microgrid_worker, grid_worker)
     status, body = get_json(Client(), "requests")
     assert status == 200
     rows = {row["service_request_id"]: row for row in body}
     assert rows[str(public.pk)]["description"] == "公开的诉求"
-    assert rows[str(public.pk)]["address"] == "东门花坛"
+    # The 公示 page's place: the building, never the free-text location.
+    assert rows[str(public.pk)]["address"] == str(territory.building1)
     hidden = rows[str(private.pk)]
-    assert hidden["description"] is None and hidden["address"] is None
-    assert hidden["status"] == "open"
+    assert hidden["description"] is None and hidden["address"] == str(territory.building1)
+    assert hidden["status"] == "closed"
     assert hidden["service_name"] == "环境卫生"
     assert hidden["agency_responsible"] == "微网格一"
     assert hidden["requested_datetime"].endswith("+08:00")
@@ -248,15 +269,15 @@ def test_the_key_that_submitted_a_request_sees_it_whole(territory, hotline):
     response = post_request(Client(), api_key=raw_key, service_code=str(category().pk),
                             description="私密描述", address_id=str(territory.building1.pk))
     request_id = json.loads(response.content)[0]["service_request_id"]
-    _status, keyless = get_json(Client(), f"requests/{request_id}")
-    assert keyless[0]["description"] is None
-    _status, keyed = get_json(Client(), f"requests/{request_id}", api_key=raw_key)
+    status, _keyless = get_json(Client(), f"requests/{request_id}")
+    assert status == 404  # open: not on the 公示 page
+    _status, keyed = keyed_json(f"requests/{request_id}", raw_key)
     assert keyed[0]["description"] == "私密描述"
     assert keyed[0]["address_id"] == str(territory.building1.pk)
 
 
 def test_a_wrong_key_on_a_get_is_403(territory):
-    status, body = get_json(Client(), "requests", api_key="abcd.nope")
+    status, body = keyed_json("requests", "abcd.nope")
     assert status == 403
     assert body[0]["code"] == 403
 
@@ -273,7 +294,7 @@ def test_requests_are_filtered_by_id_code_and_status(territory, resident_user, m
     first = submit(resident_user)
     second = submit(resident_user, category=category("噪音扰民"))
     services.petition_resolve(petition_id=second.pk, actor=microgrid_worker, resolution="好了")
-    client = Client()
+    client = street_key_client(territory)
     _status, body = get_json(client, "requests", service_request_id=f"{second.pk},x,{first.pk}")
     assert {row["service_request_id"] for row in body} == {str(first.pk), str(second.pk)}
     _status, body = get_json(client, "requests", service_code=str(category("噪音扰民").pk))
@@ -291,7 +312,7 @@ def test_the_default_window_is_the_last_90_days(territory, resident_user):
     with time_machine.travel(timezone.now() - timedelta(days=100), tick=False):
         old = submit(resident_user)
     recent = submit(resident_user)
-    client = Client()
+    client = street_key_client(territory)
     _status, body = get_json(client, "requests")
     assert [row["service_request_id"] for row in body] == [str(recent.pk)]
     start = timezone.localtime(old.submitted_at - timedelta(hours=1)).isoformat()
@@ -312,20 +333,22 @@ def _open311_list_queries(client: Client) -> int:
 
 
 def test_the_open311_list_query_count_does_not_grow_with_rows(territory, resident_user,
-                                                             microgrid_worker):
+                                                             microgrid_worker, grid_worker):
     client = Client()
     for _index in range(3):
-        submit(resident_user, is_public=True, building=territory.building1)
+        _publish(submit(resident_user, is_public=True, building=territory.building1),
+                 microgrid_worker, grid_worker)
     few = _open311_list_queries(client)
     for _index in range(12):
-        submit(resident_user, building=territory.building3)
+        _publish(submit(resident_user, building=territory.building1), microgrid_worker,
+                 grid_worker)
     many = _open311_list_queries(client)
     assert few == many == 1
 
 
 def test_xml_escapes_markup_and_drops_control_characters(territory, resident_user):
     submit(resident_user, is_public=True, description="<b>a & b</b>\x01 ]]> 完")
-    response = Client().get(f"{BASE}/requests.xml")
+    response = street_key_client(territory).get(f"{BASE}/requests.xml")
     assert b"&lt;b&gt;a &amp; b&lt;/b&gt;" in response.content
     root = parse_xml(response.content)
     assert root.find("request/description").text == "<b>a & b</b> ]]> 完"
@@ -356,12 +379,12 @@ def test_updates_list_the_public_events_of_the_keys_own_requests(territory, hotl
     services.petition_resolve(petition_id=int(request_id), actor=microgrid_worker,
                               resolution="已修好")
     submit(resident_user)  # someone else's: never listed
-    status, body = get_json(Client(), "servicerequestupdates", api_key=raw_key)
+    status, body = keyed_json("servicerequestupdates", raw_key)
     assert status == 200
     assert {row["service_request_id"] for row in body} == {request_id}
     assert [row["kind"] for row in body] == ["submitted", "dispatched", "resolved"]
     assert body[-1]["status"] == "closed" and body[-1]["description"] == "已修好"
-    status, root = get_xml(Client(), "servicerequestupdates", api_key=raw_key)
+    status, root = get_xml(key_client(raw_key), "servicerequestupdates")
     assert root.tag == "service_request_updates"
     assert len(root.findall("request_update")) == 3
     status, body = get_json(Client(), "servicerequestupdates")
@@ -388,7 +411,170 @@ def test_a_key_is_throttled_with_an_errors_list(territory, hotline, monkeypatch)
     cache.clear()
     monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "1/min"})
     _system, raw_key = hotline
-    assert get_json(Client(), "services", api_key=raw_key)[0] == 200
-    status, body = get_json(Client(), "services", api_key=raw_key)
+    assert keyed_json("services", raw_key)[0] == 200
+    status, body = keyed_json("services", raw_key)
     assert status == 429 and body[0]["code"] == 429
     cache.clear()
+
+
+# --- issue 10: privacy holes -----------------------------------------------------------------
+
+
+def _open_and_published(resident_user, territory, microgrid_worker, grid_worker):
+    """Two public petitions with a phone and a room in their text: one still open, one verified
+    (so on the 公示 page)."""
+    fields = {"is_public": True, "description": "3单元502室漏水，电话13912345678",
+              "building": territory.building1, "location_text": "1号楼3单元502室",
+              "latitude": Decimal("31.230416"), "longitude": Decimal("121.473701")}
+    still_open = submit(resident_user, **fields)
+    published = submit(resident_user, **fields)
+    services.petition_resolve(petition_id=published.pk, actor=microgrid_worker,
+                              resolution="已修好，回访13912345678")
+    services.petition_verify(petition_id=published.pk, actor=grid_worker)
+    return still_open, published
+
+
+def test_keyless_callers_get_only_what_the_public_notice_shows(territory, resident_user,
+                                                               microgrid_worker, grid_worker):
+    still_open, published = _open_and_published(resident_user, territory, microgrid_worker,
+                                                grid_worker)
+    client = Client()
+    status, body = get_json(client, f"requests/{still_open.pk}")
+    assert status == 404
+    status, root = get_xml(client, f"requests/{still_open.pk}")
+    assert status == 404 and root.tag == "errors"
+    _status, body = get_json(client, "requests")
+    assert [row["service_request_id"] for row in body] == [str(published.pk)]
+    _status, body = get_json(client, f"requests/{published.pk}")
+    [row] = body
+    # As public_row: digit runs starred, the building at most, no coordinates.
+    assert row["description"] == "3单元***室漏水，电话***********"
+    assert row["status_notes"] == "已修好，回访***********"
+    assert row["address"] == str(territory.building1)
+    assert (row["address_id"], row["lat"], row["long"]) == (None, None, None)
+    _status, root = get_xml(client, "requests", service_request_id=f"{still_open.pk},"
+                                                                   f"{published.pk}")
+    text = ET.tostring(root, encoding="unicode")
+    assert "502" not in text and "13912345678" not in text
+    assert [node.text for node in root.findall("request/service_request_id")] == [
+        str(published.pk)]
+
+
+def key_client(raw_key: str) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+
+
+def keyed_json(path: str, raw_key: str, **params) -> tuple[int, object]:
+    return get_json(key_client(raw_key), path, **params)
+
+
+def test_a_key_sees_requests_outside_its_scope_only_as_the_public_notice_does(
+        territory, resident_user, microgrid_worker, grid_worker):
+    still_open, published = _open_and_published(resident_user, territory, microgrid_worker,
+                                                grid_worker)
+    _api_key, elsewhere = api_key_create(name="黄河路社区平台",
+                                         scope_area=territory.other_community)
+    status, _body = keyed_json(f"requests/{still_open.pk}", elsewhere)
+    assert status == 404
+    _status, body = keyed_json("requests", elsewhere)
+    assert [row["service_request_id"] for row in body] == [str(published.pk)]
+    assert body[0]["description"] == "3单元***室漏水，电话***********"
+    assert body[0]["lat"] is None
+    # A key whose scope covers a request keeps the whole of it, open and not public.
+    private = submit(resident_user, description="楼道灯坏了", building=territory.building1,
+                     location_text="1号楼3单元502室", latitude=Decimal("31.230416"),
+                     longitude=Decimal("121.473701"))
+    _api_key, ours = api_key_create(name="富春江路社区平台", scope_area=territory.community)
+    _status, body = keyed_json(f"requests/{private.pk}", ours)
+    assert (body[0]["description"], body[0]["address"]) == ("楼道灯坏了", "1号楼3单元502室")
+    assert body[0]["lat"] == 31.230416
+
+
+OUT_OF_RANGE = ("9999-12-31T00:00:00+00:00", "9999-12-31T23:59:59-08:00",
+                "0001-01-01T00:00:00+08:00", "0001-01-01")
+
+
+@pytest.mark.parametrize("name", ["start_date", "end_date"])
+@pytest.mark.parametrize("value", OUT_OF_RANGE)
+def test_an_out_of_range_date_is_a_400_errors_list_not_a_500(territory, hotline, name, value):
+    # Each of these overflowed Python's datetime once moved to UTC or widened by the window.
+    _system, raw_key = hotline
+    status, body = get_json(Client(), "requests", **{name: value})
+    assert status == 400, body
+    assert body[0]["code"] == 400 and "1900" in body[0]["description"]
+    assert name in body[0]["description"]
+    status, root = get_xml(Client(), "requests", **{name: value})
+    assert status == 400 and root.find("error/code").text == "400"
+    status, body = keyed_json("servicerequestupdates", raw_key, **{name: value})
+    assert status == 400 and "1900" in body[0]["description"]
+
+
+def test_a_key_in_the_query_string_is_refused_the_header_and_form_body_are_not(territory,
+                                                                               hotline):
+    # A query string lands in every access log on the way: the key would be readable there.
+    _system, raw_key = hotline
+    for path in ("requests", "requests/1", "servicerequestupdates", "services"):
+        status, body = get_json(Client(), path, api_key=raw_key)
+        assert status == 400, (path, body)
+        assert "Authorization: Api-Key" in body[0]["description"]
+        assert raw_key not in json.dumps(body)
+    status, root = get_xml(Client(), "servicerequestupdates", api_key=raw_key)
+    assert status == 400 and root.find("error/code").text == "400"
+    form = {"service_code": str(category().pk), "description": "路灯不亮",
+            "address_id": str(territory.building1.pk)}
+    response = Client().post(f"{BASE}/requests.json?api_key={raw_key}", form)
+    assert response.status_code == 400
+    assert not Petition.objects.exists()
+    assert keyed_json("servicerequestupdates", raw_key)[0] == 200
+    assert post_request(Client(), api_key=raw_key, **form).status_code == 201
+
+
+def _logged(emit) -> str:
+    """What the configured console handlers (settings.LOGGING) print while `emit` runs."""
+    handlers = [handler for name in ("django.server", "")
+                for handler in logging.getLogger(name).handlers
+                if type(handler) is logging.StreamHandler]
+    assert handlers
+    stream = io.StringIO()
+    previous = [handler.setStream(stream) for handler in handlers]
+    try:
+        emit()
+    finally:
+        for handler, old in zip(handlers, previous, strict=True):
+            handler.setStream(old)
+    return stream.getvalue()
+
+
+def test_the_server_access_logs_never_carry_a_key(territory, hotline):
+    # runserver's access line (logger django.server) prints the query string; gunicorn's
+    # (config/gunicorn.conf.py) leaves it out.
+    _system, raw_key = hotline
+    logged = _logged(lambda: (
+        logging.getLogger("django.server").info(
+            '"%s" %s %s',
+            f"GET /open311/v2/requests.json?status=open&api_key={raw_key} HTTP/1.1", "400", "1"),
+        logging.getLogger("django.request").warning(
+            "Bad Request: %s", f"/open311/v2/requests.json?API_KEY={raw_key}")))
+    assert "status=open" in logged and "api_key=" in logged
+    assert raw_key not in logged and raw_key.split(".")[1] not in logged
+    settings_file = Path(__file__).resolve().parents[2] / "config" / "gunicorn.conf.py"
+    namespace: dict[str, object] = {}
+    exec(settings_file.read_text(), namespace)  # noqa: S102 - our own settings file
+    access_format = str(namespace["access_log_format"])
+    assert "%(U)s" in access_format
+    assert not {"%(r)s", "%(q)s", "%(f)s"} & set(re.findall(r"%\(\w+\)s", access_format))
+
+
+def test_a_scoped_key_cannot_file_a_request_outside_its_scope(territory):
+    _api_key, raw_key = api_key_create(name="富春江路社区平台", scope_area=territory.community)
+    form = {"api_key": raw_key, "service_code": str(category().pk), "description": "路灯不亮"}
+    for fmt in ("json", "xml"):
+        response = post_request(Client(), fmt, address_id=str(territory.other_building.pk),
+                                **form)
+        assert response.status_code == 403, response.content
+        description = (json.loads(response.content)[0]["description"] if fmt == "json"
+                       else parse_xml(response.content).find("error/description").text)
+        assert "富春江路社区" in description and "范围" in description
+    assert not Petition.objects.exists()
+    response = post_request(Client(), address_id=str(territory.building1.pk), **form)
+    assert response.status_code == 201

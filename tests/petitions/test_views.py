@@ -112,6 +112,7 @@ def test_an_anonymous_submission_hides_the_name_from_staff(territory, resident_u
     client_for(resident_user).post(reverse("petitions:create"), data)
     petition = Petition.objects.get()
     assert petition.contact_name == ""
+    assert petition.is_anonymous
     page = client_for(microgrid_worker).get(reverse("petitions:staff-detail",
                                                     args=[petition.pk])).content.decode()
     assert "匿名" in page

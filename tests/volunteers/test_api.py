@@ -254,3 +254,12 @@ def test_the_zone_list_masks_the_members_name_except_for_staff_in_scope(
     assert [row["party_member_name"] for row in rows] == ["王**"]
     rows = client_for(community_staff).get(f"{BASE}/zones/").json()
     assert [row["party_member_name"] for row in rows] == ["王建华"]
+
+
+@pytest.mark.parametrize("name", ["starts_after", "starts_before"])
+def test_an_out_of_range_activity_date_filter_is_a_400_not_a_500(territory, community_staff,
+                                                                  name):
+    response = client_for(community_staff).get(f"{BASE}/activities/",
+                                                {name: "9999-12-31T23:59:59-08:00"})
+    assert response.status_code == 400, response.content
+    assert "1900" in str(response.json())
