@@ -12,13 +12,15 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_scope import ScopedChoicesMixin
 from core.masking import mask_id_number, mask_phone
 from core.models import AuditEvent
 from core.scope import scope_q
 
 
-class ScopedAdminMixin:
-    """Narrow every list, change page and autocomplete to the user's scope (core.scope).
+class ScopedAdminMixin(ScopedChoicesMixin):
+    """Narrow every list, change page and autocomplete to the user's scope (core.scope), and
+    every related-row choice of its forms (core.admin_scope).
 
     `scope_path_fields` name the area path(s) a row hangs from; several are OR-ed (a body
     belongs to a compound or straight to a community). Each row also gets `area_path`, which

@@ -7,11 +7,12 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from core.admin_scope import ScopedChoicesMixin, choice_scope_register, everywhere
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
 from petitions import rules, services
@@ -23,6 +24,22 @@ from petitions.models import (
     SlaPolicy,
     WebhookDelivery,
 )
+
+
+def _of_visible_petition(user: Any) -> Q:
+    condition = rules.visibility_q(user)
+    if not condition:
+        return condition
+    return Q(petition__in=Petition.objects.filter(condition).values("pk"))
+
+
+# The rows of each model a staff member may pick in the admin (core.admin_scope).
+choice_scope_register(Petition, rule=rules.visibility_q)
+choice_scope_register(PetitionEvent, rule=_of_visible_petition)
+choice_scope_register(PetitionPhoto, rule=_of_visible_petition)
+choice_scope_register(WebhookDelivery, rule=_of_visible_petition)
+choice_scope_register(Category, rule=everywhere)
+choice_scope_register(SlaPolicy, rule=everywhere)
 
 
 class PetitionEventInline(admin.TabularInline):
@@ -71,7 +88,7 @@ def _run_for_each(request: HttpRequest, queryset: QuerySet[Petition],
 
 
 @admin.register(Petition)
-class PetitionAdmin(admin.ModelAdmin):
+class PetitionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ("id", "short_description", "category", "state", "tier", "size", "holder",
                     "masked_phone", "due_at", "supervised", "channel", "submitted_at")
     list_filter = ("state", "tier", "size", "category", "supervised", "channel",
@@ -131,7 +148,7 @@ class PetitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PetitionEvent)
-class PetitionEventAdmin(admin.ModelAdmin):
+class PetitionEventAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ("created_at", "petition", "kind", "actor", "from_state", "to_state",
                     "from_tier", "to_tier")
     list_filter = ("kind", "to_tier", "is_internal")
@@ -150,7 +167,7 @@ class PetitionEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ("name", "parent", "sort_order", "is_active")
     list_filter = ("is_active", "parent")
     list_editable = ("sort_order", "is_active")
@@ -158,7 +175,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ("__str__", "arrival", "microgrid", "grid", "street", "calendar",
                     "updated_at")
 
@@ -170,7 +187,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ("id", "external_system", "petition", "url", "attempts", "last_status",
                     "next_attempt_at", "delivered_at", "given_up_at")
     list_filter = ("external_system", "last_status")
