@@ -239,14 +239,21 @@ class TeamMembershipAdmin(ScopedAdmin):
 
 @admin.register(HoursEntry)
 class HoursEntryAdmin(ScopedAdmin):
+    """The ledger changes through services only (the actions here, the staff pages, the API),
+    which check scope and refuse anyone's own hours: an edit here changes the note alone."""
+
     scope_path = "volunteer__compound__community__path"
     list_display = ["volunteer", "served_on", "hours", "source", "status", "activity"]
     list_filter = ["status", "source", "served_on"]
     search_fields = ["volunteer__name", "note", "activity__title"]
-    raw_id_fields = ["volunteer", "activity", "signup"]
-    readonly_fields = ["created_by", "decided_by", "decided_at"]
+    fields = ["volunteer", "activity", "signup", "source", "status", "hours", "served_on", "note",
+              "created_by", "decided_by", "decided_at"]
+    readonly_fields = [field for field in fields if field != "note"]
     list_select_related = ["volunteer", "activity"]
     actions = ["approve", "reject"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     @admin.action(description=_("认定所选时长"))
     def approve(self, request: HttpRequest, queryset: QuerySet[HoursEntry]) -> None:
