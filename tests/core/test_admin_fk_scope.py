@@ -413,3 +413,32 @@ def test_a_category_and_other_global_rows_are_offered_to_everyone(world: Territo
     response = client_for(staff).get(admin_url(Category, "add"))
     assert set(response.context["adminform"].form.fields["parent"].queryset) == set(
         Category.objects.all())
+
+
+def test_community_staff_cannot_create_a_resident_or_a_building_in_another_community(
+        territory: Territory, community_staff: User) -> None:
+    """The probe's own steps, with the permissions the 社区工作人员 group really grants."""
+    from governance.services import staff_groups_ensure
+
+    staff_groups_ensure()
+    client = client_for(community_staff)
+    before = Resident.objects.count(), Building.objects.count()
+    response = client.post(admin_url(Resident, "add"), {
+        "name": "越界居民", "household": territory.other_household.pk, "gender": "",
+        "phone": "13700000000"})
+    assert response.status_code == 200
+    assert "household" in response.context["adminform"].form.errors
+    assert "不在您的管辖范围内" in response.content.decode()
+    response = client.post(admin_url(Building, "add"), {
+        "compound": territory.other_compound.pk, "micro_grid": territory.other_micro.pk,
+        "number": "99", "floors": "6", "units-TOTAL_FORMS": "0",
+        "units-INITIAL_FORMS": "0"})
+    assert response.status_code == 200
+    assert {"compound", "micro_grid"} <= set(response.context["adminform"].form.errors)
+    assert (Resident.objects.count(), Building.objects.count()) == before
+    # In scope, the same forms save.
+    response = client.post(admin_url(Building, "add"), {
+        "compound": territory.compound.pk, "micro_grid": territory.micro1.pk, "number": "99",
+        "floors": "6",
+        "units-TOTAL_FORMS": "0", "units-INITIAL_FORMS": "0"})
+    assert response.status_code == 302, response.context["adminform"].form.errors
