@@ -442,3 +442,19 @@ def test_community_staff_cannot_create_a_resident_or_a_building_in_another_commu
         "floors": "6",
         "units-TOTAL_FORMS": "0", "units-INITIAL_FORMS": "0"})
     assert response.status_code == 302, response.context["adminform"].form.errors
+
+
+def test_the_last_check_before_a_write_refuses_a_field_a_subclass_left_unscoped(
+        territory: Territory, community_staff: User) -> None:
+    # A form built without the scoped choices (as an admin overriding get_form might): its
+    # validation accepts the other community's compound, save_model still refuses.
+    unscoped = forms.modelform_factory(Building, fields=["compound", "micro_grid", "number",
+                                                         "floors"])
+    form = unscoped({"compound": territory.other_compound.pk,
+                     "micro_grid": territory.micro1.pk, "number": "98", "floors": "6"})
+    assert form.is_valid(), form.errors
+    building_admin = admin.site._registry[Building]
+    with pytest.raises(PermissionDenied):
+        building_admin.save_model(_request(community_staff), form.save(commit=False), form,
+                                  change=False)
+    assert not Building.objects.filter(number="98").exists()
