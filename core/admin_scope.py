@@ -123,7 +123,6 @@ def narrow_choices(form: forms.BaseForm, user: Any) -> None:
         field.error_messages["invalid_choice"] = (
             OUT_OF_SCOPE_MANY if isinstance(field, forms.ModelMultipleChoiceField)
             else OUT_OF_SCOPE)
-        field.error_messages["invalid_pk_value"] = OUT_OF_SCOPE_MANY
 
 
 def scoped_form_class(form_class: type[forms.BaseForm], user: Any) -> type[forms.BaseForm]:
