@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group, Permission
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -24,12 +25,19 @@ from accounts.services import (
     login_lockout_clear,
 )
 from core.admin import MaskedContactMixin, ScopedAdminMixin
+from core.admin_scope import ScopedChoicesMixin, choice_scope_register, street_only
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
 
+# Which accounts a staff member may pick is residents' decision (it knows where people live);
+# groups and permissions are granted by the street only.
+choice_scope_register(Group, rule=street_only)
+choice_scope_register(Permission, rule=street_only)
+choice_scope_register(DeletionRequest, "household_path")
+
 
 @admin.register(User)
-class UserAdmin(MaskedContactMixin, DjangoUserAdmin):
+class UserAdmin(ScopedChoicesMixin, MaskedContactMixin, DjangoUserAdmin):
     list_display = ["username", "display_name", "role", "masked_phone", "scope_area",
                     "is_active", "last_login"]
     list_filter = ["role", "is_active", "is_staff", "is_superuser"]

@@ -13,13 +13,15 @@ from django.utils.dates import WEEKDAYS
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_scope import ScopedChoicesMixin, choice_scope_register, everywhere
 from core.masking import mask_id_number, mask_phone
 from core.models import AuditEvent, CalendarDay, CalendarYear
 from core.scope import scope_q
 
 
-class ScopedAdminMixin:
-    """Narrow every list, change page and autocomplete to the user's scope (core.scope).
+class ScopedAdminMixin(ScopedChoicesMixin):
+    """Narrow every list, change page and autocomplete to the user's scope (core.scope), and
+    every related-row choice of its forms (core.admin_scope).
 
     `scope_path_fields` name the area path(s) a row hangs from; several are OR-ed (a body
     belongs to a compound or straight to a community). Each row also gets `area_path`, which
@@ -236,6 +238,11 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 # --- the holiday table (core.workdays) --------------------------------------------------------
 
+# The holiday table belongs to no area: whoever may edit it picks any year.
+choice_scope_register(CalendarYear, rule=everywhere)
+choice_scope_register(CalendarDay, rule=everywhere)
+
+
 class CalendarDayInline(admin.TabularInline):
     model = CalendarDay
     extra = 3
@@ -244,7 +251,7 @@ class CalendarDayInline(admin.TabularInline):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(admin.ModelAdmin):
+class CalendarYearAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     """Street admins enter a year from the State Council's notice, then tick 已录入完整."""
 
     list_display = ("__str__", "is_complete", "holiday_count", "workday_count", "source",
@@ -271,7 +278,7 @@ class CalendarYearAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ("date", "weekday", "kind", "name", "year")
     list_filter = ("year", "kind", "name")
     search_fields = ("name",)

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_scope import ScopedChoicesMixin, choice_scope_register
 from core.exceptions import ApplicationError
 from core.images import ADMIN_PHOTO_OVERRIDES
 from deliberation import services
@@ -33,6 +34,27 @@ from deliberation.models import (
     TopicSupport,
 )
 
+# The rows of each model a staff member may pick in the admin (core.admin_scope): everything
+# hangs from a compound, whose community decides.
+COMMUNITY_PATH = "compound__community__path"
+choice_scope_register(Session, COMMUNITY_PATH)
+choice_scope_register(Topic, COMMUNITY_PATH)
+choice_scope_register(Need, COMMUNITY_PATH)
+choice_scope_register(Resource, COMMUNITY_PATH)
+choice_scope_register(Project, COMMUNITY_PATH)
+choice_scope_register(Survey, COMMUNITY_PATH)
+choice_scope_register(ListReview, COMMUNITY_PATH)
+choice_scope_register(AgendaItem, f"session__{COMMUNITY_PATH}")
+choice_scope_register(SessionAttendance, f"session__{COMMUNITY_PATH}")
+choice_scope_register(ActionItem, f"topic__{COMMUNITY_PATH}")
+choice_scope_register(TopicOpinion, f"topic__{COMMUNITY_PATH}")
+choice_scope_register(TopicRating, f"topic__{COMMUNITY_PATH}")
+choice_scope_register(TopicSupport, f"topic__{COMMUNITY_PATH}")
+choice_scope_register(TopicStatusChange, f"topic__{COMMUNITY_PATH}")
+choice_scope_register(ActionEvidence, f"action_item__topic__{COMMUNITY_PATH}")
+choice_scope_register(Milestone, f"project__{COMMUNITY_PATH}")
+choice_scope_register(SurveyAnswer, f"survey__{COMMUNITY_PATH}")
+
 
 def _each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any],
           call: Any) -> None:
@@ -54,7 +76,7 @@ class AgendaItemInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["title", "compound", "kind", "starts_at", "place", "mode", "status",
                     "published_at"]
     list_filter = ["kind", "status", "mode", "compound"]
@@ -95,7 +117,7 @@ class ActionItemInline(admin.TabularInline):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["title", "compound", "status", "channel", "scale", "support_count",
                     "session", "petition_id", "published_at"]
     list_filter = ["status", "channel", "scale", "compound"]
@@ -121,7 +143,7 @@ class TopicAdmin(admin.ModelAdmin):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(admin.ModelAdmin):
+class ActionItemAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["title", "topic", "owner_name", "deadline", "progress", "status", "done_at"]
     list_filter = ["status", "deadline", "topic__compound"]
     search_fields = ["title", "owner_name", "topic__title"]
@@ -137,7 +159,7 @@ class ActionItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Need)
-class NeedAdmin(admin.ModelAdmin):
+class NeedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["title", "compound", "source", "status", "topic", "petition_id",
                     "created_at"]
     list_filter = ["source", "status", "compound"]
@@ -153,7 +175,7 @@ class NeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "compound", "contact"]
     list_filter = ["kind", "compound"]
     search_fields = ["name", "offers", "contact"]
@@ -166,7 +188,7 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["title", "kind", "compound", "owner_name", "budget", "status",
                     "ticked_off_at"]
     list_filter = ["kind", "status", "compound"]
@@ -184,7 +206,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
+class SurveyAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["title", "compound", "year", "quarter", "opens_on", "closes_on"]
     list_filter = ["year", "quarter", "compound"]
     search_fields = ["title"]
@@ -197,7 +219,7 @@ class SurveyAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurveyAnswer)
-class SurveyAnswerAdmin(admin.ModelAdmin):
+class SurveyAnswerAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["survey", "household", "satisfaction", "created_at"]
     list_filter = ["satisfaction", "survey__year", "survey__quarter", "survey__compound"]
     search_fields = ["comment"]
@@ -205,7 +227,7 @@ class SurveyAnswerAdmin(admin.ModelAdmin):
 
 
 @admin.register(ListReview)
-class ListReviewAdmin(admin.ModelAdmin):
+class ListReviewAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["compound", "year", "quarter", "created_at", "reviewed_at", "reviewed_by"]
     list_filter = ["year", "quarter", "compound"]
     readonly_fields = ["reviewed_at", "reviewed_by"]
@@ -218,7 +240,7 @@ class ListReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(TopicOpinion)
-class TopicOpinionAdmin(admin.ModelAdmin):
+class TopicOpinionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["topic", "speaker", "stance", "created_at"]
     list_filter = ["stance"]
     search_fields = ["speaker", "body", "topic__title"]
@@ -226,7 +248,7 @@ class TopicOpinionAdmin(admin.ModelAdmin):
 
 
 @admin.register(TopicRating)
-class TopicRatingAdmin(admin.ModelAdmin):
+class TopicRatingAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["topic", "user", "score", "created_at"]
     list_filter = ["score"]
     search_fields = ["topic__title", "comment"]
@@ -234,14 +256,14 @@ class TopicRatingAdmin(admin.ModelAdmin):
 
 
 @admin.register(TopicSupport)
-class TopicSupportAdmin(admin.ModelAdmin):
+class TopicSupportAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["topic", "user", "created_at"]
     search_fields = ["topic__title"]
     raw_id_fields = ["topic", "user"]
 
 
 @admin.register(TopicStatusChange)
-class TopicStatusChangeAdmin(admin.ModelAdmin):
+class TopicStatusChangeAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["topic", "old_status", "new_status", "actor", "at"]
     list_filter = ["new_status"]
     search_fields = ["topic__title", "reason"]
@@ -249,14 +271,14 @@ class TopicStatusChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(SessionAttendance)
-class SessionAttendanceAdmin(admin.ModelAdmin):
+class SessionAttendanceAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["session", "user", "signed_in_at"]
     list_filter = ["session__compound"]
     raw_id_fields = ["session", "user"]
 
 
 @admin.register(ActionEvidence)
-class ActionEvidenceAdmin(admin.ModelAdmin):
+class ActionEvidenceAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["action_item", "caption", "uploaded_by", "created_at"]
     formfield_overrides = ADMIN_PHOTO_OVERRIDES
     search_fields = ["caption", "action_item__title"]

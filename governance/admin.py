@@ -15,6 +15,7 @@ from treebeard.admin import TreeAdmin
 from treebeard.forms import MoveNodeForm, movenodeform_factory
 
 from core.admin import MaskedContactMixin, ScopedAdminMixin, area_list_filter
+from core.admin_scope import OUT_OF_SCOPE, ScopedChoicesMixin, choice_scope_q, choice_scope_register
 from core.scope import path_in_scope
 from governance.models import (
     Area,
@@ -28,6 +29,28 @@ from governance.models import (
     Unit,
 )
 from governance.services import central_household_neighbours_check, tree_kind_check
+
+# The rows of each model a staff member may pick in the admin (core.admin_scope).
+ORG_NODE_PATHS = ("area__path", "compound__community__path", "building__micro_grid__path")
+BODY_PATHS = ("compound__community__path", "community__path")
+choice_scope_register(Area, "path")
+choice_scope_register(OrgNode, *ORG_NODE_PATHS)
+choice_scope_register(Compound, "community__path")
+choice_scope_register(Building, "micro_grid__path")
+choice_scope_register(Unit, "building__micro_grid__path")
+choice_scope_register(CentralHousehold, "household__building__micro_grid__path")
+choice_scope_register(Body, *BODY_PATHS)
+choice_scope_register(BodyMember, *(f"body__{path}" for path in BODY_PATHS))
+choice_scope_register(StaffPost, "area__path")
+
+
+def parent_in_scope(model: Any, parent: Any, user: Any) -> bool:
+    """A tree node may be placed only under a node in the user's scope (a root: street-wide)."""
+    condition = choice_scope_q(model, user)
+    if not condition:
+        return True
+    return parent is not None and model.objects.filter(condition, pk=parent.pk).exists()
+
 
 # --- the two trees --------------------------------------------------------------------------
 
@@ -47,11 +70,22 @@ class KindRuleMoveNodeForm(MoveNodeForm):
             else:
                 parent = manager.get_parent(reference)
             self.instance.intended_parent = parent
+            user = getattr(self, "scope_user", None)
+            moved = {"treebeard_ref_node", "treebeard_position"} & set(self.changed_data)
+            if (self.instance._state.adding or moved) and user is not None and not (
+                    parent_in_scope(self._meta.model, parent, user)):
+                self.add_error("treebeard_ref_node", OUT_OF_SCOPE)
         super()._post_clean()
 
 
-class KindRuleTreeAdmin(TreeAdmin):
-    """TreeAdmin whose drag-and-drop moves obey the kind rule too."""
+class KindRuleTreeAdmin(ScopedChoicesMixin, TreeAdmin):
+    """TreeAdmin whose drag-and-drop moves obey the kind rule and the user's scope too.
+
+    The whole tree is listed to every staff member; what they may pick (a parent, a position,
+    a related row) is narrowed to their scope.
+    """
+
+    scope_listing = False
 
     def children_view(self, request: HttpRequest, parent_id: str) -> HttpResponse:
         # treebeard's route takes any string; a non-numeric id must be a 404, not a 500.
@@ -72,6 +106,9 @@ class KindRuleTreeAdmin(TreeAdmin):
         if node is not None and target is not None:
             parent = (target if request.POST.get("relation") == "child"
                       else self.model.objects.get_parent(target))
+            if not parent_in_scope(self.model, parent, request.user):
+                messages.error(request, OUT_OF_SCOPE)
+                return HttpResponseBadRequest(OUT_OF_SCOPE)
             try:
                 tree_kind_check(node_class=self.model, kind=node.kind, parent=parent)
             except ValidationError as error:

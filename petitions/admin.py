@@ -7,16 +7,16 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from core.admin_scope import ScopedChoicesMixin, choice_scope_register, everywhere
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
-from core.scope import scope_filter
 from core.workdays import WorkCalendar
 from petitions import rules, selectors, services
 from petitions.models import (
@@ -28,6 +28,23 @@ from petitions.models import (
     SlaPolicy,
     WebhookDelivery,
 )
+
+
+def _of_visible_petition(user: Any) -> Q:
+    condition = rules.visibility_q(user)
+    if not condition:
+        return condition
+    return Q(petition__in=Petition.objects.filter(condition).values("pk"))
+
+
+# The rows of each model a staff member may pick in the admin (core.admin_scope).
+choice_scope_register(Petition, rule=rules.visibility_q)
+choice_scope_register(PetitionEvent, rule=_of_visible_petition)
+choice_scope_register(PetitionPhoto, rule=_of_visible_petition)
+choice_scope_register(WebhookDelivery, rule=_of_visible_petition)
+choice_scope_register(Category, rule=everywhere)
+choice_scope_register(SlaPolicy, rule=everywhere)
+choice_scope_register(BuildingPlaque, "building__micro_grid__path")
 
 
 class PetitionEventInline(admin.TabularInline):
@@ -88,7 +105,7 @@ def _run_for_each(request: HttpRequest, queryset: QuerySet[Petition],
 
 
 @admin.register(Petition)
-class PetitionAdmin(admin.ModelAdmin):
+class PetitionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ("id", "short_description", "category", "state", "tier", "size", "holder",
                     "masked_phone", "due_at", "supervised", "channel", "submitted_at")
     list_filter = ("state", "tier", "size", "category", "supervised", "channel",
@@ -161,7 +178,7 @@ class PetitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PetitionEvent)
-class PetitionEventAdmin(admin.ModelAdmin):
+class PetitionEventAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ("created_at", "petition", "kind", "actor_label", "from_state", "to_state",
                     "from_tier", "to_tier")
     list_filter = ("kind", "to_tier", "is_internal")
@@ -189,7 +206,7 @@ class PetitionEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ("name", "parent", "sort_order", "is_active")
     list_filter = ("is_active", "parent")
     list_editable = ("sort_order", "is_active")
@@ -197,7 +214,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ("__str__", "arrival", "microgrid", "grid", "street", "rating_window",
                     "calendar", "updated_at")
 
@@ -209,7 +226,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ("id", "external_system", "petition", "url", "attempts", "last_status",
                     "next_attempt_at", "delivered_at", "given_up_at")
     list_filter = ("external_system", "last_status")
@@ -233,7 +250,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(BuildingPlaque)
-class BuildingPlaqueAdmin(admin.ModelAdmin):
+class BuildingPlaqueAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     """Plaques are made by printing them (the staff sheet); deleting one retires it (a stolen or
     photographed plaque), and the next print makes a new code."""
 
@@ -242,10 +259,6 @@ class BuildingPlaqueAdmin(admin.ModelAdmin):
     search_fields = ("building__compound__name", "building__number")
     fields = ("building", "created_at")
     readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[BuildingPlaque]:
-        return scope_filter(super().get_queryset(request), request.user,
-                            "building__micro_grid__path")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -10,16 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 
+from accounts.models import User
 from core.admin import MaskedContactMixin, ScopedAdminMixin, area_list_filter
+from core.admin_scope import NOTHING, choice_scope_register
 from core.crypto import blind_index
-from core.scope import scope_q
+from core.scope import EVERYTHING, scope_path, scope_q
 from governance.models import Area, Building, Unit
 from residents.filters import filter_tag
 from residents.models import Household, PartyMember, Resident
@@ -30,6 +32,28 @@ from residents.resources import (
     ResidentResource,
 )
 from residents.services import import_report, party_members_publicity_set
+
+
+def user_choice_q(user: Any) -> Q:
+    """The accounts a staff member may pick in the admin (core.admin_scope): staff posted inside
+    their scope, residents living there, and resident accounts not yet linked to any household
+    (so that they can be linked)."""
+    prefix = scope_path(user)
+    if prefix == EVERYTHING:
+        return Q()
+    if prefix is None:
+        return NOTHING
+    living_here = Resident.objects.filter(scope_q(user, Resident.SCOPE_PATH),
+                                          user__isnull=False).values("user_id")
+    linked = Resident.objects.filter(user__isnull=False).values("user_id")
+    return (Q(scope_area__path__startswith=prefix) | Q(pk__in=living_here)
+            | (Q(role=User.Role.RESIDENT) & ~Q(pk__in=linked)))
+
+
+choice_scope_register(User, rule=user_choice_q)
+choice_scope_register(Household, Household.SCOPE_PATH)
+choice_scope_register(Resident, Resident.SCOPE_PATH)
+choice_scope_register(PartyMember, f"resident__{Resident.SCOPE_PATH}")
 
 
 def territory_filters(path_field: str, building_field: str) -> list[type[admin.SimpleListFilter]]:

@@ -6,12 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import MaskedContactMixin
+from core.admin_scope import ScopedChoicesMixin, choice_scope_register
 from core.exceptions import ApplicationError
 from core.images import ADMIN_PHOTO_OVERRIDES
 from core.masking import mask_name, mask_phone
@@ -54,8 +55,39 @@ def _run_each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Quer
         modeladmin.message_user(request, f"{done}：{succeeded}", messages.SUCCESS)
 
 
-class ScopedAdmin(admin.ModelAdmin):
-    scope_path = "compound__community__path"
+def _visible_care_files(user: Any) -> Q:
+    return Q(pk__in=selectors.care_file_list(user=user).values("pk"))
+
+
+def _of_visible_care_file(user: Any) -> Q:
+    return Q(care_file__in=selectors.care_file_list(user=user).values("pk"))
+
+
+# The rows of each model a staff member may pick in the admin (core.admin_scope).
+COMMUNITY_PATH = "compound__community__path"
+choice_scope_register(Team, COMMUNITY_PATH)
+choice_scope_register(Volunteer, COMMUNITY_PATH)
+choice_scope_register(ResponsibilityZone, COMMUNITY_PATH)
+choice_scope_register(ServicePost, COMMUNITY_PATH)
+choice_scope_register(Activity, COMMUNITY_PATH)
+choice_scope_register(MicroWish, COMMUNITY_PATH)
+choice_scope_register(ProxyService, COMMUNITY_PATH)
+choice_scope_register(Shift, f"post__{COMMUNITY_PATH}")
+choice_scope_register(RosterSlot, f"post__{COMMUNITY_PATH}")
+choice_scope_register(ShiftSwap, f"shift__post__{COMMUNITY_PATH}")
+choice_scope_register(ActivitySignup, f"activity__{COMMUNITY_PATH}")
+choice_scope_register(TeamMembership, f"team__{COMMUNITY_PATH}")
+choice_scope_register(HoursEntry, f"volunteer__{COMMUNITY_PATH}")
+choice_scope_register(MicroWishEvent, f"wish__{COMMUNITY_PATH}")
+choice_scope_register(ProxyServiceEvent, f"service__{COMMUNITY_PATH}")
+# Care files follow their own reading rule (selectors.care_file_list), not the area alone.
+choice_scope_register(CareFile, rule=_visible_care_files)
+choice_scope_register(CareVisit, rule=_of_visible_care_file)
+choice_scope_register(CareFileAccessLog, rule=_of_visible_care_file)
+
+
+class ScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+    scope_path = COMMUNITY_PATH
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return scope_filter(super().get_queryset(request), request.user, self.scope_path)
@@ -207,14 +239,21 @@ class TeamMembershipAdmin(ScopedAdmin):
 
 @admin.register(HoursEntry)
 class HoursEntryAdmin(ScopedAdmin):
+    """The ledger changes through services only (the actions here, the staff pages, the API),
+    which check scope and refuse anyone's own hours: an edit here changes the note alone."""
+
     scope_path = "volunteer__compound__community__path"
     list_display = ["volunteer", "served_on", "hours", "source", "status", "activity"]
     list_filter = ["status", "source", "served_on"]
     search_fields = ["volunteer__name", "note", "activity__title"]
-    raw_id_fields = ["volunteer", "activity", "signup"]
-    readonly_fields = ["created_by", "decided_by", "decided_at"]
+    fields = ["volunteer", "activity", "signup", "source", "status", "hours", "served_on", "note",
+              "created_by", "decided_by", "decided_at"]
+    readonly_fields = [field for field in fields if field != "note"]
     list_select_related = ["volunteer", "activity"]
     actions = ["approve", "reject"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     @admin.action(description=_("认定所选时长"))
     def approve(self, request: HttpRequest, queryset: QuerySet[HoursEntry]) -> None:
@@ -304,7 +343,7 @@ class CareVisitInline(admin.TabularInline):
 
 
 @admin.register(CareFile)
-class CareFileAdmin(admin.ModelAdmin):
+class CareFileAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     """Sensitive: only files the admin may see, masked in the list, every change view logged."""
 
     list_display = ["__str__", "masked_elder", "category", "risk", "frequency", "caretaker",
@@ -341,7 +380,7 @@ class CareFileAdmin(admin.ModelAdmin):
 
 
 @admin.register(CareFileAccessLog)
-class CareFileAccessLogAdmin(admin.ModelAdmin):
+class CareFileAccessLogAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["at", "user", "care_file", "channel"]
     list_filter = ["channel", "at"]
     search_fields = ["user__username", "user__display_name"]

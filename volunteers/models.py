@@ -540,7 +540,7 @@ class ProxyServiceEvent(StatusChange):
 
 
 class CareFile(TimeStampedModel):
-    """关爱档案 (sensitive): seen only by the caring team and community staff in scope."""
+    """关爱档案 (sensitive): seen only by its assigned caretaker and community staff in scope."""
 
     class Category(models.TextChoices):
         ELDER_ALONE = "elder_alone", _("独居老人")

@@ -355,7 +355,10 @@ def care_file_list(*, user: User | Any,
                    filters: dict[str, Any] | None = None) -> QuerySet[CareFile]:
     from volunteers.filters import CareFileFilter
 
-    visible = Q(resident__household__building__compound_id__in=caring_compound_ids(user))
+    # Health notes and emergency numbers are need-to-know: of the caring team, only the
+    # elder's assigned caretaker (an active volunteer) reads the file, not every member.
+    visible = Q(caretaker__user_id=user.pk, caretaker__is_active=True) if getattr(
+        user, "is_authenticated", False) else Q(pk__in=[])
     if getattr(user, "is_superuser", False) or getattr(user, "role", None) in CARE_STAFF_ROLES:
         visible = _either(scope_q(user, CareFile.SCOPE_PATH), visible, user)
     queryset = (CareFile.objects.filter(visible)

@@ -393,13 +393,24 @@ def signup_check_out(*, signup: ActivitySignup, user: User,
             note=activity.title)
 
 
+def _refuse_own_hours(volunteer: Volunteer, actor: User) -> None:
+    """Hours are certified by someone else: a staff member who is also a volunteer (by their
+    account, or through their resident record) neither approves nor adds their own."""
+    own = volunteer.user_id == actor.pk or (volunteer.resident_id is not None and (
+        Resident.objects.filter(pk=volunteer.resident_id, user_id=actor.pk).exists()))
+    if own:
+        raise PermissionDeniedError(_("不能认定或补录自己的志愿时长，请由其他工作人员办理。"))
+
+
 def hours_entry_decide(*, entry: HoursEntry, actor: User, approve: bool,
                        hours: Decimal | None = None, note: str = "") -> HoursEntry:
-    """Staff approve (optionally correcting the hours) or reject an app-recorded entry."""
+    """Staff approve (optionally correcting the hours) or reject an app-recorded entry; never
+    their own."""
     with transaction.atomic():
         entry = (HoursEntry.objects.select_for_update(of=("self",))
                  .select_related("volunteer__compound__community").get(pk=entry.pk))
         _require_staff(actor, entry.volunteer.compound)
+        _refuse_own_hours(entry.volunteer, actor)
         target = HoursEntry.Status.APPROVED if approve else HoursEntry.Status.REJECTED
         check_transition(HoursEntry.TRANSITIONS, entry.status, target,
                          labels=_labels(HoursEntry.Status))
@@ -427,8 +438,10 @@ def hours_entry_decide(*, entry: HoursEntry, actor: User, approve: bool,
 
 def hours_entry_add(*, volunteer: Volunteer, actor: User, hours: Decimal, served_on: date,
                     note: str, activity: Activity | None = None) -> HoursEntry:
-    """Staff add hours served off the app (kept apart from app-recorded hours)."""
+    """Staff add hours served off the app (kept apart from app-recorded hours); they count as
+    approved, so never for oneself."""
     _require_staff(actor, volunteer.compound)
+    _refuse_own_hours(volunteer, actor)
     if hours <= 0 or hours > Decimal("24"):
         raise ApplicationError(_("时长应在 0 到 24 小时之间。"))
     if served_on > timezone.localdate():
