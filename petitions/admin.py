@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
+from core.protected_lookups import ProtectedSearchAdminMixin
 from petitions import rules, services
 from petitions.models import (
     Category,
@@ -71,12 +72,14 @@ def _run_for_each(request: HttpRequest, queryset: QuerySet[Petition],
 
 
 @admin.register(Petition)
-class PetitionAdmin(admin.ModelAdmin):
+class PetitionAdmin(ProtectedSearchAdminMixin, admin.ModelAdmin):
     list_display = ("id", "short_description", "category", "state", "tier", "size", "holder",
                     "masked_phone", "due_at", "supervised", "channel", "submitted_at")
     list_filter = ("state", "tier", "size", "category", "supervised", "channel",
                    "arrival_missed", "rating")
-    search_fields = ("=id", "description", "contact_phone", "external_ref")
+    search_fields = ("=id", "description", "external_ref")
+    protected_search_fields = {"contact_phone": "contact_phone"}
+    protected_search_path = "area_path"
     list_select_related = ("category", "holder")
     date_hierarchy = "submitted_at"
     ordering = ("-submitted_at",)

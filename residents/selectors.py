@@ -123,7 +123,7 @@ def resident_list(*, user: Any, filters: dict[str, Any] | None = None) -> QueryS
         .annotate(area_path=F(Resident.SCOPE_PATH))
         .filter(visibility_q(user, Resident.SCOPE_PATH))
     )
-    return filterset_apply(ResidentFilterSet, filters, queryset)
+    return filterset_apply(ResidentFilterSet, filters, queryset, viewer=user)
 
 
 def resident_get_for_user(*, user: Any, resident_id: int) -> Resident:
