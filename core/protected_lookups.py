@@ -137,8 +137,15 @@ class ProtectedLookupFilterSet(django_filters.FilterSet):
 # --- the admin's search -----------------------------------------------------------------------
 
 
+def lookup_touches_protected(lookup: str) -> bool:
+    """Does a field path ("phone", "residents__phone__startswith") read a protected field?"""
+    return any(part in PROTECTED_FIELDS or part == "id_number_digest"
+               for part in lookup.split("__"))
+
+
 class ProtectedSearchAdminMixin:
-    """For a ModelAdmin: the search box also finds rows by a whole phone or ID number.
+    """For a ModelAdmin: the search box also finds rows by a whole phone or ID number, and no
+    URL filter reads a protected field.
 
     Protected fields never go in `search_fields` (a substring search there would be an oracle
     too); they are declared in `protected_search_fields` (lookup → field as audited) and are
@@ -146,10 +153,19 @@ class ProtectedSearchAdminMixin:
     `protected_matches`. `protected_search_path` is the area path of the rows (None: the rows
     hang from no area). A refusal or an exhausted budget is a message above the list, which then
     holds the ordinary matches only.
+
+    Every ModelAdmin of a model with a protected field takes this mixin, if only for
+    `lookup_allowed`: the changelist filters by any local field named in the query string,
+    and `?phone__startswith=1391234` would be a prefix oracle.
     """
 
     protected_search_fields: ClassVar[dict[str, str]] = {}
     protected_search_path: ClassVar[str | None] = None
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        if lookup_touches_protected(lookup):
+            return False  # the changelist answers 400 (DisallowedModelAdminLookup)
+        return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any],
                            search_term: str) -> tuple[QuerySet[Any], bool]:

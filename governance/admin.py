@@ -222,7 +222,8 @@ class BodyMemberInline(admin.TabularInline):
 
 
 @admin.register(Body)
-class BodyAdmin(ScopedAdminMixin, MaskedContactMixin, admin.ModelAdmin):
+class BodyAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin,
+                admin.ModelAdmin):
     scope_path_fields = ("compound__community__path", "community__path")
     ordering = ("kind", "name")
     phone_field = "contact_phone"

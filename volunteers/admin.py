@@ -307,7 +307,7 @@ class CareVisitInline(admin.TabularInline):
 
 
 @admin.register(CareFile)
-class CareFileAdmin(admin.ModelAdmin):
+class CareFileAdmin(ProtectedSearchAdminMixin, admin.ModelAdmin):
     """Sensitive: only files the admin may see, masked in the list, every change view logged."""
 
     list_display = ["__str__", "masked_elder", "category", "risk", "frequency", "caretaker",
