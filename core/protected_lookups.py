@@ -111,9 +111,9 @@ class ProtectedLookupFilterSet(django_filters.FilterSet):
     """A FilterSet with exact filters over protected fields.
 
     `protected_lookups` maps each such filter to the field it reads (as audited);
-    `reveal_path_field` is the area path its rows hang from. The selector passes the `viewer`;
-    a FilterSet applied without one refuses every protected lookup, so a new caller that
-    forgets it fails closed.
+    `reveal_path_field` is the area path its rows hang from. The selector passes the `viewer`
+    (a filter backend's `request` gives its user); a FilterSet applied without one refuses
+    every protected lookup, so a new caller that forgets it fails closed.
     """
 
     protected_lookups: ClassVar[dict[str, str]] = {}
@@ -121,7 +121,7 @@ class ProtectedLookupFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args: Any, viewer: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.viewer = viewer
+        self.viewer = viewer if viewer is not None else getattr(self.request, "user", None)
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         used = [field for name, field in self.protected_lookups.items()
