@@ -236,7 +236,7 @@ def test_an_admin_search_by_phone_is_refused_with_a_message_to_who_may_not_revea
     client.force_login(narrow_superuser)
     response = client.get(reverse("admin:accounts_phonecode_changelist"), {"q": "13912345678"})
     assert rows_of(response) == []
-    assert "完整" in response.content.decode()
+    assert "仅限有权查看这些完整信息的工作人员" in response.content.decode()
     assert not AuditEvent.objects.exists()
 
 
@@ -261,3 +261,19 @@ def test_an_admin_url_filter_by_the_start_of_a_phone_is_refused(territory, clien
     url = reverse("admin:residents_resident_changelist")
     response = client.get(url, {"phone__startswith": people[0].phone[:10]})
     assert response.status_code == 400
+
+
+def protected_admins() -> list[str]:
+    return [f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"
+            for model, model_admin in admin.site._registry.items()
+            if getattr(model_admin, "protected_search_fields", None)]
+
+
+@pytest.mark.parametrize("url_name", protected_admins())
+@pytest.mark.parametrize("term", ["13912345678", "0532-86981234", "370211196001010011"])
+def test_every_protected_admin_search_answers_the_street_admin(territory, client, street_admin,
+                                                                url_name, term):
+    client.force_login(street_admin)
+    response = client.get(reverse(url_name), {"q": term})
+    assert response.status_code == 200
+    assert "仅限" not in response.content.decode()
