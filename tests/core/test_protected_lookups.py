@@ -14,6 +14,8 @@ The others walk the oracle through the API and the admin.
 from __future__ import annotations
 
 import importlib
+import inspect
+import re
 
 import django_filters
 import pytest
@@ -70,9 +72,22 @@ def test_every_filterset_filter_over_a_protected_field_is_declared_a_protected_l
         assert not declared or issubclass(filterset, ProtectedLookupFilterSet), filterset
         undeclared += [f"{filterset.__module__}.{filterset.__name__}.{name}"
                        for name, filter_field in filterset.base_filters.items()
-                       if (touches_protected(filter_field.field_name or name)
-                           or touches_protected(name)) and name not in declared]
+                       if reads_protected(filterset, name, filter_field)
+                       and name not in declared]
     assert undeclared == []
+
+
+def reads_protected(filterset: type[django_filters.FilterSet], name: str,
+                    filter_field: django_filters.Filter) -> bool:
+    """By its name, its field, or (a `method=` filter such as a keyword search) any field path
+    its method's source names."""
+    if touches_protected(name) or touches_protected(filter_field.field_name or name):
+        return True
+    method = filter_field.method
+    if not isinstance(method, str):
+        return False
+    source = inspect.getsource(getattr(filterset, method))
+    return any(touches_protected(token) for token in re.findall(r"\w+", source))
 
 
 def test_every_admin_search_over_a_protected_field_goes_through_the_protected_search() -> None:
