@@ -3,8 +3,8 @@
 A match answers "is this the number?" with one row or none, so an unguarded filter is an oracle:
 trying the four hidden digits of a masked phone (10,000 candidates), or an ID number's region and
 birth date (a few thousand after the checksum), recovers the whole value without an audit row.
-Every FilterSet filter and admin search over such a field is declared here (tests/core/
-test_protected_lookups.py finds any that is not), and the lookup then
+Every FilterSet filter and admin search over such a field declares itself to this module
+(tests/core/test_protected_lookups.py finds any that does not), and the lookup then
 1. is refused to a caller who may reveal nowhere in the rows' scope (403, or an admin message);
 2. keeps only the matches inside the caller's reveal scope (residents.selectors.
    personal_data_path: the same rule as the reveal button);
@@ -35,9 +35,10 @@ from core.scope import EVERYTHING
 PROTECTED_FIELDS = frozenset({"phone", "id_number", "contact_phone", "emergency_phone"})
 # An exact phone or ID number matches a handful of rows; more than this is not a lookup.
 MATCH_LIMIT = 50
-ID_NUMBER = re.compile(r"\d{17}[\dXx]")
+# ASCII digits only: the numbers are stored so, and `\d` would also take full-width ones.
+ID_NUMBER = re.compile(r"[0-9]{17}[0-9Xx]")
 # A search term that could be a whole phone number (mobile or landline, with separators).
-PHONE_LIKE = re.compile(r"\+?[\d\s-]{7,20}")
+PHONE_LIKE = re.compile(r"\+?[0-9 -]{7,20}")
 
 
 class ProtectedLookupRefused(PermissionDeniedError):
@@ -196,7 +197,7 @@ def protected_search_lookups(declared: dict[str, str], term: str) -> list[tuple[
     lookups: list[tuple[Q, str]] = []
     is_id_number = bool(ID_NUMBER.fullmatch(term))
     is_phone = not is_id_number and bool(PHONE_LIKE.fullmatch(term)) and sum(
-        character.isdigit() for character in term) >= 7
+        character in "0123456789" for character in term) >= 7
     for lookup, field in declared.items():
         if field == "id_number" and is_id_number:
             # Encrypted at rest: an exact match goes through the keyed digest.
