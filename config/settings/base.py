@@ -360,9 +360,11 @@ RETENTION = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"masked_request": {"()": "core.log_filters.MaskedRequestFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                "django.request": {"filters": ["masked_request"]}},
 }
 
 # --- accounts: django-axes ---

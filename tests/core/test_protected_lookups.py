@@ -292,3 +292,16 @@ def test_every_protected_admin_search_answers_the_street_admin(territory, client
     response = client.get(reverse(url_name), {"q": term})
     assert response.status_code == 200
     assert "仅限" not in response.content.decode()
+
+
+def test_a_refused_lookup_leaves_no_whole_number_in_the_request_log(territory, people, caplog):
+    # django.request logs every 4xx with the request, whose repr carries the query string.
+    from core.masking import unmasked_numbers
+
+    client = key_client(scope_area=territory.micro1)
+    with caplog.at_level("WARNING", logger="django.request"):
+        response = client.get(RESIDENTS_URL, {"id_number": people[0].id_number})
+    assert response.status_code == 403
+    records = [record for record in caplog.records if record.name == "django.request"]
+    assert records
+    assert all(not unmasked_numbers(repr(record.__dict__)) for record in records)
