@@ -5,9 +5,10 @@ oracle that recovers a masked number by trying candidates (a phone's four hidden
 number's birth date). Such a lookup is a reveal: only for callers who may reveal, only within
 their reveal scope, one audit row per match, and a per-user budget (core.protected_lookups).
 
-The first two tests enumerate every FilterSet and every ModelAdmin's search of the project and
-fail when one reads a protected field (phone, ID number, contact phone, also across a relation)
-without being declared to the mechanism: a new filter or search field cannot slip past it.
+The first three tests enumerate every FilterSet, every ModelAdmin's search and every admin's
+URL filters of the project, and fail when one reads a protected field (phone, ID number, contact
+phone, also across a relation) without going through the mechanism: a new filter or search field
+cannot slip past it.
 The others walk the oracle through the API and the admin.
 """
 
