@@ -28,6 +28,7 @@ from core.admin import MaskedContactMixin, ScopedAdminMixin
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register, street_only
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
+from core.protected_lookups import ProtectedSearchAdminMixin
 
 # Which accounts a staff member may pick is residents' decision (it knows where people live);
 # groups and permissions are granted by the street only.
@@ -37,12 +38,14 @@ choice_scope_register(DeletionRequest, "household_path")
 
 
 @admin.register(User)
-class UserAdmin(ScopedChoicesMixin, MaskedContactMixin, DjangoUserAdmin):
+class UserAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, MaskedContactMixin, DjangoUserAdmin):
     list_display = ["username", "display_name", "role", "masked_phone", "scope_area",
                     "is_active", "last_login"]
     list_filter = ["role", "is_active", "is_staff", "is_superuser"]
-    # Phones are masked in the list but may still be searched by the full number.
-    search_fields = ["username", "display_name", "phone"]
+    # Phones are masked in the list; a whole number finds its account for who may reveal
+    # everywhere (accounts hang from no area), audited.
+    search_fields = ["username", "display_name"]
+    protected_search_fields = {"phone": "phone"}
     list_select_related = ["scope_area"]
     ordering = ["username"]
     # governance's AreaAdmin defines search_fields (name, code), which autocomplete needs.
@@ -66,13 +69,14 @@ class UserAdmin(ScopedChoicesMixin, MaskedContactMixin, DjangoUserAdmin):
 
 
 @admin.register(PhoneCode)
-class PhoneCodeAdmin(admin.ModelAdmin):
+class PhoneCodeAdmin(ProtectedSearchAdminMixin, admin.ModelAdmin):
     """Sign-in codes, for support questions. Read-only; the code itself is never stored."""
 
     list_display = ["masked_phone", "created_at", "expires_at", "used_at", "attempts",
                     "requested_ip"]
     list_filter = [("used_at", admin.EmptyFieldListFilter)]
-    search_fields = ["phone", "requested_ip"]
+    search_fields = ["requested_ip"]
+    protected_search_fields = {"phone": "phone"}
     date_hierarchy = "created_at"
     fields = ["masked_phone", "created_at", "expires_at", "used_at", "attempts", "requested_ip"]
     readonly_fields = fields

@@ -19,6 +19,6 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"api_key": "1000000/min", "anon": "1000000/min",
-                               "user": "1000000/min"},
+                               "user": "1000000/min", "protected_lookup": "1000000/min"},
 }
 SMS_BACKEND = "accounts.sms.LocmemSmsBackend"

@@ -38,13 +38,14 @@ def audit_event_record(*, action: str, object_type: str, object_id: Any = "",
 
 def _event_build(*, action: str, object_type: str, object_id: Any = "", object_repr: str = "",
                  fields: Iterable[str] = (), actor: Any = None,
-                 request: HttpRequest | None = None) -> AuditEvent:
+                 request: HttpRequest | None = None, shows_values: bool = True) -> AuditEvent:
     from accounts.ip import client_ip
 
     request = request if request is not None else current_request()
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
-    if request is not None and action in (AuditEvent.Action.REVEAL, AuditEvent.Action.EXPORT):
+    if (request is not None and shows_values
+            and action in (AuditEvent.Action.REVEAL, AuditEvent.Action.EXPORT)):
         # Read by the test suite's leak scan: this response may carry whole numbers.
         request.pii_revealed = True  # type: ignore[attr-defined]
     return AuditEvent(
@@ -64,6 +65,20 @@ def audit_reveal(*, request: HttpRequest, obj: Model, fields: Iterable[str]) -> 
     return audit_event_record(action=AuditEvent.Action.REVEAL, object_type=object_type_of(obj),
                               object_id=obj.pk, object_repr=str(obj), fields=fields,
                               request=request)
+
+
+def audit_lookup_matches(*, objects: Iterable[Model], fields: Iterable[str],
+                         actor: Any) -> list[AuditEvent]:
+    """One reveal row per row an exact lookup over a protected field found (core.
+    protected_lookups): the match confirmed the value the caller typed. The answer still shows
+    the values masked, so the leak scan keeps reading it."""
+    fields = sorted(set(fields))
+    request = current_request()
+    events = [_event_build(action=AuditEvent.Action.REVEAL, object_type=object_type_of(obj),
+                           object_id=obj.pk, object_repr=str(obj), fields=fields, actor=actor,
+                           request=request, shows_values=False)
+              for obj in objects]
+    return AuditEvent.objects.bulk_create(events) if events else []
 
 
 def audit_log_entries_mirror(log_entries: Iterable[LogEntry]) -> list[AuditEvent]:

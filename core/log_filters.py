@@ -1,15 +1,19 @@
-"""Log filters (settings.LOGGING): no API key reaches a log line.
+"""Log filters (settings.LOGGING): no API key and no whole phone or ID number in a log line.
 
 runserver prints each request line with its query string, and a log line may quote a header. A
 key there would be readable by whoever reads the logs, so it is starred before any handler
 writes the line. (Open311 also refuses a key in the query string; gunicorn's access log leaves
-query strings out: config/gunicorn.conf.py.)
+query strings out: config/gunicorn.conf.py.) django.request's records carry the request, whose
+repr holds the query string: its numbers are masked (PIPL).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from typing import Any
+
+from core.masking import mask_numbers_in
 
 REDACTED = "[已隐去]"
 SECRET_PARAMETER = re.compile(r"(?i)\b(api_key|apikey|access_token)=[^&\s\"']+")
@@ -32,4 +36,29 @@ class RedactSecretsFilter(logging.Filter):
         redacted = redact_secrets(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        return True
+
+
+class MaskedRequest:
+    """A request that shows itself with its numbers masked; everything else is the request's."""
+
+    def __init__(self, request: Any) -> None:
+        self._request = request
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
+
+    def __repr__(self) -> str:
+        return mask_numbers_in(repr(self._request))
+
+
+class MaskedRequestFilter(logging.Filter):
+    """django.request logs every 4xx and 5xx answer with its request, whose repr carries the
+    query string: an exact lookup's phone or ID number (`?phone=…`, refused or throttled) would
+    land whole in the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if request is not None and not isinstance(request, MaskedRequest):
+            record.request = MaskedRequest(request)
         return True

@@ -16,6 +16,7 @@ from treebeard.forms import MoveNodeForm, movenodeform_factory
 
 from core.admin import MaskedContactMixin, ScopedAdminMixin, area_list_filter
 from core.admin_scope import OUT_OF_SCOPE, ScopedChoicesMixin, choice_scope_q, choice_scope_register
+from core.protected_lookups import ProtectedSearchAdminMixin
 from core.scope import path_in_scope
 from governance.models import (
     Area,
@@ -258,7 +259,8 @@ class BodyMemberInline(admin.TabularInline):
 
 
 @admin.register(Body)
-class BodyAdmin(ScopedAdminMixin, MaskedContactMixin, admin.ModelAdmin):
+class BodyAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin,
+                admin.ModelAdmin):
     scope_path_fields = ("compound__community__path", "community__path")
     ordering = ("kind", "name")
     phone_field = "contact_phone"
@@ -286,14 +288,17 @@ class BodyAdmin(ScopedAdminMixin, MaskedContactMixin, admin.ModelAdmin):
 
 
 @admin.register(StaffPost)
-class StaffPostAdmin(ScopedAdminMixin, MaskedContactMixin, admin.ModelAdmin):
+class StaffPostAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin,
+                     admin.ModelAdmin):
     scope_path_fields = ("area__path",)
     ordering = ("area__path", "kind", "holder_name")
     list_display = ("holder_name", "kind", "area", "compound", "building", "phone_display",
                     "starts_on", "ends_on")
     list_select_related = ("area", "compound", "building__compound")
     list_filter = ("kind", *community_and_grid_filters("area__path"))
-    search_fields = ("holder_name", "=phone")
+    search_fields = ("holder_name",)
+    protected_search_fields = {"phone": "phone"}
+    protected_search_path = "area__path"
     autocomplete_fields = ("area", "compound", "building")
     raw_id_fields = ("user",)
     date_hierarchy = "starts_on"

@@ -14,9 +14,12 @@ from governance.models import Area, Building, Compound, OrgNode
 
 
 def filterset_apply(filterset_class: type[django_filters.FilterSet],
-                    filters: dict[str, Any] | None, queryset: QuerySet) -> QuerySet:
-    """Filter `queryset`; bad filter values raise ValidationError (a 400 in the API)."""
-    filterset = filterset_class(filters or {}, queryset=queryset)
+                    filters: dict[str, Any] | None, queryset: QuerySet,
+                    **options: Any) -> QuerySet:
+    """Filter `queryset`; bad filter values raise ValidationError (a 400 in the API).
+
+    `options` go to the FilterSet (a ProtectedLookupFilterSet's `viewer`)."""
+    filterset = filterset_class(filters or {}, queryset=queryset, **options)
     if not filterset.is_valid():
         raise ValidationError({
             field: [error["message"] for error in errors]

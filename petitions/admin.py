@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register, everywhere
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
+from core.protected_lookups import ProtectedSearchAdminMixin
 from core.workdays import WorkCalendar
 from petitions import rules, selectors, services
 from petitions.models import (
@@ -105,12 +106,14 @@ def _run_for_each(request: HttpRequest, queryset: QuerySet[Petition],
 
 
 @admin.register(Petition)
-class PetitionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ("id", "short_description", "category", "state", "tier", "size", "holder",
                     "masked_phone", "due_at", "supervised", "channel", "submitted_at")
     list_filter = ("state", "tier", "size", "category", "supervised", "channel",
                    "arrival_missed", "rating", "deadline_estimated")
-    search_fields = ("=id", "description", "contact_phone", "external_ref")
+    search_fields = ("=id", "description", "external_ref")
+    protected_search_fields = {"contact_phone": "contact_phone"}
+    protected_search_path = "area_path"
     list_select_related = ("category", "holder")
     date_hierarchy = "submitted_at"
     ordering = ("-submitted_at",)

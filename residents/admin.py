@@ -1,8 +1,8 @@
 """Households, residents and party members in the admin, with Excel/CSV import and export.
 
 Lists are narrowed to the user's scope; phone and ID number columns are masked for rows outside
-the viewer's own scope area. Search by a full phone number matches the stored number even
-though the column shows it masked.
+the viewer's own scope area. Search by a whole phone or ID number is a reveal
+(core.protected_lookups): rows in the viewer's own scope area only, audited, throttled.
 """
 
 from __future__ import annotations
@@ -20,13 +20,12 @@ from import_export.formats import base_formats
 from accounts.models import User
 from core.admin import MaskedContactMixin, ScopedAdminMixin, area_list_filter
 from core.admin_scope import NOTHING, choice_scope_register
-from core.crypto import blind_index
+from core.protected_lookups import ProtectedSearchAdminMixin
 from core.scope import EVERYTHING, scope_path, scope_q
 from governance.models import Area, Building, Unit
 from residents.filters import filter_tag
 from residents.models import Household, PartyMember, Resident
 from residents.resources import (
-    ID_NUMBER_PATTERN,
     HouseholdResource,
     PartyMemberResource,
     ResidentResource,
@@ -161,7 +160,7 @@ class ResidentInline(admin.TabularInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(ScopedImportExportAdmin):
+class HouseholdAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
     resource_classes = [HouseholdResource]
     scope_path_fields = (Household.SCOPE_PATH,)
     ordering = ("building__compound__name", "building__number", "unit__number", "room")
@@ -170,7 +169,9 @@ class HouseholdAdmin(ScopedImportExportAdmin):
     list_select_related = ("building__compound", "building__micro_grid",
                            "unit__building__compound")
     list_filter = (*territory_filters(Household.SCOPE_PATH, "building_id"), "is_occupied")
-    search_fields = ("room", "residents__name", "=residents__phone")
+    search_fields = ("room", "residents__name")
+    protected_search_fields = {"residents__phone": "phone"}
+    protected_search_path = Household.SCOPE_PATH
     autocomplete_fields = ("building",)
     inlines = (ResidentInline,)
 
@@ -194,7 +195,7 @@ class HouseholdAdmin(ScopedImportExportAdmin):
 
 
 @admin.register(Resident)
-class ResidentAdmin(ScopedImportExportAdmin):
+class ResidentAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
     resource_classes = [ResidentResource]
     scope_path_fields = (Resident.SCOPE_PATH,)
     ordering = ("household__building_id", "household__room", "name")
@@ -204,20 +205,11 @@ class ResidentAdmin(ScopedImportExportAdmin):
                            "household__unit")
     list_filter = (*territory_filters(Resident.SCOPE_PATH, "household__building_id"),
                    TagListFilter, "is_household_head")
-    search_fields = ("name", "=phone", "household__room")
+    search_fields = ("name", "household__room")
+    protected_search_fields = {"phone": "phone", "id_number": "id_number"}
+    protected_search_path = Resident.SCOPE_PATH
     autocomplete_fields = ("household",)
     raw_id_fields = ("user",)
-
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Resident],
-                           search_term: str) -> tuple[QuerySet[Resident], bool]:
-        """A full ID number also finds its resident, through the digest of the encrypted
-        column (the number itself cannot be searched)."""
-        results, may_have_duplicates = super().get_search_results(request, queryset,
-                                                                  search_term)
-        term = search_term.strip()
-        if ID_NUMBER_PATTERN.match(term):
-            results |= queryset.filter(id_number_digest=blind_index(term))
-        return results, may_have_duplicates
 
     @admin.display(description=_("标签"))
     def tag_list(self, resident: Resident) -> str:
@@ -225,7 +217,7 @@ class ResidentAdmin(ScopedImportExportAdmin):
 
 
 @admin.register(PartyMember)
-class PartyMemberAdmin(ScopedImportExportAdmin):
+class PartyMemberAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
     resource_classes = [PartyMemberResource]
     scope_path_fields = (f"resident__{Resident.SCOPE_PATH}",)
     ordering = ("org_node__path", "resident__name")
@@ -237,7 +229,9 @@ class PartyMemberAdmin(ScopedImportExportAdmin):
     list_filter = ("kind", "category", "is_public", ("org_node", admin.RelatedOnlyFieldListFilter),
                    *territory_filters(f"resident__{Resident.SCOPE_PATH}",
                                       "resident__household__building_id")[:2])
-    search_fields = ("resident__name", "=resident__phone")
+    search_fields = ("resident__name",)
+    protected_search_fields = {"resident__phone": "phone"}
+    protected_search_path = f"resident__{Resident.SCOPE_PATH}"
     autocomplete_fields = ("resident", "org_node")
     actions = ("publish", "unpublish")
 

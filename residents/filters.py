@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 import django_filters
 from django.db.models import QuerySet
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.crypto import blind_index
 from core.filters import IdFilter
+from core.protected_lookups import ProtectedLookupFilterSet
 from governance.filters import filter_within
 from residents.models import Household, PartyMember, Resident
 
@@ -37,7 +39,11 @@ class HouseholdFilterSet(django_filters.FilterSet):
         return filter_within(queryset, Household.SCOPE_PATH, value)
 
 
-class ResidentFilterSet(django_filters.FilterSet):
+class ResidentFilterSet(ProtectedLookupFilterSet):
+    # A whole phone or ID number is a reveal: the caller's reveal scope, audited, throttled.
+    protected_lookups: ClassVar[dict[str, str]] = {"phone": "phone", "id_number": "id_number"}
+    reveal_path_field = Resident.SCOPE_PATH
+
     within = IdFilter(method="filter_within", label=_("区域（含下级）"))
     compound = IdFilter(field_name="household__building__compound_id",
                                            label=_("小区"))

@@ -1,12 +1,15 @@
 """Reads of households, residents and party members, narrowed to what the viewer may see.
 
 Two questions, two answers:
-- which rows may a user list? Staff: their scope (core.scope). External systems (the 12345
-  hotline …): the whole street their account belongs to, so a complaint can be matched to a
-  household. Residents: only their own household (households API).
+- which rows may a user list? Staff: their scope (core.scope). Residents: only their own
+  household (households API). External systems (the 12345 hotline …), by their key's scope
+  area: households there, or the whole street's for an unscoped key (an address holds no
+  person, and a complaint must be placed); residents only there, in the integration field set
+  (residents.api.serializers), and none for an unscoped key, which would otherwise read the
+  whole street's register; the party-member register never (the public board is open to all).
 - whose phone and ID number may they read unmasked? Only rows inside the user's own scope area
   (`personal_data_path`). For ordinary staff that is the same subtree as the rows they list; a
-  street-level external system (or a superuser) given a narrow scope area sees the rest masked.
+  superuser given a narrow scope area sees the rest masked.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.masking import mask_id_number, mask_name, mask_phone
+from core.protected_lookups import ProtectedLookupRefused
 from core.scope import EVERYTHING, scope_path
 from governance.filters import filterset_apply
-from governance.models import Area
 from residents.filters import (
     HouseholdFilterSet,
     PartyMemberFilterSet,
@@ -32,7 +36,7 @@ from residents.models import Household, PartyMember, Resident
 PERSONAL_DATA_CACHE = "_personal_data_path"
 
 
-def _is_external_system(user: Any) -> bool:
+def is_external_system(user: Any) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active
                 and user.role == User.Role.EXTERNAL_SYSTEM)
 
@@ -48,7 +52,7 @@ def personal_data_path(user: Any) -> str | None:
         return getattr(user, PERSONAL_DATA_CACHE)
     prefix: str | None
     may_read = user.is_active and (user.is_superuser or user.is_staff_role
-                                   or _is_external_system(user))
+                                   or is_external_system(user))
     if not may_read:
         prefix = None
     elif user.scope_area_id is not None:
@@ -65,19 +69,26 @@ def personal_data_visible(user: Any, path: str | None) -> bool:
 
 
 def visibility_path(user: Any) -> str | None:
-    """The path prefix of the rows a staff user or an external system may list."""
+    """The path prefix of the households a staff user or an external system may list."""
     prefix = scope_path(user)
     if prefix is not None:
         return prefix
-    if _is_external_system(user):
-        if user.scope_area_id is None:
-            return EVERYTHING
-        return user.scope_area.path[: Area.steplen]
+    if is_external_system(user):
+        return EVERYTHING if user.scope_area_id is None else user.scope_area.path
     return None
 
 
-def visibility_q(user: Any, path_field: str) -> Q:
-    prefix = visibility_path(user)
+def register_path(user: Any) -> str | None:
+    """The path prefix of the residents a staff user or an external system may list."""
+    prefix = scope_path(user)
+    if prefix is not None:
+        return prefix
+    if is_external_system(user) and user.scope_area_id is not None:
+        return user.scope_area.path
+    return None
+
+
+def _path_q(prefix: str | None, path_field: str) -> Q:
     if prefix is None:
         return Q(pk__in=[])
     if prefix == EVERYTHING:
@@ -85,8 +96,16 @@ def visibility_q(user: Any, path_field: str) -> Q:
     return Q(**{f"{path_field}__startswith": prefix})
 
 
-def may_list_people(user: Any) -> bool:
-    return visibility_path(user) is not None
+def visibility_q(user: Any, path_field: str) -> Q:
+    return _path_q(visibility_path(user), path_field)
+
+
+def may_list_residents(user: Any) -> bool:
+    return register_path(user) is not None
+
+
+def may_list_party_members(user: Any) -> bool:
+    return scope_path(user) is not None
 
 
 # --- households ------------------------------------------------------------------------------
@@ -96,7 +115,7 @@ def household_list(*, user: Any, filters: dict[str, Any] | None = None) -> Query
     """Households the user may see: their scope for staff, their own household for residents."""
     queryset = Household.objects.select_related("building__compound", "unit").annotate(
         area_path=F(Household.SCOPE_PATH))
-    if may_list_people(user):
+    if visibility_path(user) is not None:
         queryset = queryset.filter(visibility_q(user, Household.SCOPE_PATH))
     elif user is not None and user.is_authenticated:
         queryset = queryset.filter(residents__user=user).distinct()
@@ -116,14 +135,17 @@ def household_get_for_user(*, user: Any, household_id: int) -> Household:
 
 
 def resident_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Resident]:
-    if not may_list_people(user):
+    if not may_list_residents(user):
         return Resident.objects.none()
+    if is_external_system(user) and (filters or {}).get("id_number"):
+        # Not in the integration field set: read, revealed or looked up by staff only.
+        raise ProtectedLookupRefused(_("外部系统不能按身份证号查找居民。"))
     queryset = (
         Resident.objects.select_related("household__building__compound", "household__unit")
         .annotate(area_path=F(Resident.SCOPE_PATH))
-        .filter(visibility_q(user, Resident.SCOPE_PATH))
+        .filter(_path_q(register_path(user), Resident.SCOPE_PATH))
     )
-    return filterset_apply(ResidentFilterSet, filters, queryset)
+    return filterset_apply(ResidentFilterSet, filters, queryset, viewer=user)
 
 
 def resident_get_for_user(*, user: Any, resident_id: int) -> Resident:
@@ -141,8 +163,11 @@ def resident_contact(resident: Resident, *, viewer: Any) -> dict[str, str]:
     return {"phone": mask_phone(resident.phone), "id_number": mask_id_number(resident.id_number)}
 
 
-def resident_contact_revealable(resident: Resident, *, viewer: Any) -> bool:
-    """May this viewer reveal the resident's whole phone and ID number (own scope area only)?"""
+def resident_contact_revealable(resident: Resident, *, viewer: Any, field: str) -> bool:
+    """May this viewer reveal the resident's whole phone or ID number (own scope area only;
+    an external system the phone only: the ID number is not in its field set)?"""
+    if field == "id_number" and is_external_system(viewer):
+        return False
     path = getattr(resident, "area_path", None)
     if path is None:
         path = resident.household.building.micro_grid.path
@@ -156,13 +181,13 @@ PARTY_MEMBER_PATH = f"resident__{Resident.SCOPE_PATH}"
 
 def party_member_list(*, user: Any,
                       filters: dict[str, Any] | None = None) -> QuerySet[PartyMember]:
-    if not may_list_people(user):
+    if not may_list_party_members(user):
         return PartyMember.objects.none()
     queryset = (
         PartyMember.objects.select_related("resident__household__building__compound",
                                            "resident__household__unit", "org_node")
         .annotate(area_path=F(PARTY_MEMBER_PATH))
-        .filter(visibility_q(user, PARTY_MEMBER_PATH))
+        .filter(_path_q(scope_path(user), PARTY_MEMBER_PATH))
     )
     return filterset_apply(PartyMemberFilterSet, filters, queryset)
 
@@ -182,6 +207,12 @@ def party_member_public_list(*, filters: dict[str, Any] | None = None) -> QueryS
         .annotate(area_path=F(PARTY_MEMBER_PATH))
     )
     return filterset_apply(PublicPartyMemberFilterSet, filters, queryset)
+
+
+def resident_name_for(resident: Resident, *, viewer: Any) -> str:
+    """The whole name for staff; masked (张*) for an external system, which needs only to tell
+    the residents of a household apart."""
+    return mask_name(resident.name) if is_external_system(viewer) else resident.name
 
 
 def party_member_public_name(member: PartyMember, *, viewer: Any) -> str:

@@ -16,6 +16,7 @@ from core.admin_scope import ScopedChoicesMixin, choice_scope_register
 from core.exceptions import ApplicationError
 from core.images import ADMIN_PHOTO_OVERRIDES
 from core.masking import mask_name, mask_phone
+from core.protected_lookups import ProtectedSearchAdminMixin
 from core.scope import scope_filter
 from volunteers import selectors, services
 from volunteers.models import (
@@ -108,11 +109,13 @@ class TeamAdmin(ScopedAdmin):
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(MaskedContactMixin, ScopedAdmin):
+class VolunteerAdmin(ProtectedSearchAdminMixin, MaskedContactMixin, ScopedAdmin):
     list_display = ["name", "identity", "party_marker", "masked_phone", "compound", "is_active"]
     list_filter = ["identity", "is_active", "compound",
                    ("party_member", admin.EmptyFieldListFilter)]
-    search_fields = ["name", "phone"]
+    search_fields = ["name"]
+    protected_search_fields = {"phone": "phone"}
+    protected_search_path = ScopedAdmin.scope_path
     raw_id_fields = ["user", "resident", "party_member"]
     list_select_related = ["compound", "party_member"]
 
@@ -343,7 +346,7 @@ class CareVisitInline(admin.TabularInline):
 
 
 @admin.register(CareFile)
-class CareFileAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class CareFileAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAdmin):
     """Sensitive: only files the admin may see, masked in the list, every change view logged."""
 
     list_display = ["__str__", "masked_elder", "category", "risk", "frequency", "caretaker",

@@ -1,11 +1,12 @@
-"""Throttles: one bucket per API key for other systems, and per client IP for phone sign-in."""
+"""Throttles: one bucket per API key for other systems, per account for people, and per client IP
+for phone sign-in."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 from accounts.ip import client_ip
 from accounts.models import ApiKey
@@ -23,6 +24,19 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         if not isinstance(request.auth, ApiKey):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+
+class SessionUserRateThrottle(UserRateThrottle):
+    """Limits each signed-in person by their account (rate: DEFAULT_THROTTLE_RATES["user"]).
+
+    Requests made with an API key are counted per key instead; anonymous ones are left to the
+    per-IP throttles of the views that admit them.
+    """
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if request.auth is not None or not request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
 
 
 class ClientIpRateThrottle(SimpleRateThrottle):

@@ -277,10 +277,16 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler.exception_handler",
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
-    # Every endpoint limits each external system by its key (views may add per-IP or per-user
-    # throttles of their own); requests without a key are not counted here.
-    "DEFAULT_THROTTLE_CLASSES": ["accounts.api.throttles.ApiKeyRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_key": "600/min", "anon": "60/min", "user": "600/min"},
+    # Every endpoint limits each external system by its key and each signed-in person by their
+    # account (views may add per-IP throttles of their own); anonymous callers are left to those.
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api.throttles.ApiKeyRateThrottle",
+                                 "accounts.api.throttles.SessionUserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": "600/min", "anon": "60/min", "user": "600/min",
+        # Finding a row by a whole phone or ID number, per account, API and admin together
+        # (core.protected_lookups): a desk's day of callers, far below an oracle's thousands.
+        "protected_lookup": env.str("PROTECTED_LOOKUP_RATE", default="60/hour"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "社区治理门户 API",
@@ -381,8 +387,10 @@ RETENTION = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # An API key in a logged request line or header is starred (core.log_filters).
-    "filters": {"redact_secrets": {"()": "core.log_filters.RedactSecretsFilter"}},
+    # An API key in a logged request line or header is starred, and the numbers in a logged
+    # request's query string are masked (core.log_filters).
+    "filters": {"redact_secrets": {"()": "core.log_filters.RedactSecretsFilter"},
+                "masked_request": {"()": "core.log_filters.MaskedRequestFilter"}},
     "formatters": {
         "django.server": {"()": "django.utils.log.ServerFormatter",
                           "format": "[{server_time}] {message}", "style": "{"},
@@ -397,6 +405,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.request": {"filters": ["masked_request"]},
     },
 }
 

@@ -8,7 +8,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from residents.models import Household, PartyMember, Resident
-from residents.selectors import party_member_public_name, resident_contact
+from residents.selectors import (
+    is_external_system,
+    party_member_public_name,
+    resident_contact,
+    resident_name_for,
+)
 
 
 def _viewer(serializer: serializers.Serializer) -> Any:
@@ -34,25 +39,57 @@ class HouseholdRefSerializer(serializers.Serializer):
     compound = serializers.CharField(source="building.compound.name", read_only=True)
 
 
+class _MaskedIdNumberField(serializers.CharField):
+    """The ID number as the viewer may see it (masked except on their own record)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, resident: Resident) -> str:
+        return resident_contact(resident, viewer=_viewer(self.parent))["id_number"]
+
+
+# What another system's key reads of a resident: enough to match a 12345 caller to a household.
+INTEGRATION_FIELDS = ("id", "name", "phone", "is_household_head", "household")
+_STAFF_ONLY = "仅工作人员可见（外部系统的回答不含此字段）"
+
+
 class ResidentOutputSerializer(serializers.ModelSerializer):
+    """A resident. Staff read every field; another system (an API key) reads id, name (masked),
+    phone (masked), is_household_head and household only."""
+
+    # The staff-only fields are declared optional rather than read-only (which drf-spectacular
+    # marks required), so that both answers match the one schema; nothing is written through
+    # this serializer.
     household = HouseholdRefSerializer(read_only=True)
+    name = serializers.SerializerMethodField()
     phone = serializers.SerializerMethodField()
-    id_number = serializers.SerializerMethodField()
-    tag_labels = serializers.ListField(child=serializers.CharField(), read_only=True)
+    id_number = _MaskedIdNumberField(required=False, help_text=f"超出查看者管辖范围时打码；"
+                                                                 f"{_STAFF_ONLY}")
+    tag_labels = serializers.ListField(child=serializers.CharField(), required=False,
+                                       help_text=_STAFF_ONLY)
 
     class Meta:
         model = Resident
         fields = ("id", "name", "phone", "id_number", "gender", "birth_year", "tags",
                   "tag_labels", "is_household_head", "household")
-        read_only_fields = fields
+        read_only_fields = INTEGRATION_FIELDS
+        extra_kwargs = {name: {"required": False, "help_text": _STAFF_ONLY}
+                        for name in ("gender", "birth_year", "tags")}
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        if is_external_system(_viewer(self)):
+            return {name: field for name, field in fields.items() if name in INTEGRATION_FIELDS}
+        return fields
+
+    @extend_schema_field(serializers.CharField(help_text="外部系统：打码（张*）"))
+    def get_name(self, resident: Resident) -> str:
+        return resident_name_for(resident, viewer=_viewer(self))
 
     @extend_schema_field(serializers.CharField(help_text="超出查看者管辖范围时打码"))
     def get_phone(self, resident: Resident) -> str:
         return resident_contact(resident, viewer=_viewer(self))["phone"]
-
-    @extend_schema_field(serializers.CharField(help_text="超出查看者管辖范围时打码"))
-    def get_id_number(self, resident: Resident) -> str:
-        return resident_contact(resident, viewer=_viewer(self))["id_number"]
 
 
 class OrgNodeRefSerializer(serializers.Serializer):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -32,7 +34,8 @@ from residents.models import Household, PartyMember, Resident
 from residents.selectors import (
     household_get_for_user,
     household_list,
-    may_list_people,
+    may_list_party_members,
+    may_list_residents,
     party_member_get_for_user,
     party_member_list,
     party_member_public_list,
@@ -57,20 +60,27 @@ class HouseholdViewSet(ReadOnlyViewSet):
 
 
 class PeopleViewSet(ReadOnlyViewSet):
-    """Staff and external systems may list; others are refused (a detail is simply not found)."""
+    """Who may list is the selectors' answer; others are refused (a detail is simply not
+    found)."""
+
+    @staticmethod
+    def may_list(user: Any) -> bool:
+        raise NotImplementedError
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
-        if not may_list_people(request.user):
+        if not self.may_list(request.user):
             raise PermissionDenied(_("只有工作人员可以查看居民资料。"))
         return super().list(request, *args, **kwargs)
 
 
 @extend_schema_view(list=extend_schema(parameters=filterset_parameters(ResidentFilterSet)))
 class ResidentViewSet(PeopleViewSet):
-    """Residents in the viewer's scope; phone and ID number masked outside it."""
+    """Residents in the viewer's scope, phone and ID number masked; an external system gets the
+    residents of its key's scope area in the integration field set."""
 
     serializer_class = ResidentOutputSerializer
     queryset = Resident.objects.none()
+    may_list = staticmethod(may_list_residents)
 
     def get_queryset(self) -> QuerySet[Resident]:
         return resident_list(user=self.request.user, filters=self.request.query_params)
@@ -87,7 +97,7 @@ class ResidentViewSet(PeopleViewSet):
         serializer.is_valid(raise_exception=True)
         field = serializer.validated_data["field"]
         resident = self.get_object()
-        if not resident_contact_revealable(resident, viewer=request.user):
+        if not resident_contact_revealable(resident, viewer=request.user, field=field):
             raise Http404
         return reveal_response(request=request, obj=resident, field=field,
                                value=getattr(resident, field))
@@ -95,8 +105,11 @@ class ResidentViewSet(PeopleViewSet):
 
 @extend_schema_view(list=extend_schema(parameters=filterset_parameters(PartyMemberFilterSet)))
 class PartyMemberViewSet(PeopleViewSet):
+    """The party-member register, for staff; everyone (other systems too) reads `public/`."""
+
     serializer_class = PartyMemberOutputSerializer
     queryset = PartyMember.objects.none()
+    may_list = staticmethod(may_list_party_members)
 
     def get_queryset(self) -> QuerySet[PartyMember]:
         return party_member_list(user=self.request.user, filters=self.request.query_params)

@@ -241,12 +241,14 @@ POLICY: dict[str, Rule] = {
     "api:governance-building-detail": Rule(API_USERS),
     "api:residents-household-list": Rule(API_USERS, note="a resident: their own household"),
     "api:residents-household-detail": Rule(API_USERS, scoped=True),
-    "api:residents-resident-list": Rule("M G C S X"),
-    "api:residents-resident-detail": Rule("M G C S X", scoped=True),
+    # An unscoped key (X) reads no resident: a scoped one only its scope area's, in the
+    # integration field set (tests/residents/test_api_integration.py).
+    "api:residents-resident-list": Rule(STAFF),
+    "api:residents-resident-detail": Rule(STAFF, scoped=True),
     "api:residents-resident-reveal": Rule(STAFF, scoped=True, note="written to the audit log"),
-    "api:residents-party-member-list": Rule("M G C S X"),
+    "api:residents-party-member-list": Rule(STAFF),
     "api:residents-party-member-public": Rule(EVERYONE, note="亮身份: public profiles"),
-    "api:residents-party-member-detail": Rule("G C S X", scoped=True,
+    "api:residents-party-member-detail": Rule("G C S", scoped=True,
                                               note="the member lives in 微网格二"),
     # API: petitions (an external system files and follows its own, through Open311 too)
     "api:petition-list": Rule(API_USERS),
@@ -384,8 +386,8 @@ def rule_for(name: str) -> Rule | None:
 # --- expectations -------------------------------------------------------------------------------
 
 ROLE_CODE = {role: code for code, role in ABBREVIATIONS.items()}
-# No scope area: the street admin (a superuser) and the 12345 hotline's key, whose reads of the
-# register are street-wide and masked (residents.selectors.visibility_path).
+# No scope area: the street admin (a superuser) and the 12345 hotline's key, whose reads of
+# households are street-wide (residents.selectors.visibility_path).
 STREET_WIDE = {"street_admin", "api_key"}
 ALLOW, DENY = "allow", "deny"
 

@@ -9,6 +9,7 @@ from residents.models import Household, Resident
 from residents.selectors import (
     household_list,
     personal_data_path,
+    register_path,
     resident_list,
     visibility_path,
 )
@@ -92,13 +93,15 @@ def test_a_resident_sees_only_their_own_household(territory, resident_user):
     assert list(household_list(user=resident_user)) == [territory.household1]
 
 
-def test_an_external_system_lists_its_street_but_reads_personal_data_only_in_scope(territory):
+def test_an_external_system_lists_and_reads_personal_data_only_in_scope(territory):
+    # Until issue 10 (item 9) a scoped key listed its whole street.
     system = UserFactory(username="hotline", role=User.Role.EXTERNAL_SYSTEM,
                          scope_area=territory.community)
-    assert visibility_path(system) == territory.street.path
+    assert visibility_path(system) == register_path(system) == territory.community.path
     assert personal_data_path(system) == territory.community.path
     unscoped = UserFactory(username="dashboard", role=User.Role.EXTERNAL_SYSTEM)
-    assert visibility_path(unscoped) == ""
+    assert visibility_path(unscoped) == ""  # households (addresses) street-wide, for placement
+    assert register_path(unscoped) is None  # and no resident
     assert personal_data_path(unscoped) is None
     assert Resident.objects.count() == 0
 
