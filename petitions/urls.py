@@ -25,6 +25,8 @@ urlpatterns = [
     path("staff/overdue/", views.PetitionOverdueListView.as_view(), name="staff-overdue"),
     path("staff/due-today/", views.PetitionDueTodayListView.as_view(), name="staff-due-today"),
     path("staff/stats/", views.PetitionStatsView.as_view(), name="staff-stats"),
+    path("staff/dispatch-queue/", views.PetitionDispatchQueueView.as_view(),
+         name="staff-dispatch-queue"),
     path("staff/<int:pk>/", views.PetitionStaffDetailView.as_view(), name="staff-detail"),
     path("staff/<int:pk>/check-in/", views.PetitionCheckInView.as_view(),
          name="staff-check-in"),
@@ -41,4 +43,5 @@ urlpatterns = [
     path("staff/<int:pk>/refer/", views.PetitionReferView.as_view(), name="staff-refer"),
     path("staff/<int:pk>/reject/", views.PetitionRejectView.as_view(), name="staff-reject"),
     path("staff/<int:pk>/close/", views.PetitionCloseView.as_view(), name="staff-close"),
+    path("staff/<int:pk>/place/", views.PetitionPlaceView.as_view(), name="staff-place"),
 ]
