@@ -10,16 +10,20 @@ The rules, in order (the first that answers wins):
    a compound centre within the compound radius) when one was recognised, so the request waits
    in that compound's community queue rather than the street's.
 
-Everything is loaded once per Locator (four queries) and matched in Python; the benchmark
-(bench/placement.py) builds one Locator and places 10,000 addresses and points with it.
+`Locator.for_scope(path)` loads everything once (four queries) and matches in Python; the
+benchmark (bench/placement.py) builds one Locator from rows and places 10,000 addresses and
+10,000 points with it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 
@@ -51,67 +55,70 @@ def _float(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)
 
 
-class Locator:
-    """The buildings, compounds and micro-grid boundaries under one territory path."""
+# (id, name, aliases, community id, latitude, longitude)
+CompoundRow = tuple[int, str, Sequence[str], int, Any, Any]
+# (id, compound id, number, micro-grid id, latitude, longitude)
+BuildingRow = tuple[int, int, str, int, Any, Any]
 
-    def __init__(self, *, path_prefix: str = "", radius_metres: float | None = None,
+
+class Locator:
+    """The buildings, compounds and micro-grid boundaries one placement may choose from."""
+
+    def __init__(self, *, compounds: Iterable[CompoundRow], buildings: Iterable[BuildingRow],
+                 boundaries: Iterable[tuple[int, Any]], radius_metres: float | None = None,
                  compound_radius_metres: float | None = None) -> None:
+        """boundaries: (micro-grid id, GeoJSON). Radii default to the settings."""
         self.radius = float(radius_metres if radius_metres is not None
                             else settings.PLACEMENT_RADIUS_METRES)
         self.compound_radius = float(compound_radius_metres if compound_radius_metres is not None
                                      else settings.PLACEMENT_COMPOUND_RADIUS_METRES)
-        self._load_compounds(path_prefix)
-        self._load_buildings(path_prefix)
-        self._load_boundaries(path_prefix)
-
-    def _load_compounds(self, path_prefix: str) -> None:
-        # A grid or micro-grid scope holds part of a compound: its buildings bring the compound in.
-        in_scope = Q(community__path__startswith=path_prefix) | Q(pk__in=Building.objects.filter(
-            micro_grid__path__startswith=path_prefix).values("compound_id"))
-        compounds = list(
-            Compound.objects.filter(in_scope)
-            .only("id", "name", "community_id", "latitude", "longitude")
-            .prefetch_related(Prefetch("aliases", queryset=CompoundAlias.objects.only(
-                "compound_id", "alias"))))
-        self.compound_community = {compound.pk: compound.community_id for compound in compounds}
-        self.compound_names = {compound.pk: compound.name for compound in compounds}
-        self.compound_centres = [
-            (compound.pk, float(compound.latitude), float(compound.longitude))
-            for compound in compounds
-            if compound.latitude is not None and compound.longitude is not None]
-        self._compound_rows = [(compound.pk, compound.name,
-                                [alias.alias for alias in compound.aliases.all()])
-                               for compound in compounds]
-
-    def _load_buildings(self, path_prefix: str) -> None:
-        rows = list(Building.objects.filter(micro_grid__path__startswith=path_prefix)
-                    .values_list("id", "compound_id", "number", "micro_grid_id", "latitude",
-                                 "longitude"))
-        self.book = AddressBook(compounds=self._compound_rows,
+        compounds, buildings = list(compounds), list(buildings)
+        self.compound_community = {row[0]: row[3] for row in compounds}
+        self.compound_centres = [(row[0], float(row[4]), float(row[5])) for row in compounds
+                                 if row[4] is not None and row[5] is not None]
+        self.book = AddressBook(compounds=[(pk, name, aliases)
+                                           for pk, name, aliases, *_rest in compounds],
                                 buildings=[(pk, compound, number)
-                                           for pk, compound, number, *_rest in rows])
-        self.building_micro_grid = {pk: micro_grid for pk, _c, _n, micro_grid, _a, _o in rows}
+                                           for pk, compound, number, *_rest in buildings])
+        self.building_micro_grid = {row[0]: row[3] for row in buildings}
         by_micro_grid: dict[int, set[int]] = {}
         for pk, micro_grid in self.building_micro_grid.items():
             by_micro_grid.setdefault(micro_grid, set()).add(pk)
         self.micro_grid_buildings = {micro_grid: frozenset(ids)
                                      for micro_grid, ids in by_micro_grid.items()}
-        points = [(pk, float(lat), float(lng)) for pk, _c, _n, _m, lat, lng in rows
+        points = [(pk, float(lat), float(lng)) for pk, _c, _n, _m, lat, lng in buildings
                   if lat is not None and lng is not None]
         self.buildings = PointIndex(points, cell_metres=max(self.radius, 1.0))
-
-    def _load_boundaries(self, path_prefix: str) -> None:
         self.boundaries: list[tuple[int, Boundary]] = []
-        rows = (Area.objects.filter(kind=Area.Kind.MICROGRID, path__startswith=path_prefix,
-                                    boundary__isnull=False)
-                .order_by("path").values_list("id", "boundary"))
-        for area_id, geojson in rows:
+        for area_id, geojson in boundaries:
             # A boundary saved around the admin's check (a data migration, the shell) is skipped,
             # never a 500 for the petition that happens to need it.
             try:
                 self.boundaries.append((area_id, boundary_parse(geojson)))
-            except Exception:  # noqa: S112
+            except ValidationError:
                 continue
+
+    @classmethod
+    def for_scope(cls, path_prefix: str = "", **radii: float) -> Locator:
+        """Everything under one territory path ("" for all), in four queries."""
+        # A grid or micro-grid scope holds part of a compound: its buildings bring it in.
+        in_scope = Q(community__path__startswith=path_prefix) | Q(pk__in=Building.objects.filter(
+            micro_grid__path__startswith=path_prefix).values("compound_id"))
+        compounds = (Compound.objects.filter(in_scope)
+                     .only("id", "name", "community_id", "latitude", "longitude")
+                     .prefetch_related(Prefetch("aliases", queryset=CompoundAlias.objects.only(
+                         "compound_id", "alias"))))
+        buildings = (Building.objects.filter(micro_grid__path__startswith=path_prefix)
+                     .values_list("id", "compound_id", "number", "micro_grid_id", "latitude",
+                                  "longitude"))
+        boundaries = (Area.objects.filter(kind=Area.Kind.MICROGRID, boundary__isnull=False,
+                                          path__startswith=path_prefix)
+                      .order_by("path").values_list("id", "boundary"))
+        return cls(compounds=[(compound.pk, compound.name,
+                               [alias.alias for alias in compound.aliases.all()],
+                               compound.community_id, compound.latitude, compound.longitude)
+                              for compound in compounds],
+                   buildings=list(buildings), boundaries=list(boundaries), **radii)
 
     # --- the rules ---------------------------------------------------------------------------
 

@@ -87,7 +87,7 @@ def submission_place(*, actor: User | None, household: Household | None,
     if given is not None:
         return given
     prefix = _scope_prefix(actor)
-    location = Locator(path_prefix=prefix).locate(address=location_text, latitude=latitude,
+    location = Locator.for_scope(prefix).locate(address=location_text, latitude=latitude,
                                                   longitude=longitude)
     if location.building_id is not None:
         found = Building.objects.select_related("micro_grid", "compound").get(

@@ -66,47 +66,48 @@ def ruicheng(db):
     "长江瑞城7號樓1單元101",
 ])
 def test_every_spelling_of_one_address_finds_building_7(ruicheng, address):
-    location = Locator().locate(address=address)
+    location = Locator.for_scope().locate(address=address)
     assert location.building_id == ruicheng["buildings"][7].pk, location.reason
     assert location.micro_grid_id == ruicheng["micros"][2].pk
     assert location.method == "address"
 
 
 def test_unit_and_room_are_read_from_the_address(ruicheng):
-    location = Locator().locate(address="长江瑞城十五号楼二单元1202室")
+    location = Locator.for_scope().locate(address="长江瑞城十五号楼二单元1202室")
     assert location.building_id == ruicheng["buildings"][15].pk
     assert (location.unit, location.room) == ("2", "1202")
 
 
 def test_a_bare_building_number_is_placed_only_when_one_compound_has_it(ruicheng):
     # 7幢 exists only in 长江瑞城; 3号楼 exists in both compounds of the street.
-    assert Locator().locate(address="7幢1-101").building_id == ruicheng["buildings"][7].pk
-    ambiguous = Locator().locate(address="3号楼")
+    assert Locator.for_scope().locate(address="7幢1-101").building_id == ruicheng["buildings"][7].pk
+    ambiguous = Locator.for_scope().locate(address="3号楼")
     assert ambiguous.building_id is None
     assert "对应多个小区" in ambiguous.reason
     # A key scoped to 富春江路社区 only chooses among its own compound: 3号楼 is then 长江瑞城's.
-    scoped = Locator(path_prefix=ruicheng["community"].path).locate(address="3号楼")
+    scoped = Locator.for_scope(ruicheng["community"].path).locate(address="3号楼")
     assert scoped.building_id == ruicheng["buildings"][3].pk
 
 
 def test_an_unknown_building_names_the_compound_and_its_community(ruicheng):
-    location = Locator().locate(address="长江瑞城20号楼")
+    location = Locator.for_scope().locate(address="长江瑞城20号楼")
     assert location.building_id is None
     assert location.community_id == ruicheng["community"].pk
     assert "没有 20 号楼" in location.reason
 
 
 def test_an_unreadable_address_says_so(ruicheng):
-    location = Locator().locate(address="某路某号")
+    location = Locator.for_scope().locate(address="某路某号")
     assert (location.building_id, location.community_id) == (None, None)
     assert "未能从地址识别" in location.reason
 
 
 def test_aliases_are_editable_rows_of_the_compound(ruicheng):
     # 3号楼 alone is ambiguous (both compounds have one): the new alias decides.
-    assert Locator().locate(address="瑞城新苑3号楼").building_id is None
+    assert Locator.for_scope().locate(address="瑞城新苑3号楼").building_id is None
     CompoundAlias.objects.create(compound=ruicheng["compound"], alias="瑞城新苑")
-    assert Locator().locate(address="瑞城新苑3号楼").building_id == ruicheng["buildings"][3].pk
+    found = Locator.for_scope().locate(address="瑞城新苑3号楼")
+    assert found.building_id == ruicheng["buildings"][3].pk
 
 
 # --- coordinates -----------------------------------------------------------------------------
@@ -119,24 +120,24 @@ def _near(building: Building, *, north: float = 0.0, east: float = 0.0) -> tuple
 
 def test_a_point_near_a_building_finds_it(ruicheng):
     lat, lng = _near(ruicheng["buildings"][8], north=12, east=-9)
-    location = Locator().locate(latitude=lat, longitude=lng)
+    location = Locator.for_scope().locate(latitude=lat, longitude=lng)
     assert (location.building_id, location.method) == (ruicheng["buildings"][8].pk,
                                                        "coordinates")
 
 
 def test_a_point_beyond_the_radius_is_not_placed_but_names_the_compound_nearby(ruicheng):
     lat, lng = _near(ruicheng["buildings"][3], east=170)
-    location = Locator(radius_metres=150).locate(latitude=lat, longitude=lng)
+    location = Locator.for_scope(radius_metres=150).locate(latitude=lat, longitude=lng)
     assert location.building_id is None
     assert "150 米内没有楼栋" in location.reason
     assert location.community_id == ruicheng["community"].pk  # 长江瑞城's centre is 270 m away
     # With a larger radius the same point reaches building 3.
-    wider = Locator(radius_metres=200).locate(latitude=lat, longitude=lng)
+    wider = Locator.for_scope(radius_metres=200).locate(latitude=lat, longitude=lng)
     assert wider.building_id == ruicheng["buildings"][3].pk
 
 
 def test_far_away_coordinates_name_nothing(ruicheng):
-    location = Locator().locate(latitude=31.2, longitude=121.4)
+    location = Locator.for_scope().locate(latitude=31.2, longitude=121.4)
     assert (location.building_id, location.micro_grid_id, location.community_id) == (
         None, None, None)
 
@@ -148,10 +149,10 @@ def test_a_point_inside_a_micro_grid_boundary_is_placed_there_without_a_building
                                north=west_lat + 0.001, east=west_lng + 0.001)
     micro.full_clean()
     micro.save(update_fields=["boundary"])
-    inside = Locator().locate(latitude=west_lat, longitude=west_lng)
+    inside = Locator.for_scope().locate(latitude=west_lat, longitude=west_lng)
     assert (inside.building_id, inside.micro_grid_id, inside.method) == (None, micro.pk,
                                                                          "boundary")
-    outside = Locator().locate(latitude=west_lat + 0.002, longitude=west_lng)
+    outside = Locator.for_scope().locate(latitude=west_lat + 0.002, longitude=west_lng)
     assert outside.micro_grid_id is None
 
 
@@ -163,16 +164,16 @@ def test_inside_a_boundary_the_nearest_building_of_that_micro_grid_wins(ruicheng
     micro1.boundary = rectangle(south=lat - 0.002, west=lng - 0.002, north=lat + 0.0002,
                                 east=lng + 0.002)
     micro1.save(update_fields=["boundary"])
-    location = Locator().locate(latitude=lat, longitude=lng)
+    location = Locator.for_scope().locate(latitude=lat, longitude=lng)
     assert (location.building_id, location.micro_grid_id) == (ruicheng["buildings"][1].pk,
                                                                micro1.pk)
 
 
 def test_an_address_wins_over_coordinates_and_coordinates_help_an_unreadable_address(ruicheng):
     lat, lng = _near(ruicheng["buildings"][8])
-    both = Locator().locate(address="长江瑞城7号楼", latitude=lat, longitude=lng)
+    both = Locator.for_scope().locate(address="长江瑞城7号楼", latitude=lat, longitude=lng)
     assert both.building_id == ruicheng["buildings"][7].pk
-    helped = Locator().locate(address="东门旁边", latitude=lat, longitude=lng)
+    helped = Locator.for_scope().locate(address="东门旁边", latitude=lat, longitude=lng)
     assert (helped.building_id, helped.method) == (ruicheng["buildings"][8].pk, "coordinates")
 
 
@@ -229,6 +230,24 @@ def test_a_polygon_with_a_hole_and_a_multipolygon(db):
                                                            [20, 20]]]]}})
     assert multi.contains(5, 5)
     assert multi.contains(lat=22, lng=28)
+
+
+def test_a_boundary_saved_around_the_check_is_skipped_not_a_500(ruicheng):
+    Area.objects.filter(pk=ruicheng["micros"][0].pk).update(boundary={"type": "Point"})
+    lat, lng = _near(ruicheng["buildings"][8])
+    assert Locator.for_scope().locate(latitude=lat, longitude=lng).building_id == (
+        ruicheng["buildings"][8].pk)
+
+
+def test_the_locator_for_a_scope_loads_in_four_queries(ruicheng, django_assert_num_queries):
+    with django_assert_num_queries(4):
+        Locator.for_scope(ruicheng["micros"][2].path)
+
+
+def test_a_micro_grid_scope_still_knows_its_compound_by_name(ruicheng):
+    scoped = Locator.for_scope(ruicheng["micros"][2].path)
+    assert scoped.locate(address="长江瑞城7号楼").building_id == ruicheng["buildings"][7].pk
+    assert scoped.locate(address="长江瑞城1号楼").building_id is None  # 微网格1: out of scope
 
 
 def test_the_admin_form_checks_a_micro_grids_boundary(ruicheng):
