@@ -101,6 +101,7 @@ class AddressMatch:
     unit: str = ""
     room: str = ""
     reason: str = ""  # why no building, in Chinese (empty when one was found)
+    is_recognised: bool = True  # a compound or a building number was read at all
 
 
 def _parts(tail: str) -> tuple[str, str, str]:
@@ -170,7 +171,7 @@ class AddressBook:
                 return AddressMatch(compound_id=compound_id, reason=_(
                     "地址中找到小区“%(compound)s”，但未能识别楼栋。")
                     % {"compound": self.names[compound_id]})
-            return AddressMatch(reason=_("未能从地址识别小区和楼栋。"))
+            return AddressMatch(reason=_("未能从地址识别小区和楼栋。"), is_recognised=False)
         candidates = parsed.compound_ids or frozenset(
             self.compounds_by_number.get(parsed.building, ()))
         found = [(compound_id, self.by_number[(compound_id, parsed.building)])

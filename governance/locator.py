@@ -129,7 +129,11 @@ class Locator:
         if by_address is not None and by_address.building_id is not None:
             return self._at_building(by_address.building_id, BY_ADDRESS, by_address)
         lat, lng = _float(latitude), _float(longitude)
-        reasons = [by_address.reason] if by_address is not None else []
+        has_point = lat is not None and lng is not None
+        # Free text beside coordinates ("东门外", Open311's "坐标 …" label) is not an address
+        # that failed: only an address that named something explains the wait.
+        reasons = [by_address.reason] if by_address is not None and (
+            by_address.is_recognised or not has_point) else []
         if lat is not None and lng is not None:
             by_point = self.locate_point(lat, lng, address_match=by_address)
             if by_point.is_placed:

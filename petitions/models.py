@@ -217,7 +217,7 @@ class Petition(TimeStampedModel):
     # How it was placed (petitions/locating.py at acceptance, or by hand from 待分派), when, and
     # why it waits in 待分派 (an address that could not be read, no worker in the area…).
     placement = models.CharField(_("定位方式"), max_length=12, choices=Placement.choices,
-                                 default=Placement.GIVEN, db_index=True)
+                                 default=Placement.GIVEN)
     placed_at = models.DateTimeField(_("定位时间"), null=True, blank=True)
     placement_reason = models.CharField(_("待分派原因"), max_length=300, blank=True)
 

@@ -135,7 +135,7 @@ def test_coordinates_beyond_the_radius_wait_in_the_queue_with_the_reason(located
     petition = created(open311_post(raw_key, lat=f"{lat:.6f}", long=f"{lng:.6f}"))
     assert (petition.placement, petition.holder_id, petition.state) == ("pending", None,
                                                                         "submitted")
-    assert "50 米内没有楼栋" in petition.placement_reason
+    assert petition.placement_reason == "坐标 50 米内没有楼栋，也不在任何微网格边界内。"
 
 
 def test_an_unreadable_address_from_a_street_key_waits_in_the_streets_queue_not_on_a_clock(
