@@ -9,4 +9,5 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账户")
 
     def ready(self) -> None:
+        from accounts import checks  # noqa: F401  (registers the SMS gateway checks)
         from accounts.api import schema  # noqa: F401  (registers the OpenAPI auth extensions)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.masking import mask_phone
 from core.models import TimeStampedModel
+from core.phones import MobilePhoneField
 
 
 class User(AbstractUser):
@@ -31,7 +32,7 @@ class User(AbstractUser):
 
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.RESIDENT,
                             db_index=True)
-    phone = models.CharField(_("手机号"), max_length=20, unique=True, null=True, blank=True)
+    phone = MobilePhoneField(_("手机号"), max_length=20, unique=True, null=True, blank=True)
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     scope_area = models.ForeignKey(
         "governance.Area", verbose_name=_("管辖范围"), null=True, blank=True,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
@@ -20,6 +21,7 @@ from accounts import anonymise
 from accounts.anonymise import ANONYMISED_NAME
 from accounts.models import ApiKey, DeletionRequest, PhoneCode, User
 from accounts.sms import send_sms
+from core import phones
 from core.exceptions import ApplicationError, PermissionDeniedError, RateLimited
 from core.masking import mask_phone
 from core.scope import path_in_scope
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
 SIX_DIGITS = re.compile(r"\d{6}")
 RATE_WINDOW = timedelta(hours=1)
 # pg_advisory_xact_lock key that serialises code requests (any constant unique in this database).
@@ -52,16 +53,11 @@ def _code_requests_serialise() -> None:
 
 
 def phone_normalize(raw_phone: str) -> str:
-    """A mainland mobile number as 11 digits; spaces, dashes and a +86 / 0086 prefix are dropped."""
-    phone = re.sub(r"[\s\-()]", "", raw_phone or "")
-    for prefix in ("+86", "0086"):
-        if phone.startswith(prefix):
-            phone = phone[len(prefix) :]
-    if len(phone) == 13 and phone.startswith("86"):
-        phone = phone[2:]
-    if not MAINLAND_MOBILE.fullmatch(phone):
-        raise ApplicationError(_("请输入正确的11位手机号码。"))
-    return phone
+    """core.phones.phone_normalize, refusing as the services do (ApplicationError)."""
+    try:
+        return phones.phone_normalize(raw_phone)
+    except ValidationError as error:
+        raise ApplicationError(error.messages[0]) from None
 
 
 def _phone_code_check_limits(*, phone: str, ip: str | None, now: datetime) -> None:
@@ -110,7 +106,7 @@ def phone_code_request(*, phone: str, ip: str | None) -> None:
     message = _("【社区治理门户】您的登录验证码是 %(code)s，%(minutes)d 分钟内有效。"
                 "如非本人操作，请忽略本短信。") % {"code": code, "minutes": minutes}
     try:
-        send_sms(phone=phone, message=message)
+        send_sms(phone=phone, message=message, template="code", params={"code": code})
     except Exception:
         logger.exception("Sign-in code to %s could not be sent", mask_phone(phone))
         raise ApplicationError(_("短信发送失败，请稍后再试。")) from None

@@ -14,14 +14,20 @@ logger = logging.getLogger(__name__)
 
 
 class BaseSmsBackend:
-    def send(self, *, phone: str, message: str) -> None:
+    """`template` names the kind of message for gateways that send approved templates only
+    (accounts.sms_aliyun): "code" for a sign-in code (`params={"code": …}`), "notice" for the
+    rest. Backends that send free text use `message` alone."""
+
+    def send(self, *, phone: str, message: str, template: str = "notice",
+             params: dict[str, str] | None = None) -> None:
         raise NotImplementedError
 
 
 class ConsoleSmsBackend(BaseSmsBackend):
     """Prints the message (the demo and development). The phone is masked in the log line."""
 
-    def send(self, *, phone: str, message: str) -> None:
+    def send(self, *, phone: str, message: str, template: str = "notice",
+             params: dict[str, str] | None = None) -> None:
         print(f"[SMS to {mask_phone(phone)}] {message}", flush=True)
 
 
@@ -30,10 +36,12 @@ class LocmemSmsBackend(BaseSmsBackend):
 
     outbox: ClassVar[list[dict[str, str]]] = []
 
-    def send(self, *, phone: str, message: str) -> None:
+    def send(self, *, phone: str, message: str, template: str = "notice",
+             params: dict[str, str] | None = None) -> None:
         self.outbox.append({"phone": phone, "message": message})
 
 
-def send_sms(*, phone: str, message: str) -> None:
+def send_sms(*, phone: str, message: str, template: str = "notice",
+             params: dict[str, str] | None = None) -> None:
     backend: BaseSmsBackend = import_string(settings.SMS_BACKEND)()
-    backend.send(phone=phone, message=message)
+    backend.send(phone=phone, message=message, template=template, params=params)

@@ -6,14 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import F, Model, Q, QuerySet
+from django.db.models import Count, F, Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import path, reverse
+from django.utils.dates import WEEKDAYS
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.masking import mask_id_number, mask_phone
-from core.models import AuditEvent
+from core.models import AuditEvent, CalendarDay, CalendarYear
 from core.scope import scope_q
 
 
@@ -231,3 +232,52 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- the holiday table (core.workdays) --------------------------------------------------------
+
+class CalendarDayInline(admin.TabularInline):
+    model = CalendarDay
+    extra = 3
+    fields = ("date", "kind", "name")
+    ordering = ("date",)
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    """Street admins enter a year from the State Council's notice, then tick 已录入完整."""
+
+    list_display = ("__str__", "is_complete", "holiday_count", "workday_count", "source",
+                    "updated_at")
+    list_filter = ("is_complete",)
+    search_fields = ("=year", "source")
+    inlines = (CalendarDayInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).annotate(
+            holidays=Count("days", filter=Q(days__kind=CalendarDay.Kind.HOLIDAY)),
+            workdays=Count("days", filter=Q(days__kind=CalendarDay.Kind.WORKDAY)))
+
+    @admin.display(description=_("放假天数"), ordering="holidays")
+    def holiday_count(self, obj: Any) -> int:
+        return int(obj.holidays)
+
+    @admin.display(description=_("调休上班天数"), ordering="workdays")
+    def workday_count(self, obj: Any) -> int:
+        return int(obj.workdays)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("year",) if obj is not None else ()  # the primary key: other rows hang from it
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ("date", "weekday", "kind", "name", "year")
+    list_filter = ("year", "kind", "name")
+    search_fields = ("name",)
+    date_hierarchy = "date"
+    ordering = ("-date",)
+
+    @admin.display(description=_("星期"))
+    def weekday(self, obj: CalendarDay) -> str:
+        return str(WEEKDAYS[obj.date.weekday()])

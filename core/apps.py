@@ -14,6 +14,8 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.admin.models import LogEntry, LogEntryManager
 
+        from core import checks  # noqa: F401 - registers the system checks
+
         # Every admin change becomes an audit row, whichever ModelAdmin made it (import-export
         # and third-party admins log through LogEntry too), rather than relying on a mixin on
         # each admin. A single LogEntry is saved (post_save); several at once (a bulk delete,

@@ -3,6 +3,12 @@
 Django's ImageField accepts a PNG with HTML appended, so every upload is decoded by Pillow and
 written anew as JPEG (or PNG when it has transparency). Only the re-encoded pixels are stored;
 the original bytes, EXIF (GPS included) and any trailer are dropped.
+
+Decoding is bounded by memory, not only by pixel count: a 155 KB PNG can declare 6320×6320 RGBA,
+160 MB of pixels once decoded. Before any pixel is decoded, the bytes the decode will take
+(pixels × Pillow's bytes a pixel, plus what the codec holds) are checked against
+MAX_DECODE_BYTES. A JPEG over it is decoded at 1/2, 1/4 or 1/8 scale instead (libjpeg's DCT
+scaling), so a phone photo of any resolution passes; any other picture over it is refused.
 """
 
 from __future__ import annotations
@@ -18,11 +24,20 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageMode, ImageOps, UnidentifiedImageError
+from PIL.JpegImagePlugin import JpegImageFile
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = 40_000_000  # declared in the header; a JPEG may have more (it decodes scaled down)
+MAX_CAMERA_PIXELS = 80_000_000  # a JPEG: above a 64 MP phone's full-resolution mode
 MAX_SIDE = 2560
+# A 12 MP phone photo (4032×3024, 4 bytes a pixel in Pillow) decodes at full size within it;
+# each upload's peak stays near twice this (the decode plus the scaled copy).
+MAX_DECODE_BYTES = 48 * 1024 * 1024
+DCT_SCALES = (1, 2, 4, 8)
+# Decoders that hold their own copies of the pixels beside Pillow's: libwebp keeps the canvas
+# and hands Pillow a copy of the frame.
+CODEC_COPIES = {"WEBP": 3}
 
 
 class PhotoFormField(forms.FileField):
@@ -55,34 +70,84 @@ def photo_reencode(upload: UploadedFile) -> ContentFile:
         )
     image = _open_checked(data)
     has_alpha = image.mode in ("RGBA", "LA") or "transparency" in image.info
-    image = ImageOps.exif_transpose(image)
+    # In place and only as needed: each copy of a large picture is tens of MB more at the peak.
     image.thumbnail((MAX_SIDE, MAX_SIDE))
+    ImageOps.exif_transpose(image, in_place=True)
+    mode, extension = ("RGBA", "png") if has_alpha else ("RGB", "jpg")
+    if image.mode != mode:
+        image = image.convert(mode)
     output = io.BytesIO()
     if has_alpha:
-        image.convert("RGBA").save(output, format="PNG", optimize=True)
-        extension = "png"
+        image.save(output, format="PNG", optimize=True)
     else:
-        image.convert("RGB").save(output, format="JPEG", quality=85, optimize=True)
-        extension = "jpg"
+        image.save(output, format="JPEG", quality=85, optimize=True)
     return ContentFile(output.getvalue(), name=f"{uuid.uuid4().hex}.{extension}")
 
 
 def _open_checked(data: bytes) -> Image.Image:
     invalid = ValidationError(_("请上传 JPEG、PNG 或 WebP 格式的照片。"), code="invalid_image")
+    too_many_pixels = ValidationError(_("照片尺寸过大。"), code="too_many_pixels")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in ALLOWED_FORMATS:
                 raise invalid
             width, height = probe.size
-            if width * height > MAX_PIXELS:
-                raise ValidationError(_("照片尺寸过大。"), code="too_many_pixels")
+            is_jpeg = probe.format in ("JPEG", "MPO")
+            if width * height > (MAX_CAMERA_PIXELS if is_jpeg else MAX_PIXELS):
+                raise too_many_pixels
             probe.verify()
         image = Image.open(io.BytesIO(data))
+        _fit_decode_budget(image)
         image.load()
     except ValidationError:
         raise
     except Image.DecompressionBombError:  # a header declaring far more pixels than MAX_PIXELS
-        raise ValidationError(_("照片尺寸过大。"), code="too_many_pixels") from None
+        raise too_many_pixels from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise invalid from None
     return image
+
+
+def _fit_decode_budget(image: Image.Image) -> None:
+    """Before any pixel is decoded: pick the JPEG scale that fits MAX_DECODE_BYTES, or refuse."""
+    if isinstance(image, JpegImageFile):
+        width, height = image.size
+        preferred = max(
+            (scale for scale in DCT_SCALES if scale * MAX_SIDE <= max(width, height)), default=1
+        )
+        for scale in (scale for scale in DCT_SCALES if scale >= preferred):
+            if _decode_bytes(image, scale=scale) <= MAX_DECODE_BYTES:
+                # draft() keeps at least the size it is given: asking for 1/scale gets 1/scale.
+                image.draft(None, (max(1, width // scale), max(1, height // scale)))
+                return
+    elif _decode_bytes(image, scale=1) <= MAX_DECODE_BYTES:
+        return
+    raise ValidationError(_("照片尺寸过大。"), code="too_many_pixels")
+
+
+def _decode_bytes(image: Image.Image, *, scale: int) -> int:
+    """The memory a decode at 1/scale takes, from the header alone."""
+    width, height = image.size
+    mode = ImageMode.getmode(image.mode)
+    # Pillow keeps every multi-band mode in 4 bytes a pixel (RGB as RGBX).
+    pixel_bytes = 4 if len(mode.bands) > 1 else int(mode.typestr[2:])
+    pixels = -(-width // scale) * -(-height // scale)
+    copies = CODEC_COPIES.get(image.format or "", 1)
+    if "A" in mode.bands:
+        copies += 1  # scaling premultiplies the alpha into a second copy (RGBA -> RGBa)
+    total = pixels * pixel_bytes * copies
+    if isinstance(image, JpegImageFile) and image.info.get("progressive"):
+        total += _coefficient_bytes(image)
+    return total
+
+
+def _coefficient_bytes(image: JpegImageFile) -> int:
+    """libjpeg holds every DCT coefficient of a progressive JPEG, at full size, whatever the
+    output scale: 2 bytes a sample of each component (chroma subsampled as the header says)."""
+    width, height = image.size
+    h_max = max(h_sampling for _, h_sampling, _, _ in image.layer)
+    v_max = max(v_sampling for _, _, v_sampling, _ in image.layer)
+    return sum(
+        -(-width * h_sampling // h_max) * -(-height * v_sampling // v_max) * 2
+        for _, h_sampling, v_sampling, _ in image.layer
+    )

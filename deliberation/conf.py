@@ -3,7 +3,7 @@
 DELIBERATION_DAY              the fixed day of the month (15)
 DELIBERATION_LEAD_DAYS        how many days ahead the monthly session is created (14)
 DELIBERATION_HOLIDAY_POLICY   "keep" | "next_workday" | "previous_workday" when the day is a
-                              public holiday (chinese_calendar)
+                              public holiday (the holiday table, core.workdays)
 DELIBERATION_START_TIME       "HH:MM" local start of the monthly session ("09:00")
 DELIBERATION_DEFAULT_PLACE    where it is held unless changed
 DELIBERATION_SUPPORT_THRESHOLD  supports that put a proposal on the next agenda (10)

@@ -21,7 +21,7 @@ from typing import TextIO
 from django.utils import timezone
 
 from accounts.models import User
-from deliberation import services
+from deliberation import petition_link, services
 from deliberation.models import (
     ActionItem,
     AgendaItem,
@@ -265,13 +265,21 @@ def _petition_topics(compound: Compound, upcoming: Session, staff: User | None) 
     except ImportError:
         return
     referred = list(Petition.objects.filter(state="referred", building__compound=compound)
+                    .select_related("building", "household__building", "category")
                     .order_by("id")[:3])
-    topics = Topic.objects.bulk_create([Topic(
-        compound=compound, title=f"诉求转议：{petition.description[:30]}",
-        description=petition.description, channel=Topic.Channel.PETITION, scale="big",
-        status=S.DELIBERATING, session=upcoming, petition_id=petition.pk,
-        proposer_name=petition.contact_name or "诉求人", recorded_by=staff,
-    ) for petition in referred])
+    topics = []
+    for petition in referred:
+        # The rule of topic_propose_from_petition: a private petition gets the neutral text a
+        # staff member would write (its category), a public one its 公示 text; proposer 居民.
+        referral = petition_link.referral_of(petition=petition)
+        topics.append(Topic(
+            compound=compound, title=referral.title or f"{petition.category.name}问题协商",
+            description=referral.description
+            or f"居民反映本小区{petition.category.name}方面的问题，提请议事会协商解决办法。",
+            channel=Topic.Channel.PETITION, scale="big", status=S.DELIBERATING,
+            session=upcoming, petition_id=petition.pk, proposer_name="居民", recorded_by=staff,
+        ))
+    topics = Topic.objects.bulk_create(topics)
     AgendaItem.objects.bulk_create([AgendaItem(session=upcoming, topic=topic, title=topic.title,
                                                position=10 + index)
                                     for index, topic in enumerate(topics)])

@@ -174,3 +174,9 @@ class ResolveForm(forms.Form):
 
 class TopicFromPetitionForm(forms.Form):
     petition_id = forms.IntegerField(label=_("诉求编号"), min_value=1)
+    title = forms.CharField(label=_("议题名称"), max_length=200, required=False)
+    description = forms.CharField(
+        label=_("议题说明"), max_length=2000, required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("未同意公开或匿名的诉求必填：由工作人员概括，不得引用诉求原文或诉求人信息。"),
+    )

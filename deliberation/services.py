@@ -8,20 +8,22 @@ update_fields, writes a TopicStatusChange where a topic moves, and notifies afte
 from __future__ import annotations
 
 import calendar
+import logging
 import math
 import secrets
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import chinese_calendar
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import guesses
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
+from core.workdays import WorkCalendar
 from core.workflow import check_transition
 from deliberation import conf
 from deliberation.models import (
@@ -57,8 +59,10 @@ if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
     from accounts.models import User
+    from deliberation.petition_link import Referral
 
 TOPIC_LABELS = dict(Topic.Status.choices)
+logger = logging.getLogger(__name__)
 
 
 def _require_staff(actor: User | Any, compound_id: int) -> None:
@@ -77,30 +81,25 @@ def _actor_name(actor: User | Any) -> str:
 
 # --- the calendar of the 15th ------------------------------------------------------------------
 
-def _is_public_holiday(day: date) -> bool:
-    """A statutory holiday (not an ordinary weekend); days outside the package's data are not."""
-    try:
-        on_holiday, holiday_name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        return False
-    return bool(on_holiday and holiday_name)
+def deliberation_date(year: int, month: int, *, workdays: WorkCalendar | None = None) -> date:
+    """The compound's deliberation day in a month, moved off a public holiday per the policy.
 
-
-def _is_workday(day: date) -> bool:
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return day.weekday() < 5
-
-
-def deliberation_date(year: int, month: int) -> date:
-    """The compound's deliberation day in a month, moved off a public holiday per the policy."""
+    Public holidays come from the holiday table (core.workdays); a batch passes one
+    `WorkCalendar` so the table is read once. A day past the table's end cannot be known to be
+    a holiday: it is kept, and the log says so (the table's end is also a system check and a
+    banner for street admins, long before the scheduler's lead window reaches it).
+    """
     day = date(year, month, min(conf.deliberation_day(), calendar.monthrange(year, month)[1]))
     policy = conf.holiday_policy()
-    if policy == "keep" or not _is_public_holiday(day):
+    if policy == "keep":
+        return day
+    workdays = workdays or WorkCalendar()
+    if not workdays.is_covered(day):
+        logger.warning("deliberation day %s lies past the holiday table's end: not moved", day)
+    if not workdays.is_public_holiday(day):
         return day
     step = timedelta(days=1 if policy == "next_workday" else -1)
-    while not _is_workday(day):
+    while not workdays.is_workday(day):
         day += step
     return day
 
@@ -114,8 +113,9 @@ def _months_from(today: date, until: date) -> list[tuple[int, int]]:
     return months
 
 
-def _monthly_session(compound_id: int, year: int, month: int) -> Session:
-    day = deliberation_date(year, month)
+def _monthly_session(compound_id: int, year: int, month: int, *,
+                     workdays: WorkCalendar | None = None) -> Session:
+    day = deliberation_date(year, month, workdays=workdays)
     starts_at = timezone.make_aware(datetime.combine(day, conf.start_time()))
     return Session(
         compound_id=compound_id, kind=Session.Kind.MONTHLY, period=f"{year:04d}-{month:02d}",
@@ -138,14 +138,15 @@ def sessions_schedule_monthly(*, today: date) -> int:
     """
     until = today + timedelta(days=conf.lead_days())
     compound_ids = list(Compound.objects.values_list("id", flat=True))
+    workdays = WorkCalendar()
     wanted = [(year, month) for year, month in _months_from(today, until)
-              if today <= deliberation_date(year, month) <= until]
+              if today <= deliberation_date(year, month, workdays=workdays) <= until]
     if not wanted or not compound_ids:
         return 0
     periods = [f"{year:04d}-{month:02d}" for year, month in wanted]
     before = Session.objects.filter(kind=Session.Kind.MONTHLY, period__in=periods).count()
     Session.objects.bulk_create(
-        [_monthly_session(compound_id, year, month)
+        [_monthly_session(compound_id, year, month, workdays=workdays)
          for compound_id in compound_ids for year, month in wanted],
         ignore_conflicts=True,
     )
@@ -161,9 +162,10 @@ def session_next_for_compound(*, compound_id: int, now: datetime | None = None) 
         return upcoming
     today = timezone.localdate(now)
     year, month = today.year, today.month
-    if deliberation_date(year, month) <= today:
+    workdays = WorkCalendar()
+    if deliberation_date(year, month, workdays=workdays) <= today:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    Session.objects.bulk_create([_monthly_session(compound_id, year, month)],
+    Session.objects.bulk_create([_monthly_session(compound_id, year, month, workdays=workdays)],
                                 ignore_conflicts=True)
     return Session.objects.get(compound_id=compound_id, kind=Session.Kind.MONTHLY,
                                period=f"{year:04d}-{month:02d}")
@@ -222,9 +224,8 @@ def session_sign_in(*, session: Session, actor: User, code: str) -> SessionAtten
         raise PermissionDeniedError(_("只有本小区居民和工作人员可以签到。"))
     if session.status == Session.Status.CANCELLED:
         raise ApplicationError(_("议事会已取消。"))
-    # Bytes: compare_digest raises TypeError on str with non-ASCII characters.
-    if not secrets.compare_digest(code.strip().encode(), session.sign_in_code.encode()):
-        raise ApplicationError(_("签到码不正确。"))
+    guesses.code_check(given=code, expected=session.sign_in_code, kind="session",
+                       object_id=session.pk, user_id=actor.pk)
     attendance, _created = SessionAttendance.objects.get_or_create(session=session, user=actor)
     return attendance
 
@@ -334,11 +335,18 @@ def topic_propose_offline(
                              proposer_name=proposer_name.strip(), recorded_by=actor)
 
 
-def topic_propose_from_petition(*, petition_id: int, actor: User, title: str = "") -> Topic:
+def topic_propose_from_petition(
+    *, petition_id: int, actor: User, title: str = "", description: str = "", note: str = "",
+) -> Topic:
     """提: staff who may dispatch the petition refer it; the petition moves to "referred".
 
-    The topic and the petition's move are one transaction: a refusal by petitions (not a
-    dispatcher, wrong state) leaves no topic behind.
+    1. Every resident of the compound reads the topic (and anyone with the iCal URL its agenda
+       line), so the petition's own words and its petitioner never reach it: a petition that is
+       not public, or anonymous, needs a title and text written by staff that do not quote it;
+       a public one gives its text as the 公示 page shows it. The proposer is "居民".
+    2. The topic and the petition's move are one transaction: a refusal by petitions (not a
+       dispatcher, wrong state) leaves no topic behind. Staff's note goes on the petition's
+       timeline.
     """
     from deliberation import petition_link
 
@@ -346,15 +354,64 @@ def topic_propose_from_petition(*, petition_id: int, actor: User, title: str = "
         raise ApplicationError(_("该诉求已转为议题。"))
     with transaction.atomic():
         referral = petition_link.read(petition_id=petition_id, actor=actor)
+        title, description = _referral_text(referral, title=title, description=description)
         topic = _topic_create(
-            compound_id=referral.compound_id, title=(title or referral.title)[:200],
-            description=referral.description, scale=Topic.Scale.BIG,
-            channel=Topic.Channel.PETITION, proposer_name=referral.proposer_name,
+            compound_id=referral.compound_id, title=title, description=description,
+            scale=Topic.Scale.BIG, channel=Topic.Channel.PETITION, proposer_name=_("居民"),
             recorded_by=actor, petition_id=petition_id,
         )
+        reason = _("转入协商议事：%s") % topic.title
         petition_link.refer(petition_id=petition_id, actor=actor, topic_id=topic.pk,
-                            note=_("转入协商议事：%s") % topic.title)
+                            note=f"{reason}\n{note.strip()}" if note.strip() else reason)
     return topic
+
+
+def _referral_text(referral: Referral, *, title: str, description: str) -> tuple[str, str]:
+    title, description = title.strip(), description.strip()
+    if referral.is_private and not (title and description):
+        raise ApplicationError(_("该诉求未同意公开或为匿名诉求，请填写议题名称和说明："
+                                 "由工作人员概括，不含诉求原文和诉求人信息。"))
+    if referral.quotes(f"{title}\n{description}"):
+        raise ApplicationError(_("议题名称和说明不能引用诉求原文或诉求人的姓名、电话，"
+                                 "请用中性的文字概括。"))
+    return (title or referral.title)[:200], description or referral.description
+
+
+def referral_topics_redact() -> int:
+    """Topics referred before the referral rule, brought under it; returns how many changed.
+
+    A title or text quoting a private petition's words, or the petitioner's name or phone, is
+    replaced (a public petition's: by its 公示 text; a private one's: by a neutral title and
+    no text, staff still reach the petition through the topic's link); the proposer becomes
+    居民. The agenda lines and needs copied from the topic follow. Idempotent.
+    """
+    from deliberation import petition_link
+
+    changed = 0
+    topics = Topic.objects.filter(petition_id__isnull=False).order_by("id")
+    for topic in topics.iterator():
+        referral = petition_link.referral_by_id(petition_id=topic.petition_id)
+        if referral is not None:
+            changed += _topic_redact(topic, referral)
+    return changed
+
+
+def _topic_redact(topic: Topic, referral: Referral) -> bool:
+    title, description, proposer = topic.title, topic.description, _("居民")
+    if referral.quotes(title):
+        title = (referral.title or _("居民诉求转议（诉求内容不公开）"))[:200]
+    if referral.quotes(description):
+        description = referral.description
+    if (title, description, proposer) == (topic.title, topic.description, topic.proposer_name):
+        return False
+    with transaction.atomic():
+        Topic.objects.filter(pk=topic.pk).update(title=title, description=description,
+                                                 proposer_name=proposer)
+        AgendaItem.objects.filter(topic_id=topic.pk, title=topic.title).update(title=title)
+        Need.objects.filter(topic_id=topic.pk, title=topic.title).update(title=title)
+        Need.objects.filter(topic_id=topic.pk, detail=topic.description[:1000]).update(
+            detail=description[:1000])
+    return True
 
 
 def topic_support(*, topic: Topic, actor: User) -> Topic:

@@ -115,6 +115,9 @@ STAFF_GROUP_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
     User.Role.STREET_ADMIN: {
         **{("governance", model): ALL for model in GOVERNANCE_MODELS},
         **{("residents", model): ALL for model in RESIDENT_MODELS},
+        # The holiday table (core.workdays): street admins enter each year's notice.
+        ("core", "calendaryear"): ALL,
+        ("core", "calendarday"): ALL,
     },
     User.Role.COMMUNITY_STAFF: {
         ("governance", "area"): VIEW,

@@ -56,11 +56,15 @@ def outbox_deliver(*, limit: int = 200) -> int:
     from accounts.sms import send_sms
 
     sent = 0
+    # A message the gateway refused is retried by the next run, not at once: without this a
+    # refusal spent all five attempts within one run, in a second.
+    failed_ids: list[int] = []
     for _ in range(limit):
         with transaction.atomic():
             message = (
                 OutboundMessage.objects.select_for_update(skip_locked=True)
                 .filter(processed_at__isnull=True, attempts__lt=5)
+                .exclude(pk__in=failed_ids)
                 .order_by("created_at")
                 .first()
             )
@@ -72,6 +76,7 @@ def outbox_deliver(*, limit: int = 200) -> int:
                 message.attempts += 1
                 message.last_error = str(error)[:300]
                 message.save(update_fields=["attempts", "last_error"])
+                failed_ids.append(message.pk)
                 continue
             message.processed_at = timezone.now()
             message.attempts += 1

@@ -9,13 +9,18 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
+from core.scope import scope_filter
+from core.workdays import WorkCalendar
 from petitions import rules, services
 from petitions.models import (
+    BuildingPlaque,
     Category,
     Petition,
     PetitionEvent,
@@ -95,13 +100,13 @@ class PetitionAdmin(admin.ModelAdmin):
                     "masked_phone", "due_at", "supervised", "channel", "placement",
                     "placement_reason", "submitted_at")
     list_filter = (DispatchQueueFilter, "state", "tier", "size", "category", "supervised",
-                   "channel", "placement", "arrival_missed", "rating")
+                   "channel", "placement", "arrival_missed", "rating", "deadline_estimated")
     search_fields = ("=id", "description", "contact_phone", "external_ref")
     list_select_related = ("category", "holder")
     date_hierarchy = "submitted_at"
     ordering = ("-submitted_at",)
     inlines = (PetitionEventInline, PetitionPhotoInline)
-    actions = ("escalate_by_hand", "reject", "close")
+    actions = ("escalate_by_hand", "reject", "close", "recount_deadlines")
     # The workflow fields change only through services (the actions), never by editing.
     readonly_fields = (
         "state", "tier", "holder", "area", "area_path", "origin_path", "submitter",
@@ -111,7 +116,7 @@ class PetitionAdmin(admin.ModelAdmin):
         "resolved_tier", "verified_at", "closed_at", "supervised", "supervised_at",
         "reopened_count", "rating", "rating_comment", "rated_at", "rejection_reason",
         "deliberation_topic_id", "referred_at", "channel", "household", "building", "size",
-        "placement", "placed_at", "placement_reason",
+        "deadline_estimated", "placement", "placed_at", "placement_reason",
     )
     fields = ("description", "category", "answers", "location_text", "latitude", "longitude",
               "is_public", "contact_name", "resolution", *readonly_fields)
@@ -144,6 +149,12 @@ class PetitionAdmin(admin.ModelAdmin):
         _run_for_each(request, queryset, lambda petition: services.petition_reject(
             petition_id=petition.pk, actor=request.user,
             reason=_("经核查，该诉求重复或不属于受理范围。")), _("已不予受理"))
+
+    @admin.action(description=_lazy("按节假日表重新计算估算的时限"))
+    def recount_deadlines(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        workdays = WorkCalendar()  # one read of the holiday table for the whole selection
+        _run_for_each(request, queryset, lambda petition: services.petition_deadlines_recount(
+            petition_id=petition.pk, actor=request.user, workdays=workdays), _("已重新计算时限"))
 
     @admin.action(description=_lazy("关闭（已核实或已评价）"))
     def close(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
@@ -212,3 +223,30 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         delivered = sum(webhook_delivery_attempt(delivery_id=delivery.pk)
                         for delivery in queryset.filter(delivered_at__isnull=True))
         messages.info(request, _("已重试，成功送达 %(count)s 条。") % {"count": delivered})
+
+
+@admin.register(BuildingPlaque)
+class BuildingPlaqueAdmin(admin.ModelAdmin):
+    """Plaques are made by printing them (the staff sheet); deleting one retires it (a stolen or
+    photographed plaque), and the next print makes a new code."""
+
+    list_display = ("building", "created_at", "print_link")
+    list_select_related = ("building__compound",)
+    search_fields = ("building__compound__name", "building__number")
+    fields = ("building", "created_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BuildingPlaque]:
+        return scope_filter(super().get_queryset(request), request.user,
+                            "building__micro_grid__path")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_lazy("打印"))
+    def print_link(self, plaque: BuildingPlaque) -> str:
+        url = reverse("petitions:staff-plaque-sheet", args=[plaque.building_id])
+        return format_html('<a href="{}">{}</a>', url, _("打印楼栋码"))

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from django.utils import timezone
 
 from accounts.models import User
+from core.workdays import WorkCalendar
 from governance.models import Area, Building, Compound
 from petitions import sla
 from petitions.models import Category, Petition, PetitionEvent, SlaPolicy
@@ -116,6 +117,7 @@ class _Builder:
         self.durations = sla.Durations(arrival=policy.arrival, microgrid=policy.microgrid,
                                        grid=policy.grid, street=policy.street,
                                        calendar=policy.calendar)
+        self.workdays = WorkCalendar()  # one read of the holiday table for every petition
         self.buildings = list(Building.objects.filter(compound=compound)
                               .select_related("micro_grid").order_by("id"))
         self.categories = {category.name: category for category in Category.objects.all()}
@@ -163,7 +165,7 @@ class _Builder:
         if is_resident and index % 3 == 0 and self.home is not None:
             building = self.home.building
         submitted = self._submitted_at(state, extra)
-        deadlines = sla.compute_deadlines(submitted, self.durations)
+        deadlines = sla.compute_deadlines(submitted, self.durations, workdays=self.workdays)
         tier = sla.initial_tier(size)
         if extra == "escalated":
             tier = "grid"
@@ -194,6 +196,7 @@ class _Builder:
             arrival_due_at=deadlines.arrival_due_at,
             microgrid_due_at=deadlines.microgrid_due_at, grid_due_at=deadlines.grid_due_at,
             street_due_at=deadlines.street_due_at, due_at=deadlines.for_tier(tier),
+            deadline_estimated=deadlines.is_estimated,
         )
         steps = self._lifecycle(petition, holder_id=holder_id, rating=rating, extra=extra)
         self.petitions.append(petition)

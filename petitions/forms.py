@@ -241,8 +241,21 @@ class VerifyForm(forms.Form):
 
 
 class NoteOnlyForm(forms.Form):
-    """Refer to deliberation, close: an optional note."""
+    """Close: an optional note."""
 
+    note = _reason_field(_lazy("说明"), "", required=False)
+
+
+class ReferForm(forms.Form):
+    """Refer to deliberation: the topic every resident of the compound reads, written by staff
+    (required for a petition that is not public or anonymous), and a note for the timeline."""
+
+    title = forms.CharField(label=_lazy("议题名称"), max_length=200, required=False)
+    description = forms.CharField(
+        label=_lazy("议题说明"), max_length=2000, required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_lazy("未同意公开或匿名的诉求必填：由工作人员概括，不得引用诉求原文或诉求人信息。"),
+    )
     note = _reason_field(_lazy("说明"), "", required=False)
 
 

@@ -264,6 +264,11 @@ class Petition(TimeStampedModel):
     grid_due_at = models.DateTimeField(_("网格时限"))
     street_due_at = models.DateTimeField(_("街道时限"))
     due_at = models.DateTimeField(_("当前时限"))
+    # Set when a working-day deadline ran past the holiday table's end (core.workdays). The
+    # database default keeps raw INSERTs (bench/) that predate the column working.
+    deadline_estimated = models.BooleanField(
+        _("时限按周一至周五估算"), default=False, db_default=False,
+        help_text=_("计算时限时节假日表尚未录入该年份，按周一至周五估算，请以实际放假安排为准。"))
     resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     resolved_on_time = models.BooleanField(_("按时办结"), null=True, blank=True)
     resolved_tier = models.CharField(_("办结层级"), max_length=12, choices=Tier.choices,
@@ -456,3 +461,23 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"回调 #{self.pk} → {self.url}"
+
+
+class BuildingPlaque(models.Model):
+    """The QR plaque (楼栋码) on a building: residents start a petition there, and a worker who
+    scans it on site is checked in. The token is random, so a plaque's URL cannot be derived
+    from the building's id (a check-in by plaque proves someone stood in front of it); deleting
+    the row in the admin retires a photographed or stolen plaque, and the next print makes a
+    new one."""
+
+    building = models.OneToOneField("governance.Building", on_delete=models.CASCADE,
+                                    related_name="plaque", verbose_name=_("楼栋"))
+    token = models.CharField(_("码"), max_length=32, unique=True, editable=False)
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("楼栋码")
+        verbose_name_plural = _("楼栋码")
+
+    def __str__(self) -> str:
+        return str(self.building)

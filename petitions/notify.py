@@ -8,12 +8,14 @@ The webhook body is signed when it is sent (HMAC-SHA256 with the key's current s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,8 +36,19 @@ WEBHOOK_KINDS = frozenset({
 OPEN311_CLOSED_STATES = frozenset({"resolved", "verified", "rated", "closed", "rejected"})
 
 
-def petition_link(petition_id: int) -> str:
-    return f"/petitions/{petition_id}/"
+@functools.cache
+def _link_format(for_staff: bool) -> str:
+    # reverse() once per process: the sweep builds a link for each of up to 100,000 rows.
+    placeholder = 987654321
+    url = reverse("petitions:staff-detail" if for_staff else "petitions:detail",
+                  args=[placeholder])
+    return url.replace(str(placeholder), "{id}")
+
+
+def petition_link(petition_id: int, *, for_staff: bool) -> str:
+    """The page a message about the petition opens for its reader: staff work the petition on
+    the staff page; the resident's page is theirs alone (it answers 404 to anyone else)."""
+    return _link_format(for_staff).format(id=petition_id)
 
 
 def open311_status(state: str) -> str:
@@ -90,11 +103,15 @@ def notify_event(*, petition: Petition, event: PetitionEvent,
     label = event.get_kind_display()
     title = _("诉求 #%(id)s：%(kind)s") % {"id": petition.pk, "kind": label}
     body = event.note or petition.description[:100]
-    recipients = _inbox_recipients(petition, event) + list(extra_user_ids)
-    if recipients:
-        notifications_create(user_ids=recipients, title=title, body=body,
-                             link=petition_link(petition.pk),
-                             dedupe_key=f"petition-event:{event.pk}")
+    recipients = _inbox_recipients(petition, event)
+    resident_ids = [user_id for user_id in recipients if user_id == petition.submitter_id]
+    staff_ids = [user_id for user_id in [*recipients, *extra_user_ids]
+                 if user_id != petition.submitter_id]
+    for user_ids, for_staff in ((resident_ids, False), (staff_ids, True)):
+        if user_ids:
+            notifications_create(user_ids=user_ids, title=title, body=body,
+                                 link=petition_link(petition.pk, for_staff=for_staff),
+                                 dedupe_key=f"petition-event:{event.pk}")
     if event.kind in SMS_KINDS and petition.contact_phone and not event.is_internal:
         sms_enqueue(
             phone=petition.contact_phone,

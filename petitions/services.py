@@ -8,6 +8,7 @@ The set-based sweep lives in petitions/sweep.py and is re-exported here.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
+from core.workdays import WorkCalendar
 from core.workflow import check_transition
 from governance.models import Area, Building
 from petitions import rules, sla
@@ -33,6 +35,7 @@ from petitions.models import (
     OPEN_STATES,
     PETITION_TRANSITIONS,
     TIER_RANK,
+    BuildingPlaque,
     Category,
     Petition,
     PetitionEvent,
@@ -266,7 +269,8 @@ def _create(*, actor: User | None, is_external: bool, category: Category, placed
         # The arrival clock runs from dispatch: an unplaced petition has none yet.
         arrival_due_at=None if is_pending else deadlines.arrival_due_at,
         microgrid_due_at=deadlines.microgrid_due_at,
-        grid_due_at=deadlines.grid_due_at, street_due_at=deadlines.street_due_at, **fields,
+        grid_due_at=deadlines.grid_due_at, street_due_at=deadlines.street_due_at,
+        deadline_estimated=deadlines.is_estimated, **fields,
     )
     if not petition.external_ref:
         petition.external_ref = None
@@ -354,11 +358,17 @@ def _dispatch_to(petition: Petition, *, holder_id: int, actor: User | None, prev
     return petition
 
 
-def petition_check_in(*, petition_id: int, actor: User) -> Petition:
-    """The holder is on site. Late against the arrival clock: the miss is recorded."""
+def petition_check_in(*, petition_id: int, actor: User,
+                      plaque_building_id: int | None = None) -> Petition:
+    """The holder is on site. Late against the arrival clock: the miss is recorded.
+
+    With `plaque_building_id` the check-in came from scanning that building's QR plaque: it
+    must be the petition's building, and the event says so (the proof of arrival)."""
     with transaction.atomic():
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.is_holder(actor, petition), _("只有承办人可以到场签到。"))
+        if plaque_building_id is not None and petition.building_id != plaque_building_id:
+            raise ApplicationError(_("这块楼栋码不是该诉求所在楼栋的，请到现场扫描对应楼栋码。"))
         previous = _move(petition, State.ON_SITE)
         now = timezone.now()
         petition.arrived_at = now
@@ -367,8 +377,17 @@ def petition_check_in(*, petition_id: int, actor: User) -> Petition:
             petition.arrival_missed = True
             fields.append("arrival_missed")
         petition.save(update_fields=fields)
-        _event(petition, kind=Kind.CHECKED_IN, actor=actor, from_state=previous, now=now)
+        note = _("扫楼栋码到场签到") if plaque_building_id is not None else ""
+        _event(petition, kind=Kind.CHECKED_IN, actor=actor, from_state=previous, now=now,
+               note=note)
         return petition
+
+
+def building_plaque_get_or_create(*, building_id: int) -> BuildingPlaque:
+    """The building's plaque, made on its first print (two prints at once: one row wins)."""
+    plaque, _created = BuildingPlaque.objects.get_or_create(
+        building_id=building_id, defaults={"token": secrets.token_urlsafe(16)})
+    return plaque
 
 
 def petition_add_note(
@@ -496,6 +515,7 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
     petition.grid_due_at = deadlines.grid_due_at
     petition.street_due_at = deadlines.street_due_at
     petition.due_at = deadlines.for_tier(petition.tier)
+    petition.deadline_estimated = deadlines.is_estimated
     petition.resolved_at = None
     petition.resolved_on_time = None
     petition.resolved_tier = ""
@@ -503,7 +523,7 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
     petition.save(update_fields=["state", "reopened_count", "clock_started_at",
                                  "microgrid_due_at", "grid_due_at", "street_due_at", "due_at",
                                  "resolved_at", "resolved_on_time", "resolved_tier", "closed_at",
-                                 "updated_at"])
+                                 "deadline_estimated", "updated_at"])
     _event(petition, kind=Kind.REOPENED, actor=actor, from_state=previous, note=reason, now=now)
     if petition.holder_id is None:
         return petition
@@ -667,3 +687,42 @@ def _close(petition: Petition, *, actor: User, note: str, now: datetime) -> Peti
     petition.save(update_fields=["state", "closed_at", "updated_at"])
     _event(petition, kind=Kind.CLOSED, actor=actor, from_state=previous, note=note, now=now)
     return petition
+
+
+# --- the holiday table changed -----------------------------------------------------------------
+
+
+def petition_deadlines_recount(*, petition_id: int, actor: User,
+                               workdays: WorkCalendar | None = None) -> Petition:
+    """Count an open petition's weekday-estimated deadlines again, from the holiday table as it
+    is now (a street admin has entered the next year). Dispatchers in scope; the admin action
+    passes one `WorkCalendar` for the whole selection.
+
+    1. lock the row; only an open petition flagged `deadline_estimated` is recounted;
+    2. refuse one accepted before the SLA policy last changed: the durations it was given are
+       no longer known, and new ones must not apply to it retroactively;
+    3. recompute from `clock_started_at`, store the deadlines and the flag, note it internally.
+    """
+    with transaction.atomic():
+        petition = _lock(petition_id=petition_id, actor=actor)
+        _require(rules.is_dispatcher(actor, petition))
+        if petition.state not in OPEN_STATES or not petition.deadline_estimated:
+            raise ApplicationError(_("只有办理中且时限为估算的诉求需要重新计算。"))
+        policy = SlaPolicy.current()
+        if policy.updated_at > petition.clock_started_at:
+            raise ApplicationError(_("受理后时限规则已修改，无法按原规则重新计算。"))
+        deadlines = sla.compute_deadlines(petition.clock_started_at, _durations(policy),
+                                          workdays=workdays)
+        before = petition.due_at
+        petition.microgrid_due_at = deadlines.microgrid_due_at
+        petition.grid_due_at = deadlines.grid_due_at
+        petition.street_due_at = deadlines.street_due_at
+        petition.due_at = deadlines.for_tier(petition.tier)
+        petition.deadline_estimated = deadlines.is_estimated
+        petition.save(update_fields=["microgrid_due_at", "grid_due_at", "street_due_at",
+                                     "due_at", "deadline_estimated", "updated_at"])
+        _event(petition, kind=Kind.NOTE, actor=actor, is_internal=True, notify=False,
+               note=_("按节假日表重新计算时限：%(before)s → %(after)s") % {
+                   "before": f"{timezone.localtime(before):%Y-%m-%d %H:%M}",
+                   "after": f"{timezone.localtime(petition.due_at):%Y-%m-%d %H:%M}"})
+        return petition

@@ -96,8 +96,8 @@ def _escalate_tier_portable(old_tier: str, *, now: datetime) -> int:
         for row in rows
     ])
     Notification.objects.bulk_create([
-        Notification(user_id=row["holder_id"], title=title, link=petition_link(row["id"]),
-                     body=note,
+        Notification(user_id=row["holder_id"], title=title, body=note,
+                     link=petition_link(row["id"], for_staff=True),
                      dedupe_key=f"escalate:{row['id']}:{new_tier}:{row['holder_id']}")
         for row in rows if row["holder_id"]
     ], ignore_conflicts=True)
@@ -262,7 +262,7 @@ def petitions_flag_supervision(*, now: datetime) -> int:
         ])
         Notification.objects.bulk_create([
             Notification(user_id=row["holder_id"], title=_("诉求已列入督办"), body=note,
-                         link=petition_link(row["id"]),
+                         link=petition_link(row["id"], for_staff=True),
                          dedupe_key=f"supervise:{row['id']}:{row['holder_id']}")
             for row in rows if row["holder_id"]
         ], ignore_conflicts=True)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from petitions import views
+from petitions import views, views_plaques
 
 app_name = "petitions"
 
@@ -18,6 +18,10 @@ urlpatterns = [
     path("picker/questions/", views.PetitionQuestionsView.as_view(), name="picker-questions"),
     path("picker/duplicates/", views.PetitionDuplicatesView.as_view(),
          name="picker-duplicates"),
+    # A building's QR plaque (楼栋码): residents start a petition, staff check in.
+    path("plaque/<str:plaque_token>/", views_plaques.PlaqueScanView.as_view(), name="plaque"),
+    path("plaque/<str:plaque_token>/check-in/<int:pk>/", views_plaques.PlaqueCheckInView.as_view(),
+         name="plaque-check-in"),
     # The public notice (公示), anonymised.
     path("public/", views.PetitionPublicListView.as_view(), name="public"),
     # Staff dashboard.
@@ -28,6 +32,8 @@ urlpatterns = [
     path("staff/dispatch-queue/", views.PetitionDispatchQueueView.as_view(),
          name="staff-dispatch-queue"),
     path("staff/<int:pk>/", views.PetitionStaffDetailView.as_view(), name="staff-detail"),
+    path("staff/buildings/<int:building_id>/plaque/",
+         views_plaques.BuildingPlaqueSheetView.as_view(), name="staff-plaque-sheet"),
     path("staff/<int:pk>/check-in/", views.PetitionCheckInView.as_view(),
          name="staff-check-in"),
     path("staff/<int:pk>/notes/create/", views.PetitionNoteCreateView.as_view(),

@@ -54,6 +54,7 @@ STAFF_PERMISSIONS: dict[str, frozenset[str]] = {
     "PetitionDueTodayListView": ALL_STAFF,
     "PetitionStatsView": ALL_STAFF,
     "PetitionStaffDetailView": ALL_STAFF,
+    "BuildingPlaqueSheetView": ALL_STAFF,
     "PetitionCheckInView": ALL_STAFF,
     "PetitionNoteCreateView": ALL_STAFF,
     "PetitionResolveView": ALL_STAFF,
@@ -211,6 +212,16 @@ def _home_initial(user: User) -> dict[str, Any]:
             "unit": household.unit_id, "household": household.pk}
 
 
+def _plaque_initial(building_id: str) -> dict[str, Any]:
+    """`?building=` from a building's QR plaque: the form opens on that building."""
+    if not building_id.isdigit() or len(building_id) > 15:
+        return {}
+    building = building_list().filter(pk=int(building_id)).first()
+    if building is None:
+        return {}
+    return {"compound": building.compound_id, "building": building.pk}
+
+
 def _contact_name(user: User) -> str:
     if user.display_name:
         return user.display_name
@@ -222,8 +233,9 @@ class PetitionCreateView(ResidentView):
     template_name = "petitions/create.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = petition_forms.PetitionSubmitForm(user=request.user,
-                                                 initial=_home_initial(request.user))
+        initial = (_plaque_initial(request.GET.get("building", ""))
+                   or _home_initial(request.user))
+        form = petition_forms.PetitionSubmitForm(user=request.user, initial=initial)
         return self._render(request, form)
 
     def _render(self, request: HttpRequest, form: forms.Form, status: int = 200) -> HttpResponse:
@@ -641,7 +653,7 @@ class PetitionStaffDetailView(StaffView):
         built: dict[str, forms.Form] = {
             "note": petition_forms.NoteForm(), "resolve": petition_forms.ResolveForm(),
             "verify": petition_forms.VerifyForm(), "reason": petition_forms.ReasonForm(),
-            "note_only": petition_forms.NoteOnlyForm(),
+            "note_only": petition_forms.NoteOnlyForm(), "refer": petition_forms.ReferForm(),
         }
         if actions["dispatch"]:
             built["dispatch"] = petition_forms.DispatchForm(holders=_scope_staff(user))
@@ -751,7 +763,7 @@ class PetitionRejectView(StaffActionView):
 
 
 class PetitionReferView(StaffActionView):
-    form_class = petition_forms.NoteOnlyForm
+    form_class = petition_forms.ReferForm
     success_text = _lazy("已转议事。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
@@ -759,7 +771,9 @@ class PetitionReferView(StaffActionView):
         # so a referral from this dashboard always lands on the compound's agenda.
         from deliberation.services import topic_propose_from_petition
 
-        return topic_propose_from_petition(petition_id=petition.pk, actor=self.request.user)
+        return topic_propose_from_petition(
+            petition_id=petition.pk, actor=self.request.user, title=data.get("title", ""),
+            description=data.get("description", ""), note=data.get("note", ""))
 
 
 class PetitionCloseView(StaffActionView):

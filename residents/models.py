@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core.crypto import blind_index
 from core.fields import BlindIndexField, EncryptedTextField
 from core.models import TimeStampedModel
+from core.phones import MobilePhoneField
 
 
 class HouseholdQuerySet(models.QuerySet["Household"]):
@@ -63,7 +64,7 @@ class Resident(TimeStampedModel):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="residents",
                                   verbose_name=_("户"))
     name = models.CharField(_("姓名"), max_length=50, db_index=True)
-    phone = models.CharField(_("手机号"), max_length=20, blank=True, db_index=True)
+    phone = MobilePhoneField(_("手机号"), max_length=20, blank=True, db_index=True)
     # Encrypted at rest (PIPL); found by exact value through its keyed digest.
     id_number = EncryptedTextField(_("身份证号"), max_length=18, blank=True)
     id_number_digest = BlindIndexField(source="id_number", db_index=True)

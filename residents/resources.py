@@ -18,14 +18,18 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from core.masking import mask_id_number, mask_phone
+from core.phones import phone_normalize
 from core.scope import path_in_scope
 from governance.models import Building, OrgNode, Unit
 from residents.models import Household, PartyMember, Resident
 from residents.selectors import personal_data_visible
 
-PHONE_PATTERN = re.compile(r"^1\d{10}$")
-ID_NUMBER_PATTERN = re.compile(r"^\d{17}[\dXx]$")
+# [0-9], not \d: \d matches the digits of every script.
+ID_NUMBER_PATTERN = re.compile(r"^[0-9]{17}[0-9Xx]$")
 ADDRESS_COLUMNS = ("小区", "楼号", "单元", "门牌号")
+# A cell starting with one of these is a formula to Excel or WPS (in a CSV; in an XLSX openpyxl
+# writes a string starting with "=" as one): the export writes it after an apostrophe.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class YesNoWidget(widgets.BooleanWidget):
@@ -108,16 +112,28 @@ class TagsWidget(widgets.Widget):
 
 
 def text(value: Any) -> str:
-    """A cell as text: Excel hands numbers over as int/float (楼号 1 → 1.0)."""
+    """A cell as text: Excel hands numbers over as int/float (楼号 1 → 1.0); the apostrophe an
+    export put before a formula-like cell is taken off, so an exported file imports back."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    cell = str(value)
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+        cell = cell[1:]
+    return cell.strip()
+
+
+def formula_escape(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, as inert text (OWASP: a leading ')."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 class ScopedResource(resources.ModelResource):
-    """Shared behaviour: the acting user, address lookups, Chinese error keys, masking."""
+    """Shared behaviour: the acting user, address lookups, Chinese error keys, masking, and
+    exports no spreadsheet runs as formulae."""
 
     def __init__(self, *, actor: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -125,6 +141,10 @@ class ScopedResource(resources.ModelResource):
         self._units: dict[tuple[str, str, str], Unit] | None = None
         self._households: dict[tuple[int, str], Household] | None = None
         self._residents: dict[int, dict[str, Resident]] = {}
+
+    def export_field(self, field: Any, instance: Any, **kwargs: Any) -> Any:
+        # Every cell of every export passes here, whichever format the file is written in.
+        return formula_escape(super().export_field(field, instance, **kwargs))
 
     # -- errors keyed by the Chinese column names --------------------------------------------
 
@@ -237,11 +257,16 @@ class ScopedResource(resources.ModelResource):
         return mask_phone(resident.phone), mask_id_number(resident.id_number)
 
 
-def phone_check(value: str, *, column: str = "手机号") -> None:
+def phone_check(value: str, *, column: str = "手机号") -> str:
+    """The number as stored (core.phones: full width read as ASCII), or "" when blank."""
     if "*" in value:
         raise ValidationError({column: _("手机号含有“*”（打码导出的文件不能再导入）。")})
-    if value and not PHONE_PATTERN.match(value):
-        raise ValidationError({column: _("手机号应为 11 位数字。")})
+    if not value:
+        return ""
+    try:
+        return phone_normalize(value)
+    except ValidationError:
+        raise ValidationError({column: _("手机号应为 11 位数字。")}) from None
 
 
 class HouseholdResource(ScopedResource):
@@ -317,7 +342,7 @@ class ResidentResource(ScopedResource):
             row[column] = text(row.get(column))
         if not row["姓名"]:
             raise ValidationError({"姓名": _("必须填写。")})
-        phone_check(row["手机号"])
+        row["手机号"] = phone_check(row["手机号"])
         if "*" in row["身份证号"]:
             raise ValidationError({"身份证号": _("身份证号含有“*”（打码导出的文件不能再导入）。")})
         if row["身份证号"] and not ID_NUMBER_PATTERN.match(row["身份证号"]):
@@ -396,7 +421,7 @@ class PartyMemberResource(ScopedResource):
 
     def before_import_row(self, row: dict[str, Any], **kwargs: Any) -> None:
         row["姓名"], row["手机号"] = text(row.get("姓名")), text(row.get("手机号"))
-        phone_check(row["手机号"])
+        row["手机号"] = phone_check(row["手机号"])
         row["_resident"] = self.resident_for_row(row)
         row["_org_node"] = self.org_node_for_row(row)
         if not row.get("分类管理"):

@@ -56,18 +56,23 @@ def _fresh_throttle_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
     from django.core.cache.backends.locmem import LocMemCache
     from rest_framework.throttling import SimpleRateThrottle
 
+    from core import guesses
+
     buckets = LocMemCache("throttle-buckets", {})
     buckets.clear()
     monkeypatch.setattr(SimpleRateThrottle, "cache", buckets)
+    monkeypatch.setattr(guesses, "cache", buckets)
 
 
 def seed_reference_data() -> None:
-    """The rows data migrations seed (petition categories, the SLA policy). `make test` builds
-    the schema without migrations (--no-migrations: 1 s instead of 12 s a worker), and a
-    transactional test's flush removes them, so they are put back from the same function."""
+    """The rows data migrations seed (petition categories, the SLA policy, the holiday table).
+    `make test` builds the schema without migrations (--no-migrations: 1 s instead of 12 s a
+    worker), and a transactional test's flush removes them, so they are put back from the same
+    functions."""
     from django.apps import apps
 
     importlib.import_module("petitions.migrations.0002_seed_categories").seed(apps, None)
+    importlib.import_module("core.migrations.0002_calendar").seed(apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,10 @@ Findings (numbers masked) go to var/leakscan.json (or $LEAKSCAN_REPORT); the run
 there is any. Under
 xdist each worker sends its findings to the controller (workeroutput), which writes the file.
 LEAKSCAN=0 switches the scan off.
+
+Free text is checked where its rule lives: a topic referred from a petition carries none of the
+petition's words nor its petitioner's name (tests/deliberation/test_referral_privacy.py walks
+every referral path and scans every topic-facing output, iCal feed included).
 """
 
 from __future__ import annotations

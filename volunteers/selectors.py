@@ -7,12 +7,13 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 from django.http import Http404
 
 from core.scope import EVERYTHING, path_in_scope, scope_path, scope_q
 from residents.models import PartyMember, Resident
+from residents.selectors import PARTY_MEMBER_PATH
 from volunteers.models import (
     Activity,
     ActivitySignup,
@@ -229,8 +230,11 @@ def volunteer_list(*, user: User | Any,
 
 def zone_list(*, user: User | Any) -> QuerySet[ResponsibilityZone]:
     own = Q(compound_id__in=user_compound_ids(user))
+    # The member comes with its `area_path`, for `party_member_public_name` (staff in scope).
+    members = (PartyMember.objects.select_related("resident")
+               .annotate(area_path=F(PARTY_MEMBER_PATH)))
     return (ResponsibilityZone.objects.filter(_visible_q(user, own))
-            .select_related("party_member__resident").prefetch_related("buildings")
+            .prefetch_related(Prefetch("party_member", queryset=members), "buildings")
             .annotate(household_count=Count("households", distinct=True)))
 
 
@@ -265,10 +269,15 @@ def shift_get_for_user(*, user: User | Any, shift_id: int) -> Shift:
 
 
 def board_members(*, compound_id: int) -> QuerySet[PartyMember]:
-    """亮身份: the public board of a compound's party members, their zones and posts."""
+    """亮身份: the public board of a compound's party members, their zones and posts.
+
+    Each row carries `area_path`, so `party_member_public_name` can tell staff in scope (the full
+    name) from everybody else (张*), as on the governance page and the API board.
+    """
     return (PartyMember.objects
             .filter(resident__household__building__compound_id=compound_id, is_public=True)
             .select_related("resident", "org_node")
+            .annotate(area_path=F(PARTY_MEMBER_PATH))
             .prefetch_related(
                 "responsibility_zones",
                 Prefetch("volunteer_profiles", queryset=Volunteer.objects.prefetch_related(

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import guesses
 from core.audit import audit_event_record
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
@@ -335,10 +336,8 @@ def _check_code_or_staff(*, activity: Activity, user: User, code: str | None,
         return
     if signup.volunteer.user_id != user.pk:
         raise PermissionDeniedError(_("只能为自己签到。"))
-    # Bytes: compare_digest raises TypeError on str with non-ASCII characters.
-    if not code or not secrets.compare_digest(code.strip().encode(),
-                                              activity.checkin_code.encode()):
-        raise ApplicationError(_("签到码不正确。"))
+    guesses.code_check(given=code, expected=activity.checkin_code, kind="activity",
+                       object_id=activity.pk, user_id=user.pk)
 
 
 def signup_check_in(*, signup: ActivitySignup, user: User,

@@ -25,6 +25,7 @@ from django.views import View
 from core.exceptions import ApplicationError
 from core.masking import mask_name
 from governance.models import Compound
+from residents.selectors import party_member_public_name
 from volunteers import forms as volunteer_forms
 from volunteers import selectors, services
 from volunteers.models import (
@@ -279,7 +280,9 @@ class BoardView(View):
             iter(selectors.user_compound_ids(request.user)), None)
         compound = (Compound.objects.filter(pk=compound_id).first() if compound_id
                     and str(compound_id).isdigit() else Compound.objects.order_by("id").first())
-        members = selectors.board_members(compound_id=compound.pk) if compound else []
+        members = [(member, party_member_public_name(member, viewer=request.user))
+                   for member in (selectors.board_members(compound_id=compound.pk)
+                                  if compound else [])]
         zones = (compound.responsibility_zones.select_related("party_member__resident")
                  .prefetch_related("buildings") if compound else [])
         posts = compound.service_posts.all() if compound else []

@@ -146,8 +146,13 @@ class TopicOfflineInputSerializer(TopicProposeInputSerializer):
 
 
 class TopicFromPetitionInputSerializer(serializers.Serializer):
+    """The topic's title and text are read by every resident of the compound: for a petition
+    that is not public, or anonymous, staff write both (the petition's words stay in it)."""
+
     petition_id = serializers.IntegerField(min_value=1)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True,
+                                        default="")
 
 
 class TopicScheduleInputSerializer(serializers.Serializer):

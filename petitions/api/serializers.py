@@ -72,6 +72,8 @@ class PetitionListOutput(serializers.Serializer):
     arrival_due_at = serializers.DateTimeField(allow_null=True)
     arrived_at = serializers.DateTimeField(allow_null=True)
     due_at = serializers.DateTimeField()
+    deadline_estimated = serializers.BooleanField(
+        help_text="时限超出节假日表，工作日按周一至周五估算（core.workdays）")
     resolved_at = serializers.DateTimeField(allow_null=True)
     is_overdue = serializers.BooleanField()
     supervised = serializers.BooleanField()
@@ -97,6 +99,7 @@ class PetitionListOutput(serializers.Serializer):
             "arrival_due_at": iso(instance.arrival_due_at, zone),
             "arrived_at": iso(instance.arrived_at, zone),
             "due_at": iso(instance.due_at, zone),
+            "deadline_estimated": instance.deadline_estimated,
             "resolved_at": iso(instance.resolved_at, zone),
             "is_overdue": instance.is_overdue(now),
             "supervised": instance.supervised,
@@ -333,3 +336,16 @@ class PetitionPlaceInput(serializers.Serializer):
 
 class PetitionCommentInput(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PetitionReferInput(PetitionCommentInput):
+    """The topic's title and text, read by every resident of the compound: written by staff."""
+
+    title = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="",
+        help_text="议题名称；未同意公开或匿名的诉求必填，不得引用诉求原文或诉求人信息",
+    )
+    description = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default="",
+        help_text="议题说明；未同意公开或匿名的诉求必填，不得引用诉求原文或诉求人信息",
+    )

@@ -42,8 +42,8 @@ STAFF_CHANNEL_DEFAULT = Petition.Channel.WALK_IN
 # The columns the list row reads (not the user's password hash, the answers JSON, …).
 LIST_COLUMNS = (
     "id", "state", "tier", "size", "channel", "description", "submitted_at", "arrival_due_at",
-    "arrived_at", "due_at", "resolved_at", "supervised", "external_ref", "category__name",
-    "area__name", "holder__username", "holder__display_name", "building__number",
+    "arrived_at", "due_at", "deadline_estimated", "resolved_at", "supervised", "external_ref",
+    "category__name", "area__name", "holder__username", "holder__display_name", "building__number",
     "building__compound__name",
 )
 REFUSED = OpenApiResponse(description="输入有误或违反业务规则（中文 message）")
@@ -362,7 +362,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
 
     @extend_schema(
-        summary="转议事", request=io.PetitionCommentInput, responses=TRANSITION_RESPONSES
+        summary="转议事", request=io.PetitionReferInput, responses=TRANSITION_RESPONSES
     )
     @action(detail=True, methods=["post"])
     def refer(self, request: Request, pk: str) -> Response:
@@ -370,9 +370,9 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         # transaction, so a referral always lands on the compound's agenda.
         from deliberation.services import topic_propose_from_petition
 
-        _parse(io.PetitionCommentInput, request)
+        data = _parse(io.PetitionReferInput, request)
         petition_id = self._petition_id(pk)
-        topic_propose_from_petition(petition_id=petition_id, actor=request.user)
+        topic_propose_from_petition(petition_id=petition_id, actor=request.user, **data)
         return self._detail(selectors.petition_get_for_user(user=request.user,
                                                             petition_id=petition_id))
 

@@ -106,6 +106,7 @@ POLICY: dict[str, Rule] = {
     "accounts:deletion-cancel": Rule("R"),
     "notifications:inbox": Rule(SIGNED_IN),
     "notifications:mark-all-read": Rule(SIGNED_IN),
+    "notifications:open": Rule("R", note="one's own message only; it marks it read"),
     "governance:index": Rule(EVERYONE),
     "governance:compound": Rule(EVERYONE, note="a compound's public page"),
     # petitions: resident pages
@@ -125,6 +126,9 @@ POLICY: dict[str, Rule] = {
     "petitions:staff-due-today": Rule(STAFF),
     "petitions:staff-stats": Rule(STAFF),
     "petitions:staff-detail": Rule(STAFF, scoped=True),
+    "petitions:staff-plaque-sheet": Rule(STAFF, scoped=True, note="a building in scope"),
+    "petitions:plaque": Rule(EVERYONE, note="a building's QR plaque: sign-in, form or check-in"),
+    "petitions:plaque-check-in": Rule(STAFF, note="the holder of a petition in that building"),
     "petitions:staff-check-in": Rule(STAFF, scoped=True),
     "petitions:staff-note-create": Rule(STAFF, scoped=True),
     "petitions:staff-resolve": Rule(STAFF, scoped=True),

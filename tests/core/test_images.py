@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from core import images
 from core.images import photo_reencode
 
 
@@ -46,3 +51,87 @@ def test_it_refuses_an_oversize_file(settings):
     with pytest.raises(ValidationError) as error:
         photo_reencode(SimpleUploadedFile("a.jpg", _jpeg_with_gps() + b"\0" * 2000))
     assert error.value.code == "too_large"
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _transparent_png(width: int, height: int) -> bytes:
+    """A complete, valid RGBA PNG of zeros, built row by row (the zeros compress ~1000:1)."""
+    compressor = zlib.compressobj(9)
+    row = b"\0" * (1 + width * 4)
+    pixels = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", pixels)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def _pixel_bytes_allocated_by_pillow(action: Callable[[], object]) -> int:
+    """The bytes of pixel memory Pillow's arena handed out while `action` ran.
+
+    tracemalloc cannot see them: Pillow takes its pixel blocks from malloc, not from Python's
+    allocator, so its own arena counters are the measure.
+    """
+    before = Image.core.get_stats()
+    action()
+    after = Image.core.get_stats()
+    blocks = sum(after[key] - before[key] for key in ("allocated_blocks", "reused_blocks"))
+    return blocks * Image.core.get_block_size()
+
+
+def _jpeg(size: tuple[int, int], **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    Image.effect_noise(size, 40).convert("RGB").save(buffer, format="JPEG", **options)
+    return buffer.getvalue()
+
+
+def test_a_small_png_declaring_160_mb_of_pixels_is_refused_before_decoding(settings):
+    # 6320×6320 RGBA: under MAX_PIXELS, 155 KB on the wire, 160 MB once decoded (400 MB at the
+    # peak of the old pipeline). The bound is on pixels × bytes a pixel, read from the header.
+    payload = _transparent_png(6320, 6320)
+    assert len(payload) < 200_000
+    settings.PHOTO_MAX_BYTES = 1024 * 1024
+
+    def upload() -> None:
+        with pytest.raises(ValidationError) as error:
+            photo_reencode(SimpleUploadedFile("big.png", payload))
+        assert error.value.code == "too_many_pixels"
+        assert "照片" in str(error.value.messages[0])
+
+    assert _pixel_bytes_allocated_by_pillow(upload) == 0
+
+
+def test_a_jpeg_over_the_decode_budget_is_decoded_at_a_reduced_scale(monkeypatch):
+    # A phone photo always fits: a JPEG decodes at 1/2, 1/4 or 1/8 of its size (libjpeg's DCT
+    # scaling), so it is stored smaller rather than refused; a PNG has no such scale.
+    monkeypatch.setattr(images, "MAX_DECODE_BYTES", 800 * 600 * 4)
+    stored = photo_reencode(SimpleUploadedFile("phone.jpg", _jpeg((1600, 1200))))
+    with Image.open(io.BytesIO(stored.read())) as image:
+        assert image.size == (800, 600)
+    png = io.BytesIO()
+    Image.new("RGB", (1600, 1200), "red").save(png, format="PNG")
+    with pytest.raises(ValidationError) as error:
+        photo_reencode(SimpleUploadedFile("screen.png", png.getvalue()))
+    assert error.value.code == "too_many_pixels"
+
+
+def test_a_progressive_jpeg_counts_its_coefficient_buffer_in_the_budget(monkeypatch):
+    # libjpeg keeps every DCT coefficient of a progressive JPEG (2 bytes a sample, at full size)
+    # whatever the output scale; a baseline JPEG of the same size streams.
+    monkeypatch.setattr(images, "MAX_DECODE_BYTES", 1600 * 1200 * 4)
+    size = (2400, 2400)
+    photo_reencode(SimpleUploadedFile("baseline.jpg", _jpeg(size, subsampling=0)))
+    with pytest.raises(ValidationError) as error:
+        photo_reencode(SimpleUploadedFile("p.jpg", _jpeg(size, subsampling=0, progressive=True)))
+    assert error.value.code == "too_many_pixels"
+
+
+def test_a_twelve_megapixel_phone_photo_is_stored_at_full_quality():
+    stored = photo_reencode(SimpleUploadedFile("phone.jpg", _jpeg((4032, 3024), quality=70)))
+    with Image.open(io.BytesIO(stored.read())) as image:
+        assert image.size == (images.MAX_SIDE, 1920)

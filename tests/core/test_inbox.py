@@ -29,3 +29,69 @@ def test_the_inbox_shows_only_my_messages_and_marks_them_read(client, resident_u
 def test_the_inbox_asks_a_visitor_to_sign_in(client, db):
     response = client.get(reverse("notifications:inbox"))
     assert response.status_code == 302
+
+
+def test_a_dispatch_message_opens_the_staff_page_for_the_worker_and_marks_it_read(
+        client, resident_user, microgrid_worker):
+    from tests.petitions.factories import submit
+
+    petition = submit(resident_user)
+    message = Notification.objects.get(user=microgrid_worker)
+    client.force_login(microgrid_worker)
+
+    response = client.get(reverse("notifications:open", args=[message.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("petitions:staff-detail", args=[petition.pk])
+    assert client.get(response["Location"]).status_code == 200
+    message.refresh_from_db()
+    assert message.read_at is not None
+
+
+def test_the_residents_message_opens_their_own_petition_page(client, resident_user,
+                                                             microgrid_worker):
+    from petitions.services import petition_check_in
+    from tests.petitions.factories import submit
+
+    petition = submit(resident_user)
+    petition_check_in(petition_id=petition.pk, actor=microgrid_worker)
+    message = Notification.objects.filter(user=resident_user).latest("pk")
+    client.force_login(resident_user)
+
+    response = client.get(reverse("notifications:open", args=[message.pk]))
+
+    assert response["Location"] == reverse("petitions:detail", args=[petition.pk])
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_nobody_opens_or_marks_read_another_users_message(client, resident_user, grid_worker):
+    notifications_create(user_ids=[resident_user.pk], title="您的诉求已办结", link="/")
+    message = Notification.objects.get(user=resident_user)
+    client.force_login(grid_worker)
+
+    assert client.get(reverse("notifications:open", args=[message.pk])).status_code == 404
+    message.refresh_from_db()
+    assert message.read_at is None
+
+
+def test_a_link_off_the_site_ends_on_the_inbox(client, resident_user):
+    notifications_create(user_ids=[resident_user.pk], title="x", link="//evil.example/")
+    message = Notification.objects.get(user=resident_user)
+    client.force_login(resident_user)
+
+    response = client.get(reverse("notifications:open", args=[message.pk]))
+
+    assert response["Location"] == reverse("notifications:inbox")
+
+
+def test_the_header_counts_unread_messages_until_they_are_opened(client, resident_user):
+    notifications_create(user_ids=[resident_user.pk], title="一", link="/")
+    notifications_create(user_ids=[resident_user.pk], title="二", link="/")
+    client.force_login(resident_user)
+    first = Notification.objects.filter(user=resident_user).earliest("pk")
+
+    assert 'aria-label="2 条未读">2</span>' in client.get("/").content.decode()
+    client.get(reverse("notifications:open", args=[first.pk]))
+    assert 'aria-label="1 条未读">1</span>' in client.get("/").content.decode()
+    client.post(reverse("notifications:mark-all-read"))
+    assert "条未读" not in client.get("/").content.decode()

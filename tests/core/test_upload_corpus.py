@@ -73,10 +73,12 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def _png_declaring(width: int, height: int, *, rows: int) -> bytes:
-    """A 1-bit grey PNG whose header declares width×height; `rows` rows of zeros follow."""
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    pixels = zlib.compress((b"\0" * (1 + (width + 7) // 8)) * rows, 9)
+def _png_declaring(width: int, height: int, *, rows: int, is_rgba: bool = False) -> bytes:
+    """A 1-bit grey (or 8-bit RGBA) PNG whose header declares width×height; `rows` rows of
+    zeros follow."""
+    depth, color_type, row_bytes = (8, 6, width * 4) if is_rgba else (1, 0, (width + 7) // 8)
+    header = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
+    pixels = zlib.compress((b"\0" * (1 + row_bytes)) * rows, 9)
     return (PNG_SIGNATURE + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", pixels)
             + _png_chunk(b"IEND", b""))
 
@@ -128,6 +130,10 @@ def _corpus() -> list[Sample]:
         # 8000×6000 pixels in 6 KB: a valid image, refused for its pixel count.
         Sample("huge-dimensions", "big.png", "image/png", _png_declaring(8000, 6000, rows=6000),
                is_accepted=False),
+        # 3800×3800 RGBA, complete, in 56 KB: under MAX_PIXELS, but 58 MB once decoded (twice
+        # that to scale it): refused for its decode memory before a pixel is decoded.
+        Sample("rgba-decode-bomb", "screen.png", "image/png",
+               _png_declaring(3800, 3800, rows=3800, is_rgba=True), is_accepted=False),
         # 30000×4 is few pixels, however wide: accepted and scaled down.
         Sample("huge-width", "strip.png", "image/png", _png_declaring(30000, 4, rows=4),
                is_accepted=True),

@@ -33,9 +33,11 @@ from deliberation.models import (
     SurveyAnswer,
 )
 from governance.models import Building, Unit
+from notifications.models import Notification
 from notifications.services import notifications_create
 from petitions.api.open311 import request_token
 from petitions.models import Petition
+from petitions.services import building_plaque_get_or_create
 from residents.models import Household, Resident
 from tests.accounts.factories import UserFactory
 from tests.conftest import Territory
@@ -191,6 +193,8 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
         if user is not None:
             notifications_create(user_ids=[user.pk], title="您有一条新消息",
                                  link=f"/petitions/{petition.pk}/")
+    # The resident's own message: opening it is theirs alone (anyone else's is a 404).
+    resident_message = Notification.objects.filter(user=users["resident"]).latest("pk")
 
     real = {
         "petitions": petition.pk, "staff": petition.pk, "requests": petition.pk,
@@ -204,7 +208,8 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
         "swaps": swap.pk, "teams": team.pk, "wishes": wish.pk, "services": proxy.pk,
         "proxy-services": proxy.pk, "care": care_file.pk, "care-files": care_file.pk,
         "volunteers": volunteer.pk, "posts": post.pk, "certificate": today.year,
-        "other-petition": other_petition.pk,
+        "other-petition": other_petition.pk, "inbox": resident_message.pk,
+        "plaque": building_plaque_get_or_create(building_id=territory.building1.pk).token,
     }
     phones = {
         resident.phone: resident.household.building.micro_grid.path

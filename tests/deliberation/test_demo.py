@@ -53,3 +53,25 @@ def test_the_demo_holds_15_sessions_since_2024_and_topics_in_every_step(client, 
     # The brief's budget for one app's demo part (bulk inserts).
     assert timings and timings[0] < 5, timings
     print(f"deliberation demo load: {timings[0]:.2f} s")
+
+
+def test_the_demos_referred_petitions_become_topics_without_a_private_petitions_words(
+        territory, resident_user, community_staff, session):
+    # `make run` is what an outside probe reads first: its referral topics obey the same rule
+    # as topic_propose_from_petition (private: neutral text; public: the 公示 text; 居民).
+    from deliberation import demo
+    from petitions.services import petition_refer_to_deliberation
+    from tests.petitions.factories import submit
+
+    private = submit(resident_user, household=territory.household1, contact_name="王阿姨",
+                     description="楼上天天半夜装修，不要让他知道是我反映的")
+    public = submit(resident_user, household=territory.household1, contact_name="王阿姨",
+                    is_public=True, description="小区充电桩太少，我的电话13812345678")
+    for petition in (private, public):
+        petition_refer_to_deliberation(petition_id=petition.pk, actor=community_staff)
+    demo._petition_topics(territory.compound, session, community_staff)
+    topics = {topic.petition_id: topic for topic in Topic.objects.all()}
+    assert {topic.proposer_name for topic in topics.values()} == {"居民"}
+    text = f"{topics[private.pk].title} {topics[private.pk].description}"
+    assert "装修" not in text and "不要让他知道" not in text
+    assert topics[public.pk].description == "小区充电桩太少，我的电话***********"

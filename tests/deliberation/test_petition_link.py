@@ -17,7 +17,8 @@ pytestmark = pytest.mark.skipif(not petition_link.is_available(),
 def petition(territory, resident_user):
     from tests.petitions.factories import submit
 
-    return submit(resident_user, household=territory.household1,
+    # Public: its text may become the topic's (a private one: test_referral_privacy.py).
+    return submit(resident_user, household=territory.household1, is_public=True,
                   description="小区充电桩太少，电动车充电难，需要扩容")
 
 

@@ -12,6 +12,9 @@ from deliberation.models import Session
 from deliberation.services import deliberation_date, sessions_schedule_monthly
 from deliberation.tasks import sessions_schedule_monthly_task
 
+# Working days and public holidays come from the holiday table (seeded from chinese-calendar).
+pytestmark = pytest.mark.django_db
+
 
 def _monthly(compound) -> list[tuple[str, date]]:
     return [(session.period, timezone.localtime(session.starts_at).date())

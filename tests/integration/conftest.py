@@ -103,15 +103,18 @@ def _wait_until_ready(log_path: Path, process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module", autouse=True)
 def _petitions_seed_restored(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """Transactional tests end with a flush, which also removes the rows petitions' data
-    migration seeded (the categories, the SLA policy). Put them back once the module is done, so
-    tests that run later in this session, or in the next `--reuse-db` session, still find them."""
+    """Transactional tests end with a flush, which also removes the rows the data migrations
+    seeded (the categories, the SLA policy, the holiday table). Put them back once the module is
+    done, so tests that run later in this session, or in the next `--reuse-db` session, still
+    find them."""
     yield
     from django.apps import apps
 
     seed_migration = importlib.import_module("petitions.migrations.0002_seed_categories")
+    calendar_migration = importlib.import_module("core.migrations.0002_calendar")
     with django_db_blocker.unblock():
         seed_migration.seed(apps, None)
+        calendar_migration.seed(apps, None)
 
 
 # --- Fault tests: processes the test may kill ------------------------------------------------

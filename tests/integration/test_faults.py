@@ -96,7 +96,7 @@ def _tally(ids: list[int]) -> dict[str, Any]:
     """What the sweep left for these petitions, and the worst duplication found."""
     events = PetitionEvent.objects.filter(petition_id__in=ids, kind="escalated")
     per_tier = events.values("petition_id", "to_tier").annotate(n=Count("id"))
-    links = [f"/petitions/{pk}/" for pk in ids]
+    links = [f"/petitions/staff/{pk}/" for pk in ids]
     inbox = Notification.objects.filter(link__in=links, dedupe_key__startswith="escalate:")
     per_message = inbox.values("user_id", "link", "title").annotate(n=Count("id"))
     return {
@@ -378,7 +378,7 @@ def test_two_beats_at_once_escalate_and_notify_once_after_commit(
     assert events.filter(kind="supervised").count() == 1000
     assert max(events.filter(kind="escalated").values("petition_id", "to_tier")
                .annotate(n=Count("id")).values_list("n", flat=True)) == 1
-    links = [f"/petitions/{pk}/" for pk in ids]
+    links = [f"/petitions/staff/{pk}/" for pk in ids]
     inbox = Notification.objects.filter(link__in=links)
     assert inbox.filter(dedupe_key__startswith="escalate:").count() == 2000
     assert inbox.filter(dedupe_key__startswith="supervise:").count() == 1000

@@ -401,8 +401,9 @@ def test_refer_to_deliberation(territory, resident_user, microgrid_worker, grid_
     petition = submit(resident_user)
     assert refused(microgrid_worker, petition, "refer")[0] == 403
     assert not Topic.objects.exists()
-    assert post(grid_worker, petition, "refer", {"note": "涉及公共收益"})["state"] == (
-        "referred")
+    assert post(grid_worker, petition, "refer", {
+        "note": "涉及公共收益", "title": "公共收益使用", "description": "提请议事会商定。"})[
+        "state"] == "referred"
     assert Topic.objects.get().petition_id == petition.pk
     assert refused(community_staff, petition, "reject", {"reason": "x"})[0] == 409
 

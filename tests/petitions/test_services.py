@@ -386,8 +386,9 @@ def test_submission_texts_the_resident_and_tells_the_holder(resident_user, micro
     petition = submit(resident_user)
     assert OutboundMessage.objects.filter(recipient=resident_user.phone,
                                           body__contains=str(petition.pk)).exists()
+    # The worker's message opens the staff page; the resident's page would be a 404 for them.
     assert Notification.objects.filter(user=microgrid_worker,
-                                       link=f"/petitions/{petition.pk}/").exists()
+                                       link=f"/petitions/staff/{petition.pk}/").exists()
 
 
 def test_events_of_an_external_petition_fill_the_webhook_outbox(territory, microgrid_worker):

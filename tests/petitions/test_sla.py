@@ -11,6 +11,8 @@ import pytest
 from petitions import sla
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Working days and public holidays come from the holiday table (seeded from chinese-calendar).
+pytestmark = pytest.mark.django_db
 POLICY = sla.Durations(arrival=timedelta(minutes=7), microgrid=timedelta(days=1),
                        grid=timedelta(days=3), street=timedelta(days=5))
 WORKING = sla.Durations(arrival=timedelta(minutes=7), microgrid=timedelta(days=1),

@@ -38,7 +38,7 @@ def test_an_overdue_microgrid_petition_moves_to_the_grid_worker(
     assert petition.state == Petition.State.DISPATCHED
     event = petition.events.get(kind="escalated")
     assert (event.from_tier, event.to_tier) == ("microgrid", "grid")
-    assert Notification.objects.filter(user=grid_worker, link=f"/petitions/{petition.pk}/",
+    assert Notification.objects.filter(user=grid_worker, link=f"/petitions/staff/{petition.pk}/",
                                        title__contains="网格").exists()
 
 

@@ -593,7 +593,8 @@ def test_escalate_refer_and_reject(territory, resident_user, microgrid_worker, g
     assert escalated.tier == Petition.Tier.GRID
     referred = submit(resident_user)
     client_for(grid_worker).post(reverse("petitions:staff-refer", args=[referred.pk]),
-                                 {"note": "需居民议事"})
+                                 {"note": "需居民议事", "title": "楼道堆物清理",
+                                  "description": "提请议事会商定清理办法。"})
     referred.refresh_from_db()
     # A grid worker's referral lands on the compound's agenda as a linked topic.
     assert referred.state == Petition.State.REFERRED

@@ -238,3 +238,19 @@ def test_the_schema_has_no_warnings_for_volunteers():
                                              **GENERATOR_STATS._error_cache}]
     assert not [message for message in messages if "olunteer" in message or "Volunteer" in
                 message]
+
+
+def test_the_zone_list_masks_the_members_name_except_for_staff_in_scope(
+        territory, cast, resident_user, community_staff):
+    # A responsibility zone names its party member as the 亮身份 board does: 王** for residents.
+    from volunteers.models import ResponsibilityZone
+
+    resident = cast.member.resident
+    resident.name = "王建华"
+    resident.save(update_fields=["name"])
+    ResponsibilityZone.objects.create(compound=territory.compound, number=1, name="3号楼",
+                                      party_member=cast.member)
+    rows = client_for(resident_user).get(f"{BASE}/zones/").json()
+    assert [row["party_member_name"] for row in rows] == ["王**"]
+    rows = client_for(community_staff).get(f"{BASE}/zones/").json()
+    assert [row["party_member_name"] for row in rows] == ["王建华"]

@@ -280,3 +280,17 @@ def test_an_action_never_redirects_to_an_outside_next(resident_user, next_url) -
     response = client_for(resident_user).post("/volunteers/register/", {"next": next_url})
     assert response.status_code == 302
     assert response["Location"] == "/volunteers/"
+
+
+def test_the_public_board_masks_member_names_except_for_staff_in_scope(
+        territory, cast, resident_user, outsider, community_staff):
+    # The same rule as the governance page and the API board: 王** for the public, a resident of
+    # the compound and staff of another community; the full name only for staff in scope.
+    resident = cast.member.resident
+    resident.name = "王建华"
+    resident.save(update_fields=["name"])
+    url = f"/volunteers/board/?compound={territory.compound.pk}"
+    for client in (Client(), client_for(resident_user), client_for(outsider)):
+        text = client.get(url).content.decode()
+        assert "王**" in text and "王建华" not in text
+    assert "王建华" in client_for(community_staff).get(url).content.decode()

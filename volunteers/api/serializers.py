@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from core.masking import mask_name, mask_phone
 from core.scope import path_in_scope
+from residents.selectors import party_member_public_name
 from volunteers.models import (
     Activity,
     ActivitySignup,
@@ -99,8 +100,7 @@ class HoursYearTotalOutput(serializers.Serializer):
 
 
 class ZoneOutput(serializers.ModelSerializer):
-    party_member_name = serializers.CharField(source="party_member.resident.name",
-                                              read_only=True)
+    party_member_name = serializers.SerializerMethodField()
     building_numbers = serializers.SerializerMethodField()
     household_count = serializers.IntegerField(read_only=True)
 
@@ -108,6 +108,12 @@ class ZoneOutput(serializers.ModelSerializer):
         model = ResponsibilityZone
         fields = ["id", "number", "name", "compound", "party_member", "party_member_name",
                   "building_numbers", "household_count", "duties"]
+
+    def get_party_member_name(self, zone: ResponsibilityZone) -> str:
+        """张* as on the 亮身份 board; the full name for staff whose scope covers the member."""
+        request = self.context.get("request")
+        return party_member_public_name(zone.party_member,
+                                        viewer=getattr(request, "user", None))
 
     def get_building_numbers(self, zone: ResponsibilityZone) -> list[str]:
         return [building.number for building in zone.buildings.all()]
