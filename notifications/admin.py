@@ -18,6 +18,7 @@ class NotificationAdmin(admin.ModelAdmin):
 class OutboundMessageAdmin(MaskedContactMixin, admin.ModelAdmin):
     phone_field = "recipient"  # an SMS recipient; shown whole on the change page (audited)
 
-    list_display = ("id", "channel", "created_at", "processed_at", "attempts", "last_error")
+    list_display = ("id", "channel", "created_at", "processed_at", "suppressed_at", "attempts",
+                    "last_error")
     list_filter = ("channel",)
     readonly_fields = ("recipient", "body")

@@ -44,13 +44,18 @@ class OutboundMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # Past the per-recipient limit (sms_enqueue): kept, with the reason in last_error, never sent.
+    suppressed_at = models.DateTimeField(_("拦截时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("外发消息")
         verbose_name_plural = _("外发消息")
         indexes = [
             models.Index(fields=["created_at"], name="outbox_pending_idx",
-                         condition=models.Q(processed_at__isnull=True)),
+                         condition=models.Q(processed_at__isnull=True,
+                                            suppressed_at__isnull=True)),
+            # The per-recipient limit counts a number's last day of messages.
+            models.Index(fields=["recipient", "created_at"], name="outbox_recipient_idx"),
         ]
 
     def __str__(self) -> str:

@@ -8,8 +8,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.masking import mask_phone
 from notifications.models import Notification, OutboundMessage
 
 logger = logging.getLogger(__name__)
@@ -37,11 +40,23 @@ def notifications_create(
 
 
 def sms_enqueue(*, phone: str, body: str, dedupe_key: str | None = None) -> None:
-    """Queue an SMS; it is sent by `outbox_deliver` only after the transaction commits."""
+    """Queue an SMS; it is sent by `outbox_deliver` only after the transaction commits.
+
+    Past the recipient's hourly or daily limit (settings.SMS_MAX_PER_RECIPIENT_PER_HOUR / _DAY)
+    the row is still written, stamped suppressed with the reason, and never sent: the portal
+    texts no number more than that, whoever asks, and the record shows what was held back.
+    """
+    now = timezone.now()
+    reason = _sms_limit_reason(phone=phone, now=now)
+    if reason:
+        logger.warning("SMS to %s suppressed: %s", mask_phone(phone), reason)
     OutboundMessage.objects.bulk_create(
-        [OutboundMessage(recipient=phone, body=body, dedupe_key=dedupe_key)],
+        [OutboundMessage(recipient=phone, body=body, dedupe_key=dedupe_key,
+                         suppressed_at=now if reason else None, last_error=reason)],
         ignore_conflicts=True,
     )
+    if reason:
+        return
 
     def _deliver() -> None:
         from notifications.tasks import outbox_deliver_task
@@ -49,6 +64,25 @@ def sms_enqueue(*, phone: str, body: str, dedupe_key: str | None = None) -> None
         outbox_deliver_task.delay()
 
     transaction.on_commit(_deliver)
+
+
+def _sms_limit_reason(*, phone: str, now: datetime) -> str:
+    """Why one more SMS to `phone` is over its limit ("" when it is not): one indexed count.
+
+    Suppressed rows do not count, so a flood does not push the number's window on. Two writers
+    racing may each pass the count: the limit caps floods, it is not an exact quota.
+    """
+    per_hour = settings.SMS_MAX_PER_RECIPIENT_PER_HOUR
+    per_day = settings.SMS_MAX_PER_RECIPIENT_PER_DAY
+    counts = OutboundMessage.objects.filter(
+        recipient=phone, created_at__gt=now - timedelta(days=1), suppressed_at__isnull=True,
+    ).aggregate(day=Count("id"),
+                hour=Count("id", filter=Q(created_at__gt=now - timedelta(hours=1))))
+    if counts["hour"] >= per_hour:
+        return _("超出单个号码的短信限额（每小时 %(count)s 条），未发送。") % {"count": per_hour}
+    if counts["day"] >= per_day:
+        return _("超出单个号码的短信限额（每天 %(count)s 条），未发送。") % {"count": per_day}
+    return ""
 
 
 def outbox_deliver(*, limit: int = 200) -> int:
@@ -59,11 +93,11 @@ def outbox_deliver(*, limit: int = 200) -> int:
     # A message the gateway refused is retried by the next run, not at once: without this a
     # refusal spent all five attempts within one run, in a second.
     failed_ids: list[int] = []
-    for _ in range(limit):
+    for _attempt in range(limit):
         with transaction.atomic():
             message = (
                 OutboundMessage.objects.select_for_update(skip_locked=True)
-                .filter(processed_at__isnull=True, attempts__lt=5)
+                .filter(processed_at__isnull=True, suppressed_at__isnull=True, attempts__lt=5)
                 .exclude(pk__in=failed_ids)
                 .order_by("created_at")
                 .first()

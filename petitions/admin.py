@@ -191,8 +191,8 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "arrival", "microgrid", "grid", "street", "calendar",
-                    "updated_at")
+    list_display = ("__str__", "arrival", "microgrid", "grid", "street", "rating_window",
+                    "calendar", "updated_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not SlaPolicy.objects.exists()

@@ -118,6 +118,7 @@ class _Builder:
                                        grid=policy.grid, street=policy.street,
                                        calendar=policy.calendar)
         self.workdays = WorkCalendar()  # one read of the holiday table for every petition
+        self.rating_window = policy.rating_window
         self.buildings = list(Building.objects.filter(compound=compound)
                               .select_related("micro_grid").order_by("id"))
         self.categories = {category.name: category for category in Category.objects.all()}
@@ -264,11 +265,16 @@ class _Builder:
                                     petition.resolution, holder_id)
         petition.resolved_tier = petition.tier
         petition.resolved_on_time = petition.resolved_at <= petition.due_at
+        petition.resolved_by_id = holder_id
         if final == State.RESOLVED:
             return steps
-        grid_id = self.cast.grid.get(petition.origin_path[:12]) or self.cast.community.pk
+        # Verified by someone other than the resolver: the grid worker, or the community when
+        # the grid worker held (and resolved) it.
+        grid_id = self.cast.grid.get(petition.origin_path[:12])
+        verifier_id = grid_id if grid_id and grid_id != holder_id else self.cast.community.pk
         petition.verified_at = step(Kind.VERIFIED, State.RESOLVED, State.VERIFIED, 120,
-                                    actor=grid_id)
+                                    actor=verifier_id)
+        petition.rating_due_at = petition.verified_at + self.rating_window
         if final == State.VERIFIED:
             return steps
         if extra in ("small_reopened", "reopened_open"):
@@ -281,10 +287,13 @@ class _Builder:
                 petition.resolved_at = None
                 petition.resolved_on_time = None
                 petition.resolved_tier = ""
+                petition.resolved_by_id = None
                 return steps
             petition.resolved_at = step(Kind.RESOLVED, State.DISPATCHED, State.RESOLVED, 600,
                                         "二次处理完毕", holder_id)
-            step(Kind.VERIFIED, State.RESOLVED, State.VERIFIED, 60, actor=grid_id)
+            petition.verified_at = step(Kind.VERIFIED, State.RESOLVED, State.VERIFIED, 60,
+                                        actor=verifier_id)
+            petition.rating_due_at = petition.verified_at + self.rating_window
             petition.rating = Petition.Rating.UNSATISFIED
         else:
             petition.rating = rating

@@ -69,6 +69,10 @@ class SlaPolicy(models.Model):
     microgrid = models.DurationField(_("微网格办结时限"), default=timedelta(days=1))
     grid = models.DurationField(_("网格办结时限"), default=timedelta(days=3))
     street = models.DurationField(_("街道办结时限"), default=timedelta(days=5))
+    rating_window = models.DurationField(
+        _("评价期限"), default=timedelta(days=7),
+        help_text=_("核实后留给居民评价的时间；居民未评价的，期满后工作人员方可关闭。"),
+    )
     calendar = models.CharField(_("计算方式"), max_length=10, choices=Calendar.choices,
                                 default=Calendar.CALENDAR_DAYS)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -81,7 +85,7 @@ class SlaPolicy(models.Model):
         return str(_("7135 时限规则"))
 
     def clean(self) -> None:
-        for name in ("arrival", "microgrid", "grid", "street"):
+        for name in ("arrival", "microgrid", "grid", "street", "rating_window"):
             value = getattr(self, name)
             if value is None or value <= timedelta(0):
                 raise ValidationError({name: _("时限必须大于零。")})
@@ -273,7 +277,13 @@ class Petition(TimeStampedModel):
     resolved_on_time = models.BooleanField(_("按时办结"), null=True, blank=True)
     resolved_tier = models.CharField(_("办结层级"), max_length=12, choices=Tier.choices,
                                      blank=True)
+    # Who resolved the current round: verification is someone else's (petition_verify).
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("办结人"))
     verified_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    # Set at verification (SlaPolicy.rating_window on): staff close an unrated petition after it.
+    rating_due_at = models.DateTimeField(_("评价截止"), null=True, blank=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     supervised = models.BooleanField(_("督办"), default=False, db_index=True)
     supervised_at = models.DateTimeField(_("督办时间"), null=True, blank=True)

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import ApiKey
+from accounts.models import ApiKey, User
 from notifications.services import notifications_create, sms_enqueue
 from petitions.models import Petition, PetitionEvent, WebhookDelivery
 
@@ -33,6 +33,9 @@ WEBHOOK_KINDS = frozenset({
     Kind.REOPENED, Kind.RETURNED, Kind.REJECTED, Kind.ESCALATED, Kind.SUPERVISED, Kind.REFERRED,
     Kind.CLOSED,
 })
+# Channels of other systems: their callers' numbers are never texted (sms_recipient).
+EXTERNAL_CHANNELS = frozenset({Petition.Channel.HOTLINE_12345, Petition.Channel.SUSUBAN,
+                               Petition.Channel.API})
 OPEN311_CLOSED_STATES = frozenset({"resolved", "verified", "rated", "closed", "rejected"})
 
 
@@ -97,6 +100,27 @@ def _inbox_recipients(petition: Petition, event: PetitionEvent) -> list[int]:
     return recipients
 
 
+def sms_recipient(petition: Petition) -> str:
+    """The number a petition's SMS go to: only one that someone vouches for, or none.
+
+    - A resident's petition: the phone of their account, verified by a code at sign-in. Never
+      the contact_phone they typed (staff may call it back): texting that let anyone send SMS to
+      any number, outside every sign-in code limit.
+    - Recorded by staff (walk-in, phone call): the number the staff member took down from the
+      person; the petition names who recorded it.
+    - From an external system (12345, 诉速办, Open311): none. The number is that system's caller;
+      the system hears every change by webhook and informs its own caller.
+    - Anything else (no account, no recorder; or the resident's account since deleted): none,
+      as nobody here can tell who the number belongs to.
+    """
+    if petition.submitter_id is not None:
+        phone = User.objects.filter(pk=petition.submitter_id).values_list("phone", flat=True)
+        return phone.first() or ""
+    if petition.recorded_by_id is not None and petition.channel not in EXTERNAL_CHANNELS:
+        return petition.contact_phone
+    return ""
+
+
 def notify_event(*, petition: Petition, event: PetitionEvent,
                  extra_user_ids: tuple[int, ...] = ()) -> None:
     """Write the inbox, SMS and webhook rows for one event (inside the caller's transaction)."""
@@ -112,9 +136,10 @@ def notify_event(*, petition: Petition, event: PetitionEvent,
             notifications_create(user_ids=user_ids, title=title, body=body,
                                  link=petition_link(petition.pk, for_staff=for_staff),
                                  dedupe_key=f"petition-event:{event.pk}")
-    if event.kind in SMS_KINDS and petition.contact_phone and not event.is_internal:
+    phone = sms_recipient(petition) if event.kind in SMS_KINDS and not event.is_internal else ""
+    if phone:
         sms_enqueue(
-            phone=petition.contact_phone,
+            phone=phone,
             body=_("【有事您说话】您的诉求（编号 %(id)s）%(kind)s。%(note)s")
             % {"id": petition.pk, "kind": label, "note": event.note[:60]},
             dedupe_key=f"petition-sms:{event.pk}",

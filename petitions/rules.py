@@ -3,7 +3,8 @@
 - resident (owner): sees their own; adds notes, rates, asks to reopen.
 - holder: checks in, adds notes, resolves, returns to the dispatcher, escalates by hand.
 - handler staff (grid worker, community staff, street admin) whose scope covers the petition:
-  everything the holder may, plus verify, close and refer to deliberation.
+  everything the holder may, plus verify (not their own resolution), close (once rated, or the
+  rating window passed) and refer to deliberation.
 - dispatcher (community staff, street admin): dispatch, triage, reroute, reject.
 - external system: sees and rates what it submitted (or its scope_area, when one is set).
 """
@@ -17,6 +18,8 @@ from django.db.models import Q
 from core.scope import EVERYTHING, scope_path
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from petitions.models import Petition
 
 HANDLER_ROLES = frozenset({"grid_worker", "community_staff", "street_admin"})
@@ -82,6 +85,17 @@ def is_handler_staff(user: Any, petition: Petition) -> bool:
 
 def is_dispatcher(user: Any, petition: Petition) -> bool:
     return (user.is_superuser or user.role in DISPATCHER_ROLES) and covers(user, petition)
+
+
+def is_resolver(user: Any, petition: Petition) -> bool:
+    """Who resolved the current round: they may not verify it."""
+    return petition.resolved_by_id is not None and petition.resolved_by_id == user.pk
+
+
+def rating_window_passed(petition: Petition, now: datetime) -> bool:
+    """The resident had their time to rate: staff may close the petition unrated.
+    No recorded window (a row not verified through petition_verify): nothing to wait for."""
+    return petition.rating_due_at is None or petition.rating_due_at <= now
 
 
 def can_handle(user: Any, petition: Petition) -> bool:

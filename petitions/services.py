@@ -425,8 +425,9 @@ def petition_resolve(*, petition_id: int, actor: User, resolution: str,
         petition.resolved_at = now
         petition.resolved_on_time = now <= petition.due_at
         petition.resolved_tier = petition.tier
+        petition.resolved_by = actor
         petition.save(update_fields=["state", "resolution", "resolved_at", "resolved_on_time",
-                                     "resolved_tier", "updated_at"])
+                                     "resolved_tier", "resolved_by", "updated_at"])
         event = _event(petition, kind=Kind.RESOLVED, actor=actor, from_state=previous,
                        note=resolution, now=now)
         _save_photos(petition, photos, actor=actor, event=event)
@@ -435,17 +436,22 @@ def petition_resolve(*, petition_id: int, actor: User, resolution: str,
 
 def petition_verify(*, petition_id: int, actor: User, accepted: bool = True,
                     note: str = "") -> Petition:
-    """Staff check the result. Refused: back to the holder (dispatched). Handler staff only."""
+    """Staff check the result: handler staff other than the resolver (a check of one's own work
+    is no check). Accepted: the resident's rating window opens (SlaPolicy.rating_window).
+    Refused: back to the holder (dispatched)."""
     with transaction.atomic():
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.is_handler_staff(actor, petition), _("只有网格员及以上工作人员可以核实。"))
         if petition.state != State.RESOLVED:
             check_transition(PETITION_TRANSITIONS, petition.state, State.VERIFIED,
                              labels=STATE_LABELS)
+        _require(not rules.is_resolver(actor, petition),
+                 _("办结人不能核实自己办结的诉求，请由其他工作人员核实。"))
         if accepted:
             previous = _move(petition, State.VERIFIED)
             petition.verified_at = timezone.now()
-            petition.save(update_fields=["state", "verified_at", "updated_at"])
+            petition.rating_due_at = petition.verified_at + SlaPolicy.current().rating_window
+            petition.save(update_fields=["state", "verified_at", "rating_due_at", "updated_at"])
             _event(petition, kind=Kind.VERIFIED, actor=actor, from_state=previous, note=note)
         else:
             if not note.strip():
@@ -454,8 +460,9 @@ def petition_verify(*, petition_id: int, actor: User, accepted: bool = True,
             petition.resolved_at = None
             petition.resolved_on_time = None
             petition.resolved_tier = ""
+            petition.resolved_by = None
             petition.save(update_fields=["state", "resolved_at", "resolved_on_time",
-                                         "resolved_tier", "updated_at"])
+                                         "resolved_tier", "resolved_by", "updated_at"])
             _event(petition, kind=Kind.VERIFY_FAILED, actor=actor, from_state=previous,
                    note=note)
         return petition
@@ -519,11 +526,13 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
     petition.resolved_at = None
     petition.resolved_on_time = None
     petition.resolved_tier = ""
+    petition.resolved_by = None
     petition.closed_at = None
     petition.save(update_fields=["state", "reopened_count", "clock_started_at",
                                  "microgrid_due_at", "grid_due_at", "street_due_at", "due_at",
-                                 "resolved_at", "resolved_on_time", "resolved_tier", "closed_at",
-                                 "deadline_estimated", "updated_at"])
+                                 "resolved_at", "resolved_on_time", "resolved_tier",
+                                 "resolved_by", "closed_at", "deadline_estimated",
+                                 "updated_at"])
     _event(petition, kind=Kind.REOPENED, actor=actor, from_state=previous, note=reason, now=now)
     if petition.holder_id is None:
         return petition
@@ -674,11 +683,19 @@ def petition_close_from_deliberation(*, petition_id: int, outcome: str,
 
 
 def petition_close(*, petition_id: int, actor: User, note: str = "") -> Petition:
-    """Close a verified (not rated in time) or rated petition. Handler staff."""
+    """Close a rated petition, or a verified one the resident left unrated past its rating
+    window (petition.rating_due_at): never before, or the rating, and with it 不满意 → reopen,
+    would never be asked. Handler staff."""
     with transaction.atomic():
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.is_handler_staff(actor, petition))
-        return _close(petition, actor=actor, note=note, now=timezone.now())
+        now = timezone.now()
+        check_transition(PETITION_TRANSITIONS, petition.state, State.CLOSED, labels=STATE_LABELS)
+        if petition.state == State.VERIFIED and not rules.rating_window_passed(petition, now):
+            due = timezone.localtime(petition.rating_due_at).strftime("%Y-%m-%d %H:%M")
+            raise ApplicationError(_("居民尚未评价，评价期至 %(due)s，届满后方可关闭。")
+                                   % {"due": due})
+        return _close(petition, actor=actor, note=note, now=now)
 
 
 def _close(petition: Petition, *, actor: User, note: str, now: datetime) -> Petition:

@@ -616,7 +616,8 @@ def staff_actions(user: User, petition: Petition) -> dict[str, bool]:
         "check_in": is_holder and state == PetitionState.DISPATCHED,
         "note": can_handle and state not in (PetitionState.CLOSED, PetitionState.REJECTED),
         "resolve": can_handle and state in (PetitionState.DISPATCHED, PetitionState.ON_SITE),
-        "verify": rules.is_handler_staff(user, petition) and state == PetitionState.RESOLVED,
+        "verify": rules.is_handler_staff(user, petition) and state == PetitionState.RESOLVED
+        and not rules.is_resolver(user, petition),
         "return": is_holder and state in (PetitionState.DISPATCHED, PetitionState.ON_SITE),
         "escalate": can_handle and is_open and petition.tier != Tier.STREET,
         "dispatch": is_dispatcher and state in (PetitionState.SUBMITTED, PetitionState.REOPENED),
@@ -626,7 +627,9 @@ def staff_actions(user: User, petition: Petition) -> dict[str, bool]:
                       PetitionState.RETURNED),
         "reject": is_dispatcher and state in (PetitionState.SUBMITTED, PetitionState.RETURNED),
         "close": rules.is_handler_staff(user, petition)
-        and state in (PetitionState.VERIFIED, PetitionState.RATED),
+        and (state == PetitionState.RATED
+             or (state == PetitionState.VERIFIED
+                 and rules.rating_window_passed(petition, timezone.now()))),
         "place": is_dispatcher and state == PetitionState.SUBMITTED and petition.holder_id is None,
     }
 

@@ -352,6 +352,10 @@ OTP_RESEND_INTERVAL = timedelta(seconds=60)
 CODE_GUESS_WINDOW = timedelta(minutes=15)
 CODE_GUESSES_PER_USER = env.int("CODE_GUESSES_PER_USER", default=10)
 CODE_GUESSES_PER_OBJECT = env.int("CODE_GUESSES_PER_OBJECT", default=30)
+# Outbound SMS (petition progress, deliberation notices) that one number may receive; past either
+# limit a message is kept in the outbox as suppressed, never sent (notifications.sms_enqueue).
+SMS_MAX_PER_RECIPIENT_PER_HOUR = env.int("SMS_MAX_PER_RECIPIENT_PER_HOUR", default=5)
+SMS_MAX_PER_RECIPIENT_PER_DAY = env.int("SMS_MAX_PER_RECIPIENT_PER_DAY", default=20)
 # How many reverse proxies in front of us set X-Forwarded-For; 0 trusts none of it.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Deliberation (deliberation/conf.py documents each): the fixed day, how far ahead the monthly

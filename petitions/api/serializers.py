@@ -263,7 +263,11 @@ class PetitionSubmitInput(serializers.Serializer):
         max_length=50, required=False, allow_blank=True, default=""
     )
     contact_phone = serializers.CharField(
-        max_length=20, required=False, allow_blank=True, default=""
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="回访电话，供工作人员联系；不发短信。居民的短信只发到其账号已验证的手机号",
     )
     is_public = serializers.BooleanField(required=False, default=False)
     answers = serializers.JSONField(required=False, default=dict)

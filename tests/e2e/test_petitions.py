@@ -29,7 +29,7 @@ def small_png() -> bytes:
     return buffer.getvalue()
 
 
-def test_a_resident_submits_a_worker_resolves_and_the_resident_rates(
+def test_a_resident_submits_a_worker_resolves_another_verifies_and_the_resident_rates(
         phone_page, page, territory, resident_user, grid_worker, community_staff):
     # 1. The resident, on a 390px phone, submits with a photo and sees the clock.
     login(phone_page, resident_user)
@@ -60,6 +60,10 @@ def test_a_resident_submits_a_worker_resolves_and_the_resident_rates(
     page.fill("#id_resolution", "杂物已清理，楼道通畅")
     page.get_by_role("button", name="办结").click()
     assert "已办结" in page.locator(".messages").inner_text()
+    # Verification is someone else's: the resolver is not offered it; the dispatcher checks.
+    expect(page.get_by_role("button", name="核实")).to_have_count(0)
+    login(page, community_staff)
+    page.reload()
     page.get_by_role("button", name="核实").click()
     assert "核实结果已记录" in page.locator(".messages").inner_text()
 

@@ -445,6 +445,7 @@ from django.utils import timezone
 from accounts.models import User
 from governance.models import Building
 from notifications.models import OutboundMessage
+from notifications.services import sms_enqueue
 from petitions.models import Category, WebhookDelivery
 from petitions.services import petition_submit
 from petitions.sweep import petitions_escalate_overdue
@@ -466,6 +467,9 @@ def probe(external_ref, *, commit):
                 category=Category.objects.get(pk=category_id), description="rollback probe",
                 building=Building.objects.get(pk=building_id), contact_phone="13700000042",
                 external_ref=external_ref)
+            # The hotline's caller is never texted (the hotline tells them); an SMS of its own
+            # keeps the outbox in the probe.
+            sms_enqueue(phone="13700000042", body="rollback probe")
             moved = petitions_escalate_overdue(now=timezone.now())
             print(json.dumps({"moved": moved,
                               "sms": OutboundMessage.objects.count() - sms_before,
@@ -537,7 +541,7 @@ def test_rolled_back_transaction_sends_nothing(
     LocmemSmsBackend.outbox.clear()
 
     queued = probe.result()
-    # Inside the transaction, queued: the hotline petition's SMS (submitted), its 2 webhooks
+    # Inside the transaction, queued: the probe's SMS, the hotline petition's 2 webhooks
     # (submitted, dispatched) and 20 escalation webhooks; on commit: 1 outbox task, 2 webhook
     # tasks from the submission and 1 from the sweep.
     assert queued == {"moved": 20, "sms": 1, "webhooks": 2 + 20, "on_commit": 1 + 2 + 1}

@@ -342,12 +342,15 @@ def test_verify_refused_sends_it_back_and_needs_a_reason(territory, resident_use
                 {"accepted": False, "note": "照片不清楚"})["state"] == "dispatched"
 
 
-def test_close_after_verification(territory, resident_user, microgrid_worker, grid_worker):
+def test_close_after_verification_once_the_rating_window_has_passed(
+        territory, resident_user, microgrid_worker, grid_worker):
     petition = submit(resident_user)
     assert refused(grid_worker, petition, "close")[0] == 409
     post(microgrid_worker, petition, "resolve", {"resolution": "已处理"})
     post(grid_worker, petition, "verify", {})
-    assert post(grid_worker, petition, "close", {"note": "居民未评价"})["state"] == "closed"
+    assert refused(grid_worker, petition, "close")[0] == 400  # the resident may still rate
+    with time_machine.travel(Petition.objects.get(pk=petition.pk).rating_due_at):
+        assert post(grid_worker, petition, "close", {"note": "居民未评价"})["state"] == "closed"
 
 
 def test_triage_and_escalate_move_the_tier(territory, resident_user, microgrid_worker,

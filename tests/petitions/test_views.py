@@ -610,18 +610,22 @@ def test_escalate_refer_and_reject(territory, resident_user, microgrid_worker, g
     assert any("不能从" in text for text in messages_of(response))
 
 
-def test_the_grid_worker_verifies_and_the_dispatcher_dispatches(territory, resident_user,
-                                                                grid_worker, community_staff):
+def test_the_dispatcher_dispatches_to_the_grid_worker_and_verifies_their_result(
+        territory, resident_user, grid_worker, community_staff):
     # No micro-grid worker exists, so the petition waits for the dispatcher.
     petition = submit(resident_user)
     assert petition.state == Petition.State.SUBMITTED
-    client_for(community_staff).post(reverse("petitions:staff-dispatch", args=[petition.pk]),
-                                     {"holder": grid_worker.pk})
+    dispatcher = client_for(community_staff)
+    dispatcher.post(reverse("petitions:staff-dispatch", args=[petition.pk]),
+                    {"holder": grid_worker.pk})
     petition.refresh_from_db()
     assert petition.holder == grid_worker
     client = client_for(grid_worker)
     client.post(reverse("petitions:staff-resolve", args=[petition.pk]), {"resolution": "好了"})
-    client.post(reverse("petitions:staff-verify", args=[petition.pk]), {"accepted": "yes"})
+    # The grid worker resolved it, so the check is someone else's.
+    own = client.post(reverse("petitions:staff-verify", args=[petition.pk]), {"accepted": "yes"})
+    assert "办结人不能核实自己办结的诉求，请由其他工作人员核实。" in messages_of(own)
+    dispatcher.post(reverse("petitions:staff-verify", args=[petition.pk]), {"accepted": "yes"})
     petition.refresh_from_db()
     assert petition.state == Petition.State.VERIFIED
 

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('governance', '0003_placement_coordinates_aliases_boundary'),
-        ('petitions', '0005_petition_deadline_estimated'),
+        ('petitions', '0007_fill_resolver_and_rating_due'),
         ('residents', '0003_id_number_encrypt_rows'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
