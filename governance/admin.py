@@ -25,6 +25,7 @@ from governance.models import (
     Building,
     CentralHousehold,
     Compound,
+    CompoundAlias,
     OrgNode,
     StaffPost,
     Unit,
@@ -164,14 +165,22 @@ class OrgNodeAdmin(KindRuleTreeAdmin):
 # --- compounds, buildings, units ------------------------------------------------------------
 
 
+class CompoundAliasInline(admin.TabularInline):
+    """Old names and door numbers an address may use (petition placement reads them)."""
+
+    model = CompoundAlias
+    extra = 1
+
+
 @admin.register(Compound)
 class CompoundAdmin(ScopedAdminMixin, admin.ModelAdmin):
     scope_path_fields = ("community__path",)
     ordering = ("name",)
     list_display = ("name", "community", "address", "built_year", "building_count")
     list_select_related = ("community",)
-    search_fields = ("name", "address")
+    search_fields = ("name", "address", "aliases__alias")
     autocomplete_fields = ("community",)
+    inlines = (CompoundAliasInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Compound]:
         return super().get_queryset(request).annotate(building_count=Count("buildings"))

@@ -15,6 +15,7 @@ import random
 import traceback
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any, TextIO
 
 from django.contrib.auth.hashers import make_password
@@ -32,6 +33,7 @@ from governance.demo_people import (
     PhoneBook,
     household_people,
 )
+from governance.geo import offset, rectangle
 from governance.models import (
     Area,
     Body,
@@ -39,6 +41,7 @@ from governance.models import (
     Building,
     CentralHousehold,
     Compound,
+    CompoundAlias,
     OrgNode,
     StaffPost,
     Unit,
@@ -70,6 +73,13 @@ NEIGHBOURS_PER_CENTRAL_HOUSEHOLD = 4
 TERM_START = date(2024, 5, 1)
 TERM_END = date(2029, 4, 30)
 POSTS_START = date(2024, 1, 1)
+# Plausible coordinates (GCJ-02, as the city's map services and the 12345 hotline send them):
+# the compound's centre off 富春江路, five rows of three buildings 100 m apart north-south and
+# 130 m east-west (≈ 264,000 m²), each row a micro-grid with a rectangle around it.
+COMPOUND_CENTRE = (35.967600, 120.186500)
+ROW_SPACING_METRES = 100.0
+COLUMN_SPACING_METRES = 130.0
+COMPOUND_ALIASES = ("富春江路88号",)
 
 # (username, role, display name, scope area name or None, is_staff, is_superuser)
 STAFF_ACCOUNTS = [
@@ -163,13 +173,20 @@ def _housing_create(state: DemoState) -> None:
         name=COMPOUND_NAME, community=state.areas[COMMUNITY_NAME], built_year=2020,
         area_sqm=264_000, address="青岛西海岸新区长江路街道富春江路 88 号",
     )
+    state.compound.latitude, state.compound.longitude = _decimal_point(COMPOUND_CENTRE)
+    state.compound.save(update_fields=["latitude", "longitude"])
+    CompoundAlias.objects.bulk_create([CompoundAlias(compound=state.compound, alias=alias)
+                                       for alias in COMPOUND_ALIASES])
     buildings = []
     for index, micro_name in enumerate(
         name for name in micro_grid_names() for _ in range(BUILDINGS_PER_MICROGRID)
     ):
+        latitude, longitude = _decimal_point(_building_point(index))
         buildings.append(Building(compound=state.compound, micro_grid=state.areas[micro_name],
-                                  number=str(index + 1), floors=FLOORS))
+                                  number=str(index + 1), floors=FLOORS, latitude=latitude,
+                                  longitude=longitude))
     state.buildings = Building.objects.bulk_create(buildings)
+    _micro_grid_boundaries(state)
     units = Unit.objects.bulk_create([
         Unit(building=building, number=str(number))
         for building in state.buildings for number in range(1, UNITS_PER_BUILDING + 1)
@@ -177,6 +194,33 @@ def _housing_create(state: DemoState) -> None:
     state.households = Household.objects.bulk_create(_households(state, units))
     state.household_building = {home.id: home.building_id for home in state.households}
     _residents_create(state)
+
+
+def _decimal_point(point: tuple[float, float]) -> tuple[Decimal, Decimal]:
+    return Decimal(f"{point[0]:.6f}"), Decimal(f"{point[1]:.6f}")
+
+
+def _row_north_metres(row: int) -> float:
+    return (row - (len(micro_grid_names()) - 1) / 2) * ROW_SPACING_METRES
+
+
+def _building_point(index: int) -> tuple[float, float]:
+    row, column = divmod(index, BUILDINGS_PER_MICROGRID)
+    east = (column - (BUILDINGS_PER_MICROGRID - 1) / 2) * COLUMN_SPACING_METRES
+    return offset(*COMPOUND_CENTRE, north_metres=_row_north_metres(row), east_metres=east)
+
+
+def _micro_grid_boundaries(state: DemoState) -> None:
+    half_width = (BUILDINGS_PER_MICROGRID / 2) * COLUMN_SPACING_METRES
+    for row, name in enumerate(micro_grid_names()):
+        south, west = offset(*COMPOUND_CENTRE, north_metres=_row_north_metres(row)
+                             - ROW_SPACING_METRES / 2, east_metres=-half_width)
+        north, east = offset(*COMPOUND_CENTRE, north_metres=_row_north_metres(row)
+                             + ROW_SPACING_METRES / 2, east_metres=half_width)
+        micro_grid = state.areas[name]
+        micro_grid.boundary = rectangle(south=round(south, 6), west=round(west, 6),
+                                        north=round(north, 6), east=round(east, 6))
+        micro_grid.save(update_fields=["boundary"])
 
 
 def _households(state: DemoState, units: list[Unit]) -> list[Household]:

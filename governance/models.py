@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
 from core.models import TimeStampedModel
+from governance.geo import boundary_parse
 
 
 class AreaQuerySet(MP_NodeQuerySet):
@@ -49,6 +51,12 @@ class Area(MP_Node):
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices, db_index=True)
     code = models.CharField(_("编码"), max_length=32, blank=True, db_index=True)
+    # A micro-grid's boundary for placing petitions that come with coordinates only.
+    boundary = models.JSONField(
+        _("边界（GeoJSON）"), null=True, blank=True,
+        help_text=_('GeoJSON Polygon 或 MultiPolygon，坐标为 [经度, 纬度]，例如 {"type": '
+                    '"Polygon", "coordinates": [[[120.18, 35.96], [120.19, 35.96], '
+                    '[120.19, 35.97], [120.18, 35.96]]]}'))
 
     node_order_by = ["name"]
     steplen = 4
@@ -64,6 +72,11 @@ class Area(MP_Node):
     def clean(self) -> None:
         check_kind_rule(self.ALLOWED_PARENT, self.kind, tree_parent_kind(self),
                         labels=dict(self.Kind.choices))
+        if self.boundary is not None:
+            try:
+                boundary_parse(self.boundary)
+            except ValidationError as error:
+                raise ValidationError({"boundary": error.messages}) from None
 
 
 def tree_parent_kind(node: MP_Node) -> str | None:
@@ -98,6 +111,15 @@ def check_kind_rule(
         )
 
 
+LATITUDE_RANGE = [MinValueValidator(-90), MaxValueValidator(90)]
+LONGITUDE_RANGE = [MinValueValidator(-180), MaxValueValidator(180)]
+
+
+def check_coordinates(latitude: object, longitude: object) -> None:
+    if (latitude is None) != (longitude is None):
+        raise ValidationError(_("经纬度须同时填写。"))
+
+
 class Compound(TimeStampedModel):
     name = models.CharField(_("小区名称"), max_length=100)
     community = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="compounds",
@@ -106,6 +128,10 @@ class Compound(TimeStampedModel):
     address = models.CharField(_("地址"), max_length=200, blank=True)
     built_year = models.PositiveSmallIntegerField(_("建成年份"), null=True, blank=True)
     area_sqm = models.PositiveIntegerField(_("占地面积(平方米)"), null=True, blank=True)
+    latitude = models.DecimalField(_("中心纬度"), max_digits=9, decimal_places=6, null=True,
+                                   blank=True, validators=LATITUDE_RANGE)
+    longitude = models.DecimalField(_("中心经度"), max_digits=9, decimal_places=6, null=True,
+                                    blank=True, validators=LONGITUDE_RANGE)
 
     class Meta:
         verbose_name = _("小区")
@@ -117,6 +143,27 @@ class Compound(TimeStampedModel):
     def clean(self) -> None:
         if self.community_id and self.community.kind != Area.Kind.COMMUNITY:
             raise ValidationError({"community": _("小区必须属于一个社区。")})
+        check_coordinates(self.latitude, self.longitude)
+
+
+class CompoundAlias(models.Model):
+    """Another name an address may use for a compound: an old name, a 门牌号 (富春江路88号)."""
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="aliases",
+                                 verbose_name=_("小区"))
+    alias = models.CharField(_("别名"), max_length=100,
+                             help_text=_("旧名、俗称或门牌号，例如“富春江路88号”"))
+
+    class Meta:
+        verbose_name = _("小区别名")
+        verbose_name_plural = _("小区别名")
+        ordering = ["compound_id", "alias"]
+        constraints = [
+            models.UniqueConstraint(fields=["compound", "alias"], name="compound_alias_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.alias
 
 
 class Building(TimeStampedModel):
@@ -129,6 +176,10 @@ class Building(TimeStampedModel):
                                    limit_choices_to={"kind": Area.Kind.MICROGRID})
     number = models.CharField(_("楼号"), max_length=20)
     floors = models.PositiveSmallIntegerField(_("层数"), default=18)
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True,
+                                   blank=True, validators=LATITUDE_RANGE)
+    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True,
+                                    blank=True, validators=LONGITUDE_RANGE)
 
     class Meta:
         verbose_name = _("楼栋")
@@ -144,6 +195,7 @@ class Building(TimeStampedModel):
     def clean(self) -> None:
         if self.micro_grid_id and self.micro_grid.kind != Area.Kind.MICROGRID:
             raise ValidationError({"micro_grid": _("楼栋必须划入一个微网格。")})
+        check_coordinates(self.latitude, self.longitude)
 
 
 class Unit(models.Model):

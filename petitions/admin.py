@@ -26,6 +26,7 @@ from petitions.models import (
     Petition,
     PetitionEvent,
     PetitionPhoto,
+    PetitionState,
     SlaPolicy,
     WebhookDelivery,
 )
@@ -105,12 +106,31 @@ def _run_for_each(request: HttpRequest, queryset: QuerySet[Petition],
         messages.error(request, failure)
 
 
+class DispatchQueueFilter(admin.SimpleListFilter):
+    """待分派: accepted and held by nobody (unplaced, or no worker in its area)."""
+
+    title = _lazy("待分派")
+    parameter_name = "dispatch_queue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _lazy("待分派")), ("no", _lazy("已有承办人或已结束"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Petition]) -> QuerySet[Petition]:
+        waiting = Q(state=PetitionState.SUBMITTED, holder__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(waiting)
+        if self.value() == "no":
+            return queryset.exclude(waiting)
+        return queryset
+
+
 @admin.register(Petition)
 class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ("id", "short_description", "category", "state", "tier", "size", "holder",
-                    "masked_phone", "due_at", "supervised", "channel", "submitted_at")
-    list_filter = ("state", "tier", "size", "category", "supervised", "channel",
-                   "arrival_missed", "rating", "deadline_estimated")
+                    "masked_phone", "due_at", "supervised", "channel", "placement",
+                    "placement_reason", "submitted_at")
+    list_filter = (DispatchQueueFilter, "state", "tier", "size", "category", "supervised",
+                   "channel", "placement", "arrival_missed", "rating", "deadline_estimated")
     search_fields = ("=id", "description", "external_ref")
     protected_search_fields = {"contact_phone": "contact_phone"}
     protected_search_path = "area_path"
@@ -128,7 +148,7 @@ class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAd
         "resolved_tier", "verified_at", "closed_at", "supervised", "supervised_at",
         "reopened_count", "rating", "rating_comment", "rated_at", "rejection_reason",
         "deliberation_topic_id", "referred_at", "channel", "household", "building", "size",
-        "deadline_estimated",
+        "deadline_estimated", "placement", "placed_at", "placement_reason",
     )
     fields = ("description", "category", "answers", "location_text", "latitude", "longitude",
               "is_public", "contact_name", "resolution", *readonly_fields)

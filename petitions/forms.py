@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
-from governance.models import Building, Compound, Unit
+from governance.models import Area, Building, Compound, Unit
 from governance.selectors import building_list, compound_list
 from petitions.models import MAX_PHOTOS, Category, Petition
 from residents.models import Household
@@ -297,3 +297,25 @@ class StatsForm(forms.Form):
 
     def clean_by(self) -> str:
         return self.cleaned_data.get("by") or "week"
+
+
+class PlaceForm(forms.Form):
+    """待分派 → a building (usually) or a micro-grid, in one action (petition_place)."""
+
+    building = forms.ModelChoiceField(queryset=Building.objects.none(), required=False,
+                                      label=_lazy("定位到楼栋"), empty_label=_lazy("（选择楼栋）"))
+    area = forms.ModelChoiceField(queryset=Area.objects.none(), required=False,
+                                  label=_lazy("或定位到微网格"),
+                                  empty_label=_lazy("（选择微网格）"))
+    note = _reason_field(_lazy("说明"), "", required=False)
+
+    def __init__(self, *args: Any, buildings: Any, micro_grids: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["building"].queryset = buildings
+        self.fields["area"].queryset = micro_grids
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if (cleaned.get("building") is None) == (cleaned.get("area") is None):
+            raise forms.ValidationError(_("请选择一个楼栋或一个微网格。"))
+        return cleaned

@@ -141,6 +141,21 @@ class Tier(models.TextChoices):
     STREET = "street", _("街道")
 
 
+class Placement(models.TextChoices):
+    """How a petition found its building or micro-grid (the placement-quality report)."""
+
+    GIVEN = "given", _("提交时指定")
+    ADDRESS = "address", _("按地址自动定位")
+    COORDINATES = "coordinates", _("按坐标自动定位")
+    BOUNDARY = "boundary", _("按网格边界自动定位")
+    HAND = "hand", _("人工定位")
+    PENDING = "pending", _("待分派")
+
+
+AUTO_PLACEMENTS: frozenset[str] = frozenset(
+    {Placement.ADDRESS, Placement.COORDINATES, Placement.BOUNDARY})
+
+
 NEXT_TIER: dict[str, str] = {Tier.MICROGRID: Tier.GRID, Tier.GRID: Tier.STREET}
 TIER_RANK: dict[str, int] = {Tier.MICROGRID: 0, Tier.GRID: 1, Tier.STREET: 2}
 
@@ -183,6 +198,7 @@ class Petition(TimeStampedModel):
 
     State = PetitionState
     Tier = Tier
+    Placement = Placement
     TRANSITIONS = PETITION_TRANSITIONS
     MAX_PHOTOS = MAX_PHOTOS
 
@@ -202,6 +218,12 @@ class Petition(TimeStampedModel):
                                    blank=True)
     longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True,
                                     blank=True)
+    # How it was placed (petitions/locating.py at acceptance, or by hand from 待分派), when, and
+    # why it waits in 待分派 (an address that could not be read, no worker in the area…).
+    placement = models.CharField(_("定位方式"), max_length=12, choices=Placement.choices,
+                                 default=Placement.GIVEN)
+    placed_at = models.DateTimeField(_("定位时间"), null=True, blank=True)
+    placement_reason = models.CharField(_("待分派原因"), max_length=300, blank=True)
 
     size = models.CharField(_("事项大小"), max_length=8, choices=Size.choices,
                             default=Size.SMALL)
@@ -301,6 +323,9 @@ class Petition(TimeStampedModel):
             models.Index(fields=["holder", "due_at"], name="petition_holder_due_idx"),
             models.Index(fields=["category", "building", "state"],
                          name="petition_duplicate_idx"),
+            # 待分派: accepted, nobody holds it yet (a small share of the rows at any time).
+            models.Index(fields=["area_path", "submitted_at"], name="petition_dispatch_queue_idx",
+                         condition=models.Q(state="submitted", holder__isnull=True)),
         ]
 
     def __str__(self) -> str:
@@ -343,6 +368,7 @@ class PetitionEvent(models.Model):
         SUBMITTED = "submitted", _("提交受理")
         TRIAGED = "triaged", _("分级")
         DISPATCHED = "dispatched", _("派单")
+        PLACED = "placed", _("人工定位")
         CHECKED_IN = "checked_in", _("到场")
         ARRIVAL_MISSED = "arrival_missed", _("超时未到场")
         NOTE = "note", _("办理记录")

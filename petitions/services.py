@@ -28,6 +28,7 @@ from core.workdays import WorkCalendar
 from core.workflow import check_transition
 from governance.models import Area, Building
 from petitions import rules, sla
+from petitions.locating import Placed, no_holder_reason, queue_dispatcher_ids, submission_place
 from petitions.models import (
     MAX_PHOTOS,
     NEXT_TIER,
@@ -40,6 +41,7 @@ from petitions.models import (
     PetitionEvent,
     PetitionPhoto,
     PetitionState,
+    Placement,
     SlaPolicy,
 )
 from petitions.notify import notify_event
@@ -134,24 +136,6 @@ def _place(petition: Petition, origin: Area, tier: str) -> None:
 
 
 # --- submission ------------------------------------------------------------------------------
-
-
-def _resolve_origin(*, actor: User | None, household: Household | None,
-                    building: Building | None, area: Area | None) -> tuple[Area, Building | None]:
-    if household is not None:
-        building = household.building
-    if building is not None:
-        return building.micro_grid, building
-    if area is not None:
-        return area, None
-    if actor is not None and actor.role == User.Role.RESIDENT:
-        home = Household.objects.filter(residents__user=actor).select_related(
-            "building__micro_grid").first()
-        if home is not None:
-            return home.building.micro_grid, home.building
-    if actor is not None and actor.scope_area_id is not None:
-        return actor.scope_area, None
-    raise ApplicationError(_("请选择所在楼栋或区域。"))
 
 
 def _check_submitter(actor: User | None, *, household: Household | None, channel: str,
@@ -256,16 +240,17 @@ def petition_submit(
     if len(photos) > MAX_PHOTOS:
         raise ValidationError(_("最多上传 %(count)s 张照片。") % {"count": MAX_PHOTOS},
                               code="too_many_photos")
-    origin, building = _resolve_origin(actor=actor, household=household, building=building,
-                                       area=area)
-    _check_staff_scope(actor, origin)
-    _check_system_scope(actor, origin)
+    placed = submission_place(actor=actor, household=household, building=building, area=area,
+                              location_text=location_text, latitude=latitude,
+                              longitude=longitude)
+    _check_staff_scope(actor, placed.origin)
+    _check_system_scope(actor, placed.origin)
     try:
         with transaction.atomic():
             return _create(
                 actor=actor, is_external=is_external, category=category,
                 description=description, channel=channel, household=household,
-                building=building, origin=origin, location_text=location_text,
+                building=placed.building, placed=placed, location_text=location_text,
                 latitude=latitude, longitude=longitude, photos=photos,
                 contact_name=contact_name, contact_phone=contact_phone, is_public=is_public,
                 is_anonymous=is_anonymous, answers=answers or {}, size=size,
@@ -280,31 +265,38 @@ def petition_submit(
         raise
 
 
-def _create(*, actor: User | None, is_external: bool, category: Category, origin: Area,
+def _create(*, actor: User | None, is_external: bool, category: Category, placed: Placed,
             size: str, photos: Sequence[UploadedFile], **fields: Any) -> Petition:
     now = timezone.now()
     deadlines = sla.compute_deadlines(now, _durations(SlaPolicy.current()))
     is_resident = actor is not None and actor.role == User.Role.RESIDENT
+    is_pending = placed.placement == Placement.PENDING
     petition = Petition(
         category=category, size=size, state=State.SUBMITTED, submitted_at=now,
-        clock_started_at=now, origin_path=origin.path,
+        clock_started_at=now, origin_path=placed.origin.path, placement=placed.placement,
+        placed_at=None if is_pending else now, placement_reason=placed.reason,
         submitter=actor if is_resident else None,
         recorded_by=actor if actor is not None and actor.is_staff_role else None,
         external_system=actor if is_external else None,
-        arrival_due_at=deadlines.arrival_due_at, microgrid_due_at=deadlines.microgrid_due_at,
+        # The arrival clock runs from dispatch: an unplaced petition has none yet.
+        arrival_due_at=None if is_pending else deadlines.arrival_due_at,
+        microgrid_due_at=deadlines.microgrid_due_at,
         grid_due_at=deadlines.grid_due_at, street_due_at=deadlines.street_due_at,
         deadline_estimated=deadlines.is_estimated, **fields,
     )
     if not petition.external_ref:
         petition.external_ref = None
-    _place(petition, origin, sla.initial_tier(size))
+    _place(petition, placed.origin, sla.initial_tier(size))
+    holder_id = None if is_pending else tier_holder_id(petition.area, petition.tier)
+    if holder_id is None and not is_pending:
+        petition.placement_reason = no_holder_reason(petition.area)
     petition.full_clean(exclude=["category", "area", "household", "building", "submitter",
                                  "recorded_by", "external_system", "holder"])
     petition.save()
     petition.was_created = True
-    event = _event(petition, kind=Kind.SUBMITTED, actor=actor, now=now)
+    event = _event(petition, kind=Kind.SUBMITTED, actor=actor, now=now,
+                   extra_user_ids=queue_dispatcher_ids(petition) if holder_id is None else ())
     _save_photos(petition, photos, actor=actor, event=event)
-    holder_id = tier_holder_id(petition.area, petition.tier)
     if holder_id is not None:
         previous = _move(petition, State.DISPATCHED)
         petition.holder_id = holder_id
@@ -368,7 +360,8 @@ def _dispatch_to(petition: Petition, *, holder_id: int, actor: User | None, prev
     petition.holder_id = holder_id
     petition.dispatched_at = now
     fields = ["state", "holder", "dispatched_at", "updated_at"]
-    if previous == State.REOPENED:
+    # The arrival clock runs from dispatch; a petition that waited in 待分派 starts it now.
+    if previous == State.REOPENED or petition.arrival_due_at is None:
         petition.arrival_due_at = now + SlaPolicy.current().arrival
         petition.arrived_at = None
         fields += ["arrival_due_at", "arrived_at"]

@@ -29,6 +29,8 @@ urlpatterns = [
     path("staff/overdue/", views.PetitionOverdueListView.as_view(), name="staff-overdue"),
     path("staff/due-today/", views.PetitionDueTodayListView.as_view(), name="staff-due-today"),
     path("staff/stats/", views.PetitionStatsView.as_view(), name="staff-stats"),
+    path("staff/dispatch-queue/", views.PetitionDispatchQueueView.as_view(),
+         name="staff-dispatch-queue"),
     path("staff/<int:pk>/", views.PetitionStaffDetailView.as_view(), name="staff-detail"),
     path("staff/buildings/<int:building_id>/plaque/",
          views_plaques.BuildingPlaqueSheetView.as_view(), name="staff-plaque-sheet"),
@@ -47,4 +49,5 @@ urlpatterns = [
     path("staff/<int:pk>/refer/", views.PetitionReferView.as_view(), name="staff-refer"),
     path("staff/<int:pk>/reject/", views.PetitionRejectView.as_view(), name="staff-reject"),
     path("staff/<int:pk>/close/", views.PetitionCloseView.as_view(), name="staff-close"),
+    path("staff/<int:pk>/place/", views.PetitionPlaceView.as_view(), name="staff-place"),
 ]

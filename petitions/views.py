@@ -33,9 +33,10 @@ from accounts.models import User
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
 from core.scope import scope_path
+from governance.models import Area
 from governance.selectors import building_list
+from petitions import dispatch_queue, rules, selectors, services
 from petitions import forms as petition_forms
-from petitions import rules, selectors, services
 from petitions.models import Petition, PetitionState, Tier
 from residents.selectors import household_list
 
@@ -64,6 +65,8 @@ STAFF_PERMISSIONS: dict[str, frozenset[str]] = {
     "PetitionRerouteView": DISPATCHERS,
     "PetitionReferView": HANDLERS,
     "PetitionRejectView": DISPATCHERS,
+    "PetitionDispatchQueueView": DISPATCHERS,
+    "PetitionPlaceView": DISPATCHERS,
 }
 PHOTO_ERROR_CODES = frozenset({"too_many_photos", "too_large", "invalid_image",
                                "too_many_pixels"})
@@ -78,6 +81,7 @@ STAFF_LIST_COLUMNS = (
     "building__compound__name",
 )
 STATS_PERIODS = {"week": timedelta(weeks=12), "month": timedelta(days=366)}
+PLACEMENT_QUALITY_PERIOD = timedelta(days=30)
 TIER_LABELS = dict(Tier.choices)
 
 
@@ -451,17 +455,21 @@ class StaffListView(StaffView):
     template_name = "petitions/staff/list.html"
     title: Any = ""
     active = ""
+    extra_columns: tuple[str, ...] = ()
 
     def petitions(self) -> QuerySet[Petition]:
         raise NotImplementedError
 
+    def extra_context(self) -> dict[str, Any]:
+        return {}
+
     def get(self, request: HttpRequest) -> HttpResponse:
         # A street admin's queue runs to hundreds of rows: one page is a COUNT and a LIMIT.
         petitions = (self.petitions().select_related(None).select_related(*STAFF_LIST_RELATED)
-                     .only(*STAFF_LIST_COLUMNS))
+                     .only(*STAFF_LIST_COLUMNS, *self.extra_columns))
         page = Paginator(petitions, STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
         context = {"page": page, "rows": _staff_rows(page.object_list), "title": self.title,
-                   "active": self.active}
+                   "active": self.active, **self.extra_context()}
         return render(request, self.template_name, context)
 
 
@@ -490,6 +498,24 @@ class PetitionDueTodayListView(StaffListView):
 
     def petitions(self) -> QuerySet[Petition]:
         return selectors.petition_due_today_list(user=self.request.user)
+
+
+class PetitionDispatchQueueView(StaffListView):
+    """待分派: what nobody holds yet in my scope, the longest waiting first, with the reason."""
+
+    template_name = "petitions/staff/dispatch_queue.html"
+    active = "dispatch_queue"
+    title = _lazy("待分派")
+    extra_columns = ("location_text", "placement", "placement_reason", "submitted_at")
+
+    def petitions(self) -> QuerySet[Petition]:
+        return dispatch_queue.petition_dispatch_queue(user=self.request.user)
+
+    def extra_context(self) -> dict[str, Any]:
+        end = timezone.now()
+        quality = dispatch_queue.petition_placement_quality(
+            user=self.request.user, start=end - PLACEMENT_QUALITY_PERIOD, end=end)
+        return {"quality": quality, "automatic_share": _percent(quality.automatic_share)}
 
 
 def _percent(rate: float | None) -> str:
@@ -568,6 +594,11 @@ def _scope_buildings(user: User) -> QuerySet[Any]:
     return buildings
 
 
+def _scope_micro_grids(user: User) -> QuerySet[Area]:
+    return Area.objects.filter(kind=Area.Kind.MICROGRID,
+                               path__startswith=scope_path(user) or "").order_by("path")
+
+
 def staff_actions(user: User, petition: Petition) -> dict[str, bool]:
     """Which action forms to show (the services still decide)."""
     state = petition.state
@@ -593,6 +624,7 @@ def staff_actions(user: User, petition: Petition) -> dict[str, bool]:
         and (state == PetitionState.RATED
              or (state == PetitionState.VERIFIED
                  and rules.rating_window_passed(petition, timezone.now()))),
+        "place": is_dispatcher and state == PetitionState.SUBMITTED and petition.holder_id is None,
     }
 
 
@@ -625,6 +657,9 @@ class PetitionStaffDetailView(StaffView):
         if actions["reroute"]:
             built["reroute"] = petition_forms.RerouteForm(buildings=_scope_buildings(user),
                                                           holders=_scope_staff(user))
+        if actions["place"]:
+            built["place"] = petition_forms.PlaceForm(buildings=_scope_buildings(user),
+                                                      micro_grids=_scope_micro_grids(user))
         return built
 
 
@@ -770,3 +805,20 @@ class PetitionRerouteView(StaffActionView):
                                          building=data.get("building"),
                                          holder=data.get("holder"), note=data.get("note", ""))
 
+
+
+class PetitionPlaceView(StaffActionView):
+    """待分派 → a building or a micro-grid, then dispatched to its worker: one POST."""
+
+    success_text = _lazy("已定位。")
+
+    def make_form(self, request: HttpRequest) -> forms.Form:
+        return petition_forms.PlaceForm(request.POST, buildings=_scope_buildings(request.user),
+                                        micro_grids=_scope_micro_grids(request.user))
+
+    def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
+        building, area = data.get("building"), data.get("area")
+        return dispatch_queue.petition_place(
+            petition_id=petition.pk, actor=self.request.user,
+            building_id=building.pk if building is not None else None,
+            area_id=area.pk if area is not None else None, note=data.get("note", ""))

@@ -371,6 +371,11 @@ DELIBERATION_DAY = env.int("DELIBERATION_DAY", default=15)
 DELIBERATION_LEAD_DAYS = env.int("DELIBERATION_LEAD_DAYS", default=14)
 DELIBERATION_HOLIDAY_POLICY = env.str("DELIBERATION_HOLIDAY_POLICY", default="keep")
 DELIBERATION_SUPPORT_THRESHOLD = env.int("DELIBERATION_SUPPORT_THRESHOLD", default=10)
+# Placement of petitions that come with coordinates (governance/locator.py): the nearest building
+# within this many metres (a building's footprint plus a phone's GPS error), and, when none is,
+# a compound centre within the second radius names the community whose 待分派 queue gets it.
+PLACEMENT_RADIUS_METRES = env.int("PLACEMENT_RADIUS_METRES", default=150)
+PLACEMENT_COMPOUND_RADIUS_METRES = env.int("PLACEMENT_COMPOUND_RADIUS_METRES", default=400)
 # PIPL retention, in days (notifications.services.retention_purge, run daily by beat): sign-in
 # codes; outbound SMS (their bodies hold codes and names); inbox messages; closed petitions'
 # contact name/phone and photos; care-file access logs (kept 3 years as the audit of who read

@@ -19,6 +19,7 @@ from petitions.models import (
     PetitionEvent,
     PetitionPhoto,
     PetitionState,
+    Placement,
     Tier,
 )
 from petitions.selectors import petition_event_actor_label
@@ -172,6 +173,8 @@ class PetitionDetailOutput(PetitionListOutput):
     rating_comment = serializers.CharField()
     reopened_count = serializers.IntegerField()
     closed_at = serializers.DateTimeField(allow_null=True)
+    placement = serializers.ChoiceField(choices=Placement.choices)
+    placement_reason = serializers.CharField()
     timeline = PetitionEventOutput(many=True)
 
     def to_representation(self, instance: Petition) -> dict[str, Any]:
@@ -198,6 +201,8 @@ class PetitionDetailOutput(PetitionListOutput):
                 "rating_comment": instance.rating_comment,
                 "reopened_count": instance.reopened_count,
                 "closed_at": iso(instance.closed_at),
+                "placement": instance.placement,
+                "placement_reason": instance.placement_reason,
                 "timeline": [PetitionEventOutput().to_representation(event) for event in timeline],
             }
         )
@@ -324,6 +329,14 @@ class PetitionRerouteInput(serializers.Serializer):
     building = serializers.IntegerField(required=False, allow_null=True)
     area = serializers.IntegerField(required=False, allow_null=True)
     holder = serializers.IntegerField(required=False, allow_null=True)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PetitionPlaceInput(serializers.Serializer):
+    building = serializers.IntegerField(required=False, allow_null=True,
+                                        help_text="楼栋编号（与 area 二选一）")
+    area = serializers.IntegerField(required=False, allow_null=True,
+                                    help_text="微网格编号（与 building 二选一）")
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 

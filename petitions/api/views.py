@@ -30,7 +30,7 @@ from core.api.pagination import DefaultCursorPagination
 from core.api.reveal import RevealOutputSerializer, reveal_response
 from core.exceptions import ApplicationError
 from governance.models import Area, Building
-from petitions import selectors, services
+from petitions import dispatch_queue, selectors, services
 from petitions.api import serializers as io
 from petitions.filters import PetitionFilter
 from petitions.models import Category, Petition, PetitionEvent
@@ -324,6 +324,23 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             building=building,
             area=area,
             holder=holder,
+            note=data["note"],
+        )
+        return self._detail(petition)
+
+    @extend_schema(
+        summary="定位（待分派 → 楼栋或微网格，并派给该层级的承办人）",
+        request=io.PetitionPlaceInput,
+        responses=TRANSITION_RESPONSES,
+    )
+    @action(detail=True, methods=["post"])
+    def place(self, request: Request, pk: str) -> Response:
+        data = _parse(io.PetitionPlaceInput, request)
+        petition = dispatch_queue.petition_place(
+            petition_id=self._petition_id(pk),
+            actor=request.user,
+            building_id=data.get("building"),
+            area_id=data.get("area"),
             note=data["note"],
         )
         return self._detail(petition)

@@ -140,6 +140,8 @@ POLICY: dict[str, Rule] = {
     "petitions:staff-dispatch": Rule(COMMUNITY, scoped=True),
     "petitions:staff-reroute": Rule(COMMUNITY, scoped=True),
     "petitions:staff-reject": Rule(COMMUNITY, scoped=True),
+    "petitions:staff-dispatch-queue": Rule(COMMUNITY, note="待分派 of the dispatcher's scope"),
+    "petitions:staff-place": Rule(COMMUNITY, scoped=True),
     # deliberation: residents
     "deliberation:home": Rule(EVERYONE),
     "deliberation:results": Rule(EVERYONE),
@@ -266,6 +268,7 @@ POLICY: dict[str, Rule] = {
     "api:petition-dispatch-to-holder": Rule(COMMUNITY, scoped=True),
     "api:petition-reroute": Rule(COMMUNITY, scoped=True),
     "api:petition-reject": Rule(COMMUNITY, scoped=True),
+    "api:petition-place": Rule(COMMUNITY, scoped=True),
     "api:petition-rate": Rule("R", scoped=True),
     "api:petition-reopen": Rule("R C S", scoped=True, note="the owner or a dispatcher"),
     "api:petition-category-list": Rule(API_USERS),

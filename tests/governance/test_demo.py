@@ -79,6 +79,19 @@ class TestTheDemo:
         assert set(residents.values_list("gender", flat=True)) == {"M", "F"}
 
 
+    def test_buildings_and_micro_grids_carry_coordinates_that_place_petitions(
+        self, demo: DemoState,
+    ) -> None:
+        from governance.locator import Locator
+
+        locator = Locator.for_scope()
+        for building in Building.objects.select_related("micro_grid"):
+            found = locator.locate(latitude=building.latitude, longitude=building.longitude)
+            assert (found.building_id, found.micro_grid_id) == (building.pk,
+                                                                building.micro_grid_id)
+        by_door_number = locator.locate(address="富春江路88号7#楼")
+        assert by_door_number.building_id == Building.objects.get(number="7").pk
+
     def test_the_branch_has_20_self_managed_88_in_service_and_1_mobile_member(
         self, demo: DemoState,
     ) -> None:

@@ -204,12 +204,16 @@ def test_a_bad_post_is_a_400_errors_list_in_chinese(territory, hotline, form, fr
     assert not Petition.objects.exists()
 
 
-def test_a_key_without_a_scope_needs_a_building_not_just_an_address(territory, hotline):
+def test_a_key_without_a_scope_and_an_unknown_address_lands_in_the_streets_dispatch_queue(
+        territory, hotline):
     _system, raw_key = hotline
     response = post_request(Client(), api_key=raw_key, service_code=str(category().pk),
                             description="x", address_string="某路某号")
-    assert response.status_code == 400
-    assert "楼栋或区域" in json.loads(response.content)[0]["description"]
+    assert response.status_code == 201, response.content
+    petition = Petition.objects.get()
+    assert (petition.placement, petition.area_id, petition.holder_id) == (
+        "pending", territory.street.pk, None)
+    assert "未能从地址识别" in petition.placement_reason
 
 
 def test_a_key_with_a_scope_may_send_only_coordinates(territory):
