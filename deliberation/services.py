@@ -64,6 +64,10 @@ if TYPE_CHECKING:
 TOPIC_LABELS = dict(Topic.Status.choices)
 logger = logging.getLogger(__name__)
 
+# The proposer of every referred topic: stored as data in the source language, whatever the
+# language of the staff member who referred it (the topic is read by the compound's residents).
+REFERRAL_PROPOSER = "居民"
+
 
 def _require_staff(actor: User | Any, compound_id: int) -> None:
     if not user_is_deliberation_staff(actor, compound_id):
@@ -357,7 +361,7 @@ def topic_propose_from_petition(
         title, description = _referral_text(referral, title=title, description=description)
         topic = _topic_create(
             compound_id=referral.compound_id, title=title, description=description,
-            scale=Topic.Scale.BIG, channel=Topic.Channel.PETITION, proposer_name=_("居民"),
+            scale=Topic.Scale.BIG, channel=Topic.Channel.PETITION, proposer_name=REFERRAL_PROPOSER,
             recorded_by=actor, petition_id=petition_id,
         )
         reason = _("转入协商议事：%s") % topic.title
@@ -397,7 +401,7 @@ def referral_topics_redact() -> int:
 
 
 def _topic_redact(topic: Topic, referral: Referral) -> bool:
-    title, description, proposer = topic.title, topic.description, _("居民")
+    title, description, proposer = topic.title, topic.description, REFERRAL_PROPOSER
     if referral.quotes(title):
         title = (referral.title or _("居民诉求转议（诉求内容不公开）"))[:200]
     if referral.quotes(description):
