@@ -40,9 +40,12 @@ run: demo
 	    INT TERM HUP EXIT; \
 	  wait
 
-## make test: the whole suite that needs no outside service (SQLite, eager Celery).
+## make test: the whole suite that needs no outside service (SQLite, eager Celery). The three
+## other lanes' folders are deselected by their markers anyway; ignoring them saves collecting
+## (and importing schemathesis and Playwright) in each worker.
 test: $(STAMP)
-	$(BIN)/pytest -n 2 -q --no-migrations
+	$(BIN)/pytest -n 2 -q --no-migrations --ignore=tests/fuzz --ignore=tests/e2e \
+	  --ignore=tests/integration
 
 ## The services lane: PostgreSQL + Redis + a real Celery worker (see .ci/run).
 test-services: $(STAMP)
