@@ -63,6 +63,25 @@ class UserAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, MaskedContactMixi
                            "password2")}),
     )
 
+    # What makes an account powerful is the street's to give: staff who were granted the
+    # change permission may fix names, phones and scope areas (scoped), never raise a privilege.
+    PRIVILEGE_FIELDS = ("role", "is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return fields
+        return fields + self.PRIVILEGE_FIELDS
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None and not request.user.is_superuser:
+            # The add form has no read-only fields: the new account starts as a resident.
+            return tuple((name, {**options, "fields": tuple(
+                field for field in options["fields"] if field not in self.PRIVILEGE_FIELDS)})
+                for name, options in fieldsets)
+        return fieldsets
+
     @admin.display(description=_("手机号"), ordering="phone")
     def masked_phone(self, user: User) -> str:
         return mask_phone(user.phone)

@@ -88,3 +88,30 @@ def test_an_admin_adds_a_grid_worker_with_role_and_scope(admin_client, territory
     user = User.objects.get(username="newgrid")
     assert (user.role, user.scope_area_id) == (User.Role.GRID_WORKER, territory.grid.pk)
     assert user.check_password("Strong-pass-9876")
+
+
+def test_staff_granted_the_user_admin_cannot_raise_anyones_privileges(client, territory,
+                                                                       community_staff,
+                                                                       grid_worker):
+    # Even with every user permission, a community staff member edits names and phones only:
+    # role, is_staff, is_superuser, groups and permissions are the street's to give.
+    from django.contrib.auth.models import Permission
+
+    community_staff.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="accounts", content_type__model="user"))
+    client.force_login(community_staff)
+    url = reverse("admin:accounts_user_change", args=[grid_worker.pk])
+    form = client.get(url)
+    assert form.status_code == 200
+    assert 'name="is_superuser"' not in form.text and 'name="role"' not in form.text
+
+    client.post(url, {"username": grid_worker.username, "display_name": "改名",
+                      "phone": "", "scope_area": territory.grid.pk, "is_active": "on",
+                      "is_staff": "on", "is_superuser": "on", "role": "street_admin",
+                      "last_login_0": "", "last_login_1": "",
+                      "date_joined_0": "2026-01-01", "date_joined_1": "09:00:00"})
+
+    grid_worker.refresh_from_db()
+    assert grid_worker.display_name == "改名"
+    assert not grid_worker.is_superuser and not grid_worker.is_staff
+    assert grid_worker.role == User.Role.GRID_WORKER
