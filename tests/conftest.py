@@ -49,6 +49,19 @@ def _block_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureReque
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """Every test starts in the site's language. The test client runs requests in this thread,
+    and LocaleMiddleware leaves the last request's language active: after an English page, a
+    service called directly would write English titles (seen as order-dependent failures)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_throttle_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
     """API throttles count per key / user / IP, and ids repeat from test to test: give every
     test empty buckets of its own (never cache.clear(), which on Redis would flush a database
