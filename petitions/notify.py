@@ -48,6 +48,12 @@ def _link_format(for_staff: bool) -> str:
     return url.replace(str(placeholder), "{id}")
 
 
+def petition_link_parts(*, for_staff: bool) -> tuple[str, str]:
+    """The link around the id, for SQL that builds links as head || id || tail."""
+    head, tail = _link_format(for_staff).split("{id}")
+    return head, tail
+
+
 def petition_link(petition_id: int, *, for_staff: bool) -> str:
     """The page a message about the petition opens for its reader: staff work the petition on
     the staff page; the resident's page is theirs alone (it answers 404 to anyone else)."""

@@ -31,7 +31,7 @@ from petitions.models import (
     Tier,
     WebhookDelivery,
 )
-from petitions.notify import petition_link, schedule_webhook_delivery
+from petitions.notify import petition_link, petition_link_parts, schedule_webhook_delivery
 from petitions.placement import (
     STEP,
     TIER_DEPTH,
@@ -154,6 +154,8 @@ def _escalate_tier_postgresql(old_tier: str, *, now: datetime) -> int:
         "post_kind": TIER_POST.get(new_tier, ""), "today": now.date(), "note": note,
         "title": title, "kind": Kind.ESCALATED, "now_iso": now.isoformat(),
     }
+    # The staff page of the petition, as petition_link builds it in Python.
+    params["link_head"], params["link_tail"] = petition_link_parts(for_staff=True)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.fetchone()[0])
@@ -198,7 +200,7 @@ WITH claimed AS (
     RETURNING id, petition_id
 ), inbox AS (
     INSERT INTO {notification} (user_id, title, body, link, created_at, read_at, dedupe_key)
-    SELECT holder_id, %(title)s, %(note)s, '/petitions/' || id || '/', %(now)s, NULL,
+    SELECT holder_id, %(title)s, %(note)s, %(link_head)s || id || %(link_tail)s, %(now)s, NULL,
            'escalate:' || id || ':' || %(new)s || ':' || holder_id
     FROM moved WHERE holder_id IS NOT NULL
     ON CONFLICT DO NOTHING
