@@ -90,5 +90,5 @@ class BuildingPlaqueSheetView(StaffView):
         return render(request, "petitions/staff/plaque_sheet.html", {
             "building": building, "link": link,
             # segno draws our own URL: pixels, no user text.
-            "qr_svg": mark_safe(segno.make(link, error="q").svg_inline(scale=10))})
+            "qr_svg": mark_safe(segno.make(link, error="q").svg_inline(omitsize=True))})
 
