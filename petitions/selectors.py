@@ -124,6 +124,16 @@ def petition_duplicates(*, category_id: int, building_id: int | None,
     return queryset.order_by("-submitted_at")
 
 
+def petition_duplicates_for_user(*, user: User | Any, petition: Petition,
+                                 limit: int = 10) -> list[Petition]:
+    """The staff page's duplicate hint: those of the petition's duplicates the viewer may open
+    (a link to a petition outside the viewer's scope would only be a 404)."""
+    duplicates = petition_duplicates(category_id=petition.category_id,
+                                     building_id=petition.building_id, exclude_id=petition.pk)
+    return list(duplicates.filter(rules.visibility_q(user))
+                .only("id", "state", "submitted_at", "description")[:limit])
+
+
 def petition_public_q() -> Q:
     """The petitions anyone may see (the 公示 page, keyless Open311): the resolved ones."""
     return Q(state__in=PUBLIC_STATES, resolved_at__isnull=False)
