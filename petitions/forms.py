@@ -233,7 +233,7 @@ class ResolveForm(forms.Form):
     photos = PhotosField(label=_lazy("照片（最多 3 张）"))
     no_visit_reason = forms.ChoiceField(
         label=_lazy("未到场办结原因"), required=False,
-        choices=[("", _lazy("（已到场签到）")), *NoVisitReason.choices],
+        choices=[("", _lazy("（请选择）")), *NoVisitReason.choices],
         help_text=_lazy("未到场签到的，须选择原因；未到场办结计为未按时到场。"),
         error_messages={"invalid_choice": _lazy("未到场办结原因无效。")},
     )

@@ -14,7 +14,7 @@ from django.urls import reverse
 from core.exceptions import ApplicationError
 from petitions import selectors, services
 from petitions.models import Petition, PetitionEvent
-from tests.petitions.conftest import MONDAY_9AM
+from tests.petitions.conftest import MONDAY_9AM, SHANGHAI
 from tests.petitions.factories import category, photo, submit
 
 pytestmark = pytest.mark.django_db
@@ -194,7 +194,7 @@ def test_a_refused_verification_reopens_check_in_and_a_second_check_in_is_record
     assert petition.arrival_due_at == MONDAY_9AM + timedelta(hours=1, minutes=11)
 
     page = staff_page(microgrid_worker, petition)
-    assert "到场签到" in page
+    assert reverse("petitions:staff-check-in", args=[petition.pk]) in page
     with pytest.raises(ApplicationError):
         services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
                                   resolution="又清理了一遍")
@@ -235,6 +235,18 @@ def test_the_staff_page_shows_unit_room_and_the_residents_own_words(
     assert "0101" in page
     assert "居民原话" in page
     assert "楼道灯坏了三天，晚上看不见台阶" in page
+    # Both clocks: the arrival countdown (not yet checked in) and the resolution deadline.
+    assert f'data-deadline="{petition.arrival_due_at.astimezone(SHANGHAI).isoformat()}"' in page
+    assert f'data-deadline="{petition.due_at.astimezone(SHANGHAI).isoformat()}"' in page
+
+
+def test_after_a_phone_resolution_the_page_still_says_there_was_no_visit(
+        frozen, resident_user, microgrid_worker):
+    petition = submit(resident_user)
+    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
+                              resolution="电话沟通后已解决", no_visit_reason="phone")
+    page = staff_page(microgrid_worker, petition)
+    assert "未到场办结 · 电话办结" in page
 
 
 def test_a_unit_picked_without_a_household_is_kept(frozen, territory, resident_user,
