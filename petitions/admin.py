@@ -148,10 +148,12 @@ class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAd
         "resolved_tier", "verified_at", "closed_at", "supervised", "supervised_at",
         "reopened_count", "rating", "rating_comment", "rated_at", "rejection_reason",
         "deliberation_topic_id", "referred_at", "channel", "household", "building", "size",
-        "deadline_estimated", "placement", "placed_at", "placement_reason",
+        "deadline_estimated", "placement", "placed_at", "placement_reason", "no_visit_reason",
+        "no_visit_note",
     )
-    fields = ("description", "category", "answers", "location_text", "latitude", "longitude",
-              "is_public", "contact_name", "resolution", *readonly_fields)
+    fields = ("description", "category", "answers", "location_text", "unit_number", "room",
+              "latitude", "longitude", "is_public", "contact_name", "resolution",
+              *readonly_fields)
 
     @admin.display(description=_lazy("诉求内容"))
     def short_description(self, obj: Petition) -> str:
@@ -230,7 +232,7 @@ class PetitionEventAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
-    list_display = ("name", "parent", "sort_order", "is_active")
+    list_display = ("name", "parent", "sort_order", "is_active", "requires_result_photo")
     list_filter = ("is_active", "parent")
     list_editable = ("sort_order", "is_active")
     search_fields = ("name",)

@@ -123,7 +123,7 @@ class _Builder:
                               .select_related("micro_grid").order_by("id"))
         self.categories = {category.name: category for category in Category.objects.all()}
         self.home = (Household.objects.filter(residents__user=cast.resident)
-                     .select_related("building__micro_grid").first())
+                     .select_related("building__micro_grid", "unit").first())
         self.area_by_path = {area.path: area for area in Area.objects.filter(
             path__in=[path for building in self.buildings
                       for path in (building.micro_grid.path[:12], building.micro_grid.path[:4])])}
@@ -179,10 +179,13 @@ class _Builder:
         external = channel == "hotline_12345"
         if external and index % 2:
             channel = "susuban"
+        household = self.home if is_resident and building == getattr(self.home, "building",
+                                                                     None) else None
         petition = Petition(
             channel=channel, category=category, description=description, building=building,
-            household=self.home if is_resident and building == getattr(self.home, "building",
-                                                                      None) else None,
+            household=household,
+            unit_number=household.unit.number if household is not None else "",
+            room=household.room if household is not None else "",
             size=size, tier=tier, state=state, area=area, area_path=area.path,
             origin_path=micro.path,
             submitter=self.cast.resident if is_resident else None,
@@ -281,7 +284,11 @@ class _Builder:
             step(Kind.RATED, State.VERIFIED, State.RATED, 240, "不满意：问题反复出现")
             petition.reopened_count = 1
             step(Kind.REOPENED, State.RATED, State.REOPENED, 0, "居民不满意，重办")
-            step(Kind.DISPATCHED, State.REOPENED, State.DISPATCHED, 0, "重办自动派单")
+            redispatched = step(Kind.DISPATCHED, State.REOPENED, State.DISPATCHED, 0,
+                                "重办自动派单")
+            # The reopen starts a new arrival clock (petitions.services._dispatch_to).
+            petition.arrival_due_at = redispatched + self.durations.arrival
+            petition.arrived_at = None
             if extra == "reopened_open":
                 petition.state = State.DISPATCHED
                 petition.resolved_at = None
@@ -289,7 +296,10 @@ class _Builder:
                 petition.resolved_tier = ""
                 petition.resolved_by_id = None
                 return steps
-            petition.resolved_at = step(Kind.RESOLVED, State.DISPATCHED, State.RESOLVED, 600,
+            # 办结 needs a check-in in every round (petitions.services.petition_resolve).
+            petition.arrived_at = step(Kind.CHECKED_IN, State.DISPATCHED, State.ON_SITE, 5,
+                                       actor=holder_id)
+            petition.resolved_at = step(Kind.RESOLVED, State.ON_SITE, State.RESOLVED, 600,
                                         "二次处理完毕", holder_id)
             petition.verified_at = step(Kind.VERIFIED, State.RESOLVED, State.VERIFIED, 60,
                                         actor=verifier_id)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from accounts.models import User
 from governance.models import Area, Building, Compound, Unit
 from governance.selectors import building_list, compound_list
-from petitions.models import MAX_PHOTOS, Category, Petition
+from petitions.models import MAX_PHOTOS, Category, NoVisitReason, Petition
 from residents.models import Household
 from residents.selectors import household_list
 
@@ -226,8 +226,27 @@ class NoteForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
+    """办结. Before a check-in it asks why no visit was needed (the service requires one of the
+    two); a category that requires a result photo says so on the photo field."""
+
     resolution = _reason_field(_lazy("办理结果"), _lazy("请填写办理结果。"))
     photos = PhotosField(label=_lazy("照片（最多 3 张）"))
+    no_visit_reason = forms.ChoiceField(
+        label=_lazy("未到场办结原因"), required=False,
+        choices=[("", _lazy("（请选择）")), *NoVisitReason.choices],
+        help_text=_lazy("未到场签到的，须选择原因；未到场办结计为未按时到场。"),
+        error_messages={"invalid_choice": _lazy("未到场办结原因无效。")},
+    )
+    no_visit_note = forms.CharField(label=_lazy("未到场办结说明"), max_length=200,
+                                    required=False)
+
+    def __init__(self, *args: Any, has_arrived: bool = False, photo_required: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if has_arrived:
+            del self.fields["no_visit_reason"], self.fields["no_visit_note"]
+        if photo_required:
+            self.fields["photos"].label = _("现场照片（必传，最多 3 张）")
 
 
 class VerifyForm(forms.Form):

@@ -36,6 +36,8 @@ class Placed:
     building: Building | None
     placement: str  # a Placement value
     reason: str = ""  # why it waits in 待分派 (PENDING only)
+    unit_number: str = ""  # read from an address, for the visit
+    room: str = ""
 
 
 def _given(actor: User | None, *, household: Household | None, building: Building | None,
@@ -93,7 +95,8 @@ def submission_place(*, actor: User | None, household: Household | None,
         found = Building.objects.select_related("micro_grid", "compound").get(
             pk=location.building_id)
         return Placed(origin=found.micro_grid, building=found,
-                      placement=METHOD_PLACEMENT[location.method])
+                      placement=METHOD_PLACEMENT[location.method],
+                      unit_number=location.unit[:10], room=location.room[:10])
     if location.micro_grid_id is not None:
         return Placed(origin=Area.objects.get(pk=location.micro_grid_id), building=None,
                       placement=METHOD_PLACEMENT[location.method])

@@ -32,6 +32,10 @@ class Category(models.Model):
     )
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
+    # The database default keeps raw INSERTs (bench/) that predate the column working.
+    requires_result_photo = models.BooleanField(
+        _("办结须上传现场照片"), default=False, db_default=False,
+        help_text=_("勾选后，该分类的诉求办结时须上传至少一张现场照片。"))
 
     class Meta:
         verbose_name = _("诉求分类")
@@ -135,6 +139,15 @@ OPEN_STATES: frozenset[str] = frozenset(
 FINISHED_STATES: frozenset[str] = frozenset({_S.CLOSED, _S.REJECTED})
 
 
+class NoVisitReason(models.TextChoices):
+    """Why a petition was resolved without a check-in. Such a petition counts as not arrived on
+    time (the response rate), whenever it was resolved."""
+
+    PHONE = "phone", _("电话办结")
+    ONLINE = "online", _("线上办结")
+    OTHER = "other", _("其他（须说明）")
+
+
 class Tier(models.TextChoices):
     MICROGRID = "microgrid", _("微网格")
     GRID = "grid", _("网格")
@@ -198,6 +211,7 @@ class Petition(TimeStampedModel):
 
     State = PetitionState
     Tier = Tier
+    NoVisitReason = NoVisitReason
     Placement = Placement
     TRANSITIONS = PETITION_TRANSITIONS
     MAX_PHOTOS = MAX_PHOTOS
@@ -213,6 +227,10 @@ class Petition(TimeStampedModel):
                                   blank=True, related_name="petitions", verbose_name=_("户"))
     building = models.ForeignKey("governance.Building", on_delete=models.SET_NULL, null=True,
                                  blank=True, related_name="petitions", verbose_name=_("楼栋"))
+    # The flat, for the visit: from the household, the unit picked, or the address read.
+    unit_number = models.CharField(_("单元"), max_length=10, blank=True, default="",
+                                   db_default="")
+    room = models.CharField(_("门牌号"), max_length=10, blank=True, default="", db_default="")
     location_text = models.CharField(_("位置描述"), max_length=200, blank=True)
     latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True,
                                    blank=True)
@@ -281,6 +299,12 @@ class Petition(TimeStampedModel):
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                     null=True, blank=True, related_name="+",
                                     verbose_name=_("办结人"))
+    # Resolved in this round without a check-in, and why (petition_resolve).
+    no_visit_reason = models.CharField(_("未到场办结原因"), max_length=8,
+                                       choices=NoVisitReason.choices, blank=True, default="",
+                                       db_default="")
+    no_visit_note = models.CharField(_("未到场办结说明"), max_length=200, blank=True, default="",
+                                     db_default="")
     verified_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
     # Set at verification (SlaPolicy.rating_window on): staff close an unrated petition after it.
     rating_due_at = models.DateTimeField(_("评价截止"), null=True, blank=True)

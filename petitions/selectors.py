@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.http import Http404
 from django.utils import timezone
@@ -18,7 +18,14 @@ from accounts.models import User
 from core.masking import mask_phone
 from petitions import rules
 from petitions.filters import PetitionFilter
-from petitions.models import OPEN_STATES, Petition, PetitionEvent, PetitionState, Tier
+from petitions.models import (
+    OPEN_STATES,
+    Petition,
+    PetitionEvent,
+    PetitionPhoto,
+    PetitionState,
+    Tier,
+)
 
 LIST_RELATED = ("category", "area", "holder", "building__compound")
 PUBLIC_STATES = (PetitionState.VERIFIED, PetitionState.RATED, PetitionState.CLOSED)
@@ -124,9 +131,37 @@ def petition_duplicates(*, category_id: int, building_id: int | None,
     return queryset.order_by("-submitted_at")
 
 
+def petition_duplicates_for_user(*, user: User | Any, petition: Petition,
+                                 limit: int = 10) -> list[Petition]:
+    """The staff page's duplicate hint: those of the petition's duplicates the viewer may open
+    (a link to a petition outside the viewer's scope would only be a 404)."""
+    duplicates = petition_duplicates(category_id=petition.category_id,
+                                     building_id=petition.building_id, exclude_id=petition.pk)
+    return list(duplicates.filter(rules.visibility_q(user))
+                .only("id", "state", "submitted_at", "description")[:limit])
+
+
 def petition_public_q() -> Q:
     """The petitions anyone may see (the 公示 page, keyless Open311): the resolved ones."""
     return Q(state__in=PUBLIC_STATES, resolved_at__isnull=False)
+
+
+def petition_public_photo_q() -> Q:
+    """The petitions whose first photo anyone may open (Open311 media_url, the public photo
+    view): on the 公示 list, the text published with the resident's consent, and a photo sent
+    with the submission. Photos added by staff (notes, the result) are never published."""
+    sent = PetitionPhoto.objects.filter(petition_id=OuterRef("pk"),
+                                        event__kind=PetitionEvent.Kind.SUBMITTED)
+    return petition_public_q() & Q(is_public=True) & Q(Exists(sent))
+
+
+def petition_public_photo(*, petition_id: int) -> PetitionPhoto | None:
+    """The photo behind a public petition's media_url: the first one sent with it."""
+    if not Petition.objects.filter(petition_public_photo_q(), pk=petition_id).exists():
+        return None
+    return (PetitionPhoto.objects.filter(petition_id=petition_id,
+                                         event__kind=PetitionEvent.Kind.SUBMITTED)
+            .order_by("id").first())
 
 
 def petition_public_text(text: str) -> str:

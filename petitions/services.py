@@ -37,12 +37,14 @@ from petitions.models import (
     TIER_RANK,
     BuildingPlaque,
     Category,
+    NoVisitReason,
     Petition,
     PetitionEvent,
     PetitionPhoto,
     PetitionState,
     Placement,
     SlaPolicy,
+    choice_label,
 )
 from petitions.notify import notify_event
 from petitions.placement import tier_area, tier_holder_id
@@ -197,6 +199,8 @@ def petition_submit(
     building: Building | None = None,
     area: Area | None = None,
     location_text: str = "",
+    unit_number: str = "",
+    room: str = "",
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
     photos: Sequence[UploadedFile] = (),
@@ -217,7 +221,8 @@ def petition_submit(
     3. Compute every deadline from the SlaPolicy; triage by size (small → micro-grid,
        big → grid, hard → street).
     4. Place it on the area covering the building (inside the scope of staff and of a scoped
-       key, else PermissionDeniedError); dispatch to that tier's worker if one exists.
+       key, else PermissionDeniedError); dispatch to that tier's worker if one exists. The flat
+       (unit, room) comes from the household, else from what was given or read in the address.
     5. Store up to 3 re-encoded photos; write events; notify.
     """
     description = (description or "").strip()
@@ -245,13 +250,15 @@ def petition_submit(
                               longitude=longitude)
     _check_staff_scope(actor, placed.origin)
     _check_system_scope(actor, placed.origin)
+    unit_number, room = _flat(household, placed, unit_number=unit_number, room=room)
     try:
         with transaction.atomic():
             return _create(
                 actor=actor, is_external=is_external, category=category,
                 description=description, channel=channel, household=household,
                 building=placed.building, placed=placed, location_text=location_text,
-                latitude=latitude, longitude=longitude, photos=photos,
+                unit_number=unit_number, room=room, latitude=latitude, longitude=longitude,
+                photos=photos,
                 contact_name=contact_name, contact_phone=contact_phone, is_public=is_public,
                 is_anonymous=is_anonymous, answers=answers or {}, size=size,
                 external_ref=external_ref,
@@ -263,6 +270,15 @@ def petition_submit(
             existing.was_created = False
             return existing
         raise
+
+
+def _flat(household: Household | None, placed: Placed, *, unit_number: str,
+          room: str) -> tuple[str, str]:
+    """(unit, room) of the visit: a household's own, else the given ones, else the address's."""
+    if household is not None:
+        return household.unit.number, household.room
+    return ((unit_number or "").strip()[:10] or placed.unit_number,
+            (room or "").strip()[:10] or placed.room)
 
 
 def _create(*, actor: User | None, is_external: bool, category: Category, placed: Placed,
@@ -422,15 +438,61 @@ def petition_add_note(
         return event
 
 
+def _check_visit(petition: Petition, *, no_visit_reason: str, no_visit_note: str) -> None:
+    """办结 after a check-in, or with a reason the matter needed no visit (电话办结…)."""
+    if petition.arrived_at is not None:
+        if no_visit_reason:
+            raise ApplicationError(_("已到场签到，无需选择未到场办结原因。"))
+        return
+    if not no_visit_reason:
+        raise ApplicationError(
+            _("请先到场签到再办结；无需到场的事项（如电话办结），请选择未到场办结原因。"))
+    if no_visit_reason == NoVisitReason.OTHER and not no_visit_note:
+        raise ApplicationError(_("选择“其他”时，请说明未到场办结的原因。"))
+
+
+def _check_result_photos(petition: Petition, photos: Sequence[UploadedFile]) -> None:
+    if petition.category.requires_result_photo and not photos:
+        raise ApplicationError(_("“%(category)s”类诉求办结时须上传现场照片。")
+                               % {"category": petition.category.name})
+
+
+def _resolution_note(resolution: str, *, no_visit_reason: str, no_visit_note: str) -> str:
+    if not no_visit_reason:
+        return resolution
+    reason = choice_label(NoVisitReason, no_visit_reason)
+    if no_visit_reason == NoVisitReason.OTHER:
+        reason = no_visit_note
+    elif no_visit_note:
+        reason = f"{reason}：{no_visit_note}"
+    return _("%(resolution)s\n（未到场办结：%(reason)s）") % {"resolution": resolution,
+                                                       "reason": reason}
+
+
 def petition_resolve(*, petition_id: int, actor: User, resolution: str,
-                     photos: Sequence[UploadedFile] = ()) -> Petition:
-    """Done. Records whether it was on time and at which tier. Holder or handler staff."""
+                     photos: Sequence[UploadedFile] = (), no_visit_reason: str = "",
+                     no_visit_note: str = "") -> Petition:
+    """Done. Holder or handler staff.
+
+    1. The round's check-in is required, or a NoVisitReason (其他 with a note) for a matter that
+       needed no visit: recorded on the petition and the event, and the arrival counts as missed
+       (the response rate), however early it came.
+    2. A category with `requires_result_photo` needs at least one photo with the result.
+    3. Records whether it was on time and at which tier, and who resolved it.
+    """
     resolution = (resolution or "").strip()
+    no_visit_note = (no_visit_note or "").strip()[:200]
     if not resolution:
         raise ApplicationError(_("请填写办理结果。"))
+    if no_visit_reason and no_visit_reason not in NoVisitReason.values:
+        raise ApplicationError(_("未到场办结原因无效。"))
     with transaction.atomic():
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.can_handle(actor, petition))
+        check_transition(PETITION_TRANSITIONS, petition.state, State.RESOLVED,
+                         labels=STATE_LABELS)
+        _check_visit(petition, no_visit_reason=no_visit_reason, no_visit_note=no_visit_note)
+        _check_result_photos(petition, photos)
         previous = _move(petition, State.RESOLVED)
         now = timezone.now()
         petition.resolution = resolution
@@ -438,10 +500,17 @@ def petition_resolve(*, petition_id: int, actor: User, resolution: str,
         petition.resolved_on_time = now <= petition.due_at
         petition.resolved_tier = petition.tier
         petition.resolved_by = actor
-        petition.save(update_fields=["state", "resolution", "resolved_at", "resolved_on_time",
-                                     "resolved_tier", "resolved_by", "updated_at"])
+        petition.no_visit_reason = no_visit_reason
+        petition.no_visit_note = no_visit_note if no_visit_reason else ""
+        fields = ["state", "resolution", "resolved_at", "resolved_on_time", "resolved_tier",
+                  "resolved_by", "no_visit_reason", "no_visit_note", "updated_at"]
+        if no_visit_reason and not petition.arrival_missed:
+            petition.arrival_missed = True
+            fields.append("arrival_missed")
+        petition.save(update_fields=fields)
         event = _event(petition, kind=Kind.RESOLVED, actor=actor, from_state=previous,
-                       note=resolution, now=now)
+                       note=_resolution_note(resolution, no_visit_reason=no_visit_reason,
+                                             no_visit_note=no_visit_note), now=now)
         _save_photos(petition, photos, actor=actor, event=event)
         return petition
 
@@ -450,7 +519,7 @@ def petition_verify(*, petition_id: int, actor: User, accepted: bool = True,
                     note: str = "") -> Petition:
     """Staff check the result: handler staff other than the resolver (a check of one's own work
     is no check). Accepted: the resident's rating window opens (SlaPolicy.rating_window).
-    Refused: back to the holder (dispatched)."""
+    Refused: back to the holder (dispatched) with a new arrival clock: 办结 needs a new visit."""
     with transaction.atomic():
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.is_handler_staff(actor, petition), _("只有网格员及以上工作人员可以核实。"))
@@ -469,14 +538,23 @@ def petition_verify(*, petition_id: int, actor: User, accepted: bool = True,
             if not note.strip():
                 raise ApplicationError(_("请说明核实未通过的原因。"))
             previous = _move(petition, State.DISPATCHED)
+            now = timezone.now()
             petition.resolved_at = None
             petition.resolved_on_time = None
             petition.resolved_tier = ""
             petition.resolved_by = None
+            # Back to the holder for another visit: a fresh arrival clock, check-in open again
+            # (the first round's arrival stays in the timeline, a miss stays on the record).
+            petition.arrival_due_at = now + SlaPolicy.current().arrival
+            petition.arrived_at = None
+            petition.no_visit_reason = ""
+            petition.no_visit_note = ""
             petition.save(update_fields=["state", "resolved_at", "resolved_on_time",
-                                         "resolved_tier", "resolved_by", "updated_at"])
+                                         "resolved_tier", "resolved_by", "arrival_due_at",
+                                         "arrived_at", "no_visit_reason", "no_visit_note",
+                                         "updated_at"])
             _event(petition, kind=Kind.VERIFY_FAILED, actor=actor, from_state=previous,
-                   note=note)
+                   note=note, now=now)
         return petition
 
 
@@ -539,12 +617,14 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
     petition.resolved_on_time = None
     petition.resolved_tier = ""
     petition.resolved_by = None
+    petition.no_visit_reason = ""
+    petition.no_visit_note = ""
     petition.closed_at = None
     petition.save(update_fields=["state", "reopened_count", "clock_started_at",
                                  "microgrid_due_at", "grid_due_at", "street_due_at", "due_at",
                                  "resolved_at", "resolved_on_time", "resolved_tier",
-                                 "resolved_by", "closed_at", "deadline_estimated",
-                                 "updated_at"])
+                                 "resolved_by", "no_visit_reason", "no_visit_note",
+                                 "closed_at", "deadline_estimated", "updated_at"])
     _event(petition, kind=Kind.REOPENED, actor=actor, from_state=previous, note=reason, now=now)
     if petition.holder_id is None:
         return petition

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from petitions import views, views_plaques
+from petitions import views, views_media, views_plaques
 
 app_name = "petitions"
 
@@ -24,6 +24,8 @@ urlpatterns = [
          name="plaque-check-in"),
     # The public notice (公示), anonymised.
     path("public/", views.PetitionPublicListView.as_view(), name="public"),
+    path("public/<int:pk>/photo/", views_media.PetitionPublicPhotoView.as_view(),
+         name="public-photo"),
     # Staff dashboard.
     path("staff/", views.PetitionQueueView.as_view(), name="staff-queue"),
     path("staff/overdue/", views.PetitionOverdueListView.as_view(), name="staff-overdue"),

@@ -258,6 +258,7 @@ class PetitionCreateView(ResidentView):
             actor=user, category=data["category"], description=data["description"],
             channel=Petition.Channel.MOBILE_WEB, household=data.get("household"),
             building=data.get("building"), location_text=data.get("location_text", ""),
+            unit_number=data["unit"].number if data.get("unit") else "",
             photos=data.get("photos") or [],
             contact_name="" if data.get("is_anonymous") else _contact_name(user),
             is_anonymous=bool(data.get("is_anonymous")),
@@ -639,16 +640,19 @@ class PetitionStaffDetailView(StaffView):
             "contact_revealable": selectors.petition_contact_revealable(user=request.user,
                                                                         petition=petition),
             "photos": list(petition.photos.all()),
-            "forms": self._forms(request.user, actions),
-            "duplicates": selectors.petition_duplicates(
-                category_id=petition.category_id, building_id=petition.building_id,
-                exclude_id=petition.pk).count(),
+            "forms": self._forms(request.user, petition, actions),
+            "duplicates": selectors.petition_duplicates_for_user(user=request.user,
+                                                                 petition=petition),
         }
         return render(request, "petitions/staff/detail.html", context)
 
-    def _forms(self, user: User, actions: dict[str, bool]) -> dict[str, forms.Form]:
+    def _forms(self, user: User, petition: Petition,
+               actions: dict[str, bool]) -> dict[str, forms.Form]:
+        resolve = petition_forms.ResolveForm(
+            has_arrived=petition.arrived_at is not None,
+            photo_required=petition.category.requires_result_photo)
         built: dict[str, forms.Form] = {
-            "note": petition_forms.NoteForm(), "resolve": petition_forms.ResolveForm(),
+            "note": petition_forms.NoteForm(), "resolve": resolve,
             "verify": petition_forms.VerifyForm(), "reason": petition_forms.ReasonForm(),
             "note_only": petition_forms.NoteOnlyForm(), "refer": petition_forms.ReferForm(),
         }
@@ -720,7 +724,9 @@ class PetitionResolveView(StaffActionView):
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return services.petition_resolve(petition_id=petition.pk, actor=self.request.user,
                                          resolution=data["resolution"],
-                                         photos=data.get("photos") or [])
+                                         photos=data.get("photos") or [],
+                                         no_visit_reason=data.get("no_visit_reason") or "",
+                                         no_visit_note=data.get("no_visit_note") or "")
 
 
 class PetitionVerifyView(StaffActionView):

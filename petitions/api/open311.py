@@ -9,6 +9,10 @@ Who sees what: a key sees whole the requests its scope covers (petitions.rules).
 only, the text only if public and with its digit runs starred, the building at most.
 POST requires `api_key` (form body, or the `Authorization: Api-Key` header) and creates through
 petitions.services.petition_submit. A key in the query string is refused: it would be logged.
+The request is created at once, so a POST answers its `service_request_id` and no token (the
+spec: a token only when the id is not known yet); `tokens/{token}` still answers for the tokens
+handed out before. `media_url` is the first photo the resident sent with a request whose text is
+public, at a URL anyone may open (petitions.views_media), for every caller alike.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Case, QuerySet, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -316,6 +320,8 @@ def _requests_queryset(user: User | None) -> QuerySet[Petition]:
     queryset = Petition.objects.select_related("category", "area", "building__compound").only(
         *REQUEST_COLUMNS)
     public = selectors.petition_public_q()
+    queryset = queryset.annotate(has_public_photo=ExpressionWrapper(
+        selectors.petition_public_photo_q(), output_field=BooleanField()))
     if user is None:
         return queryset.filter(public).annotate(is_full=Value(False, BooleanField()))
     visible = rules.visibility_q(user)
@@ -340,7 +346,13 @@ def _texts(petition: Petition, is_full: bool) -> tuple[str | None, str, str | No
             petition.location_text or (str(building) if building else ""))
 
 
-def request_row(petition: Petition) -> dict[str, Any]:
+def _media_url(request: HttpRequest, petition: Petition) -> str | None:
+    if not getattr(petition, "has_public_photo", False):
+        return None
+    return request.build_absolute_uri(reverse("petitions:public-photo", args=[petition.pk]))
+
+
+def request_row(petition: Petition, *, request: HttpRequest) -> dict[str, Any]:
     is_full = getattr(petition, "is_full", False)
     description, notes, address = _texts(petition, is_full)
     zone = timezone.get_current_timezone()
@@ -361,7 +373,7 @@ def request_row(petition: Petition) -> dict[str, Any]:
         "zipcode": None,
         "lat": float(petition.latitude) if is_full and petition.latitude is not None else None,
         "long": float(petition.longitude) if is_full and petition.longitude is not None else None,
-        "media_url": None,
+        "media_url": _media_url(request, petition),
     }
 
 
@@ -437,7 +449,8 @@ def requests_endpoint(request: HttpRequest, fmt: str) -> HttpResponse:
 def request_list(request: HttpRequest, fmt: str) -> HttpResponse:
     user = _authenticate(request)
     petitions = _filtered_requests(request, user).order_by("-submitted_at", "-id")[:MAX_REQUESTS]
-    return render(fmt, "service_requests", [request_row(petition) for petition in petitions])
+    return render(fmt, "service_requests",
+                  [request_row(petition, request=request) for petition in petitions])
 
 
 @open311_view(["GET"])
@@ -450,7 +463,7 @@ def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpRespo
     )
     if petition is None:
         raise Open311Error(404, _("服务请求 %(id)s 不存在。") % {"id": request_id[:20]})
-    return render(fmt, "service_requests", [request_row(petition)])
+    return render(fmt, "service_requests", [request_row(petition, request=request)])
 
 
 @open311_view(["GET"])
@@ -579,14 +592,8 @@ def request_create(request: HttpRequest, fmt: str) -> HttpResponse:
         ) from None
     except ValidationError as error:
         raise Open311Error(400, " ".join(error.messages)) from None
-    payload = [
-        {
-            "service_request_id": str(petition.pk),
-            "token": request_token(petition.pk),
-            "service_notice": "",
-            "account_id": None,
-        }
-    ]
+    # Created synchronously: the id, and no token beside it (GeoReport v2 answers one of the two).
+    payload = [{"service_request_id": str(petition.pk), "service_notice": "", "account_id": None}]
     # A retried external_ref gets the first request back: 200. The service says which; the clock
     # would call a retry that raced its original new.
     return render(fmt, "service_requests", payload, status=201 if petition.was_created else 200)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from petitions.models import (
+    NoVisitReason,
     Petition,
     PetitionEvent,
     PetitionPhoto,
@@ -155,6 +156,8 @@ class PetitionDetailOutput(PetitionListOutput):
     """
 
     location_text = serializers.CharField()
+    unit_number = serializers.CharField(help_text="单元号")
+    room = serializers.CharField(help_text="门牌号")
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
     contact_name = serializers.CharField()
@@ -167,6 +170,8 @@ class PetitionDetailOutput(PetitionListOutput):
     grid_due_at = serializers.DateTimeField()
     street_due_at = serializers.DateTimeField()
     resolved_on_time = serializers.BooleanField(allow_null=True)
+    no_visit_reason = serializers.CharField(help_text="未到场办结原因（空：已到场签到或未办结）")
+    no_visit_note = serializers.CharField()
     resolution = serializers.CharField()
     rejection_reason = serializers.CharField()
     rating = serializers.CharField()
@@ -183,6 +188,8 @@ class PetitionDetailOutput(PetitionListOutput):
         row.update(
             {
                 "location_text": instance.location_text,
+                "unit_number": instance.unit_number,
+                "room": instance.room,
                 "latitude": None if instance.latitude is None else str(instance.latitude),
                 "longitude": None if instance.longitude is None else str(instance.longitude),
                 "contact_name": instance.contact_name,
@@ -195,6 +202,8 @@ class PetitionDetailOutput(PetitionListOutput):
                 "grid_due_at": iso(instance.grid_due_at),
                 "street_due_at": iso(instance.street_due_at),
                 "resolved_on_time": instance.resolved_on_time,
+                "no_visit_reason": instance.no_visit_reason,
+                "no_visit_note": instance.no_visit_note,
                 "resolution": instance.resolution,
                 "rejection_reason": instance.rejection_reason,
                 "rating": instance.rating,
@@ -309,6 +318,14 @@ class PetitionNoteInput(serializers.Serializer):
 class PetitionResolveInput(serializers.Serializer):
     resolution = serializers.CharField(max_length=2000)
     photos = _photos_field()
+    no_visit_reason = serializers.ChoiceField(
+        choices=NoVisitReason.choices, required=False, allow_blank=True, default="",
+        help_text="未到场签到就办结时必填（电话办结、线上办结、其他）；计为未按时到场",
+    )
+    no_visit_note = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="",
+        help_text="未到场办结说明；原因为 other 时必填",
+    )
 
 
 class PetitionVerifyInput(serializers.Serializer):

@@ -120,6 +120,8 @@ POLICY: dict[str, Rule] = {
     "petitions:picker-questions": Rule("R"),
     "petitions:picker-duplicates": Rule("R"),
     "petitions:public": Rule(EVERYONE),
+    "petitions:public-photo": Rule(NOBODY, note="Open311 media_url: anyone, for a 公示 petition "
+                                   "whose text is public (the world's are not)"),
     # petitions: staff desk
     "petitions:staff-queue": Rule(STAFF),
     "petitions:staff-overdue": Rule(STAFF),

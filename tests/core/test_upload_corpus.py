@@ -36,6 +36,7 @@ from accounts.models import User
 from accounts.services import api_key_create
 from core.images import PhotoFormField
 from deliberation.models import ActionEvidence, ActionItem
+from petitions import services as petition_services
 from petitions.models import Petition, PetitionPhoto
 from residents.models import Resident
 from tests.deliberation.factories import ActionItemFactory, TopicFactory
@@ -340,14 +341,19 @@ class Fresh:
         return self.current
 
 
-def _dispatched_petition(world: World) -> Fresh:
-    return Fresh(lambda: submit(world.resident),
-                 lambda petition: petition.state == Petition.State.DISPATCHED)
+def _checked_in_petition(world: World) -> Fresh:
+    """Dispatched to the worker, who is on site: 办结 needs the check-in."""
+
+    def make() -> Petition:
+        petition = submit(world.resident)
+        return petition_services.petition_check_in(petition_id=petition.pk, actor=world.worker)
+
+    return Fresh(make, lambda petition: petition.state == Petition.State.ON_SITE)
 
 
 def staff_resolve_page(world: World) -> Endpoint:
     client = _client(world.worker)
-    petitions = _dispatched_petition(world)
+    petitions = _checked_in_petition(world)
 
     def post(sample: Sample) -> tuple[int, str]:
         petition = petitions.get()
@@ -363,7 +369,7 @@ def staff_resolve_page(world: World) -> Endpoint:
 
 def staff_resolve_api(world: World) -> Endpoint:
     client = _api_client(world.worker)
-    petitions = _dispatched_petition(world)
+    petitions = _checked_in_petition(world)
 
     def post(sample: Sample) -> tuple[int, str]:
         petition = petitions.get()

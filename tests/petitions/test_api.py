@@ -324,6 +324,7 @@ def test_the_whole_happy_path_through_the_api(territory, resident_user, microgri
 def test_an_unsatisfied_rating_reopens_once_and_a_second_reopen_is_refused(
         territory, resident_user, microgrid_worker, grid_worker):
     petition = submit(resident_user)
+    post(microgrid_worker, petition, "check-in")
     post(microgrid_worker, petition, "resolve", {"resolution": "已处理"})
     post(grid_worker, petition, "verify", {})
     body = post(resident_user, petition, "rate", {"rating": "unsatisfied", "comment": "没修好"})
@@ -335,6 +336,7 @@ def test_an_unsatisfied_rating_reopens_once_and_a_second_reopen_is_refused(
 def test_verify_refused_sends_it_back_and_needs_a_reason(territory, resident_user,
                                                         microgrid_worker, grid_worker):
     petition = submit(resident_user)
+    post(microgrid_worker, petition, "check-in")
     post(microgrid_worker, petition, "resolve", {"resolution": "已处理"})
     assert refused(grid_worker, petition, "verify", {"accepted": False}) == (
         400, "请说明核实未通过的原因。")
@@ -346,6 +348,7 @@ def test_close_after_verification_once_the_rating_window_has_passed(
         territory, resident_user, microgrid_worker, grid_worker):
     petition = submit(resident_user)
     assert refused(grid_worker, petition, "close")[0] == 409
+    post(microgrid_worker, petition, "check-in")
     post(microgrid_worker, petition, "resolve", {"resolution": "已处理"})
     post(grid_worker, petition, "verify", {})
     assert refused(grid_worker, petition, "close")[0] == 400  # the resident may still rate
@@ -418,6 +421,7 @@ def test_an_external_system_rates_what_it_submitted(territory, hotline, microgri
     created = client.post(LIST_URL, {"category": category().pk, "description": "井盖松动",
                                      "building": territory.building1.pk}, format="json").json()
     petition = Petition.objects.get(pk=created["id"])
+    post(microgrid_worker, petition, "check-in")
     post(microgrid_worker, petition, "resolve", {"resolution": "已更换"})
     post(grid_worker, petition, "verify", {})
     response = client.post(url(petition.pk, "rate"), {"rating": "basic"}, format="json")
@@ -491,6 +495,7 @@ def test_more_illegal_moves_are_refused_in_chinese(territory, resident_user, mic
     assert refused(microgrid_worker, petition, "notes", {"note": "  "}) == (
         400, "请填写办理记录或上传照片。")
     assert refused(community_staff, petition, "reroute", {}) == (400, "只有退回的诉求可以改派。")
+    post(microgrid_worker, petition, "check-in")
     post(microgrid_worker, petition, "resolve", {"resolution": "已处理"})
     assert refused(microgrid_worker, petition, "resolve", {"resolution": "再次办结"}) == (
         409, "不能从“已办结”变为“已办结”。")
@@ -529,6 +534,7 @@ def test_an_anonymous_petitions_timeline_never_names_the_submitter(
     # the submit, the rating and a note of the resident's own, and to every staff viewer.
     petition = submit(resident_user, is_anonymous=True)
     post(resident_user, petition, "notes", {"note": "楼下也有"})
+    post(microgrid_worker, petition, "check-in")
     post(microgrid_worker, petition, "resolve", {"resolution": "已清理"})
     post(grid_worker, petition, "verify", {})
     post(resident_user, petition, "rate", {"rating": "satisfied"})

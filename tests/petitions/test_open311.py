@@ -22,7 +22,7 @@ from accounts.services import api_key_create
 from petitions import services
 from petitions.api.open311 import request_token
 from petitions.models import Category, Petition
-from tests.petitions.factories import category, submit
+from tests.petitions.factories import category, resolve_after_visit, submit
 
 BASE = "/open311/v2"
 
@@ -139,8 +139,9 @@ def test_a_post_creates_through_the_submit_service(territory, hotline, microgrid
     assert response.status_code == 201, response.content
     body = json.loads(response.content)
     petition = Petition.objects.get()
-    assert body == [{"service_request_id": str(petition.pk), "token": request_token(petition.pk),
-                     "service_notice": "", "account_id": None}]
+    # Created at once: the id and no token (tests/petitions/test_open311_media.py).
+    assert body == [{"service_request_id": str(petition.pk), "service_notice": "",
+                     "account_id": None}]
     assert petition.external_system == system
     assert petition.channel == "api"
     assert petition.contact_name == "王秀英"
@@ -229,8 +230,8 @@ def test_a_key_with_a_scope_may_send_only_coordinates(territory):
 
 def _publish(petition, microgrid_worker, grid_worker):
     """Resolved and verified: on the 公示 page, and so readable without a key."""
-    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
-                              resolution="已处理")
+    resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker,
+                        resolution="已处理")
     return services.petition_verify(petition_id=petition.pk, actor=grid_worker)
 
 
@@ -297,7 +298,7 @@ def test_requests_are_filtered_by_id_code_and_status(territory, resident_user, m
                                                      grid_worker):
     first = submit(resident_user)
     second = submit(resident_user, category=category("噪音扰民"))
-    services.petition_resolve(petition_id=second.pk, actor=microgrid_worker, resolution="好了")
+    resolve_after_visit(petition_id=second.pk, actor=microgrid_worker, resolution="好了")
     client = street_key_client(territory)
     _status, body = get_json(client, "requests", service_request_id=f"{second.pk},x,{first.pk}")
     assert {row["service_request_id"] for row in body} == {str(first.pk), str(second.pk)}
@@ -380,17 +381,17 @@ def test_updates_list_the_public_events_of_the_keys_own_requests(territory, hotl
     request_id = json.loads(created.content)[0]["service_request_id"]
     services.petition_add_note(petition_id=int(request_id), actor=microgrid_worker,
                                note="内部备注", is_internal=True)
-    services.petition_resolve(petition_id=int(request_id), actor=microgrid_worker,
-                              resolution="已修好")
+    resolve_after_visit(petition_id=int(request_id), actor=microgrid_worker,
+                        resolution="已修好")
     submit(resident_user)  # someone else's: never listed
     status, body = keyed_json("servicerequestupdates", raw_key)
     assert status == 200
     assert {row["service_request_id"] for row in body} == {request_id}
-    assert [row["kind"] for row in body] == ["submitted", "dispatched", "resolved"]
+    assert [row["kind"] for row in body] == ["submitted", "dispatched", "checked_in", "resolved"]
     assert body[-1]["status"] == "closed" and body[-1]["description"] == "已修好"
     status, root = get_xml(key_client(raw_key), "servicerequestupdates")
     assert root.tag == "service_request_updates"
-    assert len(root.findall("request_update")) == 3
+    assert len(root.findall("request_update")) == 4
     status, body = get_json(Client(), "servicerequestupdates")
     assert status == 403
 
@@ -432,8 +433,8 @@ def _open_and_published(resident_user, territory, microgrid_worker, grid_worker)
               "latitude": Decimal("31.230416"), "longitude": Decimal("121.473701")}
     still_open = submit(resident_user, **fields)
     published = submit(resident_user, **fields)
-    services.petition_resolve(petition_id=published.pk, actor=microgrid_worker,
-                              resolution="已修好，回访13912345678")
+    resolve_after_visit(petition_id=published.pk, actor=microgrid_worker,
+                        resolution="已修好，回访13912345678")
     services.petition_verify(petition_id=published.pk, actor=grid_worker)
     return still_open, published
 

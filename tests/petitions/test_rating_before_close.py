@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from core.exceptions import ApplicationError, PermissionDeniedError
 from petitions import services
 from petitions.models import Petition, SlaPolicy
-from tests.petitions.factories import submit
+from tests.petitions.factories import resolve_after_visit, submit
 
 pytestmark = pytest.mark.django_db
 State = Petition.State
@@ -24,8 +24,13 @@ RESOLVER_REFUSED = "办结人不能核实自己办结的诉求，请由其他工
 
 
 def _resolved(resident, worker):
+    """Resolved by `worker`: after the holder's check-in, or by phone for handler staff who do
+    not hold it (only the holder checks in)."""
     petition = submit(resident)
-    return services.petition_resolve(petition_id=petition.pk, actor=worker, resolution="已清理")
+    if petition.holder_id == worker.pk:
+        return resolve_after_visit(petition_id=petition.pk, actor=worker, resolution="已清理")
+    return services.petition_resolve(petition_id=petition.pk, actor=worker, resolution="已清理",
+                                     no_visit_reason="phone")
 
 
 def _verified(resident, worker, verifier):
@@ -75,8 +80,8 @@ def test_a_second_round_is_verified_against_its_own_resolver(
     petition = _resolved(resident_user, grid_worker)
     services.petition_verify(petition_id=petition.pk, actor=community_staff, accepted=False,
                              note="照片不清楚")
-    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
-                              resolution="已补拍照片")
+    resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker,
+                        resolution="已补拍照片")
     petition = services.petition_verify(petition_id=petition.pk, actor=grid_worker)
     assert petition.state == State.VERIFIED
 

@@ -18,7 +18,7 @@ from petitions import services
 from petitions.models import Petition, PetitionEvent, PetitionPhoto, SlaPolicy
 from tests.accounts.factories import UserFactory
 from tests.petitions.conftest import SHANGHAI
-from tests.petitions.factories import category, external_system, photo, submit
+from tests.petitions.factories import category, external_system, photo, resolve_after_visit, submit
 
 pytestmark = pytest.mark.django_db
 State = Petition.State
@@ -192,7 +192,7 @@ def test_illegal_moves_are_refused_with_a_chinese_message(resident_user, microgr
     with pytest.raises(InvalidTransition) as error:
         services.petition_rate(petition_id=petition.pk, actor=resident_user, rating="satisfied")
     assert "不能从“已派单”变为“已评价”" in error.value.message
-    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker, resolution="好了")
+    resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker, resolution="好了")
     with pytest.raises(InvalidTransition):
         services.petition_check_in(petition_id=petition.pk, actor=microgrid_worker)
 
@@ -200,7 +200,7 @@ def test_illegal_moves_are_refused_with_a_chinese_message(resident_user, microgr
 def test_a_refused_verification_sends_it_back_to_the_holder(
         resident_user, microgrid_worker, grid_worker):
     petition = submit(resident_user)
-    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker, resolution="好了")
+    resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker, resolution="好了")
     with pytest.raises(ApplicationError):
         services.petition_verify(petition_id=petition.pk, actor=grid_worker, accepted=False)
     petition = services.petition_verify(petition_id=petition.pk, actor=grid_worker,
@@ -211,7 +211,7 @@ def test_a_refused_verification_sends_it_back_to_the_holder(
 
 def test_a_microgrid_worker_cannot_verify_their_own_work(resident_user, microgrid_worker):
     petition = submit(resident_user)
-    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker, resolution="好了")
+    resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker, resolution="好了")
     with pytest.raises(PermissionDeniedError):
         services.petition_verify(petition_id=petition.pk, actor=microgrid_worker)
 

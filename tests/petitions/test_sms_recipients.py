@@ -13,9 +13,8 @@ from rest_framework.test import APIClient
 
 from accounts.services import api_key_create
 from notifications.models import OutboundMessage
-from petitions import services
 from petitions.models import Petition
-from tests.petitions.factories import category, submit
+from tests.petitions.factories import category, resolve_after_visit, submit
 
 pytestmark = pytest.mark.django_db
 STRANGER = "13912341779"  # someone else's number, typed in by whoever submits
@@ -34,8 +33,8 @@ def test_a_residents_sms_go_to_their_verified_phone_not_to_a_contact_phone_they_
     }, format="json")
     assert response.status_code == 201, response.content
     petition = Petition.objects.get(pk=response.json()["id"])
-    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
-                              resolution="已更换灯泡")
+    resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker,
+                        resolution="已更换灯泡")
     # The other number is kept: staff may call it back; the portal never texts it.
     assert petition.contact_phone == STRANGER
     assert OutboundMessage.objects.count() == 2  # submitted, resolved
@@ -50,8 +49,8 @@ def test_an_open311_phone_is_kept_for_staff_but_never_texted(territory, microgri
     })
     assert response.status_code == 201, response.content
     petition = Petition.objects.get()
-    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
-                              resolution="已更换井盖")
+    resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker,
+                        resolution="已更换井盖")
     assert petition.contact_phone == STRANGER
     assert not OutboundMessage.objects.exists()
 

@@ -18,7 +18,7 @@ from petitions.sweep import (
     petitions_sweep,
 )
 from petitions.tasks import petitions_sweep_task
-from tests.petitions.factories import external_system, submit
+from tests.petitions.factories import external_system, resolve_after_visit, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_then_to_the_street_and_past_five_days_it_is_supervised_once(
 def test_resolved_referred_and_closed_petitions_are_not_escalated(
         frozen, resident_user, microgrid_worker, community_staff):
     resolved = submit(resident_user)
-    services.petition_resolve(petition_id=resolved.pk, actor=microgrid_worker, resolution="好")
+    resolve_after_visit(petition_id=resolved.pk, actor=microgrid_worker, resolution="好")
     referred = submit(resident_user)
     services.petition_refer_to_deliberation(petition_id=referred.pk, actor=community_staff)
     frozen.shift(timedelta(days=10))

@@ -20,7 +20,7 @@ from django.urls import reverse
 from petitions import services
 from petitions.models import Petition, PetitionEvent
 from petitions.views import contact_phone_for_viewer, public_row
-from tests.petitions.factories import category, photo, submit
+from tests.petitions.factories import category, photo, resolve_after_visit, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -260,7 +260,7 @@ def test_the_polled_timeline_hides_internal_notes_from_the_resident(territory, r
 
 def _verified(resident: Any, worker: Any, grid_worker: Any) -> Petition:
     petition = submit(resident)
-    services.petition_resolve(petition_id=petition.pk, actor=worker, resolution="已清理")
+    resolve_after_visit(petition_id=petition.pk, actor=worker, resolution="已清理")
     return services.petition_verify(petition_id=petition.pk, actor=grid_worker)
 
 
@@ -295,8 +295,8 @@ def test_unsatisfied_reopens_once_and_then_only_closes(territory, resident_user,
     client.post(rate_url, {"rating": "unsatisfied", "comment": "还是很脏"})
     petition.refresh_from_db()
     assert (petition.state, petition.reopened_count) == (Petition.State.DISPATCHED, 1)
-    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
-                              resolution="再次清理")
+    resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker,
+                        resolution="再次清理")
     services.petition_verify(petition_id=petition.pk, actor=grid_worker)
     client.post(rate_url, {"rating": "unsatisfied", "comment": "仍不满意"})
     petition.refresh_from_db()
@@ -323,8 +323,8 @@ def test_the_public_page_shows_no_phone_name_or_room(territory, resident_user,
                    is_public=True, contact_name="王阿姨")
     hidden = submit(resident_user, description="隔壁的张三天天吵闹", is_public=False)
     for petition in (shown, hidden):
-        services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
-                                  resolution="已联系0101室处理")
+        resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker,
+                            resolution="已联系0101室处理")
         services.petition_verify(petition_id=petition.pk, actor=grid_worker)
     submit(resident_user, description="还在办理中的诉求")
     page = Client().get(reverse("petitions:public")).content.decode()
@@ -622,6 +622,7 @@ def test_the_dispatcher_dispatches_to_the_grid_worker_and_verifies_their_result(
     petition.refresh_from_db()
     assert petition.holder == grid_worker
     client = client_for(grid_worker)
+    client.post(reverse("petitions:staff-check-in", args=[petition.pk]))
     client.post(reverse("petitions:staff-resolve", args=[petition.pk]), {"resolution": "好了"})
     # The grid worker resolved it, so the check is someone else's.
     own = client.post(reverse("petitions:staff-verify", args=[petition.pk]), {"accepted": "yes"})
