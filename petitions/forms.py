@@ -123,8 +123,10 @@ class PetitionSubmitForm(forms.Form):
     photos = PhotosField(label=_lazy("照片（最多 3 张）"))
     is_anonymous = forms.BooleanField(
         label=_lazy("匿名反映（工作人员和公示中都看不到您的姓名）"), required=False)
-    is_public = forms.BooleanField(label=_lazy("同意在办结公示中展示诉求内容（已隐去个人信息）"),
-                                   required=False)
+    is_public = forms.BooleanField(
+        label=_lazy("同意在办结公示中展示诉求内容和第一张照片（文字已隐去个人信息，"
+                    "请勿上传含人脸、门牌的照片）"),
+        required=False)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
