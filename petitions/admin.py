@@ -239,7 +239,7 @@ class CategoryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ("__str__", "arrival", "microgrid", "grid", "street", "rating_window",
-                    "calendar", "updated_at")
+                    "reminder_share", "calendar", "updated_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not SlaPolicy.objects.exists()
