@@ -204,6 +204,12 @@ class Petition(TimeStampedModel):
         BASICALLY_SATISFIED = "basic", _("基本满意")
         UNSATISFIED = "unsatisfied", _("不满意")
 
+    class CallbackMethod(models.TextChoices):
+        """How staff reached the person for a callback (回访) they record on their behalf."""
+
+        PHONE = "phone", _("电话回访")
+        VISIT = "visit", _("上门回访")
+
     State = PetitionState
     Tier = Tier
     Placement = Placement
@@ -305,6 +311,13 @@ class Petition(TimeStampedModel):
     rating = models.CharField(_("评价"), max_length=12, choices=Rating.choices, blank=True)
     rating_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
     rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
+    # A rating recorded by staff on a callback (回访) for someone who does not rate online:
+    # who recorded it and how. Empty for the resident's (or the external system's) own rating.
+    callback_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("回访人"))
+    callback_method = models.CharField(_("回访方式"), max_length=8, choices=CallbackMethod.choices,
+                                       blank=True)
     rejection_reason = models.CharField(_("不予受理原因"), max_length=300, blank=True)
     resolution = models.TextField(_("办理结果"), blank=True)
     # The deliberation app's topic (that app belongs to another team; an id keeps us decoupled).
