@@ -77,7 +77,7 @@ def escalated_sms_body(*, petition_id: int, tier_label: str, due_at: datetime | 
 def holder_sms_body(*, petition: Petition, kind: str) -> str:
     """What the holder is told when the petition becomes theirs, with the clock to beat."""
     link = staff_sms_link(petition.pk)
-    if kind == Kind.ESCALATED:
+    if kind in (Kind.ESCALATED, Kind.TRIAGED):
         return escalated_sms_body(petition_id=petition.pk, tier_label=petition.get_tier_display(),
                                   due_at=petition.due_at)
     if petition.arrived_at is None and petition.arrival_due_at is not None:
@@ -88,7 +88,9 @@ def holder_sms_body(*, petition: Petition, kind: str) -> str:
 
 
 def _holder_sms(petition: Petition, event: PetitionEvent) -> None:
-    if (event.kind not in HOLDER_SMS_KINDS or petition.holder_id is None
+    # Triage that moves a petition up a tier hands it on like an escalation.
+    is_moved_up = event.kind == Kind.TRIAGED and event.from_tier != event.to_tier
+    if (not (event.kind in HOLDER_SMS_KINDS or is_moved_up) or petition.holder_id is None
             or event.actor_id == petition.holder_id):
         return
     phone = User.objects.filter(pk=petition.holder_id, is_active=True).values_list(

@@ -115,6 +115,16 @@ def test_escalation_by_hand_texts_the_new_holder(frozen, resident_user, micro, g
     assert _staff_link(petition) in text.body
 
 
+def test_triage_that_moves_a_petition_up_texts_its_new_holder(
+        frozen, resident_user, micro, grid, community_staff):
+    petition = submit(resident_user)
+    services.petition_triage(petition_id=petition.pk, actor=community_staff, size="small")
+    assert not _texts(GRID_PHONE)  # the same tier: nobody new to tell
+    services.petition_triage(petition_id=petition.pk, actor=community_staff, size="big")
+    [text] = _texts(GRID_PHONE)
+    assert _staff_link(petition) in text.body and "网格" in text.body
+
+
 def test_supervision_texts_the_holder_and_tells_every_street_admin_once(
         frozen, territory, resident_user, micro, grid, street):
     second_admin = UserFactory(username="street2", role=User.Role.STREET_ADMIN,
