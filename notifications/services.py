@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -72,17 +73,77 @@ def _sms_limit_reason(*, phone: str, now: datetime) -> str:
     Suppressed rows do not count, so a flood does not push the number's window on. Two writers
     racing may each pass the count: the limit caps floods, it is not an exact quota.
     """
-    per_hour = settings.SMS_MAX_PER_RECIPIENT_PER_HOUR
-    per_day = settings.SMS_MAX_PER_RECIPIENT_PER_DAY
     counts = OutboundMessage.objects.filter(
         recipient=phone, created_at__gt=now - timedelta(days=1), suppressed_at__isnull=True,
     ).aggregate(day=Count("id"),
                 hour=Count("id", filter=Q(created_at__gt=now - timedelta(hours=1))))
-    if counts["hour"] >= per_hour:
+    return _limit_reason(hour=counts["hour"], day=counts["day"])
+
+
+def _limit_reason(*, hour: int, day: int) -> str:
+    per_hour = settings.SMS_MAX_PER_RECIPIENT_PER_HOUR
+    per_day = settings.SMS_MAX_PER_RECIPIENT_PER_DAY
+    if hour >= per_hour:
         return _("超出单个号码的短信限额（每小时 %(count)s 条），未发送。") % {"count": per_hour}
-    if counts["day"] >= per_day:
+    if day >= per_day:
         return _("超出单个号码的短信限额（每天 %(count)s 条），未发送。") % {"count": per_day}
     return ""
+
+
+@dataclass(frozen=True)
+class Sms:
+    phone: str
+    body: str
+    dedupe_key: str | None = None
+
+
+def sms_enqueue_many(*, messages: Sequence[Sms]) -> int:
+    """`sms_enqueue` for a batch (the petition sweeps): the same per-recipient limits and dedupe,
+    in three queries whatever the batch size. Returns how many new rows were written (a message
+    whose dedupe_key is already in the outbox is skipped, suppressed ones included).
+
+    1. drop messages whose dedupe_key is already queued (one query);
+    2. count each recipient's last hour and day (one grouped query), then walk the batch
+       counting its own messages, so a batch cannot carry a number past its limit;
+    3. write every row at once (suppressed ones stamped, with the reason); deliver on commit.
+    """
+    keys = [message.dedupe_key for message in messages if message.dedupe_key]
+    queued = set(OutboundMessage.objects.filter(dedupe_key__in=keys)
+                 .values_list("dedupe_key", flat=True)) if keys else set()
+    fresh = list({message.dedupe_key or id(message): message for message in messages
+                  if message.dedupe_key not in queued}.values())
+    if not fresh:
+        return 0
+    now = timezone.now()
+    counts = {row["recipient"]: [row["hour"], row["day"]] for row in (
+        OutboundMessage.objects.filter(recipient__in={message.phone for message in fresh},
+                                       created_at__gt=now - timedelta(days=1),
+                                       suppressed_at__isnull=True)
+        .values("recipient")
+        .annotate(day=Count("id"),
+                  hour=Count("id", filter=Q(created_at__gt=now - timedelta(hours=1)))))}
+    rows = []
+    for message in fresh:
+        sent = counts.setdefault(message.phone, [0, 0])
+        reason = _limit_reason(hour=sent[0], day=sent[1])
+        if reason:
+            logger.warning("SMS to %s suppressed: %s", mask_phone(message.phone), reason)
+        else:
+            sent[0] += 1
+            sent[1] += 1
+        rows.append(OutboundMessage(recipient=message.phone, body=message.body,
+                                    dedupe_key=message.dedupe_key,
+                                    suppressed_at=now if reason else None, last_error=reason))
+    OutboundMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    if any(row.suppressed_at is None for row in rows):
+        transaction.on_commit(_schedule_outbox_delivery)
+    return len(rows)
+
+
+def _schedule_outbox_delivery() -> None:
+    from notifications.tasks import outbox_deliver_task
+
+    outbox_deliver_task.delay()
 
 
 def outbox_deliver(*, limit: int = 200) -> int:

@@ -146,7 +146,8 @@ class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAd
         "dispatched_at", "arrival_due_at", "arrived_at", "arrival_missed", "microgrid_due_at",
         "grid_due_at", "street_due_at", "due_at", "resolved_at", "resolved_on_time",
         "resolved_tier", "verified_at", "closed_at", "supervised", "supervised_at",
-        "reopened_count", "rating", "rating_comment", "rated_at", "rejection_reason",
+        "reopened_count", "rating", "rating_comment", "rated_at", "callback_by", "callback_method",
+        "rejection_reason",
         "deliberation_topic_id", "referred_at", "channel", "household", "building", "size",
         "deadline_estimated", "placement", "placed_at", "placement_reason", "no_visit_reason",
         "no_visit_note",
@@ -241,7 +242,7 @@ class CategoryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ("__str__", "arrival", "microgrid", "grid", "street", "rating_window",
-                    "calendar", "updated_at")
+                    "reminder_share", "calendar", "updated_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not SlaPolicy.objects.exists()

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
+from core.phones import MobilePhoneFormField
+from core.scope import scope_path
 from governance.models import Area, Building, Compound, Unit
 from governance.selectors import building_list, compound_list
 from petitions.models import MAX_PHOTOS, Category, NoVisitReason, Petition
@@ -340,3 +342,71 @@ class PlaceForm(forms.Form):
         if (cleaned.get("building") is None) == (cleaned.get("area") is None):
             raise forms.ValidationError(_("请选择一个楼栋或一个微网格。"))
         return cleaned
+
+
+class IntakeForm(PetitionSubmitForm):
+    """A walk-in or phone call recorded by staff (代录): the resident form's picker, limited to
+    the recorder's scope, plus the channel, who came or called, and the number they checked."""
+
+    channel = forms.ChoiceField(
+        label=_lazy("来源"), widget=forms.RadioSelect, initial=Petition.Channel.WALK_IN,
+        choices=[(Petition.Channel.WALK_IN, _lazy("来访")),
+                 (Petition.Channel.PHONE, _lazy("来电"))],
+        error_messages={"required": _lazy("请选择来访或来电。"),
+                        "invalid_choice": _lazy("请选择来访或来电。")},
+    )
+    contact_name = forms.CharField(label=_lazy("联系人姓名"), max_length=50,
+                                   error_messages={"required": _lazy("请填写联系人姓名。")})
+    contact_phone = MobilePhoneFormField(label=_lazy("联系电话"), max_length=20, required=False)
+    phone_verified = forms.BooleanField(
+        label=_lazy("已当面/电话核实号码"), required=False,
+        help_text=_lazy("当面请对方出示或回拨该号码确认；核实后的号码会收到办理进度短信。"))
+    size = forms.ChoiceField(label=_lazy("事项大小"), choices=Petition.Size.choices,
+                             initial=Petition.Size.SMALL)
+
+    field_order = ["channel", "contact_name", "contact_phone", "phone_verified", "category"]
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        del self.fields["is_anonymous"]
+        self.fields["is_public"].label = _("当事人同意在办结公示中展示诉求内容（已隐去个人信息）")
+        self.fields["household"].label = _("房屋")
+        prefix = scope_path(user)
+        if prefix is None:
+            self.fields["compound"].queryset = Compound.objects.none()
+            self.fields["building"].queryset = Building.objects.none()
+        else:
+            self.fields["compound"].queryset = (
+                compound_list().filter(buildings__micro_grid__path__startswith=prefix).distinct())
+            self.fields["building"].queryset = self.fields["building"].queryset.filter(
+                micro_grid__path__startswith=prefix)
+        self.fields["category"].widget.attrs["hx-get"] = reverse(
+            "petitions:staff-intake-picker-questions")
+        for name in ("compound", "building", "unit", "household"):
+            self.fields[name].widget.attrs["hx-get"] = reverse(
+                "petitions:staff-intake-picker-location")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("contact_phone") and not cleaned.get("phone_verified"):
+            self.add_error("phone_verified",
+                           _("请先当面或回拨核实联系电话，再勾选“已核实号码”。"))
+        return cleaned
+
+
+class CallbackForm(forms.Form):
+    """回访: the rating a member of staff took from the person, and how they reached them."""
+
+    method = forms.ChoiceField(
+        label=_lazy("回访方式"), choices=Petition.CallbackMethod.choices,
+        widget=forms.RadioSelect, initial=Petition.CallbackMethod.PHONE,
+        error_messages={"required": _lazy("请选择电话回访或上门回访。"),
+                        "invalid_choice": _lazy("请选择电话回访或上门回访。")},
+    )
+    rating = forms.ChoiceField(
+        label=_lazy("当事人是否满意？"), choices=Petition.Rating.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _lazy("请选择满意、基本满意或不满意。"),
+                        "invalid_choice": _lazy("请选择满意、基本满意或不满意。")},
+    )
+    note = _reason_field(_lazy("回访记录（可选）"), "", required=False)

@@ -8,6 +8,7 @@ tier by copying a column — one set-based UPDATE whatever the calendar rule.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -79,6 +80,11 @@ class SlaPolicy(models.Model):
     )
     calendar = models.CharField(_("计算方式"), max_length=10, choices=Calendar.choices,
                                 default=Calendar.CALENDAR_DAYS)
+    reminder_share = models.DecimalField(
+        _("催办提醒比例"), max_digits=3, decimal_places=2, default=Decimal("0.80"),
+        help_text=_("每个时限（到场、各层级办结）用去该比例时提醒承办人一次，"
+                    "如 0.80 表示时限用去五分之四时催办。"),
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -95,6 +101,8 @@ class SlaPolicy(models.Model):
                 raise ValidationError({name: _("时限必须大于零。")})
         if not self.microgrid <= self.grid <= self.street:
             raise ValidationError(_("时限须满足：微网格 ≤ 网格 ≤ 街道。"))
+        if self.reminder_share is None or not Decimal(0) < self.reminder_share < Decimal(1):
+            raise ValidationError({"reminder_share": _("催办提醒比例须大于 0 且小于 1。")})
 
     @classmethod
     def current(cls) -> SlaPolicy:
@@ -209,6 +217,12 @@ class Petition(TimeStampedModel):
         BASICALLY_SATISFIED = "basic", _("基本满意")
         UNSATISFIED = "unsatisfied", _("不满意")
 
+    class CallbackMethod(models.TextChoices):
+        """How staff reached the person for a callback (回访) they record on their behalf."""
+
+        PHONE = "phone", _("电话回访")
+        VISIT = "visit", _("上门回访")
+
     State = PetitionState
     Tier = Tier
     NoVisitReason = NoVisitReason
@@ -286,6 +300,11 @@ class Petition(TimeStampedModel):
     grid_due_at = models.DateTimeField(_("网格时限"))
     street_due_at = models.DateTimeField(_("街道时限"))
     due_at = models.DateTimeField(_("当前时限"))
+    # 催办: when the holder is reminded of the arrival clock and of the current tier's deadline
+    # (SlaPolicy.reminder_share of each); set with the deadlines, cleared by the reminder run
+    # that claims the row (petitions/alerts.py).
+    arrival_remind_at = models.DateTimeField(_("到场催办时间"), null=True, blank=True)
+    due_remind_at = models.DateTimeField(_("办结催办时间"), null=True, blank=True)
     # Set when a working-day deadline ran past the holiday table's end (core.workdays). The
     # database default keeps raw INSERTs (bench/) that predate the column working.
     deadline_estimated = models.BooleanField(
@@ -316,6 +335,13 @@ class Petition(TimeStampedModel):
     rating = models.CharField(_("评价"), max_length=12, choices=Rating.choices, blank=True)
     rating_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
     rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
+    # A rating recorded by staff on a callback (回访) for someone who does not rate online:
+    # who recorded it and how. Empty for the resident's (or the external system's) own rating.
+    callback_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("回访人"))
+    callback_method = models.CharField(_("回访方式"), max_length=8, choices=CallbackMethod.choices,
+                                       blank=True)
     rejection_reason = models.CharField(_("不予受理原因"), max_length=300, blank=True)
     resolution = models.TextField(_("办理结果"), blank=True)
     # The deliberation app's topic (that app belongs to another team; an id keeps us decoupled).
@@ -344,6 +370,11 @@ class Petition(TimeStampedModel):
                          condition=models.Q(state__in=sorted(OPEN_STATES))),
             models.Index(fields=["arrival_due_at"], name="petition_arrival_due_idx",
                          condition=models.Q(arrived_at__isnull=True, arrival_missed=False)),
+            # The reminder run's claims: only rows with a reminder still to come.
+            models.Index(fields=["arrival_remind_at"], name="petition_arrival_remind_idx",
+                         condition=models.Q(arrival_remind_at__isnull=False)),
+            models.Index(fields=["due_remind_at"], name="petition_due_remind_idx",
+                         condition=models.Q(due_remind_at__isnull=False)),
             models.Index(fields=["holder", "due_at"], name="petition_holder_due_idx"),
             models.Index(fields=["category", "building", "state"],
                          name="petition_duplicate_idx"),

@@ -12,8 +12,10 @@ import functools
 import hashlib
 import hmac
 import json
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +35,8 @@ WEBHOOK_KINDS = frozenset({
     Kind.REOPENED, Kind.RETURNED, Kind.REJECTED, Kind.ESCALATED, Kind.SUPERVISED, Kind.REFERRED,
     Kind.CLOSED,
 })
+# Events that make a petition someone's to act on: its (new) holder is texted as well.
+HOLDER_SMS_KINDS = frozenset({Kind.DISPATCHED, Kind.REROUTED, Kind.ESCALATED})
 # Channels of other systems: their callers' numbers are never texted (sms_recipient).
 EXTERNAL_CHANNELS = frozenset({Petition.Channel.HOTLINE_12345, Petition.Channel.SUSUBAN,
                                Petition.Channel.API})
@@ -58,6 +62,48 @@ def petition_link(petition_id: int, *, for_staff: bool) -> str:
     """The page a message about the petition opens for its reader: staff work the petition on
     the staff page; the resident's page is theirs alone (it answers 404 to anyone else)."""
     return _link_format(for_staff).format(id=petition_id)
+
+
+def staff_sms_link(petition_id: int) -> str:
+    """The staff page as an SMS carries it: absolute (it is opened outside the portal)."""
+    return f"{settings.SITE_URL}{petition_link(petition_id, for_staff=True)}"
+
+
+def local_time(moment: datetime | None) -> str:
+    return f"{timezone.localtime(moment):%m-%d %H:%M}" if moment is not None else ""
+
+
+def escalated_sms_body(*, petition_id: int, tier_label: str, due_at: datetime | None) -> str:
+    return (_("【有事您说话】诉求 #%(id)s 已升级至%(tier)s，由您承办，"
+              "请于 %(due)s 前办结：%(link)s")
+            % {"id": petition_id, "tier": tier_label, "due": local_time(due_at),
+               "link": staff_sms_link(petition_id)})
+
+
+def holder_sms_body(*, petition: Petition, kind: str) -> str:
+    """What the holder is told when the petition becomes theirs, with the clock to beat."""
+    link = staff_sms_link(petition.pk)
+    if kind in (Kind.ESCALATED, Kind.TRIAGED):
+        return escalated_sms_body(petition_id=petition.pk, tier_label=petition.get_tier_display(),
+                                  due_at=petition.due_at)
+    if petition.arrived_at is None and petition.arrival_due_at is not None:
+        return (_("【有事您说话】您有新派单：诉求 #%(id)s，请于 %(due)s 前到场：%(link)s")
+                % {"id": petition.pk, "due": local_time(petition.arrival_due_at), "link": link})
+    return (_("【有事您说话】您有新派单：诉求 #%(id)s，请于 %(due)s 前办结：%(link)s")
+            % {"id": petition.pk, "due": local_time(petition.due_at), "link": link})
+
+
+def _holder_sms(petition: Petition, event: PetitionEvent) -> None:
+    # Triage that moves a petition up a tier hands it on like an escalation.
+    is_moved_up = event.kind == Kind.TRIAGED and event.from_tier != event.to_tier
+    if (not (event.kind in HOLDER_SMS_KINDS or is_moved_up) or petition.holder_id is None
+            or event.actor_id == petition.holder_id):
+        return
+    phone = User.objects.filter(pk=petition.holder_id, is_active=True).values_list(
+        "phone", flat=True).first()
+    if phone:
+        sms_enqueue(phone=phone, body=holder_sms_body(petition=petition, kind=event.kind),
+                    dedupe_key=f"holder-sms:{event.pk}:{petition.holder_id}")
 
 
 def open311_status(state: str) -> str:
@@ -150,6 +196,7 @@ def notify_event(*, petition: Petition, event: PetitionEvent,
             % {"id": petition.pk, "kind": label, "note": event.note[:60]},
             dedupe_key=f"petition-sms:{event.pk}",
         )
+    _holder_sms(petition, event)
     if petition.external_system_id and event.kind in WEBHOOK_KINDS and not event.is_internal:
         webhook_enqueue(petition=petition, event=event)
 

@@ -100,3 +100,16 @@ def rating_window_passed(petition: Petition, now: datetime) -> bool:
 
 def can_handle(user: Any, petition: Petition) -> bool:
     return is_holder(user, petition) or is_handler_staff(user, petition)
+
+
+def has_own_rater(petition: Petition) -> bool:
+    """Someone rates the result online: the submitting resident, or the external system."""
+    return petition.submitter_id is not None or petition.external_system_id is not None
+
+
+def may_record_callback(user: Any, petition: Petition, now: datetime) -> bool:
+    """A staff callback (回访) records the rating of someone who does not rate online: handler
+    staff in scope other than the resolver (as for verification), and for a petition with its
+    own rater only once that rater's window has passed unused."""
+    return (is_handler_staff(user, petition) and not is_resolver(user, petition)
+            and (not has_own_rater(petition) or rating_window_passed(petition, now)))

@@ -129,6 +129,12 @@ def _community_dispatcher_ids(petition: Petition) -> tuple[int, ...]:
                  .values_list("id", flat=True)[:5])
 
 
+def _arm_due_reminder(petition: Petition, policy: SlaPolicy) -> None:
+    """催办 of the current tier's deadline (petitions/alerts.py), at the policy's share of it."""
+    petition.due_remind_at = sla.reminder_at(petition.clock_started_at, petition.due_at,
+                                             policy.reminder_share)
+
+
 def _place(petition: Petition, origin: Area, tier: str) -> None:
     area = tier_area(origin, tier)
     petition.tier = tier
@@ -284,7 +290,8 @@ def _flat(household: Household | None, placed: Placed, *, unit_number: str,
 def _create(*, actor: User | None, is_external: bool, category: Category, placed: Placed,
             size: str, photos: Sequence[UploadedFile], **fields: Any) -> Petition:
     now = timezone.now()
-    deadlines = sla.compute_deadlines(now, _durations(SlaPolicy.current()))
+    policy = SlaPolicy.current()
+    deadlines = sla.compute_deadlines(now, _durations(policy))
     is_resident = actor is not None and actor.role == User.Role.RESIDENT
     is_pending = placed.placement == Placement.PENDING
     petition = Petition(
@@ -303,6 +310,9 @@ def _create(*, actor: User | None, is_external: bool, category: Category, placed
     if not petition.external_ref:
         petition.external_ref = None
     _place(petition, placed.origin, sla.initial_tier(size))
+    _arm_due_reminder(petition, policy)
+    petition.arrival_remind_at = sla.reminder_at(now, petition.arrival_due_at,
+                                                 policy.reminder_share)
     holder_id = None if is_pending else tier_holder_id(petition.area, petition.tier)
     if holder_id is None and not is_pending:
         petition.placement_reason = no_holder_reason(petition.area)
@@ -344,7 +354,8 @@ def petition_triage(*, petition_id: int, actor: User, size: str, note: str = "")
             origin = Area.objects.get(path=petition.origin_path)
             _place(petition, origin, target)
             petition.holder_id = tier_holder_id(petition.area, target) or petition.holder_id
-            fields += ["tier", "area", "area_path", "due_at", "holder"]
+            _arm_due_reminder(petition, SlaPolicy.current())
+            fields += ["tier", "area", "area_path", "due_at", "holder", "due_remind_at"]
         petition.save(update_fields=fields)
         _event(petition, kind=Kind.TRIAGED, actor=actor, note=note or petition.get_size_display(),
                from_tier=old_tier, to_tier=petition.tier)
@@ -378,9 +389,12 @@ def _dispatch_to(petition: Petition, *, holder_id: int, actor: User | None, prev
     fields = ["state", "holder", "dispatched_at", "updated_at"]
     # The arrival clock runs from dispatch; a petition that waited in 待分派 starts it now.
     if previous == State.REOPENED or petition.arrival_due_at is None:
-        petition.arrival_due_at = now + SlaPolicy.current().arrival
+        policy = SlaPolicy.current()
+        petition.arrival_due_at = now + policy.arrival
+        petition.arrival_remind_at = sla.reminder_at(now, petition.arrival_due_at,
+                                                     policy.reminder_share)
         petition.arrived_at = None
-        fields += ["arrival_due_at", "arrived_at"]
+        fields += ["arrival_due_at", "arrival_remind_at", "arrived_at"]
     petition.save(update_fields=fields)
     _event(petition, kind=Kind.DISPATCHED, actor=actor, from_state=previous, note=note, now=now)
     return petition
@@ -605,7 +619,8 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
     previous = _move(petition, State.REOPENED)
     now = timezone.now()
     # The resolution clocks start again from the reopen: the first round's deadlines are spent.
-    deadlines = sla.compute_deadlines(now, _durations(SlaPolicy.current()))
+    policy = SlaPolicy.current()
+    deadlines = sla.compute_deadlines(now, _durations(policy))
     petition.reopened_count += 1
     petition.clock_started_at = now
     petition.microgrid_due_at = deadlines.microgrid_due_at
@@ -613,6 +628,7 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
     petition.street_due_at = deadlines.street_due_at
     petition.due_at = deadlines.for_tier(petition.tier)
     petition.deadline_estimated = deadlines.is_estimated
+    _arm_due_reminder(petition, policy)
     petition.resolved_at = None
     petition.resolved_on_time = None
     petition.resolved_tier = ""
@@ -624,7 +640,8 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
                                  "microgrid_due_at", "grid_due_at", "street_due_at", "due_at",
                                  "resolved_at", "resolved_on_time", "resolved_tier",
                                  "resolved_by", "no_visit_reason", "no_visit_note",
-                                 "closed_at", "deadline_estimated", "updated_at"])
+                                 "closed_at", "deadline_estimated", "due_remind_at",
+                                 "updated_at"])
     _event(petition, kind=Kind.REOPENED, actor=actor, from_state=previous, note=reason, now=now)
     if petition.holder_id is None:
         return petition
@@ -717,8 +734,9 @@ def petition_escalate_by_hand(*, petition_id: int, actor: User, reason: str) -> 
         origin = Area.objects.get(path=petition.origin_path)
         _place(petition, origin, new_tier)
         petition.holder_id = tier_holder_id(petition.area, new_tier) or petition.holder_id
+        _arm_due_reminder(petition, SlaPolicy.current())
         petition.save(update_fields=["tier", "area", "area_path", "due_at", "holder",
-                                     "updated_at"])
+                                     "due_remind_at", "updated_at"])
         _event(petition, kind=Kind.ESCALATED, actor=actor, note=reason, from_tier=old_tier,
                to_tier=new_tier)
         return petition
@@ -828,8 +846,10 @@ def petition_deadlines_recount(*, petition_id: int, actor: User,
         petition.street_due_at = deadlines.street_due_at
         petition.due_at = deadlines.for_tier(petition.tier)
         petition.deadline_estimated = deadlines.is_estimated
+        _arm_due_reminder(petition, policy)
         petition.save(update_fields=["microgrid_due_at", "grid_due_at", "street_due_at",
-                                     "due_at", "deadline_estimated", "updated_at"])
+                                     "due_at", "deadline_estimated", "due_remind_at",
+                                     "updated_at"])
         _event(petition, kind=Kind.NOTE, actor=actor, is_internal=True, notify=False,
                note=_("按节假日表重新计算时限：%(before)s → %(after)s") % {
                    "before": f"{timezone.localtime(before):%Y-%m-%d %H:%M}",

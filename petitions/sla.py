@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -96,6 +97,16 @@ def compute_deadlines(accepted_at: datetime, durations: Durations, *,
         microgrid_due_at=tiers["microgrid"], grid_due_at=tiers["grid"],
         street_due_at=tiers["street"], is_estimated=is_estimated,
     )
+
+
+def reminder_at(start: datetime | None, deadline: datetime | None,
+                share: Decimal) -> datetime | None:
+    """When the holder is reminded (催办) of a clock running from `start` to `deadline`: once
+    `share` of it has gone. The share of the wall-clock span, so a working-day deadline over a
+    holiday is reminded proportionally later."""
+    if start is None or deadline is None:
+        return None
+    return start + (deadline - start) * float(share)
 
 
 def initial_tier(size: str) -> str:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.models import ApiKey
 from governance.models import Area, StaffPost
 from notifications.models import Notification
+from petitions.alerts import petitions_alert_escalated, petitions_alert_supervised
 from petitions.models import (
     NEXT_TIER,
     OPEN_STATES,
@@ -68,6 +69,8 @@ def petitions_escalate_overdue(*, now: datetime) -> int:
                 moved += _escalate_tier_postgresql(old_tier, now=now)
             else:
                 moved += _escalate_tier_portable(old_tier, now=now)
+        if moved:
+            petitions_alert_escalated(now=now)
     if moved:
         transaction.on_commit(schedule_webhook_delivery)
     return moved
@@ -268,6 +271,7 @@ def petitions_flag_supervision(*, now: datetime) -> int:
                          dedupe_key=f"supervise:{row['id']}:{row['holder_id']}")
             for row in rows if row["holder_id"]
         ], ignore_conflicts=True)
+        petitions_alert_supervised(petition_ids=ids)
         external_rows = [row for row in rows if row["external_system_id"]]
         if external_rows:
             _webhooks_supervised(external_rows, events, now=now)

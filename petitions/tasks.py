@@ -7,6 +7,7 @@ from typing import Any
 from celery import shared_task
 from django.utils import timezone
 
+from petitions.alerts import petitions_send_reminders
 from petitions.sweep import petitions_sweep
 from petitions.webhooks import webhook_deliveries_send_due
 
@@ -21,3 +22,8 @@ def petitions_sweep_task() -> dict[str, Any]:
 @shared_task(name="petitions.webhooks_deliver", acks_late=True, ignore_result=True)
 def petitions_webhooks_deliver_task() -> int:
     return webhook_deliveries_send_due()
+
+
+@shared_task(name="petitions.remind", acks_late=True, ignore_result=True)
+def petitions_remind_task() -> int:
+    return petitions_send_reminders(now=timezone.now())

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from petitions import views, views_media, views_plaques
+from petitions import views, views_intake, views_media, views_plaques
 
 app_name = "petitions"
 
@@ -33,6 +33,12 @@ urlpatterns = [
     path("staff/stats/", views.PetitionStatsView.as_view(), name="staff-stats"),
     path("staff/dispatch-queue/", views.PetitionDispatchQueueView.as_view(),
          name="staff-dispatch-queue"),
+    # Walk-ins and calls recorded by staff (代录), with their own picker partials.
+    path("staff/intake/", views_intake.PetitionIntakeView.as_view(), name="staff-intake"),
+    path("staff/intake/picker/location/", views_intake.PetitionIntakeLocationPickerView.as_view(),
+         name="staff-intake-picker-location"),
+    path("staff/intake/picker/questions/", views_intake.PetitionIntakeQuestionsView.as_view(),
+         name="staff-intake-picker-questions"),
     path("staff/<int:pk>/", views.PetitionStaffDetailView.as_view(), name="staff-detail"),
     path("staff/buildings/<int:building_id>/plaque/",
          views_plaques.BuildingPlaqueSheetView.as_view(), name="staff-plaque-sheet"),
@@ -51,5 +57,7 @@ urlpatterns = [
     path("staff/<int:pk>/refer/", views.PetitionReferView.as_view(), name="staff-refer"),
     path("staff/<int:pk>/reject/", views.PetitionRejectView.as_view(), name="staff-reject"),
     path("staff/<int:pk>/close/", views.PetitionCloseView.as_view(), name="staff-close"),
+    path("staff/<int:pk>/callback/", views_intake.PetitionCallbackView.as_view(),
+         name="staff-callback"),
     path("staff/<int:pk>/place/", views.PetitionPlaceView.as_view(), name="staff-place"),
 ]

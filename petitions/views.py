@@ -67,6 +67,10 @@ STAFF_PERMISSIONS: dict[str, frozenset[str]] = {
     "PetitionRejectView": DISPATCHERS,
     "PetitionDispatchQueueView": DISPATCHERS,
     "PetitionPlaceView": DISPATCHERS,
+    "PetitionIntakeView": HANDLERS,
+    "PetitionIntakeLocationPickerView": HANDLERS,
+    "PetitionIntakeQuestionsView": HANDLERS,
+    "PetitionCallbackView": HANDLERS,
 }
 PHOTO_ERROR_CODES = frozenset({"too_many_photos", "too_large", "invalid_image",
                                "too_many_pixels"})
@@ -626,6 +630,8 @@ def staff_actions(user: User, petition: Petition) -> dict[str, bool]:
              or (state == PetitionState.VERIFIED
                  and rules.rating_window_passed(petition, timezone.now()))),
         "place": is_dispatcher and state == PetitionState.SUBMITTED and petition.holder_id is None,
+        "callback": state == PetitionState.VERIFIED
+        and rules.may_record_callback(user, petition, timezone.now()),
     }
 
 
@@ -655,6 +661,7 @@ class PetitionStaffDetailView(StaffView):
             "note": petition_forms.NoteForm(), "resolve": resolve,
             "verify": petition_forms.VerifyForm(), "reason": petition_forms.ReasonForm(),
             "note_only": petition_forms.NoteOnlyForm(), "refer": petition_forms.ReferForm(),
+            "callback": petition_forms.CallbackForm(),
         }
         if actions["dispatch"]:
             built["dispatch"] = petition_forms.DispatchForm(holders=_scope_staff(user))

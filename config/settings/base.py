@@ -224,6 +224,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # (PETITIONS_SWEEP_SECONDS lets the integration test run it every second.)
     "petitions-sweep": {"task": "petitions.sweep",
                         "schedule": env.float("PETITIONS_SWEEP_SECONDS", default=60.0)},
+    # Every minute: remind holders (催办) of clocks past SlaPolicy.reminder_share, once each.
+    "petitions-remind": {"task": "petitions.remind",
+                         "schedule": env.float("PETITIONS_SWEEP_SECONDS", default=60.0)},
     # Every minute: webhook deliveries whose (backed-off) next attempt is due.
     "petitions-webhooks-deliver": {"task": "petitions.webhooks_deliver", "schedule": 60.0},
     # --- deliberation ---
@@ -362,6 +365,8 @@ CODE_GUESSES_PER_OBJECT = env.int("CODE_GUESSES_PER_OBJECT", default=30)
 # limit a message is kept in the outbox as suppressed, never sent (notifications.sms_enqueue).
 SMS_MAX_PER_RECIPIENT_PER_HOUR = env.int("SMS_MAX_PER_RECIPIENT_PER_HOUR", default=5)
 SMS_MAX_PER_RECIPIENT_PER_DAY = env.int("SMS_MAX_PER_RECIPIENT_PER_DAY", default=20)
+# The portal's address as staff reach it, for the links in SMS (read outside any request).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # How many reverse proxies in front of us set X-Forwarded-For; 0 trusts none of it.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Deliberation (deliberation/conf.py documents each): the fixed day, how far ahead the monthly

@@ -144,6 +144,10 @@ POLICY: dict[str, Rule] = {
     "petitions:staff-reject": Rule(COMMUNITY, scoped=True),
     "petitions:staff-dispatch-queue": Rule(COMMUNITY, note="待分派 of the dispatcher's scope"),
     "petitions:staff-place": Rule(COMMUNITY, scoped=True),
+    "petitions:staff-intake": Rule("G C S", note="代录: a walk-in or call in the recorder's scope"),
+    "petitions:staff-intake-picker-location": Rule("G C S"),
+    "petitions:staff-intake-picker-questions": Rule("G C S"),
+    "petitions:staff-callback": Rule("G C S", scoped=True, note="回访: not the resolver"),
     # deliberation: residents
     "deliberation:home": Rule(EVERYONE),
     "deliberation:results": Rule(EVERYONE),

@@ -1,0 +1,99 @@
+"""Staff pages for people who do not use the portal: intake (代录) and callback (回访).
+
+- /petitions/staff/intake/: a walk-in or phone call, recorded with the resident form's
+  building/unit/room picker (limited to the recorder's scope) or an address alone;
+- its htmx partials (the location cascade, the category's questions);
+- /petitions/staff/<pk>/callback/: the rating taken on a callback, posted from the staff page.
+
+The rules are in petitions/intake.py; the roles per view in views.STAFF_PERMISSIONS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from accounts.models import User
+from core.exceptions import ApplicationError
+from petitions import forms as petition_forms
+from petitions import intake
+from petitions.models import Petition
+from petitions.views import CASCADE, PHOTO_ERROR_CODES, StaffActionView, StaffView, _error_text
+
+
+class PetitionIntakeView(StaffView):
+    template_name = "petitions/staff/intake.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self._render(request, petition_forms.IntakeForm(user=request.user))
+
+    def _render(self, request: HttpRequest, form: forms.Form, status: int = 200) -> HttpResponse:
+        return render(request, self.template_name, {"form": form, "active": "intake"},
+                      status=status)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = petition_forms.IntakeForm(request.POST, request.FILES, user=request.user)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        try:
+            petition = self._record(request.user, form)
+        except ValidationError as error:
+            is_photo = getattr(error, "code", None) in PHOTO_ERROR_CODES
+            form.add_error("photos" if is_photo else None, _error_text(error))
+            return self._render(request, form, status=400)
+        except ApplicationError as error:  # PermissionDeniedError too: out of scope
+            form.add_error(None, error.message)
+            return self._render(request, form, status=400)
+        messages.success(request, _("已代录诉求（编号 %(id)s）。") % {"id": petition.pk})
+        return redirect("petitions:staff-detail", pk=petition.pk)
+
+    def _record(self, user: User, form: petition_forms.IntakeForm) -> Petition:
+        data = form.cleaned_data
+        return intake.petition_intake(
+            actor=user, channel=data["channel"], category=data["category"],
+            description=data["description"], contact_name=data["contact_name"],
+            contact_phone=data.get("contact_phone") or "",
+            phone_verified=bool(data.get("phone_verified")), household=data.get("household"),
+            building=data.get("building"), location_text=data.get("location_text", ""),
+            photos=data.get("photos") or [], is_public=bool(data.get("is_public")),
+            answers=form.answers, size=data.get("size") or Petition.Size.SMALL)
+
+
+class PetitionIntakeLocationPickerView(StaffView):
+    """The cascade re-rendered when one level changes (the levels below it are reset)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        changed = request.headers.get("HX-Trigger-Name", "")
+        values: dict[str, Any] = {}
+        for name in CASCADE:
+            values[name] = request.GET.get(name, "")
+            if name == changed:
+                break
+        form = petition_forms.IntakeForm(user=request.user, initial=values)
+        response = render(request, "petitions/_location.html", {"form": form})
+        response["HX-Trigger"] = "location-changed"
+        return response
+
+
+class PetitionIntakeQuestionsView(StaffView):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = petition_forms.IntakeForm(
+            user=request.user, initial={"category": request.GET.get("category", "")})
+        return render(request, "petitions/_questions.html", {"form": form})
+
+
+class PetitionCallbackView(StaffActionView):
+    form_class = petition_forms.CallbackForm
+    success_text = _lazy("回访结果已记录。")
+
+    def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
+        return intake.petition_callback_record(
+            petition_id=petition.pk, actor=self.request.user, rating=data["rating"],
+            method=data["method"], note=data.get("note", ""))
