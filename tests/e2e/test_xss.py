@@ -44,7 +44,7 @@ NOT_TEXT = {
     "webhook_secret", "external_ref", "from_state", "to_state", "from_tier", "to_tier",
     "old_status", "new_status", "period", "sign_in_code", "checkin_code", "id_number",
     "id_number_digest", "dedupe_key", "signature", "url", "webhook_url", "link", "online_link",
-    "recipient", "last_error",
+    "recipient", "last_error", "token",  # a plaque token: random, made by the server, in URLs
 }
 SKIPPED_MODELS = {"LoginAttempt", "PhoneCode", "OutboundMessage", "AccessAttempt"}
 # {n} is the row's number: window.__xss = n tells which row's payload ran.
