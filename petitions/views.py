@@ -35,7 +35,7 @@ from core.masking import mask_phone
 from core.scope import scope_path
 from governance.models import Area
 from governance.selectors import building_list
-from petitions import dispatch_queue, rules, selectors, services
+from petitions import dispatch_queue, policy, rules, selectors, services
 from petitions import forms as petition_forms
 from petitions.models import Petition, PetitionState, Tier
 from residents.selectors import household_list
@@ -128,11 +128,9 @@ class Clock:
 def clock_for(petition: Petition, now: datetime | None = None) -> Clock:
     moment = now or timezone.now()
     return Clock(is_open=petition.is_open, tier=petition.get_tier_display(),
-                 due_at=petition.due_at, is_overdue=petition.is_overdue(moment),
+                 due_at=petition.due_at, is_overdue=policy.is_overdue(petition, moment),
                  arrival_due_at=petition.arrival_due_at, arrived_at=petition.arrived_at,
-                 arrival_missed=petition.arrival_missed
-                 or bool(petition.arrival_due_at and petition.arrived_at is None
-                         and petition.is_open and petition.arrival_due_at <= moment))
+                 arrival_missed=policy.is_arrival_missed(petition, moment))
 
 
 def answer_rows(petition: Petition) -> list[tuple[str, str]]:
