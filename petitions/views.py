@@ -103,11 +103,6 @@ def _is_staff(user: Any) -> bool:
     return bool(user.is_authenticated and (user.is_staff_role or user.is_superuser))
 
 
-def contact_phone_for_viewer(user: Any, petition: Petition) -> str:
-    """Always masked on the pages; staff in scope press 显示 (the audited reveal API)."""
-    return mask_phone(petition.contact_phone)
-
-
 @dataclass(frozen=True)
 class Clock:
     """The 7135 clock as the pages show it (the countdowns tick in static/js/petitions.js)."""
@@ -272,7 +267,8 @@ class PetitionMineDetailView(ResidentView):
                                                    exclude_id=petition.pk).count()
         context = _status_context(request, petition) | {
             "duplicates": duplicates,
-            "contact_phone": contact_phone_for_viewer(request.user, petition),
+            "contact_phone": selectors.petition_contact_phone_for(user=request.user,
+                                                                  petition=petition),
             "rate_form": petition_forms.RateForm()
             if petition.state == PetitionState.VERIFIED else None,
             "can_reopen": petition.state == PetitionState.RATED and petition.reopened_count == 0,
@@ -633,7 +629,8 @@ class PetitionStaffDetailView(StaffView):
         context = _status_context(request, petition) | {
             "actions": actions,
             "contact_name": petition.contact_name or _("匿名"),
-            "contact_phone": contact_phone_for_viewer(request.user, petition),
+            "contact_phone": selectors.petition_contact_phone_for(user=request.user,
+                                                                  petition=petition),
             "contact_revealable": selectors.petition_contact_revealable(user=request.user,
                                                                         petition=petition),
             "photos": list(petition.photos.all()),
