@@ -19,7 +19,7 @@ from accounts.models import User
 from core.workdays import WorkCalendar
 from governance.models import Area, Building, Compound
 from petitions import policy
-from petitions.models import Category, Petition, PetitionEvent, SlaPolicy
+from petitions.models import Category, Petition, PetitionEvent, SlaPolicy, Tier
 from residents.models import Household
 
 State = Petition.State
@@ -169,8 +169,8 @@ class _Builder:
         if extra == "escalated":
             tier = "grid"
         micro = building.micro_grid
-        area = micro if tier == "microgrid" else self.area_by_path[
-            micro.path[:12] if tier == "grid" else micro.path[:4]]
+        area = micro if tier == Tier.MICROGRID else self.area_by_path[
+            policy.tier_path(micro.path, tier)]
         holder_id = (self.cast.micro.get(micro.pk) if tier == "microgrid"
                      else self.cast.grid.get(micro.path[:12]) if tier == "grid"
                      else self.cast.street.pk)

@@ -8,7 +8,8 @@
    deadline's own instant is still on time ("on site within 7 minutes" includes the seventh
    minute's last instant). `is_late` says it in Python and `late_q` in SQL, and every caller —
    the sweep, the overdue lists and filters, the clocks on the pages and in the API, check-in,
-   resolve, close — goes through one of the two.
+   resolve, close — goes through one of the two (the pages' live countdown,
+   static/js/petitions.js, turns to 已超时 the same way: once past the deadline).
 4. The holder of a tier — `HOLDER_RULES`, an ordered list of places to look per tier, is the
    only definition; `tier_holder_id` (Python, one area) and `holder_expression` (SQL, per row,
    for the sweep's UPDATE and its PostgreSQL statement) are both generated from it.
