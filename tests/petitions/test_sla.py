@@ -9,6 +9,7 @@ import chinese_calendar
 import pytest
 
 from petitions import policy
+from petitions.models import Tier
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Working days and public holidays come from the holiday table (seeded from chinese-calendar).
@@ -90,3 +91,11 @@ def test_late_means_strictly_after_the_deadline():
     assert not policy.is_late(deadline, deadline)
     assert policy.is_late(deadline, deadline + timedelta(seconds=1))
     assert not policy.is_late(None, deadline)
+
+
+def test_the_tier_order_covers_every_tier_and_moves_up_one_at_a_time():
+    assert set(policy.TIER_ORDER) == set(Tier.values)
+    assert policy.NEXT_TIER == {"microgrid": "grid", "grid": "street"}
+    assert policy.ESCALATING_TIERS == ("microgrid", "grid")
+    assert policy.is_above("street", "grid") and not policy.is_above("grid", "grid")
+    assert set(policy.HOLDER_RULES) == set(policy.TIER_DEPTH) == set(Tier.values)
