@@ -92,14 +92,15 @@ def populate(*, total: int, overdue: int, now: object) -> None:
                 clock_started_at,
                 dispatched_at, arrival_due_at, arrived_at, arrival_missed, microgrid_due_at,
                 grid_due_at, street_due_at, due_at, supervised, reopened_count, rating,
-                rating_comment, rejection_reason, resolution, resolved_tier)
+                rating_comment, rejection_reason, resolution, resolved_tier, placement,
+                placement_reason)
             SELECT s.at, s.at, 'mobile_web', %(category)s, '{{}}'::jsonb, '基准诉求 ' || i, '',
                    'small', 'microgrid', 'on_site', (%(holders)s::bigint[])[m],
                    (%(areas)s::bigint[])[m], (%(paths)s::text[])[m], (%(paths)s::text[])[m],
                    '', '', FALSE, FALSE, s.at, s.at, s.at,
                    s.at + interval '7 minutes', s.at + interval '3 minutes', FALSE,
                    s.at + interval '1 day', s.at + interval '3 days', s.at + interval '5 days',
-                   s.at + interval '1 day', FALSE, 0, '', '', '', '', ''
+                   s.at + interval '1 day', FALSE, 0, '', '', '', '', '', 'given', ''
             FROM generate_series(1, %(total)s) AS i
             CROSS JOIN LATERAL (SELECT 1 + (i %% %(micro_count)s) AS m,
                 CASE WHEN i %% %(step)s = 0 AND i / %(step)s <= %(overdue)s
@@ -145,7 +146,7 @@ UPDATE petitions_petition p SET tier = 'grid', due_at = p.grid_due_at, updated_a
                           AND u.role = 'grid_worker' AND u.is_active ORDER BY u.id LIMIT 1),
                          p.holder_id)
 FROM governance_area g
-WHERE p.tier = 'microgrid' AND p.due_at <= %(now)s
+WHERE p.tier = 'microgrid' AND p.due_at < %(now)s
   AND p.state IN ('submitted', 'dispatched', 'on_site', 'returned', 'reopened')
   AND g.path = substr(p.area_path, 1, 12)
 """

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from notifications.models import Notification
 from notifications.services import Sms, sms_enqueue_many
-from petitions import sla
+from petitions import policy
 from petitions.models import OPEN_STATES, Petition, PetitionEvent, SlaPolicy, choice_label
 from petitions.models import Tier as TierChoices
 from petitions.notify import escalated_sms_body, local_time, petition_link, staff_sms_link
@@ -51,7 +51,7 @@ def petitions_alert_escalated(*, now: datetime) -> int:
         return 0
     share = SlaPolicy.current().reminder_share
     Petition.objects.bulk_update([
-        Petition(pk=row["petition_id"], due_remind_at=sla.reminder_at(
+        Petition(pk=row["petition_id"], due_remind_at=policy.reminder_at(
             row["petition__clock_started_at"], row["petition__due_at"], share))
         for row in rows], ["due_remind_at"])
     sms_enqueue_many(messages=[

@@ -18,8 +18,8 @@ from django.utils import timezone
 from accounts.models import User
 from core.workdays import WorkCalendar
 from governance.models import Area, Building, Compound
-from petitions import sla
-from petitions.models import Category, Petition, PetitionEvent, SlaPolicy
+from petitions import policy
+from petitions.models import Category, Petition, PetitionEvent, SlaPolicy, Tier
 from residents.models import Household
 
 State = Petition.State
@@ -113,12 +113,10 @@ class _Builder:
         self.cast = cast
         self.rng = rng
         self.now = timezone.now()
-        policy = SlaPolicy.current()
-        self.durations = sla.Durations(arrival=policy.arrival, microgrid=policy.microgrid,
-                                       grid=policy.grid, street=policy.street,
-                                       calendar=policy.calendar)
+        sla_policy = SlaPolicy.current()
+        self.durations = policy.Durations.of(sla_policy)
         self.workdays = WorkCalendar()  # one read of the holiday table for every petition
-        self.rating_window = policy.rating_window
+        self.rating_window = sla_policy.rating_window
         self.buildings = list(Building.objects.filter(compound=compound)
                               .select_related("micro_grid").order_by("id"))
         self.categories = {category.name: category for category in Category.objects.all()}
@@ -166,13 +164,13 @@ class _Builder:
         if is_resident and index % 3 == 0 and self.home is not None:
             building = self.home.building
         submitted = self._submitted_at(state, extra)
-        deadlines = sla.compute_deadlines(submitted, self.durations, workdays=self.workdays)
-        tier = sla.initial_tier(size)
+        deadlines = policy.compute_deadlines(submitted, self.durations, workdays=self.workdays)
+        tier = policy.initial_tier(size)
         if extra == "escalated":
             tier = "grid"
         micro = building.micro_grid
-        area = micro if tier == "microgrid" else self.area_by_path[
-            micro.path[:12] if tier == "grid" else micro.path[:4]]
+        area = micro if tier == Tier.MICROGRID else self.area_by_path[
+            policy.tier_path(micro.path, tier)]
         holder_id = (self.cast.micro.get(micro.pk) if tier == "microgrid"
                      else self.cast.grid.get(micro.path[:12]) if tier == "grid"
                      else self.cast.street.pk)
@@ -252,7 +250,7 @@ class _Builder:
             return steps
         petition.arrived_at = step(Kind.CHECKED_IN, State.DISPATCHED, State.ON_SITE,
                                    self.rng.choice([3, 4, 5, 6, 6, 9]), actor=holder_id)
-        petition.arrival_missed = petition.arrived_at > petition.arrival_due_at
+        petition.arrival_missed = policy.is_late(petition.arrival_due_at, petition.arrived_at)
         if final == State.ON_SITE:
             return steps
         return self._finish(petition, step, holder_id=holder_id, rating=rating, extra=extra,
@@ -267,7 +265,7 @@ class _Builder:
         petition.resolved_at = step(Kind.RESOLVED, State.ON_SITE, State.RESOLVED, hours * 60,
                                     petition.resolution, holder_id)
         petition.resolved_tier = petition.tier
-        petition.resolved_on_time = petition.resolved_at <= petition.due_at
+        petition.resolved_on_time = policy.is_resolved_on_time(petition, petition.resolved_at)
         petition.resolved_by_id = holder_id
         if final == State.RESOLVED:
             return steps

@@ -24,10 +24,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.exceptions import ApplicationError, PermissionDeniedError
 from governance.models import Area, Building
-from petitions import rules
+from petitions import policy, rules
 from petitions.locating import no_holder_reason
 from petitions.models import AUTO_PLACEMENTS, Petition, PetitionState, Placement
-from petitions.placement import TIER_DEPTH, tier_holder_id
 from petitions.selectors import LIST_RELATED, petition_visible_queryset
 from petitions.services import Kind, _dispatch_to, _event, _lock, _move, _place, _require
 
@@ -52,7 +51,7 @@ def _target(*, petition: Petition, actor: User, building_id: int | None,
         if found is None:
             raise ApplicationError(_("区域不存在。"))
         origin = found
-    if origin.depth < TIER_DEPTH[petition.tier]:
+    if origin.depth < policy.TIER_DEPTH[petition.tier]:
         raise ApplicationError(
             _("请定位到楼栋或微网格（%(tier)s层级的诉求须定位到%(tier)s或更细）。")
             % {"tier": petition.get_tier_display()})
@@ -92,7 +91,7 @@ def petition_place(*, petition_id: int, actor: User, building_id: int | None = N
         petition.building = building if building is not None else petition.building
         petition.placement = Placement.HAND
         petition.placed_at = now
-        holder_id = tier_holder_id(petition.area, petition.tier)
+        holder_id = policy.tier_holder_id(petition.area, petition.tier)
         petition.placement_reason = "" if holder_id is not None else no_holder_reason(
             petition.area)
         petition.save(update_fields=["tier", "area", "area_path", "due_at", "origin_path",

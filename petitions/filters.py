@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.filters import DateTimeFilter
 from governance.models import Area
-from petitions.models import OPEN_STATES, Category, Petition, PetitionState, Tier
+from petitions import policy
+from petitions.models import Category, Petition, PetitionState, Tier
 
 
 class PetitionFilter(django_filters.FilterSet):
@@ -47,7 +48,7 @@ class PetitionFilter(django_filters.FilterSet):
                        value: bool | None) -> QuerySet[Petition]:
         if value is None:
             return queryset
-        overdue = Q(state__in=OPEN_STATES, due_at__lte=timezone.now())
+        overdue = policy.overdue_q(timezone.now())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
     def filter_text(self, queryset: QuerySet[Petition], name: str,

@@ -23,7 +23,7 @@ from governance.locator import Location, Locator
 from governance.models import Area, Building
 from petitions import rules
 from petitions.models import Petition, Placement
-from petitions.placement import STEP
+from petitions.policy import STEP
 from residents.models import Household
 
 METHOD_PLACEMENT = {"address": Placement.ADDRESS, "coordinates": Placement.COORDINATES,

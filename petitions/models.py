@@ -1,13 +1,14 @@
 """有事您说话: petitions under the 7135 clock.
 
 Deadlines are stored on the row and indexed (Healthchecks' `alert_after`): the three tier deadlines
-are computed once at acceptance (petitions/sla.py), so the escalation sweep moves a petition up a
-tier by copying a column — one set-based UPDATE whatever the calendar rule.
+are computed once at acceptance (petitions/policy.py, where every clock rule lives), so the
+escalation sweep moves a petition up a tier by copying a column — one set-based UPDATE whatever
+the calendar rule.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -177,10 +178,6 @@ AUTO_PLACEMENTS: frozenset[str] = frozenset(
     {Placement.ADDRESS, Placement.COORDINATES, Placement.BOUNDARY})
 
 
-NEXT_TIER: dict[str, str] = {Tier.MICROGRID: Tier.GRID, Tier.GRID: Tier.STREET}
-TIER_RANK: dict[str, int] = {Tier.MICROGRID: 0, Tier.GRID: 1, Tier.STREET: 2}
-
-
 def choice_label(choices: type[models.TextChoices], value: str) -> str:
     """What Model.get_FOO_display returns for a TextChoices field: the label in the active
     language, or the stored value itself when it is not one of the choices."""
@@ -194,8 +191,10 @@ class PetitionQuerySet(models.QuerySet["Petition"]):
     def open(self) -> PetitionQuerySet:
         return self.filter(state__in=OPEN_STATES)
 
-    def overdue(self, now: object) -> PetitionQuerySet:
-        return self.open().filter(due_at__lte=now)
+    def overdue(self, now: datetime) -> PetitionQuerySet:
+        from petitions.policy import overdue_q  # the policy reads these models
+
+        return self.filter(overdue_q(now))
 
 
 class Petition(TimeStampedModel):
@@ -406,14 +405,10 @@ class Petition(TimeStampedModel):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
-    def is_overdue(self, now: object = None) -> bool:
-        moment = now or timezone.now()
-        return self.is_open and self.due_at is not None and self.due_at <= moment
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        from petitions.policy import is_overdue  # the policy reads these models
 
-    @property
-    def tier_deadlines(self) -> dict[str, object]:
-        return {Tier.MICROGRID: self.microgrid_due_at, Tier.GRID: self.grid_due_at,
-                Tier.STREET: self.street_due_at}
+        return is_overdue(self, now or timezone.now())
 
 
 class PetitionEvent(models.Model):

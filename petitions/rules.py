@@ -11,15 +11,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
 from core.scope import EVERYTHING, scope_path
+from petitions.policy import rating_window_passed
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from petitions.models import Petition
 
 HANDLER_ROLES = frozenset({"grid_worker", "community_staff", "street_admin"})
@@ -90,12 +90,6 @@ def is_dispatcher(user: Any, petition: Petition) -> bool:
 def is_resolver(user: Any, petition: Petition) -> bool:
     """Who resolved the current round: they may not verify it."""
     return petition.resolved_by_id is not None and petition.resolved_by_id == user.pk
-
-
-def rating_window_passed(petition: Petition, now: datetime) -> bool:
-    """The resident had their time to rate: staff may close the petition unrated.
-    No recorded window (a row not verified through petition_verify): nothing to wait for."""
-    return petition.rating_due_at is None or petition.rating_due_at <= now
 
 
 def can_handle(user: Any, petition: Petition) -> bool:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.masking import mask_phone
-from petitions import rules
+from petitions import policy, rules
 from petitions.filters import PetitionFilter
 from petitions.models import (
     OPEN_STATES,
@@ -81,8 +81,9 @@ def petition_event_actor_label(*, event: PetitionEvent, petition: Petition) -> s
 
 
 def petition_contact_phone_for(*, user: User | Any, petition: Petition) -> str:
-    """The contact phone masked, except for the person it belongs to. Handlers reveal it one
-    petition at a time (petition_contact_revealable, the reveal-contact API), audited."""
+    """The contact phone as every page and the API show it: masked, except to the person it
+    belongs to (their account's verified phone). Handlers reveal it one petition at a time
+    (petition_contact_revealable, the reveal-contact API), audited."""
     if petition.contact_phone and getattr(user, "phone", None) == petition.contact_phone:
         return petition.contact_phone
     return mask_phone(petition.contact_phone)
@@ -103,8 +104,7 @@ def petition_queue(*, user: User | Any) -> QuerySet[Petition]:
 def petition_overdue_list(*, user: User | Any, now: datetime | None = None) -> QuerySet[
         Petition]:
     moment = now or timezone.now()
-    return (petition_visible_queryset(user=user).filter(state__in=OPEN_STATES,
-                                                        due_at__lte=moment)
+    return (petition_visible_queryset(user=user).filter(policy.overdue_q(moment))
             .select_related(*LIST_RELATED).order_by("due_at", "id"))
 
 
@@ -115,7 +115,8 @@ def petition_due_today_list(*, user: User | Any, now: datetime | None = None) ->
     midnight = datetime.combine(timezone.localtime(moment).date() + timedelta(days=1), time(0),
                                 tzinfo=timezone.get_current_timezone())
     return (petition_visible_queryset(user=user)
-            .filter(state__in=OPEN_STATES, due_at__gt=moment, due_at__lt=midnight)
+            .filter(policy.on_time_q("due_at", moment), state__in=OPEN_STATES,
+                    due_at__lt=midnight)
             .select_related(*LIST_RELATED).order_by("due_at", "id"))
 
 

@@ -27,14 +27,12 @@ from core.images import photo_reencode
 from core.workdays import WorkCalendar
 from core.workflow import check_transition
 from governance.models import Area, Building
-from petitions import rules, sla
+from petitions import policy, rules
 from petitions.locating import Placed, no_holder_reason, queue_dispatcher_ids, submission_place
 from petitions.models import (
     MAX_PHOTOS,
-    NEXT_TIER,
     OPEN_STATES,
     PETITION_TRANSITIONS,
-    TIER_RANK,
     BuildingPlaque,
     Category,
     NoVisitReason,
@@ -47,7 +45,6 @@ from petitions.models import (
     choice_label,
 )
 from petitions.notify import notify_event
-from petitions.placement import tier_area, tier_holder_id
 from petitions.sweep import (  # noqa: F401 - the sweep is part of this module's contract
     SweepResult,
     petitions_escalate_overdue,
@@ -66,11 +63,6 @@ STAFF_CHANNELS = frozenset({Petition.Channel.WALK_IN, Petition.Channel.PHONE})
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _durations(policy: SlaPolicy) -> sla.Durations:
-    return sla.Durations(arrival=policy.arrival, microgrid=policy.microgrid, grid=policy.grid,
-                         street=policy.street, calendar=policy.calendar)
 
 
 def _lock(*, petition_id: int, actor: User) -> Petition:
@@ -129,18 +121,18 @@ def _community_dispatcher_ids(petition: Petition) -> tuple[int, ...]:
                  .values_list("id", flat=True)[:5])
 
 
-def _arm_due_reminder(petition: Petition, policy: SlaPolicy) -> None:
+def _arm_due_reminder(petition: Petition, sla_policy: SlaPolicy) -> None:
     """催办 of the current tier's deadline (petitions/alerts.py), at the policy's share of it."""
-    petition.due_remind_at = sla.reminder_at(petition.clock_started_at, petition.due_at,
-                                             policy.reminder_share)
+    petition.due_remind_at = policy.reminder_at(petition.clock_started_at, petition.due_at,
+                                                sla_policy.reminder_share)
 
 
 def _place(petition: Petition, origin: Area, tier: str) -> None:
-    area = tier_area(origin, tier)
+    area = policy.tier_area(origin, tier)
     petition.tier = tier
     petition.area = area
     petition.area_path = area.path
-    petition.due_at = petition.tier_deadlines[tier]
+    petition.due_at = policy.tier_deadline(petition, tier)
 
 
 # --- submission ------------------------------------------------------------------------------
@@ -290,8 +282,8 @@ def _flat(household: Household | None, placed: Placed, *, unit_number: str,
 def _create(*, actor: User | None, is_external: bool, category: Category, placed: Placed,
             size: str, photos: Sequence[UploadedFile], **fields: Any) -> Petition:
     now = timezone.now()
-    policy = SlaPolicy.current()
-    deadlines = sla.compute_deadlines(now, _durations(policy))
+    sla_policy = SlaPolicy.current()
+    deadlines = policy.compute_deadlines(now, policy.Durations.of(sla_policy))
     is_resident = actor is not None and actor.role == User.Role.RESIDENT
     is_pending = placed.placement == Placement.PENDING
     petition = Petition(
@@ -309,11 +301,11 @@ def _create(*, actor: User | None, is_external: bool, category: Category, placed
     )
     if not petition.external_ref:
         petition.external_ref = None
-    _place(petition, placed.origin, sla.initial_tier(size))
-    _arm_due_reminder(petition, policy)
-    petition.arrival_remind_at = sla.reminder_at(now, petition.arrival_due_at,
-                                                 policy.reminder_share)
-    holder_id = None if is_pending else tier_holder_id(petition.area, petition.tier)
+    _place(petition, placed.origin, policy.initial_tier(size))
+    _arm_due_reminder(petition, sla_policy)
+    petition.arrival_remind_at = policy.reminder_at(now, petition.arrival_due_at,
+                                                    sla_policy.reminder_share)
+    holder_id = None if is_pending else policy.tier_holder_id(petition.area, petition.tier)
     if holder_id is None and not is_pending:
         petition.placement_reason = no_holder_reason(petition.area)
     petition.full_clean(exclude=["category", "area", "household", "building", "submitter",
@@ -349,11 +341,12 @@ def petition_triage(*, petition_id: int, actor: User, size: str, note: str = "")
         old_tier = petition.tier
         petition.size = size
         fields = ["size", "updated_at"]
-        target = sla.initial_tier(size)
-        if TIER_RANK[target] > TIER_RANK[old_tier]:
+        target = policy.initial_tier(size)
+        if policy.is_above(target, old_tier):
             origin = Area.objects.get(path=petition.origin_path)
             _place(petition, origin, target)
-            petition.holder_id = tier_holder_id(petition.area, target) or petition.holder_id
+            petition.holder_id = (policy.tier_holder_id(petition.area, target)
+                                  or petition.holder_id)
             _arm_due_reminder(petition, SlaPolicy.current())
             fields += ["tier", "area", "area_path", "due_at", "holder", "due_remind_at"]
         petition.save(update_fields=fields)
@@ -389,10 +382,10 @@ def _dispatch_to(petition: Petition, *, holder_id: int, actor: User | None, prev
     fields = ["state", "holder", "dispatched_at", "updated_at"]
     # The arrival clock runs from dispatch; a petition that waited in 待分派 starts it now.
     if previous == State.REOPENED or petition.arrival_due_at is None:
-        policy = SlaPolicy.current()
-        petition.arrival_due_at = now + policy.arrival
-        petition.arrival_remind_at = sla.reminder_at(now, petition.arrival_due_at,
-                                                     policy.reminder_share)
+        sla_policy = SlaPolicy.current()
+        petition.arrival_due_at = policy.arrival_deadline(now, sla_policy)
+        petition.arrival_remind_at = policy.reminder_at(now, petition.arrival_due_at,
+                                                        sla_policy.reminder_share)
         petition.arrived_at = None
         fields += ["arrival_due_at", "arrival_remind_at", "arrived_at"]
     petition.save(update_fields=fields)
@@ -415,7 +408,7 @@ def petition_check_in(*, petition_id: int, actor: User,
         now = timezone.now()
         petition.arrived_at = now
         fields = ["state", "arrived_at", "updated_at"]
-        if sla.is_late(petition.arrival_due_at, now) and not petition.arrival_missed:
+        if policy.is_late(petition.arrival_due_at, now) and not petition.arrival_missed:
             petition.arrival_missed = True
             fields.append("arrival_missed")
         petition.save(update_fields=fields)
@@ -511,7 +504,7 @@ def petition_resolve(*, petition_id: int, actor: User, resolution: str,
         now = timezone.now()
         petition.resolution = resolution
         petition.resolved_at = now
-        petition.resolved_on_time = now <= petition.due_at
+        petition.resolved_on_time = policy.is_resolved_on_time(petition, now)
         petition.resolved_tier = petition.tier
         petition.resolved_by = actor
         petition.no_visit_reason = no_visit_reason
@@ -545,7 +538,8 @@ def petition_verify(*, petition_id: int, actor: User, accepted: bool = True,
         if accepted:
             previous = _move(petition, State.VERIFIED)
             petition.verified_at = timezone.now()
-            petition.rating_due_at = petition.verified_at + SlaPolicy.current().rating_window
+            petition.rating_due_at = policy.rating_deadline(petition.verified_at,
+                                                            SlaPolicy.current())
             petition.save(update_fields=["state", "verified_at", "rating_due_at", "updated_at"])
             _event(petition, kind=Kind.VERIFIED, actor=actor, from_state=previous, note=note)
         else:
@@ -619,8 +613,8 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
     previous = _move(petition, State.REOPENED)
     now = timezone.now()
     # The resolution clocks start again from the reopen: the first round's deadlines are spent.
-    policy = SlaPolicy.current()
-    deadlines = sla.compute_deadlines(now, _durations(policy))
+    sla_policy = SlaPolicy.current()
+    deadlines = policy.compute_deadlines(now, policy.Durations.of(sla_policy))
     petition.reopened_count += 1
     petition.clock_started_at = now
     petition.microgrid_due_at = deadlines.microgrid_due_at
@@ -628,7 +622,7 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
     petition.street_due_at = deadlines.street_due_at
     petition.due_at = deadlines.for_tier(petition.tier)
     petition.deadline_estimated = deadlines.is_estimated
-    _arm_due_reminder(petition, policy)
+    _arm_due_reminder(petition, sla_policy)
     petition.resolved_at = None
     petition.resolved_on_time = None
     petition.resolved_tier = ""
@@ -684,11 +678,11 @@ def petition_reroute(*, petition_id: int, actor: User, building: Building | None
             if building is not None:
                 petition.building = building
             tier = petition.tier
-            area_for_tier = tier_area(origin, tier)
+            area_for_tier = policy.tier_area(origin, tier)
             petition.area = area_for_tier
             petition.area_path = area_for_tier.path
         if holder is None:
-            holder_id = tier_holder_id(petition.area, petition.tier)
+            holder_id = policy.tier_holder_id(petition.area, petition.tier)
             if holder_id is None:
                 raise ApplicationError(_("该区域暂无承办人，请指定承办人。"))
         else:
@@ -727,13 +721,14 @@ def petition_escalate_by_hand(*, petition_id: int, actor: User, reason: str) -> 
         _require(rules.can_handle(actor, petition))
         if petition.state not in OPEN_STATES:
             raise ApplicationError(_("只有办理中的诉求可以升级。"))
-        new_tier = NEXT_TIER.get(petition.tier)
+        new_tier = policy.NEXT_TIER.get(petition.tier)
         if new_tier is None:
             raise ApplicationError(_("诉求已在街道层级，无法再升级。"))
         old_tier = petition.tier
         origin = Area.objects.get(path=petition.origin_path)
         _place(petition, origin, new_tier)
-        petition.holder_id = tier_holder_id(petition.area, new_tier) or petition.holder_id
+        petition.holder_id = (policy.tier_holder_id(petition.area, new_tier)
+                              or petition.holder_id)
         _arm_due_reminder(petition, SlaPolicy.current())
         petition.save(update_fields=["tier", "area", "area_path", "due_at", "holder",
                                      "due_remind_at", "updated_at"])
@@ -801,7 +796,7 @@ def petition_close(*, petition_id: int, actor: User, note: str = "") -> Petition
         _require(rules.is_handler_staff(actor, petition))
         now = timezone.now()
         check_transition(PETITION_TRANSITIONS, petition.state, State.CLOSED, labels=STATE_LABELS)
-        if petition.state == State.VERIFIED and not rules.rating_window_passed(petition, now):
+        if petition.state == State.VERIFIED and not policy.rating_window_passed(petition, now):
             due = timezone.localtime(petition.rating_due_at).strftime("%Y-%m-%d %H:%M")
             raise ApplicationError(_("居民尚未评价，评价期至 %(due)s，届满后方可关闭。")
                                    % {"due": due})
@@ -835,18 +830,18 @@ def petition_deadlines_recount(*, petition_id: int, actor: User,
         _require(rules.is_dispatcher(actor, petition))
         if petition.state not in OPEN_STATES or not petition.deadline_estimated:
             raise ApplicationError(_("只有办理中且时限为估算的诉求需要重新计算。"))
-        policy = SlaPolicy.current()
-        if policy.updated_at > petition.clock_started_at:
+        sla_policy = SlaPolicy.current()
+        if sla_policy.updated_at > petition.clock_started_at:
             raise ApplicationError(_("受理后时限规则已修改，无法按原规则重新计算。"))
-        deadlines = sla.compute_deadlines(petition.clock_started_at, _durations(policy),
-                                          workdays=workdays)
+        deadlines = policy.compute_deadlines(petition.clock_started_at,
+                                             policy.Durations.of(sla_policy), workdays=workdays)
         before = petition.due_at
         petition.microgrid_due_at = deadlines.microgrid_due_at
         petition.grid_due_at = deadlines.grid_due_at
         petition.street_due_at = deadlines.street_due_at
         petition.due_at = deadlines.for_tier(petition.tier)
         petition.deadline_estimated = deadlines.is_estimated
-        _arm_due_reminder(petition, policy)
+        _arm_due_reminder(petition, sla_policy)
         petition.save(update_fields=["microgrid_due_at", "grid_due_at", "street_due_at",
                                      "due_at", "deadline_estimated", "due_remind_at",
                                      "updated_at"])

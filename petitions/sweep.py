@@ -12,38 +12,24 @@ Belt and braces: a partial unique index allows one "escalated to X" event per pe
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import ApiKey
-from governance.models import Area, StaffPost
 from notifications.models import Notification
+from petitions import policy
 from petitions.alerts import petitions_alert_escalated, petitions_alert_supervised
-from petitions.models import (
-    NEXT_TIER,
-    OPEN_STATES,
-    Petition,
-    PetitionEvent,
-    Tier,
-    WebhookDelivery,
-)
+from petitions.models import Petition, PetitionEvent, Tier, WebhookDelivery
 from petitions.notify import petition_link, petition_link_parts, schedule_webhook_delivery
-from petitions.placement import (
-    STEP,
-    TIER_DEPTH,
-    TIER_POST,
-    TIER_ROLE,
-    area_expression,
-    holder_expression,
-)
 
 Kind = PetitionEvent.Kind
-ESCALATING_TIERS = (Tier.MICROGRID, Tier.GRID)
 
 
 @dataclass(frozen=True)
@@ -64,7 +50,7 @@ def petitions_escalate_overdue(*, now: datetime) -> int:
     """Move every open petition past its tier's deadline up one tier. Returns how many moved."""
     moved = 0
     with transaction.atomic():
-        for old_tier in ESCALATING_TIERS:
+        for old_tier in policy.ESCALATING_TIERS:
             if connection.vendor == "postgresql":
                 moved += _escalate_tier_postgresql(old_tier, now=now)
             else:
@@ -77,18 +63,20 @@ def petitions_escalate_overdue(*, now: datetime) -> int:
 
 
 def _escalate_tier_portable(old_tier: str, *, now: datetime) -> int:
-    new_tier = NEXT_TIER[old_tier]
+    new_tier = policy.NEXT_TIER[old_tier]
     claimed = list(
         Petition.objects.select_for_update(skip_locked=True)
-        .filter(tier=old_tier, due_at__lte=now, state__in=OPEN_STATES)
+        .filter(policy.escalation_due_q(old_tier, now))
         .values_list("id", flat=True)
     )
     if not claimed:
         return 0
+    holder = policy.holder_expression(new_tier, today=timezone.localdate(now),
+                                      keep=F("holder_id"))
     count = Petition.objects.filter(pk__in=claimed, tier=old_tier).update(
-        tier=new_tier, due_at=F(f"{new_tier}_due_at"),
-        area_id=area_expression(new_tier), holder_id=holder_expression(new_tier),
-        area_path=_prefix_expression(new_tier), updated_at=now,
+        tier=new_tier, due_at=F(policy.tier_deadline_field(new_tier)),
+        area_id=policy.area_expression(new_tier), holder_id=holder,
+        area_path=policy.area_path_expression(new_tier), updated_at=now,
     )
     rows = list(Petition.objects.filter(pk__in=claimed, tier=new_tier).values(
         "id", "holder_id", "external_system_id", "external_ref", "state"))
@@ -106,12 +94,6 @@ def _escalate_tier_portable(old_tier: str, *, now: datetime) -> int:
     ], ignore_conflicts=True)
     _webhooks_bulk(rows, events, new_tier=new_tier, now=now)
     return count
-
-
-def _prefix_expression(tier: str) -> Any:
-    from django.db.models.functions import Substr
-
-    return Substr("area_path", 1, STEP * TIER_DEPTH[tier])
 
 
 def _webhooks_bulk(rows: list[dict[str, Any]], events: list[PetitionEvent], *, new_tier: str,
@@ -142,50 +124,61 @@ def _sweep_payload(row: dict[str, Any], event_id: int | None, kind: str, tier: s
 
 
 def _escalate_tier_postgresql(old_tier: str, *, now: datetime) -> int:
-    new_tier = NEXT_TIER[old_tier]
+    new_tier = policy.NEXT_TIER[old_tier]
     title, note = _messages(new_tier)
+    # Which rows are late and who holds the new tier: compiled from the policy's own queries.
+    claimed, claimed_params = named_sql(
+        Petition.objects.select_for_update(skip_locked=True)
+        .filter(policy.escalation_due_q(old_tier, now)).order_by()
+        .values("id", target_path=policy.area_path_expression(new_tier)), prefix="claim_")
+    targets, target_params = named_sql(
+        policy.tier_targets(new_tier, today=timezone.localdate(now)), prefix="target_")
+    # The staff page of the petition, as petition_link builds it in Python.
+    link_before, link_after = petition_link_parts(for_staff=True)
     sql = _ESCALATE_SQL.format(
-        petition=Petition._meta.db_table, area=Area._meta.db_table,
-        user=Petition._meta.get_field("holder").related_model._meta.db_table,
-        post=StaffPost._meta.db_table, event=PetitionEvent._meta.db_table,
+        petition=Petition._meta.db_table, claimed=claimed, targets=targets,
+        event=PetitionEvent._meta.db_table,
         notification=Notification._meta.db_table, apikey=ApiKey._meta.db_table,
-        webhook=WebhookDelivery._meta.db_table, new_due=f"{new_tier}_due_at",
+        webhook=WebhookDelivery._meta.db_table,
+        new_due=policy.tier_deadline_field(new_tier),
     )
     params = {
-        "old": old_tier, "new": new_tier, "now": now, "open": sorted(OPEN_STATES),
-        "length": STEP * TIER_DEPTH[new_tier], "role": TIER_ROLE[new_tier],
-        "post_kind": TIER_POST.get(new_tier, ""), "today": now.date(), "note": note,
+        "old": old_tier, "new": new_tier, "now": now, "note": note,
         "title": title, "kind": Kind.ESCALATED, "now_iso": now.isoformat(),
+        "link_before": link_before, "link_after": link_after, **claimed_params,
+        **target_params,
     }
-    # The staff page of the petition, as petition_link builds it in Python.
-    params["link_head"], params["link_tail"] = petition_link_parts(for_staff=True)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.fetchone()[0])
 
 
-# The new holder: a user with the tier's role scoped to the new area, else a staff post there,
-# else (street) any street admin without a scope, else the old holder keeps it.
+def named_sql(queryset: QuerySet[Any], *, prefix: str) -> tuple[str, dict[str, Any]]:
+    """A queryset's SQL with named parameters `%(<prefix>N)s`, to sit inside a raw statement
+    that uses named parameters."""
+    sql, params = queryset.query.sql_with_params()
+    named: dict[str, Any] = {}
+
+    def name(_match: re.Match[str]) -> str:
+        key = f"{prefix}{len(named)}"
+        named[key] = params[len(named)]
+        return f"%({key})s"
+
+    # A literal percent sign is "%%" in compiled SQL: leave those alone.
+    return "%%".join(re.sub(r"%s", name, part) for part in sql.split("%%")), named
+
+
+# Claimed: the policy's late rows of the old tier, locked (a concurrent sweep skips them).
+# Targets: the new tier's areas and holders (policy.tier_targets); nobody there: the old holder
+# keeps the petition.
 _ESCALATE_SQL = """
-WITH claimed AS (
-    SELECT id FROM {petition}
-    WHERE tier = %(old)s AND due_at <= %(now)s AND state = ANY(%(open)s)
-    FOR UPDATE SKIP LOCKED
-), targets AS (
-    SELECT a.id AS area_id, a.path, COALESCE(
-        (SELECT u.id FROM {user} u WHERE u.scope_area_id = a.id AND u.role = %(role)s
-            AND u.is_active ORDER BY u.id LIMIT 1),
-        (SELECT sp.user_id FROM {post} sp JOIN {user} pu ON pu.id = sp.user_id
-            WHERE sp.area_id = a.id AND sp.kind = %(post_kind)s AND pu.is_active
-            AND (sp.ends_on IS NULL OR sp.ends_on >= %(today)s) ORDER BY sp.id LIMIT 1),
-        (SELECT u.id FROM {user} u WHERE %(role)s = 'street_admin' AND u.role = %(role)s
-            AND u.scope_area_id IS NULL AND u.is_active ORDER BY u.id LIMIT 1)
-    ) AS holder_id
-    FROM {area} a WHERE length(a.path) = %(length)s
+WITH claimed (id, target_path) AS (
+    {claimed}
+), targets (area_id, path, holder_id) AS (
+    {targets}
 ), plan AS (
     SELECT c.id, t.area_id, t.path, t.holder_id
-    FROM claimed c JOIN {petition} p2 ON p2.id = c.id
-    LEFT JOIN targets t ON t.path = substr(p2.area_path, 1, %(length)s)
+    FROM claimed c LEFT JOIN targets t ON t.path = c.target_path
 ), moved AS (
     UPDATE {petition} p SET
         tier = %(new)s, due_at = p.{new_due}, updated_at = %(now)s,
@@ -203,7 +196,7 @@ WITH claimed AS (
     RETURNING id, petition_id
 ), inbox AS (
     INSERT INTO {notification} (user_id, title, body, link, created_at, read_at, dedupe_key)
-    SELECT holder_id, %(title)s, %(note)s, %(link_head)s || id || %(link_tail)s, %(now)s, NULL,
+    SELECT holder_id, %(title)s, %(note)s, %(link_before)s || id || %(link_after)s, %(now)s, NULL,
            'escalate:' || id || ':' || %(new)s || ':' || holder_id
     FROM moved WHERE holder_id IS NOT NULL
     ON CONFLICT DO NOTHING
@@ -230,8 +223,7 @@ def petitions_record_missed_arrivals(*, now: datetime) -> int:
     with transaction.atomic():
         claimed = list(
             Petition.objects.select_for_update(skip_locked=True)
-            .filter(arrival_due_at__lte=now, arrived_at__isnull=True, arrival_missed=False,
-                    state__in=OPEN_STATES)
+            .filter(policy.arrival_missed_q(now))
             .values_list("id", flat=True)
         )
         if not claimed:
@@ -251,7 +243,7 @@ def petitions_flag_supervision(*, now: datetime) -> int:
     with transaction.atomic():
         rows = list(
             Petition.objects.select_for_update(skip_locked=True)
-            .filter(tier=Tier.STREET, due_at__lte=now, supervised=False, state__in=OPEN_STATES)
+            .filter(policy.supervision_due_q(now))
             .values("id", "holder_id", "external_system_id", "external_ref", "state")
         )
         if not rows:

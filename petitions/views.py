@@ -35,7 +35,7 @@ from core.masking import mask_phone
 from core.scope import scope_path
 from governance.models import Area
 from governance.selectors import building_list
-from petitions import dispatch_queue, rules, selectors, services
+from petitions import dispatch_queue, policy, rules, selectors, services
 from petitions import forms as petition_forms
 from petitions.models import Petition, PetitionState, Tier
 from residents.selectors import household_list
@@ -107,11 +107,6 @@ def _is_staff(user: Any) -> bool:
     return bool(user.is_authenticated and (user.is_staff_role or user.is_superuser))
 
 
-def contact_phone_for_viewer(user: Any, petition: Petition) -> str:
-    """Always masked on the pages; staff in scope press 显示 (the audited reveal API)."""
-    return mask_phone(petition.contact_phone)
-
-
 @dataclass(frozen=True)
 class Clock:
     """The 7135 clock as the pages show it (the countdowns tick in static/js/petitions.js)."""
@@ -132,11 +127,9 @@ class Clock:
 def clock_for(petition: Petition, now: datetime | None = None) -> Clock:
     moment = now or timezone.now()
     return Clock(is_open=petition.is_open, tier=petition.get_tier_display(),
-                 due_at=petition.due_at, is_overdue=petition.is_overdue(moment),
+                 due_at=petition.due_at, is_overdue=policy.is_overdue(petition, moment),
                  arrival_due_at=petition.arrival_due_at, arrived_at=petition.arrived_at,
-                 arrival_missed=petition.arrival_missed
-                 or bool(petition.arrival_due_at and petition.arrived_at is None
-                         and petition.is_open and petition.arrival_due_at <= moment))
+                 arrival_missed=policy.is_arrival_missed(petition, moment))
 
 
 def answer_rows(petition: Petition) -> list[tuple[str, str]]:
@@ -279,7 +272,8 @@ class PetitionMineDetailView(ResidentView):
                                                    exclude_id=petition.pk).count()
         context = _status_context(request, petition) | {
             "duplicates": duplicates,
-            "contact_phone": contact_phone_for_viewer(request.user, petition),
+            "contact_phone": selectors.petition_contact_phone_for(user=request.user,
+                                                                  petition=petition),
             "rate_form": petition_forms.RateForm()
             if petition.state == PetitionState.VERIFIED else None,
             "can_reopen": petition.state == PetitionState.RATED and petition.reopened_count == 0,
@@ -642,7 +636,8 @@ class PetitionStaffDetailView(StaffView):
         context = _status_context(request, petition) | {
             "actions": actions,
             "contact_name": petition.contact_name or _("匿名"),
-            "contact_phone": contact_phone_for_viewer(request.user, petition),
+            "contact_phone": selectors.petition_contact_phone_for(user=request.user,
+                                                                  petition=petition),
             "contact_revealable": selectors.petition_contact_revealable(user=request.user,
                                                                         petition=petition),
             "photos": list(petition.photos.all()),

@@ -14,6 +14,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from petitions import policy
 from petitions.models import (
     NoVisitReason,
     Petition,
@@ -103,7 +104,7 @@ class PetitionListOutput(serializers.Serializer):
             "due_at": iso(instance.due_at, zone),
             "deadline_estimated": instance.deadline_estimated,
             "resolved_at": iso(instance.resolved_at, zone),
-            "is_overdue": instance.is_overdue(now),
+            "is_overdue": policy.is_overdue(instance, now),
             "supervised": instance.supervised,
             "holder": (
                 None

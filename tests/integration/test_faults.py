@@ -137,7 +137,7 @@ def _sweeps_in_flight() -> list[dict[str, Any]]:
         cursor.execute(
             "SELECT pid, wait_event_type, pg_blocking_pids(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND state = 'active' "
-            "AND pid <> pg_backend_pid() AND query LIKE %s", ["%WITH claimed AS%"])
+            "AND pid <> pg_backend_pid() AND query LIKE %s", ["%WITH claimed (%"])
         return [{"pid": pid, "wait": wait, "blocked_by": blocked_by}
                 for pid, wait, blocked_by in cursor.fetchall()]
 

@@ -97,7 +97,7 @@ def test_staff_close_a_verified_petition_only_after_the_rating_window(
         services.petition_close(petition_id=petition.pk, actor=grid_worker)
     assert refused.value.message == (
         "居民尚未评价，评价期至 2026-11-23 09:00，届满后方可关闭。")
-    frozen.shift(timedelta(days=7) - timedelta(seconds=1))
+    frozen.shift(timedelta(days=7))  # the window's last instant (petitions.policy.is_late)
     with pytest.raises(ApplicationError):
         services.petition_close(petition_id=petition.pk, actor=grid_worker)
     frozen.shift(timedelta(seconds=1))
@@ -120,7 +120,7 @@ def test_the_rating_window_comes_from_the_sla_policy(frozen, territory, resident
     SlaPolicy.objects.update_or_create(pk=SlaPolicy.SINGLETON_ID,
                                        defaults={"rating_window": timedelta(hours=2)})
     petition = _verified(resident_user, microgrid_worker, grid_worker)
-    frozen.shift(timedelta(hours=2))
+    frozen.shift(timedelta(hours=2, seconds=1))
     assert services.petition_close(petition_id=petition.pk,
                                    actor=grid_worker).state == State.CLOSED
 
@@ -144,7 +144,7 @@ def test_the_close_form_waits_for_the_rating_window_and_says_until_when(
     page = client.get(reverse("petitions:staff-detail", args=[petition.pk]))
     assert close_url not in page.text
     assert "等待居民评价，2026-11-23 09:00 后可关闭" in page.text
-    frozen.shift(timedelta(days=7))
+    frozen.shift(timedelta(days=7, seconds=1))
     page = client.get(reverse("petitions:staff-detail", args=[petition.pk]))
     assert close_url in page.text
 

@@ -14,7 +14,7 @@ from accounts.models import User
 from core.exceptions import ApplicationError, InvalidTransition, PermissionDeniedError
 from governance.models import StaffPost
 from notifications.models import Notification, OutboundMessage
-from petitions import services
+from petitions import policy, services
 from petitions.models import Petition, PetitionEvent, PetitionPhoto, SlaPolicy
 from tests.accounts.factories import UserFactory
 from tests.petitions.conftest import SHANGHAI
@@ -80,7 +80,7 @@ def test_staff_triage_at_intake_places_big_and_hard_matters_higher(
     petition = submit(community_staff, channel="walk_in", building=territory.building1,
                       size=size)
     assert petition.tier == tier
-    assert petition.due_at == petition.tier_deadlines[tier]
+    assert petition.due_at == policy.tier_deadline(petition, tier)
     assert petition.holder_id == (grid_worker.pk if tier == "grid" else street_admin.pk)
     assert petition.recorded_by_id == community_staff.pk
     assert petition.submitter_id is None

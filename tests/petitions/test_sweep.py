@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db
 def test_an_overdue_microgrid_petition_moves_to_the_grid_worker(
         frozen, resident_user, microgrid_worker, grid_worker, territory):
     petition = submit(resident_user)
-    frozen.shift(timedelta(days=1) - timedelta(seconds=1))
+    # At the deadline's instant it is still on time (petitions.policy.is_late): a second later
+    # it is not.
+    frozen.shift(timedelta(days=1))
     assert petitions_escalate_overdue(now=timezone.now()) == 0
     frozen.shift(timedelta(seconds=1))
     assert petitions_escalate_overdue(now=timezone.now()) == 1
