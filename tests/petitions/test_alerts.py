@@ -24,7 +24,7 @@ from petitions.models import Petition, SlaPolicy
 from petitions.sweep import petitions_escalate_overdue, petitions_flag_supervision, petitions_sweep
 from petitions.tasks import petitions_remind_task
 from tests.accounts.factories import UserFactory
-from tests.petitions.factories import submit
+from tests.petitions.factories import resolve_after_visit, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -235,7 +235,7 @@ def test_the_resolution_reminder_fires_once_per_tier(frozen, resident_user, micr
 
 def test_finished_petitions_get_no_reminder(frozen, resident_user, micro, grid):
     resolved = submit(resident_user)
-    services.petition_resolve(petition_id=resolved.pk, actor=micro, resolution="已清理")
+    resolve_after_visit(petition_id=resolved.pk, actor=micro, resolution="已清理")
     arrived = submit(resident_user)
     services.petition_check_in(petition_id=arrived.pk, actor=micro)
     frozen.shift(timedelta(days=1) - timedelta(minutes=1))

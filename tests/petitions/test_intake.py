@@ -21,7 +21,7 @@ from notifications.models import OutboundMessage
 from petitions import selectors, services
 from petitions.intake import petition_callback_record, petition_intake
 from petitions.models import Petition
-from tests.petitions.factories import category, submit
+from tests.petitions.factories import category, resolve_after_visit, submit
 
 pytestmark = pytest.mark.django_db
 State = Petition.State
@@ -156,8 +156,8 @@ def test_the_picker_offers_only_places_in_the_staff_scope(client, territory, com
 @pytest.fixture
 def verified_walk_in(frozen, territory, community_staff, microgrid_worker, grid_worker):
     petition = _intake(community_staff, territory)
-    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
-                              resolution="已更换灯泡")
+    resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker,
+                        resolution="已更换灯泡")
     return services.petition_verify(petition_id=petition.pk, actor=grid_worker)
 
 
@@ -180,7 +180,8 @@ def test_the_resolver_may_not_record_the_callback(verified_walk_in, microgrid_wo
                                                   community_staff):
     # The micro-grid worker is no handler; a community staff member who resolved is refused.
     petition = submit(community_staff, channel="walk_in", building=verified_walk_in.building)
-    services.petition_resolve(petition_id=petition.pk, actor=community_staff, resolution="好了")
+    services.petition_resolve(petition_id=petition.pk, actor=community_staff, resolution="好了",
+                              no_visit_reason="phone")
     from tests.accounts.factories import UserFactory
 
     other = UserFactory(username="other", role="community_staff",
@@ -197,8 +198,8 @@ def test_an_unsatisfied_callback_reopens_once_like_a_residents_rating(
                                         rating="unsatisfied", method="visit", note="灯又坏了")
     assert (petition.state, petition.reopened_count) == (State.DISPATCHED, 1)
     assert petition.holder_id == microgrid_worker.pk
-    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
-                              resolution="换了新灯")
+    resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker,
+                        resolution="换了新灯")
     services.petition_verify(petition_id=petition.pk, actor=grid_worker)
     petition = petition_callback_record(petition_id=petition.pk, actor=community_staff,
                                         rating="unsatisfied", method="phone")
@@ -208,12 +209,13 @@ def test_an_unsatisfied_callback_reopens_once_like_a_residents_rating(
 def test_a_residents_petition_is_called_back_only_after_the_rating_window(
         frozen, resident_user, microgrid_worker, grid_worker, community_staff):
     petition = submit(resident_user)
-    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker, resolution="好")
+    resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker, resolution="好")
     services.petition_verify(petition_id=petition.pk, actor=grid_worker)
     with pytest.raises(ApplicationError, match="评价期"):
         petition_callback_record(petition_id=petition.pk, actor=community_staff,
                                  rating="satisfied", method="phone")
-    frozen.shift(timedelta(days=7))
+    # The window's own instant still belongs to the resident (policy: late is after it).
+    frozen.shift(timedelta(days=7, seconds=1))
     petition = petition_callback_record(petition_id=petition.pk, actor=community_staff,
                                         rating="basic", method="phone")
     assert (petition.state, petition.rating) == (State.CLOSED, "basic")
@@ -222,7 +224,7 @@ def test_a_residents_petition_is_called_back_only_after_the_rating_window(
 def test_a_callback_needs_a_verified_result_and_a_known_rating_and_method(
         frozen, territory, community_staff, microgrid_worker, verified_walk_in):
     resolved = _intake(community_staff, territory)
-    services.petition_resolve(petition_id=resolved.pk, actor=microgrid_worker, resolution="好")
+    resolve_after_visit(petition_id=resolved.pk, actor=microgrid_worker, resolution="好")
     with pytest.raises(InvalidTransition):
         petition_callback_record(petition_id=resolved.pk, actor=community_staff,
                                  rating="satisfied", method="phone")

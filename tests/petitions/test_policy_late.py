@@ -22,7 +22,7 @@ from petitions.sweep import (
     petitions_record_missed_arrivals,
 )
 from petitions.views import clock_for
-from tests.petitions.factories import submit
+from tests.petitions.factories import resolve_after_visit, submit
 
 pytestmark = pytest.mark.django_db
 ONE_SECOND = timedelta(seconds=1)
@@ -103,6 +103,8 @@ def test_a_resolution_at_the_deadline_instant_is_on_time_and_a_second_later_is_n
         frozen, resident_user, microgrid_worker):
     on_the_dot = submit(resident_user)
     late = submit(resident_user)
+    for petition in (on_the_dot, late):
+        services.petition_check_in(petition_id=petition.pk, actor=microgrid_worker)
     frozen.move_to(on_the_dot.due_at)
     on_the_dot = services.petition_resolve(petition_id=on_the_dot.pk, actor=microgrid_worker,
                                            resolution="修好了")
@@ -115,7 +117,7 @@ def test_a_resolution_at_the_deadline_instant_is_on_time_and_a_second_later_is_n
 def test_the_rating_window_is_open_at_its_instant_and_closable_a_second_later(
         frozen, resident_user, microgrid_worker, grid_worker):
     petition = submit(resident_user)
-    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker, resolution="好")
+    resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker, resolution="好")
     petition = services.petition_verify(petition_id=petition.pk, actor=grid_worker)
     frozen.move_to(petition.rating_due_at)
     with pytest.raises(ApplicationError):
