@@ -53,6 +53,7 @@ from petitions.sweep import (  # noqa: F401 - the sweep is part of this module's
     petitions_record_missed_arrivals,
     petitions_sweep,
 )
+from petitions.workbench import petition_verifier_ids
 from residents.models import Household
 
 State = PetitionState
@@ -441,7 +442,9 @@ def petition_resolve(*, petition_id: int, actor: User, resolution: str,
         petition.save(update_fields=["state", "resolution", "resolved_at", "resolved_on_time",
                                      "resolved_tier", "resolved_by", "updated_at"])
         event = _event(petition, kind=Kind.RESOLVED, actor=actor, from_state=previous,
-                       note=resolution, now=now)
+                       note=resolution, now=now,
+                       extra_user_ids=petition_verifier_ids(petition=petition,
+                                                            resolver_id=actor.pk))
         _save_photos(petition, photos, actor=actor, event=event)
         return petition
 

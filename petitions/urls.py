@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from petitions import views, views_plaques
+from petitions import views, views_plaques, views_workbench
 
 app_name = "petitions"
 
@@ -25,11 +25,14 @@ urlpatterns = [
     # The public notice (公示), anonymised.
     path("public/", views.PetitionPublicListView.as_view(), name="public"),
     # Staff dashboard.
-    path("staff/", views.PetitionQueueView.as_view(), name="staff-queue"),
-    path("staff/overdue/", views.PetitionOverdueListView.as_view(), name="staff-overdue"),
-    path("staff/due-today/", views.PetitionDueTodayListView.as_view(), name="staff-due-today"),
+    # The workbench: its tabs (?tab=) and filters; the old list URLs open their tab.
+    path("staff/", views_workbench.PetitionWorkbenchView.as_view(), name="staff-queue"),
+    path("staff/overdue/", views_workbench.PetitionOverdueListView.as_view(),
+         name="staff-overdue"),
+    path("staff/due-today/", views_workbench.PetitionDueTodayListView.as_view(),
+         name="staff-due-today"),
     path("staff/stats/", views.PetitionStatsView.as_view(), name="staff-stats"),
-    path("staff/dispatch-queue/", views.PetitionDispatchQueueView.as_view(),
+    path("staff/dispatch-queue/", views_workbench.PetitionDispatchQueueView.as_view(),
          name="staff-dispatch-queue"),
     path("staff/<int:pk>/", views.PetitionStaffDetailView.as_view(), name="staff-detail"),
     path("staff/buildings/<int:building_id>/plaque/",
