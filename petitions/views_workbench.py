@@ -66,7 +66,7 @@ class SelectField:
 
 def _without_empty(query: QueryDict) -> QueryDict | None:
     """The query without the empty fields a GET form sends, or None when it has none."""
-    if all(value != "" for _name, value in query.lists() for value in value):
+    if all(value != "" for _name, values in query.lists() for value in values):
         return None
     cleaned = QueryDict(mutable=True)
     for name, values in query.lists():

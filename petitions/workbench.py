@@ -2,7 +2,8 @@
 
 Seven tabs over the petitions a user sees (petitions.rules), each shown to the roles that can
 act on it:
-- 待分派: accepted, nobody holds it (placement failed, or no worker in the area): dispatchers;
+- 待分派: accepted (or reopened), nobody holds it (placement failed, or no worker in the area):
+  dispatchers;
 - 我的待办: open petitions I hold;
 - 待核查: resolved, in my scope, not resolved by me (a check of one's own work is no check):
   handler staff, who are also told when one arrives (petition_verifier_ids);
@@ -54,6 +55,7 @@ TABS: tuple[Tab, ...] = (
     Tab("supervised", _("督办"), ALL_STAFF),
 )
 DEFAULT_TAB = "mine"
+DISPATCHABLE_STATES = (PetitionState.SUBMITTED, PetitionState.REOPENED)
 # What any tab may hold: a running clock, or a resolution waiting for its check.
 WAITING_STATES = frozenset({*OPEN_STATES, PetitionState.RESOLVED})
 
@@ -97,7 +99,8 @@ def tab_q(*, key: str, user: User | Any, now: datetime) -> Q:
     """The condition of one tab, inside the petitions the user sees."""
     open_states = sorted(OPEN_STATES)
     conditions = {
-        "dispatch": lambda: Q(state=PetitionState.SUBMITTED, holder__isnull=True),
+        # A reopen goes back to its holder; with none left (an account removed) it waits here.
+        "dispatch": lambda: Q(state__in=DISPATCHABLE_STATES, holder__isnull=True),
         "mine": lambda: Q(holder_id=user.pk, state__in=open_states),
         "verify": lambda: (Q(state=PetitionState.RESOLVED) & _covers_q(user)
                            & ~Q(resolved_by_id=user.pk)),

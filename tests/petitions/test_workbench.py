@@ -120,6 +120,22 @@ def test_each_tab_lists_what_waits_there_and_its_count_is_its_rows(world, commun
     assert counts == {tab: len(ids) for tab, ids in expected.items()}
 
 
+def test_a_reopened_petition_whose_holder_is_gone_waits_in_the_dispatch_queue(
+        territory, resident_user, microgrid_worker, community_staff):
+    petition = submit(resident_user)
+    services.petition_check_in(petition_id=petition.pk, actor=microgrid_worker)
+    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
+                              resolution="已清理")
+    services.petition_verify(petition_id=petition.pk, actor=community_staff)
+    microgrid_worker.delete()  # the worker's account removed: the petition keeps no holder
+    services.petition_rate(petition_id=petition.pk, actor=resident_user,
+                           rating=Petition.Rating.UNSATISFIED, comment="还是很脏")
+    petition.refresh_from_db()
+    assert (petition.state, petition.holder_id) == (Petition.State.REOPENED, None)
+    response = client_for(community_staff).get(URL, {"tab": "dispatch"})
+    assert row_ids(response) == [petition.pk]
+
+
 def test_a_missed_arrival_is_overdue_as_much_as_a_missed_resolution(world, community_staff,
                                                                      time_machine):
     time_machine.move_to(MONDAY_9AM + timedelta(minutes=10), tick=False)
