@@ -113,6 +113,10 @@ class StaffLoginView(LoginView):
     authentication_form = StaffAuthenticationForm
     template_name = "registration/login.html"
 
+    def get_default_redirect_url(self) -> str:
+        # Without a `next`: the staff workbench (a setting, as accounts sits below petitions).
+        return resolve_url(settings.STAFF_LOGIN_REDIRECT_URL)
+
 
 def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
                      credentials: dict[str, Any] | None = None) -> HttpResponse:

@@ -42,10 +42,20 @@ class InRangeIsoDateTimeField(_InRangeMixin, IsoDateTimeField):
     pass
 
 
+class InRangeDateField(_InRangeMixin, forms.DateField):
+    pass
+
+
 class DateTimeFilter(django_filters.DateTimeFilter):
     """django-filter's DateTimeFilter, but 0001-01-01 or 9999-12-31 is a 400, not a 500."""
 
     field_class = InRangeDateTimeField
+
+
+class DateFilter(django_filters.DateFilter):
+    """django-filter's DateFilter, with the same range as DateTimeFilter."""
+
+    field_class = InRangeDateField
 
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):

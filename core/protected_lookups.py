@@ -124,9 +124,14 @@ class ProtectedLookupFilterSet(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.viewer = viewer if viewer is not None else getattr(self.request, "user", None)
 
+    def is_protected_lookup(self, name: str, value: Any) -> bool:
+        """Is this value of a declared filter an exact lookup? Any value, for a filter over the
+        field itself; a keyword search is one only when its term is a whole number."""
+        return value not in (None, "")
+
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         used = [field for name, field in self.protected_lookups.items()
-                if self.form.cleaned_data.get(name) not in (None, "")]
+                if self.is_protected_lookup(name, self.form.cleaned_data.get(name))]
         queryset = super().filter_queryset(queryset)
         if not used:
             return queryset
@@ -196,8 +201,7 @@ def protected_search_lookups(declared: dict[str, str], term: str) -> list[tuple[
     each reads), or none when the term cannot be a whole phone or ID number."""
     lookups: list[tuple[Q, str]] = []
     is_id_number = bool(ID_NUMBER.fullmatch(term))
-    is_phone = not is_id_number and bool(PHONE_LIKE.fullmatch(term)) and sum(
-        character in "0123456789" for character in term) >= 7
+    is_phone = not is_id_number and is_phone_term(term)
     for lookup, field in declared.items():
         if field == "id_number" and is_id_number:
             # Encrypted at rest: an exact match goes through the keyed digest.
@@ -205,6 +209,12 @@ def protected_search_lookups(declared: dict[str, str], term: str) -> list[tuple[
         elif field != "id_number" and is_phone:
             lookups.append((Q(**{lookup: term}), field))
     return lookups
+
+
+def is_phone_term(term: str) -> bool:
+    """Could the search term be a whole phone number (mobile or landline, with separators)?"""
+    return bool(PHONE_LIKE.fullmatch(term)) and sum(
+        character in "0123456789" for character in term) >= 7
 
 
 def _changelist_message(request: HttpRequest, text: str) -> None:

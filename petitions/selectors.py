@@ -39,11 +39,12 @@ def petition_visible_queryset(*, user: User | Any) -> QuerySet[Petition]:
 
 def petition_list(*, user: User | Any, filters: Mapping[str, Any] | None = None) -> QuerySet[
         Petition]:
-    """The user's visible petitions, narrowed by PetitionFilter. Bad filters: ValidationError."""
+    """The user's visible petitions, narrowed by PetitionFilter. Bad filters: ValidationError;
+    a whole-phone search the user may not make, or one past their budget: ApplicationError."""
     queryset = petition_visible_queryset(user=user).select_related(*LIST_RELATED)
     if not filters:
         return queryset
-    filterset = PetitionFilter(data=filters, queryset=queryset)
+    filterset = PetitionFilter(data=filters, queryset=queryset, viewer=user)
     if not filterset.is_valid():
         raise ValidationError(filterset.errors)
     return filterset.qs

@@ -52,6 +52,7 @@ from petitions.sweep import (  # noqa: F401 - the sweep is part of this module's
     petitions_record_missed_arrivals,
     petitions_sweep,
 )
+from petitions.workbench import petition_verifier_ids
 from residents.models import Household
 
 State = PetitionState
@@ -517,7 +518,9 @@ def petition_resolve(*, petition_id: int, actor: User, resolution: str,
         petition.save(update_fields=fields)
         event = _event(petition, kind=Kind.RESOLVED, actor=actor, from_state=previous,
                        note=_resolution_note(resolution, no_visit_reason=no_visit_reason,
-                                             no_visit_note=no_visit_note), now=now)
+                                             no_visit_note=no_visit_note), now=now,
+                       extra_user_ids=petition_verifier_ids(petition=petition,
+                                                            resolver_id=actor.pk))
         _save_photos(petition, photos, actor=actor, event=event)
         return petition
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from petitions import views, views_intake, views_media, views_plaques
+from petitions import views, views_intake, views_media, views_plaques, views_workbench
 
 app_name = "petitions"
 
@@ -27,11 +27,14 @@ urlpatterns = [
     path("public/<int:pk>/photo/", views_media.PetitionPublicPhotoView.as_view(),
          name="public-photo"),
     # Staff dashboard.
-    path("staff/", views.PetitionQueueView.as_view(), name="staff-queue"),
-    path("staff/overdue/", views.PetitionOverdueListView.as_view(), name="staff-overdue"),
-    path("staff/due-today/", views.PetitionDueTodayListView.as_view(), name="staff-due-today"),
+    # The workbench: its tabs (?tab=) and filters; the old list URLs open their tab.
+    path("staff/", views_workbench.PetitionWorkbenchView.as_view(), name="staff-queue"),
+    path("staff/overdue/", views_workbench.PetitionOverdueListView.as_view(),
+         name="staff-overdue"),
+    path("staff/due-today/", views_workbench.PetitionDueTodayListView.as_view(),
+         name="staff-due-today"),
     path("staff/stats/", views.PetitionStatsView.as_view(), name="staff-stats"),
-    path("staff/dispatch-queue/", views.PetitionDispatchQueueView.as_view(),
+    path("staff/dispatch-queue/", views_workbench.PetitionDispatchQueueView.as_view(),
          name="staff-dispatch-queue"),
     # Walk-ins and calls recorded by staff (代录), with their own picker partials.
     path("staff/intake/", views_intake.PetitionIntakeView.as_view(), name="staff-intake"),

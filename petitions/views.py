@@ -48,7 +48,7 @@ DISPATCHERS = frozenset({Role.COMMUNITY_STAFF, Role.STREET_ADMIN})
 
 # Which staff roles may open each dashboard view (Oscar's dashboard permission map).
 STAFF_PERMISSIONS: dict[str, frozenset[str]] = {
-    "PetitionQueueView": ALL_STAFF,
+    "PetitionWorkbenchView": ALL_STAFF,
     "PetitionOverdueListView": ALL_STAFF,
     "PetitionDueTodayListView": ALL_STAFF,
     "PetitionStatsView": ALL_STAFF,
@@ -75,8 +75,8 @@ STAFF_PERMISSIONS: dict[str, frozenset[str]] = {
 PHOTO_ERROR_CODES = frozenset({"too_many_photos", "too_large", "invalid_image",
                                "too_many_pixels"})
 PUBLIC_PAGE_SIZE = 20
-STAFF_PAGE_SIZE = 50  # the queue, overdue and due-today lists
-# What petitions/staff/list.html and clock_for read: 50 full rows with their holder (a User of
+STAFF_PAGE_SIZE = 50  # the workbench's tabs (views_workbench)
+# What the workbench rows and clock_for read: 50 full rows with their holder (a User of
 # row the page never shows) cost more to build than the rest of the page's Python.
 STAFF_LIST_RELATED = ("category", "area", "building__compound")
 STAFF_LIST_COLUMNS = (
@@ -448,73 +448,6 @@ class StaffView(View):
 def _staff_rows(petitions: QuerySet[Petition]) -> list[tuple[Petition, Clock]]:
     now = timezone.now()
     return [(petition, clock_for(petition, now)) for petition in petitions]
-
-
-class StaffListView(StaffView):
-    template_name = "petitions/staff/list.html"
-    title: Any = ""
-    active = ""
-    extra_columns: tuple[str, ...] = ()
-
-    def petitions(self) -> QuerySet[Petition]:
-        raise NotImplementedError
-
-    def extra_context(self) -> dict[str, Any]:
-        return {}
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        # A street admin's queue runs to hundreds of rows: one page is a COUNT and a LIMIT.
-        petitions = (self.petitions().select_related(None).select_related(*STAFF_LIST_RELATED)
-                     .only(*STAFF_LIST_COLUMNS, *self.extra_columns))
-        page = Paginator(petitions, STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
-        context = {"page": page, "rows": _staff_rows(page.object_list), "title": self.title,
-                   "active": self.active, **self.extra_context()}
-        return render(request, self.template_name, context)
-
-
-class PetitionQueueView(StaffListView):
-    active = "queue"
-
-    title = _lazy("我的待办")
-
-    def petitions(self) -> QuerySet[Petition]:
-        return selectors.petition_queue(user=self.request.user)
-
-
-class PetitionOverdueListView(StaffListView):
-    active = "overdue"
-
-    title = _lazy("已超期")
-
-    def petitions(self) -> QuerySet[Petition]:
-        return selectors.petition_overdue_list(user=self.request.user)
-
-
-class PetitionDueTodayListView(StaffListView):
-    active = "due_today"
-
-    title = _lazy("今日到期")
-
-    def petitions(self) -> QuerySet[Petition]:
-        return selectors.petition_due_today_list(user=self.request.user)
-
-
-class PetitionDispatchQueueView(StaffListView):
-    """待分派: what nobody holds yet in my scope, the longest waiting first, with the reason."""
-
-    template_name = "petitions/staff/dispatch_queue.html"
-    active = "dispatch_queue"
-    title = _lazy("待分派")
-    extra_columns = ("location_text", "placement", "placement_reason", "submitted_at")
-
-    def petitions(self) -> QuerySet[Petition]:
-        return dispatch_queue.petition_dispatch_queue(user=self.request.user)
-
-    def extra_context(self) -> dict[str, Any]:
-        end = timezone.now()
-        quality = dispatch_queue.petition_placement_quality(
-            user=self.request.user, start=end - PLACEMENT_QUALITY_PERIOD, end=end)
-        return {"quality": quality, "automatic_share": _percent(quality.automatic_share)}
 
 
 def _percent(rate: float | None) -> str:

@@ -86,6 +86,8 @@ WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
+# Staff sign-in (username and password) lands on the petitions workbench, their queues.
+STAFF_LOGIN_REDIRECT_URL = "petitions:staff-queue"
 LOGOUT_REDIRECT_URL = "home"
 
 TEMPLATES = [

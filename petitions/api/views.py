@@ -73,12 +73,14 @@ def _filter_parameters() -> list[OpenApiParameter]:
     parameters = []
     for name, field in PetitionFilter.base_filters.items():
         is_many = field.__class__.__name__.startswith("Multiple")
-        is_int = name in ("category", "area")
+        is_int = name in ("category", "area", "building")
         kind = OpenApiTypes.INT if is_int else OpenApiTypes.STR
         if name in ("overdue", "supervised"):
             kind = OpenApiTypes.BOOL
         elif "after" in name or "before" in name:
             kind = OpenApiTypes.DATETIME
+        elif name.endswith("_until"):
+            kind = OpenApiTypes.DATE
         choices = field.extra.get("choices")
         parameters.append(
             OpenApiParameter(

@@ -60,10 +60,16 @@ def test_a_resident_submits_a_worker_resolves_another_verifies_and_the_resident_
     page.fill("#id_resolution", "杂物已清理，楼道通畅")
     page.get_by_role("button", name="办结").click()
     assert "已办结" in page.locator(".messages").inner_text()
-    # Verification is someone else's: the resolver is not offered it; the dispatcher checks.
+    # Verification is someone else's: the resolver is not offered it, nor does it wait in
+    # their 待核查; the dispatcher finds it there and opens it.
     expect(page.get_by_role("button", name="核实")).to_have_count(0)
+    page.goto("/petitions/staff/?tab=verify")
+    expect(page.locator(".wb-rows .wb-row")).to_have_count(0)
     login(page, community_staff)
-    page.reload()
+    page.goto("/petitions/staff/")
+    page.get_by_role("link", name=re.compile(r"^待核查")).click()
+    expect(page.locator(".wb-tabs a.active .wb-count")).to_have_text("1")
+    page.locator(".wb-rows .wb-row").first.click()
     page.get_by_role("button", name="核实").click()
     assert "核实结果已记录" in page.locator(".messages").inner_text()
 
@@ -94,20 +100,29 @@ def test_the_location_cascade_and_the_duplicate_hint_work_by_htmx(phone_page, te
     assert "同一楼栋已有 1 件同类诉求正在办理" in phone_page.locator("#duplicates").inner_text()
 
 
-def test_a_worker_pages_through_a_long_queue_on_a_phone(phone_page, territory, resident_user,
-                                                        grid_worker, community_staff):
+def test_a_worker_filters_pages_and_taps_a_row_of_a_long_queue_on_a_phone(
+        phone_page, territory, resident_user, grid_worker, community_staff):
     first = submit(resident_user)
     services.petition_dispatch(petition_id=first.pk, actor=community_staff, holder=grid_worker)
     first.refresh_from_db()
     copies = []
-    for _index in range(59):
+    for index in range(66):
         row = Petition.objects.get(pk=first.pk)
         row.pk = None
+        row.tier = "grid" if index < 60 else "microgrid"
         copies.append(row)
-    Petition.objects.bulk_create(copies)  # 60 in the queue: pages of 50 and 10
+    # Mine: 67 (the first and six copies at the micro-grid tier, sixty at the grid tier).
+    Petition.objects.bulk_create(copies)
     login(phone_page, grid_worker)
-    phone_page.goto("/petitions/staff/?tier=grid")
-    expect(phone_page.locator("table.queue tbody tr")).to_have_count(50)
+    phone_page.goto("/petitions/staff/")
+    expect(phone_page.locator(".wb-tabs a.active .wb-count")).to_have_text("67")
+    # The filter form, folded on a phone: 层级 = 网格 narrows the tab to its sixty.
+    phone_page.get_by_text("筛选条件", exact=True).click()
+    phone_page.get_by_label("层级").select_option("grid")
+    phone_page.get_by_role("button", name="筛选").click()
+    phone_page.wait_for_url(re.compile(r"tier=grid"))
+    expect(phone_page.locator(".wb-tabs a.active .wb-count")).to_have_text("60")
+    expect(phone_page.locator(".wb-rows .wb-row")).to_have_count(50)
     expect(phone_page.locator(".countdown").first).to_have_text(re.compile(r"^(剩余|已超时) "))
     following = phone_page.get_by_role("link", name="下一页")
     box = following.bounding_box()
@@ -115,6 +130,14 @@ def test_a_worker_pages_through_a_long_queue_on_a_phone(phone_page, territory, r
     following.click()
     phone_page.wait_for_url(re.compile(r"page=2"))
     assert "tier=grid" in phone_page.url  # the filters ride along
-    expect(phone_page.locator("table.queue tbody tr")).to_have_count(10)
-    expect(phone_page.locator(".countdown").first).to_have_text(re.compile(r"^(剩余|已超时) "))
+    expect(phone_page.locator(".wb-rows .wb-row")).to_have_count(10)
+    expect(phone_page.get_by_label("层级")).to_have_value("grid")
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The whole row is the target: a tap on its clock, far from the number, opens it.
+    row = phone_page.locator(".wb-rows .wb-row").first
+    row_box = row.bounding_box()
+    assert row_box is not None and row_box["width"] >= 340 and row_box["height"] >= 44
+    number = row.locator(".wb-id").inner_text()
+    row.locator(".wb-clock").tap()
+    phone_page.wait_for_url(re.compile(r"/petitions/staff/\d+/$"))
+    assert phone_page.url.endswith(f"/petitions/staff/{number.lstrip('#')}/")

@@ -296,7 +296,7 @@ def test_the_staff_page_lists_the_queue_and_places_with_one_post(
         located, waiting, frozen, community_staff, micro2_worker, microgrid_worker):
     client = Client()
     client.force_login(community_staff)
-    page = client.get(reverse("petitions:staff-dispatch-queue"))
+    page = client.get(reverse("petitions:staff-dispatch-queue"), follow=True)  # its tab
     assert page.status_code == 200
     assert [petition.pk for petition, _clock in page.context["rows"]] == [waiting.pk]
     assert "未能识别楼栋" in page.content.decode()
@@ -318,7 +318,7 @@ def test_the_queue_page_query_count_does_not_grow_with_rows(located, frozen, com
     _api_key, raw_key = api_key_create(name="12345 热线")
     client = Client()
     client.force_login(community_staff)
-    url = reverse("petitions:staff-dispatch-queue")
+    url = f"{reverse('petitions:staff-queue')}?tab=dispatch"
     for index in range(2):
         created(open311_post(raw_key, address_string=f"长江瑞城{20 + index}号楼"))
     with CaptureQueriesContext(connection) as captured:
@@ -378,5 +378,5 @@ def test_the_quality_report_counts_how_petitions_were_placed_and_minutes_to_disp
     assert quality.minutes_to_dispatch == {"automatic": 0.0, "by_hand": 12.0, "all": 4.0}
     client = Client()
     client.force_login(community_staff)
-    page = client.get(reverse("petitions:staff-dispatch-queue")).content.decode()
+    page = client.get(reverse("petitions:staff-queue"), {"tab": "dispatch"}).content.decode()
     assert "人工定位平均 12.0 分钟派单" in page

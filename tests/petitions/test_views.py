@@ -25,11 +25,12 @@ from tests.petitions.factories import category, photo, resolve_after_visit, subm
 
 pytestmark = pytest.mark.django_db
 
-# Petitions submitted at 00:30 fall due (1 day) at 00:30 the next day: "due today" is looked at
-# just before that, "overdue" two days on.
+# Petitions submitted at 00:30 fall due (1 day) at 00:30 the next day: 即将超时 is looked at two
+# minutes on (five left to arrive), 已超时 two days on.
 MONDAY_EARLY = datetime(2026, 11, 16, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 STAFF_PAGES = ["petitions:staff-queue", "petitions:staff-overdue", "petitions:staff-due-today",
                "petitions:staff-stats"]
+WORKBENCH = reverse("petitions:staff-queue")
 
 
 def client_for(user: Any) -> Client:
@@ -358,7 +359,8 @@ def test_the_public_page_counts_a_constant_number_of_queries(territory, resident
 def test_staff_pages_render_for_every_staff_role(territory, name, microgrid_worker, grid_worker,
                                                  community_staff, street_admin):
     for user in (microgrid_worker, grid_worker, community_staff, street_admin):
-        assert client_for(user).get(reverse(name)).status_code == 200
+        # The old list URLs answer with their tab of the workbench.
+        assert client_for(user).get(reverse(name), follow=True).status_code == 200
 
 
 @pytest.mark.parametrize("name", STAFF_PAGES)
@@ -409,18 +411,18 @@ def _queries(client: Client, url: str) -> int:
     return len(captured.captured_queries)
 
 
-@pytest.mark.parametrize(("name", "viewer", "look_later"), [
-    ("petitions:staff-queue", "microgrid_worker", timedelta(0)),
-    ("petitions:staff-overdue", "grid_worker", timedelta(days=2)),
-    ("petitions:staff-due-today", "community_staff", timedelta(hours=23, minutes=40)),
-    ("petitions:mine", "resident_user", timedelta(0)),
+@pytest.mark.parametrize(("url", "viewer", "look_later"), [
+    (WORKBENCH, "microgrid_worker", timedelta(0)),
+    (f"{WORKBENCH}?tab=overdue", "grid_worker", timedelta(days=2)),
+    # Two minutes on, nobody on site yet: five minutes left to arrive.
+    (f"{WORKBENCH}?tab=due_soon", "community_staff", timedelta(minutes=2)),
+    (reverse("petitions:mine"), "resident_user", timedelta(0)),
 ])
 def test_list_pages_query_counts_do_not_grow_with_rows(request, territory, resident_user,
-                                                       microgrid_worker, name, viewer,
+                                                       microgrid_worker, url, viewer,
                                                        look_later, time_machine,
                                                        django_assert_max_num_queries):
     client = client_for(request.getfixturevalue(viewer))
-    url = reverse(name)
 
     def add(count: int) -> None:
         time_machine.move_to(MONDAY_EARLY, tick=False)
@@ -447,27 +449,27 @@ def _copies(petition: Petition, count: int) -> None:
     Petition.objects.bulk_create(rows)
 
 
-@pytest.mark.parametrize(("name", "viewer", "look_later"), [
-    ("petitions:staff-queue", "microgrid_worker", timedelta(0)),
-    ("petitions:staff-overdue", "grid_worker", timedelta(days=2)),
-    ("petitions:staff-due-today", "community_staff", timedelta(hours=23, minutes=40)),
+@pytest.mark.parametrize(("tab", "viewer", "look_later"), [
+    ("mine", "microgrid_worker", timedelta(0)),
+    ("overdue", "grid_worker", timedelta(days=2)),
+    ("due_soon", "community_staff", timedelta(minutes=2)),
 ])
 def test_staff_lists_show_50_a_page_in_the_same_number_of_queries(
-        request, territory, resident_user, microgrid_worker, name, viewer, look_later,
+        request, territory, resident_user, microgrid_worker, tab, viewer, look_later,
         time_machine, django_assert_num_queries):
     client = client_for(request.getfixturevalue(viewer))
-    url = reverse(name)
+    url = f"{WORKBENCH}?tab={tab}"
     time_machine.move_to(MONDAY_EARLY, tick=False)
     first = submit(resident_user)
     time_machine.move_to(MONDAY_EARLY + look_later, tick=False)
     one_row = _queries(client, url)
     _copies(first, 119)  # 120 rows: pages of 50, 50 and 20
     with django_assert_num_queries(one_row):
-        response = client.get(url, {"page": 2})
+        response = client.get(WORKBENCH, {"tab": tab, "page": 2})
     assert len(response.context["rows"]) == 50
     assert response.context["page"].paginator.count == 120
     with django_assert_num_queries(one_row):
-        last = client.get(url, {"page": 3})
+        last = client.get(WORKBENCH, {"tab": tab, "page": 3})
     assert len(last.context["rows"]) == 20
     shown = [petition.pk for page in (client.get(url), response, last)
              for petition, _clock in page.context["rows"]]
@@ -482,9 +484,13 @@ def pager_link(html: str, rel: str) -> dict[str, list[str]]:
 
 def test_the_queue_pager_keeps_the_filters_and_the_countdowns(territory, resident_user,
                                                               microgrid_worker):
-    _copies(submit(resident_user), 60)
+    _copies(submit(resident_user), 65)
+    # Five of them at the grid tier (still mine): the filter below must leave them out.
+    grid = list(Petition.objects.order_by("-id").values_list("id", flat=True)[:5])
+    Petition.objects.filter(pk__in=grid).update(tier="grid")
     client = client_for(microgrid_worker)
     url = reverse("petitions:staff-queue")
+    assert client.get(url).context["page"].paginator.count == 66
     html = client.get(url, {"page": 2, "tier": "microgrid"}).content.decode()
     assert '<small class="muted">61</small>' in html
     assert len(re.findall(r'href="/petitions/staff/\d+/"', html)) == 11
@@ -506,6 +512,9 @@ def test_the_queue_is_sorted_by_deadline_with_live_countdowns(territory, residen
                                        reason="需要网格协调")
     later.refresh_from_db()
     Petition.objects.filter(pk=later.pk).update(holder=microgrid_worker)
+    # On site at both: only the resolution clocks run (the grid's 3 days, the micro-grid's 1).
+    for petition in (later, sooner):
+        services.petition_check_in(petition_id=petition.pk, actor=microgrid_worker)
     response = client_for(microgrid_worker).get(reverse("petitions:staff-queue"))
     assert [petition.pk for petition, _clock in response.context["rows"]] == [sooner.pk,
                                                                               later.pk]
@@ -516,7 +525,7 @@ def test_the_overdue_list_shows_the_overdue_badge(territory, resident_user, grid
                                                   time_machine):
     petition = submit(resident_user)
     time_machine.move_to(petition.due_at.timestamp() + 60, tick=False)
-    response = client_for(grid_worker).get(reverse("petitions:staff-overdue"))
+    response = client_for(grid_worker).get(WORKBENCH, {"tab": "overdue"})
     assert [row[0].pk for row in response.context["rows"]] == [petition.pk]
     assert "已超期" in response.content.decode()
 

@@ -1,0 +1,180 @@
+"""The staff workbench page (/petitions/staff/?tab=…): the seven queues of petitions.workbench,
+with their counts, the filters and search of PetitionFilter, and the nearest deadline first.
+
+The filters ride in the query string: the tab links and the pager keep them, the form shows
+them. The old list URLs (overdue, due today, 待分派) answer with their tab, filters kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from accounts.models import User
+from core.exceptions import ApplicationError
+from petitions import dispatch_queue
+from petitions.filters import PetitionFilter
+from petitions.models import Category, Petition, PetitionState, Tier
+from petitions.views import (
+    PLACEMENT_QUALITY_PERIOD,
+    STAFF_LIST_COLUMNS,
+    STAFF_LIST_RELATED,
+    STAFF_PAGE_SIZE,
+    StaffView,
+    _percent,
+    _scope_buildings,
+    _staff_rows,
+)
+from petitions.workbench import petition_workbench, workbench_tab, workbench_tab_labels
+
+# What the rows show besides the list columns: the 待分派 reason, the resolution time.
+WORKBENCH_COLUMNS = ("location_text", "placement_reason", "submitted_at", "resolved_at",
+                     "channel")
+OVERDUE_CHOICES = (("true", _lazy("已超时")), ("false", _lazy("未超时")))
+
+
+class KnownCountPaginator(Paginator):
+    """A Paginator told its count: the workbench's aggregate has counted the tab already."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
+
+
+@dataclass(frozen=True)
+class SelectField:
+    name: str
+    label: str | Promise
+    options: list[tuple[str, str]]
+    value: str
+
+
+def _without_empty(query: QueryDict) -> QueryDict | None:
+    """The query without the empty fields a GET form sends, or None when it has none."""
+    if all(value != "" for _name, values in query.lists() for value in values):
+        return None
+    cleaned = QueryDict(mutable=True)
+    for name, values in query.lists():
+        kept = [value for value in values if value != ""]
+        if kept:
+            cleaned.setlist(name, kept)
+    return cleaned
+
+
+def _filter_errors(error: ValidationError) -> str:
+    labels = {name: item.label for name, item in PetitionFilter.base_filters.items()}
+    errors = getattr(error, "error_dict", None) or {"": error.error_list}
+    parts = []
+    for name, messages in errors.items():
+        texts = "，".join(str(message) for item in messages for message in item)
+        parts.append(f"{labels[name]}：{texts}" if name in labels else texts)
+    return _("筛选条件有误：%(errors)s") % {"errors": "；".join(parts)}
+
+
+def _select_fields(user: User, query: QueryDict) -> list[SelectField]:
+    categories = Category.objects.filter(is_active=True).order_by("sort_order", "id")
+    buildings = (_scope_buildings(user).select_related(None).select_related("compound")
+                 .only("id", "number", "compound__name").order_by("compound__name", "number"))
+    choices: list[tuple[str, str | Promise, list[tuple[str, Any]]]] = [
+        ("state", _lazy("状态"), list(PetitionState.choices)),
+        ("tier", _lazy("层级"), list(Tier.choices)),
+        ("category", _lazy("分类"), [(item.pk, item.name) for item in categories]),
+        ("building", _lazy("楼栋"), [(item.pk, str(item)) for item in buildings]),
+        ("channel", _lazy("渠道"), list(Petition.Channel.choices)),
+        ("overdue", _lazy("超时"), list(OVERDUE_CHOICES)),
+    ]
+    return [SelectField(name=name, label=label, value=query.get(name, ""),
+                        options=[(str(value), str(text)) for value, text in options])
+            for name, label, options in choices]
+
+
+class PetitionWorkbenchView(StaffView):
+    template_name = "petitions/staff/workbench.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        cleaned = _without_empty(request.GET)
+        if cleaned is not None:
+            return redirect(f"{request.path}?{cleaned.urlencode()}")
+        user = request.user
+        tab = workbench_tab(user=user, tab=request.GET.get("tab", ""))
+        try:
+            workbench = petition_workbench(user=user, tab=tab, filters=request.GET,
+                                           now=timezone.now())
+        except ValidationError as error:
+            return self._render(request, tab, error=_filter_errors(error), status=400)
+        except ApplicationError as error:
+            return self._render(request, tab, error=error.message, status=error.status_code)
+        rows = (workbench.petitions.select_related(None).select_related(*STAFF_LIST_RELATED)
+                .only(*STAFF_LIST_COLUMNS, *WORKBENCH_COLUMNS))
+        page = KnownCountPaginator(rows, STAFF_PAGE_SIZE, count=workbench.count).get_page(
+            request.GET.get("page"))
+        return self._render(request, tab, tabs=workbench.tabs, page=page,
+                            rows=_staff_rows(page.object_list))
+
+    def _render(self, request: HttpRequest, tab: str, *, status: int = 200,
+                error: str = "", **context: Any) -> HttpResponse:
+        user = request.user
+        context.setdefault("tabs", workbench_tab_labels(user=user))
+        context.setdefault("rows", [])
+        labels = {item.key: item.label for item in context["tabs"]}
+        context |= {
+            "active": "queue", "tab": tab, "title": labels[tab], "error": error,
+            "selects": _select_fields(user, request.GET),
+            "submitted_after": request.GET.get("submitted_after", ""),
+            "submitted_until": request.GET.get("submitted_until", ""),
+            "q": request.GET.get("q", ""),
+            "has_filters": any(name not in ("tab", "page", "q") for name in request.GET),
+        }
+        if tab == "dispatch" and not error:
+            context |= self._placement_quality(user)
+        return render(request, self.template_name, context, status=status)
+
+    @staticmethod
+    def _placement_quality(user: User) -> dict[str, Any]:
+        end = timezone.now()
+        quality = dispatch_queue.petition_placement_quality(
+            user=user, start=end - PLACEMENT_QUALITY_PERIOD, end=end)
+        return {"quality": quality, "automatic_share": _percent(quality.automatic_share)}
+
+
+class WorkbenchTabRedirectView(StaffView):
+    """An old list URL: its tab of the workbench, with the query it came with."""
+
+    tab = ""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        query = QueryDict(mutable=True)
+        query["tab"] = self.tab
+        for name, values in request.GET.lists():
+            if name != "tab":
+                query.setlist(name, values)
+        return redirect(f"{reverse('petitions:staff-queue')}?{query.urlencode()}")
+
+
+# The class names are the permission map's (views.STAFF_PERMISSIONS): the roles are unchanged.
+class PetitionOverdueListView(WorkbenchTabRedirectView):
+    tab = "overdue"
+
+
+class PetitionDueTodayListView(WorkbenchTabRedirectView):
+    tab = "due_soon"
+
+
+class PetitionDispatchQueueView(WorkbenchTabRedirectView):
+    tab = "dispatch"
+

@@ -1,0 +1,158 @@
+"""The staff workbench: every petition that waits for someone, in a queue of someone who can act.
+
+Seven tabs over the petitions a user sees (petitions.rules), each shown to the roles that can
+act on it:
+- 待分派: accepted (or reopened), nobody holds it (placement failed, or no worker in the area):
+  dispatchers;
+- 我的待办: open petitions I hold;
+- 待核查: resolved, in my scope, not resolved by me (a check of one's own work is no check):
+  handler staff, who are also told when one arrives (petition_verifier_ids);
+- 已退回: handed back by the holder (退单), waiting to be rerouted: dispatchers;
+- 即将超时 / 已超时: either clock (petitions.queues);
+- 督办: flagged for supervision and still open.
+The same PetitionFilter as the API narrows every tab; the counts of all tabs come from one
+aggregate, and each list is ordered by the nearer deadline of the two clocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from core.scope import EVERYTHING
+from petitions import rules, selectors
+from petitions.models import OPEN_STATES, Petition, PetitionState
+from petitions.policy import STEP
+from petitions.queues import due_soon_q, late_q, next_deadline
+
+ALL_STAFF = frozenset(User.STAFF_ROLES)
+# How many people hear that a resolution waits for its check (the nearest level first).
+MAX_VERIFIERS = 10
+COMMUNITY_DEPTH = 2
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str | Promise
+    roles: frozenset[str]
+
+
+TABS: tuple[Tab, ...] = (
+    Tab("dispatch", _("待分派"), frozenset(rules.DISPATCHER_ROLES)),
+    Tab("mine", _("我的待办"), ALL_STAFF),
+    Tab("verify", _("待核查"), frozenset(rules.HANDLER_ROLES)),
+    Tab("returned", _("已退回"), frozenset(rules.DISPATCHER_ROLES)),
+    Tab("due_soon", _("即将超时"), ALL_STAFF),
+    Tab("overdue", _("已超时"), ALL_STAFF),
+    Tab("supervised", _("督办"), ALL_STAFF),
+)
+DEFAULT_TAB = "mine"
+DISPATCHABLE_STATES = (PetitionState.SUBMITTED, PetitionState.REOPENED)
+# What any tab may hold: a running clock, or a resolution waiting for its check.
+WAITING_STATES = frozenset({*OPEN_STATES, PetitionState.RESOLVED})
+
+
+@dataclass(frozen=True)
+class TabCount:
+    key: str
+    label: str | Promise
+    count: int | None  # None when the filters could not be applied
+
+
+@dataclass(frozen=True)
+class Workbench:
+    tab: str
+    tabs: list[TabCount]
+    petitions: QuerySet[Petition]  # the tab's rows, the nearest deadline first
+    count: int
+
+
+def workbench_tabs(*, user: User | Any) -> list[Tab]:
+    return [tab for tab in TABS if user.is_superuser or user.role in tab.roles]
+
+
+def workbench_tab(*, user: User | Any, tab: str) -> str:
+    """The tab asked for if the user has it, else the default (a stale or foreign link)."""
+    keys = [item.key for item in workbench_tabs(user=user)]
+    return tab if tab in keys else DEFAULT_TAB
+
+
+def _covers_q(user: User | Any) -> Q:
+    """Petitions whose holding area or origin lies in the user's scope (rules.covers)."""
+    prefix = rules.visibility_prefix(user)
+    if prefix is None:
+        return Q(pk__in=[])
+    if prefix == EVERYTHING:
+        return Q(pk__isnull=False)
+    return Q(area_path__startswith=prefix) | Q(origin_path__startswith=prefix)
+
+
+def tab_q(*, key: str, user: User | Any, now: datetime) -> Q:
+    """The condition of one tab, inside the petitions the user sees."""
+    open_states = sorted(OPEN_STATES)
+    conditions = {
+        # A reopen goes back to its holder; with none left (an account removed) it waits here.
+        "dispatch": lambda: Q(state__in=DISPATCHABLE_STATES, holder__isnull=True),
+        "mine": lambda: Q(holder_id=user.pk, state__in=open_states),
+        "verify": lambda: (Q(state=PetitionState.RESOLVED) & _covers_q(user)
+                           & ~Q(resolved_by_id=user.pk)),
+        "returned": lambda: Q(state=PetitionState.RETURNED),
+        "due_soon": lambda: due_soon_q(now),
+        "overdue": lambda: late_q(now),
+        "supervised": lambda: Q(supervised=True, state__in=open_states),
+    }
+    return conditions[key]()
+
+
+def petition_workbench(*, user: User | Any, tab: str, filters: Mapping[str, Any] | None,
+                       now: datetime) -> Workbench:
+    """One tab's rows and every tab's count, all narrowed by the same filters.
+
+    Bad filters raise ValidationError; a whole-phone search refused or over budget raises
+    ApplicationError (selectors.petition_list). Two queries: the counts, then the rows (the
+    caller pages them; the count of the tab is known, so no second COUNT is needed).
+    """
+    tabs = workbench_tabs(user=user)
+    tab = workbench_tab(user=user, tab=tab)
+    # Every tab holds open or resolved petitions only: the finished majority is left out
+    # before the counts scan the rest (the state column is indexed).
+    petitions = (selectors.petition_list(user=user, filters=filters)
+                 .filter(state__in=sorted(WAITING_STATES)))
+    counts = petitions.aggregate(**{
+        item.key: Count("id", filter=tab_q(key=item.key, user=user, now=now)) for item in tabs})
+    rows = (petitions.filter(tab_q(key=tab, user=user, now=now))
+            .annotate(next_deadline=next_deadline()).order_by("next_deadline", "id"))
+    return Workbench(tab=tab, petitions=rows, count=counts[tab],
+                     tabs=[TabCount(item.key, item.label, counts[item.key]) for item in tabs])
+
+
+def workbench_tab_labels(*, user: User | Any) -> list[TabCount]:
+    """The tabs without counts: what the page shows when the filters could not be applied."""
+    return [TabCount(item.key, item.label, None) for item in workbench_tabs(user=user)]
+
+
+def petition_verifier_ids(*, petition: Petition, resolver_id: int | None) -> tuple[int, ...]:
+    """Who is told that a resolution waits for 核查: the handler staff of the petition's
+    community and grid (rules.is_handler_staff), else the street admins; never the resolver,
+    who may not check their own work."""
+    origin = petition.origin_path
+    local_paths = [origin[:STEP * depth]
+                   for depth in range(COMMUNITY_DEPTH, len(origin) // STEP + 1)]
+    staff = User.objects.filter(is_active=True, role__in=sorted(rules.HANDLER_ROLES))
+    if resolver_id is not None:
+        staff = staff.exclude(pk=resolver_id)
+    local = tuple(staff.filter(scope_area__path__in=local_paths).order_by("id")
+                  .values_list("id", flat=True)[:MAX_VERIFIERS])
+    if local:
+        return local
+    street = staff.filter(role=User.Role.STREET_ADMIN).filter(
+        Q(scope_area__path=origin[:STEP]) | Q(scope_area__isnull=True))
+    return tuple(street.order_by("id").values_list("id", flat=True)[:MAX_VERIFIERS])
