@@ -38,7 +38,8 @@ def receiver():
     _Receiver.received = []
     _Receiver.status = 200
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     yield _Receiver, f"http://127.0.0.1:{server.server_port}/hook"
     server.shutdown()
