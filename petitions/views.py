@@ -344,29 +344,35 @@ class PetitionReopenView(ResidentActionView):
 CASCADE = ("compound", "building", "unit", "household")
 
 
-class PetitionLocationPickerView(ResidentView):
-    """The cascading location selects, re-rendered when one changes (levels below are reset)."""
+def location_picker_response(request: HttpRequest, form_class: Any) -> HttpResponse:
+    """The cascading location selects of `form_class`, re-rendered when one changes (the levels
+    below it are reset). The resident's form and the staff intake form share it."""
+    changed = request.headers.get("HX-Trigger-Name", "")
+    values: dict[str, Any] = {}
+    for name in CASCADE:
+        values[name] = request.GET.get(name, "")
+        if name == changed:
+            break
+    form = form_class(user=request.user, initial=values)
+    response = render(request, "petitions/_location.html", {"form": form})
+    response["HX-Trigger"] = "location-changed"
+    return response
 
+
+def questions_response(request: HttpRequest, form_class: Any) -> HttpResponse:
+    """The chosen category's extra questions, as `form_class` asks them."""
+    form = form_class(user=request.user, initial={"category": request.GET.get("category", "")})
+    return render(request, "petitions/_questions.html", {"form": form})
+
+
+class PetitionLocationPickerView(ResidentView):
     def get(self, request: HttpRequest) -> HttpResponse:
-        changed = request.headers.get("HX-Trigger-Name", "")
-        values: dict[str, Any] = {}
-        for name in CASCADE:
-            values[name] = request.GET.get(name, "")
-            if name == changed:
-                break
-        form = petition_forms.PetitionSubmitForm(user=request.user, initial=values)
-        response = render(request, "petitions/_location.html", {"form": form})
-        response["HX-Trigger"] = "location-changed"
-        return response
+        return location_picker_response(request, petition_forms.PetitionSubmitForm)
 
 
 class PetitionQuestionsView(ResidentView):
-    """The chosen category's extra questions."""
-
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = petition_forms.PetitionSubmitForm(
-            user=request.user, initial={"category": request.GET.get("category", "")})
-        return render(request, "petitions/_questions.html", {"form": form})
+        return questions_response(request, petition_forms.PetitionSubmitForm)
 
 
 class PetitionDuplicatesView(ResidentView):

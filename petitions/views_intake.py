@@ -25,7 +25,14 @@ from core.exceptions import ApplicationError
 from petitions import forms as petition_forms
 from petitions import intake
 from petitions.models import Petition
-from petitions.views import CASCADE, PHOTO_ERROR_CODES, StaffActionView, StaffView, _error_text
+from petitions.views import (
+    PHOTO_ERROR_CODES,
+    StaffActionView,
+    StaffView,
+    _error_text,
+    location_picker_response,
+    questions_response,
+)
 
 
 class PetitionIntakeView(StaffView):
@@ -67,26 +74,13 @@ class PetitionIntakeView(StaffView):
 
 
 class PetitionIntakeLocationPickerView(StaffView):
-    """The cascade re-rendered when one level changes (the levels below it are reset)."""
-
     def get(self, request: HttpRequest) -> HttpResponse:
-        changed = request.headers.get("HX-Trigger-Name", "")
-        values: dict[str, Any] = {}
-        for name in CASCADE:
-            values[name] = request.GET.get(name, "")
-            if name == changed:
-                break
-        form = petition_forms.IntakeForm(user=request.user, initial=values)
-        response = render(request, "petitions/_location.html", {"form": form})
-        response["HX-Trigger"] = "location-changed"
-        return response
+        return location_picker_response(request, petition_forms.IntakeForm)
 
 
 class PetitionIntakeQuestionsView(StaffView):
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = petition_forms.IntakeForm(
-            user=request.user, initial={"category": request.GET.get("category", "")})
-        return render(request, "petitions/_questions.html", {"form": form})
+        return questions_response(request, petition_forms.IntakeForm)
 
 
 class PetitionCallbackView(StaffActionView):
