@@ -168,14 +168,14 @@ def test_staff_approval_leaves_no_trace_of_phone_name_or_id_number(
 def test_only_staff_in_scope_decide_and_a_rejected_request_changes_nothing(
         resident_user, outsider, microgrid_worker, community_staff, history):
     deletion_request = deletion_request_create(user=resident_user, reason="")
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="您已提交注销申请"):
         deletion_request_create(user=resident_user)  # one pending request at a time
     for actor in (outsider, microgrid_worker, resident_user):
-        with pytest.raises(PermissionDeniedError):
+        with pytest.raises(PermissionDeniedError, match="您无权审核该注销申请"):
             deletion_request_approve(deletion_request=deletion_request, actor=actor)
     deletion_request_reject(deletion_request=deletion_request, actor=community_staff)
     assert User.objects.get(pk=resident_user.pk).phone == PHONE
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="不能从“未通过”变为“已注销”"):
         deletion_request_approve(deletion_request=deletion_request, actor=community_staff)
 
 

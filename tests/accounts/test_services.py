@@ -111,7 +111,7 @@ def test_only_the_newest_code_counts():
         phone_code_request(phone=PHONE, ip=IP)
         second = last_code(PHONE)
         if first != second:
-            with pytest.raises(ApplicationError):
+            with pytest.raises(ApplicationError, match="验证码错误"):
                 phone_code_verify(phone=PHONE, code=first, ip=IP)
         assert phone_code_verify(phone=PHONE, code=second, ip=IP).phone == PHONE
 

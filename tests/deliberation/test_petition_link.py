@@ -79,7 +79,7 @@ def test_a_grid_worker_of_the_petitions_grid_refers_it(petition, grid_worker):
 
 def test_a_micro_grid_worker_is_refused_and_no_topic_is_left(petition, microgrid_worker):
     # petitions decides who may refer (grid level and up); the topic is rolled back with it.
-    with pytest.raises((PermissionDeniedError, Http404)):
+    with pytest.raises((PermissionDeniedError, Http404), match="您无权进行此操作"):
         services.topic_propose_from_petition(petition_id=petition.pk, actor=microgrid_worker)
     assert not Topic.objects.exists()
     petition.refresh_from_db()

@@ -23,7 +23,7 @@ def call(territory, actor, link: str) -> Session:
                                   "JaVaScRiPt:alert(1)", "data:text/html,<script>1</script>",
                                   "vbscript:x", "//evil.example/x"])
 def test_a_meeting_link_that_is_not_http_is_refused(territory, community_staff, link):
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(ValidationError, match="线上会议链接须以 http:// 或 https:// 开头") as error:
         call(territory, community_staff, link)
     assert "http://" in str(error.value.message_dict["online_link"])
     assert not Session.objects.exists()

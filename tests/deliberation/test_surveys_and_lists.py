@@ -52,7 +52,7 @@ def test_one_answer_per_household(survey, resident_user, territory):
 
 def test_the_survey_refuses_outsiders_and_late_answers(survey, other_resident, resident_user):
     with time_machine.travel(date(2025, 6, 28), tick=False), pytest.raises(
-            PermissionDeniedError):
+            PermissionDeniedError, match="只有本小区居民可以参加测评"):
         services.survey_answer_submit(survey=survey, actor=other_resident,
                                       satisfaction="satisfied")
     with time_machine.travel(date(2025, 8, 1), tick=False), pytest.raises(
@@ -79,7 +79,7 @@ def test_a_project_links_needs_and_resources_and_ticking_it_off_resolves_them(
         services.milestone_complete(milestone=milestone, actor=community_staff)
     services.project_tick_off(project=project, actor=community_staff)
     assert Need.objects.get(pk=need.pk).status == "resolved"
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition, match="不能从“已销号”变为“已销号”"):
         services.project_tick_off(project=project, actor=community_staff)
 
 
@@ -94,7 +94,7 @@ def test_a_project_cannot_take_needs_of_another_compound(territory, community_st
 
 
 def test_lists_refuse_residents_and_bad_input(territory, resident_user, community_staff):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有社区工作人员或小区党支部书记可以办理"):
         services.need_create(compound=territory.compound, actor=resident_user, title="x",
                              source="visit")
     with pytest.raises(ApplicationError, match="来源"):

@@ -37,7 +37,7 @@ def test_a_resident_proposes_a_topic_online_and_it_enters_the_needs_list(territo
 
 
 def test_it_refuses_a_proposal_from_a_resident_of_another_compound(territory, other_resident):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有本小区居民可以提议"):
         services.topic_propose(compound=territory.compound, actor=other_resident, title="x")
 
 
@@ -54,13 +54,13 @@ def test_staff_record_an_offline_proposal_on_a_residents_behalf(territory, commu
 
 
 def test_a_resident_cannot_record_an_offline_proposal(territory, resident_user):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有社区工作人员或小区党支部书记可以办理"):
         services.topic_propose_offline(compound=territory.compound, actor=resident_user,
                                        proposer_name="张大妈", title="x")
 
 
 def test_staff_of_another_community_cannot_record_a_proposal(territory, outsider):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有社区工作人员或小区党支部书记可以办理"):
         services.topic_propose_offline(compound=territory.compound, actor=outsider,
                                        proposer_name="张大妈", title="x")
 
@@ -81,7 +81,7 @@ def test_the_proposer_cannot_support_their_own_topic(topic, resident_user):
 
 
 def test_a_resident_of_another_compound_cannot_support(topic, other_resident):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有本小区居民可以参与"):
         services.topic_support(topic=topic, actor=other_resident)
 
 
@@ -124,12 +124,12 @@ def test_the_branch_secretary_puts_a_topic_on_the_agenda(topic, session, secreta
 
 
 def test_a_resident_cannot_put_a_topic_on_the_agenda(topic, session, neighbour):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有社区工作人员或小区党支部书记可以办理"):
         _on_agenda(topic, session, neighbour)
 
 
 def test_a_grid_worker_is_not_deliberation_staff(topic, session, grid_worker):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有社区工作人员或小区党支部书记可以办理"):
         _on_agenda(topic, session, grid_worker)
 
 
@@ -160,7 +160,7 @@ def test_opinions_are_recorded_only_while_deliberating(topic, session, community
 # --- 决 ---
 
 def test_it_refuses_to_decide_a_topic_not_yet_deliberated(topic, community_staff):
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition, match="不能从“提：征集附议”变为“决：已决议”"):
         _decided(topic, community_staff)
 
 
@@ -246,7 +246,7 @@ def test_an_action_item_needs_a_decided_topic_and_an_owner(topic, session, commu
 def test_it_refuses_ticking_off_twice(topic, community_staff):
     item = ActionItemFactory(topic=topic)
     services.action_item_tick_off(item=item, actor=community_staff)
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition, match="不能从“已销号”变为“已销号”"):
         services.action_item_tick_off(item=item, actor=community_staff)
 
 
@@ -268,7 +268,7 @@ def test_the_owner_reports_progress_with_an_evidence_photo(topic, resident_user)
 
 def test_someone_else_cannot_report_progress(topic, neighbour):
     item = ActionItemFactory(topic=topic)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有社区工作人员或小区党支部书记可以办理"):
         services.action_item_progress(item=item, actor=neighbour, progress=10)
 
 
@@ -316,14 +316,14 @@ def test_rating_is_refused_outside_evaluation_and_to_outsiders(topic, neighbour,
     with pytest.raises(ApplicationError, match="评议阶段"):
         services.topic_rate(topic=topic, actor=neighbour, score="satisfied")
     _evaluating(topic)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有本小区居民可以参与"):
         services.topic_rate(topic=topic, actor=other_resident, score="satisfied")
     with pytest.raises(ApplicationError, match="请选择"):
         services.topic_rate(topic=topic, actor=neighbour, score="great")
 
 
 def test_closing_is_refused_before_evaluation(topic, community_staff):
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition, match="不能从“提：征集附议”变为“已办结”"):
         services.topic_close(topic=topic, actor=community_staff, outcome="x")
 
 
@@ -391,7 +391,7 @@ def test_a_body_owner_is_reminded_by_sms(topic, territory):
 
 def test_topics_of_other_compounds_are_out_of_a_secretarys_reach(territory, secretary):
     foreign = TopicFactory(compound=territory.other_compound)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有社区工作人员或小区党支部书记可以办理"):
         services.topic_reject(topic=foreign, actor=secretary, reason="x")
 
 

@@ -146,7 +146,7 @@ def poison_json_and_services(world: World) -> None:
     Petition.objects.filter(pk=world.real["petitions"]).update(
         answers={"spot": PAYLOADS[0].format(n=9002)})
     compound = Compound.objects.get(pk=world.real["compounds"])
-    with pytest.raises((ValidationError, ApplicationError)):
+    with pytest.raises((ValidationError, ApplicationError), match="线上会议链接须以"):
         deliberation_services.session_call_joint(
             compound=compound, actor=world.users["community_staff"], title="线上议事",
             starts_at=timezone.now(), mode="online", online_link="javascript:window.__xss=9003")

@@ -90,7 +90,7 @@ def test_a_building_group_cannot_move_under_the_committee(db):
     committee = org_root()
     branch = org_child(committee, name="支部", kind=OrgNode.Kind.COMPOUND_BRANCH)
     group = org_child(branch, name="1号楼党小组", kind=OrgNode.Kind.BUILDING_GROUP)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="“楼栋党小组”不能直接设在“社区党委”之下"):
         org_node_move(node=group, parent=committee)
     other_branch = org_child(committee, name="另一支部", kind=OrgNode.Kind.COMPOUND_BRANCH)
     assert org_node_move(node=group, parent=other_branch).path.startswith(

@@ -283,7 +283,7 @@ def test_the_policy_refuses_a_share_outside_0_and_1():
     policy = SlaPolicy.current()
     for share in (Decimal("0"), Decimal("1.00"), Decimal("1.5")):
         policy.reminder_share = share
-        with pytest.raises(ValidationError):
+        with pytest.raises(ValidationError, match="催办提醒比例须大于 0 且小于 1"):
             policy.full_clean()
 
 

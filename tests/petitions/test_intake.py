@@ -115,7 +115,7 @@ def test_a_grid_worker_of_another_community_cannot_record_for_this_one(
     response = client.post(INTAKE_URL, _form(territory, household=None, unit=None))
     assert response.status_code == 400
     assert not Petition.objects.exists()
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只能登记您管辖范围内的诉求"):
         _intake(outsider, territory)
 
 
@@ -125,7 +125,7 @@ def test_the_page_is_for_handler_staff_only(client, territory, resident_user, mi
     for user in (resident_user, microgrid_worker):
         client.force_login(user)
         assert client.get(INTAKE_URL).status_code == 404
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="街道管理员可以代录诉求"):
         _intake(microgrid_worker, territory)
     client.force_login(outsider)  # a grid worker may record, in their own scope
     assert client.get(INTAKE_URL).status_code == 200
@@ -225,11 +225,12 @@ def test_a_callback_needs_a_verified_result_and_a_known_rating_and_method(
         frozen, territory, community_staff, microgrid_worker, verified_walk_in):
     resolved = _intake(community_staff, territory)
     resolve_after_visit(petition_id=resolved.pk, actor=microgrid_worker, resolution="好")
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition, match="不能从“已办结”变为“已评价”"):
         petition_callback_record(petition_id=resolved.pk, actor=community_staff,
                                  rating="satisfied", method="phone")
-    for rating, method in (("great", "phone"), ("satisfied", "wechat")):
-        with pytest.raises(ApplicationError):
+    for rating, method, refusal in (("great", "phone", "请选择满意、基本满意或不满意"),
+                                    ("satisfied", "wechat", "请选择电话回访或上门回访")):
+        with pytest.raises(ApplicationError, match=refusal):
             petition_callback_record(petition_id=verified_walk_in.pk, actor=community_staff,
                                      rating=rating, method=method)
 

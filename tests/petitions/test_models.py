@@ -31,7 +31,7 @@ def test_the_guard_allows_exactly_the_moves_in_the_table(current, target):
     if target in PETITION_TRANSITIONS[current]:
         check_transition(PETITION_TRANSITIONS, current, target, labels=LABELS)
     else:
-        with pytest.raises(InvalidTransition) as error:
+        with pytest.raises(InvalidTransition, match=f"不能从“{LABELS[current]}”") as error:
             check_transition(PETITION_TRANSITIONS, current, target, labels=LABELS)
         assert str(LABELS[current]) in error.value.message
         assert "不能从" in error.value.message
@@ -65,7 +65,7 @@ def test_the_eight_categories_are_seeded():
 @pytest.mark.django_db
 def test_a_category_refuses_malformed_extra_questions():
     category = Category(name="测试", extra_questions=[{"label": "缺少 key"}])
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="补充问题须为列表"):
         category.clean()
 
 
@@ -82,7 +82,7 @@ def test_the_policy_is_a_seeded_singleton_with_the_7135_defaults():
 def test_the_policy_refuses_a_grid_deadline_shorter_than_the_microgrid_one():
     policy = SlaPolicy.current()
     policy.grid = timedelta(hours=1)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="时限须满足：微网格 ≤ 网格 ≤ 街道"):
         policy.clean()
 
 

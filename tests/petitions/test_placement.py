@@ -5,6 +5,7 @@ dispatcher in one action and dispatched to the micro-grid worker under the 7135 
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -270,7 +271,7 @@ def test_placing_refuses_a_bad_target_in_chinese(located, waiting, community_sta
     names = {"b1": located.building1.pk, "micro1": located.micro1.pk, "grid": located.grid.pk,
              "other_building": located.other_building.pk}
     arguments = {key: names.get(value, value) for key, value in target.items()}
-    with pytest.raises(ApplicationError) as raised:
+    with pytest.raises(ApplicationError, match=re.escape(error)) as raised:
         petition_place(petition_id=waiting.pk, actor=community_staff, **arguments)
     assert error in raised.value.message
     waiting.refresh_from_db()
@@ -284,7 +285,7 @@ def test_only_a_dispatcher_in_scope_places_and_only_what_waits(located, waiting,
     with pytest.raises(Http404):
         petition_place(petition_id=waiting.pk, actor=outsider, building_id=located.building3.pk)
     dispatched = submit(resident_user)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有社区或街道的派单人员可以定位"):
         petition_place(petition_id=dispatched.pk, actor=microgrid_worker,
                        building_id=located.building1.pk)
     with pytest.raises(ApplicationError, match="只有待分派的诉求可以定位"):

@@ -122,7 +122,7 @@ def test_the_rating_window_is_open_at_its_instant_and_closable_a_second_later(
     resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker, resolution="好")
     petition = services.petition_verify(petition_id=petition.pk, actor=grid_worker)
     frozen.move_to(petition.rating_due_at)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="居民尚未评价"):
         services.petition_close(petition_id=petition.pk, actor=grid_worker)
     frozen.shift(ONE_SECOND)
     closed = services.petition_close(petition_id=petition.pk, actor=grid_worker)

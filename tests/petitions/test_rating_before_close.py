@@ -47,7 +47,7 @@ def test_the_resolver_may_not_verify_their_own_resolution(territory, resident_us
     # The grid worker may both resolve and verify, but not the same petition.
     petition = _resolved(resident_user, grid_worker)
     for accepted in (True, False):
-        with pytest.raises(PermissionDeniedError) as refused:
+        with pytest.raises(PermissionDeniedError, match="办结人不能核实自己办结的诉求") as refused:
             services.petition_verify(petition_id=petition.pk, actor=grid_worker,
                                      accepted=accepted, note="自己核实")
         assert refused.value.message == RESOLVER_REFUSED
@@ -93,12 +93,12 @@ def test_staff_close_a_verified_petition_only_after_the_rating_window(
         frozen, territory, resident_user, microgrid_worker, grid_worker):
     petition = _verified(resident_user, microgrid_worker, grid_worker)
     assert petition.rating_due_at == petition.verified_at + timedelta(days=7)
-    with pytest.raises(ApplicationError) as refused:
+    with pytest.raises(ApplicationError, match="居民尚未评价") as refused:
         services.petition_close(petition_id=petition.pk, actor=grid_worker)
     assert refused.value.message == (
         "居民尚未评价，评价期至 2026-11-23 09:00，届满后方可关闭。")
     frozen.shift(timedelta(days=7))  # the window's last instant (petitions.policy.is_late)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="居民尚未评价"):
         services.petition_close(petition_id=petition.pk, actor=grid_worker)
     frozen.shift(timedelta(seconds=1))
     petition = services.petition_close(petition_id=petition.pk, actor=grid_worker,

@@ -85,7 +85,7 @@ def test_filters_narrow_the_list(spread, street_admin, territory):
     assert _ids(selectors.petition_list(user=street_admin, filters={"state": ["submitted"]})) == {
         spread["neighbour"].pk, spread["elsewhere"].pk}
     assert not selectors.petition_list(user=street_admin, filters={"overdue": "true"}).exists()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="选择一个有效的选项"):
         selectors.petition_list(user=street_admin, filters={"tier": ["nowhere"]})
 
 

@@ -96,12 +96,12 @@ def test_triage_later_moves_a_petition_up_but_keeps_acceptance_as_the_clock_star
 
 
 def test_a_resident_cannot_submit_for_someone_elses_household(resident_user, territory):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只能为自己的住户提交诉求"):
         submit(resident_user, household=territory.household2)
 
 
 def test_an_anonymous_petition_needs_a_callback_phone(territory):
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="匿名提交须留下已验证的回访电话"):
         services.petition_submit(actor=None, category=category(), description="路灯坏了",
                                  building=territory.building1)
     petition = submit(None, building=territory.building1)
@@ -129,14 +129,14 @@ def test_up_to_three_photos_are_stored_re_encoded(resident_user):
 
 
 def test_a_fourth_photo_is_refused_and_nothing_is_stored(resident_user):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="最多上传 3 张照片"):
         submit(resident_user, photos=[photo(), photo(), photo(), photo()])
     assert Petition.objects.count() == 0
 
 
 def test_a_file_that_is_not_an_image_is_refused(resident_user):
     fake = SimpleUploadedFile("x.jpg", b"<html>not an image</html>", content_type="image/jpeg")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="请上传 JPEG、PNG 或 WebP 格式的照片"):
         submit(resident_user, photos=[fake])
     assert Petition.objects.count() == 0
     assert PetitionPhoto.objects.count() == 0
@@ -164,7 +164,7 @@ def test_checking_in_after_seven_minutes_records_a_missed_arrival(
 
 def test_only_the_holder_checks_in(resident_user, microgrid_worker, grid_worker):
     petition = submit(resident_user)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有承办人可以到场签到"):
         services.petition_check_in(petition_id=petition.pk, actor=grid_worker)
 
 
@@ -189,11 +189,11 @@ def test_the_whole_road_to_closed_with_a_satisfied_rating(
 
 def test_illegal_moves_are_refused_with_a_chinese_message(resident_user, microgrid_worker):
     petition = submit(resident_user)
-    with pytest.raises(InvalidTransition) as error:
+    with pytest.raises(InvalidTransition, match="不能从“已派单”变为“已评价”") as error:
         services.petition_rate(petition_id=petition.pk, actor=resident_user, rating="satisfied")
     assert "不能从“已派单”变为“已评价”" in error.value.message
     resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker, resolution="好了")
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition, match="不能从“已办结”变为“已到场”"):
         services.petition_check_in(petition_id=petition.pk, actor=microgrid_worker)
 
 
@@ -201,7 +201,7 @@ def test_a_refused_verification_sends_it_back_to_the_holder(
         resident_user, microgrid_worker, grid_worker):
     petition = submit(resident_user)
     resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker, resolution="好了")
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="请说明核实未通过的原因"):
         services.petition_verify(petition_id=petition.pk, actor=grid_worker, accepted=False)
     petition = services.petition_verify(petition_id=petition.pk, actor=grid_worker,
                                         accepted=False, note="现场仍有垃圾")
@@ -212,7 +212,7 @@ def test_a_refused_verification_sends_it_back_to_the_holder(
 def test_a_microgrid_worker_cannot_verify_their_own_work(resident_user, microgrid_worker):
     petition = submit(resident_user)
     resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker, resolution="好了")
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有网格员及以上工作人员可以核实"):
         services.petition_verify(petition_id=petition.pk, actor=microgrid_worker)
 
 
@@ -237,7 +237,7 @@ def test_an_unsatisfied_rating_reopens_once_and_redispatches_then_closes(
                                       rating="unsatisfied")
     assert petition.state == State.CLOSED
     assert petition.reopened_count == 1
-    with pytest.raises((ApplicationError, InvalidTransition)):
+    with pytest.raises((ApplicationError, InvalidTransition), match="每件诉求只能重办一次"):
         services.petition_reopen(petition_id=petition.pk, actor=resident_user, reason="再来")
 
 
@@ -246,7 +246,7 @@ def test_reopen_by_hand_is_refused_after_the_one_reopen(
     petition = submit(resident_user)
     _to_verified(petition, microgrid_worker, grid_worker)
     Petition.objects.filter(pk=petition.pk).update(state=State.RATED, reopened_count=1)
-    with pytest.raises(ApplicationError) as error:
+    with pytest.raises(ApplicationError, match="每件诉求只能重办一次") as error:
         services.petition_reopen(petition_id=petition.pk, actor=community_staff, reason="x")
     assert "只能重办一次" in error.value.message
 
@@ -298,7 +298,7 @@ def test_referral_to_deliberation_and_closing_from_the_topic(resident_user, comm
 def test_escalation_by_hand_moves_up_one_tier_with_a_reason(
         resident_user, microgrid_worker, grid_worker, street_admin):
     petition = submit(resident_user)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="请填写升级原因"):
         services.petition_escalate_by_hand(petition_id=petition.pk, actor=microgrid_worker,
                                            reason=" ")
     petition = services.petition_escalate_by_hand(petition_id=petition.pk,
@@ -308,7 +308,7 @@ def test_escalation_by_hand_moves_up_one_tier_with_a_reason(
     petition = services.petition_escalate_by_hand(petition_id=petition.pk, actor=grid_worker,
                                                   reason="需要街道协调")
     assert (petition.tier, petition.holder_id) == ("street", street_admin.pk)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="诉求已在街道层级"):
         services.petition_escalate_by_hand(petition_id=petition.pk, actor=street_admin,
                                            reason="再升")
 
@@ -361,10 +361,10 @@ def test_an_external_system_acts_only_on_what_it_submitted(territory, resident_u
 def test_a_microgrid_worker_cannot_dispatch_or_reject(resident_user, microgrid_worker,
                                                       community_staff):
     petition = submit(resident_user)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="您无权进行此操作"):
         services.petition_reject(petition_id=petition.pk, actor=microgrid_worker, reason="x")
     services.petition_return(petition_id=petition.pk, actor=microgrid_worker, reason="误派")
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="您无权进行此操作"):
         services.petition_dispatch(petition_id=petition.pk, actor=microgrid_worker,
                                    holder=microgrid_worker)
     services.petition_dispatch(petition_id=petition.pk, actor=community_staff,
@@ -374,7 +374,7 @@ def test_a_microgrid_worker_cannot_dispatch_or_reject(resident_user, microgrid_w
 def test_dispatch_refuses_a_holder_outside_the_petitions_scope(resident_user, community_staff,
                                                               outsider):
     petition = submit(resident_user)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="承办人的管辖范围不包含该诉求"):
         services.petition_dispatch(petition_id=petition.pk, actor=community_staff,
                                    holder=outsider)
 
@@ -418,7 +418,7 @@ def test_the_service_says_whether_it_created_the_petition(territory):
 
 def test_required_extra_questions_must_be_answered(resident_user):
     facilities = category("物业设施")
-    with pytest.raises(ApplicationError) as error:
+    with pytest.raises(ApplicationError, match="请回答：设施名称") as error:
         submit(resident_user, category=facilities)
     assert "请回答" in error.value.message
     petition = submit(resident_user, category=facilities, answers={"facility": "电梯"})
@@ -426,7 +426,7 @@ def test_required_extra_questions_must_be_answered(resident_user):
 
 
 def test_staff_record_petitions_only_inside_their_scope(outsider, territory):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只能登记您管辖范围内的诉求"):
         submit(outsider, channel="phone", building=territory.building1)
     petition = submit(outsider, channel="phone", building=territory.other_building)
     assert petition.recorded_by_id == outsider.pk
@@ -446,7 +446,7 @@ def test_a_closed_petition_can_be_reopened_once_when_the_matter_comes_back(
     petition = submit(resident_user)
     _to_verified(petition, microgrid_worker, grid_worker)
     services.petition_rate(petition_id=petition.pk, actor=resident_user, rating="satisfied")
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="请说明重办原因"):
         services.petition_reopen(petition_id=petition.pk, actor=resident_user, reason=" ")
     petition = services.petition_reopen(petition_id=petition.pk, actor=resident_user,
                                         reason="又堵了")
@@ -454,7 +454,7 @@ def test_a_closed_petition_can_be_reopened_once_when_the_matter_comes_back(
     assert petition.closed_at is None
     _to_verified(petition, microgrid_worker, grid_worker)
     services.petition_rate(petition_id=petition.pk, actor=resident_user, rating="basic")
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="每件诉求只能重办一次"):
         services.petition_reopen(petition_id=petition.pk, actor=community_staff, reason="再来")
 
 
@@ -463,5 +463,5 @@ def test_a_petition_closed_by_deliberation_is_not_reopened(resident_user, commun
     services.petition_refer_to_deliberation(petition_id=petition.pk, actor=community_staff)
     services.petition_close_from_deliberation(petition_id=petition.pk, outcome="议定",
                                               actor=None)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="只有居民评价后关闭的诉求可以重办"):
         services.petition_reopen(petition_id=petition.pk, actor=community_staff, reason="x")

@@ -40,7 +40,7 @@ def staff_page(user, petition: Petition) -> str:
 def test_resolve_is_refused_until_the_holder_has_checked_in(frozen, resident_user,
                                                            microgrid_worker):
     petition = submit(resident_user)
-    with pytest.raises(ApplicationError) as error:
+    with pytest.raises(ApplicationError, match="请先到场签到再办结") as error:
         services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
                                   resolution="已清理")
     assert "到场签到" in error.value.message
@@ -94,11 +94,11 @@ def test_a_checked_in_resolution_counts_as_arrived_on_time(frozen, resident_user
 def test_the_other_reason_needs_an_explanation_and_an_unknown_reason_is_refused(
         frozen, resident_user, microgrid_worker):
     petition = submit(resident_user)
-    with pytest.raises(ApplicationError) as error:
+    with pytest.raises(ApplicationError, match="请说明未到场办结的原因") as error:
         services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
                                   resolution="已处理", no_visit_reason="other")
     assert "说明" in error.value.message
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="未到场办结原因无效"):
         services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
                                   resolution="已处理", no_visit_reason="telepathy")
     petition = services.petition_resolve(
@@ -112,7 +112,7 @@ def test_the_other_reason_needs_an_explanation_and_an_unknown_reason_is_refused(
 def test_a_no_visit_reason_is_refused_after_a_check_in(frozen, resident_user, microgrid_worker):
     petition = submit(resident_user)
     services.petition_check_in(petition_id=petition.pk, actor=microgrid_worker)
-    with pytest.raises(ApplicationError) as error:
+    with pytest.raises(ApplicationError, match="已到场签到，无需选择未到场办结原因") as error:
         services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
                                   resolution="已清理", no_visit_reason="phone")
     assert "已到场" in error.value.message
@@ -143,7 +143,7 @@ def test_a_category_that_asks_for_a_result_photo_refuses_resolve_without_one(
     rubbish.save(update_fields=["requires_result_photo"])
     petition = submit(resident_user, category=rubbish)
     services.petition_check_in(petition_id=petition.pk, actor=microgrid_worker)
-    with pytest.raises(ApplicationError) as error:
+    with pytest.raises(ApplicationError, match="“环境卫生”类诉求办结时须上传现场照片") as error:
         services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
                                   resolution="已清理")
     assert "照片" in error.value.message
@@ -195,7 +195,7 @@ def test_a_refused_verification_reopens_check_in_and_a_second_check_in_is_record
 
     page = staff_page(microgrid_worker, petition)
     assert reverse("petitions:staff-check-in", args=[petition.pk]) in page
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="请先到场签到再办结"):
         services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
                                   resolution="又清理了一遍")
 

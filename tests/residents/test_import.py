@@ -142,7 +142,7 @@ def test_a_party_member_row_with_an_unknown_org_and_kind_is_refused(territory, c
 
 
 def test_a_resident_cannot_import(territory, resident_user):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="您没有导入居民资料的权限"):
         residents_import(file=b"", format="csv", actor=resident_user)
 
 

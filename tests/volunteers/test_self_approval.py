@@ -42,9 +42,9 @@ def logged_in(user, client_class=Client):
 
 def test_a_staff_member_cannot_approve_or_add_their_own_hours(own_entry, own_volunteer,
                                                               community_staff):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="不能认定或补录自己的志愿时长"):
         services.hours_entry_decide(entry=own_entry, actor=community_staff, approve=True)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="不能认定或补录自己的志愿时长"):
         services.hours_entry_add(volunteer=own_volunteer, actor=community_staff,
                                  hours=Decimal("8"), served_on=timezone.localdate(), note="值班")
     own_entry.refresh_from_db()
@@ -58,7 +58,7 @@ def test_a_volunteer_linked_through_the_staff_members_resident_record_is_theirs_
     volunteer = VolunteerFactory(compound=territory.compound, resident=resident, name="刘书记")
     entry = HoursEntry.objects.create(volunteer=volunteer, source=HoursEntry.Source.APP,
                                       hours=Decimal("3"), served_on=timezone.localdate())
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="不能认定或补录自己的志愿时长"):
         services.hours_entry_decide(entry=entry, actor=community_staff, approve=True)
 
 

@@ -54,7 +54,7 @@ def test_roster_generation_creates_one_shift_per_weekly_slot_and_is_idempotent(t
 
 def test_it_refuses_a_roster_longer_than_a_quarter(territory):
     post = ServicePostFactory(compound=territory.compound)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="一次最多生成一个季度的值班表"):
         services.roster_generate(post=post, start=date(2026, 1, 1), end=date(2026, 6, 1))
 
 
@@ -71,12 +71,12 @@ def test_a_swap_accepted_by_the_other_volunteer_hands_the_shift_over(territory, 
     swap = services.shift_swap_request(shift=shift, user=cast.volunteer_user,
                                        to_volunteer=cast.carer, reason="出差")
     assert Notification.objects.filter(user=cast.carer_user, title="换班请求").exists()
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有被邀请的替班人可以处理"):
         services.shift_swap_decide(swap=swap, user=cast.volunteer_user, accept=True)
     services.shift_swap_decide(swap=swap, user=cast.carer_user, accept=True)
     shift.refresh_from_db()
     assert shift.volunteer == cast.carer
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition, match="不能从“已换班”变为“已拒绝”"):
         services.shift_swap_decide(swap=swap, user=cast.carer_user, accept=False)
 
 
@@ -85,7 +85,7 @@ def test_a_declined_swap_leaves_the_shift_and_a_second_open_request_is_refused(t
     shift = _shift(post, cast.volunteer)
     swap = services.shift_swap_request(shift=shift, user=cast.volunteer_user,
                                        to_volunteer=cast.carer)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="该值班已有待处理的换班申请"):
         services.shift_swap_request(shift=shift, user=cast.volunteer_user,
                                     to_volunteer=cast.carer)
     services.shift_swap_decide(swap=swap, user=cast.carer_user, accept=False)
@@ -96,13 +96,13 @@ def test_a_declined_swap_leaves_the_shift_and_a_second_open_request_is_refused(t
 
 def test_only_the_shift_holder_may_ask_for_a_swap(territory, cast):
     shift = _shift(ServicePostFactory(compound=territory.compound), cast.volunteer)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只能为自己的值班申请换班"):
         services.shift_swap_request(shift=shift, user=cast.carer_user, to_volunteer=cast.carer)
 
 
 def test_shift_check_in_works_only_around_the_shift(territory, cast):
     shift = _shift(ServicePostFactory(compound=territory.compound), cast.volunteer)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="不在值班签到时间内"):
         services.shift_check_in(shift=shift, user=cast.volunteer_user)
     with time_machine.travel(shift.starts_at + timedelta(minutes=5)):
         services.shift_check_in(shift=shift, user=cast.volunteer_user)
@@ -139,7 +139,7 @@ def test_sign_up_fills_places_then_waitlists_and_a_cancellation_promotes(territo
     second = services.activity_signup(activity=activity, volunteer=cast.carer)
     assert first.status == ActivitySignup.Status.CONFIRMED
     assert second.status == ActivitySignup.Status.WAITLISTED
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="您已报名该活动"):
         services.activity_signup(activity=activity, volunteer=cast.volunteer)
     services.activity_signup_cancel(signup=first, user=cast.volunteer_user)
     second.refresh_from_db()
@@ -154,17 +154,17 @@ def test_staff_cancel_an_activity_and_the_volunteers_are_told(territory, cast,
                                                              community_staff):
     activity = ActivityFactory(compound=territory.compound)
     services.activity_signup(activity=activity, volunteer=cast.volunteer)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="您无权管理该小区的志愿服务"):
         services.activity_cancel(activity=activity, actor=cast.volunteer_user)
     services.activity_cancel(activity=activity, actor=community_staff, reason="暴雨")
     assert Notification.objects.filter(user=cast.volunteer_user, title="活动已取消").exists()
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="该活动已截止报名"):
         services.activity_signup(activity=activity, volunteer=cast.carer)
 
 
 def test_it_refuses_sign_up_from_another_compound(territory, cast):
     activity = ActivityFactory(compound=territory.other_compound)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="只有本小区在册志愿者可以报名"):
         services.activity_signup(activity=activity, volunteer=cast.volunteer)
 
 
@@ -187,7 +187,7 @@ def test_check_in_by_code_check_out_and_staff_approval_fill_the_ledger(
     activity = ActivityFactory(compound=territory.compound, checkin_code="654321")
     signup = services.activity_signup(activity=activity, volunteer=cast.volunteer)
     with time_machine.travel(activity.starts_at, tick=False):
-        with pytest.raises(ApplicationError):
+        with pytest.raises(ApplicationError, match="签到码不正确"):
             services.signup_check_in(signup=signup, user=cast.volunteer_user, code="000000")
         services.signup_check_in(signup=signup, user=cast.volunteer_user, code="654321")
     with time_machine.travel(activity.starts_at + timedelta(hours=2, minutes=10), tick=False):
@@ -196,7 +196,7 @@ def test_check_in_by_code_check_out_and_staff_approval_fill_the_ledger(
     assert entry.hours == Decimal("2.0")
     assert entry.status == HoursEntry.Status.PENDING
     assert entry.source == HoursEntry.Source.APP
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="您无权管理该小区的志愿服务"):
         services.hours_entry_decide(entry=entry, actor=cast.volunteer_user, approve=True)
     services.hours_entry_decide(entry=entry, actor=community_staff, approve=True)
     services.hours_entry_add(volunteer=cast.volunteer, actor=community_staff,
@@ -214,7 +214,8 @@ def test_a_waitlisted_volunteer_cannot_check_in(territory, cast, community_staff
     activity = ActivityFactory(compound=territory.compound, capacity=1)
     services.activity_signup(activity=activity, volunteer=cast.carer)
     waiting = services.activity_signup(activity=activity, volunteer=cast.volunteer)
-    with time_machine.travel(activity.starts_at), pytest.raises(ApplicationError):
+    with (time_machine.travel(activity.starts_at),
+          pytest.raises(ApplicationError, match="只有已报名（非候补）的志愿者可以签到")):
         services.signup_check_in(signup=waiting, user=community_staff)
 
 
@@ -223,7 +224,7 @@ def test_staff_may_check_in_without_a_code_but_outsiders_may_not(territory, cast
     activity = ActivityFactory(compound=territory.compound)
     signup = services.activity_signup(activity=activity, volunteer=cast.volunteer)
     with time_machine.travel(activity.starts_at):
-        with pytest.raises(PermissionDeniedError):
+        with pytest.raises(PermissionDeniedError, match="只能为自己签到"):
             services.signup_check_in(signup=signup, user=outsider)
         services.signup_check_in(signup=signup, user=community_staff)
     signup.refresh_from_db()
@@ -281,14 +282,14 @@ def test_a_claim_is_exclusive(territory, cast, community_staff, resident_user, o
     services.micro_wish_claim(wish=wish, user=cast.member_user)
     with pytest.raises(ApplicationError, match="已被其他党员认领"):
         services.micro_wish_claim(wish=wish, user=other_user)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有认领人可以完成该心愿"):
         services.micro_wish_fulfil(wish=wish, user=other_user, note="抢先完成")
 
 
 def test_only_party_members_of_the_compound_may_claim(territory, cast, community_staff,
                                                       resident_user):
     wish = _published_wish(territory, community_staff, resident_user)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有本小区党员可以认领微心愿"):
         services.micro_wish_claim(wish=wish, user=cast.volunteer_user)
 
 
@@ -317,10 +318,10 @@ def test_a_fulfilled_wish_does_not_expire(territory, cast, community_staff, resi
 def test_the_wish_transition_table_refuses_illegal_moves(territory, community_staff,
                                                          resident_user):
     wish = services.micro_wish_submit(resident=resident_user.residents.get(), title="心愿")
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition, match="不能从“待审核”变为“已实现”"):
         services.micro_wish_confirm(wish=wish, user=resident_user)
     services.micro_wish_reject(wish=wish, actor=community_staff, reason="不属于微心愿范围")
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition, match="不能从“未通过”变为“待认领”"):
         services.micro_wish_publish(wish=wish, actor=community_staff)
 
 
@@ -338,15 +339,15 @@ def test_a_proxy_service_goes_from_request_to_confirmation(territory, cast, comm
                                                            resident_user):
     service = services.proxy_service_request(resident=resident_user.residents.get(),
                                              kind=ProxyService.Kind.MEDICINE, title="代购降压药")
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="您无权管理该小区的志愿服务"):
         services.proxy_service_assign(service=service, assignee=cast.volunteer,
                                       actor=resident_user)
     services.proxy_service_assign(service=service, assignee=cast.volunteer,
                                   actor=community_staff)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="您无权管理该小区的志愿服务"):
         services.proxy_service_complete(service=service, user=cast.carer_user, note="x")
     services.proxy_service_complete(service=service, user=cast.volunteer_user, note="已送达")
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有委托人可以确认"):
         services.proxy_service_confirm(service=service, user=cast.volunteer_user)
     services.proxy_service_confirm(service=service, user=resident_user)
     service.refresh_from_db()
@@ -446,7 +447,7 @@ def test_access_logging_writes_one_row_per_view(care_file, community_staff):
 
 
 def test_a_second_care_file_for_the_same_elder_is_refused(care_file, elder, community_staff):
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="该居民已有关爱档案"):
         services.care_file_create(resident=elder, actor=community_staff,
                                   category=CareFile.Category.ELDER_ALONE, risk=CareFile.Risk.LOW)
 
