@@ -27,7 +27,7 @@ from tests.residents.factories import HouseholdFactory, ResidentFactory
 # Every API answer of the suite is checked against the OpenAPI schema; and (PIPL) every
 # test-client response and log line of the run is scanned for whole phone and ID numbers
 # (tests/leakscan.py: findings fail the run and go to var/leakscan.json).
-pytest_plugins = ["tests.schema_validation", "tests.leakscan"]
+pytest_plugins = ["tests.schema_validation", "tests.leakscan", "tests.skip_guard"]
 
 
 @pytest.fixture(autouse=True)
