@@ -61,9 +61,6 @@ class WorkCalendar:
         """A statutory day off (not an ordinary weekend)."""
         return self._entry(day)[0] == CalendarDay.Kind.HOLIDAY
 
-    def holiday_name(self, day: date) -> str:
-        return self._entry(day)[1]
-
     def next_workday(self, day: date) -> date:
         for _step in range(_MAX_DAYS_OFF):
             day += timedelta(days=1)

@@ -347,12 +347,6 @@ def escalation_due_q(tier: str, now: datetime) -> Q:
     return Q(tier=tier) & overdue_q(now)
 
 
-def needs_supervision(petition: Petition, now: datetime) -> bool:
-    """督办: at the street, still open, past the street deadline, not flagged yet."""
-    return (petition.tier == Tier.STREET and not petition.supervised
-            and is_overdue(petition, now))
-
-
 def supervision_due_q(now: datetime) -> Q:
     return Q(tier=Tier.STREET, supervised=False) & overdue_q(now)
 

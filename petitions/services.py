@@ -128,6 +128,13 @@ def _arm_due_reminder(petition: Petition, sla_policy: SlaPolicy) -> None:
                                                 sla_policy.reminder_share)
 
 
+def _arm_arrival(petition: Petition, now: datetime, sla_policy: SlaPolicy) -> None:
+    """A fresh arrival clock from `now`, with its 催办 at the policy's share of it."""
+    petition.arrival_due_at = policy.arrival_deadline(now, sla_policy)
+    petition.arrival_remind_at = policy.reminder_at(now, petition.arrival_due_at,
+                                                    sla_policy.reminder_share)
+
+
 def _place(petition: Petition, origin: Area, tier: str) -> None:
     area = policy.tier_area(origin, tier)
     petition.tier = tier
@@ -383,10 +390,7 @@ def _dispatch_to(petition: Petition, *, holder_id: int, actor: User | None, prev
     fields = ["state", "holder", "dispatched_at", "updated_at"]
     # The arrival clock runs from dispatch; a petition that waited in 待分派 starts it now.
     if previous == State.REOPENED or petition.arrival_due_at is None:
-        sla_policy = SlaPolicy.current()
-        petition.arrival_due_at = policy.arrival_deadline(now, sla_policy)
-        petition.arrival_remind_at = policy.reminder_at(now, petition.arrival_due_at,
-                                                        sla_policy.reminder_share)
+        _arm_arrival(petition, now, SlaPolicy.current())
         petition.arrived_at = None
         fields += ["arrival_due_at", "arrival_remind_at", "arrived_at"]
     petition.save(update_fields=fields)
@@ -556,14 +560,14 @@ def petition_verify(*, petition_id: int, actor: User, accepted: bool = True,
             petition.resolved_by = None
             # Back to the holder for another visit: a fresh arrival clock, check-in open again
             # (the first round's arrival stays in the timeline, a miss stays on the record).
-            petition.arrival_due_at = now + SlaPolicy.current().arrival
+            _arm_arrival(petition, now, SlaPolicy.current())
             petition.arrived_at = None
             petition.no_visit_reason = ""
             petition.no_visit_note = ""
             petition.save(update_fields=["state", "resolved_at", "resolved_on_time",
                                          "resolved_tier", "resolved_by", "arrival_due_at",
-                                         "arrived_at", "no_visit_reason", "no_visit_note",
-                                         "updated_at"])
+                                         "arrival_remind_at", "arrived_at", "no_visit_reason",
+                                         "no_visit_note", "updated_at"])
             _event(petition, kind=Kind.VERIFY_FAILED, actor=actor, from_state=previous,
                    note=note, now=now)
         return petition

@@ -306,3 +306,14 @@ def test_the_beat_schedule_runs_the_reminders_every_minute(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["petitions-remind"]
     assert entry["task"] == "petitions.remind"
     assert entry["schedule"] <= 60
+
+
+def test_the_second_visit_after_a_refused_verification_gets_its_arrival_reminder(
+        frozen, resident_user, micro, grid):
+    petition = submit(resident_user)
+    resolve_after_visit(petition_id=petition.pk, actor=micro, resolution="已清理")
+    frozen.shift(timedelta(hours=1))
+    petition = services.petition_verify(petition_id=petition.pk, actor=grid, accepted=False,
+                                        note="楼道里仍有杂物")
+    # The fresh 7-minute clock is reminded at 80 % of it, like the first one.
+    assert petition.arrival_remind_at == timezone.now() + timedelta(minutes=7) * 0.8
