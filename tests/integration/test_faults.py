@@ -313,12 +313,21 @@ def test_pool_child_killed_mid_sweep_the_task_comes_back_and_finishes(
         _publish_sweep(private_redis.url())
         first = _wait_for_blocked_sweep(blocker)
         assert _claimable(ids) == 0
-        os.kill(child, signal.SIGKILL)  # what the out-of-memory killer does
+        # The worker's main process is paused while its child dies, so the requeued message
+        # cannot start before the killed child's backend has let the rows go. Unpaused, the
+        # redelivery can win that race: its sweep then skips the still-locked rows (SKIP LOCKED),
+        # succeeds with nothing done, and only the next beat would escalate them.
+        os.kill(worker.process.pid, signal.SIGSTOP)
+        try:
+            os.kill(child, signal.SIGKILL)  # what the out-of-memory killer does
+            wait_for(lambda: _backend_gone(first), timeout=10, what="the killed child's backend")
+            assert _tiers(ids) == {"microgrid": 1000}
+            assert _claimable(ids) == 1000
+        finally:
+            os.kill(worker.process.pid, signal.SIGCONT)
         worker.wait_for_log("WorkerLostError", timeout=15)
         # The same message, requeued, runs again in a fresh child and claims the rows again.
         second = _wait_for_blocked_sweep(blocker, other_than=first)
-        wait_for(lambda: _backend_gone(first), timeout=5, what="the killed child's backend")
-        assert _tiers(ids) == {"microgrid": 1000}
         new_children = worker.children()
         assert len(new_children) == 1 and new_children != [child]
     wait_for(lambda: _tiers(ids) == {"grid": 1000}, timeout=30, what="all 1,000 escalated")
