@@ -401,7 +401,10 @@ def _member(state: DemoState, resident: Resident, kind: str, category: str, *, o
         occupation=occupation, workplace=workplace, category=category,
         skills="、".join(rng.sample(SKILLS, 2)), interests="、".join(rng.sample(INTERESTS, 2)),
         joined_on=date(joined_year, rng.randint(1, 12), rng.randint(1, 28)),
+        # 亮身份 is opt-in: the article's board shows the members who consented (the mobile
+        # members, away most of the year, did not), each with the date of that consent.
         is_public=kind != PartyMember.Kind.MOBILE,
+        public_consent_on=date(2026, 3, 1) if kind != PartyMember.Kind.MOBILE else None,
         duties=rng.choice(DUTIES), pledges="；".join(rng.sample(PLEDGES, 2)),
     )
 

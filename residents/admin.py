@@ -222,7 +222,8 @@ class PartyMemberAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
     scope_path_fields = (f"resident__{Resident.SCOPE_PATH}",)
     ordering = ("org_node__path", "resident__name")
     phone_field = "resident__phone"
-    list_display = ("name", "phone_display", "kind", "category", "org_node", "is_public")
+    list_display = ("name", "phone_display", "kind", "category", "org_node", "is_public",
+                    "public_consent_on")
     list_select_related = ("resident__household__building__compound",
                            "resident__household__building__micro_grid",
                            "resident__household__unit", "org_node")
@@ -249,6 +250,12 @@ class PartyMemberAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
             member_ids=list(queryset.values_list("pk", flat=True)), is_public=is_public,
             actor=request.user)
         self.message_user(request, _("已更新 %(count)s 名党员。") % {"count": changed})
+        unconsented = queryset.filter(is_public=False, public_consent_on__isnull=True).count() \
+            if is_public else 0
+        if unconsented:
+            self.message_user(request, _(
+                "%(count)s 名党员未登记本人同意日期，未亮身份：请先在其资料中填写“亮身份同意日期”。"
+            ) % {"count": unconsented}, level=messages.WARNING)
 
     @admin.display(description=_("姓名"), ordering="resident__name")
     def name(self, member: PartyMember) -> str:

@@ -141,13 +141,24 @@ class PartyMember(TimeStampedModel):
     category = models.CharField(_("分类管理"), max_length=10, choices=Category.choices,
                                 default=Category.GENERAL)
     joined_on = models.DateField(_("入党日期"), null=True, blank=True)
-    is_public = models.BooleanField(_("亮身份（挂牌公示）"), default=True)
+    # Opt-in (PIPL): a member is shown on the 亮身份 board only with their consent, whose date is
+    # kept; withdrawing consent hides the member and keeps the date of the consent given.
+    is_public = models.BooleanField(_("亮身份（挂牌公示）"), default=False)
+    public_consent_on = models.DateField(
+        _("亮身份同意日期"), null=True, blank=True,
+        help_text=_("党员本人同意在公示栏亮明身份的日期；未填写不能亮身份。"))
     duties = models.TextField(_("定责任"), blank=True)
     pledges = models.TextField(_("践承诺"), blank=True)
 
     class Meta:
         verbose_name = _("党员")
         verbose_name_plural = _("党员")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_public=False) | models.Q(public_consent_on__isnull=False),
+                name="party_member_public_needs_consent",
+                violation_error_message=_("亮身份须登记党员本人的同意日期。")),
+        ]
 
     def __str__(self) -> str:
         return self.resident.name

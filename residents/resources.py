@@ -405,6 +405,8 @@ class PartyMemberResource(ScopedResource):
     workplace = fields.Field(attribute="workplace", column_name="工作单位", widget=TextWidget())
     skills = fields.Field(attribute="skills", column_name="特长", widget=TextWidget())
     is_public = fields.Field(attribute="is_public", column_name="亮身份", widget=YesNoWidget())
+    public_consent_on = fields.Field(attribute="public_consent_on", column_name="亮身份同意日期",
+                                     widget=widgets.DateWidget())
     duties = fields.Field(attribute="duties", column_name="定责任", widget=TextWidget())
     pledges = fields.Field(attribute="pledges", column_name="践承诺", widget=TextWidget())
 
@@ -412,7 +414,7 @@ class PartyMemberResource(ScopedResource):
         model = PartyMember
         fields = ("name", "phone", "compound", "building_number", "unit_number", "room", "kind",
                   "org_node", "category", "joined_on", "occupation", "workplace", "skills",
-                  "is_public", "duties", "pledges")
+                  "is_public", "public_consent_on", "duties", "pledges")
         skip_diff = True
 
     def __init__(self, **kwargs: Any) -> None:

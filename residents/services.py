@@ -135,7 +135,8 @@ def party_members_import(*, file: IO[bytes] | bytes, format: str,
 
 
 def party_members_publicity_set(*, member_ids: list[int], is_public: bool, actor: Any) -> int:
-    """Show or hide members on the 亮身份 board; only members in the actor's scope change.
+    """Show or hide members on the 亮身份 board; only members in the actor's scope change, and
+    only members whose consent is recorded (public_consent_on) are shown: publicity is opt-in.
 
     One UPDATE whatever the number of members; returns how many rows changed.
     """
@@ -144,5 +145,7 @@ def party_members_publicity_set(*, member_ids: list[int], is_public: bool, actor
     with transaction.atomic():
         queryset = PartyMember.objects.filter(pk__in=member_ids).filter(
             scope_q(actor, f"resident__{Resident.SCOPE_PATH}"))
+        if is_public:
+            queryset = queryset.filter(public_consent_on__isnull=False)
         return PartyMember.objects.filter(pk__in=queryset.values("pk")).exclude(
             is_public=is_public).update(is_public=is_public, updated_at=timezone.now())

@@ -122,7 +122,7 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
 
     # Party organisation, deliberation.
     committee = org_root(area=territory.community)
-    member = PartyMemberFactory(resident=micro2_resident, org_node=committee)
+    member = PartyMemberFactory(resident=micro2_resident, org_node=committee, is_public=True)
     session = SessionFactory(compound=territory.compound)
     topic = TopicFactory(compound=territory.compound, proposer=users["resident"], session=session)
     other_topic = TopicFactory(compound=territory.other_compound, proposer=far,

@@ -75,7 +75,7 @@ def test_the_page_costs_the_same_queries_for_more_groups_and_members(
                           kind=OrgNode.Kind.BUILDING_GROUP, compound=territory.compound)
         for _ in range(4):
             resident = ResidentFactory(household=territory.household2)
-            PartyMemberFactory(resident=resident, org_node=group, duties="值守")
+            PartyMemberFactory(resident=resident, org_node=group, duties="值守", is_public=True)
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(page_url(territory))
     assert response.content.decode().count("member-card") >= 13

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 import factory
 
 from core.masking import id_number_check_character
@@ -33,6 +35,10 @@ class PartyMemberFactory(factory.django.DjangoModelFactory):
     resident = None
     org_node = None
     kind = PartyMember.Kind.IN_SERVICE
+    is_public = False
+    # A public member has consented (the model refuses is_public without a consent date).
+    public_consent_on = factory.LazyAttribute(
+        lambda member: date(2026, 3, 1) if member.is_public else None)
 
 
 def residents_populate(households: list[Household], *, per_household: int = 3,

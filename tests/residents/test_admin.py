@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -234,6 +236,26 @@ def test_the_publicity_actions_change_only_members_in_scope(territory, staff_cli
                                           actor=community_staff)
     assert changed == 0
     assert PartyMember.objects.get(pk=members[-1].pk).is_public is True
+
+
+def test_the_publish_action_shows_only_members_who_consented(territory, staff_client, people):
+    committee = org_root(area=territory.community)
+    consented = PartyMemberFactory(resident=people[0], org_node=committee,
+                                   public_consent_on=date(2026, 3, 1))
+    silent = PartyMemberFactory(resident=people[1], org_node=committee)
+    assert (consented.is_public, silent.is_public) == (False, False)  # opt-in: hidden by default
+
+    response = staff_client.post(reverse("admin:residents_partymember_changelist"), {
+        "action": "publish", "_selected_action": [consented.pk, silent.pk]}, follow=True)
+
+    assert list(PartyMember.objects.filter(is_public=True)) == [consented]
+    assert "1 名党员未登记本人同意日期" in response.content.decode()
+
+
+def test_a_member_cannot_be_made_public_without_a_consent_date(db):
+    member = PartyMember(is_public=True)
+    with pytest.raises(ValidationError, match="同意日期"):
+        member.validate_constraints()
 
 
 def test_masked_columns_are_bound_to_each_request_not_to_the_shared_model_admin(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from openpyxl import Workbook
@@ -113,12 +114,12 @@ def test_party_members_are_matched_by_phone_or_by_name_and_room(territory, commu
                                                                 resident_record):
     committee = org_root(area=territory.community)
     headers = ["姓名", "手机号", "小区", "楼号", "单元", "门牌号", "党员类型", "所在党组织",
-               "分类管理", "亮身份", "定责任", "践承诺"]
+               "分类管理", "亮身份", "亮身份同意日期", "定责任", "践承诺"]
     Resident.objects.create(household=territory.household2, name="陈党员")
     content = xlsx(headers, [
         ["", resident_record.phone, "", "", "", "", "自管党员", committee.name, "骨干型", "是",
-         "楼道卫生", "每周巡楼"],
-        ["陈党员", "", "长江瑞城", 3, 1, "0301", "在职党员", committee.name, "", "否", "", ""],
+         "2026-03-01", "楼道卫生", "每周巡楼"],
+        ["陈党员", "", "长江瑞城", 3, 1, "0301", "在职党员", committee.name, "", "否", "", "", ""],
     ])
 
     report = party_members_import(file=content, format="xlsx", actor=community_staff)
@@ -127,7 +128,21 @@ def test_party_members_are_matched_by_phone_or_by_name_and_room(territory, commu
     wang = PartyMember.objects.get(resident=resident_record)
     assert (wang.kind, wang.category, wang.is_public, wang.duties) == (
         "self_managed", "core", True, "楼道卫生")
+    assert wang.public_consent_on == date(2026, 3, 1)
     assert PartyMember.objects.get(resident__name="陈党员").category == "general"
+
+
+def test_a_party_member_shown_on_the_board_without_a_consent_date_is_refused(
+        territory, community_staff, resident_record):
+    committee = org_root(area=territory.community)
+    headers = ["手机号", "党员类型", "所在党组织", "亮身份", "亮身份同意日期"]
+    content = xlsx(headers, [[resident_record.phone, "自管党员", committee.name, "是", ""]])
+
+    report = party_members_import(file=content, format="xlsx", actor=community_staff)
+
+    assert not report.is_ok
+    assert any("同意日期" in str(error.message) for error in report.errors), report.errors
+    assert not PartyMember.objects.exists()
 
 
 def test_a_party_member_row_with_an_unknown_org_and_kind_is_refused(territory, community_staff,

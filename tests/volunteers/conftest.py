@@ -45,7 +45,7 @@ def cast(territory: Territory, org: OrgNode) -> Cast:
     volunteer = VolunteerFactory(compound=territory.compound, user=volunteer_user,
                                  resident=volunteer_user.residents.get(), name="志愿者小张")
     member_user = resident_account(territory, "member", household=territory.household2)
-    member = PartyMemberFactory(resident=member_user.residents.get(), org_node=org)
+    member = PartyMemberFactory(resident=member_user.residents.get(), org_node=org, is_public=True)
     caring_team = TeamFactory(compound=territory.compound, name="爱心管家", kind=Team.Kind.CARING)
     carer_user = resident_account(territory, "carer")
     carer = VolunteerFactory(compound=territory.compound, user=carer_user, name="管家小李")
