@@ -3,8 +3,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.templatetags.static import static as static_url
 from django.urls import include, path
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -26,13 +29,15 @@ api_v1 = [
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page links; the file is a static asset.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static_url, str)("favicon.ico"),
+                                             permanent=True), name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("inbox/", include("notifications.urls")),
     path("governance/", include("governance.urls")),
-    path("residents/", include("residents.urls")),
     path("petitions/", include("petitions.urls")),
     path("deliberation/", include("deliberation.urls")),
     path("volunteers/", include("volunteers.urls")),

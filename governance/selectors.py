@@ -23,6 +23,13 @@ def area_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Area]:
     return filterset_apply(AreaFilterSet, filters, Area.objects.all())
 
 
+def street_name() -> str:
+    """The name of the street (街道) the portal serves: the first street at the top of the
+    territory; "" before the territory is set up."""
+    return (Area.objects.filter(kind=Area.Kind.STREET).order_by("path")
+            .values_list("name", flat=True).first() or "")
+
+
 def area_get(*, area_id: int) -> Area:
     area = Area.objects.filter(pk=area_id).first()
     if area is None:

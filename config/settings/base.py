@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread",
                 "core.context_processors.calendar_notice",
+                "governance.context_processors.street",
             ],
         },
     },

@@ -92,6 +92,7 @@ POLICY: dict[str, Rule] = {
     # site, sign-in
     "home": Rule(EVERYONE),
     "healthz": Rule(EVERYONE),
+    "favicon": Rule(EVERYONE, note="a redirect to the static icon"),
     "set_language": Rule(EVERYONE),
     "javascript-catalog": Rule(EVERYONE),
     "schema": Rule(EVERYONE, note="the OpenAPI schema is public"),
