@@ -8,9 +8,10 @@ top of base.py's values patched to these.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib
 import os
-import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,15 +20,25 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 ALIYUN = "accounts.sms_aliyun.AliyunSmsBackend"
 
+
+def fixed_key(purpose: str) -> str:
+    """A well-formed key that is the same in every process (pytest-xdist's workers must collect
+    the same parametrized ids), never used outside the tests."""
+    return hashlib.sha256(f"tests:{purpose}".encode()).hexdigest()
+
+
+def fixed_fernet_key(purpose: str) -> str:
+    return base64.urlsafe_b64encode(bytes.fromhex(fixed_key(purpose))).decode()
+
+
 GOOD_SETTINGS: dict[str, Any] = {
-    "SECRET_KEY": secrets.token_urlsafe(50),
-    "FIELD_ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
-    "FIELD_BLIND_INDEX_KEY": secrets.token_hex(32),
+    "SECRET_KEY": fixed_key("secret-key") + "/" + fixed_fernet_key("secret-key"),
+    "FIELD_ENCRYPTION_KEYS": [fixed_fernet_key("field-encryption")],
+    "FIELD_BLIND_INDEX_KEY": fixed_key("blind-index"),
     "SMS_BACKEND": ALIYUN,
     "ALLOWED_HOSTS": ["portal.test"],
     "REDIS_URL": "redis://127.0.0.1:6379/0",

@@ -9,25 +9,25 @@ them (gunicorn loads the application with a good environment and refuses a bad o
 from __future__ import annotations
 
 import importlib
-import secrets
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from config.refusal import problems, refuse_to_start
 from tests.core.production_env import (
     GOOD_SETTINGS,
     ROOT,
+    fixed_fernet_key,
+    fixed_key,
     production_module,
     production_process_environment,
 )
 
-TOKEN = secrets.token_urlsafe(50)
+TOKEN = fixed_key("token")  # 64 characters
 GENERATE_SECRET = "secrets.token_urlsafe(50)"
 GENERATE_FERNET = "Fernet.generate_key()"
 GENERATE_HEX = "secrets.token_hex(32)"
@@ -41,7 +41,7 @@ def test_the_good_environment_has_no_problem():
     ("REDIS_URL", ""),  # no Redis at all: nothing shared
     ("CACHE_REDIS_URL", "redis://127.0.0.1:6380/0"),  # another server, same number
     ("ALLOWED_HOSTS", ["portal.test", ".jiedao.gov.cn", "10.0.0.5"]),
-    ("FIELD_ENCRYPTION_KEYS", [Fernet.generate_key().decode(), Fernet.generate_key().decode()]),
+    ("FIELD_ENCRYPTION_KEYS", [fixed_fernet_key("new"), fixed_fernet_key("old")]),
     ("SMS_BACKEND", "accounts.sms_aliyun.AliyunSmsBackend"),
 ])
 def test_acceptable_values_are_not_refused(name: str, value: Any):
@@ -62,8 +62,8 @@ def test_acceptable_values_are_not_refused(name: str, value: Any):
     ("FIELD_ENCRYPTION_KEYS", [GOOD_SETTINGS["FIELD_ENCRYPTION_KEYS"][0], TOKEN],
      "FIELD_ENCRYPTION_KEYS[1]"),
     ("FIELD_BLIND_INDEX_KEY", "", GENERATE_HEX),
-    ("FIELD_BLIND_INDEX_KEY", secrets.token_hex(15), "32 characters"),
-    ("FIELD_BLIND_INDEX_KEY", "change-me-" + secrets.token_hex(16), "placeholder"),
+    ("FIELD_BLIND_INDEX_KEY", TOKEN[:31], "32 characters"),
+    ("FIELD_BLIND_INDEX_KEY", "change-me-" + TOKEN[:32], "placeholder"),
     ("SMS_BACKEND", "accounts.sms.ConsoleSmsBackend", "accounts.sms_aliyun.AliyunSmsBackend"),
     ("SMS_BACKEND", "accounts.sms.LocmemSmsBackend", "accounts.sms_aliyun.AliyunSmsBackend"),
     ("ALLOWED_HOSTS", [], "the host name"),
@@ -84,7 +84,7 @@ def test_each_problem_names_its_variable_and_the_fix(name: str, value: Any, says
 
 
 def test_one_refusal_lists_every_problem_and_prints_no_secret():
-    secret_key, blind_key = "changeme-" + TOKEN, "placeholder" + secrets.token_hex(16)
+    secret_key, blind_key = "changeme-" + TOKEN, "placeholder" + TOKEN[:32]
     fernet_key = "x" * 44
     broken = {"SECRET_KEY": secret_key, "FIELD_ENCRYPTION_KEYS": [fernet_key],
               "FIELD_BLIND_INDEX_KEY": blind_key, "SMS_BACKEND": "accounts.sms.ConsoleSmsBackend",
