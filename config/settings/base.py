@@ -28,10 +28,12 @@ def env_secret(name: str, default: str | None = None) -> str:
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="local")
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env_secret("SECRET_KEY")
+# Empty when unset (local.py and test.py set their own): production refuses an empty one
+# together with everything else it refuses, in one message (config/refusal.py).
+SECRET_KEY = env_secret("SECRET_KEY", default="")
 # Encryption at rest of ID numbers and care notes (core.crypto): comma-separated Fernet keys, the
 # first encrypts and all decrypt (rotation); and the HMAC key of the ID-number digests. Outside
-# production both may be unset (keys derived from SECRET_KEY); `check --deploy` refuses that.
+# production both may be unset (keys derived from SECRET_KEY); production refuses to start so.
 FIELD_ENCRYPTION_KEYS = [key.strip() for key in
                          env_secret("FIELD_ENCRYPTION_KEYS", default="").split(",") if key.strip()]
 FIELD_BLIND_INDEX_KEY = env_secret("FIELD_BLIND_INDEX_KEY", default="")
@@ -261,6 +263,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 
 # --- Cache (rate limits) --------------------------------------------------------------------
+CACHE_REDIS_URL = env.str("CACHE_REDIS_URL", default=REDIS_URL)
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": REDIS_URL}}
