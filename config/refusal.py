@@ -112,6 +112,29 @@ def _sms_backend_problem(backend: str) -> str:
             f"a resident): set SMS_BACKEND={ALIYUN_SMS_BACKEND} and its ALIYUN_SMS_* variables")
 
 
+ALIYUN_SMS_REQUIRED = ("ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET",
+                       "ALIYUN_SMS_SIGN_NAME")
+ALIYUN_SMS_TEMPLATE_VARIABLES = {"code": "ALIYUN_SMS_TEMPLATE_CODE",
+                                 "notice": "ALIYUN_SMS_TEMPLATE_NOTICE"}
+
+
+def _aliyun_sms_problem(settings: Mapping[str, Any]) -> str:
+    """The Alibaba Cloud backend with an empty credential, signature or template sends nothing
+    either: every code would fail at the gateway."""
+    if (settings.get("SMS_BACKEND") or "") != ALIYUN_SMS_BACKEND:
+        return ""
+    templates = settings.get("ALIYUN_SMS_TEMPLATES") or {}
+    missing = [name for name in ALIYUN_SMS_REQUIRED if not settings.get(name)]
+    missing += [variable for key, variable in ALIYUN_SMS_TEMPLATE_VARIABLES.items()
+                if not templates.get(key)]
+    if not missing:
+        return ""
+    return (f"SMS_BACKEND is the Alibaba Cloud gateway but {', '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} empty: copy them from the SMS console "
+            "(AccessKey pair of a RAM user allowed to send, the approved signature 签名 and the "
+            "two approved template codes)")
+
+
 def is_default_host(entry: str) -> bool:
     """localhost, a loopback or unspecified address, '*', or a documentation domain's host."""
     host = entry.strip().lower().strip(".")
@@ -171,6 +194,7 @@ def problems(settings: Mapping[str, Any]) -> list[str]:
         _encryption_keys_problem(list(settings.get("FIELD_ENCRYPTION_KEYS") or [])),
         _blind_index_key_problem(settings.get("FIELD_BLIND_INDEX_KEY") or ""),
         _sms_backend_problem(settings.get("SMS_BACKEND") or ""),
+        _aliyun_sms_problem(settings),
         _allowed_hosts_problem(list(settings.get("ALLOWED_HOSTS") or [])),
         _cache_problem(settings.get("REDIS_URL") or "",
                        settings.get("CACHE_REDIS_URL") or ""),

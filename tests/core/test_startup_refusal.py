@@ -83,6 +83,18 @@ def test_each_problem_names_its_variable_and_the_fix(name: str, value: Any, says
     assert says in problem
 
 
+@pytest.mark.parametrize(("changes", "says"), [
+    ({"ALIYUN_SMS_ACCESS_KEY_SECRET": ""}, "ALIYUN_SMS_ACCESS_KEY_SECRET is empty"),
+    ({"ALIYUN_SMS_SIGN_NAME": "", "ALIYUN_SMS_TEMPLATES": {"code": "SMS_1", "notice": ""}},
+     "ALIYUN_SMS_SIGN_NAME, ALIYUN_SMS_TEMPLATE_NOTICE are empty"),
+])
+def test_the_alibaba_gateway_with_an_empty_credential_or_template_is_refused(
+        changes: dict[str, Any], says: str):
+    [problem] = problems({**GOOD_SETTINGS, **changes})
+    assert problem.startswith("SMS_BACKEND is the Alibaba Cloud gateway")
+    assert says in problem
+
+
 def test_one_refusal_lists_every_problem_and_prints_no_secret():
     secret_key, blind_key = "changeme-" + TOKEN, "placeholder" + TOKEN[:32]
     fernet_key = "x" * 44
