@@ -130,6 +130,8 @@ def media_file_response(name: str, *, cache_control: str = PRIVATE_CACHE) -> Htt
     accel_prefix = settings.MEDIA_ACCEL_REDIRECT
     response: HttpResponseBase
     if accel_prefix:
+        if not default_storage.exists(name):  # else the audit would record a view nginx 404s
+            raise Http404(_("照片不存在。"))
         response = HttpResponse(b"", content_type=content_type)
         # Quoted as an URI (nginx unescapes it); storage names are ASCII, so usually unchanged.
         response["X-Accel-Redirect"] = accel_prefix.rstrip("/") + "/" + quote(name)

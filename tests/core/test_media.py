@@ -8,7 +8,7 @@ import pytest
 from django.apps import apps
 from django.core.files.storage import default_storage
 from django.db import models
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import isolate_apps
 
 from core.media import (
@@ -88,7 +88,8 @@ def test_a_traversal_to_a_stored_photo_is_refused_even_to_the_street_admin(
 
 
 @pytest.mark.django_db
-def test_an_unknown_name_and_a_row_whose_file_is_gone_are_404s(territory, resident_user,
+@pytest.mark.parametrize("accel", ["", "/protected-media/"])
+def test_an_unknown_name_and_a_row_whose_file_is_gone_are_404s(accel, territory, resident_user,
                                                                street_admin):
     sent = submit(resident_user, photos=[photo()]).photos.get()
     client = Client()
@@ -96,5 +97,6 @@ def test_an_unknown_name_and_a_row_whose_file_is_gone_are_404s(territory, reside
     assert client.get("/media/petitions/2026/11/" + "0" * 32 + ".jpg").status_code == 404
     assert client.get("/media/elsewhere/x.jpg").status_code == 404
     default_storage.delete(sent.image.name)
-    assert client.get(sent.image.url).status_code == 404
+    with override_settings(MEDIA_ACCEL_REDIRECT=accel):
+        assert client.get(sent.image.url).status_code == 404
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.MEDIA_VIEW).exists()
