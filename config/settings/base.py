@@ -147,6 +147,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# Photos are served only by core.views.MediaView after the owning row's check. Behind nginx,
+# the prefix of its internal location (e.g. "/protected-media/", aliased to MEDIA_ROOT): the view
+# then answers X-Accel-Redirect and nginx sends the bytes. Empty: the view streams the file.
+MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
