@@ -247,7 +247,7 @@ def test_the_home_page_strings_are_in_the_catalogue() -> None:
     """Guards the reader itself: a known multi-line-wrapped entry is found and translated."""
     entries = {entry.msgid: entry for entry in po_entries(MESSAGES / "django.po")}
     assert entries["有事您说话"].msgstr == {0: "Tell Us"}
-    long_one = "长江路街道 · 社区治理门户：诉求“7135”快速响应、每月15日议事日、党员志愿服务。"
+    long_one = "%(street)s · 社区治理门户：诉求“7135”快速响应、每月15日议事日、党员志愿服务。"
     assert "7135" in entries[long_one].msgstr[0]
 
 

@@ -150,3 +150,18 @@ def test_the_pages_that_show_photos_show_ones_their_viewer_can_open(
     assert {resident.get(url).status_code for url in shown_to_resident} == {200}
     assert {staff.get(url).status_code for url in shown_to_staff} == {200}
     assert {client_as(other_resident).get(url).status_code for url in shown_to_staff} == {404}
+
+
+def test_an_external_system_opens_the_photos_of_what_it_sent_with_its_api_key(
+        territory, resident_user):
+    from accounts.services import api_key_create
+
+    api_key, raw_key = api_key_create(name="12345 热线")
+    sent = submit(api_key.user, channel="hotline_12345", building=territory.building1,
+                  contact_phone="13700000000", photos=[photo("door.jpg")]).photos.get()
+    not_its = own_petition(resident_user).photos.get()
+    keyed = Client(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+
+    assert keyed.get(media_url(sent)).status_code == 200
+    assert keyed.get(media_url(not_its)).status_code == 404
+    assert Client(HTTP_AUTHORIZATION="Api-Key nope.nope").get(media_url(sent)).status_code == 404
