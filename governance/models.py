@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
@@ -190,7 +191,7 @@ class Building(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound.name} {self.number}号楼"
+        return f"{self.compound.name} " + gettext("%(number)s号楼") % {"number": self.number}
 
     def clean(self) -> None:
         if self.micro_grid_id and self.micro_grid.kind != Area.Kind.MICROGRID:
@@ -212,7 +213,7 @@ class Unit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.building} {self.number}单元"
+        return f"{self.building} " + gettext("%(unit)s单元") % {"unit": self.number}
 
 
 class OrgNodeQuerySet(MP_NodeQuerySet):

@@ -41,3 +41,24 @@ def test_the_home_page_before_any_territory_names_no_street(client):
 
 def test_the_residents_prefix_without_pages_is_not_mounted(client):
     assert client.get("/residents/").status_code == 404
+
+
+def test_an_address_in_english_keeps_its_words_apart(territory):
+    from django.utils import translation
+
+    from governance.models import Unit
+
+    unit = Unit.objects.filter(building=territory.building1).first() or Unit.objects.create(
+        building=territory.building1, number=1)
+    with translation.override("en"):
+        assert str(territory.building1).endswith(f" Bldg {territory.building1.number}")
+        assert str(unit).endswith(f" Unit {unit.number}")
+    assert str(territory.building1).endswith(f" {territory.building1.number}号楼")
+
+
+def test_an_english_label_before_a_value_ends_in_a_space(client, settings):
+    from django.utils import translation
+
+    with translation.override("en"):
+        for label in ("办理结果：", "不予受理原因：", "您的评价："):
+            assert translation.gettext(label).endswith(": ")
