@@ -135,6 +135,10 @@ class ScopedResource(resources.ModelResource):
     """Shared behaviour: the acting user, address lookups, Chinese error keys, masking, and
     exports no spreadsheet runs as formulae."""
 
+    class Meta:
+        # The admin's import preview shows each row's cells: skip_diff leaves no diff to show.
+        store_row_values = True
+
     def __init__(self, *, actor: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.actor = actor
