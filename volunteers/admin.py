@@ -281,9 +281,9 @@ class WishEventInline(admin.TabularInline):
 
 @admin.register(MicroWish)
 class MicroWishAdmin(ScopedAdmin):
-    """Review only. A wish is the resident's own, in their words, shown to the compound's party
-    members; it starts with the resident (the wish page or the app: micro_wish_submit), who may
-    withdraw it and confirms it. Claiming and fulfilling are the members' (services too)."""
+    """Review, no add. A wish is the resident's own, in their words, shown to the compound's
+    party members; it starts with the resident (the wish page or the app: micro_wish_submit),
+    who may withdraw it and confirms it. Claiming and fulfilling are the members' (services)."""
 
     change_list_template = "admin/volunteers/microwish/change_list.html"
     list_display = ["title", "status", "masked_resident", "claimed_by", "claim_expires_at",
@@ -291,9 +291,10 @@ class MicroWishAdmin(ScopedAdmin):
     list_filter = ["status", "compound"]
     search_fields = ["title", "description"]
     raw_id_fields = ["resident", "claimed_by"]
+    # Who holds the wish moves through the services (their events and notifications); the
+    # words and the fulfilment photo may still be corrected here.
     readonly_fields = ["compound", "resident", "status", "claimed_by", "claimed_at",
-                       "claim_expires_at", "fulfilled_at", "fulfilment_note", "fulfilment_photo",
-                       "confirmed_at"]
+                       "claim_expires_at", "fulfilled_at", "confirmed_at"]
     inlines = [WishEventInline]
     list_select_related = ["resident", "claimed_by__resident"]
     formfield_overrides = ADMIN_PHOTO_OVERRIDES
@@ -339,7 +340,7 @@ class ProxyServiceAdmin(ScopedAdmin):
     raw_id_fields = ["resident"]
     add_fields = ["resident", "kind", "title", "description"]
     readonly_fields = ["compound", "resident", "status", "assignee", "assigned_at", "done_at",
-                       "result_note", "confirmed_at"]
+                       "confirmed_at"]
     inlines = [ServiceEventInline]
     list_select_related = ["resident", "assignee"]
     actions = ["cancel"]
