@@ -68,6 +68,9 @@ class DurationPartsWidget(forms.MultiWidget):
 
     group_label: Any = ""
 
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         widgets = {
             suffix: forms.NumberInput(attrs={"min": 0, "step": 1, "class": "vIntegerField",
