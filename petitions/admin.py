@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register, everywhere
+from core.admin_widgets import ADMIN_DURATION_OVERRIDES, duration_text
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
 from core.protected_lookups import ProtectedSearchAdminMixin
@@ -241,8 +242,29 @@ class CategoryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(ScopedChoicesMixin, admin.ModelAdmin):
-    list_display = ("__str__", "arrival", "microgrid", "grid", "street", "rating_window",
-                    "reminder_share", "calendar", "updated_at")
+    list_display = ("__str__", "arrival_text", "microgrid_text", "grid_text", "street_text",
+                    "rating_window_text", "reminder_share", "calendar", "updated_at")
+    formfield_overrides = ADMIN_DURATION_OVERRIDES
+
+    @admin.display(description=SlaPolicy._meta.get_field("arrival").verbose_name)
+    def arrival_text(self, policy: SlaPolicy) -> str:
+        return duration_text(policy.arrival)
+
+    @admin.display(description=SlaPolicy._meta.get_field("microgrid").verbose_name)
+    def microgrid_text(self, policy: SlaPolicy) -> str:
+        return duration_text(policy.microgrid)
+
+    @admin.display(description=SlaPolicy._meta.get_field("grid").verbose_name)
+    def grid_text(self, policy: SlaPolicy) -> str:
+        return duration_text(policy.grid)
+
+    @admin.display(description=SlaPolicy._meta.get_field("street").verbose_name)
+    def street_text(self, policy: SlaPolicy) -> str:
+        return duration_text(policy.street)
+
+    @admin.display(description=SlaPolicy._meta.get_field("rating_window").verbose_name)
+    def rating_window_text(self, policy: SlaPolicy) -> str:
+        return duration_text(policy.rating_window)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not SlaPolicy.objects.exists()

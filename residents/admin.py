@@ -7,15 +7,19 @@ the viewer's own scope area. Search by a whole phone or ID number is a reveal
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
+from import_export.forms import SelectableFieldsExportForm
 
 from accounts.models import User
 from core.admin import MaskedContactMixin, ScopedAdminMixin, area_list_filter
@@ -29,8 +33,15 @@ from residents.resources import (
     HouseholdResource,
     PartyMemberResource,
     ResidentResource,
+    ScopedResource,
+    text,
 )
-from residents.services import import_report, party_members_publicity_set
+from residents.services import (
+    HEADER_ROWS,
+    RowError,
+    import_report,
+    party_members_publicity_set,
+)
 
 
 def user_choice_q(user: Any) -> Q:
@@ -113,11 +124,74 @@ class CSVImport(_RowsRequired, base_formats.CSV):
     pass
 
 
+class ColumnNameExportForm(SelectableFieldsExportForm):
+    """Each field's box is labelled by its column, the Chinese header the file carries
+    (import-export's own label is the attribute title-cased in English: "Compound (小区)")."""
+
+    def _get_field_label(self, resource: Any, field_name: str) -> str:
+        field = resource.fields.get(field_name)
+        if field is None:
+            return super()._get_field_label(resource, field_name)
+        return str(field.column_name)
+
+
+@dataclass(frozen=True)
+class PreviewCell:
+    value: str
+    is_invalid: bool
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    line: int  # as the spreadsheet numbers it: the header is line 1
+    import_type: str
+    cells: list[PreviewCell]
+    errors: list[RowError]
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """What templates/admin/import_export/import.html shows of a dry run: the rows with their
+    cells and, when a row failed, its errors in the row itself."""
+
+    rows: list[PreviewRow]
+    file_errors: list[RowError]
+
+
+def import_preview(result: Any, resource: ScopedResource) -> ImportPreview:
+    """The failing rows when any row failed (all of them if an exception stopped a row),
+    else every row as it will be written."""
+    errors: dict[int, list[RowError]] = defaultdict(list)
+    for error in import_report(result, resource).errors:
+        errors[error.row].append(error)
+    headers = result.diff_headers
+    if result.has_errors():
+        numbered = [(number, "error", row_errors[0].row or {})
+                    for number, row_errors in result.row_errors()]
+    elif result.has_validation_errors():
+        numbered = [(invalid.number, "invalid", dict(zip(headers, invalid.values, strict=True)))
+                    for invalid in result.invalid_rows]
+    else:
+        # report_skipped (import-export's default) keeps one RowResult per data row, in order.
+        numbered = [(number, row.import_type, row.row_values)
+                    for number, row in enumerate(result.rows, 1)]
+    rows = []
+    for number, import_type, values in numbered:
+        line = number + HEADER_ROWS
+        invalid_columns = {error.field for error in errors[line]}
+        rows.append(PreviewRow(
+            line=line, import_type=import_type, errors=errors[line],
+            cells=[PreviewCell(text(values.get(column)), column in invalid_columns)
+                   for column in headers]))
+    return ImportPreview(rows=rows, file_errors=errors[0])
+
+
 class ScopedImportExportAdmin(ScopedAdminMixin, MaskedContactMixin, ImportExportModelAdmin):
     """Import/export in xlsx or csv; the acting user travels to the resource (scope, masking)."""
 
     import_formats = [XLSXImport, CSVImport]
     export_formats = [base_formats.XLSX, base_formats.CSV]
+    export_form_class = ColumnNameExportForm
 
     def add_data_read_fail_error_to_form(self, form: Any, e: Exception) -> None:
         form.add_error("import_file", _("无法读取该文件：请选择正确的格式（xlsx 或 csv），"
@@ -133,13 +207,24 @@ class ScopedImportExportAdmin(ScopedAdminMixin, MaskedContactMixin, ImportExport
         data_kwargs.setdefault("rollback_on_validation_errors", True)
         return data_kwargs
 
+    def import_resource(self, request: HttpRequest) -> ScopedResource:
+        resource_class: type[ScopedResource] = self.get_import_resource_classes(request)[0]
+        return resource_class(actor=request.user)
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        response = super().import_action(request, **kwargs)
+        context = response.context_data if isinstance(response, TemplateResponse) else None
+        if context and context.get("result") is not None:
+            context["import_preview"] = import_preview(context["result"],
+                                                       self.import_resource(request))
+        return response
+
     def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
         """A confirmed import that failed after all (the data changed since the dry run) was
         rolled back: say so, row by row, instead of import-export's success message."""
         if not (result.has_errors() or result.has_validation_errors()):
             return super().process_result(result, request)
-        resource = self.get_import_resource_classes(request)[0](actor=request.user)
-        report = import_report(result, resource)
+        report = import_report(result, self.import_resource(request))
         messages.error(request, _("导入未完成，没有写入任何数据：") + "；".join(
             str(error) for error in report.errors[:20]))
         opts = self.model._meta

@@ -10,6 +10,7 @@ Exports mask phones and ID numbers outside the viewer's scope (residents.selecto
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -92,6 +93,26 @@ class YearWidget(widgets.Widget):
         return int(cell)
 
 
+class DateWidget(widgets.DateWidget):
+    """A date as a Chinese sheet writes it (2001-07-01, 2001/7/1, 2001.7.1, 2001年7月1日); an
+    xlsx date cell arrives as a date already. import-export's own refusal is English only."""
+
+    FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.formats = self.FORMATS
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> date | None:
+        if isinstance(value, datetime):  # an xlsx date cell
+            return value.date()
+        try:
+            return super().clean(value.strip() if isinstance(value, str) else value, row,
+                                 **kwargs)
+        except ValueError:
+            raise ValueError(_("应为日期，如 2001-07-01 或 2001/7/1。")) from None
+
+
 class TagsWidget(widgets.Widget):
     """Tags as Chinese labels separated by 、 , ， or ;."""
 
@@ -134,6 +155,10 @@ def formula_escape(value: Any) -> Any:
 class ScopedResource(resources.ModelResource):
     """Shared behaviour: the acting user, address lookups, Chinese error keys, masking, and
     exports no spreadsheet runs as formulae."""
+
+    class Meta:
+        # The admin's import preview shows each row's cells: skip_diff leaves no diff to show.
+        store_row_values = True
 
     def __init__(self, *, actor: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -400,7 +425,7 @@ class PartyMemberResource(ScopedResource):
     category = fields.Field(attribute="category", column_name="分类管理",
                             widget=ChoiceLabelWidget(PartyMember.Category.choices))
     joined_on = fields.Field(attribute="joined_on", column_name="入党日期",
-                             widget=widgets.DateWidget())
+                             widget=DateWidget())
     occupation = fields.Field(attribute="occupation", column_name="职业", widget=TextWidget())
     workplace = fields.Field(attribute="workplace", column_name="工作单位", widget=TextWidget())
     skills = fields.Field(attribute="skills", column_name="特长", widget=TextWidget())

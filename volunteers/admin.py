@@ -281,17 +281,27 @@ class WishEventInline(admin.TabularInline):
 
 @admin.register(MicroWish)
 class MicroWishAdmin(ScopedAdmin):
+    """Review, no add. A wish is the resident's own, in their words, shown to the compound's
+    party members; it starts with the resident (the wish page or the app: micro_wish_submit),
+    who may withdraw it and confirms it. Claiming and fulfilling are the members' (services)."""
+
+    change_list_template = "admin/volunteers/microwish/change_list.html"
     list_display = ["title", "status", "masked_resident", "claimed_by", "claim_expires_at",
                     "created_at"]
     list_filter = ["status", "compound"]
     search_fields = ["title", "description"]
     raw_id_fields = ["resident", "claimed_by"]
-    readonly_fields = ["status", "claimed_at", "claim_expires_at", "fulfilled_at",
-                       "confirmed_at"]
+    # Who holds the wish moves through the services (their events and notifications); the
+    # words and the fulfilment photo may still be corrected here.
+    readonly_fields = ["compound", "resident", "status", "claimed_by", "claimed_at",
+                       "claim_expires_at", "fulfilled_at", "confirmed_at"]
     inlines = [WishEventInline]
     list_select_related = ["resident", "claimed_by__resident"]
     formfield_overrides = ADMIN_PHOTO_OVERRIDES
     actions = ["publish", "expire_claims"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     @admin.display(description=_("许愿居民"))
     def masked_resident(self, wish: MicroWish) -> str:
@@ -320,14 +330,38 @@ class ServiceEventInline(admin.TabularInline):
 
 @admin.register(ProxyService)
 class ProxyServiceAdmin(ScopedAdmin):
+    """An errand an elder asks for by phone or at the counter is recorded here through
+    proxy_service_request (the resident's compound, the first status, its event); assigning,
+    completing and confirming stay with the services (the service page, the API)."""
+
     list_display = ["title", "kind", "status", "masked_resident", "assignee", "created_at"]
     list_filter = ["status", "kind", "compound"]
     search_fields = ["title", "description"]
-    raw_id_fields = ["resident", "assignee"]
-    readonly_fields = ["status", "assigned_at", "done_at", "confirmed_at"]
+    raw_id_fields = ["resident"]
+    add_fields = ["resident", "kind", "title", "description"]
+    readonly_fields = ["compound", "resident", "status", "assignee", "assigned_at", "done_at",
+                       "confirmed_at"]
     inlines = [ServiceEventInline]
     list_select_related = ["resident", "assignee"]
     actions = ["cancel"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.add_fields if obj is None else super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: ProxyService, form: Any,
+                   change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        data = form.cleaned_data
+        created = services.proxy_service_request(
+            resident=data["resident"], kind=data["kind"], title=data["title"],
+            description=data["description"])
+        # The admin logs and redirects to `obj`: make it the row the service created.
+        vars(obj).update(vars(created))
 
     @admin.display(description=_("委托居民"))
     def masked_resident(self, service: ProxyService) -> str:

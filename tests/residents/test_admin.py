@@ -190,6 +190,83 @@ def test_a_confirmed_import_that_fails_after_the_dry_run_writes_nothing(territor
     assert "导入未完成，没有写入任何数据：第 3 行「门牌号」" in response.content.decode()
 
 
+def preview_rows(html):
+    """The import page's table rows, each as its list of cell texts (tags stripped)."""
+    table = html.split('class="import-preview"', 1)[1].split("</table>", 1)[0]
+    body = table.split("</thead>", 1)[1]
+    return [[re.sub(r"<[^>]+>|\s+", " ", cell).strip()
+             for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+
+
+def test_the_import_preview_shows_every_rows_values_numbered_as_the_spreadsheet_does(
+        territory, staff_client):
+    content = csv_bytes(RESIDENT_HEADERS, [
+        ["长江瑞城", "1", "1", "0101", "赵大山", "13811112222", "", "男", "1950", "", "是"],
+        ["长江瑞城", "3", "1", "0301", "钱小梅", "13811113333", "", "女", "1980", "", "否"]])
+    response = admin_import(staff_client, "resident", content, "residents.csv", 1)
+    assert response.context["confirm_form"] is not None
+    rows = preview_rows(response.content.decode())
+    # The header is line 1 of the sheet: the first data row is line 2.
+    assert [row[0] for row in rows] == ["2", "3"]
+    assert rows[0][2:8] == ["长江瑞城", "1", "1", "0101", "赵大山", "13811112222"]
+    assert "钱小梅" in rows[1] and "女" in rows[1]
+
+
+def test_an_import_with_bad_rows_shows_each_error_in_its_row_at_its_spreadsheet_line(
+        territory, staff_client):
+    content = csv_bytes(RESIDENT_HEADERS, [
+        ["长江瑞城", "1", "1", "0101", "赵大山", "13811112222", "", "男", "1950", "", "是"],
+        ["长江瑞城", "1", "1", "9999", "孙无家", "13811114444", "", "女", "1960", "", "否"]])
+    html = admin_import(staff_client, "resident", content, "residents.csv", 1).content.decode()
+    assert "某些行验数据证失败" not in html
+    assert "部分行未通过校验" in html
+    # Not behind a badge that opens on hover: the message is a cell of the row itself.
+    assert "validation-error-container" not in html
+    [row] = preview_rows(html)
+    assert row[0] == "3"
+    assert "门牌号：长江瑞城 1号楼 1单元 没有门牌号 9999。" in row[1]
+    assert "孙无家" in row
+
+
+def test_a_row_that_raised_is_listed_at_its_spreadsheet_line_with_its_cells():
+    from import_export.results import Error, Result, RowResult
+
+    from residents.admin import import_preview
+
+    result = Result()
+    result.diff_headers = ["姓名", "手机号"]
+    good, bad = RowResult(), RowResult()
+    good.import_type, bad.import_type = "new", "error"
+    row = {"姓名": "赵大山", "手机号": ""}
+    bad.errors.append(Error(RuntimeError("数据库忙"), row=row, number=2))
+    result.rows = [good, bad]
+    preview = import_preview(result, ResidentResource())
+    [shown] = preview.rows
+    assert (shown.line, [cell.value for cell in shown.cells]) == (3, ["赵大山", ""])
+    assert [error.message for error in shown.errors] == ["保存失败：数据库忙"]
+
+
+def test_the_export_page_labels_each_field_by_its_chinese_column_name(
+        territory, staff_client, people):
+    html = staff_client.get(reverse("admin:residents_resident_export")).content.decode()
+    assert "Compound" not in html and "Is Household Head" not in html
+    assert '<label for="id_residentresource_compound">小区</label>' in html
+    assert '<label for="id_residentresource_is_household_head">户主</label>' in html
+
+
+@pytest.mark.xfail(strict=True, reason="locale/zh_Hans override of django-import-export's "
+                   "strings: the lead adds it (issue 13 item 10), then removes this mark")
+@pytest.mark.parametrize(("msgid", "chinese"), [
+    ("Select all", "全选"),
+    ("Some rows failed to validate", "部分行未通过校验"),
+])
+def test_import_exports_own_strings_read_as_correct_chinese(msgid, chinese):
+    from django.utils import translation
+    with translation.override("zh-hans"):
+        assert translation.gettext(msgid) == chinese
+
+
 def test_the_export_masks_nothing_for_the_street_admin_and_keeps_scope_for_staff(
         territory, street_admin, community_staff, narrow_superuser, people):
     full = ResidentResource(actor=street_admin).export(resident_list(user=street_admin))

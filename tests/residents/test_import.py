@@ -166,3 +166,18 @@ def test_an_unreadable_file_gives_a_chinese_error(territory, community_staff):
         residents_import(file=b"not a zip", format="xlsx", actor=community_staff)
     with pytest.raises(ApplicationError, match="xlsx 或 csv"):
         residents_import(file=b"", format="pdf", actor=community_staff)
+
+
+def test_a_join_date_is_read_as_a_chinese_sheet_writes_it_and_refused_in_chinese(
+        territory, community_staff, resident_record):
+    committee = org_root(area=territory.community)
+    headers = ["手机号", "党员类型", "所在党组织", "入党日期"]
+    for written in ("2001/7/1", "2001年7月1日", "2001-07-01"):
+        content = csv_bytes(headers, [[resident_record.phone, "自管党员", committee.name, written]])
+        report = party_members_import(file=content, format="csv", actor=community_staff)
+        assert report.is_ok, (written, report.errors)
+        assert str(PartyMember.objects.get().joined_on) == "2001-07-01"
+    content = csv_bytes(headers, [[resident_record.phone, "自管党员", committee.name, "去年"]])
+    [error] = party_members_import(file=content, format="csv", actor=community_staff).errors
+    assert (error.row, error.field) == (2, "入党日期")
+    assert error.message == "应为日期，如 2001-07-01 或 2001/7/1。"
