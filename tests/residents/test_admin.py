@@ -255,8 +255,6 @@ def test_the_export_page_labels_each_field_by_its_chinese_column_name(
     assert '<label for="id_residentresource_is_household_head">户主</label>' in html
 
 
-@pytest.mark.xfail(strict=True, reason="locale/zh_Hans override of django-import-export's "
-                   "strings: the lead adds it (issue 13 item 10), then removes this mark")
 @pytest.mark.parametrize(("msgid", "chinese"), [
     ("Select all", "全选"),
     ("Some rows failed to validate", "部分行未通过校验"),
