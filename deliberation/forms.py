@@ -122,6 +122,13 @@ class ProgressForm(forms.Form):
     photo = forms.FileField(label=_("佐证照片"), required=False)
 
 
+class TickOffConfirmForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("我已核实该事项已落实完成，确认销号"),
+        error_messages={"required": _("请勾选确认后再销号。")})
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
 class OutcomeForm(forms.Form):
     outcome = forms.CharField(label=_("办理结果"), widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -300,6 +300,15 @@ class TopicOpinion(models.Model):
         return f"{self.speaker}：{self.body[:20]}"
 
 
+class ActionItemQuerySet(models.QuerySet["ActionItem"]):
+    def open_first(self) -> ActionItemQuerySet:
+        """Open items by deadline (the most urgent on top), then the ticked-off, latest first."""
+        is_done = models.Case(models.When(status=ActionItem.Status.OPEN, then=0), default=1,
+                              output_field=models.IntegerField())
+        return self.order_by(is_done, "deadline", models.F("done_at").desc(nulls_last=True),
+                             "id")
+
+
 class ActionItem(TimeStampedModel):
     class Status(models.TextChoices):
         OPEN = "open", _("落实中")
@@ -325,6 +334,8 @@ class ActionItem(TimeStampedModel):
     done_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
     reminded_before_at = models.DateTimeField(_("到期前提醒"), null=True, blank=True)
     reminded_after_at = models.DateTimeField(_("逾期提醒"), null=True, blank=True)
+
+    objects = ActionItemQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("落实事项")
