@@ -131,6 +131,10 @@ class TickOffConfirmForm(forms.Form):
 
 class OutcomeForm(forms.Form):
     outcome = forms.CharField(label=_("办理结果"), widget=forms.Textarea(attrs={"rows": 3}))
+    evaluation_note = forms.CharField(
+        label=_("线下评议记录"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("没有居民在线评议时必填：评议会或入户回访的参加人数和意见。"))
 
 
 class RejectForm(forms.Form):

@@ -199,6 +199,11 @@ class Topic(TimeStampedModel):
     votes_abstain = models.PositiveIntegerField(_("弃权"), default=0)
     decided_at = models.DateTimeField(_("决议时间"), null=True, blank=True)
     review_on = models.DateField(_("评议日期"), null=True, blank=True, db_index=True)
+    # Set when the topic reaches 评: residents rate until then, and it cannot be closed before.
+    evaluation_ends_at = models.DateTimeField(_("评议截止"), null=True, blank=True)
+    evaluation_note = models.TextField(
+        _("线下评议记录"), blank=True,
+        help_text=_("没有居民在线评议时，记录评议会或入户回访的人数和意见"))
     outcome = models.TextField(_("办理结果"), blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     published_at = models.DateTimeField(_("公示时间"), null=True, blank=True, db_index=True)

@@ -163,17 +163,19 @@ class TopicDetailView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         topic = selectors.topic_get_for_user(user=request.user, topic_id=pk)
         is_staff = selectors.user_is_deliberation_staff(request.user, topic.compound_id)
+        ratings = services.rating_summary(topic)
         context: dict[str, Any] = {
             "topic": topic, "is_staff": is_staff, "step_labels": STEP_LABELS,
             "changes": topic.status_changes.select_related("actor"),
             "opinions": topic.opinions.all(),
             "items": topic.action_items.select_related("owner_body").prefetch_related("evidence")
             .open_first(),
-            "ratings": services.rating_summary(topic),
+            "ratings": ratings, "rating_count": sum(ratings.values()),
             "has_supported": topic.supports.filter(user=request.user).exists(),
             "has_rated": topic.ratings.filter(user=request.user).exists(),
             "is_resident": selectors.user_is_compound_resident(request.user, topic.compound_id),
             "rate_form": delib_forms.RateForm(),
+            "now": timezone.now(),
         }
         if is_staff:
             sessions = Session.objects.filter(compound=topic.compound_id,

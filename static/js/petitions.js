@@ -48,14 +48,22 @@
     var data = JSON.parse(feed.textContent);
     var chart = window.echarts.init(holder);
     var isWeek = data.by !== "month";
+    var DAY = 24 * 3600 * 1000;
+    // A tick and a label on every period's first day, and half a period of room at each end so
+    // the first and the last point are not drawn on the frame.
+    var times = data.periods.map(function (period) { return window.echarts.time.parse(period).getTime(); });
+    var margin = (isWeek ? 3.5 : 15) * DAY;
     chart.setOption({
       tooltip: { trigger: "axis", formatter: percentTooltip(data) },
       legend: { type: "scroll", top: 0 },
       grid: { left: 40, right: 24, top: 48, bottom: 32 },
       xAxis: {
         type: "time",
-        minInterval: (isWeek ? 7 : 28) * 24 * 3600 * 1000,
-        axisLabel: { formatter: isWeek ? "{MM}-{dd}" : "{yyyy}-{MM}", hideOverlap: true }
+        min: times.length ? times[0] - margin : null,
+        max: times.length ? times[times.length - 1] + margin : null,
+        axisTick: { customValues: times },
+        axisLabel: { customValues: times, formatter: isWeek ? "{MM}-{dd}" : "{yyyy}-{MM}",
+                     hideOverlap: true }
       },
       yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
       series: data.series.map(function (item) {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -80,7 +81,8 @@ def test_staff_run_a_topic_through_every_step_on_the_pages(client, secretary, re
     assert "未达到法定人数" in response.content.decode()
     client.post(reverse("deliberation:topic-decide", args=[topic.pk]), {
         "decision_text": "同意", "mode": "vote", "eligible_voters": 9, "votes_for": 6,
-        "votes_against": 0, "votes_abstain": 0, "review_on": "2099-01-01"})
+        "votes_against": 0, "votes_abstain": 0,
+        "review_on": (timezone.localdate() + timedelta(days=3)).isoformat()})
     client.post(reverse("deliberation:action-item-create", args=[topic.pk]),
                 {"title": "换灯", "owner_name": "物业", "deadline": "2099-01-01"})
     item = ActionItem.objects.get()
@@ -89,7 +91,9 @@ def test_staff_run_a_topic_through_every_step_on_the_pages(client, secretary, re
     client.force_login(resident_user)
     client.post(reverse("deliberation:topic-rate", args=[topic.pk]), {"score": "satisfied"})
     client.force_login(secretary)
-    client.post(reverse("deliberation:topic-close", args=[topic.pk]), {"outcome": "已完成"})
+    # 结 waits for the end of the residents' evaluation window (7 days from the tick-off).
+    with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1)):
+        client.post(reverse("deliberation:topic-close", args=[topic.pk]), {"outcome": "已完成"})
     topic.refresh_from_db()
     assert (topic.status, topic.ratings.count()) == ("closed", 1)
     results = client.get(reverse("deliberation:results")).content.decode()
