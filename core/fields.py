@@ -1,8 +1,11 @@
 """Model fields for personal data at rest (core.crypto): an encrypted text column and the
-keyed blind index that lets an encrypted value be found by its exact value."""
+keyed blind index that lets an encrypted value be found by its exact value; and a natural sort
+key for the building, unit and room numbers people type."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 from django import forms
@@ -81,3 +84,63 @@ class BlindIndexField(models.CharField):
         digest = crypto.blind_index(getattr(model_instance, self.source) or "")
         setattr(model_instance, self.attname, digest)
         return digest
+
+
+_DIGIT_RUN = re.compile(r"([0-9]+)")
+
+
+def natural_sort_key(text: str) -> str:
+    """A key whose plain text order is the natural one: 2 before 10, numbers before letters.
+
+    Each run of digits becomes its length (two digits) followed by the digits without leading
+    zeros ("10号楼" → "0210号楼"); text between runs is kept, case-folded. Full-width digits
+    count as digits.
+    """
+    parts = _DIGIT_RUN.split(unicodedata.normalize("NFKC", text).strip())
+    key = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            digits = part.lstrip("0") or "0"
+            key.append(f"{len(digits):02d}{digits}")
+        else:
+            key.append(part.casefold())
+    return "".join(key)
+
+
+class NaturalSortKeyField(models.CharField):
+    """natural_sort_key of another field's value, kept in step on save (and bulk_create).
+
+    Order by it, then by the source field as a tie-break ("03" and "3" share a key). As with
+    BlindIndexField, `save(update_fields=[source])` and a QuerySet.update() of the source must
+    set it too; bulk loaders that write rows by SQL (COPY) must write it.
+
+    On PostgreSQL the column is compared byte by byte (COLLATE "C"), as SQLite compares text:
+    a language collation would skip the "-" of "1-2" and order keys differently.
+    """
+
+    def __init__(self, *args: Any, source: str = "", **kwargs: Any) -> None:
+        self.source = source
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        kwargs.setdefault("db_default", "")
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        for key in ("max_length", "editable", "blank", "default", "db_default"):
+            kwargs.pop(key, None)
+        return name, path, args, kwargs
+
+    def db_parameters(self, connection: Any) -> dict[str, Any]:
+        parameters = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            parameters["collation"] = "C"
+        return parameters
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        key = natural_sort_key(str(getattr(model_instance, self.source) or ""))[:self.max_length]
+        setattr(model_instance, self.attname, key)
+        return key

@@ -124,7 +124,8 @@ class TopicAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     search_fields = ["title", "description", "proposer_name", "decision_text", "outcome"]
     list_select_related = ["compound", "session"]
     raw_id_fields = ["proposer", "recorded_by", "session"]
-    readonly_fields = ["status", "support_count"]
+    # The evaluation window is the services' to open (a later end cannot be typed in).
+    readonly_fields = ["status", "support_count", "evaluation_ends_at"]
     inlines = [ActionItemInline, StatusChangeInline]
     actions = ["settle", "put_on_next_session"]
 

@@ -11,6 +11,8 @@ DELIBERATION_QUORUM_RATIO     share of eligible voters that must vote (2/3)
 DELIBERATION_REMIND_BEFORE_DAYS  reminder this many days before an action item's deadline (2)
 DELIBERATION_SURVEY_DAYS_BEFORE_QUARTER_END  the quarterly survey opens this many days early (10)
 DELIBERATION_SURVEY_DAYS_AFTER_QUARTER_END   and closes this many days after the quarter (15)
+DELIBERATION_EVALUATION_DAYS  the residents' evaluation (评) of a topic lasts at least this many
+                              days, and until the review date set at the decision (7)
 """
 
 from __future__ import annotations
@@ -65,3 +67,7 @@ def survey_days_before_quarter_end() -> int:
 
 def survey_days_after_quarter_end() -> int:
     return int(getattr(settings, "DELIBERATION_SURVEY_DAYS_AFTER_QUARTER_END", 15))
+
+
+def evaluation_days() -> int:
+    return int(getattr(settings, "DELIBERATION_EVALUATION_DAYS", 7))

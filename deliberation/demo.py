@@ -196,9 +196,20 @@ def _topics(compound: Compound, held: list[Session], upcoming: Session, today: d
 
 def _topic(compound: Compound, title: str, text: str, scale: str, status: str,
            session: Session | None, index: int, outcome: str = "") -> Topic:
+    """A topic with the dates the services' rules give: decided an hour into its session,
+    reviewed 30 days later, evaluated from the tick-off (25 days after the decision) for at least
+    DELIBERATION_EVALUATION_DAYS and to the review date, closed after that (45 days on)."""
     decided = status not in (S.PROPOSED, S.DELIBERATING)
     when = session.starts_at if session is not None else timezone.now() - timedelta(days=3)
     vote = scale == "big" and decided
+    decided_at = when + timedelta(hours=1) if decided else None
+    review_on = (when + timedelta(days=30)).date() if decided and status != S.REJECTED else None
+    closed_at = (decided_at if status == S.REJECTED
+                 else when + timedelta(days=45) if status == S.CLOSED else None)
+    evaluation_ends_at = None
+    if status in (S.EVALUATING, S.CLOSED) and decided_at is not None:
+        evaluation_ends_at = services.evaluation_end(
+            opened_at=_evaluation_opened(decided_at), review_on=review_on)
     return Topic(
         compound=compound, title=title, description=text, scale=scale, status=status,
         channel=[Topic.Channel.ONLINE, Topic.Channel.OFFLINE][index % 2],
@@ -209,23 +220,44 @@ def _topic(compound: Compound, title: str, text: str, scale: str, status: str,
         if decided else "",
         eligible_voters=15 if vote else None, votes_for=12 if vote else 0,
         votes_against=1 if vote else 0, votes_abstain=1 if vote else 0,
-        decided_at=when + timedelta(hours=1) if decided else None,
-        review_on=(when + timedelta(days=60)).date() if decided and status != S.REJECTED
-        else None,
-        outcome=outcome,
-        closed_at=when + timedelta(days=45) if status in (S.CLOSED, S.REJECTED) else None,
-        published_at=when + timedelta(days=45) if status in (S.CLOSED, S.REJECTED) else None,
+        decided_at=decided_at, review_on=review_on, evaluation_ends_at=evaluation_ends_at,
+        outcome=outcome, closed_at=closed_at, published_at=closed_at,
     )
+
+
+def _evaluation_opened(decided_at: datetime) -> datetime:
+    """The last action item's tick-off: 25 days after the decision, or now if that is later."""
+    return min(decided_at + timedelta(days=25), timezone.now())
+
+
+def _timeline(topic: Topic, path: list[str]) -> list[datetime]:
+    """When the topic took each step of `path`: proposed 12 and put on the agenda 7 days before
+    its session (a few days ago for one not yet held), then the dates _topic gave it."""
+    now = timezone.now()
+    when = topic.session.starts_at if topic.session is not None else now - timedelta(days=3)
+    moments = {S.PROPOSED: min(when - timedelta(days=12), now - timedelta(days=3)),
+               S.DELIBERATING: min(when - timedelta(days=7), now - timedelta(days=2))}
+    if topic.decided_at is not None:
+        moments[S.DECIDED] = moments[S.REJECTED] = topic.decided_at
+        moments[S.EXECUTING] = topic.decided_at + timedelta(days=1)
+        moments[S.EVALUATING] = _evaluation_opened(topic.decided_at)
+    if topic.closed_at is not None:
+        moments[S.CLOSED] = moments[S.REJECTED] = topic.closed_at
+    return [moments[step] for step in path]
 
 
 def _topic_details(rows: list[tuple[Topic, list[str]]], staff: User | None,
                    resident: User | None, today: date, randomizer: random.Random) -> None:
     changes, agenda, opinions, items, ratings = [], [], [], [], []
+    moments: list[datetime] = []  # each change's time (auto_now_add sets "now" on insert)
     bodies = list(Body.objects.filter(compound=rows[0][0].compound_id).order_by("id"))
     for topic, path in rows:
+        timeline = _timeline(topic, path)
+        topic.created_at = timeline[0]
         for old, new in zip(["", *path[:-1]], path, strict=True):
             changes.append(TopicStatusChange(topic=topic, old_status=old, new_status=new,
                                              actor=staff, reason="演示数据"))
+        moments += timeline
         if topic.session_id:
             agenda.append(AgendaItem(session_id=topic.session_id, topic=topic, title=topic.title,
                                      position=len(agenda), duration_minutes=20))
@@ -245,16 +277,27 @@ def _topic_details(rows: list[tuple[Topic, list[str]]], staff: User | None,
                 owner_name=str(owner) if owner else "物业公司", deadline=deadline,
                 progress=100 if done else 60, progress_note="已完工并验收" if done else "施工中",
                 status=ActionItem.Status.DONE if done else ActionItem.Status.OPEN,
-                done_at=topic.decided_at + timedelta(days=25) if done else None))
+                done_at=_evaluation_opened(topic.decided_at) if done else None))
         if topic.status == S.CLOSED and resident is not None:
             ratings.append(TopicRating(topic=topic, user=resident,
                                        score=randomizer.choice([Satisfaction.SATISFIED] * 4
                                                                + [Satisfaction.BASICALLY])))
+        elif topic.status == S.CLOSED:
+            # 结 needs an evaluation: without the demo resident, the record of a 评议会.
+            topic.evaluation_note = "居民代表评议会：到会12人，对落实情况表示满意。"
     TopicStatusChange.objects.bulk_create(changes)
+    for change, moment in zip(changes, moments, strict=True):
+        change.at = moment
+    TopicStatusChange.objects.bulk_update(changes, ["at"], batch_size=500)
+    Topic.objects.bulk_update([topic for topic, _path in rows],
+                              ["created_at", "evaluation_note"], batch_size=500)
     AgendaItem.objects.bulk_create(agenda)
     TopicOpinion.objects.bulk_create(opinions)
     ActionItem.objects.bulk_create(items)
     TopicRating.objects.bulk_create(ratings)
+    for rating in ratings:  # rated two days into the evaluation
+        rating.created_at = _evaluation_opened(rating.topic.decided_at) + timedelta(days=2)
+    TopicRating.objects.bulk_update(ratings, ["created_at"], batch_size=500)
 
 
 def _petition_topics(compound: Compound, upcoming: Session, staff: User | None) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import IsoDateInput, IsoDateTimeInput
 from deliberation.models import (
     InvitedBody,
     Need,
@@ -18,9 +19,6 @@ from deliberation.models import (
     TopicOpinion,
 )
 from governance.models import Body, Compound
-
-# Browsers' date inputs take ISO dates whatever the locale's display format.
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class TopicProposeForm(forms.Form):
@@ -50,8 +48,7 @@ class TopicOfflineForm(CompoundChoiceMixin, TopicProposeForm):
 class SessionJointForm(CompoundChoiceMixin):
     title = forms.CharField(label=_("会议名称"), max_length=100, initial=_("联席会议"))
     starts_at = forms.DateTimeField(label=_("开始时间"),
-                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
-                                                              format="%Y-%m-%dT%H:%M"))
+                                    widget=IsoDateTimeInput())
     place = forms.CharField(label=_("地点"), max_length=100, required=False)
     mode = forms.ChoiceField(label=_("形式"), choices=Session.Mode.choices)
     online_link = forms.CharField(label=_("线上会议链接"), max_length=300, required=False)
@@ -102,8 +99,7 @@ class DecideForm(forms.Form):
     votes_for = forms.IntegerField(label=_("赞成"), min_value=0, initial=0)
     votes_against = forms.IntegerField(label=_("反对"), min_value=0, initial=0)
     votes_abstain = forms.IntegerField(label=_("弃权"), min_value=0, initial=0)
-    review_on = forms.DateField(label=_("评议日期"),
-                                widget=DATE_WIDGET)
+    review_on = forms.DateField(label=_("评议日期"), widget=IsoDateInput())
 
 
 class ActionItemForm(forms.Form):
@@ -111,7 +107,7 @@ class ActionItemForm(forms.Form):
     owner_name = forms.CharField(label=_("责任人"), max_length=100, required=False)
     owner_body = forms.ModelChoiceField(label=_("责任主体"), queryset=Body.objects.none(),
                                         required=False)
-    deadline = forms.DateField(label=_("完成时限"), widget=DATE_WIDGET)
+    deadline = forms.DateField(label=_("完成时限"), widget=IsoDateInput())
 
     def __init__(self, *args: Any, bodies: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -126,8 +122,19 @@ class ProgressForm(forms.Form):
     photo = forms.FileField(label=_("佐证照片"), required=False)
 
 
+class TickOffConfirmForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("我已核实该事项已落实完成，确认销号"),
+        error_messages={"required": _("请勾选确认后再销号。")})
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
 class OutcomeForm(forms.Form):
     outcome = forms.CharField(label=_("办理结果"), widget=forms.Textarea(attrs={"rows": 3}))
+    evaluation_note = forms.CharField(
+        label=_("线下评议记录"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("没有居民在线评议时必填：评议会或入户回访的参加人数和意见。"))
 
 
 class RejectForm(forms.Form):

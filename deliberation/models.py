@@ -199,6 +199,11 @@ class Topic(TimeStampedModel):
     votes_abstain = models.PositiveIntegerField(_("弃权"), default=0)
     decided_at = models.DateTimeField(_("决议时间"), null=True, blank=True)
     review_on = models.DateField(_("评议日期"), null=True, blank=True, db_index=True)
+    # Set when the topic reaches 评: residents rate until then, and it cannot be closed before.
+    evaluation_ends_at = models.DateTimeField(_("评议截止"), null=True, blank=True)
+    evaluation_note = models.TextField(
+        _("线下评议记录"), blank=True,
+        help_text=_("没有居民在线评议时，记录评议会或入户回访的人数和意见"))
     outcome = models.TextField(_("办理结果"), blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     published_at = models.DateTimeField(_("公示时间"), null=True, blank=True, db_index=True)
@@ -300,6 +305,15 @@ class TopicOpinion(models.Model):
         return f"{self.speaker}：{self.body[:20]}"
 
 
+class ActionItemQuerySet(models.QuerySet["ActionItem"]):
+    def open_first(self) -> ActionItemQuerySet:
+        """Open items by deadline (the most urgent on top), then the ticked-off, latest first."""
+        is_done = models.Case(models.When(status=ActionItem.Status.OPEN, then=0), default=1,
+                              output_field=models.IntegerField())
+        return self.order_by(is_done, "deadline", models.F("done_at").desc(nulls_last=True),
+                             "id")
+
+
 class ActionItem(TimeStampedModel):
     class Status(models.TextChoices):
         OPEN = "open", _("落实中")
@@ -325,6 +339,8 @@ class ActionItem(TimeStampedModel):
     done_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
     reminded_before_at = models.DateTimeField(_("到期前提醒"), null=True, blank=True)
     reminded_after_at = models.DateTimeField(_("逾期提醒"), null=True, blank=True)
+
+    objects = ActionItemQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("落实事项")

@@ -138,6 +138,15 @@ def action_evidence_get_for_media(*, user: User | Any, name: str) -> MediaGrant 
     return None if evidence is None else MediaGrant(obj=evidence, is_audited=False)
 
 
+def action_item_get_for_staff(*, user: User | Any, action_item_id: int) -> ActionItem:
+    """An item of a compound the user runs deliberation for (its owner alone may not tick it)."""
+    item = (ActionItem.objects.select_related("topic", "topic__compound", "owner_body")
+            .filter(pk=action_item_id, topic__compound__in=staff_compounds(user)).first())
+    if item is None:
+        raise Http404
+    return item
+
+
 def survey_get_for_user(*, user: User | Any, survey_id: int) -> Survey:
     survey = (Survey.objects.select_related("compound")
               .filter(pk=survey_id, compound__in=visible_compounds(user)).first())

@@ -11,7 +11,7 @@ import calendar
 import logging
 import math
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -235,7 +235,7 @@ def session_sign_in(*, session: Session, actor: User, code: str) -> SessionAtten
 
 
 def session_record_minutes(*, session: Session, actor: User, minutes: str) -> Session:
-    """Record the minutes; the first time, the session becomes held."""
+    """Record the minutes; the first time, the session becomes held (not before it starts)."""
     _require_staff(actor, session.compound_id)
     with transaction.atomic():
         session = _lock_session(session)
@@ -243,8 +243,12 @@ def session_record_minutes(*, session: Session, actor: User, minutes: str) -> Se
         if session.status == Session.Status.PLANNED:
             check_transition(Session.TRANSITIONS, session.status, Session.Status.HELD,
                              labels=dict(Session.Status.choices))
+            now = timezone.now()
+            if now < session.starts_at:
+                raise TooEarly(_("议事会开始后才能记录纪要：“%(session)s”定于 %(start)s 开始。")
+                               % {"session": session.title, "start": _local(session.starts_at)})
             session.status = Session.Status.HELD
-            session.held_at = timezone.now()
+            session.held_at = now
             fields += ["status", "held_at"]
         elif session.status != Session.Status.HELD:
             raise InvalidSessionState(_("已取消的议事会不能记录纪要。"))
@@ -256,6 +260,16 @@ def session_record_minutes(*, session: Session, actor: User, minutes: str) -> Se
 class InvalidSessionState(ApplicationError):
     status_code = 409
     code = "invalid_transition"
+
+
+class TooEarly(ApplicationError):
+    """A step of the calendar taken before its time (a 400: the request may come again later)."""
+
+    code = "too_early"
+
+
+def _local(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def session_cancel(*, session: Session, actor: User) -> Session:
@@ -524,20 +538,25 @@ def topic_decide(
 ) -> Topic:
     """决: record the decision.
 
-    1. A vote needs the eligible number; the votes cast must reach the quorum (ratio setting).
-    2. A vote passes with more than half of the votes cast in favour; consensus always passes.
-    3. Passed: decided, with a review date; not passed: rejected and published at once.
+    1. A decision is made at the session the topic is on: not before the session starts.
+    2. A vote needs the eligible number; the votes cast must reach the quorum (ratio setting).
+    3. A vote passes with more than half of the votes cast in favour; consensus always passes.
+    4. Passed: decided, with a review date; not passed: rejected and published at once.
     """
     _require_staff(actor, topic.compound_id)
     if not decision_text.strip():
         raise ApplicationError(_("请填写决议内容。"))
-    passed = _vote_passes(mode, votes_for, votes_against, votes_abstain, eligible_voters)
-    if passed and review_on is None:
-        raise ApplicationError(_("请设定评议日期。"))
-    if passed and review_on < timezone.localdate():
-        raise ApplicationError(_("评议日期不能早于今天。"))
     with transaction.atomic():
         topic = _lock_topic(topic)
+        # Only a topic under deliberation is decided (a vote that fails rejects it then).
+        check_transition(Topic.TRANSITIONS, topic.status, Topic.Status.DECIDED,
+                         labels=TOPIC_LABELS)
+        _check_session_started(topic)
+        passed = _vote_passes(mode, votes_for, votes_against, votes_abstain, eligible_voters)
+        if passed and review_on is None:
+            raise ApplicationError(_("请设定评议日期。"))
+        if passed and review_on < timezone.localdate():
+            raise ApplicationError(_("评议日期不能早于今天。"))
         target = Topic.Status.DECIDED if passed else Topic.Status.REJECTED
         fields = _move(topic, target, actor=actor, reason=decision_text[:300])
         topic.decision_text = decision_text
@@ -556,6 +575,17 @@ def topic_decide(
         if not passed:
             _close_petition(topic, actor=actor)
     return topic
+
+
+def _check_session_started(topic: Topic) -> None:
+    """决 belongs to the session the topic is on: recorded at it or after it, never before."""
+    session = Session.objects.filter(pk=topic.session_id).first()
+    if session is None:
+        raise ApplicationError(_("议题尚未列入议事会，不能记录决议。"))
+    if timezone.now() < session.starts_at:
+        raise TooEarly(
+            _("议事会召开时或召开后才能记录决议：“%(session)s”定于 %(start)s 开始。")
+            % {"session": session.title, "start": _local(session.starts_at)})
 
 
 def _vote_passes(mode: str, votes_for: int, votes_against: int, votes_abstain: int,
@@ -654,9 +684,8 @@ def action_item_tick_off(*, item: ActionItem, actor: User) -> ActionItem:
         item.save(update_fields=["status", "progress", "done_at", "updated_at"])
         still_open = topic.action_items.filter(status=ActionItem.Status.OPEN).exists()
         if topic.status == Topic.Status.EXECUTING and not still_open:
-            topic.save(update_fields=_move(topic, Topic.Status.EVALUATING, actor=actor,
-                                           reason=_("落实事项全部销号")))
-            _notify_rating_open(topic)
+            topic.save(update_fields=_open_evaluation(topic, actor=actor,
+                                                      reason=_("落实事项全部销号")))
     return item
 
 
@@ -665,10 +694,27 @@ def topic_settle_on_the_spot(*, topic: Topic, actor: User) -> Topic:
     _require_staff(actor, topic.compound_id)
     with transaction.atomic():
         topic = _lock_topic(topic)
-        topic.save(update_fields=_move(topic, Topic.Status.EVALUATING, actor=actor,
-                                       reason=_("现场议定，无需分解落实")))
-        _notify_rating_open(topic)
+        topic.save(update_fields=_open_evaluation(topic, actor=actor,
+                                                  reason=_("现场议定，无需分解落实")))
     return topic
+
+
+def evaluation_end(*, opened_at: datetime, review_on: date | None) -> datetime:
+    """When the residents' evaluation opened at `opened_at` ends: it lasts at least
+    DELIBERATION_EVALUATION_DAYS, and runs to the review date the decision set (its start)."""
+    end = opened_at + timedelta(days=conf.evaluation_days())
+    if review_on is not None:
+        end = max(end, timezone.make_aware(datetime.combine(review_on, time.min)))
+    return end
+
+
+def _open_evaluation(topic: Topic, *, actor: User | None, reason: str) -> list[str]:
+    """评: the topic moves to evaluation, its window opens, the proposer is asked to rate."""
+    fields = _move(topic, Topic.Status.EVALUATING, actor=actor, reason=reason)
+    topic.evaluation_ends_at = evaluation_end(opened_at=timezone.now(),
+                                              review_on=topic.review_on)
+    _notify_rating_open(topic)
+    return [*fields, "evaluation_ends_at"]
 
 
 def _notify_rating_open(topic: Topic) -> None:
@@ -697,22 +743,46 @@ def topic_rate(*, topic: Topic, actor: User, score: str, comment: str = "") -> T
             raise ApplicationError(_("您已评议过该议题。")) from None
 
 
-def topic_close(*, topic: Topic, actor: User, outcome: str) -> Topic:
-    """Close the topic, publish its outcome, resolve its needs and close a referring petition."""
+def topic_close(*, topic: Topic, actor: User, outcome: str, evaluation_note: str = "") -> Topic:
+    """结: close the topic, publish its outcome, resolve its needs, close a referring petition.
+
+    1. Only after 评: the evaluation window has ended (the residents were told they could rate
+       until then; closing early would cut them off).
+    2. With an evaluation: at least one resident's rating, or, where nobody rated online (many
+       residents are elderly), a record of the evaluation held offline (a 评议会 or door-to-door
+       回访: how many, what they said), kept with the topic and shown on its page.
+    """
     _require_staff(actor, topic.compound_id)
     if not outcome.strip():
         raise ApplicationError(_("请填写办理结果。"))
+    evaluation_note = evaluation_note.strip()
     with transaction.atomic():
         topic = _lock_topic(topic)
-        fields = _move(topic, Topic.Status.CLOSED, actor=actor, reason=outcome[:300])
+        check_transition(Topic.TRANSITIONS, topic.status, Topic.Status.CLOSED,
+                         labels=TOPIC_LABELS)
         now = timezone.now()
+        _check_evaluated(topic, now=now, evaluation_note=evaluation_note)
+        fields = _move(topic, Topic.Status.CLOSED, actor=actor, reason=outcome[:300])
         topic.outcome = outcome
         topic.closed_at = topic.published_at = now
-        topic.save(update_fields=[*fields, "outcome", "closed_at", "published_at"])
+        fields += ["outcome", "closed_at", "published_at"]
+        if evaluation_note:
+            topic.evaluation_note = evaluation_note
+            fields.append("evaluation_note")
+        topic.save(update_fields=fields)
         Need.objects.filter(topic=topic).exclude(status=Need.Status.RESOLVED).update(
             status=Need.Status.RESOLVED, resolution=outcome[:300], resolved_at=now)
         _close_petition(topic, actor=actor)
     return topic
+
+
+def _check_evaluated(topic: Topic, *, now: datetime, evaluation_note: str) -> None:
+    if topic.evaluation_ends_at is not None and now < topic.evaluation_ends_at:
+        raise TooEarly(_("评议期至 %(end)s，评议期结束后才能办结：居民在此之前都可以评议。")
+                       % {"end": _local(topic.evaluation_ends_at)})
+    if not evaluation_note and not topic.ratings.exists():
+        raise ApplicationError(_("还没有居民评议：请提醒居民评议，或召开评议会、入户回访后"
+                                 "填写线下评议记录（参加人数和意见），再办结。"))
 
 
 def _close_petition(topic: Topic, *, actor: User) -> None:

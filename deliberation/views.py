@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
@@ -162,16 +163,19 @@ class TopicDetailView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         topic = selectors.topic_get_for_user(user=request.user, topic_id=pk)
         is_staff = selectors.user_is_deliberation_staff(request.user, topic.compound_id)
+        ratings = services.rating_summary(topic)
         context: dict[str, Any] = {
             "topic": topic, "is_staff": is_staff, "step_labels": STEP_LABELS,
             "changes": topic.status_changes.select_related("actor"),
             "opinions": topic.opinions.all(),
-            "items": topic.action_items.select_related("owner_body").prefetch_related("evidence"),
-            "ratings": services.rating_summary(topic),
+            "items": topic.action_items.select_related("owner_body").prefetch_related("evidence")
+            .open_first(),
+            "ratings": ratings, "rating_count": sum(ratings.values()),
             "has_supported": topic.supports.filter(user=request.user).exists(),
             "has_rated": topic.ratings.filter(user=request.user).exists(),
             "is_resident": selectors.user_is_compound_resident(request.user, topic.compound_id),
             "rate_form": delib_forms.RateForm(),
+            "now": timezone.now(),
         }
         if is_staff:
             sessions = Session.objects.filter(compound=topic.compound_id,
@@ -511,7 +515,7 @@ class TopicRejectView(TopicActionView):
 class ActionItemBoardView(StaffMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         self.staff_compounds()
-        items = selectors.action_item_list(user=request.user).order_by("status", "deadline")
+        items = selectors.action_item_list(user=request.user).open_first()
         return render(request, "deliberation/staff/actions.html", {
             "items": items[:200], "today": timezone.localdate(),
             "progress_form": delib_forms.ProgressForm(),
@@ -532,11 +536,79 @@ class ActionItemProgressView(ActionItemActionView):
                                       note=data["note"], photo=data.get("photo"))
 
 
-class ActionItemTickOffView(ActionItemActionView):
-    success_message = _lazy("已销号。")
+class TickOffConfirmView(LoginRequiredMixin, View):
+    """销号 in two steps: a page that shows what is being closed, then a POST that confirms.
 
-    def perform(self, request: HttpRequest, obj: ActionItem, data: dict[str, Any]) -> None:
+    Ticking off cannot be undone (an action item's last one sends the topic to the residents'
+    evaluation; a project's resolves its needs), so one stray click must not do it. A page and
+    a checkbox: no script needed. After it, back to `next` (a path on this site) or the default.
+    """
+
+    template_name = ""
+
+    def load(self, request: HttpRequest, pk: int) -> Any:
+        raise NotImplementedError
+
+    def tick_off(self, request: HttpRequest, obj: Any) -> None:
+        raise NotImplementedError
+
+    def context(self, obj: Any) -> dict[str, Any]:
+        return {}
+
+    def default_back(self, obj: Any) -> str:
+        raise NotImplementedError
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        obj = self.load(request, pk)
+        form = delib_forms.TickOffConfirmForm(initial={"next": request.GET.get("next", "")})
+        return self._render(request, obj, form)
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        obj = self.load(request, pk)
+        form = delib_forms.TickOffConfirmForm(request.POST)
+        if form.is_valid():
+            try:
+                self.tick_off(request, obj)
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("已销号：%s") % obj.title)
+                return redirect(_local_url(request, form.cleaned_data["next"])
+                                or self.default_back(obj))
+        return self._render(request, obj, form, status=400)
+
+    def _render(self, request: HttpRequest, obj: Any, form: forms.Form,
+                status: int = 200) -> HttpResponse:
+        back_url = _local_url(request, form["next"].value() or "") or self.default_back(obj)
+        return render(request, self.template_name, {
+            "object": obj, "form": form, "today": timezone.localdate(), "back_url": back_url,
+            **self.context(obj)}, status=status)
+
+
+class ActionItemTickOffView(TickOffConfirmView):
+    template_name = "deliberation/staff/action_tick_off.html"
+
+    def load(self, request: HttpRequest, pk: int) -> ActionItem:
+        return selectors.action_item_get_for_staff(user=request.user, action_item_id=pk)
+
+    def tick_off(self, request: HttpRequest, obj: ActionItem) -> None:
         services.action_item_tick_off(item=obj, actor=request.user)
+
+    def context(self, obj: ActionItem) -> dict[str, Any]:
+        return {"item": obj, "evidence_count": obj.evidence.count(),
+                "is_last_open": not obj.topic.action_items.filter(
+                    status=ActionItem.Status.OPEN).exclude(pk=obj.pk).exists()}
+
+    def default_back(self, obj: ActionItem) -> str:
+        return _topic_url(obj.topic)
+
+
+def _local_url(request: HttpRequest, url: str) -> str:
+    """`url` if it is a path on this site, else "" (a `next` is never an outside address)."""
+    if url.startswith("/") and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return url
+    return ""
 
 
 class ListsView(StaffMixin, View):
@@ -599,20 +671,29 @@ class ProjectCreateView(_ListCreateView):
         services.project_create(actor=self.request.user, **data)
 
 
-class ProjectTickOffView(ActionView):
-    success_message = _lazy("项目已销号。")
+class ProjectTickOffView(TickOffConfirmView):
+    template_name = "deliberation/staff/project_tick_off.html"
 
     def load(self, request: HttpRequest, pk: int) -> Project:
         return selectors.project_get_for_staff(user=request.user, project_id=pk)
 
-    def perform(self, request: HttpRequest, obj: Project, data: dict[str, Any]) -> None:
+    def tick_off(self, request: HttpRequest, obj: Project) -> None:
         services.project_tick_off(project=obj, actor=request.user)
 
-    def redirect_to(self, obj: Project) -> str:
+    def context(self, obj: Project) -> dict[str, Any]:
+        return {"project": obj, "milestones": obj.milestones.all(),
+                "needs": obj.needs.exclude(status=Need.Status.RESOLVED)}
+
+    def default_back(self, obj: Project) -> str:
         return reverse("deliberation:staff-lists")
 
 
-class NeedResolveView(ProjectTickOffView):
+class _ListActionView(ActionView):
+    def redirect_to(self, obj: Any) -> str:
+        return reverse("deliberation:staff-lists")
+
+
+class NeedResolveView(_ListActionView):
     form_class = delib_forms.ResolveForm
     success_message = _lazy("需求已解决。")
 
@@ -623,7 +704,7 @@ class NeedResolveView(ProjectTickOffView):
         services.need_resolve(need=obj, actor=request.user, **data)
 
 
-class ListReviewCompleteView(ProjectTickOffView):
+class ListReviewCompleteView(_ListActionView):
     success_message = _lazy("本季度清单复盘已完成。")
 
     def load(self, request: HttpRequest, pk: int) -> ListReview:

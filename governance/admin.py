@@ -198,8 +198,9 @@ class UnitInline(admin.TabularInline):
 @admin.register(Building)
 class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     scope_path_fields = ("micro_grid__path",)
-    ordering = ("compound__name", "number")
-    list_display = ("__str__", "number", "compound", "micro_grid", "floors", "household_count")
+    ordering = ("compound__name", "number_sort", "number")
+    list_display = ("__str__", "number_display", "compound", "micro_grid", "floors",
+                    "household_count")
     list_select_related = ("compound", "micro_grid")
     list_filter = (*community_and_grid_filters("micro_grid__path"),
                    area_list_filter(kind=Area.Kind.MICROGRID, path_field="micro_grid__path",
@@ -215,6 +216,10 @@ class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("户数"), ordering="household_count")
     def household_count(self, building: Building) -> int:
         return building.household_count  # type: ignore[attr-defined]
+
+    @admin.display(description=_("楼号"), ordering="number_sort")
+    def number_display(self, building: Building) -> str:
+        return building.number
 
 
 # --- party: central households --------------------------------------------------------------

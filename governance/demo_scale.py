@@ -29,6 +29,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from core.fields import natural_sort_key
 from governance.demo_people import GIVEN_NAMES, SURNAME_WEIGHTS, SURNAMES
 from governance.models import Area, Building, Compound, Unit
 from residents.models import Household, Resident
@@ -298,7 +299,7 @@ def _units(shape: Shape, buildings: list[Building]) -> list[Unit]:
 
 
 HOUSEHOLD_COLUMNS = ["id", "created_at", "updated_at", "building_id", "unit_id", "room",
-                     "is_occupied", "note"]
+                     "room_sort", "is_occupied", "note"]
 RESIDENT_COLUMNS = ["created_at", "updated_at", "household_id", "name", "phone", "id_number",
                     "gender", "birth_year", "tags", "is_household_head"]
 
@@ -383,8 +384,10 @@ def _households_and_residents(shape: Shape, units: list[Unit], template: StreetT
     household_count = len(units) * shape.floors * shape.flats_per_floor
     first_household = reserve_ids(Household, household_count)
     stamp = timezone.now().isoformat()
-    rooms = [f"{floor:02d}{flat:02d}" for floor in range(1, shape.floors + 1)
-             for flat in range(1, shape.flats_per_floor + 1)]
+    # A room and its natural sort key (rows written by SQL do not pass the field's pre_save).
+    rooms = [f"{room}\t{natural_sort_key(room)}" for room in (
+        f"{floor:02d}{flat:02d}" for floor in range(1, shape.floors + 1)
+        for flat in range(1, shape.flats_per_floor + 1))]
     stamps = "" if bulk else f"{stamp}\t{stamp}\t"
     household_text = "".join([
         f"{first_household + index}\t{stamps}{unit.building_id}\t{unit.id}\t{room}\tt\t\n"
@@ -399,7 +402,7 @@ def _households_and_residents(shape: Shape, units: list[Unit], template: StreetT
                   household_text)
             _copy(cursor.cursor, Resident, stamped + RESIDENT_COLUMNS[2:], resident_text)
     else:
-        bulk_insert(Household, HOUSEHOLD_COLUMNS, _rows(household_text, booleans=(6,)))
+        bulk_insert(Household, HOUSEHOLD_COLUMNS, _rows(household_text, booleans=(7,)))
         bulk_insert(Resident, RESIDENT_COLUMNS, _rows(resident_text, booleans=(9,)))
     return len(template.household_of_slot)
 

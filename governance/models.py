@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
+from core.fields import NaturalSortKeyField
 from core.models import TimeStampedModel
 from governance.geo import boundary_parse
 
@@ -176,6 +177,7 @@ class Building(TimeStampedModel):
                                    verbose_name=_("微网格"),
                                    limit_choices_to={"kind": Area.Kind.MICROGRID})
     number = models.CharField(_("楼号"), max_length=20)
+    number_sort = NaturalSortKeyField(source="number")
     floors = models.PositiveSmallIntegerField(_("层数"), default=18)
     latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True,
                                    blank=True, validators=LATITUDE_RANGE)
@@ -185,7 +187,7 @@ class Building(TimeStampedModel):
     class Meta:
         verbose_name = _("楼栋")
         verbose_name_plural = _("楼栋")
-        ordering = ["compound_id", "number"]
+        ordering = ["compound_id", "number_sort", "number"]
         constraints = [
             models.UniqueConstraint(fields=["compound", "number"], name="building_unique_number"),
         ]
@@ -203,11 +205,12 @@ class Unit(models.Model):
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="units",
                                  verbose_name=_("楼栋"))
     number = models.CharField(_("单元号"), max_length=10)
+    number_sort = NaturalSortKeyField(source="number")
 
     class Meta:
         verbose_name = _("单元")
         verbose_name_plural = _("单元")
-        ordering = ["building_id", "number"]
+        ordering = ["building_id", "number_sort", "number"]
         constraints = [
             models.UniqueConstraint(fields=["building", "number"], name="unit_unique_number"),
         ]

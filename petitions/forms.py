@@ -141,7 +141,7 @@ class PetitionSubmitForm(forms.Form):
             building_list().filter(compound_id=selected["compound"])
             if selected["compound"] else Building.objects.none())
         self.fields["unit"].queryset = (
-            Unit.objects.filter(building_id=selected["building"]).order_by("number")
+            Unit.objects.filter(building_id=selected["building"])
             if selected["building"] else Unit.objects.none())
         self.fields["household"].queryset = (
             household_list(user=user, filters={"unit": selected["unit"]})

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -253,6 +254,33 @@ def petition_rates(*, user: User | Any, start: datetime, end: datetime,
             .annotate(period=trunc("submitted_at")).values("period")
             .annotate(**aggregates).order_by("period"))
     return [_rates_row(row) for row in rows]
+
+
+def period_start(day: date, by: Literal["week", "month"]) -> date:
+    """The first day of `day`'s period, as TruncWeek (Monday) and TruncMonth give it."""
+    return day - timedelta(days=day.weekday()) if by == "week" else day.replace(day=1)
+
+
+def _next_period(start: date, by: Literal["week", "month"]) -> date:
+    if by == "week":
+        return start + timedelta(days=7)
+    return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+
+
+def rates_every_period(rows: list[dict[str, Any]], *, first: date, last: date,
+                       by: Literal["week", "month"]) -> list[dict[str, Any]]:
+    """petition_rates' rows with every period from `first`'s to `last`'s, in order.
+
+    A period without petitions has no row in the query; left out, a chart would draw its
+    neighbours side by side and its time axis would lie. It comes back with no samples and no
+    rates (None: nothing to measure, not 0 %).
+    """
+    by_period = {row["period"]: row for row in rows}
+    periods, start = [], period_start(first, by)
+    while start <= last:
+        periods.append(by_period.get(start) or _rates_row(defaultdict(int, period=start)))
+        start = _next_period(start, by)
+    return periods
 
 
 def _rates_row(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -476,12 +476,15 @@ def stats_rows(rates: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def stats_chart(rates: list[dict[str, Any]]) -> dict[str, Any]:
-    """The ECharts feed (rates in percent, samples alongside for the tooltip)."""
+def stats_chart(rates: list[dict[str, Any]], *, by: str = "week") -> dict[str, Any]:
+    """The ECharts feed: every period's first day on a time axis (the chart places each point
+    by its date), rates in percent or None where a period has no sample (a gap in the line),
+    samples alongside for the tooltip."""
     def series(key: str) -> list[float | None]:
         return [None if item[key] is None else round(item[key] * 100, 1) for item in rates]
 
     chart: dict[str, Any] = {
+        "axis": "time", "by": by,
         "periods": [item["period"].isoformat() for item in rates],
         "series": [
             {"name": _("响应率"), "data": series("response_rate"),
@@ -508,10 +511,12 @@ class PetitionStatsView(StaffView):
         form = petition_forms.StatsForm(request.GET)
         by = form.cleaned_data["by"] if form.is_valid() else "week"
         end = timezone.now() + timedelta(days=1)
-        rates = selectors.petition_rates(user=request.user, start=end - STATS_PERIODS[by],
-                                         end=end, by=by)
+        start = end - STATS_PERIODS[by]
+        rates = selectors.rates_every_period(
+            selectors.petition_rates(user=request.user, start=start, end=end, by=by),
+            first=timezone.localdate(start), last=timezone.localdate(), by=by)
         context = {"form": form, "by": by, "rows": stats_rows(rates),
-                   "chart": stats_chart(rates), "active": "stats"}
+                   "chart": stats_chart(rates, by=by), "active": "stats"}
         return render(request, "petitions/staff/stats.html", context)
 
 

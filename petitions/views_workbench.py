@@ -89,7 +89,8 @@ def _filter_errors(error: ValidationError) -> str:
 def _select_fields(user: User, query: QueryDict) -> list[SelectField]:
     categories = Category.objects.filter(is_active=True).order_by("sort_order", "id")
     buildings = (_scope_buildings(user).select_related(None).select_related("compound")
-                 .only("id", "number", "compound__name").order_by("compound__name", "number"))
+                 .only("id", "number", "compound__name")
+                 .order_by("compound__name", "number_sort", "number"))
     choices: list[tuple[str, str | Promise, list[tuple[str, Any]]]] = [
         ("state", _lazy("状态"), list(PetitionState.choices)),
         ("tier", _lazy("层级"), list(Tier.choices)),

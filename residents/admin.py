@@ -73,7 +73,8 @@ def territory_filters(path_field: str, building_field: str) -> list[type[admin.S
 
         def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
             buildings = (Building.objects.filter(scope_q(request.user, "micro_grid__path"))
-                         .select_related("compound"))
+                         .select_related("compound")
+                         .order_by("compound__name", "number_sort", "number"))
             return [(building.pk, str(building)) for building in buildings]
 
         def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -248,8 +249,9 @@ class ResidentInline(admin.TabularInline):
 class HouseholdAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
     resource_classes = [HouseholdResource]
     scope_path_fields = (Household.SCOPE_PATH,)
-    ordering = ("building__compound__name", "building__number", "unit__number", "room")
-    list_display = ("__str__", "compound", "building", "unit", "room", "is_occupied",
+    ordering = ("building__compound__name", "building__number_sort", "unit__number_sort",
+                "room_sort", "room")
+    list_display = ("__str__", "compound", "building", "unit", "room_display", "is_occupied",
                     "resident_count")
     list_select_related = ("building__compound", "building__micro_grid",
                            "unit__building__compound")
@@ -267,7 +269,9 @@ class HouseholdAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
                                  **kwargs: Any) -> Any:
         if db_field.name == "unit":
             kwargs["queryset"] = (Unit.objects.select_related("building__compound")
-                                  .filter(scope_q(request.user, "building__micro_grid__path")))
+                                  .filter(scope_q(request.user, "building__micro_grid__path"))
+                                  .order_by("building__compound__name",
+                                            "building__number_sort", "number_sort"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("小区"), ordering="building__compound__name")
@@ -278,12 +282,16 @@ class HouseholdAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
     def resident_count(self, household: Household) -> int:
         return household.resident_count  # type: ignore[attr-defined]
 
+    @admin.display(description=_("门牌号"), ordering="room_sort")
+    def room_display(self, household: Household) -> str:
+        return household.room
+
 
 @admin.register(Resident)
 class ResidentAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
     resource_classes = [ResidentResource]
     scope_path_fields = (Resident.SCOPE_PATH,)
-    ordering = ("household__building_id", "household__room", "name")
+    ordering = ("household__building_id", "household__room_sort", "name")
     list_display = ("name", "phone_display", "id_number_display", "household", "gender",
                     "birth_year", "tag_list", "is_household_head")
     list_select_related = ("household__building__compound", "household__building__micro_grid",

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.crypto import blind_index
-from core.fields import BlindIndexField, EncryptedTextField
+from core.fields import BlindIndexField, EncryptedTextField, NaturalSortKeyField
 from core.models import TimeStampedModel
 from core.phones import MobilePhoneField
 
@@ -26,6 +26,7 @@ class Household(TimeStampedModel):
     unit = models.ForeignKey("governance.Unit", on_delete=models.PROTECT,
                              related_name="households", verbose_name=_("单元"))
     room = models.CharField(_("门牌号"), max_length=10)
+    room_sort = NaturalSortKeyField(source="room")
     is_occupied = models.BooleanField(_("常住"), default=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
 
@@ -36,7 +37,7 @@ class Household(TimeStampedModel):
     class Meta:
         verbose_name = _("户")
         verbose_name_plural = _("户")
-        ordering = ["building_id", "unit_id", "room"]
+        ordering = ["building_id", "unit_id", "room_sort", "room"]
         constraints = [
             models.UniqueConstraint(fields=["unit", "room"], name="household_unique_room"),
         ]

@@ -5,18 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import IsoDateInput, IsoDateTimeInput
 from volunteers.models import Activity, CareVisit, ProxyService
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
 class WishForm(forms.Form):
@@ -64,7 +54,7 @@ class SwapForm(forms.Form):
 
 
 class VisitForm(forms.Form):
-    visited_on = forms.DateField(label=_("走访日期"), widget=DateInput())
+    visited_on = forms.DateField(label=_("走访日期"), widget=IsoDateInput())
     condition = forms.ChoiceField(label=_("状况"), choices=CareVisit.Condition.choices)
     notes = forms.CharField(label=_("走访记录"), required=False,
                             widget=forms.Textarea(attrs={"rows": 3}))
@@ -74,8 +64,8 @@ class ActivityForm(forms.Form):
     title = forms.CharField(label=_("活动名称"), max_length=100)
     kind = forms.ChoiceField(label=_("类型"), choices=Activity.Kind.choices)
     team = forms.ModelChoiceField(label=_("组织团队"), queryset=None, required=False)
-    starts_at = forms.DateTimeField(label=_("开始"), widget=DateTimeInput())
-    ends_at = forms.DateTimeField(label=_("结束"), widget=DateTimeInput())
+    starts_at = forms.DateTimeField(label=_("开始"), widget=IsoDateTimeInput())
+    ends_at = forms.DateTimeField(label=_("结束"), widget=IsoDateTimeInput())
     capacity = forms.IntegerField(label=_("名额"), min_value=1, max_value=10000)
     location = forms.CharField(label=_("地点"), max_length=100, required=False)
     description = forms.CharField(label=_("说明"), required=False,
@@ -93,12 +83,12 @@ class ActivityForm(forms.Form):
 
 
 class RosterGenerateForm(forms.Form):
-    start = forms.DateField(label=_("开始日期"), widget=DateInput())
-    end = forms.DateField(label=_("结束日期"), widget=DateInput())
+    start = forms.DateField(label=_("开始日期"), widget=IsoDateInput())
+    end = forms.DateField(label=_("结束日期"), widget=IsoDateInput())
 
 
 class HoursAddForm(forms.Form):
     hours = forms.DecimalField(label=_("时长(小时)"), min_value=0.5, max_value=24,
                                decimal_places=1)
-    served_on = forms.DateField(label=_("服务日期"), widget=DateInput())
+    served_on = forms.DateField(label=_("服务日期"), widget=IsoDateInput())
     note = forms.CharField(label=_("说明"), max_length=200)

@@ -381,11 +381,13 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Deliberation (deliberation/conf.py documents each): the fixed day, how far ahead the monthly
 # session is created, what to do when the day is a public holiday (keep / next_workday /
-# previous_workday), and the supports that put a proposal on the next agenda.
+# previous_workday), the supports that put a proposal on the next agenda, and the shortest
+# residents' evaluation (评) of a topic before it may be closed (it also runs to the review date).
 DELIBERATION_DAY = env.int("DELIBERATION_DAY", default=15)
 DELIBERATION_LEAD_DAYS = env.int("DELIBERATION_LEAD_DAYS", default=14)
 DELIBERATION_HOLIDAY_POLICY = env.str("DELIBERATION_HOLIDAY_POLICY", default="keep")
 DELIBERATION_SUPPORT_THRESHOLD = env.int("DELIBERATION_SUPPORT_THRESHOLD", default=10)
+DELIBERATION_EVALUATION_DAYS = env.int("DELIBERATION_EVALUATION_DAYS", default=7)
 # Placement of petitions that come with coordinates (governance/locator.py): the nearest building
 # within this many metres (a building's footprint plus a phone's GPS error), and, when none is,
 # a compound centre within the second radius names the community whose 待分派 queue gets it.

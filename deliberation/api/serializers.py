@@ -48,8 +48,9 @@ class TopicOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "compound", "compound_name", "title", "description", "channel", "scale",
                   "status", "status_label", "proposer_name", "petition_id", "support_count",
                   "session", "decision_text", "decision_mode", "eligible_voters", "votes_for",
-                  "votes_against", "votes_abstain", "decided_at", "review_on", "outcome",
-                  "closed_at", "published_at", "created_at"]
+                  "votes_against", "votes_abstain", "decided_at", "review_on",
+                  "evaluation_ends_at", "evaluation_note", "outcome", "closed_at",
+                  "published_at", "created_at"]
 
 
 class PublishedTopicOutputSerializer(serializers.ModelSerializer):
@@ -195,6 +196,9 @@ class ProgressInputSerializer(serializers.Serializer):
 
 class OutcomeInputSerializer(serializers.Serializer):
     outcome = serializers.CharField()
+    evaluation_note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2000,
+        help_text="线下评议记录：没有居民在线评议时必填（评议会或入户回访的参加人数和意见）。")
 
 
 class RejectInputSerializer(serializers.Serializer):

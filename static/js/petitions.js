@@ -26,12 +26,15 @@
     });
   }
 
-  function percentTooltip(series) {
+  // Each point is [the period's first day, the rate or null]: on the time axis a period without
+  // a sample is a gap in the line, never a point at 0 % or a neighbour moved next to another.
+  function percentTooltip(data) {
     return function (params) {
-      var lines = [params.length ? params[0].axisValue : ""];
+      var lines = [params.length ? data.periods[params[0].dataIndex] : ""];
       params.forEach(function (point) {
-        var sample = series[point.seriesIndex].samples[point.dataIndex];
-        var value = point.value === null || point.value === undefined ? "—" : point.value + "%";
+        var sample = data.series[point.seriesIndex].samples[point.dataIndex];
+        var rate = point.value ? point.value[1] : null;
+        var value = rate === null || rate === undefined ? "—" : rate + "%";
         lines.push(point.marker + point.seriesName + "：" + value + "（n=" + sample + "）");
       });
       return lines.join("<br>");
@@ -44,14 +47,30 @@
     if (!holder || !feed || !window.echarts) { return; }
     var data = JSON.parse(feed.textContent);
     var chart = window.echarts.init(holder);
+    var isWeek = data.by !== "month";
+    var DAY = 24 * 3600 * 1000;
+    // A tick and a label on every period's first day, and half a period of room at each end so
+    // the first and the last point are not drawn on the frame.
+    var times = data.periods.map(function (period) { return window.echarts.time.parse(period).getTime(); });
+    var margin = (isWeek ? 3.5 : 15) * DAY;
     chart.setOption({
-      tooltip: { trigger: "axis", formatter: percentTooltip(data.series) },
+      tooltip: { trigger: "axis", formatter: percentTooltip(data) },
       legend: { type: "scroll", top: 0 },
-      grid: { left: 40, right: 16, top: 48, bottom: 32 },
-      xAxis: { type: "category", data: data.periods },
+      grid: { left: 40, right: 24, top: 48, bottom: 32 },
+      xAxis: {
+        type: "time",
+        min: times.length ? times[0] - margin : null,
+        max: times.length ? times[times.length - 1] + margin : null,
+        axisTick: { customValues: times },
+        axisLabel: { customValues: times, formatter: isWeek ? "{MM}-{dd}" : "{yyyy}-{MM}",
+                     hideOverlap: true }
+      },
       yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
       series: data.series.map(function (item) {
-        return { name: item.name, type: "line", data: item.data, connectNulls: false };
+        return {
+          name: item.name, type: "line", connectNulls: false, showSymbol: true, symbolSize: 6,
+          data: item.data.map(function (value, index) { return [data.periods[index], value]; })
+        };
       })
     });
     window.addEventListener("resize", function () { chart.resize(); });

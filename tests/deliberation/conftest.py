@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from accounts.models import User
 from deliberation.models import Session, Topic
@@ -46,7 +49,11 @@ def make_secretary(territory) -> User:
 
 @pytest.fixture
 def session(territory) -> Session:
-    return SessionFactory(compound=territory.compound)
+    """A session under way (it began half an hour ago and is still planned): topics go on its
+    agenda and its decisions are recorded now (a decision before a session's start is refused;
+    tests/deliberation/test_integrity.py travels in time for the calendar's rules)."""
+    return SessionFactory(compound=territory.compound,
+                          starts_at=timezone.now() - timedelta(minutes=30))
 
 
 @pytest.fixture

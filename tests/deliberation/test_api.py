@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -107,9 +108,10 @@ def test_the_whole_cycle_through_the_api(api, resident_user, neighbour, secretar
         "review_on": "2099-01-01"})
     assert response.status_code == 400
     assert "未达到法定人数" in response.json()["message"]
+    review_on = timezone.localdate() + timedelta(days=3)
     response = api.post(reverse("api:deliberation-topic-decide", args=[topic_id]), {
         "decision_text": "同意", "mode": "vote", "eligible_voters": 9, "votes_for": 5,
-        "votes_against": 1, "review_on": "2099-01-01"})
+        "votes_against": 1, "review_on": review_on.isoformat()})
     assert response.json()["status"] == "decided"
     response = api.post(reverse("api:deliberation-topic-action-items", args=[topic_id]),
                         {"title": "扩容", "owner_name": "物业", "deadline": "2099-01-01"})
@@ -119,8 +121,11 @@ def test_the_whole_cycle_through_the_api(api, resident_user, neighbour, secretar
     assert api.post(reverse("api:deliberation-topic-rate", args=[topic_id]),
                     {"score": "satisfied"}).status_code == 204
     api.force_authenticate(secretary)
-    response = api.post(reverse("api:deliberation-topic-close", args=[topic_id]),
-                        {"outcome": "新增充电桩40个"})
+    close = reverse("api:deliberation-topic-close", args=[topic_id])
+    # Not before the residents' evaluation window (7 days from the tick-off) has ended.
+    assert api.post(close, {"outcome": "新增充电桩40个"}).status_code == 400
+    with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1)):
+        response = api.post(close, {"outcome": "新增充电桩40个"})
     assert response.json()["status"] == "closed"
     api.force_authenticate(None)
     published = api.get(reverse("api:deliberation-result-list")).json()["results"]
@@ -151,8 +156,11 @@ def test_staff_call_a_joint_meeting_and_record_minutes(api, community_staff, ter
         "invited_bodies": ["owners_committee"]}, format="json")
     assert response.status_code == 201
     session_id = response.json()["id"]
-    response = api.post(reverse("api:deliberation-session-minutes", args=[session_id]),
-                        {"minutes": "纪要"})
+    url = reverse("api:deliberation-session-minutes", args=[session_id])
+    response = api.post(url, {"minutes": "纪要"})
+    assert response.status_code == 400 and "开始后才能记录纪要" in response.json()["message"]
+    with time_machine.travel(timezone.now() + timedelta(days=1, hours=1)):
+        response = api.post(url, {"minutes": "纪要"})
     assert response.json()["status"] == "held"
 
 

@@ -41,6 +41,7 @@ def test_the_demo_holds_15_sessions_since_2024_and_topics_in_every_step(client, 
     assert Project.objects.filter(title="雷锋精神实践月").exists()
     assert Need.objects.filter(source="hotline", status="resolved").count() == 7
     assert SurveyAnswer.objects.exists()
+    _the_topics_keep_the_calendar_rules()
     # The portal shows the sessions held since 2024.
     page = client.get(reverse("deliberation:results")).content.decode()
     assert "已召开议事会 15 次" in page
@@ -75,3 +76,20 @@ def test_the_demos_referred_petitions_become_topics_without_a_private_petitions_
     text = f"{topics[private.pk].title} {topics[private.pk].description}"
     assert "装修" not in text and "不要让他知道" not in text
     assert topics[public.pk].description == "小区充电桩太少，我的电话***********"
+
+
+def _the_topics_keep_the_calendar_rules() -> None:
+    """The demo writes rows in bulk, past the services: it keeps their rules by its dates."""
+    from deliberation.models import TopicStatusChange
+
+    for topic in Topic.objects.select_related("session").prefetch_related("ratings"):
+        if topic.decided_at is not None and topic.session is not None:
+            assert topic.decided_at >= topic.session.starts_at, topic.title  # 决 at the meeting
+        if topic.status in (Topic.Status.EVALUATING, Topic.Status.CLOSED):
+            assert topic.evaluation_ends_at is not None, topic.title
+        if topic.status == Topic.Status.CLOSED:  # 结 after the window, with an evaluation
+            assert topic.closed_at >= topic.evaluation_ends_at, topic.title
+            assert topic.ratings.all() or topic.evaluation_note, topic.title
+        moments = list(TopicStatusChange.objects.filter(topic=topic).order_by("id")
+                       .values_list("at", flat=True))
+        assert moments == sorted(moments), topic.title  # the timeline runs forwards

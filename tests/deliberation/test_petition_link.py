@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.http import Http404
+from django.utils import timezone
 
 from core.exceptions import ApplicationError, PermissionDeniedError
 from deliberation import petition_link, services
@@ -25,7 +26,8 @@ def petition(territory, resident_user):
 
 
 def _evaluating(topic):
-    Topic.objects.filter(pk=topic.pk).update(status=Topic.Status.EVALUATING)
+    Topic.objects.filter(pk=topic.pk).update(status=Topic.Status.EVALUATING,
+                                             evaluation_ends_at=timezone.now())
     topic.refresh_from_db()
     return topic
 
@@ -45,7 +47,8 @@ def test_a_referred_petition_becomes_a_big_topic_and_the_petition_is_referred(
 def test_closing_the_topic_closes_the_petition_with_the_outcome(petition, community_staff):
     topic = services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
     services.topic_close(topic=_evaluating(topic), actor=community_staff,
-                         outcome="新增充电桩40个，已投入使用")
+                         outcome="新增充电桩40个，已投入使用",
+                         evaluation_note="居民代表评议会：到会9人，均满意")
     petition.refresh_from_db()
     assert petition.state == "closed"
     assert petition.resolution == "新增充电桩40个，已投入使用"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from core.exceptions import ApplicationError, InvalidTransition, PermissionDeniedError
 from deliberation import services
 from deliberation.models import ActionItem, AgendaItem, Need, Session, Topic, TopicStatusChange
-from tests.deliberation.factories import ActionItemFactory, TopicFactory
+from tests.deliberation.factories import ActionItemFactory, SessionFactory, TopicFactory
 
 REVIEW = date(2099, 1, 1)
 
@@ -100,11 +100,12 @@ def test_reaching_the_support_threshold_puts_the_topic_on_the_next_agenda(
     assert "自动列入议程" in topic.status_changes.last().reason
 
 
-def test_the_threshold_uses_an_already_planned_session(topic, neighbour, session, settings):
+def test_the_threshold_uses_an_already_planned_session(topic, neighbour, territory, settings):
     settings.DELIBERATION_SUPPORT_THRESHOLD = 1
+    upcoming = SessionFactory(compound=territory.compound)
     services.topic_support(topic=topic, actor=neighbour)
     topic.refresh_from_db()
-    assert topic.session == session
+    assert topic.session == upcoming
 
 
 def test_support_is_refused_once_the_topic_is_on_the_agenda(topic, neighbour, session,
@@ -289,7 +290,9 @@ def test_a_small_matter_settled_on_the_spot_goes_straight_to_evaluation(
 # --- 评 ---
 
 def _evaluating(topic):
-    Topic.objects.filter(pk=topic.pk).update(status=Topic.Status.EVALUATING)
+    """In 评 with its window over (the window's rules: tests/deliberation/test_integrity.py)."""
+    Topic.objects.filter(pk=topic.pk).update(status=Topic.Status.EVALUATING,
+                                             evaluation_ends_at=timezone.now())
     topic.refresh_from_db()
     return topic
 

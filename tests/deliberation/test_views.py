@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -80,16 +81,19 @@ def test_staff_run_a_topic_through_every_step_on_the_pages(client, secretary, re
     assert "未达到法定人数" in response.content.decode()
     client.post(reverse("deliberation:topic-decide", args=[topic.pk]), {
         "decision_text": "同意", "mode": "vote", "eligible_voters": 9, "votes_for": 6,
-        "votes_against": 0, "votes_abstain": 0, "review_on": "2099-01-01"})
+        "votes_against": 0, "votes_abstain": 0,
+        "review_on": (timezone.localdate() + timedelta(days=3)).isoformat()})
     client.post(reverse("deliberation:action-item-create", args=[topic.pk]),
                 {"title": "换灯", "owner_name": "物业", "deadline": "2099-01-01"})
     item = ActionItem.objects.get()
-    client.post(reverse("deliberation:action-item-tick-off", args=[item.pk]))
+    client.post(reverse("deliberation:action-item-tick-off", args=[item.pk]), {"confirm": "on"})
     assert Topic.objects.get(pk=topic.pk).status == "evaluating"
     client.force_login(resident_user)
     client.post(reverse("deliberation:topic-rate", args=[topic.pk]), {"score": "satisfied"})
     client.force_login(secretary)
-    client.post(reverse("deliberation:topic-close", args=[topic.pk]), {"outcome": "已完成"})
+    # 结 waits for the end of the residents' evaluation window (7 days from the tick-off).
+    with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1)):
+        client.post(reverse("deliberation:topic-close", args=[topic.pk]), {"outcome": "已完成"})
     topic.refresh_from_db()
     assert (topic.status, topic.ratings.count()) == ("closed", 1)
     results = client.get(reverse("deliberation:results")).content.decode()
@@ -205,13 +209,19 @@ def test_an_outsider_gets_404_for_action_items_projects_and_needs(client, outsid
         assert client.post(reverse(f"deliberation:{name}", args=[pk])).status_code == 404
 
 
-def test_staff_tick_off_a_project_and_resolve_a_need_on_the_lists_page(client, community_staff,
-                                                                       territory):
+def test_staff_confirm_a_project_tick_off_and_resolve_a_need_on_the_lists_page(
+        client, community_staff, territory):
     project = services.project_create(compound=territory.compound, actor=community_staff,
                                       kind="livelihood", title="充电桩扩容", owner_name="物业")
     need = Need.objects.create(compound=territory.compound, title="x", source="visit")
     client.force_login(community_staff)
-    client.post(reverse("deliberation:project-tick-off", args=[project.pk]))
+    page = client.get(reverse("deliberation:staff-lists")).content.decode()
+    confirm_url = reverse("deliberation:project-tick-off", args=[project.pk])
+    assert f'href="{confirm_url}?next=' in page
+    assert "确认销号" in client.get(confirm_url).content.decode()
+    client.post(confirm_url)  # the box is not ticked: nothing happens
+    assert Project.objects.get().status != "ticked_off"
+    client.post(confirm_url, {"confirm": "on"})
     client.post(reverse("deliberation:need-resolve", args=[need.pk]), {"resolution": "已解决"})
     assert Project.objects.get().status == "ticked_off"
     assert Need.objects.get().status == "resolved"
@@ -262,3 +272,68 @@ def test_the_qr_link_prefills_the_sign_in_code(client, resident_user, session):
     url = reverse("deliberation:session-sign-in", args=[session.pk])
     page = client.get(url, {"code": session.sign_in_code}).content.decode()
     assert f'value="{session.sign_in_code}"' in page
+
+
+# --- 落实事项: the board's order and the tick-off confirmation ------------------------------------
+
+def _item_ids(page: str) -> list[int]:
+    import re
+
+    return [int(pk) for pk in re.findall(r'<tr id="item-(\d+)"', page)]
+
+
+def test_the_action_board_and_the_topic_list_open_items_by_deadline_then_finished_ones(
+        client, community_staff, topic):
+    today = timezone.localdate()
+    done_early = ActionItemFactory(topic=topic, deadline=today - timedelta(days=9),
+                                   status="done", done_at=timezone.now())
+    open_late = ActionItemFactory(topic=topic, deadline=today + timedelta(days=20))
+    open_soon = ActionItemFactory(topic=topic, deadline=today + timedelta(days=2))
+    done_late = ActionItemFactory(topic=topic, deadline=today + timedelta(days=30),
+                                  status="done", done_at=timezone.now())
+    client.force_login(community_staff)
+    board = client.get(reverse("deliberation:action-items")).content.decode()
+    detail = client.get(reverse("deliberation:topic-detail", args=[topic.pk])).content.decode()
+    expected = [open_soon.pk, open_late.pk]
+    assert _item_ids(board)[:2] == expected and _item_ids(detail)[:2] == expected
+    assert set(_item_ids(board)[2:]) == set(_item_ids(detail)[2:]) == {done_early.pk,
+                                                                       done_late.pk}
+
+
+def test_tick_off_is_a_link_to_a_confirmation_page_not_a_one_click_post(client, community_staff,
+                                                                       topic):
+    item = ActionItemFactory(topic=topic, title="更换单元门禁灯具")
+    url = reverse("deliberation:action-item-tick-off", args=[item.pk])
+    client.force_login(community_staff)
+    board = client.get(reverse("deliberation:action-items")).content.decode()
+    assert f'action="{url}"' not in board and f'href="{url}?next=' in board
+    confirm = client.get(url, {"next": reverse("deliberation:action-items")})
+    page = confirm.content.decode()
+    assert confirm.status_code == 200
+    assert "更换单元门禁灯具" in page and 'type="checkbox"' in page and "确认销号" in page
+    # Posting without ticking the box changes nothing and says why.
+    refused = client.post(url, {"next": reverse("deliberation:action-items")})
+    assert refused.status_code == 400 and "请勾选确认后再销号" in refused.content.decode()
+    assert ActionItem.objects.get(pk=item.pk).status == "open"
+
+
+def test_a_confirmed_tick_off_closes_the_item_and_returns_to_a_local_page_only(
+        client, community_staff, topic):
+    first, second = ActionItemFactory(topic=topic), ActionItemFactory(topic=topic)
+    client.force_login(community_staff)
+    board = reverse("deliberation:action-items")
+    response = client.post(reverse("deliberation:action-item-tick-off", args=[first.pk]),
+                           {"confirm": "on", "next": board})
+    assert response.url == board
+    response = client.post(reverse("deliberation:action-item-tick-off", args=[second.pk]),
+                           {"confirm": "on", "next": "https://evil.example/"})
+    assert response.url == reverse("deliberation:topic-detail", args=[topic.pk])
+    assert set(ActionItem.objects.values_list("status", flat=True)) == {"done"}
+
+
+def test_a_resident_owner_gets_404_for_the_tick_off_confirmation(client, neighbour, topic):
+    item = ActionItemFactory(topic=topic, owner_user=neighbour)
+    client.force_login(neighbour)
+    url = reverse("deliberation:action-item-tick-off", args=[item.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"confirm": "on"}).status_code == 404

@@ -1,11 +1,19 @@
 """A resident proposes on a phone; the branch secretary runs the topic on a desktop; the resident
-rates it and sees the published result."""
+rates it and sees the published result.
+
+The calendar is real: the decision is recorded at the meeting (the clock travels to the 15th),
+the 销号 is confirmed on its own page, and the topic closes once the residents' evaluation
+window has ended (the clock travels again). time-machine moves the clock of this process, the
+live server's thread included; the sign-ins are made again after a long jump.
+"""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from deliberation import services
 from deliberation.models import Topic
@@ -25,7 +33,7 @@ def _expect_status(page, text):
 
 
 def test_a_topic_goes_from_a_phone_proposal_to_a_published_result(
-        phone_page, page, resident_user, secretary, territory):
+        phone_page, page, resident_user, secretary, territory, time_machine):
     from playwright.sync_api import expect
 
     # 提: the resident proposes on a phone.
@@ -48,13 +56,20 @@ def test_a_topic_goes_from_a_phone_proposal_to_a_published_result(
     _expect_status(page, "议")
     expect(page.get_by_role("link", name=session.title)).to_be_visible()
 
-    # 决: a vote that reaches the quorum.
+    # 决: not before the meeting; the page says so, and refuses an early decision.
+    expect(page.locator("#decide-form")).to_contain_text("开会时或会后才能录入决议")
+    time_machine.move_to(session.starts_at + timedelta(minutes=20))
+    login(page, secretary)
+    page.reload()
+    # 决: at the meeting, a vote that reaches the quorum.
     decide = page.locator("#decide-form")
     decide.get_by_label("决议内容").fill("同意由物业实施门禁亮化改造。")
     decide.get_by_label("决议方式").select_option("vote")
     decide.get_by_label("应到人数").fill("9")
     decide.get_by_label("赞成").fill("7")
     decide.get_by_label("反对").fill("1")
+    review_on = timezone.localdate(session.starts_at) + timedelta(days=3)
+    decide.get_by_label("评议日期").fill(review_on.isoformat())
     decide.get_by_role("button", name="保存决议").click()
     _expect_status(page, "决")
     expect(page.locator("#decision")).to_contain_text("赞成 7")
@@ -66,8 +81,12 @@ def test_a_topic_goes_from_a_phone_proposal_to_a_published_result(
     action.get_by_label("完成时限").fill("2099-01-31")
     action.get_by_role("button", name="添加事项").click()
     _expect_status(page, "做")
-    page.get_by_role("button", name="销号").click()
+    page.get_by_role("link", name="销号").click()
+    expect(page.get_by_role("heading", name="确认销号")).to_be_visible()
+    page.get_by_label("我已核实该事项已落实完成，确认销号").check()
+    page.get_by_role("button", name="确认销号").click()
     _expect_status(page, "评")
+    expect(page.locator("#close-form")).to_contain_text("评议期结束后才能办结")
 
     # 评: the resident rates it on the phone.
     phone_page.goto(f"/deliberation/topics/{topic.pk}/")
@@ -75,7 +94,12 @@ def test_a_topic_goes_from_a_phone_proposal_to_a_published_result(
     phone_page.get_by_role("button", name="提交评议").click()
     expect(phone_page.get_by_text("您已评议，谢谢！")).to_be_visible()
 
-    # The secretary closes and publishes; the resident sees the published result.
+    # The secretary closes and publishes once the evaluation window is over; the resident sees
+    # the published result.
+    topic.refresh_from_db()
+    time_machine.move_to(topic.evaluation_ends_at + timedelta(minutes=5))
+    login(page, secretary)
+    login(phone_page, resident_user)
     page.reload()
     page.locator("#close-form").get_by_label("办理结果").fill("门禁灯具已全部更换，居民满意。")
     page.locator("#close-form").get_by_role("button", name="办结公示").click()

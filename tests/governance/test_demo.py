@@ -12,6 +12,7 @@ from django.db import connection, transaction
 
 import governance.demo_scale as demo_scale
 from accounts.models import ApiKey, User
+from core.fields import natural_sort_key
 from governance.demo import RESIDENT_PHONE, DemoState, demo_load
 from governance.models import (
     Area,
@@ -22,6 +23,7 @@ from governance.models import (
     Compound,
     OrgNode,
     StaffPost,
+    Unit,
 )
 from residents.models import Household, PartyMember, Resident
 
@@ -252,6 +254,9 @@ def test_scale_households_and_residents_are_consistent(db: None) -> None:
     _scale(1)
     households = Household.objects.select_related("unit")
     assert all(home.unit.building_id == home.building_id for home in households)
+    # Rows written by SQL carry their rooms' natural sort keys (no model save ran).
+    assert all(home.room_sort == natural_sort_key(home.room) for home in households)
+    assert all(unit.number_sort for unit in Unit.objects.all())
     heads = Counter(Resident.objects.filter(is_household_head=True)
                     .values_list("household_id", flat=True))
     assert set(heads.values()) == {1} and len(heads) == households.count()

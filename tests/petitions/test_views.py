@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from html import unescape
 from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -674,6 +676,53 @@ def test_the_stats_page_feeds_the_chart_and_shows_sample_sizes(territory, reside
         feed = json.loads(page.split('id="rates-data" type="application/json">')[1]
                           .split("</script>")[0])
         assert feed["series"][1]["name"] == "办结率"
-        assert feed["series"][1]["samples"] == [2]
-        assert feed["series"][1]["data"] == [50.0]
+        # Every period is there (the empty ones with no sample and no value); this one has both.
+        assert [sample for sample in feed["series"][1]["samples"] if sample] == [2]
+        assert [value for value in feed["series"][1]["data"] if value is not None] == [50.0]
         assert "50% <small class=\"muted\">n=2</small>" in page
+
+
+def _stats_feed(page: str) -> dict[str, Any]:
+    return json.loads(page.split('id="rates-data" type="application/json">')[1]
+                      .split("</script>")[0])
+
+
+def test_the_stats_chart_keeps_every_week_so_its_time_axis_tells_the_truth(
+        territory, resident_user, grid_worker):
+    shanghai = ZoneInfo("Asia/Shanghai")
+    for day in (datetime(2026, 11, 4, 10, tzinfo=shanghai), datetime(2026, 12, 2, 10,
+                                                                     tzinfo=shanghai)):
+        with time_machine.travel(day, tick=False):
+            submit(resident_user)
+    with time_machine.travel(datetime(2026, 12, 5, 10, tzinfo=shanghai), tick=False):
+        page = client_for(grid_worker).get(reverse("petitions:staff-stats"),
+                                           {"by": "week"}).content.decode()
+    feed = _stats_feed(page)
+    mondays = [date.fromisoformat(period) for period in feed["periods"]]
+    # Twelve weeks back from today's week, one Monday after another, none dropped.
+    assert mondays[0] == date(2026, 9, 7) and mondays[-1] == date(2026, 11, 30)
+    assert all(later - earlier == timedelta(days=7)
+               for earlier, later in itertools.pairwise(mondays))
+    resolution = feed["series"][1]
+    with_data = [monday for monday, sample in zip(mondays, resolution["samples"], strict=True)
+                 if sample]
+    assert with_data == [date(2026, 11, 2), date(2026, 11, 30)]
+    assert all(value is None for value, sample in zip(resolution["data"], resolution["samples"],
+                                                      strict=True) if not sample)
+    assert feed["axis"] == "time"
+    # Every week is a table row too, and the page says how empty weeks are drawn.
+    assert page.count("<td>2026-") == len(mondays) == 13
+    assert "没有样本的周期" in page
+    # The chart's label is allowed on it (axe: aria-label on a plain div is prohibited).
+    chart = re.search(r'<div id="rates-chart"[^>]*>', page).group(0)
+    assert 'role="img"' in chart and "aria-label=" in chart
+
+
+def test_the_monthly_stats_keep_every_month(territory, resident_user, grid_worker):
+    with time_machine.travel(datetime(2026, 12, 5, 10, tzinfo=ZoneInfo("Asia/Shanghai")),
+                             tick=False):
+        submit(resident_user)
+        page = client_for(grid_worker).get(reverse("petitions:staff-stats"),
+                                           {"by": "month"}).content.decode()
+    periods = _stats_feed(page)["periods"]
+    assert periods[0] == "2025-12-01" and periods[-1] == "2026-12-01" and len(periods) == 13

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('governance', '0003_placement_coordinates_aliases_boundary'),
-        ('residents', '0004_phone_ascii_digits'),
+        ('residents', '0005_natural_sort_keys'),
     ]
 
     operations = [
