@@ -677,3 +677,10 @@ def test_the_stats_page_feeds_the_chart_and_shows_sample_sizes(territory, reside
         assert feed["series"][1]["samples"] == [2]
         assert feed["series"][1]["data"] == [50.0]
         assert "50% <small class=\"muted\">n=2</small>" in page
+
+
+def test_the_public_pages_report_link_opens_the_new_petition_form(territory):
+    page = Client().get(reverse("petitions:public")).content.decode()
+    nav = page.split('class="topnav"')[1].split("</nav>")[0]
+    assert f'<a href="{reverse("petitions:create")}">反映诉求</a>' in nav
+    assert f'<a href="{reverse("petitions:mine")}">反映诉求</a>' not in nav
