@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.http import Http404
 from django.utils import timezone
@@ -64,11 +64,14 @@ def petition_get_for_user(*, user: User | Any, petition_id: int | str) -> Petiti
 
 
 def petition_timeline(*, user: User | Any, petition: Petition) -> QuerySet[PetitionEvent]:
-    """Events with their photos; residents and external systems don't see internal notes."""
-    events = petition.events.select_related("actor").prefetch_related("photos")
-    if not rules.can_handle(user, petition) and not (user.is_staff_role or user.is_superuser):
-        events = events.filter(is_internal=False)
-    return events
+    """Events with their photos and `visible_note`: staff read everything; residents and
+    external systems read each step, but an internal note (and its photos) not
+    (PetitionEventQuerySet.for_residents)."""
+    events = petition.events.select_related("actor")
+    if rules.can_handle(user, petition) or user.is_staff_role or user.is_superuser:
+        return events.for_staff().prefetch_related("photos")
+    public_photos = PetitionPhoto.objects.exclude(event__is_internal=True)
+    return events.for_residents().prefetch_related(Prefetch("photos", queryset=public_photos))
 
 
 def petition_event_actor_label(*, event: PetitionEvent, petition: Petition) -> str | None:
@@ -180,8 +183,7 @@ def petition_public_list() -> QuerySet[Petition]:
 def petition_events_for_external(*, user: User | Any, since: datetime | None = None,
                                  until: datetime | None = None) -> QuerySet[PetitionEvent]:
     """Open311 servicerequestupdates: public events of the petitions this system submitted."""
-    events = PetitionEvent.objects.filter(petition__external_system_id=user.pk,
-                                          is_internal=False)
+    events = PetitionEvent.objects.filter(petition__external_system_id=user.pk).for_residents()
     if since is not None:
         events = events.filter(created_at__gt=since)
     if until is not None:

@@ -43,6 +43,7 @@ from petitions.models import (
     Placement,
     SlaPolicy,
     choice_label,
+    is_internal_by_default,
 )
 from petitions.notify import notify_event
 from petitions.sweep import (  # noqa: F401 - the sweep is part of this module's contract
@@ -87,13 +88,16 @@ def _move(petition: Petition, target: str) -> str:
 
 
 def _event(petition: Petition, *, kind: str, actor: User | None, from_state: str = "",
-           note: str = "", from_tier: str = "", to_tier: str = "", is_internal: bool = False,
-           now: datetime | None = None, notify: bool = True,
+           note: str = "", from_tier: str = "", to_tier: str = "",
+           is_internal: bool | None = None, now: datetime | None = None, notify: bool = True,
            extra_user_ids: tuple[int, ...] = ()) -> PetitionEvent:
+    """The timeline row (its note internal as given, else as its kind's default) and its
+    outbox rows."""
     event = PetitionEvent.objects.create(
         petition=petition, kind=kind, actor=actor, from_state=from_state,
         to_state=petition.state if from_state else "", from_tier=from_tier, to_tier=to_tier,
-        note=note, is_internal=is_internal, created_at=now or timezone.now(),
+        note=note, created_at=now or timezone.now(),
+        is_internal=is_internal_by_default(kind) if is_internal is None else is_internal,
     )
     if notify:
         notify_event(petition=petition, event=event, extra_user_ids=extra_user_ids)
@@ -432,9 +436,10 @@ def building_plaque_get_or_create(*, building_id: int) -> BuildingPlaque:
 
 def petition_add_note(
     *, petition_id: int, actor: User, note: str, photos: Sequence[UploadedFile] = (),
-    is_internal: bool = False,
+    is_internal: bool | None = None,
 ) -> PetitionEvent:
-    """A progress note with up to 3 photos. Owner (public notes only), holder, handler staff."""
+    """A progress note with up to 3 photos. Owner (their notes are never internal), holder,
+    handler staff (internal unless written for the resident: `is_internal=False`)."""
     note = (note or "").strip()
     if not note and not photos:
         raise ApplicationError(_("请填写办理记录或上传照片。"))
@@ -445,7 +450,7 @@ def petition_add_note(
         if petition.state in (State.CLOSED, State.REJECTED):
             raise ApplicationError(_("诉求已结束，不能再添加记录。"))
         event = _event(petition, kind=Kind.NOTE, actor=actor, note=note,
-                       is_internal=is_internal and is_staff_side)
+                       is_internal=is_staff_side and is_internal is not False)
         _save_photos(petition, photos, actor=actor, event=event)
         return event
 
@@ -469,16 +474,13 @@ def _check_result_photos(petition: Petition, photos: Sequence[UploadedFile]) -> 
                                % {"category": petition.category.name})
 
 
-def _resolution_note(resolution: str, *, no_visit_reason: str, no_visit_note: str) -> str:
-    if not no_visit_reason:
-        return resolution
+def _no_visit_note(*, no_visit_reason: str, no_visit_note: str) -> str:
     reason = choice_label(NoVisitReason, no_visit_reason)
     if no_visit_reason == NoVisitReason.OTHER:
         reason = no_visit_note
     elif no_visit_note:
         reason = f"{reason}：{no_visit_note}"
-    return _("%(resolution)s\n（未到场办结：%(reason)s）") % {"resolution": resolution,
-                                                       "reason": reason}
+    return _("未到场办结：%(reason)s") % {"reason": reason}
 
 
 def petition_resolve(*, petition_id: int, actor: User, resolution: str,
@@ -521,11 +523,14 @@ def petition_resolve(*, petition_id: int, actor: User, resolution: str,
             fields.append("arrival_missed")
         petition.save(update_fields=fields)
         event = _event(petition, kind=Kind.RESOLVED, actor=actor, from_state=previous,
-                       note=_resolution_note(resolution, no_visit_reason=no_visit_reason,
-                                             no_visit_note=no_visit_note), now=now,
+                       note=resolution, now=now,
                        extra_user_ids=petition_verifier_ids(petition=petition,
                                                             resolver_id=actor.pk))
         _save_photos(petition, photos, actor=actor, event=event)
+        if no_visit_reason:  # how it was done is the staff's record; the result, the resident's
+            _event(petition, kind=Kind.NOTE, actor=actor, is_internal=True, notify=False,
+                   now=now, note=_no_visit_note(no_visit_reason=no_visit_reason,
+                                                no_visit_note=no_visit_note))
         return petition
 
 

@@ -652,10 +652,10 @@ class PetitionNoteCreateView(StaffActionView):
     success_text = _lazy("办理记录已添加。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
-        return services.petition_add_note(petition_id=petition.pk, actor=self.request.user,
-                                          note=data.get("note", ""),
-                                          photos=data.get("photos") or [],
-                                          is_internal=bool(data.get("is_internal")))
+        return services.petition_add_note(
+            petition_id=petition.pk, actor=self.request.user, note=data.get("note", ""),
+            photos=data.get("photos") or [],
+            is_internal=data.get("visibility") != petition_forms.NoteForm.RESIDENT)
 
 
 class PetitionResolveView(StaffActionView):

@@ -251,7 +251,7 @@ def test_the_polled_timeline_hides_internal_notes_from_the_resident(territory, r
     services.petition_add_note(petition_id=petition.pk, actor=microgrid_worker,
                                note="内部：联系物业经理", is_internal=True)
     services.petition_add_note(petition_id=petition.pk, actor=microgrid_worker,
-                               note="已联系物业")
+                               note="已联系物业", is_internal=False)
     url = reverse("petitions:status", args=[petition.pk])
     resident_view = client_for(resident_user).get(url).content.decode()
     assert 'hx-trigger="every 20s"' in resident_view
