@@ -533,6 +533,30 @@ class PetitionPhoto(models.Model):
         return f"照片 #{self.pk}"
 
 
+class PendingPhoto(models.Model):
+    """A photo a resident sent with a petition form that came back refused (a missing field…):
+    kept, already re-encoded, for that resident alone, until the form goes through (the photo
+    becomes a PetitionPhoto on the same file) or TTL passes (pending_photos_purge). The form
+    carries the token; whoever sends it must be `uploaded_by`."""
+
+    TTL = timedelta(days=1)
+
+    token = models.CharField(_("凭据"), max_length=64, unique=True, editable=False)
+    # SET_NULL: a deleted account's photo is claimed by nobody and purged with the rest.
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, related_name="+", verbose_name=_("上传人"))
+    image = models.ImageField(_("照片"), upload_to="petitions/%Y/%m/")
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("待提交照片")
+        verbose_name_plural = _("待提交照片")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"待提交照片 #{self.pk}"
+
+
 class WebhookDelivery(models.Model):
     """The signed-webhook outbox for external systems (12345, 诉速办)."""
 

@@ -36,6 +36,7 @@ from petitions.models import (
     BuildingPlaque,
     Category,
     NoVisitReason,
+    PendingPhoto,
     Petition,
     PetitionEvent,
     PetitionPhoto,
@@ -116,6 +117,23 @@ def _save_photos(petition: Petition, photos: Sequence[UploadedFile], *, actor: U
         row.image.save(content.name, content, save=False)
         rows.append(row)
     return PetitionPhoto.objects.bulk_create(rows)
+
+
+def _attach_held_photos(petition: Petition, held: Sequence[PendingPhoto], *,
+                        actor: User | None, event: PetitionEvent) -> None:
+    """The photos kept from a refused form become the petition's, on the same (re-encoded)
+    files. The rows are locked and deleted here, so the purge, which deletes a file only after
+    deleting its row, can never take a file a petition holds."""
+    if not held:
+        return
+    rows = list(PendingPhoto.objects.select_for_update()
+                .filter(pk__in=[photo.pk for photo in held], uploaded_by=actor).order_by("id"))
+    if actor is None or len(rows) != len(held):
+        raise ValidationError(_("已上传的照片已过期，请重新选择照片。"), code="photo_expired")
+    PetitionPhoto.objects.bulk_create([
+        PetitionPhoto(petition=petition, event=event, uploaded_by=actor, image=row.image.name)
+        for row in rows])
+    PendingPhoto.objects.filter(pk__in=[row.pk for row in rows]).delete()
 
 
 def _community_dispatcher_ids(petition: Petition) -> tuple[int, ...]:
@@ -214,6 +232,7 @@ def petition_submit(
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
     photos: Sequence[UploadedFile] = (),
+    held_photos: Sequence[PendingPhoto] = (),
     contact_name: str = "",
     contact_phone: str = "",
     is_public: bool = False,
@@ -233,7 +252,8 @@ def petition_submit(
     4. Place it on the area covering the building (inside the scope of staff and of a scoped
        key, else PermissionDeniedError); dispatch to that tier's worker if one exists. The flat
        (unit, room) comes from the household, else from what was given or read in the address.
-    5. Store up to 3 re-encoded photos; write events; notify.
+    5. Store up to 3 re-encoded photos (`photos`, and the actor's own `held_photos` kept from
+       a refused form: petitions.pending_photos); write events; notify.
     """
     description = (description or "").strip()
     if not description:
@@ -252,7 +272,7 @@ def petition_submit(
         size = Petition.Size.SMALL  # residents don't triage; staff may re-size later
         if not contact_phone:
             contact_phone = actor.phone or ""
-    if len(photos) > MAX_PHOTOS:
+    if len(photos) + len(held_photos) > MAX_PHOTOS:
         raise ValidationError(_("最多上传 %(count)s 张照片。") % {"count": MAX_PHOTOS},
                               code="too_many_photos")
     placed = submission_place(actor=actor, household=household, building=building, area=area,
@@ -268,7 +288,7 @@ def petition_submit(
                 description=description, channel=channel, household=household,
                 building=placed.building, placed=placed, location_text=location_text,
                 unit_number=unit_number, room=room, latitude=latitude, longitude=longitude,
-                photos=photos,
+                photos=photos, held_photos=held_photos,
                 contact_name=contact_name, contact_phone=contact_phone, is_public=is_public,
                 is_anonymous=is_anonymous, answers=answers or {}, size=size,
                 external_ref=external_ref,
@@ -292,7 +312,8 @@ def _flat(household: Household | None, placed: Placed, *, unit_number: str,
 
 
 def _create(*, actor: User | None, is_external: bool, category: Category, placed: Placed,
-            size: str, photos: Sequence[UploadedFile], **fields: Any) -> Petition:
+            size: str, photos: Sequence[UploadedFile], held_photos: Sequence[PendingPhoto],
+            **fields: Any) -> Petition:
     now = timezone.now()
     sla_policy = SlaPolicy.current()
     deadlines = policy.compute_deadlines(now, policy.Durations.of(sla_policy))
@@ -327,6 +348,7 @@ def _create(*, actor: User | None, is_external: bool, category: Category, placed
     event = _event(petition, kind=Kind.SUBMITTED, actor=actor, now=now,
                    extra_user_ids=queue_dispatcher_ids(petition) if holder_id is None else ())
     _save_photos(petition, photos, actor=actor, event=event)
+    _attach_held_photos(petition, held_photos, actor=actor, event=event)
     if holder_id is not None:
         previous = _move(petition, State.DISPATCHED)
         petition.holder_id = holder_id
