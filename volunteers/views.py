@@ -122,7 +122,8 @@ class ActivityListView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         activities = selectors.activity_list(user=request.user, filters=request.GET).filter(
             ends_at__gte=timezone.now() - timedelta(days=30))[:50]
-        return render(request, "volunteers/activity_list.html", {"activities": activities})
+        return render(request, "volunteers/activity_list.html",
+                      {"activities": activities, "now": timezone.now()})
 
 
 class ActivityDetailView(ResidentLoginRequiredMixin, View):

@@ -307,6 +307,9 @@ def test_a_signed_out_resident_tapping_volunteering_is_sent_to_the_resident_sign
     location = urlsplit(response["Location"])
     assert location.path == "/accounts/phone/"
     assert parse_qs(location.query)["next"] == [url]
+    # A member of staff who landed there goes on to their own sign-in, the page kept.
+    sign_in = Client().get(response["Location"]).content.decode()
+    assert f'href="/accounts/login/?next={url}"' in sign_in
 
 
 @pytest.mark.parametrize("closed", ["status", "ended"])
@@ -321,6 +324,7 @@ def test_a_closed_activity_offers_no_sign_up(territory, cast, closed):
         page = client_for(cast.volunteer_user).get(url).content.decode()
     assert "我要报名" not in page
     assert "报名已截止" in page
+    assert "报名中" not in page  # nor does its badge say so
 
 
 def test_an_open_activity_still_offers_sign_up(territory, cast):
