@@ -104,3 +104,12 @@ def test_unused_photos_are_purged_after_a_day_and_a_second_purge_is_harmless(
     assert list(PendingPhoto.objects.all()) == [fresh]
     entry = settings.CELERY_BEAT_SCHEDULE["petitions-pending-photos-purge"]
     assert entry["task"] == petitions_pending_photos_purge_task.name
+
+
+def test_a_deleted_account_leaves_no_pending_photo(resident_user):
+    from accounts.services import account_anonymise
+
+    [kept] = pending_photos.pending_photos_hold(actor=resident_user, photos=[photo()]).photos
+    account_anonymise(user=resident_user)
+    assert not PendingPhoto.objects.exists()
+    assert not default_storage.exists(kept.image.name)
