@@ -92,7 +92,7 @@ def _redact_rows(queryset: Any, fields: tuple[str, ...], identifiers: Identifier
 
 
 def petitions_redact(*, user: User, identifiers: Identifiers) -> None:
-    from petitions.models import Petition, PetitionEvent, PetitionPhoto
+    from petitions.models import PendingPhoto, Petition, PetitionEvent, PetitionPhoto
 
     petitions = Petition.objects.filter(submitter=user)
     _redact_rows(petitions, ("description", "location_text", "resolution", "rating_comment",
@@ -103,6 +103,10 @@ def petitions_redact(*, user: User, identifiers: Identifiers) -> None:
     for photo in PetitionPhoto.objects.filter(petition__submitter=user, uploaded_by=user):
         photo.image.delete(save=False)
         photo.delete()
+    # Photos kept from a refused form (a day at most otherwise): no one would ever claim them.
+    for pending in PendingPhoto.objects.filter(uploaded_by=user):
+        pending.image.delete(save=False)
+        pending.delete()
 
 
 def deliberation_redact(*, user: User, identifiers: Identifiers) -> None:

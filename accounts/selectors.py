@@ -35,7 +35,7 @@ def personal_data_export(*, user: User) -> dict[str, Any]:
     """
     from deliberation.models import SurveyAnswer, Topic, TopicRating, TopicSupport
     from notifications.models import Notification
-    from petitions.models import Petition, PetitionEvent
+    from petitions.models import Petition, PetitionEvent, PetitionPhoto
     from residents.models import Resident
     from volunteers.models import HoursEntry, MicroWish, ProxyService, Volunteer
 
@@ -43,10 +43,13 @@ def personal_data_export(*, user: User) -> dict[str, Any]:
         "household__building__compound", "household__unit", "party_member__org_node",
         "care_file").order_by("pk"))
     resident_ids = [resident.pk for resident in residents]
-    public_events = PetitionEvent.objects.filter(is_internal=False).order_by("created_at", "pk")
+    # What their petition pages show them: every step, not the staff's internal notes.
+    public_events = PetitionEvent.objects.for_residents().order_by("created_at", "pk")
+    public_photos = PetitionPhoto.objects.exclude(event__is_internal=True).order_by("pk")
     petitions = (Petition.objects.filter(submitter=user).select_related("category")
                  .prefetch_related(Prefetch("events", queryset=public_events),
-                                   "photos").order_by("submitted_at", "pk"))
+                                   Prefetch("photos", queryset=public_photos))
+                 .order_by("submitted_at", "pk"))
     volunteer = Volunteer.objects.filter(user=user).first()
     return {
         "version": EXPORT_VERSION,
@@ -110,7 +113,7 @@ def _petition_export(petition: Any) -> dict[str, Any]:
                           "contact_name", "contact_phone", "state", "submitted_at",
                           "resolved_at", "resolution", "rating", "rating_comment"))
     row["events"] = [_row(event, ("kind", "from_state", "to_state", "note", "created_at"))
-                     for event in petition.events.all()]
+                     | {"note": event.visible_note} for event in petition.events.all()]
     row["photos"] = [photo.image.name for photo in petition.photos.all()]
     return row
 

@@ -8,10 +8,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
@@ -30,6 +31,14 @@ from core.masking import mask_phone
 
 PENDING_PHONE = "accounts_phone_pending"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+class ResidentLoginRequiredMixin(LoginRequiredMixin):
+    """A page residents open (volunteering, deliberation): a signed-out visitor is sent to the
+    phone sign-in, which links on to the staff sign-in, rather than to the staff's
+    username-and-password page (settings.LOGIN_URL)."""
+
+    login_url = reverse_lazy("accounts:phone-login")
 
 
 def _next_url(request: HttpRequest) -> str:

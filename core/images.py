@@ -13,9 +13,10 @@ scaling), so a phone photo of any resolution passes; any other picture over it i
 
 from __future__ import annotations
 
+import base64
 import io
 import uuid
-from typing import Any
+from typing import IO, Any
 
 from django import forms
 from django.conf import settings
@@ -82,6 +83,25 @@ def photo_reencode(upload: UploadedFile) -> ContentFile:
     else:
         image.save(output, format="JPEG", quality=85, optimize=True)
     return ContentFile(output.getvalue(), name=f"{uuid.uuid4().hex}.{extension}")
+
+
+THUMBNAIL_SIDE = 240
+
+
+def photo_thumbnail_data_uri(handle: IO[bytes]) -> str:
+    """A small JPEG of a photo photo_reencode stored, as a data: URI a page can show inline
+    (a few KB: a pending upload is never served under /media/). Only for our own re-encoded
+    files: their size is bounded, so the decode is."""
+    with Image.open(handle) as image:
+        image.draft("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE))  # JPEG: decode at a fraction
+        image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+        if image.mode in ("RGBA", "LA", "P"):
+            flat = Image.new("RGB", image.size, "white")
+            flat.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+            image = flat
+        output = io.BytesIO()
+        image.convert("RGB").save(output, format="JPEG", quality=70)
+    return "data:image/jpeg;base64," + base64.b64encode(output.getvalue()).decode("ascii")
 
 
 def _open_checked(data: bytes) -> Image.Image:

@@ -79,6 +79,15 @@ def resident_in_compound(user: User | Any, compound_id: int) -> Resident | None:
             .select_related("household").order_by("id").first())
 
 
+def survey_household_answer(*, user: User | Any, survey: Survey) -> SurveyAnswer | None:
+    """The answer the user's household in the survey's compound gave, if any (one a household,
+    whichever member answered)."""
+    resident = resident_in_compound(user, survey.compound_id)
+    if resident is None:
+        return None
+    return SurveyAnswer.objects.filter(survey=survey, household_id=resident.household_id).first()
+
+
 def household_count(compound_id: int) -> int:
     return Household.objects.filter(building__compound_id=compound_id).count()
 

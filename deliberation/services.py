@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -476,9 +477,10 @@ def _schedule(topic: Topic, session: Session, *, actor: User | None, reason: str
                               starts_at=starts_at or next_start,
                               duration_minutes=duration_minutes, position=position)
     if topic.proposer_id:
-        proposer_id, title = topic.proposer_id, topic.title
+        proposer_id, title, link = topic.proposer_id, topic.title, topic_link(topic.pk)
         transaction.on_commit(lambda: _notify(
-            [proposer_id], _("您的议题已列入议程：%s") % title, f"topic-scheduled:{topic.pk}"))
+            [proposer_id], _("您的议题已列入议程：%s") % title, f"topic-scheduled:{topic.pk}",
+            link=link))
 
 
 def topic_schedule(
@@ -637,8 +639,10 @@ def action_item_add(
                                          owner_body=owner_body)
     if owner_user is not None:
         user_id = owner_user.pk
+        link = action_item_link(item_id=item.pk, topic_id=topic.pk,
+                                compound_id=topic.compound_id, user=owner_user)
         transaction.on_commit(lambda: _notify([user_id], _("您有新的落实事项：%s") % item.title,
-                                              f"action-assigned:{item.pk}"))
+                                              f"action-assigned:{item.pk}", link=link))
     return item
 
 
@@ -720,8 +724,9 @@ def _open_evaluation(topic: Topic, *, actor: User | None, reason: str) -> list[s
 def _notify_rating_open(topic: Topic) -> None:
     if topic.proposer_id:
         proposer_id, title, pk = topic.proposer_id, topic.title, topic.pk
+        link = topic_link(pk, anchor="rate")
         transaction.on_commit(lambda: _notify(
-            [proposer_id], _("议题已落实，请您评议：%s") % title, f"topic-rate:{pk}"))
+            [proposer_id], _("议题已落实，请您评议：%s") % title, f"topic-rate:{pk}", link=link))
 
 
 # --- 评 ---------------------------------------------------------------------------------------
@@ -824,29 +829,48 @@ def action_items_remind(*, now: datetime) -> int:
 
 def _claim_and_notify(queryset: Any, column: str, now: datetime, template: str,
                       kind: str) -> int:
+    from accounts.models import User
     from notifications.services import notifications_create, sms_enqueue
 
     with transaction.atomic():
         # Lock only the action items (owner_body is an outer join PostgreSQL cannot lock).
         rows = list(queryset.select_for_update(skip_locked=True, of=("self",))
                     .values("id", "title", "deadline", "owner_user_id", "owner_body__contact_phone",
-                            "topic__compound_id"))
+                            "topic_id", "topic__compound_id"))
         ids = [row["id"] for row in rows]
         claimed = set(ActionItem.objects.filter(id__in=ids, **{f"{column}__isnull": True})
                       .values_list("id", flat=True))
         ActionItem.objects.filter(id__in=claimed).update(**{column: now})
+        owners = User.objects.in_bulk([row["owner_user_id"] for row in rows
+                                       if row["owner_user_id"] and row["id"] in claimed])
         for row in rows:
             if row["id"] not in claimed:
                 continue
             text = template % {"title": row["title"], "deadline": row["deadline"]}
             key = f"delib-action-{kind}:{row['id']}"
-            if row["owner_user_id"]:
-                notifications_create(user_ids=[row["owner_user_id"]], title=text,
-                                     link=f"/deliberation/staff/actions/#item-{row['id']}",
+            owner = owners.get(row["owner_user_id"])
+            if owner is not None:
+                link = action_item_link(item_id=row["id"], topic_id=row["topic_id"],
+                                        compound_id=row["topic__compound_id"], user=owner)
+                notifications_create(user_ids=[owner.pk], title=text, link=link,
                                      dedupe_key=key)
             if row["owner_body__contact_phone"]:
                 sms_enqueue(phone=row["owner_body__contact_phone"], body=text, dedupe_key=key)
     return len(claimed)
+
+
+def topic_link(topic_id: int, *, anchor: str = "") -> str:
+    """The topic's page: every resident and every staff member of its compound may open it."""
+    url = reverse("deliberation:topic-detail", args=[topic_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def action_item_link(*, item_id: int, topic_id: int, compound_id: int, user: User) -> str:
+    """Where the item's owner opens it: staff report progress on the action-item board; any
+    other owner (a resident, who may not open the board) reads it on the topic's page."""
+    if user_is_deliberation_staff(user, compound_id):
+        return f"{reverse('deliberation:action-items')}#item-{item_id}"
+    return topic_link(topic_id, anchor=f"item-{item_id}")
 
 
 def _notify(user_ids: list[int], title: str, key: str, link: str = "") -> None:

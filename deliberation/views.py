@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
+from accounts.views import ResidentLoginRequiredMixin
 from core.exceptions import ApplicationError
 from deliberation import forms as delib_forms
 from deliberation import selectors, services
@@ -132,7 +133,7 @@ class HomeView(View):
         })
 
 
-class TopicCreateView(LoginRequiredMixin, View):
+class TopicCreateView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         if _resident_compound(request.user) is None:
             raise Http404
@@ -159,7 +160,7 @@ class TopicCreateView(LoginRequiredMixin, View):
 STEP_LABELS = [_lazy("提"), _lazy("议"), _lazy("决"), _lazy("做"), _lazy("评"), _lazy("结")]
 
 
-class TopicDetailView(LoginRequiredMixin, View):
+class TopicDetailView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         topic = selectors.topic_get_for_user(user=request.user, topic_id=pk)
         is_staff = selectors.user_is_deliberation_staff(request.user, topic.compound_id)
@@ -221,7 +222,7 @@ class TopicRateView(TopicSupportView):
         services.topic_rate(topic=obj, actor=request.user, **data)
 
 
-class SessionDetailView(LoginRequiredMixin, View):
+class SessionDetailView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         session = selectors.session_get_for_user(user=request.user, session_id=pk)
         is_staff = selectors.user_is_deliberation_staff(request.user, session.compound_id)
@@ -247,7 +248,7 @@ class SessionDetailView(LoginRequiredMixin, View):
         return render(request, "deliberation/session_detail.html", context)
 
 
-class SessionSignInView(LoginRequiredMixin, View):
+class SessionSignInView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         session = selectors.session_get_for_user(user=request.user, session_id=pk)
         form = delib_forms.SignInForm(initial={"code": request.GET.get("code", "")})
@@ -269,11 +270,14 @@ class SessionSignInView(LoginRequiredMixin, View):
                       status=400)
 
 
-class SurveyAnswerView(LoginRequiredMixin, View):
+class SurveyAnswerView(ResidentLoginRequiredMixin, View):
+    """One answer a household: once given, every member sees it instead of a blank form."""
+
+    template_name = "deliberation/survey_form.html"
+
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         survey = selectors.survey_get_for_user(user=request.user, survey_id=pk)
-        return render(request, "deliberation/survey_form.html",
-                      {"survey": survey, "form": delib_forms.SurveyAnswerForm()})
+        return self._render(request, survey, delib_forms.SurveyAnswerForm())
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         survey = selectors.survey_get_for_user(user=request.user, survey_id=pk)
@@ -287,8 +291,13 @@ class SurveyAnswerView(LoginRequiredMixin, View):
             else:
                 messages.success(request, _("感谢参与本季度满意度测评。"))
                 return redirect("deliberation:home")
-        return render(request, "deliberation/survey_form.html",
-                      {"survey": survey, "form": form}, status=400)
+        return self._render(request, survey, form, status=400)
+
+    def _render(self, request: HttpRequest, survey: Survey, form: forms.Form,
+                status: int = 200) -> HttpResponse:
+        answer = selectors.survey_household_answer(user=request.user, survey=survey)
+        return render(request, self.template_name,
+                      {"survey": survey, "form": form, "answer": answer}, status=status)
 
 
 # --- public -----------------------------------------------------------------------------------

@@ -19,7 +19,14 @@ from accounts.models import User
 from core.workdays import WorkCalendar
 from governance.models import Area, Building, Compound
 from petitions import policy
-from petitions.models import Category, Petition, PetitionEvent, SlaPolicy, Tier
+from petitions.models import (
+    Category,
+    Petition,
+    PetitionEvent,
+    SlaPolicy,
+    Tier,
+    is_internal_by_default,
+)
 from residents.models import Household
 
 State = Petition.State
@@ -138,7 +145,10 @@ class _Builder:
                 index += 1
         created = Petition.objects.bulk_create(self.petitions)
         for petition, steps in zip(created, self._pending, strict=True):
-            self.events.extend(PetitionEvent(petition_id=petition.pk, **step) for step in steps)
+            self.events.extend(
+                PetitionEvent(petition_id=petition.pk,
+                              **{"is_internal": is_internal_by_default(step["kind"]), **step})
+                for step in steps)
         PetitionEvent.objects.bulk_create(self.events)
 
     def _text(self, extra: str, index: int) -> tuple[Category, str]:
@@ -235,8 +245,8 @@ class _Builder:
                                       "自动派单")
         if extra == "escalated":
             steps.append({"kind": Kind.ESCALATED, "from_tier": "microgrid", "to_tier": "grid",
-                          "note": "超过时限未办结，自动升级至网格。",
-                          "created_at": petition.microgrid_due_at})
+                          "note": "超过时限未办结，自动升级至网格。", "is_internal": False,
+                          "created_at": petition.microgrid_due_at})  # the sweep's: for everyone
         if extra == "supervised":
             petition.supervised = True
             petition.supervised_at = petition.street_due_at

@@ -218,9 +218,18 @@ class ReasonForm(forms.Form):
 
 
 class NoteForm(forms.Form):
+    """A staff note: internal unless its writer addresses it to the resident."""
+
+    INTERNAL, RESIDENT = "internal", "resident"
+
     note = _reason_field(_lazy("办理记录"), "", required=False)
     photos = PhotosField(label=_lazy("照片（最多 3 张）"))
-    is_internal = forms.BooleanField(label=_lazy("仅内部可见"), required=False)
+    visibility = forms.ChoiceField(
+        label=_lazy("谁能看到"), widget=forms.RadioSelect, initial=INTERNAL, required=False,
+        choices=[(INTERNAL, _lazy("仅工作人员（内部记录）")),
+                 (RESIDENT, _lazy("居民也能看到（写给居民的话）"))],
+        error_messages={"invalid_choice": _lazy("请选择谁能看到这条记录。")},
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -411,8 +411,26 @@ class Petition(TimeStampedModel):
         return is_overdue(self, now or timezone.now())
 
 
+class PetitionEventQuerySet(models.QuerySet["PetitionEvent"]):
+    def for_staff(self) -> PetitionEventQuerySet:
+        return self.annotate(visible_note=models.F("note"))
+
+    def for_residents(self) -> PetitionEventQuerySet:
+        """What the resident (and an external system) reads: every step, an internal one by its
+        name alone (`visible_note` is empty), and no internal event that is only a note."""
+        return self.exclude(is_internal=True, kind__in=NOTE_ONLY_KINDS).annotate(
+            visible_note=models.Case(models.When(is_internal=True, then=models.Value("")),
+                                     default=models.F("note"), output_field=models.TextField()))
+
+
 class PetitionEvent(models.Model):
-    """The timeline and audit trail: every transition, escalation and note is a row."""
+    """The timeline and audit trail: every transition, escalation and note is a row.
+
+    `is_internal`: the note (and its photos) was written for staff. The resident and external
+    systems still see the step (its kind, time and tier) unless the event is nothing but its
+    note (NOTE_ONLY_KINDS). Chosen when written: a staff note asks; every other event takes its
+    kind's default (INTERNAL_KINDS), and the sweep's are for everyone.
+    """
 
     class Kind(models.TextChoices):
         SUBMITTED = "submitted", _("提交受理")
@@ -445,8 +463,12 @@ class PetitionEvent(models.Model):
     from_tier = models.CharField(_("原层级"), max_length=12, blank=True)
     to_tier = models.CharField(_("新层级"), max_length=12, blank=True)
     note = models.TextField(_("说明"), blank=True)
-    is_internal = models.BooleanField(_("仅内部可见"), default=False)
+    is_internal = models.BooleanField(
+        _("仅内部可见"), default=False,
+        help_text=_("说明和照片仅工作人员可见；居民和外部系统只看到这一步（办理记录则整条不可见）。"))
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    objects = PetitionEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("办理记录")
@@ -464,6 +486,31 @@ class PetitionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.petition_id}"
+
+    @property
+    def is_withheld(self) -> bool:
+        """Not shown to the resident or an external system at all (for_residents)."""
+        return self.is_internal and self.kind in NOTE_ONLY_KINDS
+
+    @property
+    def resident_note(self) -> str:
+        return "" if self.is_internal else self.note
+
+
+_K = PetitionEvent.Kind
+# Staff-only actions whose note staff write to each other (routing, triage, checks, a referral's
+# reasons): internal unless the writer says otherwise. The rest is for the resident: their own
+# words, the result, a refusal's reason, a rating, a reopen, a close, the sweep's notices.
+INTERNAL_KINDS: frozenset[str] = frozenset({
+    _K.TRIAGED, _K.DISPATCHED, _K.PLACED, _K.CHECKED_IN, _K.ARRIVAL_MISSED, _K.VERIFY_FAILED,
+    _K.VERIFIED, _K.RETURNED, _K.REROUTED, _K.ESCALATED, _K.REFERRED,
+})
+# Events that are nothing but their note: an internal one is withheld from the resident whole.
+NOTE_ONLY_KINDS: frozenset[str] = frozenset({_K.NOTE, _K.ARRIVAL_MISSED})
+
+
+def is_internal_by_default(kind: str) -> bool:
+    return kind in INTERNAL_KINDS
 
 
 class PetitionPhoto(models.Model):
@@ -484,6 +531,30 @@ class PetitionPhoto(models.Model):
 
     def __str__(self) -> str:
         return f"照片 #{self.pk}"
+
+
+class PendingPhoto(models.Model):
+    """A photo a resident sent with a petition form that came back refused (a missing field…):
+    kept, already re-encoded, for that resident alone, until the form goes through (the photo
+    becomes a PetitionPhoto on the same file) or TTL passes (pending_photos_purge). The form
+    carries the token; whoever sends it must be `uploaded_by`."""
+
+    TTL = timedelta(days=1)
+
+    token = models.CharField(_("凭据"), max_length=64, unique=True, editable=False)
+    # SET_NULL: a deleted account's photo is claimed by nobody and purged with the rest.
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, related_name="+", verbose_name=_("上传人"))
+    image = models.ImageField(_("照片"), upload_to="petitions/%Y/%m/")
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("待提交照片")
+        verbose_name_plural = _("待提交照片")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"待提交照片 #{self.pk}"
 
 
 class WebhookDelivery(models.Model):

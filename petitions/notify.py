@@ -145,7 +145,8 @@ def _schedule_webhook_delivery() -> None:
 
 def _inbox_recipients(petition: Petition, event: PetitionEvent) -> list[int]:
     recipients: list[int] = []
-    if petition.submitter_id and event.actor_id != petition.submitter_id and not event.is_internal:
+    if (petition.submitter_id and event.actor_id != petition.submitter_id
+            and not event.is_withheld):
         recipients.append(petition.submitter_id)
     if petition.holder_id and event.actor_id != petition.holder_id:
         recipients.append(petition.holder_id)
@@ -175,30 +176,33 @@ def sms_recipient(petition: Petition) -> str:
 
 def notify_event(*, petition: Petition, event: PetitionEvent,
                  extra_user_ids: tuple[int, ...] = ()) -> None:
-    """Write the inbox, SMS and webhook rows for one event (inside the caller's transaction)."""
+    """Write the inbox, SMS and webhook rows for one event (inside the caller's transaction).
+    The resident is told of every step but an internal note (event.resident_note)."""
     label = event.get_kind_display()
     title = _("诉求 #%(id)s：%(kind)s") % {"id": petition.pk, "kind": label}
-    body = event.note or petition.description[:100]
     recipients = _inbox_recipients(petition, event)
     resident_ids = [user_id for user_id in recipients if user_id == petition.submitter_id]
     staff_ids = [user_id for user_id in [*recipients, *extra_user_ids]
                  if user_id != petition.submitter_id]
     for user_ids, for_staff in ((resident_ids, False), (staff_ids, True)):
         if user_ids:
-            notifications_create(user_ids=user_ids, title=title, body=body,
+            note = event.note if for_staff else event.resident_note
+            notifications_create(user_ids=user_ids, title=title,
+                                 body=note or petition.description[:100],
                                  link=petition_link(petition.pk, for_staff=for_staff),
                                  dedupe_key=f"petition-event:{event.pk}")
-    phone = sms_recipient(petition) if event.kind in SMS_KINDS and not event.is_internal else ""
+    is_for_outside = not event.is_withheld
+    phone = sms_recipient(petition) if event.kind in SMS_KINDS and is_for_outside else ""
     if phone:
         sms_enqueue(
             phone=phone,
             body=_("【有事您说话】您的诉求（编号 %(id)s）%(kind)s。%(note)s")
-            % {"id": petition.pk, "kind": label, "note": event.note[:60]},
+            % {"id": petition.pk, "kind": label, "note": event.resident_note[:60]},
             dedupe_key=f"petition-sms:{event.pk}",
         )
     _holder_sms(petition, event)
-    if petition.external_system_id and event.kind in WEBHOOK_KINDS and not event.is_internal:
-        webhook_enqueue(petition=petition, event=event)
+    if petition.external_system_id and event.kind in WEBHOOK_KINDS and is_for_outside:
+        webhook_enqueue(petition=petition, event=event)  # its payload carries no note
 
 
 def webhook_enqueue(*, petition: Petition, event: PetitionEvent) -> WebhookDelivery | None:

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.http import Http404
 from django.utils import timezone
@@ -72,11 +72,14 @@ def petition_sees_internal(*, user: User | Any, petition: Petition) -> bool:
 
 
 def petition_timeline(*, user: User | Any, petition: Petition) -> QuerySet[PetitionEvent]:
-    """Events with their photos; residents and external systems don't see internal notes."""
-    events = petition.events.select_related("actor").prefetch_related("photos")
-    if not petition_sees_internal(user=user, petition=petition):
-        events = events.filter(is_internal=False)
-    return events
+    """Events with their photos and `visible_note`: staff read everything; residents and
+    external systems read each step, but an internal note (and its photos) not
+    (PetitionEventQuerySet.for_residents)."""
+    events = petition.events.select_related("actor")
+    if petition_sees_internal(user=user, petition=petition):
+        return events.for_staff().prefetch_related("photos")
+    public_photos = PetitionPhoto.objects.exclude(event__is_internal=True)
+    return events.for_residents().prefetch_related(Prefetch("photos", queryset=public_photos))
 
 
 def petition_event_actor_label(*, event: PetitionEvent, petition: Petition) -> str | None:
@@ -209,8 +212,7 @@ def petition_public_list() -> QuerySet[Petition]:
 def petition_events_for_external(*, user: User | Any, since: datetime | None = None,
                                  until: datetime | None = None) -> QuerySet[PetitionEvent]:
     """Open311 servicerequestupdates: public events of the petitions this system submitted."""
-    events = PetitionEvent.objects.filter(petition__external_system_id=user.pk,
-                                          is_internal=False)
+    events = PetitionEvent.objects.filter(petition__external_system_id=user.pk).for_residents()
     if since is not None:
         events = events.filter(created_at__gt=since)
     if until is not None:

@@ -36,6 +36,7 @@ from petitions.models import (
     BuildingPlaque,
     Category,
     NoVisitReason,
+    PendingPhoto,
     Petition,
     PetitionEvent,
     PetitionPhoto,
@@ -43,6 +44,7 @@ from petitions.models import (
     Placement,
     SlaPolicy,
     choice_label,
+    is_internal_by_default,
 )
 from petitions.notify import notify_event
 from petitions.sweep import (  # noqa: F401 - the sweep is part of this module's contract
@@ -87,13 +89,16 @@ def _move(petition: Petition, target: str) -> str:
 
 
 def _event(petition: Petition, *, kind: str, actor: User | None, from_state: str = "",
-           note: str = "", from_tier: str = "", to_tier: str = "", is_internal: bool = False,
-           now: datetime | None = None, notify: bool = True,
+           note: str = "", from_tier: str = "", to_tier: str = "",
+           is_internal: bool | None = None, now: datetime | None = None, notify: bool = True,
            extra_user_ids: tuple[int, ...] = ()) -> PetitionEvent:
+    """The timeline row (its note internal as given, else as its kind's default) and its
+    outbox rows."""
     event = PetitionEvent.objects.create(
         petition=petition, kind=kind, actor=actor, from_state=from_state,
         to_state=petition.state if from_state else "", from_tier=from_tier, to_tier=to_tier,
-        note=note, is_internal=is_internal, created_at=now or timezone.now(),
+        note=note, created_at=now or timezone.now(),
+        is_internal=is_internal_by_default(kind) if is_internal is None else is_internal,
     )
     if notify:
         notify_event(petition=petition, event=event, extra_user_ids=extra_user_ids)
@@ -112,6 +117,23 @@ def _save_photos(petition: Petition, photos: Sequence[UploadedFile], *, actor: U
         row.image.save(content.name, content, save=False)
         rows.append(row)
     return PetitionPhoto.objects.bulk_create(rows)
+
+
+def _attach_held_photos(petition: Petition, held: Sequence[PendingPhoto], *,
+                        actor: User | None, event: PetitionEvent) -> None:
+    """The photos kept from a refused form become the petition's, on the same (re-encoded)
+    files. The rows are locked and deleted here, so the purge, which deletes a file only after
+    deleting its row, can never take a file a petition holds."""
+    if not held:
+        return
+    rows = list(PendingPhoto.objects.select_for_update()
+                .filter(pk__in=[photo.pk for photo in held], uploaded_by=actor).order_by("id"))
+    if actor is None or len(rows) != len(held):
+        raise ValidationError(_("已上传的照片已过期，请重新选择照片。"), code="photo_expired")
+    PetitionPhoto.objects.bulk_create([
+        PetitionPhoto(petition=petition, event=event, uploaded_by=actor, image=row.image.name)
+        for row in rows])
+    PendingPhoto.objects.filter(pk__in=[row.pk for row in rows]).delete()
 
 
 def _community_dispatcher_ids(petition: Petition) -> tuple[int, ...]:
@@ -210,6 +232,7 @@ def petition_submit(
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
     photos: Sequence[UploadedFile] = (),
+    held_photos: Sequence[PendingPhoto] = (),
     contact_name: str = "",
     contact_phone: str = "",
     is_public: bool = False,
@@ -229,7 +252,8 @@ def petition_submit(
     4. Place it on the area covering the building (inside the scope of staff and of a scoped
        key, else PermissionDeniedError); dispatch to that tier's worker if one exists. The flat
        (unit, room) comes from the household, else from what was given or read in the address.
-    5. Store up to 3 re-encoded photos; write events; notify.
+    5. Store up to 3 re-encoded photos (`photos`, and the actor's own `held_photos` kept from
+       a refused form: petitions.pending_photos); write events; notify.
     """
     description = (description or "").strip()
     if not description:
@@ -248,7 +272,7 @@ def petition_submit(
         size = Petition.Size.SMALL  # residents don't triage; staff may re-size later
         if not contact_phone:
             contact_phone = actor.phone or ""
-    if len(photos) > MAX_PHOTOS:
+    if len(photos) + len(held_photos) > MAX_PHOTOS:
         raise ValidationError(_("最多上传 %(count)s 张照片。") % {"count": MAX_PHOTOS},
                               code="too_many_photos")
     placed = submission_place(actor=actor, household=household, building=building, area=area,
@@ -264,7 +288,7 @@ def petition_submit(
                 description=description, channel=channel, household=household,
                 building=placed.building, placed=placed, location_text=location_text,
                 unit_number=unit_number, room=room, latitude=latitude, longitude=longitude,
-                photos=photos,
+                photos=photos, held_photos=held_photos,
                 contact_name=contact_name, contact_phone=contact_phone, is_public=is_public,
                 is_anonymous=is_anonymous, answers=answers or {}, size=size,
                 external_ref=external_ref,
@@ -288,7 +312,8 @@ def _flat(household: Household | None, placed: Placed, *, unit_number: str,
 
 
 def _create(*, actor: User | None, is_external: bool, category: Category, placed: Placed,
-            size: str, photos: Sequence[UploadedFile], **fields: Any) -> Petition:
+            size: str, photos: Sequence[UploadedFile], held_photos: Sequence[PendingPhoto],
+            **fields: Any) -> Petition:
     now = timezone.now()
     sla_policy = SlaPolicy.current()
     deadlines = policy.compute_deadlines(now, policy.Durations.of(sla_policy))
@@ -323,6 +348,7 @@ def _create(*, actor: User | None, is_external: bool, category: Category, placed
     event = _event(petition, kind=Kind.SUBMITTED, actor=actor, now=now,
                    extra_user_ids=queue_dispatcher_ids(petition) if holder_id is None else ())
     _save_photos(petition, photos, actor=actor, event=event)
+    _attach_held_photos(petition, held_photos, actor=actor, event=event)
     if holder_id is not None:
         previous = _move(petition, State.DISPATCHED)
         petition.holder_id = holder_id
@@ -432,9 +458,10 @@ def building_plaque_get_or_create(*, building_id: int) -> BuildingPlaque:
 
 def petition_add_note(
     *, petition_id: int, actor: User, note: str, photos: Sequence[UploadedFile] = (),
-    is_internal: bool = False,
+    is_internal: bool | None = None,
 ) -> PetitionEvent:
-    """A progress note with up to 3 photos. Owner (public notes only), holder, handler staff."""
+    """A progress note with up to 3 photos. Owner (their notes are never internal), holder,
+    handler staff (internal unless written for the resident: `is_internal=False`)."""
     note = (note or "").strip()
     if not note and not photos:
         raise ApplicationError(_("请填写办理记录或上传照片。"))
@@ -445,7 +472,7 @@ def petition_add_note(
         if petition.state in (State.CLOSED, State.REJECTED):
             raise ApplicationError(_("诉求已结束，不能再添加记录。"))
         event = _event(petition, kind=Kind.NOTE, actor=actor, note=note,
-                       is_internal=is_internal and is_staff_side)
+                       is_internal=is_staff_side and is_internal is not False)
         _save_photos(petition, photos, actor=actor, event=event)
         return event
 
@@ -469,16 +496,13 @@ def _check_result_photos(petition: Petition, photos: Sequence[UploadedFile]) -> 
                                % {"category": petition.category.name})
 
 
-def _resolution_note(resolution: str, *, no_visit_reason: str, no_visit_note: str) -> str:
-    if not no_visit_reason:
-        return resolution
+def _no_visit_note(*, no_visit_reason: str, no_visit_note: str) -> str:
     reason = choice_label(NoVisitReason, no_visit_reason)
     if no_visit_reason == NoVisitReason.OTHER:
         reason = no_visit_note
     elif no_visit_note:
         reason = f"{reason}：{no_visit_note}"
-    return _("%(resolution)s\n（未到场办结：%(reason)s）") % {"resolution": resolution,
-                                                       "reason": reason}
+    return _("未到场办结：%(reason)s") % {"reason": reason}
 
 
 def petition_resolve(*, petition_id: int, actor: User, resolution: str,
@@ -521,11 +545,14 @@ def petition_resolve(*, petition_id: int, actor: User, resolution: str,
             fields.append("arrival_missed")
         petition.save(update_fields=fields)
         event = _event(petition, kind=Kind.RESOLVED, actor=actor, from_state=previous,
-                       note=_resolution_note(resolution, no_visit_reason=no_visit_reason,
-                                             no_visit_note=no_visit_note), now=now,
+                       note=resolution, now=now,
                        extra_user_ids=petition_verifier_ids(petition=petition,
                                                             resolver_id=actor.pk))
         _save_photos(petition, photos, actor=actor, event=event)
+        if no_visit_reason:  # how it was done is the staff's record; the result, the resident's
+            _event(petition, kind=Kind.NOTE, actor=actor, is_internal=True, notify=False,
+                   now=now, note=_no_visit_note(no_visit_reason=no_visit_reason,
+                                                no_visit_note=no_visit_note))
         return petition
 
 

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from petitions.alerts import petitions_send_reminders
+from petitions.pending_photos import pending_photos_purge
 from petitions.sweep import petitions_sweep
 from petitions.webhooks import webhook_deliveries_send_due
 
@@ -27,3 +28,8 @@ def petitions_webhooks_deliver_task() -> int:
 @shared_task(name="petitions.remind", acks_late=True, ignore_result=True)
 def petitions_remind_task() -> int:
     return petitions_send_reminders(now=timezone.now())
+
+
+@shared_task(name="petitions.pending_photos_purge", acks_late=True, ignore_result=True)
+def petitions_pending_photos_purge_task() -> int:
+    return pending_photos_purge(now=timezone.now())

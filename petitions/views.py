@@ -35,9 +35,9 @@ from core.masking import mask_phone
 from core.scope import scope_path
 from governance.models import Area
 from governance.selectors import building_list
-from petitions import dispatch_queue, policy, rules, selectors, services
+from petitions import dispatch_queue, pending_photos, policy, rules, selectors, services
 from petitions import forms as petition_forms
-from petitions.models import Petition, PetitionState, Tier
+from petitions.models import MAX_PHOTOS, PendingPhoto, Petition, PetitionState, Tier
 from residents.selectors import household_list
 
 Role = User.Role
@@ -73,7 +73,7 @@ STAFF_PERMISSIONS: dict[str, frozenset[str]] = {
     "PetitionCallbackView": HANDLERS,
 }
 PHOTO_ERROR_CODES = frozenset({"too_many_photos", "too_large", "invalid_image",
-                               "too_many_pixels"})
+                               "too_many_pixels", "photo_expired"})
 PUBLIC_PAGE_SIZE = 20
 STAFF_PAGE_SIZE = 50  # the workbench's tabs (views_workbench)
 # What the workbench rows and clock_for read: 50 full rows with their holder (a User of
@@ -220,6 +220,10 @@ def _contact_name(user: User) -> str:
 
 
 class PetitionCreateView(ResidentView):
+    """The resident's form. Photos are kept across a refused submit: each one sent is
+    re-encoded and held at once (petitions.pending_photos), shown back as 已上传, and attached
+    when the form goes through."""
+
     template_name = "petitions/create.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
@@ -228,35 +232,58 @@ class PetitionCreateView(ResidentView):
         form = petition_forms.PetitionSubmitForm(user=request.user, initial=initial)
         return self._render(request, form)
 
-    def _render(self, request: HttpRequest, form: forms.Form, status: int = 200) -> HttpResponse:
-        context = {"form": form, "masked_phone": mask_phone(request.user.phone)}
+    def _render(self, request: HttpRequest, form: forms.Form, status: int = 200,
+                held: list[PendingPhoto] | None = None) -> HttpResponse:
+        context = {"form": form, "masked_phone": mask_phone(request.user.phone),
+                   "held_photos": pending_photos.pending_photo_thumbnails(held or [])}
         return render(request, self.template_name, context, status=status)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = petition_forms.PetitionSubmitForm(request.POST, request.FILES, user=request.user)
-        if not form.is_valid():
-            return self._render(request, form, status=400)
+        form.is_valid()
+        held = self._hold(request, form)
+        if form.errors:
+            return self._render(request, form, status=400, held=held)
         try:
-            petition = self._submit(request.user, form)
+            petition = self._submit(request.user, form, held)
         except ValidationError as error:
             is_photo = error.code in PHOTO_ERROR_CODES if hasattr(error, "code") else False
             form.add_error("photos" if is_photo else None, _error_text(error))
-            return self._render(request, form, status=400)
+            held = pending_photos.pending_photo_list(actor=request.user,
+                                                     tokens=[photo.token for photo in held])
+            return self._render(request, form, status=400, held=held)
         except ApplicationError as error:
             form.add_error(None, error.message)
-            return self._render(request, form, status=400)
+            return self._render(request, form, status=400, held=held)
         messages.success(request, _("诉求已受理（编号 %(id)s），请留意办理进度。")
                          % {"id": petition.pk})
         return redirect("petitions:detail", pk=petition.pk)
 
-    def _submit(self, user: User, form: petition_forms.PetitionSubmitForm) -> Petition:
+    def _hold(self, request: HttpRequest, form: forms.Form) -> list[PendingPhoto]:
+        """The photos kept before (the ticked boxes) and those sent now, held for this
+        resident; a bad or a fourth photo is an error on the photo field."""
+        held = pending_photos.pending_photo_list(actor=request.user,
+                                                 tokens=request.POST.getlist("held_photo"))
+        if "photos" in form.errors:  # more than 3 files at once: none is kept
+            return held
+        uploads = form.cleaned_data.get("photos") or []
+        if len(held) + len(uploads) > MAX_PHOTOS:
+            form.add_error("photos", _("最多上传 %(count)s 张照片。") % {"count": MAX_PHOTOS})
+            return held
+        result = pending_photos.pending_photos_hold(actor=request.user, photos=uploads)
+        for error in result.errors:
+            form.add_error("photos", _error_text(error))
+        return held + result.photos
+
+    def _submit(self, user: User, form: petition_forms.PetitionSubmitForm,
+                held: list[PendingPhoto]) -> Petition:
         data = form.cleaned_data
         return services.petition_submit(
             actor=user, category=data["category"], description=data["description"],
             channel=Petition.Channel.MOBILE_WEB, household=data.get("household"),
             building=data.get("building"), location_text=data.get("location_text", ""),
             unit_number=data["unit"].number if data.get("unit") else "",
-            photos=data.get("photos") or [],
+            held_photos=held,
             contact_name="" if data.get("is_anonymous") else _contact_name(user),
             is_anonymous=bool(data.get("is_anonymous")),
             contact_phone=user.phone or "", is_public=bool(data.get("is_public")),
@@ -657,10 +684,10 @@ class PetitionNoteCreateView(StaffActionView):
     success_text = _lazy("办理记录已添加。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
-        return services.petition_add_note(petition_id=petition.pk, actor=self.request.user,
-                                          note=data.get("note", ""),
-                                          photos=data.get("photos") or [],
-                                          is_internal=bool(data.get("is_internal")))
+        return services.petition_add_note(
+            petition_id=petition.pk, actor=self.request.user, note=data.get("note", ""),
+            photos=data.get("photos") or [],
+            is_internal=data.get("visibility") != petition_forms.NoteForm.RESIDENT)
 
 
 class PetitionResolveView(StaffActionView):

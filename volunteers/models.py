@@ -8,7 +8,7 @@ Deadlines the beat jobs look for are indexed columns (`remind_at`, `claim_expire
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -343,6 +343,10 @@ class Activity(TimeStampedModel):
         return Decimal((self.ends_at - self.starts_at).total_seconds() / 3600).quantize(
             Decimal("0.1"))
 
+    def accepts_signups(self, now: datetime) -> bool:
+        """Open for sign-up: not closed or cancelled by staff, and not over yet."""
+        return self.status == self.Status.OPEN and self.ends_at > now
+
 
 class ActivitySignup(TimeStampedModel):
     class Status(models.TextChoices):
@@ -479,6 +483,10 @@ class MicroWishEvent(StatusChange):
         verbose_name = _("微心愿记录")
         verbose_name_plural = _("微心愿记录")
 
+    @property
+    def new_label(self) -> str:
+        return str(dict(MicroWish.Status.choices).get(self.new_status, self.new_status))
+
 
 class ProxyService(TimeStampedModel):
     """帮办代办: an errand done for a resident (often an elder)."""
@@ -537,6 +545,10 @@ class ProxyServiceEvent(StatusChange):
     class Meta(StatusChange.Meta):
         verbose_name = _("帮办代办记录")
         verbose_name_plural = _("帮办代办记录")
+
+    @property
+    def new_label(self) -> str:
+        return str(dict(ProxyService.Status.choices).get(self.new_status, self.new_status))
 
 
 class CareFile(TimeStampedModel):

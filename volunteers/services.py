@@ -275,7 +275,7 @@ def activity_signup(*, activity: Activity, volunteer: Volunteer) -> ActivitySign
     """
     with transaction.atomic():
         activity = Activity.objects.select_for_update(of=("self",)).get(pk=activity.pk)
-        if activity.status != Activity.Status.OPEN or activity.ends_at <= timezone.now():
+        if not activity.accepts_signups(timezone.now()):
             raise ApplicationError(_("该活动已截止报名。"))
         if volunteer.compound_id != activity.compound_id or not volunteer.is_active:
             raise ApplicationError(_("只有本小区在册志愿者可以报名。"))

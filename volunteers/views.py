@@ -16,12 +16,13 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views import View
 
+from accounts.views import ResidentLoginRequiredMixin
 from core.exceptions import ApplicationError
 from core.masking import mask_name
 from governance.models import Compound
@@ -42,6 +43,8 @@ from volunteers.models import (
 class StaffRequiredMixin(LoginRequiredMixin):
     """Staff dashboard views: staff roles only; anyone else gets a 404."""
 
+    login_url = reverse_lazy("accounts:login")
+
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         user = request.user
         if user.is_authenticated and not (user.is_superuser or user.is_staff_role):
@@ -49,7 +52,7 @@ class StaffRequiredMixin(LoginRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
-class ServiceActionView(LoginRequiredMixin, View):
+class ServiceActionView(ResidentLoginRequiredMixin, View):
     form_class: ClassVar[type[forms.Form] | None] = None
     http_method_names: ClassVar[list[str]] = ["post"]
 
@@ -84,7 +87,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 
 # --- volunteer / resident pages -----------------------------------------------------------
 
-class VolunteerHomeView(LoginRequiredMixin, View):
+class VolunteerHomeView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         volunteer = selectors.volunteer_for_user(request.user)
         now = timezone.now()
@@ -115,14 +118,15 @@ class VolunteerRegisterView(ServiceActionView):
         return _("登记成功，欢迎加入志愿者队伍！")
 
 
-class ActivityListView(LoginRequiredMixin, View):
+class ActivityListView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         activities = selectors.activity_list(user=request.user, filters=request.GET).filter(
             ends_at__gte=timezone.now() - timedelta(days=30))[:50]
-        return render(request, "volunteers/activity_list.html", {"activities": activities})
+        return render(request, "volunteers/activity_list.html",
+                      {"activities": activities, "now": timezone.now()})
 
 
-class ActivityDetailView(LoginRequiredMixin, View):
+class ActivityDetailView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         activity = selectors.activity_get_for_user(user=request.user, activity_id=pk)
         volunteer = selectors.volunteer_for_user(request.user)
@@ -130,6 +134,7 @@ class ActivityDetailView(LoginRequiredMixin, View):
                   .select_related("hours_entry").first() if volunteer else None)
         return render(request, "volunteers/activity_detail.html", {
             "activity": activity, "volunteer": volunteer, "signup": signup,
+            "accepts_signups": activity.accepts_signups(timezone.now()),
             "code_form": volunteer_forms.CodeForm(initial={"code": request.GET.get("code", "")}),
             "is_staff": selectors.is_staff_for_compound(request.user, activity.compound),
         })
@@ -187,7 +192,7 @@ class SignupCheckOutView(SignupActionView):
         return _("签退成功，本次记录 %(hours)s 小时，待工作人员认定。") % {"hours": entry.hours}
 
 
-class MyHoursView(LoginRequiredMixin, View):
+class MyHoursView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         volunteer = selectors.volunteer_for_user(request.user)
         if volunteer is None:
@@ -210,7 +215,7 @@ def _certificate(request: HttpRequest, volunteer: Volunteer, year: int) -> HttpR
         "teams": volunteer.teams.all(), "issued_on": timezone.localdate()})
 
 
-class MyCertificateView(LoginRequiredMixin, View):
+class MyCertificateView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest, year: int) -> HttpResponse:
         volunteer = selectors.volunteer_for_user(request.user)
         if volunteer is None:
@@ -225,7 +230,7 @@ class ShiftCheckInView(ServiceActionView):
         return _("值班签到成功。")
 
 
-class ShiftSwapView(LoginRequiredMixin, View):
+class ShiftSwapView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         shift = selectors.shift_get_for_user(user=request.user, shift_id=pk)
         candidates = (Volunteer.objects.filter(compound_id=shift.post.compound_id,
@@ -260,7 +265,7 @@ class ShiftSwapDeclineView(ShiftSwapDecideView):
     accept = False
 
 
-class TeamRankingView(LoginRequiredMixin, View):
+class TeamRankingView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         team = selectors.team_get_for_user(user=request.user, team_id=pk)
         try:
@@ -292,7 +297,7 @@ class BoardView(View):
 
 # --- micro-wishes -------------------------------------------------------------------------
 
-class WishListView(LoginRequiredMixin, View):
+class WishListView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         wishes = selectors.micro_wish_list(user=request.user, filters=request.GET)[:100]
         return render(request, "volunteers/wish_list.html", {
@@ -300,7 +305,7 @@ class WishListView(LoginRequiredMixin, View):
             "status_choices": MicroWish.Status.choices})
 
 
-class WishCreateView(LoginRequiredMixin, View):
+class WishCreateView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         return render(request, "volunteers/wish_form.html", {"form": volunteer_forms.WishForm()})
 
@@ -316,7 +321,7 @@ class WishCreateView(LoginRequiredMixin, View):
         return redirect("volunteers:wish-detail", pk=wish.pk)
 
 
-class WishDetailView(LoginRequiredMixin, View):
+class WishDetailView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         wish = selectors.micro_wish_get_for_user(user=request.user, wish_id=pk)
         is_staff = selectors.is_staff_for_compound(request.user, wish.compound)
@@ -385,13 +390,13 @@ class WishWithdrawView(WishActionView):
 
 # --- proxy services -----------------------------------------------------------------------
 
-class ProxyServiceListView(LoginRequiredMixin, View):
+class ProxyServiceListView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         rows = selectors.proxy_service_list(user=request.user, filters=request.GET)[:100]
         return render(request, "volunteers/service_list.html", {"services": rows})
 
 
-class ProxyServiceCreateView(LoginRequiredMixin, View):
+class ProxyServiceCreateView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         return render(request, "volunteers/service_form.html",
                       {"form": volunteer_forms.ProxyServiceForm()})
@@ -408,7 +413,7 @@ class ProxyServiceCreateView(LoginRequiredMixin, View):
         return redirect("volunteers:service-detail", pk=service.pk)
 
 
-class ProxyServiceDetailView(LoginRequiredMixin, View):
+class ProxyServiceDetailView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         service = selectors.proxy_service_get_for_user(user=request.user, service_id=pk)
         is_staff = selectors.is_staff_for_compound(request.user, service.compound)

@@ -238,6 +238,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
                          "schedule": env.float("PETITIONS_SWEEP_SECONDS", default=60.0)},
     # Every minute: webhook deliveries whose (backed-off) next attempt is due.
     "petitions-webhooks-deliver": {"task": "petitions.webhooks_deliver", "schedule": 60.0},
+    # Every hour: delete the photos kept from refused petition forms once a day old (safe twice).
+    "petitions-pending-photos-purge": {"task": "petitions.pending_photos_purge",
+                                       "schedule": 3600.0},
     # --- deliberation ---
     # Every hour: create each compound's monthly session once its 15th is within the lead window
     # (idempotent: one session per compound and month, however often it runs).

@@ -493,7 +493,8 @@ def _update_row(event: PetitionEvent) -> dict[str, Any]:
         "service_request_id": str(event.petition_id),
         "status": open311_status(event.to_state or event.petition.state),
         "updated_datetime": w3c(event.created_at),
-        "description": event.note or str(PetitionEvent.Kind(event.kind).label),
+        # An internal note is the staff's: the update names the step alone.
+        "description": event.resident_note or str(PetitionEvent.Kind(event.kind).label),
         "kind": event.kind,
         "media_url": None,
     }

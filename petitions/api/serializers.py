@@ -126,8 +126,8 @@ class PetitionEventOutput(serializers.Serializer):
     to_state = serializers.CharField()
     from_tier = serializers.CharField()
     to_tier = serializers.CharField()
-    note = serializers.CharField()
-    is_internal = serializers.BooleanField()
+    note = serializers.CharField(help_text="说明；内部说明对居民和外部系统为空")
+    is_internal = serializers.BooleanField(help_text="说明（及照片）仅工作人员可见")
     created_at = serializers.DateTimeField()
     photos = serializers.ListField(child=serializers.CharField())
 
@@ -142,7 +142,8 @@ class PetitionEventOutput(serializers.Serializer):
             "to_state": instance.to_state,
             "from_tier": instance.from_tier,
             "to_tier": instance.to_tier,
-            "note": instance.note,
+            # petition_timeline's `visible_note`: an internal note is empty for the resident.
+            "note": getattr(instance, "visible_note", instance.note),
             "is_internal": instance.is_internal,
             "created_at": iso(instance.created_at),
             "photos": [_photo_url(photo) for photo in instance.photos.all()],
@@ -313,7 +314,9 @@ class PetitionDispatchInput(serializers.Serializer):
 class PetitionNoteInput(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     photos = _photos_field()
-    is_internal = serializers.BooleanField(required=False, default=False)
+    is_internal = serializers.BooleanField(
+        required=False, allow_null=True, default=None,
+        help_text="仅工作人员可见。工作人员的记录默认内部，写给居民的传 false；居民的记录总是可见")
 
 
 class PetitionResolveInput(serializers.Serializer):

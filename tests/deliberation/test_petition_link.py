@@ -114,3 +114,17 @@ def test_the_api_refers_a_petition(petition, community_staff):
                         {"petition_id": petition.pk})
     assert response.status_code == 201
     assert response.json()["petition_id"] == petition.pk
+
+
+def test_a_referred_petitions_pages_link_to_its_topic(client, petition, community_staff,
+                                                       resident_user):
+    from django.urls import reverse
+
+    topic = services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
+    topic_url = reverse("deliberation:topic-detail", args=[topic.pk])
+    for user, page in ((resident_user, "petitions:detail"),
+                       (community_staff, "petitions:staff-detail")):
+        client.force_login(user)
+        html = client.get(reverse(page, args=[petition.pk])).content.decode()
+        assert f'href="{topic_url}"' in html, page
+        assert client.get(topic_url).status_code == 200

@@ -414,3 +414,73 @@ def test_agenda_items_are_timed_one_after_another(territory, community_staff):
     services.topic_schedule(topic=second, session=session, actor=community_staff)
     assert list(session.agenda_items.values_list("starts_at", "position")) == [
         (time(9, 0), 0), (time(9, 10), 1), (time(9, 40), 2)]
+
+
+# --- every message links to its object -----------------------------------------------------
+
+
+def _opened(client, user, notification) -> int:
+    """What the receiver gets when they tap the message in their inbox (the redirect followed)."""
+    from django.urls import reverse
+
+    client.force_login(user)
+    response = client.get(reverse("notifications:open", args=[notification.pk]), follow=True)
+    return response.status_code
+
+
+def test_the_proposers_messages_about_their_topic_open_the_topic(
+        client, topic, session, community_staff, resident_user,
+        django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from notifications.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _on_agenda(topic, session, community_staff)
+        _decided(topic, community_staff)
+        services.topic_settle_on_the_spot(topic=topic, actor=community_staff)
+    url = reverse("deliberation:topic-detail", args=[topic.pk])
+    messages = {row.title: row for row in Notification.objects.filter(user=resident_user)}
+    assert {title: row.link for title, row in messages.items()} == {
+        f"您的议题已列入议程：{topic.title}": url,
+        f"议题已落实，请您评议：{topic.title}": f"{url}#rate",
+    }
+    for row in messages.values():
+        assert _opened(client, resident_user, row) == 200
+
+
+def test_an_action_item_owner_is_sent_where_they_can_open_it(
+        client, topic, session, community_staff, resident_user,
+        django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from notifications.models import Notification
+
+    _on_agenda(topic, session, community_staff)
+    _decided(topic, community_staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        for_staff = services.action_item_add(topic=topic, actor=community_staff, title="更换灯具",
+                                             deadline=date(2099, 1, 1),
+                                             owner_user=community_staff)
+        for_resident = services.action_item_add(topic=topic, actor=community_staff,
+                                                title="楼道通知", deadline=date(2099, 1, 1),
+                                                owner_user=resident_user)
+    staff_message = Notification.objects.get(user=community_staff)
+    resident_message = Notification.objects.get(user=resident_user)
+    assert staff_message.link == f"{reverse('deliberation:action-items')}#item-{for_staff.pk}"
+    assert resident_message.link == (f"{reverse('deliberation:topic-detail', args=[topic.pk])}"
+                                     f"#item-{for_resident.pk}")
+    assert _opened(client, community_staff, staff_message) == 200
+    assert _opened(client, resident_user, resident_message) == 200
+
+
+def test_a_resident_owners_reminder_opens_the_topic_not_the_staff_board(topic, resident_user):
+    from django.urls import reverse
+
+    from notifications.models import Notification
+
+    item = ActionItemFactory(topic=topic, owner_user=resident_user,
+                             deadline=timezone.localdate() - timedelta(days=1))
+    assert services.action_items_remind(now=timezone.now()) == 1
+    assert Notification.objects.get(user=resident_user).link == (
+        f"{reverse('deliberation:topic-detail', args=[topic.pk])}#item-{item.pk}")

@@ -337,3 +337,38 @@ def test_a_resident_owner_gets_404_for_the_tick_off_confirmation(client, neighbo
     url = reverse("deliberation:action-item-tick-off", args=[item.pk])
     assert client.get(url).status_code == 404
     assert client.post(url, {"confirm": "on"}).status_code == 404
+
+
+def test_an_answered_survey_shows_the_households_answer_and_says_so_once(
+        client, resident_user, territory):
+    from deliberation.models import Survey
+    from tests.accounts.factories import UserFactory
+    from tests.residents.factories import ResidentFactory
+
+    survey = Survey.objects.create(compound=territory.compound, year=2025, quarter=4,
+                                   title="2025年第4季度满意度测评",
+                                   opens_on=timezone.localdate(),
+                                   closes_on=timezone.localdate())
+    url = reverse("deliberation:survey-answer", args=[survey.pk])
+    client.force_login(resident_user)
+    client.post(url, {"satisfaction": "basically", "comment": "楼道灯要修"})
+    # Another member of the household opens the survey: the household's answer, no form.
+    spouse = UserFactory(username="spouse", role="resident", phone="13800009999")
+    ResidentFactory(household=territory.household1, name="王先生", user=spouse)
+    client.force_login(spouse)
+    page = client.get(url).content.decode()
+    assert "本户已经填写过本季度测评。" in page
+    assert "基本满意" in page
+    assert "楼道灯要修" in page
+    assert 'type="submit"' not in page.split("<main")[1]
+    # A second answer posted anyway (an old tab): the refusal is said once.
+    refused = client.post(url, {"satisfaction": "satisfied"}).content.decode()
+    assert refused.count("本户已经填写过本季度测评。") == 1
+    assert survey.answers.get().satisfaction == "basically"
+
+
+def test_a_signed_out_resident_opening_a_topic_is_sent_to_the_resident_sign_in(client, topic):
+    url = reverse("deliberation:topic-detail", args=[topic.pk])
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:phone-login"))

@@ -141,3 +141,30 @@ def test_a_worker_filters_pages_and_taps_a_row_of_a_long_queue_on_a_phone(
     row.locator(".wb-clock").tap()
     phone_page.wait_for_url(re.compile(r"/petitions/staff/\d+/$"))
     assert phone_page.url.endswith(f"/petitions/staff/{number.lstrip('#')}/")
+
+
+def test_a_photo_survives_a_refused_submit_on_a_phone(phone_page, territory, resident_user):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    login(phone_page, resident_user)
+    phone_page.goto("/petitions/create/")
+    phone_page.select_option("#id_category", label="噪音扰民")
+    phone_page.set_input_files("#id_photos", files=[{
+        "name": "photo.png", "mimeType": "image/png", "buffer": small_png()}])
+    phone_page.get_by_role("button", name="提交").click()  # no description: refused
+    expect(phone_page.locator(".errorlist")).to_contain_text("请填写诉求内容")
+    kept = phone_page.locator(".held-photo")
+    expect(kept).to_have_count(1)
+    expect(kept).to_contain_text("已上传")
+    # The inline thumbnail really shows (the CSP allows data: images; no /media/ URL).
+    assert kept.locator("img").evaluate("image => image.naturalWidth") > 0
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+    shots = Path(settings.BASE_DIR) / "var" / "e2e"
+    shots.mkdir(parents=True, exist_ok=True)
+    phone_page.screenshot(path=str(shots / "petition-photo-kept-390.png"), full_page=True)
+    phone_page.fill("#id_description", "晚上十点后楼上还在装修")
+    phone_page.get_by_role("button", name="提交").click()
+    phone_page.wait_for_url(re.compile(r"/petitions/\d+/$"))
+    assert Petition.objects.get().photos.count() == 1

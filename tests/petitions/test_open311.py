@@ -396,6 +396,20 @@ def test_updates_list_the_public_events_of_the_keys_own_requests(territory, hotl
     assert status == 403
 
 
+def test_updates_name_an_internal_step_without_its_staff_note(territory, hotline,
+                                                              microgrid_worker):
+    _system, raw_key = hotline
+    created = post_request(Client(), api_key=raw_key, service_code=str(category().pk),
+                           description="电梯坏了", address_id=str(territory.building1.pk))
+    request_id = int(json.loads(created.content)[0]["service_request_id"])
+    services.petition_return(petition_id=request_id, actor=microgrid_worker,
+                             reason="不属于本微网格")
+    _status, body = keyed_json("servicerequestupdates", raw_key)
+    descriptions = {row["kind"]: row["description"] for row in body}
+    assert descriptions["returned"] == "退回"
+    assert descriptions["dispatched"] == "派单"  # not the staff's "自动派单"
+
+
 def test_a_wrong_method_is_a_405_errors_list(territory):
     response = Client().post(f"{BASE}/services.json")
     assert response.status_code == 405

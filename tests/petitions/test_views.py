@@ -253,7 +253,7 @@ def test_the_polled_timeline_hides_internal_notes_from_the_resident(territory, r
     services.petition_add_note(petition_id=petition.pk, actor=microgrid_worker,
                                note="内部：联系物业经理", is_internal=True)
     services.petition_add_note(petition_id=petition.pk, actor=microgrid_worker,
-                               note="已联系物业")
+                               note="已联系物业", is_internal=False)
     url = reverse("petitions:status", args=[petition.pk])
     resident_view = client_for(resident_user).get(url).content.decode()
     assert 'hx-trigger="every 20s"' in resident_view
@@ -726,3 +726,10 @@ def test_the_monthly_stats_keep_every_month(territory, resident_user, grid_worke
                                            {"by": "month"}).content.decode()
     periods = _stats_feed(page)["periods"]
     assert periods[0] == "2025-12-01" and periods[-1] == "2026-12-01" and len(periods) == 13
+
+
+def test_the_public_pages_report_link_opens_the_new_petition_form(territory):
+    page = Client().get(reverse("petitions:public")).content.decode()
+    nav = page.split('class="topnav"')[1].split("</nav>")[0]
+    assert f'<a href="{reverse("petitions:create")}">反映诉求</a>' in nav
+    assert f'<a href="{reverse("petitions:mine")}">反映诉求</a>' not in nav

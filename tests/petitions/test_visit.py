@@ -72,8 +72,9 @@ def test_a_phone_resolution_is_recorded_and_counts_as_not_arrived_on_time(
     assert petition.arrived_at is None
     assert petition.arrival_missed is True
     assert petition.resolved_on_time is True  # the resolution clock is another matter
-    resolved = petition.events.get(kind=Kind.RESOLVED)
-    assert "电话办结" in resolved.note
+    # The result is the resident's; how it was done without a visit, an internal note beside it.
+    assert petition.events.get(kind=Kind.RESOLVED).note == "电话告知物业，已清理"
+    assert petition.events.get(kind=Kind.NOTE, is_internal=True).note == "未到场办结：电话办结"
     rates = selectors.petition_rates(user=street_admin, start=MONDAY_9AM - timedelta(days=1),
                                      end=MONDAY_9AM + timedelta(days=1))
     assert (rates[0]["response_rate"], rates[0]["response_sample"]) == (0.0, 1)
@@ -106,7 +107,8 @@ def test_the_other_reason_needs_an_explanation_and_an_unknown_reason_is_refused(
         no_visit_reason="other", no_visit_note="居民已自行解决，来电撤回")
     assert petition.no_visit_reason == "other"
     assert petition.no_visit_note == "居民已自行解决，来电撤回"
-    assert "居民已自行解决" in petition.events.get(kind=Kind.RESOLVED).note
+    assert petition.events.get(kind=Kind.NOTE, is_internal=True).note == (
+        "未到场办结：居民已自行解决，来电撤回")
 
 
 def test_a_no_visit_reason_is_refused_after_a_check_in(frozen, resident_user, microgrid_worker):

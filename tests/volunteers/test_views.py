@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
@@ -294,3 +295,56 @@ def test_the_public_board_masks_member_names_except_for_staff_in_scope(
         text = client.get(url).content.decode()
         assert "王**" in text and "王建华" not in text
     assert "王建华" in client_for(community_staff).get(url).content.decode()
+
+
+# --- residents' rough edges (issue 13) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/volunteers/", "/volunteers/wishes/", "/volunteers/services/"])
+def test_a_signed_out_resident_tapping_volunteering_is_sent_to_the_resident_sign_in(db, url):
+    response = Client().get(url)
+    assert response.status_code == 302
+    location = urlsplit(response["Location"])
+    assert location.path == "/accounts/phone/"
+    assert parse_qs(location.query)["next"] == [url]
+    # A member of staff who landed there goes on to their own sign-in, the page kept.
+    sign_in = Client().get(response["Location"]).content.decode()
+    assert f'href="/accounts/login/?next={url}"' in sign_in
+
+
+@pytest.mark.parametrize("closed", ["status", "ended"])
+def test_a_closed_activity_offers_no_sign_up(territory, cast, closed):
+    activity = ActivityFactory(compound=territory.compound)
+    if closed == "status":
+        activity.status = activity.Status.CLOSED
+        activity.save(update_fields=["status"])
+    url = f"/volunteers/activities/{activity.pk}/"
+    with time_machine.travel(activity.ends_at + timedelta(minutes=1) if closed == "ended"
+                             else timezone.now(), tick=False):
+        page = client_for(cast.volunteer_user).get(url).content.decode()
+    assert "我要报名" not in page
+    assert "报名已截止" in page
+    assert "报名中" not in page  # nor does its badge say so
+
+
+def test_an_open_activity_still_offers_sign_up(territory, cast):
+    activity = ActivityFactory(compound=territory.compound)
+    page = client_for(cast.volunteer_user).get(f"/volunteers/activities/{activity.pk}/")
+    assert "我要报名" in page.content.decode()
+
+
+def test_the_wish_and_service_timelines_show_status_labels_not_codes(
+        territory, cast, community_staff, resident_user):
+    resident = client_for(resident_user)
+    wish_url = resident.post("/volunteers/wishes/create/", {"title": "想要一副老花镜"}).url
+    client_for(community_staff).post(f"{wish_url}publish/")
+    timeline = resident.get(wish_url).content.decode().split('class="timeline"')[1]
+    assert "待审核" in timeline
+    assert "待认领" in timeline
+    assert "submitted" not in timeline
+    assert "published" not in timeline
+    service_url = resident.post("/volunteers/services/create/",
+                                {"kind": "medicine", "title": "代购降压药"}).url
+    timeline = resident.get(service_url).content.decode().split('class="timeline"')[1]
+    assert "待派单" in timeline
+    assert "requested" not in timeline
