@@ -51,21 +51,21 @@ APPS := accounts config core deliberation governance notifications petitions res
 test: $(STAMP)
 	$(BIN)/python -m compileall -q -j 2 $(APPS) tests >/dev/null
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 -q --no-migrations --ignore=tests/fuzz --ignore=tests/e2e \
-	  --ignore=tests/integration $(NO_FUZZ_PLUGINS) -rs
+	  --ignore=tests/integration $(NO_FUZZ_PLUGINS) -rfEs
 
 ## The services lane: PostgreSQL + Redis + a real Celery worker (see .ci/run). This lane and the
 ## two below start what they need, so any skip fails them (FAIL_ON_SKIP, tests/skip_guard.py).
 test-services: $(STAMP)
-	FAIL_ON_SKIP=1 $(BIN)/pytest -n 2 -q -rs --create-db
-	FAIL_ON_SKIP=1 $(BIN)/pytest -q -rs -m integration tests/integration
+	FAIL_ON_SKIP=1 $(BIN)/pytest -n 2 -q -rfEs --create-db
+	FAIL_ON_SKIP=1 $(BIN)/pytest -q -rfEs -m integration tests/integration
 
 test-e2e: $(STAMP)
-	FAIL_ON_SKIP=1 $(BIN)/pytest -q -rs -m e2e tests/e2e
+	FAIL_ON_SKIP=1 $(BIN)/pytest -q -rfEs -m e2e tests/e2e
 
 ## Schemathesis against /api/schema/, every operation as each of 7 callers, fixed seed (tests/fuzz).
 ## LEAKSCAN=0: generated inputs are 11-digit numbers the API echoes back; they are nobody's phone.
 test-fuzz: $(STAMP)
-	LEAKSCAN=0 FAIL_ON_SKIP=1 $(BIN)/pytest -n 2 -q -rs -m fuzz tests/fuzz --no-migrations
+	LEAKSCAN=0 FAIL_ON_SKIP=1 $(BIN)/pytest -n 2 -q -rfEs -m fuzz tests/fuzz --no-migrations
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

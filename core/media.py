@@ -57,6 +57,7 @@ class MediaEntry:
 
 
 _ENTRIES: dict[str, MediaEntry] = {}
+_NEVER_SERVED: dict[str, str] = {}
 
 
 def media_register(model: type[Model], field: str, *, access: MediaAccess,
@@ -92,8 +93,15 @@ def upload_prefix(model: type[Model], field: str) -> str:
     return prefix
 
 
+def media_never_served(model: type[Model], field: str, *, reason: str) -> None:
+    """Declare that files of `model.field` are not opened through /media/ at all (their names
+    may lie under another field's folder: they then answer only to that field's rule)."""
+    _NEVER_SERVED[f"{model._meta.label_lower}.{field}"] = reason
+
+
 def media_registered_fields() -> set[str]:
-    return set(_ENTRIES)
+    """Every field with a decision: a rule, or never served."""
+    return set(_ENTRIES) | set(_NEVER_SERVED)
 
 
 def media_name_is_clean(name: str) -> bool:

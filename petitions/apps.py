@@ -9,10 +9,13 @@ class PetitionsConfig(AppConfig):
     verbose_name = _("诉求办理")
 
     def ready(self) -> None:
-        from core.media import media_register
-        from petitions.models import PetitionPhoto
+        from core.media import media_never_served, media_register
+        from petitions.models import PendingPhoto, PetitionPhoto
         from petitions.selectors import petition_photo_get_for_media
 
         # allows_anonymous: the 公示's photo opens to anyone (the rule's public case).
         media_register(PetitionPhoto, "image", access=petition_photo_get_for_media,
                        allows_anonymous=True)
+        # A photo kept across a refused form is shown to its uploader inline (a data: URI);
+        # its file opens through /media/ only once a PetitionPhoto points at it.
+        media_never_served(PendingPhoto, "image", reason="shown inline to its uploader only")

@@ -32,7 +32,8 @@ def _project_form_classes() -> list[type[forms.BaseForm]]:
     """Every form class defined in the project's apps (admin forms get the admin's widgets)."""
     root = Path(settings.BASE_DIR).resolve()
     packages = [config.name for config in apps.get_app_configs()
-                if root in Path(config.path).resolve().parents]
+                if root in Path(config.path).resolve().parents
+                and "site-packages" not in Path(config.path).resolve().parts]
     for package in packages:
         module = importlib.import_module(package)
         for info in pkgutil.walk_packages(module.__path__, f"{package}."):

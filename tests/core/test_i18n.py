@@ -302,7 +302,12 @@ def wrapped_strings_in_sources() -> dict[str, set[tuple[str, str]]]:
         found["django"].update((str(path.relative_to(base)), text) for text in python_msgids(path))
     for path in source_files("*.html") + source_files("*.txt"):
         for match in TEMPLATE_STRING.finditer(path.read_text(encoding="utf-8")):
-            text = match.group("text") if match.group("text") is not None else match.group("text2")
+            if match.group("text") is not None:
+                # {% translate %} looks its text up with each % doubled (django.template.base
+                # Variable), as makemessages extracts it.
+                text = match.group("text").replace("%", "%%")
+            else:
+                text = match.group("text2")
             found["django"].add((str(path.relative_to(base)), text))
     for path in source_files("*.js"):
         if "vendor" in path.parts:

@@ -33,7 +33,7 @@ def test_every_file_field_of_the_project_has_an_access_rule():
               for field in model._meta.get_fields() if isinstance(field, models.FileField)}
     assert fields == media_registered_fields() == {
         "petitions.petitionphoto.image", "deliberation.actionevidence.photo",
-        "volunteers.microwish.fulfilment_photo"}
+        "volunteers.microwish.fulfilment_photo", "petitions.pendingphoto.image"}
 
 
 @isolate_apps("core")

@@ -113,3 +113,13 @@ def test_a_deleted_account_leaves_no_pending_photo(resident_user):
     account_anonymise(user=resident_user)
     assert not PendingPhoto.objects.exists()
     assert not default_storage.exists(kept.image.name)
+
+
+def test_a_kept_photo_does_not_open_through_media_until_a_petition_holds_it(territory,
+                                                                          resident_user):
+    client = client_for(resident_user)
+    client.post(CREATE, form_data(territory, description="", photos=[photo("a.jpg")]))
+    [pending] = PendingPhoto.objects.all()
+    assert default_storage.exists(pending.image.name)
+
+    assert client.get(f"/media/{pending.image.name}").status_code == 404
