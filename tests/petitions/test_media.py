@@ -137,8 +137,8 @@ def test_opening_a_photo_costs_a_bounded_number_of_queries(
 def test_the_pages_that_show_photos_show_ones_their_viewer_can_open(
         territory, resident_user, grid_worker, other_resident):
     petition = own_petition(resident_user)
-    services.petition_add_note(petition_id=petition.pk, actor=grid_worker, note="已到场查看", is_internal=False,
-                               photos=[photo("visit.jpg", color="blue")])
+    services.petition_add_note(petition_id=petition.pk, actor=grid_worker, note="已到场查看",
+                               is_internal=False, photos=[photo("visit.jpg", color="blue")])
     resident, staff = client_as(resident_user), client_as(grid_worker)
     shown_to_resident = IMG_SRC.findall(resident.get(f"/petitions/{petition.pk}/")
                                         .content.decode())
