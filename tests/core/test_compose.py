@@ -260,3 +260,13 @@ def test_the_cache_uses_its_own_redis_database_not_the_brokers(monkeypatch):
     monkeypatch.delenv("CACHE_REDIS_URL")
     base = runpy.run_path(str(REPO / "config/settings/base.py"))
     assert base["CACHES"]["default"]["LOCATION"] == "redis://redis:6379/0"
+
+
+def test_the_documented_photo_backup_copies_the_path_compose_mounts(compose):
+    docs = (REPO / "docs/operations.md").read_text(encoding="utf-8")
+    media = {volume.split(":")[1] for volume in compose["services"]["web"]["volumes"]
+             if volume.startswith("media:")}
+    copied = set(re.findall(r"exec -T web tar -C (\S+) -cf", docs))
+    restored = set(re.findall(r"exec -T web tar -C (\S+) -xf", docs))
+    assert media == {"/app/var/media"}
+    assert copied == restored == media
