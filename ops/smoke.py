@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import yaml
 
@@ -52,8 +53,9 @@ APP_IMAGE = "community-portal"
 MIGRATE = "migrate"
 COMPLETED = "service_completed_successfully"
 HOST = "portal.smoke-lane.cn"
-# The address the operator's TLS proxy (played here) appends to X-Forwarded-For.
-CLIENT_ADDRESS = "203.0.113.7"
+# X-Forwarded-For as the operator's TLS proxy (played here) sends it: whatever the client wrote
+# (a forged address), then the client's address as the proxy saw it. nginx appends its own peer.
+FORGED_ADDRESS, CLIENT_ADDRESS = "198.51.100.66", "203.0.113.7"
 # What the image's ENV sets besides DJANGO_ENV (Dockerfile): the source tree is the path.
 IMAGE_ENV = {"PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
 INTERPOLATION = re.compile(
@@ -376,14 +378,20 @@ class Answer:
 
 
 def fetch(port: int, path: str, *, session: str | None = None,
-          headers: Mapping[str, str] | None = None) -> Answer:
+          headers: Mapping[str, str] | None = None, form: Mapping[str, str] | None = None,
+          ) -> Answer:
+    """GET (or POST `form`) through nginx, as the operator's TLS proxy forwards a request."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
-    sent = {"Host": HOST, "X-Forwarded-Proto": "https", "X-Forwarded-For": CLIENT_ADDRESS,
-            **(headers or {})}
+    sent = {"Host": HOST, "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": f"{FORGED_ADDRESS}, {CLIENT_ADDRESS}", **(headers or {})}
     if session:
         sent["Cookie"] = f"sessionid={session}"
+    body = None
+    if form is not None:
+        body = urlencode(form)
+        sent["Content-Type"] = "application/x-www-form-urlencoded"
     try:
-        connection.request("GET", path, headers=sent)
+        connection.request("GET" if form is None else "POST", path, body=body, headers=sent)
         response = connection.getresponse()
         return Answer(response.status, {key.lower(): value for key, value in
                                         response.getheaders()}, response.read())
@@ -637,6 +645,29 @@ def run_checks(lane: Lane, *, port: int, fixtures: dict[str, Any], database_url:
                "no sweep of the worker escalated anything")
         return f"{petition['tier']} → {tier}, {events} event by the worker"
 
+    def client_address() -> str:
+        """A failed staff sign-in, POSTed through both proxies (CSRF included): django-axes
+        records the address NUM_PROXIES picks out of X-Forwarded-For."""
+        import psycopg
+
+        page = fetch(port, "/accounts/login/")
+        expect(page.status == 200, f"sign-in page: status {page.status}")
+        cookie = re.search(r"csrftoken=([^;]+)", page.headers.get("set-cookie", ""))
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)
+        expect(cookie and token, "no CSRF cookie or token on the sign-in page")
+        answer = fetch(port, "/accounts/login/", form={
+            "csrfmiddlewaretoken": token.group(1).decode(), "username": "smoke-micro",
+            "password": "not-the-password"}, headers={
+            "Cookie": f"csrftoken={cookie.group(1)}", "Origin": f"https://{HOST}",
+            "Referer": f"https://{HOST}/accounts/login/"})
+        expect(answer.status == 200, f"sign-in POST: status {answer.status}")
+        with psycopg.connect(database_url) as connection:
+            rows = connection.execute("SELECT ip_address FROM axes_accessattempt "
+                                      "WHERE username = 'smoke-micro'").fetchall()
+        expect([str(row[0]) for row in rows] == [CLIENT_ADDRESS],
+               f"recorded {rows}, not {CLIENT_ADDRESS}")
+        return f"{CLIENT_ADDRESS} (not the forged {FORGED_ADDRESS}, not nginx's 127.0.0.1)"
+
     def alive() -> str:
         dead = {name: process.exited() for name, process in processes.items()
                 if name != MIGRATE and process.exited() is not None}
@@ -655,6 +686,7 @@ def run_checks(lane: Lane, *, port: int, fixtures: dict[str, Any], database_url:
     internal = own["url"].replace("/media/", "/protected-media/", 1)
     lane.check("/protected-media/ is internal", refused(internal, sessions["resident"]))
     lane.check("an overdue petition escalated by the worker and beat", escalation)
+    lane.check("the client's address through both proxies (NUM_PROXIES=2)", client_address)
     lane.check("web, worker and beat still running", alive)
     lane.check("web refuses to start without FIELD_ENCRYPTION_KEYS", refusal)
 
