@@ -404,8 +404,6 @@ def fetch(port: int, path: str, *, session: str | None = None,
 
 @dataclass
 class Lane:
-    compose_path: Path
-    env_example_path: Path
     workdir: Path
     processes: list[Process] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -477,6 +475,11 @@ def generated_secrets() -> dict[str, str]:
     }
 
 
+# What must differ on this machine wins over a service's own `environment:` (DATABASE_URL).
+MACHINE_KEYS = ("DATABASE_URL", "REDIS_URL", "CACHE_REDIS_URL", "MEDIA_ROOT", "STATIC_ROOT",
+                "GUNICORN_BIND", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "PATH")
+
+
 def start_stack(lane: Lane, services: list[Service], variables: dict[str, str],
                 environment: dict[str, str], web_port: int) -> dict[str, Process]:
     """Each service once its dependencies are met, as compose does; then wait until each is
@@ -492,7 +495,6 @@ def start_stack(lane: Lane, services: list[Service], variables: dict[str, str],
         service_environment = {**environment,
                                **{key: interpolate(value, variables)
                                   for key, value in service.environment.items()}}
-        # What this machine must replace wins over the service's own entries (DATABASE_URL).
         service_environment.update({key: environment[key] for key in MACHINE_KEYS})
         say(f"start {service.name}: {' '.join(service.command)}")
         started[service.name] = lane.spawn(service.name, list(service.command),
@@ -507,10 +509,6 @@ def start_stack(lane: Lane, services: list[Service], variables: dict[str, str],
         elif name == "beat":
             process.wait_log("beat: Starting", timeout=60)
     return started
-
-
-MACHINE_KEYS = ("DATABASE_URL", "REDIS_URL", "CACHE_REDIS_URL", "MEDIA_ROOT", "STATIC_ROOT",
-                "GUNICORN_BIND", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "PATH")
 
 
 def _healthz(port: int, process: Process) -> bool:
@@ -733,7 +731,7 @@ def run(compose_path: Path, env_example_path: Path) -> int:
     # nginx's workers (nobody) read the static and media roots, as the nginx user does in
     # compose: the files the portal writes must be readable by another user.
     workdir.chmod(0o755)
-    lane = Lane(compose_path, env_example_path, workdir)
+    lane = Lane(workdir)
     redis_numbers = tuple(int(number) for number in
                           os.environ.get("SMOKE_REDIS_DBS", "13,14").split(","))
     try:
