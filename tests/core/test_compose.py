@@ -214,6 +214,16 @@ def test_the_smoke_lane_refuses_a_shell_form_command(compose):
         smoke().app_services(compose)
 
 
+def test_the_smoke_lane_interpolates_as_compose_does():
+    interpolate = smoke().interpolate
+    variables = {"SET": "value", "EMPTY": ""}
+    assert interpolate("${SET}-${EMPTY:-default}-${EMPTY-kept}-$$HOSTNAME", variables) == (
+        "value-default--$HOSTNAME")
+    assert interpolate("${MISSING:-fallback}", variables) == "fallback"
+    with pytest.raises(smoke().SmokeError, match=r"EMPTY: set EMPTY in \.env"):
+        interpolate("${EMPTY:?set EMPTY in .env}", variables)
+
+
 def test_the_smoke_lane_substitutes_only_the_upstream_paths_and_port_in_nginx():
     conf = (REPO / "ops/nginx/portal.conf").read_text(encoding="utf-8")
     site = smoke().nginx_site(conf, upstream="127.0.0.1:9", static_root=Path("/s"),
