@@ -1,4 +1,5 @@
-"""System checks for the SMS gateway: production never prints sign-in codes to a log."""
+"""System checks for the SMS gateway: production never prints sign-in codes to a log (production
+settings also refuse to load with such a backend: config/refusal.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
-# Backends that deliver nothing: they print (console) or keep messages in memory (tests).
-NON_DELIVERING_BACKENDS = frozenset({
-    "accounts.sms.ConsoleSmsBackend",
-    "accounts.sms.LocmemSmsBackend",
-})
-ALIYUN_BACKEND = "accounts.sms_aliyun.AliyunSmsBackend"
+from config.refusal import ALIYUN_SMS_BACKEND as ALIYUN_BACKEND
+from config.refusal import NON_DELIVERING_SMS_BACKENDS as NON_DELIVERING_BACKENDS
+
 ALIYUN_REQUIRED = ("ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET",
                    "ALIYUN_SMS_SIGN_NAME")
 

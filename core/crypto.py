@@ -6,7 +6,8 @@ comma-separated list of Fernet keys, the first encrypts and all of them decrypt 
 so a key is rotated by putting a new one first and running `manage.py encryption_rotate`.
 FIELD_BLIND_INDEX_KEY keys the HMAC of the blind index; it is never rotated lightly, since every
 digest would have to be recomputed. Outside production both default to keys derived from
-SECRET_KEY; `check --deploy` (core.checks) refuses that in production.
+SECRET_KEY; production refuses to start without real ones (config/refusal.py), and `check
+--deploy` reports them too (keys_deploy_check below).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+
+from config.refusal import GENERATE_FERNET_KEY, is_fernet_key
 
 # Every Fernet token starts with the version byte 0x80, which base64 writes as "gAAAAA".
 TOKEN_PREFIX = "gAAAAA"  # noqa: S105 (a format marker, not a secret)
@@ -149,21 +152,19 @@ def keys_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessa
     """Every configured key must be a valid Fernet key (else nothing can be read or written)."""
     errors = []
     for index, key in enumerate(getattr(settings, "FIELD_ENCRYPTION_KEYS", None) or ()):
-        try:
-            Fernet(key.encode())
-        except ValueError:
+        if not is_fernet_key(key):
             errors.append(checks.Error(
                 f"FIELD_ENCRYPTION_KEYS[{index}] is not a Fernet key (32 url-safe base64 bytes).",
-                hint="Generate one with: python -c 'from cryptography.fernet import Fernet; "
-                     "print(Fernet.generate_key().decode())'",
-                id="core.E101"))
+                hint=f"Generate one with: {GENERATE_FERNET_KEY}", id="core.E101"))
     return errors
 
 
 @checks.register(checks.Tags.security, deploy=True)
 def keys_deploy_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """In production the keys must be real ones, not derived from SECRET_KEY: a leaked or
-    rotated SECRET_KEY must not expose or lose the encrypted personal data."""
+    rotated SECRET_KEY must not expose or lose the encrypted personal data. (Production
+    settings refuse to load without them, config/refusal.py; this reports settings changed
+    after start-up.)"""
     if not _is_production():
         return []
     errors = []

@@ -36,7 +36,8 @@ class StatusChange(models.Model):
 
 
 class AuditEvent(models.Model):
-    """One row per admin change and per reveal or export of masked personal data (PIPL).
+    """One row per admin change, per reveal or export of masked personal data, and per view of
+    a photo by someone it is not about (PIPL).
 
     Append-only: the admin shows it read-only and nothing in the code updates or deletes a row.
     `fields` names the fields touched or revealed, never their values.
@@ -48,6 +49,7 @@ class AuditEvent(models.Model):
         DELETE = "delete", _("删除")
         REVEAL = "reveal", _("查看完整信息")
         EXPORT = "export", _("导出")
+        MEDIA_VIEW = "media_view", _("查看照片")
 
     at = models.DateTimeField(_("时间"), db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
-from django.views import defaults
+from django.utils.translation import gettext as _
+from django.views import View, defaults
 from rest_framework.exceptions import NotFound
+
+from core.audit import audit_event_record, object_type_of
+from core.media import media_file_response, media_grant_for
+from core.models import AuditEvent
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,3 +29,20 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
                 "errors": {}}
         return JsonResponse(body, status=404)
     return defaults.page_not_found(request, exception)
+
+
+class MediaView(View):
+    """/media/<name>: an uploaded file, for those the owning row's rule admits (core.media).
+    A view by someone the data is not about is written to the audit log, as a reveal is."""
+
+    def get(self, request: HttpRequest, name: str) -> HttpResponseBase:
+        grant = media_grant_for(user=request.user, name=name)
+        if grant is None:
+            raise Http404(_("照片不存在。"))
+        response = media_file_response(name)
+        if grant.is_audited:
+            audit_event_record(action=AuditEvent.Action.MEDIA_VIEW,
+                               object_type=object_type_of(grant.obj), object_id=grant.obj.pk,
+                               object_repr=str(grant.obj),
+                               fields=[grant.field], request=request)
+        return response

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from core.media import MediaGrant
 from core.scope import EVERYTHING, scope_path, scope_q
 from deliberation.models import (
+    ActionEvidence,
     ActionItem,
     Need,
     Project,
@@ -123,6 +125,17 @@ def action_item_get_for_user(*, user: User | Any, action_item_id: int) -> Action
     if item is None:
         raise Http404
     return item
+
+
+def action_evidence_get_for_media(*, user: User | Any, name: str) -> MediaGrant | None:
+    """An evidence photo (core.media), to whoever may open its topic (topic_get_for_user: the
+    topic page shows it) or its action item (action_item_get_for_user: its owner). It shows
+    the work done for the compound, not a person: not audited."""
+    evidence = (ActionEvidence.objects.filter(photo=name)
+                .filter(Q(action_item__topic__compound__in=visible_compounds(user))
+                        | Q(action_item__owner_user=user)).first()
+                if user.is_authenticated else None)
+    return None if evidence is None else MediaGrant(obj=evidence, is_audited=False)
 
 
 def survey_get_for_user(*, user: User | Any, survey_id: int) -> Survey:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.masking import mask_phone
+from core.media import MediaGrant
 from petitions import policy, rules
 from petitions.filters import PetitionFilter
 from petitions.models import (
@@ -63,10 +64,16 @@ def petition_get_for_user(*, user: User | Any, petition_id: int | str) -> Petiti
     return petition
 
 
+def petition_sees_internal(*, user: User | Any, petition: Petition) -> bool:
+    """The handling side (holder, staff) sees internal notes and their photos; residents and
+    external systems don't."""
+    return bool(rules.can_handle(user, petition) or user.is_staff_role or user.is_superuser)
+
+
 def petition_timeline(*, user: User | Any, petition: Petition) -> QuerySet[PetitionEvent]:
     """Events with their photos; residents and external systems don't see internal notes."""
     events = petition.events.select_related("actor").prefetch_related("photos")
-    if not rules.can_handle(user, petition) and not (user.is_staff_role or user.is_superuser):
+    if not petition_sees_internal(user=user, petition=petition):
         events = events.filter(is_internal=False)
     return events
 
@@ -164,6 +171,27 @@ def petition_public_photo(*, petition_id: int) -> PetitionPhoto | None:
     return (PetitionPhoto.objects.filter(petition_id=petition_id,
                                          event__kind=PetitionEvent.Kind.SUBMITTED)
             .order_by("id").first())
+
+
+def petition_photo_get_for_media(*, user: User | Any, name: str) -> MediaGrant | None:
+    """A stored petition photo (core.media), to whoever the pages show it: those who may see
+    the petition (rules.can_view), an internal note's photo only to the handling side (as in
+    petition_timeline); and to anyone the one photo the 公示 publishes (petition_public_photo,
+    the public photo view's rule). Audited unless the viewer owns the petition or took it."""
+    photo = (PetitionPhoto.objects.select_related("petition", "event")
+             .filter(image=name).first())
+    if photo is None:
+        return None
+    petition = photo.petition
+    if rules.can_view(user, petition) and (
+            petition_sees_internal(user=user, petition=petition)
+            or (photo.event is not None and not photo.event.is_internal)):
+        is_own = rules.is_owner(user, petition) or photo.uploaded_by_id == user.pk
+        return MediaGrant(obj=photo, is_audited=not is_own)
+    public = petition_public_photo(petition_id=petition.pk)
+    if public is not None and public.pk == photo.pk:
+        return MediaGrant(obj=photo, is_audited=False)
+    return None
 
 
 def petition_public_text(text: str) -> str:

@@ -7,3 +7,10 @@ from django.utils.translation import gettext_lazy as _
 class VolunteersConfig(AppConfig):
     name = "volunteers"
     verbose_name = _("志愿服务")
+
+    def ready(self) -> None:
+        from core.media import media_register
+        from volunteers.models import MicroWish
+        from volunteers.selectors import micro_wish_get_for_media
+
+        media_register(MicroWish, "fulfilment_photo", access=micro_wish_get_for_media)

@@ -11,6 +11,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 from django.http import Http404
 
+from core.media import MediaGrant
 from core.scope import EVERYTHING, path_in_scope, scope_path, scope_q
 from residents.models import PartyMember, Resident
 from residents.selectors import PARTY_MEMBER_PATH
@@ -307,6 +308,21 @@ def micro_wish_get_for_user(*, user: User | Any, wish_id: int) -> MicroWish:
     if wish is None:
         raise Http404
     return wish
+
+
+def micro_wish_get_for_media(*, user: User | Any, name: str) -> MediaGrant | None:
+    """A wish's fulfilment photo (core.media), to whoever may open the wish (micro_wish_list,
+    as its page). It shows a resident's home or person: audited, but for the resident and the
+    member who fulfilled it (and took the photo)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    wish = micro_wish_list(user=user).filter(fulfilment_photo=name).first()
+    if wish is None:
+        return None
+    claimer = wish.claimed_by
+    is_own = user.pk in (wish.resident.user_id,
+                         claimer.resident.user_id if claimer is not None else None)
+    return MediaGrant(obj=wish, is_audited=not is_own)
 
 
 def proxy_service_list(*, user: User | Any,

@@ -28,10 +28,12 @@ def env_secret(name: str, default: str | None = None) -> str:
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="local")
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env_secret("SECRET_KEY")
+# Empty when unset (local.py and test.py set their own): production refuses an empty one
+# together with everything else it refuses, in one message (config/refusal.py).
+SECRET_KEY = env_secret("SECRET_KEY", default="")
 # Encryption at rest of ID numbers and care notes (core.crypto): comma-separated Fernet keys, the
 # first encrypts and all decrypt (rotation); and the HMAC key of the ID-number digests. Outside
-# production both may be unset (keys derived from SECRET_KEY); `check --deploy` refuses that.
+# production both may be unset (keys derived from SECRET_KEY); production refuses to start so.
 FIELD_ENCRYPTION_KEYS = [key.strip() for key in
                          env_secret("FIELD_ENCRYPTION_KEYS", default="").split(",") if key.strip()]
 FIELD_BLIND_INDEX_KEY = env_secret("FIELD_BLIND_INDEX_KEY", default="")
@@ -144,6 +146,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# Photos are served only by core.views.MediaView after the owning row's check. Behind nginx,
+# the prefix of its internal location (e.g. "/protected-media/", aliased to MEDIA_ROOT): the view
+# then answers X-Accel-Redirect and nginx sends the bytes. Empty: the view streams the file.
+MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

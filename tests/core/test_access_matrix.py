@@ -107,6 +107,8 @@ POLICY: dict[str, Rule] = {
     "notifications:inbox": Rule(SIGNED_IN),
     "notifications:mark-all-read": Rule(SIGNED_IN),
     "notifications:open": Rule("R", note="one's own message only; it marks it read"),
+    "media": Rule("R M G C S", scoped=True, note="an uploaded photo, as its row: here a "
+                  "petition's (the 公示's one photo: anyone); audited for staff"),
     "governance:index": Rule(EVERYONE),
     "governance:compound": Rule(EVERYONE, note="a compound's public page"),
     # petitions: resident pages
@@ -443,7 +445,7 @@ def outcome(response: Any, relation: str) -> str:
 # --- probes -------------------------------------------------------------------------------------
 
 
-OBJECT_PARAMS = ("pk", "compound_id", "request_id", "object_id")
+OBJECT_PARAMS = ("pk", "compound_id", "request_id", "object_id", "name")  # name: a media file
 
 
 @dataclass(frozen=True)

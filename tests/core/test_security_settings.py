@@ -19,17 +19,21 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.core.production_env import production_module
+
 pytestmark = pytest.mark.django_db
 
 STAFF_PAGE = "/petitions/staff/"
 
 
-def production_only() -> dict[str, Any]:
-    """Every setting production.py sets to something other than base.py's value."""
+def production_only(**environment: str) -> dict[str, Any]:
+    """Every setting production.py sets to something other than base.py's value (imported on
+    top of a production environment it accepts: tests/core/production_env.py), with
+    `environment` set for what production.py reads itself."""
     base = importlib.import_module("config.settings.base")
-    production = importlib.import_module("config.settings.production")
-    return {name: value for name, value in vars(production).items()
-            if name.isupper() and (not hasattr(base, name) or getattr(base, name) != value)}
+    with production_module(environment=environment) as production:
+        return {name: value for name, value in vars(production).items()
+                if name.isupper() and (not hasattr(base, name) or getattr(base, name) != value)}
 
 
 @pytest.fixture
@@ -59,7 +63,8 @@ def test_a_page_carries_every_security_header(production, https):
     response = https.get("/")
     assert response.status_code == 200
     hsts = response.headers["Strict-Transport-Security"]
-    assert "includeSubDomains" in hsts and "preload" in hsts
+    assert "includeSubDomains" in hsts
+    assert "preload" not in hsts  # opt-in: SECURE_HSTS_PRELOAD
     assert int(hsts.split("max-age=")[1].split(";")[0]) >= 365 * 24 * 3600
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
@@ -78,6 +83,12 @@ def test_a_page_carries_every_security_header(production, https):
     assert policy["frame-ancestors"] == "'none'"
     assert policy["form-action"] == "'self'"
     assert policy["object-src"] == "'none'"
+
+
+def test_hsts_preload_is_sent_once_opted_in(https):
+    with override_settings(**production_only(SECURE_HSTS_PRELOAD="true")):
+        hsts = https.get("/").headers["Strict-Transport-Security"]
+    assert hsts.endswith("; includeSubDomains; preload")
 
 
 def test_api_and_admin_responses_carry_the_headers_too(production, https, grid_worker,

@@ -43,7 +43,7 @@ from tests.accounts.factories import UserFactory
 from tests.conftest import Territory
 from tests.deliberation.factories import ActionItemFactory, SessionFactory, TopicFactory
 from tests.governance.factories import org_root
-from tests.petitions.factories import category, submit
+from tests.petitions.factories import category, photo, submit
 from tests.residents.factories import HouseholdFactory, PartyMemberFactory, ResidentFactory
 from tests.volunteers.factories import (
     ActivityFactory,
@@ -113,11 +113,11 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
 
     # Petitions: the resident's own, a neighbour's, one of the other community, an anonymous one.
     petition = submit(users["resident"], household=territory.household1,
-                      contact_phone=PHONE_OWN, contact_name="王阿姨")
+                      contact_phone=PHONE_OWN, contact_name="王阿姨", photos=[photo()])
     submit(neighbour, household=territory.household2, contact_phone=PHONE_MICRO2,
            contact_name="李大爷", is_public=True)
     other_petition = submit(far, household=territory.other_household, contact_phone=PHONE_OTHER,
-                            contact_name="赵先生", is_public=True)
+                            contact_name="赵先生", is_public=True, photos=[photo()])
     submit(None, building=territory.building2, contact_phone=PHONE_MICRO1)
 
     # Party organisation, deliberation.
@@ -210,6 +210,7 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
         "volunteers": volunteer.pk, "posts": post.pk, "certificate": today.year,
         "other-petition": other_petition.pk, "inbox": resident_message.pk,
         "plaque": building_plaque_get_or_create(building_id=territory.building1.pk).token,
+        "media": petition.photos.get().image.name,  # /media/<name>: the petition's photo
     }
     phones = {
         resident.phone: resident.household.building.micro_grid.path
@@ -221,7 +222,8 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
     other = _populate_other_community(territory, far, other_resident)
     other.update({"petitions": other_petition.pk, "staff": other_petition.pk,
                   "requests": other_petition.pk, "topics": other_topic.pk,
-                  "care": other_care_file.pk, "care-files": other_care_file.pk})
+                  "care": other_care_file.pk, "care-files": other_care_file.pk,
+                  "media": other_petition.photos.get().image.name})
     return World(users=users, api_key_raw=raw, real=real, other=other, phones=phones)
 
 
