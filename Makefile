@@ -6,15 +6,23 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test test-services test-e2e test-fuzz install migrate demo lint schema clean
+.PHONY: run test test-services test-e2e test-fuzz install constraints migrate demo lint schema clean
 
-$(STAMP): pyproject.toml
+## Every dependency at the version in constraints.txt, which the Dockerfile installs through too
+## (the image runs what CI tested). `make install VENV=/tmp/venv` builds another venv.
+$(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## After changing pyproject.toml's dependencies: install the new versions into the venv
+## (`.venv/bin/pip install -e '.[dev]' 'package==new'`), run the lanes, then `make constraints`.
+constraints:
+	{ grep '^#' constraints.txt; $(BIN)/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 migrate: $(STAMP)
 	mkdir -p var/broker/out var/broker/processed var/media

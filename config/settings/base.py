@@ -270,10 +270,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 
 # --- Cache (rate limits) --------------------------------------------------------------------
+# Its own Redis database, apart from the broker's (REDIS_URL): clearing the cache must not drop
+# queued tasks. Production refuses CACHE_REDIS_URL equal to REDIS_URL; elsewhere it defaults to it.
 CACHE_REDIS_URL = env.str("CACHE_REDIS_URL", default=REDIS_URL)
-if REDIS_URL:
+if CACHE_REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL}}
+                          "LOCATION": CACHE_REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
                           "LOCATION": "portal_cache"}}
