@@ -135,6 +135,26 @@ def _aliyun_sms_problem(settings: Mapping[str, Any]) -> str:
             "two approved template codes)")
 
 
+def _site_url_problem(site_url: str) -> str:
+    """SMS and messages carry absolute links built on SITE_URL: a resident's phone cannot open
+    base.py's http://127.0.0.1:8000, nor a plain-http link under HSTS."""
+    parts = urlsplit(site_url.strip())
+    if parts.scheme == "https" and parts.hostname and not is_default_host(parts.hostname):
+        return ""
+    return ("SITE_URL must be the portal's public https address (links in SMS and messages are "
+            f"built on it; now {site_url.strip() or 'empty'!r}): e.g. "
+            "SITE_URL=https://portal.your-street.gov.cn")
+
+
+def _database_problem(databases: Mapping[str, Any]) -> str:
+    engine = (databases.get("default") or {}).get("ENGINE", "")
+    if engine == "django.db.backends.postgresql":
+        return ""
+    return (f"DATABASE_URL must name the PostgreSQL database (now {engine or 'unset'}: the "
+            "SQLite file of make run is for one machine and a demo): e.g. "
+            "DATABASE_URL=postgres://portal:PASSWORD@postgres:5432/portal")
+
+
 def is_default_host(entry: str) -> bool:
     """localhost, a loopback or unspecified address, '*', or a documentation domain's host."""
     host = entry.strip().lower().strip(".")
@@ -195,6 +215,8 @@ def problems(settings: Mapping[str, Any]) -> list[str]:
         _blind_index_key_problem(settings.get("FIELD_BLIND_INDEX_KEY") or ""),
         _sms_backend_problem(settings.get("SMS_BACKEND") or ""),
         _aliyun_sms_problem(settings),
+        _site_url_problem(settings.get("SITE_URL") or ""),
+        _database_problem(settings.get("DATABASES") or {}),
         _allowed_hosts_problem(list(settings.get("ALLOWED_HOSTS") or [])),
         _cache_problem(settings.get("REDIS_URL") or "",
                        settings.get("CACHE_REDIS_URL") or ""),

@@ -46,6 +46,8 @@ GOOD_SETTINGS: dict[str, Any] = {
     "ALIYUN_SMS_ACCESS_KEY_ID": "ci", "ALIYUN_SMS_ACCESS_KEY_SECRET": "ci",
     "ALIYUN_SMS_SIGN_NAME": "CI",
     "ALIYUN_SMS_TEMPLATES": {"code": "SMS_1", "notice": "SMS_2"},
+    "SITE_URL": "https://portal.test",
+    "DATABASES": {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "portal"}},
 }
 
 # The same, as a deployment sets them (plus the Alibaba gateway's, which `check` requires).
@@ -54,6 +56,7 @@ GOOD_ENVIRONMENT: dict[str, str] = {
     "FIELD_ENCRYPTION_KEYS": ",".join(GOOD_SETTINGS["FIELD_ENCRYPTION_KEYS"]),
     "ALLOWED_HOSTS": ",".join(GOOD_SETTINGS["ALLOWED_HOSTS"]),
     "ALIYUN_SMS_TEMPLATE_CODE": "SMS_1", "ALIYUN_SMS_TEMPLATE_NOTICE": "SMS_2",
+    "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
 }
 
 

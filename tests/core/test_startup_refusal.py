@@ -95,6 +95,17 @@ def test_the_alibaba_gateway_with_an_empty_credential_or_template_is_refused(
     assert says in problem
 
 
+@pytest.mark.parametrize(("name", "value", "says"), [
+    ("SITE_URL", "http://127.0.0.1:8000", "SITE_URL must be the portal's public https address"),
+    ("SITE_URL", "", "now 'empty'"),
+    ("SITE_URL", "http://portal.test", "https"),
+    ("DATABASES", {"default": {"ENGINE": "django.db.backends.sqlite3"}}, "DATABASE_URL must"),
+])
+def test_links_and_the_database_must_be_production_ones(name: str, value: Any, says: str):
+    [problem] = problems({**GOOD_SETTINGS, name: value})
+    assert says in problem
+
+
 def test_one_refusal_lists_every_problem_and_prints_no_secret():
     secret_key, blind_key = "changeme-" + TOKEN, "placeholder" + TOKEN[:32]
     fernet_key = "x" * 44
