@@ -162,7 +162,9 @@ def traces_delete(*, user: User, identifiers: Identifiers) -> None:
     mentions = Q(pk__in=[])
     for value in (*identifiers.phones, *identifiers.names, *identifiers.id_numbers):
         mentions |= Q(title__contains=value) | Q(body__contains=value)
-    _redact_rows(Notification.objects.filter(mentions), ("title", "body"), identifiers)
+    # A message kept as a msgid reads its names from `params`: redacted with the text.
+    _redact_rows(Notification.objects.filter(mentions), ("title", "body"), identifiers,
+                 json_fields=("params",))
     OutboundMessage.objects.filter(recipient__in=identifiers.phones).delete()
     PhoneCode.objects.filter(phone__in=identifiers.phones).delete()
     for model in (AccessAttempt, AccessFailureLog, AccessLog):

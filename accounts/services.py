@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts import anonymise
 from accounts.anonymise import ANONYMISED_NAME
@@ -26,6 +27,7 @@ from core.exceptions import ApplicationError, PermissionDeniedError, RateLimited
 from core.masking import mask_phone
 from core.scope import path_in_scope
 from core.workflow import check_transition
+from notifications.messages import Message
 from notifications.services import notifications_create
 from residents.models import Resident
 
@@ -224,8 +226,8 @@ def deletion_request_create(*, user: User, reason: str = "") -> DeletionRequest:
             deletion_request = DeletionRequest.objects.create(
                 user=user, reason=reason.strip()[:200], household_path=area_path)
             notifications_create(
-                user_ids=_deciders_of(area_path), title=_("新的注销申请"),
-                body=_("一位居民申请注销账户，请在管理后台审核。"),
+                user_ids=_deciders_of(area_path), title=Message(gettext_noop("新的注销申请")),
+                body=Message(gettext_noop("一位居民申请注销账户，请在管理后台审核。")),
                 link="/admin/accounts/deletionrequest/",
                 dedupe_key=f"deletion-request:{deletion_request.pk}")
     except IntegrityError:

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core import guesses
 from core.exceptions import ApplicationError, PermissionDeniedError
@@ -55,6 +56,7 @@ from deliberation.selectors import (
     user_is_deliberation_staff,
 )
 from governance.models import Body, Compound
+from notifications.messages import Message
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -479,8 +481,8 @@ def _schedule(topic: Topic, session: Session, *, actor: User | None, reason: str
     if topic.proposer_id:
         proposer_id, title, link = topic.proposer_id, topic.title, topic_link(topic.pk)
         transaction.on_commit(lambda: _notify(
-            [proposer_id], _("您的议题已列入议程：%s") % title, f"topic-scheduled:{topic.pk}",
-            link=link))
+            [proposer_id], Message(gettext_noop("您的议题已列入议程：%(title)s"), {"title": title}),
+            f"topic-scheduled:{topic.pk}", link=link))
 
 
 def topic_schedule(
@@ -641,8 +643,9 @@ def action_item_add(
         user_id = owner_user.pk
         link = action_item_link(item_id=item.pk, topic_id=topic.pk,
                                 compound_id=topic.compound_id, user=owner_user)
-        transaction.on_commit(lambda: _notify([user_id], _("您有新的落实事项：%s") % item.title,
-                                              f"action-assigned:{item.pk}", link=link))
+        message = Message(gettext_noop("您有新的落实事项：%(title)s"), {"title": item.title})
+        transaction.on_commit(lambda: _notify([user_id], message, f"action-assigned:{item.pk}",
+                                              link=link))
     return item
 
 
@@ -725,8 +728,9 @@ def _notify_rating_open(topic: Topic) -> None:
     if topic.proposer_id:
         proposer_id, title, pk = topic.proposer_id, topic.title, topic.pk
         link = topic_link(pk, anchor="rate")
-        transaction.on_commit(lambda: _notify(
-            [proposer_id], _("议题已落实，请您评议：%s") % title, f"topic-rate:{pk}", link=link))
+        message = Message(gettext_noop("议题已落实，请您评议：%(title)s"), {"title": title})
+        transaction.on_commit(lambda: _notify([proposer_id], message, f"topic-rate:{pk}",
+                                              link=link))
 
 
 # --- 评 ---------------------------------------------------------------------------------------
@@ -820,10 +824,12 @@ def action_items_remind(*, now: datetime) -> int:
     sent = _claim_and_notify(
         open_items.filter(reminded_before_at__isnull=True, deadline__gte=today,
                           deadline__lte=soon),
-        "reminded_before_at", now, _("落实事项即将到期：%(title)s（%(deadline)s）"), "before")
+        "reminded_before_at", now, gettext_noop("落实事项即将到期：%(title)s（%(deadline)s）"),
+        "before")
     sent += _claim_and_notify(
         open_items.filter(reminded_after_at__isnull=True, deadline__lt=today),
-        "reminded_after_at", now, _("落实事项已逾期：%(title)s（%(deadline)s）"), "after")
+        "reminded_after_at", now, gettext_noop("落实事项已逾期：%(title)s（%(deadline)s）"),
+        "after")
     return sent
 
 
@@ -846,13 +852,14 @@ def _claim_and_notify(queryset: Any, column: str, now: datetime, template: str,
         for row in rows:
             if row["id"] not in claimed:
                 continue
-            text = template % {"title": row["title"], "deadline": row["deadline"]}
+            message = Message(template, {"title": row["title"], "deadline": str(row["deadline"])})
+            text = message.stored_text()
             key = f"delib-action-{kind}:{row['id']}"
             owner = owners.get(row["owner_user_id"])
             if owner is not None:
                 link = action_item_link(item_id=row["id"], topic_id=row["topic_id"],
                                         compound_id=row["topic__compound_id"], user=owner)
-                notifications_create(user_ids=[owner.pk], title=text, link=link,
+                notifications_create(user_ids=[owner.pk], title=message, link=link,
                                      dedupe_key=key)
             if row["owner_body__contact_phone"]:
                 sms_enqueue(phone=row["owner_body__contact_phone"], body=text, dedupe_key=key)
@@ -873,7 +880,7 @@ def action_item_link(*, item_id: int, topic_id: int, compound_id: int, user: Use
     return topic_link(topic_id, anchor=f"item-{item_id}")
 
 
-def _notify(user_ids: list[int], title: str, key: str, link: str = "") -> None:
+def _notify(user_ids: list[int], title: Message, key: str, link: str = "") -> None:
     from notifications.services import notifications_create
 
     notifications_create(user_ids=user_ids, title=title, link=link, dedupe_key=key)
@@ -1051,8 +1058,9 @@ def list_reviews_remind(*, today: date) -> int:
                     if user.scope_area and compound.community.path.startswith(
                         user.scope_area.path)]
         if user_ids:
-            _notify(user_ids, _("请完成%(year)s年第%(quarter)s季度三张清单复盘：%(name)s")
-                    % {"year": year, "quarter": quarter, "name": compound.name},
+            _notify(user_ids,
+                    Message(gettext_noop("请完成%(year)s年第%(quarter)s季度三张清单复盘：%(name)s"),
+                            {"year": year, "quarter": quarter, "name": compound.name}),
                     f"delib-list-review:{compound.pk}:{year}:{quarter}",
                     link="/deliberation/staff/lists/")
     return len(compounds)

@@ -20,6 +20,11 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # The untranslated msgids of title and body and their parameters (notifications.messages):
+    # the inbox shows them in the reader's language. Empty: the stored text is shown as it is.
+    title_key = models.TextField(blank=True, default="")
+    body_key = models.TextField(blank=True, default="")
+    params = models.JSONField(blank=True, default=dict)
 
     class Meta:
         verbose_name = _("站内消息")
@@ -29,6 +34,22 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def display_title(self) -> str:
+        """The title in the active language (the stored text for a row without a msgid)."""
+        return self._display(self.title_key, self.title)
+
+    @property
+    def display_body(self) -> str:
+        return self._display(self.body_key, self.body)
+
+    def _display(self, key: str, text: str) -> str:
+        if not key:
+            return text
+        from notifications.messages import message_render
+
+        return message_render(key, self.params or {}, fallback=text)
 
 
 class OutboundMessage(models.Model):

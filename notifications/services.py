@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.masking import mask_phone
+from notifications.messages import Message
 from notifications.models import Notification, OutboundMessage
 
 logger = logging.getLogger(__name__)
@@ -22,22 +24,42 @@ logger = logging.getLogger(__name__)
 def notifications_create(
     *,
     user_ids: Iterable[int],
-    title: str,
-    body: str = "",
+    title: str | Message,
+    body: str | Message = "",
     link: str = "",
     dedupe_key: str | None = None,
 ) -> int:
     """Put a message in each user's inbox. With a dedupe_key, a repeat is ignored.
 
+    A title or body given as a `Message` is read in each reader's language (its text is kept in
+    Chinese beside it); a plain string (a petition's own words, a staff note) is shown as it is.
     Returns the number of rows offered (duplicates are skipped by the unique key).
     """
+    fields = notification_fields(title=title, body=body)
     rows = [
-        Notification(user_id=user_id, title=title, body=body, link=link,
+        Notification(user_id=user_id, link=link, **fields,
                      dedupe_key=f"{dedupe_key}:{user_id}" if dedupe_key else None)
         for user_id in dict.fromkeys(user_ids)
     ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+def notification_fields(*, title: str | Message, body: str | Message = "") -> dict[str, Any]:
+    """The text and key columns of a Notification for a title and body (for bulk writers)."""
+    params: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
+    for name, value in (("title", title), ("body", body)):
+        if isinstance(value, Message):
+            clash = {key for key in value.params if params.get(key, value.params[key])
+                     != value.params[key]}
+            if clash:
+                raise ValueError(f"title and body give {sorted(clash)} different values")
+            params.update(value.params)
+            fields[name], fields[f"{name}_key"] = value.stored_text(), value.msgid
+        else:
+            fields[name], fields[f"{name}_key"] = value, ""
+    return {**fields, "params": params}
 
 
 def sms_enqueue(*, phone: str, body: str, dedupe_key: str | None = None) -> None:

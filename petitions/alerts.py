@@ -23,10 +23,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
+from notifications.messages import Message, choice
 from notifications.models import Notification
-from notifications.services import Sms, sms_enqueue_many
+from notifications.services import Sms, notification_fields, sms_enqueue_many
 from petitions import policy
 from petitions.models import OPEN_STATES, Petition, PetitionEvent, SlaPolicy, choice_label
 from petitions.models import Tier as TierChoices
@@ -92,8 +94,9 @@ def petitions_alert_supervised(*, petition_ids: Iterable[int]) -> None:
     if not rows:
         return
     admins = _street_admins()
-    title = _("诉求已列入督办")
-    note = _("超过街道办结时限，列入督办。")
+    inbox_fields = notification_fields(
+        title=Message(gettext_noop("诉求已列入督办")),
+        body=Message(gettext_noop("超过街道办结时限，列入督办。")))
     inbox: list[Notification] = []
     texts: list[Sms] = []
     for row in rows:
@@ -109,7 +112,7 @@ def petitions_alert_supervised(*, petition_ids: Iterable[int]) -> None:
                 continue
             # The same key as the holder's inbox row: a street admin holding it hears once.
             inbox.append(Notification(
-                user_id=admin["id"], title=title, body=note,
+                user_id=admin["id"], **inbox_fields,
                 link=petition_link(row["id"], for_staff=True),
                 dedupe_key=f"supervise:{row['id']}:{admin['id']}"))
             if admin["phone"] and admin["id"] != row["holder_id"]:
@@ -150,8 +153,11 @@ def _arrival_reminders(*, now: datetime) -> tuple[list[Notification], list[Sms]]
         due = local_time(row["arrival_due_at"])
         inbox.append(Notification(
             user_id=row["holder_id"], link=petition_link(row["id"], for_staff=True),
-            title=_("催办：诉求 #%(id)s 请于 %(due)s 前到场") % {"id": row["id"], "due": due},
-            body=_("到场时限将至，请尽快到场签到。"), dedupe_key=f"{key}:{row['holder_id']}"))
+            **notification_fields(
+                title=Message(gettext_noop("催办：诉求 #%(id)s 请于 %(due)s 前到场"),
+                              {"id": row["id"], "due": due}),
+                body=Message(gettext_noop("到场时限将至，请尽快到场签到。"))),
+            dedupe_key=f"{key}:{row['holder_id']}"))
         if row["holder__phone"]:
             texts.append(Sms(
                 phone=row["holder__phone"], dedupe_key=f"{key}:sms",
@@ -174,10 +180,12 @@ def _due_reminders(*, now: datetime) -> tuple[list[Notification], list[Sms]]:
         key = f"remind-due:{row['id']}:{row['tier']}:{row['reopened_count']}"
         values = {"id": row["id"], "due": local_time(row["due_at"]),
                   "tier": choice_label(TierChoices, row["tier"])}
+        values_raw = {**values, "tier": choice("petitions.tier", row["tier"])}
         inbox.append(Notification(
             user_id=row["holder_id"], link=petition_link(row["id"], for_staff=True),
-            title=_("催办：诉求 #%(id)s 将于 %(due)s 到期") % values,
-            body=_("%(tier)s办结时限将至，请尽快办结。") % values,
+            **notification_fields(
+                title=Message(gettext_noop("催办：诉求 #%(id)s 将于 %(due)s 到期"), values_raw),
+                body=Message(gettext_noop("%(tier)s办结时限将至，请尽快办结。"), values_raw)),
             dedupe_key=f"{key}:{row['holder_id']}"))
         if row["holder__phone"]:
             texts.append(Sms(

@@ -10,7 +10,8 @@ class PetitionsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.media import media_never_served, media_register
-        from petitions.models import PendingPhoto, PetitionPhoto
+        from notifications.messages import choices_register
+        from petitions.models import PendingPhoto, PetitionEvent, PetitionPhoto, Tier
         from petitions.selectors import petition_photo_get_for_media
 
         # allows_anonymous: the 公示's photo opens to anyone (the rule's public case).
@@ -19,3 +20,6 @@ class PetitionsConfig(AppConfig):
         # A photo kept across a refused form is shown to its uploader inline (a data: URI);
         # its file opens through /media/ only once a PetitionPhoto points at it.
         media_never_served(PendingPhoto, "image", reason="shown inline to its uploader only")
+        # Inbox messages name a tier or an event kind by value, labelled in the reader's language.
+        choices_register("petitions.tier", Tier)
+        choices_register("petitions.event_kind", PetitionEvent.Kind)

@@ -20,8 +20,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import ApiKey, User
+from notifications.messages import Message, choice
 from notifications.services import notifications_create, sms_enqueue
 from petitions.models import Petition, PetitionEvent, WebhookDelivery
 
@@ -179,7 +181,8 @@ def notify_event(*, petition: Petition, event: PetitionEvent,
     """Write the inbox, SMS and webhook rows for one event (inside the caller's transaction).
     The resident is told of every step but an internal note (event.resident_note)."""
     label = event.get_kind_display()
-    title = _("诉求 #%(id)s：%(kind)s") % {"id": petition.pk, "kind": label}
+    title = Message(gettext_noop("诉求 #%(id)s：%(kind)s"),
+                    {"id": petition.pk, "kind": choice("petitions.event_kind", event.kind)})
     recipients = _inbox_recipients(petition, event)
     resident_ids = [user_id for user_id in recipients if user_id == petition.submitter_id]
     staff_ids = [user_id for user_id in [*recipients, *extra_user_ids]

@@ -12,6 +12,7 @@ Belt and braces: a partial unique index allows one "escalated to X" event per pe
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,9 +22,12 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import ApiKey
+from notifications.messages import Message, choice
 from notifications.models import Notification
+from notifications.services import notification_fields
 from petitions import policy
 from petitions.alerts import petitions_alert_escalated, petitions_alert_supervised
 from petitions.models import Petition, PetitionEvent, Tier, WebhookDelivery
@@ -39,11 +43,16 @@ class SweepResult:
     arrivals_missed: int
 
 
-def _messages(new_tier: str) -> tuple[str, str]:
-    label = str(Tier(new_tier).label)
-    title = _("诉求超时升级至%(tier)s，请尽快办理") % {"tier": label}
-    note = _("超过时限未办结，自动升级至%(tier)s。") % {"tier": label}
-    return title, note
+def _messages(new_tier: str) -> tuple[Message, Message]:
+    """The holder's inbox title and the event's note (also the inbox body), tier by value."""
+    params = {"tier": choice("petitions.tier", new_tier)}
+    return (Message(gettext_noop("诉求超时升级至%(tier)s，请尽快办理"), params),
+            Message(gettext_noop("超过时限未办结，自动升级至%(tier)s。"), params))
+
+
+def _supervised_messages() -> tuple[Message, Message]:
+    return (Message(gettext_noop("诉求已列入督办")),
+            Message(gettext_noop("超过街道办结时限，列入督办。")))
 
 
 def petitions_escalate_overdue(*, now: datetime) -> int:
@@ -81,13 +90,14 @@ def _escalate_tier_portable(old_tier: str, *, now: datetime) -> int:
     rows = list(Petition.objects.filter(pk__in=claimed, tier=new_tier).values(
         "id", "holder_id", "external_system_id", "external_ref", "state"))
     title, note = _messages(new_tier)
+    inbox = notification_fields(title=title, body=note)
     events = PetitionEvent.objects.bulk_create([
         PetitionEvent(petition_id=row["id"], kind=Kind.ESCALATED, from_tier=old_tier,
-                      to_tier=new_tier, note=note, created_at=now)
+                      to_tier=new_tier, note=inbox["body"], created_at=now)
         for row in rows
     ])
     Notification.objects.bulk_create([
-        Notification(user_id=row["holder_id"], title=title, body=note,
+        Notification(user_id=row["holder_id"], **inbox,
                      link=petition_link(row["id"], for_staff=True),
                      dedupe_key=f"escalate:{row['id']}:{new_tier}:{row['holder_id']}")
         for row in rows if row["holder_id"]
@@ -126,6 +136,7 @@ def _sweep_payload(row: dict[str, Any], event_id: int | None, kind: str, tier: s
 def _escalate_tier_postgresql(old_tier: str, *, now: datetime) -> int:
     new_tier = policy.NEXT_TIER[old_tier]
     title, note = _messages(new_tier)
+    inbox = notification_fields(title=title, body=note)
     # Which rows are late and who holds the new tier: compiled from the policy's own queries.
     claimed, claimed_params = named_sql(
         Petition.objects.select_for_update(skip_locked=True)
@@ -143,8 +154,10 @@ def _escalate_tier_postgresql(old_tier: str, *, now: datetime) -> int:
         new_due=policy.tier_deadline_field(new_tier),
     )
     params = {
-        "old": old_tier, "new": new_tier, "now": now, "note": note,
-        "title": title, "kind": Kind.ESCALATED, "now_iso": now.isoformat(),
+        "old": old_tier, "new": new_tier, "now": now, "note": inbox["body"],
+        "title": inbox["title"], "title_key": inbox["title_key"], "body_key": inbox["body_key"],
+        "inbox_params": json.dumps(inbox["params"]), "kind": Kind.ESCALATED,
+        "now_iso": now.isoformat(),
         "link_before": link_before, "link_after": link_after, **claimed_params,
         **target_params,
     }
@@ -195,9 +208,11 @@ WITH claimed (id, target_path) AS (
     ON CONFLICT DO NOTHING
     RETURNING id, petition_id
 ), inbox AS (
-    INSERT INTO {notification} (user_id, title, body, link, created_at, read_at, dedupe_key)
+    INSERT INTO {notification} (user_id, title, body, link, created_at, read_at, dedupe_key,
+                                title_key, body_key, params)
     SELECT holder_id, %(title)s, %(note)s, %(link_before)s || id || %(link_after)s, %(now)s, NULL,
-           'escalate:' || id || ':' || %(new)s || ':' || holder_id
+           'escalate:' || id || ':' || %(new)s || ':' || holder_id,
+           %(title_key)s, %(body_key)s, %(inbox_params)s::jsonb
     FROM moved WHERE holder_id IS NOT NULL
     ON CONFLICT DO NOTHING
 ), hooks AS (
@@ -251,14 +266,15 @@ def petitions_flag_supervision(*, now: datetime) -> int:
         ids = [row["id"] for row in rows]
         count = Petition.objects.filter(pk__in=ids, supervised=False).update(
             supervised=True, supervised_at=now, updated_at=now)
-        note = _("超过街道办结时限，列入督办。")
+        title, note = _supervised_messages()
+        inbox = notification_fields(title=title, body=note)
         events = PetitionEvent.objects.bulk_create([
             PetitionEvent(petition_id=petition_id, kind=Kind.SUPERVISED, created_at=now,
-                          note=note)
+                          note=inbox["body"])
             for petition_id in ids
         ])
         Notification.objects.bulk_create([
-            Notification(user_id=row["holder_id"], title=_("诉求已列入督办"), body=note,
+            Notification(user_id=row["holder_id"], **inbox,
                          link=petition_link(row["id"], for_staff=True),
                          dedupe_key=f"supervise:{row['id']}:{row['holder_id']}")
             for row in rows if row["holder_id"]

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core import guesses
 from core.audit import audit_event_record
@@ -20,6 +21,7 @@ from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
 from core.models import AuditEvent
 from core.workflow import check_transition
+from notifications.messages import Message
 from notifications.services import notifications_create
 from residents.models import PartyMember, Resident
 from volunteers import selectors
@@ -153,9 +155,9 @@ def shift_swap_request(*, shift: Shift, user: User, to_volunteer: Volunteer,
             raise ApplicationError(_("该值班已有待处理的换班申请。")) from None
         if to_volunteer.user_id:
             notifications_create(
-                user_ids=[to_volunteer.user_id], title=_("换班请求"),
-                body=_("%(name)s 请您替班：%(shift)s") % {"name": shift.volunteer.name,
-                                                          "shift": shift},
+                user_ids=[to_volunteer.user_id], title=Message(gettext_noop("换班请求")),
+                body=Message(gettext_noop("%(name)s 请您替班：%(shift)s"),
+                             {"name": shift.volunteer.name, "shift": str(shift)}),
                 link="/volunteers/my/", dedupe_key=f"shift-swap:{swap.pk}")
     return swap
 
@@ -221,9 +223,9 @@ def shifts_send_reminders(*, now: datetime) -> int:
         local = timezone.localtime(starts_at)
         for shift_id, user_id in rows:
             notifications_create(
-                user_ids=[user_id], title=_("值班提醒"),
-                body=_("您在 %(time)s 有“%(post)s”值班。") % {
-                    "time": local.strftime("%m-%d %H:%M"), "post": post_name},
+                user_ids=[user_id], title=Message(gettext_noop("值班提醒")),
+                body=Message(gettext_noop("您在 %(time)s 有“%(post)s”值班。"), {
+                    "time": local.strftime("%m-%d %H:%M"), "post": post_name}),
                 link="/volunteers/my/", dedupe_key=f"shift-remind:{shift_id}")
     return len(due)
 
@@ -259,9 +261,9 @@ def activity_cancel(*, activity: Activity, actor: User, reason: str = "") -> Act
                     .filter(volunteer__user__isnull=False)
                     .values_list("volunteer__user_id", flat=True))
         notifications_create(
-            user_ids=list(user_ids), title=_("活动已取消"),
-            body=_("“%(title)s”已取消。%(reason)s") % {"title": activity.title,
-                                                     "reason": reason},
+            user_ids=list(user_ids), title=Message(gettext_noop("活动已取消")),
+            body=Message(gettext_noop("“%(title)s”已取消。%(reason)s"),
+                         {"title": activity.title, "reason": reason}),
             link=f"/volunteers/activities/{activity.pk}/",
             dedupe_key=f"activity-cancelled:{activity.pk}")
     return activity
@@ -324,8 +326,9 @@ def _promote_waitlisted(activity: Activity) -> None:
     promoted.save(update_fields=["status", "updated_at"])
     if promoted.volunteer.user_id:
         notifications_create(
-            user_ids=[promoted.volunteer.user_id], title=_("候补转正"),
-            body=_("您已获得“%(title)s”的报名名额。") % {"title": activity.title},
+            user_ids=[promoted.volunteer.user_id], title=Message(gettext_noop("候补转正")),
+            body=Message(gettext_noop("您已获得“%(title)s”的报名名额。"),
+                         {"title": activity.title}),
             link=f"/volunteers/activities/{activity.pk}/",
             dedupe_key=f"signup-promoted:{promoted.pk}:{promoted.updated_at.timestamp()}")
 
@@ -430,8 +433,10 @@ def hours_entry_decide(*, entry: HoursEntry, actor: User, approve: bool,
         if entry.volunteer.user_id:
             notifications_create(
                 user_ids=[entry.volunteer.user_id],
-                title=_("志愿时长已认定") if approve else _("志愿时长未通过认定"),
-                body=_("%(note)s：%(hours)s 小时") % {"note": entry.note, "hours": entry.hours},
+                title=Message(gettext_noop("志愿时长已认定") if approve
+                              else gettext_noop("志愿时长未通过认定")),
+                body=Message(gettext_noop("%(note)s：%(hours)s 小时"),
+                             {"note": entry.note, "hours": str(entry.hours)}),
                 link="/volunteers/my/hours/", dedupe_key=f"hours-decided:{entry.pk}")
     return entry
 
@@ -496,7 +501,8 @@ def micro_wish_publish(*, wish: MicroWish, actor: User) -> MicroWish:
                                    resident__user__isnull=False)
                            .values_list("resident__user_id", flat=True))
         notifications_create(
-            user_ids=list(member_user_ids), title=_("新的微心愿待认领"), body=wish.title,
+            user_ids=list(member_user_ids), title=Message(gettext_noop("新的微心愿待认领")),
+            body=wish.title,
             link=f"/volunteers/wishes/{wish.pk}/", dedupe_key=f"wish-published:{wish.pk}")
     return wish
 
@@ -507,8 +513,9 @@ def micro_wish_reject(*, wish: MicroWish, actor: User, reason: str) -> MicroWish
         _require_staff(actor, wish.compound)
         _wish_move(wish=wish, target=MicroWish.Status.REJECTED, actor=actor, note=reason)
         if wish.resident.user_id:
-            notifications_create(user_ids=[wish.resident.user_id], title=_("微心愿未通过审核"),
-                                 body=reason, link=f"/volunteers/wishes/{wish.pk}/",
+            notifications_create(user_ids=[wish.resident.user_id],
+                                 title=Message(gettext_noop("微心愿未通过审核")), body=reason,
+                                 link=f"/volunteers/wishes/{wish.pk}/",
                                  dedupe_key=f"wish-rejected:{wish.pk}")
     return wish
 
@@ -538,9 +545,9 @@ def micro_wish_claim(*, wish: MicroWish, user: User) -> MicroWish:
                    fields=["claimed_by", "claimed_at", "claim_expires_at"])
         if wish.resident.user_id:
             notifications_create(
-                user_ids=[wish.resident.user_id], title=_("您的微心愿已被认领"),
-                body=_("党员 %(name)s 认领了“%(title)s”。") % {"name": member.resident.name,
-                                                             "title": wish.title},
+                user_ids=[wish.resident.user_id], title=Message(gettext_noop("您的微心愿已被认领")),
+                body=Message(gettext_noop("党员 %(name)s 认领了“%(title)s”。"),
+                             {"name": member.resident.name, "title": wish.title}),
                 link=f"/volunteers/wishes/{wish.pk}/",
                 dedupe_key=f"wish-claimed:{wish.pk}:{now.timestamp()}")
     return wish
@@ -564,8 +571,10 @@ def micro_wish_fulfil(*, wish: MicroWish, user: User, note: str,
             fields.append("fulfilment_photo")
         _wish_move(wish=wish, target=MicroWish.Status.FULFILLED, actor=user, fields=fields)
         if wish.resident.user_id:
-            notifications_create(user_ids=[wish.resident.user_id], title=_("您的微心愿已完成"),
-                                 body=_("请确认：%(title)s") % {"title": wish.title},
+            notifications_create(user_ids=[wish.resident.user_id],
+                                 title=Message(gettext_noop("您的微心愿已完成")),
+                                 body=Message(gettext_noop("请确认：%(title)s"),
+                                              {"title": wish.title}),
                                  link=f"/volunteers/wishes/{wish.pk}/",
                                  dedupe_key=f"wish-fulfilled:{wish.pk}")
     return wish
@@ -651,7 +660,8 @@ def proxy_service_assign(*, service: ProxyService, assignee: Volunteer,
         _service_move(service=service, target=ProxyService.Status.ASSIGNED, actor=actor,
                       note=assignee.name, fields=["assignee", "assigned_at"])
         if assignee.user_id:
-            notifications_create(user_ids=[assignee.user_id], title=_("新的帮办代办任务"),
+            notifications_create(user_ids=[assignee.user_id],
+                                 title=Message(gettext_noop("新的帮办代办任务")),
                                  body=service.title, link=f"/volunteers/services/{service.pk}/",
                                  dedupe_key=f"service-assigned:{service.pk}:{assignee.pk}")
     return service
@@ -668,7 +678,8 @@ def proxy_service_complete(*, service: ProxyService, user: User, note: str) -> P
         _service_move(service=service, target=ProxyService.Status.DONE, actor=user,
                       fields=["result_note", "done_at"])
         if service.resident.user_id:
-            notifications_create(user_ids=[service.resident.user_id], title=_("代办事项已办结"),
+            notifications_create(user_ids=[service.resident.user_id],
+                                 title=Message(gettext_noop("代办事项已办结")),
                                  body=service.title, link=f"/volunteers/services/{service.pk}/",
                                  dedupe_key=f"service-done:{service.pk}")
     return service
@@ -774,11 +785,12 @@ def care_visits_flag_overdue(*, now: datetime) -> dict[str, int]:
             missed_count=1, flagged_at=now)
         for file_id, user_id, due in flagged:
             if user_id:
-                notifications_create(user_ids=[user_id], title=_("关爱走访已逾期"),
-                                     body=_("档案 #%(id)s 应于 %(due)s 前走访。") % {
-                                         "id": file_id, "due": due},
-                                     link=f"/volunteers/care/{file_id}/",
-                                     dedupe_key=f"care-overdue:{file_id}:{due}")
+                notifications_create(
+                    user_ids=[user_id], title=Message(gettext_noop("关爱走访已逾期")),
+                    body=Message(gettext_noop("档案 #%(id)s 应于 %(due)s 前走访。"),
+                                 {"id": file_id, "due": str(due)}),
+                    link=f"/volunteers/care/{file_id}/",
+                    dedupe_key=f"care-overdue:{file_id}:{due}")
     alerted = list(CareFile.objects.filter(is_active=True, missed_count=1,
                                            second_miss_on__lt=today)
                    .values_list("id", "resident__household__building__micro_grid__path",
@@ -799,11 +811,12 @@ def _alert_community_staff(rows: list[tuple[int, str, date]]) -> None:
     for file_id, path, second_miss_on in rows:
         user_ids = [user_id for user_id, scope in staff if path.startswith(scope)]
         if user_ids:
-            notifications_create(user_ids=user_ids, title=_("关爱走访连续两次逾期"),
-                                 body=_("档案 #%(id)s 已连续两个周期未走访，请尽快安排。") % {
-                                     "id": file_id},
-                                 link=f"/volunteers/care/{file_id}/",
-                                 dedupe_key=f"care-second-miss:{file_id}:{second_miss_on}")
+            notifications_create(
+                user_ids=user_ids, title=Message(gettext_noop("关爱走访连续两次逾期")),
+                body=Message(gettext_noop("档案 #%(id)s 已连续两个周期未走访，请尽快安排。"),
+                             {"id": file_id}),
+                link=f"/volunteers/care/{file_id}/",
+                dedupe_key=f"care-second-miss:{file_id}:{second_miss_on}")
 
 
 def care_file_update_risk(*, care_file: CareFile, actor: User, risk: str) -> CareFile:

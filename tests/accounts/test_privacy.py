@@ -14,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from rest_framework.test import APIClient
 
 from accounts.models import DeletionRequest, PhoneCode, User
@@ -27,8 +28,9 @@ from core.audit import audit_event_record, object_type_of
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.models import AuditEvent
 from deliberation.models import Topic, TopicSupport
+from notifications.messages import Message
 from notifications.models import Notification, OutboundMessage
-from notifications.services import sms_enqueue
+from notifications.services import notifications_create, sms_enqueue
 from petitions import services as petition_services
 from petitions.models import Petition, PetitionPhoto
 from residents.models import Resident
@@ -65,6 +67,9 @@ def history(territory, resident_user, resident_record, community_staff, microgri
                                  proposer=resident_user, proposer_name=NAME)
     TopicSupport.objects.create(topic=topic, user=resident_user)
     Notification.objects.create(user=resident_user, title="您的诉求已受理", body=f"{NAME}您好")
+    # A staff member's message kept as a msgid names the resident in its params too.
+    notifications_create(user_ids=[community_staff.pk], title=Message(
+        gettext_noop("党员 %(name)s 认领了“%(title)s”。"), {"name": NAME, "title": "修椅子"}))
     sms_enqueue(phone=PHONE, body="验证码 123456")
     PhoneCode.objects.create(phone=PHONE, code_hash="x", expires_at=petition.submitted_at)
     LogEntry.objects.create(user=community_staff, action_flag=CHANGE, object_repr=NAME,
@@ -149,6 +154,10 @@ def test_staff_approval_leaves_no_trace_of_phone_name_or_id_number(
     deletion_request_approve(deletion_request=deletion_request, actor=community_staff)
 
     assert traces(PHONE, NAME, ID_NUMBER) == []
+    # JSON columns hold "\u738b…" escapes the raw scan does not match: read the message itself.
+    keyed = Notification.objects.get(user=community_staff, title_key__startswith="党员")
+    assert NAME not in keyed.display_title and NAME not in json.dumps(keyed.params,
+                                                                    ensure_ascii=False)
     user = User.objects.get(pk=resident_user.pk)
     assert (user.is_active, user.phone, user.display_name) == (False, None, "已注销居民")
     # What must stay, stays: the petition and its timeline, the vote, the hours, the visits.

@@ -95,3 +95,65 @@ def test_the_header_counts_unread_messages_until_they_are_opened(client, residen
     assert 'aria-label="1 条未读">1</span>' in client.get("/").content.decode()
     client.post(reverse("notifications:mark-all-read"))
     assert "条未读" not in client.get("/").content.decode()
+
+
+# --- read in the reader's language (#13 item 16) --------------------------------------------
+
+
+def _read_in_english(client, user) -> str:
+    client.force_login(user)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    return client.get(reverse("notifications:inbox")).content.decode()
+
+
+def test_a_petition_message_written_in_chinese_reads_in_english_for_an_english_reader(
+        client, resident_user, microgrid_worker):
+    from django.utils import translation
+
+    from petitions.models import PetitionEvent
+    from tests.petitions.factories import submit
+
+    with translation.override("zh-hans"):
+        petition = submit(resident_user)
+    message = Notification.objects.get(user=microgrid_worker)
+    event_id = int(message.dedupe_key.split(":")[1])  # petition-event:<event>:<user>
+    kind = PetitionEvent.objects.get(pk=event_id).kind
+    with translation.override("en"):
+        english_kind = str(PetitionEvent.Kind(kind).label)
+    with translation.override("zh-hans"):
+        chinese_kind = str(PetitionEvent.Kind(kind).label)
+    assert message.title == f"诉求 #{petition.pk}：{chinese_kind}"  # kept for SMS and exports
+
+    page = _read_in_english(client, microgrid_worker)
+
+    assert f"Petition #{petition.pk}: {english_kind}" in page
+    assert message.title not in page
+
+
+def test_a_message_caused_by_an_english_speaker_is_kept_in_chinese(resident_user):
+    from django.utils import translation
+    from django.utils.translation import gettext_noop
+
+    from notifications.messages import Message
+
+    with translation.override("en"):
+        notifications_create(user_ids=[resident_user.pk],
+                             title=Message(gettext_noop("诉求已列入督办")))
+    message = Notification.objects.get(user=resident_user)
+    assert (message.title, message.title_key) == ("诉求已列入督办", "诉求已列入督办")
+
+
+def test_an_old_message_without_a_key_shows_its_stored_text(client, resident_user):
+    notifications_create(user_ids=[resident_user.pk], title="您的诉求已办结", body="井盖已更换")
+
+    page = _read_in_english(client, resident_user)
+
+    assert "您的诉求已办结" in page
+    assert "井盖已更换" in page
+
+
+def test_a_message_whose_params_do_not_fit_its_msgid_shows_its_stored_text(resident_user):
+    notifications_create(user_ids=[resident_user.pk], title="诉求 #7：已提交")
+    Notification.objects.update(title_key="诉求 #%(id)s：%(kind)s", params={"id": 7})
+
+    assert Notification.objects.get().display_title == "诉求 #7：已提交"

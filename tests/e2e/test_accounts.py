@@ -20,6 +20,8 @@ def test_a_resident_signs_in_with_a_phone_code_on_a_phone(phone_page):
     code = re.search(r"\d{6}", LocmemSmsBackend.outbox[-1]["message"]).group(0)
     phone_page.get_by_label("验证码").fill(code)
     phone_page.get_by_role("button", name="登录").click()
+    # Signed in, the phone's header has a menu (hidden while signed out here) holding 退出.
+    phone_page.locator(".menu > summary").click()
     phone_page.get_by_role("button", name="退出").wait_for()
     # Nothing on the sign-in pages is wider than the phone.
     width = phone_page.evaluate("document.documentElement.scrollWidth")

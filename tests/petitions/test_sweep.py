@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from notifications.models import Notification
 from petitions import services
@@ -42,6 +42,30 @@ def test_an_overdue_microgrid_petition_moves_to_the_grid_worker(
     assert (event.from_tier, event.to_tier) == ("microgrid", "grid")
     assert Notification.objects.filter(user=grid_worker, link=f"/petitions/staff/{petition.pk}/",
                                        title__contains="网格").exists()
+
+
+def test_the_sweeps_escalation_and_supervision_notices_read_in_the_readers_language(
+        frozen, resident_user, microgrid_worker, grid_worker, street_admin):
+    petition = submit(resident_user)
+    frozen.shift(timedelta(days=1, seconds=1))
+    with translation.override("zh-hans"):
+        petitions_sweep(now=timezone.now())
+    escalated = Notification.objects.get(user=grid_worker, dedupe_key__startswith="escalate:")
+    assert (escalated.title, escalated.body) == ("诉求超时升级至网格，请尽快办理",
+                                                 "超过时限未办结，自动升级至网格。")
+    assert escalated.params == {"tier": {"choice": "petitions.tier", "value": "grid"}}
+    frozen.shift(timedelta(days=4))
+    with translation.override("zh-hans"):
+        petitions_sweep(now=timezone.now())
+    supervised = Notification.objects.get(user=street_admin,
+                                          dedupe_key=f"supervise:{petition.pk}:{street_admin.pk}")
+
+    with translation.override("en"):
+        assert escalated.display_title == ("Petition overdue and escalated to Grid; "
+                                           "please handle it promptly")
+        assert escalated.display_body == ("Not completed within the time limit; escalated "
+                                          "automatically to Grid.")
+        assert supervised.display_title == "Petition placed under supervision"
 
 
 def test_then_to_the_street_and_past_five_days_it_is_supervised_once(
