@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -104,7 +104,9 @@ def _holder_sms(petition: Petition, event: PetitionEvent) -> None:
     phone = User.objects.filter(pk=petition.holder_id, is_active=True).values_list(
         "phone", flat=True).first()
     if phone:
-        sms_enqueue(phone=phone, body=holder_sms_body(petition=petition, kind=event.kind),
+        with translation.override(settings.LANGUAGE_CODE):
+            body = holder_sms_body(petition=petition, kind=event.kind)
+        sms_enqueue(phone=phone, body=body,
                     dedupe_key=f"holder-sms:{event.pk}:{petition.holder_id}")
 
 
@@ -180,7 +182,6 @@ def notify_event(*, petition: Petition, event: PetitionEvent,
                  extra_user_ids: tuple[int, ...] = ()) -> None:
     """Write the inbox, SMS and webhook rows for one event (inside the caller's transaction).
     The resident is told of every step but an internal note (event.resident_note)."""
-    label = event.get_kind_display()
     title = Message(gettext_noop("诉求 #%(id)s：%(kind)s"),
                     {"id": petition.pk, "kind": choice("petitions.event_kind", event.kind)})
     recipients = _inbox_recipients(petition, event)
@@ -197,12 +198,13 @@ def notify_event(*, petition: Petition, event: PetitionEvent,
     is_for_outside = not event.is_withheld
     phone = sms_recipient(petition) if event.kind in SMS_KINDS and is_for_outside else ""
     if phone:
-        sms_enqueue(
-            phone=phone,
-            body=_("【有事您说话】您的诉求（编号 %(id)s）%(kind)s。%(note)s")
-            % {"id": petition.pk, "kind": label, "note": event.resident_note[:60]},
-            dedupe_key=f"petition-sms:{event.pk}",
-        )
+        # Texts go out in the portal's language, whoever's request caused them (an English
+        # page must not send a resident an English SMS).
+        with translation.override(settings.LANGUAGE_CODE):
+            body = (_("【有事您说话】您的诉求（编号 %(id)s）%(kind)s。%(note)s")
+                    % {"id": petition.pk, "kind": event.get_kind_display(),
+                       "note": event.resident_note[:60]})
+        sms_enqueue(phone=phone, body=body, dedupe_key=f"petition-sms:{event.pk}")
     _holder_sms(petition, event)
     if petition.external_system_id and event.kind in WEBHOOK_KINDS and is_for_outside:
         webhook_enqueue(petition=petition, event=event)  # its payload carries no note

@@ -134,3 +134,19 @@ def test_the_residents_data_export_reads_as_their_pages_do(
     [exported] = personal_data_export(user=resident_user)["petitions"]
     assert [(event["kind"], event["note"]) for event in exported["events"]] == [
         ("submitted", ""), ("dispatched", ""), ("returned", "")]
+
+
+def test_texts_go_out_in_chinese_when_an_english_page_caused_them(territory, resident_user,
+                                                                  microgrid_worker):
+    from django.utils import translation
+
+    from tests.petitions.factories import resolve_after_visit
+
+    with translation.override("en"):
+        petition = submit(resident_user)
+        resolve_after_visit(petition_id=petition.pk, actor=microgrid_worker,
+                            resolution="已清理楼道杂物")
+
+    bodies = list(OutboundMessage.objects.values_list("body", flat=True))
+    assert bodies and all(body.startswith("【有事您说话】") for body in bodies), bodies
+    assert any("已办结" in body or "办结" in body for body in bodies), bodies
