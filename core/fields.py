@@ -56,13 +56,9 @@ class EncryptedExact(lookups.Exact):
         return super().get_prep_lookup()
 
 
-class BlindIndexField(models.CharField):
-    """HMAC-SHA256 of another field's value (core.crypto.blind_index), kept in step on save.
-
-    `save(update_fields=[source])` must name this field too (Resident.save does it); a
-    QuerySet.update() of the source must set it as well. The database default is the empty
-    string, so bulk loaders (COPY) that leave the source empty need not name it.
-    """
+class DerivedCharField(models.CharField):
+    """A 64-character column computed from another field (`source`) on save: not edited, empty
+    by default (also in the database, so bulk loaders may leave it out)."""
 
     def __init__(self, *args: Any, source: str = "", **kwargs: Any) -> None:
         self.source = source
@@ -79,6 +75,15 @@ class BlindIndexField(models.CharField):
         for key in ("max_length", "editable", "blank", "default", "db_default"):
             kwargs.pop(key, None)
         return name, path, args, kwargs
+
+
+class BlindIndexField(DerivedCharField):
+    """HMAC-SHA256 of another field's value (core.crypto.blind_index), kept in step on save.
+
+    `save(update_fields=[source])` must name this field too (Resident.save does it); a
+    QuerySet.update() of the source must set it as well. The database default is the empty
+    string, so bulk loaders (COPY) that leave the source empty need not name it.
+    """
 
     def pre_save(self, model_instance: models.Model, add: bool) -> str:
         digest = crypto.blind_index(getattr(model_instance, self.source) or "")
@@ -107,7 +112,7 @@ def natural_sort_key(text: str) -> str:
     return "".join(key)
 
 
-class NaturalSortKeyField(models.CharField):
+class NaturalSortKeyField(DerivedCharField):
     """natural_sort_key of another field's value, kept in step on save (and bulk_create).
 
     Order by it, then by the source field as a tie-break ("03" and "3" share a key). As with
@@ -117,22 +122,6 @@ class NaturalSortKeyField(models.CharField):
     On PostgreSQL the column is compared byte by byte (COLLATE "C"), as SQLite compares text:
     a language collation would skip the "-" of "1-2" and order keys differently.
     """
-
-    def __init__(self, *args: Any, source: str = "", **kwargs: Any) -> None:
-        self.source = source
-        kwargs.setdefault("max_length", 64)
-        kwargs.setdefault("editable", False)
-        kwargs.setdefault("blank", True)
-        kwargs.setdefault("default", "")
-        kwargs.setdefault("db_default", "")
-        super().__init__(*args, **kwargs)
-
-    def deconstruct(self) -> Any:
-        name, path, args, kwargs = super().deconstruct()
-        kwargs["source"] = self.source
-        for key in ("max_length", "editable", "blank", "default", "db_default"):
-            kwargs.pop(key, None)
-        return name, path, args, kwargs
 
     def db_parameters(self, connection: Any) -> dict[str, Any]:
         parameters = super().db_parameters(connection)

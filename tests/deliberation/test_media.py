@@ -7,22 +7,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 
 from core.models import AuditEvent
 from deliberation import services
 from tests.deliberation.factories import ActionItemFactory
+from tests.media_helpers import client_as
 from tests.petitions.factories import photo
 
 pytestmark = pytest.mark.django_db
 EVIDENCE_LINK = re.compile(r'<a href="(/media/[^"]+)">')
-
-
-def client_as(user=None) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -12,17 +12,11 @@ from django.test import Client, override_settings
 from core.models import AuditEvent
 from petitions import services
 from petitions.models import Petition, PetitionPhoto
+from tests.media_helpers import client_as, media_views
 from tests.petitions.factories import photo, resolve_after_visit, submit
 
 pytestmark = pytest.mark.django_db
 IMG_SRC = re.compile(r'<img src="(/media/[^"]+)"')
-
-
-def client_as(user=None) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def media_url(photo_row: PetitionPhoto) -> str:
@@ -31,11 +25,6 @@ def media_url(photo_row: PetitionPhoto) -> str:
 
 def own_petition(resident) -> Petition:
     return submit(resident, photos=[photo("door.jpg")])
-
-
-def media_views() -> list[tuple[str, str, list[str]]]:
-    return list(AuditEvent.objects.filter(action=AuditEvent.Action.MEDIA_VIEW)
-                .values_list("actor__username", "object_type", "fields"))
 
 
 def test_a_resident_opens_their_own_petition_photo_unaudited(territory, resident_user):

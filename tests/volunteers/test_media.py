@@ -7,22 +7,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 
-from core.models import AuditEvent
+from tests.media_helpers import client_as, media_views
 from tests.petitions.factories import photo
 from tests.volunteers.conftest import resident_account
 from volunteers import services
 
 pytestmark = pytest.mark.django_db
 IMG_SRC = re.compile(r'<img src="(/media/[^"]+)"')
-
-
-def client_as(user=None) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -34,11 +26,6 @@ def wish(territory, cast, community_staff, resident_user):
                                photo=photo("delivered.jpg"))
     wish.refresh_from_db()
     return wish
-
-
-def media_views() -> list[tuple[str, str, list[str]]]:
-    return list(AuditEvent.objects.filter(action=AuditEvent.Action.MEDIA_VIEW)
-                .values_list("actor__username", "object_type", "fields"))
 
 
 def test_the_wisher_and_the_member_who_fulfilled_it_open_the_photo_their_page_shows(
