@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -164,13 +165,17 @@ def categories(transactional_db: None) -> None:
 def test_every_page_of_the_site_passes_the_walk(browser, live_server, territory,
                                                request: pytest.FixtureRequest):
     started = time.monotonic()
+    shutil.rmtree(SHOTS, ignore_errors=True)  # this run's pages only
     world = build_world(territory, request)
     print(f"world built in {time.monotonic() - started:.1f} s")
-    enums = re.compile(r"(?<![\w/.-])(" + "|".join(sorted(choice_values(), key=len, reverse=True))
-                       + r")(?![\w/.-])")
+    # Whole ascii words: a Chinese character next to the token is a boundary too.
+    enums = re.compile(r"(?<![A-Za-z0-9_/.-])(" + "|".join(sorted(choice_values(), key=len,
+                                                                  reverse=True))
+                       + r")(?![A-Za-z0-9_/.-])")
     allowed = ALLOWED_LATIN | {user.username for user in world.users.values() if user}
     findings: list[str] = []
     walked: set[tuple[str, str]] = set()
+    listing: list[str] = []
     for viewport, role in WALKERS:
         options = PHONE if viewport == "phone" else {**DESKTOP, "viewport": {"width": 1366,
                                                                              "height": 768}}
@@ -190,7 +195,9 @@ def test_every_page_of_the_site_passes_the_walk(browser, live_server, territory,
                     continue
                 walked.add(key)
                 shot = SHOTS / SIZES[viewport] / f"{role}-{slug(url)}.png"
+                listing.append(f"{SIZES[viewport]} {role} {url}")
                 findings += check_page(page, errors, url, viewport, shot, enums, allowed)
     elapsed = time.monotonic() - started
+    (SHOTS / "pages.txt").write_text("\n".join(listing) + "\n", encoding="utf-8")
     print(f"whole-site walk: {len(walked)} pages in {elapsed:.1f} s")
     assert not findings, "\n".join(findings)
