@@ -111,6 +111,15 @@ def tap_targets_too_small(page: Any) -> list[str]:
     }""")
 
 
+def unlabelled_fields(page: Any) -> list[str]:
+    """Form fields with no label of their own: a placeholder or a title is not a label."""
+    return page.evaluate("""() => [...document.querySelectorAll(
+        'input:not([type=hidden]):not([type=submit]):not([type=button]), select, textarea')]
+      .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                    && !el.getAttribute('aria-labelledby'))
+      .map(el => `${el.tagName.toLowerCase()}[name=${el.name}]`)""")
+
+
 def listen(page: Any) -> list[str]:
     """Console errors, uncaught exceptions and failed requests of the page, as they come."""
     errors: list[str] = []
@@ -143,6 +152,7 @@ def check_page(page: Any, errors: list[str], url: str, viewport: str, shot: Path
             words = [word for word in re.split(r"\s+", run) if word not in allowed]
             if len(words) >= 2:
                 findings.append(f"{url} English on a Chinese page: {run!r}")
+    findings += [f"{url} field without a label: {field}" for field in unlabelled_fields(page)]
     if viewport == "phone":
         findings += [f"{url} tap target under 44 px: {target}"
                      for target in tap_targets_too_small(page)]
