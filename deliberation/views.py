@@ -359,8 +359,10 @@ class DashboardView(StaffMixin, View):
             "steps": Topic.Status.choices,
             "open_items": ActionItem.objects.filter(topic__compound__in=compounds,
                                                     status=ActionItem.Status.OPEN).count(),
-            "offline_form": delib_forms.TopicOfflineForm(compounds=compounds),
-            "petition_form": delib_forms.TopicFromPetitionForm(),
+            # Each form its own ids: both ask for a title (a label names one field only).
+            "offline_form": delib_forms.TopicOfflineForm(compounds=compounds,
+                                                         auto_id="id_offline_%s"),
+            "petition_form": delib_forms.TopicFromPetitionForm(auto_id="id_petition_%s"),
         })
 
 
@@ -633,9 +635,12 @@ class ListsView(StaffMixin, View):
             "reviews": ListReview.objects.filter(compound__in=compounds,
                                                  reviewed_at__isnull=True)
             .select_related("compound"),
-            "need_form": delib_forms.NeedForm(compounds=compounds),
-            "resource_form": delib_forms.ResourceForm(compounds=compounds),
-            "project_form": delib_forms.ProjectForm(compounds=compounds),
+            # Each form its own ids: they share field names (a label names one field only).
+            "need_form": delib_forms.NeedForm(compounds=compounds, auto_id="id_need_%s"),
+            "resource_form": delib_forms.ResourceForm(compounds=compounds,
+                                                      auto_id="id_resource_%s"),
+            "project_form": delib_forms.ProjectForm(compounds=compounds,
+                                                    auto_id="id_project_%s"),
         })
 
 

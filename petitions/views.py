@@ -637,6 +637,13 @@ class PetitionStaffDetailView(StaffView):
         if actions["place"]:
             built["place"] = petition_forms.PlaceForm(buildings=_scope_buildings(user),
                                                       micro_grids=_scope_micro_grids(user))
+        # One reason form per action that asks for one, and ids of each form's own: a label
+        # names its own field only when no other form on the page reuses the id (WCAG 1.3.1).
+        built.update(back=petition_forms.ReasonForm(), escalate=petition_forms.ReasonForm(),
+                     reject=petition_forms.ReasonForm())
+        for key, form in built.items():
+            if key != "resolve":  # the first form on the page keeps Django's ids
+                form.auto_id = f"id_{key}_%s"
         return built
 
 
