@@ -99,23 +99,43 @@ def test_community_staff_see_only_their_communitys_staff_posts_and_buildings(
     assert "长江瑞城 1号楼" in html and "黄河小区" not in html
 
 
+def listed(response, attribute):
+    assert response.status_code == 200
+    return [getattr(row, attribute) for row in response.context["cl"].result_list]
+
+
 def test_staff_posts_are_found_by_holder_and_full_phone(territory, admin_client_street):
     posts_add(territory, 3)
     url = reverse("admin:governance_staffpost_changelist")
-    html = admin_client_street.get(url, {"q": "13700000002"}).content.decode()
-    assert "网格员2" in html and "网格员1<" not in html
-    html = admin_client_street.get(url, {"q": "网格员1"}).content.decode()
-    assert "网格员1" in html
+    assert sorted(listed(admin_client_street.get(url), "holder_name")) == [
+        "网格员0", "网格员1", "网格员2"]
+    assert listed(admin_client_street.get(url, {"q": "13700000002"}), "holder_name") == [
+        "网格员2"]
+    assert listed(admin_client_street.get(url, {"q": "网格员1"}), "holder_name") == ["网格员1"]
 
 
-def test_buildings_filter_by_grid_and_micro_grid(territory, admin_client_street):
+def test_staff_posts_filter_by_community_and_grid(territory, admin_client_street):
+    posts_add(territory, 1)
+    StaffPost.objects.create(kind=StaffPost.Kind.GRID_WORKER, holder_name="黄河网格员",
+                             area=territory.other_grid, starts_on=datetime.date(2024, 1, 1))
+    url = reverse("admin:governance_staffpost_changelist")
+    assert sorted(listed(admin_client_street.get(url), "holder_name")) == ["网格员0", "黄河网格员"]
+    assert listed(admin_client_street.get(url, {"community": territory.community.pk}),
+                  "holder_name") == ["网格员0"]
+    assert listed(admin_client_street.get(url, {"grid": territory.other_grid.pk}),
+                  "holder_name") == ["黄河网格员"]
+
+
+def test_buildings_filter_by_community_grid_and_micro_grid(territory, admin_client_street):
     url = reverse("admin:governance_building_changelist")
-    response = admin_client_street.get(url, {"micro_grid": territory.micro2.pk})
-    assert [building.number for building in response.context["cl"].result_list] == ["3"]
-    response = admin_client_street.get(url, {"grid": territory.grid.pk})
-    assert len(response.context["cl"].result_list) == 3
-    response = admin_client_street.get(url, {"q": "9"})
-    assert [building.number for building in response.context["cl"].result_list] == ["9"]
+    assert listed(admin_client_street.get(url), "number") == ["1", "2", "3", "9"]
+    assert listed(admin_client_street.get(url, {"community": territory.other_community.pk}),
+                  "number") == ["9"]
+    assert listed(admin_client_street.get(url, {"grid": territory.grid.pk}), "number") == [
+        "1", "2", "3"]
+    assert listed(admin_client_street.get(url, {"micro_grid": territory.micro2.pk}),
+                  "number") == ["3"]
+    assert listed(admin_client_street.get(url, {"q": "9"}), "number") == ["9"]
 
 
 def test_an_outsiders_change_page_for_a_building_is_not_found(territory, staff_client):

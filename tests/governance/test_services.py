@@ -20,7 +20,8 @@ from governance.services import (
     staff_groups_ensure,
 )
 from residents.models import Household
-from tests.governance.factories import org_child, org_root
+from tests.conftest import territory_areas
+from tests.governance.factories import area_child, area_root, org_child, org_root
 from tests.residents.factories import HouseholdFactory
 
 AREA_KINDS = [*Area.Kind.values, None]
@@ -179,3 +180,28 @@ def test_staff_groups_keep_permissions_other_apps_added(territory):
     group.permissions.add(foreign)
     staff_groups_ensure()
     assert group.permissions.filter(pk=foreign.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_territory_fixture_writes_the_tree_add_child_writes():
+    """tests/conftest.territory_areas writes the shared territory in one INSERT, for speed: its
+    rows (and the objects the tests hold) must be the ones treebeard's add_child would make."""
+    def rows():
+        return list(Area.objects.order_by("pk").values_list("path", "depth", "numchild", "name",
+                                                             "kind"))
+
+    held = [(area.path, area.depth, area.numchild, area.name, area.kind)
+            for area in territory_areas()]
+    written = rows()
+    assert held == written
+    assert Area.objects.find_problems() == ([], [], [], [], [])
+    Area.objects.all().delete()
+    street = area_root()
+    community = area_child(street, name="富春江路社区", kind=Area.Kind.COMMUNITY)
+    grid = area_child(community, name="网格一", kind=Area.Kind.GRID)
+    area_child(grid, name="微网格一", kind=Area.Kind.MICROGRID)
+    area_child(grid, name="微网格二", kind=Area.Kind.MICROGRID)
+    other_community = area_child(street, name="黄河路社区", kind=Area.Kind.COMMUNITY)
+    other_grid = area_child(other_community, name="黄河网格", kind=Area.Kind.GRID)
+    area_child(other_grid, name="黄河微网格", kind=Area.Kind.MICROGRID)
+    assert rows() == written

@@ -91,15 +91,20 @@ def test_a_reopen_past_the_tables_end_flags_the_new_deadlines(
 
 def test_the_staff_page_and_the_admin_show_the_estimate(working_days, resident_user,
                                                         microgrid_worker, street_admin):
+    with time_machine.travel(at(2026, 12, 1, 10), tick=False):
+        inside = submit(resident_user)  # its deadlines fall inside the table: no estimate
     with time_machine.travel(at(2026, 12, 30, 10), tick=False):
         petition = submit(resident_user)
         page = client_for(microgrid_worker).get(
             reverse("petitions:staff-detail", args=[petition.pk]))
-        admin = client_for(street_admin).get(reverse("admin:petitions_petition_changelist"),
-                                             {"deadline_estimated__exact": "1"})
+        admin = client_for(street_admin)
+        changelist = reverse("admin:petitions_petition_changelist")
+        every = admin.get(changelist)
+        estimated = admin.get(changelist, {"deadline_estimated__exact": "1"})
         own = client_for(resident_user).get(reverse("petitions:detail", args=[petition.pk]))
     assert "按周一至周五估算" in page.content.decode()
-    assert f"/admin/petitions/petition/{petition.pk}/change/" in admin.content.decode()
+    assert {row.pk for row in every.context["cl"].result_list} == {inside.pk, petition.pk}
+    assert [row.pk for row in estimated.context["cl"].result_list] == [petition.pk]
     assert "按周一至周五估算" not in own.content.decode()
 
 
@@ -147,10 +152,18 @@ def test_editing_the_table_in_the_admin_changes_the_next_deadline(
 def test_the_calendar_admin_lists_filters_and_searches(street_admin):
     admin = client_for(street_admin)
     changelist = reverse("admin:core_calendarday_changelist")
+    every = admin.get(changelist).context["cl"]
     holidays = admin.get(changelist, {"year__year__exact": "2026", "kind__exact": "holiday"})
     assert holidays.status_code == 200
-    assert "国庆节" in holidays.content.decode()
-    assert "调休上班" in admin.get(changelist, {"q": "国庆"}).content.decode()
+    days = holidays.context["cl"]
+    assert {(day.year_id, day.kind) for day in days.result_list} == {(2026, "holiday")}
+    assert "国庆节" in {day.name for day in days.result_list}
+    assert days.result_count == CalendarDay.objects.filter(year=2026, kind="holiday").count()
+    assert days.result_count < every.result_count
+    found = admin.get(changelist, {"q": "国庆"}).context["cl"]
+    assert all("国庆" in day.name for day in found.result_list)
+    assert {day.kind for day in found.result_list} == {"holiday", "workday"}
+    assert found.result_count < every.result_count
     years = admin.get(reverse("admin:core_calendaryear_changelist"))
     assert "已录入完整" in years.content.decode()
 

@@ -348,12 +348,18 @@ def test_the_api_place_action(located, waiting, community_staff, micro2_worker):
 
 def test_the_admin_shows_and_filters_the_queue(located, waiting, resident_user, street_admin,
                                                microgrid_worker):
-    submit(resident_user)  # dispatched to the micro-grid worker: not in the queue
+    dispatched = submit(resident_user)  # to the micro-grid worker: not in the queue
     model_admin = site._registry[Petition]
-    request = RequestFactory().get("/admin/petitions/petition/", {"dispatch_queue": "yes"})
-    request.user = street_admin
-    changelist = model_admin.get_changelist_instance(request)
-    assert [row.pk for row in changelist.get_queryset(request)] == [waiting.pk]
+
+    def listed(**query):
+        request = RequestFactory().get("/admin/petitions/petition/", query)
+        request.user = street_admin
+        changelist = model_admin.get_changelist_instance(request)
+        return [row.pk for row in changelist.get_queryset(request)]
+
+    assert sorted(listed()) == sorted([waiting.pk, dispatched.pk])
+    assert listed(dispatch_queue="yes") == [waiting.pk]
+    assert listed(dispatch_queue="no") == [dispatched.pk]
     assert "placement_reason" in model_admin.list_display
 
 

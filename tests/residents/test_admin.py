@@ -117,14 +117,65 @@ def test_searching_a_full_phone_finds_the_resident_only_inside_the_reveal_scope_
     assert cells == [f"{target.phone[:3]}****{target.phone[-4:]}"]
 
 
-def test_residents_filter_by_grid_building_and_tag(territory, staff_client, people):
+def pks(response):
+    return {row.pk for row in rows_of(response)}
+
+
+def test_residents_filter_by_community_grid_building_and_tag(territory, client, street_admin,
+                                                            people):
+    """The street admin lists all nine residents of the three households; each filter keeps
+    only its own."""
+    client.force_login(street_admin)
     url = reverse("admin:residents_resident_changelist")
-    rows = rows_of(staff_client.get(url, {"building": territory.building3.pk}))
-    assert {resident.household_id for resident in rows} == {territory.household2.pk}
-    rows = rows_of(staff_client.get(url, {"tag": "elder_alone"}))
-    assert len(rows) == 2 and all("elder_alone" in resident.tags for resident in rows)
-    rows = rows_of(staff_client.get(url, {"grid": territory.grid.pk}))
-    assert len(rows) == 6
+
+    def living_in(*households):
+        return {resident.pk for resident in people
+                if resident.household_id in {household.pk for household in households}}
+
+    assert pks(client.get(url)) == {resident.pk for resident in people}
+    assert pks(client.get(url, {"building": territory.building3.pk})) == living_in(
+        territory.household2)
+    assert pks(client.get(url, {"grid": territory.grid.pk})) == living_in(
+        territory.household1, territory.household2)
+    assert pks(client.get(url, {"community": territory.other_community.pk})) == living_in(
+        territory.other_household)
+    elders = {resident.pk for resident in people if "elder_alone" in resident.tags}
+    assert 0 < len(elders) < len(people)
+    assert pks(client.get(url, {"tag": "elder_alone"})) == elders
+
+
+def test_households_filter_by_community_grid_and_building(territory, client, street_admin):
+    client.force_login(street_admin)
+    url = reverse("admin:residents_household_changelist")
+    ours = {territory.household1.pk, territory.household2.pk}
+    assert pks(client.get(url)) == ours | {territory.other_household.pk}
+    assert pks(client.get(url, {"community": territory.community.pk})) == ours
+    assert pks(client.get(url, {"grid": territory.other_grid.pk})) == {
+        territory.other_household.pk}
+    assert pks(client.get(url, {"building": territory.building3.pk})) == {
+        territory.household2.pk}
+
+
+def test_party_members_filter_by_community_and_grid(territory, client, street_admin, people):
+    committee = org_root(area=territory.community)
+    inside = PartyMemberFactory(resident=people[0], org_node=committee)
+    outside = PartyMemberFactory(resident=people[-1], org_node=committee)
+    client.force_login(street_admin)
+    url = reverse("admin:residents_partymember_changelist")
+    assert pks(client.get(url)) == {inside.pk, outside.pk}
+    assert pks(client.get(url, {"community": territory.community.pk})) == {inside.pk}
+    assert pks(client.get(url, {"grid": territory.other_grid.pk})) == {outside.pk}
+
+
+def test_the_area_and_building_filters_offer_only_choices_in_the_viewers_scope(territory,
+                                                                               staff_client):
+    response = staff_client.get(reverse("admin:residents_household_changelist"))
+    offered = {spec.parameter_name: {label for _value, label in spec.lookup_choices}
+               for spec in response.context["cl"].filter_specs
+               if getattr(spec, "parameter_name", None) in ("community", "grid", "building")}
+    assert offered == {"community": {"富春江路社区"}, "grid": {"网格一"},
+                       "building": {str(territory.building1), str(territory.building2),
+                                    str(territory.building3)}}
 
 
 def test_households_are_found_by_a_residents_name_or_full_phone(territory, staff_client,
