@@ -39,8 +39,13 @@ def test_the_home_page_before_any_territory_names_no_street(client):
     assert "街道 ·" not in page
 
 
-def test_the_residents_prefix_without_pages_is_not_mounted(client):
-    assert client.get("/residents/").status_code == 404
+def test_no_url_prefix_is_mounted_without_a_single_route_under_it():
+    """/residents/ was an include of an empty urlpatterns: a prefix that could only 404."""
+    from django.urls import URLResolver, get_resolver
+
+    empty = [str(entry.pattern) for entry in get_resolver().url_patterns
+             if isinstance(entry, URLResolver) and not entry.url_patterns]
+    assert empty == []
 
 
 def test_an_address_in_english_keeps_its_words_apart(territory):

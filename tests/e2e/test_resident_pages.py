@@ -98,3 +98,33 @@ def test_a_referred_petitions_page_leads_to_its_topic(phone_page, territory, res
     phone_page.locator(f'main a[href="/deliberation/topics/{topic.pk}/"]').first.click()
     phone_page.wait_for_url(f"**/deliberation/topics/{topic.pk}/")
     expect(phone_page.locator("main")).to_contain_text(topic.title)
+
+
+def test_a_closed_activity_on_a_phone_says_sign_up_has_closed(phone_page, territory,
+                                                              resident_user):
+    from tests.volunteers.factories import ActivityFactory
+
+    activity = ActivityFactory(compound=territory.compound, title="洁净家园周末行")
+    activity.status = activity.Status.CLOSED
+    activity.save(update_fields=["status"])
+    login(phone_page, resident_user)
+    phone_page.goto(f"/volunteers/activities/{activity.pk}/")
+    main = phone_page.locator("main")
+    expect(main).to_contain_text("报名已截止")
+    expect(main.get_by_role("button", name="我要报名")).to_have_count(0)
+    shot(phone_page, "activity-closed")
+
+
+def test_the_street_admin_at_a_desk_sees_no_schedules_and_no_wish_add(page, territory,
+                                                                      street_admin):
+    """Items 12 and 13 at 1366 px: the scheduled-task app is not on the admin index, and the
+    micro-wish list offers no 增加 (a wish is the resident's own) but links to the wish page."""
+    login(page, street_admin)
+    page.goto("/admin/")
+    expect(page.locator("#content-main")).to_be_visible()
+    assert "django_celery_beat" not in page.content()
+    page.goto("/admin/volunteers/microwish/")
+    expect(page.locator(".object-tools a.addlink")).to_have_count(0)  # not the sidebar's
+    expect(page.locator('#content a[href="/volunteers/wishes/"]')).to_have_count(1)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "admin-microwish-1366.png"), full_page=True)
