@@ -22,9 +22,11 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     # The untranslated msgids of title and body and their parameters (notifications.messages):
     # the inbox shows them in the reader's language. Empty: the stored text is shown as it is.
-    title_key = models.TextField(blank=True, default="")
-    body_key = models.TextField(blank=True, default="")
-    params = models.JSONField(blank=True, default=dict)
+    # Database defaults too: rows written by raw SQL that predates the keys (and any outside
+    # writer) stay valid, and read as their stored text.
+    title_key = models.TextField(blank=True, default="", db_default="")
+    body_key = models.TextField(blank=True, default="", db_default="")
+    params = models.JSONField(blank=True, default=dict, db_default={})
 
     class Meta:
         verbose_name = _("站内消息")
