@@ -13,16 +13,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='notification',
             name='body_key',
-            field=models.TextField(blank=True, db_default='', default=''),
+            field=models.TextField(blank=True, default=''),
         ),
         migrations.AddField(
             model_name='notification',
             name='params',
-            field=models.JSONField(blank=True, db_default={}, default=dict),
+            field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
             model_name='notification',
             name='title_key',
-            field=models.TextField(blank=True, db_default='', default=''),
+            field=models.TextField(blank=True, default=''),
         ),
     ]
