@@ -48,7 +48,7 @@ class UserAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, MaskedContactMixi
     protected_search_fields = {"phone": "phone"}
     list_select_related = ["scope_area"]
     ordering = ["username"]
-    # governance's AreaAdmin defines search_fields (name, code), which autocomplete needs.
+    # territory's AreaAdmin defines search_fields (name, code), which autocomplete needs.
     autocomplete_fields = ["scope_area"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),

@@ -35,7 +35,7 @@ class User(AbstractUser):
     phone = MobilePhoneField(_("手机号"), max_length=20, unique=True, null=True, blank=True)
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     scope_area = models.ForeignKey(
-        "governance.Area", verbose_name=_("管辖范围"), null=True, blank=True,
+        "territory.Area", verbose_name=_("管辖范围"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="scoped_users",
         help_text=_("工作人员可见的区域（含下级）"),
     )

@@ -32,7 +32,7 @@ from notifications.services import notifications_create
 from residents.models import Resident
 
 if TYPE_CHECKING:
-    from governance.models import Area
+    from territory.models import Area
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ def deletion_request_create(*, user: User, reason: str = "") -> DeletionRequest:
 
 def _deciders_of(area_path: str) -> list[int]:
     """Community staff whose scope covers the household (street admins when none does)."""
-    from governance.models import Area
+    from territory.models import Area
 
     step = Area.steplen
     covering = [area_path[:end] for end in range(step, len(area_path) + 1, step)]

@@ -37,10 +37,10 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from governance.models import Area  # noqa: E402
 from notifications.models import Notification  # noqa: E402
 from petitions.models import Category, Petition, PetitionEvent, WebhookDelivery  # noqa: E402
 from petitions.sweep import petitions_sweep  # noqa: E402
+from territory.models import Area  # noqa: E402
 
 STREET = "基准测试街道"
 

@@ -41,10 +41,10 @@ from rest_framework import serializers  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from accounts.services import api_key_create  # noqa: E402
-from governance.models import Area, Building, Compound  # noqa: E402
 from petitions import selectors, services  # noqa: E402
 from petitions.api.serializers import PetitionListOutput  # noqa: E402
 from petitions.models import Category, Petition  # noqa: E402
+from territory.models import Area, Building, Compound  # noqa: E402
 
 STREET = "长江路街道（压测）"
 PASSWORD = "bench-1234"  # noqa: S105 - throwaway bench accounts on loopback

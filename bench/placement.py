@@ -5,7 +5,7 @@
 
 A street of 10 compounds (15 buildings each, 5 rows × 3, 100 × 130 m apart; 50 micro-grids, one
 per row, each with a rectangle boundary; every compound with an old name and a door number as
-aliases) is built in memory — no database: governance.locator.Locator is built from rows, as
+aliases) is built in memory — no database: territory.locator.Locator is built from rows, as
 `Locator.for_scope` builds it from its four queries. Then:
 1. addresses in 13 spellings (the 10 that name a compound: 7号楼1单元101, 7栋 1单元 101室,
    七号楼一单元101, 7-1-101, 富春江路88号X7#楼, full-width digits, the old name, a province/city/
@@ -37,8 +37,8 @@ import django
 
 django.setup()
 
-from governance.geo import offset, rectangle  # noqa: E402
-from governance.locator import BuildingRow, CompoundRow, Locator  # noqa: E402
+from territory.geo import offset, rectangle  # noqa: E402
+from territory.locator import BuildingRow, CompoundRow, Locator  # noqa: E402
 
 STREET_CENTRE = (35.9676, 120.1865)
 COMPOUNDS = ("长江瑞城", "富春江花园", "海韵嘉园", "金沙滩小区", "珠江苑", "嘉陵江家园",

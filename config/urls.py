@@ -17,7 +17,7 @@ admin.site.index_title = _("街道管理")
 
 api_v1 = [
     path("", include("accounts.api.urls")),
-    path("", include("governance.api.urls")),
+    path("", include("territory.api.urls")),
     path("", include("residents.api.urls")),
     path("", include("petitions.api.urls")),
     path("", include("deliberation.api.urls")),

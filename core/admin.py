@@ -185,13 +185,13 @@ def area_list_filter(*, kind: str, path_field: str, title: Any,
         parameter_name = parameter
 
         def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
-            from governance.models import Area
+            from territory.models import Area
 
             areas = Area.objects.filter(kind=kind).filter(scope_q(request.user, "path"))
             return [(area.pk, area.name) for area in areas]
 
         def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-            from governance.filters import filter_within
+            from territory.filters import filter_within
 
             value = self.value()
             if not value or not str(value).isdigit():

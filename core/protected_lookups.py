@@ -100,7 +100,7 @@ def protected_matches(*, user: Any, queryset: QuerySet[Any], path_field: str | N
 
 
 def _covers_a_whole_street(prefix: str) -> bool:
-    from governance.models import Area
+    from territory.models import Area
 
     return prefix == EVERYTHING or len(prefix) <= Area.steplen
 

@@ -40,8 +40,9 @@ from deliberation.models import (
     TopicRating,
     TopicStatusChange,
 )
-from governance.models import Body, Compound
+from governance.models import Body
 from residents.models import Household, PartyMember
+from territory.models import Compound
 
 HELD_SESSIONS = 15
 S = Topic.Status

@@ -18,7 +18,8 @@ from deliberation.models import (
     Topic,
     TopicOpinion,
 )
-from governance.models import Body, Compound
+from governance.models import Body
+from territory.models import Compound
 
 
 class TopicProposeForm(forms.Form):

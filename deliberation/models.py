@@ -44,7 +44,7 @@ class Session(TimeStampedModel):
         Status.CANCELLED: set(),
     }
 
-    compound = models.ForeignKey("governance.Compound", on_delete=models.PROTECT,
+    compound = models.ForeignKey("territory.Compound", on_delete=models.PROTECT,
                                  related_name="deliberation_sessions", verbose_name=_("小区"))
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.MONTHLY,
                             db_index=True)
@@ -169,7 +169,7 @@ class Topic(TimeStampedModel):
         CONSENSUS = "consensus", _("协商一致")
         VOTE = "vote", _("表决")
 
-    compound = models.ForeignKey("governance.Compound", on_delete=models.PROTECT,
+    compound = models.ForeignKey("territory.Compound", on_delete=models.PROTECT,
                                  related_name="deliberation_topics", verbose_name=_("小区"))
     title = models.CharField(_("议题"), max_length=200)
     description = models.TextField(_("说明"), blank=True)
@@ -401,7 +401,7 @@ class TopicRating(models.Model):
 
 
 class Survey(TimeStampedModel):
-    compound = models.ForeignKey("governance.Compound", on_delete=models.PROTECT,
+    compound = models.ForeignKey("territory.Compound", on_delete=models.PROTECT,
                                  related_name="deliberation_surveys", verbose_name=_("小区"))
     year = models.PositiveSmallIntegerField(_("年度"))
     quarter = models.PositiveSmallIntegerField(_("季度"))
@@ -468,7 +468,7 @@ class Need(TimeStampedModel):
         Status.RESOLVED: set(),
     }
 
-    compound = models.ForeignKey("governance.Compound", on_delete=models.PROTECT,
+    compound = models.ForeignKey("territory.Compound", on_delete=models.PROTECT,
                                  related_name="deliberation_needs", verbose_name=_("小区"))
     title = models.CharField(_("需求"), max_length=200)
     detail = models.TextField(_("说明"), blank=True)
@@ -502,7 +502,7 @@ class Resource(TimeStampedModel):
         IN_SERVICE_MEMBER = "in_service_member", _("在职党员")
         ORGANISATION = "organisation", _("社会组织")
 
-    compound = models.ForeignKey("governance.Compound", on_delete=models.PROTECT,
+    compound = models.ForeignKey("territory.Compound", on_delete=models.PROTECT,
                                  related_name="deliberation_resources", verbose_name=_("小区"))
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, db_index=True)
     name = models.CharField(_("名称"), max_length=100)
@@ -541,7 +541,7 @@ class Project(TimeStampedModel):
         Status.TICKED_OFF: set(),
     }
 
-    compound = models.ForeignKey("governance.Compound", on_delete=models.PROTECT,
+    compound = models.ForeignKey("territory.Compound", on_delete=models.PROTECT,
                                  related_name="deliberation_projects", verbose_name=_("小区"))
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices, db_index=True)
     title = models.CharField(_("项目"), max_length=200)
@@ -587,7 +587,7 @@ class Milestone(models.Model):
 class ListReview(models.Model):
     """The quarterly review of the three lists; the row is the reminder and its tick."""
 
-    compound = models.ForeignKey("governance.Compound", on_delete=models.CASCADE,
+    compound = models.ForeignKey("territory.Compound", on_delete=models.CASCADE,
                                  related_name="+", verbose_name=_("小区"))
     year = models.PositiveSmallIntegerField(_("年度"))
     quarter = models.PositiveSmallIntegerField(_("季度"))

@@ -29,8 +29,9 @@ from deliberation.models import (
     SurveyAnswer,
     Topic,
 )
-from governance.models import Compound, OrgNode
+from governance.models import OrgNode
 from residents.models import Household, Resident
+from territory.models import Compound
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -55,8 +55,9 @@ from deliberation.selectors import (
     user_is_compound_resident,
     user_is_deliberation_staff,
 )
-from governance.models import Body, Compound
+from governance.models import Body
 from notifications.messages import Message
+from territory.models import Compound
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile

@@ -44,7 +44,8 @@ from deliberation.models import (
     TopicRating,
     TopicSupport,
 )
-from governance.models import Body, Compound
+from governance.models import Body
+from territory.models import Compound
 
 
 def _first_error(form: forms.Form) -> str:

@@ -33,20 +33,10 @@ from governance.demo_people import (
     PhoneBook,
     household_people,
 )
-from governance.geo import offset, rectangle
-from governance.models import (
-    Area,
-    Body,
-    BodyMember,
-    Building,
-    CentralHousehold,
-    Compound,
-    CompoundAlias,
-    OrgNode,
-    StaffPost,
-    Unit,
-)
+from governance.models import Body, BodyMember, CentralHousehold, OrgNode, StaffPost
 from residents.models import Household, PartyMember, Resident
+from territory.geo import offset, rectangle
+from territory.models import Area, Building, Compound, CompoundAlias, Unit
 
 STREET_NAME = "长江路街道"
 COMMUNITY_NAME = "富春江路社区"

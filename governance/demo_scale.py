@@ -31,8 +31,8 @@ from tqdm import tqdm
 
 from core.fields import natural_sort_key
 from governance.demo_people import GIVEN_NAMES, SURNAME_WEIGHTS, SURNAMES
-from governance.models import Area, Building, Compound, Unit
 from residents.models import Household, Resident
+from territory.models import Area, Building, Compound, Unit
 
 SCALE_STREET_PREFIX = "规模测试街道"
 

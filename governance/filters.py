@@ -1,70 +1,12 @@
-"""FilterSets shared by the API and the selectors (one filter definition for every reader)."""
+"""FilterSets of the party organisation (the territory's are in territory.filters)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
-from django.core.exceptions import ValidationError
-from django.db.models import QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import IdFilter
-from governance.models import Area, Building, Compound, OrgNode
-
-
-def filterset_apply(filterset_class: type[django_filters.FilterSet],
-                    filters: dict[str, Any] | None, queryset: QuerySet,
-                    **options: Any) -> QuerySet:
-    """Filter `queryset`; bad filter values raise ValidationError (a 400 in the API).
-
-    `options` go to the FilterSet (a ProtectedLookupFilterSet's `viewer`)."""
-    filterset = filterset_class(filters or {}, queryset=queryset, **options)
-    if not filterset.is_valid():
-        raise ValidationError({
-            field: [error["message"] for error in errors]
-            for field, errors in filterset.errors.get_json_data().items()
-        })
-    return filterset.qs
-
-
-def area_path_subquery(area_id: int) -> Subquery:
-    """The path of one area as a subquery, so a subtree filter stays one query."""
-    return Subquery(Area.objects.filter(pk=area_id).values("path")[:1])
-
-
-def filter_within(queryset: QuerySet, path_field: str, area_id: int | None) -> QuerySet:
-    """Rows whose `path_field` lies under the area `area_id` (the area included)."""
-    if area_id is None:
-        return queryset
-    return queryset.filter(**{f"{path_field}__startswith": area_path_subquery(area_id)})
-
-
-class AreaFilterSet(django_filters.FilterSet):
-    within = IdFilter(method="filter_within", label=_("区域（含下级）"))
-    kind = django_filters.ChoiceFilter(choices=Area.Kind.choices, label=_("类型"))
-    name = django_filters.CharFilter(lookup_expr="icontains", label=_("名称"))
-
-    class Meta:
-        model = Area
-        fields = ["within", "kind", "name"]
-
-    def filter_within(self, queryset: QuerySet, name: str, value: int | None) -> QuerySet:
-        return filter_within(queryset, "path", value)
-
-
-class BuildingFilterSet(django_filters.FilterSet):
-    within = IdFilter(method="filter_within", label=_("区域（含下级）"))
-    compound = django_filters.ModelChoiceFilter(queryset=Compound.objects.all(), label=_("小区"))
-    micro_grid = IdFilter(field_name="micro_grid_id", label=_("微网格"))
-    number = django_filters.CharFilter(label=_("楼号"))
-
-    class Meta:
-        model = Building
-        fields = ["within", "compound", "micro_grid", "number"]
-
-    def filter_within(self, queryset: QuerySet, name: str, value: int | None) -> QuerySet:
-        return filter_within(queryset, "micro_grid__path", value)
+from governance.models import OrgNode
 
 
 class OrgNodeFilterSet(django_filters.FilterSet):

@@ -1,61 +1,22 @@
-"""Reads of the territory tree, buildings and a compound's governance (a constant query count)."""
+"""Reads of a compound's governance: its party organisation, committees and 亮身份 board."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
-from django.http import Http404
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 
-from governance.filters import AreaFilterSet, BuildingFilterSet, filterset_apply
-from governance.models import Area, Body, BodyMember, Building, Compound, OrgNode
+from governance.models import Body, BodyMember, OrgNode
 from residents.models import PartyMember
 from residents.selectors import party_member_public_list, party_member_public_name
+from territory.models import Compound
+from territory.selectors import compound_get
 
 ROLE_ORDER = Case(
     *(When(role=role, then=Value(index)) for index, role in enumerate(BodyMember.Role.values)),
     default=Value(99), output_field=IntegerField(),
 )
-
-
-def area_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Area]:
-    return filterset_apply(AreaFilterSet, filters, Area.objects.all())
-
-
-def street_name() -> str:
-    """The name of the street (街道) the portal serves: the first street at the top of the
-    territory; "" before the territory is set up."""
-    return (Area.objects.filter(kind=Area.Kind.STREET).order_by("path")
-            .values_list("name", flat=True).first() or "")
-
-
-def area_get(*, area_id: int) -> Area:
-    area = Area.objects.filter(pk=area_id).first()
-    if area is None:
-        raise Http404
-    return area
-
-
-def area_ancestors(*, area: Area) -> list[Area]:
-    """From the root down to the area's parent: one query whatever the depth."""
-    return list(Area.objects.get_ancestors(area))
-
-
-def building_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Building]:
-    queryset = Building.objects.select_related("compound", "micro_grid")
-    return filterset_apply(BuildingFilterSet, filters, queryset)
-
-
-def compound_list() -> QuerySet[Compound]:
-    return Compound.objects.select_related("community").order_by("name")
-
-
-def compound_get(*, compound_id: int) -> Compound:
-    compound = compound_list().filter(pk=compound_id).first()
-    if compound is None:
-        raise Http404
-    return compound
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Writes for the territory tree, the party organisation and its central households."""
+"""Writes for the party organisation, its central households and the staff groups."""
 
 from __future__ import annotations
 
@@ -11,36 +11,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from governance.models import Area, CentralHousehold, OrgNode, check_kind_rule
+from governance.models import CentralHousehold, OrgNode
 from residents.models import Household
+from territory.services import tree_kind_check
 
-# --- the two trees --------------------------------------------------------------------------
-
-
-def tree_kind_check(*, node_class: type[Area] | type[OrgNode], kind: str,
-                    parent: Area | OrgNode | None) -> None:
-    """Raise ValidationError (Chinese) unless a `kind` node may sit directly under `parent`."""
-    check_kind_rule(node_class.ALLOWED_PARENT, kind, parent.kind if parent else None,
-                    labels=dict(node_class.Kind.choices))
-
-
-def area_create(*, parent: Area | None, name: str, kind: str, code: str = "") -> Area:
-    tree_kind_check(node_class=Area, kind=kind, parent=parent)
-    values = {"name": name, "kind": kind, "code": code}
-    with transaction.atomic():
-        if parent is None:
-            return Area.objects.add_root(values)
-        return Area.objects.add_child(Area.objects.get(pk=parent.pk), values)
-
-
-def area_move(*, area: Area, parent: Area) -> Area:
-    """Move `area` (and its subtree) under `parent`, if the kind rule allows it."""
-    with transaction.atomic():
-        area = Area.objects.select_for_update().get(pk=area.pk)
-        parent = Area.objects.get(pk=parent.pk)
-        tree_kind_check(node_class=Area, kind=area.kind, parent=parent)
-        Area.objects.move(area, parent, pos="sorted-child")
-        return Area.objects.get(pk=area.pk)
+# --- the party organisation's tree -----------------------------------------------------------
 
 
 def org_node_create(*, parent: OrgNode | None, name: str, kind: str,
@@ -105,14 +80,15 @@ def central_household_set(*, group: OrgNode, household: Household,
 VIEW = ("view",)
 EDIT = ("view", "add", "change")
 ALL = ("view", "add", "change", "delete")
-GOVERNANCE_MODELS = ("area", "compound", "building", "unit", "orgnode", "centralhousehold",
-                     "body", "bodymember", "staffpost")
+TERRITORY_MODELS = ("area", "compound", "building", "unit")
+GOVERNANCE_MODELS = ("orgnode", "centralhousehold", "body", "bodymember", "staffpost")
 RESIDENT_MODELS = ("household", "resident", "partymember")
-MANAGED_APPS = ("governance", "residents")
+MANAGED_APPS = ("territory", "governance", "residents")
 
 # role -> {(app_label, model): actions}. The admin itself narrows every list to the user's scope.
 STAFF_GROUP_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
     User.Role.STREET_ADMIN: {
+        **{("territory", model): ALL for model in TERRITORY_MODELS},
         **{("governance", model): ALL for model in GOVERNANCE_MODELS},
         **{("residents", model): ALL for model in RESIDENT_MODELS},
         # The holiday table (core.workdays): street admins enter each year's notice.
@@ -120,10 +96,10 @@ STAFF_GROUP_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("core", "calendarday"): ALL,
     },
     User.Role.COMMUNITY_STAFF: {
-        ("governance", "area"): VIEW,
-        ("governance", "compound"): EDIT,
-        ("governance", "building"): EDIT,
-        ("governance", "unit"): EDIT,
+        ("territory", "area"): VIEW,
+        ("territory", "compound"): EDIT,
+        ("territory", "building"): EDIT,
+        ("territory", "unit"): EDIT,
         ("governance", "orgnode"): EDIT,
         ("governance", "centralhousehold"): ALL,
         ("governance", "body"): EDIT,
@@ -132,12 +108,13 @@ STAFF_GROUP_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         **{("residents", model): EDIT for model in RESIDENT_MODELS},
     },
     User.Role.GRID_WORKER: {
+        **{("territory", model): VIEW for model in TERRITORY_MODELS},
         **{("governance", model): VIEW for model in GOVERNANCE_MODELS},
         **{("residents", model): EDIT for model in ("household", "resident")},
         ("residents", "partymember"): VIEW,
     },
     User.Role.MICROGRID_WORKER: {
-        **{("governance", model): VIEW for model in ("area", "compound", "building", "unit")},
+        **{("territory", model): VIEW for model in TERRITORY_MODELS},
         ("residents", "household"): VIEW,
         ("residents", "resident"): ("view", "change"),
         ("residents", "partymember"): VIEW,
@@ -163,7 +140,8 @@ def staff_groups_ensure() -> dict[str, Group]:
 
     1. for each role in STAFF_GROUP_PERMISSIONS, get or create the group named in
        STAFF_GROUP_NAMES (街道管理员, 社区工作人员, 专职网格员, 微网格员);
-    2. set its governance/residents permissions to exactly the listed ones (others are kept);
+    2. set its territory/governance/residents permissions to exactly the listed ones (others
+       are kept);
     3. add every active `is_staff` user of that role to the group.
 
     Idempotent; the demo loader calls it after creating the demo accounts. Other apps add their

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from governance.selectors import compound_governance, compound_list
+from governance.selectors import compound_governance
+from territory.selectors import compound_list
 
 
 def governance_index(request: HttpRequest) -> HttpResponse:

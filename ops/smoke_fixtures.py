@@ -61,8 +61,8 @@ def _session(user: Any) -> str:
 
 
 def _territory() -> dict[str, Any]:
-    from governance.models import Area, Building, Compound, Unit
     from residents.models import Household
+    from territory.models import Area, Building, Compound, Unit
 
     street = Area.objects.add_root({"name": "冒烟街道", "kind": Area.Kind.STREET})
     community = Area.objects.add_child(street, {"name": "冒烟社区", "kind": Area.Kind.COMMUNITY})

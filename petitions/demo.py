@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.workdays import WorkCalendar
-from governance.models import Area, Building, Compound
 from petitions import policy
 from petitions.models import (
     Category,
@@ -28,6 +27,7 @@ from petitions.models import (
     is_internal_by_default,
 )
 from residents.models import Household
+from territory.models import Area, Building, Compound
 
 State = Petition.State
 Kind = PetitionEvent.Kind

@@ -23,12 +23,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import ApplicationError, PermissionDeniedError
-from governance.models import Area, Building
 from petitions import policy, rules
 from petitions.locating import no_holder_reason
 from petitions.models import AUTO_PLACEMENTS, Petition, PetitionState, Placement
 from petitions.selectors import LIST_RELATED, petition_visible_queryset
 from petitions.services import Kind, _dispatch_to, _event, _lock, _move, _place, _require
+from territory.models import Area, Building
 
 State = PetitionState
 

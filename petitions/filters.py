@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core.filters import DateFilter, DateTimeFilter, IdFilter
 from core.protected_lookups import ProtectedLookupFilterSet, is_phone_term
-from governance.models import Area
 from petitions.models import Category, Petition, PetitionState, Tier
 from petitions.queues import late_q
+from territory.models import Area
 
 # A petition number in a search: `#` and digits, or digits too short to be a phone number.
 MAX_ID_DIGITS = 15

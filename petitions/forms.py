@@ -19,11 +19,11 @@ from django.utils.translation import gettext_lazy as _lazy
 from accounts.models import User
 from core.phones import MobilePhoneFormField
 from core.scope import scope_path
-from governance.models import Area, Building, Compound, Unit
-from governance.selectors import building_list, compound_list
 from petitions.models import MAX_PHOTOS, Category, NoVisitReason, Petition
 from residents.models import Household
 from residents.selectors import household_list
+from territory.models import Area, Building, Compound, Unit
+from territory.selectors import building_list, compound_list
 
 ANSWER_PREFIX = "answer_"
 MAX_DESCRIPTION = 2000

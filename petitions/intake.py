@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import ApplicationError
-from governance.models import Building
 from petitions import rules
 from petitions.models import Category, Petition, PetitionState
 from petitions.services import (
@@ -41,6 +40,7 @@ from petitions.services import (
     petition_submit,
 )
 from residents.models import Household
+from territory.models import Building
 
 State = PetitionState
 INTAKE_ROLES = frozenset({User.Role.GRID_WORKER, User.Role.COMMUNITY_STAFF,

@@ -3,7 +3,7 @@
 The channels, most precise first: a household or a building (the resident's picker, a QR plaque,
 Open311 address_id), an area chosen by staff, the resident's own home; then an address string
 and/or coordinates (12345, 诉速办, Open311 address_string / lat+long), matched by
-governance.locator among the places the caller may reach (its scope). What cannot be placed is
+territory.locator among the places the caller may reach (its scope). What cannot be placed is
 still accepted: it waits in the 待分派 queue of the narrowest area known — the recognised
 compound's community, else the caller's scope, else the street — with the reason, until a
 dispatcher places it by hand (petitions.dispatch_queue.petition_place).
@@ -19,12 +19,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import ApplicationError
-from governance.locator import Location, Locator
-from governance.models import Area, Building
 from petitions import rules
 from petitions.models import Petition, Placement
 from petitions.policy import STEP
 from residents.models import Household
+from territory.locator import Location, Locator
+from territory.models import Area, Building
 
 METHOD_PLACEMENT = {"address": Placement.ADDRESS, "coordinates": Placement.COORDINATES,
                     "boundary": Placement.BOUNDARY}

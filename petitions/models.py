@@ -238,7 +238,7 @@ class Petition(TimeStampedModel):
     # Where: a household, or a building, or free text; with optional coordinates.
     household = models.ForeignKey("residents.Household", on_delete=models.SET_NULL, null=True,
                                   blank=True, related_name="petitions", verbose_name=_("户"))
-    building = models.ForeignKey("governance.Building", on_delete=models.SET_NULL, null=True,
+    building = models.ForeignKey("territory.Building", on_delete=models.SET_NULL, null=True,
                                  blank=True, related_name="petitions", verbose_name=_("楼栋"))
     # The flat, for the visit: from the household, the unit picked, or the address read.
     unit_number = models.CharField(_("单元"), max_length=10, blank=True, default="",
@@ -265,7 +265,7 @@ class Petition(TimeStampedModel):
     holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                blank=True, related_name="held_petitions",
                                verbose_name=_("承办人"))
-    area = models.ForeignKey("governance.Area", on_delete=models.PROTECT,
+    area = models.ForeignKey("territory.Area", on_delete=models.PROTECT,
                              related_name="petitions", verbose_name=_("承办区域"))
     # Denormalised paths for one-LIKE scope filters: the holding area, and the micro-grid (or the
     # narrowest area) where the matter is, so local staff still see it after escalation.
@@ -601,7 +601,7 @@ class BuildingPlaque(models.Model):
     the row in the admin retires a photographed or stolen plaque, and the next print makes a
     new one."""
 
-    building = models.OneToOneField("governance.Building", on_delete=models.CASCADE,
+    building = models.OneToOneField("territory.Building", on_delete=models.CASCADE,
                                     related_name="plaque", verbose_name=_("楼栋"))
     token = models.CharField(_("码"), max_length=32, unique=True, editable=False)
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)

@@ -37,8 +37,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.workdays import WorkCalendar
-from governance.models import Area, StaffPost
+from governance.models import StaffPost
 from petitions.models import OPEN_STATES, Petition, SlaPolicy, Tier
+from territory.models import Area
 
 # --- 1. tiers ----------------------------------------------------------------------------------
 

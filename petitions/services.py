@@ -26,7 +26,6 @@ from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
 from core.workdays import WorkCalendar
 from core.workflow import check_transition
-from governance.models import Area, Building
 from petitions import policy, rules
 from petitions.locating import Placed, no_holder_reason, queue_dispatcher_ids, submission_place
 from petitions.models import (
@@ -56,6 +55,7 @@ from petitions.sweep import (  # noqa: F401 - the sweep is part of this module's
 )
 from petitions.workbench import petition_verifier_ids
 from residents.models import Household
+from territory.models import Area, Building
 
 State = PetitionState
 Kind = PetitionEvent.Kind

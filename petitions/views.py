@@ -33,12 +33,12 @@ from accounts.models import User
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
 from core.scope import scope_path
-from governance.models import Area
-from governance.selectors import building_list
 from petitions import dispatch_queue, pending_photos, policy, rules, selectors, services
 from petitions import forms as petition_forms
 from petitions.models import MAX_PHOTOS, PendingPhoto, Petition, PetitionState, Tier
 from residents.selectors import household_list
+from territory.models import Area
+from territory.selectors import building_list
 
 Role = User.Role
 ALL_STAFF = frozenset({Role.MICROGRID_WORKER, Role.GRID_WORKER, Role.COMMUNITY_STAFF,

@@ -21,10 +21,10 @@ from django.views import View
 from accounts.models import User
 from core.exceptions import ApplicationError
 from core.scope import path_in_scope
-from governance.models import Building
 from petitions import selectors, services
 from petitions.models import BuildingPlaque, PetitionState
 from petitions.views import StaffView
+from territory.models import Building
 
 AWAITING_ARRIVAL = (PetitionState.DISPATCHED,)
 

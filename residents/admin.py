@@ -26,7 +26,6 @@ from core.admin import MaskedContactMixin, ScopedAdminMixin, area_list_filter
 from core.admin_scope import NOTHING, choice_scope_register
 from core.protected_lookups import ProtectedSearchAdminMixin
 from core.scope import EVERYTHING, scope_path, scope_q
-from governance.models import Area, Building, Unit
 from residents.filters import filter_tag
 from residents.models import Household, PartyMember, Resident
 from residents.resources import (
@@ -42,6 +41,7 @@ from residents.services import (
     import_report,
     party_members_publicity_set,
 )
+from territory.models import Area, Building, Unit
 
 
 def user_choice_q(user: Any) -> Q:

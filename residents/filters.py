@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from core.crypto import blind_index
 from core.filters import IdFilter
 from core.protected_lookups import ProtectedLookupFilterSet
-from governance.filters import filter_within
 from residents.models import Household, PartyMember, Resident
+from territory.filters import filter_within
 
 
 def filter_tag(queryset: QuerySet, field: str, tag: str) -> QuerySet:

@@ -21,9 +21,9 @@ class HouseholdQuerySet(models.QuerySet["Household"]):
 
 
 class Household(TimeStampedModel):
-    building = models.ForeignKey("governance.Building", on_delete=models.PROTECT,
+    building = models.ForeignKey("territory.Building", on_delete=models.PROTECT,
                                  related_name="households", verbose_name=_("楼栋"))
-    unit = models.ForeignKey("governance.Unit", on_delete=models.PROTECT,
+    unit = models.ForeignKey("territory.Unit", on_delete=models.PROTECT,
                              related_name="households", verbose_name=_("单元"))
     room = models.CharField(_("门牌号"), max_length=10)
     room_sort = NaturalSortKeyField(source="room")

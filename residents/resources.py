@@ -21,9 +21,10 @@ from import_export import fields, resources, widgets
 from core.masking import mask_id_number, mask_phone
 from core.phones import phone_normalize
 from core.scope import path_in_scope
-from governance.models import Building, OrgNode, Unit
+from governance.models import OrgNode
 from residents.models import Household, PartyMember, Resident
 from residents.selectors import personal_data_visible
+from territory.models import Building, Unit
 
 # [0-9], not \d: \d matches the digits of every script.
 ID_NUMBER_PATTERN = re.compile(r"^[0-9]{17}[0-9Xx]$")

@@ -24,7 +24,6 @@ from accounts.models import User
 from core.masking import mask_id_number, mask_name, mask_phone
 from core.protected_lookups import ProtectedLookupRefused
 from core.scope import EVERYTHING, scope_path
-from governance.filters import filterset_apply
 from residents.filters import (
     HouseholdFilterSet,
     PartyMemberFilterSet,
@@ -32,6 +31,7 @@ from residents.filters import (
     ResidentFilterSet,
 )
 from residents.models import Household, PartyMember, Resident
+from territory.filters import filterset_apply
 
 PERSONAL_DATA_CACHE = "_personal_data_path"
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from accounts.models import User
-from governance.models import Area, Building, Compound, Unit
 from residents.models import Household, Resident
+from territory.models import Area, Building, Compound, Unit
 from tests.accounts.factories import UserFactory
 from tests.governance.factories import area_root
 from tests.residents.factories import HouseholdFactory, ResidentFactory

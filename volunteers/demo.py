@@ -20,8 +20,9 @@ from typing import Any, TextIO
 from django.utils import timezone
 
 from accounts.models import User
-from governance.models import Building, Compound, StaffPost
+from governance.models import StaffPost
 from residents.models import Household, PartyMember, Resident
+from territory.models import Building, Compound
 from volunteers import services
 from volunteers.models import (
     Activity,

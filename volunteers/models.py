@@ -30,7 +30,7 @@ class Team(TimeStampedModel):
         CULTURE = "culture", _("文艺团队")
         SPORTS = "sports", _("体育团队")
 
-    compound = models.ForeignKey("governance.Compound", on_delete=models.PROTECT,
+    compound = models.ForeignKey("territory.Compound", on_delete=models.PROTECT,
                                  related_name="volunteer_teams", verbose_name=_("小区"))
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, db_index=True)
@@ -62,7 +62,7 @@ class Volunteer(TimeStampedModel):
         POLICE = "police", _("社区民警")
         STAFF = "staff", _("社区工作者")
 
-    compound = models.ForeignKey("governance.Compound", on_delete=models.PROTECT,
+    compound = models.ForeignKey("territory.Compound", on_delete=models.PROTECT,
                                  related_name="volunteers", verbose_name=_("小区"))
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                 blank=True, related_name="volunteer", verbose_name=_("账户"))
@@ -122,14 +122,14 @@ class TeamMembership(models.Model):
 class ResponsibilityZone(TimeStampedModel):
     """党员责任区: a party member answers for some buildings and households."""
 
-    compound = models.ForeignKey("governance.Compound", on_delete=models.PROTECT,
+    compound = models.ForeignKey("territory.Compound", on_delete=models.PROTECT,
                                  related_name="responsibility_zones", verbose_name=_("小区"))
     number = models.PositiveSmallIntegerField(_("编号"))
     name = models.CharField(_("名称"), max_length=100)
     party_member = models.ForeignKey("residents.PartyMember", on_delete=models.PROTECT,
                                      related_name="responsibility_zones",
                                      verbose_name=_("责任党员"))
-    buildings = models.ManyToManyField("governance.Building", related_name="responsibility_zones",
+    buildings = models.ManyToManyField("territory.Building", related_name="responsibility_zones",
                                        verbose_name=_("楼栋"), blank=True)
     households = models.ManyToManyField("residents.Household",
                                         related_name="responsibility_zones",
@@ -163,7 +163,7 @@ class ServicePost(TimeStampedModel):
         OPINION = "opinion", _("民情收集岗")
         YOUTH = "youth", _("关爱青少年岗")
 
-    compound = models.ForeignKey("governance.Compound", on_delete=models.PROTECT,
+    compound = models.ForeignKey("territory.Compound", on_delete=models.PROTECT,
                                  related_name="service_posts", verbose_name=_("小区"))
     kind = models.CharField(_("岗位类型"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("名称"), max_length=100)
@@ -300,7 +300,7 @@ class Activity(TimeStampedModel):
         CLOSED = "closed", _("已截止")
         CANCELLED = "cancelled", _("已取消")
 
-    compound = models.ForeignKey("governance.Compound", on_delete=models.PROTECT,
+    compound = models.ForeignKey("territory.Compound", on_delete=models.PROTECT,
                                  related_name="volunteer_activities", verbose_name=_("小区"))
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True,
                              related_name="activities", verbose_name=_("组织团队"))
@@ -445,7 +445,7 @@ class MicroWish(TimeStampedModel):
     }
     FULFILLED_STATES = (Status.FULFILLED, Status.CONFIRMED)
 
-    compound = models.ForeignKey("governance.Compound", on_delete=models.PROTECT,
+    compound = models.ForeignKey("territory.Compound", on_delete=models.PROTECT,
                                  related_name="micro_wishes", verbose_name=_("小区"))
     resident = models.ForeignKey("residents.Resident", on_delete=models.PROTECT,
                                  related_name="micro_wishes", verbose_name=_("许愿居民"))
@@ -511,7 +511,7 @@ class ProxyService(TimeStampedModel):
         Status.DONE: frozenset({Status.CONFIRMED}),
     }
 
-    compound = models.ForeignKey("governance.Compound", on_delete=models.PROTECT,
+    compound = models.ForeignKey("territory.Compound", on_delete=models.PROTECT,
                                  related_name="proxy_services", verbose_name=_("小区"))
     resident = models.ForeignKey("residents.Resident", on_delete=models.PROTECT,
                                  related_name="proxy_services", verbose_name=_("委托居民"))

@@ -33,7 +33,7 @@ from volunteers.models import (
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from governance.models import Compound
+    from territory.models import Compound
 
 # Care files are read by community staff (and the street above them), never by grid workers.
 CARE_STAFF_ROLES = frozenset({"community_staff", "street_admin"})

@@ -47,7 +47,7 @@ from volunteers.models import (
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from governance.models import Compound
+    from territory.models import Compound
 
 CHECK_IN_EARLY = timedelta(minutes=60)
 HALF_HOUR = Decimal("0.5")

@@ -25,8 +25,8 @@ from django.views import View
 from accounts.views import ResidentLoginRequiredMixin
 from core.exceptions import ApplicationError
 from core.masking import mask_name
-from governance.models import Compound
 from residents.selectors import party_member_public_name
+from territory.models import Compound
 from volunteers import forms as volunteer_forms
 from volunteers import selectors, services
 from volunteers.models import (

@@ -12,14 +12,14 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0001_initial'),
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('governance', '0002_initial'),
+        ('territory', '0001_initial'),
     ]
 
     operations = [
         migrations.AddField(
             model_name='user',
             name='scope_area',
-            field=models.ForeignKey(blank=True, help_text='工作人员可见的区域（含下级）', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='scoped_users', to='governance.area', verbose_name='管辖范围'),
+            field=models.ForeignKey(blank=True, help_text='工作人员可见的区域（含下级）', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='scoped_users', to='territory.area', verbose_name='管辖范围'),
         ),
         migrations.AddField(
             model_name='user',

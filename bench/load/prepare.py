@@ -43,11 +43,11 @@ from django.utils.crypto import get_random_string  # noqa: E402
 
 from accounts.models import ApiKey, User  # noqa: E402
 from governance.demo import HOTLINE_USERNAME, RESIDENT_PHONE  # noqa: E402
-from governance.models import Area, Building  # noqa: E402
 from petitions import selectors  # noqa: E402
 from petitions.models import Category, Petition, PetitionPhoto  # noqa: E402
 from residents.models import Household  # noqa: E402
 from residents.selectors import household_list  # noqa: E402
+from territory.models import Area, Building  # noqa: E402
 
 GRID_WORKER = "grid1"
 SPAN_DAYS = 730

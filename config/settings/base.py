@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "import_export",
     "treebeard",
     "core",
+    "territory",
     "accounts",
     "axes",
     "notifications",
@@ -105,7 +106,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread",
                 "core.context_processors.calendar_notice",
-                "governance.context_processors.street",
+                "territory.context_processors.street",
             ],
         },
     },
@@ -334,7 +335,7 @@ SPECTACULAR_SETTINGS = {
         "PetitionRatingEnum": "petitions.models.Petition.Rating",
         "PetitionEventKindEnum": "petitions.models.PetitionEvent.Kind",
         # governance, residents
-        "AreaKindEnum": "governance.models.Area.Kind",
+        "AreaKindEnum": "territory.models.Area.Kind",
         "OrgNodeKindEnum": "governance.models.OrgNode.Kind",
         "PartyMemberKindEnum": "residents.models.PartyMember.Kind",
         "PartyMemberCategoryEnum": "residents.models.PartyMember.Category",
@@ -393,7 +394,7 @@ DELIBERATION_LEAD_DAYS = env.int("DELIBERATION_LEAD_DAYS", default=14)
 DELIBERATION_HOLIDAY_POLICY = env.str("DELIBERATION_HOLIDAY_POLICY", default="keep")
 DELIBERATION_SUPPORT_THRESHOLD = env.int("DELIBERATION_SUPPORT_THRESHOLD", default=10)
 DELIBERATION_EVALUATION_DAYS = env.int("DELIBERATION_EVALUATION_DAYS", default=7)
-# Placement of petitions that come with coordinates (governance/locator.py): the nearest building
+# Placement of petitions that come with coordinates (territory/locator.py): the nearest building
 # within this many metres (a building's footprint plus a phone's GPS error), and, when none is,
 # a compound centre within the second radius names the community whose 待分派 queue gets it.
 PLACEMENT_RADIUS_METRES = env.int("PLACEMENT_RADIUS_METRES", default=150)

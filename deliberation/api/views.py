@@ -17,7 +17,8 @@ from rest_framework.serializers import Serializer
 from deliberation import filters, selectors, services
 from deliberation.api import serializers as io
 from deliberation.models import Session, Survey, Topic
-from governance.models import Body, Compound
+from governance.models import Body
+from territory.models import Compound
 
 
 def _parse(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:

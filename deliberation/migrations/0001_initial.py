@@ -11,6 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('governance', '0002_initial'),
+        ('territory', '0001_initial'),
         ('residents', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -68,7 +69,7 @@ class Migration(migrations.Migration):
                 ('petition_id', models.PositiveBigIntegerField(blank=True, db_index=True, null=True, verbose_name='关联诉求编号')),
                 ('resolution', models.CharField(blank=True, max_length=300, verbose_name='解决情况')),
                 ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='解决时间')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliberation_needs', to='governance.compound', verbose_name='小区')),
+                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliberation_needs', to='territory.compound', verbose_name='小区')),
             ],
             options={
                 'verbose_name': '需求清单',
@@ -88,7 +89,7 @@ class Migration(migrations.Migration):
                 ('budget', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='预算(元)')),
                 ('status', models.CharField(choices=[('planned', '谋划中'), ('in_progress', '实施中'), ('ticked_off', '已销号')], db_index=True, default='planned', max_length=12, verbose_name='状态')),
                 ('ticked_off_at', models.DateTimeField(blank=True, null=True, verbose_name='销号时间')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliberation_projects', to='governance.compound', verbose_name='小区')),
+                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliberation_projects', to='territory.compound', verbose_name='小区')),
                 ('needs', models.ManyToManyField(blank=True, related_name='projects', to='deliberation.need', verbose_name='对应需求')),
                 ('owner_body', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='governance.body', verbose_name='牵头主体')),
             ],
@@ -124,7 +125,7 @@ class Migration(migrations.Migration):
                 ('offers', models.TextField(verbose_name='可提供')),
                 ('contact', models.CharField(blank=True, max_length=100, verbose_name='联系人')),
                 ('body', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='governance.body', verbose_name='对应主体')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliberation_resources', to='governance.compound', verbose_name='小区')),
+                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliberation_resources', to='territory.compound', verbose_name='小区')),
                 ('party_member', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='residents.partymember', verbose_name='对应党员')),
             ],
             options={
@@ -158,7 +159,7 @@ class Migration(migrations.Migration):
                 ('minutes', models.TextField(blank=True, verbose_name='会议纪要')),
                 ('held_at', models.DateTimeField(blank=True, null=True, verbose_name='召开时间')),
                 ('published_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='公示时间')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliberation_sessions', to='governance.compound', verbose_name='小区')),
+                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliberation_sessions', to='territory.compound', verbose_name='小区')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='发起人')),
             ],
             options={
@@ -191,7 +192,7 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(max_length=100, verbose_name='名称')),
                 ('opens_on', models.DateField(verbose_name='开始日期')),
                 ('closes_on', models.DateField(verbose_name='截止日期')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliberation_surveys', to='governance.compound', verbose_name='小区')),
+                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliberation_surveys', to='territory.compound', verbose_name='小区')),
             ],
             options={
                 'verbose_name': '季度满意度测评',
@@ -245,7 +246,7 @@ class Migration(migrations.Migration):
                 ('outcome', models.TextField(blank=True, verbose_name='办理结果')),
                 ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='办结时间')),
                 ('published_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='公示时间')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliberation_topics', to='governance.compound', verbose_name='小区')),
+                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliberation_topics', to='territory.compound', verbose_name='小区')),
                 ('proposer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='提议人账户')),
                 ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='代录人')),
                 ('session', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='topics', to='deliberation.session', verbose_name='上会议事会')),
@@ -358,7 +359,7 @@ class Migration(migrations.Migration):
                 ('quarter', models.PositiveSmallIntegerField(verbose_name='季度')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='提醒时间')),
                 ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='复盘时间')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='governance.compound', verbose_name='小区')),
+                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='territory.compound', verbose_name='小区')),
                 ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='复盘人')),
             ],
             options={

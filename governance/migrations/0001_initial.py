@@ -9,40 +9,10 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('territory', '0001_initial'),
     ]
 
     operations = [
-        migrations.CreateModel(
-            name='Area',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(max_length=255, unique=True)),
-                ('depth', models.PositiveIntegerField()),
-                ('numchild', models.PositiveIntegerField(default=0)),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('kind', models.CharField(choices=[('street', '街道'), ('community', '社区'), ('grid', '网格'), ('microgrid', '微网格')], db_index=True, max_length=12, verbose_name='类型')),
-                ('code', models.CharField(blank=True, db_index=True, max_length=32, verbose_name='编码')),
-            ],
-            options={
-                'verbose_name': '区域/网格',
-                'verbose_name_plural': '区域/网格',
-            },
-        ),
-        migrations.CreateModel(
-            name='Building',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('number', models.CharField(max_length=20, verbose_name='楼号')),
-                ('floors', models.PositiveSmallIntegerField(default=18, verbose_name='层数')),
-            ],
-            options={
-                'verbose_name': '楼栋',
-                'verbose_name_plural': '楼栋',
-                'ordering': ['compound_id', 'number'],
-            },
-        ),
         migrations.CreateModel(
             name='CentralHousehold',
             fields=[
@@ -53,22 +23,6 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': '党员中心户',
                 'verbose_name_plural': '党员中心户',
-            },
-        ),
-        migrations.CreateModel(
-            name='Compound',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('name', models.CharField(max_length=100, verbose_name='小区名称')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='地址')),
-                ('built_year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='建成年份')),
-                ('area_sqm', models.PositiveIntegerField(blank=True, null=True, verbose_name='占地面积(平方米)')),
-            ],
-            options={
-                'verbose_name': '小区',
-                'verbose_name_plural': '小区',
             },
         ),
         migrations.CreateModel(
@@ -104,18 +58,6 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
-            name='Unit',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=10, verbose_name='单元号')),
-            ],
-            options={
-                'verbose_name': '单元',
-                'verbose_name_plural': '单元',
-                'ordering': ['building_id', 'number'],
-            },
-        ),
-        migrations.CreateModel(
             name='Body',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -128,7 +70,7 @@ class Migration(migrations.Migration):
                 ('offers', models.TextField(blank=True, verbose_name='可提供的资源/服务')),
                 ('term_start', models.DateField(blank=True, null=True, verbose_name='任期开始')),
                 ('term_end', models.DateField(blank=True, null=True, verbose_name='任期结束')),
-                ('community', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='bodies', to='governance.area', verbose_name='社区')),
+                ('community', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='bodies', to='territory.area', verbose_name='社区')),
             ],
             options={
                 'verbose_name': '议事主体',

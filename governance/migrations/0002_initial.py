@@ -11,6 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('governance', '0001_initial'),
+        ('territory', '0001_initial'),
         ('residents', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -20,11 +21,6 @@ class Migration(migrations.Migration):
             model_name='bodymember',
             name='resident',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='body_memberships', to='residents.resident', verbose_name='居民'),
-        ),
-        migrations.AddField(
-            model_name='building',
-            name='micro_grid',
-            field=models.ForeignKey(limit_choices_to={'kind': 'microgrid'}, on_delete=django.db.models.deletion.PROTECT, related_name='buildings', to='governance.area', verbose_name='微网格'),
         ),
         migrations.AddField(
             model_name='centralhousehold',
@@ -37,34 +33,24 @@ class Migration(migrations.Migration):
             field=models.ManyToManyField(blank=True, related_name='central_households', to='residents.household', verbose_name='联系的邻户'),
         ),
         migrations.AddField(
-            model_name='compound',
-            name='community',
-            field=models.ForeignKey(limit_choices_to={'kind': 'community'}, on_delete=django.db.models.deletion.PROTECT, related_name='compounds', to='governance.area', verbose_name='所属社区'),
-        ),
-        migrations.AddField(
-            model_name='building',
-            name='compound',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='buildings', to='governance.compound', verbose_name='小区'),
-        ),
-        migrations.AddField(
             model_name='body',
             name='compound',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='bodies', to='governance.compound', verbose_name='小区'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='bodies', to='territory.compound', verbose_name='小区'),
         ),
         migrations.AddField(
             model_name='orgnode',
             name='area',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='org_nodes', to='governance.area', verbose_name='所在社区/网格'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='org_nodes', to='territory.area', verbose_name='所在社区/网格'),
         ),
         migrations.AddField(
             model_name='orgnode',
             name='building',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='party_group', to='governance.building', verbose_name='楼栋'),
+            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='party_group', to='territory.building', verbose_name='楼栋'),
         ),
         migrations.AddField(
             model_name='orgnode',
             name='compound',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='org_nodes', to='governance.compound', verbose_name='小区'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='org_nodes', to='territory.compound', verbose_name='小区'),
         ),
         migrations.AddField(
             model_name='orgnode',
@@ -79,38 +65,25 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='staffpost',
             name='area',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='staff_posts', to='governance.area', verbose_name='负责区域'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='staff_posts', to='territory.area', verbose_name='负责区域'),
         ),
         migrations.AddField(
             model_name='staffpost',
             name='building',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff_posts', to='governance.building', verbose_name='楼栋'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff_posts', to='territory.building', verbose_name='楼栋'),
         ),
         migrations.AddField(
             model_name='staffpost',
             name='compound',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff_posts', to='governance.compound', verbose_name='下沉小区'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff_posts', to='territory.compound', verbose_name='下沉小区'),
         ),
         migrations.AddField(
             model_name='staffpost',
             name='user',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='staff_posts', to=settings.AUTH_USER_MODEL, verbose_name='账户'),
         ),
-        migrations.AddField(
-            model_name='unit',
-            name='building',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='units', to='governance.building', verbose_name='楼栋'),
-        ),
-        migrations.AddConstraint(
-            model_name='building',
-            constraint=models.UniqueConstraint(fields=('compound', 'number'), name='building_unique_number'),
-        ),
         migrations.AddIndex(
             model_name='staffpost',
             index=models.Index(fields=['area', 'kind'], name='governance__area_id_636980_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.UniqueConstraint(fields=('building', 'number'), name='unit_unique_number'),
         ),
     ]

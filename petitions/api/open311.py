@@ -43,10 +43,10 @@ from accounts.api.throttles import ApiKeyRateThrottle, ClientIpRateThrottle
 from accounts.models import User
 from core import dates
 from core.exceptions import ApplicationError
-from governance.models import Building
 from petitions import rules, selectors, services
 from petitions.models import Category, Petition, PetitionEvent
 from petitions.notify import OPEN311_CLOSED_STATES, open311_status
+from territory.models import Building
 
 WINDOW = timedelta(days=90)
 MAX_REQUESTS = 200  # rows per GET requests.{fmt} (the spec lets a server cap the answer)

@@ -29,12 +29,12 @@ from accounts.models import User
 from core.api.pagination import DefaultCursorPagination
 from core.api.reveal import RevealOutputSerializer, reveal_response
 from core.exceptions import ApplicationError
-from governance.models import Area, Building
 from petitions import dispatch_queue, selectors, services
 from petitions.api import serializers as io
 from petitions.filters import PetitionFilter
 from petitions.models import Category, Petition, PetitionEvent
 from residents.models import Household
+from territory.models import Area, Building
 
 EXTERNAL_CHANNEL_DEFAULT = Petition.Channel.API
 STAFF_CHANNEL_DEFAULT = Petition.Channel.WALK_IN

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('governance', '0002_initial'),
+        ('territory', '0001_initial'),
         ('residents', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -96,8 +96,8 @@ class Migration(migrations.Migration):
                 ('resolution', models.TextField(blank=True, verbose_name='办理结果')),
                 ('deliberation_topic_id', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='议题编号')),
                 ('referred_at', models.DateTimeField(blank=True, null=True, verbose_name='转议事时间')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='petitions', to='governance.area', verbose_name='承办区域')),
-                ('building', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='petitions', to='governance.building', verbose_name='楼栋')),
+                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='petitions', to='territory.area', verbose_name='承办区域')),
+                ('building', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='petitions', to='territory.building', verbose_name='楼栋')),
                 ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='petitions', to='petitions.category', verbose_name='分类')),
                 ('external_system', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='external_petitions', to=settings.AUTH_USER_MODEL, verbose_name='来源系统')),
                 ('holder', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='held_petitions', to=settings.AUTH_USER_MODEL, verbose_name='承办人')),

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0002_initial'),
+        ('territory', '0001_initial'),
         ('petitions', '0003_petition_is_anonymous'),
     ]
 
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('token', models.CharField(editable=False, max_length=32, unique=True, verbose_name='码')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='生成时间')),
-                ('building', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='plaque', to='governance.building', verbose_name='楼栋')),
+                ('building', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='plaque', to='territory.building', verbose_name='楼栋')),
             ],
             options={
                 'verbose_name': '楼栋码',

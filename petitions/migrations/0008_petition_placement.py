@@ -14,7 +14,7 @@ def placed_when_accepted(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0003_placement_coordinates_aliases_boundary'),
+        ('territory', '0001_initial'),
         ('petitions', '0007_fill_resolver_and_rating_due'),
         ('residents', '0003_id_number_encrypt_rows'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

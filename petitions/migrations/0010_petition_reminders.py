@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0003_placement_coordinates_aliases_boundary'),
+        ('territory', '0001_initial'),
         ('petitions', '0009_visit_flat_and_no_visit_reason'),
         ('residents', '0004_phone_ascii_digits'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -16,7 +16,6 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
 from core.api.reveal import RevealOutputSerializer, reveal_response
-from governance.api.views import ReadOnlyViewSet, filterset_parameters
 from residents.api.serializers import (
     HouseholdOutputSerializer,
     PartyMemberOutputSerializer,
@@ -43,6 +42,7 @@ from residents.selectors import (
     resident_get_for_user,
     resident_list,
 )
+from territory.api.views import ReadOnlyViewSet, filterset_parameters
 
 
 @extend_schema_view(list=extend_schema(parameters=filterset_parameters(HouseholdFilterSet)))

@@ -11,6 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('governance', '0001_initial'),
+        ('territory', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -24,8 +25,8 @@ class Migration(migrations.Migration):
                 ('room', models.CharField(max_length=10, verbose_name='门牌号')),
                 ('is_occupied', models.BooleanField(default=True, verbose_name='常住')),
                 ('note', models.CharField(blank=True, max_length=200, verbose_name='备注')),
-                ('building', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='households', to='governance.building', verbose_name='楼栋')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='households', to='governance.unit', verbose_name='单元')),
+                ('building', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='households', to='territory.building', verbose_name='楼栋')),
+                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='households', to='territory.unit', verbose_name='单元')),
             ],
             options={
                 'verbose_name': '户',

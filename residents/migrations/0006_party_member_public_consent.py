@@ -15,7 +15,7 @@ def unpublish_without_consent(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0003_placement_coordinates_aliases_boundary'),
+        ('territory', '0001_initial'),
         ('residents', '0005_natural_sort_keys'),
     ]
 

@@ -49,9 +49,10 @@ from deliberation.models import (
     SurveyAnswer,
     Topic,
 )
-from governance.models import Area, Body, Building, Compound, OrgNode, Unit
+from governance.models import Body, OrgNode
 from petitions.models import Category, Petition, PetitionEvent
 from residents.models import Household, PartyMember, Resident
+from territory.models import Area, Building, Compound, Unit
 from tests.conftest import Territory
 from tests.core.urlmap import build_world
 from tests.governance.factories import org_root

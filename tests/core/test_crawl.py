@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 
-from governance.models import Area
+from territory.models import Area
 from tests.conftest import Territory
 from tests.core.urlmap import (
     BOGUS_INT,

@@ -23,7 +23,7 @@ from petitions.models import PetitionPhoto
 from tests.petitions.factories import photo, submit
 
 PROJECT_APPS = {"accounts", "core", "deliberation", "governance", "notifications", "petitions",
-                "residents", "volunteers"}
+                "residents", "territory", "volunteers"}
 
 
 def test_every_file_field_of_the_project_has_an_access_rule():

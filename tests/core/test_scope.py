@@ -4,7 +4,6 @@ import pytest
 
 from accounts.models import User
 from core.scope import path_in_scope, scope_filter, scope_path
-from governance.models import Area
 from residents.models import Household, Resident
 from residents.selectors import (
     household_list,
@@ -13,6 +12,7 @@ from residents.selectors import (
     resident_list,
     visibility_path,
 )
+from territory.models import Area
 from tests.accounts.factories import UserFactory
 from tests.governance.factories import area_child
 from tests.residents.factories import residents_populate

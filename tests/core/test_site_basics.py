@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.staticfiles import finders
 
-from governance.models import Area
+from territory.models import Area
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def test_no_url_prefix_is_mounted_without_a_single_route_under_it():
 def test_an_address_in_english_keeps_its_words_apart(territory):
     from django.utils import translation
 
-    from governance.models import Unit
+    from territory.models import Unit
 
     unit = Unit.objects.filter(building=territory.building1).first() or Unit.objects.create(
         building=territory.building1, number=1)

@@ -21,6 +21,7 @@ PROJECT_APPS = (
     "core",
     "accounts",
     "notifications",
+    "territory",
     "governance",
     "residents",
     "petitions",

@@ -32,13 +32,13 @@ from deliberation.models import (
     Survey,
     SurveyAnswer,
 )
-from governance.models import Building, Unit
 from notifications.models import Notification
 from notifications.services import notifications_create
 from petitions.api.open311 import request_token
 from petitions.models import Petition
 from petitions.services import building_plaque_get_or_create
 from residents.models import Household, Resident
+from territory.models import Building, Unit
 from tests.accounts.factories import UserFactory
 from tests.conftest import Territory
 from tests.deliberation.factories import ActionItemFactory, SessionFactory, TopicFactory

@@ -56,7 +56,7 @@ def test_care_visit_and_hours_dates_come_up_as_today(desk, territory, community_
 
 
 def test_the_workbench_lists_buildings_in_natural_order(desk, territory, grid_worker):
-    from governance.models import Building
+    from territory.models import Building
 
     for number in ["10", "11", "20"]:
         Building.objects.create(compound=territory.compound, micro_grid=territory.micro1,

@@ -56,7 +56,7 @@ def choice_values() -> set[str]:
     for model in apps.get_models():
         module = model.__module__.split(".")[0]
         if module not in {"accounts", "core", "deliberation", "governance", "notifications",
-                          "petitions", "residents", "volunteers"}:
+                          "petitions", "residents", "territory", "volunteers"}:
             continue
         for field in model._meta.get_fields():
             if not isinstance(field, models.Field) or not field.choices:

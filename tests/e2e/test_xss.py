@@ -30,13 +30,13 @@ from django.utils import timezone
 
 from core.exceptions import ApplicationError
 from deliberation import services as deliberation_services
-from governance.models import Compound
 from petitions.models import Category, Petition
+from territory.models import Compound
 from tests.core.urlmap import World, all_routes, build_world, client_for, urls_for
 from tests.e2e.conftest import DESKTOP, PHONE, _page, login
 
-APPS = ("accounts", "governance", "residents", "petitions", "deliberation", "volunteers",
-        "notifications")
+APPS = ("accounts", "territory", "governance", "residents", "petitions", "deliberation",
+        "volunteers", "notifications")
 # Columns that are not free text shown as such: credentials, codes, paths, states, phones, links.
 NOT_TEXT = {
     "password", "username", "email", "phone", "contact_phone", "emergency_phone", "path",

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import factory
 
-from governance.models import Area, Building, Compound, OrgNode, Unit
+from governance.models import OrgNode
+from territory.models import Area, Building, Compound, Unit
 
 
 def area_root(*, name: str = "长江路街道") -> Area:

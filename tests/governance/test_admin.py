@@ -7,8 +7,9 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from governance.models import Area, Body, BodyMember, Building, CentralHousehold, OrgNode, StaffPost
+from governance.models import Body, BodyMember, CentralHousehold, OrgNode, StaffPost
 from governance.services import central_household_set, staff_groups_ensure
+from territory.models import Area, Building
 from tests.governance.factories import org_child, org_root
 from tests.residents.factories import HouseholdFactory
 
@@ -63,13 +64,13 @@ def groups_add(territory, count):
 
 
 CHANGELISTS = {
-    "governance_building": buildings_add,
+    "territory_building": buildings_add,
     "governance_staffpost": posts_add,
     "governance_body": bodies_add,
     "governance_centralhousehold": groups_add,
     "governance_orgnode": groups_add,
-    "governance_compound": lambda territory, count: None,
-    "governance_area": lambda territory, count: None,
+    "territory_compound": lambda territory, count: None,
+    "territory_area": lambda territory, count: None,
 }
 
 
@@ -95,7 +96,7 @@ def test_community_staff_see_only_their_communitys_staff_posts_and_buildings(
                              area=territory.other_grid, starts_on=datetime.date(2024, 1, 1))
     html = staff_client.get(reverse("admin:governance_staffpost_changelist")).content.decode()
     assert "网格员0" in html and "黄河网格员" not in html
-    html = staff_client.get(reverse("admin:governance_building_changelist")).content.decode()
+    html = staff_client.get(reverse("admin:territory_building_changelist")).content.decode()
     assert "长江瑞城 1号楼" in html and "黄河小区" not in html
 
 
@@ -127,7 +128,7 @@ def test_staff_posts_filter_by_community_and_grid(territory, admin_client_street
 
 
 def test_buildings_filter_by_community_grid_and_micro_grid(territory, admin_client_street):
-    url = reverse("admin:governance_building_changelist")
+    url = reverse("admin:territory_building_changelist")
     assert listed(admin_client_street.get(url), "number") == ["1", "2", "3", "9"]
     assert listed(admin_client_street.get(url, {"community": territory.other_community.pk}),
                   "number") == ["9"]
@@ -139,19 +140,19 @@ def test_buildings_filter_by_community_grid_and_micro_grid(territory, admin_clie
 
 
 def test_an_outsiders_change_page_for_a_building_is_not_found(territory, staff_client):
-    url = reverse("admin:governance_building_change", args=[territory.other_building.pk])
+    url = reverse("admin:territory_building_change", args=[territory.other_building.pk])
     response = staff_client.get(url)
     assert response.status_code == 302  # the admin redirects "does not exist" to the index
     assert not Building.objects.filter(pk=territory.other_building.pk, number="x").exists()
 
 
 def tree_add(client, model, data):
-    url = reverse(f"admin:governance_{model}_add")
+    url = reverse(f"admin:{model}_add")
     return client.post(url, {"treebeard_position": "sorted-child", "_save": "1", **data})
 
 
 def test_the_area_add_form_refuses_a_grid_under_the_street(territory, admin_client_street):
-    response = tree_add(admin_client_street, "area", {
+    response = tree_add(admin_client_street, "territory_area", {
         "name": "错网格", "kind": "grid", "code": "", "treebeard_ref_node": territory.street.pk})
     assert response.status_code == 200
     assert "“网格”不能直接设在“街道”之下" in response.content.decode()
@@ -159,7 +160,7 @@ def test_the_area_add_form_refuses_a_grid_under_the_street(territory, admin_clie
 
 
 def test_the_area_add_form_places_a_micro_grid_under_a_grid(territory, admin_client_street):
-    response = tree_add(admin_client_street, "area", {
+    response = tree_add(admin_client_street, "territory_area", {
         "name": "微网格三", "kind": "microgrid", "code": "",
         "treebeard_ref_node": territory.grid.pk})
     assert response.status_code == 302
@@ -168,15 +169,15 @@ def test_the_area_add_form_places_a_micro_grid_under_a_grid(territory, admin_cli
 
 
 def test_the_area_add_form_refuses_a_second_kind_of_root(territory, admin_client_street):
-    response = tree_add(admin_client_street, "area", {"name": "孤立社区", "kind": "community",
-                                                      "code": "", "treebeard_ref_node": ""})
+    response = tree_add(admin_client_street, "territory_area", {
+        "name": "孤立社区", "kind": "community", "code": "", "treebeard_ref_node": ""})
     assert "“社区”不能直接设在“顶层”之下" in response.content.decode()
 
 
 def test_the_org_add_form_refuses_a_building_group_under_the_committee(territory,
                                                                       admin_client_street):
     committee = org_root(area=territory.community)
-    response = tree_add(admin_client_street, "orgnode", {
+    response = tree_add(admin_client_street, "governance_orgnode", {
         "name": "1号楼党小组", "kind": "group", "treebeard_ref_node": committee.pk})
     assert "“楼栋党小组”不能直接设在“社区党委”之下" in response.content.decode()
     assert not OrgNode.objects.filter(name="1号楼党小组").exists()
@@ -184,7 +185,7 @@ def test_the_org_add_form_refuses_a_building_group_under_the_committee(territory
 
 def test_a_drag_and_drop_move_that_breaks_the_kind_rule_is_refused(territory,
                                                                   admin_client_street):
-    url = reverse("admin:governance_area_changelist") + "move/"
+    url = reverse("admin:territory_area_changelist") + "move/"
     response = admin_client_street.post(url, {"node": territory.micro1.pk,
                                               "target": territory.community.pk,
                                               "relation": "child"})
@@ -199,7 +200,7 @@ def test_a_drag_and_drop_move_that_breaks_the_kind_rule_is_refused(territory,
 
 def test_community_staff_cannot_change_an_area_outside_their_scope(territory, staff_client):
     staff_groups_ensure()
-    response = staff_client.get(reverse("admin:governance_area_change",
+    response = staff_client.get(reverse("admin:territory_area_change",
                                         args=[territory.other_grid.pk]))
     assert response.status_code in (200, 403)
     if response.status_code == 200:  # view-only page: no save button

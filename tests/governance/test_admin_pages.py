@@ -31,8 +31,8 @@ def objects(territory):
     member = PartyMember.objects.create(resident=resident, org_node=group,
                                         kind=PartyMember.Kind.SELF_MANAGED)
     return {
-        "governance_area": territory.micro1, "governance_orgnode": group,
-        "governance_compound": territory.compound, "governance_building": territory.building1,
+        "territory_area": territory.micro1, "governance_orgnode": group,
+        "territory_compound": territory.compound, "territory_building": territory.building1,
         "governance_centralhousehold": central, "governance_body": body,
         "governance_staffpost": post, "residents_household": territory.household1,
         "residents_resident": resident, "residents_partymember": member,

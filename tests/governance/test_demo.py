@@ -14,18 +14,9 @@ import governance.demo_scale as demo_scale
 from accounts.models import ApiKey, User
 from core.fields import natural_sort_key
 from governance.demo import RESIDENT_PHONE, DemoState, demo_load
-from governance.models import (
-    Area,
-    Body,
-    BodyMember,
-    Building,
-    CentralHousehold,
-    Compound,
-    OrgNode,
-    StaffPost,
-    Unit,
-)
+from governance.models import Body, BodyMember, CentralHousehold, OrgNode, StaffPost
 from residents.models import Household, PartyMember, Resident
+from territory.models import Area, Building, Compound, Unit
 
 
 @pytest.fixture(scope="class")
@@ -84,7 +75,7 @@ class TestTheDemo:
     def test_buildings_and_micro_grids_carry_coordinates_that_place_petitions(
         self, demo: DemoState,
     ) -> None:
-        from governance.locator import Locator
+        from territory.locator import Locator
 
         locator = Locator.for_scope()
         for building in Building.objects.select_related("micro_grid"):

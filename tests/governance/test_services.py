@@ -9,17 +9,17 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
-from governance.models import Area, CentralHousehold, OrgNode
+from governance.models import CentralHousehold, OrgNode
 from governance.services import (
     STAFF_GROUP_NAMES,
-    area_create,
-    area_move,
     central_household_set,
     org_node_create,
     org_node_move,
     staff_groups_ensure,
 )
 from residents.models import Household
+from territory.models import Area
+from territory.services import area_create, area_move
 from tests.conftest import territory_areas
 from tests.governance.factories import area_child, area_root, org_child, org_root
 from tests.residents.factories import HouseholdFactory
@@ -168,15 +168,15 @@ def test_staff_groups_are_created_in_chinese_with_permissions_and_members(
     assert user.has_perm("residents.change_resident")
     assert user.has_perm("residents.view_partymember")
     assert not user.has_perm("residents.delete_resident")
-    assert not user.has_perm("governance.change_area")
+    assert not user.has_perm("territory.change_area")
 
 
 def test_staff_groups_keep_permissions_other_apps_added(territory):
     from django.contrib.auth.models import Permission
 
     group = staff_groups_ensure()["grid_worker"]
-    foreign = Permission.objects.exclude(content_type__app_label__in=("governance",
-                                                                      "residents")).first()
+    foreign = Permission.objects.exclude(
+        content_type__app_label__in=("territory", "governance", "residents")).first()
     group.permissions.add(foreign)
     staff_groups_ensure()
     assert group.permissions.filter(pk=foreign.pk).exists()

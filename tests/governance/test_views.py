@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from governance.models import Area, Body, BodyMember, Compound, OrgNode
+from governance.models import Body, BodyMember, OrgNode
 from governance.services import central_household_set
+from territory.models import Area, Compound
 from tests.governance.factories import area_child, area_root, org_child, org_root
 from tests.residents.factories import HouseholdFactory, PartyMemberFactory, ResidentFactory
 

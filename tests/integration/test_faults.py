@@ -452,7 +452,7 @@ django.setup()
 from django.db import connection, transaction
 from django.utils import timezone
 from accounts.models import User
-from governance.models import Building
+from territory.models import Building
 from notifications.models import OutboundMessage
 from notifications.services import sms_enqueue
 from petitions.models import Category, WebhookDelivery

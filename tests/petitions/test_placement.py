@@ -22,8 +22,6 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import api_key_create
 from core.exceptions import ApplicationError, PermissionDeniedError
-from governance.geo import offset, rectangle
-from governance.models import CompoundAlias
 from notifications.models import Notification
 from petitions import services
 from petitions.dispatch_queue import (
@@ -33,6 +31,8 @@ from petitions.dispatch_queue import (
 )
 from petitions.models import Petition
 from petitions.services import petitions_sweep
+from territory.geo import offset, rectangle
+from territory.models import CompoundAlias
 from tests.accounts.factories import UserFactory
 from tests.petitions.factories import category, submit
 

@@ -16,9 +16,10 @@ from django.db.models import OuterRef
 from django.utils import timezone
 
 from accounts.models import User
-from governance.models import Area, StaffPost
+from governance.models import StaffPost
 from petitions import policy, sweep
 from petitions.models import Petition
+from territory.models import Area
 from tests.accounts.factories import UserFactory
 from tests.governance.factories import area_child, area_root
 from tests.petitions.factories import submit

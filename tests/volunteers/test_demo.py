@@ -6,7 +6,7 @@ import time
 import pytest
 
 from governance.demo import demo_load
-from governance.models import Compound
+from territory.models import Compound
 from volunteers.demo import figures
 from volunteers.models import CareFile, HoursEntry, Volunteer
 

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.exceptions import ApplicationError
-from governance.models import Compound
+from territory.models import Compound
 from volunteers import selectors, services
 from volunteers.api import serializers as io
 from volunteers.filters import (

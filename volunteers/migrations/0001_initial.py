@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('governance', '0002_initial'),
+        ('territory', '0001_initial'),
         ('residents', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 ('capacity', models.PositiveIntegerField(verbose_name='名额')),
                 ('status', models.CharField(choices=[('open', '报名中'), ('closed', '已截止'), ('cancelled', '已取消')], db_index=True, default='open', max_length=10, verbose_name='状态')),
                 ('checkin_code', models.CharField(max_length=6, verbose_name='签到码')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='volunteer_activities', to='governance.compound', verbose_name='小区')),
+                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='volunteer_activities', to='territory.compound', verbose_name='小区')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='发布人')),
             ],
             options={
@@ -116,7 +116,7 @@ class Migration(migrations.Migration):
                 ('fulfilment_photo', models.ImageField(blank=True, upload_to='wishes/%Y/%m/', verbose_name='完成照片')),
                 ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='确认时间')),
                 ('claimed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='claimed_wishes', to='residents.partymember', verbose_name='认领党员')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='micro_wishes', to='governance.compound', verbose_name='小区')),
+                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='micro_wishes', to='territory.compound', verbose_name='小区')),
                 ('resident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='micro_wishes', to='residents.resident', verbose_name='许愿居民')),
             ],
             options={
@@ -156,7 +156,7 @@ class Migration(migrations.Migration):
                 ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='办结时间')),
                 ('result_note', models.TextField(blank=True, verbose_name='办理结果')),
                 ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='确认时间')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='proxy_services', to='governance.compound', verbose_name='小区')),
+                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='proxy_services', to='territory.compound', verbose_name='小区')),
                 ('resident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='proxy_services', to='residents.resident', verbose_name='委托居民')),
             ],
             options={
@@ -192,7 +192,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=100, verbose_name='名称')),
                 ('location', models.CharField(blank=True, max_length=100, verbose_name='地点')),
                 ('description', models.TextField(blank=True, verbose_name='职责')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='service_posts', to='governance.compound', verbose_name='小区')),
+                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='service_posts', to='territory.compound', verbose_name='小区')),
             ],
             options={
                 'verbose_name': '党员服务岗',
@@ -247,7 +247,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('service', '志愿服务队'), ('caring', '关爱团队'), ('culture', '文艺团队'), ('sports', '体育团队')], db_index=True, max_length=10, verbose_name='类型')),
                 ('description', models.TextField(blank=True, verbose_name='简介')),
                 ('is_active', models.BooleanField(default=True, verbose_name='在册')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='volunteer_teams', to='governance.compound', verbose_name='小区')),
+                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='volunteer_teams', to='territory.compound', verbose_name='小区')),
             ],
             options={
                 'verbose_name': '志愿团队',
@@ -284,7 +284,7 @@ class Migration(migrations.Migration):
                 ('identity', models.CharField(choices=[('resident', '居民'), ('party_member', '党员'), ('grid_worker', '网格员'), ('building_head', '楼栋长'), ('police', '社区民警'), ('staff', '社区工作者')], db_index=True, default='resident', max_length=16, verbose_name='身份')),
                 ('skills', models.CharField(blank=True, max_length=200, verbose_name='特长')),
                 ('is_active', models.BooleanField(default=True, verbose_name='在册')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='volunteers', to='governance.compound', verbose_name='小区')),
+                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='volunteers', to='territory.compound', verbose_name='小区')),
                 ('party_member', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='volunteer_profiles', to='residents.partymember', verbose_name='党员')),
                 ('resident', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='volunteer', to='residents.resident', verbose_name='居民档案')),
                 ('teams', models.ManyToManyField(blank=True, related_name='volunteers', through='volunteers.TeamMembership', to='volunteers.team', verbose_name='所属团队')),
@@ -396,8 +396,8 @@ class Migration(migrations.Migration):
                 ('number', models.PositiveSmallIntegerField(verbose_name='编号')),
                 ('name', models.CharField(max_length=100, verbose_name='名称')),
                 ('duties', models.TextField(blank=True, verbose_name='责任内容')),
-                ('buildings', models.ManyToManyField(blank=True, related_name='responsibility_zones', to='governance.building', verbose_name='楼栋')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responsibility_zones', to='governance.compound', verbose_name='小区')),
+                ('buildings', models.ManyToManyField(blank=True, related_name='responsibility_zones', to='territory.building', verbose_name='楼栋')),
+                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responsibility_zones', to='territory.compound', verbose_name='小区')),
                 ('households', models.ManyToManyField(blank=True, related_name='responsibility_zones', to='residents.household', verbose_name='联系户')),
                 ('party_member', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responsibility_zones', to='residents.partymember', verbose_name='责任党员')),
             ],

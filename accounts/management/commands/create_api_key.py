@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.services import api_key_create
 from core.exceptions import ApplicationError
-from governance.models import Area
+from territory.models import Area
 
 
 def area_lookup(value: str) -> Area:

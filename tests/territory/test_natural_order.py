@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from governance.models import Building, Unit
 from residents.models import Household
+from territory.models import Building, Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +89,7 @@ def test_the_admin_lists_buildings_in_natural_order(territory, street_admin):
     _more_buildings(territory)
     client = Client()
     client.force_login(street_admin)
-    page = client.get(reverse("admin:governance_building_changelist"),
+    page = client.get(reverse("admin:territory_building_changelist"),
                       {"compound__id__exact": territory.compound.pk}).content.decode()
     shown = re.findall(r"长江瑞城 (\d+)号楼", page)
     assert list(dict.fromkeys(shown)) == ["1", "2", "3", "10", "11", "20"]

@@ -1,4 +1,4 @@
-"""governance.locator: the spellings of one address, coordinates, radius and boundaries."""
+"""territory.locator: the spellings of one address, coordinates, radius and boundaries."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from governance.addresses import AddressBook, chinese_number, normalize
-from governance.geo import boundary_parse, haversine_metres, offset, rectangle
-from governance.locator import Locator
-from governance.models import Area, Building, Compound, CompoundAlias
+from territory.addresses import AddressBook, chinese_number, normalize
+from territory.geo import boundary_parse, haversine_metres, offset, rectangle
+from territory.locator import Locator
+from territory.models import Area, Building, Compound, CompoundAlias
 from tests.governance.factories import area_child, area_root
 
 CENTRE = (35.965, 120.179)

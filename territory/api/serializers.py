@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from governance.models import Area, Building
+from territory.models import Area, Building
 
 
 class AreaOutputSerializer(serializers.ModelSerializer):

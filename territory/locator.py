@@ -1,7 +1,7 @@
 """Where is this? An address string and/or coordinates → a building or a micro-grid.
 
 The rules, in order (the first that answers wins):
-1. The address names a compound and a building (governance.addresses): that building.
+1. The address names a compound and a building (territory.addresses): that building.
 2. The point lies inside a micro-grid's boundary: the nearest building of that micro-grid within
    the radius, else the micro-grid itself (the boundary drawn by the street is authoritative,
    so a building just across the line does not pull the point out of its micro-grid).
@@ -27,9 +27,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 
-from governance.addresses import AddressBook, AddressMatch
-from governance.geo import Boundary, PointIndex, boundary_parse, haversine_metres
-from governance.models import Area, Building, Compound, CompoundAlias
+from territory.addresses import AddressBook, AddressMatch
+from territory.geo import Boundary, PointIndex, boundary_parse, haversine_metres
+from territory.models import Area, Building, Compound, CompoundAlias
 
 BY_ADDRESS = "address"
 BY_COORDINATES = "coordinates"

@@ -7,7 +7,7 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from governance.models import Area
+from territory.models import Area
 from tests.governance.factories import area_child
 
 
@@ -75,7 +75,7 @@ def test_anonymous_users_cannot_read_the_territory(territory):
 
 def test_this_app_and_residents_produce_an_openapi_schema_without_warnings(db):
     patterns = [path("api/v1/", include(([
-        path("", include("governance.api.urls")),
+        path("", include("territory.api.urls")),
         path("", include("residents.api.urls")),
     ], "api"), namespace="api"))]
     GENERATOR_STATS.reset()

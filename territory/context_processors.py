@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from governance.selectors import street_name
+from territory.selectors import street_name
 
 
 def street(request: HttpRequest) -> dict[str, object]:

@@ -14,10 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.pagination import DefaultCursorPagination
-from governance.api.serializers import AreaOutputSerializer, BuildingOutputSerializer
-from governance.filters import AreaFilterSet, BuildingFilterSet
-from governance.models import Area, Building
-from governance.selectors import area_ancestors, area_get, area_list, building_list
+from territory.api.serializers import AreaOutputSerializer, BuildingOutputSerializer
+from territory.filters import AreaFilterSet, BuildingFilterSet
+from territory.models import Area, Building
+from territory.selectors import area_ancestors, area_get, area_list, building_list
 
 
 def filterset_parameters(filterset_class: type[django_filters.FilterSet]) -> list[OpenApiParameter]:
