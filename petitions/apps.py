@@ -10,7 +10,9 @@ class PetitionsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.media import media_never_served, media_register
+        from core.referral import petition_source_register
         from notifications.messages import choices_register
+        from petitions import referral
         from petitions.models import PendingPhoto, PetitionEvent, PetitionPhoto, Tier
         from petitions.selectors import petition_photo_get_for_media
 
@@ -23,3 +25,5 @@ class PetitionsConfig(AppConfig):
         # Inbox messages name a tier or an event kind by value, labelled in the reader's language.
         choices_register("petitions.tier", Tier)
         choices_register("petitions.event_kind", PetitionEvent.Kind)
+        # What deliberation reads from a petition it makes a topic of, and the petition's move.
+        petition_source_register(referral)
