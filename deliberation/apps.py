@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, TextIO
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -9,8 +11,22 @@ class DeliberationConfig(AppConfig):
     verbose_name = _("协商议事")
 
     def ready(self) -> None:
+        from core.demo import demo_step_register
         from core.media import media_register
+        from core.referral import referrer_register
         from deliberation.models import ActionEvidence
         from deliberation.selectors import action_evidence_get_for_media
+        from deliberation.services import topic_propose_from_petition
 
         media_register(ActionEvidence, "photo", access=action_evidence_get_for_media)
+        # petitions' refer pages and API make the topic through this service.
+        referrer_register(topic_propose_from_petition)
+        # After petitions (10): its demo's referred petitions become topics here.
+        demo_step_register("deliberation", order=20, load=_demo_load)
+
+
+def _demo_load(*, compound: Any, stdout: TextIO) -> None:
+    # Imported when the demo runs, not at every start: the module holds the whole demo's data.
+    from deliberation import demo
+
+    demo.load(compound=compound, stdout=stdout)

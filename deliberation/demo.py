@@ -21,7 +21,8 @@ from typing import TextIO
 from django.utils import timezone
 
 from accounts.models import User
-from deliberation import petition_link, services
+from core.referral import petition_source
+from deliberation import services
 from deliberation.models import (
     ActionItem,
     AgendaItem,
@@ -303,32 +304,27 @@ def _topic_details(rows: list[tuple[Topic, list[str]]], staff: User | None,
 
 def _petition_topics(compound: Compound, upcoming: Session, staff: User | None) -> None:
     """The petitions demo's referred petitions become topics on the next agenda."""
-    try:
-        from petitions.models import Petition
-        from petitions.services import petition_link_topic
-    except ImportError:
-        return
-    referred = list(Petition.objects.filter(state="referred", building__compound=compound)
-                    .select_related("building", "household__building", "category")
-                    .order_by("id")[:3])
+    source = petition_source()
+    referred = source.referred(compound_id=compound.pk, limit=3)
     topics = []
     for petition in referred:
         # The rule of topic_propose_from_petition: a private petition gets the neutral text a
         # staff member would write (its category), a public one its 公示 text; proposer 居民.
-        referral = petition_link.referral_of(petition=petition)
+        referral = petition.referral
         topics.append(Topic(
-            compound=compound, title=referral.title or f"{petition.category.name}问题协商",
+            compound=compound, title=referral.title or f"{petition.category}问题协商",
             description=referral.description
-            or f"居民反映本小区{petition.category.name}方面的问题，提请议事会协商解决办法。",
+            or f"居民反映本小区{petition.category}方面的问题，提请议事会协商解决办法。",
             channel=Topic.Channel.PETITION, scale="big", status=S.DELIBERATING,
-            session=upcoming, petition_id=petition.pk, proposer_name="居民", recorded_by=staff,
+            session=upcoming, petition_id=petition.petition_id, proposer_name="居民",
+            recorded_by=staff,
         ))
     topics = Topic.objects.bulk_create(topics)
     AgendaItem.objects.bulk_create([AgendaItem(session=upcoming, topic=topic, title=topic.title,
                                                position=10 + index)
                                     for index, topic in enumerate(topics)])
-    for topic in topics:
-        petition_link_topic(petition_id=topic.petition_id, topic_id=topic.pk)
+    for petition, topic in zip(referred, topics, strict=True):
+        source.link_topic(petition_id=petition.petition_id, topic_id=topic.pk)
 
 
 def _lists(compound: Compound, topics: list[Topic], today: date, staff: User | None) -> None:
@@ -338,7 +334,7 @@ def _lists(compound: Compound, topics: list[Topic], today: date, staff: User | N
                   status=Need.Status.RESOLVED if topic.status == S.CLOSED else Need.Status.OPEN,
                   resolution=topic.outcome[:300], resolved_at=topic.closed_at)
              for topic in topics]
-    hotline_petitions = _hotline_petition_ids(compound)
+    hotline_petitions = petition_source().hotline_closed_ids(compound_id=compound.pk, limit=7)
     needs += [Need(compound=compound, title=title, source=Need.Source.HOTLINE,
                    status=Need.Status.RESOLVED, resolution="已办结并回访，投诉人满意。",
                    resolved_at=now - timedelta(days=30 * (index + 1)),
@@ -380,16 +376,6 @@ def _lists(compound: Compound, topics: list[Topic], today: date, staff: User | N
     ListReview.objects.bulk_create([
         ListReview(compound=compound, year=previous[0], quarter=previous[1],
                    reviewed_at=now - timedelta(days=20), reviewed_by=staff)])
-
-
-def _hotline_petition_ids(compound: Compound) -> list[int]:
-    try:
-        from petitions.models import Petition
-    except ImportError:
-        return []
-    return list(Petition.objects.filter(channel__in=["hotline_12345", "susuban"],
-                                        state="closed", building__compound=compound)
-                .order_by("id").values_list("id", flat=True)[:7])
 
 
 def _resources(compound: Compound) -> list[Resource]:

@@ -222,19 +222,6 @@ class Topic(TimeStampedModel):
         return self.votes_for + self.votes_against + self.votes_abstain
 
     @property
-    def petition(self) -> object | None:
-        """The referring petition, read through petitions' model when that app provides it."""
-        if self.petition_id is None:
-            return None
-        from django.apps import apps
-
-        try:
-            model = apps.get_model("petitions", "Petition")
-        except LookupError:
-            return None
-        return model.objects.filter(pk=self.petition_id).first()
-
-    @property
     def step_index(self) -> int:
         if self.status == self.Status.REJECTED:
             return len(self.STEP_ORDER) - 1

@@ -13,7 +13,7 @@ import math
 import secrets
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -25,6 +25,7 @@ from django.utils.translation import gettext_noop
 from core import guesses
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
+from core.referral import Referral, petition_source
 from core.workdays import WorkCalendar
 from core.workflow import check_transition
 from deliberation import conf
@@ -63,7 +64,6 @@ if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
     from accounts.models import User
-    from deliberation.petition_link import Referral
 
 TOPIC_LABELS = dict(Topic.Status.choices)
 logger = logging.getLogger(__name__)
@@ -370,12 +370,10 @@ def topic_propose_from_petition(
        dispatcher, wrong state) leaves no topic behind. Staff's note goes on the petition's
        timeline.
     """
-    from deliberation import petition_link
-
     if Topic.objects.filter(petition_id=petition_id).exists():
         raise ApplicationError(_("该诉求已转为议题。"))
     with transaction.atomic():
-        referral = petition_link.read(petition_id=petition_id, actor=actor)
+        referral = petition_source().read(petition_id=petition_id, actor=actor)
         title, description = _referral_text(referral, title=title, description=description)
         topic = _topic_create(
             compound_id=referral.compound_id, title=title, description=description,
@@ -383,8 +381,8 @@ def topic_propose_from_petition(
             recorded_by=actor, petition_id=petition_id,
         )
         reason = _("转入协商议事：%s") % topic.title
-        petition_link.refer(petition_id=petition_id, actor=actor, topic_id=topic.pk,
-                            note=f"{reason}\n{note.strip()}" if note.strip() else reason)
+        petition_source().refer(petition_id=petition_id, actor=actor, topic_id=topic.pk,
+                                note=f"{reason}\n{note.strip()}" if note.strip() else reason)
     return topic
 
 
@@ -407,12 +405,11 @@ def referral_topics_redact() -> int:
     no text, staff still reach the petition through the topic's link); the proposer becomes
     居民. The agenda lines and needs copied from the topic follow. Idempotent.
     """
-    from deliberation import petition_link
-
     changed = 0
     topics = Topic.objects.filter(petition_id__isnull=False).order_by("id")
     for topic in topics.iterator():
-        referral = petition_link.referral_by_id(petition_id=topic.petition_id)
+        # Not None: the filter above.
+        referral = petition_source().referral_by_id(petition_id=cast("int", topic.petition_id))
         if referral is not None:
             changed += _topic_redact(topic, referral)
     return changed
@@ -798,9 +795,7 @@ def _check_evaluated(topic: Topic, *, now: datetime, evaluation_note: str) -> No
 def _close_petition(topic: Topic, *, actor: User) -> None:
     if topic.petition_id is None:
         return
-    from deliberation import petition_link
-
-    petition_link.close(petition_id=topic.petition_id, outcome=topic.outcome, actor=actor)
+    petition_source().close(petition_id=topic.petition_id, outcome=topic.outcome, actor=actor)
 
 
 def rating_summary(topic: Topic) -> dict[str, int]:

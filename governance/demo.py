@@ -10,18 +10,19 @@ sign-in account per role. Deterministic: one `random.Random(seed)`; bulk inserts
 
 from __future__ import annotations
 
-import importlib
 import random
 import traceback
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import TextIO
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from accounts.models import ApiKey, User
+from accounts.models import User
+from accounts.services import api_key_create
+from core.demo import demo_steps
 from governance.demo_people import (
     DUTIES,
     INTERESTS,
@@ -34,6 +35,7 @@ from governance.demo_people import (
     household_people,
 )
 from governance.models import Body, BodyMember, CentralHousehold, OrgNode, StaffPost
+from governance.services import staff_groups_ensure
 from residents.models import Household, PartyMember, Resident
 from territory.geo import offset, rectangle
 from territory.models import Area, Building, Compound, CompoundAlias, Unit
@@ -46,7 +48,6 @@ RESIDENT_PHONE = "13900000001"
 RESIDENT_NAME = "王秀英"
 HOTLINE_USERNAME = "hotline12345"
 HOTLINE_NAME = "12345 政务服务便民热线"
-FEATURE_APPS = ("petitions", "deliberation", "volunteers")
 
 # 网格一 holds 微网格1–3, 网格二 holds 微网格4–5; three buildings per micro-grid.
 GRIDS = {"网格一": ("微网格1", "微网格2", "微网格3"), "网格二": ("微网格4", "微网格5")}
@@ -118,7 +119,7 @@ def demo_load(*, stdout: TextIO, seed: int = 20240515) -> DemoState:
     3. accounts of every role (the resident is linked to her Resident row);
     4. party organisation, members, central households;
     5. bodies (owners' committee, property company, partner units) and the 2+7+N posts;
-    6. each feature app's `<app>.demo.load(compound=..., stdout=...)`.
+    6. each feature app's demo step (core.demo, registered in its AppConfig.ready()).
     """
     state = DemoState(rng=random.Random(seed))  # noqa: S311 — made-up data, not secrets.
     with transaction.atomic():
@@ -273,20 +274,8 @@ def _accounts_create(state: DemoState) -> None:
     _hotline_create(state)
 
 
-def _optional_callable(module_name: str, name: str) -> Any:
-    """A service another helper writes; None until it exists."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError:
-        return None
-    return getattr(module, name, None)
-
-
 def _staff_groups(state: DemoState) -> None:
-    groups_ensure = _optional_callable("governance.services", "staff_groups_ensure")
-    if groups_ensure is None:
-        return
-    groups = groups_ensure()
+    groups = staff_groups_ensure()
     community_group = groups.get(User.Role.COMMUNITY_STAFF)
     if community_group is not None:
         state.users["community"].groups.add(community_group)
@@ -294,21 +283,11 @@ def _staff_groups(state: DemoState) -> None:
 
 def _hotline_create(state: DemoState) -> None:
     """The 12345 hotline's system account and API key; the raw key exists only now."""
-    key_create = _optional_callable("accounts.services", "api_key_create")
-    if key_create is not None:
-        api_key, state.api_key_raw = key_create(name=HOTLINE_NAME,
+    api_key, state.api_key_raw = api_key_create(name=HOTLINE_NAME,
                                                 scope_area=state.areas[STREET_NAME])
-        user = api_key.user
-        user.username = HOTLINE_USERNAME
-        user.save(update_fields=["username"])
-    else:
-        user = User(username=HOTLINE_USERNAME, role=User.Role.EXTERNAL_SYSTEM,
-                    display_name=HOTLINE_NAME, scope_area=state.areas[STREET_NAME])
-        user.set_unusable_password()
-        user.save()
-        prefix, state.api_key_raw = ApiKey.generate()
-        ApiKey.objects.create(name=HOTLINE_NAME, prefix=prefix,
-                              key_hash=ApiKey.hash_key(state.api_key_raw), user=user)
+    user = api_key.user
+    user.username = HOTLINE_USERNAME
+    user.save(update_fields=["username"])
     state.users[HOTLINE_USERNAME] = user
 
 
@@ -529,20 +508,14 @@ def _building_heads(state: DemoState) -> list[Resident]:
 # --- 6. feature apps ---------------------------------------------------------------------------
 
 def _feature_apps_load(state: DemoState, *, stdout: TextIO) -> None:
-    for app in FEATURE_APPS:
-        try:
-            module = importlib.import_module(f"{app}.demo")
-        except ModuleNotFoundError as error:
-            if error.name != f"{app}.demo":
-                raise
-            continue
+    for step in demo_steps():
         try:
             with transaction.atomic():
-                module.load(compound=state.compound, stdout=stdout)
+                step.load(compound=state.compound, stdout=stdout)
         except Exception:  # One app's broken demo must not stop the others.
-            state.feature_apps_failed.append(app)
-            stdout.write(f"!! {app}.demo.load failed; its demo data is missing:\n"
+            state.feature_apps_failed.append(step.name)
+            stdout.write(f"!! {step.name}.demo.load failed; its demo data is missing:\n"
                          f"{traceback.format_exc()}")
         else:
-            state.feature_apps_loaded.append(app)
-            stdout.write(f"   {app}: demo data loaded\n")
+            state.feature_apps_loaded.append(step.name)
+            stdout.write(f"   {step.name}: demo data loaded\n")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, TextIO
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -9,8 +11,11 @@ class PetitionsConfig(AppConfig):
     verbose_name = _("诉求办理")
 
     def ready(self) -> None:
+        from core.demo import demo_step_register
         from core.media import media_never_served, media_register
+        from core.referral import petition_source_register
         from notifications.messages import choices_register
+        from petitions import referral
         from petitions.models import PendingPhoto, PetitionEvent, PetitionPhoto, Tier
         from petitions.selectors import petition_photo_get_for_media
 
@@ -23,3 +28,13 @@ class PetitionsConfig(AppConfig):
         # Inbox messages name a tier or an event kind by value, labelled in the reader's language.
         choices_register("petitions.tier", Tier)
         choices_register("petitions.event_kind", PetitionEvent.Kind)
+        # What deliberation reads from a petition it makes a topic of, and the petition's move.
+        petition_source_register(referral)
+        demo_step_register("petitions", order=10, load=_demo_load)
+
+
+def _demo_load(*, compound: Any, stdout: TextIO) -> None:
+    # Imported when the demo runs, not at every start: the module holds the whole demo's data.
+    from petitions import demo
+
+    demo.load(compound=compound, stdout=stdout)

@@ -32,6 +32,7 @@ from django.views import View
 from accounts.models import User
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
+from core.referral import referrer
 from core.scope import scope_path
 from petitions import dispatch_queue, pending_photos, policy, rules, selectors, services
 from petitions import forms as petition_forms
@@ -750,11 +751,9 @@ class PetitionReferView(StaffActionView):
     success_text = _lazy("已转议事。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
-        # The topic and the petition's move are one transaction in the deliberation service,
-        # so a referral from this dashboard always lands on the compound's agenda.
-        from deliberation.services import topic_propose_from_petition
-
-        return topic_propose_from_petition(
+        # The topic and the petition's move are one transaction in the deliberation service
+        # (core.referral's referrer), so a referral from here always lands on the agenda.
+        return referrer()(
             petition_id=petition.pk, actor=self.request.user, title=data.get("title", ""),
             description=data.get("description", ""), note=data.get("note", ""))
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, TextIO
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -9,8 +11,17 @@ class VolunteersConfig(AppConfig):
     verbose_name = _("志愿服务")
 
     def ready(self) -> None:
+        from core.demo import demo_step_register
         from core.media import media_register
         from volunteers.models import MicroWish
         from volunteers.selectors import micro_wish_get_for_media
 
         media_register(MicroWish, "fulfilment_photo", access=micro_wish_get_for_media)
+        demo_step_register("volunteers", order=30, load=_demo_load)
+
+
+def _demo_load(*, compound: Any, stdout: TextIO) -> None:
+    # Imported when the demo runs, not at every start: the module holds the whole demo's data.
+    from volunteers import demo
+
+    demo.load(compound=compound, stdout=stdout)

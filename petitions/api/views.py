@@ -29,6 +29,7 @@ from accounts.models import User
 from core.api.pagination import DefaultCursorPagination
 from core.api.reveal import RevealOutputSerializer, reveal_response
 from core.exceptions import ApplicationError
+from core.referral import referrer
 from petitions import dispatch_queue, selectors, services
 from petitions.api import serializers as io
 from petitions.filters import PetitionFilter
@@ -368,13 +369,11 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def refer(self, request: Request, pk: str) -> Response:
-        # Through deliberation's service: the topic and the petition's move are one
-        # transaction, so a referral always lands on the compound's agenda.
-        from deliberation.services import topic_propose_from_petition
-
+        # Through deliberation's service (core.referral's referrer): the topic and the
+        # petition's move are one transaction, so a referral always lands on the agenda.
         data = _parse(io.PetitionReferInput, request)
         petition_id = self._petition_id(pk)
-        topic_propose_from_petition(petition_id=petition_id, actor=request.user, **data)
+        referrer()(petition_id=petition_id, actor=request.user, **data)
         return self._detail(selectors.petition_get_for_user(user=request.user,
                                                             petition_id=petition_id))
 

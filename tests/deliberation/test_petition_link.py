@@ -1,4 +1,4 @@
-"""Petition ↔ topic, both ways, through petitions' own services (petitions/CONTRACT.md)."""
+"""Petition ↔ topic, both ways, through the core.referral hook each app fills in."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ from django.http import Http404
 from django.utils import timezone
 
 from core.exceptions import ApplicationError, PermissionDeniedError
-from deliberation import petition_link, services
+from core.referral import petition_source, referrer
+from deliberation import services
 from deliberation.models import Need, Topic
 
 
 def test_the_petitions_hooks_are_there() -> None:
     # Was a module-level runtime skip: a missing hook must fail, not skip the module.
-    assert petition_link.is_available()
+    from petitions import referral
+
+    assert petition_source() is referral
+    assert referrer() is services.topic_propose_from_petition
 
 
 @pytest.fixture
