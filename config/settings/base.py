@@ -449,7 +449,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
 # The same client address as the phone sign-in limits: settings.NUM_PROXIES decides how far
 # X-Forwarded-For is trusted (ipware's left-most default would let a client forge it).
-AXES_CLIENT_IP_CALLABLE = "accounts.ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.ip.client_ip"
 AXES_IPWARE_PROXY_COUNT = NUM_PROXIES or None
 AXES_IPWARE_PROXY_ORDER = "right-most"
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
