@@ -170,7 +170,7 @@ def _schedule_outbox_delivery() -> None:
 
 def outbox_deliver(*, limit: int = 200) -> int:
     """Send pending messages, each claimed with a lock that skips rows another worker holds."""
-    from accounts.sms import send_sms
+    from notifications.sms import send_sms
 
     sent = 0
     # A message the gateway refused is retried by the next run, not at once: without this a

@@ -351,9 +351,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Domain settings -------------------------------------------------------------------------
-SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.ConsoleSmsBackend")
-# accounts.sms_aliyun (SMS_BACKEND=accounts.sms_aliyun.AliyunSmsBackend): the AccessKey pair, the
-# registered signature (签名) and the two approved templates, code (${code}) and notice
+SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleSmsBackend")
+# notifications.sms_aliyun (SMS_BACKEND=notifications.sms_aliyun.AliyunSmsBackend): the AccessKey
+# pair, the registered signature (签名) and the two approved templates, code (${code}) and notice
 # (${content}); production refuses to start with the console backend (accounts.E001).
 ALIYUN_SMS_ACCESS_KEY_ID = env.str("ALIYUN_SMS_ACCESS_KEY_ID", default="")
 ALIYUN_SMS_ACCESS_KEY_SECRET = env_secret("ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
