@@ -11,7 +11,9 @@ class PetitionsConfig(AppConfig):
     def ready(self) -> None:
         from core.media import media_never_served, media_register
         from notifications.messages import choices_register
+        from notifications.services import retention_register
         from petitions.models import PendingPhoto, PetitionEvent, PetitionPhoto, Tier
+        from petitions.retention import petition_contacts_purge, petition_photos_purge
         from petitions.selectors import petition_photo_get_for_media
 
         # allows_anonymous: the 公示's photo opens to anyone (the rule's public case).
@@ -23,3 +25,6 @@ class PetitionsConfig(AppConfig):
         # Inbox messages name a tier or an event kind by value, labelled in the reader's language.
         choices_register("petitions.tier", Tier)
         choices_register("petitions.event_kind", PetitionEvent.Kind)
+        # PIPL retention: closed petitions' contact details and photos (settings.RETENTION).
+        retention_register("petition_contacts", petition_contacts_purge)
+        retention_register("petition_photos", petition_photos_purge)
