@@ -352,6 +352,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Domain settings -------------------------------------------------------------------------
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleSmsBackend")
+# The backends lived in accounts until #14: a deployment's .env written before names them by the
+# old module (accounts.sms…), which is read as the new one so it sends, and is refused, alike.
+if SMS_BACKEND.startswith("accounts.sms"):
+    SMS_BACKEND = "notifications" + SMS_BACKEND.removeprefix("accounts")
 # notifications.sms_aliyun (SMS_BACKEND=notifications.sms_aliyun.AliyunSmsBackend): the AccessKey
 # pair, the registered signature (签名) and the two approved templates, code (${code}) and notice
 # (${content}); production refuses to start with the console backend (accounts.E001).

@@ -176,3 +176,12 @@ def test_gunicorn_refuses_to_start_with_a_bad_environment():
     assert "ImproperlyConfigured: Production refuses to start" in result.stderr
     for problem in ("SECRET_KEY is empty", "SMS_BACKEND is", "ALLOWED_HOSTS holds"):
         assert problem in result.stderr
+
+
+def test_an_sms_backend_named_by_its_old_module_is_read_as_the_new_one():
+    """.env files written before the backends moved to notifications name accounts.sms…: the
+    console one is still refused (it would otherwise start and print every code)."""
+    environment = production_process_environment(SMS_BACKEND="accounts.sms.ConsoleSmsBackend")
+    result = gunicorn_check_config(environment)
+    assert result.returncode != 0
+    assert "SMS_BACKEND is notifications.sms.ConsoleSmsBackend" in result.stderr
