@@ -8,8 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
-from config.refusal import ALIYUN_SMS_BACKEND as ALIYUN_BACKEND
-from config.refusal import NON_DELIVERING_SMS_BACKENDS as NON_DELIVERING_BACKENDS
+from core.refusal import ALIYUN_SMS_BACKEND as ALIYUN_BACKEND
+from core.refusal import NON_DELIVERING_SMS_BACKENDS as NON_DELIVERING_BACKENDS
 
 ALIYUN_REQUIRED = ("ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET",
                    "ALIYUN_SMS_SIGN_NAME")

@@ -21,7 +21,6 @@ from django.utils.translation import gettext_noop
 from accounts import anonymise
 from accounts.anonymise import ANONYMISED_NAME
 from accounts.models import ApiKey, DeletionRequest, PhoneCode, User
-from accounts.sms import send_sms
 from core import phones
 from core.exceptions import ApplicationError, PermissionDeniedError, RateLimited
 from core.masking import mask_phone
@@ -29,6 +28,7 @@ from core.scope import path_in_scope
 from core.workflow import check_transition
 from notifications.messages import Message
 from notifications.services import notifications_create
+from notifications.sms import send_sms
 from residents.models import Resident
 
 if TYPE_CHECKING:

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from accounts.forms import PhoneCodeForm, PhoneForm, StaffAuthenticationForm
-from accounts.ip import client_ip
 from accounts.selectors import deletion_request_pending, personal_data_export
 from accounts.services import (
     deletion_request_cancel,
@@ -27,6 +26,7 @@ from accounts.services import (
     phone_code_verify,
 )
 from core.exceptions import ApplicationError
+from core.ip import client_ip
 from core.masking import mask_phone
 
 PENDING_PHONE = "accounts_phone_pending"

@@ -21,4 +21,4 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"api_key": "1000000/min", "anon": "1000000/min",
                                "user": "1000000/min", "protected_lookup": "1000000/min"},
 }
-SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
+SMS_BACKEND = "notifications.sms.LocmemSmsBackend"

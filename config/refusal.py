@@ -3,10 +3,12 @@ at import, so gunicorn, the Celery worker and beat and every manage.py command s
 one message listing every problem, each naming its variable and how to make a good value.
 
 The deploy checks share these rules (core.crypto: core.E101-E103; accounts.checks:
-accounts.E001) and still report them where settings change after start-up (tests).
+accounts.E001) and still report them where settings change after start-up (tests); the values
+and the key test they share live in core.refusal, which those checks can import.
 
-Pure functions of a settings mapping, importable while settings load: no app is imported here,
-and no secret value is ever written into a message (it would end up in a log).
+Pure functions of a settings mapping, importable while settings load: no app's models are
+imported here (core.refusal is plain values), and no secret value is ever written into a
+message (it would end up in a log).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from cryptography.fernet import Fernet
 from django.core.checks.security.base import (
     SECRET_KEY_INSECURE_PREFIX,
     SECRET_KEY_MIN_LENGTH,
@@ -24,12 +25,12 @@ from django.core.checks.security.base import (
 )
 from django.core.exceptions import ImproperlyConfigured
 
-# Backends that deliver nothing: they print (console) or keep messages in memory (tests).
-NON_DELIVERING_SMS_BACKENDS = frozenset({
-    "accounts.sms.ConsoleSmsBackend",
-    "accounts.sms.LocmemSmsBackend",
-})
-ALIYUN_SMS_BACKEND = "accounts.sms_aliyun.AliyunSmsBackend"
+from core.refusal import (
+    ALIYUN_SMS_BACKEND,
+    GENERATE_FERNET_KEY,
+    NON_DELIVERING_SMS_BACKENDS,
+    is_fernet_key,
+)
 
 # Words that mark a value copied from an example, never generated (.env.example once shipped
 # SECRET_KEY=change-me-to-a-long-random-string; local.py's key contains "insecure").
@@ -40,18 +41,7 @@ EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net", "example")
 
 # How to make each value (token_urlsafe: no "$" or "#" that .env or compose would interpret).
 GENERATE_SECRET_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"  # noqa: S105
-GENERATE_FERNET_KEY = ("python -c 'from cryptography.fernet import Fernet; "
-                       "print(Fernet.generate_key().decode())'")
 GENERATE_BLIND_INDEX_KEY = "python -c 'import secrets; print(secrets.token_hex(32))'"
-
-
-def is_fernet_key(key: str) -> bool:
-    """32 url-safe base64-encoded bytes, as Fernet itself decides."""
-    try:
-        Fernet(key.encode())
-    except ValueError:
-        return False
-    return True
 
 
 def _placeholder_marker(value: str) -> str:

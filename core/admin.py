@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import path, reverse
@@ -21,8 +22,10 @@ from django_celery_beat.models import (
 )
 
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register, everywhere
+from core.areas import area_tree
 from core.masking import mask_id_number, mask_phone
 from core.models import AuditEvent, CalendarDay, CalendarYear
+from core.reveal_scope import reveal_visible
 from core.scope import scope_q
 
 
@@ -105,14 +108,13 @@ class MaskedContactMixin:
     def reveal_view(self, request: HttpRequest, object_id: str, field: str) -> HttpResponse:
         """POST only: one field of one row, whole, for a viewer whose scope covers the row."""
         from core.audit import audit_reveal
-        from residents.selectors import personal_data_visible
 
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         dotted = self.contact_fields().get(field)
         obj = (self.get_queryset(request).filter(pk=object_id).first()  # type: ignore[attr-defined]
                if dotted and str(object_id).isdigit() else None)
-        if obj is None or not personal_data_visible(request.user, getattr(obj, "area_path", None)):
+        if obj is None or not reveal_visible(request.user, getattr(obj, "area_path", None)):
             raise Http404
         audit_reveal(request=request, obj=obj, fields=[dotted])
         return JsonResponse({"value": _lookup(obj, dotted)})
@@ -151,15 +153,13 @@ class MaskedContactMixin:
 
 def _masked_column(model_admin: Any, field: str, viewer: Any, mask: Callable[[str], str],
                    label: Any) -> Callable[[Model], str]:
-    from residents.selectors import personal_data_visible
-
     dotted = model_admin.contact_fields()[field]
     opts = model_admin.model._meta
     name = f"{field}_display"
 
     def column(obj: Model) -> str:
         masked = mask(_lookup(obj, dotted))
-        if not masked or not personal_data_visible(viewer, getattr(obj, "area_path", None)):
+        if not masked or not reveal_visible(viewer, getattr(obj, "area_path", None)):
             return masked
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_reveal", args=[obj.pk, field])
         return format_html('<span class="revealable">{}</span> <button type="button" '
@@ -185,18 +185,15 @@ def area_list_filter(*, kind: str, path_field: str, title: Any,
         parameter_name = parameter
 
         def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
-            from territory.models import Area
-
-            areas = Area.objects.filter(kind=kind).filter(scope_q(request.user, "path"))
-            return [(area.pk, area.name) for area in areas]
+            areas = area_tree().model._default_manager.filter(kind=kind).filter(
+                scope_q(request.user, "path"))
+            return list(areas.values_list("pk", "name"))
 
         def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-            from territory.filters import filter_within
-
             value = self.value()
             if not value or not str(value).isdigit():
                 return queryset
-            return filter_within(queryset, path_field, int(value))
+            return area_tree().within(queryset, path_field, int(value))
 
     AreaListFilter.title = title
     AreaListFilter.__name__ = f"{parameter.title()}ListFilter"
@@ -204,11 +201,10 @@ def area_list_filter(*, kind: str, path_field: str, title: Any,
 
 
 def _may_read_audit(request: HttpRequest) -> bool:
-    from accounts.models import User
-
     user = request.user
+    street_admin = get_user_model().Role.STREET_ADMIN
     return bool(user.is_active and user.is_staff
-                and (user.is_superuser or getattr(user, "role", "") == User.Role.STREET_ADMIN))
+                and (user.is_superuser or getattr(user, "role", "") == street_admin))
 
 
 @admin.register(AuditEvent)
@@ -304,10 +300,8 @@ def is_schedule_operator(user: Any) -> bool:
     """The system's operators: superusers with no street-office role (a `createsuperuser`
     account). The schedule is defined in code (CELERY_BEAT_SCHEDULE, synced into these tables
     by the beat), so a clerk has nothing to do there, even one made superuser for convenience."""
-    from accounts.models import User
-
     return bool(user.is_active and user.is_superuser
-                and getattr(user, "role", "") not in User.STAFF_ROLES)
+                and getattr(user, "role", "") not in get_user_model().STAFF_ROLES)
 
 
 class OperatorsOnlyAdminMixin:

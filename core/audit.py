@@ -18,6 +18,7 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone, translation
 
+from core.ip import client_ip
 from core.masking import mask_numbers_in
 from core.middleware import current_request
 from core.models import AuditEvent
@@ -39,8 +40,6 @@ def audit_event_record(*, action: str, object_type: str, object_id: Any = "",
 def _event_build(*, action: str, object_type: str, object_id: Any = "", object_repr: str = "",
                  fields: Iterable[str] = (), actor: Any = None,
                  request: HttpRequest | None = None, shows_values: bool = True) -> AuditEvent:
-    from accounts.ip import client_ip
-
     request = request if request is not None else current_request()
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from config.refusal import GENERATE_FERNET_KEY, is_fernet_key
+from core.refusal import GENERATE_FERNET_KEY, is_fernet_key
 
 # Every Fernet token starts with the version byte 0x80, which base64 writes as "gAAAAA".
 TOKEN_PREFIX = "gAAAAA"  # noqa: S105 (a format marker, not a secret)

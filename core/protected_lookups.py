@@ -7,7 +7,7 @@ Every FilterSet filter and admin search over such a field declares itself to thi
 (tests/core/test_protected_lookups.py finds any that does not), and the lookup then
 1. is refused to a caller who may reveal nowhere in the rows' scope (403, or an admin message);
 2. keeps only the matches inside the caller's reveal scope (residents.selectors.
-   personal_data_path: the same rule as the reveal button);
+   personal_data_path, through core.reveal_scope: the same rule as the reveal button);
 3. writes one audit row per match, shaped like a reveal of that field (core.audit);
 4. spends one unit of the caller's lookup budget (DEFAULT_THROTTLE_RATES["protected_lookup"],
    one bucket per account, an API key's or a person's, whether through the API or the admin).
@@ -28,8 +28,10 @@ from django.utils.translation import gettext as _
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
+from core.areas import area_tree
 from core.crypto import blind_index
 from core.exceptions import ApplicationError, PermissionDeniedError, RateLimited
+from core.reveal_scope import reveal_prefix
 from core.scope import EVERYTHING
 
 PROTECTED_FIELDS = frozenset({"phone", "id_number", "contact_phone", "emergency_phone"})
@@ -59,13 +61,6 @@ class ProtectedLookupThrottle(SimpleRateThrottle):
         if user is None or not user.is_authenticated:
             return None
         return self.cache_format % {"scope": self.scope, "ident": user.pk}
-
-
-def reveal_prefix(user: Any) -> str | None:
-    """Where `user` may reveal whole numbers: "" everywhere, None nowhere (the reveal rule)."""
-    from residents.selectors import personal_data_path
-
-    return personal_data_path(user)
 
 
 def protected_lookup_spend(*, user: Any) -> None:
@@ -100,9 +95,7 @@ def protected_matches(*, user: Any, queryset: QuerySet[Any], path_field: str | N
 
 
 def _covers_a_whole_street(prefix: str) -> bool:
-    from territory.models import Area
-
-    return prefix == EVERYTHING or len(prefix) <= Area.steplen
+    return prefix == EVERYTHING or len(prefix) <= area_tree().steplen
 
 
 # --- FilterSets (API and selectors) -----------------------------------------------------------

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -170,7 +170,7 @@ def _schedule_outbox_delivery() -> None:
 
 def outbox_deliver(*, limit: int = 200) -> int:
     """Send pending messages, each claimed with a lock that skips rows another worker holds."""
-    from accounts.sms import send_sms
+    from notifications.sms import send_sms
 
     sent = 0
     # A message the gateway refused is retried by the next run, not at once: without this a
@@ -211,11 +211,31 @@ def notification_mark_read(*, user_id: int, notification_id: int | None = None) 
 
 # --- PIPL: retention ------------------------------------------------------------------------
 
-PHOTO_BATCH = 500  # photo files deleted per run; the rest wait for the next run
 # Days, overridden by settings.RETENTION (config/settings/base.py documents each period).
 RETENTION_DEFAULTS = {"phone_code": 1, "outbox": 30, "notification": 365,
                       "petition_contact": 3 * 365, "care_access_log": 3 * 365,
                       "sign_in_log": 180}
+
+# (now, each RETENTION period) → how many rows the step deleted or anonymised.
+RetentionStep = Callable[[datetime, Mapping[str, timedelta]], int]
+
+# Each app that keeps personal data registers its steps in its AppConfig.ready(), so this
+# module, below them, imports none of their models; the name is the step's key in the counts.
+_RETENTION_STEPS: dict[str, RetentionStep] = {}
+
+
+def retention_register(name: str, step: RetentionStep) -> None:
+    """Run `step` in every retention purge; registering a name again replaces its step."""
+    _RETENTION_STEPS[name] = step
+
+
+def rows_older_than(model: type[Model], field: str, period: str) -> RetentionStep:
+    """A step deleting the rows of `model` whose `field` is older than the `period`."""
+
+    def step(now: datetime, periods: Mapping[str, timedelta]) -> int:
+        return model._default_manager.filter(**{f"{field}__lt": now - periods[period]}).delete()[0]
+
+    return step
 
 
 def retention_purge(*, now: datetime) -> dict[str, int]:
@@ -223,47 +243,28 @@ def retention_purge(*, now: datetime) -> dict[str, int]:
 
     Set-based and idempotent: each step is one DELETE or UPDATE over rows past their cut-off,
     so a second run (or two at once) finds nothing left to do. Only petition photos are done
-    one by one (their files), at most PHOTO_BATCH a run.
+    one by one (their files), at most a batch a run.
     """
-    from axes.models import AccessFailureLog, AccessLog
-    from django.contrib.sessions.models import Session
-
-    from accounts.models import PhoneCode
-    from petitions.models import Petition
-    from volunteers.models import CareFileAccessLog
-
     days = {**RETENTION_DEFAULTS, **getattr(settings, "RETENTION", {})}
     periods = {key: timedelta(days=count) for key, count in days.items()}
-    closed_before = now - periods["petition_contact"]
-    counts = {
-        "phone_codes": PhoneCode.objects.filter(
-            created_at__lt=now - periods["phone_code"]).delete()[0],
-        "outbox": OutboundMessage.objects.filter(
-            created_at__lt=now - periods["outbox"]).delete()[0],
-        "notifications": Notification.objects.filter(
-            created_at__lt=now - periods["notification"]).delete()[0],
-        "petition_contacts": Petition.objects.filter(closed_at__lt=closed_before)
-        .exclude(contact_name="", contact_phone="").update(contact_name="", contact_phone=""),
-        "petition_photos": _petition_photos_purge(closed_before=closed_before),
-        "care_access_logs": CareFileAccessLog.objects.filter(
-            at__lt=now - periods["care_access_log"]).delete()[0],
-        "sign_in_logs": (
-            AccessLog.objects.filter(attempt_time__lt=now - periods["sign_in_log"]).delete()[0]
-            + AccessFailureLog.objects.filter(
-                attempt_time__lt=now - periods["sign_in_log"]).delete()[0]),
-        "sessions": Session.objects.filter(expire_date__lt=now).delete()[0],
-    }
+    counts = {name: step(now, periods) for name, step in _RETENTION_STEPS.items()}
     logger.info("Retention purge: %s", counts)
     return counts
 
 
-def _petition_photos_purge(*, closed_before: datetime) -> int:
-    from petitions.models import PetitionPhoto
+def sign_in_logs_purge(now: datetime, periods: Mapping[str, timedelta]) -> int:
+    """django-axes' staff sign-in logs, failures included."""
+    from axes.models import AccessFailureLog, AccessLog
 
-    photos = list(PetitionPhoto.objects.filter(petition__closed_at__lt=closed_before)
-                  .order_by("pk")[:PHOTO_BATCH])
-    for photo in photos:
-        # The file first: a crash in between leaves a row without a file, never the reverse.
-        photo.image.delete(save=False)
-    PetitionPhoto.objects.filter(pk__in=[photo.pk for photo in photos]).delete()
-    return len(photos)
+    cut_off = now - periods["sign_in_log"]
+    # axes has no type stubs: name the counts' type.
+    logs: int = AccessLog.objects.filter(attempt_time__lt=cut_off).delete()[0]
+    failures: int = AccessFailureLog.objects.filter(attempt_time__lt=cut_off).delete()[0]
+    return logs + failures
+
+
+def sessions_purge(now: datetime, periods: Mapping[str, timedelta]) -> int:
+    """Expired sessions (each has its own expiry: no period)."""
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.filter(expire_date__lt=now).delete()[0]

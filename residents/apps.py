@@ -7,3 +7,9 @@ from django.utils.translation import gettext_lazy as _
 class ResidentsConfig(AppConfig):
     name = "residents"
     verbose_name = _("居民与党员")
+
+    def ready(self) -> None:
+        from core.reveal_scope import reveal_scope_register
+        from residents.selectors import personal_data_path
+
+        reveal_scope_register(personal_data_path)

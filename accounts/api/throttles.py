@@ -8,8 +8,8 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
-from accounts.ip import client_ip
 from accounts.models import ApiKey
+from core.ip import client_ip
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):

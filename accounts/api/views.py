@@ -21,9 +21,9 @@ from accounts.api.serializers import (
     PhoneCodeVerifyInputSerializer,
 )
 from accounts.api.throttles import PhoneCodeRequestThrottle, PhoneCodeVerifyThrottle
-from accounts.ip import client_ip
 from accounts.selectors import personal_data_export
 from accounts.services import deletion_request_create, phone_code_request, phone_code_verify
+from core.ip import client_ip
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 REFUSED = OpenApiResponse(description="输入有误、验证码错误或已失效（中文 message）")

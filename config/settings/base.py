@@ -352,9 +352,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Domain settings -------------------------------------------------------------------------
-SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.ConsoleSmsBackend")
-# accounts.sms_aliyun (SMS_BACKEND=accounts.sms_aliyun.AliyunSmsBackend): the AccessKey pair, the
-# registered signature (签名) and the two approved templates, code (${code}) and notice
+SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleSmsBackend")
+# The backends lived in accounts until #14: a deployment's .env written before names them by the
+# old module (accounts.sms…), which is read as the new one so it sends, and is refused, alike.
+if SMS_BACKEND.startswith("accounts.sms"):
+    SMS_BACKEND = "notifications" + SMS_BACKEND.removeprefix("accounts")
+# notifications.sms_aliyun (SMS_BACKEND=notifications.sms_aliyun.AliyunSmsBackend): the AccessKey
+# pair, the registered signature (签名) and the two approved templates, code (${code}) and notice
 # (${content}); production refuses to start with the console backend (accounts.E001).
 ALIYUN_SMS_ACCESS_KEY_ID = env.str("ALIYUN_SMS_ACCESS_KEY_ID", default="")
 ALIYUN_SMS_ACCESS_KEY_SECRET = env_secret("ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
@@ -450,7 +454,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
 # The same client address as the phone sign-in limits: settings.NUM_PROXIES decides how far
 # X-Forwarded-For is trusted (ipware's left-most default would let a client forge it).
-AXES_CLIENT_IP_CALLABLE = "accounts.ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.ip.client_ip"
 AXES_IPWARE_PROXY_COUNT = NUM_PROXIES or None
 AXES_IPWARE_PROXY_ORDER = "right-most"
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"

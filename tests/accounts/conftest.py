@@ -7,7 +7,7 @@ import pytest
 from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.throttling import SimpleRateThrottle
 
-from accounts.sms import LocmemSmsBackend
+from notifications.sms import LocmemSmsBackend
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from accounts.models import PhoneCode, User
 from accounts.services import phone_code_request, phone_code_verify, phone_normalize
-from accounts.sms import LocmemSmsBackend
 from core.exceptions import ApplicationError, RateLimited
+from notifications.sms import LocmemSmsBackend
 from tests.accounts.conftest import last_code
 from tests.accounts.factories import UserFactory
 from tests.residents.factories import ResidentFactory
@@ -219,6 +219,6 @@ def test_a_staff_members_phone_cannot_sign_in_by_code(territory):
 
 
 def test_an_sms_failure_is_reported_in_chinese(settings):
-    settings.SMS_BACKEND = "accounts.sms.BaseSmsBackend"
+    settings.SMS_BACKEND = "notifications.sms.BaseSmsBackend"
     with pytest.raises(ApplicationError, match="短信发送失败"):
         phone_code_request(phone=PHONE, ip=IP)

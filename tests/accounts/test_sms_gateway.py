@@ -11,12 +11,12 @@ from django.test import override_settings
 
 from accounts.checks import sms_backend_check
 from accounts.services import phone_code_request
-from accounts.sms_aliyun import AliyunSmsBackend, SmsGatewayError, sign
 from notifications.models import OutboundMessage
 from notifications.services import outbox_deliver
+from notifications.sms_aliyun import AliyunSmsBackend, SmsGatewayError, sign
 from tests.fakes.aliyun_sms import FakeAliyunSms, serve
 
-ALIYUN = "accounts.sms_aliyun.AliyunSmsBackend"
+ALIYUN = "notifications.sms_aliyun.AliyunSmsBackend"
 
 
 @pytest.fixture
@@ -118,9 +118,9 @@ def _ids(messages: list[checks.CheckMessage]) -> list[str]:
 
 def test_production_refuses_the_console_backend() -> None:
     with override_settings(DJANGO_ENV="production",
-                           SMS_BACKEND="accounts.sms.ConsoleSmsBackend"):
+                           SMS_BACKEND="notifications.sms.ConsoleSmsBackend"):
         assert _ids(sms_backend_check()) == ["accounts.E001"]
-    with override_settings(DJANGO_ENV="local", SMS_BACKEND="accounts.sms.ConsoleSmsBackend"):
+    with override_settings(DJANGO_ENV="local", SMS_BACKEND="notifications.sms.ConsoleSmsBackend"):
         assert sms_backend_check() == []
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import PhoneCode, User
-from accounts.sms import LocmemSmsBackend
+from notifications.sms import LocmemSmsBackend
 from tests.accounts.conftest import last_code
 from tests.accounts.factories import UserFactory
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ALIYUN = "accounts.sms_aliyun.AliyunSmsBackend"
+ALIYUN = "notifications.sms_aliyun.AliyunSmsBackend"
 
 
 def fixed_key(purpose: str) -> str:

@@ -112,7 +112,7 @@ def test_env_example_ships_no_secret_and_a_recipe_for_each(env_example):
     assert 'print(secrets.token_urlsafe(50))"\nSECRET_KEY=' in text
     assert 'print(secrets.token_hex(32))"\nFIELD_BLIND_INDEX_KEY=' in text
     assert "base64.urlsafe_b64encode(os.urandom(32))" in text
-    assert env_example["SMS_BACKEND"] == "accounts.sms_aliyun.AliyunSmsBackend"
+    assert env_example["SMS_BACKEND"] == "notifications.sms_aliyun.AliyunSmsBackend"
     assert env_example["REDIS_URL"] != env_example["CACHE_REDIS_URL"]
     assert env_example["SECURE_HSTS_PRELOAD"] == "false"
 

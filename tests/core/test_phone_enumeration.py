@@ -26,7 +26,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from accounts.services import api_key_create
-from accounts.sms import LocmemSmsBackend
+from notifications.sms import LocmemSmsBackend
 from tests.accounts.factories import UserFactory
 from tests.conftest import Territory
 from tests.petitions.factories import category

@@ -16,8 +16,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import PhoneCode, User
-from accounts.sms import LocmemSmsBackend
 from core.phones import phone_normalize
+from notifications.sms import LocmemSmsBackend
 from residents.models import Resident
 from residents.services import residents_import
 from tests.residents.test_import import RESIDENT_HEADERS, xlsx

@@ -42,7 +42,7 @@ def test_the_good_environment_has_no_problem():
     ("CACHE_REDIS_URL", "redis://127.0.0.1:6380/0"),  # another server, same number
     ("ALLOWED_HOSTS", ["portal.test", ".jiedao.gov.cn", "10.0.0.5"]),
     ("FIELD_ENCRYPTION_KEYS", [fixed_fernet_key("new"), fixed_fernet_key("old")]),
-    ("SMS_BACKEND", "accounts.sms_aliyun.AliyunSmsBackend"),
+    ("SMS_BACKEND", "notifications.sms_aliyun.AliyunSmsBackend"),
 ])
 def test_acceptable_values_are_not_refused(name: str, value: Any):
     assert problems({**GOOD_SETTINGS, name: value}) == []
@@ -64,8 +64,10 @@ def test_acceptable_values_are_not_refused(name: str, value: Any):
     ("FIELD_BLIND_INDEX_KEY", "", GENERATE_HEX),
     ("FIELD_BLIND_INDEX_KEY", TOKEN[:31], "32 characters"),
     ("FIELD_BLIND_INDEX_KEY", "change-me-" + TOKEN[:32], "placeholder"),
-    ("SMS_BACKEND", "accounts.sms.ConsoleSmsBackend", "accounts.sms_aliyun.AliyunSmsBackend"),
-    ("SMS_BACKEND", "accounts.sms.LocmemSmsBackend", "accounts.sms_aliyun.AliyunSmsBackend"),
+    ("SMS_BACKEND", "notifications.sms.ConsoleSmsBackend",
+     "notifications.sms_aliyun.AliyunSmsBackend"),
+    ("SMS_BACKEND", "notifications.sms.LocmemSmsBackend",
+     "notifications.sms_aliyun.AliyunSmsBackend"),
     ("ALLOWED_HOSTS", [], "the host name"),
     ("ALLOWED_HOSTS", ["127.0.0.1", "localhost"], "'127.0.0.1', 'localhost'"),  # base.py's
     ("ALLOWED_HOSTS", ["portal.test", "::1"], "'::1'"),
@@ -110,7 +112,8 @@ def test_one_refusal_lists_every_problem_and_prints_no_secret():
     secret_key, blind_key = "changeme-" + TOKEN, "placeholder" + TOKEN[:32]
     fernet_key = "x" * 44
     broken = {"SECRET_KEY": secret_key, "FIELD_ENCRYPTION_KEYS": [fernet_key],
-              "FIELD_BLIND_INDEX_KEY": blind_key, "SMS_BACKEND": "accounts.sms.ConsoleSmsBackend",
+              "FIELD_BLIND_INDEX_KEY": blind_key,
+              "SMS_BACKEND": "notifications.sms.ConsoleSmsBackend",
               "ALLOWED_HOSTS": ["localhost"], "REDIS_URL": "redis://:pass-word@redis:6379/0",
               "CACHE_REDIS_URL": "redis://:pass-word@redis:6379/0"}
     with pytest.raises(ImproperlyConfigured, match=r"^Production refuses to start") as refused:
@@ -126,7 +129,7 @@ def test_one_refusal_lists_every_problem_and_prints_no_secret():
 def test_the_production_settings_module_refuses_at_import():
     with pytest.raises(ImproperlyConfigured, match=r"(?s)SECRET_KEY.*placeholder.*SMS_BACKEND"), \
             production_module({"SECRET_KEY": "change-me-" + TOKEN,
-                               "SMS_BACKEND": "accounts.sms.ConsoleSmsBackend"}):
+                               "SMS_BACKEND": "notifications.sms.ConsoleSmsBackend"}):
         pass
     assert "config.settings.production" not in sys.modules
 
@@ -166,10 +169,19 @@ def test_gunicorn_starts_with_a_good_environment():
 
 def test_gunicorn_refuses_to_start_with_a_bad_environment():
     environment = production_process_environment(
-        SMS_BACKEND="accounts.sms.ConsoleSmsBackend", ALLOWED_HOSTS="localhost")
+        SMS_BACKEND="notifications.sms.ConsoleSmsBackend", ALLOWED_HOSTS="localhost")
     del environment["SECRET_KEY"]
     result = gunicorn_check_config(environment)
     assert result.returncode != 0
     assert "ImproperlyConfigured: Production refuses to start" in result.stderr
     for problem in ("SECRET_KEY is empty", "SMS_BACKEND is", "ALLOWED_HOSTS holds"):
         assert problem in result.stderr
+
+
+def test_an_sms_backend_named_by_its_old_module_is_read_as_the_new_one():
+    """.env files written before the backends moved to notifications name accounts.sms…: the
+    console one is still refused (it would otherwise start and print every code)."""
+    environment = production_process_environment(SMS_BACKEND="accounts.sms.ConsoleSmsBackend")
+    result = gunicorn_check_config(environment)
+    assert result.returncode != 0
+    assert "SMS_BACKEND is notifications.sms.ConsoleSmsBackend" in result.stderr

@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 
 from accounts.models import User
-from accounts.sms import LocmemSmsBackend
+from notifications.sms import LocmemSmsBackend
 from tests.accounts.factories import UserFactory
 
 PHONE = "13912345678"

@@ -44,7 +44,7 @@ def gateway(live_server: Any) -> Iterator[FakeAliyunSms]:
     fake = FakeAliyunSms()
     server = serve(fake)
     with override_settings(
-        SMS_BACKEND="accounts.sms_aliyun.AliyunSmsBackend",
+        SMS_BACKEND="notifications.sms_aliyun.AliyunSmsBackend",
         ALIYUN_SMS_ACCESS_KEY_ID=fake.access_key_id,
         ALIYUN_SMS_ACCESS_KEY_SECRET=fake.access_key_secret,
         ALIYUN_SMS_SIGN_NAME=fake.sign_name,

@@ -49,7 +49,7 @@ def celery_environment(**overrides: str) -> dict[str, str]:
         "DJANGO_ENV": "local",
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DEBUG": "false",
-        "SMS_BACKEND": "accounts.sms.LocmemSmsBackend",
+        "SMS_BACKEND": "notifications.sms.LocmemSmsBackend",
         "DATABASE_URL": _database_url(),
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PETITIONS_SWEEP_SECONDS": "1",

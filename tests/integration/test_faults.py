@@ -37,9 +37,9 @@ from django.db import connection
 from django.db.models import Count
 
 from accounts.models import User
-from accounts.sms import LocmemSmsBackend
 from notifications.models import Notification, OutboundMessage
 from notifications.services import outbox_deliver
+from notifications.sms import LocmemSmsBackend
 from petitions.models import Petition, PetitionEvent, WebhookDelivery
 from petitions.webhooks import webhook_deliveries_send_due
 from tests.integration.conftest import BASE_DIR, _database_url, celery_environment, wait_for

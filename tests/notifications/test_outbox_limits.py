@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from accounts.sms import LocmemSmsBackend
 from notifications.models import OutboundMessage
 from notifications.services import outbox_deliver, sms_enqueue
+from notifications.sms import LocmemSmsBackend
 
 pytestmark = pytest.mark.django_db
 START = datetime(2026, 11, 16, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
-from accounts.ip import client_ip
+from core.ip import client_ip
 
 
 @pytest.fixture

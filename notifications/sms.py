@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 class BaseSmsBackend:
     """`template` names the kind of message for gateways that send approved templates only
-    (accounts.sms_aliyun): "code" for a sign-in code (`params={"code": …}`), "notice" for the
+    (notifications.sms_aliyun): "code" for a sign-in code (`params={"code": …}`), "notice" for the
     rest. Backends that send free text use `message` alone."""
 
     def send(self, *, phone: str, message: str, template: str = "notice",

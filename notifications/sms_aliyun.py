@@ -32,7 +32,7 @@ from typing import Any
 
 from django.conf import settings
 
-from accounts.sms import BaseSmsBackend
+from notifications.sms import BaseSmsBackend
 
 API_VERSION = "2017-05-25"
 SIGN_PREFIX = re.compile(r"^【[^】]{1,20}】")
