@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "petitions",
     "deliberation",
     "volunteers",
+    "privacy",
 ]
 
 MIDDLEWARE = [

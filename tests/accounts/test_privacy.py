@@ -17,12 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 from rest_framework.test import APIClient
 
-from accounts.models import DeletionRequest, PhoneCode, User
-from accounts.services import (
-    deletion_request_approve,
-    deletion_request_create,
-    deletion_request_reject,
-)
+from accounts.models import PhoneCode, User
 from core import crypto
 from core.audit import audit_event_record, object_type_of
 from core.exceptions import ApplicationError, PermissionDeniedError
@@ -33,6 +28,12 @@ from notifications.models import Notification, OutboundMessage
 from notifications.services import notifications_create, sms_enqueue
 from petitions import services as petition_services
 from petitions.models import Petition, PetitionPhoto
+from privacy.models import DeletionRequest
+from privacy.services import (
+    deletion_request_approve,
+    deletion_request_create,
+    deletion_request_reject,
+)
 from residents.models import Resident
 from tests.petitions.factories import category, photo
 from volunteers.models import CareFile, HoursEntry, Volunteer
@@ -195,7 +196,7 @@ def test_community_staff_approve_from_the_admin(client, resident_user, community
     assert list(Notification.objects.filter(title="新的注销申请")
                 .values_list("user_id", flat=True)) == [community_staff.pk]
     client.force_login(community_staff)
-    changelist = reverse("admin:accounts_deletionrequest_changelist")
+    changelist = reverse("admin:privacy_deletionrequest_changelist")
     assert client.get(changelist).status_code == 200
     client.post(changelist, {"action": "approve", "_selected_action": [deletion_request.pk]})
     assert DeletionRequest.objects.get().status == DeletionRequest.Status.APPROVED
