@@ -18,11 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import ApiKey, PhoneCode, User
+from accounts.signals import phone_verified
 from accounts.sms import send_sms
 from core import phones
 from core.exceptions import ApplicationError, RateLimited
 from core.masking import mask_phone
-from residents.models import Resident
 
 if TYPE_CHECKING:
     from governance.models import Area
@@ -123,23 +123,23 @@ def _phone_code_check(phone_code: PhoneCode | None, *, code: str, now: datetime)
     return _("验证码错误，还可以再试 %(remaining)d 次。") % {"remaining": remaining}
 
 
-def _resident_user_for_phone(phone: str) -> User:
-    """The resident account for `phone`, created on the first sign-in."""
+def _resident_user_for_phone(phone: str) -> tuple[User, bool]:
+    """The resident account for `phone`, created on the first sign-in (then True)."""
     user = User.objects.filter(phone=phone).first()
     if user is not None:
         if user.role != User.Role.RESIDENT:
             raise ApplicationError(_("该手机号属于工作人员账户，请使用账号密码登录。"))
         if not user.is_active:
             raise ApplicationError(_("该账户已停用，请联系社区工作人员。"))
-        return user
+        return user, False
     # Not the phone itself: usernames are shown in the admin and the audit log (PIPL); the
     # last four digits help staff tell accounts apart, like a masked phone does.
     username = f"m{phone[-4:]}-{secrets.token_hex(4)}"
-    name = Resident.objects.filter(phone=phone).values_list("name", flat=True).first()
-    user = User(username=username, phone=phone, role=User.Role.RESIDENT, display_name=name or "")
+    # Its display name is the household record's, set by residents (phone_verified).
+    user = User(username=username, phone=phone, role=User.Role.RESIDENT)
     user.set_unusable_password()
     user.save()
-    return user
+    return user, True
 
 
 def phone_code_verify(*, phone: str, code: str, ip: str | None) -> User:
@@ -148,8 +148,9 @@ def phone_code_verify(*, phone: str, code: str, ip: str | None) -> User:
     1. Only the newest code for the phone counts; it is locked so it can be used once.
     2. A wrong code counts one try, committed even though the call fails.
     3. A right code is stamped used; the account is created on first sign-in.
-    4. Household records with this phone and no account are linked to it, so the resident sees
-       their household (also records added after the first sign-in).
+    4. phone_verified is sent: residents links the household records with this phone and no
+       account to it, so the resident sees their household (also records added after the
+       first sign-in), and names a new account after them.
     """
     phone = phone_normalize(phone)
     code = (code or "").strip()
@@ -162,10 +163,10 @@ def phone_code_verify(*, phone: str, code: str, ip: str | None) -> User:
         refusal = _phone_code_check(phone_code, code=code, now=now)
         user: User | None = None
         if refusal is None and phone_code is not None:
-            user = _resident_user_for_phone(phone)
+            user, created = _resident_user_for_phone(phone)
             phone_code.used_at = now
             phone_code.save(update_fields=["used_at", "updated_at"])
-            Resident.objects.filter(phone=phone, user__isnull=True).update(user=user)
+            phone_verified.send(sender=User, user=user, phone=phone, created=created)
     if user is None:
         logger.info("Refused sign-in code for %s from %s", mask_phone(phone), ip)
         raise ApplicationError(refusal or _("验证码已失效，请重新获取。"))

@@ -7,3 +7,9 @@ from django.utils.translation import gettext_lazy as _
 class ResidentsConfig(AppConfig):
     name = "residents"
     verbose_name = _("居民与党员")
+
+    def ready(self) -> None:
+        from accounts.signals import phone_verified
+        from residents.signals import resident_records_link
+
+        phone_verified.connect(resident_records_link, dispatch_uid="residents.records_link")
