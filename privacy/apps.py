@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 class PrivacyConfig(AppConfig):
     name = "privacy"
-    verbose_name = _("个人信息保护")
+    # The admin heading over its one model, the deletion requests (a msgid already translated).
+    verbose_name = _("注销申请")
 
     def ready(self) -> None:
         from privacy import registry, selectors

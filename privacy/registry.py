@@ -5,7 +5,7 @@ cannot import a register() from here. Each app's privacy.py declares its part at
 importing only its own and lower layers, and this module reads it:
 
 - EXPORT_SECTIONS: {section key: function(*, user) -> JSON-ready data}, the app's sections of
-  the resident's data download (privacy.export puts them in its fixed order);
+  the resident's data download (privacy.selectors puts them in its fixed order);
 - anonymise(*, user, identifiers): makes the app's rows about the person anonymous when the
   account is deleted (privacy.services.account_anonymise).
 """
@@ -13,10 +13,10 @@ importing only its own and lower layers, and this module reads it:
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
@@ -27,8 +27,18 @@ from accounts.personal_data import Identifiers
 
 MODULE = "privacy"
 
-Exporter = Callable[..., Any]  # (*, user: User) -> JSON-ready data
-Anonymiser = Callable[..., None]  # (*, user: User, identifiers: Identifiers) -> None
+
+
+class Exporter(Protocol):
+    """One section of the download: JSON-ready data about `user`."""
+
+    def __call__(self, *, user: User) -> Any: ...
+
+
+class Anonymiser(Protocol):
+    """Makes the app's rows about the person anonymous, inside the caller's transaction."""
+
+    def __call__(self, *, user: User, identifiers: Identifiers) -> None: ...
 
 
 @dataclass(frozen=True)
