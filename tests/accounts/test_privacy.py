@@ -216,3 +216,25 @@ def test_a_resident_asks_over_the_api_and_withdraws_on_the_page(client, resident
     client.post(reverse("accounts:deletion-cancel"))
     assert DeletionRequest.objects.get().status == DeletionRequest.Status.CANCELLED
     assert User.objects.get(pk=resident_user.pk).is_active  # nothing was deleted
+
+
+def test_every_app_holding_personal_data_is_found_by_the_privacy_registry():
+    """Each app's privacy.py is discovered at start-up; a section declared twice, or missing
+    from the download's fixed order, stops start-up rather than a resident's download."""
+    from types import SimpleNamespace
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    from privacy import registry, selectors
+
+    assert [part.app_label for part in registry.parts] == [
+        "accounts", "residents", "petitions", "deliberation", "volunteers"]
+    assert [part.app_label for part in registry.parts if part.anonymise] == [
+        "residents", "petitions", "deliberation", "volunteers"]
+    selectors.sections_check()
+    stray = registry.part_of("stray", SimpleNamespace(
+        __name__="stray.privacy", EXPORT_SECTIONS={"petitions": lambda *, user: []}))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(registry, "parts", [*registry.parts, stray])
+        with pytest.raises(ImproperlyConfigured):
+            selectors.sections_check()
