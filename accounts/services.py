@@ -12,24 +12,17 @@ from typing import TYPE_CHECKING
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
-from accounts import anonymise
-from accounts.anonymise import ANONYMISED_NAME
-from accounts.models import ApiKey, DeletionRequest, PhoneCode, User
+from accounts.models import ApiKey, PhoneCode, User
+from accounts.signals import phone_verified
 from core import phones
-from core.exceptions import ApplicationError, PermissionDeniedError, RateLimited
+from core.exceptions import ApplicationError, RateLimited
 from core.masking import mask_phone
-from core.scope import path_in_scope
-from core.workflow import check_transition
-from notifications.messages import Message
-from notifications.services import notifications_create
 from notifications.sms import send_sms
-from residents.models import Resident
 
 if TYPE_CHECKING:
     from territory.models import Area
@@ -130,23 +123,23 @@ def _phone_code_check(phone_code: PhoneCode | None, *, code: str, now: datetime)
     return _("验证码错误，还可以再试 %(remaining)d 次。") % {"remaining": remaining}
 
 
-def _resident_user_for_phone(phone: str) -> User:
-    """The resident account for `phone`, created on the first sign-in."""
+def _resident_user_for_phone(phone: str) -> tuple[User, bool]:
+    """The resident account for `phone`, created on the first sign-in (then True)."""
     user = User.objects.filter(phone=phone).first()
     if user is not None:
         if user.role != User.Role.RESIDENT:
             raise ApplicationError(_("该手机号属于工作人员账户，请使用账号密码登录。"))
         if not user.is_active:
             raise ApplicationError(_("该账户已停用，请联系社区工作人员。"))
-        return user
+        return user, False
     # Not the phone itself: usernames are shown in the admin and the audit log (PIPL); the
     # last four digits help staff tell accounts apart, like a masked phone does.
     username = f"m{phone[-4:]}-{secrets.token_hex(4)}"
-    name = Resident.objects.filter(phone=phone).values_list("name", flat=True).first()
-    user = User(username=username, phone=phone, role=User.Role.RESIDENT, display_name=name or "")
+    # Its display name is the household record's, set by residents (phone_verified).
+    user = User(username=username, phone=phone, role=User.Role.RESIDENT)
     user.set_unusable_password()
     user.save()
-    return user
+    return user, True
 
 
 def phone_code_verify(*, phone: str, code: str, ip: str | None) -> User:
@@ -155,8 +148,9 @@ def phone_code_verify(*, phone: str, code: str, ip: str | None) -> User:
     1. Only the newest code for the phone counts; it is locked so it can be used once.
     2. A wrong code counts one try, committed even though the call fails.
     3. A right code is stamped used; the account is created on first sign-in.
-    4. Household records with this phone and no account are linked to it, so the resident sees
-       their household (also records added after the first sign-in).
+    4. phone_verified is sent: residents links the household records with this phone and no
+       account to it, so the resident sees their household (also records added after the
+       first sign-in), and names a new account after them.
     """
     phone = phone_normalize(phone)
     code = (code or "").strip()
@@ -169,10 +163,10 @@ def phone_code_verify(*, phone: str, code: str, ip: str | None) -> User:
         refusal = _phone_code_check(phone_code, code=code, now=now)
         user: User | None = None
         if refusal is None and phone_code is not None:
-            user = _resident_user_for_phone(phone)
+            user, created = _resident_user_for_phone(phone)
             phone_code.used_at = now
             phone_code.save(update_fields=["used_at", "updated_at"])
-            Resident.objects.filter(phone=phone, user__isnull=True).update(user=user)
+            phone_verified.send(sender=User, user=user, phone=phone, created=created)
     if user is None:
         logger.info("Refused sign-in code for %s from %s", mask_phone(phone), ip)
         raise ApplicationError(refusal or _("验证码已失效，请重新获取。"))
@@ -207,112 +201,3 @@ def api_key_deactivate(*, api_key: ApiKey) -> ApiKey:
 def login_lockout_clear(*, username: str | None, ip_address: str | None) -> int:
     """Lift a staff sign-in lockout for one username + IP pair; returns the records removed."""
     return int(axes_reset(ip=ip_address, username=username))
-
-
-# --- PIPL: deletion of a resident's account -------------------------------------------------
-
-DELETION_DECIDERS = frozenset({User.Role.COMMUNITY_STAFF, User.Role.STREET_ADMIN})
-
-
-def deletion_request_create(*, user: User, reason: str = "") -> DeletionRequest:
-    """A resident asks for their account to be deleted; community staff decide."""
-    if user.role != User.Role.RESIDENT:
-        raise ApplicationError(_("工作人员账户请联系街道管理员注销。"))
-    resident = (Resident.objects.filter(user=user)
-                .select_related("household__building__micro_grid").order_by("pk").first())
-    area_path = resident.household.building.micro_grid.path if resident else ""
-    try:
-        with transaction.atomic():
-            deletion_request = DeletionRequest.objects.create(
-                user=user, reason=reason.strip()[:200], household_path=area_path)
-            notifications_create(
-                user_ids=_deciders_of(area_path), title=Message(gettext_noop("新的注销申请")),
-                body=Message(gettext_noop("一位居民申请注销账户，请在管理后台审核。")),
-                link="/admin/accounts/deletionrequest/",
-                dedupe_key=f"deletion-request:{deletion_request.pk}")
-    except IntegrityError:
-        raise ApplicationError(_("您已提交注销申请，请等待社区审核。")) from None
-    return deletion_request
-
-
-def _deciders_of(area_path: str) -> list[int]:
-    """Community staff whose scope covers the household (street admins when none does)."""
-    from territory.models import Area
-
-    step = Area.steplen
-    covering = [area_path[:end] for end in range(step, len(area_path) + 1, step)]
-    deciders = list(User.objects.filter(role=User.Role.COMMUNITY_STAFF, is_active=True,
-                                        scope_area__path__in=covering)
-                    .values_list("pk", flat=True))
-    return deciders or list(User.objects.filter(role=User.Role.STREET_ADMIN, is_active=True)
-                            .values_list("pk", flat=True))
-
-
-def deletion_request_cancel(*, deletion_request: DeletionRequest, user: User) -> DeletionRequest:
-    return _deletion_request_move(deletion_request, user=user, to=DeletionRequest.Status.CANCELLED,
-                                  is_own=True)
-
-
-def deletion_request_reject(*, deletion_request: DeletionRequest, actor: User,
-                            note: str = "") -> DeletionRequest:
-    return _deletion_request_move(deletion_request, user=actor, note=note,
-                                  to=DeletionRequest.Status.REJECTED)
-
-
-def deletion_request_approve(*, deletion_request: DeletionRequest, actor: User,
-                             note: str = "") -> DeletionRequest:
-    """Approve, and anonymise the account in the same transaction (account_anonymise)."""
-    return _deletion_request_move(deletion_request, user=actor, note=note,
-                                  to=DeletionRequest.Status.APPROVED)
-
-
-def _deletion_request_move(deletion_request: DeletionRequest, *, user: User, to: str,
-                           note: str = "", is_own: bool = False) -> DeletionRequest:
-    with transaction.atomic():
-        locked = DeletionRequest.objects.select_for_update().get(pk=deletion_request.pk)
-        if is_own and locked.user_id != user.pk:
-            raise PermissionDeniedError(_("这不是您的申请。"))
-        if not is_own and not (user.role in DELETION_DECIDERS
-                               and path_in_scope(user, locked.household_path)):
-            raise PermissionDeniedError(_("您无权审核该注销申请。"))
-        check_transition(DeletionRequest.TRANSITIONS, locked.status, to,
-                         labels=dict(DeletionRequest.Status.choices))
-        locked.status = to
-        locked.decided_by = None if is_own else user
-        locked.decided_at = timezone.now()
-        locked.decision_note = note.strip()[:200]
-        fields = ["status", "decided_by", "decided_at", "decision_note", "updated_at"]
-        if to == DeletionRequest.Status.APPROVED:
-            account_anonymise(user=locked.user)
-            locked.reason = ""
-            fields.append("reason")
-        locked.save(update_fields=fields)
-    return locked
-
-
-def account_anonymise(*, user: User) -> None:
-    """Remove every trace of a resident's identity, keeping the records that must stay.
-
-    1. Collect the identifiers: the account's phone, names and the ID numbers of its records.
-    2. Records that must stay (petitions and their events, deliberation votes, volunteer
-       hours, care visits' dates) keep their rows; their text is redacted where it names the
-       person, the contact fields are cleared, and the resident's own photos are deleted.
-    3. Resident, party-member, volunteer and care-file records are anonymised in place.
-    4. What only served the person goes: inbox, outbound SMS, sign-in codes, sign-in logs.
-    5. The account itself is renamed, emptied and disabled (its sessions no longer verify).
-    Runs inside the caller's transaction.
-    """
-    identifiers = anonymise.identifiers_of(user)
-    anonymise.petitions_redact(user=user, identifiers=identifiers)
-    anonymise.deliberation_redact(user=user, identifiers=identifiers)
-    anonymise.volunteering_redact(user=user, identifiers=identifiers)
-    anonymise.residents_anonymise(user=user, identifiers=identifiers)
-    anonymise.traces_delete(user=user, identifiers=identifiers)
-    user.username = f"deleted-{user.pk}"
-    user.display_name = ANONYMISED_NAME
-    user.phone = None
-    user.email = user.first_name = user.last_name = ""
-    user.is_active = False
-    user.set_unusable_password()
-    user.save(update_fields=["username", "display_name", "phone", "email", "first_name",
-                             "last_name", "is_active", "password"])

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,13 +18,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from accounts.forms import PhoneCodeForm, PhoneForm, StaffAuthenticationForm
-from accounts.selectors import deletion_request_pending, personal_data_export
-from accounts.services import (
-    deletion_request_cancel,
-    deletion_request_create,
-    phone_code_request,
-    phone_code_verify,
-)
+from accounts.services import phone_code_request, phone_code_verify
 from core.exceptions import ApplicationError
 from core.ip import client_ip
 from core.masking import mask_phone
@@ -143,41 +137,3 @@ class ResidentOnlyView(View):
         if not (user.is_authenticated and user.role == user.Role.RESIDENT):
             return redirect(_with_next(reverse("accounts:phone-login"), request.path))
         return super().dispatch(request, *args, **kwargs)
-
-
-class MyDataView(ResidentOnlyView):
-    """我的信息: download what the portal holds about me, or ask for the account's deletion."""
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        return render(request, "accounts/my_data.html", {
-            "pending": deletion_request_pending(user=request.user),
-            "masked_phone": mask_phone(request.user.phone)})
-
-
-class MyDataDownloadView(ResidentOnlyView):
-    def get(self, request: HttpRequest) -> HttpResponse:
-        data = personal_data_export(user=request.user)
-        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
-        response["Content-Disposition"] = 'attachment; filename="my-data.json"'
-        response["Cache-Control"] = "no-store"
-        return response
-
-
-class DeletionRequestCreateView(ResidentOnlyView):
-    def post(self, request: HttpRequest) -> HttpResponse:
-        try:
-            deletion_request_create(user=request.user, reason=request.POST.get("reason", ""))
-        except ApplicationError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("注销申请已提交，社区审核通过后账户将被注销。"))
-        return redirect("accounts:my-data")
-
-
-class DeletionRequestCancelView(ResidentOnlyView):
-    def post(self, request: HttpRequest) -> HttpResponse:
-        pending = deletion_request_pending(user=request.user)
-        if pending is not None:
-            deletion_request_cancel(deletion_request=pending, user=request.user)
-            messages.success(request, _("注销申请已撤回。"))
-        return redirect("accounts:my-data")

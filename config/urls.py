@@ -9,7 +9,9 @@ from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import urls as accounts_urls
 from core import views as core_views
+from privacy import urls as privacy_urls
 
 admin.site.site_header = _("社区治理门户 · 管理后台")
 admin.site.site_title = _("社区治理门户")
@@ -18,6 +20,7 @@ admin.site.index_title = _("街道管理")
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("territory.api.urls")),
+    path("", include("privacy.api.urls")),
     path("", include("residents.api.urls")),
     path("", include("petitions.api.urls")),
     path("", include("deliberation.api.urls")),
@@ -33,7 +36,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("accounts.urls")),
+    # The resident's own-data pages (privacy) share /accounts/ and its URL names.
+    path("accounts/", include((accounts_urls.urlpatterns + privacy_urls.urlpatterns,
+                               accounts_urls.app_name))),
     path("inbox/", include("notifications.urls")),
     path("governance/", include("governance.urls")),
     path("petitions/", include("petitions.urls")),

@@ -13,3 +13,8 @@ class ResidentsConfig(AppConfig):
         from residents.selectors import personal_data_path
 
         reveal_scope_register(personal_data_path)
+
+        from accounts.signals import phone_verified
+        from residents.signals import resident_records_link
+
+        phone_verified.connect(resident_records_link, dispatch_uid="residents.records_link")

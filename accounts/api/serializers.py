@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.models import DeletionRequest, User
+from accounts.models import User
 from core.masking import mask_phone
 
 
@@ -43,13 +43,3 @@ class MeOutputSerializer(serializers.ModelSerializer):
 
     def get_phone(self, user: User) -> str:
         return mask_phone(user.phone)
-
-
-class DeletionRequestInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-
-
-class DeletionRequestOutputSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = DeletionRequest
-        fields = ("id", "status", "reason", "created_at")

@@ -8,7 +8,4 @@ urlpatterns = [
     path("auth/phone/code/", views.PhoneCodeRequestApi.as_view(), name="auth-phone-code"),
     path("auth/phone/verify/", views.PhoneCodeVerifyApi.as_view(), name="auth-phone-verify"),
     path("me/", views.MeApi.as_view(), name="me"),
-    path("me/data/", views.MyDataApi.as_view(), name="me-data"),
-    path("me/deletion-request/", views.DeletionRequestApi.as_view(),
-         name="me-deletion-request"),
 ]

@@ -13,16 +13,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.serializers import (
-    DeletionRequestInputSerializer,
-    DeletionRequestOutputSerializer,
     MeOutputSerializer,
     PhoneCodeRequestInputSerializer,
     PhoneCodeSentOutputSerializer,
     PhoneCodeVerifyInputSerializer,
 )
 from accounts.api.throttles import PhoneCodeRequestThrottle, PhoneCodeVerifyThrottle
-from accounts.selectors import personal_data_export
-from accounts.services import deletion_request_create, phone_code_request, phone_code_verify
+from accounts.services import phone_code_request, phone_code_verify
 from core.ip import client_ip
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -90,37 +87,3 @@ class MeApi(APIView):
                    responses={200: MeOutputSerializer})
     def get(self, request: Request) -> Response:
         return Response(MeOutputSerializer(request.user).data)
-
-
-class IsResident(permissions.BasePermission):
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user.is_authenticated
-                    and request.user.role == request.user.Role.RESIDENT)
-
-
-class MyDataApi(APIView):
-    """The resident's own data (PIPL art. 45), the same JSON as the page's download."""
-
-    permission_classes = [IsResident]
-
-    @extend_schema(operation_id="me_data", tags=["auth"], summary="下载我的个人信息",
-                   responses={200: OpenApiResponse(
-                       description="JSON：账户、户、居民档案、诉求及办理记录、志愿记录等")})
-    def get(self, request: Request) -> Response:
-        return Response(personal_data_export(user=request.user))
-
-
-class DeletionRequestApi(APIView):
-    """Ask for the account to be deleted; community staff decide (then it is anonymised)."""
-
-    permission_classes = [IsResident]
-
-    @extend_schema(operation_id="me_deletion_request", tags=["auth"], summary="申请注销账户",
-                   request=DeletionRequestInputSerializer,
-                   responses={201: DeletionRequestOutputSerializer, 400: REFUSED})
-    def post(self, request: Request) -> Response:
-        serializer = DeletionRequestInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        deletion_request = deletion_request_create(user=request.user,
-                                                   **serializer.validated_data)
-        return Response(DeletionRequestOutputSerializer(deletion_request).data, status=201)

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "petitions",
     "deliberation",
     "volunteers",
+    "privacy",
 ]
 
 MIDDLEWARE = [

@@ -17,12 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 from rest_framework.test import APIClient
 
-from accounts.models import DeletionRequest, PhoneCode, User
-from accounts.services import (
-    deletion_request_approve,
-    deletion_request_create,
-    deletion_request_reject,
-)
+from accounts.models import PhoneCode, User
 from core import crypto
 from core.audit import audit_event_record, object_type_of
 from core.exceptions import ApplicationError, PermissionDeniedError
@@ -33,6 +28,12 @@ from notifications.models import Notification, OutboundMessage
 from notifications.services import notifications_create, sms_enqueue
 from petitions import services as petition_services
 from petitions.models import Petition, PetitionPhoto
+from privacy.models import DeletionRequest
+from privacy.services import (
+    deletion_request_approve,
+    deletion_request_create,
+    deletion_request_reject,
+)
 from residents.models import Resident
 from tests.petitions.factories import category, photo
 from volunteers.models import CareFile, HoursEntry, Volunteer
@@ -195,7 +196,7 @@ def test_community_staff_approve_from_the_admin(client, resident_user, community
     assert list(Notification.objects.filter(title="新的注销申请")
                 .values_list("user_id", flat=True)) == [community_staff.pk]
     client.force_login(community_staff)
-    changelist = reverse("admin:accounts_deletionrequest_changelist")
+    changelist = reverse("admin:privacy_deletionrequest_changelist")
     assert client.get(changelist).status_code == 200
     client.post(changelist, {"action": "approve", "_selected_action": [deletion_request.pk]})
     assert DeletionRequest.objects.get().status == DeletionRequest.Status.APPROVED
@@ -215,3 +216,25 @@ def test_a_resident_asks_over_the_api_and_withdraws_on_the_page(client, resident
     client.post(reverse("accounts:deletion-cancel"))
     assert DeletionRequest.objects.get().status == DeletionRequest.Status.CANCELLED
     assert User.objects.get(pk=resident_user.pk).is_active  # nothing was deleted
+
+
+def test_every_app_holding_personal_data_is_found_by_the_privacy_registry():
+    """Each app's privacy.py is discovered at start-up; a section declared twice, or missing
+    from the download's fixed order, stops start-up rather than a resident's download."""
+    from types import SimpleNamespace
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    from privacy import registry, selectors
+
+    assert [part.app_label for part in registry.parts] == [
+        "accounts", "residents", "petitions", "deliberation", "volunteers"]
+    assert [part.app_label for part in registry.parts if part.anonymise] == [
+        "residents", "petitions", "deliberation", "volunteers"]
+    selectors.sections_check()
+    stray = registry.part_of("stray", SimpleNamespace(
+        __name__="stray.privacy", EXPORT_SECTIONS={"petitions": lambda *, user: []}))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(registry, "parts", [*registry.parts, stray])
+        with pytest.raises(ImproperlyConfigured):
+            selectors.sections_check()

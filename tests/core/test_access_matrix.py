@@ -382,7 +382,7 @@ ADMIN_POLICY: list[tuple[str, Rule]] = [
     (r"^admin:autocomplete$", Rule(NOBODY, note="refused without a field's parameters")),
     (r"^admin:(index|password_change|password_change_done)$", Rule(COMMUNITY)),
     (r"^admin:javascript-catalog$", Rule(EVERYONE, note="treebeard's static catalogue")),
-    (r"^admin:accounts_deletionrequest_", Rule(COMMUNITY, note="PIPL requests, scoped")),
+    (r"^admin:privacy_deletionrequest_", Rule(COMMUNITY, note="PIPL requests, scoped")),
     # The beat schedule: the system's operators only, not the street's clerks, superuser or not
     # (core.admin.is_schedule_operator); the cast has no operator.
     (r"^admin:django_celery_beat_", Rule(NOBODY, note="the beat schedule: operators only")),

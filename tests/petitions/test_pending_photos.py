@@ -107,7 +107,7 @@ def test_unused_photos_are_purged_after_a_day_and_a_second_purge_is_harmless(
 
 
 def test_a_deleted_account_leaves_no_pending_photo(resident_user):
-    from accounts.services import account_anonymise
+    from privacy.services import account_anonymise
 
     [kept] = pending_photos.pending_photos_hold(actor=resident_user, photos=[photo()]).photos
     account_anonymise(user=resident_user)

@@ -125,7 +125,7 @@ def test_the_migration_hides_the_staff_wording_already_written(
 
 def test_the_residents_data_export_reads_as_their_pages_do(
         territory, resident_user, microgrid_worker):
-    from accounts.selectors import personal_data_export
+    from privacy.selectors import personal_data_export
 
     petition = submit(resident_user)
     services.petition_add_note(petition_id=petition.pk, actor=microgrid_worker,

@@ -1,0 +1,56 @@
+"""Volunteering's part of personal-data handling (run by the privacy app).
+
+Volunteer hours stay when an account is deleted (the team's ledger), and so do care visits'
+dates; the volunteer record is anonymised, care notes and contacts are cleared, and the free
+text of wishes and proxy services is redacted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.models import User
+from accounts.personal_data import ANONYMISED_NAME, Identifiers, export_row, redact_rows
+from volunteers.models import CareFile, CareVisit, HoursEntry, MicroWish, ProxyService, Volunteer
+
+
+def volunteer_export(*, user: User) -> dict[str, Any] | None:
+    volunteer = Volunteer.objects.filter(user=user).first()
+    if volunteer is None:
+        return None
+    row = export_row(volunteer, ("name", "phone", "identity", "skills", "is_active",
+                                 "created_at"))
+    row["hours"] = [export_row(entry, ("served_on", "hours", "status", "note", "activity"))
+                    for entry in HoursEntry.objects.filter(volunteer=volunteer)
+                    .select_related("activity").order_by("served_on", "pk")]
+    return row
+
+
+def micro_wishes_export(*, user: User) -> list[dict[str, Any]]:
+    return [export_row(wish, ("id", "title", "description", "status", "created_at",
+                              "confirmed_at"))
+            for wish in MicroWish.objects.filter(resident__user=user).order_by("pk")]
+
+
+def proxy_services_export(*, user: User) -> list[dict[str, Any]]:
+    return [export_row(service, ("id", "kind", "title", "description", "status", "created_at",
+                                 "done_at", "result_note"))
+            for service in ProxyService.objects.filter(resident__user=user).order_by("pk")]
+
+
+def anonymise(*, user: User, identifiers: Identifiers) -> None:
+    volunteers = Volunteer.objects.filter(pk__in=identifiers.volunteer_ids)
+    redact_rows(HoursEntry.objects.filter(volunteer__in=volunteers), ("note",), identifiers)
+    volunteers.update(name=ANONYMISED_NAME, phone="", skills="", is_active=False, user=None)
+    wishes = MicroWish.objects.filter(resident_id__in=identifiers.resident_ids)
+    redact_rows(wishes, ("title", "description", "fulfilment_note"), identifiers)
+    services = ProxyService.objects.filter(resident_id__in=identifiers.resident_ids)
+    redact_rows(services, ("title", "description", "result_note"), identifiers)
+    care_files = CareFile.objects.filter(resident_id__in=identifiers.resident_ids)
+    CareVisit.objects.filter(care_file__in=care_files).update(notes="")
+    care_files.update(health_notes="", living_notes="", emergency_contact="",
+                      emergency_phone="", is_active=False)
+
+
+EXPORT_SECTIONS = {"volunteer": volunteer_export, "micro_wishes": micro_wishes_export,
+                   "proxy_services": proxy_services_export}
