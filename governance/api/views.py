@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.pagination import DefaultCursorPagination
+from core.api.views import ReadOnlyViewSet
 from governance.api.serializers import AreaOutputSerializer, BuildingOutputSerializer
 from governance.filters import AreaFilterSet, BuildingFilterSet
 from governance.models import Area, Building
@@ -36,11 +34,6 @@ def filterset_parameters(filterset_class: type[django_filters.FilterSet]) -> lis
 
 class PathCursorPagination(DefaultCursorPagination):
     ordering = "path"
-
-
-class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    filter_backends: list[Any] = []  # the selectors apply the FilterSets
-    lookup_value_regex = r"[0-9]{1,15}"  # also keeps ids inside the database's integer range
 
 
 @extend_schema_view(list=extend_schema(parameters=filterset_parameters(AreaFilterSet)))
