@@ -20,7 +20,7 @@ from core.audit import audit_event_record
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
 from core.models import AuditEvent
-from core.workflow import check_transition
+from core.workflow import check_transition, transition
 from notifications.messages import Message
 from notifications.services import notifications_create
 from residents.models import PartyMember, Resident
@@ -462,10 +462,7 @@ def hours_entry_add(*, volunteer: Volunteer, actor: User, hours: Decimal, served
 
 def _wish_move(*, wish: MicroWish, target: str, actor: User | None, note: str = "",
                fields: list[str] | None = None) -> MicroWish:
-    check_transition(MicroWish.TRANSITIONS, wish.status, target,
-                     labels=_labels(MicroWish.Status))
-    old = wish.status
-    wish.status = target
+    old = transition(wish, target, table=MicroWish.TRANSITIONS)
     wish.save(update_fields=["status", "updated_at", *(fields or [])])
     MicroWishEvent.objects.create(wish=wish, old_status=old, new_status=target, actor=actor,
                                   note=note[:200], at=timezone.now())
@@ -620,10 +617,7 @@ def micro_wishes_expire_claims(*, now: datetime) -> int:
 
 def _service_move(*, service: ProxyService, target: str, actor: User | None, note: str = "",
                   fields: list[str] | None = None) -> ProxyService:
-    check_transition(ProxyService.TRANSITIONS, service.status, target,
-                     labels=_labels(ProxyService.Status))
-    old = service.status
-    service.status = target
+    old = transition(service, target, table=ProxyService.TRANSITIONS)
     service.save(update_fields=["status", "updated_at", *(fields or [])])
     ProxyServiceEvent.objects.create(service=service, old_status=old, new_status=target,
                                      actor=actor, note=note[:200], at=timezone.now())

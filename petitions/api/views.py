@@ -379,10 +379,11 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 def _check_answers(category: Category, answers: dict[str, Any]) -> None:
-    """The category's required extra questions must be answered (as on the HTML form)."""
-    for question in category.extra_questions:
-        if question.get("required") and not str(answers.get(question["key"], "")).strip():
-            raise ApplicationError(_("请回答：%(label)s") % {"label": question["label"]})
+    """The category's required extra questions must be answered (as on the HTML form). The API
+    names the first unanswered one only, where the service names them all: its 400 body stays."""
+    unanswered = services.unanswered_questions(category, answers)
+    if unanswered:
+        raise ApplicationError(_("请回答：%(label)s") % {"label": unanswered[0]["label"]})
 
 
 class PetitionCategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
