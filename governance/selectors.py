@@ -8,7 +8,8 @@ from typing import Any
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
-from governance.filters import AreaFilterSet, BuildingFilterSet, filterset_apply
+from core.filters import filterset_apply
+from governance.filters import AreaFilterSet, BuildingFilterSet
 from governance.models import Area, Body, BodyMember, Building, Compound, OrgNode
 from residents.models import PartyMember
 from residents.selectors import party_member_public_list, party_member_public_name

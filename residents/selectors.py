@@ -21,10 +21,10 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.filters import filterset_apply
 from core.masking import mask_id_number, mask_name, mask_phone
 from core.protected_lookups import ProtectedLookupRefused
 from core.scope import EVERYTHING, scope_path
-from governance.filters import filterset_apply
 from residents.filters import (
     HouseholdFilterSet,
     PartyMemberFilterSet,
