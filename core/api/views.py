@@ -22,8 +22,8 @@ def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict
     return dict(serializer.validated_data)
 
 
+# List and retrieve only. No docstring on purpose: drf-spectacular would print it as the
+# description of every viewset below that has none of its own.
 class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """List and retrieve only; the selectors apply the FilterSets, so no filter backend."""
-
-    filter_backends: list[Any] = []
+    filter_backends: list[Any] = []  # the selectors apply the FilterSets
     lookup_value_regex = ID_LOOKUP_REGEX

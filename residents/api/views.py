@@ -16,8 +16,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
 from core.api.reveal import RevealOutputSerializer, reveal_response
+from core.api.schema import filterset_parameters
 from core.api.views import ReadOnlyViewSet
-from governance.api.views import filterset_parameters
 from residents.api.serializers import (
     HouseholdOutputSerializer,
     PartyMemberOutputSerializer,
