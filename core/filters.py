@@ -15,8 +15,8 @@ from core.dates import check_in_range
 
 
 def filterset_apply(filterset_class: type[django_filters.FilterSet],
-                    filters: Mapping[str, Any] | None, queryset: QuerySet,
-                    **options: Any) -> QuerySet:
+                    filters: Mapping[str, Any] | None, queryset: QuerySet[Any],
+                    **options: Any) -> QuerySet[Any]:
     """Filter `queryset`; bad filter values raise ValidationError (a 400 in the API).
 
     `options` go to the FilterSet (a ProtectedLookupFilterSet's `viewer`)."""
@@ -26,7 +26,8 @@ def filterset_apply(filterset_class: type[django_filters.FilterSet],
             field: [error["message"] for error in errors]
             for field, errors in filterset.errors.get_json_data().items()
         })
-    return filterset.qs
+    result: QuerySet[Any] = filterset.qs
+    return result
 
 
 # The database's integer range: SQLite raises OverflowError (a 500) on anything wider.

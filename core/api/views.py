@@ -15,7 +15,7 @@ from rest_framework import mixins, serializers, viewsets
 ID_LOOKUP_REGEX = r"[0-9]{1,15}"
 
 
-def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+def validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
     """The input `data` as `serializer_class` cleans it; invalid input raises the API's 400."""
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
