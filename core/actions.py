@@ -16,6 +16,7 @@ from collections.abc import Collection
 from typing import Any, ClassVar
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -98,14 +99,13 @@ class StaffRequiredMixin:
     anyone else: 404."""
 
     staff_roles: ClassVar[Collection[str] | None] = None  # None: every staff role
-    login_url: Any = "accounts:login"
     denied_message: Any = ""
 
     def allowed_roles(self) -> Collection[str] | None:
         return self.staff_roles
 
     def handle_no_login(self, request: HttpRequest) -> HttpResponseBase:
-        return redirect_to_login(request.get_full_path(), resolve_url(self.login_url))
+        return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user: Any = request.user
