@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -62,8 +62,26 @@ class WorkCalendar:
         return self._entry(day)[0] == CalendarDay.Kind.HOLIDAY
 
     def next_workday(self, day: date) -> date:
+        return self._nearest_workday(day, step=timedelta(days=1))
+
+    def previous_workday(self, day: date) -> date:
+        return self._nearest_workday(day, step=timedelta(days=-1))
+
+    def add_workdays(self, start: datetime, days: int) -> datetime:
+        """`days` working days after `start` (aware), at the same local time of day; a start on
+        a day off counts from the next working day's midnight."""
+        local = timezone.localtime(start)
+        if not self.is_workday(local.date()):
+            local = datetime.combine(self.next_workday(local.date()), time(0),
+                                     tzinfo=local.tzinfo)
+        day = local.date()
+        for _count in range(days):
+            day = self.next_workday(day)
+        return datetime.combine(day, local.timetz())
+
+    def _nearest_workday(self, day: date, *, step: timedelta) -> date:
         for _step in range(_MAX_DAYS_OFF):
-            day += timedelta(days=1)
+            day += step
             if self.is_workday(day):
                 return day
         raise ApplicationError(_("节假日表有误：%(day)s 之前连续 %(count)s 天都不是工作日。")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -18,3 +19,14 @@ def check_transition(
             _("不能从“%(current)s”变为“%(target)s”。")
             % {"current": labels.get(current, current), "target": labels.get(target, target)}
         )
+
+
+def transition(obj: Any, target: str, *, table: Mapping[str, Set[str]],
+               field: str = "status") -> str:
+    """Move `obj.<field>` to `target` if `table` allows it (else InvalidTransition, worded with
+    the field's choice labels); return the value it had. Saving and history stay the caller's:
+    each workflow keeps its own event rows."""
+    current: str = getattr(obj, field)
+    check_transition(table, current, target, labels=dict(obj._meta.get_field(field).choices))
+    setattr(obj, field, target)
+    return current

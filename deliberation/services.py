@@ -27,7 +27,7 @@ from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
 from core.referral import Referral, petition_source
 from core.workdays import WorkCalendar
-from core.workflow import check_transition
+from core.workflow import check_transition, transition
 from deliberation import conf
 from deliberation.models import (
     ActionEvidence,
@@ -106,10 +106,9 @@ def deliberation_date(year: int, month: int, *, workdays: WorkCalendar | None = 
         logger.warning("deliberation day %s lies past the holiday table's end: not moved", day)
     if not workdays.is_public_holiday(day):
         return day
-    step = timedelta(days=1 if policy == "next_workday" else -1)
-    while not workdays.is_workday(day):
-        day += step
-    return day
+    if policy == "next_workday":
+        return workdays.next_workday(day)
+    return workdays.previous_workday(day)
 
 
 def _months_from(today: date, until: date) -> list[tuple[int, int]]:
@@ -303,9 +302,7 @@ def session_publish(*, session: Session, actor: User) -> Session:
 # --- topics: 提 -------------------------------------------------------------------------------
 
 def _move(topic: Topic, target: str, *, actor: User | None, reason: str = "") -> list[str]:
-    old = topic.status
-    check_transition(Topic.TRANSITIONS, old, target, labels=TOPIC_LABELS)
-    topic.status = target
+    old = transition(topic, target, table=Topic.TRANSITIONS)
     TopicStatusChange.objects.create(topic=topic, old_status=old, new_status=target,
                                      actor=actor, reason=reason[:300])
     return ["status", "updated_at"]

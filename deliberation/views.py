@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from accounts.views import ResidentLoginRequiredMixin
+from core.actions import ActionView as CoreActionView
+from core.actions import first_error
 from core.exceptions import ApplicationError
 from deliberation import forms as delib_forms
 from deliberation import selectors, services
@@ -48,50 +50,11 @@ from governance.models import Body
 from territory.models import Compound
 
 
-def _first_error(form: forms.Form) -> str:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        return f"{label}：{errors[0]}" if label else str(errors[0])
-    return _("输入有误，请检查后重试。")
-
-
-class ActionView(LoginRequiredMixin, View):
-    """POST-only: load the object for the user, parse, call one service, redirect back."""
-
-    form_class: type[forms.Form] | None = None
-    success_message = ""
-
-    def load(self, request: HttpRequest, pk: int) -> Any:
-        raise NotImplementedError
-
-    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-    def form_kwargs(self, obj: Any) -> dict[str, Any]:
-        return {}
+class ActionView(LoginRequiredMixin, CoreActionView):
+    """POST: the object as the user may see it, one service, back to where the user was."""
 
     def redirect_to(self, obj: Any) -> str:
         return self.request.META.get("HTTP_REFERER") or reverse("deliberation:home")
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponseBase:
-        obj = self.load(request, pk)
-        data: dict[str, Any] = {}
-        if self.form_class is not None:
-            form = self.form_class(request.POST, request.FILES, **self.form_kwargs(obj))
-            if not form.is_valid():
-                messages.error(request, _first_error(form))
-                return redirect(self.redirect_to(obj))
-            data = form.cleaned_data
-        try:
-            self.perform(request, obj, data)
-        except ApplicationError as error:
-            messages.error(request, error.message)
-        except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
-        else:
-            if self.success_message:
-                messages.success(request, self.success_message)
-        return redirect(self.redirect_to(obj))
 
 
 def _resident_compound(user: Any) -> Compound | None:
@@ -205,11 +168,11 @@ def _topic_url(topic: Topic) -> str:
 class TopicSupportView(ActionView):
     success_message = _lazy("已附议。")
 
-    def load(self, request: HttpRequest, pk: int) -> Topic:
-        return selectors.topic_get_for_user(user=request.user, topic_id=pk)
+    def load(self, **kwargs: Any) -> Topic:
+        return selectors.topic_get_for_user(user=self.request.user, topic_id=kwargs["pk"])
 
-    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_support(topic=obj, actor=request.user)
+    def perform(self, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_support(topic=obj, actor=self.request.user)
 
     def redirect_to(self, obj: Topic) -> str:
         return _topic_url(obj)
@@ -219,8 +182,8 @@ class TopicRateView(TopicSupportView):
     form_class = delib_forms.RateForm
     success_message = _lazy("感谢您的评议。")
 
-    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_rate(topic=obj, actor=request.user, **data)
+    def perform(self, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_rate(topic=obj, actor=self.request.user, **data)
 
 
 class SessionDetailView(ResidentLoginRequiredMixin, View):
@@ -392,7 +355,7 @@ class TopicOfflineCreateView(StaffMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         form = delib_forms.TopicOfflineForm(request.POST, compounds=self.staff_compounds())
         if not form.is_valid():
-            messages.error(request, _first_error(form))
+            messages.error(request, first_error(form))
             return redirect("deliberation:staff-dashboard")
         try:
             topic = services.topic_propose_offline(actor=request.user, **form.cleaned_data)
@@ -410,7 +373,7 @@ class TopicFromPetitionCreateView(StaffMixin, View):
         self.staff_compounds()
         form = delib_forms.TopicFromPetitionForm(request.POST)
         if not form.is_valid():
-            messages.error(request, _first_error(form))
+            messages.error(request, first_error(form))
             return redirect("deliberation:staff-dashboard")
         try:
             topic = services.topic_propose_from_petition(actor=request.user, **form.cleaned_data)
@@ -425,8 +388,8 @@ class TopicFromPetitionCreateView(StaffMixin, View):
 
 
 class SessionActionView(ActionView):
-    def load(self, request: HttpRequest, pk: int) -> Session:
-        return selectors.session_get_for_staff(user=request.user, session_id=pk)
+    def load(self, **kwargs: Any) -> Session:
+        return selectors.session_get_for_staff(user=self.request.user, session_id=kwargs["pk"])
 
     def redirect_to(self, obj: Session) -> str:
         return reverse("deliberation:session-detail", args=[obj.pk])
@@ -436,28 +399,28 @@ class SessionAgendaAddView(SessionActionView):
     form_class = delib_forms.AgendaItemForm
     success_message = _lazy("议程已添加。")
 
-    def perform(self, request: HttpRequest, obj: Session, data: dict[str, Any]) -> None:
-        services.agenda_item_add(session=obj, actor=request.user, **data)
+    def perform(self, obj: Session, data: dict[str, Any]) -> None:
+        services.agenda_item_add(session=obj, actor=self.request.user, **data)
 
 
 class SessionMinutesView(SessionActionView):
     form_class = delib_forms.MinutesForm
     success_message = _lazy("会议纪要已保存。")
 
-    def perform(self, request: HttpRequest, obj: Session, data: dict[str, Any]) -> None:
-        services.session_record_minutes(session=obj, actor=request.user, **data)
+    def perform(self, obj: Session, data: dict[str, Any]) -> None:
+        services.session_record_minutes(session=obj, actor=self.request.user, **data)
 
 
 class SessionPublishView(SessionActionView):
     success_message = _lazy("决议已公示。")
 
-    def perform(self, request: HttpRequest, obj: Session, data: dict[str, Any]) -> None:
-        services.session_publish(session=obj, actor=request.user)
+    def perform(self, obj: Session, data: dict[str, Any]) -> None:
+        services.session_publish(session=obj, actor=self.request.user)
 
 
 class TopicActionView(ActionView):
-    def load(self, request: HttpRequest, pk: int) -> Topic:
-        return selectors.topic_get_for_staff(user=request.user, topic_id=pk)
+    def load(self, **kwargs: Any) -> Topic:
+        return selectors.topic_get_for_staff(user=self.request.user, topic_id=kwargs["pk"])
 
     def redirect_to(self, obj: Topic) -> str:
         return _topic_url(obj)
@@ -470,24 +433,24 @@ class TopicScheduleView(TopicActionView):
     def form_kwargs(self, obj: Topic) -> dict[str, Any]:
         return {"sessions": Session.objects.filter(compound=obj.compound_id)}
 
-    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_schedule(topic=obj, actor=request.user, **data)
+    def perform(self, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_schedule(topic=obj, actor=self.request.user, **data)
 
 
 class TopicOpinionAddView(TopicActionView):
     form_class = delib_forms.OpinionForm
     success_message = _lazy("意见已记录。")
 
-    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_opinion_add(topic=obj, actor=request.user, **data)
+    def perform(self, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_opinion_add(topic=obj, actor=self.request.user, **data)
 
 
 class TopicDecideView(TopicActionView):
     form_class = delib_forms.DecideForm
     success_message = _lazy("决议已记录。")
 
-    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_decide(topic=obj, actor=request.user, **data)
+    def perform(self, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_decide(topic=obj, actor=self.request.user, **data)
 
 
 class ActionItemCreateView(TopicActionView):
@@ -497,31 +460,31 @@ class ActionItemCreateView(TopicActionView):
     def form_kwargs(self, obj: Topic) -> dict[str, Any]:
         return {"bodies": Body.objects.filter(compound=obj.compound_id)}
 
-    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
-        services.action_item_add(topic=obj, actor=request.user, **data)
+    def perform(self, obj: Topic, data: dict[str, Any]) -> None:
+        services.action_item_add(topic=obj, actor=self.request.user, **data)
 
 
 class TopicSettleView(TopicActionView):
     success_message = _lazy("已现场议定，进入评议。")
 
-    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_settle_on_the_spot(topic=obj, actor=request.user)
+    def perform(self, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_settle_on_the_spot(topic=obj, actor=self.request.user)
 
 
 class TopicCloseView(TopicActionView):
     form_class = delib_forms.OutcomeForm
     success_message = _lazy("议题已办结并公示。")
 
-    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_close(topic=obj, actor=request.user, **data)
+    def perform(self, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_close(topic=obj, actor=self.request.user, **data)
 
 
 class TopicRejectView(TopicActionView):
     form_class = delib_forms.RejectForm
     success_message = _lazy("已不予受理并公示理由。")
 
-    def perform(self, request: HttpRequest, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_reject(topic=obj, actor=request.user, **data)
+    def perform(self, obj: Topic, data: dict[str, Any]) -> None:
+        services.topic_reject(topic=obj, actor=self.request.user, **data)
 
 
 class ActionItemBoardView(StaffMixin, View):
@@ -535,16 +498,17 @@ class ActionItemBoardView(StaffMixin, View):
 
 
 class ActionItemActionView(ActionView):
-    def load(self, request: HttpRequest, pk: int) -> ActionItem:
-        return selectors.action_item_get_for_user(user=request.user, action_item_id=pk)
+    def load(self, **kwargs: Any) -> ActionItem:
+        return selectors.action_item_get_for_user(user=self.request.user,
+                                                  action_item_id=kwargs["pk"])
 
 
 class ActionItemProgressView(ActionItemActionView):
     form_class = delib_forms.ProgressForm
     success_message = _lazy("进展已更新。")
 
-    def perform(self, request: HttpRequest, obj: ActionItem, data: dict[str, Any]) -> None:
-        services.action_item_progress(item=obj, actor=request.user, progress=data["progress"],
+    def perform(self, obj: ActionItem, data: dict[str, Any]) -> None:
+        services.action_item_progress(item=obj, actor=self.request.user, progress=data["progress"],
                                       note=data["note"], photo=data.get("photo"))
 
 
@@ -654,7 +618,7 @@ class _ListCreateView(StaffMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         form = self.form_class(request.POST, compounds=self.staff_compounds())
         if not form.is_valid():
-            messages.error(request, _first_error(form))
+            messages.error(request, first_error(form))
         else:
             try:
                 self.create(form.cleaned_data)
@@ -712,25 +676,25 @@ class NeedResolveView(_ListActionView):
     form_class = delib_forms.ResolveForm
     success_message = _lazy("需求已解决。")
 
-    def load(self, request: HttpRequest, pk: int) -> Need:
-        return selectors.need_get_for_staff(user=request.user, need_id=pk)
+    def load(self, **kwargs: Any) -> Need:
+        return selectors.need_get_for_staff(user=self.request.user, need_id=kwargs["pk"])
 
-    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> None:
-        services.need_resolve(need=obj, actor=request.user, **data)
+    def perform(self, obj: Any, data: dict[str, Any]) -> None:
+        services.need_resolve(need=obj, actor=self.request.user, **data)
 
 
 class ListReviewCompleteView(_ListActionView):
     success_message = _lazy("本季度清单复盘已完成。")
 
-    def load(self, request: HttpRequest, pk: int) -> ListReview:
+    def load(self, **kwargs: Any) -> ListReview:
         review = ListReview.objects.filter(
-            pk=pk, compound__in=selectors.staff_compounds(request.user)).first()
+            pk=kwargs["pk"], compound__in=selectors.staff_compounds(self.request.user)).first()
         if review is None:
             raise Http404
         return review
 
-    def perform(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> None:
-        services.list_review_complete(review=obj, actor=request.user)
+    def perform(self, obj: Any, data: dict[str, Any]) -> None:
+        services.list_review_complete(review=obj, actor=self.request.user)
 
 
 class SurveyResultsView(StaffMixin, View):

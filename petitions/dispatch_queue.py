@@ -23,11 +23,18 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import ApplicationError, PermissionDeniedError
+from core.workflow import transition
 from petitions import policy, rules
 from petitions.locating import no_holder_reason
-from petitions.models import AUTO_PLACEMENTS, Petition, PetitionState, Placement
+from petitions.models import (
+    AUTO_PLACEMENTS,
+    PETITION_TRANSITIONS,
+    Petition,
+    PetitionState,
+    Placement,
+)
 from petitions.selectors import LIST_RELATED, petition_visible_queryset
-from petitions.services import Kind, _dispatch_to, _event, _lock, _move, _place, _require
+from petitions.services import Kind, _dispatch_to, _event, _lock, _place, _require
 from territory.models import Area, Building
 
 State = PetitionState
@@ -106,7 +113,7 @@ def petition_place(*, petition_id: int, actor: User, building_id: int | None = N
         _event(petition, kind=Kind.PLACED, actor=actor, note=event_note, now=now)
         if holder_id is None:
             return petition
-        previous = _move(petition, State.DISPATCHED)
+        previous = transition(petition, State.DISPATCHED, table=PETITION_TRANSITIONS, field="state")
         return _dispatch_to(petition, holder_id=holder_id, actor=actor, previous=previous,
                             note=_("人工定位后派单"))
 

@@ -26,15 +26,15 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import ApplicationError
+from core.workflow import transition
 from petitions import rules
-from petitions.models import Category, Petition, PetitionState
+from petitions.models import PETITION_TRANSITIONS, Category, Petition, PetitionState
 from petitions.services import (
     STAFF_CHANNELS,
     Kind,
     _close,
     _event,
     _lock,
-    _move,
     _reopen,
     _require,
     petition_submit,
@@ -117,7 +117,7 @@ def petition_callback_record(*, petition_id: int, actor: User, rating: str, meth
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.is_handler_staff(actor, petition),
                  _("只有网格员及以上工作人员可以回访。"))
-        previous = _move(petition, State.RATED)
+        previous = transition(petition, State.RATED, table=PETITION_TRANSITIONS, field="state")
         now = timezone.now()
         _require(not rules.is_resolver(actor, petition),
                  _("办结人不能回访自己办结的诉求，请由其他工作人员回访。"))

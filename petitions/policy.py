@@ -26,7 +26,7 @@ end is counted Monday to Friday and marked `is_estimated`, which the petition ke
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any, Literal
@@ -135,18 +135,6 @@ class Deadlines:
                 Tier.STREET: self.street_due_at}[tier]
 
 
-def add_working_days(start: datetime, days: int, *, workdays: WorkCalendar) -> datetime:
-    """`days` working days after `start` (aware), at the same local time of day."""
-    local = timezone.localtime(start)
-    if not workdays.is_workday(local.date()):
-        local = datetime.combine(workdays.next_workday(local.date()), time(0),
-                                 tzinfo=local.tzinfo)
-    day = local.date()
-    for _count in range(days):
-        day = workdays.next_workday(day)
-    return datetime.combine(day, local.timetz())
-
-
 def counts_working_days(duration: timedelta, *, calendar: str) -> bool:
     return calendar == WORKING_DAYS and duration >= timedelta(days=1)
 
@@ -158,7 +146,7 @@ def deadline_after(start: datetime, duration: timedelta, *, calendar: str,
         return start + duration
     whole_days = duration.days
     remainder = duration - timedelta(days=whole_days)
-    return add_working_days(start, whole_days, workdays=workdays or WorkCalendar()) + remainder
+    return (workdays or WorkCalendar()).add_workdays(start, whole_days) + remainder
 
 
 def compute_deadlines(accepted_at: datetime, durations: Durations, *,

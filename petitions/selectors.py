@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.filters import filterset_apply
 from core.masking import mask_phone
 from core.media import MediaGrant
 from petitions import policy, rules
@@ -46,10 +47,7 @@ def petition_list(*, user: User | Any, filters: Mapping[str, Any] | None = None)
     queryset = petition_visible_queryset(user=user).select_related(*LIST_RELATED)
     if not filters:
         return queryset
-    filterset = PetitionFilter(data=filters, queryset=queryset, viewer=user)
-    if not filterset.is_valid():
-        raise ValidationError(filterset.errors)
-    return filterset.qs
+    return filterset_apply(PetitionFilter, filters, queryset, viewer=user)
 
 
 def petition_get_for_user(*, user: User | Any, petition_id: int | str) -> Petition:

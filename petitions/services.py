@@ -25,7 +25,7 @@ from accounts.models import User
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
 from core.workdays import WorkCalendar
-from core.workflow import check_transition
+from core.workflow import check_transition, transition
 from petitions import policy, rules
 from petitions.locating import Placed, no_holder_reason, queue_dispatcher_ids, submission_place
 from petitions.models import (
@@ -79,13 +79,6 @@ def _lock(*, petition_id: int, actor: User) -> Petition:
 def _require(allowed: bool, message: str | None = None) -> None:
     if not allowed:
         raise PermissionDeniedError(message or _("您无权进行此操作。"))
-
-
-def _move(petition: Petition, target: str) -> str:
-    check_transition(PETITION_TRANSITIONS, petition.state, target, labels=STATE_LABELS)
-    previous = petition.state
-    petition.state = target
-    return previous
 
 
 def _event(petition: Petition, *, kind: str, actor: User | None, from_state: str = "",
@@ -186,13 +179,16 @@ def _check_submitter(actor: User | None, *, household: Household | None, channel
         raise PermissionDeniedError(_("您无权登记诉求。"))
 
 
+def unanswered_questions(category: Category, answers: dict[str, Any]) -> list[dict[str, Any]]:
+    """The category's required extra questions that `answers` leaves blank, in their order."""
+    return [question for question in category.extra_questions or []
+            if question.get("required") and not str(answers.get(question.get("key"), "")).strip()]
+
+
 def _check_answers(category: Category, answers: dict[str, Any]) -> None:
     """Every required extra question of the category must be answered."""
-    missing = [
-        str(question.get("label", question.get("key")))
-        for question in category.extra_questions or []
-        if question.get("required") and not str(answers.get(question.get("key"), "")).strip()
-    ]
+    missing = [str(question.get("label", question.get("key")))
+               for question in unanswered_questions(category, answers)]
     if missing:
         raise ApplicationError(_("请回答：%(questions)s") % {"questions": "、".join(missing)},
                                extra={"missing": missing})
@@ -350,7 +346,7 @@ def _create(*, actor: User | None, is_external: bool, category: Category, placed
     _save_photos(petition, photos, actor=actor, event=event)
     _attach_held_photos(petition, held_photos, actor=actor, event=event)
     if holder_id is not None:
-        previous = _move(petition, State.DISPATCHED)
+        previous = transition(petition, State.DISPATCHED, table=PETITION_TRANSITIONS, field="state")
         petition.holder_id = holder_id
         petition.dispatched_at = now
         petition.save(update_fields=["state", "holder", "dispatched_at", "updated_at"])
@@ -403,7 +399,7 @@ def petition_dispatch(*, petition_id: int, actor: User, holder: User, note: str 
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.is_dispatcher(actor, petition))
         _check_holder_candidate(holder, petition)
-        previous = _move(petition, State.DISPATCHED)
+        previous = transition(petition, State.DISPATCHED, table=PETITION_TRANSITIONS, field="state")
         return _dispatch_to(petition, holder_id=holder.pk, actor=actor, previous=previous,
                             note=note)
 
@@ -435,7 +431,7 @@ def petition_check_in(*, petition_id: int, actor: User,
         _require(rules.is_holder(actor, petition), _("只有承办人可以到场签到。"))
         if plaque_building_id is not None and petition.building_id != plaque_building_id:
             raise ApplicationError(_("这块楼栋码不是该诉求所在楼栋的，请到现场扫描对应楼栋码。"))
-        previous = _move(petition, State.ON_SITE)
+        previous = transition(petition, State.ON_SITE, table=PETITION_TRANSITIONS, field="state")
         now = timezone.now()
         petition.arrived_at = now
         fields = ["state", "arrived_at", "updated_at"]
@@ -529,7 +525,7 @@ def petition_resolve(*, petition_id: int, actor: User, resolution: str,
                          labels=STATE_LABELS)
         _check_visit(petition, no_visit_reason=no_visit_reason, no_visit_note=no_visit_note)
         _check_result_photos(petition, photos)
-        previous = _move(petition, State.RESOLVED)
+        previous = transition(petition, State.RESOLVED, table=PETITION_TRANSITIONS, field="state")
         now = timezone.now()
         petition.resolution = resolution
         petition.resolved_at = now
@@ -570,7 +566,8 @@ def petition_verify(*, petition_id: int, actor: User, accepted: bool = True,
         _require(not rules.is_resolver(actor, petition),
                  _("办结人不能核实自己办结的诉求，请由其他工作人员核实。"))
         if accepted:
-            previous = _move(petition, State.VERIFIED)
+            previous = transition(petition, State.VERIFIED, table=PETITION_TRANSITIONS,
+                                  field="state")
             petition.verified_at = timezone.now()
             petition.rating_due_at = policy.rating_deadline(petition.verified_at,
                                                             SlaPolicy.current())
@@ -579,7 +576,8 @@ def petition_verify(*, petition_id: int, actor: User, accepted: bool = True,
         else:
             if not note.strip():
                 raise ApplicationError(_("请说明核实未通过的原因。"))
-            previous = _move(petition, State.DISPATCHED)
+            previous = transition(petition, State.DISPATCHED, table=PETITION_TRANSITIONS,
+                                  field="state")
             now = timezone.now()
             petition.resolved_at = None
             petition.resolved_on_time = None
@@ -612,7 +610,7 @@ def petition_rate(*, petition_id: int, actor: User, rating: str, comment: str = 
     with transaction.atomic():
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.is_owner(actor, petition), _("只有提交人可以评价。"))
-        previous = _move(petition, State.RATED)
+        previous = transition(petition, State.RATED, table=PETITION_TRANSITIONS, field="state")
         now = timezone.now()
         petition.rating = rating
         petition.rating_comment = comment[:500]
@@ -644,7 +642,7 @@ def petition_reopen(*, petition_id: int, actor: User, reason: str) -> Petition:
 def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
     if petition.reopened_count >= 1:
         raise ApplicationError(_("每件诉求只能重办一次。"))
-    previous = _move(petition, State.REOPENED)
+    previous = transition(petition, State.REOPENED, table=PETITION_TRANSITIONS, field="state")
     now = timezone.now()
     # The resolution clocks start again from the reopen: the first round's deadlines are spent.
     sla_policy = SlaPolicy.current()
@@ -673,7 +671,7 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
     _event(petition, kind=Kind.REOPENED, actor=actor, from_state=previous, note=reason, now=now)
     if petition.holder_id is None:
         return petition
-    previous = _move(petition, State.DISPATCHED)
+    previous = transition(petition, State.DISPATCHED, table=PETITION_TRANSITIONS, field="state")
     return _dispatch_to(petition, holder_id=petition.holder_id, actor=None, previous=previous,
                         note=_("重办自动派单"))
 
@@ -685,7 +683,7 @@ def petition_return(*, petition_id: int, actor: User, reason: str) -> Petition:
     with transaction.atomic():
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.is_holder(actor, petition), _("只有承办人可以退回。"))
-        previous = _move(petition, State.RETURNED)
+        previous = transition(petition, State.RETURNED, table=PETITION_TRANSITIONS, field="state")
         petition.holder_id = None
         petition.save(update_fields=["state", "holder", "updated_at"])
         _event(petition, kind=Kind.RETURNED, actor=actor, from_state=previous, note=reason,
@@ -722,7 +720,7 @@ def petition_reroute(*, petition_id: int, actor: User, building: Building | None
         else:
             _check_holder_candidate(holder, petition)
             holder_id = holder.pk
-        previous = _move(petition, State.DISPATCHED)
+        previous = transition(petition, State.DISPATCHED, table=PETITION_TRANSITIONS, field="state")
         petition.holder_id = holder_id
         petition.save(update_fields=["state", "holder", "origin_path", "building", "area",
                                      "area_path", "updated_at"])
@@ -738,7 +736,7 @@ def petition_reject(*, petition_id: int, actor: User, reason: str) -> Petition:
     with transaction.atomic():
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.is_dispatcher(actor, petition))
-        previous = _move(petition, State.REJECTED)
+        previous = transition(petition, State.REJECTED, table=PETITION_TRANSITIONS, field="state")
         petition.rejection_reason = reason[:300]
         petition.closed_at = timezone.now()
         petition.save(update_fields=["state", "rejection_reason", "closed_at", "updated_at"])
@@ -779,7 +777,7 @@ def petition_refer_to_deliberation(*, petition_id: int, actor: User, note: str =
     with transaction.atomic():
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.is_handler_staff(actor, petition))
-        previous = _move(petition, State.REFERRED)
+        previous = transition(petition, State.REFERRED, table=PETITION_TRANSITIONS, field="state")
         petition.referred_at = timezone.now()
         petition.deliberation_topic_id = topic_id
         petition.save(update_fields=["state", "referred_at", "deliberation_topic_id",
@@ -809,7 +807,7 @@ def petition_close_from_deliberation(*, petition_id: int, outcome: str,
             raise Http404(_("诉求不存在。"))
         if petition.state == State.CLOSED:
             return petition
-        previous = _move(petition, State.CLOSED)
+        previous = transition(petition, State.CLOSED, table=PETITION_TRANSITIONS, field="state")
         now = timezone.now()
         petition.resolution = outcome
         petition.resolved_at = petition.resolved_at or now
@@ -838,7 +836,7 @@ def petition_close(*, petition_id: int, actor: User, note: str = "") -> Petition
 
 
 def _close(petition: Petition, *, actor: User, note: str, now: datetime) -> Petition:
-    previous = _move(petition, State.CLOSED)
+    previous = transition(petition, State.CLOSED, table=PETITION_TRANSITIONS, field="state")
     petition.closed_at = now
     petition.save(update_fields=["state", "closed_at", "updated_at"])
     _event(petition, kind=Kind.CLOSED, actor=actor, from_state=previous, note=note, now=now)

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from accounts.models import User
+from core.actions import ActionView, StaffRequiredMixin, error_text
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
 from core.referral import referrer
@@ -91,17 +92,6 @@ TIER_LABELS = dict(Tier.choices)
 
 
 # --- shared helpers --------------------------------------------------------------------------
-
-
-def _first_error(form: forms.Form) -> str:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        return f"{label}：{errors[0]}" if label else str(errors[0])
-    return _("输入有误，请检查后重试。")
-
-
-def _error_text(error: ValidationError) -> str:
-    return "；".join(str(message) for message in error.messages)
 
 
 def _is_staff(user: Any) -> bool:
@@ -249,7 +239,7 @@ class PetitionCreateView(ResidentView):
             petition = self._submit(request.user, form, held)
         except ValidationError as error:
             is_photo = error.code in PHOTO_ERROR_CODES if hasattr(error, "code") else False
-            form.add_error("photos" if is_photo else None, _error_text(error))
+            form.add_error("photos" if is_photo else None, error_text(error))
             held = pending_photos.pending_photo_list(actor=request.user,
                                                      tokens=[photo.token for photo in held])
             return self._render(request, form, status=400, held=held)
@@ -273,7 +263,7 @@ class PetitionCreateView(ResidentView):
             return held
         result = pending_photos.pending_photos_hold(actor=request.user, photos=uploads)
         for error in result.errors:
-            form.add_error("photos", _error_text(error))
+            form.add_error("photos", error_text(error))
         return held + result.photos
 
     def _submit(self, user: User, form: petition_forms.PetitionSubmitForm,
@@ -322,29 +312,17 @@ class PetitionStatusView(View):
         return render(request, "petitions/_status.html", _status_context(request, petition))
 
 
-class ResidentActionView(ResidentView):
-    """POST only: parse, call one service, show its refusal as a message, back to the page."""
+class ResidentActionView(ResidentView, ActionView):
+    """POST only: the resident's own petition, one service, back to its page."""
 
     http_method_names = ["post"]
-    form_class: type[forms.Form] = petition_forms.ReasonForm
-    success_message: Any = ""
+    form_class: type[forms.Form] | None = petition_forms.ReasonForm
 
-    def perform(self, petition: Petition, data: dict[str, Any]) -> Petition:
-        raise NotImplementedError
+    def load(self, **kwargs: Any) -> Petition:
+        return self.own_petition(kwargs["pk"])
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        petition = self.own_petition(pk)
-        form = self.form_class(request.POST)
-        if not form.is_valid():
-            messages.error(request, _first_error(form))
-        else:
-            try:
-                self.perform(petition, form.cleaned_data)
-            except ApplicationError as error:
-                messages.error(request, error.message)
-            else:
-                messages.success(request, str(self.success_message))
-        return redirect("petitions:detail", pk=petition.pk)
+    def redirect_to(self, obj: Petition) -> str:
+        return reverse("petitions:detail", args=[obj.pk])
 
 
 class PetitionRateView(ResidentActionView):
@@ -466,17 +444,16 @@ class PetitionPublicListView(View):
 # --- staff dashboard -------------------------------------------------------------------------
 
 
-class StaffView(View):
+class StaffView(StaffRequiredMixin, View):
     """Staff only; the roles allowed are STAFF_PERMISSIONS[<view class name>]."""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        user = request.user
-        if not user.is_authenticated:
-            return _login_redirect(request, "accounts:login")
-        allowed = STAFF_PERMISSIONS[type(self).__name__]
-        if not (user.is_superuser or (user.is_staff_role and user.role in allowed)):
-            raise Http404(_("页面不存在。"))
-        return super().dispatch(request, *args, **kwargs)
+    denied_message = _lazy("页面不存在。")
+
+    def allowed_roles(self) -> frozenset[str]:
+        return STAFF_PERMISSIONS[type(self).__name__]
+
+    def handle_no_login(self, request: HttpRequest) -> HttpResponseBase:
+        return _login_redirect(request, "accounts:login")
 
 
 def _staff_rows(petitions: QuerySet[Petition]) -> list[tuple[Petition, Clock]]:
@@ -648,40 +625,20 @@ class PetitionStaffDetailView(StaffView):
         return built
 
 
-class StaffActionView(StaffView):
-    """POST only: load for the user (404), parse, call one service, message, back to detail."""
+class StaffActionView(StaffView, ActionView):
+    """POST only: the petition as the user may see it (404), one service, back to its page."""
 
     http_method_names = ["post"]
-    form_class: type[forms.Form] | None = None
-    success_text = _lazy("")
 
-    def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
-        raise NotImplementedError
+    def load(self, **kwargs: Any) -> Petition:
+        return selectors.petition_get_for_user(user=self.request.user, petition_id=kwargs["pk"])
 
-    def make_form(self, request: HttpRequest) -> forms.Form | None:
-        if self.form_class is None:
-            return None
-        return self.form_class(request.POST, request.FILES)
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        petition = selectors.petition_get_for_user(user=request.user, petition_id=pk)
-        form = self.make_form(request)
-        if form is not None and not form.is_valid():
-            messages.error(request, _first_error(form))
-            return redirect("petitions:staff-detail", pk=petition.pk)
-        try:
-            self.perform(petition, form.cleaned_data if form is not None else {})
-        except ValidationError as error:
-            messages.error(request, _error_text(error))
-        except ApplicationError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, str(self.success_text))
-        return redirect("petitions:staff-detail", pk=petition.pk)
+    def redirect_to(self, obj: Petition) -> str:
+        return reverse("petitions:staff-detail", args=[obj.pk])
 
 
 class PetitionCheckInView(StaffActionView):
-    success_text = _lazy("已签到，到场时间已记录。")
+    success_message = _lazy("已签到，到场时间已记录。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return services.petition_check_in(petition_id=petition.pk, actor=self.request.user)
@@ -689,7 +646,7 @@ class PetitionCheckInView(StaffActionView):
 
 class PetitionNoteCreateView(StaffActionView):
     form_class = petition_forms.NoteForm
-    success_text = _lazy("办理记录已添加。")
+    success_message = _lazy("办理记录已添加。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return services.petition_add_note(
@@ -700,7 +657,7 @@ class PetitionNoteCreateView(StaffActionView):
 
 class PetitionResolveView(StaffActionView):
     form_class = petition_forms.ResolveForm
-    success_text = _lazy("已办结，等待核实。")
+    success_message = _lazy("已办结，等待核实。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return services.petition_resolve(petition_id=petition.pk, actor=self.request.user,
@@ -712,7 +669,7 @@ class PetitionResolveView(StaffActionView):
 
 class PetitionVerifyView(StaffActionView):
     form_class = petition_forms.VerifyForm
-    success_text = _lazy("核实结果已记录。")
+    success_message = _lazy("核实结果已记录。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return services.petition_verify(petition_id=petition.pk, actor=self.request.user,
@@ -721,7 +678,7 @@ class PetitionVerifyView(StaffActionView):
 
 class PetitionReturnView(StaffActionView):
     form_class = petition_forms.ReasonForm
-    success_text = _lazy("已退回社区派单员。")
+    success_message = _lazy("已退回社区派单员。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return services.petition_return(petition_id=petition.pk, actor=self.request.user,
@@ -730,7 +687,7 @@ class PetitionReturnView(StaffActionView):
 
 class PetitionEscalateView(StaffActionView):
     form_class = petition_forms.ReasonForm
-    success_text = _lazy("已升级到上一层级。")
+    success_message = _lazy("已升级到上一层级。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return services.petition_escalate_by_hand(petition_id=petition.pk,
@@ -739,7 +696,7 @@ class PetitionEscalateView(StaffActionView):
 
 class PetitionRejectView(StaffActionView):
     form_class = petition_forms.ReasonForm
-    success_text = _lazy("已不予受理，原因将告知居民。")
+    success_message = _lazy("已不予受理，原因将告知居民。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return services.petition_reject(petition_id=petition.pk, actor=self.request.user,
@@ -748,7 +705,7 @@ class PetitionRejectView(StaffActionView):
 
 class PetitionReferView(StaffActionView):
     form_class = petition_forms.ReferForm
-    success_text = _lazy("已转议事。")
+    success_message = _lazy("已转议事。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         # The topic and the petition's move are one transaction in the deliberation service
@@ -760,7 +717,7 @@ class PetitionReferView(StaffActionView):
 
 class PetitionCloseView(StaffActionView):
     form_class = petition_forms.NoteOnlyForm
-    success_text = _lazy("诉求已关闭。")
+    success_message = _lazy("诉求已关闭。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return services.petition_close(petition_id=petition.pk, actor=self.request.user,
@@ -768,10 +725,11 @@ class PetitionCloseView(StaffActionView):
 
 
 class PetitionDispatchView(StaffActionView):
-    success_text = _lazy("已派单。")
+    success_message = _lazy("已派单。")
 
-    def make_form(self, request: HttpRequest) -> forms.Form:
-        return petition_forms.DispatchForm(request.POST, holders=_scope_staff(request.user))
+    def make_form(self, obj: Petition) -> forms.Form:
+        user = self.request.user
+        return petition_forms.DispatchForm(self.request.POST, holders=_scope_staff(user))
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return services.petition_dispatch(petition_id=petition.pk, actor=self.request.user,
@@ -779,11 +737,12 @@ class PetitionDispatchView(StaffActionView):
 
 
 class PetitionRerouteView(StaffActionView):
-    success_text = _lazy("已改派。")
+    success_message = _lazy("已改派。")
 
-    def make_form(self, request: HttpRequest) -> forms.Form:
-        return petition_forms.RerouteForm(request.POST, buildings=_scope_buildings(request.user),
-                                          holders=_scope_staff(request.user))
+    def make_form(self, obj: Petition) -> forms.Form:
+        user = self.request.user
+        return petition_forms.RerouteForm(self.request.POST, buildings=_scope_buildings(user),
+                                          holders=_scope_staff(user))
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return services.petition_reroute(petition_id=petition.pk, actor=self.request.user,
@@ -795,11 +754,12 @@ class PetitionRerouteView(StaffActionView):
 class PetitionPlaceView(StaffActionView):
     """待分派 → a building or a micro-grid, then dispatched to its worker: one POST."""
 
-    success_text = _lazy("已定位。")
+    success_message = _lazy("已定位。")
 
-    def make_form(self, request: HttpRequest) -> forms.Form:
-        return petition_forms.PlaceForm(request.POST, buildings=_scope_buildings(request.user),
-                                        micro_grids=_scope_micro_grids(request.user))
+    def make_form(self, obj: Petition) -> forms.Form:
+        user = self.request.user
+        return petition_forms.PlaceForm(self.request.POST, buildings=_scope_buildings(user),
+                                        micro_grids=_scope_micro_grids(user))
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         building, area = data.get("building"), data.get("area")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
+from core.actions import error_text
 from core.exceptions import ApplicationError
 from petitions import forms as petition_forms
 from petitions import intake
@@ -29,7 +30,6 @@ from petitions.views import (
     PHOTO_ERROR_CODES,
     StaffActionView,
     StaffView,
-    _error_text,
     location_picker_response,
     questions_response,
 )
@@ -53,7 +53,7 @@ class PetitionIntakeView(StaffView):
             petition = self._record(request.user, form)
         except ValidationError as error:
             is_photo = getattr(error, "code", None) in PHOTO_ERROR_CODES
-            form.add_error("photos" if is_photo else None, _error_text(error))
+            form.add_error("photos" if is_photo else None, error_text(error))
             return self._render(request, form, status=400)
         except ApplicationError as error:  # PermissionDeniedError too: out of scope
             form.add_error(None, error.message)
@@ -85,7 +85,7 @@ class PetitionIntakeQuestionsView(StaffView):
 
 class PetitionCallbackView(StaffActionView):
     form_class = petition_forms.CallbackForm
-    success_text = _lazy("回访结果已记录。")
+    success_message = _lazy("回访结果已记录。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return intake.petition_callback_record(

@@ -21,6 +21,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.filters import filterset_apply
 from core.masking import mask_id_number, mask_name, mask_phone
 from core.protected_lookups import ProtectedLookupRefused
 from core.scope import EVERYTHING, scope_path
@@ -31,7 +32,6 @@ from residents.filters import (
     ResidentFilterSet,
 )
 from residents.models import Household, PartyMember, Resident
-from territory.filters import filterset_apply
 
 PERSONAL_DATA_CACHE = "_personal_data_path"
 

@@ -1,32 +1,15 @@
 """FilterSets shared by the API and the selectors (one filter definition for every reader), and
-the subtree filter every app uses to narrow its rows to an area."""
+the subtree filter every app uses to narrow its rows to an area. They are applied with
+core.filters.filterset_apply."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import IdFilter
 from territory.models import Area, Building, Compound
-
-
-def filterset_apply(filterset_class: type[django_filters.FilterSet],
-                    filters: dict[str, Any] | None, queryset: QuerySet,
-                    **options: Any) -> QuerySet:
-    """Filter `queryset`; bad filter values raise ValidationError (a 400 in the API).
-
-    `options` go to the FilterSet (a ProtectedLookupFilterSet's `viewer`)."""
-    filterset = filterset_class(filters or {}, queryset=queryset, **options)
-    if not filterset.is_valid():
-        raise ValidationError({
-            field: [error["message"] for error in errors]
-            for field, errors in filterset.errors.get_json_data().items()
-        })
-    return filterset.qs
 
 
 def area_path_subquery(area_id: int) -> Subquery:

@@ -7,7 +7,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
-from territory.filters import AreaFilterSet, BuildingFilterSet, filterset_apply
+from core.filters import filterset_apply
+from territory.filters import AreaFilterSet, BuildingFilterSet
 from territory.models import Area, Building, Compound
 
 

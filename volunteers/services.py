@@ -20,7 +20,7 @@ from core.audit import audit_event_record
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
 from core.models import AuditEvent
-from core.workflow import check_transition
+from core.workflow import transition
 from notifications.messages import Message
 from notifications.services import notifications_create
 from residents.models import PartyMember, Resident
@@ -61,10 +61,6 @@ def wish_claim_days() -> int:
 def _require_staff(user: User | Any, compound: Compound) -> None:
     if not selectors.is_staff_for_compound(user, compound):
         raise PermissionDeniedError(_("您无权管理该小区的志愿服务。"))
-
-
-def _labels(choices: Any) -> dict[str, str]:
-    return {value: str(label) for value, label in choices.choices}
 
 
 # --- volunteers and teams -----------------------------------------------------------------
@@ -170,8 +166,7 @@ def shift_swap_decide(*, swap: ShiftSwap, user: User, accept: bool) -> ShiftSwap
         if swap.to_volunteer.user_id != user.pk:
             raise PermissionDeniedError(_("只有被邀请的替班人可以处理。"))
         target = ShiftSwap.Status.ACCEPTED if accept else ShiftSwap.Status.DECLINED
-        check_transition(ShiftSwap.TRANSITIONS, swap.status, target,
-                         labels=_labels(ShiftSwap.Status))
+        transition(swap, target, table=ShiftSwap.TRANSITIONS)  # saved below, with the shift
         if accept:
             shift = Shift.objects.select_for_update(of=("self",)).get(pk=swap.shift_id)
             if shift.volunteer_id != swap.from_volunteer_id or shift.starts_at <= timezone.now():
@@ -179,7 +174,6 @@ def shift_swap_decide(*, swap: ShiftSwap, user: User, accept: bool) -> ShiftSwap
             shift.volunteer_id = swap.to_volunteer_id
             shift.reminded_at = None
             shift.save(update_fields=["volunteer", "reminded_at", "updated_at"])
-        swap.status = target
         swap.decided_at = timezone.now()
         swap.save(update_fields=["status", "decided_at", "updated_at"])
     return swap
@@ -415,8 +409,7 @@ def hours_entry_decide(*, entry: HoursEntry, actor: User, approve: bool,
         _require_staff(actor, entry.volunteer.compound)
         _refuse_own_hours(entry.volunteer, actor)
         target = HoursEntry.Status.APPROVED if approve else HoursEntry.Status.REJECTED
-        check_transition(HoursEntry.TRANSITIONS, entry.status, target,
-                         labels=_labels(HoursEntry.Status))
+        transition(entry, target, table=HoursEntry.TRANSITIONS)  # saved below, with the hours
         fields = ["status", "decided_by", "decided_at", "updated_at"]
         if hours is not None:
             if hours < 0 or hours > Decimal("24"):
@@ -426,7 +419,6 @@ def hours_entry_decide(*, entry: HoursEntry, actor: User, approve: bool,
         if note:
             entry.note = note[:200]
             fields.append("note")
-        entry.status = target
         entry.decided_by = actor
         entry.decided_at = timezone.now()
         entry.save(update_fields=fields)
@@ -462,10 +454,7 @@ def hours_entry_add(*, volunteer: Volunteer, actor: User, hours: Decimal, served
 
 def _wish_move(*, wish: MicroWish, target: str, actor: User | None, note: str = "",
                fields: list[str] | None = None) -> MicroWish:
-    check_transition(MicroWish.TRANSITIONS, wish.status, target,
-                     labels=_labels(MicroWish.Status))
-    old = wish.status
-    wish.status = target
+    old = transition(wish, target, table=MicroWish.TRANSITIONS)
     wish.save(update_fields=["status", "updated_at", *(fields or [])])
     MicroWishEvent.objects.create(wish=wish, old_status=old, new_status=target, actor=actor,
                                   note=note[:200], at=timezone.now())
@@ -620,10 +609,7 @@ def micro_wishes_expire_claims(*, now: datetime) -> int:
 
 def _service_move(*, service: ProxyService, target: str, actor: User | None, note: str = "",
                   fields: list[str] | None = None) -> ProxyService:
-    check_transition(ProxyService.TRANSITIONS, service.status, target,
-                     labels=_labels(ProxyService.Status))
-    old = service.status
-    service.status = target
+    old = transition(service, target, table=ProxyService.TRANSITIONS)
     service.save(update_fields=["status", "updated_at", *(fields or [])])
     ProxyServiceEvent.objects.create(service=service, old_status=old, new_status=target,
                                      actor=actor, note=note[:200], at=timezone.now())

@@ -13,16 +13,17 @@ import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views import View
 
 from accounts.views import ResidentLoginRequiredMixin
+from core.actions import ActionView, all_errors
+from core.actions import StaffRequiredMixin as CoreStaffRequiredMixin
 from core.exceptions import ApplicationError
 from core.masking import mask_name
 from residents.selectors import party_member_public_name
@@ -40,44 +41,31 @@ from volunteers.models import (
 )
 
 
-class StaffRequiredMixin(LoginRequiredMixin):
-    """Staff dashboard views: staff roles only; anyone else gets a 404."""
-
-    login_url = reverse_lazy("accounts:login")
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        user = request.user
-        if user.is_authenticated and not (user.is_superuser or user.is_staff_role):
-            raise Http404
-        return super().dispatch(request, *args, **kwargs)
+class StaffRequiredMixin(CoreStaffRequiredMixin):
+    """Staff dashboard views: every staff role; anyone else gets a 404."""
 
 
-class ServiceActionView(ResidentLoginRequiredMixin, View):
-    form_class: ClassVar[type[forms.Form] | None] = None
+class ServiceActionView(ResidentLoginRequiredMixin, ActionView):
+    """POST only. The object is loaded inside `perform` from the URL's arguments (`url_kwargs`),
+    after the form is valid, and the service's own words are the success message."""
+
     http_method_names: ClassVar[list[str]] = ["post"]
 
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
+    def load(self, **kwargs: Any) -> dict[str, Any]:
+        return kwargs
+
+    def form_error(self, form: forms.Form) -> str:
+        return all_errors(form)
+
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         raise NotImplementedError
 
-    def back(self, request: HttpRequest, **kwargs: Any) -> str:
-        # Never an outside address: a "next" of https://… would make this an open redirect.
-        return _safe_next(request, reverse("volunteers:home"))
+    def success_text(self, result: str) -> str:
+        return result
 
-    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        form = self.form_class(request.POST, request.FILES) if self.form_class else None
-        if form is not None and not form.is_valid():
-            errors = [str(error) for field in form.errors.values() for error in field]
-            messages.error(request, "；".join(errors))
-            return redirect(self.back(request, **kwargs))
-        try:
-            message = self.perform(request, form.cleaned_data if form else {}, **kwargs)
-        except ApplicationError as error:
-            messages.error(request, error.message)
-        except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
-        else:
-            messages.success(request, message)
-        return redirect(self.back(request, **kwargs))
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        # Never an outside address: a "next" of https://… would make this an open redirect.
+        return _safe_next(self.request, reverse("volunteers:home"))
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -113,8 +101,8 @@ class VolunteerHomeView(ResidentLoginRequiredMixin, View):
 
 
 class VolunteerRegisterView(ServiceActionView):
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        services.volunteer_register(user=request.user)
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        services.volunteer_register(user=self.request.user)
         return _("登记成功，欢迎加入志愿者队伍！")
 
 
@@ -141,9 +129,10 @@ class ActivityDetailView(ResidentLoginRequiredMixin, View):
 
 
 class ActivitySignupView(ServiceActionView):
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        activity = selectors.activity_get_for_user(user=request.user, activity_id=kwargs["pk"])
-        volunteer = selectors.volunteer_for_user(request.user)
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        activity = selectors.activity_get_for_user(user=self.request.user,
+                                                   activity_id=url_kwargs["pk"])
+        volunteer = selectors.volunteer_for_user(self.request.user)
         if volunteer is None:
             raise ApplicationError(_("请先登记为志愿者。"))
         signup = services.activity_signup(activity=activity, volunteer=volunteer)
@@ -151,8 +140,8 @@ class ActivitySignupView(ServiceActionView):
             return _("名额已满，您已进入候补。")
         return _("报名成功！")
 
-    def back(self, request: HttpRequest, **kwargs: Any) -> str:
-        return reverse("volunteers:activity-detail", args=[kwargs["pk"]])
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        return reverse("volunteers:activity-detail", args=[url_kwargs["pk"]])
 
 
 class SignupActionView(ServiceActionView):
@@ -161,34 +150,34 @@ class SignupActionView(ServiceActionView):
     def signup(self, request: HttpRequest, pk: int) -> ActivitySignup:
         return selectors.signup_get_for_user(user=request.user, signup_id=pk)
 
-    def back(self, request: HttpRequest, **kwargs: Any) -> str:
-        signup = self.signup(request, kwargs["pk"])
-        return _safe_next(request, reverse("volunteers:activity-detail",
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        signup = self.signup(self.request, url_kwargs["pk"])
+        return _safe_next(self.request, reverse("volunteers:activity-detail",
                                            args=[signup.activity_id]))
 
 
 class SignupCancelView(SignupActionView):
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        services.activity_signup_cancel(signup=self.signup(request, kwargs["pk"]),
-                                        user=request.user)
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        services.activity_signup_cancel(signup=self.signup(self.request, url_kwargs["pk"]),
+                                        user=self.request.user)
         return _("已取消报名。")
 
 
 class SignupCheckInView(SignupActionView):
     form_class = volunteer_forms.CodeForm
 
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        services.signup_check_in(signup=self.signup(request, kwargs["pk"]), user=request.user,
-                                 code=data["code"])
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        services.signup_check_in(signup=self.signup(self.request, url_kwargs["pk"]),
+                                 user=self.request.user, code=data["code"])
         return _("签到成功。")
 
 
 class SignupCheckOutView(SignupActionView):
     form_class = volunteer_forms.CodeForm
 
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        entry = services.signup_check_out(signup=self.signup(request, kwargs["pk"]),
-                                          user=request.user, code=data["code"])
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        entry = services.signup_check_out(signup=self.signup(self.request, url_kwargs["pk"]),
+                                          user=self.request.user, code=data["code"])
         return _("签退成功，本次记录 %(hours)s 小时，待工作人员认定。") % {"hours": entry.hours}
 
 
@@ -224,9 +213,9 @@ class MyCertificateView(ResidentLoginRequiredMixin, View):
 
 
 class ShiftCheckInView(ServiceActionView):
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        shift = selectors.shift_get_for_user(user=request.user, shift_id=kwargs["pk"])
-        services.shift_check_in(shift=shift, user=request.user)
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        shift = selectors.shift_get_for_user(user=self.request.user, shift_id=url_kwargs["pk"])
+        services.shift_check_in(shift=shift, user=self.request.user)
         return _("值班签到成功。")
 
 
@@ -243,11 +232,11 @@ class ShiftSwapView(ResidentLoginRequiredMixin, View):
 class ShiftSwapRequestView(ServiceActionView):
     form_class = volunteer_forms.SwapForm
 
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        shift = selectors.shift_get_for_user(user=request.user, shift_id=kwargs["pk"])
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        shift = selectors.shift_get_for_user(user=self.request.user, shift_id=url_kwargs["pk"])
         to_volunteer = get_object_or_404(Volunteer, pk=data["to_volunteer"],
                                          compound_id=shift.post.compound_id)
-        services.shift_swap_request(shift=shift, user=request.user, to_volunteer=to_volunteer,
+        services.shift_swap_request(shift=shift, user=self.request.user, to_volunteer=to_volunteer,
                                     reason=data["reason"])
         return _("换班申请已发出，等待对方确认。")
 
@@ -255,9 +244,10 @@ class ShiftSwapRequestView(ServiceActionView):
 class ShiftSwapDecideView(ServiceActionView):
     accept: ClassVar[bool] = True
 
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        swap = get_object_or_404(ShiftSwap, pk=kwargs["pk"], to_volunteer__user=request.user)
-        services.shift_swap_decide(swap=swap, user=request.user, accept=self.accept)
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        swap = get_object_or_404(ShiftSwap, pk=url_kwargs["pk"],
+                                 to_volunteer__user=self.request.user)
+        services.shift_swap_decide(swap=swap, user=self.request.user, accept=self.accept)
         return _("已接受换班。") if self.accept else _("已拒绝换班。")
 
 
@@ -340,29 +330,31 @@ class WishActionView(ServiceActionView):
     def wish(self, request: HttpRequest, pk: int) -> MicroWish:
         return selectors.micro_wish_get_for_user(user=request.user, wish_id=pk)
 
-    def back(self, request: HttpRequest, **kwargs: Any) -> str:
-        return reverse("volunteers:wish-detail", args=[kwargs["pk"]])
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        return reverse("volunteers:wish-detail", args=[url_kwargs["pk"]])
 
 
 class WishPublishView(WishActionView):
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        services.micro_wish_publish(wish=self.wish(request, kwargs["pk"]), actor=request.user)
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        services.micro_wish_publish(wish=self.wish(self.request, url_kwargs["pk"]),
+                                    actor=self.request.user)
         return _("已审核发布，本小区党员可以认领。")
 
 
 class WishRejectView(WishActionView):
     form_class = volunteer_forms.ReasonForm
 
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        services.micro_wish_reject(wish=self.wish(request, kwargs["pk"]), actor=request.user,
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        services.micro_wish_reject(wish=self.wish(self.request, url_kwargs["pk"]),
+                                   actor=self.request.user,
                                    reason=data["reason"])
         return _("已退回。")
 
 
 class WishClaimView(WishActionView):
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        wish = services.micro_wish_claim(wish=self.wish(request, kwargs["pk"]),
-                                         user=request.user)
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        wish = services.micro_wish_claim(wish=self.wish(self.request, url_kwargs["pk"]),
+                                         user=self.request.user)
         return _("认领成功，请在 %(date)s 前完成。") % {
             "date": timezone.localtime(wish.claim_expires_at).strftime("%Y-%m-%d")}
 
@@ -370,21 +362,24 @@ class WishClaimView(WishActionView):
 class WishFulfilView(WishActionView):
     form_class = volunteer_forms.FulfilForm
 
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        services.micro_wish_fulfil(wish=self.wish(request, kwargs["pk"]), user=request.user,
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        services.micro_wish_fulfil(wish=self.wish(self.request, url_kwargs["pk"]),
+                                   user=self.request.user,
                                    note=data["note"], photo=data.get("photo"))
         return _("已标记完成，等待居民确认。")
 
 
 class WishConfirmView(WishActionView):
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        services.micro_wish_confirm(wish=self.wish(request, kwargs["pk"]), user=request.user)
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        services.micro_wish_confirm(wish=self.wish(self.request, url_kwargs["pk"]),
+                                    user=self.request.user)
         return _("感谢确认，心愿已实现！")
 
 
 class WishWithdrawView(WishActionView):
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        services.micro_wish_withdraw(wish=self.wish(request, kwargs["pk"]), user=request.user)
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        services.micro_wish_withdraw(wish=self.wish(self.request, url_kwargs["pk"]),
+                                     user=self.request.user)
         return _("心愿已撤回。")
 
 
@@ -431,34 +426,34 @@ class ProxyServiceActionView(ServiceActionView):
     def service(self, request: HttpRequest, pk: int) -> ProxyService:
         return selectors.proxy_service_get_for_user(user=request.user, service_id=pk)
 
-    def back(self, request: HttpRequest, **kwargs: Any) -> str:
-        return reverse("volunteers:service-detail", args=[kwargs["pk"]])
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        return reverse("volunteers:service-detail", args=[url_kwargs["pk"]])
 
 
 class ProxyServiceAssignView(ProxyServiceActionView):
     form_class = volunteer_forms.AssignForm
 
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        service = self.service(request, kwargs["pk"])
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        service = self.service(self.request, url_kwargs["pk"])
         assignee = get_object_or_404(Volunteer, pk=data["assignee"],
                                      compound_id=service.compound_id)
-        services.proxy_service_assign(service=service, assignee=assignee, actor=request.user)
+        services.proxy_service_assign(service=service, assignee=assignee, actor=self.request.user)
         return _("已派给 %(name)s。") % {"name": assignee.name}
 
 
 class ProxyServiceCompleteView(ProxyServiceActionView):
     form_class = volunteer_forms.NoteForm
 
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        services.proxy_service_complete(service=self.service(request, kwargs["pk"]),
-                                        user=request.user, note=data["note"])
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        services.proxy_service_complete(service=self.service(self.request, url_kwargs["pk"]),
+                                        user=self.request.user, note=data["note"])
         return _("已办结。")
 
 
 class ProxyServiceConfirmView(ProxyServiceActionView):
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        services.proxy_service_confirm(service=self.service(request, kwargs["pk"]),
-                                       user=request.user)
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        services.proxy_service_confirm(service=self.service(self.request, url_kwargs["pk"]),
+                                       user=self.request.user)
         return _("已确认，感谢您的评价。")
 
 
@@ -488,14 +483,14 @@ class CareFileDetailView(LoginRequiredMixin, View):
 class CareVisitCreateView(ServiceActionView):
     form_class = volunteer_forms.VisitForm
 
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        care_file = selectors.care_file_get_for_user(user=request.user,
-                                                     care_file_id=kwargs["pk"])
-        services.care_visit_log(care_file=care_file, user=request.user, **data)
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        care_file = selectors.care_file_get_for_user(user=self.request.user,
+                                                     care_file_id=url_kwargs["pk"])
+        services.care_visit_log(care_file=care_file, user=self.request.user, **data)
         return _("走访已记录。")
 
-    def back(self, request: HttpRequest, **kwargs: Any) -> str:
-        return reverse("volunteers:care-detail", args=[kwargs["pk"]])
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        return reverse("volunteers:care-detail", args=[url_kwargs["pk"]])
 
 
 # --- staff dashboard ----------------------------------------------------------------------
@@ -577,22 +572,22 @@ class StaffSignupActionView(StaffRequiredMixin, ServiceActionView):
     def signup(self, request: HttpRequest, pk: int) -> ActivitySignup:
         return selectors.signup_get_for_staff(user=request.user, signup_id=pk)
 
-    def back(self, request: HttpRequest, **kwargs: Any) -> str:
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
         return reverse("volunteers:staff-activity",
-                       args=[self.signup(request, kwargs["pk"]).activity_id])
+                       args=[self.signup(self.request, url_kwargs["pk"]).activity_id])
 
 
 class StaffSignupCheckInView(StaffSignupActionView):
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        signup = services.signup_check_in(signup=self.signup(request, kwargs["pk"]),
-                                          user=request.user)
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        signup = services.signup_check_in(signup=self.signup(self.request, url_kwargs["pk"]),
+                                          user=self.request.user)
         return _("%(name)s 已签到。") % {"name": signup.volunteer.name}
 
 
 class StaffSignupCheckOutView(StaffSignupActionView):
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        entry = services.signup_check_out(signup=self.signup(request, kwargs["pk"]),
-                                          user=request.user)
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        entry = services.signup_check_out(signup=self.signup(self.request, url_kwargs["pk"]),
+                                          user=self.request.user)
         return _("%(name)s 已签退，%(hours)s 小时待认定。") % {
             "name": entry.volunteer.name, "hours": entry.hours}
 
@@ -600,13 +595,14 @@ class StaffSignupCheckOutView(StaffSignupActionView):
 class StaffHoursDecideView(StaffRequiredMixin, ServiceActionView):
     approve: ClassVar[bool] = True
 
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        entry = selectors.hours_entry_get_for_staff(user=request.user, entry_id=kwargs["pk"])
-        services.hours_entry_decide(entry=entry, actor=request.user, approve=self.approve)
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        entry = selectors.hours_entry_get_for_staff(user=self.request.user,
+                                                    entry_id=url_kwargs["pk"])
+        services.hours_entry_decide(entry=entry, actor=self.request.user, approve=self.approve)
         return _("时长已认定。") if self.approve else _("时长未予认定。")
 
-    def back(self, request: HttpRequest, **kwargs: Any) -> str:
-        return _safe_next(request, reverse("volunteers:staff-dashboard"))
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        return _safe_next(self.request, reverse("volunteers:staff-dashboard"))
 
 
 class StaffHoursRejectView(StaffHoursDecideView):
@@ -616,14 +612,14 @@ class StaffHoursRejectView(StaffHoursDecideView):
 class StaffHoursAddView(StaffRequiredMixin, ServiceActionView):
     form_class = volunteer_forms.HoursAddForm
 
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        volunteer = selectors.volunteer_get_for_staff(user=request.user,
-                                                      volunteer_id=kwargs["pk"])
-        services.hours_entry_add(volunteer=volunteer, actor=request.user, **data)
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        volunteer = selectors.volunteer_get_for_staff(user=self.request.user,
+                                                      volunteer_id=url_kwargs["pk"])
+        services.hours_entry_add(volunteer=volunteer, actor=self.request.user, **data)
         return _("已补录时长。")
 
-    def back(self, request: HttpRequest, **kwargs: Any) -> str:
-        return reverse("volunteers:staff-volunteer", args=[kwargs["pk"]])
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        return reverse("volunteers:staff-volunteer", args=[url_kwargs["pk"]])
 
 
 class StaffVolunteerView(StaffRequiredMixin, View):
@@ -645,12 +641,12 @@ class StaffCertificateView(StaffRequiredMixin, View):
 class StaffRosterGenerateView(StaffRequiredMixin, ServiceActionView):
     form_class = volunteer_forms.RosterGenerateForm
 
-    def perform(self, request: HttpRequest, data: dict[str, Any], **kwargs: Any) -> str:
-        post = selectors.post_get_for_staff(user=request.user, post_id=kwargs["pk"])
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        post = selectors.post_get_for_staff(user=self.request.user, post_id=url_kwargs["pk"])
         created = services.roster_generate(post=post, start=data["start"], end=data["end"])
         return _("已生成 %(count)s 个班次。") % {"count": created}
 
-    def back(self, request: HttpRequest, **kwargs: Any) -> str:
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
         return reverse("volunteers:staff-dashboard")
 
 

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+
 ERROR_COMPONENT = "Error"
 ERROR_SCHEMA = {
     "type": "object",
@@ -63,3 +67,17 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any,
                 response = responses.setdefault(status, {"description": description})
                 response.setdefault("content", _error_content())
     return result
+
+
+def filterset_parameters(filterset_class: type[django_filters.FilterSet]) -> list[OpenApiParameter]:
+    """Document a FilterSet's query parameters (the selectors apply it, not a filter backend)."""
+    parameters = []
+    for name, filter_field in filterset_class.base_filters.items():
+        choices = getattr(filter_field, "extra", {}).get("choices")
+        numeric = (django_filters.NumberFilter, django_filters.ModelChoiceFilter)
+        kind = OpenApiTypes.INT if isinstance(filter_field, numeric) else OpenApiTypes.STR
+        parameters.append(OpenApiParameter(
+            name, kind, OpenApiParameter.QUERY, required=False,
+            description=str(filter_field.label or name),
+            enum=[value for value, _label in choices] if choices else None))
+    return parameters

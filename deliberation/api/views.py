@@ -12,19 +12,13 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 
+from core.api.views import ID_LOOKUP_REGEX, validated
 from deliberation import filters, selectors, services
 from deliberation.api import serializers as io
 from deliberation.models import Session, Survey, Topic
 from governance.models import Body
 from territory.models import Compound
-
-
-def _parse(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _compound(user: Any, compound_id: int) -> Compound:
@@ -35,7 +29,7 @@ def _compound(user: Any, compound_id: int) -> Compound:
 
 
 class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
+    lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.SessionOutputSerializer
     filterset_class = filters.SessionFilter
 
@@ -54,7 +48,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                    responses={201: io.SessionOutputSerializer})
     @action(detail=False, methods=["post"], url_path="joint")
     def joint(self, request: Request) -> Response:
-        data = _parse(io.JointSessionInputSerializer, request)
+        data = validated(io.JointSessionInputSerializer, request.data)
         data["compound"] = _compound(request.user, data["compound"])
         session = services.session_call_joint(actor=request.user, **data)
         return Response(io.SessionOutputSerializer(session).data, status=status.HTTP_201_CREATED)
@@ -62,14 +56,14 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=io.SignInInputSerializer, responses={204: None})
     @action(detail=True, methods=["post"], url_path="sign-in")
     def sign_in(self, request: Request, pk: str) -> Response:
-        data = _parse(io.SignInInputSerializer, request)
+        data = validated(io.SignInInputSerializer, request.data)
         services.session_sign_in(session=self.get_object(), actor=request.user, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=io.MinutesInputSerializer, responses=io.SessionOutputSerializer)
     @action(detail=True, methods=["post"])
     def minutes(self, request: Request, pk: str) -> Response:
-        data = _parse(io.MinutesInputSerializer, request)
+        data = validated(io.MinutesInputSerializer, request.data)
         session = services.session_record_minutes(session=self._staff_session(),
                                                   actor=request.user, **data)
         return Response(io.SessionOutputSerializer(session).data)
@@ -82,7 +76,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
+    lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.TopicOutputSerializer
     filterset_class = filters.TopicFilter
 
@@ -104,7 +98,7 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(request=io.TopicProposeInputSerializer,
                    responses={201: io.TopicOutputSerializer})
     def create(self, request: Request) -> Response:
-        data = _parse(io.TopicProposeInputSerializer, request)
+        data = validated(io.TopicProposeInputSerializer, request.data)
         data["compound"] = _compound(request.user, data["compound"])
         topic = services.topic_propose(actor=request.user, **data)
         return self._topic_response(topic, status.HTTP_201_CREATED)
@@ -113,7 +107,7 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                    responses={201: io.TopicOutputSerializer})
     @action(detail=False, methods=["post"])
     def offline(self, request: Request) -> Response:
-        data = _parse(io.TopicOfflineInputSerializer, request)
+        data = validated(io.TopicOfflineInputSerializer, request.data)
         data["compound"] = _compound(request.user, data["compound"])
         topic = services.topic_propose_offline(actor=request.user, **data)
         return self._topic_response(topic, status.HTTP_201_CREATED)
@@ -122,7 +116,7 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                    responses={201: io.TopicOutputSerializer})
     @action(detail=False, methods=["post"], url_path="from-petition")
     def from_petition(self, request: Request) -> Response:
-        data = _parse(io.TopicFromPetitionInputSerializer, request)
+        data = validated(io.TopicFromPetitionInputSerializer, request.data)
         topic = services.topic_propose_from_petition(actor=request.user, **data)
         return self._topic_response(topic, status.HTTP_201_CREATED)
 
@@ -136,7 +130,7 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def schedule(self, request: Request, pk: str) -> Response:
         topic = self._staff_topic()
-        data = _parse(io.TopicScheduleInputSerializer, request)
+        data = validated(io.TopicScheduleInputSerializer, request.data)
         data["session"] = selectors.session_get_for_staff(user=request.user,
                                                           session_id=data["session"])
         return self._topic_response(services.topic_schedule(topic=topic, actor=request.user,
@@ -148,7 +142,7 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def opinions(self, request: Request, pk: str) -> Response:
         topic = self._staff_topic()
         opinion = services.topic_opinion_add(topic=topic, actor=request.user,
-                                             **_parse(io.OpinionInputSerializer, request))
+                                             **validated(io.OpinionInputSerializer, request.data))
         return Response(io.OpinionOutputSerializer(opinion).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=io.DecideInputSerializer, responses=io.TopicOutputSerializer)
@@ -156,14 +150,14 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def decide(self, request: Request, pk: str) -> Response:
         topic = self._staff_topic()
         return self._topic_response(services.topic_decide(
-            topic=topic, actor=request.user, **_parse(io.DecideInputSerializer, request)))
+            topic=topic, actor=request.user, **validated(io.DecideInputSerializer, request.data)))
 
     @extend_schema(request=io.ActionItemInputSerializer,
                    responses={201: io.ActionItemOutputSerializer})
     @action(detail=True, methods=["post"], url_path="action-items")
     def action_items(self, request: Request, pk: str) -> Response:
         topic = self._staff_topic()
-        data = _parse(io.ActionItemInputSerializer, request)
+        data = validated(io.ActionItemInputSerializer, request.data)
         body_id = data.pop("owner_body")
         body = None
         if body_id is not None:
@@ -183,7 +177,7 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def rate(self, request: Request, pk: str) -> Response:
         services.topic_rate(topic=self.get_object(), actor=request.user,
-                            **_parse(io.RateInputSerializer, request))
+                            **validated(io.RateInputSerializer, request.data))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=io.OutcomeInputSerializer, responses=io.TopicOutputSerializer)
@@ -191,18 +185,18 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def close(self, request: Request, pk: str) -> Response:
         topic = self._staff_topic()
         return self._topic_response(services.topic_close(
-            topic=topic, actor=request.user, **_parse(io.OutcomeInputSerializer, request)))
+            topic=topic, actor=request.user, **validated(io.OutcomeInputSerializer, request.data)))
 
     @extend_schema(request=io.RejectInputSerializer, responses=io.TopicOutputSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
         topic = self._staff_topic()
         return self._topic_response(services.topic_reject(
-            topic=topic, actor=request.user, **_parse(io.RejectInputSerializer, request)))
+            topic=topic, actor=request.user, **validated(io.RejectInputSerializer, request.data)))
 
 
 class ActionItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
+    lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.ActionItemOutputSerializer
     filterset_class = filters.ActionItemFilter
 
@@ -216,7 +210,7 @@ class ActionItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=io.ProgressInputSerializer, responses=io.ActionItemOutputSerializer)
     @action(detail=True, methods=["post"])
     def progress(self, request: Request, pk: str) -> Response:
-        data = _parse(io.ProgressInputSerializer, request)
+        data = validated(io.ProgressInputSerializer, request.data)
         item = services.action_item_progress(item=self.get_object(), actor=request.user,
                                              progress=data["progress"], note=data["note"],
                                              photo=data["photo"])
@@ -246,7 +240,7 @@ class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class ProjectViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
+    lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.ProjectOutputSerializer
     filterset_class = filters.ProjectFilter
 
@@ -263,7 +257,7 @@ class ProjectViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class SurveyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
+    lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.SurveyOutputSerializer
     filterset_class = filters.SurveyFilter
 
@@ -275,8 +269,8 @@ class SurveyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def answers(self, request: Request, pk: str) -> Response:
         survey = selectors.survey_get_for_user(user=request.user, survey_id=int(pk))
-        answer = services.survey_answer_submit(survey=survey, actor=request.user,
-                                               **_parse(io.SurveyAnswerInputSerializer, request))
+        data = validated(io.SurveyAnswerInputSerializer, request.data)
+        answer = services.survey_answer_submit(survey=survey, actor=request.user, **data)
         return Response(io.SurveyAnswerOutputSerializer(answer).data,
                         status=status.HTTP_201_CREATED)
 

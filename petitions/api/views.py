@@ -28,6 +28,7 @@ from accounts.api.throttles import ApiKeyRateThrottle
 from accounts.models import User
 from core.api.pagination import DefaultCursorPagination
 from core.api.reveal import RevealOutputSerializer, reveal_response
+from core.api.views import ID_LOOKUP_REGEX, validated
 from core.exceptions import ApplicationError
 from core.referral import referrer
 from petitions import dispatch_queue, selectors, services
@@ -104,12 +105,6 @@ def _row_or_refuse(queryset: QuerySet[Any], pk: int | None, message: str) -> Any
     return row
 
 
-def _parse(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """诉求：列表、详情、提交，以及每一步办理动作（各自一个 POST）。"""
 
@@ -119,8 +114,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     throttle_classes = [ApiKeyRateThrottle, KeyedUserRateThrottle]
     filter_backends: list[Any] = []  # PetitionFilter is applied inside the selector
     queryset = Petition.objects.none()  # for the schema; rows come from the selectors
-    # A non-numeric or absurdly long id is a guess like any other: 404 from the URL resolver.
-    lookup_value_regex = r"[0-9]{1,15}"
+    lookup_value_regex = ID_LOOKUP_REGEX
 
     def get_queryset(self) -> QuerySet[Petition]:
         petitions = selectors.petition_list(user=self.request.user,
@@ -147,7 +141,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer_class: type[Serializer] | None = None,
         **extra: Any,
     ) -> Response:
-        data = _parse(serializer_class, request) if serializer_class else {}
+        data = validated(serializer_class, request.data) if serializer_class else {}
         petition = service(petition_id=self._petition_id(pk), actor=request.user, **data, **extra)
         return self._detail(petition)
 
@@ -198,7 +192,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         },
     )
     def create(self, request: Request) -> Response:
-        data = _parse(io.PetitionSubmitInput, request)
+        data = validated(io.PetitionSubmitInput, request.data)
         user = request.user
         data["category"] = _row_or_refuse(
             Category.objects.all(), data["category"], _("分类不存在。")
@@ -231,7 +225,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(summary="派单", request=io.PetitionDispatchInput, responses=TRANSITION_RESPONSES)
     @action(detail=True, methods=["post"], url_path="dispatch")
     def dispatch_to_holder(self, request: Request, pk: str) -> Response:
-        data = _parse(io.PetitionDispatchInput, request)
+        data = validated(io.PetitionDispatchInput, request.data)
         holder = _row_or_refuse(
             User.objects.filter(is_active=True), data["holder"], _("承办人不存在。")
         )
@@ -255,7 +249,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def notes(self, request: Request, pk: str) -> Response:
-        data = _parse(io.PetitionNoteInput, request)
+        data = validated(io.PetitionNoteInput, request.data)
         event = services.petition_add_note(
             petition_id=self._petition_id(pk), actor=request.user, **data
         )
@@ -313,7 +307,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def reroute(self, request: Request, pk: str) -> Response:
-        data = _parse(io.PetitionRerouteInput, request)
+        data = validated(io.PetitionRerouteInput, request.data)
         building = _row_or_refuse(
             Building.objects.select_related("micro_grid"), data.get("building"), _("楼栋不存在。")
         )
@@ -338,7 +332,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def place(self, request: Request, pk: str) -> Response:
-        data = _parse(io.PetitionPlaceInput, request)
+        data = validated(io.PetitionPlaceInput, request.data)
         petition = dispatch_queue.petition_place(
             petition_id=self._petition_id(pk),
             actor=request.user,
@@ -371,7 +365,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def refer(self, request: Request, pk: str) -> Response:
         # Through deliberation's service (core.referral's referrer): the topic and the
         # petition's move are one transaction, so a referral always lands on the agenda.
-        data = _parse(io.PetitionReferInput, request)
+        data = validated(io.PetitionReferInput, request.data)
         petition_id = self._petition_id(pk)
         referrer()(petition_id=petition_id, actor=request.user, **data)
         return self._detail(selectors.petition_get_for_user(user=request.user,
@@ -384,10 +378,11 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 def _check_answers(category: Category, answers: dict[str, Any]) -> None:
-    """The category's required extra questions must be answered (as on the HTML form)."""
-    for question in category.extra_questions:
-        if question.get("required") and not str(answers.get(question["key"], "")).strip():
-            raise ApplicationError(_("请回答：%(label)s") % {"label": question["label"]})
+    """The category's required extra questions must be answered (as on the HTML form). The API
+    names the first unanswered one only, where the service names them all: its 400 body stays."""
+    unanswered = services.unanswered_questions(category, answers)
+    if unanswered:
+        raise ApplicationError(_("请回答：%(label)s") % {"label": unanswered[0]["label"]})
 
 
 class PetitionCategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

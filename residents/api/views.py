@@ -16,6 +16,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
 from core.api.reveal import RevealOutputSerializer, reveal_response
+from core.api.schema import filterset_parameters
+from core.api.views import ReadOnlyViewSet
 from residents.api.serializers import (
     HouseholdOutputSerializer,
     PartyMemberOutputSerializer,
@@ -42,7 +44,6 @@ from residents.selectors import (
     resident_get_for_user,
     resident_list,
 )
-from territory.api.views import ReadOnlyViewSet, filterset_parameters
 
 
 @extend_schema_view(list=extend_schema(parameters=filterset_parameters(HouseholdFilterSet)))

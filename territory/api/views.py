@@ -2,45 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.pagination import DefaultCursorPagination
+from core.api.schema import filterset_parameters
+from core.api.views import ReadOnlyViewSet
 from territory.api.serializers import AreaOutputSerializer, BuildingOutputSerializer
 from territory.filters import AreaFilterSet, BuildingFilterSet
 from territory.models import Area, Building
 from territory.selectors import area_ancestors, area_get, area_list, building_list
 
 
-def filterset_parameters(filterset_class: type[django_filters.FilterSet]) -> list[OpenApiParameter]:
-    """Document a FilterSet's query parameters (the selectors apply it, not a filter backend)."""
-    parameters = []
-    for name, filter_field in filterset_class.base_filters.items():
-        choices = getattr(filter_field, "extra", {}).get("choices")
-        numeric = (django_filters.NumberFilter, django_filters.ModelChoiceFilter)
-        kind = OpenApiTypes.INT if isinstance(filter_field, numeric) else OpenApiTypes.STR
-        parameters.append(OpenApiParameter(
-            name, kind, OpenApiParameter.QUERY, required=False,
-            description=str(filter_field.label or name),
-            enum=[value for value, _label in choices] if choices else None))
-    return parameters
-
-
 class PathCursorPagination(DefaultCursorPagination):
     ordering = "path"
-
-
-class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    filter_backends: list[Any] = []  # the selectors apply the FilterSets
-    lookup_value_regex = r"[0-9]{1,15}"  # also keeps ids inside the database's integer range
 
 
 @extend_schema_view(list=extend_schema(parameters=filterset_parameters(AreaFilterSet)))

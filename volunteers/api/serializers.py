@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
@@ -299,9 +298,3 @@ class CareVisitInput(serializers.Serializer):
     condition = serializers.ChoiceField(choices=CareVisit.Condition.choices,
                                         default=CareVisit.Condition.GOOD)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)

@@ -15,6 +15,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.views import ID_LOOKUP_REGEX, validated
 from core.exceptions import ApplicationError
 from territory.models import Compound
 from volunteers import selectors, services
@@ -46,7 +47,7 @@ def _me_resident(request: Request) -> Any:
 
 
 class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
+    lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.TeamOutput
 
     def get_queryset(self) -> Any:
@@ -65,7 +66,7 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
 class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                        viewsets.GenericViewSet):
-    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
+    lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.VolunteerOutput
     filterset_class = VolunteerFilter
 
@@ -88,7 +89,7 @@ class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       viewsets.GenericViewSet):
-    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
+    lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.ActivityOutput
     filterset_class = ActivityFilter
 
@@ -97,7 +98,7 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     @extend_schema(request=io.ActivityCreateInput, responses={201: io.ActivityOutput})
     def create(self, request: Request) -> Response:
-        data = io.validated(io.ActivityCreateInput, request.data)
+        data = validated(io.ActivityCreateInput, request.data)
         compound = get_object_or_404(Compound.objects.select_related("community"),
                                      pk=data.pop("compound"))
         team_id = data.pop("team", None)
@@ -118,7 +119,7 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"], url_path="cancel")
     def cancel_activity(self, request: Request, pk: str) -> Response:
         activity = selectors.activity_staff_get(user=request.user, activity_id=int(pk))
-        data = io.validated(io.VolunteerReasonInput, request.data)
+        data = validated(io.VolunteerReasonInput, request.data)
         services.activity_cancel(activity=activity, actor=request.user, reason=data["reason"])
         activity = selectors.activity_list(user=request.user).get(pk=activity.pk)
         return Response(io.ActivityOutput(activity).data)
@@ -133,7 +134,7 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 class SignupViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A sign-up: cancelled by its volunteer; checked in and out by code, or by staff."""
-    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
+    lookup_value_regex = ID_LOOKUP_REGEX
 
     serializer_class = io.ActivitySignupOutput
     queryset = ActivitySignup.objects.none()  # for the schema; rows come from get_object
@@ -151,7 +152,7 @@ class SignupViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=io.CheckInCodeInput, responses=io.ActivitySignupOutput)
     @action(detail=True, methods=["post"], url_path="check-in")
     def check_in(self, request: Request, pk: str) -> Response:
-        data = io.validated(io.CheckInCodeInput, request.data)
+        data = validated(io.CheckInCodeInput, request.data)
         signup = services.signup_check_in(signup=self.get_object(), user=request.user,
                                           code=data.get("code"))
         return Response(io.ActivitySignupOutput(signup).data)
@@ -159,14 +160,14 @@ class SignupViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=io.CheckInCodeInput, responses=io.HoursEntryOutput)
     @action(detail=True, methods=["post"], url_path="check-out")
     def check_out(self, request: Request, pk: str) -> Response:
-        data = io.validated(io.CheckInCodeInput, request.data)
+        data = validated(io.CheckInCodeInput, request.data)
         entry = services.signup_check_out(signup=self.get_object(), user=request.user,
                                           code=data.get("code"))
         return Response(io.HoursEntryOutput(entry).data)
 
 
 class HoursEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
+    lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.HoursEntryOutput
     filterset_class = HoursEntryFilter
 
@@ -175,7 +176,7 @@ class HoursEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(request=io.HoursAddInput, responses={201: io.HoursEntryOutput})
     def create(self, request: Request) -> Response:
-        data = io.validated(io.HoursAddInput, request.data)
+        data = validated(io.HoursAddInput, request.data)
         volunteer = selectors.volunteer_get_for_staff(user=request.user,
                                                       volunteer_id=data.pop("volunteer"))
         entry = services.hours_entry_add(volunteer=volunteer, actor=request.user, **data)
@@ -183,7 +184,7 @@ class HoursEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def _decide(self, request: Request, pk: str, *, approve: bool) -> Response:
         entry = selectors.hours_entry_get_for_staff(user=request.user, entry_id=int(pk))
-        data = io.validated(io.HoursDecideInput, request.data)
+        data = validated(io.HoursDecideInput, request.data)
         entry = services.hours_entry_decide(entry=entry, actor=request.user, approve=approve,
                                             **data)
         return Response(io.HoursEntryOutput(entry).data)
@@ -216,7 +217,7 @@ class ServicePostViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class ShiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
+    lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.ShiftOutput
     filterset_class = ShiftFilter
 
@@ -227,7 +228,7 @@ class ShiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def swap(self, request: Request, pk: str) -> Response:
         shift = self.get_object()
-        data = io.validated(io.SwapRequestInput, request.data)
+        data = validated(io.SwapRequestInput, request.data)
         to_volunteer = get_object_or_404(Volunteer, pk=data["to_volunteer"],
                                          compound_id=shift.post.compound_id)
         swap = services.shift_swap_request(shift=shift, user=request.user,
@@ -242,7 +243,7 @@ class ShiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 class ShiftSwapViewSet(viewsets.GenericViewSet):
-    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
+    lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.ShiftSwapOutput
     queryset = ShiftSwap.objects.none()  # for the schema; rows are looked up per user
 
@@ -252,14 +253,14 @@ class ShiftSwapViewSet(viewsets.GenericViewSet):
         swap = ShiftSwap.objects.filter(pk=pk, to_volunteer__user=request.user).first()
         if swap is None:
             raise Http404
-        data = io.validated(io.SwapDecideInput, request.data)
+        data = validated(io.SwapDecideInput, request.data)
         swap = services.shift_swap_decide(swap=swap, user=request.user, accept=data["accept"])
         return Response(io.ShiftSwapOutput(swap).data)
 
 
 class MicroWishViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                        viewsets.GenericViewSet):
-    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
+    lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.MicroWishOutput
     filterset_class = MicroWishFilter
     parser_classes = [JSONParser, FormParser, MultiPartParser]
@@ -273,7 +274,7 @@ class MicroWishViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     @extend_schema(request=io.WishCreateInput, responses={201: io.MicroWishOutput})
     def create(self, request: Request) -> Response:
-        data = io.validated(io.WishCreateInput, request.data)
+        data = validated(io.WishCreateInput, request.data)
         wish = services.micro_wish_submit(resident=_me_resident(request), **data)
         response = self._out(wish)
         response.status_code = status.HTTP_201_CREATED
@@ -287,7 +288,7 @@ class MicroWishViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=io.VolunteerReasonInput, responses=io.MicroWishOutput)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
-        data = io.validated(io.VolunteerReasonInput, request.data)
+        data = validated(io.VolunteerReasonInput, request.data)
         return self._out(services.micro_wish_reject(wish=self.get_object(), actor=request.user,
                                                     reason=data["reason"]))
 
@@ -299,7 +300,7 @@ class MicroWishViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=io.WishFulfilInput, responses=io.MicroWishOutput)
     @action(detail=True, methods=["post"])
     def fulfil(self, request: Request, pk: str) -> Response:
-        data = io.validated(io.WishFulfilInput, request.data)
+        data = validated(io.WishFulfilInput, request.data)
         return self._out(services.micro_wish_fulfil(wish=self.get_object(), user=request.user,
                                                     note=data["note"],
                                                     photo=data.get("photo")))
@@ -318,7 +319,7 @@ class MicroWishViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 class ProxyServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                           viewsets.GenericViewSet):
-    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
+    lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.ProxyServiceOutput
     filterset_class = ProxyServiceFilter
 
@@ -332,7 +333,7 @@ class ProxyServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     @extend_schema(request=io.ProxyServiceCreateInput, responses={201: io.ProxyServiceOutput})
     def create(self, request: Request) -> Response:
-        data = io.validated(io.ProxyServiceCreateInput, request.data)
+        data = validated(io.ProxyServiceCreateInput, request.data)
         service = services.proxy_service_request(resident=_me_resident(request), **data)
         response = self._out(service)
         response.status_code = status.HTTP_201_CREATED
@@ -342,7 +343,7 @@ class ProxyServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str) -> Response:
         service = self.get_object()
-        data = io.validated(io.ProxyAssignInput, request.data)
+        data = validated(io.ProxyAssignInput, request.data)
         assignee = get_object_or_404(Volunteer, pk=data["assignee"],
                                      compound_id=service.compound_id)
         return self._out(services.proxy_service_assign(service=service, assignee=assignee,
@@ -351,7 +352,7 @@ class ProxyServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=io.VolunteerNoteInput, responses=io.ProxyServiceOutput)
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str) -> Response:
-        data = io.validated(io.VolunteerNoteInput, request.data)
+        data = validated(io.VolunteerNoteInput, request.data)
         return self._out(services.proxy_service_complete(service=self.get_object(),
                                                          user=request.user, note=data["note"]))
 
@@ -364,7 +365,7 @@ class ProxyServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=io.VolunteerReasonInput, responses=io.ProxyServiceOutput)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
-        data = io.validated(io.VolunteerReasonInput, request.data)
+        data = validated(io.VolunteerReasonInput, request.data)
         return self._out(services.proxy_service_cancel(service=self.get_object(),
                                                        user=request.user,
                                                        reason=data["reason"]))
@@ -373,7 +374,7 @@ class ProxyServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 class CareFileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       viewsets.GenericViewSet):
     """Care files: masked in the list; every detail view is written to the access log."""
-    lookup_value_regex = r"[0-9]{1,15}"  # non-numeric or huge ids: a 404, not a 500
+    lookup_value_regex = ID_LOOKUP_REGEX
 
     filterset_class = CareFileFilter
 
@@ -393,7 +394,7 @@ class CareFileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"])
     def visits(self, request: Request, pk: str) -> Response:
         care_file = selectors.care_file_get_for_user(user=request.user, care_file_id=int(pk))
-        data = io.validated(io.CareVisitInput, request.data)
+        data = validated(io.CareVisitInput, request.data)
         visit = services.care_visit_log(care_file=care_file, user=request.user, **data)
         return Response(io.CareVisitOutput(visit).data, status=status.HTTP_201_CREATED)
 
