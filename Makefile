@@ -75,8 +75,12 @@ test-e2e: $(STAMP)
 test-fuzz: $(STAMP)
 	LEAKSCAN=0 FAIL_ON_SKIP=1 $(BIN)/pytest -n 2 -q -rfEs -m fuzz tests/fuzz --no-migrations
 
+## Ruff, then mypy (strict, over the apps; tests, bench and ops are not type-checked), then the layer
+## contract (import-linter; pyproject.toml and docs/architecture.md).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy $(APPS)
+	$(BIN)/lint-imports
 
 schema: $(STAMP)
 	$(BIN)/python manage.py spectacular --file docs/openapi.yaml --validate
