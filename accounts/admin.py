@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -28,9 +28,21 @@ from core.protected_lookups import ProtectedSearchAdminMixin
 choice_scope_register(Group, rule=street_only)
 choice_scope_register(Permission, rule=street_only)
 
+if TYPE_CHECKING:
+    # django-stubs makes the admin classes generic in their model; Django's own are not
+    # subscriptable at run time (django_stubs_ext is a development dependency only), so the
+    # model is named for mypy alone.
+    UserAdminBase = DjangoUserAdmin[User]
+    PhoneCodeAdminBase = admin.ModelAdmin[PhoneCode]
+    ApiKeyAdminBase = admin.ModelAdmin[ApiKey]
+    LoginAttemptAdminBase = admin.ModelAdmin[LoginAttempt]
+else:
+    UserAdminBase = DjangoUserAdmin
+    PhoneCodeAdminBase = ApiKeyAdminBase = LoginAttemptAdminBase = admin.ModelAdmin
+
 
 @admin.register(User)
-class UserAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, MaskedContactMixin, DjangoUserAdmin):
+class UserAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, MaskedContactMixin, UserAdminBase):
     list_display = ["username", "display_name", "role", "masked_phone", "scope_area",
                     "is_active", "last_login"]
     list_filter = ["role", "is_active", "is_staff", "is_superuser"]
@@ -79,8 +91,13 @@ class UserAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, MaskedContactMixi
         return mask_phone(user.phone)
 
 
+# Shown, all read-only. One tuple for both: their types differ in the stubs, a tuple fits either.
+PHONE_CODE_FIELDS = ("masked_phone", "created_at", "expires_at", "used_at", "attempts",
+                     "requested_ip")
+
+
 @admin.register(PhoneCode)
-class PhoneCodeAdmin(ProtectedSearchAdminMixin, admin.ModelAdmin):
+class PhoneCodeAdmin(ProtectedSearchAdminMixin, PhoneCodeAdminBase):
     """Sign-in codes, for support questions. Read-only; the code itself is never stored."""
 
     list_display = ["masked_phone", "created_at", "expires_at", "used_at", "attempts",
@@ -89,8 +106,7 @@ class PhoneCodeAdmin(ProtectedSearchAdminMixin, admin.ModelAdmin):
     search_fields = ["requested_ip"]
     protected_search_fields = {"phone": "phone"}
     date_hierarchy = "created_at"
-    fields = ["masked_phone", "created_at", "expires_at", "used_at", "attempts", "requested_ip"]
-    readonly_fields = fields
+    fields = readonly_fields = PHONE_CODE_FIELDS
 
     @admin.display(description=_("手机号"), ordering="phone")
     def masked_phone(self, phone_code: PhoneCode) -> str:
@@ -104,7 +120,7 @@ class PhoneCodeAdmin(ProtectedSearchAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ApiKeyAdminBase):
     """Keys are made with `manage.py create_api_key`, which shows the raw key once."""
 
     list_display = ["name", "prefix", "user", "is_active", "last_used_at", "created_at"]
@@ -135,17 +151,19 @@ class ApiKeyAdmin(admin.ModelAdmin):
         )
 
 
+LOGIN_ATTEMPT_FIELDS = ("username", "ip_address", "user_agent", "path_info",
+                        "failures_since_start", "attempt_time")
+
+
 @admin.register(LoginAttempt)
-class LoginAttemptAdmin(admin.ModelAdmin):
+class LoginAttemptAdmin(LoginAttemptAdminBase):
     """Failed staff sign-ins (django-axes) per username + IP, and the lockouts they caused."""
 
     list_display = ["username", "ip_address", "failures_since_start", "attempt_time",
                     "is_locked"]
     search_fields = ["username", "ip_address"]
     date_hierarchy = "attempt_time"
-    fields = ["username", "ip_address", "user_agent", "path_info", "failures_since_start",
-              "attempt_time"]
-    readonly_fields = fields
+    fields = readonly_fields = LOGIN_ATTEMPT_FIELDS
     actions = ["unlock"]
 
     @admin.display(description=_("锁定中"), boolean=True)

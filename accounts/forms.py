@@ -36,7 +36,7 @@ class PhoneCodeForm(forms.Form):
     )
 
     def clean_code(self) -> str:
-        code = self.cleaned_data["code"].strip()
+        code: str = self.cleaned_data["code"].strip()
         if not SIX_DIGITS.fullmatch(code):
             raise ValidationError(_("请输入6位数字验证码。"))
         return code
@@ -53,7 +53,7 @@ class StaffAuthenticationForm(AuthenticationForm):
         "external_system": _("外部系统账户不能登录网页，请通过 API 密钥访问。"),
     }
 
-    def confirm_login_allowed(self, user: User) -> None:  # type: ignore[override]
+    def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
         if user.role == User.Role.EXTERNAL_SYSTEM:
             raise ValidationError(self.error_messages["external_system"],

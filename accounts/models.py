@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import ClassVar, Self
 
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -40,7 +41,7 @@ class User(AbstractUser):
         help_text=_("工作人员可见的区域（含下级）"),
     )
 
-    objects = UserManager()
+    objects: ClassVar[UserManager[Self]] = UserManager()
 
     class Meta:
         verbose_name = _("用户")

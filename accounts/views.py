@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from accounts.forms import PhoneCodeForm, PhoneForm, StaffAuthenticationForm
+from accounts.models import User
 from accounts.services import phone_code_request, phone_code_verify
 from core.exceptions import ApplicationError
 from core.ip import client_ip
@@ -132,8 +133,12 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
 class ResidentOnlyView(View):
     """A resident signed in by phone; anyone else goes to the phone sign-in."""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    # The signed-in resident (request.user, as checked), set before get() or post() runs.
+    resident: User
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not (user.is_authenticated and user.role == user.Role.RESIDENT):
             return redirect(_with_next(reverse("accounts:phone-login"), request.path))
+        self.resident = user
         return super().dispatch(request, *args, **kwargs)

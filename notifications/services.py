@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Model, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -207,64 +207,3 @@ def notification_mark_read(*, user_id: int, notification_id: int | None = None) 
     if notification_id is not None:
         queryset = queryset.filter(pk=notification_id)
     return queryset.update(read_at=timezone.now())
-
-
-# --- PIPL: retention ------------------------------------------------------------------------
-
-# Days, overridden by settings.RETENTION (config/settings/base.py documents each period).
-RETENTION_DEFAULTS = {"phone_code": 1, "outbox": 30, "notification": 365,
-                      "petition_contact": 3 * 365, "care_access_log": 3 * 365,
-                      "sign_in_log": 180}
-
-# (now, each RETENTION period) → how many rows the step deleted or anonymised.
-RetentionStep = Callable[[datetime, Mapping[str, timedelta]], int]
-
-# Each app that keeps personal data registers its steps in its AppConfig.ready(), so this
-# module, below them, imports none of their models; the name is the step's key in the counts.
-_RETENTION_STEPS: dict[str, RetentionStep] = {}
-
-
-def retention_register(name: str, step: RetentionStep) -> None:
-    """Run `step` in every retention purge; registering a name again replaces its step."""
-    _RETENTION_STEPS[name] = step
-
-
-def rows_older_than(model: type[Model], field: str, period: str) -> RetentionStep:
-    """A step deleting the rows of `model` whose `field` is older than the `period`."""
-
-    def step(now: datetime, periods: Mapping[str, timedelta]) -> int:
-        return model._default_manager.filter(**{f"{field}__lt": now - periods[period]}).delete()[0]
-
-    return step
-
-
-def retention_purge(*, now: datetime) -> dict[str, int]:
-    """Delete or anonymise personal data kept past its purpose (periods in settings.RETENTION).
-
-    Set-based and idempotent: each step is one DELETE or UPDATE over rows past their cut-off,
-    so a second run (or two at once) finds nothing left to do. Only petition photos are done
-    one by one (their files), at most a batch a run.
-    """
-    days = {**RETENTION_DEFAULTS, **getattr(settings, "RETENTION", {})}
-    periods = {key: timedelta(days=count) for key, count in days.items()}
-    counts = {name: step(now, periods) for name, step in _RETENTION_STEPS.items()}
-    logger.info("Retention purge: %s", counts)
-    return counts
-
-
-def sign_in_logs_purge(now: datetime, periods: Mapping[str, timedelta]) -> int:
-    """django-axes' staff sign-in logs, failures included."""
-    from axes.models import AccessFailureLog, AccessLog
-
-    cut_off = now - periods["sign_in_log"]
-    # axes has no type stubs: name the counts' type.
-    logs: int = AccessLog.objects.filter(attempt_time__lt=cut_off).delete()[0]
-    failures: int = AccessFailureLog.objects.filter(attempt_time__lt=cut_off).delete()[0]
-    return logs + failures
-
-
-def sessions_purge(now: datetime, periods: Mapping[str, timedelta]) -> int:
-    """Expired sessions (each has its own expiry: no period)."""
-    from django.contrib.sessions.models import Session
-
-    return Session.objects.filter(expire_date__lt=now).delete()[0]

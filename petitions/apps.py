@@ -15,10 +15,8 @@ class PetitionsConfig(AppConfig):
         from core.media import media_never_served, media_register
         from core.referral import petition_source_register
         from notifications.messages import choices_register
-        from notifications.services import retention_register
         from petitions import referral
         from petitions.models import PendingPhoto, PetitionEvent, PetitionPhoto, Tier
-        from petitions.retention import petition_contacts_purge, petition_photos_purge
         from petitions.selectors import petition_photo_get_for_media
 
         # allows_anonymous: the 公示's photo opens to anyone (the rule's public case).
@@ -33,9 +31,6 @@ class PetitionsConfig(AppConfig):
         # What deliberation reads from a petition it makes a topic of, and the petition's move.
         petition_source_register(referral)
         demo_step_register("petitions", order=10, load=_demo_load)
-        # PIPL retention: closed petitions' contact details and photos (settings.RETENTION).
-        retention_register("petition_contacts", petition_contacts_purge)
-        retention_register("petition_photos", petition_photos_purge)
 
 
 def _demo_load(*, compound: Any, stdout: TextIO) -> None:

@@ -14,7 +14,9 @@ from django.db.models import Prefetch
 
 from accounts.models import User
 from accounts.personal_data import ANONYMISED_NAME, Identifiers, export_row, redact_rows
+from core.retention import RetentionStep
 from petitions.models import PendingPhoto, Petition, PetitionEvent, PetitionPhoto
+from petitions.retention import petition_contacts_purge, petition_photos_purge
 
 
 def petitions_export(*, user: User) -> list[dict[str, Any]]:
@@ -56,3 +58,7 @@ def anonymise(*, user: User, identifiers: Identifiers) -> None:
 
 
 EXPORT_SECTIONS = {"petitions": petitions_export}
+
+# PIPL retention: closed petitions' contact details and photos (settings.RETENTION).
+RETENTION_STEPS: dict[str, RetentionStep] = {"petition_contacts": petition_contacts_purge,
+                                             "petition_photos": petition_photos_purge}

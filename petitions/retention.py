@@ -1,5 +1,5 @@
-"""PIPL retention of closed petitions' personal data, run by notifications.retention_purge
-(registered in PetitionsConfig.ready(); periods in settings.RETENTION)."""
+"""PIPL retention of closed petitions' personal data, run by privacy.retention.retention_purge
+(declared in petitions/privacy.py; periods in settings.RETENTION)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -18,9 +18,17 @@ from privacy.services import DELETION_DECIDERS, deletion_request_approve, deleti
 
 choice_scope_register(DeletionRequest, "household_path")
 
+if TYPE_CHECKING:
+    # django-stubs makes ModelAdmin generic in its model; Django's own is not subscriptable at
+    # run time (django_stubs_ext is a development dependency only), so the model is named for
+    # mypy alone.
+    DeletionRequestAdminBase = admin.ModelAdmin[DeletionRequest]
+else:
+    DeletionRequestAdminBase = admin.ModelAdmin
+
 
 @admin.register(DeletionRequest)
-class DeletionRequestAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class DeletionRequestAdmin(ScopedAdminMixin, DeletionRequestAdminBase):
     """Residents' deletion requests, decided by community staff in scope (and street admins).
 
     Access follows the role, not model permissions: deciding is a duty of the post.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +25,7 @@ class DeletionRequest(TimeStampedModel):
         REJECTED = "rejected", _("未通过")
         CANCELLED = "cancelled", _("已撤回")
 
-    TRANSITIONS = {
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
         Status.PENDING: frozenset({Status.APPROVED, Status.REJECTED, Status.CANCELLED}),
     }
 

@@ -7,7 +7,9 @@ importing only its own and lower layers, and this module reads it:
 - EXPORT_SECTIONS: {section key: function(*, user) -> JSON-ready data}, the app's sections of
   the resident's data download (privacy.selectors puts them in its fixed order);
 - anonymise(*, user, identifiers): makes the app's rows about the person anonymous when the
-  account is deleted (privacy.services.account_anonymise).
+  account is deleted (privacy.services.account_anonymise);
+- RETENTION_STEPS: {step name: core.retention.RetentionStep}, what the daily retention purge
+  deletes or anonymises (privacy.retention); the names key the purge's counts.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from django.utils.module_loading import autodiscover_modules
 
 from accounts.models import User
 from accounts.personal_data import Identifiers
+from core.retention import RetentionStep
 
 MODULE = "privacy"
-
 
 
 class Exporter(Protocol):
@@ -43,11 +45,13 @@ class Anonymiser(Protocol):
 
 @dataclass(frozen=True)
 class PersonalData:
-    """One app's part: its export sections and its anonymisation step (None: nothing to do)."""
+    """One app's part: its export sections, its anonymisation step (None: nothing to do) and
+    its retention steps."""
 
     app_label: str
     sections: Mapping[str, Exporter]
     anonymise: Anonymiser | None
+    retention: Mapping[str, RetentionStep]
 
     def export(self, key: str, *, user: User) -> Any:
         return self.sections[key](user=user)
@@ -64,12 +68,14 @@ parts: list[PersonalData] = []
 def part_of(app_label: str, module: ModuleType) -> PersonalData:
     sections = getattr(module, "EXPORT_SECTIONS", {})
     anonymise = getattr(module, "anonymise", None)
-    if not isinstance(sections, Mapping) or not all(map(callable, sections.values())):
-        raise ImproperlyConfigured(f"{module.__name__}.EXPORT_SECTIONS must map keys to "
-                                   "functions")
+    retention = getattr(module, "RETENTION_STEPS", {})
+    for name, mapping in (("EXPORT_SECTIONS", sections), ("RETENTION_STEPS", retention)):
+        if not isinstance(mapping, Mapping) or not all(map(callable, mapping.values())):
+            raise ImproperlyConfigured(f"{module.__name__}.{name} must map keys to functions")
     if anonymise is not None and not callable(anonymise):
         raise ImproperlyConfigured(f"{module.__name__}.anonymise must be a function")
-    return PersonalData(app_label=app_label, sections=dict(sections), anonymise=anonymise)
+    return PersonalData(app_label=app_label, sections=dict(sections), anonymise=anonymise,
+                        retention=dict(retention))
 
 
 def autodiscover() -> None:
@@ -97,3 +103,17 @@ def section_owners() -> dict[str, PersonalData]:
                                            f"{owners[key].app_label} and {part.app_label}")
             owners[key] = part
     return owners
+
+
+def retention_steps() -> dict[str, RetentionStep]:
+    """Step name -> step, in INSTALLED_APPS order; a name given twice is a mistake."""
+    steps: dict[str, RetentionStep] = {}
+    owner: dict[str, str] = {}
+    for part in parts:
+        for name, step in part.retention.items():
+            if name in steps:
+                raise ImproperlyConfigured(f"Retention step {name!r} is declared by both "
+                                           f"{owner[name]} and {part.app_label}")
+            steps[name] = step
+            owner[name] = part.app_label
+    return steps

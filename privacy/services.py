@@ -82,8 +82,10 @@ def _deletion_request_move(deletion_request: DeletionRequest, *, user: User, to:
         if not is_own and not (user.role in DELETION_DECIDERS
                                and path_in_scope(user, locked.household_path)):
             raise PermissionDeniedError(_("您无权审核该注销申请。"))
+        # The labels are lazy; made text here, in the language the error is raised in.
         check_transition(DeletionRequest.TRANSITIONS, locked.status, to,
-                         labels=dict(DeletionRequest.Status.choices))
+                         labels={value: str(label)
+                                 for value, label in DeletionRequest.Status.choices})
         locked.status = to
         locked.decided_by = None if is_own else user
         locked.decided_at = timezone.now()

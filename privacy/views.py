@@ -22,13 +22,13 @@ class MyDataView(ResidentOnlyView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/my_data.html", {
-            "pending": deletion_request_pending(user=request.user),
-            "masked_phone": mask_phone(request.user.phone)})
+            "pending": deletion_request_pending(user=self.resident),
+            "masked_phone": mask_phone(self.resident.phone)})
 
 
 class MyDataDownloadView(ResidentOnlyView):
     def get(self, request: HttpRequest) -> HttpResponse:
-        data = personal_data_export(user=request.user)
+        data = personal_data_export(user=self.resident)
         response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
         response["Content-Disposition"] = 'attachment; filename="my-data.json"'
         response["Cache-Control"] = "no-store"
@@ -38,7 +38,7 @@ class MyDataDownloadView(ResidentOnlyView):
 class DeletionRequestCreateView(ResidentOnlyView):
     def post(self, request: HttpRequest) -> HttpResponse:
         try:
-            deletion_request_create(user=request.user, reason=request.POST.get("reason", ""))
+            deletion_request_create(user=self.resident, reason=request.POST.get("reason", ""))
         except ApplicationError as error:
             messages.error(request, error.message)
         else:
@@ -48,8 +48,8 @@ class DeletionRequestCreateView(ResidentOnlyView):
 
 class DeletionRequestCancelView(ResidentOnlyView):
     def post(self, request: HttpRequest) -> HttpResponse:
-        pending = deletion_request_pending(user=request.user)
+        pending = deletion_request_pending(user=self.resident)
         if pending is not None:
-            deletion_request_cancel(deletion_request=pending, user=request.user)
+            deletion_request_cancel(deletion_request=pending, user=self.resident)
             messages.success(request, _("注销申请已撤回。"))
         return redirect("accounts:my-data")

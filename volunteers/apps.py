@@ -13,14 +13,10 @@ class VolunteersConfig(AppConfig):
     def ready(self) -> None:
         from core.demo import demo_step_register
         from core.media import media_register
-        from notifications.services import retention_register, rows_older_than
-        from volunteers.models import CareFileAccessLog, MicroWish
+        from volunteers.models import MicroWish
         from volunteers.selectors import micro_wish_get_for_media
 
         media_register(MicroWish, "fulfilment_photo", access=micro_wish_get_for_media)
-        # PIPL retention: who read a care file is kept as long as settings.RETENTION says.
-        retention_register("care_access_logs",
-                           rows_older_than(CareFileAccessLog, "at", "care_access_log"))
         demo_step_register("volunteers", order=30, load=_demo_load)
 
 

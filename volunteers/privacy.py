@@ -11,7 +11,16 @@ from typing import Any
 
 from accounts.models import User
 from accounts.personal_data import ANONYMISED_NAME, Identifiers, export_row, redact_rows
-from volunteers.models import CareFile, CareVisit, HoursEntry, MicroWish, ProxyService, Volunteer
+from core.retention import RetentionStep, rows_older_than
+from volunteers.models import (
+    CareFile,
+    CareFileAccessLog,
+    CareVisit,
+    HoursEntry,
+    MicroWish,
+    ProxyService,
+    Volunteer,
+)
 
 
 def volunteer_export(*, user: User) -> dict[str, Any] | None:
@@ -54,3 +63,8 @@ def anonymise(*, user: User, identifiers: Identifiers) -> None:
 
 EXPORT_SECTIONS = {"volunteer": volunteer_export, "micro_wishes": micro_wishes_export,
                    "proxy_services": proxy_services_export}
+
+# PIPL retention: who read a care file is kept as long as settings.RETENTION says.
+RETENTION_STEPS: dict[str, RetentionStep] = {
+    "care_access_logs": rows_older_than(CareFileAccessLog, "at", "care_access_log"),
+}

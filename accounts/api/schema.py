@@ -7,8 +7,12 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+# The type: ignores below: drf-spectacular's __init_subclass__, which registers each extension
+# as it is defined, has no annotations (drf_spectacular/plumbing.py), so subclassing calls an
+# untyped function.
 
-class ApiKeyScheme(OpenApiAuthenticationExtension):
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = "accounts.api.authentication.ApiKeyAuthentication"
     name = "apiKeyAuth"
 
@@ -17,7 +21,7 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
                 "description": "外部系统：`Authorization: Api-Key <密钥>`"}
 
 
-class CsrfSessionScheme(OpenApiAuthenticationExtension):
+class CsrfSessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = "accounts.api.views.CsrfAlwaysSessionAuthentication"
     name = "cookieAuthCsrf"
 

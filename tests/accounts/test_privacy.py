@@ -228,7 +228,7 @@ def test_every_app_holding_personal_data_is_found_by_the_privacy_registry():
     from privacy import registry, selectors
 
     assert [part.app_label for part in registry.parts] == [
-        "accounts", "residents", "petitions", "deliberation", "volunteers"]
+        "accounts", "notifications", "residents", "petitions", "deliberation", "volunteers"]
     assert [part.app_label for part in registry.parts if part.anonymise] == [
         "residents", "petitions", "deliberation", "volunteers"]
     selectors.sections_check()

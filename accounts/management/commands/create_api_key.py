@@ -14,11 +14,11 @@ from territory.models import Area
 def area_lookup(value: str) -> Area:
     """An Area by id, or by exact name when that name is unique."""
     if value.isdigit():
-        area = Area.objects.filter(pk=int(value)).first()
+        area: Area | None = Area.objects.filter(pk=int(value)).first()
         if area is None:
             raise CommandError(f"找不到编号为 {value} 的区域。")
         return area
-    matches = list(Area.objects.filter(name=value)[:2])
+    matches: list[Area] = list(Area.objects.filter(name=value)[:2])
     if not matches:
         raise CommandError(f"找不到名为「{value}」的区域。")
     if len(matches) > 1:

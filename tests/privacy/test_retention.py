@@ -4,18 +4,23 @@ that; a second run finds nothing to do."""
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
+import pytest
 import time_machine
 from axes.models import AccessLog
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from accounts.models import PhoneCode
+from config.celery import app as celery_app
 from notifications.models import Notification, OutboundMessage
-from notifications.services import retention_purge
-from notifications.tasks import retention_purge_task
 from petitions.models import Petition, PetitionPhoto
+from privacy import registry
+from privacy.retention import retention_purge
+from privacy.tasks import retention_purge_task
 from tests.petitions.factories import photo, submit
 from volunteers.models import CareFile, CareFileAccessLog
 from volunteers.services import care_file_create
@@ -92,3 +97,23 @@ def test_the_purge_is_a_constant_number_of_queries(db, django_assert_max_num_que
     with time_machine.travel(START + timedelta(days=2), tick=False), \
             django_assert_max_num_queries(20):
         assert retention_purge(now=timezone.now())["phone_codes"] == 50
+
+
+def test_the_steps_are_every_apps_privacy_py_in_installed_apps_order(db):
+    """The counts keep the keys and order the registered steps had; a name declared twice
+    stops start-up."""
+    assert list(retention_purge(now=timezone.now())) == [
+        "phone_codes", "outbox", "notifications", "sign_in_logs", "sessions",
+        "petition_contacts", "petition_photos", "care_access_logs"]
+    stray = registry.part_of("stray", SimpleNamespace(
+        __name__="stray.privacy", RETENTION_STEPS={"sessions": lambda now, periods: 0}))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(registry, "parts", [*registry.parts, stray])
+        with pytest.raises(ImproperlyConfigured):
+            registry.retention_steps()
+
+
+def test_the_beat_entry_runs_the_purge_under_its_old_task_name(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["privacy-retention-purge"]
+    assert entry["task"] == "notifications.retention_purge"
+    assert celery_app.tasks[entry["task"]] is retention_purge_task._get_current_object()
