@@ -10,5 +10,5 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for what they register once the apps are loaded (Django's ready() idiom).
-        from accounts import checks  # noqa: PLC0415, F401 (registers SMS checks)
-        from accounts.api import schema  # noqa: PLC0415, F401 (registers OpenAPI auth)
+        from accounts import checks  # noqa: F401 (registers SMS checks)
+        from accounts.api import schema  # noqa: F401 (registers OpenAPI auth)

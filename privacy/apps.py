@@ -11,7 +11,7 @@ class PrivacyConfig(AppConfig):
 
     def ready(self) -> None:
         # They import models, which cannot load before the app registry is ready.
-        from privacy import registry, selectors  # noqa: PLC0415 (they import models)
+        from privacy import registry, selectors
 
         registry.autodiscover()
         selectors.sections_check()
