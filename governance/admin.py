@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Coalesce
@@ -19,7 +19,11 @@ from core.admin_scope import choice_scope_register
 from core.protected_lookups import ProtectedSearchAdminMixin
 from core.scope import path_in_scope
 from governance.models import Body, BodyMember, CentralHousehold, OrgNode, StaffPost
+from governance.resources import PartyMemberResource
 from governance.services import central_household_neighbours_check
+from residents.admin import ScopedImportExportAdmin, territory_filters
+from residents.models import PartyMember, Resident
+from residents.services import party_members_publicity_set
 from territory.admin import KindRuleMoveNodeForm, KindRuleTreeAdmin, community_and_grid_filters
 
 # The rows of each model a staff member may pick in the admin (core.admin_scope).
@@ -142,3 +146,52 @@ class StaffPostAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactM
     autocomplete_fields = ("area", "compound", "building")
     raw_id_fields = ("user",)
     date_hierarchy = "starts_on"
+
+
+# --- party members (residents' records, in the party organisation) --------------------------
+
+
+@admin.register(PartyMember)
+class PartyMemberAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
+    resource_classes = [PartyMemberResource]
+    scope_path_fields = (f"resident__{Resident.SCOPE_PATH}",)
+    ordering = ("org_node__path", "resident__name")
+    phone_field = "resident__phone"
+    list_display = ("name", "phone_display", "kind", "category", "org_node", "is_public",
+                    "public_consent_on")
+    list_select_related = ("resident__household__building__compound",
+                           "resident__household__building__micro_grid",
+                           "resident__household__unit", "org_node")
+    list_filter = ("kind", "category", "is_public", ("org_node", admin.RelatedOnlyFieldListFilter),
+                   *territory_filters(f"resident__{Resident.SCOPE_PATH}",
+                                      "resident__household__building_id")[:2])
+    search_fields = ("resident__name",)
+    protected_search_fields = {"resident__phone": "phone"}
+    protected_search_path = f"resident__{Resident.SCOPE_PATH}"
+    autocomplete_fields = ("resident", "org_node")
+    actions = ("publish", "unpublish")
+
+    @admin.action(description=_("亮身份：在公示栏显示所选党员"), permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[PartyMember]) -> None:
+        self._publicity_set(request, queryset, is_public=True)
+
+    @admin.action(description=_("取消亮身份：从公示栏撤下所选党员"), permissions=["change"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[PartyMember]) -> None:
+        self._publicity_set(request, queryset, is_public=False)
+
+    def _publicity_set(self, request: HttpRequest, queryset: QuerySet[PartyMember], *,
+                       is_public: bool) -> None:
+        changed = party_members_publicity_set(
+            member_ids=list(queryset.values_list("pk", flat=True)), is_public=is_public,
+            actor=request.user)
+        self.message_user(request, _("已更新 %(count)s 名党员。") % {"count": changed})
+        unconsented = queryset.filter(is_public=False, public_consent_on__isnull=True).count() \
+            if is_public else 0
+        if unconsented:
+            self.message_user(request, _(
+                "%(count)s 名党员未登记本人同意日期，未亮身份：请先在其资料中填写“亮身份同意日期”。"
+            ) % {"count": unconsented}, level=messages.WARNING)
+
+    @admin.display(description=_("姓名"), ordering="resident__name")
+    def name(self, member: PartyMember) -> str:
+        return member.resident.name

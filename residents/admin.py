@@ -1,4 +1,5 @@
-"""Households, residents and party members in the admin, with Excel/CSV import and export.
+"""Households and residents in the admin, with Excel/CSV import and export (party members' admin,
+on the same base, is governance.admin's: it names the party organisation).
 
 Lists are narrowed to the user's scope; phone and ID number columns are masked for rows outside
 the viewer's own scope area. Search by a whole phone or ID number is a reveal
@@ -30,17 +31,11 @@ from residents.filters import filter_tag
 from residents.models import Household, PartyMember, Resident
 from residents.resources import (
     HouseholdResource,
-    PartyMemberResource,
     ResidentResource,
     ScopedResource,
     text,
 )
-from residents.services import (
-    HEADER_ROWS,
-    RowError,
-    import_report,
-    party_members_publicity_set,
-)
+from residents.services import HEADER_ROWS, RowError, import_report
 from territory.models import Area, Building, Unit
 
 
@@ -307,49 +302,3 @@ class ResidentAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
     @admin.display(description=_("标签"))
     def tag_list(self, resident: Resident) -> str:
         return "、".join(resident.tag_labels)
-
-
-@admin.register(PartyMember)
-class PartyMemberAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
-    resource_classes = [PartyMemberResource]
-    scope_path_fields = (f"resident__{Resident.SCOPE_PATH}",)
-    ordering = ("org_node__path", "resident__name")
-    phone_field = "resident__phone"
-    list_display = ("name", "phone_display", "kind", "category", "org_node", "is_public",
-                    "public_consent_on")
-    list_select_related = ("resident__household__building__compound",
-                           "resident__household__building__micro_grid",
-                           "resident__household__unit", "org_node")
-    list_filter = ("kind", "category", "is_public", ("org_node", admin.RelatedOnlyFieldListFilter),
-                   *territory_filters(f"resident__{Resident.SCOPE_PATH}",
-                                      "resident__household__building_id")[:2])
-    search_fields = ("resident__name",)
-    protected_search_fields = {"resident__phone": "phone"}
-    protected_search_path = f"resident__{Resident.SCOPE_PATH}"
-    autocomplete_fields = ("resident", "org_node")
-    actions = ("publish", "unpublish")
-
-    @admin.action(description=_("亮身份：在公示栏显示所选党员"), permissions=["change"])
-    def publish(self, request: HttpRequest, queryset: QuerySet[PartyMember]) -> None:
-        self._publicity_set(request, queryset, is_public=True)
-
-    @admin.action(description=_("取消亮身份：从公示栏撤下所选党员"), permissions=["change"])
-    def unpublish(self, request: HttpRequest, queryset: QuerySet[PartyMember]) -> None:
-        self._publicity_set(request, queryset, is_public=False)
-
-    def _publicity_set(self, request: HttpRequest, queryset: QuerySet[PartyMember], *,
-                       is_public: bool) -> None:
-        changed = party_members_publicity_set(
-            member_ids=list(queryset.values_list("pk", flat=True)), is_public=is_public,
-            actor=request.user)
-        self.message_user(request, _("已更新 %(count)s 名党员。") % {"count": changed})
-        unconsented = queryset.filter(is_public=False, public_consent_on__isnull=True).count() \
-            if is_public else 0
-        if unconsented:
-            self.message_user(request, _(
-                "%(count)s 名党员未登记本人同意日期，未亮身份：请先在其资料中填写“亮身份同意日期”。"
-            ) % {"count": unconsented}, level=messages.WARNING)
-
-    @admin.display(description=_("姓名"), ordering="resident__name")
-    def name(self, member: PartyMember) -> str:
-        return member.resident.name

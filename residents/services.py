@@ -1,4 +1,5 @@
-"""Writes for households, residents and party members: the Excel/CSV imports.
+"""Writes for households, residents and party members: the Excel/CSV imports (party members'
+import is governance.services.party_members_import: it names the party organisation).
 
 An import is all or nothing: the file is checked row by row and, if any row is bad, nothing
 is written and the report lists every bad row (row number as seen in Excel, column, message).
@@ -21,7 +22,6 @@ from core.scope import scope_path, scope_q
 from residents.models import PartyMember, Resident
 from residents.resources import (
     HouseholdResource,
-    PartyMemberResource,
     ResidentResource,
     ScopedResource,
 )
@@ -98,7 +98,7 @@ def import_report(result: Any, resource: ScopedResource) -> ImportReport:
     return report
 
 
-def _import(resource_class: type[ScopedResource], *, file: IO[bytes] | bytes, format: str,
+def file_import(resource_class: type[ScopedResource], *, file: IO[bytes] | bytes, format: str,
             actor: Any) -> ImportReport:
     """1. check the actor may import; 2. read the file; 3. import every row in one transaction;
     4. if any row failed, roll the whole file back and return the errors."""
@@ -119,19 +119,13 @@ def _import(resource_class: type[ScopedResource], *, file: IO[bytes] | bytes, fo
 def households_import(*, file: IO[bytes] | bytes, format: str,
                       actor: Any) -> ImportReport:
     """Households by 小区/楼号/单元/门牌号 (a missing unit of an existing building is created)."""
-    return _import(HouseholdResource, file=file, format=format, actor=actor)
+    return file_import(HouseholdResource, file=file, format=format, actor=actor)
 
 
 def residents_import(*, file: IO[bytes] | bytes, format: str,
                      actor: Any) -> ImportReport:
     """Residents by address + 姓名 (an existing resident of that household is updated)."""
-    return _import(ResidentResource, file=file, format=format, actor=actor)
-
-
-def party_members_import(*, file: IO[bytes] | bytes, format: str,
-                         actor: Any) -> ImportReport:
-    """Party members by the resident's 手机号, or 姓名 + address."""
-    return _import(PartyMemberResource, file=file, format=format, actor=actor)
+    return file_import(ResidentResource, file=file, format=format, actor=actor)
 
 
 def party_members_publicity_set(*, member_ids: list[int], is_public: bool, actor: Any) -> int:
