@@ -3,20 +3,23 @@ the subtree filter every app uses to narrow its rows to an area."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet, Subquery
+from django.db.models import Model, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
+from django_filters.filterset import FilterSet
 
 from core.filters import IdFilter
 from territory.models import Area, Building, Compound
 
+_M = TypeVar("_M", bound=Model)
 
-def filterset_apply(filterset_class: type[django_filters.FilterSet],
-                    filters: dict[str, Any] | None, queryset: QuerySet,
-                    **options: Any) -> QuerySet:
+
+def filterset_apply(filterset_class: type[FilterSet],
+                    filters: dict[str, Any] | None, queryset: QuerySet[_M],
+                    **options: Any) -> QuerySet[_M]:
     """Filter `queryset`; bad filter values raise ValidationError (a 400 in the API).
 
     `options` go to the FilterSet (a ProtectedLookupFilterSet's `viewer`)."""
@@ -26,7 +29,8 @@ def filterset_apply(filterset_class: type[django_filters.FilterSet],
             field: [error["message"] for error in errors]
             for field, errors in filterset.errors.get_json_data().items()
         })
-    return filterset.qs
+    filtered: QuerySet[_M] = filterset.qs  # the same model's rows, narrowed
+    return filtered
 
 
 def area_path_subquery(area_id: int) -> Subquery:
@@ -34,14 +38,14 @@ def area_path_subquery(area_id: int) -> Subquery:
     return Subquery(Area.objects.filter(pk=area_id).values("path")[:1])
 
 
-def filter_within(queryset: QuerySet, path_field: str, area_id: int | None) -> QuerySet:
+def filter_within(queryset: QuerySet[_M], path_field: str, area_id: int | None) -> QuerySet[_M]:
     """Rows whose `path_field` lies under the area `area_id` (the area included)."""
     if area_id is None:
         return queryset
     return queryset.filter(**{f"{path_field}__startswith": area_path_subquery(area_id)})
 
 
-class AreaFilterSet(django_filters.FilterSet):
+class AreaFilterSet(FilterSet):
     within = IdFilter(method="filter_within", label=_("区域（含下级）"))
     kind = django_filters.ChoiceFilter(choices=Area.Kind.choices, label=_("类型"))
     name = django_filters.CharFilter(lookup_expr="icontains", label=_("名称"))
@@ -50,11 +54,12 @@ class AreaFilterSet(django_filters.FilterSet):
         model = Area
         fields = ["within", "kind", "name"]
 
-    def filter_within(self, queryset: QuerySet, name: str, value: int | None) -> QuerySet:
+    def filter_within(self, queryset: QuerySet[Area], name: str,
+                      value: int | None) -> QuerySet[Area]:
         return filter_within(queryset, "path", value)
 
 
-class BuildingFilterSet(django_filters.FilterSet):
+class BuildingFilterSet(FilterSet):
     within = IdFilter(method="filter_within", label=_("区域（含下级）"))
     compound = django_filters.ModelChoiceFilter(queryset=Compound.objects.all(), label=_("小区"))
     micro_grid = IdFilter(field_name="micro_grid_id", label=_("微网格"))
@@ -64,5 +69,6 @@ class BuildingFilterSet(django_filters.FilterSet):
         model = Building
         fields = ["within", "compound", "micro_grid", "number"]
 
-    def filter_within(self, queryset: QuerySet, name: str, value: int | None) -> QuerySet:
+    def filter_within(self, queryset: QuerySet[Building], name: str,
+                      value: int | None) -> QuerySet[Building]:
         return filter_within(queryset, "micro_grid__path", value)

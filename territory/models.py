@@ -8,9 +8,13 @@ The tables keep their governance_* names: the models moved here from governance,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
@@ -19,14 +23,17 @@ from core.fields import NaturalSortKeyField
 from core.models import TimeStampedModel
 from territory.geo import boundary_parse
 
+# A tree's kind rule: which kind (or kinds) may sit directly above each kind; None is the root.
+KindRule = Mapping[str, str | tuple[str, ...] | None]
 
-class AreaQuerySet(MP_NodeQuerySet):
+
+class AreaQuerySet(MP_NodeQuerySet["Area"]):
     def within(self, scope: Area) -> AreaQuerySet:
         """The scope and everything under it: one `path LIKE` query."""
         return self.filter(path__startswith=scope.path)
 
 
-class AreaManager(MP_NodeManager):
+class AreaManager(MP_NodeManager["Area"]):
     def get_queryset(self) -> AreaQuerySet:
         return AreaQuerySet(self.model, using=self._db).order_by("path")
 
@@ -42,7 +49,7 @@ class Area(MP_Node):
         MICROGRID = "microgrid", _("微网格")
 
     # Which kind may sit directly under which; None is the root.
-    ALLOWED_PARENT = {
+    ALLOWED_PARENT: ClassVar[KindRule] = {
         Kind.STREET: None,
         Kind.COMMUNITY: Kind.STREET,
         Kind.GRID: Kind.COMMUNITY,
@@ -61,7 +68,7 @@ class Area(MP_Node):
 
     node_order_by = ["name"]
     steplen = 4
-    objects = AreaManager()
+    objects: ClassVar[AreaManager] = AreaManager()
 
     class Meta:
         verbose_name = _("区域/网格")
@@ -97,11 +104,11 @@ def tree_parent_kind(node: MP_Node) -> str | None:
 
 
 def check_kind_rule(
-    allowed: dict[str, str | tuple[str, ...] | None],
+    allowed: KindRule,
     kind: str,
     parent_kind: str | None,
     *,
-    labels: dict[str, str],
+    labels: Mapping[str, str | Promise],
 ) -> None:
     expected = allowed.get(kind)
     expected_set = expected if isinstance(expected, tuple) else (expected,)

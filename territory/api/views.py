@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django_filters.filterset import FilterSet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -19,11 +20,16 @@ from territory.filters import AreaFilterSet, BuildingFilterSet
 from territory.models import Area, Building
 from territory.selectors import area_ancestors, area_get, area_list, building_list
 
+_M = TypeVar("_M", bound=Model)
 
-def filterset_parameters(filterset_class: type[django_filters.FilterSet]) -> list[OpenApiParameter]:
+
+def filterset_parameters(filterset_class: type[FilterSet]) -> list[OpenApiParameter]:
     """Document a FilterSet's query parameters (the selectors apply it, not a filter backend)."""
     parameters = []
-    for name, filter_field in filterset_class.base_filters.items():
+    # base_filters is set on each FilterSet class by django-filter's metaclass, which mypy,
+    # reading the untyped source, does not see.
+    base_filters = filterset_class.base_filters  # type: ignore[attr-defined]
+    for name, filter_field in base_filters.items():
         choices = getattr(filter_field, "extra", {}).get("choices")
         numeric = (django_filters.NumberFilter, django_filters.ModelChoiceFilter)
         kind = OpenApiTypes.INT if isinstance(filter_field, numeric) else OpenApiTypes.STR
@@ -38,13 +44,14 @@ class PathCursorPagination(DefaultCursorPagination):
     ordering = "path"
 
 
-class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                      viewsets.GenericViewSet[_M]):
     filter_backends: list[Any] = []  # the selectors apply the FilterSets
     lookup_value_regex = r"[0-9]{1,15}"  # also keeps ids inside the database's integer range
 
 
 @extend_schema_view(list=extend_schema(parameters=filterset_parameters(AreaFilterSet)))
-class AreaViewSet(ReadOnlyViewSet):
+class AreaViewSet(ReadOnlyViewSet[Area]):
     """Areas of the territory tree; `?within=<id>` gives a whole subtree in one query."""
 
     serializer_class = AreaOutputSerializer
@@ -66,7 +73,7 @@ class AreaViewSet(ReadOnlyViewSet):
 
 
 @extend_schema_view(list=extend_schema(parameters=filterset_parameters(BuildingFilterSet)))
-class BuildingViewSet(ReadOnlyViewSet):
+class BuildingViewSet(ReadOnlyViewSet[Building]):
     serializer_class = BuildingOutputSerializer
     queryset = Building.objects.none()
 
