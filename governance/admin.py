@@ -3,7 +3,7 @@ is territory.admin)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
@@ -25,6 +25,22 @@ from residents.admin import ScopedImportExportAdmin, territory_filters
 from residents.models import PartyMember, Resident
 from residents.services import party_members_publicity_set
 from territory.admin import KindRuleMoveNodeForm, KindRuleTreeAdmin, community_and_grid_filters
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # django-stubs makes forms and admin classes generic in their model; Django's own are not
+    # subscriptable at run time (django_stubs_ext is a development dependency only), so the
+    # model is named for mypy alone.
+    CentralHouseholdFormBase = forms.ModelForm[CentralHousehold]
+    CentralHouseholdAdminBase = admin.ModelAdmin[CentralHousehold]
+    BodyAdminBase = admin.ModelAdmin[Body]
+    BodyMemberInlineBase = admin.TabularInline[BodyMember, Body]
+    StaffPostAdminBase = admin.ModelAdmin[StaffPost]
+else:
+    CentralHouseholdFormBase = forms.ModelForm
+    CentralHouseholdAdminBase = BodyAdminBase = StaffPostAdminBase = admin.ModelAdmin
+    BodyMemberInlineBase = admin.TabularInline
 
 # The rows of each model a staff member may pick in the admin (core.admin_scope).
 ORG_NODE_PATHS = ("area__path", "compound__community__path", "building__micro_grid__path")
@@ -55,13 +71,22 @@ class OrgNodeAdmin(KindRuleTreeAdmin):
 # --- party: central households --------------------------------------------------------------
 
 
-class CentralHouseholdForm(forms.ModelForm):
+class NeighbourCount(TypedDict):
+    neighbour_count: int
+
+
+class MemberCount(TypedDict):
+    member_count: int
+
+
+class CentralHouseholdForm(CentralHouseholdFormBase):
     class Meta:
         model = CentralHousehold
         fields = ("group", "household", "neighbours")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         household = cleaned.get("household")
         neighbours = cleaned.get("neighbours")
         if neighbours is not None:
@@ -75,7 +100,7 @@ class CentralHouseholdForm(forms.ModelForm):
 
 
 @admin.register(CentralHousehold)
-class CentralHouseholdAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class CentralHouseholdAdmin(ScopedAdminMixin, CentralHouseholdAdminBase):
     scope_path_fields = ("household__building__micro_grid__path",)
     ordering = ("group__path",)
     form = CentralHouseholdForm
@@ -85,17 +110,18 @@ class CentralHouseholdAdmin(ScopedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("group", "household", "neighbours")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CentralHousehold]:
-        return super().get_queryset(request).annotate(neighbour_count=Count("neighbours"))
+        centrals: QuerySet[CentralHousehold] = super().get_queryset(request)
+        return centrals.annotate(neighbour_count=Count("neighbours"))
 
     @admin.display(description=_("联系邻户数"), ordering="neighbour_count")
-    def neighbour_count(self, central: CentralHousehold) -> int:
-        return central.neighbour_count  # type: ignore[attr-defined]
+    def neighbour_count(self, central: WithAnnotations[CentralHousehold, NeighbourCount]) -> int:
+        return central.neighbour_count
 
 
 # --- bodies ---------------------------------------------------------------------------------
 
 
-class BodyMemberInline(admin.TabularInline):
+class BodyMemberInline(BodyMemberInlineBase):
     model = BodyMember
     extra = 0
     autocomplete_fields = ("resident",)
@@ -103,8 +129,7 @@ class BodyMemberInline(admin.TabularInline):
 
 
 @admin.register(Body)
-class BodyAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin,
-                admin.ModelAdmin):
+class BodyAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin, BodyAdminBase):
     scope_path_fields = ("compound__community__path", "community__path")
     ordering = ("kind", "name")
     phone_field = "contact_phone"
@@ -117,15 +142,16 @@ class BodyAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin,
     inlines = (BodyMemberInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Body]:
-        return super().get_queryset(request).annotate(member_count=Count("members"))
+        bodies: QuerySet[Body] = super().get_queryset(request)
+        return bodies.annotate(member_count=Count("members"))
 
     def area_path_expression(self) -> Any:
         # A body tied straight to a community has no compound path: take the community's.
         return Coalesce("compound__community__path", "community__path")
 
     @admin.display(description=_("成员数"), ordering="member_count")
-    def member_count(self, body: Body) -> int:
-        return body.member_count  # type: ignore[attr-defined]
+    def member_count(self, body: WithAnnotations[Body, MemberCount]) -> int:
+        return body.member_count
 
 
 # --- staff posts (2+7+N) --------------------------------------------------------------------
@@ -133,7 +159,7 @@ class BodyAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin,
 
 @admin.register(StaffPost)
 class StaffPostAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin,
-                     admin.ModelAdmin):
+                     StaffPostAdminBase):
     scope_path_fields = ("area__path",)
     ordering = ("area__path", "kind", "holder_name")
     list_display = ("holder_name", "kind", "area", "compound", "building", "phone_display",

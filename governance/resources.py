@@ -86,10 +86,11 @@ class PartyMemberResource(ScopedResource):
             resident = matches[0]
         elif row["姓名"]:
             household = self.household_for_row(row)
-            resident = self.residents_of(household.pk).get(row["姓名"])
-            if resident is None:
+            named = self.residents_of(household.pk).get(row["姓名"])
+            if named is None:
                 raise ValidationError({"姓名": _("%(household)s 没有名为“%(name)s”的居民。") % {
                     "household": household, "name": row["姓名"]}})
+            resident = named
         else:
             raise ValidationError({"手机号": _("请填写手机号，或姓名加门牌号。")})
         if not path_in_scope(self.actor, resident.household.building.micro_grid.path):
@@ -119,7 +120,8 @@ class PartyMemberResource(ScopedResource):
 
     def import_instance(self, instance: PartyMember, row: dict[str, Any], **kwargs: Any) -> None:
         instance.org_node = row["_org_node"]
-        super().import_instance(instance, row, **kwargs)
+        # A call through super() into import-export (residents.resources, UNTYPED_SUPER).
+        super().import_instance(instance, row, **kwargs)  # type: ignore[no-untyped-call]
 
     def get_queryset(self) -> QuerySet[PartyMember]:
         return PartyMember.objects.select_related(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -185,6 +185,7 @@ def import_preview(result: Any, resource: ScopedResource) -> ImportPreview:
 class ScopedImportExportAdmin(ScopedAdminMixin, MaskedContactMixin, ImportExportModelAdmin):
     """Import/export in xlsx or csv; the acting user travels to the resource (scope, masking)."""
 
+    model: type[Model]
     import_formats = [XLSXImport, CSVImport]
     export_formats = [base_formats.XLSX, base_formats.CSV]
     export_form_class = ColumnNameExportForm

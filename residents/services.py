@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
-from tablib import Dataset
+from tablib.core import Dataset
 
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.scope import scope_path, scope_q
@@ -26,7 +26,9 @@ from residents.resources import (
     ScopedResource,
 )
 
-FORMATS = {"xlsx": base_formats.XLSX, "csv": base_formats.CSV}
+# The readers (stateless) of the formats an import accepts.
+FORMATS: dict[str, base_formats.TablibFormat] = {"xlsx": base_formats.XLSX(),
+                                                 "csv": base_formats.CSV()}
 MAX_ROWS = 20_000
 HEADER_ROWS = 1  # data row N of the dataset is line N + 1 of the sheet
 
@@ -66,10 +68,10 @@ def dataset_read(*, file: IO[bytes] | bytes, format: str) -> Dataset:
         raise ApplicationError(_("只支持 xlsx 或 csv 文件。"))
     content = file if isinstance(file, bytes) else file.read()
     try:
-        if file_format is base_formats.CSV:
-            dataset = file_format().create_dataset(content.decode("utf-8-sig"))
+        if isinstance(file_format, base_formats.CSV):
+            dataset: Dataset = file_format.create_dataset(content.decode("utf-8-sig"))
         else:
-            dataset = file_format().create_dataset(content)
+            dataset = file_format.create_dataset(content)
     except UnicodeDecodeError:
         raise ApplicationError(_("CSV 文件须为 UTF-8 编码。")) from None
     except Exception:  # openpyxl and tablib raise many kinds for a damaged file
@@ -99,7 +101,7 @@ def import_report(result: Any, resource: ScopedResource) -> ImportReport:
 
 
 def file_import(resource_class: type[ScopedResource], *, file: IO[bytes] | bytes, format: str,
-            actor: Any) -> ImportReport:
+                actor: Any) -> ImportReport:
     """1. check the actor may import; 2. read the file; 3. import every row in one transaction;
     4. if any row failed, roll the whole file back and return the errors."""
     if scope_path(actor) is None:
@@ -107,9 +109,10 @@ def file_import(resource_class: type[ScopedResource], *, file: IO[bytes] | bytes
     dataset = dataset_read(file=file, format=format)
     resource = resource_class(actor=actor)
     with transaction.atomic():
-        result = resource.import_data(dataset, dry_run=False, raise_errors=False,
-                                      use_transactions=True,
-                                      rollback_on_validation_errors=True)
+        # import_data is import-export's (residents.resources, UNTYPED_SUPER).
+        result = resource.import_data(  # type: ignore[no-untyped-call]
+            dataset, dry_run=False, raise_errors=False, use_transactions=True,
+            rollback_on_validation_errors=True)
         report = import_report(result, resource)
         if not report.is_ok:
             transaction.set_rollback(True)

@@ -3,7 +3,7 @@ admin that governance's party organisation uses too."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +18,20 @@ from core.admin_scope import OUT_OF_SCOPE, ScopedChoicesMixin, choice_scope_q, c
 from core.scope import path_in_scope
 from territory.models import Area, Building, Compound, CompoundAlias, Unit
 from territory.services import tree_kind_check
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # django-stubs makes the admin classes generic in their model; Django's own are not
+    # subscriptable at run time (django_stubs_ext is a development dependency only), so the
+    # model is named for mypy alone.
+    CompoundAdminBase = admin.ModelAdmin[Compound]
+    CompoundAliasInlineBase = admin.TabularInline[CompoundAlias, Compound]
+    BuildingAdminBase = admin.ModelAdmin[Building]
+    UnitInlineBase = admin.TabularInline[Unit, Building]
+else:
+    CompoundAdminBase = BuildingAdminBase = admin.ModelAdmin
+    CompoundAliasInlineBase = UnitInlineBase = admin.TabularInline
 
 # The rows of each model a staff member may pick in the admin (core.admin_scope).
 choice_scope_register(Area, "path")
@@ -57,7 +71,9 @@ class KindRuleMoveNodeForm(MoveNodeForm):
             if (self.instance._state.adding or moved) and user is not None and not (
                     parent_in_scope(self._meta.model, parent, user)):
                 self.add_error("treebeard_ref_node", OUT_OF_SCOPE)
-        super()._post_clean()
+        # django-stubs leaves out BaseModelForm._post_clean (private in Django, but the hook
+        # that runs after clean() and before the instance is validated).
+        super()._post_clean()  # type: ignore[misc]
 
 
 class KindRuleTreeAdmin(ScopedChoicesMixin, TreeAdmin):
@@ -129,7 +145,15 @@ class AreaAdmin(KindRuleTreeAdmin):
 # --- compounds, buildings, units ------------------------------------------------------------
 
 
-class CompoundAliasInline(admin.TabularInline):
+class BuildingCount(TypedDict):
+    building_count: int
+
+
+class HouseholdCount(TypedDict):
+    household_count: int
+
+
+class CompoundAliasInline(CompoundAliasInlineBase):
     """Old names and door numbers an address may use (petition placement reads them)."""
 
     model = CompoundAlias
@@ -137,7 +161,7 @@ class CompoundAliasInline(admin.TabularInline):
 
 
 @admin.register(Compound)
-class CompoundAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class CompoundAdmin(ScopedAdminMixin, CompoundAdminBase):
     scope_path_fields = ("community__path",)
     ordering = ("name",)
     list_display = ("name", "community", "address", "built_year", "building_count")
@@ -147,20 +171,21 @@ class CompoundAdmin(ScopedAdminMixin, admin.ModelAdmin):
     inlines = (CompoundAliasInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Compound]:
-        return super().get_queryset(request).annotate(building_count=Count("buildings"))
+        compounds: QuerySet[Compound] = super().get_queryset(request)
+        return compounds.annotate(building_count=Count("buildings"))
 
     @admin.display(description=_("楼栋数"), ordering="building_count")
-    def building_count(self, compound: Compound) -> int:
-        return compound.building_count  # type: ignore[attr-defined]
+    def building_count(self, compound: WithAnnotations[Compound, BuildingCount]) -> int:
+        return compound.building_count
 
 
-class UnitInline(admin.TabularInline):
+class UnitInline(UnitInlineBase):
     model = Unit
     extra = 0
 
 
 @admin.register(Building)
-class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class BuildingAdmin(ScopedAdminMixin, BuildingAdminBase):
     scope_path_fields = ("micro_grid__path",)
     ordering = ("compound__name", "number_sort", "number")
     list_display = ("__str__", "number_display", "compound", "micro_grid", "floors",
@@ -175,11 +200,12 @@ class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     inlines = (UnitInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Building]:
-        return super().get_queryset(request).annotate(household_count=Count("households"))
+        buildings: QuerySet[Building] = super().get_queryset(request)
+        return buildings.annotate(household_count=Count("households"))
 
     @admin.display(description=_("户数"), ordering="household_count")
-    def household_count(self, building: Building) -> int:
-        return building.household_count  # type: ignore[attr-defined]
+    def household_count(self, building: WithAnnotations[Building, HouseholdCount]) -> int:
+        return building.household_count
 
     @admin.display(description=_("楼号"), ordering="number_sort")
     def number_display(self, building: Building) -> str:
