@@ -120,7 +120,7 @@ class PartyMemberResource(ScopedResource):
 
     def import_instance(self, instance: PartyMember, row: dict[str, Any], **kwargs: Any) -> None:
         instance.org_node = row["_org_node"]
-        # A call through super() into import-export (residents.resources, UNTYPED_SUPER).
+        # see UNTYPED_SUPER (residents.resources)
         super().import_instance(instance, row, **kwargs)  # type: ignore[no-untyped-call]
 
     def get_queryset(self) -> QuerySet[PartyMember]:

@@ -134,7 +134,7 @@ STAFF_GROUP_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
 }
 
 # Chinese group names, one per staff role.
-STAFF_GROUP_NAMES = {
+STAFF_GROUP_NAMES: dict[str, str] = {
     User.Role.STREET_ADMIN: "街道管理员",
     User.Role.COMMUNITY_STAFF: "社区工作人员",
     User.Role.GRID_WORKER: "专职网格员",

@@ -35,10 +35,11 @@ ADDRESS_COLUMNS = ("小区", "楼号", "单元", "门牌号")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-# mypy checks a call through super() (or through a subclass of ours) into import-export, which
-# has no types, as a call of our own code: untyped_calls_exclude (pyproject.toml) names the
-# library, and mypy matches it only against a call that names the library's class. The calls
-# marked "see UNTYPED_SUPER" are such calls into import-export.
+# UNTYPED_SUPER: mypy takes a call into import-export (no types) made through super() or through
+# one of our subclasses for a call into our own code: untyped_calls_exclude (pyproject.toml)
+# names the library, and mypy matches it only against a call that names the library's class.
+# The lines marked "see UNTYPED_SUPER" (here, in residents.admin, residents.services and
+# governance.resources) are such calls.
 
 
 class CellWidget(widgets.Widget):
@@ -125,7 +126,8 @@ class DateWidget(widgets.DateWidget):
         if isinstance(value, datetime):  # an xlsx date cell
             return value.date()
         try:
-            cleaned: date | None = super().clean(  # type: ignore[no-untyped-call]  # see UNTYPED_SUPER
+            # see UNTYPED_SUPER
+            cleaned: date | None = super().clean(  # type: ignore[no-untyped-call]
                 value.strip() if isinstance(value, str) else value, row, **kwargs)
         except ValueError:
             raise ValueError(_("应为日期，如 2001-07-01 或 2001/7/1。")) from None
@@ -188,8 +190,8 @@ class ScopedResource(resources.ModelResource):
 
     def export_field(self, field: Any, instance: Any, **kwargs: Any) -> Any:
         # Every cell of every export passes here, whichever format the file is written in.
-        value = super().export_field(  # type: ignore[no-untyped-call]  # see UNTYPED_SUPER
-            field, instance, **kwargs)
+        # see UNTYPED_SUPER
+        value = super().export_field(field, instance, **kwargs)  # type: ignore[no-untyped-call]
         return formula_escape(value)
 
     # -- errors keyed by the Chinese column names --------------------------------------------

@@ -109,7 +109,7 @@ def file_import(resource_class: type[ScopedResource], *, file: IO[bytes] | bytes
     dataset = dataset_read(file=file, format=format)
     resource = resource_class(actor=actor)
     with transaction.atomic():
-        # import_data is import-export's (residents.resources, UNTYPED_SUPER).
+        # see UNTYPED_SUPER (residents.resources): import_data is import-export's
         result = resource.import_data(  # type: ignore[no-untyped-call]
             dataset, dry_run=False, raise_errors=False, use_transactions=True,
             rollback_on_validation_errors=True)
