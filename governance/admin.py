@@ -61,11 +61,11 @@ class OrgNodeAdmin(KindRuleTreeAdmin):
     search_fields = ("name",)
     autocomplete_fields = ("area", "compound", "building", "secretary")
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: OrgNode | None = None) -> bool:
         allowed = super().has_change_permission(request, obj)
         if obj is None or not allowed:
             return allowed
-        return path_in_scope(request.user, obj.area.path if obj.area_id else "")
+        return path_in_scope(request.user, obj.area.path if obj.area is not None else "")
 
 
 # --- party: central households --------------------------------------------------------------

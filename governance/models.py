@@ -10,6 +10,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
@@ -75,9 +76,13 @@ class OrgNode(MP_Node):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def kind_labels(cls) -> dict[str, str | Promise]:
+        return dict(cls.Kind.choices)
+
     def clean(self) -> None:
         check_kind_rule(self.ALLOWED_PARENT, self.kind, tree_parent_kind(self),
-                        labels=dict(self.Kind.choices))
+                        labels=self.kind_labels())
 
 
 class CentralHousehold(TimeStampedModel):

@@ -3,11 +3,13 @@ admin that governance's party organisation uses too."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin, messages
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
@@ -40,12 +42,15 @@ choice_scope_register(Building, "micro_grid__path")
 choice_scope_register(Unit, "building__micro_grid__path")
 
 
-def parent_in_scope(model: Any, parent: Any, user: Any) -> bool:
+def parent_in_scope(model: type[Model], parent: Model | None,
+                    user: AbstractBaseUser | AnonymousUser) -> bool:
     """A tree node may be placed only under a node in the user's scope (a root: street-wide)."""
     condition = choice_scope_q(model, user)
     if not condition:
         return True
-    return parent is not None and model.objects.filter(condition, pk=parent.pk).exists()
+    # _default_manager: the tree's `objects` (a type[Model] names no manager for mypy).
+    return (parent is not None
+            and model._default_manager.filter(condition, pk=parent.pk).exists())
 
 
 # --- the trees (the territory's, and governance's party organisation) -----------------------
@@ -133,11 +138,11 @@ class AreaAdmin(KindRuleTreeAdmin):
     list_filter = ("kind",)
     search_fields = ("name", "code")
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Area | None = None) -> bool:
         allowed = super().has_change_permission(request, obj)
         return allowed and (obj is None or path_in_scope(request.user, obj.path))
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Area | None = None) -> bool:
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or path_in_scope(request.user, obj.path))
 

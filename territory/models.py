@@ -9,7 +9,7 @@ The tables keep their governance_* names: the models moved here from governance,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -25,6 +25,19 @@ from territory.geo import boundary_parse
 
 # A tree's kind rule: which kind (or kinds) may sit directly above each kind; None is the root.
 KindRule = Mapping[str, str | tuple[str, ...] | None]
+
+
+class KindTreeNode(Protocol):
+    """A node of a tree with a kind rule: Area, or governance's OrgNode (which this app cannot
+    name: it sits above)."""
+
+    ALLOWED_PARENT: ClassVar[KindRule]
+
+    @property
+    def kind(self) -> str: ...
+
+    @classmethod
+    def kind_labels(cls) -> dict[str, str | Promise]: ...
 
 
 class AreaQuerySet(MP_NodeQuerySet["Area"]):
@@ -78,9 +91,13 @@ class Area(MP_Node):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}·{self.name}"
 
+    @classmethod
+    def kind_labels(cls) -> dict[str, str | Promise]:
+        return dict(cls.Kind.choices)
+
     def clean(self) -> None:
         check_kind_rule(self.ALLOWED_PARENT, self.kind, tree_parent_kind(self),
-                        labels=dict(self.Kind.choices))
+                        labels=self.kind_labels())
         if self.boundary is not None:
             try:
                 boundary_parse(self.boundary)
