@@ -14,6 +14,7 @@ from accounts.models import User
 from governance.models import CentralHousehold, OrgNode
 from governance.resources import PartyMemberResource
 from residents.models import Household
+from residents.selectors import Viewer
 from residents.services import ImportReport, file_import
 from territory.services import tree_kind_check
 
@@ -81,7 +82,7 @@ def central_household_set(*, group: OrgNode, household: Household,
 
 
 def party_members_import(*, file: IO[bytes] | bytes, format: str,
-                         actor: Any) -> ImportReport:
+                         actor: Viewer) -> ImportReport:
     """Party members by the resident's 手机号, or 姓名 + address (all or nothing, as
     residents.services.file_import)."""
     return file_import(PartyMemberResource, file=file, format=format, actor=actor)

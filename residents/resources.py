@@ -24,7 +24,7 @@ from core.masking import mask_id_number, mask_phone
 from core.phones import phone_normalize
 from core.scope import path_in_scope
 from residents.models import Household, Resident
-from residents.selectors import personal_data_visible
+from residents.selectors import Viewer, personal_data_visible
 from territory.models import Building, Unit
 
 # [0-9], not \d: \d matches the digits of every script.
@@ -181,7 +181,7 @@ class ScopedResource(resources.ModelResource):
         # The admin's import preview shows each row's cells: skip_diff leaves no diff to show.
         store_row_values = True
 
-    def __init__(self, *, actor: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *, actor: Viewer = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)  # type: ignore[no-untyped-call]  # see UNTYPED_SUPER
         self.actor = actor
         self._units: dict[tuple[str, str, str], Unit] | None = None

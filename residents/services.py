@@ -25,6 +25,7 @@ from residents.resources import (
     ResidentResource,
     ScopedResource,
 )
+from residents.selectors import Viewer
 
 # The readers (stateless) of the formats an import accepts.
 FORMATS: dict[str, base_formats.TablibFormat] = {"xlsx": base_formats.XLSX(),
@@ -101,7 +102,7 @@ def import_report(result: Any, resource: ScopedResource) -> ImportReport:
 
 
 def file_import(resource_class: type[ScopedResource], *, file: IO[bytes] | bytes, format: str,
-                actor: Any) -> ImportReport:
+                actor: Viewer) -> ImportReport:
     """1. check the actor may import; 2. read the file; 3. import every row in one transaction;
     4. if any row failed, roll the whole file back and return the errors."""
     if scope_path(actor) is None:
@@ -120,18 +121,18 @@ def file_import(resource_class: type[ScopedResource], *, file: IO[bytes] | bytes
 
 
 def households_import(*, file: IO[bytes] | bytes, format: str,
-                      actor: Any) -> ImportReport:
+                      actor: Viewer) -> ImportReport:
     """Households by 小区/楼号/单元/门牌号 (a missing unit of an existing building is created)."""
     return file_import(HouseholdResource, file=file, format=format, actor=actor)
 
 
 def residents_import(*, file: IO[bytes] | bytes, format: str,
-                     actor: Any) -> ImportReport:
+                     actor: Viewer) -> ImportReport:
     """Residents by address + 姓名 (an existing resident of that household is updated)."""
     return file_import(ResidentResource, file=file, format=format, actor=actor)
 
 
-def party_members_publicity_set(*, member_ids: list[int], is_public: bool, actor: Any) -> int:
+def party_members_publicity_set(*, member_ids: list[int], is_public: bool, actor: Viewer) -> int:
     """Show or hide members on the 亮身份 board; only members in the actor's scope change, and
     only members whose consent is recorded (public_consent_on) are shown: publicity is opt-in.
 

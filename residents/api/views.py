@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.db.models import Model, QuerySet
 from django.http import Http404
@@ -31,6 +31,7 @@ from residents.filters import (
 )
 from residents.models import Household, PartyMember, Resident
 from residents.selectors import (
+    Viewer,
     household_get_for_user,
     household_list,
     may_list_party_members,
@@ -66,7 +67,7 @@ class PeopleViewSet(ReadOnlyViewSet[_M]):
     found)."""
 
     @staticmethod
-    def may_list(user: Any) -> bool:
+    def may_list(user: Viewer) -> bool:
         raise NotImplementedError
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
