@@ -1,7 +1,6 @@
 from typing import Any, ClassVar, TypeVar
 
 from django.db import models
-
 from treebeard.models import Node, NodeManager
 
 _N = TypeVar("_N", bound=MP_Node)
