@@ -68,6 +68,9 @@ class OrgNode(MP_Node):
     node_order_by = ["name"]
     steplen = 4
     objects: ClassVar[OrgNodeManager] = OrgNodeManager()
+    # The parent a form or service is about to place the node under (territory's
+    # tree_parent_kind): only declared here, set just before an add or a move.
+    intended_parent: OrgNode | None
 
     class Meta:
         verbose_name = _("党组织")

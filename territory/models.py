@@ -82,6 +82,9 @@ class Area(MP_Node):
     node_order_by = ["name"]
     steplen = 4
     objects: ClassVar[AreaManager] = AreaManager()
+    # The parent a form or service is about to place the node under (tree_parent_kind): only
+    # declared here, set just before an add or a move.
+    intended_parent: Area | None
 
     class Meta:
         verbose_name = _("区域/网格")
