@@ -5,12 +5,13 @@ people, accounts) and then runs these, so it never imports the apps above it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, TextIO
+from io import TextIOBase
+from typing import Any, Protocol
 
 
 class DemoStep(Protocol):
     # `compound` is governance's Compound: core sits below governance and cannot name it.
-    def __call__(self, *, compound: Any, stdout: TextIO) -> None: ...
+    def __call__(self, *, compound: Any, stdout: TextIOBase) -> None: ...
 
 
 @dataclass(frozen=True)

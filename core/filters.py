@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django_filters.fields import IsoDateTimeField
 
 from core.dates import check_in_range
 
+_M = TypeVar("_M", bound=Model)
+
 
 def filterset_apply(filterset_class: type[django_filters.FilterSet],
-                    filters: Mapping[str, Any] | None, queryset: QuerySet[Any],
-                    **options: Any) -> QuerySet[Any]:
+                    filters: Mapping[str, Any] | None, queryset: QuerySet[_M],
+                    **options: Any) -> QuerySet[_M]:
     """Filter `queryset`; bad filter values raise ValidationError (a 400 in the API).
 
     `options` go to the FilterSet (a ProtectedLookupFilterSet's `viewer`)."""
@@ -26,7 +28,7 @@ def filterset_apply(filterset_class: type[django_filters.FilterSet],
             field: [error["message"] for error in errors]
             for field, errors in filterset.errors.get_json_data().items()
         })
-    result: QuerySet[Any] = filterset.qs
+    result: QuerySet[_M] = filterset.qs  # the same model's rows, narrowed
     return result
 
 

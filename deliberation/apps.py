@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Any, TextIO
+from io import TextIOBase
+from typing import Any
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +26,7 @@ class DeliberationConfig(AppConfig):
         demo_step_register("deliberation", order=20, load=_demo_load)
 
 
-def _demo_load(*, compound: Any, stdout: TextIO) -> None:
+def _demo_load(*, compound: Any, stdout: TextIOBase) -> None:
     # Imported when the demo runs, not at every start: the module holds the whole demo's data.
     from deliberation import demo
 

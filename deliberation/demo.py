@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TextIO
+from io import TextIOBase
 
 from django.utils import timezone
 
@@ -117,7 +117,7 @@ def _held_months(today: date) -> list[tuple[int, int]]:
     return [(2024 + pick // 12, pick % 12 + 1) for pick in picks]
 
 
-def load(*, compound: Compound, stdout: TextIO) -> None:
+def load(*, compound: Compound, stdout: TextIOBase) -> None:
     randomizer = random.Random(20240515)  # noqa: S311 - demo data, not security
     today = timezone.localdate()
     staff = User.objects.filter(username="community").first()

@@ -3,10 +3,10 @@ is territory.admin)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Coalesce
@@ -19,8 +19,28 @@ from core.admin_scope import choice_scope_register
 from core.protected_lookups import ProtectedSearchAdminMixin
 from core.scope import path_in_scope
 from governance.models import Body, BodyMember, CentralHousehold, OrgNode, StaffPost
+from governance.resources import PartyMemberResource
 from governance.services import central_household_neighbours_check
+from residents.admin import ScopedImportExportAdmin, territory_filters
+from residents.models import PartyMember, Resident
+from residents.services import party_members_publicity_set
 from territory.admin import KindRuleMoveNodeForm, KindRuleTreeAdmin, community_and_grid_filters
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # django-stubs makes forms and admin classes generic in their model; Django's own are not
+    # subscriptable at run time (django_stubs_ext is a development dependency only), so the
+    # model is named for mypy alone.
+    CentralHouseholdFormBase = forms.ModelForm[CentralHousehold]
+    CentralHouseholdAdminBase = admin.ModelAdmin[CentralHousehold]
+    BodyAdminBase = admin.ModelAdmin[Body]
+    BodyMemberInlineBase = admin.TabularInline[BodyMember, Body]
+    StaffPostAdminBase = admin.ModelAdmin[StaffPost]
+else:
+    CentralHouseholdFormBase = forms.ModelForm
+    CentralHouseholdAdminBase = BodyAdminBase = StaffPostAdminBase = admin.ModelAdmin
+    BodyMemberInlineBase = admin.TabularInline
 
 # The rows of each model a staff member may pick in the admin (core.admin_scope).
 ORG_NODE_PATHS = ("area__path", "compound__community__path", "building__micro_grid__path")
@@ -41,23 +61,32 @@ class OrgNodeAdmin(KindRuleTreeAdmin):
     search_fields = ("name",)
     autocomplete_fields = ("area", "compound", "building", "secretary")
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: OrgNode | None = None) -> bool:
         allowed = super().has_change_permission(request, obj)
         if obj is None or not allowed:
             return allowed
-        return path_in_scope(request.user, obj.area.path if obj.area_id else "")
+        return path_in_scope(request.user, obj.area.path if obj.area is not None else "")
 
 
 # --- party: central households --------------------------------------------------------------
 
 
-class CentralHouseholdForm(forms.ModelForm):
+class NeighbourCount(TypedDict):
+    neighbour_count: int
+
+
+class MemberCount(TypedDict):
+    member_count: int
+
+
+class CentralHouseholdForm(CentralHouseholdFormBase):
     class Meta:
         model = CentralHousehold
         fields = ("group", "household", "neighbours")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         household = cleaned.get("household")
         neighbours = cleaned.get("neighbours")
         if neighbours is not None:
@@ -71,7 +100,7 @@ class CentralHouseholdForm(forms.ModelForm):
 
 
 @admin.register(CentralHousehold)
-class CentralHouseholdAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class CentralHouseholdAdmin(ScopedAdminMixin, CentralHouseholdAdminBase):
     scope_path_fields = ("household__building__micro_grid__path",)
     ordering = ("group__path",)
     form = CentralHouseholdForm
@@ -81,17 +110,18 @@ class CentralHouseholdAdmin(ScopedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("group", "household", "neighbours")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CentralHousehold]:
-        return super().get_queryset(request).annotate(neighbour_count=Count("neighbours"))
+        centrals: QuerySet[CentralHousehold] = super().get_queryset(request)
+        return centrals.annotate(neighbour_count=Count("neighbours"))
 
     @admin.display(description=_("联系邻户数"), ordering="neighbour_count")
-    def neighbour_count(self, central: CentralHousehold) -> int:
-        return central.neighbour_count  # type: ignore[attr-defined]
+    def neighbour_count(self, central: WithAnnotations[CentralHousehold, NeighbourCount]) -> int:
+        return central.neighbour_count
 
 
 # --- bodies ---------------------------------------------------------------------------------
 
 
-class BodyMemberInline(admin.TabularInline):
+class BodyMemberInline(BodyMemberInlineBase):
     model = BodyMember
     extra = 0
     autocomplete_fields = ("resident",)
@@ -99,8 +129,7 @@ class BodyMemberInline(admin.TabularInline):
 
 
 @admin.register(Body)
-class BodyAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin,
-                admin.ModelAdmin):
+class BodyAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin, BodyAdminBase):
     scope_path_fields = ("compound__community__path", "community__path")
     ordering = ("kind", "name")
     phone_field = "contact_phone"
@@ -113,15 +142,16 @@ class BodyAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin,
     inlines = (BodyMemberInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Body]:
-        return super().get_queryset(request).annotate(member_count=Count("members"))
+        bodies: QuerySet[Body] = super().get_queryset(request)
+        return bodies.annotate(member_count=Count("members"))
 
     def area_path_expression(self) -> Any:
         # A body tied straight to a community has no compound path: take the community's.
         return Coalesce("compound__community__path", "community__path")
 
     @admin.display(description=_("成员数"), ordering="member_count")
-    def member_count(self, body: Body) -> int:
-        return body.member_count  # type: ignore[attr-defined]
+    def member_count(self, body: WithAnnotations[Body, MemberCount]) -> int:
+        return body.member_count
 
 
 # --- staff posts (2+7+N) --------------------------------------------------------------------
@@ -129,7 +159,7 @@ class BodyAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin,
 
 @admin.register(StaffPost)
 class StaffPostAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin,
-                     admin.ModelAdmin):
+                     StaffPostAdminBase):
     scope_path_fields = ("area__path",)
     ordering = ("area__path", "kind", "holder_name")
     list_display = ("holder_name", "kind", "area", "compound", "building", "phone_display",
@@ -142,3 +172,52 @@ class StaffPostAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactM
     autocomplete_fields = ("area", "compound", "building")
     raw_id_fields = ("user",)
     date_hierarchy = "starts_on"
+
+
+# --- party members (residents' records, in the party organisation) --------------------------
+
+
+@admin.register(PartyMember)
+class PartyMemberAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
+    resource_classes = [PartyMemberResource]
+    scope_path_fields = (f"resident__{Resident.SCOPE_PATH}",)
+    ordering = ("org_node__path", "resident__name")
+    phone_field = "resident__phone"
+    list_display = ("name", "phone_display", "kind", "category", "org_node", "is_public",
+                    "public_consent_on")
+    list_select_related = ("resident__household__building__compound",
+                           "resident__household__building__micro_grid",
+                           "resident__household__unit", "org_node")
+    list_filter = ("kind", "category", "is_public", ("org_node", admin.RelatedOnlyFieldListFilter),
+                   *territory_filters(f"resident__{Resident.SCOPE_PATH}",
+                                      "resident__household__building_id")[:2])
+    search_fields = ("resident__name",)
+    protected_search_fields = {"resident__phone": "phone"}
+    protected_search_path = f"resident__{Resident.SCOPE_PATH}"
+    autocomplete_fields = ("resident", "org_node")
+    actions = ("publish", "unpublish")
+
+    @admin.action(description=_("亮身份：在公示栏显示所选党员"), permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[PartyMember]) -> None:
+        self._publicity_set(request, queryset, is_public=True)
+
+    @admin.action(description=_("取消亮身份：从公示栏撤下所选党员"), permissions=["change"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[PartyMember]) -> None:
+        self._publicity_set(request, queryset, is_public=False)
+
+    def _publicity_set(self, request: HttpRequest, queryset: QuerySet[PartyMember], *,
+                       is_public: bool) -> None:
+        changed = party_members_publicity_set(
+            member_ids=list(queryset.values_list("pk", flat=True)), is_public=is_public,
+            actor=request.user)
+        self.message_user(request, _("已更新 %(count)s 名党员。") % {"count": changed})
+        unconsented = queryset.filter(is_public=False, public_consent_on__isnull=True).count() \
+            if is_public else 0
+        if unconsented:
+            self.message_user(request, _(
+                "%(count)s 名党员未登记本人同意日期，未亮身份：请先在其资料中填写“亮身份同意日期”。"
+            ) % {"count": unconsented}, level=messages.WARNING)
+
+    @admin.display(description=_("姓名"), ordering="resident__name")
+    def name(self, member: PartyMember) -> str:
+        return member.resident.name

@@ -15,7 +15,7 @@ import traceback
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TextIO
+from io import TextIOBase
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -99,9 +99,9 @@ class DemoState:
     residents: list[Resident] = field(default_factory=list)
     users: dict[str, User] = field(default_factory=dict)
     org_nodes: dict[int, OrgNode] = field(default_factory=dict)  # building id → its party group
-    branch: OrgNode | None = None
+    branch: OrgNode = field(init=False)  # set by _party_create
     party_residents: list[Resident] = field(default_factory=list)
-    branch_secretary: Resident | None = None
+    branch_secretary: Resident = field(init=False)  # set by _party_members_create
     api_key_raw: str = ""
     feature_apps_loaded: list[str] = field(default_factory=list)
     feature_apps_failed: list[str] = field(default_factory=list)
@@ -111,7 +111,7 @@ def demo_is_loaded() -> bool:
     return Area.objects.filter(depth=1, name=STREET_NAME).exists()
 
 
-def demo_load(*, stdout: TextIO, seed: int = 20240515) -> DemoState:
+def demo_load(*, stdout: TextIOBase, seed: int = 20240515) -> DemoState:
     """Build the whole demo, then let each feature app add its own part.
 
     1. territory and grid (two treebeard trees: areas here, the party organisation later);
@@ -317,9 +317,9 @@ def _pick_members(state: DemoState) -> tuple[list[Resident], list[Resident], lis
     by_building: dict[int, list[Resident]] = {}
     for resident in state.residents:
         by_building.setdefault(household_building[resident.household_id], []).append(resident)
-    retired_pool = [r for r in state.residents if 1945 <= r.birth_year <= 1965
+    retired_pool = [r for r in state.residents if 1945 <= _born(r) <= 1965
                     and r.phone != RESIDENT_PHONE]
-    working_pool = [r for r in state.residents if 1970 <= r.birth_year <= 1998]
+    working_pool = [r for r in state.residents if 1970 <= _born(r) <= 1998]
     rng = state.rng
     retired_ids = {resident.id for resident in retired_pool}
     self_managed = [rng.choice([r for r in by_building[building.id] if r.id in retired_ids])
@@ -329,6 +329,13 @@ def _pick_members(state: DemoState) -> tuple[list[Resident], list[Resident], lis
     self_managed += rng.sample(remaining_retired, PARTY_SELF_MANAGED - len(self_managed))
     in_service = rng.sample(working_pool, PARTY_IN_SERVICE + PARTY_MOBILE)
     return self_managed, in_service[:PARTY_IN_SERVICE], in_service[PARTY_IN_SERVICE:]
+
+
+def _born(resident: Resident) -> int:
+    """A demo resident's birth year: every one has one (demo_people)."""
+    if resident.birth_year is None:
+        raise ValueError(f"demo resident {resident.name} has no birth year")
+    return resident.birth_year
 
 
 def _party_members_create(state: DemoState) -> None:
@@ -364,7 +371,7 @@ def _member(state: DemoState, resident: Resident, kind: str, category: str, *, o
             workplace: str) -> PartyMember:
     rng = state.rng
     building_id = state.household_building[resident.household_id]
-    joined_year = min(2023, resident.birth_year + rng.randint(20, 35))
+    joined_year = min(2023, _born(resident) + rng.randint(20, 35))
     return PartyMember(
         resident=resident, kind=kind, org_node=state.org_nodes[building_id],
         occupation=occupation, workplace=workplace, category=category,
@@ -378,6 +385,19 @@ def _member(state: DemoState, resident: Resident, kind: str, category: str, *, o
     )
 
 
+def _leader(node: OrgNode) -> Resident:
+    """A building group's leader: _party_members_create gives every group one."""
+    if node.secretary is None:
+        raise ValueError(f"demo party group {node.name} has no leader")
+    return node.secretary
+
+
+def _nearest(homes: list[Household], position: int) -> list[Household]:
+    """The building's other households, nearest to homes[position] first."""
+    return sorted((home for home in homes if home.id != homes[position].id),
+                  key=lambda home: abs(homes.index(home) - position))
+
+
 def _central_households_create(state: DemoState) -> None:
     """One central household per building group: the group leader's home, and the four
     households nearest to it in the same building (党员带四邻)."""
@@ -389,9 +409,8 @@ def _central_households_create(state: DemoState) -> None:
     for building_id, node in state.org_nodes.items():
         homes = households_by_building[building_id]
         position = next(index for index, home in enumerate(homes)
-                        if home.id == node.secretary.household_id)
-        nearest = sorted((home for home in homes if home.id != homes[position].id),
-                         key=lambda home, p=position: abs(homes.index(home) - p))
+                        if home.id == _leader(node).household_id)
+        nearest = _nearest(homes, position)
         centrals.append(CentralHousehold(group=node, household=homes[position]))
         neighbours.append([home.id for home in nearest[:NEIGHBOURS_PER_CENTRAL_HOUSEHOLD]])
     centrals = CentralHousehold.objects.bulk_create(centrals)
@@ -446,7 +465,7 @@ def _committee_members(state: DemoState, committee: Body) -> list[BodyMember]:
     party_owners = [r for r in state.party_residents[1:20] if r.is_household_head][:3]
     other_owners = state.rng.sample(
         [r for r in state.residents if r.is_household_head and r.id not in party_ids
-         and r.birth_year <= 1990], 3)
+         and _born(r) <= 1990], 3)
     chair, *members = [other_owners[0], *party_owners, *other_owners[1:]]
     rows = [
         BodyMember(body=committee, resident=chair, name=chair.name, role=BodyMember.Role.CHAIR),
@@ -490,6 +509,8 @@ def _posts_create(state: DemoState) -> None:
 
 
 def _post(kind: str, user: User, compound: Compound | None) -> StaffPost:
+    if user.scope_area_id is None:
+        raise ValueError(f"demo account {user.username} has no scope area")
     return StaffPost(kind=kind, user=user, holder_name=user.display_name,
                      area_id=user.scope_area_id, compound=compound)
 
@@ -500,14 +521,14 @@ def _building_heads(state: DemoState) -> list[Resident]:
     for resident in state.residents:
         building_id = household_building[resident.household_id]
         if (building_id not in heads and resident.is_household_head
-                and 1950 <= resident.birth_year <= 1975):
+                and 1950 <= _born(resident) <= 1975):
             heads[building_id] = resident
     return [heads[building.id] for building in state.buildings]
 
 
 # --- 6. feature apps ---------------------------------------------------------------------------
 
-def _feature_apps_load(state: DemoState, *, stdout: TextIO) -> None:
+def _feature_apps_load(state: DemoState, *, stdout: TextIOBase) -> None:
     for step in demo_steps():
         try:
             with transaction.atomic():

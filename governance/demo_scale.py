@@ -22,8 +22,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from io import TextIOBase
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -95,7 +96,7 @@ class ScaleResult:
 REBUILD_INDEXES_FROM = 100_000
 
 
-def scale_load(*, streets: int, shape: Shape, stdout: TextIO,
+def scale_load(*, streets: int, shape: Shape, stdout: TextIOBase,
                show_progress: bool = True) -> ScaleResult:
     """Add `streets` streets. With index rebuilding, the whole run is one transaction (DDL is
     transactional on PostgreSQL), so an interrupted run leaves no table without its indexes."""
@@ -132,7 +133,7 @@ def _database_cpu_seconds() -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _streets_create(streets: int, shape: Shape, stdout: TextIO, show_progress: bool, *,
+def _streets_create(streets: int, shape: Shape, stdout: TextIOBase, show_progress: bool, *,
                     bulk: bool) -> int:
     first_position = _next_root_position()
     first_number = Area.objects.filter(depth=1, name__startswith=SCALE_STREET_PREFIX).count() + 1
@@ -151,7 +152,7 @@ def _streets_create(streets: int, shape: Shape, stdout: TextIO, show_progress: b
 
 
 @contextmanager
-def _indexes_dropped(is_wanted: bool, stdout: TextIO) -> Iterator[None]:
+def _indexes_dropped(is_wanted: bool, stdout: TextIOBase) -> Iterator[None]:
     """Drop the secondary indexes, unique and foreign-key constraints of households and
     residents, and default their timestamps to now(); put everything back (re-checking every
     row) when the block ends without error."""
@@ -213,10 +214,12 @@ def reserve_ids(model: type[models.Model], count: int) -> int:
                 "nextval(pg_get_serial_sequence(%s, 'id')) + %s - 1)",
                 [table, table, count],
             )
-            return cursor.fetchone()[0] - count + 1
+            last: int = cursor.fetchone()[0]
+            return last - count + 1
         # The table name comes from the model, never from input.
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")  # noqa: S608
-        return cursor.fetchone()[0] + 1
+        highest: int = cursor.fetchone()[0]
+        return highest + 1
 
 
 # --- the tree ----------------------------------------------------------------------------------

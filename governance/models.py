@@ -5,22 +5,32 @@ OrgNode is a tree (treebeard materialised paths): 社区党委 → (党总支) �
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
 from core.models import TimeStampedModel
-from territory.models import Area, Building, Compound, check_kind_rule, tree_parent_kind
+from territory.models import (
+    Area,
+    Building,
+    Compound,
+    KindRule,
+    check_kind_rule,
+    tree_parent_kind,
+)
 
 
-class OrgNodeQuerySet(MP_NodeQuerySet):
+class OrgNodeQuerySet(MP_NodeQuerySet["OrgNode"]):
     def within(self, node: OrgNode) -> OrgNodeQuerySet:
         return self.filter(path__startswith=node.path)
 
 
-class OrgNodeManager(MP_NodeManager):
+class OrgNodeManager(MP_NodeManager["OrgNode"]):
     def get_queryset(self) -> OrgNodeQuerySet:
         return OrgNodeQuerySet(self.model, using=self._db).order_by("path")
 
@@ -37,7 +47,7 @@ class OrgNode(MP_Node):
         COMPOUND_BRANCH = "branch", _("小区党支部")
         BUILDING_GROUP = "group", _("楼栋党小组")
 
-    ALLOWED_PARENT = {
+    ALLOWED_PARENT: ClassVar[KindRule] = {
         Kind.COMMUNITY_COMMITTEE: None,
         Kind.GENERAL_BRANCH: Kind.COMMUNITY_COMMITTEE,
         Kind.COMPOUND_BRANCH: (Kind.COMMUNITY_COMMITTEE, Kind.GENERAL_BRANCH),
@@ -57,7 +67,10 @@ class OrgNode(MP_Node):
 
     node_order_by = ["name"]
     steplen = 4
-    objects = OrgNodeManager()
+    objects: ClassVar[OrgNodeManager] = OrgNodeManager()
+    # The parent a form or service is about to place the node under (territory's
+    # tree_parent_kind): only declared here, set just before an add or a move.
+    intended_parent: OrgNode | None
 
     class Meta:
         verbose_name = _("党组织")
@@ -66,9 +79,13 @@ class OrgNode(MP_Node):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def kind_labels(cls) -> dict[str, str | Promise]:
+        return dict(cls.Kind.choices)
+
     def clean(self) -> None:
         check_kind_rule(self.ALLOWED_PARENT, self.kind, tree_parent_kind(self),
-                        labels=dict(self.Kind.choices))
+                        labels=self.kind_labels())
 
 
 class CentralHousehold(TimeStampedModel):

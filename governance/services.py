@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import IO, Any
 
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
@@ -12,7 +12,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from governance.models import CentralHousehold, OrgNode
+from governance.resources import PartyMemberResource
 from residents.models import Household
+from residents.selectors import Viewer
+from residents.services import ImportReport, file_import
 from territory.services import tree_kind_check
 
 # --- the party organisation's tree -----------------------------------------------------------
@@ -75,6 +78,16 @@ def central_household_set(*, group: OrgNode, household: Household,
     return central
 
 
+# --- party members --------------------------------------------------------------------------
+
+
+def party_members_import(*, file: IO[bytes] | bytes, format: str,
+                         actor: Viewer) -> ImportReport:
+    """Party members by the resident's 手机号, or 姓名 + address (all or nothing, as
+    residents.services.file_import)."""
+    return file_import(PartyMemberResource, file=file, format=format, actor=actor)
+
+
 # --- staff groups and permissions -----------------------------------------------------------
 
 VIEW = ("view",)
@@ -122,7 +135,7 @@ STAFF_GROUP_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
 }
 
 # Chinese group names, one per staff role.
-STAFF_GROUP_NAMES = {
+STAFF_GROUP_NAMES: dict[str, str] = {
     User.Role.STREET_ADMIN: "街道管理员",
     User.Role.COMMUNITY_STAFF: "社区工作人员",
     User.Role.GRID_WORKER: "专职网格员",

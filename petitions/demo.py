@@ -11,7 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TextIO
+from io import TextIOBase
+from typing import Any
 
 from django.utils import timezone
 
@@ -103,7 +104,7 @@ PLAN: list[tuple[str, int, str, str, str, str]] = [
 ]
 
 
-def load(*, compound: Compound, stdout: TextIO) -> None:
+def load(*, compound: Compound, stdout: TextIOBase) -> None:
     cast = _cast()
     if cast is None or Petition.objects.exists():
         stdout.write("   petitions: demo users missing or petitions present; skipped\n")

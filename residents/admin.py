@@ -1,4 +1,5 @@
-"""Households, residents and party members in the admin, with Excel/CSV import and export.
+"""Households and residents in the admin, with Excel/CSV import and export (party members' admin,
+on the same base, is governance.admin's: it names the party organisation).
 
 Lists are narrowed to the user's scope; phone and ID number columns are masked for rows outside
 the viewer's own scope area. Search by a whole phone or ID number is a reveal
@@ -9,10 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin, messages
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -30,18 +31,22 @@ from residents.filters import filter_tag
 from residents.models import Household, PartyMember, Resident
 from residents.resources import (
     HouseholdResource,
-    PartyMemberResource,
     ResidentResource,
     ScopedResource,
     text,
 )
-from residents.services import (
-    HEADER_ROWS,
-    RowError,
-    import_report,
-    party_members_publicity_set,
-)
+from residents.services import HEADER_ROWS, RowError, import_report
 from territory.models import Area, Building, Unit
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # django-stubs makes the admin classes generic in their model; Django's own are not
+    # subscriptable at run time (django_stubs_ext is a development dependency only), so the
+    # model is named for mypy alone.
+    ResidentInlineBase = admin.TabularInline[Resident, Household]
+else:
+    ResidentInlineBase = admin.TabularInline
 
 
 def user_choice_q(user: Any) -> Q:
@@ -104,6 +109,10 @@ class TagListFilter(admin.SimpleListFilter):
         if value in Resident.Tag.values:
             return filter_tag(queryset, "tags", value)
         return queryset
+
+
+class ResidentCount(TypedDict):
+    resident_count: int
 
 
 class _RowsRequired:
@@ -190,6 +199,9 @@ def import_preview(result: Any, resource: ScopedResource) -> ImportPreview:
 class ScopedImportExportAdmin(ScopedAdminMixin, MaskedContactMixin, ImportExportModelAdmin):
     """Import/export in xlsx or csv; the acting user travels to the resource (scope, masking)."""
 
+    # import-export's BaseExportMixin says `model = None` (mypy reads its untyped source); on a
+    # ModelAdmin it is always the admin's model class.
+    model: type[Model]  # type: ignore[assignment]
     import_formats = [XLSXImport, CSVImport]
     export_formats = [base_formats.XLSX, base_formats.CSV]
     export_form_class = ColumnNameExportForm
@@ -198,22 +210,27 @@ class ScopedImportExportAdmin(ScopedAdminMixin, MaskedContactMixin, ImportExport
         form.add_error("import_file", _("无法读取该文件：请选择正确的格式（xlsx 或 csv），"
                                         "并保留表头和至少一行数据。"))
 
-    def get_resource_kwargs(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict:
+    def get_resource_kwargs(self, request: HttpRequest, *args: Any,
+                            **kwargs: Any) -> dict[str, Any]:
         return {"actor": request.user}
 
     def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
         # Any bad row, in the dry run or at the confirmed import, rolls the whole file back.
-        data_kwargs = super().get_import_data_kwargs(**kwargs)
+        # see UNTYPED_SUPER (residents.resources)
+        data_kwargs: dict[str, Any] = super().get_import_data_kwargs(**kwargs)  # type: ignore[no-untyped-call]
         data_kwargs.setdefault("use_transactions", True)
         data_kwargs.setdefault("rollback_on_validation_errors", True)
         return data_kwargs
 
     def import_resource(self, request: HttpRequest) -> ScopedResource:
-        resource_class: type[ScopedResource] = self.get_import_resource_classes(request)[0]
+        # see UNTYPED_SUPER (residents.resources)
+        resource_class: type[ScopedResource] = self.get_import_resource_classes(  # type: ignore[no-untyped-call]
+            request)[0]
         return resource_class(actor=request.user)
 
     def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        response = super().import_action(request, **kwargs)
+        # see UNTYPED_SUPER (residents.resources)
+        response: HttpResponse = super().import_action(request, **kwargs)  # type: ignore[no-untyped-call]
         context = response.context_data if isinstance(response, TemplateResponse) else None
         if context and context.get("result") is not None:
             context["import_preview"] = import_preview(context["result"],
@@ -224,7 +241,10 @@ class ScopedImportExportAdmin(ScopedAdminMixin, MaskedContactMixin, ImportExport
         """A confirmed import that failed after all (the data changed since the dry run) was
         rolled back: say so, row by row, instead of import-export's success message."""
         if not (result.has_errors() or result.has_validation_errors()):
-            return super().process_result(result, request)
+            # see UNTYPED_SUPER (residents.resources)
+            response: HttpResponse = super().process_result(  # type: ignore[no-untyped-call]
+                result, request)
+            return response
         report = import_report(result, self.import_resource(request))
         messages.error(request, _("导入未完成，没有写入任何数据：") + "；".join(
             str(error) for error in report.errors[:20]))
@@ -238,7 +258,7 @@ class ScopedImportExportAdmin(ScopedAdminMixin, MaskedContactMixin, ImportExport
         return self.has_view_permission(request)
 
 
-class ResidentInline(admin.TabularInline):
+class ResidentInline(ResidentInlineBase):
     model = Resident
     extra = 0
     fields = ("name", "phone", "gender", "birth_year", "is_household_head")
@@ -263,7 +283,8 @@ class HouseholdAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
     inlines = (ResidentInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Household]:
-        return super().get_queryset(request).annotate(resident_count=Count("residents"))
+        households: QuerySet[Household] = super().get_queryset(request)
+        return households.annotate(resident_count=Count("residents"))
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest,
                                  **kwargs: Any) -> Any:
@@ -279,8 +300,8 @@ class HouseholdAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
         return household.building.compound.name
 
     @admin.display(description=_("人数"), ordering="resident_count")
-    def resident_count(self, household: Household) -> int:
-        return household.resident_count  # type: ignore[attr-defined]
+    def resident_count(self, household: WithAnnotations[Household, ResidentCount]) -> int:
+        return household.resident_count
 
     @admin.display(description=_("门牌号"), ordering="room_sort")
     def room_display(self, household: Household) -> str:
@@ -307,49 +328,3 @@ class ResidentAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
     @admin.display(description=_("标签"))
     def tag_list(self, resident: Resident) -> str:
         return "、".join(resident.tag_labels)
-
-
-@admin.register(PartyMember)
-class PartyMemberAdmin(ProtectedSearchAdminMixin, ScopedImportExportAdmin):
-    resource_classes = [PartyMemberResource]
-    scope_path_fields = (f"resident__{Resident.SCOPE_PATH}",)
-    ordering = ("org_node__path", "resident__name")
-    phone_field = "resident__phone"
-    list_display = ("name", "phone_display", "kind", "category", "org_node", "is_public",
-                    "public_consent_on")
-    list_select_related = ("resident__household__building__compound",
-                           "resident__household__building__micro_grid",
-                           "resident__household__unit", "org_node")
-    list_filter = ("kind", "category", "is_public", ("org_node", admin.RelatedOnlyFieldListFilter),
-                   *territory_filters(f"resident__{Resident.SCOPE_PATH}",
-                                      "resident__household__building_id")[:2])
-    search_fields = ("resident__name",)
-    protected_search_fields = {"resident__phone": "phone"}
-    protected_search_path = f"resident__{Resident.SCOPE_PATH}"
-    autocomplete_fields = ("resident", "org_node")
-    actions = ("publish", "unpublish")
-
-    @admin.action(description=_("亮身份：在公示栏显示所选党员"), permissions=["change"])
-    def publish(self, request: HttpRequest, queryset: QuerySet[PartyMember]) -> None:
-        self._publicity_set(request, queryset, is_public=True)
-
-    @admin.action(description=_("取消亮身份：从公示栏撤下所选党员"), permissions=["change"])
-    def unpublish(self, request: HttpRequest, queryset: QuerySet[PartyMember]) -> None:
-        self._publicity_set(request, queryset, is_public=False)
-
-    def _publicity_set(self, request: HttpRequest, queryset: QuerySet[PartyMember], *,
-                       is_public: bool) -> None:
-        changed = party_members_publicity_set(
-            member_ids=list(queryset.values_list("pk", flat=True)), is_public=is_public,
-            actor=request.user)
-        self.message_user(request, _("已更新 %(count)s 名党员。") % {"count": changed})
-        unconsented = queryset.filter(is_public=False, public_consent_on__isnull=True).count() \
-            if is_public else 0
-        if unconsented:
-            self.message_user(request, _(
-                "%(count)s 名党员未登记本人同意日期，未亮身份：请先在其资料中填写“亮身份同意日期”。"
-            ) % {"count": unconsented}, level=messages.WARNING)
-
-    @admin.display(description=_("姓名"), ordering="resident__name")
-    def name(self, member: PartyMember) -> str:
-        return member.resident.name

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django_filters.filterset import FilterSet
 
 from core.crypto import blind_index
 from core.filters import IdFilter
@@ -15,8 +16,10 @@ from core.protected_lookups import ProtectedLookupFilterSet
 from residents.models import Household, PartyMember, Resident
 from territory.filters import filter_within
 
+_M = TypeVar("_M", bound=Model)
 
-def filter_tag(queryset: QuerySet, field: str, tag: str) -> QuerySet:
+
+def filter_tag(queryset: QuerySet[_M], field: str, tag: str) -> QuerySet[_M]:
     """Rows whose JSON list `field` holds `tag`; tags are fixed slugs, so a quoted match is exact.
 
     (`__contains` on a JSON list is not available on SQLite; the quoted text match works on both.)
@@ -24,7 +27,7 @@ def filter_tag(queryset: QuerySet, field: str, tag: str) -> QuerySet:
     return queryset.filter(**{f"{field}__icontains": json.dumps(tag)})
 
 
-class HouseholdFilterSet(django_filters.FilterSet):
+class HouseholdFilterSet(FilterSet):
     within = IdFilter(method="filter_within", label=_("区域（含下级）"))
     compound = IdFilter(field_name="building__compound_id", label=_("小区"))
     building = IdFilter(field_name="building_id", label=_("楼栋"))
@@ -35,7 +38,8 @@ class HouseholdFilterSet(django_filters.FilterSet):
         model = Household
         fields = ["within", "compound", "building", "unit", "room"]
 
-    def filter_within(self, queryset: QuerySet, name: str, value: int | None) -> QuerySet:
+    def filter_within(self, queryset: QuerySet[Household], name: str,
+                      value: int | None) -> QuerySet[Household]:
         return filter_within(queryset, Household.SCOPE_PATH, value)
 
 
@@ -60,18 +64,21 @@ class ResidentFilterSet(ProtectedLookupFilterSet):
         fields = ["within", "compound", "building", "household", "tag", "name", "phone",
                   "id_number"]
 
-    def filter_within(self, queryset: QuerySet, name: str, value: int | None) -> QuerySet:
+    def filter_within(self, queryset: QuerySet[Resident], name: str,
+                      value: int | None) -> QuerySet[Resident]:
         return filter_within(queryset, Resident.SCOPE_PATH, value)
 
-    def filter_tag(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_tag(self, queryset: QuerySet[Resident], name: str,
+                   value: str) -> QuerySet[Resident]:
         return filter_tag(queryset, "tags", value) if value else queryset
 
-    def filter_id_number(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_id_number(self, queryset: QuerySet[Resident], name: str,
+                         value: str) -> QuerySet[Resident]:
         # The number is encrypted at rest: an exact match goes through its keyed digest.
         return queryset.filter(id_number_digest=blind_index(value)) if value else queryset
 
 
-class PartyMemberFilterSet(django_filters.FilterSet):
+class PartyMemberFilterSet(FilterSet):
     kind = django_filters.ChoiceFilter(choices=PartyMember.Kind.choices, label=_("党员类型"))
     category = django_filters.ChoiceFilter(choices=PartyMember.Category.choices,
                                            label=_("分类管理"))
@@ -86,7 +93,7 @@ class PartyMemberFilterSet(django_filters.FilterSet):
         fields = ["kind", "category", "org_node", "compound", "building"]
 
 
-class PublicPartyMemberFilterSet(django_filters.FilterSet):
+class PublicPartyMemberFilterSet(FilterSet):
     compound = IdFilter(field_name="resident__household__building__compound_id",
                                            label=_("小区"))
     org_node = IdFilter(field_name="org_node_id", label=_("所在党组织"))

@@ -14,8 +14,9 @@ Two questions, two answers:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -35,13 +36,16 @@ from residents.models import Household, PartyMember, Resident
 
 PERSONAL_DATA_CACHE = "_personal_data_path"
 
+# Who asks: a request's user, or nobody (a serializer without a request).
+Viewer = User | AnonymousUser | None
 
-def is_external_system(user: Any) -> bool:
+
+def is_external_system(user: Viewer) -> TypeGuard[User]:
     return bool(user is not None and user.is_authenticated and user.is_active
                 and user.role == User.Role.EXTERNAL_SYSTEM)
 
 
-def personal_data_path(user: Any) -> str | None:
+def personal_data_path(user: Viewer) -> str | None:
     """The path prefix under which this user reads phones and ID numbers unmasked.
 
     "" means everywhere, None nowhere. Cached on the user object for the request.
@@ -49,13 +53,14 @@ def personal_data_path(user: Any) -> str | None:
     if user is None or not user.is_authenticated:
         return None
     if hasattr(user, PERSONAL_DATA_CACHE):
-        return getattr(user, PERSONAL_DATA_CACHE)
+        cached: str | None = getattr(user, PERSONAL_DATA_CACHE)
+        return cached
     prefix: str | None
     may_read = user.is_active and (user.is_superuser or user.is_staff_role
                                    or is_external_system(user))
     if not may_read:
         prefix = None
-    elif user.scope_area_id is not None:
+    elif user.scope_area is not None:
         prefix = user.scope_area.path
     else:
         prefix = scope_path(user)
@@ -63,27 +68,29 @@ def personal_data_path(user: Any) -> str | None:
     return prefix
 
 
-def personal_data_visible(user: Any, path: str | None) -> bool:
+def personal_data_visible(user: Viewer, path: str | None) -> TypeGuard[User]:
+    """Whether the user reads this row's phone and ID number unmasked (only a signed-in user
+    ever does)."""
     prefix = personal_data_path(user)
     return prefix is not None and path is not None and path.startswith(prefix)
 
 
-def visibility_path(user: Any) -> str | None:
+def visibility_path(user: Viewer) -> str | None:
     """The path prefix of the households a staff user or an external system may list."""
     prefix = scope_path(user)
     if prefix is not None:
         return prefix
     if is_external_system(user):
-        return EVERYTHING if user.scope_area_id is None else user.scope_area.path
+        return EVERYTHING if user.scope_area is None else user.scope_area.path
     return None
 
 
-def register_path(user: Any) -> str | None:
+def register_path(user: Viewer) -> str | None:
     """The path prefix of the residents a staff user or an external system may list."""
     prefix = scope_path(user)
     if prefix is not None:
         return prefix
-    if is_external_system(user) and user.scope_area_id is not None:
+    if is_external_system(user) and user.scope_area is not None:
         return user.scope_area.path
     return None
 
@@ -96,22 +103,22 @@ def _path_q(prefix: str | None, path_field: str) -> Q:
     return Q(**{f"{path_field}__startswith": prefix})
 
 
-def visibility_q(user: Any, path_field: str) -> Q:
+def visibility_q(user: Viewer, path_field: str) -> Q:
     return _path_q(visibility_path(user), path_field)
 
 
-def may_list_residents(user: Any) -> bool:
+def may_list_residents(user: Viewer) -> bool:
     return register_path(user) is not None
 
 
-def may_list_party_members(user: Any) -> bool:
+def may_list_party_members(user: Viewer) -> bool:
     return scope_path(user) is not None
 
 
 # --- households ------------------------------------------------------------------------------
 
 
-def household_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Household]:
+def household_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[Household]:
     """Households the user may see: their scope for staff, their own household for residents."""
     queryset = Household.objects.select_related("building__compound", "unit").annotate(
         area_path=F(Household.SCOPE_PATH))
@@ -124,7 +131,7 @@ def household_list(*, user: Any, filters: dict[str, Any] | None = None) -> Query
     return filterset_apply(HouseholdFilterSet, filters, queryset)
 
 
-def household_get_for_user(*, user: Any, household_id: int) -> Household:
+def household_get_for_user(*, user: Viewer, household_id: int) -> Household:
     household = household_list(user=user).filter(pk=household_id).first()
     if household is None:
         raise Http404
@@ -134,7 +141,7 @@ def household_get_for_user(*, user: Any, household_id: int) -> Household:
 # --- residents -------------------------------------------------------------------------------
 
 
-def resident_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Resident]:
+def resident_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[Resident]:
     if not may_list_residents(user):
         return Resident.objects.none()
     if is_external_system(user) and (filters or {}).get("id_number"):
@@ -148,14 +155,14 @@ def resident_list(*, user: Any, filters: dict[str, Any] | None = None) -> QueryS
     return filterset_apply(ResidentFilterSet, filters, queryset, viewer=user)
 
 
-def resident_get_for_user(*, user: Any, resident_id: int) -> Resident:
+def resident_get_for_user(*, user: Viewer, resident_id: int) -> Resident:
     resident = resident_list(user=user).filter(pk=resident_id).first()
     if resident is None:
         raise Http404
     return resident
 
 
-def resident_contact(resident: Resident, *, viewer: Any) -> dict[str, str]:
+def resident_contact(resident: Resident, *, viewer: Viewer) -> dict[str, str]:
     """Phone and ID number masked, except on the viewer's own record. Staff whose scope covers
     the resident ask for one whole value at a time (the reveal API), and each reveal is audited."""
     if viewer is not None and viewer.is_authenticated and resident.user_id == viewer.pk:
@@ -163,7 +170,7 @@ def resident_contact(resident: Resident, *, viewer: Any) -> dict[str, str]:
     return {"phone": mask_phone(resident.phone), "id_number": mask_id_number(resident.id_number)}
 
 
-def resident_contact_revealable(resident: Resident, *, viewer: Any, field: str) -> bool:
+def resident_contact_revealable(resident: Resident, *, viewer: Viewer, field: str) -> bool:
     """May this viewer reveal the resident's whole phone or ID number (own scope area only;
     an external system the phone only: the ID number is not in its field set)?"""
     if field == "id_number" and is_external_system(viewer):
@@ -179,7 +186,7 @@ def resident_contact_revealable(resident: Resident, *, viewer: Any, field: str) 
 PARTY_MEMBER_PATH = f"resident__{Resident.SCOPE_PATH}"
 
 
-def party_member_list(*, user: Any,
+def party_member_list(*, user: Viewer,
                       filters: dict[str, Any] | None = None) -> QuerySet[PartyMember]:
     if not may_list_party_members(user):
         return PartyMember.objects.none()
@@ -192,7 +199,7 @@ def party_member_list(*, user: Any,
     return filterset_apply(PartyMemberFilterSet, filters, queryset)
 
 
-def party_member_get_for_user(*, user: Any, party_member_id: int) -> PartyMember:
+def party_member_get_for_user(*, user: Viewer, party_member_id: int) -> PartyMember:
     member = party_member_list(user=user).filter(pk=party_member_id).first()
     if member is None:
         raise Http404
@@ -209,13 +216,13 @@ def party_member_public_list(*, filters: dict[str, Any] | None = None) -> QueryS
     return filterset_apply(PublicPartyMemberFilterSet, filters, queryset)
 
 
-def resident_name_for(resident: Resident, *, viewer: Any) -> str:
+def resident_name_for(resident: Resident, *, viewer: Viewer) -> str:
     """The whole name for staff; masked (张*) for an external system, which needs only to tell
     the residents of a household apart."""
     return mask_name(resident.name) if is_external_system(viewer) else resident.name
 
 
-def party_member_public_name(member: PartyMember, *, viewer: Any) -> str:
+def party_member_public_name(member: PartyMember, *, viewer: Viewer) -> str:
     """Full name for staff whose scope covers the member, 张* for everybody else."""
     path = getattr(member, "area_path", None)
     if personal_data_visible(viewer, path) and (viewer.is_staff_role or viewer.is_superuser):

@@ -1,4 +1,5 @@
-"""Writes for households, residents and party members: the Excel/CSV imports.
+"""Writes for households, residents and party members: the Excel/CSV imports (party members'
+import is governance.services.party_members_import: it names the party organisation).
 
 An import is all or nothing: the file is checked row by row and, if any row is bad, nothing
 is written and the report lists every bad row (row number as seen in Excel, column, message).
@@ -14,19 +15,21 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
-from tablib import Dataset
+from tablib.core import Dataset
 
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.scope import scope_path, scope_q
 from residents.models import PartyMember, Resident
 from residents.resources import (
     HouseholdResource,
-    PartyMemberResource,
     ResidentResource,
     ScopedResource,
 )
+from residents.selectors import Viewer
 
-FORMATS = {"xlsx": base_formats.XLSX, "csv": base_formats.CSV}
+# The readers (stateless) of the formats an import accepts.
+FORMATS: dict[str, base_formats.TablibFormat] = {"xlsx": base_formats.XLSX(),
+                                                 "csv": base_formats.CSV()}
 MAX_ROWS = 20_000
 HEADER_ROWS = 1  # data row N of the dataset is line N + 1 of the sheet
 
@@ -66,10 +69,10 @@ def dataset_read(*, file: IO[bytes] | bytes, format: str) -> Dataset:
         raise ApplicationError(_("只支持 xlsx 或 csv 文件。"))
     content = file if isinstance(file, bytes) else file.read()
     try:
-        if file_format is base_formats.CSV:
-            dataset = file_format().create_dataset(content.decode("utf-8-sig"))
+        if isinstance(file_format, base_formats.CSV):
+            dataset: Dataset = file_format.create_dataset(content.decode("utf-8-sig"))
         else:
-            dataset = file_format().create_dataset(content)
+            dataset = file_format.create_dataset(content)
     except UnicodeDecodeError:
         raise ApplicationError(_("CSV 文件须为 UTF-8 编码。")) from None
     except Exception:  # openpyxl and tablib raise many kinds for a damaged file
@@ -98,8 +101,8 @@ def import_report(result: Any, resource: ScopedResource) -> ImportReport:
     return report
 
 
-def _import(resource_class: type[ScopedResource], *, file: IO[bytes] | bytes, format: str,
-            actor: Any) -> ImportReport:
+def file_import(resource_class: type[ScopedResource], *, file: IO[bytes] | bytes, format: str,
+                actor: Viewer) -> ImportReport:
     """1. check the actor may import; 2. read the file; 3. import every row in one transaction;
     4. if any row failed, roll the whole file back and return the errors."""
     if scope_path(actor) is None:
@@ -107,9 +110,10 @@ def _import(resource_class: type[ScopedResource], *, file: IO[bytes] | bytes, fo
     dataset = dataset_read(file=file, format=format)
     resource = resource_class(actor=actor)
     with transaction.atomic():
-        result = resource.import_data(dataset, dry_run=False, raise_errors=False,
-                                      use_transactions=True,
-                                      rollback_on_validation_errors=True)
+        # see UNTYPED_SUPER (residents.resources): import_data is import-export's
+        result = resource.import_data(  # type: ignore[no-untyped-call]
+            dataset, dry_run=False, raise_errors=False, use_transactions=True,
+            rollback_on_validation_errors=True)
         report = import_report(result, resource)
         if not report.is_ok:
             transaction.set_rollback(True)
@@ -117,24 +121,18 @@ def _import(resource_class: type[ScopedResource], *, file: IO[bytes] | bytes, fo
 
 
 def households_import(*, file: IO[bytes] | bytes, format: str,
-                      actor: Any) -> ImportReport:
+                      actor: Viewer) -> ImportReport:
     """Households by 小区/楼号/单元/门牌号 (a missing unit of an existing building is created)."""
-    return _import(HouseholdResource, file=file, format=format, actor=actor)
+    return file_import(HouseholdResource, file=file, format=format, actor=actor)
 
 
 def residents_import(*, file: IO[bytes] | bytes, format: str,
-                     actor: Any) -> ImportReport:
+                     actor: Viewer) -> ImportReport:
     """Residents by address + 姓名 (an existing resident of that household is updated)."""
-    return _import(ResidentResource, file=file, format=format, actor=actor)
+    return file_import(ResidentResource, file=file, format=format, actor=actor)
 
 
-def party_members_import(*, file: IO[bytes] | bytes, format: str,
-                         actor: Any) -> ImportReport:
-    """Party members by the resident's 手机号, or 姓名 + address."""
-    return _import(PartyMemberResource, file=file, format=format, actor=actor)
-
-
-def party_members_publicity_set(*, member_ids: list[int], is_public: bool, actor: Any) -> int:
+def party_members_publicity_set(*, member_ids: list[int], is_public: bool, actor: Viewer) -> int:
     """Show or hide members on the 亮身份 board; only members in the actor's scope change, and
     only members whose consent is recorded (public_consent_on) are shown: publicity is opt-in.
 

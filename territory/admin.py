@@ -3,11 +3,13 @@ admin that governance's party organisation uses too."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin, messages
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
@@ -19,6 +21,20 @@ from core.scope import path_in_scope
 from territory.models import Area, Building, Compound, CompoundAlias, Unit
 from territory.services import tree_kind_check
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # django-stubs makes the admin classes generic in their model; Django's own are not
+    # subscriptable at run time (django_stubs_ext is a development dependency only), so the
+    # model is named for mypy alone.
+    CompoundAdminBase = admin.ModelAdmin[Compound]
+    CompoundAliasInlineBase = admin.TabularInline[CompoundAlias, Compound]
+    BuildingAdminBase = admin.ModelAdmin[Building]
+    UnitInlineBase = admin.TabularInline[Unit, Building]
+else:
+    CompoundAdminBase = BuildingAdminBase = admin.ModelAdmin
+    CompoundAliasInlineBase = UnitInlineBase = admin.TabularInline
+
 # The rows of each model a staff member may pick in the admin (core.admin_scope).
 choice_scope_register(Area, "path")
 choice_scope_register(Compound, "community__path")
@@ -26,12 +42,15 @@ choice_scope_register(Building, "micro_grid__path")
 choice_scope_register(Unit, "building__micro_grid__path")
 
 
-def parent_in_scope(model: Any, parent: Any, user: Any) -> bool:
+def parent_in_scope(model: type[Model], parent: Model | None,
+                    user: AbstractBaseUser | AnonymousUser) -> bool:
     """A tree node may be placed only under a node in the user's scope (a root: street-wide)."""
     condition = choice_scope_q(model, user)
     if not condition:
         return True
-    return parent is not None and model.objects.filter(condition, pk=parent.pk).exists()
+    # _default_manager: the tree's `objects` (a type[Model] names no manager for mypy).
+    return (parent is not None
+            and model._default_manager.filter(condition, pk=parent.pk).exists())
 
 
 # --- the trees (the territory's, and governance's party organisation) -----------------------
@@ -57,7 +76,9 @@ class KindRuleMoveNodeForm(MoveNodeForm):
             if (self.instance._state.adding or moved) and user is not None and not (
                     parent_in_scope(self._meta.model, parent, user)):
                 self.add_error("treebeard_ref_node", OUT_OF_SCOPE)
-        super()._post_clean()
+        # django-stubs leaves out BaseModelForm._post_clean (private in Django, but the hook
+        # that runs after clean() and before the instance is validated).
+        super()._post_clean()  # type: ignore[misc]
 
 
 class KindRuleTreeAdmin(ScopedChoicesMixin, TreeAdmin):
@@ -117,11 +138,11 @@ class AreaAdmin(KindRuleTreeAdmin):
     list_filter = ("kind",)
     search_fields = ("name", "code")
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Area | None = None) -> bool:
         allowed = super().has_change_permission(request, obj)
         return allowed and (obj is None or path_in_scope(request.user, obj.path))
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Area | None = None) -> bool:
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or path_in_scope(request.user, obj.path))
 
@@ -129,7 +150,15 @@ class AreaAdmin(KindRuleTreeAdmin):
 # --- compounds, buildings, units ------------------------------------------------------------
 
 
-class CompoundAliasInline(admin.TabularInline):
+class BuildingCount(TypedDict):
+    building_count: int
+
+
+class HouseholdCount(TypedDict):
+    household_count: int
+
+
+class CompoundAliasInline(CompoundAliasInlineBase):
     """Old names and door numbers an address may use (petition placement reads them)."""
 
     model = CompoundAlias
@@ -137,7 +166,7 @@ class CompoundAliasInline(admin.TabularInline):
 
 
 @admin.register(Compound)
-class CompoundAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class CompoundAdmin(ScopedAdminMixin, CompoundAdminBase):
     scope_path_fields = ("community__path",)
     ordering = ("name",)
     list_display = ("name", "community", "address", "built_year", "building_count")
@@ -147,20 +176,21 @@ class CompoundAdmin(ScopedAdminMixin, admin.ModelAdmin):
     inlines = (CompoundAliasInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Compound]:
-        return super().get_queryset(request).annotate(building_count=Count("buildings"))
+        compounds: QuerySet[Compound] = super().get_queryset(request)
+        return compounds.annotate(building_count=Count("buildings"))
 
     @admin.display(description=_("楼栋数"), ordering="building_count")
-    def building_count(self, compound: Compound) -> int:
-        return compound.building_count  # type: ignore[attr-defined]
+    def building_count(self, compound: WithAnnotations[Compound, BuildingCount]) -> int:
+        return compound.building_count
 
 
-class UnitInline(admin.TabularInline):
+class UnitInline(UnitInlineBase):
     model = Unit
     extra = 0
 
 
 @admin.register(Building)
-class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class BuildingAdmin(ScopedAdminMixin, BuildingAdminBase):
     scope_path_fields = ("micro_grid__path",)
     ordering = ("compound__name", "number_sort", "number")
     list_display = ("__str__", "number_display", "compound", "micro_grid", "floors",
@@ -175,11 +205,12 @@ class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     inlines = (UnitInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Building]:
-        return super().get_queryset(request).annotate(household_count=Count("households"))
+        buildings: QuerySet[Building] = super().get_queryset(request)
+        return buildings.annotate(household_count=Count("households"))
 
     @admin.display(description=_("户数"), ordering="household_count")
-    def household_count(self, building: Building) -> int:
-        return building.household_count  # type: ignore[attr-defined]
+    def household_count(self, building: WithAnnotations[Building, HouseholdCount]) -> int:
+        return building.household_count
 
     @admin.display(description=_("楼号"), ordering="number_sort")
     def number_display(self, building: Building) -> str:

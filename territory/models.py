@@ -8,9 +8,13 @@ The tables keep their governance_* names: the models moved here from governance,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar, Protocol
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
@@ -19,14 +23,30 @@ from core.fields import NaturalSortKeyField
 from core.models import TimeStampedModel
 from territory.geo import boundary_parse
 
+# A tree's kind rule: which kind (or kinds) may sit directly above each kind; None is the root.
+KindRule = Mapping[str, str | tuple[str, ...] | None]
 
-class AreaQuerySet(MP_NodeQuerySet):
+
+class KindTreeNode(Protocol):
+    """A node of a tree with a kind rule: Area, or governance's OrgNode (which this app cannot
+    name: it sits above)."""
+
+    ALLOWED_PARENT: ClassVar[KindRule]
+
+    @property
+    def kind(self) -> str: ...
+
+    @classmethod
+    def kind_labels(cls) -> dict[str, str | Promise]: ...
+
+
+class AreaQuerySet(MP_NodeQuerySet["Area"]):
     def within(self, scope: Area) -> AreaQuerySet:
         """The scope and everything under it: one `path LIKE` query."""
         return self.filter(path__startswith=scope.path)
 
 
-class AreaManager(MP_NodeManager):
+class AreaManager(MP_NodeManager["Area"]):
     def get_queryset(self) -> AreaQuerySet:
         return AreaQuerySet(self.model, using=self._db).order_by("path")
 
@@ -42,7 +62,7 @@ class Area(MP_Node):
         MICROGRID = "microgrid", _("微网格")
 
     # Which kind may sit directly under which; None is the root.
-    ALLOWED_PARENT = {
+    ALLOWED_PARENT: ClassVar[KindRule] = {
         Kind.STREET: None,
         Kind.COMMUNITY: Kind.STREET,
         Kind.GRID: Kind.COMMUNITY,
@@ -61,7 +81,10 @@ class Area(MP_Node):
 
     node_order_by = ["name"]
     steplen = 4
-    objects = AreaManager()
+    objects: ClassVar[AreaManager] = AreaManager()
+    # The parent a form or service is about to place the node under (tree_parent_kind): only
+    # declared here, set just before an add or a move.
+    intended_parent: Area | None
 
     class Meta:
         verbose_name = _("区域/网格")
@@ -71,9 +94,13 @@ class Area(MP_Node):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}·{self.name}"
 
+    @classmethod
+    def kind_labels(cls) -> dict[str, str | Promise]:
+        return dict(cls.Kind.choices)
+
     def clean(self) -> None:
         check_kind_rule(self.ALLOWED_PARENT, self.kind, tree_parent_kind(self),
-                        labels=dict(self.Kind.choices))
+                        labels=self.kind_labels())
         if self.boundary is not None:
             try:
                 boundary_parse(self.boundary)
@@ -97,11 +124,11 @@ def tree_parent_kind(node: MP_Node) -> str | None:
 
 
 def check_kind_rule(
-    allowed: dict[str, str | tuple[str, ...] | None],
+    allowed: KindRule,
     kind: str,
     parent_kind: str | None,
     *,
-    labels: dict[str, str],
+    labels: Mapping[str, str | Promise],
 ) -> None:
     expected = allowed.get(kind)
     expected_set = expected if isinstance(expected, tuple) else (expected,)

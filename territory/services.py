@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
-from territory.models import Area, check_kind_rule
+from territory.models import Area, KindTreeNode, check_kind_rule
 
 
-def tree_kind_check(*, node_class: Any, kind: str, parent: Any) -> None:
+def tree_kind_check(*, node_class: type[KindTreeNode], kind: str,
+                    parent: KindTreeNode | None) -> None:
     """Raise ValidationError (Chinese) unless a `kind` node may sit directly under `parent`.
 
-    `node_class` is a tree model with ALLOWED_PARENT and Kind: Area, or governance's OrgNode
-    (which this app cannot name: it sits above).
+    `node_class` is a tree model with ALLOWED_PARENT and Kind: Area, or governance's OrgNode.
     """
     check_kind_rule(node_class.ALLOWED_PARENT, kind, parent.kind if parent else None,
-                    labels=dict(node_class.Kind.choices))
+                    labels=node_class.kind_labels())
 
 
 def area_create(*, parent: Area | None, name: str, kind: str, code: str = "") -> Area:

@@ -15,7 +15,8 @@ import time as time_module
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, TextIO
+from io import TextIOBase
+from typing import Any
 
 from django.utils import timezone
 
@@ -89,7 +90,7 @@ VISIT_NOTES = ["精神状态良好，按时服药。", "血压偏高，已提醒
                "腿脚不便，已约好下周代购。", "子女本周来电问候，情绪不错。", "天冷，已检查暖气。"]
 
 
-def load(*, compound: Compound, stdout: TextIO) -> None:
+def load(*, compound: Compound, stdout: TextIOBase) -> None:
     users = {user.username: user for user in User.objects.filter(
         username__in=["community", "grid1", "grid2", "resident"])}
     if "community" not in users or Team.objects.filter(compound=compound).exists():

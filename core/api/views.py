@@ -6,9 +6,12 @@ a 400 for bad input the same in every app.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import Model
 from rest_framework import mixins, serializers, viewsets
+
+_M = TypeVar("_M", bound=Model)
 
 # A non-numeric or absurdly long id is a guess like any other: a 404 from the URL resolver, not
 # a 500. Fifteen digits also keep every id inside the database's integer range.
@@ -24,6 +27,7 @@ def validated(serializer_class: type[serializers.Serializer[Any]], data: Any) ->
 
 # List and retrieve only. No docstring on purpose: drf-spectacular would print it as the
 # description of every viewset below that has none of its own.
-class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                      viewsets.GenericViewSet[_M]):
     filter_backends: list[Any] = []  # the selectors apply the FilterSets
     lookup_value_regex = ID_LOOKUP_REGEX

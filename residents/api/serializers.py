@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from residents.models import Household, PartyMember, Resident
 from residents.selectors import (
+    Viewer,
     is_external_system,
     party_member_public_name,
     resident_contact,
@@ -16,12 +18,13 @@ from residents.selectors import (
 )
 
 
-def _viewer(serializer: serializers.Serializer) -> Any:
+def _viewer(serializer: serializers.BaseSerializer[Any]) -> Viewer:
     request = serializer.context.get("request")
-    return getattr(request, "user", None)
+    user: Viewer = getattr(request, "user", None)
+    return user
 
 
-class HouseholdOutputSerializer(serializers.ModelSerializer):
+class HouseholdOutputSerializer(serializers.ModelSerializer[Household]):
     compound = serializers.CharField(source="building.compound.name", read_only=True)
     building_number = serializers.CharField(source="building.number", read_only=True)
     unit_number = serializers.CharField(source="unit.number", read_only=True)
@@ -33,9 +36,11 @@ class HouseholdOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class HouseholdRefSerializer(serializers.Serializer):
+class HouseholdRefSerializer(serializers.Serializer[Household]):
     id = serializers.IntegerField(read_only=True)
-    label = serializers.CharField(source="__str__", read_only=True)
+    # A declared field named like Field.label: DRF's serializer metaclass takes declared fields
+    # out of the class, so this is the output's "label", never the serializer's own label.
+    label = serializers.CharField(source="__str__", read_only=True)  # type: ignore[assignment]
     compound = serializers.CharField(source="building.compound.name", read_only=True)
 
 
@@ -45,7 +50,8 @@ class _MaskedIdNumberField(serializers.CharField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(source="*", **kwargs)
 
-    def to_representation(self, resident: Resident) -> str:
+    # source="*" hands the whole resident over; CharField's stub says a str.
+    def to_representation(self, resident: Resident) -> str:  # type: ignore[override]
         return resident_contact(resident, viewer=_viewer(self.parent))["id_number"]
 
 
@@ -54,7 +60,7 @@ INTEGRATION_FIELDS = ("id", "name", "phone", "is_household_head", "household")
 _STAFF_ONLY = "仅工作人员可见（外部系统的回答不含此字段）"
 
 
-class ResidentOutputSerializer(serializers.ModelSerializer):
+class ResidentOutputSerializer(serializers.ModelSerializer[Resident]):
     """A resident. Staff read every field; another system (an API key) reads id, name (masked),
     phone (masked), is_household_head and household only."""
 
@@ -77,7 +83,7 @@ class ResidentOutputSerializer(serializers.ModelSerializer):
         extra_kwargs = {name: {"required": False, "help_text": _STAFF_ONLY}
                         for name in ("gender", "birth_year", "tags")}
 
-    def get_fields(self) -> dict[str, serializers.Field]:
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         fields = super().get_fields()
         if is_external_system(_viewer(self)):
             return {name: field for name, field in fields.items() if name in INTEGRATION_FIELDS}
@@ -92,13 +98,13 @@ class ResidentOutputSerializer(serializers.ModelSerializer):
         return resident_contact(resident, viewer=_viewer(self))["phone"]
 
 
-class OrgNodeRefSerializer(serializers.Serializer):
+class OrgNodeRefSerializer(serializers.Serializer[Model]):  # a governance.OrgNode
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(read_only=True)
     kind = serializers.CharField(read_only=True)
 
 
-class PartyMemberOutputSerializer(serializers.ModelSerializer):
+class PartyMemberOutputSerializer(serializers.ModelSerializer[PartyMember]):
     name = serializers.CharField(source="resident.name", read_only=True)
     phone = serializers.SerializerMethodField()
     household = HouseholdRefSerializer(source="resident.household", read_only=True)
@@ -117,7 +123,7 @@ class PartyMemberOutputSerializer(serializers.ModelSerializer):
         return resident_contact(member.resident, viewer=_viewer(self))["phone"]
 
 
-class PublicPartyMemberOutputSerializer(serializers.ModelSerializer):
+class PublicPartyMemberOutputSerializer(serializers.ModelSerializer[PartyMember]):
     """The 亮身份 board: a masked name (张*) unless the viewer's staff scope covers the member."""
 
     name = serializers.SerializerMethodField()
@@ -134,5 +140,5 @@ class PublicPartyMemberOutputSerializer(serializers.ModelSerializer):
         return party_member_public_name(member, viewer=_viewer(self))
 
 
-class ResidentRevealInputSerializer(serializers.Serializer):
+class ResidentRevealInputSerializer(serializers.Serializer[Any]):  # input only: no instance
     field = serializers.ChoiceField(choices=["phone", "id_number"], help_text="要显示的字段")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -33,6 +33,7 @@ from residents.filters import (
 )
 from residents.models import Household, PartyMember, Resident
 from residents.selectors import (
+    Viewer,
     household_get_for_user,
     household_list,
     may_list_party_members,
@@ -45,9 +46,11 @@ from residents.selectors import (
     resident_list,
 )
 
+_M = TypeVar("_M", bound=Model)
+
 
 @extend_schema_view(list=extend_schema(parameters=filterset_parameters(HouseholdFilterSet)))
-class HouseholdViewSet(ReadOnlyViewSet):
+class HouseholdViewSet(ReadOnlyViewSet[Household]):
     """Households in the viewer's scope; a resident sees only their own household."""
 
     serializer_class = HouseholdOutputSerializer
@@ -60,12 +63,12 @@ class HouseholdViewSet(ReadOnlyViewSet):
         return household_get_for_user(user=self.request.user, household_id=int(self.kwargs["pk"]))
 
 
-class PeopleViewSet(ReadOnlyViewSet):
+class PeopleViewSet(ReadOnlyViewSet[_M]):
     """Who may list is the selectors' answer; others are refused (a detail is simply not
     found)."""
 
     @staticmethod
-    def may_list(user: Any) -> bool:
+    def may_list(user: Viewer) -> bool:
         raise NotImplementedError
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -75,7 +78,7 @@ class PeopleViewSet(ReadOnlyViewSet):
 
 
 @extend_schema_view(list=extend_schema(parameters=filterset_parameters(ResidentFilterSet)))
-class ResidentViewSet(PeopleViewSet):
+class ResidentViewSet(PeopleViewSet[Resident]):
     """Residents in the viewer's scope, phone and ID number masked; an external system gets the
     residents of its key's scope area in the integration field set."""
 
@@ -105,7 +108,7 @@ class ResidentViewSet(PeopleViewSet):
 
 
 @extend_schema_view(list=extend_schema(parameters=filterset_parameters(PartyMemberFilterSet)))
-class PartyMemberViewSet(PeopleViewSet):
+class PartyMemberViewSet(PeopleViewSet[PartyMember]):
     """The party-member register, for staff; everyone (other systems too) reads `public/`."""
 
     serializer_class = PartyMemberOutputSerializer

@@ -22,7 +22,7 @@ class PathCursorPagination(DefaultCursorPagination):
 
 
 @extend_schema_view(list=extend_schema(parameters=filterset_parameters(AreaFilterSet)))
-class AreaViewSet(ReadOnlyViewSet):
+class AreaViewSet(ReadOnlyViewSet[Area]):
     """Areas of the territory tree; `?within=<id>` gives a whole subtree in one query."""
 
     serializer_class = AreaOutputSerializer
@@ -44,7 +44,7 @@ class AreaViewSet(ReadOnlyViewSet):
 
 
 @extend_schema_view(list=extend_schema(parameters=filterset_parameters(BuildingFilterSet)))
-class BuildingViewSet(ReadOnlyViewSet):
+class BuildingViewSet(ReadOnlyViewSet[Building]):
     serializer_class = BuildingOutputSerializer
     queryset = Building.objects.none()
 

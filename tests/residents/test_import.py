@@ -9,8 +9,9 @@ import pytest
 from openpyxl import Workbook
 
 from core.exceptions import ApplicationError, PermissionDeniedError
+from governance.services import party_members_import
 from residents.models import Household, PartyMember, Resident
-from residents.services import households_import, party_members_import, residents_import
+from residents.services import households_import, residents_import
 from tests.governance.factories import org_root
 
 RESIDENT_HEADERS = ["小区", "楼号", "单元", "门牌号", "姓名", "手机号", "身份证号", "性别",
