@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register
 from core.exceptions import ApplicationError
 from core.images import ADMIN_PHOTO_OVERRIDES
-from deliberation import services
 from deliberation.models import (
     ActionEvidence,
     ActionItem,
@@ -32,6 +31,19 @@ from deliberation.models import (
     TopicRating,
     TopicStatusChange,
     TopicSupport,
+)
+from deliberation.services.lists import list_review_complete, need_resolve, project_tick_off
+from deliberation.services.sessions import (
+    session_cancel,
+    session_next_for_compound,
+    session_publish,
+    sessions_schedule_monthly,
+)
+from deliberation.services.surveys import surveys_generate_quarterly
+from deliberation.services.topics import (
+    action_item_tick_off,
+    topic_schedule,
+    topic_settle_on_the_spot,
 )
 
 # The rows of each model a staff member may pick in the admin (core.admin_scope): everything
@@ -89,16 +101,16 @@ class SessionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     @admin.action(description=_("公示所选议事会的决议"))
     def publish(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
         _each(self, request, queryset,
-              lambda session: services.session_publish(session=session, actor=request.user))
+              lambda session: session_publish(session=session, actor=request.user))
 
     @admin.action(description=_("取消所选议事会"))
     def cancel(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
         _each(self, request, queryset,
-              lambda session: services.session_cancel(session=session, actor=request.user))
+              lambda session: session_cancel(session=session, actor=request.user))
 
     @admin.action(description=_("立即生成各小区月度议事日"))
     def schedule_now(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
-        count = services.sessions_schedule_monthly(today=timezone.localdate())
+        count = sessions_schedule_monthly(today=timezone.localdate())
         self.message_user(request, _("新生成 %(count)s 场议事会。") % {"count": count})
 
 
@@ -132,13 +144,13 @@ class TopicAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     @admin.action(description=_("现场议定（直接进入评议）"))
     def settle(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
         _each(self, request, queryset,
-              lambda topic: services.topic_settle_on_the_spot(topic=topic, actor=request.user))
+              lambda topic: topic_settle_on_the_spot(topic=topic, actor=request.user))
 
     @admin.action(description=_("列入下一次议事会"))
     def put_on_next_session(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
         def schedule(topic: Topic) -> None:
-            session = services.session_next_for_compound(compound_id=topic.compound_id)
-            services.topic_schedule(topic=topic, session=session, actor=request.user)
+            session = session_next_for_compound(compound_id=topic.compound_id)
+            topic_schedule(topic=topic, session=session, actor=request.user)
 
         _each(self, request, queryset, schedule)
 
@@ -156,7 +168,7 @@ class ActionItemAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     @admin.action(description=_("销号"))
     def tick_off(self, request: HttpRequest, queryset: QuerySet[ActionItem]) -> None:
         _each(self, request, queryset.select_related("topic"),
-              lambda item: services.action_item_tick_off(item=item, actor=request.user))
+              lambda item: action_item_tick_off(item=item, actor=request.user))
 
 
 @admin.register(Need)
@@ -171,7 +183,7 @@ class NeedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
     @admin.action(description=_("标记为已解决"))
     def resolve(self, request: HttpRequest, queryset: QuerySet[Need]) -> None:
-        _each(self, request, queryset, lambda need: services.need_resolve(
+        _each(self, request, queryset, lambda need: need_resolve(
             need=need, actor=request.user, resolution=str(_("后台标记解决"))))
 
 
@@ -203,7 +215,7 @@ class ProjectAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     @admin.action(description=_("项目销号"))
     def tick_off(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
         _each(self, request, queryset,
-              lambda project: services.project_tick_off(project=project, actor=request.user))
+              lambda project: project_tick_off(project=project, actor=request.user))
 
 
 @admin.register(Survey)
@@ -215,7 +227,7 @@ class SurveyAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
     @admin.action(description=_("立即生成本季度测评（季末）"))
     def generate_now(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
-        count = services.surveys_generate_quarterly(today=timezone.localdate())
+        count = surveys_generate_quarterly(today=timezone.localdate())
         self.message_user(request, _("新生成 %(count)s 份测评。") % {"count": count})
 
 
@@ -237,7 +249,7 @@ class ListReviewAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     @admin.action(description=_("标记为已复盘"))
     def complete(self, request: HttpRequest, queryset: QuerySet[ListReview]) -> None:
         _each(self, request, queryset,
-              lambda review: services.list_review_complete(review=review, actor=request.user))
+              lambda review: list_review_complete(review=review, actor=request.user))
 
 
 @admin.register(TopicOpinion)

@@ -16,7 +16,7 @@ class DeliberationConfig(AppConfig):
         from core.referral import referrer_register
         from deliberation.models import ActionEvidence
         from deliberation.selectors import action_evidence_get_for_media
-        from deliberation.services import topic_propose_from_petition
+        from deliberation.services.topics import topic_propose_from_petition
 
         media_register(ActionEvidence, "photo", access=action_evidence_get_for_media)
         # petitions' refer pages and API make the topic through this service.
