@@ -5,18 +5,24 @@ from typing import Any, TextIO
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from core.demo import demo_step_register
+from core.media import media_register
+from core.referral import referrer_register
+
 
 class DeliberationConfig(AppConfig):
     name = "deliberation"
     verbose_name = _("协商议事")
 
     def ready(self) -> None:
-        from core.demo import demo_step_register
-        from core.media import media_register
-        from core.referral import referrer_register
-        from deliberation.models import ActionEvidence
-        from deliberation.selectors import action_evidence_get_for_media
-        from deliberation.services.topics import topic_propose_from_petition
+        # They import models, which cannot load before the app registry is ready.
+        from deliberation.models import ActionEvidence  # noqa: PLC0415 (imports models)
+        from deliberation.selectors import (  # noqa: PLC0415 (imports models)
+            action_evidence_get_for_media,
+        )
+        from deliberation.services.topics import (  # noqa: PLC0415 (imports models)
+            topic_propose_from_petition,
+        )
 
         media_register(ActionEvidence, "photo", access=action_evidence_get_for_media)
         # petitions' refer pages and API make the topic through this service.
@@ -27,6 +33,6 @@ class DeliberationConfig(AppConfig):
 
 def _demo_load(*, compound: Any, stdout: TextIO) -> None:
     # Imported when the demo runs, not at every start: the module holds the whole demo's data.
-    from deliberation import demo
+    from deliberation import demo  # noqa: PLC0415 (the whole demo's data, for the demo only)
 
     demo.load(compound=compound, stdout=stdout)
