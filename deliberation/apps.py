@@ -16,11 +16,11 @@ class DeliberationConfig(AppConfig):
 
     def ready(self) -> None:
         # They import models, which cannot load before the app registry is ready.
-        from deliberation.models import ActionEvidence  # noqa: PLC0415 (imports models)
-        from deliberation.selectors import (  # noqa: PLC0415 (imports models)
+        from deliberation.models import ActionEvidence
+        from deliberation.selectors import (
             action_evidence_get_for_media,
         )
-        from deliberation.services.topics import (  # noqa: PLC0415 (imports models)
+        from deliberation.services.topics import (
             topic_propose_from_petition,
         )
 
@@ -33,6 +33,6 @@ class DeliberationConfig(AppConfig):
 
 def _demo_load(*, compound: Any, stdout: TextIO) -> None:
     # Imported when the demo runs, not at every start: the module holds the whole demo's data.
-    from deliberation import demo  # noqa: PLC0415 (the whole demo's data, for the demo only)
+    from deliberation import demo
 
     demo.load(compound=compound, stdout=stdout)

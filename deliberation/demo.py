@@ -165,7 +165,8 @@ def _topics(compound: Compound, held: list[Session], upcoming: Session, today: d
             randomizer: random.Random) -> list[Topic]:
     """Topics in every step; closed ones spread over the held sessions."""
     rows: list[tuple[Topic, list[str]]] = []
-    path_closed = [S.PROPOSED, S.DELIBERATING, S.DECIDED, S.EXECUTING, S.EVALUATING, S.CLOSED]
+    path_closed: list[str] = [S.PROPOSED, S.DELIBERATING, S.DECIDED, S.EXECUTING, S.EVALUATING,
+                              S.CLOSED]
     for index, (title, text, scale) in enumerate(CLOSED_TOPICS):
         session = held[min(len(held) - 1, index * len(held) // len(CLOSED_TOPICS))]
         rows.append((_topic(compound, title, text, scale, S.CLOSED, session, index,
@@ -238,13 +239,21 @@ def _evaluation_opened(decided_at: datetime) -> datetime:
     return min(decided_at + timedelta(days=25), timezone.now())
 
 
+def _decided_at(topic: Topic) -> datetime:
+    """When a topic past 决 was decided (_topic dates every such topic)."""
+    if topic.decided_at is None:
+        raise ValueError(f"demo topic {topic.title!r} past 决 has no decision date")
+    return topic.decided_at
+
+
 def _timeline(topic: Topic, path: list[str]) -> list[datetime]:
     """When the topic took each step of `path`: proposed 12 and put on the agenda 7 days before
     its session (a few days ago for one not yet held), then the dates _topic gave it."""
     now = timezone.now()
     when = topic.session.starts_at if topic.session is not None else now - timedelta(days=3)
-    moments = {S.PROPOSED: min(when - timedelta(days=12), now - timedelta(days=3)),
-               S.DELIBERATING: min(when - timedelta(days=7), now - timedelta(days=2))}
+    moments: dict[str, datetime] = {
+        S.PROPOSED: min(when - timedelta(days=12), now - timedelta(days=3)),
+        S.DELIBERATING: min(when - timedelta(days=7), now - timedelta(days=2))}
     if topic.decided_at is not None:
         moments[S.DECIDED] = moments[S.REJECTED] = topic.decided_at
         moments[S.EXECUTING] = topic.decided_at + timedelta(days=1)
@@ -256,7 +265,11 @@ def _timeline(topic: Topic, path: list[str]) -> list[datetime]:
 
 def _topic_details(rows: list[tuple[Topic, list[str]]], staff: User | None,
                    resident: User | None, today: date, randomizer: random.Random) -> None:
-    changes, agenda, opinions, items, ratings = [], [], [], [], []
+    changes: list[TopicStatusChange] = []
+    agenda: list[AgendaItem] = []
+    opinions: list[TopicOpinion] = []
+    items: list[ActionItem] = []
+    ratings: list[TopicRating] = []
     moments: list[datetime] = []  # each change's time (auto_now_add sets "now" on insert)
     bodies = list(Body.objects.filter(compound=rows[0][0].compound_id).order_by("id"))
     for topic, path in rows:
@@ -278,14 +291,14 @@ def _topic_details(rows: list[tuple[Topic, list[str]]], staff: User | None,
         if topic.status in (S.EXECUTING, S.EVALUATING, S.CLOSED):
             done = topic.status != S.EXECUTING
             owner = bodies[len(items) % len(bodies)] if bodies else None
-            deadline = (topic.decided_at.date() + timedelta(days=30) if done
+            deadline = (_decided_at(topic).date() + timedelta(days=30) if done
                         else today + timedelta(days=1))
             items.append(ActionItem(
                 topic=topic, title=f"落实：{topic.title}", owner_body=owner,
                 owner_name=str(owner) if owner else "物业公司", deadline=deadline,
                 progress=100 if done else 60, progress_note="已完工并验收" if done else "施工中",
                 status=ActionItem.Status.DONE if done else ActionItem.Status.OPEN,
-                done_at=_evaluation_opened(topic.decided_at) if done else None))
+                done_at=_evaluation_opened(_decided_at(topic)) if done else None))
         if topic.status == S.CLOSED and resident is not None:
             ratings.append(TopicRating(topic=topic, user=resident,
                                        score=randomizer.choice([Satisfaction.SATISFIED] * 4
@@ -304,7 +317,7 @@ def _topic_details(rows: list[tuple[Topic, list[str]]], staff: User | None,
     ActionItem.objects.bulk_create(items)
     TopicRating.objects.bulk_create(ratings)
     for rating in ratings:  # rated two days into the evaluation
-        rating.created_at = _evaluation_opened(rating.topic.decided_at) + timedelta(days=2)
+        rating.created_at = _evaluation_opened(_decided_at(rating.topic)) + timedelta(days=2)
     TopicRating.objects.bulk_update(ratings, ["created_at"], batch_size=500)
 
 

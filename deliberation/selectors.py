@@ -47,12 +47,12 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
-def resident_in_compound(user: User | AnonymousUser, compound_id: int) -> Resident | None:
+def resident_in_compound(user: User, compound_id: int) -> Resident | None:
     return (Resident.objects.filter(user=user, household__building__compound_id=compound_id)
             .select_related("household").order_by("id").first())
 
 
-def survey_household_answer(*, user: User | AnonymousUser, survey: Survey) -> SurveyAnswer | None:
+def survey_household_answer(*, user: User, survey: Survey) -> SurveyAnswer | None:
     """The answer the user's household in the survey's compound gave, if any (one a household,
     whichever member answered)."""
     resident = resident_in_compound(user, survey.compound_id)
@@ -167,7 +167,7 @@ def session_list_with_agenda(*, user: User | AnonymousUser) -> QuerySet[Session]
     return session_list(user=user).prefetch_related("agenda_items")
 
 
-def action_item_list(*, user: User | AnonymousUser) -> QuerySet[ActionItem]:
+def action_item_list(*, user: User | AnonymousUser) -> ActionItemQuerySet:
     return (ActionItem.objects.filter(topic__compound__in=staff_compounds(user))
             .select_related("topic", "topic__compound", "owner_body", "owner_user")
             .annotate(evidence_count=Count("evidence")))

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
+from accounts.models import User
 from accounts.views import ResidentLoginRequiredMixin
 from core.actions import ActionView as CoreActionView
 from core.actions import first_error
@@ -79,7 +80,16 @@ from deliberation.services.topics import (
 from territory.models import Compound
 
 
-class ActionView(LoginRequiredMixin, CoreActionView):
+class _SignedInMixin(LoginRequiredMixin):
+    request: HttpRequest
+
+    @property
+    def actor(self) -> User:
+        """The user the services act for: the LoginRequiredMixin gate lets only them through."""
+        return rules.signed_in_user(self.request.user)
+
+
+class ActionView(_SignedInMixin, CoreActionView):
     """POST: the object as the user may see it, one service, back to where the user was."""
 
     def redirect_to(self, obj: Any) -> str:
@@ -125,7 +135,7 @@ class TopicCreateView(ResidentLoginRequiredMixin, View):
         form = delib_forms.TopicProposeForm(request.POST)
         if form.is_valid():
             try:
-                topic = topic_propose(compound=compound, actor=request.user,
+                topic = topic_propose(compound=compound, actor=rules.signed_in_user(request.user),
                                                **form.cleaned_data)
             except ApplicationError as error:
                 form.add_error(None, error.message)
@@ -185,7 +195,7 @@ class TopicSupportView(ActionView):
         return selectors.topic_get_for_user(user=self.request.user, topic_id=kwargs["pk"])
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        topic_support(topic=obj, actor=self.request.user)
+        topic_support(topic=obj, actor=self.actor)
 
     def redirect_to(self, obj: Topic) -> str:
         return _topic_url(obj)
@@ -196,7 +206,7 @@ class TopicRateView(TopicSupportView):
     success_message = _lazy("感谢您的评议。")
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        topic_rate(topic=obj, actor=self.request.user, **data)
+        topic_rate(topic=obj, actor=self.actor, **data)
 
 
 class SessionDetailView(ResidentLoginRequiredMixin, View):
@@ -235,7 +245,7 @@ class SessionSignInView(ResidentLoginRequiredMixin, View):
         form = delib_forms.SignInForm(request.POST)
         if form.is_valid():
             try:
-                session_sign_in(session=session, actor=request.user,
+                session_sign_in(session=session, actor=rules.signed_in_user(request.user),
                                          code=form.cleaned_data["code"])
             except ApplicationError as error:
                 form.add_error("code", error.message)
@@ -260,7 +270,7 @@ class SurveyAnswerView(ResidentLoginRequiredMixin, View):
         form = delib_forms.SurveyAnswerForm(request.POST)
         if form.is_valid():
             try:
-                survey_answer_submit(survey=survey, actor=request.user,
+                survey_answer_submit(survey=survey, actor=rules.signed_in_user(request.user),
                                               **form.cleaned_data)
             except ApplicationError as error:
                 form.add_error(None, error.message)
@@ -271,7 +281,8 @@ class SurveyAnswerView(ResidentLoginRequiredMixin, View):
 
     def _render(self, request: HttpRequest, survey: Survey, form: forms.Form,
                 status: int = 200) -> HttpResponse:
-        answer = selectors.survey_household_answer(user=request.user, survey=survey)
+        answer = selectors.survey_household_answer(user=rules.signed_in_user(request.user),
+                                                  survey=survey)
         return render(request, self.template_name,
                       {"survey": survey, "form": form, "answer": answer}, status=status)
 
@@ -304,7 +315,7 @@ class CompoundCalendarView(View):
 
 # --- staff ------------------------------------------------------------------------------------
 
-class StaffMixin(LoginRequiredMixin, View):
+class StaffMixin(_SignedInMixin, View):
     def staff_compounds(self) -> QuerySet[Compound]:
         return rules.staff_gate(self.request.user)
 
@@ -338,7 +349,7 @@ class SessionCreateView(StaffMixin, View):
                                             compounds=self.staff_compounds())
         if form.is_valid():
             try:
-                session = session_call_joint(actor=request.user, **form.cleaned_data)
+                session = session_call_joint(actor=self.actor, **form.cleaned_data)
             except (ApplicationError, ValidationError) as error:
                 form.add_error(None, error.message if isinstance(error, ApplicationError)
                                else "；".join(error.messages))
@@ -356,7 +367,7 @@ class TopicOfflineCreateView(StaffMixin, View):
             messages.error(request, first_error(form))
             return redirect("deliberation:staff-dashboard")
         try:
-            topic = topic_propose_offline(actor=request.user, **form.cleaned_data)
+            topic = topic_propose_offline(actor=self.actor, **form.cleaned_data)
         except ApplicationError as error:
             messages.error(request, error.message)
             return redirect("deliberation:staff-dashboard")
@@ -374,7 +385,7 @@ class TopicFromPetitionCreateView(StaffMixin, View):
             messages.error(request, first_error(form))
             return redirect("deliberation:staff-dashboard")
         try:
-            topic = topic_propose_from_petition(actor=request.user, **form.cleaned_data)
+            topic = topic_propose_from_petition(actor=self.actor, **form.cleaned_data)
         except ApplicationError as error:
             messages.error(request, error.message)
         except Http404:
@@ -398,7 +409,7 @@ class SessionAgendaAddView(SessionActionView):
     success_message = _lazy("议程已添加。")
 
     def perform(self, obj: Session, data: dict[str, Any]) -> None:
-        agenda_item_add(session=obj, actor=self.request.user, **data)
+        agenda_item_add(session=obj, actor=self.actor, **data)
 
 
 class SessionMinutesView(SessionActionView):
@@ -406,14 +417,14 @@ class SessionMinutesView(SessionActionView):
     success_message = _lazy("会议纪要已保存。")
 
     def perform(self, obj: Session, data: dict[str, Any]) -> None:
-        session_record_minutes(session=obj, actor=self.request.user, **data)
+        session_record_minutes(session=obj, actor=self.actor, **data)
 
 
 class SessionPublishView(SessionActionView):
     success_message = _lazy("决议已公示。")
 
     def perform(self, obj: Session, data: dict[str, Any]) -> None:
-        session_publish(session=obj, actor=self.request.user)
+        session_publish(session=obj, actor=self.actor)
 
 
 class TopicActionView(ActionView):
@@ -432,7 +443,7 @@ class TopicScheduleView(TopicActionView):
         return {"sessions": selectors.session_list_for_compound(compound_id=obj.compound_id)}
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        topic_schedule(topic=obj, actor=self.request.user, **data)
+        topic_schedule(topic=obj, actor=self.actor, **data)
 
 
 class TopicOpinionAddView(TopicActionView):
@@ -440,7 +451,7 @@ class TopicOpinionAddView(TopicActionView):
     success_message = _lazy("意见已记录。")
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        topic_opinion_add(topic=obj, actor=self.request.user, **data)
+        topic_opinion_add(topic=obj, actor=self.actor, **data)
 
 
 class TopicDecideView(TopicActionView):
@@ -448,7 +459,7 @@ class TopicDecideView(TopicActionView):
     success_message = _lazy("决议已记录。")
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        topic_decide(topic=obj, actor=self.request.user, **data)
+        topic_decide(topic=obj, actor=self.actor, **data)
 
 
 class ActionItemCreateView(TopicActionView):
@@ -459,14 +470,14 @@ class ActionItemCreateView(TopicActionView):
         return {"bodies": selectors.body_list(compound_id=obj.compound_id)}
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        action_item_add(topic=obj, actor=self.request.user, **data)
+        action_item_add(topic=obj, actor=self.actor, **data)
 
 
 class TopicSettleView(TopicActionView):
     success_message = _lazy("已现场议定，进入评议。")
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        topic_settle_on_the_spot(topic=obj, actor=self.request.user)
+        topic_settle_on_the_spot(topic=obj, actor=self.actor)
 
 
 class TopicCloseView(TopicActionView):
@@ -474,7 +485,7 @@ class TopicCloseView(TopicActionView):
     success_message = _lazy("议题已办结并公示。")
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        topic_close(topic=obj, actor=self.request.user, **data)
+        topic_close(topic=obj, actor=self.actor, **data)
 
 
 class TopicRejectView(TopicActionView):
@@ -482,7 +493,7 @@ class TopicRejectView(TopicActionView):
     success_message = _lazy("已不予受理并公示理由。")
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        topic_reject(topic=obj, actor=self.request.user, **data)
+        topic_reject(topic=obj, actor=self.actor, **data)
 
 
 class ActionItemBoardView(StaffMixin, View):
@@ -506,7 +517,7 @@ class ActionItemProgressView(ActionItemActionView):
     success_message = _lazy("进展已更新。")
 
     def perform(self, obj: ActionItem, data: dict[str, Any]) -> None:
-        action_item_progress(item=obj, actor=self.request.user, progress=data["progress"],
+        action_item_progress(item=obj, actor=self.actor, progress=data["progress"],
                                       note=data["note"], photo=data.get("photo"))
 
 
@@ -566,7 +577,7 @@ class ActionItemTickOffView(TickOffConfirmView):
         return selectors.action_item_get_for_staff(user=request.user, action_item_id=pk)
 
     def tick_off(self, request: HttpRequest, obj: ActionItem) -> None:
-        action_item_tick_off(item=obj, actor=request.user)
+        action_item_tick_off(item=obj, actor=rules.signed_in_user(request.user))
 
     def context(self, obj: ActionItem) -> dict[str, Any]:
         return {"item": obj, "evidence_count": selectors.action_item_evidence_count(item=obj),
@@ -604,8 +615,8 @@ class ListsView(StaffMixin, View):
         })
 
 
-class _ListCreateView(StaffMixin, View):
-    form_class: type[forms.Form]
+class _ListCreateView(StaffMixin):
+    form_class: type[delib_forms.CompoundChoiceMixin]
 
     def create(self, data: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -628,21 +639,21 @@ class NeedCreateView(_ListCreateView):
     form_class = delib_forms.NeedForm
 
     def create(self, data: dict[str, Any]) -> None:
-        need_create(actor=self.request.user, **data)
+        need_create(actor=self.actor, **data)
 
 
 class ResourceCreateView(_ListCreateView):
     form_class = delib_forms.ResourceForm
 
     def create(self, data: dict[str, Any]) -> None:
-        resource_create(actor=self.request.user, **data)
+        resource_create(actor=self.actor, **data)
 
 
 class ProjectCreateView(_ListCreateView):
     form_class = delib_forms.ProjectForm
 
     def create(self, data: dict[str, Any]) -> None:
-        project_create(actor=self.request.user, **data)
+        project_create(actor=self.actor, **data)
 
 
 class ProjectTickOffView(TickOffConfirmView):
@@ -652,7 +663,7 @@ class ProjectTickOffView(TickOffConfirmView):
         return selectors.project_get_for_staff(user=request.user, project_id=pk)
 
     def tick_off(self, request: HttpRequest, obj: Project) -> None:
-        project_tick_off(project=obj, actor=request.user)
+        project_tick_off(project=obj, actor=rules.signed_in_user(request.user))
 
     def context(self, obj: Project) -> dict[str, Any]:
         return {"project": obj, "milestones": selectors.milestone_list(project=obj),
@@ -675,7 +686,7 @@ class NeedResolveView(_ListActionView):
         return selectors.need_get_for_staff(user=self.request.user, need_id=kwargs["pk"])
 
     def perform(self, obj: Any, data: dict[str, Any]) -> None:
-        need_resolve(need=obj, actor=self.request.user, **data)
+        need_resolve(need=obj, actor=self.actor, **data)
 
 
 class ListReviewCompleteView(_ListActionView):
@@ -686,7 +697,7 @@ class ListReviewCompleteView(_ListActionView):
                                                    review_id=kwargs["pk"])
 
     def perform(self, obj: Any, data: dict[str, Any]) -> None:
-        list_review_complete(review=obj, actor=self.request.user)
+        list_review_complete(review=obj, actor=self.actor)
 
 
 class SurveyResultsView(StaffMixin, View):

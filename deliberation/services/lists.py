@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from core.exceptions import ApplicationError
-from core.workflow import check_transition
+from core.workflow import transition
 from deliberation import conf
 from deliberation.models import ListReview, Milestone, Need, Project, Resource, Topic
 from deliberation.rules import require_staff
@@ -42,9 +42,7 @@ def need_resolve(*, need: Need, actor: User, resolution: str) -> Need:
     require_staff(actor, need.compound_id)
     with transaction.atomic():
         need = Need.objects.select_for_update().get(pk=need.pk)
-        check_transition(Need.TRANSITIONS, need.status, Need.Status.RESOLVED,
-                         labels=dict(Need.Status.choices))
-        need.status = Need.Status.RESOLVED
+        transition(need, Need.Status.RESOLVED, table=Need.TRANSITIONS)
         need.resolution = resolution[:300]
         need.resolved_at = timezone.now()
         need.save(update_fields=["status", "resolution", "resolved_at", "updated_at"])
@@ -113,10 +111,8 @@ def project_tick_off(*, project: Project, actor: User) -> Project:
     require_staff(actor, project.compound_id)
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
-        check_transition(Project.TRANSITIONS, project.status, Project.Status.TICKED_OFF,
-                         labels=dict(Project.Status.choices))
+        transition(project, Project.Status.TICKED_OFF, table=Project.TRANSITIONS)
         now = timezone.now()
-        project.status = Project.Status.TICKED_OFF
         project.ticked_off_at = now
         project.save(update_fields=["status", "ticked_off_at", "updated_at"])
         project.needs.exclude(status=Need.Status.RESOLVED).update(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from core import guesses
 from core.exceptions import ApplicationError
 from core.workdays import WorkCalendar
-from core.workflow import check_transition
+from core.workflow import transition
 from deliberation import conf
 from deliberation.models import AgendaItem, InvitedBody, Session, SessionAttendance
 from deliberation.rules import require_attendee, require_staff
@@ -185,14 +185,13 @@ def session_record_minutes(*, session: Session, actor: User, minutes: str) -> Se
         session = lock_session(session)
         fields = ["minutes", "updated_at"]
         if session.status == Session.Status.PLANNED:
-            check_transition(Session.TRANSITIONS, session.status, Session.Status.HELD,
-                             labels=dict(Session.Status.choices))
+            # Set on the locked copy: a refusal below rolls the transaction back with it.
+            transition(session, Session.Status.HELD, table=Session.TRANSITIONS)
             now = timezone.now()
             if now < session.starts_at:
                 raise TooEarly(_("议事会开始后才能记录纪要：“%(session)s”定于 %(start)s 开始。")
                                % {"session": session.title,
                                   "start": local_minute(session.starts_at)})
-            session.status = Session.Status.HELD
             session.held_at = now
             fields += ["status", "held_at"]
         elif session.status != Session.Status.HELD:
@@ -221,9 +220,7 @@ def session_cancel(*, session: Session, actor: User) -> Session:
     require_staff(actor, session.compound_id)
     with transaction.atomic():
         session = lock_session(session)
-        check_transition(Session.TRANSITIONS, session.status, Session.Status.CANCELLED,
-                         labels=dict(Session.Status.choices))
-        session.status = Session.Status.CANCELLED
+        transition(session, Session.Status.CANCELLED, table=Session.TRANSITIONS)
         session.save(update_fields=["status", "updated_at"])
     return session
 

@@ -54,11 +54,14 @@ from territory.models import Compound
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
-TOPIC_LABELS = dict(Topic.Status.choices)
-
 # The proposer of every referred topic: stored as data in the source language, whatever the
 # language of the staff member who referred it (the topic is read by the compound's residents).
 REFERRAL_PROPOSER = "居民"
+
+
+def _topic_labels() -> dict[str, str]:
+    """The statuses' labels in the request's language, for check_transition's refusal."""
+    return {value: str(label) for value, label in Topic.Status.choices}
 
 
 def _actor_name(actor: User | None) -> str:
@@ -313,13 +316,14 @@ def topic_decide(
         topic = _lock_topic(topic)
         # Only a topic under deliberation is decided (a vote that fails rejects it then).
         check_transition(Topic.TRANSITIONS, topic.status, Topic.Status.DECIDED,
-                         labels=TOPIC_LABELS)
+                         labels=_topic_labels())
         _check_session_started(topic)
         passed = _vote_passes(mode, votes_for, votes_against, votes_abstain, eligible_voters)
-        if passed and review_on is None:
-            raise ApplicationError(_("请设定评议日期。"))
-        if passed and review_on < timezone.localdate():
-            raise ApplicationError(_("评议日期不能早于今天。"))
+        if passed:
+            if review_on is None:
+                raise ApplicationError(_("请设定评议日期。"))
+            if review_on < timezone.localdate():
+                raise ApplicationError(_("评议日期不能早于今天。"))
         target = Topic.Status.DECIDED if passed else Topic.Status.REJECTED
         fields = _move(topic, target, actor=actor, reason=decision_text[:300])
         topic.decision_text = decision_text
@@ -342,7 +346,8 @@ def topic_decide(
 
 def _check_session_started(topic: Topic) -> None:
     """决 belongs to the session the topic is on: recorded at it or after it, never before."""
-    session = Session.objects.filter(pk=topic.session_id).first()
+    session = (None if topic.session_id is None
+               else Session.objects.filter(pk=topic.session_id).first())
     if session is None:
         raise ApplicationError(_("议题尚未列入议事会，不能记录决议。"))
     if timezone.now() < session.starts_at:
@@ -414,7 +419,7 @@ def _lock_item(item: ActionItem) -> ActionItem:
 
 def action_item_progress(
     *, item: ActionItem, actor: User, progress: int, note: str = "",
-    photo: UploadedFile | None = None, caption: str = "",
+    photo: UploadedFile[bytes] | None = None, caption: str = "",
 ) -> ActionItem:
     """Report progress (the owner or staff), optionally with an evidence photo."""
     topic = item.topic
@@ -442,9 +447,7 @@ def action_item_tick_off(*, item: ActionItem, actor: User) -> ActionItem:
     with transaction.atomic():
         topic = _lock_topic(item.topic)
         item = _lock_item(item)
-        check_transition(ActionItem.TRANSITIONS, item.status, ActionItem.Status.DONE,
-                         labels=dict(ActionItem.Status.choices))
-        item.status = ActionItem.Status.DONE
+        transition(item, ActionItem.Status.DONE, table=ActionItem.TRANSITIONS)
         item.progress = 100
         item.done_at = timezone.now()
         item.save(update_fields=["status", "progress", "done_at", "updated_at"])
@@ -527,7 +530,7 @@ def topic_close(*, topic: Topic, actor: User, outcome: str, evaluation_note: str
     with transaction.atomic():
         topic = _lock_topic(topic)
         check_transition(Topic.TRANSITIONS, topic.status, Topic.Status.CLOSED,
-                         labels=TOPIC_LABELS)
+                         labels=_topic_labels())
         now = timezone.now()
         _check_evaluated(topic, now=now, evaluation_note=evaluation_note)
         fields = _move(topic, Topic.Status.CLOSED, actor=actor, reason=outcome[:300])
