@@ -17,12 +17,8 @@ class DeliberationConfig(AppConfig):
     def ready(self) -> None:
         # They import models, which cannot load before the app registry is ready.
         from deliberation.models import ActionEvidence
-        from deliberation.selectors import (
-            action_evidence_get_for_media,
-        )
-        from deliberation.services.topics import (
-            topic_propose_from_petition,
-        )
+        from deliberation.selectors import action_evidence_get_for_media
+        from deliberation.services.topics import topic_propose_from_petition
 
         media_register(ActionEvidence, "photo", access=action_evidence_get_for_media)
         # petitions' refer pages and API make the topic through this service.

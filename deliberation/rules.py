@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.exceptions import PermissionDeniedError
 from core.scope import EVERYTHING, scope_path, scope_q
+from deliberation.models import ActionItem
 from governance.models import OrgNode
 from residents.models import Resident
 from territory.models import Compound
@@ -98,3 +99,9 @@ def require_attendee(actor: User | AnonymousUser | None, compound_id: int) -> No
     if not (user_is_compound_resident(actor, compound_id)
             or user_is_deliberation_staff(actor, compound_id)):
         raise PermissionDeniedError(_("只有本小区居民和工作人员可以签到。"))
+
+
+def require_progress_reporter(actor: User, item: ActionItem) -> None:
+    """Who may report an action item's progress: its owner, or the compound's staff."""
+    if item.owner_user_id != actor.pk:
+        require_staff(actor, item.topic.compound_id)

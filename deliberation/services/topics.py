@@ -37,7 +37,12 @@ from deliberation.models import (
     TopicStatusChange,
     TopicSupport,
 )
-from deliberation.rules import require_resident, require_staff, user_is_deliberation_staff
+from deliberation.rules import (
+    require_progress_reporter,
+    require_resident,
+    require_staff,
+    user_is_deliberation_staff,
+)
 from deliberation.selectors import resident_in_compound
 from deliberation.services.sessions import (
     TooEarly,
@@ -422,9 +427,7 @@ def action_item_progress(
     photo: UploadedFile[bytes] | None = None, caption: str = "",
 ) -> ActionItem:
     """Report progress (the owner or staff), optionally with an evidence photo."""
-    topic = item.topic
-    if item.owner_user_id != actor.pk:
-        require_staff(actor, topic.compound_id)
+    require_progress_reporter(actor, item)
     if not 0 <= progress <= 100:
         raise ApplicationError(_("进度须在 0 到 100 之间。"))
     content = photo_reencode(photo) if photo is not None else None
