@@ -10,8 +10,8 @@ from __future__ import annotations
 import calendar
 import logging
 import secrets
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -146,7 +146,7 @@ def lock_session(session: Session) -> Session:
 
 
 def agenda_item_add(
-    *, session: Session, actor: User, title: str, starts_at: Any = None,
+    *, session: Session, actor: User, title: str, starts_at: time | None = None,
     duration_minutes: int = 15,
 ) -> AgendaItem:
     require_staff(actor, session.compound_id)
@@ -160,7 +160,7 @@ def agenda_item_add(
                                          duration_minutes=duration_minutes, position=position)
 
 
-def agenda_slot(session: Session) -> tuple[int, Any]:
+def agenda_slot(session: Session) -> tuple[int, time]:
     """The next position and its start time: the session's start plus the items before it."""
     durations = list(AgendaItem.objects.filter(session=session)
                      .values_list("duration_minutes", flat=True))

@@ -233,7 +233,7 @@ def topic_support(*, topic: Topic, actor: User) -> Topic:
 # --- 议 ---------------------------------------------------------------------------------------
 
 def _schedule(topic: Topic, session: Session, *, actor: User | None, reason: str,
-              starts_at: Any = None, duration_minutes: int = 20) -> None:
+              starts_at: time | None = None, duration_minutes: int = 20) -> None:
     if session.compound_id != topic.compound_id:
         raise ApplicationError(_("议题和议事会不属于同一小区。"))
     if session.status != Session.Status.PLANNED:
@@ -253,7 +253,7 @@ def _schedule(topic: Topic, session: Session, *, actor: User | None, reason: str
 
 
 def topic_schedule(
-    *, topic: Topic, session: Session, actor: User, starts_at: Any = None,
+    *, topic: Topic, session: Session, actor: User, starts_at: time | None = None,
     duration_minutes: int = 20,
 ) -> Topic:
     """议: put a proposed topic on a session's agenda."""
