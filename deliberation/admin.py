@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register
 from core.exceptions import ApplicationError
 from core.images import ADMIN_PHOTO_OVERRIDES
-from deliberation import services
 from deliberation.models import (
     ActionEvidence,
     ActionItem,
@@ -32,6 +31,20 @@ from deliberation.models import (
     TopicRating,
     TopicStatusChange,
     TopicSupport,
+)
+from deliberation.rules import signed_in_user
+from deliberation.services.lists import list_review_complete, need_resolve, project_tick_off
+from deliberation.services.sessions import (
+    session_cancel,
+    session_next_for_compound,
+    session_publish,
+    sessions_schedule_monthly,
+)
+from deliberation.services.surveys import surveys_generate_quarterly
+from deliberation.services.topics import (
+    action_item_tick_off,
+    topic_schedule,
+    topic_settle_on_the_spot,
 )
 
 # The rows of each model a staff member may pick in the admin (core.admin_scope): everything
@@ -56,7 +69,50 @@ choice_scope_register(Milestone, f"project__{COMMUNITY_PATH}")
 choice_scope_register(SurveyAnswer, f"survey__{COMMUNITY_PATH}")
 
 
-def _each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any],
+# Django's admin classes are not subscriptable at run time: the model is named for mypy only.
+if TYPE_CHECKING:
+    _AgendaItemInlineBase = admin.TabularInline[AgendaItem, Session]
+    _SessionAdminBase = admin.ModelAdmin[Session]
+    _StatusChangeInlineBase = admin.TabularInline[TopicStatusChange, Topic]
+    _ActionItemInlineBase = admin.TabularInline[ActionItem, Topic]
+    _TopicAdminBase = admin.ModelAdmin[Topic]
+    _ActionItemAdminBase = admin.ModelAdmin[ActionItem]
+    _NeedAdminBase = admin.ModelAdmin[Need]
+    _ResourceAdminBase = admin.ModelAdmin[Resource]
+    _MilestoneInlineBase = admin.TabularInline[Milestone, Project]
+    _ProjectAdminBase = admin.ModelAdmin[Project]
+    _SurveyAdminBase = admin.ModelAdmin[Survey]
+    _SurveyAnswerAdminBase = admin.ModelAdmin[SurveyAnswer]
+    _ListReviewAdminBase = admin.ModelAdmin[ListReview]
+    _TopicOpinionAdminBase = admin.ModelAdmin[TopicOpinion]
+    _TopicRatingAdminBase = admin.ModelAdmin[TopicRating]
+    _TopicSupportAdminBase = admin.ModelAdmin[TopicSupport]
+    _TopicStatusChangeAdminBase = admin.ModelAdmin[TopicStatusChange]
+    _SessionAttendanceAdminBase = admin.ModelAdmin[SessionAttendance]
+    _ActionEvidenceAdminBase = admin.ModelAdmin[ActionEvidence]
+else:
+    _SessionAdminBase = admin.ModelAdmin
+    _TopicAdminBase = admin.ModelAdmin
+    _ActionItemAdminBase = admin.ModelAdmin
+    _NeedAdminBase = admin.ModelAdmin
+    _ResourceAdminBase = admin.ModelAdmin
+    _ProjectAdminBase = admin.ModelAdmin
+    _SurveyAdminBase = admin.ModelAdmin
+    _SurveyAnswerAdminBase = admin.ModelAdmin
+    _ListReviewAdminBase = admin.ModelAdmin
+    _TopicOpinionAdminBase = admin.ModelAdmin
+    _TopicRatingAdminBase = admin.ModelAdmin
+    _TopicSupportAdminBase = admin.ModelAdmin
+    _TopicStatusChangeAdminBase = admin.ModelAdmin
+    _SessionAttendanceAdminBase = admin.ModelAdmin
+    _ActionEvidenceAdminBase = admin.ModelAdmin
+    _AgendaItemInlineBase = admin.TabularInline
+    _StatusChangeInlineBase = admin.TabularInline
+    _ActionItemInlineBase = admin.TabularInline
+    _MilestoneInlineBase = admin.TabularInline
+
+
+def _each(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any],
           call: Any) -> None:
     done = 0
     for obj in queryset:
@@ -69,14 +125,14 @@ def _each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
         modeladmin.message_user(request, _("已处理 %(count)s 条。") % {"count": done})
 
 
-class AgendaItemInline(admin.TabularInline):
+class AgendaItemInline(_AgendaItemInlineBase):
     model = AgendaItem
     extra = 0
     raw_id_fields = ["topic"]
 
 
 @admin.register(Session)
-class SessionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class SessionAdmin(ScopedChoicesMixin, _SessionAdminBase):
     list_display = ["title", "compound", "kind", "starts_at", "place", "mode", "status",
                     "published_at"]
     list_filter = ["kind", "status", "mode", "compound"]
@@ -89,27 +145,27 @@ class SessionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     @admin.action(description=_("公示所选议事会的决议"))
     def publish(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
         _each(self, request, queryset,
-              lambda session: services.session_publish(session=session, actor=request.user))
+              lambda session: session_publish(session=session, actor=signed_in_user(request.user)))
 
     @admin.action(description=_("取消所选议事会"))
     def cancel(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
         _each(self, request, queryset,
-              lambda session: services.session_cancel(session=session, actor=request.user))
+              lambda session: session_cancel(session=session, actor=signed_in_user(request.user)))
 
     @admin.action(description=_("立即生成各小区月度议事日"))
     def schedule_now(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
-        count = services.sessions_schedule_monthly(today=timezone.localdate())
+        count = sessions_schedule_monthly(today=timezone.localdate())
         self.message_user(request, _("新生成 %(count)s 场议事会。") % {"count": count})
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(_StatusChangeInlineBase):
     model = TopicStatusChange
     extra = 0
     can_delete = False
     readonly_fields = ["old_status", "new_status", "actor", "reason", "at"]
 
 
-class ActionItemInline(admin.TabularInline):
+class ActionItemInline(_ActionItemInlineBase):
     model = ActionItem
     extra = 0
     fields = ["title", "owner_name", "deadline", "progress", "status"]
@@ -117,7 +173,7 @@ class ActionItemInline(admin.TabularInline):
 
 
 @admin.register(Topic)
-class TopicAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class TopicAdmin(ScopedChoicesMixin, _TopicAdminBase):
     list_display = ["title", "compound", "status", "channel", "scale", "support_count",
                     "session", "petition_id", "published_at"]
     list_filter = ["status", "channel", "scale", "compound"]
@@ -132,19 +188,20 @@ class TopicAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     @admin.action(description=_("现场议定（直接进入评议）"))
     def settle(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
         _each(self, request, queryset,
-              lambda topic: services.topic_settle_on_the_spot(topic=topic, actor=request.user))
+              lambda topic: topic_settle_on_the_spot(topic=topic,
+                                                     actor=signed_in_user(request.user)))
 
     @admin.action(description=_("列入下一次议事会"))
     def put_on_next_session(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
         def schedule(topic: Topic) -> None:
-            session = services.session_next_for_compound(compound_id=topic.compound_id)
-            services.topic_schedule(topic=topic, session=session, actor=request.user)
+            session = session_next_for_compound(compound_id=topic.compound_id)
+            topic_schedule(topic=topic, session=session, actor=signed_in_user(request.user))
 
         _each(self, request, queryset, schedule)
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class ActionItemAdmin(ScopedChoicesMixin, _ActionItemAdminBase):
     list_display = ["title", "topic", "owner_name", "deadline", "progress", "status", "done_at"]
     list_filter = ["status", "deadline", "topic__compound"]
     search_fields = ["title", "owner_name", "topic__title"]
@@ -156,11 +213,11 @@ class ActionItemAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     @admin.action(description=_("销号"))
     def tick_off(self, request: HttpRequest, queryset: QuerySet[ActionItem]) -> None:
         _each(self, request, queryset.select_related("topic"),
-              lambda item: services.action_item_tick_off(item=item, actor=request.user))
+              lambda item: action_item_tick_off(item=item, actor=signed_in_user(request.user)))
 
 
 @admin.register(Need)
-class NeedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class NeedAdmin(ScopedChoicesMixin, _NeedAdminBase):
     list_display = ["title", "compound", "source", "status", "topic", "petition_id",
                     "created_at"]
     list_filter = ["source", "status", "compound"]
@@ -171,25 +228,25 @@ class NeedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
     @admin.action(description=_("标记为已解决"))
     def resolve(self, request: HttpRequest, queryset: QuerySet[Need]) -> None:
-        _each(self, request, queryset, lambda need: services.need_resolve(
-            need=need, actor=request.user, resolution=str(_("后台标记解决"))))
+        _each(self, request, queryset, lambda need: need_resolve(
+            need=need, actor=signed_in_user(request.user), resolution=str(_("后台标记解决"))))
 
 
 @admin.register(Resource)
-class ResourceAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class ResourceAdmin(ScopedChoicesMixin, _ResourceAdminBase):
     list_display = ["name", "kind", "compound", "contact"]
     list_filter = ["kind", "compound"]
     search_fields = ["name", "offers", "contact"]
     raw_id_fields = ["body", "party_member"]
 
 
-class MilestoneInline(admin.TabularInline):
+class MilestoneInline(_MilestoneInlineBase):
     model = Milestone
     extra = 0
 
 
 @admin.register(Project)
-class ProjectAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class ProjectAdmin(ScopedChoicesMixin, _ProjectAdminBase):
     list_display = ["title", "kind", "compound", "owner_name", "budget", "status",
                     "ticked_off_at"]
     list_filter = ["kind", "status", "compound"]
@@ -203,11 +260,11 @@ class ProjectAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     @admin.action(description=_("项目销号"))
     def tick_off(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
         _each(self, request, queryset,
-              lambda project: services.project_tick_off(project=project, actor=request.user))
+              lambda project: project_tick_off(project=project, actor=signed_in_user(request.user)))
 
 
 @admin.register(Survey)
-class SurveyAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class SurveyAdmin(ScopedChoicesMixin, _SurveyAdminBase):
     list_display = ["title", "compound", "year", "quarter", "opens_on", "closes_on"]
     list_filter = ["year", "quarter", "compound"]
     search_fields = ["title"]
@@ -215,12 +272,12 @@ class SurveyAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
     @admin.action(description=_("立即生成本季度测评（季末）"))
     def generate_now(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
-        count = services.surveys_generate_quarterly(today=timezone.localdate())
+        count = surveys_generate_quarterly(today=timezone.localdate())
         self.message_user(request, _("新生成 %(count)s 份测评。") % {"count": count})
 
 
 @admin.register(SurveyAnswer)
-class SurveyAnswerAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class SurveyAnswerAdmin(ScopedChoicesMixin, _SurveyAnswerAdminBase):
     list_display = ["survey", "household", "satisfaction", "created_at"]
     list_filter = ["satisfaction", "survey__year", "survey__quarter", "survey__compound"]
     search_fields = ["comment"]
@@ -228,7 +285,7 @@ class SurveyAnswerAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(ListReview)
-class ListReviewAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class ListReviewAdmin(ScopedChoicesMixin, _ListReviewAdminBase):
     list_display = ["compound", "year", "quarter", "created_at", "reviewed_at", "reviewed_by"]
     list_filter = ["year", "quarter", "compound"]
     readonly_fields = ["reviewed_at", "reviewed_by"]
@@ -237,11 +294,12 @@ class ListReviewAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     @admin.action(description=_("标记为已复盘"))
     def complete(self, request: HttpRequest, queryset: QuerySet[ListReview]) -> None:
         _each(self, request, queryset,
-              lambda review: services.list_review_complete(review=review, actor=request.user))
+              lambda review: list_review_complete(review=review,
+                                                  actor=signed_in_user(request.user)))
 
 
 @admin.register(TopicOpinion)
-class TopicOpinionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class TopicOpinionAdmin(ScopedChoicesMixin, _TopicOpinionAdminBase):
     list_display = ["topic", "speaker", "stance", "created_at"]
     list_filter = ["stance"]
     search_fields = ["speaker", "body", "topic__title"]
@@ -249,7 +307,7 @@ class TopicOpinionAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(TopicRating)
-class TopicRatingAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class TopicRatingAdmin(ScopedChoicesMixin, _TopicRatingAdminBase):
     list_display = ["topic", "user", "score", "created_at"]
     list_filter = ["score"]
     search_fields = ["topic__title", "comment"]
@@ -257,14 +315,14 @@ class TopicRatingAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(TopicSupport)
-class TopicSupportAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class TopicSupportAdmin(ScopedChoicesMixin, _TopicSupportAdminBase):
     list_display = ["topic", "user", "created_at"]
     search_fields = ["topic__title"]
     raw_id_fields = ["topic", "user"]
 
 
 @admin.register(TopicStatusChange)
-class TopicStatusChangeAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class TopicStatusChangeAdmin(ScopedChoicesMixin, _TopicStatusChangeAdminBase):
     list_display = ["topic", "old_status", "new_status", "actor", "at"]
     list_filter = ["new_status"]
     search_fields = ["topic__title", "reason"]
@@ -272,14 +330,14 @@ class TopicStatusChangeAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(SessionAttendance)
-class SessionAttendanceAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class SessionAttendanceAdmin(ScopedChoicesMixin, _SessionAttendanceAdminBase):
     list_display = ["session", "user", "signed_in_at"]
     list_filter = ["session__compound"]
     raw_id_fields = ["session", "user"]
 
 
 @admin.register(ActionEvidence)
-class ActionEvidenceAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class ActionEvidenceAdmin(ScopedChoicesMixin, _ActionEvidenceAdminBase):
     list_display = ["action_item", "caption", "uploaded_by", "created_at"]
     formfield_overrides = ADMIN_PHOTO_OVERRIDES
     search_fields = ["caption", "action_item__title"]

@@ -6,18 +6,20 @@ from typing import Any
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from core.demo import demo_step_register
+from core.media import media_register
+from core.referral import referrer_register
+
 
 class DeliberationConfig(AppConfig):
     name = "deliberation"
     verbose_name = _("协商议事")
 
     def ready(self) -> None:
-        from core.demo import demo_step_register
-        from core.media import media_register
-        from core.referral import referrer_register
+        # They import models, which cannot load before the app registry is ready.
         from deliberation.models import ActionEvidence
         from deliberation.selectors import action_evidence_get_for_media
-        from deliberation.services import topic_propose_from_petition
+        from deliberation.services.topics import topic_propose_from_petition
 
         media_register(ActionEvidence, "photo", access=action_evidence_get_for_media)
         # petitions' refer pages and API make the topic through this service.

@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.referral import petition_source
-from deliberation import services
 from deliberation.models import (
     ActionItem,
     AgendaItem,
@@ -41,6 +40,13 @@ from deliberation.models import (
     TopicRating,
     TopicStatusChange,
 )
+from deliberation.services.sessions import (
+    _monthly_session,
+    deliberation_date,
+    session_next_for_compound,
+)
+from deliberation.services.surveys import quarter_end, quarter_of
+from deliberation.services.topics import evaluation_end
 from governance.models import Body
 from residents.models import Household, PartyMember
 from territory.models import Compound
@@ -108,7 +114,7 @@ def _at(day: date, hour: int = 9) -> datetime:
 def _held_months(today: date) -> list[tuple[int, int]]:
     """14 months from January 2024 to the last month whose 15th has passed, evenly spread."""
     last_year, last_month = today.year, today.month
-    if services.deliberation_date(last_year, last_month) >= today:
+    if deliberation_date(last_year, last_month) >= today:
         last_year, last_month = (last_year - 1, 12) if last_month == 1 else (last_year,
                                                                              last_month - 1)
     span = (last_year - 2024) * 12 + last_month  # months from 2024-01 to the last one
@@ -133,8 +139,8 @@ def load(*, compound: Compound, stdout: TextIOBase) -> None:
 def _sessions(compound: Compound, today: date) -> tuple[list[Session], Session]:
     sessions = []
     for year, month in _held_months(today):
-        day = services.deliberation_date(year, month)
-        session = services._monthly_session(compound.pk, year, month)
+        day = deliberation_date(year, month)
+        session = _monthly_session(compound.pk, year, month)
         session.status = Session.Status.HELD
         session.held_at = session.starts_at
         session.published_at = _at(day + timedelta(days=2), 10)
@@ -142,7 +148,7 @@ def _sessions(compound: Compound, today: date) -> tuple[list[Session], Session]:
                            "及居民代表参加，逐项协商议题，形成决议并分解落实。")
         sessions.append(session)
     Session.objects.bulk_create(sessions)
-    upcoming = services.session_next_for_compound(compound_id=compound.pk)
+    upcoming = session_next_for_compound(compound_id=compound.pk)
     Session.objects.bulk_create([Session(
         compound=compound, kind=Session.Kind.JOINT, title="充电桩扩容联席会议",
         starts_at=sessions[len(sessions) // 2].starts_at + timedelta(days=5),
@@ -159,7 +165,8 @@ def _topics(compound: Compound, held: list[Session], upcoming: Session, today: d
             randomizer: random.Random) -> list[Topic]:
     """Topics in every step; closed ones spread over the held sessions."""
     rows: list[tuple[Topic, list[str]]] = []
-    path_closed = [S.PROPOSED, S.DELIBERATING, S.DECIDED, S.EXECUTING, S.EVALUATING, S.CLOSED]
+    path_closed: list[str] = [S.PROPOSED, S.DELIBERATING, S.DECIDED, S.EXECUTING, S.EVALUATING,
+                              S.CLOSED]
     for index, (title, text, scale) in enumerate(CLOSED_TOPICS):
         session = held[min(len(held) - 1, index * len(held) // len(CLOSED_TOPICS))]
         rows.append((_topic(compound, title, text, scale, S.CLOSED, session, index,
@@ -210,7 +217,7 @@ def _topic(compound: Compound, title: str, text: str, scale: str, status: str,
                  else when + timedelta(days=45) if status == S.CLOSED else None)
     evaluation_ends_at = None
     if status in (S.EVALUATING, S.CLOSED) and decided_at is not None:
-        evaluation_ends_at = services.evaluation_end(
+        evaluation_ends_at = evaluation_end(
             opened_at=_evaluation_opened(decided_at), review_on=review_on)
     return Topic(
         compound=compound, title=title, description=text, scale=scale, status=status,
@@ -232,13 +239,21 @@ def _evaluation_opened(decided_at: datetime) -> datetime:
     return min(decided_at + timedelta(days=25), timezone.now())
 
 
+def _decided_at(topic: Topic) -> datetime:
+    """When a topic past 决 was decided (_topic dates every such topic)."""
+    if topic.decided_at is None:
+        raise ValueError(f"demo topic {topic.title!r} past 决 has no decision date")
+    return topic.decided_at
+
+
 def _timeline(topic: Topic, path: list[str]) -> list[datetime]:
     """When the topic took each step of `path`: proposed 12 and put on the agenda 7 days before
     its session (a few days ago for one not yet held), then the dates _topic gave it."""
     now = timezone.now()
     when = topic.session.starts_at if topic.session is not None else now - timedelta(days=3)
-    moments = {S.PROPOSED: min(when - timedelta(days=12), now - timedelta(days=3)),
-               S.DELIBERATING: min(when - timedelta(days=7), now - timedelta(days=2))}
+    moments: dict[str, datetime] = {
+        S.PROPOSED: min(when - timedelta(days=12), now - timedelta(days=3)),
+        S.DELIBERATING: min(when - timedelta(days=7), now - timedelta(days=2))}
     if topic.decided_at is not None:
         moments[S.DECIDED] = moments[S.REJECTED] = topic.decided_at
         moments[S.EXECUTING] = topic.decided_at + timedelta(days=1)
@@ -250,7 +265,11 @@ def _timeline(topic: Topic, path: list[str]) -> list[datetime]:
 
 def _topic_details(rows: list[tuple[Topic, list[str]]], staff: User | None,
                    resident: User | None, today: date, randomizer: random.Random) -> None:
-    changes, agenda, opinions, items, ratings = [], [], [], [], []
+    changes: list[TopicStatusChange] = []
+    agenda: list[AgendaItem] = []
+    opinions: list[TopicOpinion] = []
+    items: list[ActionItem] = []
+    ratings: list[TopicRating] = []
     moments: list[datetime] = []  # each change's time (auto_now_add sets "now" on insert)
     bodies = list(Body.objects.filter(compound=rows[0][0].compound_id).order_by("id"))
     for topic, path in rows:
@@ -272,14 +291,14 @@ def _topic_details(rows: list[tuple[Topic, list[str]]], staff: User | None,
         if topic.status in (S.EXECUTING, S.EVALUATING, S.CLOSED):
             done = topic.status != S.EXECUTING
             owner = bodies[len(items) % len(bodies)] if bodies else None
-            deadline = (topic.decided_at.date() + timedelta(days=30) if done
+            deadline = (_decided_at(topic).date() + timedelta(days=30) if done
                         else today + timedelta(days=1))
             items.append(ActionItem(
                 topic=topic, title=f"落实：{topic.title}", owner_body=owner,
                 owner_name=str(owner) if owner else "物业公司", deadline=deadline,
                 progress=100 if done else 60, progress_note="已完工并验收" if done else "施工中",
                 status=ActionItem.Status.DONE if done else ActionItem.Status.OPEN,
-                done_at=_evaluation_opened(topic.decided_at) if done else None))
+                done_at=_evaluation_opened(_decided_at(topic)) if done else None))
         if topic.status == S.CLOSED and resident is not None:
             ratings.append(TopicRating(topic=topic, user=resident,
                                        score=randomizer.choice([Satisfaction.SATISFIED] * 4
@@ -298,7 +317,7 @@ def _topic_details(rows: list[tuple[Topic, list[str]]], staff: User | None,
     ActionItem.objects.bulk_create(items)
     TopicRating.objects.bulk_create(ratings)
     for rating in ratings:  # rated two days into the evaluation
-        rating.created_at = _evaluation_opened(rating.topic.decided_at) + timedelta(days=2)
+        rating.created_at = _evaluation_opened(_decided_at(rating.topic)) + timedelta(days=2)
     TopicRating.objects.bulk_update(ratings, ["created_at"], batch_size=500)
 
 
@@ -371,7 +390,7 @@ def _lists(compound: Compound, topics: list[Topic], today: date, staff: User | N
     Milestone.objects.bulk_create(milestones)
     Project.needs.through.objects.bulk_create(need_links)
     Project.resources.through.objects.bulk_create(resource_links)
-    year, quarter = services.quarter_of(today)
+    year, quarter = quarter_of(today)
     previous = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
     ListReview.objects.bulk_create([
         ListReview(compound=compound, year=previous[0], quarter=previous[1],
@@ -399,16 +418,16 @@ def _surveys(compound: Compound, today: date, randomizer: random.Random) -> None
     """The last four quarters answered (about a third of households each), the current open."""
     households = list(Household.objects.filter(building__compound=compound)
                       .values_list("id", flat=True))
-    year, quarter = services.quarter_of(today)
+    year, quarter = quarter_of(today)
     quarters = []
     for _step in range(4):
         year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
         quarters.append((year, quarter))
-    current = services.quarter_of(today)
+    current = quarter_of(today)
     surveys = Survey.objects.bulk_create([
         Survey(compound=compound, year=y, quarter=q, title=f"{y}年第{q}季度满意度测评",
-               opens_on=services.quarter_end(y, q) - timedelta(days=10),
-               closes_on=services.quarter_end(y, q) + timedelta(days=15))
+               opens_on=quarter_end(y, q) - timedelta(days=10),
+               closes_on=quarter_end(y, q) + timedelta(days=15))
         for y, q in [*reversed(quarters), current]])
     answers = []
     weights = [[Satisfaction.SATISFIED] * 14 + [Satisfaction.BASICALLY] * 5
@@ -420,4 +439,4 @@ def _surveys(compound: Compound, today: date, randomizer: random.Random) -> None
                     for household_id in sample]
     SurveyAnswer.objects.bulk_create(answers)
     Survey.objects.filter(pk=surveys[-1].pk).update(opens_on=today, closes_on=max(
-        today + timedelta(days=14), services.quarter_end(*current) + timedelta(days=15)))
+        today + timedelta(days=14), quarter_end(*current) + timedelta(days=15)))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
+from django_filters.filterset import FilterSet
 
 from core.filters import IdFilter
 from deliberation.models import ActionItem, Need, Project, Resource, Session, Survey, Topic
 
 
-class SessionFilter(django_filters.FilterSet):
+class SessionFilter(FilterSet):
     starts_after = django_filters.DateFilter(field_name="starts_at", lookup_expr="date__gte")
     starts_before = django_filters.DateFilter(field_name="starts_at", lookup_expr="date__lte")
     is_published = django_filters.BooleanFilter(field_name="published_at",
@@ -21,7 +22,7 @@ class SessionFilter(django_filters.FilterSet):
         fields = ["compound", "kind", "status", "mode"]
 
 
-class TopicFilter(django_filters.FilterSet):
+class TopicFilter(FilterSet):
     session = IdFilter(field_name="session_id")
     petition = IdFilter(field_name="petition_id")
     is_published = django_filters.BooleanFilter(field_name="published_at",
@@ -32,7 +33,7 @@ class TopicFilter(django_filters.FilterSet):
         fields = ["compound", "status", "channel", "scale"]
 
 
-class ActionItemFilter(django_filters.FilterSet):
+class ActionItemFilter(FilterSet):
     is_overdue = django_filters.BooleanFilter(method="filter_overdue")
     topic = IdFilter(field_name="topic_id")
 
@@ -46,25 +47,25 @@ class ActionItemFilter(django_filters.FilterSet):
         return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
 
 
-class NeedFilter(django_filters.FilterSet):
+class NeedFilter(FilterSet):
     class Meta:
         model = Need
         fields = ["compound", "source", "status"]
 
 
-class ResourceFilter(django_filters.FilterSet):
+class ResourceFilter(FilterSet):
     class Meta:
         model = Resource
         fields = ["compound", "kind"]
 
 
-class ProjectFilter(django_filters.FilterSet):
+class ProjectFilter(FilterSet):
     class Meta:
         model = Project
         fields = ["compound", "kind", "status"]
 
 
-class SurveyFilter(django_filters.FilterSet):
+class SurveyFilter(FilterSet):
     class Meta:
         model = Survey
         fields = ["compound", "year", "quarter"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.widgets import IsoDateInput, IsoDateTimeInput
@@ -33,10 +34,13 @@ class TopicProposeForm(forms.Form):
 class CompoundChoiceMixin(forms.Form):
     compound = forms.ModelChoiceField(label=_("小区"), queryset=Compound.objects.none())
 
-    def __init__(self, *args: Any, compounds: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, compounds: QuerySet[Compound] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if compounds is not None:
-            self.fields["compound"].queryset = compounds.order_by("name")
+            # self.fields holds this form's copies of the declared fields: the one above.
+            field = cast("forms.ModelChoiceField[Compound]", self.fields["compound"])
+            field.queryset = compounds.order_by("name")
             first_two = list(compounds.values_list("pk", flat=True)[:2])
             if len(first_two) == 1:
                 self.fields["compound"].initial = first_two[0]
@@ -81,10 +85,12 @@ class TopicScheduleForm(forms.Form):
     duration_minutes = forms.IntegerField(label=_("时长(分钟)"), min_value=1, max_value=600,
                                           initial=20)
 
-    def __init__(self, *args: Any, sessions: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sessions: QuerySet[Session] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if sessions is not None:
-            self.fields["session"].queryset = sessions
+            # self.fields holds this form's copies of the declared fields: the one above.
+            cast("forms.ModelChoiceField[Session]", self.fields["session"]).queryset = sessions
 
 
 class OpinionForm(forms.Form):
@@ -110,10 +116,11 @@ class ActionItemForm(forms.Form):
                                         required=False)
     deadline = forms.DateField(label=_("完成时限"), widget=IsoDateInput())
 
-    def __init__(self, *args: Any, bodies: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, bodies: QuerySet[Body] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if bodies is not None:
-            self.fields["owner_body"].queryset = bodies
+            # self.fields holds this form's copies of the declared fields: the one above.
+            cast("forms.ModelChoiceField[Body]", self.fields["owner_body"]).queryset = bodies
 
 
 class ProgressForm(forms.Form):

@@ -7,6 +7,9 @@ Petitions are linked by id only (`petition_id`), so this app needs no migration 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
+from typing import ClassVar
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -38,7 +41,7 @@ class Session(TimeStampedModel):
         HELD = "held", _("已召开")
         CANCELLED = "cancelled", _("已取消")
 
-    TRANSITIONS = {
+    TRANSITIONS: ClassVar[Mapping[str, Set[str]]] = {
         Status.PLANNED: {Status.HELD, Status.CANCELLED},
         Status.HELD: set(),
         Status.CANCELLED: set(),
@@ -144,7 +147,7 @@ class Topic(TimeStampedModel):
         CLOSED = "closed", _("已办结")
         REJECTED = "rejected", _("未通过")
 
-    TRANSITIONS = {
+    TRANSITIONS: ClassVar[Mapping[str, Set[str]]] = {
         Status.PROPOSED: {Status.DELIBERATING, Status.REJECTED},
         Status.DELIBERATING: {Status.DECIDED, Status.REJECTED},
         Status.DECIDED: {Status.EXECUTING, Status.EVALUATING},
@@ -306,7 +309,7 @@ class ActionItem(TimeStampedModel):
         OPEN = "open", _("落实中")
         DONE = "done", _("已销号")
 
-    TRANSITIONS = {Status.OPEN: {Status.DONE}, Status.DONE: set()}
+    TRANSITIONS: ClassVar[Mapping[str, Set[str]]] = {Status.OPEN: {Status.DONE}, Status.DONE: set()}
 
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="action_items",
                               verbose_name=_("议题"))
@@ -449,7 +452,7 @@ class Need(TimeStampedModel):
         MATCHED = "matched", _("已对接")
         RESOLVED = "resolved", _("已解决")
 
-    TRANSITIONS = {
+    TRANSITIONS: ClassVar[Mapping[str, Set[str]]] = {
         Status.OPEN: {Status.MATCHED, Status.RESOLVED},
         Status.MATCHED: {Status.RESOLVED},
         Status.RESOLVED: set(),
@@ -522,7 +525,7 @@ class Project(TimeStampedModel):
         IN_PROGRESS = "in_progress", _("实施中")
         TICKED_OFF = "ticked_off", _("已销号")
 
-    TRANSITIONS = {
+    TRANSITIONS: ClassVar[Mapping[str, Set[str]]] = {
         Status.PLANNED: {Status.IN_PROGRESS, Status.TICKED_OFF},
         Status.IN_PROGRESS: {Status.TICKED_OFF},
         Status.TICKED_OFF: set(),

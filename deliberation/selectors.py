@@ -1,25 +1,28 @@
-"""Reads that need a user's scope, and the one permission helper of the app.
+"""Every read of the deliberation app, scoped to the user by the compound sets of
+deliberation.rules (who is staff, who is a resident of a compound).
 
-Who may do what in a compound:
-- staff: community staff / street admins whose scope covers the compound's community
-  (core.scope on `compound.community.path`), superusers, and the compound's branch secretary
-  (OrgNode(kind=branch, compound=…).secretary is the user's Resident);
-- residents: users with a Resident in a household of one of the compound's buildings.
-Everything else gets 404 from the `*_get_for_user` getters.
+Outsiders get 404 from the `*_get_for_user` / `*_get_for_staff` getters. The lists
+stay lazy querysets: a page evaluates them where it did before, so its query count holds.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from core.media import MediaGrant
-from core.scope import EVERYTHING, scope_path, scope_q
 from deliberation.models import (
     ActionEvidence,
     ActionItem,
+    ActionItemQuerySet,
+    AgendaItem,
+    ListReview,
+    Milestone,
     Need,
     Project,
     Resource,
@@ -28,59 +31,28 @@ from deliberation.models import (
     Survey,
     SurveyAnswer,
     Topic,
+    TopicOpinion,
+    TopicRating,
+    TopicStatusChange,
+    TopicSupport,
 )
-from governance.models import OrgNode
+from deliberation.rules import resident_compounds, staff_compounds, visible_compounds
+from governance.models import Body
 from residents.models import Household, Resident
 from territory.models import Compound
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from accounts.models import User
 
 
-def staff_compounds(user: User | Any) -> QuerySet[Compound]:
-    """Compounds this user may run deliberation for (staff in scope or branch secretary)."""
-    if user is None or not user.is_authenticated:
-        return Compound.objects.none()
-    if scope_path(user) == EVERYTHING:
-        # Q() | Q(x) collapses to Q(x) in Django, so "everything" must not be OR-ed.
-        return Compound.objects.all()
-    secretary = Q(
-        pk__in=OrgNode.objects.filter(kind=OrgNode.Kind.COMPOUND_BRANCH,
-                                      secretary__user=user).values("compound_id")
-    )
-    return Compound.objects.filter(scope_q(user, "community__path") | secretary)
-
-
-def resident_compounds(user: User | Any) -> QuerySet[Compound]:
-    if user is None or not user.is_authenticated:
-        return Compound.objects.none()
-    return Compound.objects.filter(
-        pk__in=Resident.objects.filter(user=user).values("household__building__compound_id")
-    )
-
-
-def visible_compounds(user: User | Any) -> QuerySet[Compound]:
-    return (staff_compounds(user) | resident_compounds(user)).distinct()
-
-
-def user_is_deliberation_staff(user: User | Any, compound_id: int) -> bool:
-    return staff_compounds(user).filter(pk=compound_id).exists()
-
-
-def user_is_compound_resident(user: User | Any, compound_id: int) -> bool:
-    return resident_compounds(user).filter(pk=compound_id).exists()
-
-
-def user_is_deliberation_staff_anywhere(user: User | Any) -> bool:
-    return staff_compounds(user).exists()
-
-
-def resident_in_compound(user: User | Any, compound_id: int) -> Resident | None:
+def resident_in_compound(user: User, compound_id: int) -> Resident | None:
     return (Resident.objects.filter(user=user, household__building__compound_id=compound_id)
             .select_related("household").order_by("id").first())
 
 
-def survey_household_answer(*, user: User | Any, survey: Survey) -> SurveyAnswer | None:
+def survey_household_answer(*, user: User, survey: Survey) -> SurveyAnswer | None:
     """The answer the user's household in the survey's compound gave, if any (one a household,
     whichever member answered)."""
     resident = resident_in_compound(user, survey.compound_id)
@@ -95,7 +67,7 @@ def household_count(compound_id: int) -> int:
 
 # --- getters (404 for outsiders) ---------------------------------------------------------------
 
-def topic_get_for_user(*, user: User | Any, topic_id: int) -> Topic:
+def topic_get_for_user(*, user: User | AnonymousUser, topic_id: int) -> Topic:
     topic = (Topic.objects.select_related("compound", "session")
              .filter(pk=topic_id, compound__in=visible_compounds(user)).first())
     if topic is None:
@@ -103,7 +75,7 @@ def topic_get_for_user(*, user: User | Any, topic_id: int) -> Topic:
     return topic
 
 
-def session_get_for_user(*, user: User | Any, session_id: int) -> Session:
+def session_get_for_user(*, user: User | AnonymousUser, session_id: int) -> Session:
     session = (Session.objects.select_related("compound")
                .filter(pk=session_id, compound__in=visible_compounds(user)).first())
     if session is None:
@@ -111,7 +83,7 @@ def session_get_for_user(*, user: User | Any, session_id: int) -> Session:
     return session
 
 
-def session_get_for_staff(*, user: User | Any, session_id: int) -> Session:
+def session_get_for_staff(*, user: User | AnonymousUser, session_id: int) -> Session:
     session = (Session.objects.select_related("compound")
                .filter(pk=session_id, compound__in=staff_compounds(user)).first())
     if session is None:
@@ -119,7 +91,7 @@ def session_get_for_staff(*, user: User | Any, session_id: int) -> Session:
     return session
 
 
-def topic_get_for_staff(*, user: User | Any, topic_id: int) -> Topic:
+def topic_get_for_staff(*, user: User | AnonymousUser, topic_id: int) -> Topic:
     topic = (Topic.objects.select_related("compound", "session")
              .filter(pk=topic_id, compound__in=staff_compounds(user)).first())
     if topic is None:
@@ -127,7 +99,7 @@ def topic_get_for_staff(*, user: User | Any, topic_id: int) -> Topic:
     return topic
 
 
-def action_item_get_for_user(*, user: User | Any, action_item_id: int) -> ActionItem:
+def action_item_get_for_user(*, user: User | AnonymousUser, action_item_id: int) -> ActionItem:
     item = (ActionItem.objects.select_related("topic", "topic__compound")
             .filter(pk=action_item_id)
             .filter(Q(topic__compound__in=staff_compounds(user)) | Q(owner_user=user)).first()
@@ -137,7 +109,7 @@ def action_item_get_for_user(*, user: User | Any, action_item_id: int) -> Action
     return item
 
 
-def action_evidence_get_for_media(*, user: User | Any, name: str) -> MediaGrant | None:
+def action_evidence_get_for_media(*, user: User | AnonymousUser, name: str) -> MediaGrant | None:
     """An evidence photo (core.media), to whoever may open its topic (topic_get_for_user: the
     topic page shows it) or its action item (action_item_get_for_user: its owner). It shows
     the work done for the compound, not a person: not audited."""
@@ -148,7 +120,7 @@ def action_evidence_get_for_media(*, user: User | Any, name: str) -> MediaGrant 
     return None if evidence is None else MediaGrant(obj=evidence, is_audited=False)
 
 
-def action_item_get_for_staff(*, user: User | Any, action_item_id: int) -> ActionItem:
+def action_item_get_for_staff(*, user: User | AnonymousUser, action_item_id: int) -> ActionItem:
     """An item of a compound the user runs deliberation for (its owner alone may not tick it)."""
     item = (ActionItem.objects.select_related("topic", "topic__compound", "owner_body")
             .filter(pk=action_item_id, topic__compound__in=staff_compounds(user)).first())
@@ -157,7 +129,7 @@ def action_item_get_for_staff(*, user: User | Any, action_item_id: int) -> Actio
     return item
 
 
-def survey_get_for_user(*, user: User | Any, survey_id: int) -> Survey:
+def survey_get_for_user(*, user: User | AnonymousUser, survey_id: int) -> Survey:
     survey = (Survey.objects.select_related("compound")
               .filter(pk=survey_id, compound__in=visible_compounds(user)).first())
     if survey is None:
@@ -165,14 +137,14 @@ def survey_get_for_user(*, user: User | Any, survey_id: int) -> Survey:
     return survey
 
 
-def project_get_for_staff(*, user: User | Any, project_id: int) -> Project:
+def project_get_for_staff(*, user: User | AnonymousUser, project_id: int) -> Project:
     project = Project.objects.filter(pk=project_id, compound__in=staff_compounds(user)).first()
     if project is None:
         raise Http404
     return project
 
 
-def need_get_for_staff(*, user: User | Any, need_id: int) -> Need:
+def need_get_for_staff(*, user: User | AnonymousUser, need_id: int) -> Need:
     need = Need.objects.filter(pk=need_id, compound__in=staff_compounds(user)).first()
     if need is None:
         raise Http404
@@ -181,39 +153,43 @@ def need_get_for_staff(*, user: User | Any, need_id: int) -> Need:
 
 # --- lists ------------------------------------------------------------------------------------
 
-def topic_list(*, user: User | Any) -> QuerySet[Topic]:
+def topic_list(*, user: User | AnonymousUser) -> QuerySet[Topic]:
     return (Topic.objects.filter(compound__in=visible_compounds(user))
             .select_related("compound", "session"))
 
 
-def session_list(*, user: User | Any) -> QuerySet[Session]:
+def session_list(*, user: User | AnonymousUser) -> QuerySet[Session]:
     return (Session.objects.filter(compound__in=visible_compounds(user))
             .select_related("compound").annotate(topic_count=Count("agenda_items")))
 
 
-def action_item_list(*, user: User | Any) -> QuerySet[ActionItem]:
+def session_list_with_agenda(*, user: User | AnonymousUser) -> QuerySet[Session]:
+    return session_list(user=user).prefetch_related("agenda_items")
+
+
+def action_item_list(*, user: User | AnonymousUser) -> ActionItemQuerySet:
     return (ActionItem.objects.filter(topic__compound__in=staff_compounds(user))
             .select_related("topic", "topic__compound", "owner_body", "owner_user")
             .annotate(evidence_count=Count("evidence")))
 
 
-def need_list(*, user: User | Any) -> QuerySet[Need]:
+def need_list(*, user: User | AnonymousUser) -> QuerySet[Need]:
     return Need.objects.filter(compound__in=staff_compounds(user)).select_related("compound",
                                                                                   "topic")
 
 
-def resource_list(*, user: User | Any) -> QuerySet[Resource]:
+def resource_list(*, user: User | AnonymousUser) -> QuerySet[Resource]:
     return (Resource.objects.filter(compound__in=staff_compounds(user))
             .select_related("compound", "body"))
 
 
-def project_list(*, user: User | Any) -> QuerySet[Project]:
+def project_list(*, user: User | AnonymousUser) -> QuerySet[Project]:
     return (Project.objects.filter(compound__in=staff_compounds(user))
             .select_related("compound", "owner_body")
             .prefetch_related("milestones", "needs", "resources"))
 
 
-def survey_list(*, user: User | Any) -> QuerySet[Survey]:
+def survey_list(*, user: User | AnonymousUser) -> QuerySet[Survey]:
     return (Survey.objects.filter(compound__in=visible_compounds(user))
             .select_related("compound").annotate(answer_count=Count("answers")))
 
@@ -227,8 +203,6 @@ def published_topics(*, compound_id: int | None = None) -> QuerySet[Topic]:
 
 
 def published_sessions(*, compound_id: int | None = None) -> QuerySet[Session]:
-    from django.db.models import Prefetch
-
     queryset = (Session.objects.filter(published_at__isnull=False).select_related("compound")
                 .prefetch_related(Prefetch("topics", queryset=Topic.objects.order_by("id")))
                 .order_by("-starts_at"))
@@ -273,3 +247,179 @@ def topic_counts_by_status(*, compounds: QuerySet[Compound]) -> dict[str, int]:
     rows = (Topic.objects.filter(compound__in=compounds).values("status")
             .annotate(count=Count("id")).order_by())
     return {row["status"]: row["count"] for row in rows}
+
+
+# --- the pages' reads -------------------------------------------------------------------------
+
+def compound_get_for_resident(*, user: User | AnonymousUser) -> Compound | None:
+    """The compound a resident's phone page is about: the first they live in."""
+    return resident_compounds(user).order_by("id").first()
+
+
+def compound_get_for_user(*, user: User | AnonymousUser, compound_id: int) -> Compound:
+    compound = visible_compounds(user).filter(pk=compound_id).first()
+    if compound is None:
+        raise Http404
+    return compound
+
+
+def compound_get(*, compound_id: int) -> Compound:
+    """Any compound: its calendar is a public notice."""
+    return get_object_or_404(Compound, pk=compound_id)
+
+
+def topic_list_open_for_resident(*, compound: Compound, user: User) -> QuerySet[Topic]:
+    """The compound's open topics, newest first, each saying whether the user supported and
+    rated it (one query)."""
+    return (Topic.objects.filter(compound=compound).exclude(status__in=["closed", "rejected"])
+            .annotate(has_supported=Exists(TopicSupport.objects.filter(
+                topic=OuterRef("pk"), user=user)),
+                      has_rated=Exists(TopicRating.objects.filter(
+                          topic=OuterRef("pk"), user=user)))
+            .order_by("-created_at")[:50])
+
+
+def topic_list_open(*, compounds: QuerySet[Compound]) -> QuerySet[Topic]:
+    return (Topic.objects.filter(compound__in=compounds)
+            .exclude(status__in=["closed", "rejected"])
+            .select_related("compound", "session").order_by("status", "-id")[:100])
+
+
+def topic_list_proposed(*, compound_id: int) -> QuerySet[Topic]:
+    """Proposals still collecting support, the most supported first."""
+    return (Topic.objects.filter(compound=compound_id, status=Topic.Status.PROPOSED)
+            .order_by("-support_count", "id"))
+
+
+def topic_status_change_list(*, topic: Topic) -> QuerySet[TopicStatusChange]:
+    return topic.status_changes.select_related("actor")
+
+
+def topic_opinion_list(*, topic: Topic) -> QuerySet[TopicOpinion]:
+    return topic.opinions.all()
+
+
+def topic_is_supported_by(*, topic: Topic, user: User) -> bool:
+    return topic.supports.filter(user=user).exists()
+
+
+def topic_is_rated_by(*, topic: Topic, user: User) -> bool:
+    return topic.ratings.filter(user=user).exists()
+
+
+def action_item_list_for_topic(*, topic: Topic) -> ActionItemQuerySet:
+    return (topic.action_items.select_related("owner_body").prefetch_related("evidence")
+            .open_first())
+
+
+def action_item_open_count(*, compounds: QuerySet[Compound]) -> int:
+    return ActionItem.objects.filter(topic__compound__in=compounds,
+                                     status=ActionItem.Status.OPEN).count()
+
+
+def action_item_evidence_count(*, item: ActionItem) -> int:
+    return item.evidence.count()
+
+
+def action_item_is_last_open(*, item: ActionItem) -> bool:
+    """Whether ticking this item off leaves its topic none open (the topic goes to 评)."""
+    return not item.topic.action_items.filter(
+        status=ActionItem.Status.OPEN).exclude(pk=item.pk).exists()
+
+
+def session_list_upcoming(*, compound: Compound) -> QuerySet[Session]:
+    """The compound's next planned sessions with their agenda (one still on since this morning
+    counts)."""
+    return (Session.objects.filter(compound=compound, status=Session.Status.PLANNED,
+                                   starts_at__gte=timezone.now() - timedelta(hours=6))
+            .prefetch_related(Prefetch("agenda_items",
+                                       queryset=AgendaItem.objects.order_by("position")))
+            .order_by("starts_at")[:3])
+
+
+def session_list_for_compound(*, compound_id: int) -> QuerySet[Session]:
+    return Session.objects.filter(compound=compound_id)
+
+
+def session_list_planned(*, compound_id: int) -> QuerySet[Session]:
+    return (Session.objects.filter(compound=compound_id, status=Session.Status.PLANNED)
+            .order_by("starts_at"))
+
+
+def session_list_planned_in(*, compounds: QuerySet[Compound], now: datetime
+                            ) -> QuerySet[Session]:
+    return (Session.objects.filter(compound__in=compounds, status=Session.Status.PLANNED,
+                                   starts_at__gte=now - timedelta(days=1))
+            .select_related("compound").order_by("starts_at")[:10])
+
+
+def session_list_held_in(*, compounds: QuerySet[Compound]) -> QuerySet[Session]:
+    return (Session.objects.filter(compound__in=compounds, status=Session.Status.HELD)
+            .select_related("compound").order_by("-starts_at")[:20])
+
+
+def session_list_for_calendar(*, compound: Compound) -> QuerySet[Session]:
+    """The compound's sessions of the last year and to come, for its iCal feed."""
+    since = timezone.now() - timedelta(days=366)
+    return (Session.objects.filter(compound=compound, starts_at__gte=since)
+            .prefetch_related("agenda_items").order_by("starts_at"))
+
+
+def session_held_count(*, compound_id: int | None) -> int:
+    return Session.objects.filter(status=Session.Status.HELD).filter(
+        **({"compound_id": compound_id} if compound_id else {})).count()
+
+
+def session_agenda_item_list(*, session: Session) -> QuerySet[AgendaItem]:
+    return session.agenda_items.select_related("topic")
+
+
+def session_is_signed_in_by(*, session: Session, user: User) -> bool:
+    return session.attendances.filter(user=user).exists()
+
+
+def session_attendance_count(*, session: Session) -> int:
+    return session.attendances.count()
+
+
+def survey_list_open_for_household(*, compound: Compound, user: User) -> QuerySet[Survey]:
+    """The compound's surveys open today that the user's household has not answered."""
+    today = timezone.localdate()
+    return (Survey.objects.filter(compound=compound, opens_on__lte=today, closes_on__gte=today)
+            .exclude(answers__household__residents__user=user))
+
+
+def body_list(*, compound_id: int) -> QuerySet[Body]:
+    return Body.objects.filter(compound=compound_id)
+
+
+def body_get_for_compound(*, body_id: int, compound_id: int) -> Body:
+    body = Body.objects.filter(pk=body_id, compound=compound_id).first()
+    if body is None:
+        raise Http404
+    return body
+
+
+def project_get_listed(*, user: User | AnonymousUser, project_id: int) -> Project:
+    """A project as the lists show it (its milestones, needs and resources prefetched)."""
+    return project_list(user=user).get(pk=project_id)
+
+
+def milestone_list(*, project: Project) -> QuerySet[Milestone]:
+    return project.milestones.all()
+
+
+def need_list_unresolved(*, project: Project) -> QuerySet[Need]:
+    return project.needs.exclude(status=Need.Status.RESOLVED)
+
+
+def list_review_list_open(*, compounds: QuerySet[Compound]) -> QuerySet[ListReview]:
+    return (ListReview.objects.filter(compound__in=compounds, reviewed_at__isnull=True)
+            .select_related("compound"))
+
+
+def list_review_get_for_staff(*, user: User | AnonymousUser, review_id: int) -> ListReview:
+    review = ListReview.objects.filter(pk=review_id, compound__in=staff_compounds(user)).first()
+    if review is None:
+        raise Http404
+    return review

@@ -5,24 +5,27 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from deliberation import services
+from deliberation.services.lists import list_reviews_remind
+from deliberation.services.sessions import sessions_schedule_monthly
+from deliberation.services.surveys import surveys_generate_quarterly
+from deliberation.services.topics import action_items_remind
 
 
 @shared_task(name="deliberation.sessions_schedule_monthly")
 def sessions_schedule_monthly_task() -> int:
-    return services.sessions_schedule_monthly(today=timezone.localdate())
+    return sessions_schedule_monthly(today=timezone.localdate())
 
 
 @shared_task(name="deliberation.action_items_remind")
 def action_items_remind_task() -> int:
-    return services.action_items_remind(now=timezone.now())
+    return action_items_remind(now=timezone.now())
 
 
 @shared_task(name="deliberation.surveys_generate_quarterly")
 def surveys_generate_quarterly_task() -> int:
-    return services.surveys_generate_quarterly(today=timezone.localdate())
+    return surveys_generate_quarterly(today=timezone.localdate())
 
 
 @shared_task(name="deliberation.list_reviews_remind")
 def list_reviews_remind_task() -> int:
-    return services.list_reviews_remind(today=timezone.localdate())
+    return list_reviews_remind(today=timezone.localdate())

@@ -3,7 +3,7 @@
 Every view parses (a form), calls one service, renders or redirects. Objects are loaded through
 the permission-scoped getters in deliberation.selectors (404 for outsiders).
 Permission map: resident pages need a signed-in user and a compound they live in; staff pages
-need `selectors.staff_compounds(user)` to cover the object's compound; results and the iCal feed
+need `rules.staff_compounds(user)` to cover the object's compound; results and the iCal feed
 are public notices.
 """
 
@@ -17,9 +17,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,38 +27,73 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
+from accounts.models import User
 from accounts.views import ResidentLoginRequiredMixin
 from core.actions import ActionView as CoreActionView
 from core.actions import first_error
 from core.exceptions import ApplicationError
+from deliberation import conf, rules, selectors
 from deliberation import forms as delib_forms
-from deliberation import selectors, services
 from deliberation.ical import calendar_for_sessions
 from deliberation.models import (
     ActionItem,
-    AgendaItem,
     ListReview,
     Need,
     Project,
     Session,
     Survey,
     Topic,
-    TopicRating,
-    TopicSupport,
 )
-from governance.models import Body
+from deliberation.services.lists import (
+    list_review_complete,
+    need_create,
+    need_resolve,
+    project_create,
+    project_tick_off,
+    resource_create,
+)
+from deliberation.services.sessions import (
+    agenda_item_add,
+    session_call_joint,
+    session_publish,
+    session_record_minutes,
+    session_sign_in,
+)
+from deliberation.services.surveys import survey_answer_submit
+from deliberation.services.topics import (
+    action_item_add,
+    action_item_progress,
+    action_item_tick_off,
+    rating_summary,
+    topic_close,
+    topic_decide,
+    topic_opinion_add,
+    topic_propose,
+    topic_propose_from_petition,
+    topic_propose_offline,
+    topic_rate,
+    topic_reject,
+    topic_schedule,
+    topic_settle_on_the_spot,
+    topic_support,
+)
 from territory.models import Compound
 
 
-class ActionView(LoginRequiredMixin, CoreActionView):
+class _SignedInMixin(LoginRequiredMixin):
+    request: HttpRequest
+
+    @property
+    def actor(self) -> User:
+        """The user the services act for: the LoginRequiredMixin gate lets only them through."""
+        return rules.signed_in_user(self.request.user)
+
+
+class ActionView(_SignedInMixin, CoreActionView):
     """POST: the object as the user may see it, one service, back to where the user was."""
 
     def redirect_to(self, obj: Any) -> str:
         return self.request.META.get("HTTP_REFERER") or reverse("deliberation:home")
-
-
-def _resident_compound(user: Any) -> Compound | None:
-    return selectors.resident_compounds(user).order_by("id").first()
 
 
 # --- residents (phone) ------------------------------------------------------------------------
@@ -67,51 +102,40 @@ class HomeView(View):
     """The resident's phone view: propose, support, agenda, results, rate, survey."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        compound = _resident_compound(request.user) if request.user.is_authenticated else None
+        compound = (selectors.compound_get_for_resident(user=request.user)
+                    if request.user.is_authenticated else None)
         if compound is None:
-            if selectors.user_is_deliberation_staff_anywhere(request.user):
+            if rules.user_is_deliberation_staff_anywhere(request.user):
                 return redirect("deliberation:staff-dashboard")
             return redirect("deliberation:results")
-        user = request.user
-        topics = (Topic.objects.filter(compound=compound).exclude(status__in=["closed",
-                                                                             "rejected"])
-                  .annotate(has_supported=Exists(TopicSupport.objects.filter(
-                      topic=OuterRef("pk"), user=user)),
-                            has_rated=Exists(TopicRating.objects.filter(
-                                topic=OuterRef("pk"), user=user)))
-                  .order_by("-created_at")[:50])
-        sessions = (Session.objects.filter(compound=compound, status=Session.Status.PLANNED,
-                                           starts_at__gte=timezone.now() - timedelta(hours=6))
-                    .prefetch_related(Prefetch("agenda_items",
-                                               queryset=AgendaItem.objects.order_by("position")))
-                    .order_by("starts_at")[:3])
-        today = timezone.localdate()
-        surveys = (Survey.objects.filter(compound=compound, opens_on__lte=today,
-                                         closes_on__gte=today)
-                   .exclude(answers__household__residents__user=user))
+        # Signed in: only a signed-in user lives in a compound.
+        user = rules.signed_in_user(request.user)
         return render(request, "deliberation/home.html", {
-            "compound": compound, "topics": topics, "sessions": sessions,
-            "surveys": surveys, "threshold": services.conf.support_threshold(),
+            "compound": compound,
+            "topics": selectors.topic_list_open_for_resident(compound=compound, user=user),
+            "sessions": selectors.session_list_upcoming(compound=compound),
+            "surveys": selectors.survey_list_open_for_household(compound=compound, user=user),
+            "threshold": conf.support_threshold(),
             "results": selectors.published_topics(compound_id=compound.pk)[:10],
-            "can_staff": selectors.user_is_deliberation_staff(user, compound.pk),
+            "can_staff": rules.user_is_deliberation_staff(user, compound.pk),
         })
 
 
 class TopicCreateView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        if _resident_compound(request.user) is None:
+        if selectors.compound_get_for_resident(user=request.user) is None:
             raise Http404
         return render(request, "deliberation/topic_form.html",
                       {"form": delib_forms.TopicProposeForm()})
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        compound = _resident_compound(request.user)
+        compound = selectors.compound_get_for_resident(user=request.user)
         if compound is None:
             raise Http404
         form = delib_forms.TopicProposeForm(request.POST)
         if form.is_valid():
             try:
-                topic = services.topic_propose(compound=compound, actor=request.user,
+                topic = topic_propose(compound=compound, actor=rules.signed_in_user(request.user),
                                                **form.cleaned_data)
             except ApplicationError as error:
                 form.add_error(None, error.message)
@@ -126,26 +150,25 @@ STEP_LABELS = [_lazy("提"), _lazy("议"), _lazy("决"), _lazy("做"), _lazy("�
 
 class TopicDetailView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        topic = selectors.topic_get_for_user(user=request.user, topic_id=pk)
-        is_staff = selectors.user_is_deliberation_staff(request.user, topic.compound_id)
-        ratings = services.rating_summary(topic)
+        user = rules.signed_in_user(request.user)
+        topic = selectors.topic_get_for_user(user=user, topic_id=pk)
+        is_staff = rules.user_is_deliberation_staff(user, topic.compound_id)
+        ratings = rating_summary(topic)
         context: dict[str, Any] = {
             "topic": topic, "is_staff": is_staff, "step_labels": STEP_LABELS,
-            "changes": topic.status_changes.select_related("actor"),
-            "opinions": topic.opinions.all(),
-            "items": topic.action_items.select_related("owner_body").prefetch_related("evidence")
-            .open_first(),
+            "changes": selectors.topic_status_change_list(topic=topic),
+            "opinions": selectors.topic_opinion_list(topic=topic),
+            "items": selectors.action_item_list_for_topic(topic=topic),
             "ratings": ratings, "rating_count": sum(ratings.values()),
-            "has_supported": topic.supports.filter(user=request.user).exists(),
-            "has_rated": topic.ratings.filter(user=request.user).exists(),
-            "is_resident": selectors.user_is_compound_resident(request.user, topic.compound_id),
+            "has_supported": selectors.topic_is_supported_by(topic=topic, user=user),
+            "has_rated": selectors.topic_is_rated_by(topic=topic, user=user),
+            "is_resident": rules.user_is_compound_resident(user, topic.compound_id),
             "rate_form": delib_forms.RateForm(),
             "now": timezone.now(),
         }
         if is_staff:
-            sessions = Session.objects.filter(compound=topic.compound_id,
-                                              status=Session.Status.PLANNED).order_by("starts_at")
-            bodies = Body.objects.filter(compound=topic.compound_id)
+            sessions = selectors.session_list_planned(compound_id=topic.compound_id)
+            bodies = selectors.body_list(compound_id=topic.compound_id)
             context.update({
                 "schedule_form": delib_forms.TopicScheduleForm(sessions=sessions,
                                                                initial={"session": sessions[:1]
@@ -172,7 +195,7 @@ class TopicSupportView(ActionView):
         return selectors.topic_get_for_user(user=self.request.user, topic_id=kwargs["pk"])
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_support(topic=obj, actor=self.request.user)
+        topic_support(topic=obj, actor=self.actor)
 
     def redirect_to(self, obj: Topic) -> str:
         return _topic_url(obj)
@@ -183,17 +206,18 @@ class TopicRateView(TopicSupportView):
     success_message = _lazy("感谢您的评议。")
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_rate(topic=obj, actor=self.request.user, **data)
+        topic_rate(topic=obj, actor=self.actor, **data)
 
 
 class SessionDetailView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        session = selectors.session_get_for_user(user=request.user, session_id=pk)
-        is_staff = selectors.user_is_deliberation_staff(request.user, session.compound_id)
+        user = rules.signed_in_user(request.user)
+        session = selectors.session_get_for_user(user=user, session_id=pk)
+        is_staff = rules.user_is_deliberation_staff(user, session.compound_id)
         context: dict[str, Any] = {
             "session": session, "is_staff": is_staff,
-            "agenda": session.agenda_items.select_related("topic"),
-            "signed_in": session.attendances.filter(user=request.user).exists(),
+            "agenda": selectors.session_agenda_item_list(session=session),
+            "signed_in": selectors.session_is_signed_in_by(session=session, user=user),
         }
         if is_staff:
             sign_in_url = request.build_absolute_uri(
@@ -202,12 +226,10 @@ class SessionDetailView(ResidentLoginRequiredMixin, View):
             context.update({
                 "qr_svg": segno.make(sign_in_url, error="m").svg_inline(scale=4),
                 "sign_in_url": sign_in_url,
-                "attendance_count": session.attendances.count(),
+                "attendance_count": selectors.session_attendance_count(session=session),
                 "agenda_form": delib_forms.AgendaItemForm(),
                 "minutes_form": delib_forms.MinutesForm(initial={"minutes": session.minutes}),
-                "proposed": Topic.objects.filter(compound=session.compound_id,
-                                                 status=Topic.Status.PROPOSED)
-                .order_by("-support_count", "id"),
+                "proposed": selectors.topic_list_proposed(compound_id=session.compound_id),
             })
         return render(request, "deliberation/session_detail.html", context)
 
@@ -223,7 +245,7 @@ class SessionSignInView(ResidentLoginRequiredMixin, View):
         form = delib_forms.SignInForm(request.POST)
         if form.is_valid():
             try:
-                services.session_sign_in(session=session, actor=request.user,
+                session_sign_in(session=session, actor=rules.signed_in_user(request.user),
                                          code=form.cleaned_data["code"])
             except ApplicationError as error:
                 form.add_error("code", error.message)
@@ -248,7 +270,7 @@ class SurveyAnswerView(ResidentLoginRequiredMixin, View):
         form = delib_forms.SurveyAnswerForm(request.POST)
         if form.is_valid():
             try:
-                services.survey_answer_submit(survey=survey, actor=request.user,
+                survey_answer_submit(survey=survey, actor=rules.signed_in_user(request.user),
                                               **form.cleaned_data)
             except ApplicationError as error:
                 form.add_error(None, error.message)
@@ -259,7 +281,8 @@ class SurveyAnswerView(ResidentLoginRequiredMixin, View):
 
     def _render(self, request: HttpRequest, survey: Survey, form: forms.Form,
                 status: int = 200) -> HttpResponse:
-        answer = selectors.survey_household_answer(user=request.user, survey=survey)
+        answer = selectors.survey_household_answer(user=rules.signed_in_user(request.user),
+                                                  survey=survey)
         return render(request, self.template_name,
                       {"survey": survey, "form": form, "answer": answer}, status=status)
 
@@ -275,17 +298,14 @@ class ResultsView(View):
         return render(request, "deliberation/results.html", {
             "sessions": selectors.published_sessions(compound_id=compound_id_int)[:24],
             "topics": selectors.published_topics(compound_id=compound_id_int)[:50],
-            "held_count": Session.objects.filter(status=Session.Status.HELD).filter(
-                **({"compound_id": compound_id_int} if compound_id_int else {})).count(),
+            "held_count": selectors.session_held_count(compound_id=compound_id_int),
         })
 
 
 class CompoundCalendarView(View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        compound = get_object_or_404(Compound, pk=pk)
-        since = timezone.now() - timedelta(days=366)
-        sessions = (Session.objects.filter(compound=compound, starts_at__gte=since)
-                    .prefetch_related("agenda_items").order_by("starts_at"))
+        compound = selectors.compound_get(compound_id=pk)
+        sessions = selectors.session_list_for_calendar(compound=compound)
         body = calendar_for_sessions(sessions, name=_("%s议事日") % compound.name,
                                      host=request.get_host())
         response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
@@ -295,12 +315,9 @@ class CompoundCalendarView(View):
 
 # --- staff ------------------------------------------------------------------------------------
 
-class StaffMixin(LoginRequiredMixin):
+class StaffMixin(_SignedInMixin, View):
     def staff_compounds(self) -> QuerySet[Compound]:
-        compounds = selectors.staff_compounds(self.request.user)  # type: ignore[attr-defined]
-        if not compounds.exists():
-            raise Http404
-        return compounds
+        return rules.staff_gate(self.request.user)
 
 
 class DashboardView(StaffMixin, View):
@@ -309,20 +326,12 @@ class DashboardView(StaffMixin, View):
         now = timezone.now()
         return render(request, "deliberation/staff/dashboard.html", {
             "compounds": compounds.order_by("name"),
-            "upcoming": (Session.objects.filter(compound__in=compounds,
-                                                status=Session.Status.PLANNED,
-                                                starts_at__gte=now - timedelta(days=1))
-                         .select_related("compound").order_by("starts_at")[:10]),
-            "recent": (Session.objects.filter(compound__in=compounds,
-                                              status=Session.Status.HELD)
-                       .select_related("compound").order_by("-starts_at")[:20]),
-            "topics": (Topic.objects.filter(compound__in=compounds)
-                       .exclude(status__in=["closed", "rejected"])
-                       .select_related("compound", "session").order_by("status", "-id")[:100]),
+            "upcoming": selectors.session_list_planned_in(compounds=compounds, now=now),
+            "recent": selectors.session_list_held_in(compounds=compounds),
+            "topics": selectors.topic_list_open(compounds=compounds),
             "counts": selectors.topic_counts_by_status(compounds=compounds),
             "steps": Topic.Status.choices,
-            "open_items": ActionItem.objects.filter(topic__compound__in=compounds,
-                                                    status=ActionItem.Status.OPEN).count(),
+            "open_items": selectors.action_item_open_count(compounds=compounds),
             # Each form its own ids: both ask for a title (a label names one field only).
             "offline_form": delib_forms.TopicOfflineForm(compounds=compounds,
                                                          auto_id="id_offline_%s"),
@@ -340,7 +349,7 @@ class SessionCreateView(StaffMixin, View):
                                             compounds=self.staff_compounds())
         if form.is_valid():
             try:
-                session = services.session_call_joint(actor=request.user, **form.cleaned_data)
+                session = session_call_joint(actor=self.actor, **form.cleaned_data)
             except (ApplicationError, ValidationError) as error:
                 form.add_error(None, error.message if isinstance(error, ApplicationError)
                                else "；".join(error.messages))
@@ -358,7 +367,7 @@ class TopicOfflineCreateView(StaffMixin, View):
             messages.error(request, first_error(form))
             return redirect("deliberation:staff-dashboard")
         try:
-            topic = services.topic_propose_offline(actor=request.user, **form.cleaned_data)
+            topic = topic_propose_offline(actor=self.actor, **form.cleaned_data)
         except ApplicationError as error:
             messages.error(request, error.message)
             return redirect("deliberation:staff-dashboard")
@@ -376,7 +385,7 @@ class TopicFromPetitionCreateView(StaffMixin, View):
             messages.error(request, first_error(form))
             return redirect("deliberation:staff-dashboard")
         try:
-            topic = services.topic_propose_from_petition(actor=request.user, **form.cleaned_data)
+            topic = topic_propose_from_petition(actor=self.actor, **form.cleaned_data)
         except ApplicationError as error:
             messages.error(request, error.message)
         except Http404:
@@ -400,7 +409,7 @@ class SessionAgendaAddView(SessionActionView):
     success_message = _lazy("议程已添加。")
 
     def perform(self, obj: Session, data: dict[str, Any]) -> None:
-        services.agenda_item_add(session=obj, actor=self.request.user, **data)
+        agenda_item_add(session=obj, actor=self.actor, **data)
 
 
 class SessionMinutesView(SessionActionView):
@@ -408,14 +417,14 @@ class SessionMinutesView(SessionActionView):
     success_message = _lazy("会议纪要已保存。")
 
     def perform(self, obj: Session, data: dict[str, Any]) -> None:
-        services.session_record_minutes(session=obj, actor=self.request.user, **data)
+        session_record_minutes(session=obj, actor=self.actor, **data)
 
 
 class SessionPublishView(SessionActionView):
     success_message = _lazy("决议已公示。")
 
     def perform(self, obj: Session, data: dict[str, Any]) -> None:
-        services.session_publish(session=obj, actor=self.request.user)
+        session_publish(session=obj, actor=self.actor)
 
 
 class TopicActionView(ActionView):
@@ -431,10 +440,10 @@ class TopicScheduleView(TopicActionView):
     success_message = _lazy("已列入议程。")
 
     def form_kwargs(self, obj: Topic) -> dict[str, Any]:
-        return {"sessions": Session.objects.filter(compound=obj.compound_id)}
+        return {"sessions": selectors.session_list_for_compound(compound_id=obj.compound_id)}
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_schedule(topic=obj, actor=self.request.user, **data)
+        topic_schedule(topic=obj, actor=self.actor, **data)
 
 
 class TopicOpinionAddView(TopicActionView):
@@ -442,7 +451,7 @@ class TopicOpinionAddView(TopicActionView):
     success_message = _lazy("意见已记录。")
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_opinion_add(topic=obj, actor=self.request.user, **data)
+        topic_opinion_add(topic=obj, actor=self.actor, **data)
 
 
 class TopicDecideView(TopicActionView):
@@ -450,7 +459,7 @@ class TopicDecideView(TopicActionView):
     success_message = _lazy("决议已记录。")
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_decide(topic=obj, actor=self.request.user, **data)
+        topic_decide(topic=obj, actor=self.actor, **data)
 
 
 class ActionItemCreateView(TopicActionView):
@@ -458,17 +467,17 @@ class ActionItemCreateView(TopicActionView):
     success_message = _lazy("落实事项已分解。")
 
     def form_kwargs(self, obj: Topic) -> dict[str, Any]:
-        return {"bodies": Body.objects.filter(compound=obj.compound_id)}
+        return {"bodies": selectors.body_list(compound_id=obj.compound_id)}
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        services.action_item_add(topic=obj, actor=self.request.user, **data)
+        action_item_add(topic=obj, actor=self.actor, **data)
 
 
 class TopicSettleView(TopicActionView):
     success_message = _lazy("已现场议定，进入评议。")
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_settle_on_the_spot(topic=obj, actor=self.request.user)
+        topic_settle_on_the_spot(topic=obj, actor=self.actor)
 
 
 class TopicCloseView(TopicActionView):
@@ -476,7 +485,7 @@ class TopicCloseView(TopicActionView):
     success_message = _lazy("议题已办结并公示。")
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_close(topic=obj, actor=self.request.user, **data)
+        topic_close(topic=obj, actor=self.actor, **data)
 
 
 class TopicRejectView(TopicActionView):
@@ -484,7 +493,7 @@ class TopicRejectView(TopicActionView):
     success_message = _lazy("已不予受理并公示理由。")
 
     def perform(self, obj: Topic, data: dict[str, Any]) -> None:
-        services.topic_reject(topic=obj, actor=self.request.user, **data)
+        topic_reject(topic=obj, actor=self.actor, **data)
 
 
 class ActionItemBoardView(StaffMixin, View):
@@ -508,7 +517,7 @@ class ActionItemProgressView(ActionItemActionView):
     success_message = _lazy("进展已更新。")
 
     def perform(self, obj: ActionItem, data: dict[str, Any]) -> None:
-        services.action_item_progress(item=obj, actor=self.request.user, progress=data["progress"],
+        action_item_progress(item=obj, actor=self.actor, progress=data["progress"],
                                       note=data["note"], photo=data.get("photo"))
 
 
@@ -568,12 +577,11 @@ class ActionItemTickOffView(TickOffConfirmView):
         return selectors.action_item_get_for_staff(user=request.user, action_item_id=pk)
 
     def tick_off(self, request: HttpRequest, obj: ActionItem) -> None:
-        services.action_item_tick_off(item=obj, actor=request.user)
+        action_item_tick_off(item=obj, actor=rules.signed_in_user(request.user))
 
     def context(self, obj: ActionItem) -> dict[str, Any]:
-        return {"item": obj, "evidence_count": obj.evidence.count(),
-                "is_last_open": not obj.topic.action_items.filter(
-                    status=ActionItem.Status.OPEN).exclude(pk=obj.pk).exists()}
+        return {"item": obj, "evidence_count": selectors.action_item_evidence_count(item=obj),
+                "is_last_open": selectors.action_item_is_last_open(item=obj)}
 
     def default_back(self, obj: ActionItem) -> str:
         return _topic_url(obj.topic)
@@ -597,9 +605,7 @@ class ListsView(StaffMixin, View):
             "needs": selectors.need_list(user=user).order_by("status", "-id")[:200],
             "resources": selectors.resource_list(user=user)[:200],
             "projects": selectors.project_list(user=user)[:100],
-            "reviews": ListReview.objects.filter(compound__in=compounds,
-                                                 reviewed_at__isnull=True)
-            .select_related("compound"),
+            "reviews": selectors.list_review_list_open(compounds=compounds),
             # Each form its own ids: they share field names (a label names one field only).
             "need_form": delib_forms.NeedForm(compounds=compounds, auto_id="id_need_%s"),
             "resource_form": delib_forms.ResourceForm(compounds=compounds,
@@ -609,8 +615,8 @@ class ListsView(StaffMixin, View):
         })
 
 
-class _ListCreateView(StaffMixin, View):
-    form_class: type[forms.Form]
+class _ListCreateView(StaffMixin):
+    form_class: type[delib_forms.CompoundChoiceMixin]
 
     def create(self, data: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -633,21 +639,21 @@ class NeedCreateView(_ListCreateView):
     form_class = delib_forms.NeedForm
 
     def create(self, data: dict[str, Any]) -> None:
-        services.need_create(actor=self.request.user, **data)
+        need_create(actor=self.actor, **data)
 
 
 class ResourceCreateView(_ListCreateView):
     form_class = delib_forms.ResourceForm
 
     def create(self, data: dict[str, Any]) -> None:
-        services.resource_create(actor=self.request.user, **data)
+        resource_create(actor=self.actor, **data)
 
 
 class ProjectCreateView(_ListCreateView):
     form_class = delib_forms.ProjectForm
 
     def create(self, data: dict[str, Any]) -> None:
-        services.project_create(actor=self.request.user, **data)
+        project_create(actor=self.actor, **data)
 
 
 class ProjectTickOffView(TickOffConfirmView):
@@ -657,11 +663,11 @@ class ProjectTickOffView(TickOffConfirmView):
         return selectors.project_get_for_staff(user=request.user, project_id=pk)
 
     def tick_off(self, request: HttpRequest, obj: Project) -> None:
-        services.project_tick_off(project=obj, actor=request.user)
+        project_tick_off(project=obj, actor=rules.signed_in_user(request.user))
 
     def context(self, obj: Project) -> dict[str, Any]:
-        return {"project": obj, "milestones": obj.milestones.all(),
-                "needs": obj.needs.exclude(status=Need.Status.RESOLVED)}
+        return {"project": obj, "milestones": selectors.milestone_list(project=obj),
+                "needs": selectors.need_list_unresolved(project=obj)}
 
     def default_back(self, obj: Project) -> str:
         return reverse("deliberation:staff-lists")
@@ -680,21 +686,18 @@ class NeedResolveView(_ListActionView):
         return selectors.need_get_for_staff(user=self.request.user, need_id=kwargs["pk"])
 
     def perform(self, obj: Any, data: dict[str, Any]) -> None:
-        services.need_resolve(need=obj, actor=self.request.user, **data)
+        need_resolve(need=obj, actor=self.actor, **data)
 
 
 class ListReviewCompleteView(_ListActionView):
     success_message = _lazy("本季度清单复盘已完成。")
 
     def load(self, **kwargs: Any) -> ListReview:
-        review = ListReview.objects.filter(
-            pk=kwargs["pk"], compound__in=selectors.staff_compounds(self.request.user)).first()
-        if review is None:
-            raise Http404
-        return review
+        return selectors.list_review_get_for_staff(user=self.request.user,
+                                                   review_id=kwargs["pk"])
 
     def perform(self, obj: Any, data: dict[str, Any]) -> None:
-        services.list_review_complete(review=obj, actor=self.request.user)
+        list_review_complete(review=obj, actor=self.actor)
 
 
 class SurveyResultsView(StaffMixin, View):

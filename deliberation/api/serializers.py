@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from deliberation.models import (
@@ -22,13 +24,13 @@ from deliberation.models import (
 
 # --- output -----------------------------------------------------------------------------------
 
-class AgendaItemOutputSerializer(serializers.ModelSerializer):
+class AgendaItemOutputSerializer(serializers.ModelSerializer[AgendaItem]):
     class Meta:
         model = AgendaItem
         fields = ["id", "title", "topic", "starts_at", "duration_minutes", "position"]
 
 
-class SessionOutputSerializer(serializers.ModelSerializer):
+class SessionOutputSerializer(serializers.ModelSerializer[Session]):
     compound_name = serializers.CharField(source="compound.name", read_only=True)
     agenda = AgendaItemOutputSerializer(source="agenda_items", many=True, read_only=True)
 
@@ -39,7 +41,7 @@ class SessionOutputSerializer(serializers.ModelSerializer):
                   "minutes", "held_at", "published_at", "agenda"]
 
 
-class TopicOutputSerializer(serializers.ModelSerializer):
+class TopicOutputSerializer(serializers.ModelSerializer[Topic]):
     compound_name = serializers.CharField(source="compound.name", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
 
@@ -53,7 +55,7 @@ class TopicOutputSerializer(serializers.ModelSerializer):
                   "published_at", "created_at"]
 
 
-class PublishedTopicOutputSerializer(serializers.ModelSerializer):
+class PublishedTopicOutputSerializer(serializers.ModelSerializer[Topic]):
     compound_name = serializers.CharField(source="compound.name", read_only=True)
 
     class Meta:
@@ -62,42 +64,44 @@ class PublishedTopicOutputSerializer(serializers.ModelSerializer):
                   "outcome", "published_at"]
 
 
-class OpinionOutputSerializer(serializers.ModelSerializer):
+class OpinionOutputSerializer(serializers.ModelSerializer[TopicOpinion]):
     class Meta:
         model = TopicOpinion
         fields = ["id", "topic", "speaker", "stance", "body", "created_at"]
 
 
-class ActionItemOutputSerializer(serializers.ModelSerializer):
+class ActionItemOutputSerializer(serializers.ModelSerializer[ActionItem]):
     class Meta:
         model = ActionItem
         fields = ["id", "topic", "title", "owner_user", "owner_body", "owner_name", "deadline",
                   "progress", "progress_note", "status", "done_at"]
 
 
-class NeedOutputSerializer(serializers.ModelSerializer):
+class NeedOutputSerializer(serializers.ModelSerializer[Need]):
     class Meta:
         model = Need
         fields = ["id", "compound", "title", "detail", "source", "status", "topic",
                   "petition_id", "resolution", "resolved_at", "created_at"]
 
 
-class ResourceOutputSerializer(serializers.ModelSerializer):
+class ResourceOutputSerializer(serializers.ModelSerializer[Resource]):
     class Meta:
         model = Resource
         fields = ["id", "compound", "kind", "name", "body", "offers", "contact"]
 
 
-class MilestoneOutputSerializer(serializers.ModelSerializer):
+class MilestoneOutputSerializer(serializers.ModelSerializer[Milestone]):
     class Meta:
         model = Milestone
         fields = ["id", "title", "due_on", "done_on"]
 
 
-class ProjectOutputSerializer(serializers.ModelSerializer):
+class ProjectOutputSerializer(serializers.ModelSerializer[Project]):
     milestones = MilestoneOutputSerializer(many=True, read_only=True)
-    needs = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    resources = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    needs: serializers.PrimaryKeyRelatedField[Need] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True)
+    resources: serializers.PrimaryKeyRelatedField[Resource] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True)
 
     class Meta:
         model = Project
@@ -105,7 +109,7 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
                   "status", "ticked_off_at", "topic", "needs", "resources", "milestones"]
 
 
-class SurveyOutputSerializer(serializers.ModelSerializer):
+class SurveyOutputSerializer(serializers.ModelSerializer[Survey]):
     answer_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -114,18 +118,21 @@ class SurveyOutputSerializer(serializers.ModelSerializer):
                   "answer_count"]
 
 
-class SurveyAnswerOutputSerializer(serializers.ModelSerializer):
+class SurveyAnswerOutputSerializer(serializers.ModelSerializer[SurveyAnswer]):
     class Meta:
         model = SurveyAnswer
         fields = ["id", "survey", "satisfaction", "comment", "created_at"]
 
 
-class SurveyResultSerializer(serializers.Serializer):
+# The rows of selectors.survey_results, always given many=True (the stubs would type one row).
+class SurveyResultSerializer(serializers.Serializer[Any]):
     compound_id = serializers.IntegerField()
     compound = serializers.CharField()
     year = serializers.IntegerField()
     quarter = serializers.IntegerField()
-    label = serializers.CharField()
+    # The API's field "label"; DRF's metaclass moves declared fields off the class, but the
+    # stubs see it override Field.label (the field's own label).
+    label = serializers.CharField()  # type: ignore[assignment]
     total = serializers.IntegerField()
     satisfied = serializers.IntegerField()
     basically = serializers.IntegerField()
@@ -134,8 +141,9 @@ class SurveyResultSerializer(serializers.Serializer):
 
 
 # --- input ------------------------------------------------------------------------------------
+# Input only: they validate request data and never hold an instance (hence Serializer[Any]).
 
-class TopicProposeInputSerializer(serializers.Serializer):
+class TopicProposeInputSerializer(serializers.Serializer[Any]):
     compound = serializers.IntegerField()
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -146,7 +154,7 @@ class TopicOfflineInputSerializer(TopicProposeInputSerializer):
     proposer_name = serializers.CharField(max_length=50)
 
 
-class TopicFromPetitionInputSerializer(serializers.Serializer):
+class TopicFromPetitionInputSerializer(serializers.Serializer[Any]):
     """The topic's title and text are read by every resident of the compound: for a petition
     that is not public, or anonymous, staff write both (the petition's words stay in it)."""
 
@@ -156,20 +164,20 @@ class TopicFromPetitionInputSerializer(serializers.Serializer):
                                         default="")
 
 
-class TopicScheduleInputSerializer(serializers.Serializer):
+class TopicScheduleInputSerializer(serializers.Serializer[Any]):
     session = serializers.IntegerField()
     starts_at = serializers.TimeField(required=False, allow_null=True, default=None)
     duration_minutes = serializers.IntegerField(min_value=1, max_value=600, default=20)
 
 
-class OpinionInputSerializer(serializers.Serializer):
+class OpinionInputSerializer(serializers.Serializer[Any]):
     speaker = serializers.CharField(max_length=50)
     stance = serializers.ChoiceField(choices=TopicOpinion.Stance.choices,
                                      default=TopicOpinion.Stance.NEUTRAL)
     body = serializers.CharField()
 
 
-class DecideInputSerializer(serializers.Serializer):
+class DecideInputSerializer(serializers.Serializer[Any]):
     decision_text = serializers.CharField()
     mode = serializers.ChoiceField(choices=Topic.DecisionMode.choices)
     review_on = serializers.DateField()
@@ -180,7 +188,7 @@ class DecideInputSerializer(serializers.Serializer):
     votes_abstain = serializers.IntegerField(min_value=0, default=0)
 
 
-class ActionItemInputSerializer(serializers.Serializer):
+class ActionItemInputSerializer(serializers.Serializer[Any]):
     title = serializers.CharField(max_length=200)
     deadline = serializers.DateField()
     owner_name = serializers.CharField(max_length=100, required=False, allow_blank=True,
@@ -188,30 +196,30 @@ class ActionItemInputSerializer(serializers.Serializer):
     owner_body = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
-class ProgressInputSerializer(serializers.Serializer):
+class ProgressInputSerializer(serializers.Serializer[Any]):
     progress = serializers.IntegerField(min_value=0, max_value=100)
     note = serializers.CharField(required=False, allow_blank=True, default="")
     photo = serializers.ImageField(required=False, allow_null=True, default=None)
 
 
-class OutcomeInputSerializer(serializers.Serializer):
+class OutcomeInputSerializer(serializers.Serializer[Any]):
     outcome = serializers.CharField()
     evaluation_note = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=2000,
         help_text="线下评议记录：没有居民在线评议时必填（评议会或入户回访的参加人数和意见）。")
 
 
-class RejectInputSerializer(serializers.Serializer):
+class RejectInputSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=300)
 
 
-class RateInputSerializer(serializers.Serializer):
+class RateInputSerializer(serializers.Serializer[Any]):
     score = serializers.ChoiceField(choices=Satisfaction.choices)
     comment = serializers.CharField(max_length=300, required=False, allow_blank=True,
                                     default="")
 
 
-class JointSessionInputSerializer(serializers.Serializer):
+class JointSessionInputSerializer(serializers.Serializer[Any]):
     compound = serializers.IntegerField()
     title = serializers.CharField(max_length=100)
     starts_at = serializers.DateTimeField()
@@ -223,20 +231,20 @@ class JointSessionInputSerializer(serializers.Serializer):
         choices=InvitedBody.choices), required=False)
 
 
-class SignInInputSerializer(serializers.Serializer):
+class SignInInputSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(max_length=8)
 
 
-class MinutesInputSerializer(serializers.Serializer):
+class MinutesInputSerializer(serializers.Serializer[Any]):
     minutes = serializers.CharField()
 
 
-class SurveyAnswerInputSerializer(serializers.Serializer):
+class SurveyAnswerInputSerializer(serializers.Serializer[Any]):
     satisfaction = serializers.ChoiceField(choices=Satisfaction.choices)
     comment = serializers.CharField(max_length=500, required=False, allow_blank=True,
                                     default="")
     need = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class EmptySerializer(serializers.Serializer):
+class EmptySerializer(serializers.Serializer[Any]):
     pass

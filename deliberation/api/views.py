@@ -2,39 +2,61 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from accounts.models import User
 from core.api.views import ID_LOOKUP_REGEX, validated
-from deliberation import filters, selectors, services
+from deliberation import filters, rules, selectors
 from deliberation.api import serializers as io
-from deliberation.models import Session, Survey, Topic
-from governance.models import Body
-from territory.models import Compound
+from deliberation.models import ActionItem, Need, Project, Resource, Session, Survey, Topic
+from deliberation.services.lists import project_tick_off
+from deliberation.services.sessions import (
+    session_call_joint,
+    session_publish,
+    session_record_minutes,
+    session_sign_in,
+)
+from deliberation.services.surveys import survey_answer_submit
+from deliberation.services.topics import (
+    action_item_add,
+    action_item_progress,
+    action_item_tick_off,
+    topic_close,
+    topic_decide,
+    topic_opinion_add,
+    topic_propose,
+    topic_propose_from_petition,
+    topic_propose_offline,
+    topic_rate,
+    topic_reject,
+    topic_schedule,
+    topic_settle_on_the_spot,
+    topic_support,
+)
 
 
-def _compound(user: Any, compound_id: int) -> Compound:
-    compound = selectors.visible_compounds(user).filter(pk=compound_id).first()
-    if compound is None:
-        raise Http404
-    return compound
+class _SignedInMixin(APIView):
+    @property
+    def actor(self) -> User:
+        """The user the services act for: IsAuthenticated lets only them through."""
+        return rules.signed_in_user(self.request.user)
 
 
-class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SessionViewSet(_SignedInMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     viewsets.GenericViewSet[Session]):
     lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.SessionOutputSerializer
     filterset_class = filters.SessionFilter
 
     def get_queryset(self) -> QuerySet[Session]:
-        return selectors.session_list(user=self.request.user).prefetch_related("agenda_items")
+        return selectors.session_list_with_agenda(user=self.request.user)
 
     def get_object(self) -> Session:
         return selectors.session_get_for_user(user=self.request.user,
@@ -49,33 +71,35 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=False, methods=["post"], url_path="joint")
     def joint(self, request: Request) -> Response:
         data = validated(io.JointSessionInputSerializer, request.data)
-        data["compound"] = _compound(request.user, data["compound"])
-        session = services.session_call_joint(actor=request.user, **data)
+        data["compound"] = selectors.compound_get_for_user(user=request.user,
+                                                           compound_id=data["compound"])
+        session = session_call_joint(actor=self.actor, **data)
         return Response(io.SessionOutputSerializer(session).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=io.SignInInputSerializer, responses={204: None})
     @action(detail=True, methods=["post"], url_path="sign-in")
     def sign_in(self, request: Request, pk: str) -> Response:
         data = validated(io.SignInInputSerializer, request.data)
-        services.session_sign_in(session=self.get_object(), actor=request.user, **data)
+        session_sign_in(session=self.get_object(), actor=self.actor, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=io.MinutesInputSerializer, responses=io.SessionOutputSerializer)
     @action(detail=True, methods=["post"])
     def minutes(self, request: Request, pk: str) -> Response:
         data = validated(io.MinutesInputSerializer, request.data)
-        session = services.session_record_minutes(session=self._staff_session(),
-                                                  actor=request.user, **data)
+        session = session_record_minutes(session=self._staff_session(),
+                                                  actor=self.actor, **data)
         return Response(io.SessionOutputSerializer(session).data)
 
     @extend_schema(request=None, responses=io.SessionOutputSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str) -> Response:
-        session = services.session_publish(session=self._staff_session(), actor=request.user)
+        session = session_publish(session=self._staff_session(), actor=self.actor)
         return Response(io.SessionOutputSerializer(session).data)
 
 
-class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TopicViewSet(_SignedInMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                   viewsets.GenericViewSet[Topic]):
     lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.TopicOutputSerializer
     filterset_class = filters.TopicFilter
@@ -99,8 +123,9 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                    responses={201: io.TopicOutputSerializer})
     def create(self, request: Request) -> Response:
         data = validated(io.TopicProposeInputSerializer, request.data)
-        data["compound"] = _compound(request.user, data["compound"])
-        topic = services.topic_propose(actor=request.user, **data)
+        data["compound"] = selectors.compound_get_for_user(user=request.user,
+                                                           compound_id=data["compound"])
+        topic = topic_propose(actor=self.actor, **data)
         return self._topic_response(topic, status.HTTP_201_CREATED)
 
     @extend_schema(request=io.TopicOfflineInputSerializer,
@@ -108,8 +133,9 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=False, methods=["post"])
     def offline(self, request: Request) -> Response:
         data = validated(io.TopicOfflineInputSerializer, request.data)
-        data["compound"] = _compound(request.user, data["compound"])
-        topic = services.topic_propose_offline(actor=request.user, **data)
+        data["compound"] = selectors.compound_get_for_user(user=request.user,
+                                                           compound_id=data["compound"])
+        topic = topic_propose_offline(actor=self.actor, **data)
         return self._topic_response(topic, status.HTTP_201_CREATED)
 
     @extend_schema(request=io.TopicFromPetitionInputSerializer,
@@ -117,14 +143,14 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=False, methods=["post"], url_path="from-petition")
     def from_petition(self, request: Request) -> Response:
         data = validated(io.TopicFromPetitionInputSerializer, request.data)
-        topic = services.topic_propose_from_petition(actor=request.user, **data)
+        topic = topic_propose_from_petition(actor=self.actor, **data)
         return self._topic_response(topic, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=io.TopicOutputSerializer)
     @action(detail=True, methods=["post"])
     def support(self, request: Request, pk: str) -> Response:
-        return self._topic_response(services.topic_support(topic=self.get_object(),
-                                                           actor=request.user))
+        return self._topic_response(topic_support(topic=self.get_object(),
+                                                           actor=self.actor))
 
     @extend_schema(request=io.TopicScheduleInputSerializer, responses=io.TopicOutputSerializer)
     @action(detail=True, methods=["post"])
@@ -133,7 +159,7 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = validated(io.TopicScheduleInputSerializer, request.data)
         data["session"] = selectors.session_get_for_staff(user=request.user,
                                                           session_id=data["session"])
-        return self._topic_response(services.topic_schedule(topic=topic, actor=request.user,
+        return self._topic_response(topic_schedule(topic=topic, actor=self.actor,
                                                             **data))
 
     @extend_schema(request=io.OpinionInputSerializer,
@@ -141,7 +167,7 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def opinions(self, request: Request, pk: str) -> Response:
         topic = self._staff_topic()
-        opinion = services.topic_opinion_add(topic=topic, actor=request.user,
+        opinion = topic_opinion_add(topic=topic, actor=self.actor,
                                              **validated(io.OpinionInputSerializer, request.data))
         return Response(io.OpinionOutputSerializer(opinion).data, status=status.HTTP_201_CREATED)
 
@@ -149,8 +175,8 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, pk: str) -> Response:
         topic = self._staff_topic()
-        return self._topic_response(services.topic_decide(
-            topic=topic, actor=request.user, **validated(io.DecideInputSerializer, request.data)))
+        return self._topic_response(topic_decide(
+            topic=topic, actor=self.actor, **validated(io.DecideInputSerializer, request.data)))
 
     @extend_schema(request=io.ActionItemInputSerializer,
                    responses={201: io.ActionItemOutputSerializer})
@@ -159,24 +185,21 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         topic = self._staff_topic()
         data = validated(io.ActionItemInputSerializer, request.data)
         body_id = data.pop("owner_body")
-        body = None
-        if body_id is not None:
-            body = Body.objects.filter(pk=body_id, compound=topic.compound_id).first()
-            if body is None:
-                raise Http404
-        item = services.action_item_add(topic=topic, actor=request.user, owner_body=body, **data)
+        body = (None if body_id is None else
+                selectors.body_get_for_compound(body_id=body_id, compound_id=topic.compound_id))
+        item = action_item_add(topic=topic, actor=self.actor, owner_body=body, **data)
         return Response(io.ActionItemOutputSerializer(item).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=io.TopicOutputSerializer)
     @action(detail=True, methods=["post"])
     def settle(self, request: Request, pk: str) -> Response:
-        return self._topic_response(services.topic_settle_on_the_spot(
-            topic=self._staff_topic(), actor=request.user))
+        return self._topic_response(topic_settle_on_the_spot(
+            topic=self._staff_topic(), actor=self.actor))
 
     @extend_schema(request=io.RateInputSerializer, responses={204: None})
     @action(detail=True, methods=["post"])
     def rate(self, request: Request, pk: str) -> Response:
-        services.topic_rate(topic=self.get_object(), actor=request.user,
+        topic_rate(topic=self.get_object(), actor=self.actor,
                             **validated(io.RateInputSerializer, request.data))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -184,26 +207,26 @@ class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
         topic = self._staff_topic()
-        return self._topic_response(services.topic_close(
-            topic=topic, actor=request.user, **validated(io.OutcomeInputSerializer, request.data)))
+        return self._topic_response(topic_close(
+            topic=topic, actor=self.actor, **validated(io.OutcomeInputSerializer, request.data)))
 
     @extend_schema(request=io.RejectInputSerializer, responses=io.TopicOutputSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
         topic = self._staff_topic()
-        return self._topic_response(services.topic_reject(
-            topic=topic, actor=request.user, **validated(io.RejectInputSerializer, request.data)))
+        return self._topic_response(topic_reject(
+            topic=topic, actor=self.actor, **validated(io.RejectInputSerializer, request.data)))
 
 
-class ActionItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ActionItemViewSet(_SignedInMixin, mixins.ListModelMixin, viewsets.GenericViewSet[ActionItem]):
     lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.ActionItemOutputSerializer
     filterset_class = filters.ActionItemFilter
 
-    def get_queryset(self) -> QuerySet[Any]:
+    def get_queryset(self) -> QuerySet[ActionItem]:
         return selectors.action_item_list(user=self.request.user)
 
-    def get_object(self) -> Any:
+    def get_object(self) -> ActionItem:
         return selectors.action_item_get_for_user(user=self.request.user,
                                                   action_item_id=int(self.kwargs["pk"]))
 
@@ -211,7 +234,7 @@ class ActionItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def progress(self, request: Request, pk: str) -> Response:
         data = validated(io.ProgressInputSerializer, request.data)
-        item = services.action_item_progress(item=self.get_object(), actor=request.user,
+        item = action_item_progress(item=self.get_object(), actor=self.actor,
                                              progress=data["progress"], note=data["note"],
                                              photo=data["photo"])
         return Response(io.ActionItemOutputSerializer(item).data)
@@ -219,44 +242,44 @@ class ActionItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses=io.ActionItemOutputSerializer)
     @action(detail=True, methods=["post"], url_path="tick-off")
     def tick_off(self, request: Request, pk: str) -> Response:
-        item = services.action_item_tick_off(item=self.get_object(), actor=request.user)
+        item = action_item_tick_off(item=self.get_object(), actor=self.actor)
         return Response(io.ActionItemOutputSerializer(item).data)
 
 
-class NeedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class NeedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Need]):
     serializer_class = io.NeedOutputSerializer
     filterset_class = filters.NeedFilter
 
-    def get_queryset(self) -> QuerySet[Any]:
+    def get_queryset(self) -> QuerySet[Need]:
         return selectors.need_list(user=self.request.user)
 
 
-class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ResourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Resource]):
     serializer_class = io.ResourceOutputSerializer
     filterset_class = filters.ResourceFilter
 
-    def get_queryset(self) -> QuerySet[Any]:
+    def get_queryset(self) -> QuerySet[Resource]:
         return selectors.resource_list(user=self.request.user)
 
 
-class ProjectViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ProjectViewSet(_SignedInMixin, mixins.ListModelMixin, viewsets.GenericViewSet[Project]):
     lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.ProjectOutputSerializer
     filterset_class = filters.ProjectFilter
 
-    def get_queryset(self) -> QuerySet[Any]:
+    def get_queryset(self) -> QuerySet[Project]:
         return selectors.project_list(user=self.request.user)
 
     @extend_schema(request=None, responses=io.ProjectOutputSerializer)
     @action(detail=True, methods=["post"], url_path="tick-off")
     def tick_off(self, request: Request, pk: str) -> Response:
         project = selectors.project_get_for_staff(user=request.user, project_id=int(pk))
-        project = services.project_tick_off(project=project, actor=request.user)
+        project = project_tick_off(project=project, actor=self.actor)
         return Response(io.ProjectOutputSerializer(
-            selectors.project_list(user=request.user).get(pk=project.pk)).data)
+            selectors.project_get_listed(user=request.user, project_id=project.pk)).data)
 
 
-class SurveyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class SurveyViewSet(_SignedInMixin, mixins.ListModelMixin, viewsets.GenericViewSet[Survey]):
     lookup_value_regex = ID_LOOKUP_REGEX
     serializer_class = io.SurveyOutputSerializer
     filterset_class = filters.SurveyFilter
@@ -270,18 +293,18 @@ class SurveyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def answers(self, request: Request, pk: str) -> Response:
         survey = selectors.survey_get_for_user(user=request.user, survey_id=int(pk))
         data = validated(io.SurveyAnswerInputSerializer, request.data)
-        answer = services.survey_answer_submit(survey=survey, actor=request.user, **data)
+        answer = survey_answer_submit(survey=survey, actor=self.actor, **data)
         return Response(io.SurveyAnswerOutputSerializer(answer).data,
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=io.SurveyResultSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def results(self, request: Request) -> Response:
-        rows = selectors.survey_results(compounds=selectors.visible_compounds(request.user))
+        rows = selectors.survey_results(compounds=rules.visible_compounds(request.user))
         return Response(io.SurveyResultSerializer(rows, many=True).data)
 
 
-class PublishedTopicViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class PublishedTopicViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Topic]):
     """公示: published outcomes, open to anyone."""
 
     serializer_class = io.PublishedTopicOutputSerializer

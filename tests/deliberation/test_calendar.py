@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from core.models import CalendarDay, CalendarYear
-from deliberation.services import deliberation_date
+from deliberation.services.sessions import deliberation_date
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def test_a_holiday_entered_in_the_table_moves_the_15th(settings):
 
 def test_a_15th_past_the_tables_end_is_kept_and_logged(settings, caplog):
     settings.DELIBERATION_HOLIDAY_POLICY = "next_workday"
-    with caplog.at_level(logging.WARNING, logger="deliberation.services"):
+    with caplog.at_level(logging.WARNING, logger="deliberation.services.sessions"):
         assert deliberation_date(2027, 3) == date(2027, 3, 15)
     assert "past the holiday table's end" in caplog.text
 

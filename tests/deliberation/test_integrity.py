@@ -16,8 +16,17 @@ import time_machine
 from django.urls import reverse
 
 from core.exceptions import ApplicationError
-from deliberation import services
 from deliberation.models import Session, Topic, TopicStatusChange
+from deliberation.services.sessions import session_record_minutes
+from deliberation.services.topics import (
+    action_item_add,
+    action_item_tick_off,
+    topic_close,
+    topic_decide,
+    topic_rate,
+    topic_schedule,
+    topic_settle_on_the_spot,
+)
 from tests.deliberation.factories import SessionFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -42,13 +51,13 @@ def meeting(territory) -> Session:
 
 
 def _decide(topic, actor, review_on=date(2026, 12, 18)):
-    return services.topic_decide(topic=topic, actor=actor, decision_text="同意实施",
+    return topic_decide(topic=topic, actor=actor, decision_text="同意实施",
                                  mode="consensus", review_on=review_on)
 
 
 def _scheduled(topic, meeting, actor):
     with time_machine.travel(at(2026, 12, 5, 10), tick=False):
-        return services.topic_schedule(topic=topic, session=meeting, actor=actor)
+        return topic_schedule(topic=topic, session=meeting, actor=actor)
 
 
 def _in_evaluation(topic, meeting, actor, *, review_on=date(2026, 12, 18)):
@@ -56,7 +65,7 @@ def _in_evaluation(topic, meeting, actor, *, review_on=date(2026, 12, 18)):
     _scheduled(topic, meeting, actor)
     with time_machine.travel(at(2026, 12, 15, 10), tick=False):
         _decide(topic, actor, review_on=review_on)
-        services.topic_settle_on_the_spot(topic=topic, actor=actor)
+        topic_settle_on_the_spot(topic=topic, actor=actor)
     return Topic.objects.get(pk=topic.pk)
 
 
@@ -99,9 +108,9 @@ def test_the_decide_page_and_the_api_show_why_a_decision_is_too_early(
 def test_minutes_are_refused_before_the_meeting_starts(meeting, community_staff):
     with time_machine.travel(at(2026, 12, 5, 10), tick=False), pytest.raises(
             ApplicationError, match="议事会开始后才能记录纪要"):
-        services.session_record_minutes(session=meeting, actor=community_staff, minutes="纪要")
+        session_record_minutes(session=meeting, actor=community_staff, minutes="纪要")
     with time_machine.travel(at(2026, 12, 15, 11), tick=False):
-        services.session_record_minutes(session=meeting, actor=community_staff, minutes="纪要")
+        session_record_minutes(session=meeting, actor=community_staff, minutes="纪要")
     meeting.refresh_from_db()
     assert (meeting.status, meeting.held_at) == ("held", at(2026, 12, 15, 11))
 
@@ -113,12 +122,12 @@ def test_the_window_lasts_seven_days_when_the_review_date_is_sooner(
     topic = _in_evaluation(topic, meeting, community_staff, review_on=date(2026, 12, 18))
     assert topic.evaluation_ends_at == at(2026, 12, 22, 10)
     with time_machine.travel(at(2026, 12, 16, 20), tick=False):
-        services.topic_rate(topic=topic, actor=neighbour, score="satisfied")
+        topic_rate(topic=topic, actor=neighbour, score="satisfied")
     with time_machine.travel(at(2026, 12, 22, 9, 59), tick=False), pytest.raises(
             ApplicationError, match="评议期至 2026-12-22 10:00"):
-        services.topic_close(topic=topic, actor=community_staff, outcome="已完成")
+        topic_close(topic=topic, actor=community_staff, outcome="已完成")
     with time_machine.travel(at(2026, 12, 22, 10), tick=False):
-        services.topic_close(topic=topic, actor=community_staff, outcome="已完成")
+        topic_close(topic=topic, actor=community_staff, outcome="已完成")
     assert Topic.objects.get(pk=topic.pk).status == "closed"
 
 
@@ -127,12 +136,12 @@ def test_the_window_runs_to_the_review_date_set_at_the_decision(
     topic = _in_evaluation(topic, meeting, community_staff, review_on=date(2027, 1, 10))
     assert topic.evaluation_ends_at == at(2027, 1, 10, 0)
     with time_machine.travel(at(2026, 12, 20), tick=False):
-        services.topic_rate(topic=topic, actor=neighbour, score="basically")
+        topic_rate(topic=topic, actor=neighbour, score="basically")
     with time_machine.travel(at(2027, 1, 9, 18), tick=False), pytest.raises(
             ApplicationError, match="评议期"):
-        services.topic_close(topic=topic, actor=community_staff, outcome="已完成")
+        topic_close(topic=topic, actor=community_staff, outcome="已完成")
     with time_machine.travel(at(2027, 1, 10, 9), tick=False):
-        services.topic_close(topic=topic, actor=community_staff, outcome="已完成")
+        topic_close(topic=topic, actor=community_staff, outcome="已完成")
     assert Topic.objects.get(pk=topic.pk).status == "closed"
 
 
@@ -141,11 +150,11 @@ def test_closing_without_any_evaluation_needs_an_offline_evaluation_record(
     topic = _in_evaluation(topic, meeting, community_staff)
     with time_machine.travel(at(2026, 12, 23, 10), tick=False):
         with pytest.raises(ApplicationError, match="还没有居民评议"):
-            services.topic_close(topic=topic, actor=community_staff, outcome="已完成")
+            topic_close(topic=topic, actor=community_staff, outcome="已完成")
         with pytest.raises(ApplicationError, match="还没有居民评议"):
-            services.topic_close(topic=topic, actor=community_staff, outcome="已完成",
+            topic_close(topic=topic, actor=community_staff, outcome="已完成",
                                  evaluation_note="  ")
-        services.topic_close(topic=topic, actor=community_staff, outcome="已完成",
+        topic_close(topic=topic, actor=community_staff, outcome="已完成",
                              evaluation_note="12月23日居民代表评议会：到会12人，11人满意")
     topic.refresh_from_db()
     assert topic.status == "closed"
@@ -177,10 +186,10 @@ def test_ticking_off_the_last_item_opens_the_window(topic, meeting, community_st
     _scheduled(topic, meeting, community_staff)
     with time_machine.travel(at(2026, 12, 15, 10), tick=False):
         _decide(topic, community_staff, review_on=date(2026, 12, 15))
-        item = services.action_item_add(topic=topic, actor=community_staff, title="换灯",
+        item = action_item_add(topic=topic, actor=community_staff, title="换灯",
                                         owner_name="物业", deadline=date(2026, 12, 30))
     with time_machine.travel(at(2026, 12, 28, 15), tick=False):
-        services.action_item_tick_off(item=item, actor=community_staff)
+        action_item_tick_off(item=item, actor=community_staff)
     topic.refresh_from_db()
     assert topic.status == "evaluating"
     assert topic.evaluation_ends_at == at(2026, 12, 28, 15) + timedelta(days=7)

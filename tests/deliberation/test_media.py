@@ -9,7 +9,7 @@ import re
 import pytest
 
 from core.models import AuditEvent
-from deliberation import services
+from deliberation.services.topics import action_item_progress
 from tests.deliberation.factories import ActionItemFactory
 from tests.media_helpers import client_as
 from tests.petitions.factories import photo
@@ -21,7 +21,7 @@ EVIDENCE_LINK = re.compile(r'<a href="(/media/[^"]+)">')
 @pytest.fixture
 def evidence_url(topic, community_staff) -> str:
     item = ActionItemFactory(topic=topic)
-    services.action_item_progress(item=item, actor=community_staff, progress=50, note="已开工",
+    action_item_progress(item=item, actor=community_staff, progress=50, note="已开工",
                                   photo=photo("work.jpg"))
     return item.evidence.get().photo.url
 

@@ -8,8 +8,13 @@ from django.utils import timezone
 
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.referral import petition_source, referrer
-from deliberation import services
 from deliberation.models import Need, Topic
+from deliberation.services.topics import (
+    topic_close,
+    topic_decide,
+    topic_propose_from_petition,
+    topic_schedule,
+)
 
 
 def test_the_petitions_hooks_are_there() -> None:
@@ -17,7 +22,7 @@ def test_the_petitions_hooks_are_there() -> None:
     from petitions import referral
 
     assert petition_source() is referral
-    assert referrer() is services.topic_propose_from_petition
+    assert referrer() is topic_propose_from_petition
 
 
 @pytest.fixture
@@ -38,7 +43,7 @@ def _evaluating(topic):
 
 def test_a_referred_petition_becomes_a_big_topic_and_the_petition_is_referred(
         petition, community_staff, territory):
-    topic = services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
+    topic = topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
     assert (topic.compound, topic.channel, topic.scale) == (territory.compound, "petition", "big")
     assert topic.petition_id == petition.pk
     assert "充电桩" in topic.title
@@ -49,8 +54,8 @@ def test_a_referred_petition_becomes_a_big_topic_and_the_petition_is_referred(
 
 
 def test_closing_the_topic_closes_the_petition_with_the_outcome(petition, community_staff):
-    topic = services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
-    services.topic_close(topic=_evaluating(topic), actor=community_staff,
+    topic = topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
+    topic_close(topic=_evaluating(topic), actor=community_staff,
                          outcome="新增充电桩40个，已投入使用",
                          evaluation_note="居民代表评议会：到会9人，均满意")
     petition.refresh_from_db()
@@ -59,9 +64,9 @@ def test_closing_the_topic_closes_the_petition_with_the_outcome(petition, commun
 
 
 def test_a_topic_rejected_by_vote_also_closes_its_petition(petition, community_staff, session):
-    topic = services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
-    services.topic_schedule(topic=topic, session=session, actor=community_staff)
-    services.topic_decide(topic=topic, actor=community_staff, decision_text="暂缓", mode="vote",
+    topic = topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
+    topic_schedule(topic=topic, session=session, actor=community_staff)
+    topic_decide(topic=topic, actor=community_staff, decision_text="暂缓", mode="vote",
                           review_on=None, votes_for=1, votes_against=5, eligible_voters=6)
     petition.refresh_from_db()
     assert petition.state == "closed"
@@ -69,19 +74,19 @@ def test_a_topic_rejected_by_vote_also_closes_its_petition(petition, community_s
 
 
 def test_a_petition_is_referred_only_once(petition, community_staff):
-    services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
+    topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
     with pytest.raises(ApplicationError, match="已转为议题"):
-        services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
+        topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
 
 
 def test_an_outsider_cannot_refer_a_petition_and_no_topic_is_left(petition, outsider):
     with pytest.raises(Http404):
-        services.topic_propose_from_petition(petition_id=petition.pk, actor=outsider)
+        topic_propose_from_petition(petition_id=petition.pk, actor=outsider)
     assert not Topic.objects.exists()
 
 
 def test_a_grid_worker_of_the_petitions_grid_refers_it(petition, grid_worker):
-    topic = services.topic_propose_from_petition(petition_id=petition.pk, actor=grid_worker)
+    topic = topic_propose_from_petition(petition_id=petition.pk, actor=grid_worker)
     petition.refresh_from_db()
     assert (petition.state, petition.deliberation_topic_id) == ("referred", topic.pk)
 
@@ -89,7 +94,7 @@ def test_a_grid_worker_of_the_petitions_grid_refers_it(petition, grid_worker):
 def test_a_micro_grid_worker_is_refused_and_no_topic_is_left(petition, microgrid_worker):
     # petitions decides who may refer (grid level and up); the topic is rolled back with it.
     with pytest.raises((PermissionDeniedError, Http404), match="您无权进行此操作"):
-        services.topic_propose_from_petition(petition_id=petition.pk, actor=microgrid_worker)
+        topic_propose_from_petition(petition_id=petition.pk, actor=microgrid_worker)
     assert not Topic.objects.exists()
     petition.refresh_from_db()
     assert petition.state != "referred"
@@ -124,7 +129,7 @@ def test_a_referred_petitions_pages_link_to_its_topic(client, petition, communit
                                                        resident_user):
     from django.urls import reverse
 
-    topic = services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
+    topic = topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
     topic_url = reverse("deliberation:topic-detail", args=[topic.pk])
     for user, page in ((resident_user, "petitions:detail"),
                        (community_staff, "petitions:staff-detail")):

@@ -19,8 +19,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from core.exceptions import ApplicationError
-from deliberation import services
 from deliberation.models import Need, Topic
+from deliberation.services.topics import _topic_create, topic_propose_from_petition, topic_schedule
 from petitions.models import Petition
 from tests.petitions.factories import submit
 
@@ -118,7 +118,7 @@ def test_a_private_petition_referred_by_any_path_publishes_only_the_staffs_neutr
     assert (topic.title, topic.description, topic.proposer_name) == (
         NEUTRAL_TITLE, NEUTRAL_TEXT, "居民")
     # Scheduled, so the agenda (session page, iCal feed) carries its line too.
-    services.topic_schedule(topic=topic, session=session, actor=community_staff)
+    topic_schedule(topic=topic, session=session, actor=community_staff)
     texts = topic_facing_outputs(topic, reader=neighbour, session=session)
     assert NEUTRAL_TITLE in texts["topic page"] and NEUTRAL_TITLE in texts["iCal feed"]
     assert NEUTRAL_TEXT in texts["topic API"]
@@ -142,7 +142,7 @@ def test_the_refusal_says_in_chinese_what_staff_must_write(territory, resident_u
                                                            community_staff):
     petition = private_petition(territory, resident_user)
     with pytest.raises(ApplicationError, match="议题名称和说明"):
-        services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
+        topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
     api = _api_client(community_staff)
     response = api.post(reverse("api:petition-refer", args=[petition.pk]), {}, format="json")
     assert response.status_code == 400
@@ -158,7 +158,7 @@ def test_staff_may_not_copy_the_petitions_words_or_name_into_the_topic(
         territory, resident_user, community_staff, copied):
     petition = private_petition(territory, resident_user)
     with pytest.raises(ApplicationError, match="不能引用诉求原文"):
-        services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff,
+        topic_propose_from_petition(petition_id=petition.pk, actor=community_staff,
                                              **copied)
     assert not Topic.objects.exists()
 
@@ -169,11 +169,11 @@ def test_a_public_petition_is_referred_with_its_text_as_the_public_page_shows_it
     # runs starred, no names): the topic says no more than that page.
     petition = submit(resident_user, household=territory.household1, contact_name=PETITIONER,
                       is_public=True, description="小区充电桩太少，请联系13812345678，我住502")
-    topic = services.topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
+    topic = topic_propose_from_petition(petition_id=petition.pk, actor=community_staff)
     assert topic.proposer_name == "居民"
     assert topic.description == "小区充电桩太少，请联系***********，我住***"
     assert "充电桩" in topic.title and "502" not in topic.title
-    services.topic_schedule(topic=topic, session=session, actor=community_staff)
+    topic_schedule(topic=topic, session=session, actor=community_staff)
     texts = topic_facing_outputs(topic, reader=neighbour, session=session)
     leaks = [where for where, text in texts.items()
              if PETITIONER in text or "13812345678" in text or "我住502" in text]
@@ -184,7 +184,7 @@ def test_staff_text_replaces_a_public_petitions_own_words_when_given(
         territory, resident_user, community_staff):
     petition = submit(resident_user, household=territory.household1, is_public=True,
                       description="小区充电桩太少")
-    topic = services.topic_propose_from_petition(
+    topic = topic_propose_from_petition(
         petition_id=petition.pk, actor=community_staff, title="充电设施扩容",
         description="提请议事会商定充电桩扩容方案。")
     assert (topic.title, topic.description) == ("充电设施扩容", "提请议事会商定充电桩扩容方案。")
@@ -213,12 +213,12 @@ def test_topics_referred_before_the_rule_are_reworded_by_the_redact_command(
 
     petition = private_petition(territory, resident_user)
     petition_refer_to_deliberation(petition_id=petition.pk, actor=community_staff)
-    old = services._topic_create(
+    old = _topic_create(
         compound_id=territory.compound.pk, title=f"诉求转议：{PRIVATE_TEXT[:40]}",
         description=PRIVATE_TEXT, scale=Topic.Scale.BIG, channel=Topic.Channel.PETITION,
         proposer_name=PETITIONER, recorded_by=community_staff, petition_id=petition.pk)
-    services.topic_schedule(topic=old, session=session, actor=community_staff)
-    ruled = services.topic_propose_from_petition(
+    topic_schedule(topic=old, session=session, actor=community_staff)
+    ruled = topic_propose_from_petition(
         petition_id=private_petition(territory, resident_user).pk, actor=community_staff,
         **NEUTRAL)
     output = StringIO()

@@ -9,7 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from deliberation.models import Session
-from deliberation.services import deliberation_date, sessions_schedule_monthly
+from deliberation.services.sessions import deliberation_date, sessions_schedule_monthly
 from deliberation.tasks import sessions_schedule_monthly_task
 
 # Working days and public holidays come from the holiday table (seeded from chinese-calendar).

@@ -5,28 +5,28 @@ from __future__ import annotations
 import pytest
 from django.http import Http404
 
-from deliberation import selectors
+from deliberation import rules, selectors
 from tests.deliberation.factories import TopicFactory
 
 
 def test_community_staff_in_scope_and_street_admins_run_the_compound(territory, community_staff,
                                                                       street_admin):
-    assert selectors.user_is_deliberation_staff(community_staff, territory.compound.pk)
-    assert not selectors.user_is_deliberation_staff(community_staff,
+    assert rules.user_is_deliberation_staff(community_staff, territory.compound.pk)
+    assert not rules.user_is_deliberation_staff(community_staff,
                                                     territory.other_compound.pk)
-    assert set(selectors.staff_compounds(street_admin)) == {territory.compound,
+    assert set(rules.staff_compounds(street_admin)) == {territory.compound,
                                                              territory.other_compound}
 
 
 def test_the_branch_secretary_runs_only_their_compound(territory, secretary):
-    assert list(selectors.staff_compounds(secretary)) == [territory.compound]
-    assert selectors.user_is_compound_resident(secretary, territory.compound.pk)
+    assert list(rules.staff_compounds(secretary)) == [territory.compound]
+    assert rules.user_is_compound_resident(secretary, territory.compound.pk)
 
 
 def test_grid_workers_residents_and_outsiders_are_not_staff(territory, grid_worker,
                                                             resident_user, outsider):
     for user in (grid_worker, resident_user, outsider):
-        assert not selectors.user_is_deliberation_staff(user, territory.compound.pk)
+        assert not rules.user_is_deliberation_staff(user, territory.compound.pk)
 
 
 def test_a_resident_sees_topics_of_their_compound_only(territory, resident_user):
@@ -42,6 +42,6 @@ def test_a_resident_sees_topics_of_their_compound_only(territory, resident_user)
 def test_anonymous_users_see_nothing(territory, topic):
     from django.contrib.auth.models import AnonymousUser
 
-    assert not selectors.visible_compounds(AnonymousUser()).exists()
+    assert not rules.visible_compounds(AnonymousUser()).exists()
     with pytest.raises(Http404):
         selectors.topic_get_for_user(user=AnonymousUser(), topic_id=topic.pk)

@@ -8,12 +8,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from deliberation import services
 from deliberation.models import Session
+from deliberation.services.sessions import session_call_joint
 
 
 def call(territory, actor, link: str) -> Session:
-    return services.session_call_joint(
+    return session_call_joint(
         compound=territory.compound, actor=actor, title="线上议事",
         starts_at=timezone.now() + timedelta(days=2), mode=Session.Mode.ONLINE,
         online_link=link)

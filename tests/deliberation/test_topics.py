@@ -8,27 +8,44 @@ import pytest
 from django.utils import timezone
 
 from core.exceptions import ApplicationError, InvalidTransition, PermissionDeniedError
-from deliberation import services
 from deliberation.models import ActionItem, AgendaItem, Need, Session, Topic, TopicStatusChange
+from deliberation.services.sessions import agenda_item_add, session_record_minutes
+from deliberation.services.topics import (
+    action_item_add,
+    action_item_progress,
+    action_item_tick_off,
+    action_items_remind,
+    rating_summary,
+    topic_close,
+    topic_decide,
+    topic_opinion_add,
+    topic_propose,
+    topic_propose_offline,
+    topic_rate,
+    topic_reject,
+    topic_schedule,
+    topic_settle_on_the_spot,
+    topic_support,
+)
 from tests.deliberation.factories import ActionItemFactory, SessionFactory, TopicFactory
 
 REVIEW = date(2099, 1, 1)
 
 
 def _decided(topic, actor):
-    services.topic_decide(topic=topic, actor=actor, decision_text="同意", mode="consensus",
+    topic_decide(topic=topic, actor=actor, decision_text="同意", mode="consensus",
                           review_on=REVIEW)
     return Topic.objects.get(pk=topic.pk)
 
 
 def _on_agenda(topic, session, actor):
-    return services.topic_schedule(topic=topic, session=session, actor=actor)
+    return topic_schedule(topic=topic, session=session, actor=actor)
 
 
 # --- 提 ---
 
 def test_a_resident_proposes_a_topic_online_and_it_enters_the_needs_list(territory, resident_user):
-    topic = services.topic_propose(compound=territory.compound, actor=resident_user,
+    topic = topic_propose(compound=territory.compound, actor=resident_user,
                                    title="  加装电梯  ", description="老人上下楼难")
     assert (topic.status, topic.channel, topic.title) == ("proposed", "online", "加装电梯")
     assert topic.proposer_name == "王阿姨"
@@ -38,16 +55,16 @@ def test_a_resident_proposes_a_topic_online_and_it_enters_the_needs_list(territo
 
 def test_it_refuses_a_proposal_from_a_resident_of_another_compound(territory, other_resident):
     with pytest.raises(PermissionDeniedError, match="只有本小区居民可以提议"):
-        services.topic_propose(compound=territory.compound, actor=other_resident, title="x")
+        topic_propose(compound=territory.compound, actor=other_resident, title="x")
 
 
 def test_it_refuses_an_empty_title(territory, resident_user):
     with pytest.raises(ApplicationError, match="请填写议题"):
-        services.topic_propose(compound=territory.compound, actor=resident_user, title="  ")
+        topic_propose(compound=territory.compound, actor=resident_user, title="  ")
 
 
 def test_staff_record_an_offline_proposal_on_a_residents_behalf(territory, community_staff):
-    topic = services.topic_propose_offline(compound=territory.compound, actor=community_staff,
+    topic = topic_propose_offline(compound=territory.compound, actor=community_staff,
                                            proposer_name="张大妈", title="楼道堆物清理")
     assert (topic.channel, topic.proposer_name, topic.recorded_by) == (
         "offline", "张大妈", community_staff)
@@ -55,42 +72,42 @@ def test_staff_record_an_offline_proposal_on_a_residents_behalf(territory, commu
 
 def test_a_resident_cannot_record_an_offline_proposal(territory, resident_user):
     with pytest.raises(PermissionDeniedError, match="只有社区工作人员或小区党支部书记可以办理"):
-        services.topic_propose_offline(compound=territory.compound, actor=resident_user,
+        topic_propose_offline(compound=territory.compound, actor=resident_user,
                                        proposer_name="张大妈", title="x")
 
 
 def test_staff_of_another_community_cannot_record_a_proposal(territory, outsider):
     with pytest.raises(PermissionDeniedError, match="只有社区工作人员或小区党支部书记可以办理"):
-        services.topic_propose_offline(compound=territory.compound, actor=outsider,
+        topic_propose_offline(compound=territory.compound, actor=outsider,
                                        proposer_name="张大妈", title="x")
 
 
 # --- support and the threshold ---
 
 def test_a_neighbour_supports_a_proposal_once(topic, neighbour):
-    services.topic_support(topic=topic, actor=neighbour)
+    topic_support(topic=topic, actor=neighbour)
     assert Topic.objects.get(pk=topic.pk).support_count == 1
     with pytest.raises(ApplicationError, match="已附议"):
-        services.topic_support(topic=topic, actor=neighbour)
+        topic_support(topic=topic, actor=neighbour)
     assert Topic.objects.get(pk=topic.pk).support_count == 1
 
 
 def test_the_proposer_cannot_support_their_own_topic(topic, resident_user):
     with pytest.raises(ApplicationError, match="提议人"):
-        services.topic_support(topic=topic, actor=resident_user)
+        topic_support(topic=topic, actor=resident_user)
 
 
 def test_a_resident_of_another_compound_cannot_support(topic, other_resident):
     with pytest.raises(PermissionDeniedError, match="只有本小区居民可以参与"):
-        services.topic_support(topic=topic, actor=other_resident)
+        topic_support(topic=topic, actor=other_resident)
 
 
 def test_reaching_the_support_threshold_puts_the_topic_on_the_next_agenda(
         topic, neighbour, secretary, settings):
     settings.DELIBERATION_SUPPORT_THRESHOLD = 2
-    services.topic_support(topic=topic, actor=neighbour)
+    topic_support(topic=topic, actor=neighbour)
     assert Topic.objects.get(pk=topic.pk).status == "proposed"
-    services.topic_support(topic=topic, actor=secretary)
+    topic_support(topic=topic, actor=secretary)
     topic.refresh_from_db()
     assert topic.status == "deliberating"
     # No session was planned, so the compound's next monthly one was made for it.
@@ -103,7 +120,7 @@ def test_reaching_the_support_threshold_puts_the_topic_on_the_next_agenda(
 def test_the_threshold_uses_an_already_planned_session(topic, neighbour, territory, settings):
     settings.DELIBERATION_SUPPORT_THRESHOLD = 1
     upcoming = SessionFactory(compound=territory.compound)
-    services.topic_support(topic=topic, actor=neighbour)
+    topic_support(topic=topic, actor=neighbour)
     topic.refresh_from_db()
     assert topic.session == upcoming
 
@@ -112,7 +129,7 @@ def test_support_is_refused_once_the_topic_is_on_the_agenda(topic, neighbour, se
                                                              community_staff):
     _on_agenda(topic, session, community_staff)
     with pytest.raises(ApplicationError, match="不在征集附议"):
-        services.topic_support(topic=topic, actor=neighbour)
+        topic_support(topic=topic, actor=neighbour)
 
 
 # --- 议 ---
@@ -143,17 +160,17 @@ def test_it_refuses_a_session_of_another_compound(territory, topic, community_st
 
 
 def test_it_refuses_a_session_already_held(topic, session, community_staff):
-    services.session_record_minutes(session=session, actor=community_staff, minutes="纪要")
+    session_record_minutes(session=session, actor=community_staff, minutes="纪要")
     with pytest.raises(ApplicationError, match="待召开"):
         _on_agenda(topic, session, community_staff)
 
 
 def test_opinions_are_recorded_only_while_deliberating(topic, session, community_staff):
     with pytest.raises(ApplicationError, match="上会协商"):
-        services.topic_opinion_add(topic=topic, actor=community_staff, speaker="业委会",
+        topic_opinion_add(topic=topic, actor=community_staff, speaker="业委会",
                                    body="赞成")
     _on_agenda(topic, session, community_staff)
-    opinion = services.topic_opinion_add(topic=topic, actor=community_staff, speaker="业委会",
+    opinion = topic_opinion_add(topic=topic, actor=community_staff, speaker="业委会",
                                          body="赞成", stance="for")
     assert opinion.topic == topic
 
@@ -169,14 +186,14 @@ def test_a_vote_below_the_quorum_is_refused(topic, session, community_staff):
     _on_agenda(topic, session, community_staff)
     # 9 eligible → quorum ceil(9 × 2/3) = 6; 5 votes cast is short by one.
     with pytest.raises(ApplicationError, match="未达到法定人数"):
-        services.topic_decide(topic=topic, actor=community_staff, decision_text="表决",
+        topic_decide(topic=topic, actor=community_staff, decision_text="表决",
                               mode="vote", review_on=REVIEW, votes_for=5, eligible_voters=9)
     assert Topic.objects.get(pk=topic.pk).status == "deliberating"
 
 
 def test_a_vote_at_the_quorum_with_a_majority_passes(topic, session, community_staff):
     _on_agenda(topic, session, community_staff)
-    services.topic_decide(topic=topic, actor=community_staff, decision_text="同意改造",
+    topic_decide(topic=topic, actor=community_staff, decision_text="同意改造",
                           mode="vote", review_on=REVIEW, votes_for=4, votes_against=1,
                           votes_abstain=1, eligible_voters=9)
     topic.refresh_from_db()
@@ -185,7 +202,7 @@ def test_a_vote_at_the_quorum_with_a_majority_passes(topic, session, community_s
 
 def test_a_tied_vote_does_not_pass_and_is_published(topic, session, community_staff):
     _on_agenda(topic, session, community_staff)
-    services.topic_decide(topic=topic, actor=community_staff, decision_text="不同意",
+    topic_decide(topic=topic, actor=community_staff, decision_text="不同意",
                           mode="vote", review_on=REVIEW, votes_for=3, votes_against=3,
                           eligible_voters=7)
     topic.refresh_from_db()
@@ -202,7 +219,7 @@ def test_a_tied_vote_does_not_pass_and_is_published(topic, session, community_st
 def test_it_refuses_bad_tallies(topic, session, community_staff, votes, eligible, message):
     _on_agenda(topic, session, community_staff)
     with pytest.raises(ApplicationError, match=message):
-        services.topic_decide(topic=topic, actor=community_staff, decision_text="x", mode="vote",
+        topic_decide(topic=topic, actor=community_staff, decision_text="x", mode="vote",
                               review_on=REVIEW, votes_for=votes[0], votes_against=votes[1],
                               votes_abstain=votes[2], eligible_voters=eligible)
 
@@ -210,7 +227,7 @@ def test_it_refuses_bad_tallies(topic, session, community_staff, votes, eligible
 def test_it_refuses_a_review_date_in_the_past(topic, session, community_staff):
     _on_agenda(topic, session, community_staff)
     with pytest.raises(ApplicationError, match="评议日期"):
-        services.topic_decide(topic=topic, actor=community_staff, decision_text="x",
+        topic_decide(topic=topic, actor=community_staff, decision_text="x",
                               mode="consensus", review_on=date(2000, 1, 1))
 
 
@@ -220,14 +237,14 @@ def test_the_first_action_item_starts_execution_and_ticking_all_off_opens_evalua
         topic, session, secretary, community_staff):
     _on_agenda(topic, session, secretary)
     _decided(topic, secretary)
-    first = services.action_item_add(topic=topic, actor=secretary, title="更换灯具",
+    first = action_item_add(topic=topic, actor=secretary, title="更换灯具",
                                       deadline=date(2099, 1, 1), owner_user=community_staff)
-    second = services.action_item_add(topic=topic, actor=secretary, title="验收",
+    second = action_item_add(topic=topic, actor=secretary, title="验收",
                                        owner_name="业委会", deadline=date(2099, 1, 2))
     assert Topic.objects.get(pk=topic.pk).status == "executing"
-    services.action_item_tick_off(item=first, actor=secretary)
+    action_item_tick_off(item=first, actor=secretary)
     assert Topic.objects.get(pk=topic.pk).status == "executing"
-    services.action_item_tick_off(item=second, actor=secretary)
+    action_item_tick_off(item=second, actor=secretary)
     assert Topic.objects.get(pk=topic.pk).status == "evaluating"
     first.refresh_from_db()
     assert (first.status, first.progress) == ("done", 100)
@@ -235,20 +252,20 @@ def test_the_first_action_item_starts_execution_and_ticking_all_off_opens_evalua
 
 def test_an_action_item_needs_a_decided_topic_and_an_owner(topic, session, community_staff):
     with pytest.raises(ApplicationError, match="决议后"):
-        services.action_item_add(topic=topic, actor=community_staff, title="x",
+        action_item_add(topic=topic, actor=community_staff, title="x",
                                  owner_name="物业", deadline=date(2099, 1, 1))
     _on_agenda(topic, session, community_staff)
     _decided(topic, community_staff)
     with pytest.raises(ApplicationError, match="责任人"):
-        services.action_item_add(topic=topic, actor=community_staff, title="x",
+        action_item_add(topic=topic, actor=community_staff, title="x",
                                  deadline=date(2099, 1, 1))
 
 
 def test_it_refuses_ticking_off_twice(topic, community_staff):
     item = ActionItemFactory(topic=topic)
-    services.action_item_tick_off(item=item, actor=community_staff)
+    action_item_tick_off(item=item, actor=community_staff)
     with pytest.raises(InvalidTransition, match="不能从“已销号”变为“已销号”"):
-        services.action_item_tick_off(item=item, actor=community_staff)
+        action_item_tick_off(item=item, actor=community_staff)
 
 
 def test_the_owner_reports_progress_with_an_evidence_photo(topic, resident_user):
@@ -260,7 +277,7 @@ def test_the_owner_reports_progress_with_an_evidence_photo(topic, resident_user)
     buffer = BytesIO()
     Image.new("RGB", (20, 20), "red").save(buffer, format="PNG")
     item = ActionItemFactory(topic=topic, owner_user=resident_user)
-    services.action_item_progress(item=item, actor=resident_user, progress=60, note="已采购",
+    action_item_progress(item=item, actor=resident_user, progress=60, note="已采购",
                                   photo=SimpleUploadedFile("a.png", buffer.getvalue()))
     item.refresh_from_db()
     assert item.progress == 60
@@ -270,20 +287,20 @@ def test_the_owner_reports_progress_with_an_evidence_photo(topic, resident_user)
 def test_someone_else_cannot_report_progress(topic, neighbour):
     item = ActionItemFactory(topic=topic)
     with pytest.raises(PermissionDeniedError, match="只有社区工作人员或小区党支部书记可以办理"):
-        services.action_item_progress(item=item, actor=neighbour, progress=10)
+        action_item_progress(item=item, actor=neighbour, progress=10)
 
 
 def test_progress_outside_0_to_100_is_refused(topic, community_staff):
     item = ActionItemFactory(topic=topic)
     with pytest.raises(ApplicationError, match="0 到 100"):
-        services.action_item_progress(item=item, actor=community_staff, progress=120)
+        action_item_progress(item=item, actor=community_staff, progress=120)
 
 
 def test_a_small_matter_settled_on_the_spot_goes_straight_to_evaluation(
         topic, session, community_staff):
     _on_agenda(topic, session, community_staff)
     _decided(topic, community_staff)
-    services.topic_settle_on_the_spot(topic=topic, actor=community_staff)
+    topic_settle_on_the_spot(topic=topic, actor=community_staff)
     assert Topic.objects.get(pk=topic.pk).status == "evaluating"
 
 
@@ -300,14 +317,14 @@ def _evaluating(topic):
 def test_residents_rate_once_and_staff_close_and_publish(topic, neighbour, resident_user,
                                                          community_staff):
     _evaluating(topic)
-    services.topic_rate(topic=topic, actor=neighbour, score="satisfied")
-    services.topic_rate(topic=topic, actor=resident_user, score="basically")
+    topic_rate(topic=topic, actor=neighbour, score="satisfied")
+    topic_rate(topic=topic, actor=resident_user, score="basically")
     with pytest.raises(ApplicationError, match="已评议"):
-        services.topic_rate(topic=topic, actor=neighbour, score="dissatisfied")
-    assert services.rating_summary(topic) == {"satisfied": 1, "basically": 1,
+        topic_rate(topic=topic, actor=neighbour, score="dissatisfied")
+    assert rating_summary(topic) == {"satisfied": 1, "basically": 1,
                                               "dissatisfied": 0}
     need = Need.objects.create(compound=topic.compound, title="x", source="topic", topic=topic)
-    services.topic_close(topic=topic, actor=community_staff, outcome="已完成改造")
+    topic_close(topic=topic, actor=community_staff, outcome="已完成改造")
     topic.refresh_from_db()
     assert (topic.status, topic.outcome) == ("closed", "已完成改造")
     assert topic.published_at is not None
@@ -317,23 +334,23 @@ def test_residents_rate_once_and_staff_close_and_publish(topic, neighbour, resid
 
 def test_rating_is_refused_outside_evaluation_and_to_outsiders(topic, neighbour, other_resident):
     with pytest.raises(ApplicationError, match="评议阶段"):
-        services.topic_rate(topic=topic, actor=neighbour, score="satisfied")
+        topic_rate(topic=topic, actor=neighbour, score="satisfied")
     _evaluating(topic)
     with pytest.raises(PermissionDeniedError, match="只有本小区居民可以参与"):
-        services.topic_rate(topic=topic, actor=other_resident, score="satisfied")
+        topic_rate(topic=topic, actor=other_resident, score="satisfied")
     with pytest.raises(ApplicationError, match="请选择"):
-        services.topic_rate(topic=topic, actor=neighbour, score="great")
+        topic_rate(topic=topic, actor=neighbour, score="great")
 
 
 def test_closing_is_refused_before_evaluation(topic, community_staff):
     with pytest.raises(InvalidTransition, match="不能从“提：征集附议”变为“已办结”"):
-        services.topic_close(topic=topic, actor=community_staff, outcome="x")
+        topic_close(topic=topic, actor=community_staff, outcome="x")
 
 
 def test_staff_reject_a_proposal_with_a_reason(topic, community_staff):
     with pytest.raises(ApplicationError, match="理由"):
-        services.topic_reject(topic=topic, actor=community_staff, reason=" ")
-    services.topic_reject(topic=topic, actor=community_staff, reason="属物业合同范围")
+        topic_reject(topic=topic, actor=community_staff, reason=" ")
+    topic_reject(topic=topic, actor=community_staff, reason="属物业合同范围")
     assert Topic.objects.get(pk=topic.pk).status == "rejected"
 
 
@@ -372,8 +389,8 @@ def test_owners_are_reminded_before_and_after_the_deadline_once_each(topic, comm
     ActionItemFactory(topic=topic, owner_user=community_staff, deadline=today + timedelta(days=30))
     ActionItemFactory(topic=topic, owner_user=community_staff, deadline=today - timedelta(days=3),
                       status=ActionItem.Status.DONE)
-    assert services.action_items_remind(now=timezone.now()) == 2
-    assert services.action_items_remind(now=timezone.now()) == 0
+    assert action_items_remind(now=timezone.now()) == 2
+    assert action_items_remind(now=timezone.now()) == 0
     titles = sorted(Notification.objects.values_list("title", flat=True))
     assert len(titles) == 2
     assert any("即将到期" in title and soon.title in title for title in titles)
@@ -388,14 +405,14 @@ def test_a_body_owner_is_reminded_by_sms(topic, territory):
                                compound=territory.compound,
                                contact_phone="13700000000")
     ActionItemFactory(topic=topic, owner_body=body, deadline=timezone.localdate())
-    services.action_items_remind(now=timezone.now())
+    action_items_remind(now=timezone.now())
     assert OutboundMessage.objects.get().recipient == "13700000000"
 
 
 def test_topics_of_other_compounds_are_out_of_a_secretarys_reach(territory, secretary):
     foreign = TopicFactory(compound=territory.other_compound)
     with pytest.raises(PermissionDeniedError, match="只有社区工作人员或小区党支部书记可以办理"):
-        services.topic_reject(topic=foreign, actor=secretary, reason="x")
+        topic_reject(topic=foreign, actor=secretary, reason="x")
 
 
 def test_agenda_items_are_timed_one_after_another(territory, community_staff):
@@ -406,12 +423,12 @@ def test_agenda_items_are_timed_one_after_another(territory, community_staff):
 
     session = SessionFactory(compound=territory.compound, starts_at=datetime(
         2099, 3, 15, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
-    services.agenda_item_add(session=session, actor=community_staff, title="开场",
+    agenda_item_add(session=session, actor=community_staff, title="开场",
                              duration_minutes=10)
     first, second = TopicFactory.create_batch(2, compound=territory.compound)
-    services.topic_schedule(topic=first, session=session, actor=community_staff,
+    topic_schedule(topic=first, session=session, actor=community_staff,
                             duration_minutes=30)
-    services.topic_schedule(topic=second, session=session, actor=community_staff)
+    topic_schedule(topic=second, session=session, actor=community_staff)
     assert list(session.agenda_items.values_list("starts_at", "position")) == [
         (time(9, 0), 0), (time(9, 10), 1), (time(9, 40), 2)]
 
@@ -438,7 +455,7 @@ def test_the_proposers_messages_about_their_topic_open_the_topic(
     with django_capture_on_commit_callbacks(execute=True):
         _on_agenda(topic, session, community_staff)
         _decided(topic, community_staff)
-        services.topic_settle_on_the_spot(topic=topic, actor=community_staff)
+        topic_settle_on_the_spot(topic=topic, actor=community_staff)
     url = reverse("deliberation:topic-detail", args=[topic.pk])
     messages = {row.title: row for row in Notification.objects.filter(user=resident_user)}
     assert {title: row.link for title, row in messages.items()} == {
@@ -459,10 +476,10 @@ def test_an_action_item_owner_is_sent_where_they_can_open_it(
     _on_agenda(topic, session, community_staff)
     _decided(topic, community_staff)
     with django_capture_on_commit_callbacks(execute=True):
-        for_staff = services.action_item_add(topic=topic, actor=community_staff, title="更换灯具",
+        for_staff = action_item_add(topic=topic, actor=community_staff, title="更换灯具",
                                              deadline=date(2099, 1, 1),
                                              owner_user=community_staff)
-        for_resident = services.action_item_add(topic=topic, actor=community_staff,
+        for_resident = action_item_add(topic=topic, actor=community_staff,
                                                 title="楼道通知", deadline=date(2099, 1, 1),
                                                 owner_user=resident_user)
     staff_message = Notification.objects.get(user=community_staff)
@@ -481,6 +498,6 @@ def test_a_resident_owners_reminder_opens_the_topic_not_the_staff_board(topic, r
 
     item = ActionItemFactory(topic=topic, owner_user=resident_user,
                              deadline=timezone.localdate() - timedelta(days=1))
-    assert services.action_items_remind(now=timezone.now()) == 1
+    assert action_items_remind(now=timezone.now()) == 1
     assert Notification.objects.get(user=resident_user).link == (
         f"{reverse('deliberation:topic-detail', args=[topic.pk])}#item-{item.pk}")

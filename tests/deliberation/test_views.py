@@ -9,8 +9,8 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from deliberation import services
 from deliberation.models import ActionItem, Need, Project, Resource, Session, Topic
+from deliberation.services.lists import project_create
 from tests.deliberation.factories import ActionItemFactory, SessionFactory, TopicFactory
 
 
@@ -211,7 +211,7 @@ def test_an_outsider_gets_404_for_action_items_projects_and_needs(client, outsid
 
 def test_staff_confirm_a_project_tick_off_and_resolve_a_need_on_the_lists_page(
         client, community_staff, territory):
-    project = services.project_create(compound=territory.compound, actor=community_staff,
+    project = project_create(compound=territory.compound, actor=community_staff,
                                       kind="livelihood", title="充电桩扩容", owner_name="物业")
     need = Need.objects.create(compound=territory.compound, title="x", source="visit")
     client.force_login(community_staff)

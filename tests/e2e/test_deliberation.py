@@ -15,8 +15,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from deliberation import services
 from deliberation.models import Topic
+from deliberation.services.sessions import session_next_for_compound
 from tests.deliberation.conftest import make_secretary
 from tests.e2e.conftest import login
 
@@ -46,7 +46,7 @@ def test_a_topic_goes_from_a_phone_proposal_to_a_published_result(
     _expect_status(phone_page, "提")
     topic = Topic.objects.get()
     # The compound's next deliberation day (the 15th), as the beat task would make it.
-    session = services.session_next_for_compound(compound_id=territory.compound.pk)
+    session = session_next_for_compound(compound_id=territory.compound.pk)
 
     # 议: the branch secretary puts it on the 15th's agenda.
     login(page, secretary)

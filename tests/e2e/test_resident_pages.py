@@ -55,7 +55,7 @@ def test_the_public_list_report_link_opens_the_form(phone_page, territory, resid
 def test_an_answered_survey_shows_the_answer_once_without_a_form(phone_page, territory,
                                                                 resident_user):
     from deliberation.models import Survey
-    from deliberation.services import survey_answer_submit
+    from deliberation.services.surveys import survey_answer_submit
 
     survey = Survey.objects.create(compound=territory.compound, year=2026, quarter=4,
                                    title="2026年第4季度满意度测评",
@@ -86,11 +86,11 @@ def test_a_returned_petition_shows_the_step_not_the_staff_reason(phone_page, ter
 
 def test_a_referred_petitions_page_leads_to_its_topic(phone_page, territory, resident_user,
                                                       community_staff):
-    from deliberation import services as deliberation
+    from deliberation.services.topics import topic_propose_from_petition
 
     petition = submit(resident_user, household=territory.household1, is_public=True,
                       description="小区充电桩太少，电动车充电难，需要扩容")
-    topic = deliberation.topic_propose_from_petition(petition_id=petition.pk,
+    topic = topic_propose_from_petition(petition_id=petition.pk,
                                                      actor=community_staff)
     login(phone_page, resident_user)
     phone_page.goto(f"/petitions/{petition.pk}/")

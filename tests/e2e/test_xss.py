@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
-from deliberation import services as deliberation_services
+from deliberation.services.sessions import session_call_joint
 from petitions.models import Category, Petition
 from territory.models import Compound
 from tests.core.urlmap import World, all_routes, build_world, client_for, urls_for
@@ -147,7 +147,7 @@ def poison_json_and_services(world: World) -> None:
         answers={"spot": PAYLOADS[0].format(n=9002)})
     compound = Compound.objects.get(pk=world.real["compounds"])
     with pytest.raises((ValidationError, ApplicationError), match="线上会议链接须以"):
-        deliberation_services.session_call_joint(
+        session_call_joint(
             compound=compound, actor=world.users["community_staff"], title="线上议事",
             starts_at=timezone.now(), mode="online", online_link="javascript:window.__xss=9003")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from deliberation.services import referral_topics_redact
+from deliberation.services.topics import referral_topics_redact
 
 
 class Command(BaseCommand):

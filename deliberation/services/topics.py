@@ -1,305 +1,77 @@
-"""Every write of the deliberation app: sessions, the five topic steps, surveys and the lists.
+"""Topics through the five steps 提 议 决 做 评 结, their action items and the reminders.
 
-Each service is one transaction that checks the actor's permission (deliberation.selectors),
-locks the row it changes, checks the transition table next to the model's TextChoices, saves with
+Each service is one transaction that checks the actor's permission (deliberation.rules), locks
+the row it changes, checks the transition table next to the model's TextChoices, saves with
 update_fields, writes a TopicStatusChange where a topic moves, and notifies after commit.
 """
 
 from __future__ import annotations
 
-import calendar
-import logging
 import math
-import secrets
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from core import guesses
+from accounts.models import User
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
 from core.referral import Referral, petition_source
-from core.workdays import WorkCalendar
 from core.workflow import check_transition, transition
 from deliberation import conf
 from deliberation.models import (
     ActionEvidence,
     ActionItem,
     AgendaItem,
-    InvitedBody,
-    ListReview,
-    Milestone,
     Need,
-    Project,
-    Resource,
     Satisfaction,
     Session,
-    SessionAttendance,
-    Survey,
-    SurveyAnswer,
     Topic,
     TopicOpinion,
     TopicRating,
     TopicStatusChange,
     TopicSupport,
 )
-from deliberation.selectors import (
-    resident_in_compound,
-    staff_compounds,
-    user_is_compound_resident,
+from deliberation.rules import (
+    require_progress_reporter,
+    require_resident,
+    require_staff,
     user_is_deliberation_staff,
+)
+from deliberation.selectors import resident_in_compound
+from deliberation.services.sessions import (
+    TooEarly,
+    agenda_slot,
+    local_minute,
+    lock_session,
+    session_next_for_compound,
 )
 from governance.models import Body
 from notifications.messages import Message
+from notifications.services import notifications_create, sms_enqueue
 from territory.models import Compound
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
-
-    from accounts.models import User
-
-TOPIC_LABELS = dict(Topic.Status.choices)
-logger = logging.getLogger(__name__)
 
 # The proposer of every referred topic: stored as data in the source language, whatever the
 # language of the staff member who referred it (the topic is read by the compound's residents).
 REFERRAL_PROPOSER = "居民"
 
 
-def _require_staff(actor: User | Any, compound_id: int) -> None:
-    if not user_is_deliberation_staff(actor, compound_id):
-        raise PermissionDeniedError(_("只有社区工作人员或小区党支部书记可以办理。"))
+def _topic_labels() -> dict[str, str]:
+    """The statuses' labels in the request's language, for check_transition's refusal."""
+    return {value: str(label) for value, label in Topic.Status.choices}
 
 
-def _require_resident(actor: User | Any, compound_id: int) -> None:
-    if not user_is_compound_resident(actor, compound_id):
-        raise PermissionDeniedError(_("只有本小区居民可以参与。"))
-
-
-def _actor_name(actor: User | Any) -> str:
+def _actor_name(actor: User | None) -> str:
     return str(actor) if actor is not None else _("系统")
 
-
-# --- the calendar of the 15th ------------------------------------------------------------------
-
-def deliberation_date(year: int, month: int, *, workdays: WorkCalendar | None = None) -> date:
-    """The compound's deliberation day in a month, moved off a public holiday per the policy.
-
-    Public holidays come from the holiday table (core.workdays); a batch passes one
-    `WorkCalendar` so the table is read once. A day past the table's end cannot be known to be
-    a holiday: it is kept, and the log says so (the table's end is also a system check and a
-    banner for street admins, long before the scheduler's lead window reaches it).
-    """
-    day = date(year, month, min(conf.deliberation_day(), calendar.monthrange(year, month)[1]))
-    policy = conf.holiday_policy()
-    if policy == "keep":
-        return day
-    workdays = workdays or WorkCalendar()
-    if not workdays.is_covered(day):
-        logger.warning("deliberation day %s lies past the holiday table's end: not moved", day)
-    if not workdays.is_public_holiday(day):
-        return day
-    if policy == "next_workday":
-        return workdays.next_workday(day)
-    return workdays.previous_workday(day)
-
-
-def _months_from(today: date, until: date) -> list[tuple[int, int]]:
-    months = []
-    year, month = today.year, today.month
-    while date(year, month, 1) <= until:
-        months.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
-def _monthly_session(compound_id: int, year: int, month: int, *,
-                     workdays: WorkCalendar | None = None) -> Session:
-    day = deliberation_date(year, month, workdays=workdays)
-    starts_at = timezone.make_aware(datetime.combine(day, conf.start_time()))
-    return Session(
-        compound_id=compound_id, kind=Session.Kind.MONTHLY, period=f"{year:04d}-{month:02d}",
-        title=_("%(year)s年%(month)s月议事日") % {"year": year, "month": month},
-        starts_at=starts_at, ends_at=starts_at + timedelta(hours=2), place=conf.default_place(),
-        invited_bodies=list(InvitedBody.values), sign_in_code=_new_code(),
-    )
-
-
-def _new_code() -> str:
-    return f"{secrets.randbelow(10**6):06d}"
-
-
-def sessions_schedule_monthly(*, today: date) -> int:
-    """Create every compound's monthly session whose day falls within the lead window.
-
-    Set-based and idempotent: one INSERT … ON CONFLICT DO NOTHING on the unique
-    (compound, period) of monthly sessions, so running it twice, or on two workers, makes one.
-    Returns how many sessions were new.
-    """
-    until = today + timedelta(days=conf.lead_days())
-    compound_ids = list(Compound.objects.values_list("id", flat=True))
-    workdays = WorkCalendar()
-    wanted = [(year, month) for year, month in _months_from(today, until)
-              if today <= deliberation_date(year, month, workdays=workdays) <= until]
-    if not wanted or not compound_ids:
-        return 0
-    periods = [f"{year:04d}-{month:02d}" for year, month in wanted]
-    before = Session.objects.filter(kind=Session.Kind.MONTHLY, period__in=periods).count()
-    Session.objects.bulk_create(
-        [_monthly_session(compound_id, year, month, workdays=workdays)
-         for compound_id in compound_ids for year, month in wanted],
-        ignore_conflicts=True,
-    )
-    return Session.objects.filter(kind=Session.Kind.MONTHLY, period__in=periods).count() - before
-
-
-def session_next_for_compound(*, compound_id: int, now: datetime | None = None) -> Session:
-    """The next planned session of the compound, creating the next month's 15th if none."""
-    now = now or timezone.now()
-    upcoming = (Session.objects.filter(compound_id=compound_id, status=Session.Status.PLANNED,
-                                       starts_at__gte=now).order_by("starts_at").first())
-    if upcoming is not None:
-        return upcoming
-    today = timezone.localdate(now)
-    year, month = today.year, today.month
-    workdays = WorkCalendar()
-    if deliberation_date(year, month, workdays=workdays) <= today:
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    Session.objects.bulk_create([_monthly_session(compound_id, year, month, workdays=workdays)],
-                                ignore_conflicts=True)
-    return Session.objects.get(compound_id=compound_id, kind=Session.Kind.MONTHLY,
-                               period=f"{year:04d}-{month:02d}")
-
-
-def session_call_joint(
-    *, compound: Compound, actor: User, title: str, starts_at: datetime, place: str = "",
-    mode: str = Session.Mode.OFFLINE, online_link: str = "",
-    invited_bodies: list[str] | None = None,
-) -> Session:
-    """Call an ad-hoc joint meeting (联席会议) at any time."""
-    _require_staff(actor, compound.pk)
-    if starts_at < timezone.now() - timedelta(days=1):
-        raise ApplicationError(_("联席会议时间不能早于今天。"))
-    session = Session(
-        compound=compound, kind=Session.Kind.JOINT, title=title, starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=2), place=place, mode=mode, online_link=online_link,
-        invited_bodies=invited_bodies if invited_bodies is not None else list(InvitedBody.values),
-        sign_in_code=_new_code(), created_by=actor,
-    )
-    session.full_clean()
-    session.save()
-    return session
-
-
-def _lock_session(session: Session) -> Session:
-    return Session.objects.select_for_update().get(pk=session.pk)
-
-
-def agenda_item_add(
-    *, session: Session, actor: User, title: str, starts_at: Any = None,
-    duration_minutes: int = 15,
-) -> AgendaItem:
-    _require_staff(actor, session.compound_id)
-    with transaction.atomic():
-        session = _lock_session(session)
-        if session.status != Session.Status.PLANNED:
-            raise ApplicationError(_("议事会已召开或已取消，不能再调整议程。"))
-        position, next_start = _agenda_slot(session)
-        return AgendaItem.objects.create(session=session, title=title,
-                                         starts_at=starts_at or next_start,
-                                         duration_minutes=duration_minutes, position=position)
-
-
-def _agenda_slot(session: Session) -> tuple[int, Any]:
-    """The next position and its start time: the session's start plus the items before it."""
-    durations = list(AgendaItem.objects.filter(session=session)
-                     .values_list("duration_minutes", flat=True))
-    start = timezone.localtime(session.starts_at) + timedelta(minutes=sum(durations))
-    return len(durations), start.time().replace(second=0, microsecond=0)
-
-
-def session_sign_in(*, session: Session, actor: User, code: str) -> SessionAttendance:
-    if not (user_is_compound_resident(actor, session.compound_id)
-            or user_is_deliberation_staff(actor, session.compound_id)):
-        raise PermissionDeniedError(_("只有本小区居民和工作人员可以签到。"))
-    if session.status == Session.Status.CANCELLED:
-        raise ApplicationError(_("议事会已取消。"))
-    guesses.code_check(given=code, expected=session.sign_in_code, kind="session",
-                       object_id=session.pk, user_id=actor.pk)
-    attendance, _created = SessionAttendance.objects.get_or_create(session=session, user=actor)
-    return attendance
-
-
-def session_record_minutes(*, session: Session, actor: User, minutes: str) -> Session:
-    """Record the minutes; the first time, the session becomes held (not before it starts)."""
-    _require_staff(actor, session.compound_id)
-    with transaction.atomic():
-        session = _lock_session(session)
-        fields = ["minutes", "updated_at"]
-        if session.status == Session.Status.PLANNED:
-            check_transition(Session.TRANSITIONS, session.status, Session.Status.HELD,
-                             labels=dict(Session.Status.choices))
-            now = timezone.now()
-            if now < session.starts_at:
-                raise TooEarly(_("议事会开始后才能记录纪要：“%(session)s”定于 %(start)s 开始。")
-                               % {"session": session.title, "start": _local(session.starts_at)})
-            session.status = Session.Status.HELD
-            session.held_at = now
-            fields += ["status", "held_at"]
-        elif session.status != Session.Status.HELD:
-            raise InvalidSessionState(_("已取消的议事会不能记录纪要。"))
-        session.minutes = minutes
-        session.save(update_fields=fields)
-    return session
-
-
-class InvalidSessionState(ApplicationError):
-    status_code = 409
-    code = "invalid_transition"
-
-
-class TooEarly(ApplicationError):
-    """A step of the calendar taken before its time (a 400: the request may come again later)."""
-
-    code = "too_early"
-
-
-def _local(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
-def session_cancel(*, session: Session, actor: User) -> Session:
-    _require_staff(actor, session.compound_id)
-    with transaction.atomic():
-        session = _lock_session(session)
-        check_transition(Session.TRANSITIONS, session.status, Session.Status.CANCELLED,
-                         labels=dict(Session.Status.choices))
-        session.status = Session.Status.CANCELLED
-        session.save(update_fields=["status", "updated_at"])
-    return session
-
-
-def session_publish(*, session: Session, actor: User) -> Session:
-    """公示: the session's decisions go on the public page, dated."""
-    _require_staff(actor, session.compound_id)
-    with transaction.atomic():
-        session = _lock_session(session)
-        if session.status != Session.Status.HELD:
-            raise InvalidSessionState(_("议事会召开后才能公示决议。"))
-        if session.published_at is None:
-            session.published_at = timezone.now()
-            session.save(update_fields=["published_at", "updated_at"])
-    return session
-
-
-# --- topics: 提 -------------------------------------------------------------------------------
 
 def _move(topic: Topic, target: str, *, actor: User | None, reason: str = "") -> list[str]:
     old = transition(topic, target, table=Topic.TRANSITIONS)
@@ -345,7 +117,7 @@ def topic_propose_offline(
     scale: str = Topic.Scale.SMALL,
 ) -> Topic:
     """提: staff record a proposal made offline on a resident's behalf."""
-    _require_staff(actor, compound.pk)
+    require_staff(actor, compound.pk)
     if not title.strip() or not proposer_name.strip():
         raise ApplicationError(_("请填写议题和提议人。"))
     with transaction.atomic():
@@ -437,7 +209,7 @@ def topic_support(*, topic: Topic, actor: User) -> Topic:
     2. The support row is unique per (topic, user); the counter moves with an F() update.
     3. Reaching the threshold puts the topic on the compound's next session automatically.
     """
-    _require_resident(actor, topic.compound_id)
+    require_resident(actor, topic.compound_id)
     with transaction.atomic():
         topic = _lock_topic(topic)
         if topic.status != Topic.Status.PROPOSED:
@@ -461,7 +233,7 @@ def topic_support(*, topic: Topic, actor: User) -> Topic:
 # --- 议 ---------------------------------------------------------------------------------------
 
 def _schedule(topic: Topic, session: Session, *, actor: User | None, reason: str,
-              starts_at: Any = None, duration_minutes: int = 20) -> None:
+              starts_at: time | None = None, duration_minutes: int = 20) -> None:
     if session.compound_id != topic.compound_id:
         raise ApplicationError(_("议题和议事会不属于同一小区。"))
     if session.status != Session.Status.PLANNED:
@@ -469,7 +241,7 @@ def _schedule(topic: Topic, session: Session, *, actor: User | None, reason: str
     fields = _move(topic, Topic.Status.DELIBERATING, actor=actor, reason=reason)
     topic.session = session
     topic.save(update_fields=[*fields, "session"])
-    position, next_start = _agenda_slot(session)
+    position, next_start = agenda_slot(session)
     AgendaItem.objects.create(session=session, topic=topic, title=topic.title,
                               starts_at=starts_at or next_start,
                               duration_minutes=duration_minutes, position=position)
@@ -481,14 +253,14 @@ def _schedule(topic: Topic, session: Session, *, actor: User | None, reason: str
 
 
 def topic_schedule(
-    *, topic: Topic, session: Session, actor: User, starts_at: Any = None,
+    *, topic: Topic, session: Session, actor: User, starts_at: time | None = None,
     duration_minutes: int = 20,
 ) -> Topic:
     """议: put a proposed topic on a session's agenda."""
-    _require_staff(actor, topic.compound_id)
+    require_staff(actor, topic.compound_id)
     with transaction.atomic():
         topic = _lock_topic(topic)
-        session = _lock_session(session)
+        session = lock_session(session)
         _schedule(topic, session, actor=actor, reason=session.title, starts_at=starts_at,
                   duration_minutes=duration_minutes)
     return topic
@@ -496,7 +268,7 @@ def topic_schedule(
 
 def topic_reject(*, topic: Topic, actor: User, reason: str) -> Topic:
     """Dismiss a proposal (or an undecidable topic) with a published reason."""
-    _require_staff(actor, topic.compound_id)
+    require_staff(actor, topic.compound_id)
     if not reason.strip():
         raise ApplicationError(_("请说明不予受理的理由。"))
     with transaction.atomic():
@@ -513,7 +285,7 @@ def topic_opinion_add(
     *, topic: Topic, actor: User, speaker: str, body: str,
     stance: str = TopicOpinion.Stance.NEUTRAL,
 ) -> TopicOpinion:
-    _require_staff(actor, topic.compound_id)
+    require_staff(actor, topic.compound_id)
     if not body.strip():
         raise ApplicationError(_("请填写意见。"))
     with transaction.atomic():
@@ -542,20 +314,21 @@ def topic_decide(
     3. A vote passes with more than half of the votes cast in favour; consensus always passes.
     4. Passed: decided, with a review date; not passed: rejected and published at once.
     """
-    _require_staff(actor, topic.compound_id)
+    require_staff(actor, topic.compound_id)
     if not decision_text.strip():
         raise ApplicationError(_("请填写决议内容。"))
     with transaction.atomic():
         topic = _lock_topic(topic)
         # Only a topic under deliberation is decided (a vote that fails rejects it then).
         check_transition(Topic.TRANSITIONS, topic.status, Topic.Status.DECIDED,
-                         labels=TOPIC_LABELS)
+                         labels=_topic_labels())
         _check_session_started(topic)
         passed = _vote_passes(mode, votes_for, votes_against, votes_abstain, eligible_voters)
-        if passed and review_on is None:
-            raise ApplicationError(_("请设定评议日期。"))
-        if passed and review_on < timezone.localdate():
-            raise ApplicationError(_("评议日期不能早于今天。"))
+        if passed:
+            if review_on is None:
+                raise ApplicationError(_("请设定评议日期。"))
+            if review_on < timezone.localdate():
+                raise ApplicationError(_("评议日期不能早于今天。"))
         target = Topic.Status.DECIDED if passed else Topic.Status.REJECTED
         fields = _move(topic, target, actor=actor, reason=decision_text[:300])
         topic.decision_text = decision_text
@@ -578,13 +351,14 @@ def topic_decide(
 
 def _check_session_started(topic: Topic) -> None:
     """决 belongs to the session the topic is on: recorded at it or after it, never before."""
-    session = Session.objects.filter(pk=topic.session_id).first()
+    session = (None if topic.session_id is None
+               else Session.objects.filter(pk=topic.session_id).first())
     if session is None:
         raise ApplicationError(_("议题尚未列入议事会，不能记录决议。"))
     if timezone.now() < session.starts_at:
         raise TooEarly(
             _("议事会召开时或召开后才能记录决议：“%(session)s”定于 %(start)s 开始。")
-            % {"session": session.title, "start": _local(session.starts_at)})
+            % {"session": session.title, "start": local_minute(session.starts_at)})
 
 
 def _vote_passes(mode: str, votes_for: int, votes_against: int, votes_abstain: int,
@@ -615,7 +389,7 @@ def action_item_add(
     owner_user: User | None = None, owner_body: Body | None = None,
 ) -> ActionItem:
     """做: an action item with an owner (a person or a body) and a deadline."""
-    _require_staff(actor, topic.compound_id)
+    require_staff(actor, topic.compound_id)
     if not title.strip():
         raise ApplicationError(_("请填写落实事项。"))
     if owner_body is not None and owner_body.compound_id not in (None, topic.compound_id):
@@ -650,12 +424,10 @@ def _lock_item(item: ActionItem) -> ActionItem:
 
 def action_item_progress(
     *, item: ActionItem, actor: User, progress: int, note: str = "",
-    photo: UploadedFile | None = None, caption: str = "",
+    photo: UploadedFile[bytes] | None = None, caption: str = "",
 ) -> ActionItem:
     """Report progress (the owner or staff), optionally with an evidence photo."""
-    topic = item.topic
-    if item.owner_user_id != actor.pk:
-        _require_staff(actor, topic.compound_id)
+    require_progress_reporter(actor, item)
     if not 0 <= progress <= 100:
         raise ApplicationError(_("进度须在 0 到 100 之间。"))
     content = photo_reencode(photo) if photo is not None else None
@@ -674,13 +446,11 @@ def action_item_progress(
 
 def action_item_tick_off(*, item: ActionItem, actor: User) -> ActionItem:
     """销号: staff close an action item; when none is left open the topic goes to evaluation."""
-    _require_staff(actor, item.topic.compound_id)
+    require_staff(actor, item.topic.compound_id)
     with transaction.atomic():
         topic = _lock_topic(item.topic)
         item = _lock_item(item)
-        check_transition(ActionItem.TRANSITIONS, item.status, ActionItem.Status.DONE,
-                         labels=dict(ActionItem.Status.choices))
-        item.status = ActionItem.Status.DONE
+        transition(item, ActionItem.Status.DONE, table=ActionItem.TRANSITIONS)
         item.progress = 100
         item.done_at = timezone.now()
         item.save(update_fields=["status", "progress", "done_at", "updated_at"])
@@ -693,7 +463,7 @@ def action_item_tick_off(*, item: ActionItem, actor: User) -> ActionItem:
 
 def topic_settle_on_the_spot(*, topic: Topic, actor: User) -> Topic:
     """A small matter settled at the session needs no action item: straight to evaluation."""
-    _require_staff(actor, topic.compound_id)
+    require_staff(actor, topic.compound_id)
     with transaction.atomic():
         topic = _lock_topic(topic)
         topic.save(update_fields=_open_evaluation(topic, actor=actor,
@@ -732,7 +502,7 @@ def _notify_rating_open(topic: Topic) -> None:
 
 def topic_rate(*, topic: Topic, actor: User, score: str, comment: str = "") -> TopicRating:
     """评: a resident of the compound rates the outcome, once."""
-    _require_resident(actor, topic.compound_id)
+    require_resident(actor, topic.compound_id)
     if score not in Satisfaction.values:
         raise ApplicationError(_("请选择评价。"))
     with transaction.atomic():
@@ -756,14 +526,14 @@ def topic_close(*, topic: Topic, actor: User, outcome: str, evaluation_note: str
        residents are elderly), a record of the evaluation held offline (a 评议会 or door-to-door
        回访: how many, what they said), kept with the topic and shown on its page.
     """
-    _require_staff(actor, topic.compound_id)
+    require_staff(actor, topic.compound_id)
     if not outcome.strip():
         raise ApplicationError(_("请填写办理结果。"))
     evaluation_note = evaluation_note.strip()
     with transaction.atomic():
         topic = _lock_topic(topic)
         check_transition(Topic.TRANSITIONS, topic.status, Topic.Status.CLOSED,
-                         labels=TOPIC_LABELS)
+                         labels=_topic_labels())
         now = timezone.now()
         _check_evaluated(topic, now=now, evaluation_note=evaluation_note)
         fields = _move(topic, Topic.Status.CLOSED, actor=actor, reason=outcome[:300])
@@ -783,7 +553,7 @@ def topic_close(*, topic: Topic, actor: User, outcome: str, evaluation_note: str
 def _check_evaluated(topic: Topic, *, now: datetime, evaluation_note: str) -> None:
     if topic.evaluation_ends_at is not None and now < topic.evaluation_ends_at:
         raise TooEarly(_("评议期至 %(end)s，评议期结束后才能办结：居民在此之前都可以评议。")
-                       % {"end": _local(topic.evaluation_ends_at)})
+                       % {"end": local_minute(topic.evaluation_ends_at)})
     if not evaluation_note and not topic.ratings.exists():
         raise ApplicationError(_("还没有居民评议：请提醒居民评议，或召开评议会、入户回访后"
                                  "填写线下评议记录（参加人数和意见），再办结。"))
@@ -826,11 +596,8 @@ def action_items_remind(*, now: datetime) -> int:
     return sent
 
 
-def _claim_and_notify(queryset: Any, column: str, now: datetime, template: str,
-                      kind: str) -> int:
-    from accounts.models import User
-    from notifications.services import notifications_create, sms_enqueue
-
+def _claim_and_notify(queryset: QuerySet[ActionItem], column: str, now: datetime,
+                      template: str, kind: str) -> int:
     with transaction.atomic():
         # Lock only the action items (owner_body is an outer join PostgreSQL cannot lock).
         rows = list(queryset.select_for_update(skip_locked=True, of=("self",))
@@ -874,200 +641,4 @@ def action_item_link(*, item_id: int, topic_id: int, compound_id: int, user: Use
 
 
 def _notify(user_ids: list[int], title: Message, key: str, link: str = "") -> None:
-    from notifications.services import notifications_create
-
     notifications_create(user_ids=user_ids, title=title, link=link, dedupe_key=key)
-
-
-# --- quarterly survey -------------------------------------------------------------------------
-
-def quarter_of(day: date) -> tuple[int, int]:
-    return day.year, (day.month - 1) // 3 + 1
-
-
-def quarter_end(year: int, quarter: int) -> date:
-    month = quarter * 3
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
-def surveys_generate_quarterly(*, today: date) -> int:
-    """Open each compound's satisfaction survey near the quarter's end (idempotent, set-based)."""
-    year, quarter = quarter_of(today)
-    end = quarter_end(year, quarter)
-    if today < end - timedelta(days=conf.survey_days_before_quarter_end()):
-        return 0
-    compound_ids = list(Compound.objects.values_list("id", flat=True))
-    before = Survey.objects.filter(year=year, quarter=quarter).count()
-    Survey.objects.bulk_create([
-        Survey(compound_id=compound_id, year=year, quarter=quarter,
-               title=_("%(year)s年第%(quarter)s季度满意度测评") % {"year": year,
-                                                                 "quarter": quarter},
-               opens_on=today, closes_on=end + timedelta(days=conf.survey_days_after_quarter_end()))
-        for compound_id in compound_ids
-    ], ignore_conflicts=True)
-    return Survey.objects.filter(year=year, quarter=quarter).count() - before
-
-
-def survey_answer_submit(
-    *, survey: Survey, actor: User, satisfaction: str, comment: str = "", need: str = "",
-) -> SurveyAnswer:
-    """One answer per household; a stated need goes onto the needs list."""
-    resident = resident_in_compound(actor, survey.compound_id)
-    if resident is None:
-        raise PermissionDeniedError(_("只有本小区居民可以参加测评。"))
-    today = timezone.localdate()
-    if not survey.opens_on <= today <= survey.closes_on:
-        raise ApplicationError(_("测评不在开放时间内。"))
-    if satisfaction not in Satisfaction.values:
-        raise ApplicationError(_("请选择总体评价。"))
-    try:
-        with transaction.atomic():
-            answer = SurveyAnswer.objects.create(survey=survey, household=resident.household,
-                                                 user=actor, satisfaction=satisfaction,
-                                                 comment=comment[:500])
-            if need.strip():
-                Need.objects.create(compound_id=survey.compound_id, title=need.strip()[:200],
-                                    source=Need.Source.SURVEY, survey_answer=answer)
-    except IntegrityError:
-        raise ApplicationError(_("本户已经填写过本季度测评。")) from None
-    return answer
-
-
-# --- the three lists --------------------------------------------------------------------------
-
-def need_create(*, compound: Compound, actor: User, title: str, source: str,
-                detail: str = "", petition_id: int | None = None) -> Need:
-    _require_staff(actor, compound.pk)
-    if not title.strip():
-        raise ApplicationError(_("请填写需求。"))
-    if source not in Need.Source.values:
-        raise ApplicationError(_("未知的需求来源。"))
-    return Need.objects.create(compound=compound, title=title.strip(), detail=detail,
-                               source=source, petition_id=petition_id)
-
-
-def need_resolve(*, need: Need, actor: User, resolution: str) -> Need:
-    _require_staff(actor, need.compound_id)
-    with transaction.atomic():
-        need = Need.objects.select_for_update().get(pk=need.pk)
-        check_transition(Need.TRANSITIONS, need.status, Need.Status.RESOLVED,
-                         labels=dict(Need.Status.choices))
-        need.status = Need.Status.RESOLVED
-        need.resolution = resolution[:300]
-        need.resolved_at = timezone.now()
-        need.save(update_fields=["status", "resolution", "resolved_at", "updated_at"])
-    return need
-
-
-def resource_create(*, compound: Compound, actor: User, kind: str, name: str, offers: str,
-                    contact: str = "", body: Body | None = None) -> Resource:
-    _require_staff(actor, compound.pk)
-    if kind not in Resource.Kind.values or not name.strip() or not offers.strip():
-        raise ApplicationError(_("请填写资源类型、名称和可提供的内容。"))
-    return Resource.objects.create(compound=compound, kind=kind, name=name.strip(),
-                                   offers=offers, contact=contact, body=body)
-
-
-def project_create(
-    *, compound: Compound, actor: User, kind: str, title: str, owner_name: str,
-    budget: Decimal = Decimal(0), need_ids: list[int] | None = None,
-    resource_ids: list[int] | None = None, topic: Topic | None = None,
-) -> Project:
-    _require_staff(actor, compound.pk)
-    if kind not in Project.Kind.values or not title.strip() or not owner_name.strip():
-        raise ApplicationError(_("请填写项目类型、名称和牵头人。"))
-    if budget < 0:
-        raise ApplicationError(_("预算不能为负数。"))
-    with transaction.atomic():
-        project = Project.objects.create(compound=compound, kind=kind, title=title.strip(),
-                                         owner_name=owner_name.strip(), budget=budget,
-                                         topic=topic)
-        if need_ids:
-            project.needs.set(Need.objects.filter(compound=compound, pk__in=need_ids))
-            Need.objects.filter(pk__in=need_ids, compound=compound,
-                                status=Need.Status.OPEN).update(status=Need.Status.MATCHED)
-        if resource_ids:
-            project.resources.set(Resource.objects.filter(compound=compound,
-                                                          pk__in=resource_ids))
-    return project
-
-
-def milestone_add(*, project: Project, actor: User, title: str, due_on: date) -> Milestone:
-    _require_staff(actor, project.compound_id)
-    with transaction.atomic():
-        project = Project.objects.select_for_update().get(pk=project.pk)
-        if project.status == Project.Status.TICKED_OFF:
-            raise ApplicationError(_("项目已销号。"))
-        if project.status == Project.Status.PLANNED:
-            project.status = Project.Status.IN_PROGRESS
-            project.save(update_fields=["status", "updated_at"])
-        return Milestone.objects.create(project=project, title=title, due_on=due_on)
-
-
-def milestone_complete(*, milestone: Milestone, actor: User, done_on: date | None = None
-                       ) -> Milestone:
-    _require_staff(actor, milestone.project.compound_id)
-    with transaction.atomic():
-        milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
-        if milestone.done_on is not None:
-            raise ApplicationError(_("该节点已完成。"))
-        milestone.done_on = done_on or timezone.localdate()
-        milestone.save(update_fields=["done_on"])
-    return milestone
-
-
-def project_tick_off(*, project: Project, actor: User) -> Project:
-    """销号: the project is done; its needs count as resolved."""
-    _require_staff(actor, project.compound_id)
-    with transaction.atomic():
-        project = Project.objects.select_for_update().get(pk=project.pk)
-        check_transition(Project.TRANSITIONS, project.status, Project.Status.TICKED_OFF,
-                         labels=dict(Project.Status.choices))
-        now = timezone.now()
-        project.status = Project.Status.TICKED_OFF
-        project.ticked_off_at = now
-        project.save(update_fields=["status", "ticked_off_at", "updated_at"])
-        project.needs.exclude(status=Need.Status.RESOLVED).update(
-            status=Need.Status.RESOLVED, resolved_at=now,
-            resolution=_("项目销号：%s") % project.title)
-    return project
-
-
-def list_reviews_remind(*, today: date) -> int:
-    """At each quarter's end, open the review of the three lists and tell the compound's staff."""
-    from accounts.models import User
-
-    year, quarter = quarter_of(today)
-    if today < quarter_end(year, quarter) - timedelta(days=conf.survey_days_before_quarter_end()):
-        return 0
-    compounds = list(Compound.objects.select_related("community"))
-    ListReview.objects.bulk_create(
-        [ListReview(compound=compound, year=year, quarter=quarter) for compound in compounds],
-        ignore_conflicts=True)
-    staff = list(User.objects.filter(role=User.Role.COMMUNITY_STAFF, is_active=True)
-                 .select_related("scope_area"))
-    for compound in compounds:
-        user_ids = [user.pk for user in staff
-                    if user.scope_area and compound.community.path.startswith(
-                        user.scope_area.path)]
-        if user_ids:
-            _notify(user_ids,
-                    Message(gettext_noop("请完成%(year)s年第%(quarter)s季度三张清单复盘：%(name)s"),
-                            {"year": year, "quarter": quarter, "name": compound.name}),
-                    f"delib-list-review:{compound.pk}:{year}:{quarter}",
-                    link="/deliberation/staff/lists/")
-    return len(compounds)
-
-
-def list_review_complete(*, review: ListReview, actor: User) -> ListReview:
-    _require_staff(actor, review.compound_id)
-    updated = ListReview.objects.filter(pk=review.pk, reviewed_at__isnull=True).update(
-        reviewed_at=timezone.now(), reviewed_by=actor)
-    if not updated:
-        raise ApplicationError(_("本季度清单已复盘。"))
-    review.refresh_from_db()
-    return review
-
-
-def compounds_for_staff(actor: User) -> list[Compound]:
-    return list(staff_compounds(actor).order_by("name"))
