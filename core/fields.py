@@ -20,8 +20,8 @@ _ST = TypeVar("_ST", contravariant=True)
 _GT = TypeVar("_GT", covariant=True)
 
 if TYPE_CHECKING:
-    from django.db.models import CharField as GenericCharField
-    from django.db.models import TextField as GenericTextField
+    GenericCharField = models.CharField
+    GenericTextField = models.TextField
 else:
     # The stubs' fields are generic; Django's classes are not subscriptable at run time
     # (django_stubs_ext, which would make them so, is a development dependency only).
