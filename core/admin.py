@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -28,6 +28,22 @@ from core.models import AuditEvent, CalendarDay, CalendarYear
 from core.reveal_scope import reveal_visible
 from core.scope import scope_q
 
+_M = TypeVar("_M", bound=Model)
+_P = TypeVar("_P", bound=Model)
+
+if TYPE_CHECKING:
+    GenericModelAdmin = admin.ModelAdmin
+    GenericTabularInline = admin.TabularInline
+else:
+    # The stubs' admin classes are generic in their model; Django's are not subscriptable at
+    # run time (django_stubs_ext, which would make them so, is a development dependency only).
+    # Write `class FooAdmin(GenericModelAdmin[Foo])` for a typed `self.model` and `obj`.
+    class GenericModelAdmin(admin.ModelAdmin, Generic[_M]):
+        """admin.ModelAdmin, subscriptable with its model."""
+
+    class GenericTabularInline(admin.TabularInline, Generic[_M, _P]):
+        """admin.TabularInline, subscriptable with its model and its parent's."""
+
 
 class ScopedAdminMixin(ScopedChoicesMixin):
     """Narrow every list, change page and autocomplete to the user's scope (core.scope), and
@@ -41,7 +57,7 @@ class ScopedAdminMixin(ScopedChoicesMixin):
     scope_path_fields: tuple[str, ...] = ()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)  # type: ignore[misc]
+        queryset = super().get_queryset(request)
         conditions = [scope_q(request.user, path_field) for path_field in self.scope_path_fields]
         # An empty Q means "everything" (street scope); OR-ing it would drop it, so test first.
         if conditions and all(conditions):
@@ -114,7 +130,8 @@ class MaskedContactMixin:
         dotted = self.contact_fields().get(field)
         obj = (self.get_queryset(request).filter(pk=object_id).first()  # type: ignore[attr-defined]
                if dotted and str(object_id).isdigit() else None)
-        if obj is None or not reveal_visible(request.user, getattr(obj, "area_path", None)):
+        if (dotted is None or obj is None
+                or not reveal_visible(request.user, getattr(obj, "area_path", None))):
             raise Http404
         audit_reveal(request=request, obj=obj, fields=[dotted])
         return JsonResponse({"value": _lookup(obj, dotted)})
@@ -208,7 +225,7 @@ def _may_read_audit(request: HttpRequest) -> bool:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(GenericModelAdmin[AuditEvent]):
     """Read-only, for street admins: nobody adds, edits or deletes an audit row here."""
 
     list_display = ("at", "actor_label", "action", "object_type", "object_id", "object_repr",
@@ -246,7 +263,7 @@ choice_scope_register(CalendarYear, rule=everywhere)
 choice_scope_register(CalendarDay, rule=everywhere)
 
 
-class CalendarDayInline(admin.TabularInline):
+class CalendarDayInline(GenericTabularInline[CalendarDay, CalendarYear]):
     model = CalendarDay
     extra = 3
     fields = ("date", "kind", "name")
@@ -254,7 +271,7 @@ class CalendarDayInline(admin.TabularInline):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class CalendarYearAdmin(ScopedChoicesMixin, GenericModelAdmin[CalendarYear]):
     """Street admins enter a year from the State Council's notice, then tick 已录入完整."""
 
     list_display = ("__str__", "is_complete", "holiday_count", "workday_count", "source",
@@ -263,8 +280,9 @@ class CalendarYearAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     search_fields = ("=year", "source")
     inlines = (CalendarDayInline,)
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).annotate(
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CalendarYear]:
+        queryset: QuerySet[CalendarYear] = super().get_queryset(request)
+        return queryset.annotate(
             holidays=Count("days", filter=Q(days__kind=CalendarDay.Kind.HOLIDAY)),
             workdays=Count("days", filter=Q(days__kind=CalendarDay.Kind.WORKDAY)))
 
@@ -281,7 +299,7 @@ class CalendarYearAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class CalendarDayAdmin(ScopedChoicesMixin, GenericModelAdmin[CalendarDay]):
     list_display = ("date", "weekday", "kind", "name", "year")
     list_filter = ("year", "kind", "name")
     search_fields = ("name",)

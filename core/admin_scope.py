@@ -28,8 +28,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.scope import scope_q
+from core.types import AnyUser
 
-ScopeRule = Callable[[Any], Q]
+ScopeRule = Callable[[AnyUser], Q]
 
 _RULES: dict[str, ScopeRule] = {}
 
@@ -49,19 +50,19 @@ def choice_scope_register(model: type[Model], *path_fields: str,
     _RULES[model._meta.label_lower] = rule
 
 
-def everywhere(user: Any) -> Q:
+def everywhere(user: AnyUser) -> Q:
     """The rule of rows that belong to no area (categories, the calendar): anyone may pick."""
     return Q()
 
 
-def street_only(user: Any) -> Q:
+def street_only(user: AnyUser) -> Q:
     """The rule of the street's own settings (accounts, groups, keys): street admins only."""
-    is_street = getattr(user, "role", None) == "street_admin" and user.is_active
-    return Q() if is_street or getattr(user, "is_superuser", False) else NOTHING
+    is_street = user.is_authenticated and user.role == "street_admin" and user.is_active
+    return Q() if is_street or user.is_superuser else NOTHING
 
 
 def _paths_rule(path_fields: tuple[str, ...]) -> ScopeRule:
-    def rule(user: Any) -> Q:
+    def rule(user: AnyUser) -> Q:
         conditions = [scope_q(user, path_field) for path_field in path_fields]
         # An empty Q means "everything"; OR-ing it away would narrow, so test it first.
         if not all(conditions):
@@ -74,12 +75,12 @@ def _paths_rule(path_fields: tuple[str, ...]) -> ScopeRule:
     return rule
 
 
-def choice_scope_q(model: type[Model], user: Any) -> Q:
+def choice_scope_q(model: type[Model], user: AnyUser) -> Q:
     """The rows of `model` this user may pick; Q() for all of them."""
-    if getattr(user, "is_superuser", False) and user.is_active:
+    if user.is_superuser and user.is_active:
         return Q()
-    rule = _RULES.get(model._meta.concrete_model._meta.label_lower,
-                      _RULES.get(model._meta.label_lower))
+    concrete = model._meta.concrete_model or model  # set on every model class Django loads
+    rule = _RULES.get(concrete._meta.label_lower, _RULES.get(model._meta.label_lower))
     return NOTHING if rule is None else rule(user)
 
 
@@ -113,7 +114,7 @@ def choice_fields(form: forms.BaseForm) -> Iterator[tuple[str, Any]]:
             yield name, field
 
 
-def narrow_choices(form: forms.BaseForm, user: Any) -> None:
+def narrow_choices(form: forms.BaseForm, user: AnyUser) -> None:
     for name, field in choice_fields(form):
         condition = choice_scope_q(field.queryset.model, user)
         if not condition:  # Q(): the whole table is in scope
@@ -125,7 +126,7 @@ def narrow_choices(form: forms.BaseForm, user: Any) -> None:
             else OUT_OF_SCOPE)
 
 
-def scoped_form_class(form_class: type[forms.BaseForm], user: Any) -> type[forms.BaseForm]:
+def scoped_form_class(form_class: type[forms.BaseForm], user: AnyUser) -> type[forms.BaseForm]:
     """A subclass of `form_class` whose related-row fields offer only rows in `user`'s scope.
     The form keeps the user as `scope_user`, for checks of its own (a tree node's position)."""
 
@@ -137,12 +138,12 @@ def scoped_form_class(form_class: type[forms.BaseForm], user: Any) -> type[forms
                 {"__init__": __init__, "scope_user": user, "__module__": form_class.__module__})
 
 
-def scoped_formset_class(formset_class: type[Any], user: Any) -> type[Any]:
+def scoped_formset_class(formset_class: type[Any], user: AnyUser) -> type[Any]:
     return type(formset_class.__name__, (formset_class,),
                 {"form": scoped_form_class(formset_class.form, user)})
 
 
-def values_out_of_scope(form: forms.BaseForm, user: Any) -> list[str]:
+def values_out_of_scope(form: forms.BaseForm, user: AnyUser) -> list[str]:
     """The fields of a valid form whose newly chosen rows lie outside the user's scope."""
     refused = []
     for name, field in choice_fields(form):
@@ -161,7 +162,7 @@ def values_out_of_scope(form: forms.BaseForm, user: Any) -> list[str]:
     return refused
 
 
-def refuse_out_of_scope(form: forms.BaseForm, user: Any) -> None:
+def refuse_out_of_scope(form: forms.BaseForm, user: AnyUser) -> None:
     """The last check before a write: the form's querysets were narrowed, but a subclass may
     have replaced a field; a refusal here rolls the admin's transaction back."""
     refused = values_out_of_scope(form, user)
@@ -190,7 +191,7 @@ class ScopedChoicesMixin:
     scope_listing = True
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)  # type: ignore[misc]
+        queryset: QuerySet[Any] = super().get_queryset(request)  # type: ignore[misc]
         if self.scope_listing or is_choice_request(request):
             condition = choice_scope_q(queryset.model, request.user)
             if condition:
