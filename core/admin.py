@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+# Its registrations, before _operators_only below replaces them, whatever the app order.
+import django_celery_beat.admin  # noqa: F401
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Model, Q, QuerySet
@@ -23,6 +25,7 @@ from django_celery_beat.models import (
 
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register, everywhere
 from core.areas import area_tree
+from core.audit import audit_event_record, audit_reveal
 from core.masking import mask_id_number, mask_phone
 from core.models import AuditEvent, CalendarDay, CalendarYear
 from core.reveal_scope import reveal_visible
@@ -123,8 +126,6 @@ class MaskedContactMixin:
 
     def reveal_view(self, request: HttpRequest, object_id: str, field: str) -> HttpResponse:
         """POST only: one field of one row, whole, for a viewer whose scope covers the row."""
-        from core.audit import audit_reveal
-
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         dotted = self.contact_fields().get(field)
@@ -138,8 +139,6 @@ class MaskedContactMixin:
 
     def render_change_form(self, request: HttpRequest, context: dict[str, Any], add: bool = False,
                            change: bool = False, form_url: str = "", obj: Any = None) -> Any:
-        from core.audit import audit_reveal
-
         if change and obj is not None:
             forms = [context["adminform"].form] + [
                 form for inline in context.get("inline_admin_formsets", [])
@@ -157,8 +156,6 @@ class MaskedContactMixin:
 
     def get_export_data(self, file_format: Any, request: HttpRequest, queryset: QuerySet[Any],
                         **kwargs: Any) -> Any:
-        from core.audit import audit_event_record
-
         data = super().get_export_data(  # type: ignore[misc]
             file_format, request, queryset, **kwargs)
         opts = self.model._meta  # type: ignore[attr-defined]
@@ -344,8 +341,6 @@ class OperatorsOnlyAdminMixin:
 def _operators_only(*models: type[Model]) -> None:
     """Re-register each model's own admin (registered by its app, before this one) with the
     operators-only permissions in front."""
-    import django_celery_beat.admin  # noqa: F401 - its registrations, whatever the import order
-
     for model in models:
         model_admin_class = type(admin.site.get_model_admin(model))
         admin.site.unregister(model)

@@ -9,7 +9,8 @@ IP or request id and can be deleted.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
@@ -87,6 +88,38 @@ def audit_log_entries_mirror(log_entries: Iterable[LogEntry]) -> list[AuditEvent
     events = [event for event in (_log_entry_event(entry, request) for entry in log_entries)
               if event is not None]
     return AuditEvent.objects.bulk_create(events)
+
+
+# Rows the post_save handler has mirrored: the wrapped log_actions must not mirror them again.
+_mirrored_entries: weakref.WeakSet[LogEntry] = weakref.WeakSet()
+# The wrappers log_actions_audited made, so that ready() running twice wraps once.
+_audited_wrappers: set[Callable[..., Any]] = set()
+
+
+def log_entry_saved(sender: type[LogEntry], instance: LogEntry, created: bool,
+                    **kwargs: Any) -> None:
+    """post_save of a LogEntry (core.apps connects it): one admin change, mirrored."""
+    if created:
+        audit_log_entries_mirror([instance])
+        _mirrored_entries.add(instance)
+
+
+def log_actions_audited(log_actions: Callable[..., Any]) -> Callable[..., Any]:
+    """LogEntryManager.log_actions, mirroring the rows it bulk-creates (which send no
+    post_save); a row it saves one by one was mirrored by log_entry_saved already."""
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = log_actions(self, *args, **kwargs)
+        entries = result if isinstance(result, list) else [result]
+        audit_log_entries_mirror([entry for entry in entries
+                                  if entry is not None and entry not in _mirrored_entries])
+        return result
+
+    _audited_wrappers.add(wrapper)
+    return wrapper
+
+
+def log_actions_is_audited(log_actions: Callable[..., Any]) -> bool:
+    return log_actions in _audited_wrappers
 
 
 def _log_entry_event(log_entry: LogEntry, request: HttpRequest | None) -> AuditEvent | None:

@@ -30,6 +30,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from core.areas import area_tree
+from core.audit import audit_lookup_matches
 from core.crypto import blind_index
 from core.exceptions import ApplicationError, PermissionDeniedError, RateLimited
 from core.reveal_scope import reveal_prefix
@@ -86,8 +87,6 @@ def protected_matches(*, user: AnyUser | None, queryset: QuerySet[Any], path_fie
     2. Spend one unit of the caller's budget, whether anything matches or not.
     3. Keep the matches inside the caller's reveal scope; write one audit row for each.
     """
-    from core.audit import audit_lookup_matches
-
     prefix = reveal_prefix(user)
     if prefix is None or (path_field is None and not _covers_a_whole_street(prefix)):
         raise ProtectedLookupRefused(

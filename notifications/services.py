@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from axes.models import AccessFailureLog, AccessLog
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Count, Model, Q
 from django.utils import timezone
@@ -17,6 +19,7 @@ from django.utils.translation import gettext as _
 from core.masking import mask_phone
 from notifications.messages import Message
 from notifications.models import Notification, OutboundMessage
+from notifications.sms import send_sms
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +85,7 @@ def sms_enqueue(*, phone: str, body: str, dedupe_key: str | None = None) -> None
         return
 
     def _deliver() -> None:
-        from notifications.tasks import outbox_deliver_task
+        from notifications.tasks import outbox_deliver_task  # noqa: PLC0415 tasks imports services
 
         outbox_deliver_task.delay()
 
@@ -163,15 +166,13 @@ def sms_enqueue_many(*, messages: Sequence[Sms]) -> int:
 
 
 def _schedule_outbox_delivery() -> None:
-    from notifications.tasks import outbox_deliver_task
+    from notifications.tasks import outbox_deliver_task  # noqa: PLC0415 tasks imports services
 
     outbox_deliver_task.delay()
 
 
 def outbox_deliver(*, limit: int = 200) -> int:
     """Send pending messages, each claimed with a lock that skips rows another worker holds."""
-    from notifications.sms import send_sms
-
     sent = 0
     # A message the gateway refused is retried by the next run, not at once: without this a
     # refusal spent all five attempts within one run, in a second.
@@ -254,8 +255,6 @@ def retention_purge(*, now: datetime) -> dict[str, int]:
 
 def sign_in_logs_purge(now: datetime, periods: Mapping[str, timedelta]) -> int:
     """django-axes' staff sign-in logs, failures included."""
-    from axes.models import AccessFailureLog, AccessLog
-
     cut_off = now - periods["sign_in_log"]
     # axes has no type stubs: name the counts' type.
     logs: int = AccessLog.objects.filter(attempt_time__lt=cut_off).delete()[0]
@@ -265,6 +264,4 @@ def sign_in_logs_purge(now: datetime, periods: Mapping[str, timedelta]) -> int:
 
 def sessions_purge(now: datetime, periods: Mapping[str, timedelta]) -> int:
     """Expired sessions (each has its own expiry: no period)."""
-    from django.contrib.sessions.models import Session
-
     return Session.objects.filter(expire_date__lt=now).delete()[0]
