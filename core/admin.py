@@ -23,13 +23,22 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
-from core.admin_scope import ScopedChoicesMixin, choice_scope_register, everywhere
+from core.admin_scope import (
+    ModelAdminMixin,
+    ScopedChoicesMixin,
+    choice_scope_register,
+    everywhere,
+)
 from core.areas import area_tree
 from core.audit import audit_event_record, audit_reveal
 from core.masking import mask_id_number, mask_phone
 from core.models import AuditEvent, CalendarDay, CalendarYear
 from core.reveal_scope import reveal_visible
 from core.scope import scope_q
+from core.types import AnyUser
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # a development dependency: annotations only
 
 _M = TypeVar("_M", bound=Model)
 _P = TypeVar("_P", bound=Model)
@@ -76,7 +85,7 @@ class ScopedAdminMixin(ScopedChoicesMixin):
         return F(self.scope_path_fields[0])
 
 
-class MaskedContactMixin:
+class MaskedContactMixin(ModelAdminMixin):
     """Phone and ID number columns, always masked, with a 显示 (reveal) button on rows in the
     viewer's own scope area: the reveal view checks the scope again and writes an audit row.
 
@@ -98,7 +107,7 @@ class MaskedContactMixin:
                                                 _("身份证号")),
         }
         return [columns.get(column, column) if isinstance(column, str) else column
-                for column in super().get_list_display(request)]  # type: ignore[misc]
+                for column in super().get_list_display(request)]
 
     @admin.display(description=_("手机号"))
     def phone_display(self, obj: Model) -> str:
@@ -113,23 +122,23 @@ class MaskedContactMixin:
 
     def model_contact_fields(self) -> list[str]:
         """The contact fields this model has (a household's rows hold neither)."""
-        opts = self.model._meta  # type: ignore[attr-defined]
+        opts = self.model._meta
         names = {field.name for field in opts.get_fields()}
         return [name for name in self.contact_fields().values() if name.split("__")[0] in names]
 
     def get_urls(self) -> list[Any]:
-        opts = self.model._meta  # type: ignore[attr-defined]
+        opts = self.model._meta
         reveal = path("<path:object_id>/reveal/<str:field>/",
-                      self.admin_site.admin_view(self.reveal_view),  # type: ignore[attr-defined]
+                      self.admin_site.admin_view(self.reveal_view),
                       name=f"{opts.app_label}_{opts.model_name}_reveal")
-        return [reveal, *super().get_urls()]  # type: ignore[misc]
+        return [reveal, *super().get_urls()]
 
     def reveal_view(self, request: HttpRequest, object_id: str, field: str) -> HttpResponse:
         """POST only: one field of one row, whole, for a viewer whose scope covers the row."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         dotted = self.contact_fields().get(field)
-        obj = (self.get_queryset(request).filter(pk=object_id).first()  # type: ignore[attr-defined]
+        obj = (self.get_queryset(request).filter(pk=object_id).first()
                if dotted and str(object_id).isdigit() else None)
         if (dotted is None or obj is None
                 or not reveal_visible(request.user, getattr(obj, "area_path", None))):
@@ -143,7 +152,7 @@ class MaskedContactMixin:
             forms = [context["adminform"].form] + [
                 form for inline in context.get("inline_admin_formsets", [])
                 for form in inline.formset.forms]
-            readonly = set(self.get_readonly_fields(request, obj))  # type: ignore[attr-defined]
+            readonly = set(self.get_readonly_fields(request, obj))
             for form in forms:  # the row itself, and each inline row (a household's residents)
                 instance = getattr(form, "instance", None)
                 shown = [name for name in self.contact_fields().values()
@@ -151,26 +160,28 @@ class MaskedContactMixin:
                          and _lookup(instance, name)]
                 if shown and instance is not None and instance.pk is not None:
                     audit_reveal(request=request, obj=instance, fields=shown)
-        return super().render_change_form(  # type: ignore[misc]
+        return super().render_change_form(
             request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def get_export_data(self, file_format: Any, request: HttpRequest, queryset: QuerySet[Any],
                         **kwargs: Any) -> Any:
+        # import-export's ExportMixin, which the concrete admin adds, defines it; ModelAdmin not.
         data = super().get_export_data(  # type: ignore[misc]
             file_format, request, queryset, **kwargs)
-        opts = self.model._meta  # type: ignore[attr-defined]
+        opts = self.model._meta
         audit_event_record(action=AuditEvent.Action.EXPORT, object_type=opts.label_lower,
                            object_repr=f"{queryset.count()} {opts.verbose_name_plural}",
                            fields=self.model_contact_fields(), request=request)
         return data
 
 
-def _masked_column(model_admin: Any, field: str, viewer: Any, mask: Callable[[str], str],
-                   label: Any) -> Callable[[Model], str]:
+def _masked_column(model_admin: MaskedContactMixin, field: str, viewer: AnyUser,
+                   mask: Callable[[str], str], label: StrOrPromise) -> Callable[[Model], str]:
     dotted = model_admin.contact_fields()[field]
     opts = model_admin.model._meta
     name = f"{field}_display"
 
+    @admin.display(description=label)
     def column(obj: Model) -> str:
         masked = mask(_lookup(obj, dotted))
         if not masked or not reveal_visible(viewer, getattr(obj, "area_path", None)):
@@ -180,7 +191,6 @@ def _masked_column(model_admin: Any, field: str, viewer: Any, mask: Callable[[st
                            'class="reveal-button" data-reveal-url="{}">{}</button>',
                            masked, url, _("显示"))
 
-    column.short_description = label  # type: ignore[attr-defined]
     column.__name__ = name  # the changelist's CSS class stays field-<name>
     return column
 
@@ -319,7 +329,7 @@ def is_schedule_operator(user: Any) -> bool:
                 and getattr(user, "role", "") not in get_user_model().STAFF_ROLES)
 
 
-class OperatorsOnlyAdminMixin:
+class OperatorsOnlyAdminMixin(ModelAdminMixin):
     """Hides a model admin, its app and every one of its pages from all but the operators."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:

@@ -29,6 +29,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from core.admin_scope import ModelAdminMixin
 from core.areas import area_tree
 from core.audit import audit_lookup_matches
 from core.crypto import blind_index
@@ -156,7 +157,7 @@ def lookup_touches_protected(lookup: str) -> bool:
                for part in lookup.split("__"))
 
 
-class ProtectedSearchAdminMixin:
+class ProtectedSearchAdminMixin(ModelAdminMixin):
     """For a ModelAdmin: the search box also finds rows by a whole phone or ID number, and no
     URL filter reads a protected field.
 
@@ -178,12 +179,11 @@ class ProtectedSearchAdminMixin:
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         if lookup_touches_protected(lookup):
             return False  # the changelist answers 400 (DisallowedModelAdminLookup)
-        allowed: bool = super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
-        return allowed
+        return super().lookup_allowed(lookup, value, request)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any],
                            search_term: str) -> tuple[QuerySet[Any], bool]:
-        results, may_have_duplicates = super().get_search_results(  # type: ignore[misc]
+        results, may_have_duplicates = super().get_search_results(
             request, queryset, search_term)
         term = search_term.strip()
         lookups = protected_search_lookups(self.protected_search_fields, term)

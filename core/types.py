@@ -18,18 +18,26 @@ id, the leak scan's `pii_revealed` mark); `app_request` gives that view of a req
 
 These classes are annotations only: Django and DRF build their own request objects, and nothing
 here is instantiated. accounts sits above core in the layers, so `User` is imported for type
-checking only.
+checking only, and `AnyUser` is a string at run time: write it freely in annotations, but quote
+it inside a module-level alias (`Rule = Callable[["AnyUser | None"], Q]`), where `|` would run.
+
+A registered hook that is handed `request.user` (a scope rule, a reveal rule, a media rule)
+takes `AnyUser`, not `User`, even when only staff reach it in practice: the caller's request is
+a plain `HttpRequest`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeAlias, cast
 
-from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from rest_framework.request import Request
 
 if TYPE_CHECKING:
+    # Neither is imported at run time: accounts is a layer above, and auth's models need the
+    # app registry, while this module may be imported before it is ready.
+    from django.contrib.auth.models import AnonymousUser
+
     from accounts.models import User
 
 AnyUser: TypeAlias = "User | AnonymousUser"
