@@ -227,8 +227,8 @@ def area_list_filter(*, kind: str, path_field: str, title: Any,
 def _may_read_audit(request: HttpRequest) -> bool:
     user = request.user
     street_admin = get_user_model().Role.STREET_ADMIN
-    return bool(user.is_active and user.is_staff
-                and (user.is_superuser or getattr(user, "role", "") == street_admin))
+    return bool(user.is_authenticated and user.is_active and user.is_staff
+                and (user.is_superuser or user.role == street_admin))
 
 
 @admin.register(AuditEvent)
@@ -321,12 +321,12 @@ class CalendarDayAdmin(ScopedChoicesMixin, GenericModelAdmin[CalendarDay]):
 # --- the beat schedule (django-celery-beat) -------------------------------------------------
 
 
-def is_schedule_operator(user: Any) -> bool:
+def is_schedule_operator(user: AnyUser) -> bool:
     """The system's operators: superusers with no street-office role (a `createsuperuser`
     account). The schedule is defined in code (CELERY_BEAT_SCHEDULE, synced into these tables
     by the beat), so a clerk has nothing to do there, even one made superuser for convenience."""
-    return bool(user.is_active and user.is_superuser
-                and getattr(user, "role", "") not in get_user_model().STAFF_ROLES)
+    return bool(user.is_authenticated and user.is_active and user.is_superuser
+                and user.role not in get_user_model().STAFF_ROLES)
 
 
 class OperatorsOnlyAdminMixin(ModelAdminMixin):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import weakref
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -25,12 +25,15 @@ from core.middleware import current_request
 from core.models import AuditEvent
 from core.types import app_request
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 _LOG_ENTRY_ACTIONS = {ADDITION: AuditEvent.Action.ADD, CHANGE: AuditEvent.Action.CHANGE,
                       DELETION: AuditEvent.Action.DELETE}
 
 
 def audit_event_record(*, action: str, object_type: str, object_id: Any = "",
-                       object_repr: str = "", fields: Iterable[str] = (), actor: Any = None,
+                       object_repr: str = "", fields: Iterable[str] = (), actor: User | None = None,
                        request: HttpRequest | None = None) -> AuditEvent:
     """Write one audit row; the actor, IP and request id come from the request when given."""
     event = _event_build(action=action, object_type=object_type, object_id=object_id,
@@ -40,7 +43,7 @@ def audit_event_record(*, action: str, object_type: str, object_id: Any = "",
 
 
 def _event_build(*, action: str, object_type: str, object_id: Any = "", object_repr: str = "",
-                 fields: Iterable[str] = (), actor: Any = None,
+                 fields: Iterable[str] = (), actor: User | None = None,
                  request: HttpRequest | None = None, shows_values: bool = True) -> AuditEvent:
     request = request if request is not None else current_request()
     if actor is None and request is not None and request.user.is_authenticated:
@@ -69,7 +72,7 @@ def audit_reveal(*, request: HttpRequest, obj: Model, fields: Iterable[str]) -> 
 
 
 def audit_lookup_matches(*, objects: Iterable[Model], fields: Iterable[str],
-                         actor: Any) -> list[AuditEvent]:
+                         actor: User) -> list[AuditEvent]:
     """One reveal row per row an exact lookup over a protected field found (core.
     protected_lookups): the match confirmed the value the caller typed. The answer still shows
     the values masked, so the leak scan keeps reading it."""

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib import messages
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -67,11 +66,11 @@ class ProtectedLookupThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": user.pk}
 
 
-def protected_lookup_spend(*, user: AnyUser | None) -> None:
+def protected_lookup_spend(*, user: AnyUser) -> None:
     # The throttle reads only the request's user (get_cache_key), and the admin's search has
-    # no DRF request to give: one is made around an empty HttpRequest. No user spends nothing.
+    # no DRF request to give: one is made around an empty HttpRequest.
     request = Request(HttpRequest())
-    request.user = user if user is not None else AnonymousUser()
+    request.user = user
     throttle = ProtectedLookupThrottle()
     if not throttle.allow_request(request, APIView()):
         seconds = int(throttle.wait() or 0) + 1
@@ -89,7 +88,9 @@ def protected_matches(*, user: AnyUser | None, queryset: QuerySet[Any], path_fie
     3. Keep the matches inside the caller's reveal scope; write one audit row for each.
     """
     prefix = reveal_prefix(user)
-    if prefix is None or (path_field is None and not _covers_a_whole_street(prefix)):
+    # The reveal rule gives no prefix to a signed-out caller; the audit row needs the account.
+    if (prefix is None or user is None or not user.is_authenticated
+            or (path_field is None and not _covers_a_whole_street(prefix))):
         raise ProtectedLookupRefused(
             _("按完整手机号或身份证号查找仅限有权查看这些完整信息的工作人员。"))
     protected_lookup_spend(user=user)
