@@ -24,6 +24,11 @@ it inside a module-level alias (`Rule = Callable[["AnyUser | None"], Q]`), where
 A registered hook that is handed `request.user` (a scope rule, a reveal rule, a media rule)
 takes `AnyUser`, not `User`, even when only staff reach it in practice: the caller's request is
 a plain `HttpRequest`.
+
+Elsewhere in core, for classes the stubs make generic but Django's run time cannot subscript
+(django_stubs_ext is a development dependency only): `core.admin.GenericModelAdmin[Model]` and
+`GenericTabularInline[Model, Parent]` for admins, `core.admin_scope.ModelAdminMixin` as the base
+of a ModelAdmin mixin, `core.fields.GenericCharField` / `GenericTextField` for custom fields.
 """
 
 from __future__ import annotations
