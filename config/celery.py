@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from django.conf import settings
 
 from config.env import settings_module
 
@@ -16,8 +17,6 @@ app.autodiscover_tasks()
 
 def _ensure_filesystem_broker_folders() -> None:
     """kombu's filesystem transport needs its folders to exist before the first message."""
-    from django.conf import settings
-
     options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
     for key in ("data_folder_in", "data_folder_out", "processed_folder"):
         if key in options:

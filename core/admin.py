@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+# Its registrations, before _operators_only below replaces them, whatever the app order.
+import django_celery_beat.admin  # noqa: F401
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Model, Q, QuerySet
@@ -21,12 +23,38 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
-from core.admin_scope import ScopedChoicesMixin, choice_scope_register, everywhere
+from core.admin_scope import (
+    ModelAdminMixin,
+    ScopedChoicesMixin,
+    choice_scope_register,
+    everywhere,
+)
 from core.areas import area_tree
+from core.audit import audit_event_record, audit_reveal
 from core.masking import mask_id_number, mask_phone
 from core.models import AuditEvent, CalendarDay, CalendarYear
 from core.reveal_scope import reveal_visible
 from core.scope import scope_q
+from core.types import AnyUser
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # a development dependency: annotations only
+
+_M = TypeVar("_M", bound=Model)
+_P = TypeVar("_P", bound=Model)
+
+if TYPE_CHECKING:
+    GenericModelAdmin = admin.ModelAdmin
+    GenericTabularInline = admin.TabularInline
+else:
+    # The stubs' admin classes are generic in their model; Django's are not subscriptable at
+    # run time (django_stubs_ext, which would make them so, is a development dependency only).
+    # Write `class FooAdmin(GenericModelAdmin[Foo])` for a typed `self.model` and `obj`.
+    class GenericModelAdmin(admin.ModelAdmin, Generic[_M]):
+        """admin.ModelAdmin, subscriptable with its model."""
+
+    class GenericTabularInline(admin.TabularInline, Generic[_M, _P]):
+        """admin.TabularInline, subscriptable with its model and its parent's."""
 
 
 class ScopedAdminMixin(ScopedChoicesMixin):
@@ -41,7 +69,7 @@ class ScopedAdminMixin(ScopedChoicesMixin):
     scope_path_fields: tuple[str, ...] = ()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)  # type: ignore[misc]
+        queryset = super().get_queryset(request)
         conditions = [scope_q(request.user, path_field) for path_field in self.scope_path_fields]
         # An empty Q means "everything" (street scope); OR-ing it would drop it, so test first.
         if conditions and all(conditions):
@@ -57,7 +85,7 @@ class ScopedAdminMixin(ScopedChoicesMixin):
         return F(self.scope_path_fields[0])
 
 
-class MaskedContactMixin:
+class MaskedContactMixin(ModelAdminMixin):
     """Phone and ID number columns, always masked, with a 显示 (reveal) button on rows in the
     viewer's own scope area: the reveal view checks the scope again and writes an audit row.
 
@@ -79,7 +107,7 @@ class MaskedContactMixin:
                                                 _("身份证号")),
         }
         return [columns.get(column, column) if isinstance(column, str) else column
-                for column in super().get_list_display(request)]  # type: ignore[misc]
+                for column in super().get_list_display(request)]
 
     @admin.display(description=_("手机号"))
     def phone_display(self, obj: Model) -> str:
@@ -94,40 +122,37 @@ class MaskedContactMixin:
 
     def model_contact_fields(self) -> list[str]:
         """The contact fields this model has (a household's rows hold neither)."""
-        opts = self.model._meta  # type: ignore[attr-defined]
+        opts = self.model._meta
         names = {field.name for field in opts.get_fields()}
         return [name for name in self.contact_fields().values() if name.split("__")[0] in names]
 
     def get_urls(self) -> list[Any]:
-        opts = self.model._meta  # type: ignore[attr-defined]
+        opts = self.model._meta
         reveal = path("<path:object_id>/reveal/<str:field>/",
-                      self.admin_site.admin_view(self.reveal_view),  # type: ignore[attr-defined]
+                      self.admin_site.admin_view(self.reveal_view),
                       name=f"{opts.app_label}_{opts.model_name}_reveal")
-        return [reveal, *super().get_urls()]  # type: ignore[misc]
+        return [reveal, *super().get_urls()]
 
     def reveal_view(self, request: HttpRequest, object_id: str, field: str) -> HttpResponse:
         """POST only: one field of one row, whole, for a viewer whose scope covers the row."""
-        from core.audit import audit_reveal
-
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         dotted = self.contact_fields().get(field)
-        obj = (self.get_queryset(request).filter(pk=object_id).first()  # type: ignore[attr-defined]
+        obj = (self.get_queryset(request).filter(pk=object_id).first()
                if dotted and str(object_id).isdigit() else None)
-        if obj is None or not reveal_visible(request.user, getattr(obj, "area_path", None)):
+        if (dotted is None or obj is None
+                or not reveal_visible(request.user, getattr(obj, "area_path", None))):
             raise Http404
         audit_reveal(request=request, obj=obj, fields=[dotted])
         return JsonResponse({"value": _lookup(obj, dotted)})
 
     def render_change_form(self, request: HttpRequest, context: dict[str, Any], add: bool = False,
                            change: bool = False, form_url: str = "", obj: Any = None) -> Any:
-        from core.audit import audit_reveal
-
         if change and obj is not None:
             forms = [context["adminform"].form] + [
                 form for inline in context.get("inline_admin_formsets", [])
                 for form in inline.formset.forms]
-            readonly = set(self.get_readonly_fields(request, obj))  # type: ignore[attr-defined]
+            readonly = set(self.get_readonly_fields(request, obj))
             for form in forms:  # the row itself, and each inline row (a household's residents)
                 instance = getattr(form, "instance", None)
                 shown = [name for name in self.contact_fields().values()
@@ -135,28 +160,28 @@ class MaskedContactMixin:
                          and _lookup(instance, name)]
                 if shown and instance is not None and instance.pk is not None:
                     audit_reveal(request=request, obj=instance, fields=shown)
-        return super().render_change_form(  # type: ignore[misc]
+        return super().render_change_form(
             request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def get_export_data(self, file_format: Any, request: HttpRequest, queryset: QuerySet[Any],
                         **kwargs: Any) -> Any:
-        from core.audit import audit_event_record
-
+        # import-export's ExportMixin, which the concrete admin adds, defines it; ModelAdmin not.
         data = super().get_export_data(  # type: ignore[misc]
             file_format, request, queryset, **kwargs)
-        opts = self.model._meta  # type: ignore[attr-defined]
+        opts = self.model._meta
         audit_event_record(action=AuditEvent.Action.EXPORT, object_type=opts.label_lower,
                            object_repr=f"{queryset.count()} {opts.verbose_name_plural}",
                            fields=self.model_contact_fields(), request=request)
         return data
 
 
-def _masked_column(model_admin: Any, field: str, viewer: Any, mask: Callable[[str], str],
-                   label: Any) -> Callable[[Model], str]:
+def _masked_column(model_admin: MaskedContactMixin, field: str, viewer: AnyUser,
+                   mask: Callable[[str], str], label: StrOrPromise) -> Callable[[Model], str]:
     dotted = model_admin.contact_fields()[field]
     opts = model_admin.model._meta
     name = f"{field}_display"
 
+    @admin.display(description=label)
     def column(obj: Model) -> str:
         masked = mask(_lookup(obj, dotted))
         if not masked or not reveal_visible(viewer, getattr(obj, "area_path", None)):
@@ -166,7 +191,6 @@ def _masked_column(model_admin: Any, field: str, viewer: Any, mask: Callable[[st
                            'class="reveal-button" data-reveal-url="{}">{}</button>',
                            masked, url, _("显示"))
 
-    column.short_description = label  # type: ignore[attr-defined]
     column.__name__ = name  # the changelist's CSS class stays field-<name>
     return column
 
@@ -203,12 +227,12 @@ def area_list_filter(*, kind: str, path_field: str, title: Any,
 def _may_read_audit(request: HttpRequest) -> bool:
     user = request.user
     street_admin = get_user_model().Role.STREET_ADMIN
-    return bool(user.is_active and user.is_staff
-                and (user.is_superuser or getattr(user, "role", "") == street_admin))
+    return bool(user.is_authenticated and user.is_active and user.is_staff
+                and (user.is_superuser or user.role == street_admin))
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(GenericModelAdmin[AuditEvent]):
     """Read-only, for street admins: nobody adds, edits or deletes an audit row here."""
 
     list_display = ("at", "actor_label", "action", "object_type", "object_id", "object_repr",
@@ -246,7 +270,7 @@ choice_scope_register(CalendarYear, rule=everywhere)
 choice_scope_register(CalendarDay, rule=everywhere)
 
 
-class CalendarDayInline(admin.TabularInline):
+class CalendarDayInline(GenericTabularInline[CalendarDay, CalendarYear]):
     model = CalendarDay
     extra = 3
     fields = ("date", "kind", "name")
@@ -254,7 +278,7 @@ class CalendarDayInline(admin.TabularInline):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class CalendarYearAdmin(ScopedChoicesMixin, GenericModelAdmin[CalendarYear]):
     """Street admins enter a year from the State Council's notice, then tick 已录入完整."""
 
     list_display = ("__str__", "is_complete", "holiday_count", "workday_count", "source",
@@ -263,8 +287,9 @@ class CalendarYearAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     search_fields = ("=year", "source")
     inlines = (CalendarDayInline,)
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).annotate(
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CalendarYear]:
+        queryset: QuerySet[CalendarYear] = super().get_queryset(request)
+        return queryset.annotate(
             holidays=Count("days", filter=Q(days__kind=CalendarDay.Kind.HOLIDAY)),
             workdays=Count("days", filter=Q(days__kind=CalendarDay.Kind.WORKDAY)))
 
@@ -281,7 +306,7 @@ class CalendarYearAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class CalendarDayAdmin(ScopedChoicesMixin, GenericModelAdmin[CalendarDay]):
     list_display = ("date", "weekday", "kind", "name", "year")
     list_filter = ("year", "kind", "name")
     search_fields = ("name",)
@@ -296,15 +321,15 @@ class CalendarDayAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 # --- the beat schedule (django-celery-beat) -------------------------------------------------
 
 
-def is_schedule_operator(user: Any) -> bool:
+def is_schedule_operator(user: AnyUser) -> bool:
     """The system's operators: superusers with no street-office role (a `createsuperuser`
     account). The schedule is defined in code (CELERY_BEAT_SCHEDULE, synced into these tables
     by the beat), so a clerk has nothing to do there, even one made superuser for convenience."""
-    return bool(user.is_active and user.is_superuser
-                and getattr(user, "role", "") not in get_user_model().STAFF_ROLES)
+    return bool(user.is_authenticated and user.is_active and user.is_superuser
+                and user.role not in get_user_model().STAFF_ROLES)
 
 
-class OperatorsOnlyAdminMixin:
+class OperatorsOnlyAdminMixin(ModelAdminMixin):
     """Hides a model admin, its app and every one of its pages from all but the operators."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -326,8 +351,6 @@ class OperatorsOnlyAdminMixin:
 def _operators_only(*models: type[Model]) -> None:
     """Re-register each model's own admin (registered by its app, before this one) with the
     operators-only permissions in front."""
-    import django_celery_beat.admin  # noqa: F401 - its registrations, whatever the import order
-
     for model in models:
         model_admin_class = type(admin.site.get_model_admin(model))
         admin.site.unregister(model)

@@ -18,9 +18,10 @@ changed values once more before anything is written.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.contrib import admin
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
@@ -28,8 +29,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.scope import scope_q
+from core.types import AnyUser
 
-ScopeRule = Callable[[Any], Q]
+ScopeRule = Callable[[AnyUser], Q]
 
 _RULES: dict[str, ScopeRule] = {}
 
@@ -49,19 +51,19 @@ def choice_scope_register(model: type[Model], *path_fields: str,
     _RULES[model._meta.label_lower] = rule
 
 
-def everywhere(user: Any) -> Q:
+def everywhere(user: AnyUser) -> Q:
     """The rule of rows that belong to no area (categories, the calendar): anyone may pick."""
     return Q()
 
 
-def street_only(user: Any) -> Q:
+def street_only(user: AnyUser) -> Q:
     """The rule of the street's own settings (accounts, groups, keys): street admins only."""
-    is_street = getattr(user, "role", None) == "street_admin" and user.is_active
-    return Q() if is_street or getattr(user, "is_superuser", False) else NOTHING
+    is_street = user.is_authenticated and user.role == "street_admin" and user.is_active
+    return Q() if is_street or user.is_superuser else NOTHING
 
 
 def _paths_rule(path_fields: tuple[str, ...]) -> ScopeRule:
-    def rule(user: Any) -> Q:
+    def rule(user: AnyUser) -> Q:
         conditions = [scope_q(user, path_field) for path_field in path_fields]
         # An empty Q means "everything"; OR-ing it away would narrow, so test it first.
         if not all(conditions):
@@ -74,12 +76,12 @@ def _paths_rule(path_fields: tuple[str, ...]) -> ScopeRule:
     return rule
 
 
-def choice_scope_q(model: type[Model], user: Any) -> Q:
+def choice_scope_q(model: type[Model], user: AnyUser) -> Q:
     """The rows of `model` this user may pick; Q() for all of them."""
-    if getattr(user, "is_superuser", False) and user.is_active:
+    if user.is_superuser and user.is_active:
         return Q()
-    rule = _RULES.get(model._meta.concrete_model._meta.label_lower,
-                      _RULES.get(model._meta.label_lower))
+    concrete = model._meta.concrete_model or model  # set on every model class Django loads
+    rule = _RULES.get(concrete._meta.label_lower, _RULES.get(model._meta.label_lower))
     return NOTHING if rule is None else rule(user)
 
 
@@ -113,7 +115,7 @@ def choice_fields(form: forms.BaseForm) -> Iterator[tuple[str, Any]]:
             yield name, field
 
 
-def narrow_choices(form: forms.BaseForm, user: Any) -> None:
+def narrow_choices(form: forms.BaseForm, user: AnyUser) -> None:
     for name, field in choice_fields(form):
         condition = choice_scope_q(field.queryset.model, user)
         if not condition:  # Q(): the whole table is in scope
@@ -125,7 +127,7 @@ def narrow_choices(form: forms.BaseForm, user: Any) -> None:
             else OUT_OF_SCOPE)
 
 
-def scoped_form_class(form_class: type[forms.BaseForm], user: Any) -> type[forms.BaseForm]:
+def scoped_form_class(form_class: type[forms.BaseForm], user: AnyUser) -> type[forms.BaseForm]:
     """A subclass of `form_class` whose related-row fields offer only rows in `user`'s scope.
     The form keeps the user as `scope_user`, for checks of its own (a tree node's position)."""
 
@@ -137,12 +139,12 @@ def scoped_form_class(form_class: type[forms.BaseForm], user: Any) -> type[forms
                 {"__init__": __init__, "scope_user": user, "__module__": form_class.__module__})
 
 
-def scoped_formset_class(formset_class: type[Any], user: Any) -> type[Any]:
+def scoped_formset_class(formset_class: type[Any], user: AnyUser) -> type[Any]:
     return type(formset_class.__name__, (formset_class,),
                 {"form": scoped_form_class(formset_class.form, user)})
 
 
-def values_out_of_scope(form: forms.BaseForm, user: Any) -> list[str]:
+def values_out_of_scope(form: forms.BaseForm, user: AnyUser) -> list[str]:
     """The fields of a valid form whose newly chosen rows lie outside the user's scope."""
     refused = []
     for name, field in choice_fields(form):
@@ -161,7 +163,7 @@ def values_out_of_scope(form: forms.BaseForm, user: Any) -> list[str]:
     return refused
 
 
-def refuse_out_of_scope(form: forms.BaseForm, user: Any) -> None:
+def refuse_out_of_scope(form: forms.BaseForm, user: AnyUser) -> None:
     """The last check before a write: the form's querysets were narrowed, but a subclass may
     have replaced a field; a refusal here rolls the admin's transaction back."""
     refused = values_out_of_scope(form, user)
@@ -180,7 +182,16 @@ def is_choice_request(request: HttpRequest) -> bool:
     return IS_POPUP_VAR in request.GET or TO_FIELD_VAR in request.GET
 
 
-class ScopedChoicesMixin:
+# The base of a ModelAdmin mixin: a ModelAdmin to the type checker, so `super()` and
+# `self.model` type-check; nothing at run time, where the mixin goes in front of a real
+# ModelAdmin (`class FooAdmin(SomeMixin, GenericModelAdmin[Foo])`).
+if TYPE_CHECKING:
+    ModelAdminMixin = admin.ModelAdmin[Any]
+else:
+    ModelAdminMixin = object
+
+
+class ScopedChoicesMixin(ModelAdminMixin):
     """Everything a ModelAdmin lists or offers to pick lies in the user's scope.
 
     `scope_listing = False` keeps the changelist whole (the territory trees are shown to every
@@ -190,7 +201,7 @@ class ScopedChoicesMixin:
     scope_listing = True
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)  # type: ignore[misc]
+        queryset: QuerySet[Any] = super().get_queryset(request)
         if self.scope_listing or is_choice_request(request):
             condition = choice_scope_q(queryset.model, request.user)
             if condition:
@@ -199,24 +210,24 @@ class ScopedChoicesMixin:
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
                  **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]
+        form = super().get_form(request, obj, change=change, **kwargs)
         return scoped_form_class(form, request.user)
 
     def get_formsets_with_inlines(self, request: HttpRequest, obj: Any = None) -> Iterator[Any]:
-        for formset, inline in super().get_formsets_with_inlines(  # type: ignore[misc]
+        for formset, inline in super().get_formsets_with_inlines(
                 request, obj):
             yield scoped_formset_class(formset, request.user), inline
 
     def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
-        form = super().get_changelist_form(request, **kwargs)  # type: ignore[misc]
+        form = super().get_changelist_form(request, **kwargs)
         return scoped_form_class(form, request.user)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         refuse_out_of_scope(form, request.user)
-        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        super().save_model(request, obj, form, change)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         for inline_form in formset.forms:
             if inline_form.has_changed() and hasattr(inline_form, "cleaned_data"):
                 refuse_out_of_scope(inline_form, request.user)
-        super().save_formset(request, form, formset, change)  # type: ignore[misc]
+        super().save_formset(request, form, formset, change)

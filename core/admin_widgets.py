@@ -72,7 +72,7 @@ class DurationPartsWidget(forms.MultiWidget):
         css = {"all": ["css/admin.css"]}
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        widgets = {
+        widgets: dict[str, forms.Widget | type[forms.Widget]] = {
             suffix: forms.NumberInput(attrs={"min": 0, "step": 1, "class": "vIntegerField",
                                                    **({"max": largest} if largest else {})})
             for suffix, _label, largest in PARTS

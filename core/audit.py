@@ -9,8 +9,9 @@ IP or request id and can be deleted.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Any
+import weakref
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -22,13 +23,17 @@ from core.ip import client_ip
 from core.masking import mask_numbers_in
 from core.middleware import current_request
 from core.models import AuditEvent
+from core.types import app_request
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 _LOG_ENTRY_ACTIONS = {ADDITION: AuditEvent.Action.ADD, CHANGE: AuditEvent.Action.CHANGE,
                       DELETION: AuditEvent.Action.DELETE}
 
 
 def audit_event_record(*, action: str, object_type: str, object_id: Any = "",
-                       object_repr: str = "", fields: Iterable[str] = (), actor: Any = None,
+                       object_repr: str = "", fields: Iterable[str] = (), actor: User | None = None,
                        request: HttpRequest | None = None) -> AuditEvent:
     """Write one audit row; the actor, IP and request id come from the request when given."""
     event = _event_build(action=action, object_type=object_type, object_id=object_id,
@@ -38,7 +43,7 @@ def audit_event_record(*, action: str, object_type: str, object_id: Any = "",
 
 
 def _event_build(*, action: str, object_type: str, object_id: Any = "", object_repr: str = "",
-                 fields: Iterable[str] = (), actor: Any = None,
+                 fields: Iterable[str] = (), actor: User | None = None,
                  request: HttpRequest | None = None, shows_values: bool = True) -> AuditEvent:
     request = request if request is not None else current_request()
     if actor is None and request is not None and request.user.is_authenticated:
@@ -46,7 +51,7 @@ def _event_build(*, action: str, object_type: str, object_id: Any = "", object_r
     if (request is not None and shows_values
             and action in (AuditEvent.Action.REVEAL, AuditEvent.Action.EXPORT)):
         # Read by the test suite's leak scan: this response may carry whole numbers.
-        request.pii_revealed = True  # type: ignore[attr-defined]
+        app_request(request).pii_revealed = True
     return AuditEvent(
         at=timezone.now(), actor=actor, actor_label=mask_numbers_in(getattr(actor, "username", "")),
         action=action, object_type=object_type, object_id=str(object_id or "")[:64],
@@ -67,7 +72,7 @@ def audit_reveal(*, request: HttpRequest, obj: Model, fields: Iterable[str]) -> 
 
 
 def audit_lookup_matches(*, objects: Iterable[Model], fields: Iterable[str],
-                         actor: Any) -> list[AuditEvent]:
+                         actor: User) -> list[AuditEvent]:
     """One reveal row per row an exact lookup over a protected field found (core.
     protected_lookups): the match confirmed the value the caller typed. The answer still shows
     the values masked, so the leak scan keeps reading it."""
@@ -87,6 +92,38 @@ def audit_log_entries_mirror(log_entries: Iterable[LogEntry]) -> list[AuditEvent
     events = [event for event in (_log_entry_event(entry, request) for entry in log_entries)
               if event is not None]
     return AuditEvent.objects.bulk_create(events)
+
+
+# Rows the post_save handler has mirrored: the wrapped log_actions must not mirror them again.
+_mirrored_entries: weakref.WeakSet[LogEntry] = weakref.WeakSet()
+# The wrappers log_actions_audited made, so that ready() running twice wraps once.
+_audited_wrappers: set[Callable[..., Any]] = set()
+
+
+def log_entry_saved(sender: type[LogEntry], instance: LogEntry, created: bool,
+                    **kwargs: Any) -> None:
+    """post_save of a LogEntry (core.apps connects it): one admin change, mirrored."""
+    if created:
+        audit_log_entries_mirror([instance])
+        _mirrored_entries.add(instance)
+
+
+def log_actions_audited(log_actions: Callable[..., Any]) -> Callable[..., Any]:
+    """LogEntryManager.log_actions, mirroring the rows it bulk-creates (which send no
+    post_save); a row it saves one by one was mirrored by log_entry_saved already."""
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = log_actions(self, *args, **kwargs)
+        entries = result if isinstance(result, list) else [result]
+        audit_log_entries_mirror([entry for entry in entries
+                                  if entry is not None and entry not in _mirrored_entries])
+        return result
+
+    _audited_wrappers.add(wrapper)
+    return wrapper
+
+
+def log_actions_is_audited(log_actions: Callable[..., Any]) -> bool:
+    return log_actions in _audited_wrappers
 
 
 def _log_entry_event(log_entry: LogEntry, request: HttpRequest | None) -> AuditEvent | None:

@@ -7,6 +7,8 @@ from typing import Any
 from django.core import checks
 from django.db import DatabaseError
 
+from core.workdays import WARNING_DAYS, calendar_status
+
 
 @checks.register(checks.Tags.database)
 def calendar_end_check(app_configs: Any = None, databases: Any = None,
@@ -16,8 +18,6 @@ def calendar_end_check(app_configs: Any = None, databases: Any = None,
 
     Like Django's own database checks it stays off the database unless asked, so `check
     --deploy` in a build with no database does not try to connect."""
-    from core.workdays import WARNING_DAYS, calendar_status
-
     if not databases or "default" not in databases:
         return []
     try:

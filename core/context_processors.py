@@ -7,6 +7,8 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from core.workdays import CalendarStatus, calendar_status
+
 
 def calendar_notice(request: HttpRequest) -> dict[str, Any]:
     """For street admins only: the holiday table's status when it ends within WARNING_DAYS
@@ -16,9 +18,7 @@ def calendar_notice(request: HttpRequest) -> dict[str, Any]:
             user.is_superuser or getattr(user, "role", "") == user.Role.STREET_ADMIN):
         return {}
 
-    def ending() -> Any:
-        from core.workdays import calendar_status
-
+    def ending() -> CalendarStatus | None:
         status = calendar_status()
         return status if status.is_ending else None
 

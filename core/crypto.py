@@ -150,7 +150,7 @@ def table_encrypt(connection: Any, *, table: str, columns: list[str], digests: d
 @checks.register(checks.Tags.security)
 def keys_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Every configured key must be a valid Fernet key (else nothing can be read or written)."""
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for index, key in enumerate(getattr(settings, "FIELD_ENCRYPTION_KEYS", None) or ()):
         if not is_fernet_key(key):
             errors.append(checks.Error(
@@ -167,7 +167,7 @@ def keys_deploy_check(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
     after start-up.)"""
     if not _is_production():
         return []
-    errors = []
+    errors: list[checks.CheckMessage] = []
     if not getattr(settings, "FIELD_ENCRYPTION_KEYS", None):
         errors.append(checks.Error(
             "FIELD_ENCRYPTION_KEYS is not set: personal data would be encrypted with a key "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django import forms
 from django.core.exceptions import FieldError
@@ -15,8 +15,24 @@ from django.db.models import lookups
 
 from core import crypto
 
+# A field's set and get types, left open so django-stubs fills them per use (null or not).
+_ST = TypeVar("_ST", contravariant=True)
+_GT = TypeVar("_GT", covariant=True)
 
-class EncryptedTextField(models.TextField):
+if TYPE_CHECKING:
+    GenericCharField = models.CharField
+    GenericTextField = models.TextField
+else:
+    # The stubs' fields are generic; Django's classes are not subscriptable at run time
+    # (django_stubs_ext, which would make them so, is a development dependency only).
+    class GenericCharField(models.CharField, Generic[_ST, _GT]):
+        """models.CharField that a subclass may write as GenericCharField[_ST, _GT]."""
+
+    class GenericTextField(models.TextField, Generic[_ST, _GT]):
+        """models.TextField that a subclass may write as GenericTextField[_ST, _GT]."""
+
+
+class EncryptedTextField(GenericTextField[_ST, _GT]):
     """Text stored as a Fernet token, read back as text.
 
     A token differs every time the same text is written, so the column can only be tested for
@@ -56,7 +72,7 @@ class EncryptedExact(lookups.Exact):
         return super().get_prep_lookup()
 
 
-class DerivedCharField(models.CharField):
+class DerivedCharField(GenericCharField[_ST, _GT]):
     """A 64-character column computed from another field (`source`) on save: not edited, empty
     by default (also in the database, so bulk loaders may leave it out)."""
 
@@ -77,7 +93,7 @@ class DerivedCharField(models.CharField):
         return name, path, args, kwargs
 
 
-class BlindIndexField(DerivedCharField):
+class BlindIndexField(DerivedCharField[_ST, _GT]):
     """HMAC-SHA256 of another field's value (core.crypto.blind_index), kept in step on save.
 
     `save(update_fields=[source])` must name this field too (Resident.save does it); a
@@ -112,7 +128,7 @@ def natural_sort_key(text: str) -> str:
     return "".join(key)
 
 
-class NaturalSortKeyField(DerivedCharField):
+class NaturalSortKeyField(DerivedCharField[_ST, _GT]):
     """natural_sort_key of another field's value, kept in step on save (and bulk_create).
 
     Order by it, then by the source field as a tie-break ("03" and "3" share a key). As with

@@ -21,8 +21,7 @@ from typing import IO, Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.base import ContentFile, File
 from django.db import models
 from django.utils.translation import gettext as _
 from PIL import Image, ImageMode, ImageOps, UnidentifiedImageError
@@ -46,7 +45,7 @@ class PhotoFormField(forms.FileField):
     the admin stores the same clean pixels as the services (Django's ImageField would keep the
     original bytes, trailer and EXIF included)."""
 
-    def to_python(self, data: Any) -> ContentFile | None:
+    def to_python(self, data: File[Any] | None) -> ContentFile[bytes] | None:
         upload = super().to_python(data)
         return None if upload is None else photo_reencode(upload)
 
@@ -57,7 +56,7 @@ ADMIN_PHOTO_OVERRIDES: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
 }
 
 
-def photo_reencode(upload: UploadedFile) -> ContentFile:
+def photo_reencode(upload: File[Any]) -> ContentFile[bytes]:
     """Return a clean ContentFile of the photo, or raise ValidationError in Chinese."""
     max_bytes = settings.PHOTO_MAX_BYTES
     if upload.size is not None and upload.size > max_bytes:
@@ -95,12 +94,12 @@ def photo_thumbnail_data_uri(handle: IO[bytes]) -> str:
     with Image.open(handle) as image:
         image.draft("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE))  # JPEG: decode at a fraction
         image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+        picture: Image.Image = image
         if image.mode in ("RGBA", "LA", "P"):
-            flat = Image.new("RGB", image.size, "white")
-            flat.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
-            image = flat
+            picture = Image.new("RGB", image.size, "white")
+            picture.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
         output = io.BytesIO()
-        image.convert("RGB").save(output, format="JPEG", quality=70)
+        picture.convert("RGB").save(output, format="JPEG", quality=70)
     return "data:image/jpeg;base64," + base64.b64encode(output.getvalue()).decode("ascii")
 
 

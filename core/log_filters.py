@@ -42,7 +42,7 @@ class RedactSecretsFilter(logging.Filter):
 class MaskedRequest:
     """A request that shows itself with its numbers masked; everything else is the request's."""
 
-    def __init__(self, request: Any) -> None:
+    def __init__(self, request: object) -> None:
         self._request = request
 
     def __getattr__(self, name: str) -> Any:

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
-from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -24,6 +23,8 @@ from django.core.files.storage import default_storage
 from django.db.models import FileField, Model
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext as _
+
+from core.types import AnyUser
 
 # Browsers keep a photo for a while (a page's thumbnails are not fetched and audited again on
 # every poll of the page), never a shared cache.
@@ -114,14 +115,14 @@ def media_name_is_clean(name: str) -> bool:
     return all(part not in ("", ".", "..") for part in name.split("/"))
 
 
-def media_grant_for(*, user: Any, name: str) -> MediaGrant | None:
+def media_grant_for(*, user: AnyUser, name: str) -> MediaGrant | None:
     """Whether `user` may open the stored file `name`: the owning field's rule decides."""
     if not media_name_is_clean(name):
         return None
     entry = next((entry for entry in _ENTRIES.values() if name.startswith(entry.prefix)), None)
     if entry is None:
         return None
-    if not getattr(user, "is_authenticated", False) and not entry.allows_anonymous:
+    if not user.is_authenticated and not entry.allows_anonymous:
         return None
     grant = entry.access(user=user, name=name)
     return None if grant is None else replace(grant, field=entry.field)

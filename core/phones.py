@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from core.fields import GenericCharField
 
 MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 SEPARATORS = re.compile(r"[\s\-()]")
+
+# The field's set and get types, left open so django-stubs fills them per use (null or not).
+_ST = TypeVar("_ST", contravariant=True)
+_GT = TypeVar("_GT", covariant=True)
 COUNTRY_PREFIXES = ("+86", "0086")
 
 
@@ -49,12 +54,12 @@ def validate_mobile_phone(value: str) -> None:
 class MobilePhoneFormField(forms.CharField):
     """Reads what was typed (full width included) as the 11-digit number before validating."""
 
-    def to_python(self, value: Any) -> str:
+    def to_python(self, value: Any) -> str | None:
         text = super().to_python(value)
-        return text if text in self.empty_values else phone_normalize(text)
+        return text if text is None or text in self.empty_values else phone_normalize(text)
 
 
-class MobilePhoneField(models.CharField):
+class MobilePhoneField(GenericCharField[_ST, _GT]):
     """A CharField holding a mainland mobile number as 11 ASCII digits (or blank / NULL)."""
 
     default_validators = [validate_mobile_phone]

@@ -8,12 +8,13 @@ residents, so residents hands the rule over in its AppConfig.ready() (`reveal_sc
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.types import AnyUser
+
 # user → the path prefix under which they read whole values: "" everywhere, None nowhere.
-RevealScopeRule = Callable[[Any], str | None]
+RevealScopeRule = Callable[["AnyUser | None"], str | None]
 
 _RULES: dict[str, RevealScopeRule] = {}
 
@@ -23,7 +24,7 @@ def reveal_scope_register(rule: RevealScopeRule) -> None:
     _RULES["rule"] = rule
 
 
-def reveal_prefix(user: Any) -> str | None:
+def reveal_prefix(user: AnyUser | None) -> str | None:
     """Where `user` may reveal whole numbers: "" everywhere, None nowhere (the reveal rule)."""
     rule = _RULES.get("rule")
     if rule is None:
@@ -32,7 +33,7 @@ def reveal_prefix(user: Any) -> str | None:
     return rule(user)
 
 
-def reveal_visible(user: Any, path: str | None) -> bool:
+def reveal_visible(user: AnyUser | None, path: str | None) -> bool:
     """May `user` read the whole values of a row hanging from `path`?"""
     prefix = reveal_prefix(user)
     return prefix is not None and path is not None and path.startswith(prefix)

@@ -7,19 +7,18 @@ whatever the depth, so views, the API and the admin all filter with `scope_filte
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
-if TYPE_CHECKING:
-    from accounts.models import User
+from core.types import AnyUser
 
 M = TypeVar("M", bound=Model)
 
 EVERYTHING = ""
 
 
-def scope_path(user: User | Any) -> str | None:
+def scope_path(user: AnyUser | None) -> str | None:
     """The path prefix this user may see: "" for everything, None for nothing."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
@@ -29,10 +28,11 @@ def scope_path(user: User | Any) -> str | None:
         return None
     if user.scope_area_id is None:
         return EVERYTHING if user.role == user.Role.STREET_ADMIN else None
-    return user.scope_area.path
+    area = user.scope_area  # set, since scope_area_id is: the foreign key is enforced
+    return None if area is None else area.path
 
 
-def scope_q(user: User | Any, path_field: str) -> Q:
+def scope_q(user: AnyUser | None, path_field: str) -> Q:
     """A Q selecting rows whose `path_field` (an area's `path`) lies in the user's scope."""
     prefix = scope_path(user)
     if prefix is None:
@@ -42,11 +42,11 @@ def scope_q(user: User | Any, path_field: str) -> Q:
     return Q(**{f"{path_field}__startswith": prefix})
 
 
-def scope_filter(queryset: QuerySet[M], user: User | Any, path_field: str) -> QuerySet[M]:
+def scope_filter(queryset: QuerySet[M], user: AnyUser | None, path_field: str) -> QuerySet[M]:
     return queryset.filter(scope_q(user, path_field))
 
 
-def path_in_scope(user: User | Any, path: str | None) -> bool:
+def path_in_scope(user: AnyUser | None, path: str | None) -> bool:
     prefix = scope_path(user)
     if prefix is None or path is None:
         return False

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import chinese_calendar
+from chinese_calendar import constants
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -165,13 +167,13 @@ def calendar_status(*, today: date | None = None) -> CalendarStatus:
 
 def package_days() -> dict[int, list[tuple[date, str, str]]]:
     """{year: [(date, kind, Chinese name)]} for every year the installed package knows."""
-    from chinese_calendar import constants
-
     by_year: dict[int, list[tuple[date, str, str]]] = {}
     for source, kind in ((constants.holidays, CalendarDay.Kind.HOLIDAY),
                          (constants.workdays, CalendarDay.Kind.WORKDAY)):
         for day, english in source.items():
-            name = constants.Holiday(english).chinese
+            # An Enum whose __new__ takes (english, chinese, days) and sets `chinese`; a lookup
+            # by value takes the value alone. mypy, reading the untyped source, sees neither.
+            name = constants.Holiday(english).chinese  # type: ignore[call-arg, attr-defined]
             by_year.setdefault(day.year, []).append((day, str(kind), name))
     return by_year
 
@@ -184,12 +186,11 @@ def calendar_import_package(*, year_model: Any = CalendarYear,
     migration passes its historical models; `manage.py calendar_import` the real ones after an
     upgrade of the package. Returns the years added.
     """
-    from chinese_calendar import __version__
-
     known = set(year_model.objects.values_list("year", flat=True))
     new = {year: days for year, days in package_days().items() if year not in known}
     year_model.objects.bulk_create([
-        year_model(year=year, is_complete=True, source=f"chinese-calendar {__version__}")
+        year_model(year=year, is_complete=True,
+                   source=f"chinese-calendar {chinese_calendar.__version__}")
         for year in sorted(new)])
     day_model.objects.bulk_create([
         day_model(year_id=year, date=day, kind=kind, name=name)

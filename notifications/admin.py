@@ -1,17 +1,16 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from core.admin import MaskedContactMixin
+from core.admin import GenericModelAdmin, MaskedContactMixin
 from core.admin_scope import ScopedChoicesMixin, choice_scope_q, choice_scope_register
+from core.types import AnyUser
 from notifications.models import Notification, OutboundMessage
 
 
-def _notification_choice_q(user: Any) -> Q:
+def _notification_choice_q(user: AnyUser) -> Q:
     """A notification is in scope when its addressee is (core.admin_scope's user rule)."""
     condition = choice_scope_q(get_user_model(), user)
     if not condition:
@@ -23,7 +22,7 @@ choice_scope_register(Notification, rule=_notification_choice_q)
 
 
 @admin.register(Notification)
-class NotificationAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class NotificationAdmin(ScopedChoicesMixin, GenericModelAdmin[Notification]):
     list_display = ("title", "user", "created_at", "read_at")
     list_select_related = ("user",)
     search_fields = ("title",)
@@ -31,7 +30,7 @@ class NotificationAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(MaskedContactMixin, admin.ModelAdmin):
+class OutboundMessageAdmin(MaskedContactMixin, GenericModelAdmin[OutboundMessage]):
     phone_field = "recipient"  # an SMS recipient; shown whole on the change page (audited)
 
     list_display = ("id", "channel", "created_at", "processed_at", "suppressed_at", "attempts",

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from notifications.messages import message_render
+
 
 class Notification(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
@@ -49,8 +51,6 @@ class Notification(models.Model):
     def _display(self, key: str, text: str) -> str:
         if not key:
             return text
-        from notifications.messages import message_render
-
         return message_render(key, self.params or {}, fallback=text)
 
 

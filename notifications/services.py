@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from core.masking import mask_phone
 from notifications.messages import Message
 from notifications.models import Notification, OutboundMessage
+from notifications.sms import send_sms
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def sms_enqueue(*, phone: str, body: str, dedupe_key: str | None = None) -> None
         return
 
     def _deliver() -> None:
-        from notifications.tasks import outbox_deliver_task
+        from notifications.tasks import outbox_deliver_task  # noqa: PLC0415 tasks imports services
 
         outbox_deliver_task.delay()
 
@@ -163,15 +164,13 @@ def sms_enqueue_many(*, messages: Sequence[Sms]) -> int:
 
 
 def _schedule_outbox_delivery() -> None:
-    from notifications.tasks import outbox_deliver_task
+    from notifications.tasks import outbox_deliver_task  # noqa: PLC0415 tasks imports services
 
     outbox_deliver_task.delay()
 
 
 def outbox_deliver(*, limit: int = 200) -> int:
     """Send pending messages, each claimed with a lock that skips rows another worker holds."""
-    from notifications.sms import send_sms
-
     sent = 0
     # A message the gateway refused is retried by the next run, not at once: without this a
     # refusal spent all five attempts within one run, in a second.

@@ -1,24 +1,25 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from core.types import AuthenticatedHttpRequest
 from notifications.selectors import notification_get_for_user, notification_list
 from notifications.services import notification_mark_read
 
 
 @login_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     notifications = notification_list(user_id=request.user.pk)
     return render(request, "notifications/inbox.html", {"notifications": notifications})
 
 
 @login_required
 @require_GET
-def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_open(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Opening a message marks it read and goes to the page it is about.
 
     Links are written by our own services; one that is not a path on this site (a row edited by
@@ -35,6 +36,6 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
+def mark_all_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     notification_mark_read(user_id=request.user.pk)
     return redirect("notifications:inbox")

@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin, messages
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -18,6 +16,7 @@ from treebeard.forms import MoveNodeForm, movenodeform_factory
 from core.admin import ScopedAdminMixin, area_list_filter
 from core.admin_scope import OUT_OF_SCOPE, ScopedChoicesMixin, choice_scope_q, choice_scope_register
 from core.scope import path_in_scope
+from core.types import AnyUser
 from territory.models import Area, Building, Compound, CompoundAlias, Unit
 from territory.services import tree_kind_check
 
@@ -43,7 +42,7 @@ choice_scope_register(Unit, "building__micro_grid__path")
 
 
 def parent_in_scope(model: type[Model], parent: Model | None,
-                    user: AbstractBaseUser | AnonymousUser) -> bool:
+                    user: AnyUser) -> bool:
     """A tree node may be placed only under a node in the user's scope (a root: street-wide)."""
     condition = choice_scope_q(model, user)
     if not condition:

@@ -146,9 +146,11 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
+# None in the test settings: whitenoise serves from the finders there.
+STATIC_ROOT: environ.Path | None = env.path("STATIC_ROOT",
+                                            default=environ.Path(VAR_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=environ.Path(VAR_DIR / "media"))
 # Photos are served only by core.views.MediaView after the owning row's check. Behind nginx,
 # the prefix of its internal location (e.g. "/protected-media/", aliased to MEDIA_ROOT): the view
 # then answers X-Accel-Redirect and nginx sends the bytes. Empty: the view streams the file.
@@ -198,7 +200,7 @@ CONTENT_SECURITY_POLICY = {
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, int | str | bool] = {"visibility_timeout": 3600}
 else:
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_URL = "filesystem://"

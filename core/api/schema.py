@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django_filters.filterset import FilterSet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
@@ -69,10 +70,13 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any,
     return result
 
 
-def filterset_parameters(filterset_class: type[django_filters.FilterSet]) -> list[OpenApiParameter]:
+def filterset_parameters(filterset_class: type[FilterSet]) -> list[OpenApiParameter]:
     """Document a FilterSet's query parameters (the selectors apply it, not a filter backend)."""
     parameters = []
-    for name, filter_field in filterset_class.base_filters.items():
+    # django-filter's metaclass sets base_filters on each FilterSet class; mypy, reading the
+    # untyped source, does not see it.
+    base_filters = filterset_class.base_filters  # type: ignore[attr-defined]
+    for name, filter_field in base_filters.items():
         choices = getattr(filter_field, "extra", {}).get("choices")
         numeric = (django_filters.NumberFilter, django_filters.ModelChoiceFilter)
         kind = OpenApiTypes.INT if isinstance(filter_field, numeric) else OpenApiTypes.STR

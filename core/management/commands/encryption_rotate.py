@@ -21,8 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         for model in apps.get_models():
+            # A concrete field always has a column; the stubs' `str | None` covers the others.
             columns = [field.column for field in model._meta.concrete_fields
-                       if isinstance(field, EncryptedTextField)]
+                       if isinstance(field, EncryptedTextField) and field.column is not None]
             if not columns:
                 continue
             with transaction.atomic():
