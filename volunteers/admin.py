@@ -18,7 +18,7 @@ from core.images import ADMIN_PHOTO_OVERRIDES
 from core.masking import mask_name, mask_phone
 from core.protected_lookups import ProtectedSearchAdminMixin
 from core.scope import scope_filter
-from volunteers import selectors, services
+from volunteers import selectors
 from volunteers.models import (
     Activity,
     ActivitySignup,
@@ -39,6 +39,7 @@ from volunteers.models import (
     TeamMembership,
     Volunteer,
 )
+from volunteers.services import activities, care, proxy, rosters, wishes
 
 
 def _run_each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any],
@@ -155,7 +156,7 @@ class ServicePostAdmin(ScopedAdmin):
     @admin.action(description=_("生成未来四周值班表"))
     def generate_four_weeks(self, request: HttpRequest, queryset: QuerySet[ServicePost]) -> None:
         today = timezone.localdate()
-        _run_each(self, request, queryset, lambda post: services.roster_generate(
+        _run_each(self, request, queryset, lambda post: rosters.roster_generate(
             post=post, start=today, end=today + timedelta(days=27)), _("已生成"))
 
 
@@ -198,7 +199,7 @@ class ActivityAdmin(ScopedAdmin):
 
     @admin.action(description=_("取消所选活动并通知报名者"))
     def cancel_activities(self, request: HttpRequest, queryset: QuerySet[Activity]) -> None:
-        _run_each(self, request, queryset, lambda activity: services.activity_cancel(
+        _run_each(self, request, queryset, lambda activity: activities.activity_cancel(
             activity=activity, actor=request.user), _("已取消"))
 
 
@@ -216,7 +217,7 @@ class ActivitySignupAdmin(ScopedAdmin):
 
     @admin.action(description=_("取消所选报名（候补自动递补）"))
     def cancel_signups(self, request: HttpRequest, queryset: QuerySet[ActivitySignup]) -> None:
-        _run_each(self, request, queryset, lambda signup: services.activity_signup_cancel(
+        _run_each(self, request, queryset, lambda signup: activities.activity_signup_cancel(
             signup=signup, user=request.user), _("已取消"))
 
 
@@ -260,12 +261,12 @@ class HoursEntryAdmin(ScopedAdmin):
 
     @admin.action(description=_("认定所选时长"))
     def approve(self, request: HttpRequest, queryset: QuerySet[HoursEntry]) -> None:
-        _run_each(self, request, queryset, lambda entry: services.hours_entry_decide(
+        _run_each(self, request, queryset, lambda entry: activities.hours_entry_decide(
             entry=entry, actor=request.user, approve=True), _("已认定"))
 
     @admin.action(description=_("不予认定"))
     def reject(self, request: HttpRequest, queryset: QuerySet[HoursEntry]) -> None:
-        _run_each(self, request, queryset, lambda entry: services.hours_entry_decide(
+        _run_each(self, request, queryset, lambda entry: activities.hours_entry_decide(
             entry=entry, actor=request.user, approve=False), _("已退回"))
 
 
@@ -309,12 +310,12 @@ class MicroWishAdmin(ScopedAdmin):
 
     @admin.action(description=_("审核通过并发布给党员"))
     def publish(self, request: HttpRequest, queryset: QuerySet[MicroWish]) -> None:
-        _run_each(self, request, queryset, lambda wish: services.micro_wish_publish(
+        _run_each(self, request, queryset, lambda wish: wishes.micro_wish_publish(
             wish=wish, actor=request.user), _("已发布"))
 
     @admin.action(description=_("立即回收超时认领"))
     def expire_claims(self, request: HttpRequest, queryset: QuerySet[MicroWish]) -> None:
-        count = services.micro_wishes_expire_claims(now=timezone.now())
+        count = wishes.micro_wishes_expire_claims(now=timezone.now())
         self.message_user(request, _("已回收 %(count)s 个超时认领。") % {"count": count})
 
 
@@ -357,7 +358,7 @@ class ProxyServiceAdmin(ScopedAdmin):
             super().save_model(request, obj, form, change)
             return
         data = form.cleaned_data
-        created = services.proxy_service_request(
+        created = proxy.proxy_service_request(
             resident=data["resident"], kind=data["kind"], title=data["title"],
             description=data["description"])
         # The admin logs and redirects to `obj`: make it the row the service created.
@@ -369,7 +370,7 @@ class ProxyServiceAdmin(ScopedAdmin):
 
     @admin.action(description=_("取消所选事项"))
     def cancel(self, request: HttpRequest, queryset: QuerySet[ProxyService]) -> None:
-        _run_each(self, request, queryset, lambda service: services.proxy_service_cancel(
+        _run_each(self, request, queryset, lambda service: proxy.proxy_service_cancel(
             service=service, user=request.user, reason=str(_("后台取消"))), _("已取消"))
 
 
@@ -405,13 +406,13 @@ class CareFileAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAd
         care_file = (self.get_queryset(request).filter(pk=object_id).first()
                      if str(object_id).isdigit() else None)
         if care_file is not None:
-            services.care_file_log_access(care_file=care_file, user=request.user,
-                                          channel=CareFileAccessLog.Channel.ADMIN)
+            care.care_file_log_access(care_file=care_file, user=request.user,
+                                      channel=CareFileAccessLog.Channel.ADMIN)
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description=_("立即检查逾期走访"))
     def flag_overdue(self, request: HttpRequest, queryset: QuerySet[CareFile]) -> None:
-        result = services.care_visits_flag_overdue(now=timezone.now())
+        result = care.care_visits_flag_overdue(now=timezone.now())
         self.message_user(request, _("新标记逾期 %(flagged)s 份，上报社区 %(alerted)s 份。")
                           % result)
 

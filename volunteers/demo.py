@@ -23,7 +23,6 @@ from accounts.models import User
 from governance.models import StaffPost
 from residents.models import Household, PartyMember, Resident
 from territory.models import Building, Compound
-from volunteers import services
 from volunteers.models import (
     Activity,
     ActivitySignup,
@@ -42,6 +41,8 @@ from volunteers.models import (
     TeamMembership,
     Volunteer,
 )
+from volunteers.services.activities import hours_compute
+from volunteers.services.rosters import roster_generate
 
 SERVICE_TEAM = "红色尖兵志愿服务队"
 CARING_TEAM = "爱心管家"
@@ -263,8 +264,8 @@ class _Builder:
                 slots.append(RosterSlot(post=post, volunteer=volunteer, weekday=weekday,
                                         start_time=time(start), end_time=time(start + 2)))
         RosterSlot.objects.bulk_create(slots)
-        shifts = sum(services.roster_generate(post=post, start=self.today - timedelta(days=14),
-                                              end=self.today + timedelta(days=27))
+        shifts = sum(roster_generate(post=post, start=self.today - timedelta(days=14),
+                                     end=self.today + timedelta(days=27))
                      for post in posts)
         Shift.objects.filter(post__in=posts, ends_at__lt=self.now).update(
             status=Shift.Status.CHECKED_IN, checked_in_at=None, reminded_at=self.now)
@@ -321,9 +322,8 @@ class _Builder:
             entries.append(HoursEntry(
                 volunteer_id=signup.volunteer_id, activity=activity, signup=signup,
                 source=HoursEntry.Source.APP, status=HoursEntry.Status.APPROVED,
-                hours=services.hours_compute(activity=activity,
-                                             checked_in_at=signup.checked_in_at,
-                                             checked_out_at=signup.checked_out_at),
+                hours=hours_compute(activity=activity, checked_in_at=signup.checked_in_at,
+                                    checked_out_at=signup.checked_out_at),
                 served_on=timezone.localdate(activity.starts_at), note=activity.title,
                 created_by=self.staff, decided_by=self.staff, decided_at=activity.ends_at))
         # Hours served before the app existed, added by the community staff (kept apart).

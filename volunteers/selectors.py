@@ -12,9 +12,19 @@ from django.db.models.functions import ExtractYear
 from django.http import Http404
 
 from core.media import MediaGrant
-from core.scope import EVERYTHING, path_in_scope, scope_path, scope_q
+from core.scope import EVERYTHING, scope_path, scope_q
 from residents.models import PartyMember, Resident
 from residents.selectors import PARTY_MEMBER_PATH
+from volunteers import rules
+from volunteers.filters import (
+    ActivityFilter,
+    CareFileFilter,
+    HoursEntryFilter,
+    MicroWishFilter,
+    ProxyServiceFilter,
+    ShiftFilter,
+    VolunteerFilter,
+)
 from volunteers.models import (
     Activity,
     ActivitySignup,
@@ -33,10 +43,6 @@ from volunteers.models import (
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from territory.models import Compound
-
-# Care files are read by community staff (and the street above them), never by grid workers.
-CARE_STAFF_ROLES = frozenset({"community_staff", "street_admin"})
 
 
 def volunteer_for_user(user: User | Any) -> Volunteer | None:
@@ -69,10 +75,6 @@ def user_compound_ids(user: User | Any) -> set[int]:
     return ids
 
 
-def is_staff_for_compound(user: User | Any, compound: Compound) -> bool:
-    return path_in_scope(user, compound.community.path)
-
-
 def _either(scope: Q, own: Q, user: User | Any) -> Q:
     # `Q() | x` is `x` in Django, so an unlimited scope must short-circuit explicitly.
     return Q() if scope_path(user) == EVERYTHING else scope | own
@@ -86,8 +88,6 @@ def _visible_q(user: User | Any, own: Q) -> Q:
 # --- activities ---------------------------------------------------------------------------
 
 def activity_list(*, user: User | Any, filters: dict[str, Any] | None = None) -> QuerySet[Activity]:
-    from volunteers.filters import ActivityFilter
-
     own = Q(compound_id__in=user_compound_ids(user)) & ~Q(status=Activity.Status.CANCELLED)
     queryset = (Activity.objects.filter(_visible_q(user, own))
                 .select_related("team", "compound")
@@ -106,7 +106,7 @@ def activity_get_for_user(*, user: User | Any, activity_id: int) -> Activity:
 def activity_staff_get(*, user: User | Any, activity_id: int) -> Activity:
     activity = Activity.objects.select_related("compound__community").filter(
         pk=activity_id).first()
-    if activity is None or not is_staff_for_compound(user, activity.compound):
+    if activity is None or not rules.is_staff_for_compound(user, activity.compound):
         raise Http404
     return activity
 
@@ -114,7 +114,7 @@ def activity_staff_get(*, user: User | Any, activity_id: int) -> Activity:
 def signup_get_for_staff(*, user: User | Any, signup_id: int) -> ActivitySignup:
     signup = (ActivitySignup.objects.select_related("activity__compound__community", "volunteer")
               .filter(pk=signup_id).first())
-    if signup is None or not is_staff_for_compound(user, signup.activity.compound):
+    if signup is None or not rules.is_staff_for_compound(user, signup.activity.compound):
         raise Http404
     return signup
 
@@ -126,8 +126,8 @@ def signup_get_for_user(*, user: User | Any, signup_id: int) -> ActivitySignup:
               .filter(pk=signup_id).first())
     if signup is None:
         raise Http404
-    if signup.volunteer.user_id == user.pk or is_staff_for_compound(user,
-                                                                    signup.activity.compound):
+    if rules.is_signup_owner(user, signup) or rules.is_staff_for_compound(
+            user, signup.activity.compound):
         return signup
     raise Http404
 
@@ -147,8 +147,6 @@ def my_signups(*, volunteer: Volunteer) -> QuerySet[ActivitySignup]:
 
 def hours_entry_list(*, user: User | Any,
                      filters: dict[str, Any] | None = None) -> QuerySet[HoursEntry]:
-    from volunteers.filters import HoursEntryFilter
-
     queryset = (HoursEntry.objects
                 .filter(_either(scope_q(user, "volunteer__compound__community__path"),
                                 Q(volunteer__user_id=user.pk), user))
@@ -159,7 +157,7 @@ def hours_entry_list(*, user: User | Any,
 def hours_entry_get_for_staff(*, user: User | Any, entry_id: int) -> HoursEntry:
     entry = (HoursEntry.objects.select_related("volunteer__compound__community")
              .filter(pk=entry_id).first())
-    if entry is None or not is_staff_for_compound(user, entry.volunteer.compound):
+    if entry is None or not rules.is_staff_for_compound(user, entry.volunteer.compound):
         raise Http404
     return entry
 
@@ -200,7 +198,7 @@ def team_ranking(*, team: Team, year: int) -> QuerySet[Volunteer]:
 def volunteer_get_for_staff(*, user: User | Any, volunteer_id: int) -> Volunteer:
     volunteer = (Volunteer.objects.select_related("compound__community")
                  .filter(pk=volunteer_id).first())
-    if volunteer is None or not is_staff_for_compound(user, volunteer.compound):
+    if volunteer is None or not rules.is_staff_for_compound(user, volunteer.compound):
         raise Http404
     return volunteer
 
@@ -220,8 +218,6 @@ def team_get_for_user(*, user: User | Any, team_id: int) -> Team:
 
 def volunteer_list(*, user: User | Any,
                    filters: dict[str, Any] | None = None) -> QuerySet[Volunteer]:
-    from volunteers.filters import VolunteerFilter
-
     queryset = (Volunteer.objects.filter(scope_q(user, Volunteer.SCOPE_PATH))
                 .select_related("compound").order_by("id"))
     return VolunteerFilter(filters or {}, queryset=queryset).qs
@@ -248,14 +244,12 @@ def post_list(*, user: User | Any) -> QuerySet[ServicePost]:
 
 def post_get_for_staff(*, user: User | Any, post_id: int) -> ServicePost:
     post = ServicePost.objects.select_related("compound__community").filter(pk=post_id).first()
-    if post is None or not is_staff_for_compound(user, post.compound):
+    if post is None or not rules.is_staff_for_compound(user, post.compound):
         raise Http404
     return post
 
 
 def shift_list(*, user: User | Any, filters: dict[str, Any] | None = None) -> QuerySet[Shift]:
-    from volunteers.filters import ShiftFilter
-
     queryset = (Shift.objects.filter(_either(scope_q(user, "post__compound__community__path"),
                                              Q(volunteer__user_id=user.pk), user))
                 .select_related("post", "volunteer"))
@@ -290,8 +284,6 @@ def board_members(*, compound_id: int) -> QuerySet[PartyMember]:
 
 def micro_wish_list(*, user: User | Any,
                     filters: dict[str, Any] | None = None) -> QuerySet[MicroWish]:
-    from volunteers.filters import MicroWishFilter
-
     member = party_member_for_user(user)
     own = Q(resident__user_id=user.pk)
     if member is not None:
@@ -327,8 +319,6 @@ def micro_wish_get_for_media(*, user: User | Any, name: str) -> MediaGrant | Non
 
 def proxy_service_list(*, user: User | Any,
                        filters: dict[str, Any] | None = None) -> QuerySet[ProxyService]:
-    from volunteers.filters import ProxyServiceFilter
-
     own = Q(resident__user_id=user.pk) | Q(assignee__user_id=user.pk)
     queryset = (ProxyService.objects.filter(_visible_q(user, own))
                 .select_related("resident", "assignee", "compound__community"))
@@ -369,13 +359,11 @@ def caring_compound_ids(user: User | Any) -> set[int]:
 
 def care_file_list(*, user: User | Any,
                    filters: dict[str, Any] | None = None) -> QuerySet[CareFile]:
-    from volunteers.filters import CareFileFilter
-
     # Health notes and emergency numbers are need-to-know: of the caring team, only the
     # elder's assigned caretaker (an active volunteer) reads the file, not every member.
     visible = Q(caretaker__user_id=user.pk, caretaker__is_active=True) if getattr(
         user, "is_authenticated", False) else Q(pk__in=[])
-    if getattr(user, "is_superuser", False) or getattr(user, "role", None) in CARE_STAFF_ROLES:
+    if rules.reads_care_files_in_scope(user):
         visible = _either(scope_q(user, CareFile.SCOPE_PATH), visible, user)
     queryset = (CareFile.objects.filter(visible)
                 .select_related("resident__household__building", "caretaker"))

@@ -18,7 +18,7 @@ from notifications.tasks import retention_purge_task
 from petitions.models import Petition, PetitionPhoto
 from tests.petitions.factories import photo, submit
 from volunteers.models import CareFile, CareFileAccessLog
-from volunteers.services import care_file_create
+from volunteers.services.care import care_file_create
 
 START = timezone.now().replace(microsecond=0)
 

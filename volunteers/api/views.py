@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from core.api.views import ID_LOOKUP_REGEX, validated
 from core.exceptions import ApplicationError
 from territory.models import Compound
-from volunteers import selectors, services
+from volunteers import selectors
 from volunteers.api import serializers as io
 from volunteers.filters import (
     ActivityFilter,
@@ -30,6 +30,7 @@ from volunteers.filters import (
     VolunteerFilter,
 )
 from volunteers.models import ActivitySignup, CareFileAccessLog, ShiftSwap, Volunteer
+from volunteers.services import activities, care, proxy, rosters, wishes
 
 
 def _me_volunteer(request: Request) -> Volunteer:
@@ -76,7 +77,7 @@ class VolunteerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=None, responses={201: io.VolunteerOutput})
     @action(detail=False, methods=["post"])
     def register(self, request: Request) -> Response:
-        volunteer = services.volunteer_register(user=request.user)
+        volunteer = activities.volunteer_register(user=request.user)
         return Response(io.VolunteerOutput(volunteer).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=io.HoursYearTotalOutput(many=True))
@@ -103,8 +104,8 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                      pk=data.pop("compound"))
         team_id = data.pop("team", None)
         team = compound.volunteer_teams.filter(pk=team_id).first() if team_id else None
-        activity = services.activity_create(compound=compound, actor=request.user, team=team,
-                                            **data)
+        activity = activities.activity_create(compound=compound, actor=request.user, team=team,
+                                              **data)
         activity = selectors.activity_list(user=request.user).get(pk=activity.pk)
         return Response(io.ActivityOutput(activity).data, status=status.HTTP_201_CREATED)
 
@@ -112,7 +113,7 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"])
     def signup(self, request: Request, pk: str) -> Response:
         activity = self.get_object()
-        signup = services.activity_signup(activity=activity, volunteer=_me_volunteer(request))
+        signup = activities.activity_signup(activity=activity, volunteer=_me_volunteer(request))
         return Response(io.ActivitySignupOutput(signup).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=io.VolunteerReasonInput, responses=io.ActivityOutput)
@@ -120,7 +121,7 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def cancel_activity(self, request: Request, pk: str) -> Response:
         activity = selectors.activity_staff_get(user=request.user, activity_id=int(pk))
         data = validated(io.VolunteerReasonInput, request.data)
-        services.activity_cancel(activity=activity, actor=request.user, reason=data["reason"])
+        activities.activity_cancel(activity=activity, actor=request.user, reason=data["reason"])
         activity = selectors.activity_list(user=request.user).get(pk=activity.pk)
         return Response(io.ActivityOutput(activity).data)
 
@@ -146,23 +147,23 @@ class SignupViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses=io.ActivitySignupOutput)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
-        signup = services.activity_signup_cancel(signup=self.get_object(), user=request.user)
+        signup = activities.activity_signup_cancel(signup=self.get_object(), user=request.user)
         return Response(io.ActivitySignupOutput(signup).data)
 
     @extend_schema(request=io.CheckInCodeInput, responses=io.ActivitySignupOutput)
     @action(detail=True, methods=["post"], url_path="check-in")
     def check_in(self, request: Request, pk: str) -> Response:
         data = validated(io.CheckInCodeInput, request.data)
-        signup = services.signup_check_in(signup=self.get_object(), user=request.user,
-                                          code=data.get("code"))
+        signup = activities.signup_check_in(signup=self.get_object(), user=request.user,
+                                            code=data.get("code"))
         return Response(io.ActivitySignupOutput(signup).data)
 
     @extend_schema(request=io.CheckInCodeInput, responses=io.HoursEntryOutput)
     @action(detail=True, methods=["post"], url_path="check-out")
     def check_out(self, request: Request, pk: str) -> Response:
         data = validated(io.CheckInCodeInput, request.data)
-        entry = services.signup_check_out(signup=self.get_object(), user=request.user,
-                                          code=data.get("code"))
+        entry = activities.signup_check_out(signup=self.get_object(), user=request.user,
+                                            code=data.get("code"))
         return Response(io.HoursEntryOutput(entry).data)
 
 
@@ -179,14 +180,14 @@ class HoursEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = validated(io.HoursAddInput, request.data)
         volunteer = selectors.volunteer_get_for_staff(user=request.user,
                                                       volunteer_id=data.pop("volunteer"))
-        entry = services.hours_entry_add(volunteer=volunteer, actor=request.user, **data)
+        entry = activities.hours_entry_add(volunteer=volunteer, actor=request.user, **data)
         return Response(io.HoursEntryOutput(entry).data, status=status.HTTP_201_CREATED)
 
     def _decide(self, request: Request, pk: str, *, approve: bool) -> Response:
         entry = selectors.hours_entry_get_for_staff(user=request.user, entry_id=int(pk))
         data = validated(io.HoursDecideInput, request.data)
-        entry = services.hours_entry_decide(entry=entry, actor=request.user, approve=approve,
-                                            **data)
+        entry = activities.hours_entry_decide(entry=entry, actor=request.user, approve=approve,
+                                              **data)
         return Response(io.HoursEntryOutput(entry).data)
 
     @extend_schema(request=io.HoursDecideInput, responses=io.HoursEntryOutput)
@@ -231,14 +232,14 @@ class ShiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = validated(io.SwapRequestInput, request.data)
         to_volunteer = get_object_or_404(Volunteer, pk=data["to_volunteer"],
                                          compound_id=shift.post.compound_id)
-        swap = services.shift_swap_request(shift=shift, user=request.user,
-                                           to_volunteer=to_volunteer, reason=data["reason"])
+        swap = rosters.shift_swap_request(shift=shift, user=request.user,
+                                          to_volunteer=to_volunteer, reason=data["reason"])
         return Response(io.ShiftSwapOutput(swap).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=io.ShiftOutput)
     @action(detail=True, methods=["post"], url_path="check-in")
     def check_in(self, request: Request, pk: str) -> Response:
-        shift = services.shift_check_in(shift=self.get_object(), user=request.user)
+        shift = rosters.shift_check_in(shift=self.get_object(), user=request.user)
         return Response(io.ShiftOutput(shift).data)
 
 
@@ -254,7 +255,7 @@ class ShiftSwapViewSet(viewsets.GenericViewSet):
         if swap is None:
             raise Http404
         data = validated(io.SwapDecideInput, request.data)
-        swap = services.shift_swap_decide(swap=swap, user=request.user, accept=data["accept"])
+        swap = rosters.shift_swap_decide(swap=swap, user=request.user, accept=data["accept"])
         return Response(io.ShiftSwapOutput(swap).data)
 
 
@@ -275,7 +276,7 @@ class MicroWishViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=io.WishCreateInput, responses={201: io.MicroWishOutput})
     def create(self, request: Request) -> Response:
         data = validated(io.WishCreateInput, request.data)
-        wish = services.micro_wish_submit(resident=_me_resident(request), **data)
+        wish = wishes.micro_wish_submit(resident=_me_resident(request), **data)
         response = self._out(wish)
         response.status_code = status.HTTP_201_CREATED
         return response
@@ -283,38 +284,38 @@ class MicroWishViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=None, responses=io.MicroWishOutput)
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str) -> Response:
-        return self._out(services.micro_wish_publish(wish=self.get_object(), actor=request.user))
+        return self._out(wishes.micro_wish_publish(wish=self.get_object(), actor=request.user))
 
     @extend_schema(request=io.VolunteerReasonInput, responses=io.MicroWishOutput)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
         data = validated(io.VolunteerReasonInput, request.data)
-        return self._out(services.micro_wish_reject(wish=self.get_object(), actor=request.user,
-                                                    reason=data["reason"]))
+        return self._out(wishes.micro_wish_reject(wish=self.get_object(), actor=request.user,
+                                                  reason=data["reason"]))
 
     @extend_schema(request=None, responses=io.MicroWishOutput)
     @action(detail=True, methods=["post"])
     def claim(self, request: Request, pk: str) -> Response:
-        return self._out(services.micro_wish_claim(wish=self.get_object(), user=request.user))
+        return self._out(wishes.micro_wish_claim(wish=self.get_object(), user=request.user))
 
     @extend_schema(request=io.WishFulfilInput, responses=io.MicroWishOutput)
     @action(detail=True, methods=["post"])
     def fulfil(self, request: Request, pk: str) -> Response:
         data = validated(io.WishFulfilInput, request.data)
-        return self._out(services.micro_wish_fulfil(wish=self.get_object(), user=request.user,
-                                                    note=data["note"],
-                                                    photo=data.get("photo")))
+        return self._out(wishes.micro_wish_fulfil(wish=self.get_object(), user=request.user,
+                                                  note=data["note"],
+                                                  photo=data.get("photo")))
 
     @extend_schema(request=None, responses=io.MicroWishOutput)
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
-        return self._out(services.micro_wish_confirm(wish=self.get_object(), user=request.user))
+        return self._out(wishes.micro_wish_confirm(wish=self.get_object(), user=request.user))
 
     @extend_schema(request=None, responses=io.MicroWishOutput)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
-        return self._out(services.micro_wish_withdraw(wish=self.get_object(),
-                                                      user=request.user))
+        return self._out(wishes.micro_wish_withdraw(wish=self.get_object(),
+                                                    user=request.user))
 
 
 class ProxyServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -334,7 +335,7 @@ class ProxyServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=io.ProxyServiceCreateInput, responses={201: io.ProxyServiceOutput})
     def create(self, request: Request) -> Response:
         data = validated(io.ProxyServiceCreateInput, request.data)
-        service = services.proxy_service_request(resident=_me_resident(request), **data)
+        service = proxy.proxy_service_request(resident=_me_resident(request), **data)
         response = self._out(service)
         response.status_code = status.HTTP_201_CREATED
         return response
@@ -346,29 +347,29 @@ class ProxyServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         data = validated(io.ProxyAssignInput, request.data)
         assignee = get_object_or_404(Volunteer, pk=data["assignee"],
                                      compound_id=service.compound_id)
-        return self._out(services.proxy_service_assign(service=service, assignee=assignee,
-                                                       actor=request.user))
+        return self._out(proxy.proxy_service_assign(service=service, assignee=assignee,
+                                                    actor=request.user))
 
     @extend_schema(request=io.VolunteerNoteInput, responses=io.ProxyServiceOutput)
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str) -> Response:
         data = validated(io.VolunteerNoteInput, request.data)
-        return self._out(services.proxy_service_complete(service=self.get_object(),
-                                                         user=request.user, note=data["note"]))
+        return self._out(proxy.proxy_service_complete(service=self.get_object(),
+                                                      user=request.user, note=data["note"]))
 
     @extend_schema(request=None, responses=io.ProxyServiceOutput)
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
-        return self._out(services.proxy_service_confirm(service=self.get_object(),
-                                                        user=request.user))
+        return self._out(proxy.proxy_service_confirm(service=self.get_object(),
+                                                     user=request.user))
 
     @extend_schema(request=io.VolunteerReasonInput, responses=io.ProxyServiceOutput)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         data = validated(io.VolunteerReasonInput, request.data)
-        return self._out(services.proxy_service_cancel(service=self.get_object(),
-                                                       user=request.user,
-                                                       reason=data["reason"]))
+        return self._out(proxy.proxy_service_cancel(service=self.get_object(),
+                                                    user=request.user,
+                                                    reason=data["reason"]))
 
 
 class CareFileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -386,8 +387,8 @@ class CareFileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     def retrieve(self, request: Request, pk: str) -> Response:
         care_file = selectors.care_file_get_for_user(user=request.user, care_file_id=int(pk))
-        services.care_file_log_access(care_file=care_file, user=request.user,
-                                      channel=CareFileAccessLog.Channel.API)
+        care.care_file_log_access(care_file=care_file, user=request.user,
+                                  channel=CareFileAccessLog.Channel.API)
         return Response(io.CareFileDetailOutput(care_file).data)
 
     @extend_schema(request=io.CareVisitInput, responses={201: io.CareVisitOutput})
@@ -395,7 +396,7 @@ class CareFileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def visits(self, request: Request, pk: str) -> Response:
         care_file = selectors.care_file_get_for_user(user=request.user, care_file_id=int(pk))
         data = validated(io.CareVisitInput, request.data)
-        visit = services.care_visit_log(care_file=care_file, user=request.user, **data)
+        visit = care.care_visit_log(care_file=care_file, user=request.user, **data)
         return Response(io.CareVisitOutput(visit).data, status=status.HTTP_201_CREATED)
 
 
