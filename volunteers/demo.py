@@ -277,7 +277,7 @@ class _Builder:
     def _activity_dates(self) -> list[tuple[tuple[Any, ...], datetime]]:
         """Past activities, one or two a month, each of a kind that fits the season."""
         zone = timezone.get_current_timezone()
-        picked = []
+        picked: list[tuple[tuple[Any, ...], datetime]] = []
         day = self.today.replace(day=1)
         while len(picked) < PAST_ACTIVITIES:
             day = (day - timedelta(days=1)).replace(day=1)
@@ -316,8 +316,8 @@ class _Builder:
         signups = ActivitySignup.objects.bulk_create(signups)
         by_id = {activity.id: activity for activity in activities}
         for signup in signups:
-            if signup.checked_out_at is None:
-                continue
+            if signup.checked_in_at is None or signup.checked_out_at is None:
+                continue  # a past sign-up has both, an upcoming one neither
             activity = by_id[signup.activity_id]
             entries.append(HoursEntry(
                 volunteer_id=signup.volunteer_id, activity=activity, signup=signup,
@@ -378,18 +378,20 @@ class _Builder:
                 wish.fulfilment_note = "已送到老人家中，老人很满意。"
             wishes.append((wish, created))
         created_rows = MicroWish.objects.bulk_create([wish for wish, _created in wishes])
-        path = {MicroWish.Status.SUBMITTED: ["submitted"],
+        path: dict[str, list[str]] = {MicroWish.Status.SUBMITTED: ["submitted"],
                 MicroWish.Status.PUBLISHED: ["submitted", "published"],
                 MicroWish.Status.CLAIMED: ["submitted", "published", "claimed"],
                 MicroWish.Status.CONFIRMED: ["submitted", "published", "claimed", "fulfilled",
                                              "confirmed"]}
         for wish, (_row, created) in zip(created_rows, wishes, strict=True):
             previous = ""
-            for step, status in enumerate(path[wish.status]):
-                events.append(MicroWishEvent(wish=wish, old_status=previous, new_status=status,
-                                             actor=self.staff if status == "published" else None,
+            for step, step_status in enumerate(path[wish.status]):
+                events.append(MicroWishEvent(wish=wish, old_status=previous,
+                                             new_status=step_status,
+                                             actor=self.staff if step_status == "published"
+                                             else None,
                                              at=created + timedelta(days=step * 2)))
-                previous = status
+                previous = step_status
         MicroWishEvent.objects.bulk_create(events)
         self.counts["微心愿已实现"] = FULFILLED_WISHES
 

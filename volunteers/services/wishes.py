@@ -4,6 +4,7 @@ member, confirmed by the resident; an untouched claim lapses back to the pool.""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -125,7 +126,7 @@ def micro_wish_claim(*, wish: MicroWish, user: User) -> MicroWish:
 
 
 def micro_wish_fulfil(*, wish: MicroWish, user: User, note: str,
-                      photo: UploadedFile | None = None) -> MicroWish:
+                      photo: UploadedFile[bytes] | None = None) -> MicroWish:
     if not note.strip() and photo is None:
         raise ApplicationError(_("请填写完成说明或上传照片。"))
     cleaned_photo = photo_reencode(photo) if photo is not None else None
@@ -138,7 +139,9 @@ def micro_wish_fulfil(*, wish: MicroWish, user: User, note: str,
         wish.claim_expires_at = None
         fields = ["fulfilment_note", "fulfilled_at", "claim_expires_at"]
         if cleaned_photo is not None:
-            wish.fulfilment_photo.save(cleaned_photo.name, cleaned_photo, save=False)
+            # photo_reencode always names the file it makes (a fresh uuid); File types it optional.
+            name = cast("str", cleaned_photo.name)
+            wish.fulfilment_photo.save(name, cleaned_photo, save=False)
             fields.append("fulfilment_photo")
         _wish_move(wish=wish, target=MicroWish.Status.FULFILLED, actor=user, fields=fields)
         if wish.resident.user_id:
