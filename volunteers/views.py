@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views import View
 
+from accounts.models import User
 from accounts.views import ResidentLoginRequiredMixin
 from core.actions import ActionView, all_errors
 from core.actions import StaffRequiredMixin as CoreStaffRequiredMixin
@@ -50,7 +51,7 @@ class ServiceActionView(ResidentLoginRequiredMixin, ActionView):
     """POST only. The object is loaded inside `perform` from the URL's arguments (`url_kwargs`),
     after the form is valid, and the service's own words are the success message."""
 
-    http_method_names: ClassVar[list[str]] = ["post"]
+    http_method_names = ["post"]
 
     def load(self, **kwargs: Any) -> dict[str, Any]:
         return kwargs
@@ -67,6 +68,11 @@ class ServiceActionView(ResidentLoginRequiredMixin, ActionView):
     def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
         # Never an outside address: a "next" of https://… would make this an open redirect.
         return _safe_next(self.request, reverse("volunteers:home"))
+
+
+def _user(request: HttpRequest) -> User:
+    """The visitor of a page behind a sign-in gate (every page here but the public board)."""
+    return rules.signed_in_user(request.user)
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -103,7 +109,7 @@ class VolunteerHomeView(ResidentLoginRequiredMixin, View):
 
 class VolunteerRegisterView(ServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
-        activities.volunteer_register(user=self.request.user)
+        activities.volunteer_register(user=_user(self.request))
         return _("登记成功，欢迎加入志愿者队伍！")
 
 
@@ -160,7 +166,7 @@ class SignupActionView(ServiceActionView):
 class SignupCancelView(SignupActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         activities.activity_signup_cancel(signup=self.signup(self.request, url_kwargs["pk"]),
-                                          user=self.request.user)
+                                          user=_user(self.request))
         return _("已取消报名。")
 
 
@@ -169,7 +175,7 @@ class SignupCheckInView(SignupActionView):
 
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         activities.signup_check_in(signup=self.signup(self.request, url_kwargs["pk"]),
-                                   user=self.request.user, code=data["code"])
+                                   user=_user(self.request), code=data["code"])
         return _("签到成功。")
 
 
@@ -178,7 +184,7 @@ class SignupCheckOutView(SignupActionView):
 
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         entry = activities.signup_check_out(signup=self.signup(self.request, url_kwargs["pk"]),
-                                            user=self.request.user, code=data["code"])
+                                            user=_user(self.request), code=data["code"])
         return _("签退成功，本次记录 %(hours)s 小时，待工作人员认定。") % {"hours": entry.hours}
 
 
@@ -216,7 +222,7 @@ class MyCertificateView(ResidentLoginRequiredMixin, View):
 class ShiftCheckInView(ServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         shift = selectors.shift_get_for_user(user=self.request.user, shift_id=url_kwargs["pk"])
-        rosters.shift_check_in(shift=shift, user=self.request.user)
+        rosters.shift_check_in(shift=shift, user=_user(self.request))
         return _("值班签到成功。")
 
 
@@ -237,7 +243,7 @@ class ShiftSwapRequestView(ServiceActionView):
         shift = selectors.shift_get_for_user(user=self.request.user, shift_id=url_kwargs["pk"])
         to_volunteer = get_object_or_404(Volunteer, pk=data["to_volunteer"],
                                          compound_id=shift.post.compound_id)
-        rosters.shift_swap_request(shift=shift, user=self.request.user, to_volunteer=to_volunteer,
+        rosters.shift_swap_request(shift=shift, user=_user(self.request), to_volunteer=to_volunteer,
                                    reason=data["reason"])
         return _("换班申请已发出，等待对方确认。")
 
@@ -248,7 +254,7 @@ class ShiftSwapDecideView(ServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         swap = get_object_or_404(ShiftSwap, pk=url_kwargs["pk"],
                                  to_volunteer__user=self.request.user)
-        rosters.shift_swap_decide(swap=swap, user=self.request.user, accept=self.accept)
+        rosters.shift_swap_decide(swap=swap, user=_user(self.request), accept=self.accept)
         return _("已接受换班。") if self.accept else _("已拒绝换班。")
 
 
@@ -305,7 +311,7 @@ class WishCreateView(ResidentLoginRequiredMixin, View):
         resident = selectors.resident_for_user(request.user)
         if resident is None:
             form.add_error(None, _("只有登记在册的居民可以许愿。"))
-        if not form.is_valid():
+        if resident is None or not form.is_valid():
             return render(request, "volunteers/wish_form.html", {"form": form}, status=400)
         wish = wishes.micro_wish_submit(resident=resident, **form.cleaned_data)
         messages.success(request, _("心愿已提交，社区审核后将发布给党员认领。"))
@@ -338,7 +344,7 @@ class WishActionView(ServiceActionView):
 class WishPublishView(WishActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         wishes.micro_wish_publish(wish=self.wish(self.request, url_kwargs["pk"]),
-                                  actor=self.request.user)
+                                  actor=_user(self.request))
         return _("已审核发布，本小区党员可以认领。")
 
 
@@ -347,7 +353,7 @@ class WishRejectView(WishActionView):
 
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         wishes.micro_wish_reject(wish=self.wish(self.request, url_kwargs["pk"]),
-                                 actor=self.request.user,
+                                 actor=_user(self.request),
                                  reason=data["reason"])
         return _("已退回。")
 
@@ -355,7 +361,7 @@ class WishRejectView(WishActionView):
 class WishClaimView(WishActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         wish = wishes.micro_wish_claim(wish=self.wish(self.request, url_kwargs["pk"]),
-                                       user=self.request.user)
+                                       user=_user(self.request))
         return _("认领成功，请在 %(date)s 前完成。") % {
             "date": timezone.localtime(wish.claim_expires_at).strftime("%Y-%m-%d")}
 
@@ -365,7 +371,7 @@ class WishFulfilView(WishActionView):
 
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         wishes.micro_wish_fulfil(wish=self.wish(self.request, url_kwargs["pk"]),
-                                 user=self.request.user,
+                                 user=_user(self.request),
                                  note=data["note"], photo=data.get("photo"))
         return _("已标记完成，等待居民确认。")
 
@@ -373,14 +379,14 @@ class WishFulfilView(WishActionView):
 class WishConfirmView(WishActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         wishes.micro_wish_confirm(wish=self.wish(self.request, url_kwargs["pk"]),
-                                  user=self.request.user)
+                                  user=_user(self.request))
         return _("感谢确认，心愿已实现！")
 
 
 class WishWithdrawView(WishActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         wishes.micro_wish_withdraw(wish=self.wish(self.request, url_kwargs["pk"]),
-                                   user=self.request.user)
+                                   user=_user(self.request))
         return _("心愿已撤回。")
 
 
@@ -402,7 +408,7 @@ class ProxyServiceCreateView(ResidentLoginRequiredMixin, View):
         resident = selectors.resident_for_user(request.user)
         if resident is None:
             form.add_error(None, _("只有登记在册的居民可以申请帮办代办。"))
-        if not form.is_valid():
+        if resident is None or not form.is_valid():
             return render(request, "volunteers/service_form.html", {"form": form}, status=400)
         service = proxy.proxy_service_request(resident=resident, **form.cleaned_data)
         messages.success(request, _("已提交，社区将尽快安排志愿者代办。"))
@@ -437,7 +443,7 @@ class ProxyServiceAssignView(ProxyServiceActionView):
         service = self.service(self.request, url_kwargs["pk"])
         assignee = get_object_or_404(Volunteer, pk=data["assignee"],
                                      compound_id=service.compound_id)
-        proxy.proxy_service_assign(service=service, assignee=assignee, actor=self.request.user)
+        proxy.proxy_service_assign(service=service, assignee=assignee, actor=_user(self.request))
         return _("已派给 %(name)s。") % {"name": assignee.name}
 
 
@@ -446,14 +452,14 @@ class ProxyServiceCompleteView(ProxyServiceActionView):
 
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         proxy.proxy_service_complete(service=self.service(self.request, url_kwargs["pk"]),
-                                     user=self.request.user, note=data["note"])
+                                     user=_user(self.request), note=data["note"])
         return _("已办结。")
 
 
 class ProxyServiceConfirmView(ProxyServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         proxy.proxy_service_confirm(service=self.service(self.request, url_kwargs["pk"]),
-                                    user=self.request.user)
+                                    user=_user(self.request))
         return _("已确认，感谢您的评价。")
 
 
@@ -472,7 +478,7 @@ class CareFileListView(LoginRequiredMixin, View):
 class CareFileDetailView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         care_file = selectors.care_file_get_for_user(user=request.user, care_file_id=pk)
-        care.care_file_log_access(care_file=care_file, user=request.user,
+        care.care_file_log_access(care_file=care_file, user=_user(request),
                                   channel=CareFileAccessLog.Channel.PAGE)
         return render(request, "volunteers/care_detail.html", {
             "file": care_file, "visits": care_file.visits.select_related("visitor")[:50],
@@ -486,7 +492,7 @@ class CareVisitCreateView(ServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         care_file = selectors.care_file_get_for_user(user=self.request.user,
                                                      care_file_id=url_kwargs["pk"])
-        care.care_visit_log(care_file=care_file, user=self.request.user, **data)
+        care.care_visit_log(care_file=care_file, user=_user(self.request), **data)
         return _("走访已记录。")
 
     def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
@@ -534,10 +540,9 @@ class StaffActivityView(StaffRequiredMixin, View):
 
 class StaffActivityCreateView(StaffRequiredMixin, View):
     def _compound(self, request: HttpRequest) -> Compound:
-        compound = (Compound.objects.select_related("community")
-                    .filter(pk=request.GET.get("compound") or request.POST.get("compound"))
-                    .first() if (request.GET.get("compound") or request.POST.get("compound"))
-                    else None)
+        compound_id = request.GET.get("compound") or request.POST.get("compound")
+        compound = (Compound.objects.select_related("community").filter(pk=compound_id).first()
+                    if compound_id else None)
         if compound is None:
             compound = next((item for item in Compound.objects.select_related("community")
                              .order_by("id") if rules.is_staff_for_compound(request.user, item)),
@@ -557,7 +562,7 @@ class StaffActivityCreateView(StaffRequiredMixin, View):
         form = volunteer_forms.ActivityForm(request.POST, teams=compound.volunteer_teams.all())
         if form.is_valid():
             try:
-                activity = activities.activity_create(compound=compound, actor=request.user,
+                activity = activities.activity_create(compound=compound, actor=_user(request),
                                                       **form.cleaned_data)
             except ApplicationError as error:
                 form.add_error(None, error.message)
@@ -580,14 +585,14 @@ class StaffSignupActionView(StaffRequiredMixin, ServiceActionView):
 class StaffSignupCheckInView(StaffSignupActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         signup = activities.signup_check_in(signup=self.signup(self.request, url_kwargs["pk"]),
-                                            user=self.request.user)
+                                            user=_user(self.request))
         return _("%(name)s 已签到。") % {"name": signup.volunteer.name}
 
 
 class StaffSignupCheckOutView(StaffSignupActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         entry = activities.signup_check_out(signup=self.signup(self.request, url_kwargs["pk"]),
-                                            user=self.request.user)
+                                            user=_user(self.request))
         return _("%(name)s 已签退，%(hours)s 小时待认定。") % {
             "name": entry.volunteer.name, "hours": entry.hours}
 
@@ -598,7 +603,7 @@ class StaffHoursDecideView(StaffRequiredMixin, ServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         entry = selectors.hours_entry_get_for_staff(user=self.request.user,
                                                     entry_id=url_kwargs["pk"])
-        activities.hours_entry_decide(entry=entry, actor=self.request.user, approve=self.approve)
+        activities.hours_entry_decide(entry=entry, actor=_user(self.request), approve=self.approve)
         return _("时长已认定。") if self.approve else _("时长未予认定。")
 
     def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
@@ -615,7 +620,7 @@ class StaffHoursAddView(StaffRequiredMixin, ServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         volunteer = selectors.volunteer_get_for_staff(user=self.request.user,
                                                       volunteer_id=url_kwargs["pk"])
-        activities.hours_entry_add(volunteer=volunteer, actor=self.request.user, **data)
+        activities.hours_entry_add(volunteer=volunteer, actor=_user(self.request), **data)
         return _("已补录时长。")
 
     def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
