@@ -4,6 +4,8 @@
   services and rosters (`is_staff_for_compound`);
 - care files are read in scope by community staff and the street above them, never by grid
   workers (`reads_care_files_in_scope`); otherwise only by the elder's caretaker (the selector);
+- staff whose scope reaches an elder's home open their care file (`covers_resident`);
+- a party member of the compound claims its published wishes (`is_member_in_compound`);
 - a volunteer acts on their own shifts and sign-ups, a resident on their own wishes and proxy
   services, the claimer on the wish they claimed, the assignee on the service given to them;
 - hours are certified by someone else: never by the volunteer themself (`is_own_volunteer`).
@@ -18,7 +20,7 @@ from django.core.exceptions import PermissionDenied
 
 from accounts.models import User
 from core.scope import path_in_scope
-from residents.models import Resident
+from residents.models import PartyMember, Resident
 from territory.models import Compound
 from volunteers.models import (
     ActivitySignup,
@@ -43,6 +45,11 @@ def signed_in_user(user: User | AnonymousUser) -> User:
 
 def is_staff_for_compound(user: User | AnonymousUser, compound: Compound) -> bool:
     return path_in_scope(user, compound.community.path)
+
+
+def covers_resident(user: User | AnonymousUser, resident: Resident) -> bool:
+    """Staff whose scope reaches the resident's home (a care file is opened for them)."""
+    return path_in_scope(user, resident.household.building.micro_grid.path)
 
 
 def is_staff_user(user: User | AnonymousUser) -> bool:
@@ -72,6 +79,15 @@ def is_wish_owner(user: User | AnonymousUser, wish: MicroWish) -> bool:
 
 def is_wish_claimer(user: User | AnonymousUser, wish: MicroWish) -> bool:
     return wish.claimed_by is not None and wish.claimed_by.resident.user_id == user.pk
+
+
+def is_member_in_compound(member: PartyMember, compound_id: int) -> bool:
+    """A party member of the compound (by home): who may claim its micro-wishes."""
+    return member.resident.household.building.compound_id == compound_id
+
+
+def is_claiming_member(member: PartyMember, wish: MicroWish) -> bool:
+    return wish.claimed_by_id == member.pk
 
 
 def is_service_owner(user: User | AnonymousUser, service: ProxyService) -> bool:

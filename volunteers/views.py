@@ -326,7 +326,7 @@ class WishDetailView(ResidentLoginRequiredMixin, View):
         member = selectors.party_member_for_user(request.user)
         return render(request, "volunteers/wish_detail.html", {
             "wish": wish, "is_staff": is_staff, "is_owner": is_owner, "member": member,
-            "is_claimer": member is not None and wish.claimed_by_id == member.pk,
+            "is_claimer": member is not None and rules.is_claiming_member(member, wish),
             "resident_name": wish.resident.name if is_staff or is_owner
             else mask_name(wish.resident.name),
             "events": wish.events.select_related("actor"),

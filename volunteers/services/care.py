@@ -13,11 +13,10 @@ from accounts.models import User
 from core.audit import audit_event_record
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.models import AuditEvent
-from core.scope import path_in_scope
 from notifications.messages import Message
 from notifications.services import notifications_create
 from residents.models import Resident
-from volunteers import selectors
+from volunteers import rules, selectors
 from volunteers.models import (
     CareFile,
     CareFileAccessLog,
@@ -37,7 +36,7 @@ def care_file_create(*, resident: Resident, actor: User, category: str, risk: st
                      living_notes: str = "", emergency_contact: str = "",
                      emergency_phone: str = "", frequency: str | None = None) -> CareFile:
     """Open a care file; the visit plan follows the risk level unless set explicitly."""
-    if not path_in_scope(actor, resident.household.building.micro_grid.path):
+    if not rules.covers_resident(actor, resident):
         raise PermissionDeniedError(_("您无权为该居民建立关爱档案。"))
     frequency = frequency or CareFile.FREQUENCY_BY_RISK[CareFile.Risk(risk)]
     next_due, second_miss = _care_due_dates(frequency=frequency, from_day=timezone.localdate())

@@ -105,7 +105,7 @@ def micro_wish_claim(*, wish: MicroWish, user: User) -> MicroWish:
     member = selectors.party_member_for_user(user)
     with transaction.atomic():
         wish = _wish_locked(wish)
-        if member is None or member.resident.household.building.compound_id != wish.compound_id:
+        if member is None or not rules.is_member_in_compound(member, wish.compound_id):
             raise PermissionDeniedError(_("只有本小区党员可以认领微心愿。"))
         if wish.status == MicroWish.Status.CLAIMED:
             raise ApplicationError(_("该心愿已被其他党员认领。"))
