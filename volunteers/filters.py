@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import QuerySet
 from django_filters.filterset import FilterSet
 
 from core.filters import IdFilter, IsoDateTimeFilter
@@ -77,5 +78,6 @@ class CareFileFilter(FilterSet):
         model = CareFile
         fields = ["category", "risk", "frequency", "is_active"]
 
-    def filter_overdue(self, queryset, name, value):  # type: ignore[no-untyped-def]
+    def filter_overdue(self, queryset: QuerySet[CareFile], name: str,
+                       value: bool) -> QuerySet[CareFile]:
         return queryset.filter(missed_count__gt=0) if value else queryset.filter(missed_count=0)
