@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from core.admin import MaskedContactMixin
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register
 from core.exceptions import ApplicationError
@@ -18,7 +22,7 @@ from core.images import ADMIN_PHOTO_OVERRIDES
 from core.masking import mask_name, mask_phone
 from core.protected_lookups import ProtectedSearchAdminMixin
 from core.scope import scope_filter
-from volunteers import selectors, services
+from volunteers import rules, selectors
 from volunteers.models import (
     Activity,
     ActivitySignup,
@@ -39,10 +43,32 @@ from volunteers.models import (
     TeamMembership,
     Volunteer,
 )
+from volunteers.services import activities, care, proxy, rosters, wishes
+
+if TYPE_CHECKING:
+    # The stubs' names for what the admin accepts as `fields` and `readonly_fields`.
+    from django.contrib.admin.options import _FieldGroups
+    from django.utils.datastructures import _ListOrTuple
+
+    # Django's admin classes are not subscriptable at run time: the models are named for mypy
+    # only. ScopedAdmin serves every model below, so it takes any.
+    ScopedAdminBase = admin.ModelAdmin[Any]
+    CareFileAdminBase = admin.ModelAdmin[CareFile]
+    CareFileAccessLogAdminBase = admin.ModelAdmin[CareFileAccessLog]
+    MembershipInlineBase = admin.TabularInline[TeamMembership, Team]
+    RosterSlotInlineBase = admin.TabularInline[RosterSlot, ServicePost]
+    SignupInlineBase = admin.TabularInline[ActivitySignup, Activity]
+    WishEventInlineBase = admin.TabularInline[MicroWishEvent, MicroWish]
+    ServiceEventInlineBase = admin.TabularInline[ProxyServiceEvent, ProxyService]
+    CareVisitInlineBase = admin.TabularInline[CareVisit, CareFile]
+else:
+    ScopedAdminBase = CareFileAdminBase = CareFileAccessLogAdminBase = admin.ModelAdmin
+    MembershipInlineBase = RosterSlotInlineBase = SignupInlineBase = admin.TabularInline
+    WishEventInlineBase = ServiceEventInlineBase = CareVisitInlineBase = admin.TabularInline
 
 
-def _run_each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any],
-              action: Any, done: str) -> None:
+def _run_each(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any],
+              action: Callable[[Any], object], done: str | Promise) -> None:
     """Call a service for each selected row; report refusals in Chinese, never a 500."""
     succeeded = 0
     for row in queryset:
@@ -56,11 +82,16 @@ def _run_each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Quer
         modeladmin.message_user(request, f"{done}：{succeeded}", messages.SUCCESS)
 
 
-def _visible_care_files(user: Any) -> Q:
+def _user(request: HttpRequest) -> User:
+    """The admin's user: the admin site lets only signed-in staff in."""
+    return rules.signed_in_user(request.user)
+
+
+def _visible_care_files(user: User | AnonymousUser) -> Q:
     return Q(pk__in=selectors.care_file_list(user=user).values("pk"))
 
 
-def _of_visible_care_file(user: Any) -> Q:
+def _of_visible_care_file(user: User | AnonymousUser) -> Q:
     return Q(care_file__in=selectors.care_file_list(user=user).values("pk"))
 
 
@@ -87,14 +118,14 @@ choice_scope_register(CareVisit, rule=_of_visible_care_file)
 choice_scope_register(CareFileAccessLog, rule=_of_visible_care_file)
 
 
-class ScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class ScopedAdmin(ScopedChoicesMixin, ScopedAdminBase):
     scope_path = COMMUNITY_PATH
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return scope_filter(super().get_queryset(request), request.user, self.scope_path)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(MembershipInlineBase):
     model = TeamMembership
     extra = 0
     autocomplete_fields = ["volunteer"]
@@ -138,7 +169,7 @@ class ResponsibilityZoneAdmin(ScopedAdmin):
     list_select_related = ["party_member__resident", "compound"]
 
 
-class RosterSlotInline(admin.TabularInline):
+class RosterSlotInline(RosterSlotInlineBase):
     model = RosterSlot
     extra = 0
     autocomplete_fields = ["volunteer"]
@@ -155,7 +186,7 @@ class ServicePostAdmin(ScopedAdmin):
     @admin.action(description=_("生成未来四周值班表"))
     def generate_four_weeks(self, request: HttpRequest, queryset: QuerySet[ServicePost]) -> None:
         today = timezone.localdate()
-        _run_each(self, request, queryset, lambda post: services.roster_generate(
+        _run_each(self, request, queryset, lambda post: rosters.roster_generate(
             post=post, start=today, end=today + timedelta(days=27)), _("已生成"))
 
 
@@ -179,7 +210,7 @@ class ShiftSwapAdmin(ScopedAdmin):
     raw_id_fields = ["shift", "from_volunteer", "to_volunteer"]
 
 
-class SignupInline(admin.TabularInline):
+class SignupInline(SignupInlineBase):
     model = ActivitySignup
     extra = 0
     raw_id_fields = ["volunteer"]
@@ -198,8 +229,8 @@ class ActivityAdmin(ScopedAdmin):
 
     @admin.action(description=_("取消所选活动并通知报名者"))
     def cancel_activities(self, request: HttpRequest, queryset: QuerySet[Activity]) -> None:
-        _run_each(self, request, queryset, lambda activity: services.activity_cancel(
-            activity=activity, actor=request.user), _("已取消"))
+        _run_each(self, request, queryset, lambda activity: activities.activity_cancel(
+            activity=activity, actor=_user(request)), _("已取消"))
 
 
 @admin.register(ActivitySignup)
@@ -216,8 +247,8 @@ class ActivitySignupAdmin(ScopedAdmin):
 
     @admin.action(description=_("取消所选报名（候补自动递补）"))
     def cancel_signups(self, request: HttpRequest, queryset: QuerySet[ActivitySignup]) -> None:
-        _run_each(self, request, queryset, lambda signup: services.activity_signup_cancel(
-            signup=signup, user=request.user), _("已取消"))
+        _run_each(self, request, queryset, lambda signup: activities.activity_signup_cancel(
+            signup=signup, user=_user(request)), _("已取消"))
 
 
 @admin.register(RosterSlot)
@@ -240,6 +271,10 @@ class TeamMembershipAdmin(ScopedAdmin):
     list_select_related = ["team", "volunteer"]
 
 
+HOURS_ENTRY_FIELDS = ("volunteer", "activity", "signup", "source", "status", "hours", "served_on",
+                      "note", "created_by", "decided_by", "decided_at")
+
+
 @admin.register(HoursEntry)
 class HoursEntryAdmin(ScopedAdmin):
     """The ledger changes through services only (the actions here, the staff pages, the API),
@@ -249,9 +284,8 @@ class HoursEntryAdmin(ScopedAdmin):
     list_display = ["volunteer", "served_on", "hours", "source", "status", "activity"]
     list_filter = ["status", "source", "served_on"]
     search_fields = ["volunteer__name", "note", "activity__title"]
-    fields = ["volunteer", "activity", "signup", "source", "status", "hours", "served_on", "note",
-              "created_by", "decided_by", "decided_at"]
-    readonly_fields = [field for field in fields if field != "note"]
+    fields = HOURS_ENTRY_FIELDS
+    readonly_fields = [field for field in HOURS_ENTRY_FIELDS if field != "note"]
     list_select_related = ["volunteer", "activity"]
     actions = ["approve", "reject"]
 
@@ -260,16 +294,16 @@ class HoursEntryAdmin(ScopedAdmin):
 
     @admin.action(description=_("认定所选时长"))
     def approve(self, request: HttpRequest, queryset: QuerySet[HoursEntry]) -> None:
-        _run_each(self, request, queryset, lambda entry: services.hours_entry_decide(
-            entry=entry, actor=request.user, approve=True), _("已认定"))
+        _run_each(self, request, queryset, lambda entry: activities.hours_entry_decide(
+            entry=entry, actor=_user(request), approve=True), _("已认定"))
 
     @admin.action(description=_("不予认定"))
     def reject(self, request: HttpRequest, queryset: QuerySet[HoursEntry]) -> None:
-        _run_each(self, request, queryset, lambda entry: services.hours_entry_decide(
-            entry=entry, actor=request.user, approve=False), _("已退回"))
+        _run_each(self, request, queryset, lambda entry: activities.hours_entry_decide(
+            entry=entry, actor=_user(request), approve=False), _("已退回"))
 
 
-class WishEventInline(admin.TabularInline):
+class WishEventInline(WishEventInlineBase):
     model = MicroWishEvent
     extra = 0
     can_delete = False
@@ -309,16 +343,16 @@ class MicroWishAdmin(ScopedAdmin):
 
     @admin.action(description=_("审核通过并发布给党员"))
     def publish(self, request: HttpRequest, queryset: QuerySet[MicroWish]) -> None:
-        _run_each(self, request, queryset, lambda wish: services.micro_wish_publish(
-            wish=wish, actor=request.user), _("已发布"))
+        _run_each(self, request, queryset, lambda wish: wishes.micro_wish_publish(
+            wish=wish, actor=_user(request)), _("已发布"))
 
     @admin.action(description=_("立即回收超时认领"))
     def expire_claims(self, request: HttpRequest, queryset: QuerySet[MicroWish]) -> None:
-        count = services.micro_wishes_expire_claims(now=timezone.now())
+        count = wishes.micro_wishes_expire_claims(now=timezone.now())
         self.message_user(request, _("已回收 %(count)s 个超时认领。") % {"count": count})
 
 
-class ServiceEventInline(admin.TabularInline):
+class ServiceEventInline(ServiceEventInlineBase):
     model = ProxyServiceEvent
     extra = 0
     can_delete = False
@@ -338,17 +372,18 @@ class ProxyServiceAdmin(ScopedAdmin):
     list_filter = ["status", "kind", "compound"]
     search_fields = ["title", "description"]
     raw_id_fields = ["resident"]
-    add_fields = ["resident", "kind", "title", "description"]
+    add_fields: _FieldGroups = ["resident", "kind", "title", "description"]
     readonly_fields = ["compound", "resident", "status", "assignee", "assigned_at", "done_at",
                        "confirmed_at"]
     inlines = [ServiceEventInline]
     list_select_related = ["resident", "assignee"]
     actions = ["cancel"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+    def get_fields(self, request: HttpRequest, obj: ProxyService | None = None) -> _FieldGroups:
         return self.add_fields if obj is None else super().get_fields(request, obj)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+    def get_readonly_fields(self, request: HttpRequest,
+                            obj: ProxyService | None = None) -> _ListOrTuple[str]:
         return () if obj is None else self.readonly_fields
 
     def save_model(self, request: HttpRequest, obj: ProxyService, form: Any,
@@ -357,7 +392,7 @@ class ProxyServiceAdmin(ScopedAdmin):
             super().save_model(request, obj, form, change)
             return
         data = form.cleaned_data
-        created = services.proxy_service_request(
+        created = proxy.proxy_service_request(
             resident=data["resident"], kind=data["kind"], title=data["title"],
             description=data["description"])
         # The admin logs and redirects to `obj`: make it the row the service created.
@@ -369,18 +404,18 @@ class ProxyServiceAdmin(ScopedAdmin):
 
     @admin.action(description=_("取消所选事项"))
     def cancel(self, request: HttpRequest, queryset: QuerySet[ProxyService]) -> None:
-        _run_each(self, request, queryset, lambda service: services.proxy_service_cancel(
-            service=service, user=request.user, reason=str(_("后台取消"))), _("已取消"))
+        _run_each(self, request, queryset, lambda service: proxy.proxy_service_cancel(
+            service=service, user=_user(request), reason=str(_("后台取消"))), _("已取消"))
 
 
-class CareVisitInline(admin.TabularInline):
+class CareVisitInline(CareVisitInlineBase):
     model = CareVisit
     extra = 0
     raw_id_fields = ["visitor", "recorded_by"]
 
 
 @admin.register(CareFile)
-class CareFileAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAdmin):
+class CareFileAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, CareFileAdminBase):
     """Sensitive: only files the admin may see, masked in the list, every change view logged."""
 
     list_display = ["__str__", "masked_elder", "category", "risk", "frequency", "caretaker",
@@ -405,19 +440,19 @@ class CareFileAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAd
         care_file = (self.get_queryset(request).filter(pk=object_id).first()
                      if str(object_id).isdigit() else None)
         if care_file is not None:
-            services.care_file_log_access(care_file=care_file, user=request.user,
-                                          channel=CareFileAccessLog.Channel.ADMIN)
+            care.care_file_log_access(care_file=care_file, user=_user(request),
+                                      channel=CareFileAccessLog.Channel.ADMIN)
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description=_("立即检查逾期走访"))
     def flag_overdue(self, request: HttpRequest, queryset: QuerySet[CareFile]) -> None:
-        result = services.care_visits_flag_overdue(now=timezone.now())
+        result = care.care_visits_flag_overdue(now=timezone.now())
         self.message_user(request, _("新标记逾期 %(flagged)s 份，上报社区 %(alerted)s 份。")
                           % result)
 
 
 @admin.register(CareFileAccessLog)
-class CareFileAccessLogAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class CareFileAccessLogAdmin(ScopedChoicesMixin, CareFileAccessLogAdminBase):
     list_display = ["at", "user", "care_file", "channel"]
     list_filter = ["channel", "at"]
     search_fields = ["user__username", "user__display_name"]

@@ -24,7 +24,6 @@ from accounts.models import User
 from governance.models import StaffPost
 from residents.models import Household, PartyMember, Resident
 from territory.models import Building, Compound
-from volunteers import services
 from volunteers.models import (
     Activity,
     ActivitySignup,
@@ -43,6 +42,8 @@ from volunteers.models import (
     TeamMembership,
     Volunteer,
 )
+from volunteers.services.activities import hours_compute
+from volunteers.services.rosters import roster_generate
 
 SERVICE_TEAM = "红色尖兵志愿服务队"
 CARING_TEAM = "爱心管家"
@@ -264,8 +265,8 @@ class _Builder:
                 slots.append(RosterSlot(post=post, volunteer=volunteer, weekday=weekday,
                                         start_time=time(start), end_time=time(start + 2)))
         RosterSlot.objects.bulk_create(slots)
-        shifts = sum(services.roster_generate(post=post, start=self.today - timedelta(days=14),
-                                              end=self.today + timedelta(days=27))
+        shifts = sum(roster_generate(post=post, start=self.today - timedelta(days=14),
+                                     end=self.today + timedelta(days=27))
                      for post in posts)
         Shift.objects.filter(post__in=posts, ends_at__lt=self.now).update(
             status=Shift.Status.CHECKED_IN, checked_in_at=None, reminded_at=self.now)
@@ -277,7 +278,7 @@ class _Builder:
     def _activity_dates(self) -> list[tuple[tuple[Any, ...], datetime]]:
         """Past activities, one or two a month, each of a kind that fits the season."""
         zone = timezone.get_current_timezone()
-        picked = []
+        picked: list[tuple[tuple[Any, ...], datetime]] = []
         day = self.today.replace(day=1)
         while len(picked) < PAST_ACTIVITIES:
             day = (day - timedelta(days=1)).replace(day=1)
@@ -316,15 +317,14 @@ class _Builder:
         signups = ActivitySignup.objects.bulk_create(signups)
         by_id = {activity.id: activity for activity in activities}
         for signup in signups:
-            if signup.checked_out_at is None:
-                continue
+            if signup.checked_in_at is None or signup.checked_out_at is None:
+                continue  # a past sign-up has both, an upcoming one neither
             activity = by_id[signup.activity_id]
             entries.append(HoursEntry(
                 volunteer_id=signup.volunteer_id, activity=activity, signup=signup,
                 source=HoursEntry.Source.APP, status=HoursEntry.Status.APPROVED,
-                hours=services.hours_compute(activity=activity,
-                                             checked_in_at=signup.checked_in_at,
-                                             checked_out_at=signup.checked_out_at),
+                hours=hours_compute(activity=activity, checked_in_at=signup.checked_in_at,
+                                    checked_out_at=signup.checked_out_at),
                 served_on=timezone.localdate(activity.starts_at), note=activity.title,
                 created_by=self.staff, decided_by=self.staff, decided_at=activity.ends_at))
         # Hours served before the app existed, added by the community staff (kept apart).
@@ -379,18 +379,20 @@ class _Builder:
                 wish.fulfilment_note = "已送到老人家中，老人很满意。"
             wishes.append((wish, created))
         created_rows = MicroWish.objects.bulk_create([wish for wish, _created in wishes])
-        path = {MicroWish.Status.SUBMITTED: ["submitted"],
+        path: dict[str, list[str]] = {MicroWish.Status.SUBMITTED: ["submitted"],
                 MicroWish.Status.PUBLISHED: ["submitted", "published"],
                 MicroWish.Status.CLAIMED: ["submitted", "published", "claimed"],
                 MicroWish.Status.CONFIRMED: ["submitted", "published", "claimed", "fulfilled",
                                              "confirmed"]}
         for wish, (_row, created) in zip(created_rows, wishes, strict=True):
             previous = ""
-            for step, status in enumerate(path[wish.status]):
-                events.append(MicroWishEvent(wish=wish, old_status=previous, new_status=status,
-                                             actor=self.staff if status == "published" else None,
+            for step, step_status in enumerate(path[wish.status]):
+                events.append(MicroWishEvent(wish=wish, old_status=previous,
+                                             new_status=step_status,
+                                             actor=self.staff if step_status == "published"
+                                             else None,
                                              at=created + timedelta(days=step * 2)))
-                previous = status
+                previous = step_status
         MicroWishEvent.objects.bulk_create(events)
         self.counts["微心愿已实现"] = FULFILLED_WISHES
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.widgets import IsoDateInput, IsoDateTimeInput
-from volunteers.models import Activity, CareVisit, ProxyService
+from volunteers.models import Activity, CareVisit, ProxyService, Team
 
 
 class WishForm(forms.Form):
@@ -63,7 +64,8 @@ class VisitForm(forms.Form):
 class ActivityForm(forms.Form):
     title = forms.CharField(label=_("活动名称"), max_length=100)
     kind = forms.ChoiceField(label=_("类型"), choices=Activity.Kind.choices)
-    team = forms.ModelChoiceField(label=_("组织团队"), queryset=None, required=False)
+    team: forms.ModelChoiceField[Team] = forms.ModelChoiceField(label=_("组织团队"), queryset=None,
+                                                                required=False)
     starts_at = forms.DateTimeField(label=_("开始"), widget=IsoDateTimeInput())
     ends_at = forms.DateTimeField(label=_("结束"), widget=IsoDateTimeInput())
     capacity = forms.IntegerField(label=_("名额"), min_value=1, max_value=10000)
@@ -71,8 +73,9 @@ class ActivityForm(forms.Form):
     description = forms.CharField(label=_("说明"), required=False,
                                   widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # `fields` is typed as plain Fields; this one is the ModelChoiceField declared above.
         self.fields["team"].queryset = teams  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -258,7 +259,7 @@ class ShiftSwap(TimeStampedModel):
         DECLINED = "declined", _("已拒绝")
         CANCELLED = "cancelled", _("已撤回")
 
-    TRANSITIONS = {
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
         Status.REQUESTED: frozenset({Status.ACCEPTED, Status.DECLINED, Status.CANCELLED}),
     }
 
@@ -387,7 +388,7 @@ class HoursEntry(TimeStampedModel):
         APPROVED = "approved", _("已认定")
         REJECTED = "rejected", _("未认定")
 
-    TRANSITIONS = {
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
         Status.PENDING: frozenset({Status.APPROVED, Status.REJECTED}),
     }
 
@@ -436,7 +437,7 @@ class MicroWish(TimeStampedModel):
         REJECTED = "rejected", _("未通过")
         WITHDRAWN = "withdrawn", _("已撤回")
 
-    TRANSITIONS = {
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
         Status.SUBMITTED: frozenset({Status.PUBLISHED, Status.REJECTED, Status.WITHDRAWN}),
         Status.PUBLISHED: frozenset({Status.CLAIMED, Status.WITHDRAWN}),
         # Back to PUBLISHED when the claim expires untouched.
@@ -505,7 +506,7 @@ class ProxyService(TimeStampedModel):
         CONFIRMED = "confirmed", _("已确认")
         CANCELLED = "cancelled", _("已取消")
 
-    TRANSITIONS = {
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
         Status.REQUESTED: frozenset({Status.ASSIGNED, Status.CANCELLED}),
         Status.ASSIGNED: frozenset({Status.DONE, Status.CANCELLED}),
         Status.DONE: frozenset({Status.CONFIRMED}),

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, F, Model, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 from django.http import Http404
+from django_filters.filterset import FilterSet
 
+from accounts.models import User
 from core.media import MediaGrant
-from core.scope import EVERYTHING, path_in_scope, scope_path, scope_q
+from core.scope import EVERYTHING, scope_path, scope_q
 from residents.models import PartyMember, Resident
 from residents.selectors import PARTY_MEMBER_PATH
+from volunteers import rules
+from volunteers.filters import (
+    ActivityFilter,
+    CareFileFilter,
+    HoursEntryFilter,
+    MicroWishFilter,
+    ProxyServiceFilter,
+    ShiftFilter,
+    VolunteerFilter,
+)
 from volunteers.models import (
     Activity,
     ActivitySignup,
@@ -31,37 +45,32 @@ from volunteers.models import (
     Volunteer,
 )
 
-if TYPE_CHECKING:
-    from accounts.models import User
-    from territory.models import Compound
-
-# Care files are read by community staff (and the street above them), never by grid workers.
-CARE_STAFF_ROLES = frozenset({"community_staff", "street_admin"})
+_M = TypeVar("_M", bound=Model)
 
 
-def volunteer_for_user(user: User | Any) -> Volunteer | None:
-    if not getattr(user, "is_authenticated", False):
+def volunteer_for_user(user: User | AnonymousUser) -> Volunteer | None:
+    if not user.is_authenticated:
         return None
     return Volunteer.objects.filter(user=user, is_active=True).first()
 
 
-def resident_for_user(user: User | Any) -> Resident | None:
-    if not getattr(user, "is_authenticated", False):
+def resident_for_user(user: User | AnonymousUser) -> Resident | None:
+    if not user.is_authenticated:
         return None
     return (Resident.objects.select_related("household__building")
             .filter(user=user).order_by("id").first())
 
 
-def party_member_for_user(user: User | Any) -> PartyMember | None:
-    if not getattr(user, "is_authenticated", False):
+def party_member_for_user(user: User | AnonymousUser) -> PartyMember | None:
+    if not user.is_authenticated:
         return None
     return (PartyMember.objects.select_related("resident__household__building")
             .filter(resident__user=user).order_by("id").first())
 
 
-def user_compound_ids(user: User | Any) -> set[int]:
+def user_compound_ids(user: User | AnonymousUser) -> set[int]:
     """The compounds a resident or volunteer belongs to (by home or by registration)."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return set()
     ids = set(Resident.objects.filter(user=user)
               .values_list("household__building__compound_id", flat=True))
@@ -69,65 +78,68 @@ def user_compound_ids(user: User | Any) -> set[int]:
     return ids
 
 
-def is_staff_for_compound(user: User | Any, compound: Compound) -> bool:
-    return path_in_scope(user, compound.community.path)
+def _filtered(filterset_class: type[FilterSet], filters: Mapping[str, Any] | None,
+              queryset: QuerySet[_M]) -> QuerySet[_M]:
+    """`queryset` through the FilterSet. Leniently: a bad filter value is left out (django-filter's
+    `.qs`), where core.filters.filterset_apply would refuse it with a 400."""
+    result: QuerySet[_M] = filterset_class(filters or {}, queryset=queryset).qs
+    return result
 
 
-def _either(scope: Q, own: Q, user: User | Any) -> Q:
+def _either(scope: Q, own: Q, user: User | AnonymousUser) -> Q:
     # `Q() | x` is `x` in Django, so an unlimited scope must short-circuit explicitly.
     return Q() if scope_path(user) == EVERYTHING else scope | own
 
 
-def _visible_q(user: User | Any, own: Q) -> Q:
+def _visible_q(user: User | AnonymousUser, own: Q) -> Q:
     """Staff see their scope; others see what `own` grants them in their compounds."""
     return _either(scope_q(user, "compound__community__path"), own, user)
 
 
 # --- activities ---------------------------------------------------------------------------
 
-def activity_list(*, user: User | Any, filters: dict[str, Any] | None = None) -> QuerySet[Activity]:
-    from volunteers.filters import ActivityFilter
-
+def activity_list(*, user: User | AnonymousUser,
+                  filters: Mapping[str, Any] | None = None) -> QuerySet[Activity]:
     own = Q(compound_id__in=user_compound_ids(user)) & ~Q(status=Activity.Status.CANCELLED)
     queryset = (Activity.objects.filter(_visible_q(user, own))
                 .select_related("team", "compound")
                 .annotate(confirmed_count=Count(
                     "signups", filter=Q(signups__status=ActivitySignup.Status.CONFIRMED))))
-    return ActivityFilter(filters or {}, queryset=queryset).qs
+    return _filtered(ActivityFilter, filters, queryset)
 
 
-def activity_get_for_user(*, user: User | Any, activity_id: int) -> Activity:
+def activity_get_for_user(*, user: User | AnonymousUser, activity_id: int) -> Activity:
     activity = activity_list(user=user).filter(pk=activity_id).first()
     if activity is None:
         raise Http404
     return activity
 
 
-def activity_staff_get(*, user: User | Any, activity_id: int) -> Activity:
+def activity_staff_get(*, user: User | AnonymousUser, activity_id: int) -> Activity:
     activity = Activity.objects.select_related("compound__community").filter(
         pk=activity_id).first()
-    if activity is None or not is_staff_for_compound(user, activity.compound):
+    if activity is None or not rules.is_staff_for_compound(user, activity.compound):
         raise Http404
     return activity
 
 
-def signup_get_for_staff(*, user: User | Any, signup_id: int) -> ActivitySignup:
+def signup_get_for_staff(*, user: User | AnonymousUser, signup_id: int) -> ActivitySignup:
     signup = (ActivitySignup.objects.select_related("activity__compound__community", "volunteer")
               .filter(pk=signup_id).first())
-    if signup is None or not is_staff_for_compound(user, signup.activity.compound):
+    if signup is None or not rules.is_staff_for_compound(user, signup.activity.compound):
         raise Http404
     return signup
 
 
-def signup_get_for_user(*, user: User | Any, signup_id: int) -> ActivitySignup:
+def signup_get_for_user(*, user: User | AnonymousUser, signup_id: int) -> ActivitySignup:
     """A volunteer's own sign-up, or any sign-up for staff in scope."""
     signup = (ActivitySignup.objects.select_related("activity__compound__community",
                                                     "volunteer")
               .filter(pk=signup_id).first())
     if signup is None:
         raise Http404
-    if signup.volunteer.user_id == user.pk or is_staff_for_compound(user,
-                                                                    signup.activity.compound):
+    if rules.is_signup_owner(user, signup) or rules.is_staff_for_compound(
+            user, signup.activity.compound):
         return signup
     raise Http404
 
@@ -145,21 +157,19 @@ def my_signups(*, volunteer: Volunteer) -> QuerySet[ActivitySignup]:
 
 # --- hours --------------------------------------------------------------------------------
 
-def hours_entry_list(*, user: User | Any,
-                     filters: dict[str, Any] | None = None) -> QuerySet[HoursEntry]:
-    from volunteers.filters import HoursEntryFilter
-
+def hours_entry_list(*, user: User | AnonymousUser,
+                     filters: Mapping[str, Any] | None = None) -> QuerySet[HoursEntry]:
     queryset = (HoursEntry.objects
                 .filter(_either(scope_q(user, "volunteer__compound__community__path"),
                                 Q(volunteer__user_id=user.pk), user))
                 .select_related("volunteer", "activity"))
-    return HoursEntryFilter(filters or {}, queryset=queryset).qs
+    return _filtered(HoursEntryFilter, filters, queryset)
 
 
-def hours_entry_get_for_staff(*, user: User | Any, entry_id: int) -> HoursEntry:
+def hours_entry_get_for_staff(*, user: User | AnonymousUser, entry_id: int) -> HoursEntry:
     entry = (HoursEntry.objects.select_related("volunteer__compound__community")
              .filter(pk=entry_id).first())
-    if entry is None or not is_staff_for_compound(user, entry.volunteer.compound):
+    if entry is None or not rules.is_staff_for_compound(user, entry.volunteer.compound):
         raise Http404
     return entry
 
@@ -197,39 +207,37 @@ def team_ranking(*, team: Team, year: int) -> QuerySet[Volunteer]:
             .order_by("-year_hours", "id"))
 
 
-def volunteer_get_for_staff(*, user: User | Any, volunteer_id: int) -> Volunteer:
+def volunteer_get_for_staff(*, user: User | AnonymousUser, volunteer_id: int) -> Volunteer:
     volunteer = (Volunteer.objects.select_related("compound__community")
                  .filter(pk=volunteer_id).first())
-    if volunteer is None or not is_staff_for_compound(user, volunteer.compound):
+    if volunteer is None or not rules.is_staff_for_compound(user, volunteer.compound):
         raise Http404
     return volunteer
 
 
-def team_list(*, user: User | Any) -> QuerySet[Team]:
+def team_list(*, user: User | AnonymousUser) -> QuerySet[Team]:
     own = Q(compound_id__in=user_compound_ids(user))
     return (Team.objects.filter(_visible_q(user, own), is_active=True)
             .annotate(member_count=Count("memberships")).order_by("compound_id", "id"))
 
 
-def team_get_for_user(*, user: User | Any, team_id: int) -> Team:
+def team_get_for_user(*, user: User | AnonymousUser, team_id: int) -> Team:
     team = team_list(user=user).filter(pk=team_id).first()
     if team is None:
         raise Http404
     return team
 
 
-def volunteer_list(*, user: User | Any,
-                   filters: dict[str, Any] | None = None) -> QuerySet[Volunteer]:
-    from volunteers.filters import VolunteerFilter
-
+def volunteer_list(*, user: User | AnonymousUser,
+                   filters: Mapping[str, Any] | None = None) -> QuerySet[Volunteer]:
     queryset = (Volunteer.objects.filter(scope_q(user, Volunteer.SCOPE_PATH))
                 .select_related("compound").order_by("id"))
-    return VolunteerFilter(filters or {}, queryset=queryset).qs
+    return _filtered(VolunteerFilter, filters, queryset)
 
 
 # --- zones, posts, rosters ----------------------------------------------------------------
 
-def zone_list(*, user: User | Any) -> QuerySet[ResponsibilityZone]:
+def zone_list(*, user: User | AnonymousUser) -> QuerySet[ResponsibilityZone]:
     own = Q(compound_id__in=user_compound_ids(user))
     # The member comes with its `area_path`, for `party_member_public_name` (staff in scope).
     members = (PartyMember.objects.select_related("resident")
@@ -239,30 +247,29 @@ def zone_list(*, user: User | Any) -> QuerySet[ResponsibilityZone]:
             .annotate(household_count=Count("households", distinct=True)))
 
 
-def post_list(*, user: User | Any) -> QuerySet[ServicePost]:
+def post_list(*, user: User | AnonymousUser) -> QuerySet[ServicePost]:
     own = Q(compound_id__in=user_compound_ids(user))
     return ServicePost.objects.filter(_visible_q(user, own)).prefetch_related(
         Prefetch("slots", queryset=RosterSlot.objects.filter(is_active=True)
                  .select_related("volunteer")))
 
 
-def post_get_for_staff(*, user: User | Any, post_id: int) -> ServicePost:
+def post_get_for_staff(*, user: User | AnonymousUser, post_id: int) -> ServicePost:
     post = ServicePost.objects.select_related("compound__community").filter(pk=post_id).first()
-    if post is None or not is_staff_for_compound(user, post.compound):
+    if post is None or not rules.is_staff_for_compound(user, post.compound):
         raise Http404
     return post
 
 
-def shift_list(*, user: User | Any, filters: dict[str, Any] | None = None) -> QuerySet[Shift]:
-    from volunteers.filters import ShiftFilter
-
+def shift_list(*, user: User | AnonymousUser,
+               filters: Mapping[str, Any] | None = None) -> QuerySet[Shift]:
     queryset = (Shift.objects.filter(_either(scope_q(user, "post__compound__community__path"),
                                              Q(volunteer__user_id=user.pk), user))
                 .select_related("post", "volunteer"))
-    return ShiftFilter(filters or {}, queryset=queryset).qs
+    return _filtered(ShiftFilter, filters, queryset)
 
 
-def shift_get_for_user(*, user: User | Any, shift_id: int) -> Shift:
+def shift_get_for_user(*, user: User | AnonymousUser, shift_id: int) -> Shift:
     shift = shift_list(user=user).filter(pk=shift_id).first()
     if shift is None:
         raise Http404
@@ -288,10 +295,8 @@ def board_members(*, compound_id: int) -> QuerySet[PartyMember]:
 
 # --- micro-wishes and proxy services ------------------------------------------------------
 
-def micro_wish_list(*, user: User | Any,
-                    filters: dict[str, Any] | None = None) -> QuerySet[MicroWish]:
-    from volunteers.filters import MicroWishFilter
-
+def micro_wish_list(*, user: User | AnonymousUser,
+                    filters: Mapping[str, Any] | None = None) -> QuerySet[MicroWish]:
     member = party_member_for_user(user)
     own = Q(resident__user_id=user.pk)
     if member is not None:
@@ -300,21 +305,21 @@ def micro_wish_list(*, user: User | Any,
             compound_id=member.resident.household.building.compound_id)
     queryset = (MicroWish.objects.filter(_visible_q(user, own))
                 .select_related("resident", "claimed_by__resident", "compound__community"))
-    return MicroWishFilter(filters or {}, queryset=queryset).qs
+    return _filtered(MicroWishFilter, filters, queryset)
 
 
-def micro_wish_get_for_user(*, user: User | Any, wish_id: int) -> MicroWish:
+def micro_wish_get_for_user(*, user: User | AnonymousUser, wish_id: int) -> MicroWish:
     wish = micro_wish_list(user=user).filter(pk=wish_id).first()
     if wish is None:
         raise Http404
     return wish
 
 
-def micro_wish_get_for_media(*, user: User | Any, name: str) -> MediaGrant | None:
+def micro_wish_get_for_media(*, user: User | AnonymousUser, name: str) -> MediaGrant | None:
     """A wish's fulfilment photo (core.media), to whoever may open the wish (micro_wish_list,
     as its page). It shows a resident's home or person: audited, but for the resident and the
     member who fulfilled it (and took the photo)."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return None
     wish = micro_wish_list(user=user).filter(fulfilment_photo=name).first()
     if wish is None:
@@ -325,24 +330,22 @@ def micro_wish_get_for_media(*, user: User | Any, name: str) -> MediaGrant | Non
     return MediaGrant(obj=wish, is_audited=not is_own)
 
 
-def proxy_service_list(*, user: User | Any,
-                       filters: dict[str, Any] | None = None) -> QuerySet[ProxyService]:
-    from volunteers.filters import ProxyServiceFilter
-
+def proxy_service_list(*, user: User | AnonymousUser,
+                       filters: Mapping[str, Any] | None = None) -> QuerySet[ProxyService]:
     own = Q(resident__user_id=user.pk) | Q(assignee__user_id=user.pk)
     queryset = (ProxyService.objects.filter(_visible_q(user, own))
                 .select_related("resident", "assignee", "compound__community"))
-    return ProxyServiceFilter(filters or {}, queryset=queryset).qs
+    return _filtered(ProxyServiceFilter, filters, queryset)
 
 
-def proxy_service_get_for_user(*, user: User | Any, service_id: int) -> ProxyService:
+def proxy_service_get_for_user(*, user: User | AnonymousUser, service_id: int) -> ProxyService:
     service = proxy_service_list(user=user).filter(pk=service_id).first()
     if service is None:
         raise Http404
     return service
 
 
-def dashboard_counts(*, user: User | Any) -> dict[str, Any]:
+def dashboard_counts(*, user: User | AnonymousUser) -> dict[str, Any]:
     wishes = (MicroWish.objects.filter(scope_q(user, MicroWish.SCOPE_PATH))
               .aggregate(total=Count("id"),
                          open=Count("id", filter=Q(status__in=["submitted", "published",
@@ -357,9 +360,9 @@ def dashboard_counts(*, user: User | Any) -> dict[str, Any]:
 
 # --- care ---------------------------------------------------------------------------------
 
-def caring_compound_ids(user: User | Any) -> set[int]:
+def caring_compound_ids(user: User | AnonymousUser) -> set[int]:
     """Compounds whose caring team (爱心管家) counts this user as a member."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return set()
     return set(TeamMembership.objects
                .filter(volunteer__user=user, volunteer__is_active=True,
@@ -367,27 +370,25 @@ def caring_compound_ids(user: User | Any) -> set[int]:
                .values_list("team__compound_id", flat=True))
 
 
-def care_file_list(*, user: User | Any,
-                   filters: dict[str, Any] | None = None) -> QuerySet[CareFile]:
-    from volunteers.filters import CareFileFilter
-
+def care_file_list(*, user: User | AnonymousUser,
+                   filters: Mapping[str, Any] | None = None) -> QuerySet[CareFile]:
     # Health notes and emergency numbers are need-to-know: of the caring team, only the
     # elder's assigned caretaker (an active volunteer) reads the file, not every member.
-    visible = Q(caretaker__user_id=user.pk, caretaker__is_active=True) if getattr(
-        user, "is_authenticated", False) else Q(pk__in=[])
-    if getattr(user, "is_superuser", False) or getattr(user, "role", None) in CARE_STAFF_ROLES:
+    visible = (Q(caretaker__user_id=user.pk, caretaker__is_active=True)
+               if user.is_authenticated else Q(pk__in=[]))
+    if rules.reads_care_files_in_scope(user):
         visible = _either(scope_q(user, CareFile.SCOPE_PATH), visible, user)
     queryset = (CareFile.objects.filter(visible)
                 .select_related("resident__household__building", "caretaker"))
-    return CareFileFilter(filters or {}, queryset=queryset).qs
+    return _filtered(CareFileFilter, filters, queryset)
 
 
-def care_file_get_for_user(*, user: User | Any, care_file_id: int) -> CareFile:
+def care_file_get_for_user(*, user: User | AnonymousUser, care_file_id: int) -> CareFile:
     care_file = care_file_list(user=user).filter(pk=care_file_id).first()
     if care_file is None:
         raise Http404
     return care_file
 
 
-def care_files_overdue(*, user: User | Any, today: date) -> QuerySet[CareFile]:
+def care_files_overdue(*, user: User | AnonymousUser, today: date) -> QuerySet[CareFile]:
     return care_file_list(user=user).filter(is_active=True, next_visit_due__lt=today)

@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views import View
 
+from accounts.models import User
 from accounts.views import ResidentLoginRequiredMixin
 from core.actions import ActionView, all_errors
 from core.actions import StaffRequiredMixin as CoreStaffRequiredMixin
@@ -29,7 +30,7 @@ from core.masking import mask_name
 from residents.selectors import party_member_public_name
 from territory.models import Compound
 from volunteers import forms as volunteer_forms
-from volunteers import selectors, services
+from volunteers import rules, selectors
 from volunteers.models import (
     ActivitySignup,
     CareFileAccessLog,
@@ -39,6 +40,7 @@ from volunteers.models import (
     ShiftSwap,
     Volunteer,
 )
+from volunteers.services import activities, care, proxy, rosters, wishes
 
 
 class StaffRequiredMixin(CoreStaffRequiredMixin):
@@ -49,7 +51,7 @@ class ServiceActionView(ResidentLoginRequiredMixin, ActionView):
     """POST only. The object is loaded inside `perform` from the URL's arguments (`url_kwargs`),
     after the form is valid, and the service's own words are the success message."""
 
-    http_method_names: ClassVar[list[str]] = ["post"]
+    http_method_names = ["post"]
 
     def load(self, **kwargs: Any) -> dict[str, Any]:
         return kwargs
@@ -66,6 +68,11 @@ class ServiceActionView(ResidentLoginRequiredMixin, ActionView):
     def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
         # Never an outside address: a "next" of https://… would make this an open redirect.
         return _safe_next(self.request, reverse("volunteers:home"))
+
+
+def _user(request: HttpRequest) -> User:
+    """The visitor of a page behind a sign-in gate (every page here but the public board)."""
+    return rules.signed_in_user(request.user)
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -102,16 +109,16 @@ class VolunteerHomeView(ResidentLoginRequiredMixin, View):
 
 class VolunteerRegisterView(ServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
-        services.volunteer_register(user=self.request.user)
+        activities.volunteer_register(user=_user(self.request))
         return _("登记成功，欢迎加入志愿者队伍！")
 
 
 class ActivityListView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        activities = selectors.activity_list(user=request.user, filters=request.GET).filter(
+        rows = selectors.activity_list(user=request.user, filters=request.GET).filter(
             ends_at__gte=timezone.now() - timedelta(days=30))[:50]
         return render(request, "volunteers/activity_list.html",
-                      {"activities": activities, "now": timezone.now()})
+                      {"activities": rows, "now": timezone.now()})
 
 
 class ActivityDetailView(ResidentLoginRequiredMixin, View):
@@ -124,7 +131,7 @@ class ActivityDetailView(ResidentLoginRequiredMixin, View):
             "activity": activity, "volunteer": volunteer, "signup": signup,
             "accepts_signups": activity.accepts_signups(timezone.now()),
             "code_form": volunteer_forms.CodeForm(initial={"code": request.GET.get("code", "")}),
-            "is_staff": selectors.is_staff_for_compound(request.user, activity.compound),
+            "is_staff": rules.is_staff_for_compound(request.user, activity.compound),
         })
 
 
@@ -135,7 +142,7 @@ class ActivitySignupView(ServiceActionView):
         volunteer = selectors.volunteer_for_user(self.request.user)
         if volunteer is None:
             raise ApplicationError(_("请先登记为志愿者。"))
-        signup = services.activity_signup(activity=activity, volunteer=volunteer)
+        signup = activities.activity_signup(activity=activity, volunteer=volunteer)
         if signup.status == ActivitySignup.Status.WAITLISTED:
             return _("名额已满，您已进入候补。")
         return _("报名成功！")
@@ -158,8 +165,8 @@ class SignupActionView(ServiceActionView):
 
 class SignupCancelView(SignupActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
-        services.activity_signup_cancel(signup=self.signup(self.request, url_kwargs["pk"]),
-                                        user=self.request.user)
+        activities.activity_signup_cancel(signup=self.signup(self.request, url_kwargs["pk"]),
+                                          user=_user(self.request))
         return _("已取消报名。")
 
 
@@ -167,8 +174,8 @@ class SignupCheckInView(SignupActionView):
     form_class = volunteer_forms.CodeForm
 
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
-        services.signup_check_in(signup=self.signup(self.request, url_kwargs["pk"]),
-                                 user=self.request.user, code=data["code"])
+        activities.signup_check_in(signup=self.signup(self.request, url_kwargs["pk"]),
+                                   user=_user(self.request), code=data["code"])
         return _("签到成功。")
 
 
@@ -176,8 +183,8 @@ class SignupCheckOutView(SignupActionView):
     form_class = volunteer_forms.CodeForm
 
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
-        entry = services.signup_check_out(signup=self.signup(self.request, url_kwargs["pk"]),
-                                          user=self.request.user, code=data["code"])
+        entry = activities.signup_check_out(signup=self.signup(self.request, url_kwargs["pk"]),
+                                            user=_user(self.request), code=data["code"])
         return _("签退成功，本次记录 %(hours)s 小时，待工作人员认定。") % {"hours": entry.hours}
 
 
@@ -215,7 +222,7 @@ class MyCertificateView(ResidentLoginRequiredMixin, View):
 class ShiftCheckInView(ServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         shift = selectors.shift_get_for_user(user=self.request.user, shift_id=url_kwargs["pk"])
-        services.shift_check_in(shift=shift, user=self.request.user)
+        rosters.shift_check_in(shift=shift, user=_user(self.request))
         return _("值班签到成功。")
 
 
@@ -236,8 +243,8 @@ class ShiftSwapRequestView(ServiceActionView):
         shift = selectors.shift_get_for_user(user=self.request.user, shift_id=url_kwargs["pk"])
         to_volunteer = get_object_or_404(Volunteer, pk=data["to_volunteer"],
                                          compound_id=shift.post.compound_id)
-        services.shift_swap_request(shift=shift, user=self.request.user, to_volunteer=to_volunteer,
-                                    reason=data["reason"])
+        rosters.shift_swap_request(shift=shift, user=_user(self.request), to_volunteer=to_volunteer,
+                                   reason=data["reason"])
         return _("换班申请已发出，等待对方确认。")
 
 
@@ -247,7 +254,7 @@ class ShiftSwapDecideView(ServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         swap = get_object_or_404(ShiftSwap, pk=url_kwargs["pk"],
                                  to_volunteer__user=self.request.user)
-        services.shift_swap_decide(swap=swap, user=self.request.user, accept=self.accept)
+        rosters.shift_swap_decide(swap=swap, user=_user(self.request), accept=self.accept)
         return _("已接受换班。") if self.accept else _("已拒绝换班。")
 
 
@@ -289,9 +296,9 @@ class BoardView(View):
 
 class WishListView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        wishes = selectors.micro_wish_list(user=request.user, filters=request.GET)[:100]
+        rows = selectors.micro_wish_list(user=request.user, filters=request.GET)[:100]
         return render(request, "volunteers/wish_list.html", {
-            "wishes": wishes, "member": selectors.party_member_for_user(request.user),
+            "wishes": rows, "member": selectors.party_member_for_user(request.user),
             "status_choices": MicroWish.Status.choices})
 
 
@@ -304,9 +311,9 @@ class WishCreateView(ResidentLoginRequiredMixin, View):
         resident = selectors.resident_for_user(request.user)
         if resident is None:
             form.add_error(None, _("只有登记在册的居民可以许愿。"))
-        if not form.is_valid():
+        if resident is None or not form.is_valid():
             return render(request, "volunteers/wish_form.html", {"form": form}, status=400)
-        wish = services.micro_wish_submit(resident=resident, **form.cleaned_data)
+        wish = wishes.micro_wish_submit(resident=resident, **form.cleaned_data)
         messages.success(request, _("心愿已提交，社区审核后将发布给党员认领。"))
         return redirect("volunteers:wish-detail", pk=wish.pk)
 
@@ -314,12 +321,12 @@ class WishCreateView(ResidentLoginRequiredMixin, View):
 class WishDetailView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         wish = selectors.micro_wish_get_for_user(user=request.user, wish_id=pk)
-        is_staff = selectors.is_staff_for_compound(request.user, wish.compound)
-        is_owner = wish.resident.user_id == request.user.pk
+        is_staff = rules.is_staff_for_compound(request.user, wish.compound)
+        is_owner = rules.is_wish_owner(request.user, wish)
         member = selectors.party_member_for_user(request.user)
         return render(request, "volunteers/wish_detail.html", {
             "wish": wish, "is_staff": is_staff, "is_owner": is_owner, "member": member,
-            "is_claimer": member is not None and wish.claimed_by_id == member.pk,
+            "is_claimer": member is not None and rules.is_claiming_member(member, wish),
             "resident_name": wish.resident.name if is_staff or is_owner
             else mask_name(wish.resident.name),
             "events": wish.events.select_related("actor"),
@@ -336,8 +343,8 @@ class WishActionView(ServiceActionView):
 
 class WishPublishView(WishActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
-        services.micro_wish_publish(wish=self.wish(self.request, url_kwargs["pk"]),
-                                    actor=self.request.user)
+        wishes.micro_wish_publish(wish=self.wish(self.request, url_kwargs["pk"]),
+                                  actor=_user(self.request))
         return _("已审核发布，本小区党员可以认领。")
 
 
@@ -345,16 +352,16 @@ class WishRejectView(WishActionView):
     form_class = volunteer_forms.ReasonForm
 
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
-        services.micro_wish_reject(wish=self.wish(self.request, url_kwargs["pk"]),
-                                   actor=self.request.user,
-                                   reason=data["reason"])
+        wishes.micro_wish_reject(wish=self.wish(self.request, url_kwargs["pk"]),
+                                 actor=_user(self.request),
+                                 reason=data["reason"])
         return _("已退回。")
 
 
 class WishClaimView(WishActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
-        wish = services.micro_wish_claim(wish=self.wish(self.request, url_kwargs["pk"]),
-                                         user=self.request.user)
+        wish = wishes.micro_wish_claim(wish=self.wish(self.request, url_kwargs["pk"]),
+                                       user=_user(self.request))
         return _("认领成功，请在 %(date)s 前完成。") % {
             "date": timezone.localtime(wish.claim_expires_at).strftime("%Y-%m-%d")}
 
@@ -363,23 +370,23 @@ class WishFulfilView(WishActionView):
     form_class = volunteer_forms.FulfilForm
 
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
-        services.micro_wish_fulfil(wish=self.wish(self.request, url_kwargs["pk"]),
-                                   user=self.request.user,
-                                   note=data["note"], photo=data.get("photo"))
+        wishes.micro_wish_fulfil(wish=self.wish(self.request, url_kwargs["pk"]),
+                                 user=_user(self.request),
+                                 note=data["note"], photo=data.get("photo"))
         return _("已标记完成，等待居民确认。")
 
 
 class WishConfirmView(WishActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
-        services.micro_wish_confirm(wish=self.wish(self.request, url_kwargs["pk"]),
-                                    user=self.request.user)
+        wishes.micro_wish_confirm(wish=self.wish(self.request, url_kwargs["pk"]),
+                                  user=_user(self.request))
         return _("感谢确认，心愿已实现！")
 
 
 class WishWithdrawView(WishActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
-        services.micro_wish_withdraw(wish=self.wish(self.request, url_kwargs["pk"]),
-                                     user=self.request.user)
+        wishes.micro_wish_withdraw(wish=self.wish(self.request, url_kwargs["pk"]),
+                                   user=_user(self.request))
         return _("心愿已撤回。")
 
 
@@ -401,9 +408,9 @@ class ProxyServiceCreateView(ResidentLoginRequiredMixin, View):
         resident = selectors.resident_for_user(request.user)
         if resident is None:
             form.add_error(None, _("只有登记在册的居民可以申请帮办代办。"))
-        if not form.is_valid():
+        if resident is None or not form.is_valid():
             return render(request, "volunteers/service_form.html", {"form": form}, status=400)
-        service = services.proxy_service_request(resident=resident, **form.cleaned_data)
+        service = proxy.proxy_service_request(resident=resident, **form.cleaned_data)
         messages.success(request, _("已提交，社区将尽快安排志愿者代办。"))
         return redirect("volunteers:service-detail", pk=service.pk)
 
@@ -411,14 +418,13 @@ class ProxyServiceCreateView(ResidentLoginRequiredMixin, View):
 class ProxyServiceDetailView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         service = selectors.proxy_service_get_for_user(user=request.user, service_id=pk)
-        is_staff = selectors.is_staff_for_compound(request.user, service.compound)
+        is_staff = rules.is_staff_for_compound(request.user, service.compound)
         candidates = (Volunteer.objects.filter(compound_id=service.compound_id, is_active=True)
                       .order_by("name")[:300] if is_staff else [])
         return render(request, "volunteers/service_detail.html", {
             "service": service, "is_staff": is_staff, "candidates": candidates,
-            "is_owner": service.resident.user_id == request.user.pk,
-            "is_assignee": service.assignee is not None
-            and service.assignee.user_id == request.user.pk,
+            "is_owner": rules.is_service_owner(request.user, service),
+            "is_assignee": rules.is_service_assignee(request.user, service),
             "events": service.events.select_related("actor")})
 
 
@@ -437,7 +443,7 @@ class ProxyServiceAssignView(ProxyServiceActionView):
         service = self.service(self.request, url_kwargs["pk"])
         assignee = get_object_or_404(Volunteer, pk=data["assignee"],
                                      compound_id=service.compound_id)
-        services.proxy_service_assign(service=service, assignee=assignee, actor=self.request.user)
+        proxy.proxy_service_assign(service=service, assignee=assignee, actor=_user(self.request))
         return _("已派给 %(name)s。") % {"name": assignee.name}
 
 
@@ -445,15 +451,15 @@ class ProxyServiceCompleteView(ProxyServiceActionView):
     form_class = volunteer_forms.NoteForm
 
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
-        services.proxy_service_complete(service=self.service(self.request, url_kwargs["pk"]),
-                                        user=self.request.user, note=data["note"])
+        proxy.proxy_service_complete(service=self.service(self.request, url_kwargs["pk"]),
+                                     user=_user(self.request), note=data["note"])
         return _("已办结。")
 
 
 class ProxyServiceConfirmView(ProxyServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
-        services.proxy_service_confirm(service=self.service(self.request, url_kwargs["pk"]),
-                                       user=self.request.user)
+        proxy.proxy_service_confirm(service=self.service(self.request, url_kwargs["pk"]),
+                                    user=_user(self.request))
         return _("已确认，感谢您的评价。")
 
 
@@ -462,8 +468,8 @@ class ProxyServiceConfirmView(ProxyServiceActionView):
 class CareFileListView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         files = selectors.care_file_list(user=request.user, filters=request.GET)[:200]
-        if not files and not selectors.caring_compound_ids(request.user) and not (
-                request.user.is_superuser or request.user.is_staff_role):
+        if (not files and not selectors.caring_compound_ids(request.user)
+                and not rules.is_staff_user(request.user)):
             raise Http404
         return render(request, "volunteers/care_list.html",
                       {"files": files, "today": timezone.localdate()})
@@ -472,8 +478,8 @@ class CareFileListView(LoginRequiredMixin, View):
 class CareFileDetailView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         care_file = selectors.care_file_get_for_user(user=request.user, care_file_id=pk)
-        services.care_file_log_access(care_file=care_file, user=request.user,
-                                      channel=CareFileAccessLog.Channel.PAGE)
+        care.care_file_log_access(care_file=care_file, user=_user(request),
+                                  channel=CareFileAccessLog.Channel.PAGE)
         return render(request, "volunteers/care_detail.html", {
             "file": care_file, "visits": care_file.visits.select_related("visitor")[:50],
             "form": volunteer_forms.VisitForm(initial={"visited_on": timezone.localdate()}),
@@ -486,7 +492,7 @@ class CareVisitCreateView(ServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         care_file = selectors.care_file_get_for_user(user=self.request.user,
                                                      care_file_id=url_kwargs["pk"])
-        services.care_visit_log(care_file=care_file, user=self.request.user, **data)
+        care.care_visit_log(care_file=care_file, user=_user(self.request), **data)
         return _("走访已记录。")
 
     def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
@@ -534,15 +540,14 @@ class StaffActivityView(StaffRequiredMixin, View):
 
 class StaffActivityCreateView(StaffRequiredMixin, View):
     def _compound(self, request: HttpRequest) -> Compound:
-        compound = (Compound.objects.select_related("community")
-                    .filter(pk=request.GET.get("compound") or request.POST.get("compound"))
-                    .first() if (request.GET.get("compound") or request.POST.get("compound"))
-                    else None)
+        compound_id = request.GET.get("compound") or request.POST.get("compound")
+        compound = (Compound.objects.select_related("community").filter(pk=compound_id).first()
+                    if compound_id else None)
         if compound is None:
             compound = next((item for item in Compound.objects.select_related("community")
-                             .order_by("id") if selectors.is_staff_for_compound(
-                                 request.user, item)), None)
-        if compound is None or not selectors.is_staff_for_compound(request.user, compound):
+                             .order_by("id") if rules.is_staff_for_compound(request.user, item)),
+                            None)
+        if compound is None or not rules.is_staff_for_compound(request.user, compound):
             raise Http404
         return compound
 
@@ -557,8 +562,8 @@ class StaffActivityCreateView(StaffRequiredMixin, View):
         form = volunteer_forms.ActivityForm(request.POST, teams=compound.volunteer_teams.all())
         if form.is_valid():
             try:
-                activity = services.activity_create(compound=compound, actor=request.user,
-                                                    **form.cleaned_data)
+                activity = activities.activity_create(compound=compound, actor=_user(request),
+                                                      **form.cleaned_data)
             except ApplicationError as error:
                 form.add_error(None, error.message)
             else:
@@ -579,15 +584,15 @@ class StaffSignupActionView(StaffRequiredMixin, ServiceActionView):
 
 class StaffSignupCheckInView(StaffSignupActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
-        signup = services.signup_check_in(signup=self.signup(self.request, url_kwargs["pk"]),
-                                          user=self.request.user)
+        signup = activities.signup_check_in(signup=self.signup(self.request, url_kwargs["pk"]),
+                                            user=_user(self.request))
         return _("%(name)s 已签到。") % {"name": signup.volunteer.name}
 
 
 class StaffSignupCheckOutView(StaffSignupActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
-        entry = services.signup_check_out(signup=self.signup(self.request, url_kwargs["pk"]),
-                                          user=self.request.user)
+        entry = activities.signup_check_out(signup=self.signup(self.request, url_kwargs["pk"]),
+                                            user=_user(self.request))
         return _("%(name)s 已签退，%(hours)s 小时待认定。") % {
             "name": entry.volunteer.name, "hours": entry.hours}
 
@@ -598,7 +603,7 @@ class StaffHoursDecideView(StaffRequiredMixin, ServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         entry = selectors.hours_entry_get_for_staff(user=self.request.user,
                                                     entry_id=url_kwargs["pk"])
-        services.hours_entry_decide(entry=entry, actor=self.request.user, approve=self.approve)
+        activities.hours_entry_decide(entry=entry, actor=_user(self.request), approve=self.approve)
         return _("时长已认定。") if self.approve else _("时长未予认定。")
 
     def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
@@ -615,7 +620,7 @@ class StaffHoursAddView(StaffRequiredMixin, ServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         volunteer = selectors.volunteer_get_for_staff(user=self.request.user,
                                                       volunteer_id=url_kwargs["pk"])
-        services.hours_entry_add(volunteer=volunteer, actor=self.request.user, **data)
+        activities.hours_entry_add(volunteer=volunteer, actor=_user(self.request), **data)
         return _("已补录时长。")
 
     def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
@@ -643,7 +648,7 @@ class StaffRosterGenerateView(StaffRequiredMixin, ServiceActionView):
 
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         post = selectors.post_get_for_staff(user=self.request.user, post_id=url_kwargs["pk"])
-        created = services.roster_generate(post=post, start=data["start"], end=data["end"])
+        created = rosters.roster_generate(post=post, start=data["start"], end=data["end"])
         return _("已生成 %(count)s 个班次。") % {"count": created}
 
     def redirect_to(self, url_kwargs: dict[str, Any]) -> str:

@@ -37,7 +37,7 @@ from privacy.services import (
 from residents.models import Resident
 from tests.petitions.factories import category, photo
 from volunteers.models import CareFile, HoursEntry, Volunteer
-from volunteers.services import care_file_create, care_visit_log
+from volunteers.services.care import care_file_create, care_visit_log
 
 PHONE = "13800001111"
 NAME = "王阿姨"

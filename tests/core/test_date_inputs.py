@@ -87,15 +87,15 @@ def test_the_care_visit_and_hours_forms_come_up_with_today_as_an_iso_date(
         territory, community_staff):
     from tests.volunteers.conftest import resident_account
     from tests.volunteers.factories import VolunteerFactory
-    from volunteers import services
     from volunteers.models import CareFile
+    from volunteers.services import care
 
     carer_user = resident_account(territory, "carer")
     carer = VolunteerFactory(compound=territory.compound, user=carer_user, name="管家小李")
     elder = territory.household1.residents.create(name="钱奶奶")
-    care_file = services.care_file_create(resident=elder, actor=community_staff,
-                                          category=CareFile.Category.ELDER_ALONE,
-                                          risk="medium", caretaker=carer)
+    care_file = care.care_file_create(resident=elder, actor=community_staff,
+                                      category=CareFile.Category.ELDER_ALONE,
+                                      risk="medium", caretaker=carer)
     staff = Client()
     staff.force_login(community_staff)
     with time_machine.travel(timezone.make_aware(timezone.datetime(2026, 12, 5, 10)),

@@ -44,8 +44,8 @@ from tests.governance.factories import org_root
 from tests.petitions.factories import category, submit
 from tests.residents.factories import PartyMemberFactory
 from tests.volunteers.conftest import resident_account
-from volunteers import services as volunteer_services
 from volunteers.models import MicroWish
+from volunteers.services import wishes
 
 LIMIT = 64 * 1024  # PHOTO_MAX_BYTES during the corpus run: keeps the oversize sample small
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -450,10 +450,10 @@ def _claimed_wishes(world: World) -> Fresh:
 
 
 def _claimed_wish(world: World) -> MicroWish:
-    wish = volunteer_services.micro_wish_submit(resident=world.resident.residents.get(),
-                                                title="想要一副老花镜")
-    volunteer_services.micro_wish_publish(wish=wish, actor=world.staff)
-    return volunteer_services.micro_wish_claim(wish=wish, user=world.member)
+    wish = wishes.micro_wish_submit(resident=world.resident.residents.get(),
+                                    title="想要一副老花镜")
+    wishes.micro_wish_publish(wish=wish, actor=world.staff)
+    return wishes.micro_wish_claim(wish=wish, user=world.member)
 
 
 def wish_fulfil_page(world: World) -> Endpoint:

@@ -36,15 +36,15 @@ def test_care_visit_and_hours_dates_come_up_as_today(desk, territory, community_
 
     from tests.volunteers.conftest import resident_account
     from tests.volunteers.factories import VolunteerFactory
-    from volunteers import services
     from volunteers.models import CareFile
+    from volunteers.services import care
 
     carer_user = resident_account(territory, "carer")
     carer = VolunteerFactory(compound=territory.compound, user=carer_user, name="管家小李")
     elder = territory.household1.residents.create(name="钱奶奶")
-    care_file = services.care_file_create(resident=elder, actor=community_staff,
-                                          category=CareFile.Category.ELDER_ALONE,
-                                          risk="medium", caretaker=carer)
+    care_file = care.care_file_create(resident=elder, actor=community_staff,
+                                      category=CareFile.Category.ELDER_ALONE,
+                                      risk="medium", caretaker=carer)
     today = timezone.localdate().isoformat()
     login(desk, community_staff)
     desk.goto(f"/volunteers/care/{care_file.pk}/")

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection, connections
 
 from tests.volunteers.factories import ActivityFactory, VolunteerFactory
-from volunteers import services
 from volunteers.models import ActivitySignup
+from volunteers.services import activities
 
 pytestmark = [
     pytest.mark.integration,
@@ -23,7 +23,7 @@ def test_two_concurrent_sign_ups_for_the_last_place_confirm_exactly_one(transact
                                                                         territory):
     activity = ActivityFactory(compound=territory.compound, capacity=2)
     already = VolunteerFactory(compound=territory.compound)
-    services.activity_signup(activity=activity, volunteer=already)
+    activities.activity_signup(activity=activity, volunteer=already)
     racers = [VolunteerFactory(compound=territory.compound) for _ in range(2)]
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -32,7 +32,7 @@ def test_two_concurrent_sign_ups_for_the_last_place_confirm_exactly_one(transact
         try:
             volunteer = type(racers[0]).objects.get(pk=volunteer_id)
             barrier.wait(timeout=10)
-            services.activity_signup(activity=activity, volunteer=volunteer)
+            activities.activity_signup(activity=activity, volunteer=volunteer)
         except BaseException as error:  # surfaced in the main thread below
             errors.append(error)
         finally:

@@ -23,7 +23,7 @@ from privacy.retention import retention_purge
 from privacy.tasks import retention_purge_task
 from tests.petitions.factories import photo, submit
 from volunteers.models import CareFile, CareFileAccessLog
-from volunteers.services import care_file_create
+from volunteers.services.care import care_file_create
 
 START = timezone.now().replace(microsecond=0)
 

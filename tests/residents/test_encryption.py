@@ -22,7 +22,7 @@ from residents.models import Resident
 from residents.services import residents_import
 from tests.residents.factories import ResidentFactory
 from volunteers.models import CareFile
-from volunteers.services import care_file_create, care_visit_log
+from volunteers.services.care import care_file_create, care_visit_log
 
 ID_NUMBER = "370211195601011234"
 HEALTH = "高血压，独自服药"

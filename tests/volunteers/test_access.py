@@ -14,8 +14,9 @@ from rest_framework.test import APIClient
 
 from tests.residents.factories import ResidentFactory
 from tests.volunteers.factories import ActivityFactory, ServicePostFactory
-from volunteers import services, tasks
+from volunteers import tasks
 from volunteers.models import CareFile, MicroWish, Shift
+from volunteers.services import activities, care, proxy, rosters, wishes
 
 pytestmark = pytest.mark.django_db
 
@@ -23,21 +24,21 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def rows(territory, cast, community_staff, resident_user):
     activity = ActivityFactory(compound=territory.compound)
-    signup = services.activity_signup(activity=activity, volunteer=cast.volunteer)
-    entry = services.hours_entry_add(volunteer=cast.volunteer, actor=community_staff, hours=1,
-                                     served_on=timezone.localdate(), note="x")
+    signup = activities.activity_signup(activity=activity, volunteer=cast.volunteer)
+    entry = activities.hours_entry_add(volunteer=cast.volunteer, actor=community_staff, hours=1,
+                                       served_on=timezone.localdate(), note="x")
     post = ServicePostFactory(compound=territory.compound)
     starts_at = timezone.now() + timedelta(days=2)
     shift = Shift.objects.create(post=post, volunteer=cast.volunteer, starts_at=starts_at,
                                  ends_at=starts_at + timedelta(hours=2), remind_at=starts_at)
-    swap = services.shift_swap_request(shift=shift, user=cast.volunteer_user,
-                                       to_volunteer=cast.carer)
-    wish = services.micro_wish_submit(resident=resident_user.residents.get(), title="心愿")
-    service = services.proxy_service_request(resident=resident_user.residents.get(),
-                                             kind="payment", title="代缴")
+    swap = rosters.shift_swap_request(shift=shift, user=cast.volunteer_user,
+                                      to_volunteer=cast.carer)
+    wish = wishes.micro_wish_submit(resident=resident_user.residents.get(), title="心愿")
+    service = proxy.proxy_service_request(resident=resident_user.residents.get(),
+                                          kind="payment", title="代缴")
     elder = ResidentFactory(household=territory.household1, name="周奶奶")
-    care_file = services.care_file_create(resident=elder, actor=community_staff,
-                                          category="elder_alone", risk="high")
+    care_file = care.care_file_create(resident=elder, actor=community_staff,
+                                      category="elder_alone", risk="high")
     return {"activity": activity.pk, "signup": signup.pk, "entry": entry.pk, "post": post.pk,
             "shift": shift.pk, "swap": swap.pk, "wish": wish.pk, "service": service.pk,
             "care": care_file.pk, "volunteer": cast.volunteer.pk, "team": cast.caring_team.pk}
@@ -110,27 +111,27 @@ def test_anonymous_visitors_are_sent_to_sign_in(rows):
 
 
 def test_the_beat_tasks_run_their_sweeps(territory, cast, community_staff, resident_user):
-    wish = services.micro_wish_submit(resident=resident_user.residents.get(), title="心愿")
-    services.micro_wish_publish(wish=wish, actor=community_staff)
-    services.micro_wish_claim(wish=wish, user=cast.member_user)
+    wish = wishes.micro_wish_submit(resident=resident_user.residents.get(), title="心愿")
+    wishes.micro_wish_publish(wish=wish, actor=community_staff)
+    wishes.micro_wish_claim(wish=wish, user=cast.member_user)
     MicroWish.objects.filter(pk=wish.pk).update(claim_expires_at=timezone.now())
     assert tasks.wish_claims_expire_task.delay().get() == 1
     elder = ResidentFactory(household=territory.household1, name="吴爷爷")
-    services.care_file_create(resident=elder, actor=community_staff, category="elder_alone",
-                              risk="high", caretaker=cast.carer)
+    care.care_file_create(resident=elder, actor=community_staff, category="elder_alone",
+                          risk="high", caretaker=cast.carer)
     CareFile.objects.update(next_visit_due=timezone.localdate() - timedelta(days=1))
     assert tasks.care_visits_overdue_task.delay().get() == {"flagged": 1, "alerted": 0}
     assert tasks.shift_reminders_task.delay().get() == 0
 
 
 def test_a_fulfilment_photo_is_re_encoded(territory, cast, community_staff, resident_user):
-    wish = services.micro_wish_submit(resident=resident_user.residents.get(), title="心愿")
-    services.micro_wish_publish(wish=wish, actor=community_staff)
-    services.micro_wish_claim(wish=wish, user=cast.member_user)
+    wish = wishes.micro_wish_submit(resident=resident_user.residents.get(), title="心愿")
+    wishes.micro_wish_publish(wish=wish, actor=community_staff)
+    wishes.micro_wish_claim(wish=wish, user=cast.member_user)
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), "red").save(buffer, format="PNG")
     upload = SimpleUploadedFile("photo.png", buffer.getvalue() + b"<script>", "image/png")
-    services.micro_wish_fulfil(wish=wish, user=cast.member_user, note="", photo=upload)
+    wishes.micro_wish_fulfil(wish=wish, user=cast.member_user, note="", photo=upload)
     wish.refresh_from_db()
     assert wish.fulfilment_photo.name.endswith(".jpg")
     assert b"<script>" not in wish.fulfilment_photo.read()
@@ -139,9 +140,9 @@ def test_a_fulfilment_photo_is_re_encoded(territory, cast, community_staff, resi
 def test_team_ranking_page_has_no_n_plus_one(territory, cast, community_staff,
                                              django_assert_max_num_queries):
     for volunteer in (cast.volunteer, cast.carer):
-        services.team_member_add(team=cast.caring_team, volunteer=volunteer)
-        services.hours_entry_add(volunteer=volunteer, actor=community_staff, hours=2,
-                                 served_on=timezone.localdate(), note="x")
+        activities.team_member_add(team=cast.caring_team, volunteer=volunteer)
+        activities.hours_entry_add(volunteer=volunteer, actor=community_staff, hours=2,
+                                   served_on=timezone.localdate(), note="x")
     client = Client()
     client.force_login(cast.carer_user)
     with django_assert_max_num_queries(8):

@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from tests.residents.factories import ResidentFactory
 from tests.volunteers.factories import ActivityFactory
-from volunteers import services
 from volunteers.models import CareFile, CareFileAccessLog, HoursEntry, MicroWish, ProxyService
+from volunteers.services import care, proxy, wishes
 
 pytestmark = pytest.mark.django_db
 
@@ -46,8 +46,8 @@ def test_the_hours_changelist_has_no_n_plus_one_and_the_action_approves(
 def test_opening_a_care_file_in_the_admin_is_logged_and_the_list_is_masked(
         admin_client_for, territory, cast, community_staff, street_admin):
     elder = ResidentFactory(household=territory.household1, name="孙爷爷")
-    care_file = services.care_file_create(resident=elder, actor=community_staff,
-                                          category=CareFile.Category.ELDER_ALONE, risk="low")
+    care_file = care.care_file_create(resident=elder, actor=community_staff,
+                                      category=CareFile.Category.ELDER_ALONE, risk="low")
     listing = admin_client_for.get("/admin/volunteers/carefile/").content.decode()
     assert "孙**" in listing and "孙爷爷" not in listing
     admin_client_for.get(f"/admin/volunteers/carefile/{care_file.pk}/change/")
@@ -70,8 +70,8 @@ def event_rows(service):
 def test_a_proxy_service_added_in_the_admin_is_requested_through_the_service(
         admin_client_for, territory, resident_user):
     resident = resident_user.residents.get()
-    by_service = services.proxy_service_request(resident=resident, kind="medicine",
-                                                title="代购降压药")
+    by_service = proxy.proxy_service_request(resident=resident, kind="medicine",
+                                             title="代购降压药")
     response = admin_client_for.post("/admin/volunteers/proxyservice/add/", {
         "resident": resident.pk, "compound": territory.other_compound.pk, "kind": "medicine",
         "title": "代购降压药", "description": "电话来电", "status": "assigned",
@@ -103,9 +103,9 @@ def test_the_change_form_leaves_the_workflows_people_to_the_services(
     # Assigning a volunteer or a claimer here would skip the service's event and notification.
     resident = resident_user.residents.get()
     if model == "proxyservice":
-        row = services.proxy_service_request(resident=resident, kind="other", title="代取快递")
+        row = proxy.proxy_service_request(resident=resident, kind="other", title="代取快递")
     else:
-        row = services.micro_wish_submit(resident=resident, title="想要一副老花镜")
+        row = wishes.micro_wish_submit(resident=resident, title="想要一副老花镜")
     html = admin_client_for.get(f"/admin/volunteers/{model}/{row.pk}/change/").content.decode()
     assert f'name="{field}"' not in html and 'name="resident"' not in html
     assert 'name="title"' in html

@@ -9,8 +9,15 @@ from rest_framework.test import APIClient
 
 from tests.residents.factories import ResidentFactory
 from tests.volunteers.factories import ActivityFactory, VolunteerFactory
-from volunteers import services
-from volunteers.models import CareFile, CareFileAccessLog, HoursEntry, MicroWish, ProxyService
+from volunteers.models import (
+    Activity,
+    CareFile,
+    CareFileAccessLog,
+    HoursEntry,
+    MicroWish,
+    ProxyService,
+)
+from volunteers.services import activities, care, wishes
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/volunteers"
@@ -26,7 +33,7 @@ def test_activity_list_is_scoped_and_has_no_n_plus_one(territory, cast, communit
                                                        django_assert_max_num_queries):
     for _ in range(4):
         activity = ActivityFactory(compound=territory.compound)
-        services.activity_signup(activity=activity, volunteer=cast.volunteer)
+        activities.activity_signup(activity=activity, volunteer=cast.volunteer)
     ActivityFactory(compound=territory.other_compound)
     for user in (cast.volunteer_user, community_staff):
         client = client_for(user)
@@ -54,7 +61,7 @@ def test_staff_create_an_activity_and_a_volunteer_signs_up_checks_in_and_out(
         "capacity": 5}, format="json")
     assert response.status_code == 201, response.json()
     activity_id = response.json()["id"]
-    code = services.Activity.objects.get(pk=activity_id).checkin_code
+    code = Activity.objects.get(pk=activity_id).checkin_code
     volunteer = client_for(cast.volunteer_user)
     signup = volunteer.post(f"{BASE}/activities/{activity_id}/signup/").json()
     assert signup["status"] == "confirmed"
@@ -83,8 +90,8 @@ def test_staff_create_an_activity_and_a_volunteer_signs_up_checks_in_and_out(
 def test_the_hours_ledger_lists_without_n_plus_one(territory, cast, community_staff,
                                                    django_assert_max_num_queries):
     for _ in range(4):
-        services.hours_entry_add(volunteer=cast.volunteer, actor=community_staff, hours=1,
-                                 served_on=timezone.localdate(), note="补录")
+        activities.hours_entry_add(volunteer=cast.volunteer, actor=community_staff, hours=1,
+                                   served_on=timezone.localdate(), note="补录")
     with django_assert_max_num_queries(4):
         response = client_for(cast.volunteer_user).get(f"{BASE}/hours/?source=staff")
     assert len(response.json()["results"]) == 4
@@ -118,7 +125,7 @@ def test_the_micro_wish_api_walks_the_whole_journey(territory, cast, community_s
     member.post(f"{BASE}/wishes/{wish_id}/fulfil/", {"note": "上门教了两次"}, format="json")
     assert resident.post(f"{BASE}/wishes/{wish_id}/confirm/").json()["status"] == "confirmed"
     for index in range(3):
-        services.micro_wish_submit(resident=resident_user.residents.get(), title=f"心愿{index}")
+        wishes.micro_wish_submit(resident=resident_user.residents.get(), title=f"心愿{index}")
     with django_assert_max_num_queries(5):
         listed = client_for(community_staff).get(f"{BASE}/wishes/").json()["results"]
     assert len(listed) == 4
@@ -153,7 +160,7 @@ def care_files(territory, cast, community_staff):
     for index in range(3):
         elder = ResidentFactory(household=territory.household1, name=f"赵老{index}",
                                 tags=["elder_alone"])
-        files.append(services.care_file_create(
+        files.append(care.care_file_create(
             resident=elder, actor=community_staff, category=CareFile.Category.ELDER_ALONE,
             risk=CareFile.Risk.MEDIUM, caretaker=cast.carer, health_notes="糖尿病",
             emergency_phone="13912345678"))
@@ -219,7 +226,7 @@ def test_shift_swaps_through_the_api(territory, cast):
 
 def test_an_outsider_gets_404_for_wishes_shifts_and_teams(territory, cast, outsider,
                                                           resident_user):
-    wish = services.micro_wish_submit(resident=resident_user.residents.get(), title="x")
+    wish = wishes.micro_wish_submit(resident=resident_user.residents.get(), title="x")
     client = client_for(outsider)
     assert client.get(f"{BASE}/wishes/{wish.pk}/").status_code == 404
     assert client.get(f"{BASE}/teams/{cast.caring_team.pk}/").status_code == 404

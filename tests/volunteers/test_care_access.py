@@ -12,8 +12,9 @@ from rest_framework.test import APIClient
 from tests.residents.factories import ResidentFactory
 from tests.volunteers.conftest import resident_account
 from tests.volunteers.factories import VolunteerFactory
-from volunteers import selectors, services
+from volunteers import selectors
 from volunteers.models import CareFile, CareFileAccessLog, TeamMembership
+from volunteers.services import care
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +32,10 @@ def teammate(territory, cast):
 def care_file(territory, cast, community_staff):
     elder = ResidentFactory(household=territory.household1, name="独居老人钱",
                             tags=["elder_alone"], birth_year=1938)
-    return services.care_file_create(resident=elder, actor=community_staff,
-                                     category=CareFile.Category.ELDER_ALONE,
-                                     risk=CareFile.Risk.HIGH, caretaker=cast.carer,
-                                     health_notes="心脏不好", emergency_phone="13912340000")
+    return care.care_file_create(resident=elder, actor=community_staff,
+                                 category=CareFile.Category.ELDER_ALONE,
+                                 risk=CareFile.Risk.HIGH, caretaker=cast.carer,
+                                 health_notes="心脏不好", emergency_phone="13912340000")
 
 
 def test_a_caring_team_member_reads_only_the_care_files_assigned_to_them(
@@ -54,8 +55,8 @@ def test_a_caring_team_member_reads_only_the_care_files_assigned_to_them(
     assert api.get(f"/api/v1/volunteers/care-files/{care_file.pk}/").status_code == 404
     assert api.get("/api/v1/volunteers/care-files/").json()["results"] == []
     with pytest.raises(Http404):
-        services.care_visit_log(care_file=care_file, user=teammate,
-                                visited_on=timezone.localdate(), notes="x")
+        care.care_visit_log(care_file=care_file, user=teammate,
+                            visited_on=timezone.localdate(), notes="x")
     # Refusals read nothing, so nothing is logged as read.
     assert not CareFileAccessLog.objects.filter(user=teammate).exists()
 

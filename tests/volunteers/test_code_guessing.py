@@ -11,8 +11,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.volunteers.factories import ActivityFactory, VolunteerFactory
-from volunteers import services
 from volunteers.models import ActivitySignup
+from volunteers.services import activities
 
 BASE = "/api/v1/volunteers"
 CODE = "246810"
@@ -33,7 +33,7 @@ def signed_up(activity, user, territory) -> ActivitySignup:
     volunteer = getattr(user, "volunteer", None) or VolunteerFactory(
         compound=territory.compound, user=user, resident=user.residents.get()
     )
-    return services.activity_signup(activity=activity, volunteer=volunteer)
+    return activities.activity_signup(activity=activity, volunteer=volunteer)
 
 
 def test_a_volunteer_who_keeps_guessing_is_stopped_on_the_api_and_the_page(limits, territory, cast):
@@ -88,5 +88,6 @@ def test_an_activity_that_takes_many_wrong_codes_pauses_its_check_in_but_staff_s
         assert paused.status_code == 429
         assert paused.json()["message"] == "签到码输错的次数过多，签到已暂停，请在 15 分钟后再试。"
         # The check-in desk needs no code, so staff check people in meanwhile.
-        checked = services.signup_check_in(signup=signups[cast.carer_user.pk], user=community_staff)
+        checked = activities.signup_check_in(signup=signups[cast.carer_user.pk],
+                                             user=community_staff)
         assert checked.checked_in_at is not None

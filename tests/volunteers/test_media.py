@@ -11,7 +11,7 @@ import pytest
 from tests.media_helpers import client_as, media_views
 from tests.petitions.factories import photo
 from tests.volunteers.conftest import resident_account
-from volunteers import services
+from volunteers.services import wishes
 
 pytestmark = pytest.mark.django_db
 IMG_SRC = re.compile(r'<img src="(/media/[^"]+)"')
@@ -19,11 +19,11 @@ IMG_SRC = re.compile(r'<img src="(/media/[^"]+)"')
 
 @pytest.fixture
 def wish(territory, cast, community_staff, resident_user):
-    wish = services.micro_wish_submit(resident=resident_user.residents.get(), title="想要助行器")
-    services.micro_wish_publish(wish=wish, actor=community_staff)
-    services.micro_wish_claim(wish=wish, user=cast.member_user)
-    services.micro_wish_fulfil(wish=wish, user=cast.member_user, note="已送到",
-                               photo=photo("delivered.jpg"))
+    wish = wishes.micro_wish_submit(resident=resident_user.residents.get(), title="想要助行器")
+    wishes.micro_wish_publish(wish=wish, actor=community_staff)
+    wishes.micro_wish_claim(wish=wish, user=cast.member_user)
+    wishes.micro_wish_fulfil(wish=wish, user=cast.member_user, note="已送到",
+                             photo=photo("delivered.jpg"))
     wish.refresh_from_db()
     return wish
 

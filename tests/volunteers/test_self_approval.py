@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 from core.exceptions import PermissionDeniedError
 from tests.residents.factories import ResidentFactory
 from tests.volunteers.factories import ActivityFactory, VolunteerFactory
-from volunteers import services
 from volunteers.models import HoursEntry
+from volunteers.services import activities
 
 pytestmark = pytest.mark.django_db
 
@@ -43,10 +43,10 @@ def logged_in(user, client_class=Client):
 def test_a_staff_member_cannot_approve_or_add_their_own_hours(own_entry, own_volunteer,
                                                               community_staff):
     with pytest.raises(PermissionDeniedError, match="不能认定或补录自己的志愿时长"):
-        services.hours_entry_decide(entry=own_entry, actor=community_staff, approve=True)
+        activities.hours_entry_decide(entry=own_entry, actor=community_staff, approve=True)
     with pytest.raises(PermissionDeniedError, match="不能认定或补录自己的志愿时长"):
-        services.hours_entry_add(volunteer=own_volunteer, actor=community_staff,
-                                 hours=Decimal("8"), served_on=timezone.localdate(), note="值班")
+        activities.hours_entry_add(volunteer=own_volunteer, actor=community_staff,
+                                   hours=Decimal("8"), served_on=timezone.localdate(), note="值班")
     own_entry.refresh_from_db()
     assert own_entry.status == HoursEntry.Status.PENDING
     assert HoursEntry.objects.count() == 1
@@ -59,7 +59,7 @@ def test_a_volunteer_linked_through_the_staff_members_resident_record_is_theirs_
     entry = HoursEntry.objects.create(volunteer=volunteer, source=HoursEntry.Source.APP,
                                       hours=Decimal("3"), served_on=timezone.localdate())
     with pytest.raises(PermissionDeniedError, match="不能认定或补录自己的志愿时长"):
-        services.hours_entry_decide(entry=entry, actor=community_staff, approve=True)
+        activities.hours_entry_decide(entry=entry, actor=community_staff, approve=True)
 
 
 def test_the_api_the_staff_page_and_the_admin_refuse_self_approval(
@@ -96,7 +96,7 @@ def test_the_api_the_staff_page_and_the_admin_refuse_self_approval(
 
 
 def test_another_staff_member_in_scope_approves_them(own_entry, street_admin):
-    services.hours_entry_decide(entry=own_entry, actor=street_admin, approve=True)
+    activities.hours_entry_decide(entry=own_entry, actor=street_admin, approve=True)
     own_entry.refresh_from_db()
     assert (own_entry.status, own_entry.decided_by) == (HoursEntry.Status.APPROVED, street_admin)
 

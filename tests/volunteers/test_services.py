@@ -13,7 +13,7 @@ from notifications.models import Notification
 from tests.residents.factories import ResidentFactory
 from tests.volunteers.conftest import resident_account
 from tests.volunteers.factories import ActivityFactory, ServicePostFactory, VolunteerFactory
-from volunteers import selectors, services
+from volunteers import selectors
 from volunteers.models import (
     ActivitySignup,
     CareFile,
@@ -27,6 +27,7 @@ from volunteers.models import (
     ShiftSwap,
     Volunteer,
 )
+from volunteers.services import activities, care, proxy, rosters, wishes
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = timezone.get_fixed_timezone(8 * 60)
@@ -41,11 +42,11 @@ def test_roster_generation_creates_one_shift_per_weekly_slot_and_is_idempotent(t
     RosterSlot.objects.create(post=post, volunteer=cast.carer, weekday=3,
                               start_time=time(14), end_time=time(16))
     # 2026-12-01 is a Tuesday; the four weeks hold 4 Mondays (7,14,21,28) and 4 Thursdays.
-    created = services.roster_generate(post=post, start=date(2026, 12, 1),
-                                       end=date(2026, 12, 28))
+    created = rosters.roster_generate(post=post, start=date(2026, 12, 1),
+                                      end=date(2026, 12, 28))
     assert created == 8
-    assert services.roster_generate(post=post, start=date(2026, 12, 1),
-                                    end=date(2026, 12, 28)) in (0, 8)
+    assert rosters.roster_generate(post=post, start=date(2026, 12, 1),
+                                   end=date(2026, 12, 28)) in (0, 8)
     assert Shift.objects.count() == 8
     first = Shift.objects.order_by("starts_at").first()
     assert timezone.localtime(first.starts_at).date() == date(2026, 12, 3)
@@ -55,7 +56,7 @@ def test_roster_generation_creates_one_shift_per_weekly_slot_and_is_idempotent(t
 def test_it_refuses_a_roster_longer_than_a_quarter(territory):
     post = ServicePostFactory(compound=territory.compound)
     with pytest.raises(ApplicationError, match="一次最多生成一个季度的值班表"):
-        services.roster_generate(post=post, start=date(2026, 1, 1), end=date(2026, 6, 1))
+        rosters.roster_generate(post=post, start=date(2026, 1, 1), end=date(2026, 6, 1))
 
 
 def _shift(post, volunteer, *, starts_in=timedelta(days=2)):
@@ -68,27 +69,27 @@ def _shift(post, volunteer, *, starts_in=timedelta(days=2)):
 def test_a_swap_accepted_by_the_other_volunteer_hands_the_shift_over(territory, cast):
     post = ServicePostFactory(compound=territory.compound)
     shift = _shift(post, cast.volunteer)
-    swap = services.shift_swap_request(shift=shift, user=cast.volunteer_user,
-                                       to_volunteer=cast.carer, reason="出差")
+    swap = rosters.shift_swap_request(shift=shift, user=cast.volunteer_user,
+                                      to_volunteer=cast.carer, reason="出差")
     assert Notification.objects.filter(user=cast.carer_user, title="换班请求").exists()
     with pytest.raises(PermissionDeniedError, match="只有被邀请的替班人可以处理"):
-        services.shift_swap_decide(swap=swap, user=cast.volunteer_user, accept=True)
-    services.shift_swap_decide(swap=swap, user=cast.carer_user, accept=True)
+        rosters.shift_swap_decide(swap=swap, user=cast.volunteer_user, accept=True)
+    rosters.shift_swap_decide(swap=swap, user=cast.carer_user, accept=True)
     shift.refresh_from_db()
     assert shift.volunteer == cast.carer
     with pytest.raises(InvalidTransition, match="不能从“已换班”变为“已拒绝”"):
-        services.shift_swap_decide(swap=swap, user=cast.carer_user, accept=False)
+        rosters.shift_swap_decide(swap=swap, user=cast.carer_user, accept=False)
 
 
 def test_a_declined_swap_leaves_the_shift_and_a_second_open_request_is_refused(territory, cast):
     post = ServicePostFactory(compound=territory.compound)
     shift = _shift(post, cast.volunteer)
-    swap = services.shift_swap_request(shift=shift, user=cast.volunteer_user,
-                                       to_volunteer=cast.carer)
+    swap = rosters.shift_swap_request(shift=shift, user=cast.volunteer_user,
+                                      to_volunteer=cast.carer)
     with pytest.raises(ApplicationError, match="该值班已有待处理的换班申请"):
-        services.shift_swap_request(shift=shift, user=cast.volunteer_user,
-                                    to_volunteer=cast.carer)
-    services.shift_swap_decide(swap=swap, user=cast.carer_user, accept=False)
+        rosters.shift_swap_request(shift=shift, user=cast.volunteer_user,
+                                   to_volunteer=cast.carer)
+    rosters.shift_swap_decide(swap=swap, user=cast.carer_user, accept=False)
     shift.refresh_from_db()
     assert shift.volunteer == cast.volunteer
     assert ShiftSwap.objects.get().status == ShiftSwap.Status.DECLINED
@@ -97,15 +98,15 @@ def test_a_declined_swap_leaves_the_shift_and_a_second_open_request_is_refused(t
 def test_only_the_shift_holder_may_ask_for_a_swap(territory, cast):
     shift = _shift(ServicePostFactory(compound=territory.compound), cast.volunteer)
     with pytest.raises(PermissionDeniedError, match="只能为自己的值班申请换班"):
-        services.shift_swap_request(shift=shift, user=cast.carer_user, to_volunteer=cast.carer)
+        rosters.shift_swap_request(shift=shift, user=cast.carer_user, to_volunteer=cast.carer)
 
 
 def test_shift_check_in_works_only_around_the_shift(territory, cast):
     shift = _shift(ServicePostFactory(compound=territory.compound), cast.volunteer)
     with pytest.raises(ApplicationError, match="不在值班签到时间内"):
-        services.shift_check_in(shift=shift, user=cast.volunteer_user)
+        rosters.shift_check_in(shift=shift, user=cast.volunteer_user)
     with time_machine.travel(shift.starts_at + timedelta(minutes=5)):
-        services.shift_check_in(shift=shift, user=cast.volunteer_user)
+        rosters.shift_check_in(shift=shift, user=cast.volunteer_user)
     shift.refresh_from_db()
     assert shift.status == Shift.Status.CHECKED_IN
 
@@ -114,8 +115,8 @@ def test_shift_reminders_are_sent_once(territory, cast):
     post = ServicePostFactory(compound=territory.compound)
     soon = _shift(post, cast.volunteer, starts_in=timedelta(hours=3))
     _shift(post, cast.carer, starts_in=timedelta(days=3))
-    assert services.shifts_send_reminders(now=timezone.now()) == 1
-    assert services.shifts_send_reminders(now=timezone.now()) == 0
+    assert rosters.shifts_send_reminders(now=timezone.now()) == 1
+    assert rosters.shifts_send_reminders(now=timezone.now()) == 0
     soon.refresh_from_db()
     assert soon.reminded_at is not None
     assert Notification.objects.filter(user=cast.volunteer_user, title="值班提醒").count() == 1
@@ -128,24 +129,24 @@ def test_the_reminder_sweep_runs_in_constant_queries(territory, cast,
         _shift(post, cast.volunteer, starts_in=timedelta(hours=hours))
     # one read + one update + one insert per shift (the inbox rows) at most
     with django_assert_max_num_queries(2 + 3):
-        assert services.shifts_send_reminders(now=timezone.now()) == 3
+        assert rosters.shifts_send_reminders(now=timezone.now()) == 3
 
 
 # --- activities ---------------------------------------------------------------------------
 
 def test_sign_up_fills_places_then_waitlists_and_a_cancellation_promotes(territory, cast):
     activity = ActivityFactory(compound=territory.compound, capacity=1)
-    first = services.activity_signup(activity=activity, volunteer=cast.volunteer)
-    second = services.activity_signup(activity=activity, volunteer=cast.carer)
+    first = activities.activity_signup(activity=activity, volunteer=cast.volunteer)
+    second = activities.activity_signup(activity=activity, volunteer=cast.carer)
     assert first.status == ActivitySignup.Status.CONFIRMED
     assert second.status == ActivitySignup.Status.WAITLISTED
     with pytest.raises(ApplicationError, match="您已报名该活动"):
-        services.activity_signup(activity=activity, volunteer=cast.volunteer)
-    services.activity_signup_cancel(signup=first, user=cast.volunteer_user)
+        activities.activity_signup(activity=activity, volunteer=cast.volunteer)
+    activities.activity_signup_cancel(signup=first, user=cast.volunteer_user)
     second.refresh_from_db()
     assert second.status == ActivitySignup.Status.CONFIRMED
     assert Notification.objects.filter(user=cast.carer_user, title="候补转正").exists()
-    again = services.activity_signup(activity=activity, volunteer=cast.volunteer)
+    again = activities.activity_signup(activity=activity, volunteer=cast.volunteer)
     assert again.pk == first.pk
     assert again.status == ActivitySignup.Status.WAITLISTED
 
@@ -153,19 +154,19 @@ def test_sign_up_fills_places_then_waitlists_and_a_cancellation_promotes(territo
 def test_staff_cancel_an_activity_and_the_volunteers_are_told(territory, cast,
                                                              community_staff):
     activity = ActivityFactory(compound=territory.compound)
-    services.activity_signup(activity=activity, volunteer=cast.volunteer)
+    activities.activity_signup(activity=activity, volunteer=cast.volunteer)
     with pytest.raises(PermissionDeniedError, match="您无权管理该小区的志愿服务"):
-        services.activity_cancel(activity=activity, actor=cast.volunteer_user)
-    services.activity_cancel(activity=activity, actor=community_staff, reason="暴雨")
+        activities.activity_cancel(activity=activity, actor=cast.volunteer_user)
+    activities.activity_cancel(activity=activity, actor=community_staff, reason="暴雨")
     assert Notification.objects.filter(user=cast.volunteer_user, title="活动已取消").exists()
     with pytest.raises(ApplicationError, match="该活动已截止报名"):
-        services.activity_signup(activity=activity, volunteer=cast.carer)
+        activities.activity_signup(activity=activity, volunteer=cast.carer)
 
 
 def test_it_refuses_sign_up_from_another_compound(territory, cast):
     activity = ActivityFactory(compound=territory.other_compound)
     with pytest.raises(ApplicationError, match="只有本小区在册志愿者可以报名"):
-        services.activity_signup(activity=activity, volunteer=cast.volunteer)
+        activities.activity_signup(activity=activity, volunteer=cast.volunteer)
 
 
 def test_hours_are_presence_inside_the_activity_rounded_down_to_half_hours(territory):
@@ -173,7 +174,7 @@ def test_hours_are_presence_inside_the_activity_rounded_down_to_half_hours(terri
                                starts_at=datetime(2026, 12, 5, 9, tzinfo=SHANGHAI),
                                ends_at=datetime(2026, 12, 5, 12, tzinfo=SHANGHAI))
     def hours(check_in, check_out):
-        return services.hours_compute(
+        return activities.hours_compute(
             activity=activity, checked_in_at=datetime(2026, 12, 5, *check_in, tzinfo=SHANGHAI),
             checked_out_at=datetime(2026, 12, 5, *check_out, tzinfo=SHANGHAI))
     assert hours((9, 0), (11, 20)) == Decimal("2.0")
@@ -185,23 +186,23 @@ def test_hours_are_presence_inside_the_activity_rounded_down_to_half_hours(terri
 def test_check_in_by_code_check_out_and_staff_approval_fill_the_ledger(
         territory, cast, community_staff):
     activity = ActivityFactory(compound=territory.compound, checkin_code="654321")
-    signup = services.activity_signup(activity=activity, volunteer=cast.volunteer)
+    signup = activities.activity_signup(activity=activity, volunteer=cast.volunteer)
     with time_machine.travel(activity.starts_at, tick=False):
         with pytest.raises(ApplicationError, match="签到码不正确"):
-            services.signup_check_in(signup=signup, user=cast.volunteer_user, code="000000")
-        services.signup_check_in(signup=signup, user=cast.volunteer_user, code="654321")
+            activities.signup_check_in(signup=signup, user=cast.volunteer_user, code="000000")
+        activities.signup_check_in(signup=signup, user=cast.volunteer_user, code="654321")
     with time_machine.travel(activity.starts_at + timedelta(hours=2, minutes=10), tick=False):
-        entry = services.signup_check_out(signup=signup, user=cast.volunteer_user,
-                                          code="654321")
+        entry = activities.signup_check_out(signup=signup, user=cast.volunteer_user,
+                                            code="654321")
     assert entry.hours == Decimal("2.0")
     assert entry.status == HoursEntry.Status.PENDING
     assert entry.source == HoursEntry.Source.APP
     with pytest.raises(PermissionDeniedError, match="您无权管理该小区的志愿服务"):
-        services.hours_entry_decide(entry=entry, actor=cast.volunteer_user, approve=True)
-    services.hours_entry_decide(entry=entry, actor=community_staff, approve=True)
-    services.hours_entry_add(volunteer=cast.volunteer, actor=community_staff,
-                             hours=Decimal("1.5"), served_on=timezone.localdate(),
-                             note="补录：义诊")
+        activities.hours_entry_decide(entry=entry, actor=cast.volunteer_user, approve=True)
+    activities.hours_entry_decide(entry=entry, actor=community_staff, approve=True)
+    activities.hours_entry_add(volunteer=cast.volunteer, actor=community_staff,
+                               hours=Decimal("1.5"), served_on=timezone.localdate(),
+                               note="补录：义诊")
     totals = selectors.hours_yearly_totals(volunteer_id=cast.volunteer.pk)
     by_year = {row["year"]: row for row in totals}
     activity_year = timezone.localdate(activity.starts_at).year
@@ -212,51 +213,51 @@ def test_check_in_by_code_check_out_and_staff_approval_fill_the_ledger(
 
 def test_a_waitlisted_volunteer_cannot_check_in(territory, cast, community_staff):
     activity = ActivityFactory(compound=territory.compound, capacity=1)
-    services.activity_signup(activity=activity, volunteer=cast.carer)
-    waiting = services.activity_signup(activity=activity, volunteer=cast.volunteer)
+    activities.activity_signup(activity=activity, volunteer=cast.carer)
+    waiting = activities.activity_signup(activity=activity, volunteer=cast.volunteer)
     with (time_machine.travel(activity.starts_at),
           pytest.raises(ApplicationError, match="只有已报名（非候补）的志愿者可以签到")):
-        services.signup_check_in(signup=waiting, user=community_staff)
+        activities.signup_check_in(signup=waiting, user=community_staff)
 
 
 def test_staff_may_check_in_without_a_code_but_outsiders_may_not(territory, cast,
                                                                  community_staff, outsider):
     activity = ActivityFactory(compound=territory.compound)
-    signup = services.activity_signup(activity=activity, volunteer=cast.volunteer)
+    signup = activities.activity_signup(activity=activity, volunteer=cast.volunteer)
     with time_machine.travel(activity.starts_at):
         with pytest.raises(PermissionDeniedError, match="只能为自己签到"):
-            services.signup_check_in(signup=signup, user=outsider)
-        services.signup_check_in(signup=signup, user=community_staff)
+            activities.signup_check_in(signup=signup, user=outsider)
+        activities.signup_check_in(signup=signup, user=community_staff)
     signup.refresh_from_db()
     assert signup.checked_in_at is not None
 
 
 def test_team_ranking_orders_by_approved_hours_of_the_year(territory, cast, community_staff):
     team = cast.caring_team
-    services.team_member_add(team=team, volunteer=cast.volunteer)
+    activities.team_member_add(team=team, volunteer=cast.volunteer)
     today = timezone.localdate()
-    services.hours_entry_add(volunteer=cast.volunteer, actor=community_staff,
-                             hours=Decimal("4"), served_on=today, note="x")
-    services.hours_entry_add(volunteer=cast.carer, actor=community_staff, hours=Decimal("2"),
-                             served_on=today, note="x")
+    activities.hours_entry_add(volunteer=cast.volunteer, actor=community_staff,
+                               hours=Decimal("4"), served_on=today, note="x")
+    activities.hours_entry_add(volunteer=cast.carer, actor=community_staff, hours=Decimal("2"),
+                               served_on=today, note="x")
     ranking = list(selectors.team_ranking(team=team, year=today.year))
     assert [volunteer.pk for volunteer in ranking] == [cast.volunteer.pk, cast.carer.pk]
     assert ranking[0].year_hours == Decimal("4")
 
 
 def test_a_resident_registers_as_a_volunteer_and_a_party_member_is_marked(territory, cast):
-    member_volunteer = services.volunteer_register(user=cast.member_user)
+    member_volunteer = activities.volunteer_register(user=cast.member_user)
     assert member_volunteer.is_party_member
     assert member_volunteer.identity == Volunteer.Identity.PARTY_MEMBER
-    assert services.volunteer_register(user=cast.member_user).pk == member_volunteer.pk
+    assert activities.volunteer_register(user=cast.member_user).pk == member_volunteer.pk
 
 
 # --- micro-wishes -------------------------------------------------------------------------
 
 def _published_wish(territory, community_staff, resident_user):
-    wish = services.micro_wish_submit(resident=resident_user.residents.get(),
-                                      title="想要一个助行器")
-    return services.micro_wish_publish(wish=wish, actor=community_staff)
+    wish = wishes.micro_wish_submit(resident=resident_user.residents.get(),
+                                    title="想要一个助行器")
+    return wishes.micro_wish_publish(wish=wish, actor=community_staff)
 
 
 def test_the_micro_wish_journey_from_wish_to_confirmation(territory, cast, community_staff,
@@ -264,9 +265,9 @@ def test_the_micro_wish_journey_from_wish_to_confirmation(territory, cast, commu
     wish = _published_wish(territory, community_staff, resident_user)
     assert Notification.objects.filter(user=cast.member_user,
                                        title="新的微心愿待认领").exists()
-    services.micro_wish_claim(wish=wish, user=cast.member_user)
-    services.micro_wish_fulfil(wish=wish, user=cast.member_user, note="已送到家中")
-    services.micro_wish_confirm(wish=wish, user=resident_user)
+    wishes.micro_wish_claim(wish=wish, user=cast.member_user)
+    wishes.micro_wish_fulfil(wish=wish, user=cast.member_user, note="已送到家中")
+    wishes.micro_wish_confirm(wish=wish, user=resident_user)
     wish.refresh_from_db()
     assert wish.status == MicroWish.Status.CONFIRMED
     assert list(wish.events.values_list("new_status", flat=True)) == [
@@ -279,29 +280,29 @@ def test_a_claim_is_exclusive(territory, cast, community_staff, resident_user, o
     wish = _published_wish(territory, community_staff, resident_user)
     other_user = resident_account(territory, "member2")
     PartyMemberFactory(resident=other_user.residents.get(), org_node=org)
-    services.micro_wish_claim(wish=wish, user=cast.member_user)
+    wishes.micro_wish_claim(wish=wish, user=cast.member_user)
     with pytest.raises(ApplicationError, match="已被其他党员认领"):
-        services.micro_wish_claim(wish=wish, user=other_user)
+        wishes.micro_wish_claim(wish=wish, user=other_user)
     with pytest.raises(PermissionDeniedError, match="只有认领人可以完成该心愿"):
-        services.micro_wish_fulfil(wish=wish, user=other_user, note="抢先完成")
+        wishes.micro_wish_fulfil(wish=wish, user=other_user, note="抢先完成")
 
 
 def test_only_party_members_of_the_compound_may_claim(territory, cast, community_staff,
                                                       resident_user):
     wish = _published_wish(territory, community_staff, resident_user)
     with pytest.raises(PermissionDeniedError, match="只有本小区党员可以认领微心愿"):
-        services.micro_wish_claim(wish=wish, user=cast.volunteer_user)
+        wishes.micro_wish_claim(wish=wish, user=cast.volunteer_user)
 
 
 def test_an_untouched_claim_expires_back_to_the_pool(territory, cast, community_staff,
                                                      resident_user, settings):
     settings.VOLUNTEERS_WISH_CLAIM_DAYS = 3
     wish = _published_wish(territory, community_staff, resident_user)
-    services.micro_wish_claim(wish=wish, user=cast.member_user)
-    assert services.micro_wishes_expire_claims(now=timezone.now() + timedelta(days=2)) == 0
+    wishes.micro_wish_claim(wish=wish, user=cast.member_user)
+    assert wishes.micro_wishes_expire_claims(now=timezone.now() + timedelta(days=2)) == 0
     later = timezone.now() + timedelta(days=3, minutes=1)
-    assert services.micro_wishes_expire_claims(now=later) == 1
-    assert services.micro_wishes_expire_claims(now=later) == 0
+    assert wishes.micro_wishes_expire_claims(now=later) == 1
+    assert wishes.micro_wishes_expire_claims(now=later) == 0
     wish.refresh_from_db()
     assert wish.status == MicroWish.Status.PUBLISHED
     assert wish.claimed_by is None
@@ -310,19 +311,19 @@ def test_an_untouched_claim_expires_back_to_the_pool(territory, cast, community_
 
 def test_a_fulfilled_wish_does_not_expire(territory, cast, community_staff, resident_user):
     wish = _published_wish(territory, community_staff, resident_user)
-    services.micro_wish_claim(wish=wish, user=cast.member_user)
-    services.micro_wish_fulfil(wish=wish, user=cast.member_user, note="done")
-    assert services.micro_wishes_expire_claims(now=timezone.now() + timedelta(days=60)) == 0
+    wishes.micro_wish_claim(wish=wish, user=cast.member_user)
+    wishes.micro_wish_fulfil(wish=wish, user=cast.member_user, note="done")
+    assert wishes.micro_wishes_expire_claims(now=timezone.now() + timedelta(days=60)) == 0
 
 
 def test_the_wish_transition_table_refuses_illegal_moves(territory, community_staff,
                                                          resident_user):
-    wish = services.micro_wish_submit(resident=resident_user.residents.get(), title="心愿")
+    wish = wishes.micro_wish_submit(resident=resident_user.residents.get(), title="心愿")
     with pytest.raises(InvalidTransition, match="不能从“待审核”变为“已实现”"):
-        services.micro_wish_confirm(wish=wish, user=resident_user)
-    services.micro_wish_reject(wish=wish, actor=community_staff, reason="不属于微心愿范围")
+        wishes.micro_wish_confirm(wish=wish, user=resident_user)
+    wishes.micro_wish_reject(wish=wish, actor=community_staff, reason="不属于微心愿范围")
     with pytest.raises(InvalidTransition, match="不能从“未通过”变为“待认领”"):
-        services.micro_wish_publish(wish=wish, actor=community_staff)
+        wishes.micro_wish_publish(wish=wish, actor=community_staff)
 
 
 def test_every_wish_transition_in_the_table_is_reachable_and_nothing_else():
@@ -337,19 +338,19 @@ def test_every_wish_transition_in_the_table_is_reachable_and_nothing_else():
 
 def test_a_proxy_service_goes_from_request_to_confirmation(territory, cast, community_staff,
                                                            resident_user):
-    service = services.proxy_service_request(resident=resident_user.residents.get(),
-                                             kind=ProxyService.Kind.MEDICINE, title="代购降压药")
+    service = proxy.proxy_service_request(resident=resident_user.residents.get(),
+                                          kind=ProxyService.Kind.MEDICINE, title="代购降压药")
     with pytest.raises(PermissionDeniedError, match="您无权管理该小区的志愿服务"):
-        services.proxy_service_assign(service=service, assignee=cast.volunteer,
-                                      actor=resident_user)
-    services.proxy_service_assign(service=service, assignee=cast.volunteer,
-                                  actor=community_staff)
+        proxy.proxy_service_assign(service=service, assignee=cast.volunteer,
+                                   actor=resident_user)
+    proxy.proxy_service_assign(service=service, assignee=cast.volunteer,
+                               actor=community_staff)
     with pytest.raises(PermissionDeniedError, match="您无权管理该小区的志愿服务"):
-        services.proxy_service_complete(service=service, user=cast.carer_user, note="x")
-    services.proxy_service_complete(service=service, user=cast.volunteer_user, note="已送达")
+        proxy.proxy_service_complete(service=service, user=cast.carer_user, note="x")
+    proxy.proxy_service_complete(service=service, user=cast.volunteer_user, note="已送达")
     with pytest.raises(PermissionDeniedError, match="只有委托人可以确认"):
-        services.proxy_service_confirm(service=service, user=cast.volunteer_user)
-    services.proxy_service_confirm(service=service, user=resident_user)
+        proxy.proxy_service_confirm(service=service, user=cast.volunteer_user)
+    proxy.proxy_service_confirm(service=service, user=resident_user)
     service.refresh_from_db()
     assert service.status == ProxyService.Status.CONFIRMED
     assert service.events.count() == 4
@@ -367,10 +368,10 @@ def elder(territory):
 
 @pytest.fixture
 def care_file(elder, cast, community_staff):
-    return services.care_file_create(resident=elder, actor=community_staff,
-                                     category=CareFile.Category.ELDER_ALONE,
-                                     risk=CareFile.Risk.HIGH, caretaker=cast.carer,
-                                     health_notes="高血压，独自服药")
+    return care.care_file_create(resident=elder, actor=community_staff,
+                                 category=CareFile.Category.ELDER_ALONE,
+                                 risk=CareFile.Risk.HIGH, caretaker=cast.carer,
+                                 health_notes="高血压，独自服药")
 
 
 def test_the_visit_plan_follows_the_risk_level(care_file):
@@ -389,10 +390,10 @@ def test_care_files_are_seen_only_by_the_caring_team_and_community_staff_in_scop
 
 def test_a_visit_resets_the_plan_and_outsiders_cannot_log_one(care_file, cast, outsider):
     with pytest.raises(Http404):
-        services.care_visit_log(care_file=care_file, user=outsider,
-                                visited_on=timezone.localdate(), notes="x")
-    services.care_visit_log(care_file=care_file, user=cast.carer_user,
-                            visited_on=timezone.localdate(), notes="精神不错")
+        care.care_visit_log(care_file=care_file, user=outsider,
+                            visited_on=timezone.localdate(), notes="x")
+    care.care_visit_log(care_file=care_file, user=cast.carer_user,
+                        visited_on=timezone.localdate(), notes="精神不错")
     care_file.refresh_from_db()
     assert care_file.next_visit_due == timezone.localdate() + timedelta(days=7)
     assert care_file.visits.get().visitor == cast.carer
@@ -402,26 +403,26 @@ def test_an_overdue_visit_is_flagged_then_a_second_miss_alerts_community_staff(
         care_file, cast, community_staff, outsider):
     start = timezone.now()
     with time_machine.travel(start + timedelta(days=6), tick=False):
-        assert services.care_visits_flag_overdue(now=timezone.now()) == {"flagged": 0,
+        assert care.care_visits_flag_overdue(now=timezone.now()) == {"flagged": 0,
                                                                           "alerted": 0}
     with time_machine.travel(start + timedelta(days=8), tick=False):
-        assert services.care_visits_flag_overdue(now=timezone.now()) == {"flagged": 1,
+        assert care.care_visits_flag_overdue(now=timezone.now()) == {"flagged": 1,
                                                                           "alerted": 0}
-        assert services.care_visits_flag_overdue(now=timezone.now()) == {"flagged": 0,
+        assert care.care_visits_flag_overdue(now=timezone.now()) == {"flagged": 0,
                                                                           "alerted": 0}
     care_file.refresh_from_db()
     assert care_file.missed_count == 1
     assert Notification.objects.filter(user=cast.carer_user, title="关爱走访已逾期").exists()
     assert not Notification.objects.filter(user=community_staff).exists()
     with time_machine.travel(start + timedelta(days=15), tick=False):
-        assert services.care_visits_flag_overdue(now=timezone.now())["alerted"] == 1
-        assert services.care_visits_flag_overdue(now=timezone.now())["alerted"] == 0
+        assert care.care_visits_flag_overdue(now=timezone.now())["alerted"] == 1
+        assert care.care_visits_flag_overdue(now=timezone.now())["alerted"] == 0
     assert Notification.objects.filter(user=community_staff,
                                        title="关爱走访连续两次逾期").count() == 1
     assert not Notification.objects.filter(user=outsider).exists()
     with time_machine.travel(start + timedelta(days=16), tick=False):
-        services.care_visit_log(care_file=care_file, user=cast.carer_user,
-                                visited_on=timezone.localdate(), notes="补访")
+        care.care_visit_log(care_file=care_file, user=cast.carer_user,
+                            visited_on=timezone.localdate(), notes="补访")
     care_file.refresh_from_db()
     assert care_file.missed_count == 0
 
@@ -430,26 +431,26 @@ def test_the_overdue_sweep_runs_in_constant_queries(territory, cast, community_s
                                                     django_assert_max_num_queries):
     for index in range(4):
         elder = ResidentFactory(household=territory.household1, name=f"老人{index}")
-        services.care_file_create(resident=elder, actor=community_staff,
-                                  category=CareFile.Category.EMPTY_NEST,
-                                  risk=CareFile.Risk.HIGH, caretaker=cast.carer)
+        care.care_file_create(resident=elder, actor=community_staff,
+                              category=CareFile.Category.EMPTY_NEST,
+                              risk=CareFile.Risk.HIGH, caretaker=cast.carer)
     CareFile.objects.update(next_visit_due=date(2020, 1, 1), second_miss_on=date(2020, 1, 8),
                             missed_count=1)
     # two reads + update + staff lookup + one inbox insert per file
     with django_assert_max_num_queries(4 + 4):
-        assert services.care_visits_flag_overdue(now=timezone.now())["alerted"] == 4
+        assert care.care_visits_flag_overdue(now=timezone.now())["alerted"] == 4
 
 
 def test_access_logging_writes_one_row_per_view(care_file, community_staff):
-    services.care_file_log_access(care_file=care_file, user=community_staff,
-                                  channel=CareFileAccessLog.Channel.PAGE)
+    care.care_file_log_access(care_file=care_file, user=community_staff,
+                              channel=CareFileAccessLog.Channel.PAGE)
     assert CareFileAccessLog.objects.filter(care_file=care_file, user=community_staff).count() == 1
 
 
 def test_a_second_care_file_for_the_same_elder_is_refused(care_file, elder, community_staff):
     with pytest.raises(ApplicationError, match="该居民已有关爱档案"):
-        services.care_file_create(resident=elder, actor=community_staff,
-                                  category=CareFile.Category.ELDER_ALONE, risk=CareFile.Risk.LOW)
+        care.care_file_create(resident=elder, actor=community_staff,
+                              category=CareFile.Category.ELDER_ALONE, risk=CareFile.Risk.LOW)
 
 
 def test_volunteer_factory_defaults_are_unmarked(territory):

@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from tests.residents.factories import ResidentFactory
 from tests.volunteers.factories import ActivityFactory, ServicePostFactory
-from volunteers import services
 from volunteers.models import (
     ActivitySignup,
     CareFile,
@@ -20,6 +19,7 @@ from volunteers.models import (
     RosterSlot,
     Shift,
 )
+from volunteers.services import activities, care, proxy, rosters, wishes
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +37,8 @@ def test_the_volunteer_home_lists_shifts_and_sign_ups_without_n_plus_one(
         starts_at = timezone.now() + timedelta(days=day)
         Shift.objects.create(post=post, volunteer=cast.volunteer, starts_at=starts_at,
                              ends_at=starts_at + timedelta(hours=2), remind_at=starts_at)
-        services.activity_signup(activity=ActivityFactory(compound=territory.compound),
-                                 volunteer=cast.volunteer)
+        activities.activity_signup(activity=ActivityFactory(compound=territory.compound),
+                                   volunteer=cast.volunteer)
     client = client_for(cast.volunteer_user)
     with django_assert_max_num_queries(14):
         response = client.get("/volunteers/")
@@ -56,8 +56,8 @@ def test_a_resident_registers_as_a_volunteer_from_the_page(territory, resident_u
 
 def test_the_activity_list_has_no_n_plus_one(territory, cast, django_assert_max_num_queries):
     for _ in range(5):
-        services.activity_signup(activity=ActivityFactory(compound=territory.compound),
-                                 volunteer=cast.volunteer)
+        activities.activity_signup(activity=ActivityFactory(compound=territory.compound),
+                                   volunteer=cast.volunteer)
     client = client_for(cast.volunteer_user)
     with django_assert_max_num_queries(6):
         response = client.get("/volunteers/activities/")
@@ -105,8 +105,8 @@ def test_the_staff_check_in_desk_shows_code_and_qr_and_checks_in(territory, cast
                                                                  community_staff, outsider,
                                                                  django_assert_max_num_queries):
     activity = ActivityFactory(compound=territory.compound, checkin_code="135790")
-    services.activity_signup(activity=activity, volunteer=cast.volunteer)
-    services.activity_signup(activity=activity, volunteer=cast.carer)
+    activities.activity_signup(activity=activity, volunteer=cast.volunteer)
+    activities.activity_signup(activity=activity, volunteer=cast.carer)
     staff = client_for(community_staff)
     with django_assert_max_num_queries(8):
         page = staff.get(f"/volunteers/staff/activities/{activity.pk}/").content.decode()
@@ -127,18 +127,18 @@ def test_the_staff_dashboard_has_no_n_plus_one(territory, cast, community_staff,
     post = ServicePostFactory(compound=territory.compound)
     RosterSlot.objects.create(post=post, volunteer=cast.volunteer, weekday=0,
                               start_time="09:00", end_time="11:00")
-    services.roster_generate(post=post, start=timezone.localdate(),
-                             end=timezone.localdate() + timedelta(days=14))
+    rosters.roster_generate(post=post, start=timezone.localdate(),
+                            end=timezone.localdate() + timedelta(days=14))
     for index in range(3):
-        services.micro_wish_submit(resident=resident_user.residents.get(), title=f"心愿{index}")
-        services.proxy_service_request(resident=resident_user.residents.get(), kind="payment",
-                                       title=f"代缴{index}")
+        wishes.micro_wish_submit(resident=resident_user.residents.get(), title=f"心愿{index}")
+        proxy.proxy_service_request(resident=resident_user.residents.get(), kind="payment",
+                                    title=f"代缴{index}")
         elder = ResidentFactory(household=territory.household1, name=f"老人{index}")
-        services.care_file_create(resident=elder, actor=community_staff,
-                                  category=CareFile.Category.EMPTY_NEST, risk="high",
-                                  caretaker=cast.carer)
-        services.hours_entry_add(volunteer=cast.volunteer, actor=community_staff, hours=1,
-                                 served_on=timezone.localdate(), note="补录")
+        care.care_file_create(resident=elder, actor=community_staff,
+                              category=CareFile.Category.EMPTY_NEST, risk="high",
+                              caretaker=cast.carer)
+        activities.hours_entry_add(volunteer=cast.volunteer, actor=community_staff, hours=1,
+                                   served_on=timezone.localdate(), note="补录")
     CareFile.objects.update(next_visit_due=timezone.localdate() - timedelta(days=1))
     client = client_for(community_staff)
     with django_assert_max_num_queries(20):
@@ -179,7 +179,7 @@ def test_the_micro_wish_pages_walk_the_journey(territory, cast, community_staff,
     wish.refresh_from_db()
     assert wish.status == MicroWish.Status.CONFIRMED
     for index in range(3):
-        services.micro_wish_submit(resident=resident_user.residents.get(), title=f"心愿{index}")
+        wishes.micro_wish_submit(resident=resident_user.residents.get(), title=f"心愿{index}")
     with django_assert_max_num_queries(6):
         assert resident.get("/volunteers/wishes/").content.decode().count("/volunteers/wishes/"
                                                                           ) >= 4
@@ -208,9 +208,9 @@ def test_care_pages_are_masked_logged_and_closed_to_others(territory, cast, comm
                                                           django_assert_max_num_queries):
     for index in range(3):
         elder = ResidentFactory(household=territory.household1, name=f"钱奶奶{index}")
-        services.care_file_create(resident=elder, actor=community_staff,
-                                  category=CareFile.Category.ELDER_ALONE, risk="medium",
-                                  caretaker=cast.carer, health_notes="腿脚不便")
+        care.care_file_create(resident=elder, actor=community_staff,
+                              category=CareFile.Category.ELDER_ALONE, risk="medium",
+                              caretaker=cast.carer, health_notes="腿脚不便")
     carer = client_for(cast.carer_user)
     with django_assert_max_num_queries(6):
         listing = carer.get("/volunteers/care/").content.decode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
@@ -27,14 +28,14 @@ from volunteers.models import (
 )
 
 
-def _viewer_covers(serializer: serializers.Serializer, path: str) -> bool:
+def _viewer_covers(serializer: serializers.BaseSerializer[Any], path: str) -> bool:
     request = serializer.context.get("request")
     return request is not None and path_in_scope(request.user, path)
 
 
 # --- output -------------------------------------------------------------------------------
 
-class TeamOutput(serializers.ModelSerializer):
+class TeamOutput(serializers.ModelSerializer[Team]):
     member_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -42,7 +43,7 @@ class TeamOutput(serializers.ModelSerializer):
         fields = ["id", "name", "kind", "description", "compound", "member_count"]
 
 
-class VolunteerOutput(serializers.ModelSerializer):
+class VolunteerOutput(serializers.ModelSerializer[Volunteer]):
     is_party_member = serializers.BooleanField(read_only=True)
     phone = serializers.SerializerMethodField()
 
@@ -55,14 +56,16 @@ class VolunteerOutput(serializers.ModelSerializer):
         return mask_phone(volunteer.phone)
 
 
-class TeamRankingOutput(serializers.Serializer):
+# Read with many=True only (team_ranking's rows): the stubs type a plain Serializer's instance as
+# one row, so a queryset cannot be named here.
+class TeamRankingOutput(serializers.Serializer[Any]):
     volunteer_id = serializers.IntegerField(source="id")
     name = serializers.CharField()
     is_party_member = serializers.BooleanField()
     year_hours = serializers.DecimalField(max_digits=7, decimal_places=1, allow_null=True)
 
 
-class ActivityOutput(serializers.ModelSerializer):
+class ActivityOutput(serializers.ModelSerializer[Activity]):
     confirmed_count = serializers.IntegerField(read_only=True)
     team_name = serializers.CharField(source="team.name", default="", read_only=True)
 
@@ -72,7 +75,7 @@ class ActivityOutput(serializers.ModelSerializer):
                   "ends_at", "capacity", "confirmed_count", "team", "team_name", "compound"]
 
 
-class ActivitySignupOutput(serializers.ModelSerializer):
+class ActivitySignupOutput(serializers.ModelSerializer[ActivitySignup]):
     volunteer_name = serializers.CharField(source="volunteer.name", read_only=True)
 
     class Meta:
@@ -81,7 +84,7 @@ class ActivitySignupOutput(serializers.ModelSerializer):
                   "checked_in_at", "checked_out_at"]
 
 
-class HoursEntryOutput(serializers.ModelSerializer):
+class HoursEntryOutput(serializers.ModelSerializer[HoursEntry]):
     volunteer_name = serializers.CharField(source="volunteer.name", read_only=True)
     activity_title = serializers.CharField(source="activity.title", default="", read_only=True)
 
@@ -91,14 +94,15 @@ class HoursEntryOutput(serializers.ModelSerializer):
                   "status", "hours", "served_on", "note", "decided_at"]
 
 
-class HoursYearTotalOutput(serializers.Serializer):
+# Read with many=True only (hours_yearly_totals' list), as TeamRankingOutput.
+class HoursYearTotalOutput(serializers.Serializer[Any]):
     year = serializers.IntegerField()
     app = serializers.DecimalField(max_digits=7, decimal_places=1)
     staff = serializers.DecimalField(max_digits=7, decimal_places=1)
     total = serializers.DecimalField(max_digits=7, decimal_places=1)
 
 
-class ZoneOutput(serializers.ModelSerializer):
+class ZoneOutput(serializers.ModelSerializer[ResponsibilityZone]):
     party_member_name = serializers.SerializerMethodField()
     building_numbers = serializers.SerializerMethodField()
     household_count = serializers.IntegerField(read_only=True)
@@ -118,13 +122,13 @@ class ZoneOutput(serializers.ModelSerializer):
         return [building.number for building in zone.buildings.all()]
 
 
-class ServicePostOutput(serializers.ModelSerializer):
+class ServicePostOutput(serializers.ModelSerializer[ServicePost]):
     class Meta:
         model = ServicePost
         fields = ["id", "kind", "name", "location", "description", "compound"]
 
 
-class ShiftOutput(serializers.ModelSerializer):
+class ShiftOutput(serializers.ModelSerializer[Shift]):
     post_name = serializers.CharField(source="post.name", read_only=True)
     volunteer_name = serializers.CharField(source="volunteer.name", read_only=True)
 
@@ -134,14 +138,14 @@ class ShiftOutput(serializers.ModelSerializer):
                   "ends_at", "status", "checked_in_at"]
 
 
-class ShiftSwapOutput(serializers.ModelSerializer):
+class ShiftSwapOutput(serializers.ModelSerializer[ShiftSwap]):
     class Meta:
         model = ShiftSwap
         fields = ["id", "shift", "from_volunteer", "to_volunteer", "reason", "status",
                   "decided_at"]
 
 
-class MicroWishOutput(serializers.ModelSerializer):
+class MicroWishOutput(serializers.ModelSerializer[MicroWish]):
     resident_name = serializers.SerializerMethodField()
     claimed_by_name = serializers.CharField(source="claimed_by.resident.name", default="",
                                             read_only=True)
@@ -158,7 +162,7 @@ class MicroWishOutput(serializers.ModelSerializer):
         return mask_name(wish.resident.name)
 
 
-class ProxyServiceOutput(serializers.ModelSerializer):
+class ProxyServiceOutput(serializers.ModelSerializer[ProxyService]):
     resident_name = serializers.SerializerMethodField()
     assignee_name = serializers.CharField(source="assignee.name", default="", read_only=True)
 
@@ -174,7 +178,7 @@ class ProxyServiceOutput(serializers.ModelSerializer):
         return mask_name(service.resident.name)
 
 
-class CareFileListOutput(serializers.ModelSerializer):
+class CareFileListOutput(serializers.ModelSerializer[CareFile]):
     """Lists never carry the notes; the name is masked (PIPL: the minimum needed)."""
 
     elder_name = serializers.SerializerMethodField()
@@ -191,7 +195,7 @@ class CareFileListOutput(serializers.ModelSerializer):
         return mask_name(care_file.resident.name)
 
 
-class CareVisitOutput(serializers.ModelSerializer):
+class CareVisitOutput(serializers.ModelSerializer[CareVisit]):
     visitor_name = serializers.CharField(source="visitor.name", default="", read_only=True)
 
     class Meta:
@@ -200,7 +204,10 @@ class CareVisitOutput(serializers.ModelSerializer):
 
 
 class CareFileDetailOutput(CareFileListOutput):
-    elder_name = serializers.CharField(source="resident.name", read_only=True)
+    # DRF lets a subclass declare a field again with another class; the stubs type it as the
+    # base's SerializerMethodField.
+    elder_name = serializers.CharField(  # type: ignore[assignment]
+        source="resident.name", read_only=True)
     household = serializers.CharField(source="resident.household.__str__", read_only=True)
     emergency_phone = serializers.SerializerMethodField()
     visits = CareVisitOutput(many=True, read_only=True)
@@ -215,14 +222,14 @@ class CareFileDetailOutput(CareFileListOutput):
 
 
 @extend_schema_serializer(many=False)  # the dashboard's `list` answers one object
-class VolunteerCountsOutput(serializers.Serializer):
+class VolunteerCountsOutput(serializers.Serializer[dict[str, Any]]):  # dashboard_counts
     wishes = serializers.DictField(child=serializers.IntegerField())
     services = serializers.DictField(child=serializers.IntegerField())
 
 
 # --- input --------------------------------------------------------------------------------
 
-class ActivityCreateInput(serializers.Serializer):
+class ActivityCreateInput(serializers.Serializer[Any]):  # input only: no instance
     compound = serializers.IntegerField()
     team = serializers.IntegerField(required=False, allow_null=True)
     title = serializers.CharField(max_length=100)
@@ -235,18 +242,18 @@ class ActivityCreateInput(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CheckInCodeInput(serializers.Serializer):
+class CheckInCodeInput(serializers.Serializer[Any]):  # input only: no instance
     code = serializers.RegexField(r"^\d{6}$", required=False, allow_blank=True,
                                   error_messages={"invalid": "签到码为 6 位数字。"})
 
 
-class HoursDecideInput(serializers.Serializer):
+class HoursDecideInput(serializers.Serializer[Any]):  # input only: no instance
     hours = serializers.DecimalField(max_digits=4, decimal_places=1, required=False,
                                      min_value=Decimal("0"), max_value=Decimal("24"))
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class HoursAddInput(serializers.Serializer):
+class HoursAddInput(serializers.Serializer[Any]):  # input only: no instance
     volunteer = serializers.IntegerField()
     hours = serializers.DecimalField(max_digits=4, decimal_places=1, min_value=Decimal("0.5"),
                                      max_value=Decimal("24"))
@@ -254,46 +261,46 @@ class HoursAddInput(serializers.Serializer):
     note = serializers.CharField(max_length=200)
 
 
-class SwapRequestInput(serializers.Serializer):
+class SwapRequestInput(serializers.Serializer[Any]):  # input only: no instance
     to_volunteer = serializers.IntegerField()
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True,
                                    default="")
 
 
-class SwapDecideInput(serializers.Serializer):
+class SwapDecideInput(serializers.Serializer[Any]):  # input only: no instance
     accept = serializers.BooleanField()
 
 
-class WishCreateInput(serializers.Serializer):
+class WishCreateInput(serializers.Serializer[Any]):  # input only: no instance
     title = serializers.CharField(max_length=100)
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class VolunteerReasonInput(serializers.Serializer):
+class VolunteerReasonInput(serializers.Serializer[Any]):  # input only: no instance
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True,
                                    default="")
 
 
-class WishFulfilInput(serializers.Serializer):
+class WishFulfilInput(serializers.Serializer[Any]):  # input only: no instance
     note = serializers.CharField(required=False, allow_blank=True, default="")
     photo = serializers.ImageField(required=False)
 
 
-class ProxyServiceCreateInput(serializers.Serializer):
+class ProxyServiceCreateInput(serializers.Serializer[Any]):  # input only: no instance
     kind = serializers.ChoiceField(choices=ProxyService.Kind.choices)
     title = serializers.CharField(max_length=100)
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ProxyAssignInput(serializers.Serializer):
+class ProxyAssignInput(serializers.Serializer[Any]):  # input only: no instance
     assignee = serializers.IntegerField()
 
 
-class VolunteerNoteInput(serializers.Serializer):
+class VolunteerNoteInput(serializers.Serializer[Any]):  # input only: no instance
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CareVisitInput(serializers.Serializer):
+class CareVisitInput(serializers.Serializer[Any]):  # input only: no instance
     visited_on = serializers.DateField()
     condition = serializers.ChoiceField(choices=CareVisit.Condition.choices,
                                         default=CareVisit.Condition.GOOD)

@@ -6,7 +6,6 @@ from rest_framework.routers import SimpleRouter
 from volunteers.api import views
 
 router = SimpleRouter()
-router.include_root_view = False
 router.register("teams", views.TeamViewSet, basename="volunteer-team")
 router.register("volunteers", views.VolunteerViewSet, basename="volunteer")
 router.register("activities", views.ActivityViewSet, basename="volunteer-activity")
