@@ -87,7 +87,7 @@ def petition_place(*, petition_id: int, actor: User, building_id: int | None = N
     with transaction.atomic():
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.is_dispatcher(actor, petition), _("只有社区或街道的派单人员可以定位。"))
-        if petition.state != State.SUBMITTED or petition.holder_id is not None:
+        if not rules.awaits_placement(petition):
             raise ApplicationError(_("只有待分派的诉求可以定位。"))
         origin, building = _target(petition=petition, actor=actor, building_id=building_id,
                                    area_id=area_id)

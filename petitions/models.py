@@ -469,6 +469,9 @@ class PetitionEvent(models.Model):
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
 
     objects = PetitionEventQuerySet.as_manager()
+    # Set by petitions.presentation.timeline_rows for the timeline the pages print.
+    to_tier_label = ""
+    actor_label = ""
 
     class Meta:
         verbose_name = _("办理记录")

@@ -63,18 +63,12 @@ def petition_get_for_user(*, user: User | Any, petition_id: int | str) -> Petiti
     return petition
 
 
-def petition_sees_internal(*, user: User | Any, petition: Petition) -> bool:
-    """The handling side (holder, staff) sees internal notes and their photos; residents and
-    external systems don't."""
-    return bool(rules.can_handle(user, petition) or user.is_staff_role or user.is_superuser)
-
-
 def petition_timeline(*, user: User | Any, petition: Petition) -> QuerySet[PetitionEvent]:
     """Events with their photos and `visible_note`: staff read everything; residents and
     external systems read each step, but an internal note (and its photos) not
     (PetitionEventQuerySet.for_residents)."""
     events = petition.events.select_related("actor")
-    if petition_sees_internal(user=user, petition=petition):
+    if rules.sees_internal(user, petition):
         return events.for_staff().prefetch_related("photos")
     public_photos = PetitionPhoto.objects.exclude(event__is_internal=True)
     return events.for_residents().prefetch_related(Prefetch("photos", queryset=public_photos))
@@ -93,16 +87,10 @@ def petition_event_actor_label(*, event: PetitionEvent, petition: Petition) -> s
 def petition_contact_phone_for(*, user: User | Any, petition: Petition) -> str:
     """The contact phone as every page and the API show it: masked, except to the person it
     belongs to (their account's verified phone). Handlers reveal it one petition at a time
-    (petition_contact_revealable, the reveal-contact API), audited."""
+    (rules.may_reveal_contact, the reveal-contact API), audited."""
     if petition.contact_phone and getattr(user, "phone", None) == petition.contact_phone:
         return petition.contact_phone
     return mask_phone(petition.contact_phone)
-
-
-def petition_contact_revealable(*, user: User | Any, petition: Petition) -> bool:
-    """The holder and staff whose scope covers the petition may reveal the whole phone."""
-    return bool(user.is_authenticated
-                and (rules.can_handle(user, petition) or rules.covers(user, petition)))
 
 
 def petition_queue(*, user: User | Any) -> QuerySet[Petition]:
@@ -186,7 +174,7 @@ def petition_photo_get_for_media(*, user: User | Any, name: str) -> MediaGrant |
         return None
     petition = photo.petition
     if rules.can_view(user, petition) and (
-            petition_sees_internal(user=user, petition=petition)
+            rules.sees_internal(user, petition)
             or (photo.event is not None and not photo.event.is_internal)):
         is_own = rules.is_owner(user, petition) or photo.uploaded_by_id == user.pk
         return MediaGrant(obj=photo, is_audited=not is_own)

@@ -12,7 +12,7 @@ petitions.services.petition_submit. A key in the query string is refused: it wou
 The request is created at once, so a POST answers its `service_request_id` and no token (the
 spec: a token only when the id is not known yet); `tokens/{token}` still answers for the tokens
 handed out before. `media_url` is the first photo the resident sent with a request whose text is
-public, at a URL anyone may open (petitions.views_media), for every caller alike.
+public, at a URL anyone may open (petitions.views.public), for every caller alike.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from core.api.reveal import RevealOutputSerializer, reveal_response
 from core.api.views import ID_LOOKUP_REGEX, validated
 from core.exceptions import ApplicationError
 from core.referral import referrer
-from petitions import dispatch_queue, selectors, services
+from petitions import dispatch_queue, rules, selectors, services
 from petitions.api import serializers as io
 from petitions.filters import PetitionFilter
 from petitions.models import Category, Petition, PetitionEvent
@@ -169,7 +169,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="reveal-contact")
     def reveal_contact(self, request: Request, pk: str) -> Response:
         petition = selectors.petition_get_for_user(user=request.user, petition_id=pk)
-        if not selectors.petition_contact_revealable(user=request.user, petition=petition):
+        if not rules.may_reveal_contact(request.user, petition):
             raise Http404
         return reveal_response(request=request, obj=petition, field="contact_phone",
                                value=petition.contact_phone)

@@ -21,9 +21,9 @@ from django.views import View
 from accounts.models import User
 from core.exceptions import ApplicationError
 from core.scope import path_in_scope
-from petitions import selectors, services
+from petitions import rules, selectors, services
 from petitions.models import BuildingPlaque, PetitionState
-from petitions.views import StaffView
+from petitions.views.staff import StaffView
 from territory.models import Building
 
 AWAITING_ARRIVAL = (PetitionState.DISPATCHED,)
@@ -37,16 +37,12 @@ def _plaque(token: str) -> BuildingPlaque:
     return plaque
 
 
-def _is_staff(user: User) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or user.is_staff_role))
-
-
 class PlaqueScanView(View):
     def get(self, request: HttpRequest, plaque_token: str) -> HttpResponse:
         plaque = _plaque(plaque_token)
         building = plaque.building
         user = request.user
-        if _is_staff(user):
+        if rules.is_staff(user):
             petitions = (selectors.petition_list(user=user)
                          .filter(building_id=building.pk, holder_id=user.pk,
                                  state__in=AWAITING_ARRIVAL)
@@ -64,7 +60,7 @@ class PlaqueCheckInView(View):
 
     def post(self, request: HttpRequest, plaque_token: str, pk: int) -> HttpResponse:
         plaque = _plaque(plaque_token)
-        if not _is_staff(request.user):
+        if not rules.is_staff(request.user):
             raise Http404
         petition = selectors.petition_get_for_user(user=request.user, petition_id=pk)
         try:

@@ -5,7 +5,7 @@
 - its htmx partials (the location cascade, the category's questions);
 - /petitions/staff/<pk>/callback/: the rating taken on a callback, posted from the staff page.
 
-The rules are in petitions/intake.py; the roles per view in views.STAFF_PERMISSIONS.
+The rules are in petitions/intake.py; the roles per view in rules.STAFF_PAGE_ROLES.
 """
 
 from __future__ import annotations
@@ -26,13 +26,8 @@ from core.exceptions import ApplicationError
 from petitions import forms as petition_forms
 from petitions import intake
 from petitions.models import Petition
-from petitions.views import (
-    PHOTO_ERROR_CODES,
-    StaffActionView,
-    StaffView,
-    location_picker_response,
-    questions_response,
-)
+from petitions.views.base import PHOTO_ERROR_CODES, location_picker_response, questions_response
+from petitions.views.staff import StaffActionView, StaffView
 
 
 class PetitionIntakeView(StaffView):

@@ -26,15 +26,14 @@ from core.exceptions import ApplicationError
 from petitions import dispatch_queue
 from petitions.filters import PetitionFilter
 from petitions.models import Category, Petition, PetitionState, Tier
-from petitions.views import (
+from petitions.presentation import clock_rows, percent
+from petitions.views.staff import (
     PLACEMENT_QUALITY_PERIOD,
     STAFF_LIST_COLUMNS,
     STAFF_LIST_RELATED,
     STAFF_PAGE_SIZE,
     StaffView,
-    _percent,
-    _scope_buildings,
-    _staff_rows,
+    scope_buildings,
 )
 from petitions.workbench import petition_workbench, workbench_tab, workbench_tab_labels
 
@@ -88,7 +87,7 @@ def _filter_errors(error: ValidationError) -> str:
 
 def _select_fields(user: User, query: QueryDict) -> list[SelectField]:
     categories = Category.objects.filter(is_active=True).order_by("sort_order", "id")
-    buildings = (_scope_buildings(user).select_related(None).select_related("compound")
+    buildings = (scope_buildings(user).select_related(None).select_related("compound")
                  .only("id", "number", "compound__name")
                  .order_by("compound__name", "number_sort", "number"))
     choices: list[tuple[str, str | Promise, list[tuple[str, Any]]]] = [
@@ -125,7 +124,7 @@ class PetitionWorkbenchView(StaffView):
         page = KnownCountPaginator(rows, STAFF_PAGE_SIZE, count=workbench.count).get_page(
             request.GET.get("page"))
         return self._render(request, tab, tabs=workbench.tabs, page=page,
-                            rows=_staff_rows(page.object_list))
+                            rows=clock_rows(page.object_list))
 
     def _render(self, request: HttpRequest, tab: str, *, status: int = 200,
                 error: str = "", **context: Any) -> HttpResponse:
@@ -150,7 +149,7 @@ class PetitionWorkbenchView(StaffView):
         end = timezone.now()
         quality = dispatch_queue.petition_placement_quality(
             user=user, start=end - PLACEMENT_QUALITY_PERIOD, end=end)
-        return {"quality": quality, "automatic_share": _percent(quality.automatic_share)}
+        return {"quality": quality, "automatic_share": percent(quality.automatic_share)}
 
 
 class WorkbenchTabRedirectView(StaffView):
@@ -167,7 +166,7 @@ class WorkbenchTabRedirectView(StaffView):
         return redirect(f"{reverse('petitions:staff-queue')}?{query.urlencode()}")
 
 
-# The class names are the permission map's (views.STAFF_PERMISSIONS): the roles are unchanged.
+# The class names are the permission map's (rules.STAFF_PAGE_ROLES): the roles are unchanged.
 class PetitionOverdueListView(WorkbenchTabRedirectView):
     tab = "overdue"
 
