@@ -17,7 +17,7 @@ decide, with the same rules.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeAlias
+from typing import TypeAlias, TypeGuard
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
@@ -71,14 +71,18 @@ REDISPATCHED_ELSEWHERE = frozenset({State.RESOLVED, State.RETURNED})
 # --- who sees what -----------------------------------------------------------------------------
 
 
-def is_staff(user: Viewer) -> bool:
+def is_staff(user: Viewer) -> TypeGuard[User]:
     """Signed in as staff of any role, or a superuser: the staff side of the pages."""
     return isinstance(user, User) and (user.is_staff_role or user.is_superuser)
 
 
-def is_verified_resident(user: Viewer) -> bool:
+def is_resident(user: Viewer) -> TypeGuard[User]:
+    return isinstance(user, User) and user.role == Role.RESIDENT
+
+
+def is_verified_resident(user: Viewer) -> TypeGuard[User]:
     """A resident whose phone is verified (the sign-in verifies it): the resident pages."""
-    return isinstance(user, User) and user.role == Role.RESIDENT and bool(user.phone)
+    return is_resident(user) and bool(user.phone)
 
 
 def visibility_prefix(user: Viewer | None) -> str | None:

@@ -18,11 +18,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views import View
 
-from accounts.models import User
 from core.exceptions import ApplicationError
 from core.scope import path_in_scope
 from petitions import rules, selectors, services
 from petitions.models import BuildingPlaque, PetitionState
+from petitions.views.base import signed_in_user
 from petitions.views.staff import StaffView
 from territory.models import Building
 
@@ -49,7 +49,7 @@ class PlaqueScanView(View):
                          .order_by("arrival_due_at", "id"))
             return render(request, "petitions/plaque_staff.html", {
                 "plaque": plaque, "building": building, "petitions": list(petitions[:20])})
-        if user.is_authenticated and user.role == User.Role.RESIDENT:
+        if rules.is_resident(user):
             return redirect(f"{reverse('petitions:create')}?building={building.pk}")
         return render(request, "petitions/plaque_landing.html", {
             "building": building, "here": request.get_full_path()})
@@ -64,7 +64,7 @@ class PlaqueCheckInView(View):
             raise Http404
         petition = selectors.petition_get_for_user(user=request.user, petition_id=pk)
         try:
-            services.petition_check_in(petition_id=petition.pk, actor=request.user,
+            services.petition_check_in(petition_id=petition.pk, actor=signed_in_user(request),
                                        plaque_building_id=plaque.building_id)
         except ApplicationError as error:
             messages.error(request, error.message)

@@ -34,12 +34,12 @@ CACHE_CONTROL = "public, max-age=300"
 class PetitionPublicPhotoView(View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
         photo = selectors.petition_public_photo(petition_id=pk)
-        name = PurePosixPath(photo.image.name).name if photo is not None else ""
-        if photo is None or REENCODED_NAME.fullmatch(name) is None:
+        image_name = photo.image.name if photo is not None else None
+        if not image_name or REENCODED_NAME.fullmatch(PurePosixPath(image_name).name) is None:
             raise Http404(_("照片不存在。"))
         # The same answer as /media/ gives this photo (which is open to anyone there too, by the
         # same rule: selectors.petition_photo_get_for_media), only cacheable by anyone.
-        return media_file_response(photo.image.name, cache_control=CACHE_CONTROL)
+        return media_file_response(image_name, cache_control=CACHE_CONTROL)
 
 
 class PetitionPublicListView(View):

@@ -34,6 +34,7 @@ from petitions.views.base import (
     location_picker_response,
     login_redirect,
     questions_response,
+    signed_in_user,
     status_context,
 )
 from residents.selectors import household_list
@@ -49,6 +50,11 @@ class ResidentView(View):
         if not rules.is_verified_resident(request.user):
             raise Http404(_("该页面仅供居民使用。"))
         return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def actor(self) -> User:
+        """The signed-in user the gate let through."""
+        return signed_in_user(self.request)
 
     def own_petition(self, pk: int) -> Petition:
         petition = selectors.petition_get_for_user(user=self.request.user, petition_id=pk)
@@ -105,28 +111,28 @@ class PetitionCreateView(ResidentView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         initial = (_plaque_initial(request.GET.get("building", ""))
-                   or _home_initial(request.user))
-        form = petition_forms.PetitionSubmitForm(user=request.user, initial=initial)
+                   or _home_initial(self.actor))
+        form = petition_forms.PetitionSubmitForm(user=self.actor, initial=initial)
         return self._render(request, form)
 
     def _render(self, request: HttpRequest, form: forms.Form, status: int = 200,
                 held: list[PendingPhoto] | None = None) -> HttpResponse:
-        context = {"form": form, "masked_phone": mask_phone(request.user.phone),
+        context = {"form": form, "masked_phone": mask_phone(self.actor.phone),
                    "held_photos": pending_photos.pending_photo_thumbnails(held or [])}
         return render(request, self.template_name, context, status=status)
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = petition_forms.PetitionSubmitForm(request.POST, request.FILES, user=request.user)
+        form = petition_forms.PetitionSubmitForm(request.POST, request.FILES, user=self.actor)
         form.is_valid()
         held = self._hold(request, form)
         if form.errors:
             return self._render(request, form, status=400, held=held)
         try:
-            petition = self._submit(request.user, form, held)
+            petition = self._submit(self.actor, form, held)
         except ValidationError as error:
             is_photo = error.code in PHOTO_ERROR_CODES if hasattr(error, "code") else False
             form.add_error("photos" if is_photo else None, error_text(error))
-            held = pending_photos.pending_photo_list(actor=request.user,
+            held = pending_photos.pending_photo_list(actor=self.actor,
                                                      tokens=[photo.token for photo in held])
             return self._render(request, form, status=400, held=held)
         except ApplicationError as error:
@@ -139,7 +145,7 @@ class PetitionCreateView(ResidentView):
     def _hold(self, request: HttpRequest, form: forms.Form) -> list[PendingPhoto]:
         """The photos kept before (the ticked boxes) and those sent now, held for this
         resident; a bad or a fourth photo is an error on the photo field."""
-        held = pending_photos.pending_photo_list(actor=request.user,
+        held = pending_photos.pending_photo_list(actor=self.actor,
                                                  tokens=request.POST.getlist("held_photo"))
         if "photos" in form.errors:  # more than 3 files at once: none is kept
             return held
@@ -147,7 +153,7 @@ class PetitionCreateView(ResidentView):
         if len(held) + len(uploads) > MAX_PHOTOS:
             form.add_error("photos", _("最多上传 %(count)s 张照片。") % {"count": MAX_PHOTOS})
             return held
-        result = pending_photos.pending_photos_hold(actor=request.user, photos=uploads)
+        result = pending_photos.pending_photos_hold(actor=self.actor, photos=uploads)
         for error in result.errors:
             form.add_error("photos", error_text(error))
         return held + result.photos
@@ -217,7 +223,7 @@ class PetitionRateView(ResidentActionView):
     success_message = _lazy("感谢您的评价。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Petition:
-        return services.petition_rate(petition_id=petition.pk, actor=self.request.user,
+        return services.petition_rate(petition_id=petition.pk, actor=self.actor,
                                       rating=data["rating"], comment=data.get("comment", ""))
 
 
@@ -227,7 +233,7 @@ class PetitionReopenView(ResidentActionView):
     success_message = _lazy("已申请重办，诉求已退回承办人。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Petition:
-        return services.petition_reopen(petition_id=petition.pk, actor=self.request.user,
+        return services.petition_reopen(petition_id=petition.pk, actor=self.actor,
                                         reason=data["reason"])
 
 

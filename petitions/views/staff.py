@@ -14,7 +14,7 @@ the finer rules (holder, dispatcher, scope).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django import forms
 from django.db.models import QuerySet
@@ -34,7 +34,7 @@ from petitions import dispatch_queue, rules, selectors, services
 from petitions import forms as petition_forms
 from petitions.models import Petition
 from petitions.presentation import stats_chart, stats_rows
-from petitions.views.base import login_redirect, status_context
+from petitions.views.base import login_redirect, signed_in_user, status_context
 from territory.models import Area
 from territory.selectors import building_list
 
@@ -62,12 +62,17 @@ class StaffView(StaffRequiredMixin, View):
     def handle_no_login(self, request: HttpRequest) -> HttpResponseBase:
         return login_redirect(request, "accounts:login")
 
+    @property
+    def actor(self) -> User:
+        """The signed-in user the gate let through."""
+        return signed_in_user(self.request)
+
 
 
 class PetitionStatsView(StaffView):
     def get(self, request: HttpRequest) -> HttpResponse:
         form = petition_forms.StatsForm(request.GET)
-        by = form.cleaned_data["by"] if form.is_valid() else "week"
+        by: Literal["week", "month"] = form.cleaned_data["by"] if form.is_valid() else "week"
         end = timezone.now() + timedelta(days=1)
         start = end - STATS_PERIODS[by]
         rates = selectors.rates_every_period(
@@ -113,7 +118,7 @@ class PetitionStaffDetailView(StaffView):
                                                                   petition=petition),
             "contact_revealable": rules.may_reveal_contact(request.user, petition),
             "photos": list(petition.photos.all()),
-            "forms": self._forms(request.user, petition, actions),
+            "forms": self._forms(self.actor, petition, actions),
             "duplicates": selectors.petition_duplicates_for_user(user=request.user,
                                                                  petition=petition),
         }
@@ -164,7 +169,7 @@ class PetitionCheckInView(StaffActionView):
     success_message = _lazy("已签到，到场时间已记录。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
-        return services.petition_check_in(petition_id=petition.pk, actor=self.request.user)
+        return services.petition_check_in(petition_id=petition.pk, actor=self.actor)
 
 
 class PetitionNoteCreateView(StaffActionView):
@@ -173,7 +178,7 @@ class PetitionNoteCreateView(StaffActionView):
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return services.petition_add_note(
-            petition_id=petition.pk, actor=self.request.user, note=data.get("note", ""),
+            petition_id=petition.pk, actor=self.actor, note=data.get("note", ""),
             photos=data.get("photos") or [],
             is_internal=data.get("visibility") != petition_forms.NoteForm.RESIDENT)
 
@@ -183,7 +188,7 @@ class PetitionResolveView(StaffActionView):
     success_message = _lazy("已办结，等待核实。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
-        return services.petition_resolve(petition_id=petition.pk, actor=self.request.user,
+        return services.petition_resolve(petition_id=petition.pk, actor=self.actor,
                                          resolution=data["resolution"],
                                          photos=data.get("photos") or [],
                                          no_visit_reason=data.get("no_visit_reason") or "",
@@ -195,7 +200,7 @@ class PetitionVerifyView(StaffActionView):
     success_message = _lazy("核实结果已记录。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
-        return services.petition_verify(petition_id=petition.pk, actor=self.request.user,
+        return services.petition_verify(petition_id=petition.pk, actor=self.actor,
                                         accepted=data["accepted"], note=data.get("note", ""))
 
 
@@ -204,7 +209,7 @@ class PetitionReturnView(StaffActionView):
     success_message = _lazy("已退回社区派单员。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
-        return services.petition_return(petition_id=petition.pk, actor=self.request.user,
+        return services.petition_return(petition_id=petition.pk, actor=self.actor,
                                         reason=data["reason"])
 
 
@@ -214,7 +219,7 @@ class PetitionEscalateView(StaffActionView):
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return services.petition_escalate_by_hand(petition_id=petition.pk,
-                                                  actor=self.request.user, reason=data["reason"])
+                                                  actor=self.actor, reason=data["reason"])
 
 
 class PetitionRejectView(StaffActionView):
@@ -222,7 +227,7 @@ class PetitionRejectView(StaffActionView):
     success_message = _lazy("已不予受理，原因将告知居民。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
-        return services.petition_reject(petition_id=petition.pk, actor=self.request.user,
+        return services.petition_reject(petition_id=petition.pk, actor=self.actor,
                                         reason=data["reason"])
 
 
@@ -234,7 +239,7 @@ class PetitionReferView(StaffActionView):
         # The topic and the petition's move are one transaction in the deliberation service
         # (core.referral's referrer), so a referral from here always lands on the agenda.
         return referrer()(
-            petition_id=petition.pk, actor=self.request.user, title=data.get("title", ""),
+            petition_id=petition.pk, actor=self.actor, title=data.get("title", ""),
             description=data.get("description", ""), note=data.get("note", ""))
 
 
@@ -243,7 +248,7 @@ class PetitionCloseView(StaffActionView):
     success_message = _lazy("诉求已关闭。")
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
-        return services.petition_close(petition_id=petition.pk, actor=self.request.user,
+        return services.petition_close(petition_id=petition.pk, actor=self.actor,
                                        note=data.get("note", ""))
 
 
@@ -251,11 +256,11 @@ class PetitionDispatchView(StaffActionView):
     success_message = _lazy("已派单。")
 
     def make_form(self, obj: Petition) -> forms.Form:
-        user = self.request.user
+        user = self.actor
         return petition_forms.DispatchForm(self.request.POST, holders=scope_staff(user))
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
-        return services.petition_dispatch(petition_id=petition.pk, actor=self.request.user,
+        return services.petition_dispatch(petition_id=petition.pk, actor=self.actor,
                                           holder=data["holder"], note=data.get("note", ""))
 
 
@@ -263,12 +268,12 @@ class PetitionRerouteView(StaffActionView):
     success_message = _lazy("已改派。")
 
     def make_form(self, obj: Petition) -> forms.Form:
-        user = self.request.user
+        user = self.actor
         return petition_forms.RerouteForm(self.request.POST, buildings=scope_buildings(user),
                                           holders=scope_staff(user))
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
-        return services.petition_reroute(petition_id=petition.pk, actor=self.request.user,
+        return services.petition_reroute(petition_id=petition.pk, actor=self.actor,
                                          building=data.get("building"),
                                          holder=data.get("holder"), note=data.get("note", ""))
 
@@ -280,13 +285,13 @@ class PetitionPlaceView(StaffActionView):
     success_message = _lazy("已定位。")
 
     def make_form(self, obj: Petition) -> forms.Form:
-        user = self.request.user
+        user = self.actor
         return petition_forms.PlaceForm(self.request.POST, buildings=scope_buildings(user),
                                         micro_grids=scope_micro_grids(user))
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         building, area = data.get("building"), data.get("area")
         return dispatch_queue.petition_place(
-            petition_id=petition.pk, actor=self.request.user,
+            petition_id=petition.pk, actor=self.actor,
             building_id=building.pk if building is not None else None,
             area_id=area.pk if area is not None else None, note=data.get("note", ""))

@@ -7,12 +7,14 @@ them. The old list URLs (overdue, due today, 待分派) answer with their tab, f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -43,10 +45,10 @@ WORKBENCH_COLUMNS = ("location_text", "placement_reason", "submitted_at", "resol
 OVERDUE_CHOICES = (("true", _lazy("已超时")), ("false", _lazy("未超时")))
 
 
-class KnownCountPaginator(Paginator):
+class KnownCountPaginator(Paginator[Petition]):
     """A Paginator told its count: the workbench's aggregate has counted the tab already."""
 
-    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+    def __init__(self, object_list: QuerySet[Petition], per_page: int, *, count: int) -> None:
         super().__init__(object_list, per_page)
         self.known_count = count
 
@@ -90,7 +92,7 @@ def _select_fields(user: User, query: QueryDict) -> list[SelectField]:
     buildings = (scope_buildings(user).select_related(None).select_related("compound")
                  .only("id", "number", "compound__name")
                  .order_by("compound__name", "number_sort", "number"))
-    choices: list[tuple[str, str | Promise, list[tuple[str, Any]]]] = [
+    choices: list[tuple[str, str | Promise, Sequence[tuple[object, object]]]] = [
         ("state", _lazy("状态"), list(PetitionState.choices)),
         ("tier", _lazy("层级"), list(Tier.choices)),
         ("category", _lazy("分类"), [(item.pk, item.name) for item in categories]),
@@ -110,7 +112,7 @@ class PetitionWorkbenchView(StaffView):
         cleaned = _without_empty(request.GET)
         if cleaned is not None:
             return redirect(f"{request.path}?{cleaned.urlencode()}")
-        user = request.user
+        user = self.actor
         tab = workbench_tab(user=user, tab=request.GET.get("tab", ""))
         try:
             workbench = petition_workbench(user=user, tab=tab, filters=request.GET,
@@ -128,7 +130,7 @@ class PetitionWorkbenchView(StaffView):
 
     def _render(self, request: HttpRequest, tab: str, *, status: int = 200,
                 error: str = "", **context: Any) -> HttpResponse:
-        user = request.user
+        user = self.actor
         context.setdefault("tabs", workbench_tab_labels(user=user))
         context.setdefault("rows", [])
         labels = {item.key: item.label for item in context["tabs"]}
