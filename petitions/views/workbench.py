@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -45,7 +45,13 @@ WORKBENCH_COLUMNS = ("location_text", "placement_reason", "submitted_at", "resol
 OVERDUE_CHOICES = (("true", _lazy("已超时")), ("false", _lazy("未超时")))
 
 
-class KnownCountPaginator(Paginator[Petition]):
+if TYPE_CHECKING:
+    PetitionPaginator = Paginator[Petition]
+else:  # the stubs' Paginator is generic; Django's is not subscriptable at run time
+    PetitionPaginator = Paginator
+
+
+class KnownCountPaginator(PetitionPaginator):
     """A Paginator told its count: the workbench's aggregate has counted the tab already."""
 
     def __init__(self, object_list: QuerySet[Petition], per_page: int, *, count: int) -> None:
