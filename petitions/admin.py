@@ -31,6 +31,7 @@ from petitions.models import (
     SlaPolicy,
     WebhookDelivery,
 )
+from petitions.webhooks import webhook_delivery_attempt
 
 
 def _of_visible_petition(user: Any) -> Q:
@@ -290,8 +291,6 @@ class WebhookDeliveryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
     @admin.action(description=_lazy("立即重试"))
     def retry_now(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
-        from petitions.webhooks import webhook_delivery_attempt
-
         delivered = sum(webhook_delivery_attempt(delivery_id=delivery.pk)
                         for delivery in queryset.filter(delivered_at__isnull=True))
         messages.info(request, _("已重试，成功送达 %(count)s 条。") % {"count": delivered})

@@ -140,7 +140,9 @@ def webhook_sign(*, secret: str, body: bytes) -> str:
 
 def _schedule_webhook_delivery() -> None:
     def _deliver() -> None:
-        from petitions.tasks import petitions_webhooks_deliver_task
+        from petitions.tasks import (  # noqa: PLC0415 tasks → sweep → notify: a cycle
+            petitions_webhooks_deliver_task,
+        )
 
         petitions_webhooks_deliver_task.delay()
 
