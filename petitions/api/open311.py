@@ -263,7 +263,7 @@ def _service_row(category: Category) -> dict[str, Any]:
         "metadata": bool(category.extra_questions),
         "type": "realtime",
         "keywords": "",
-        "group": category.parent.name if category.parent_id else "",
+        "group": category.parent.name if category.parent is not None else "",
     }
 
 
@@ -399,12 +399,10 @@ def _parse_moment(request: HttpRequest, name: str) -> datetime | None:
 
 def _window(request: HttpRequest) -> tuple[datetime, datetime]:
     start, end = _parse_moment(request, "start_date"), _parse_moment(request, "end_date")
-    if start is None and end is None:
-        end = timezone.now()
-    if start is None:
-        start = end - WINDOW  # type: ignore[operator]
     if end is None:
-        end = start + WINDOW
+        end = timezone.now() if start is None else start + WINDOW
+    if start is None:
+        start = end - WINDOW
     if end < start:
         raise Open311Error(400, _("end_date 不能早于 start_date。"))
     if end - start > WINDOW:
