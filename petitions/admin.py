@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from accounts.models import User
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register, everywhere
 from core.admin_widgets import ADMIN_DURATION_OVERRIDES, duration_text
 from core.exceptions import ApplicationError
@@ -32,6 +33,14 @@ from petitions.models import (
     WebhookDelivery,
 )
 from petitions.webhooks import webhook_delivery_attempt
+
+
+def _admin_user(request: HttpRequest) -> User:
+    """The signed-in staff member: the admin site lets no one else run an action."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
 
 
 def _of_visible_petition(user: Any) -> Q:
@@ -183,26 +192,30 @@ class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAd
 
     @admin.action(description=_lazy("手动升级一级"))
     def escalate_by_hand(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        actor = _admin_user(request)
         _run_for_each(request, queryset, lambda petition: services.petition_escalate_by_hand(
-            petition_id=petition.pk, actor=request.user, reason=_("管理后台手动升级")),
+            petition_id=petition.pk, actor=actor, reason=_("管理后台手动升级")),
             _("已升级"))
 
     @admin.action(description=_lazy("不予受理（重复或不属受理范围）"))
     def reject(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        actor = _admin_user(request)
         _run_for_each(request, queryset, lambda petition: services.petition_reject(
-            petition_id=petition.pk, actor=request.user,
+            petition_id=petition.pk, actor=actor,
             reason=_("经核查，该诉求重复或不属于受理范围。")), _("已不予受理"))
 
     @admin.action(description=_lazy("按节假日表重新计算估算的时限"))
     def recount_deadlines(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        actor = _admin_user(request)
         workdays = WorkCalendar()  # one read of the holiday table for the whole selection
         _run_for_each(request, queryset, lambda petition: services.petition_deadlines_recount(
-            petition_id=petition.pk, actor=request.user, workdays=workdays), _("已重新计算时限"))
+            petition_id=petition.pk, actor=actor, workdays=workdays), _("已重新计算时限"))
 
     @admin.action(description=_lazy("关闭（已核实或已评价）"))
     def close(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        actor = _admin_user(request)
         _run_for_each(request, queryset, lambda petition: services.petition_close(
-            petition_id=petition.pk, actor=request.user, note=_("管理后台关闭")), _("已关闭"))
+            petition_id=petition.pk, actor=actor, note=_("管理后台关闭")), _("已关闭"))
 
 
 @admin.register(PetitionEvent)
