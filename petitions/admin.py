@@ -32,6 +32,7 @@ from petitions.models import (
     SlaPolicy,
     WebhookDelivery,
 )
+from petitions.rules import Viewer
 from petitions.webhooks import webhook_delivery_attempt
 
 
@@ -43,7 +44,7 @@ def _admin_user(request: HttpRequest) -> User:
     return user
 
 
-def _of_visible_petition(user: Any) -> Q:
+def _of_visible_petition(user: Viewer) -> Q:
     condition = rules.visibility_q(user)
     if not condition:
         return condition

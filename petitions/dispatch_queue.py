@@ -33,6 +33,7 @@ from petitions.models import (
     PetitionState,
     Placement,
 )
+from petitions.rules import Viewer
 from petitions.selectors import LIST_RELATED, petition_visible_queryset
 from petitions.services import Kind, _dispatch_to, _event, _lock, _place, _require
 from territory.models import Area, Building
@@ -121,7 +122,7 @@ def petition_place(*, petition_id: int, actor: User, building_id: int | None = N
 # --- reads -----------------------------------------------------------------------------------
 
 
-def petition_dispatch_queue(*, user: User | Any) -> QuerySet[Petition]:
+def petition_dispatch_queue(*, user: Viewer) -> QuerySet[Petition]:
     """待分派 in the user's scope: accepted, nobody holds it; the longest waiting first."""
     return (petition_visible_queryset(user=user)
             .filter(state=State.SUBMITTED, holder__isnull=True)
@@ -151,7 +152,7 @@ def _minutes(value: timedelta | None) -> float | None:
     return None if value is None else round(value.total_seconds() / 60, 1)
 
 
-def petition_placement_quality(*, user: User | Any, start: datetime,
+def petition_placement_quality(*, user: Viewer, start: datetime,
                                end: datetime) -> PlacementQuality:
     """Placement by method and the average minutes from acceptance to dispatch, for petitions
     accepted in [start, end) in the user's scope. One aggregate query."""
