@@ -15,9 +15,11 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from core.filters import filterset_apply
 from core.masking import mask_phone
 from core.media import MediaGrant
+from core.scope import scope_path
 from petitions import policy, rules
 from petitions.filters import PetitionFilter
 from petitions.models import (
@@ -29,6 +31,8 @@ from petitions.models import (
     Tier,
 )
 from petitions.rules import Viewer
+from territory.models import Area, Building
+from territory.selectors import building_list
 
 LIST_RELATED = ("category", "area", "holder", "building__compound")
 PUBLIC_STATES = (PetitionState.VERIFIED, PetitionState.RATED, PetitionState.CLOSED)
@@ -288,3 +292,31 @@ def _rates_row(row: Mapping[str, Any]) -> dict[str, Any]:
             for tier in Tier.values
         },
     }
+
+
+# --- the staff forms' choices -----------------------------------------------------------------
+
+
+def holder_candidate_list(*, user: User) -> QuerySet[User]:
+    """Active staff inside the user's scope: the holder choices of dispatch and reroute."""
+    staff = (User.objects.filter(is_active=True, role__in=rules.STAFF_ROLES)
+             .select_related("scope_area"))
+    prefix = scope_path(user)
+    if prefix:
+        staff = staff.filter(scope_area__path__startswith=prefix)
+    return staff.order_by("role", "username")
+
+
+def scope_building_list(*, user: User) -> QuerySet[Building]:
+    """The buildings in the user's scope: where a petition may be placed or rerouted."""
+    prefix = scope_path(user)
+    buildings = building_list()
+    if prefix:
+        buildings = buildings.filter(micro_grid__path__startswith=prefix)
+    return buildings
+
+
+def scope_micro_grid_list(*, user: User) -> QuerySet[Area]:
+    """The micro-grids in the user's scope: where a petition without a building is placed."""
+    return Area.objects.filter(kind=Area.Kind.MICROGRID,
+                               path__startswith=scope_path(user) or "").order_by("path")

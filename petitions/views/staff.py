@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from django import forms
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,14 +28,11 @@ from django.views import View
 from accounts.models import User
 from core.actions import ActionView, StaffRequiredMixin
 from core.referral import referrer
-from core.scope import scope_path
 from petitions import dispatch_queue, rules, selectors, services
 from petitions import forms as petition_forms
 from petitions.models import Petition
 from petitions.presentation import stats_chart, stats_rows
 from petitions.views.base import login_redirect, signed_in_user, status_context
-from territory.models import Area
-from territory.selectors import building_list
 
 STAFF_PAGE_SIZE = 50  # the workbench's tabs (views.workbench)
 # What the workbench rows and clock_for read: 50 full rows with their holder (a User of
@@ -68,7 +64,6 @@ class StaffView(StaffRequiredMixin, View):
         return signed_in_user(self.request)
 
 
-
 class PetitionStatsView(StaffView):
     def get(self, request: HttpRequest) -> HttpResponse:
         form = petition_forms.StatsForm(request.GET)
@@ -81,30 +76,6 @@ class PetitionStatsView(StaffView):
         context = {"form": form, "by": by, "rows": stats_rows(rates),
                    "chart": stats_chart(rates, by=by), "active": "stats"}
         return render(request, "petitions/staff/stats.html", context)
-
-
-def scope_staff(user: User) -> QuerySet[User]:
-    """Active staff inside the user's scope: the holder choices of dispatch and reroute."""
-    staff = (User.objects.filter(is_active=True, role__in=rules.STAFF_ROLES)
-             .select_related("scope_area"))
-    prefix = scope_path(user)
-    if prefix:
-        staff = staff.filter(scope_area__path__startswith=prefix)
-    return staff.order_by("role", "username")
-
-
-def scope_buildings(user: User) -> QuerySet[Any]:
-    prefix = scope_path(user)
-    buildings = building_list()
-    if prefix:
-        buildings = buildings.filter(micro_grid__path__startswith=prefix)
-    return buildings
-
-
-def scope_micro_grids(user: User) -> QuerySet[Area]:
-    return Area.objects.filter(kind=Area.Kind.MICROGRID,
-                               path__startswith=scope_path(user) or "").order_by("path")
-
 
 
 class PetitionStaffDetailView(StaffView):
@@ -136,13 +107,16 @@ class PetitionStaffDetailView(StaffView):
             "callback": petition_forms.CallbackForm(),
         }
         if actions["dispatch"]:
-            built["dispatch"] = petition_forms.DispatchForm(holders=scope_staff(user))
+            built["dispatch"] = petition_forms.DispatchForm(
+                holders=selectors.holder_candidate_list(user=user))
         if actions["reroute"]:
-            built["reroute"] = petition_forms.RerouteForm(buildings=scope_buildings(user),
-                                                          holders=scope_staff(user))
+            built["reroute"] = petition_forms.RerouteForm(
+                buildings=selectors.scope_building_list(user=user),
+                holders=selectors.holder_candidate_list(user=user))
         if actions["place"]:
-            built["place"] = petition_forms.PlaceForm(buildings=scope_buildings(user),
-                                                      micro_grids=scope_micro_grids(user))
+            built["place"] = petition_forms.PlaceForm(
+                buildings=selectors.scope_building_list(user=user),
+                micro_grids=selectors.scope_micro_grid_list(user=user))
         # One reason form per action that asks for one, and ids of each form's own: a label
         # names its own field only when no other form on the page reuses the id (WCAG 1.3.1).
         built.update(back=petition_forms.ReasonForm(), escalate=petition_forms.ReasonForm(),
@@ -257,7 +231,8 @@ class PetitionDispatchView(StaffActionView):
 
     def make_form(self, obj: Petition) -> forms.Form:
         user = self.actor
-        return petition_forms.DispatchForm(self.request.POST, holders=scope_staff(user))
+        return petition_forms.DispatchForm(self.request.POST,
+                                           holders=selectors.holder_candidate_list(user=user))
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return services.petition_dispatch(petition_id=petition.pk, actor=self.actor,
@@ -269,8 +244,9 @@ class PetitionRerouteView(StaffActionView):
 
     def make_form(self, obj: Petition) -> forms.Form:
         user = self.actor
-        return petition_forms.RerouteForm(self.request.POST, buildings=scope_buildings(user),
-                                          holders=scope_staff(user))
+        return petition_forms.RerouteForm(self.request.POST,
+                                          buildings=selectors.scope_building_list(user=user),
+                                          holders=selectors.holder_candidate_list(user=user))
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return services.petition_reroute(petition_id=petition.pk, actor=self.actor,
@@ -286,8 +262,9 @@ class PetitionPlaceView(StaffActionView):
 
     def make_form(self, obj: Petition) -> forms.Form:
         user = self.actor
-        return petition_forms.PlaceForm(self.request.POST, buildings=scope_buildings(user),
-                                        micro_grids=scope_micro_grids(user))
+        return petition_forms.PlaceForm(self.request.POST,
+                                        buildings=selectors.scope_building_list(user=user),
+                                        micro_grids=selectors.scope_micro_grid_list(user=user))
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         building, area = data.get("building"), data.get("area")

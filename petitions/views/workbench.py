@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
 from core.exceptions import ApplicationError
-from petitions import dispatch_queue
+from petitions import dispatch_queue, selectors
 from petitions.filters import PetitionFilter
 from petitions.models import Category, Petition, PetitionState, Tier
 from petitions.presentation import clock_rows, percent
@@ -35,7 +35,6 @@ from petitions.views.staff import (
     STAFF_LIST_RELATED,
     STAFF_PAGE_SIZE,
     StaffView,
-    scope_buildings,
 )
 from petitions.workbench import petition_workbench, workbench_tab, workbench_tab_labels
 
@@ -95,7 +94,8 @@ def _filter_errors(error: ValidationError) -> str:
 
 def _select_fields(user: User, query: QueryDict) -> list[SelectField]:
     categories = Category.objects.filter(is_active=True).order_by("sort_order", "id")
-    buildings = (scope_buildings(user).select_related(None).select_related("compound")
+    buildings = (selectors.scope_building_list(user=user)
+                 .select_related(None).select_related("compound")
                  .only("id", "number", "compound__name")
                  .order_by("compound__name", "number_sort", "number"))
     choices: list[tuple[str, str | Promise, Sequence[tuple[object, object]]]] = [
