@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,6 +35,22 @@ from petitions.models import (
 from petitions.rules import Viewer
 from petitions.webhooks import webhook_delivery_attempt
 
+if TYPE_CHECKING:
+    # Django's admin classes are not subscriptable at run time: the models are named for mypy
+    # only (as in volunteers, territory and governance).
+    PetitionEventInlineBase = admin.TabularInline[PetitionEvent, Petition]
+    PetitionPhotoInlineBase = admin.TabularInline[PetitionPhoto, Petition]
+    PetitionAdminBase = admin.ModelAdmin[Petition]
+    PetitionEventAdminBase = admin.ModelAdmin[PetitionEvent]
+    CategoryAdminBase = admin.ModelAdmin[Category]
+    SlaPolicyAdminBase = admin.ModelAdmin[SlaPolicy]
+    WebhookDeliveryAdminBase = admin.ModelAdmin[WebhookDelivery]
+    BuildingPlaqueAdminBase = admin.ModelAdmin[BuildingPlaque]
+else:
+    PetitionEventInlineBase = PetitionPhotoInlineBase = admin.TabularInline
+    PetitionAdminBase = PetitionEventAdminBase = CategoryAdminBase = admin.ModelAdmin
+    SlaPolicyAdminBase = WebhookDeliveryAdminBase = BuildingPlaqueAdminBase = admin.ModelAdmin
+
 
 def _admin_user(request: HttpRequest) -> User:
     """The signed-in staff member: the admin site lets no one else run an action."""
@@ -61,7 +77,7 @@ choice_scope_register(SlaPolicy, rule=everywhere)
 choice_scope_register(BuildingPlaque, "building__micro_grid__path")
 
 
-class PetitionEventInline(admin.TabularInline):
+class PetitionEventInline(PetitionEventInlineBase):
     model = PetitionEvent
     extra = 0
     can_delete = False
@@ -85,7 +101,7 @@ class PetitionEventInline(admin.TabularInline):
         return False
 
 
-class PetitionPhotoInline(admin.TabularInline):
+class PetitionPhotoInline(PetitionPhotoInlineBase):
     model = PetitionPhoto
     extra = 0
     can_delete = False
@@ -137,7 +153,7 @@ class DispatchQueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Petition)
-class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAdmin):
+class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, PetitionAdminBase):
     list_display = ("id", "short_description", "category", "state", "tier", "size", "holder",
                     "masked_phone", "due_at", "supervised", "channel", "placement",
                     "placement_reason", "submitted_at")
@@ -220,7 +236,7 @@ class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAd
 
 
 @admin.register(PetitionEvent)
-class PetitionEventAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class PetitionEventAdmin(ScopedChoicesMixin, PetitionEventAdminBase):
     list_display = ("created_at", "petition", "kind", "actor_label", "from_state", "to_state",
                     "from_tier", "to_tier")
     list_filter = ("kind", "to_tier", "is_internal")
@@ -248,7 +264,7 @@ class PetitionEventAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class CategoryAdmin(ScopedChoicesMixin, CategoryAdminBase):
     list_display = ("name", "parent", "sort_order", "is_active", "requires_result_photo")
     list_filter = ("is_active", "parent")
     list_editable = ("sort_order", "is_active")
@@ -256,7 +272,7 @@ class CategoryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class SlaPolicyAdmin(ScopedChoicesMixin, SlaPolicyAdminBase):
     list_display = ("__str__", "arrival_text", "microgrid_text", "grid_text", "street_text",
                     "rating_window_text", "reminder_share", "calendar", "updated_at")
     formfield_overrides = ADMIN_DURATION_OVERRIDES
@@ -289,7 +305,7 @@ class SlaPolicyAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(ScopedChoicesMixin, WebhookDeliveryAdminBase):
     list_display = ("id", "external_system", "petition", "url", "attempts", "last_status",
                     "next_attempt_at", "delivered_at", "given_up_at")
     list_filter = ("external_system", "last_status")
@@ -311,7 +327,7 @@ class WebhookDeliveryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(BuildingPlaque)
-class BuildingPlaqueAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class BuildingPlaqueAdmin(ScopedChoicesMixin, BuildingPlaqueAdminBase):
     """Plaques are made by printing them (the staff sheet); deleting one retires it (a stolen or
     photographed plaque), and the next print makes a new code."""
 
