@@ -55,7 +55,7 @@ def _target(*, petition: Petition, actor: User, building_id: int | None,
             raise ApplicationError(_("楼栋不存在。"))
         origin = building.micro_grid
     else:
-        found = Area.objects.filter(pk=area_id).first()
+        found = Area.objects.filter(pk=area_id).first() if area_id is not None else None
         if found is None:
             raise ApplicationError(_("区域不存在。"))
         origin = found
