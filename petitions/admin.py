@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from accounts.models import User
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register, everywhere
 from core.admin_widgets import ADMIN_DURATION_OVERRIDES, duration_text
 from core.exceptions import ApplicationError
@@ -31,9 +32,35 @@ from petitions.models import (
     SlaPolicy,
     WebhookDelivery,
 )
+from petitions.rules import Viewer
+from petitions.webhooks import webhook_delivery_attempt
+
+if TYPE_CHECKING:
+    # Django's admin classes are not subscriptable at run time: the models are named for mypy
+    # only (as in volunteers, territory and governance).
+    PetitionEventInlineBase = admin.TabularInline[PetitionEvent, Petition]
+    PetitionPhotoInlineBase = admin.TabularInline[PetitionPhoto, Petition]
+    PetitionAdminBase = admin.ModelAdmin[Petition]
+    PetitionEventAdminBase = admin.ModelAdmin[PetitionEvent]
+    CategoryAdminBase = admin.ModelAdmin[Category]
+    SlaPolicyAdminBase = admin.ModelAdmin[SlaPolicy]
+    WebhookDeliveryAdminBase = admin.ModelAdmin[WebhookDelivery]
+    BuildingPlaqueAdminBase = admin.ModelAdmin[BuildingPlaque]
+else:
+    PetitionEventInlineBase = PetitionPhotoInlineBase = admin.TabularInline
+    PetitionAdminBase = PetitionEventAdminBase = CategoryAdminBase = admin.ModelAdmin
+    SlaPolicyAdminBase = WebhookDeliveryAdminBase = BuildingPlaqueAdminBase = admin.ModelAdmin
 
 
-def _of_visible_petition(user: Any) -> Q:
+def _admin_user(request: HttpRequest) -> User:
+    """The signed-in staff member: the admin site lets no one else run an action."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
+
+
+def _of_visible_petition(user: Viewer) -> Q:
     condition = rules.visibility_q(user)
     if not condition:
         return condition
@@ -50,7 +77,7 @@ choice_scope_register(SlaPolicy, rule=everywhere)
 choice_scope_register(BuildingPlaque, "building__micro_grid__path")
 
 
-class PetitionEventInline(admin.TabularInline):
+class PetitionEventInline(PetitionEventInlineBase):
     model = PetitionEvent
     extra = 0
     can_delete = False
@@ -74,7 +101,7 @@ class PetitionEventInline(admin.TabularInline):
         return False
 
 
-class PetitionPhotoInline(admin.TabularInline):
+class PetitionPhotoInline(PetitionPhotoInlineBase):
     model = PetitionPhoto
     extra = 0
     can_delete = False
@@ -126,7 +153,7 @@ class DispatchQueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Petition)
-class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAdmin):
+class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, PetitionAdminBase):
     list_display = ("id", "short_description", "category", "state", "tier", "size", "holder",
                     "masked_phone", "due_at", "supervised", "channel", "placement",
                     "placement_reason", "submitted_at")
@@ -182,30 +209,34 @@ class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, admin.ModelAd
 
     @admin.action(description=_lazy("手动升级一级"))
     def escalate_by_hand(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        actor = _admin_user(request)
         _run_for_each(request, queryset, lambda petition: services.petition_escalate_by_hand(
-            petition_id=petition.pk, actor=request.user, reason=_("管理后台手动升级")),
+            petition_id=petition.pk, actor=actor, reason=_("管理后台手动升级")),
             _("已升级"))
 
     @admin.action(description=_lazy("不予受理（重复或不属受理范围）"))
     def reject(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        actor = _admin_user(request)
         _run_for_each(request, queryset, lambda petition: services.petition_reject(
-            petition_id=petition.pk, actor=request.user,
+            petition_id=petition.pk, actor=actor,
             reason=_("经核查，该诉求重复或不属于受理范围。")), _("已不予受理"))
 
     @admin.action(description=_lazy("按节假日表重新计算估算的时限"))
     def recount_deadlines(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        actor = _admin_user(request)
         workdays = WorkCalendar()  # one read of the holiday table for the whole selection
         _run_for_each(request, queryset, lambda petition: services.petition_deadlines_recount(
-            petition_id=petition.pk, actor=request.user, workdays=workdays), _("已重新计算时限"))
+            petition_id=petition.pk, actor=actor, workdays=workdays), _("已重新计算时限"))
 
     @admin.action(description=_lazy("关闭（已核实或已评价）"))
     def close(self, request: HttpRequest, queryset: QuerySet[Petition]) -> None:
+        actor = _admin_user(request)
         _run_for_each(request, queryset, lambda petition: services.petition_close(
-            petition_id=petition.pk, actor=request.user, note=_("管理后台关闭")), _("已关闭"))
+            petition_id=petition.pk, actor=actor, note=_("管理后台关闭")), _("已关闭"))
 
 
 @admin.register(PetitionEvent)
-class PetitionEventAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class PetitionEventAdmin(ScopedChoicesMixin, PetitionEventAdminBase):
     list_display = ("created_at", "petition", "kind", "actor_label", "from_state", "to_state",
                     "from_tier", "to_tier")
     list_filter = ("kind", "to_tier", "is_internal")
@@ -233,7 +264,7 @@ class PetitionEventAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class CategoryAdmin(ScopedChoicesMixin, CategoryAdminBase):
     list_display = ("name", "parent", "sort_order", "is_active", "requires_result_photo")
     list_filter = ("is_active", "parent")
     list_editable = ("sort_order", "is_active")
@@ -241,7 +272,7 @@ class CategoryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class SlaPolicyAdmin(ScopedChoicesMixin, SlaPolicyAdminBase):
     list_display = ("__str__", "arrival_text", "microgrid_text", "grid_text", "street_text",
                     "rating_window_text", "reminder_share", "calendar", "updated_at")
     formfield_overrides = ADMIN_DURATION_OVERRIDES
@@ -274,7 +305,7 @@ class SlaPolicyAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(ScopedChoicesMixin, WebhookDeliveryAdminBase):
     list_display = ("id", "external_system", "petition", "url", "attempts", "last_status",
                     "next_attempt_at", "delivered_at", "given_up_at")
     list_filter = ("external_system", "last_status")
@@ -290,15 +321,13 @@ class WebhookDeliveryAdmin(ScopedChoicesMixin, admin.ModelAdmin):
 
     @admin.action(description=_lazy("立即重试"))
     def retry_now(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
-        from petitions.webhooks import webhook_delivery_attempt
-
         delivered = sum(webhook_delivery_attempt(delivery_id=delivery.pk)
                         for delivery in queryset.filter(delivered_at__isnull=True))
         messages.info(request, _("已重试，成功送达 %(count)s 条。") % {"count": delivered})
 
 
 @admin.register(BuildingPlaque)
-class BuildingPlaqueAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+class BuildingPlaqueAdmin(ScopedChoicesMixin, BuildingPlaqueAdminBase):
     """Plaques are made by printing them (the staff sheet); deleting one retires it (a stolen or
     photographed plaque), and the next print makes a new code."""
 

@@ -16,9 +16,9 @@ two at once, writes nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Q
@@ -70,7 +70,7 @@ def petitions_alert_escalated(*, now: datetime) -> int:
 # --- the sweep: 督办 ----------------------------------------------------------------------------
 
 
-def _street_admins() -> list[dict[str, Any]]:
+def _street_admins() -> list[Mapping[str, Any]]:
     """Who hears of every 督办: active street admins, and superusers with a phone (a superuser
     without one is a technical account, not someone on duty)."""
     with_phone = Q(phone__isnull=False) & ~Q(phone="")
@@ -79,7 +79,7 @@ def _street_admins() -> list[dict[str, Any]]:
                 .values("id", "phone", "is_superuser", "scope_area__path").order_by("id"))
 
 
-def _covers(admin: dict[str, Any], row: dict[str, Any]) -> bool:
+def _covers(admin: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
     prefix = admin["scope_area__path"]
     if admin["is_superuser"] or prefix is None:
         return True
@@ -149,8 +149,10 @@ def _arrival_reminders(*, now: datetime) -> tuple[list[Notification], list[Sms]]
     ).values("id", "holder_id", "holder__phone", "arrival_due_at")
     inbox, texts = [], []
     for row in rows:
-        key = f"remind-arrival:{row['id']}:{int(row['arrival_due_at'].timestamp())}"
-        due = local_time(row["arrival_due_at"])
+        # arrival_due_at__gt above leaves no row without the deadline.
+        due_at = cast(datetime, row["arrival_due_at"])
+        key = f"remind-arrival:{row['id']}:{int(due_at.timestamp())}"
+        due = local_time(due_at)
         inbox.append(Notification(
             user_id=row["holder_id"], link=petition_link(row["id"], for_staff=True),
             **notification_fields(

@@ -78,7 +78,7 @@ def _cast() -> Cast | None:
     micro = {user.scope_area_id: user.pk for user in users.values()
              if user.role == User.Role.MICROGRID_WORKER and user.scope_area_id}
     grid = {user.scope_area.path: user.pk for user in users.values()
-            if user.role == User.Role.GRID_WORKER and user.scope_area_id}
+            if user.role == User.Role.GRID_WORKER and user.scope_area is not None}
     return Cast(resident=users["resident"], community=users["community"],
                 street=users["street"], hotline=users.get("hotline12345"), micro=micro, grid=grid)
 

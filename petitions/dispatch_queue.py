@@ -33,6 +33,7 @@ from petitions.models import (
     PetitionState,
     Placement,
 )
+from petitions.rules import Viewer
 from petitions.selectors import LIST_RELATED, petition_visible_queryset
 from petitions.services import Kind, _dispatch_to, _event, _lock, _place, _require
 from territory.models import Area, Building
@@ -54,7 +55,7 @@ def _target(*, petition: Petition, actor: User, building_id: int | None,
             raise ApplicationError(_("楼栋不存在。"))
         origin = building.micro_grid
     else:
-        found = Area.objects.filter(pk=area_id).first()
+        found = Area.objects.filter(pk=area_id).first() if area_id is not None else None
         if found is None:
             raise ApplicationError(_("区域不存在。"))
         origin = found
@@ -87,7 +88,7 @@ def petition_place(*, petition_id: int, actor: User, building_id: int | None = N
     with transaction.atomic():
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.is_dispatcher(actor, petition), _("只有社区或街道的派单人员可以定位。"))
-        if petition.state != State.SUBMITTED or petition.holder_id is not None:
+        if not rules.awaits_placement(petition):
             raise ApplicationError(_("只有待分派的诉求可以定位。"))
         origin, building = _target(petition=petition, actor=actor, building_id=building_id,
                                    area_id=area_id)
@@ -121,7 +122,7 @@ def petition_place(*, petition_id: int, actor: User, building_id: int | None = N
 # --- reads -----------------------------------------------------------------------------------
 
 
-def petition_dispatch_queue(*, user: User | Any) -> QuerySet[Petition]:
+def petition_dispatch_queue(*, user: Viewer) -> QuerySet[Petition]:
     """待分派 in the user's scope: accepted, nobody holds it; the longest waiting first."""
     return (petition_visible_queryset(user=user)
             .filter(state=State.SUBMITTED, holder__isnull=True)
@@ -151,7 +152,7 @@ def _minutes(value: timedelta | None) -> float | None:
     return None if value is None else round(value.total_seconds() / 60, 1)
 
 
-def petition_placement_quality(*, user: User | Any, start: datetime,
+def petition_placement_quality(*, user: Viewer, start: datetime,
                                end: datetime) -> PlacementQuality:
     """Placement by method and the average minutes from acceptance to dispatch, for petitions
     accepted in [start, end) in the user's scope. One aggregate query."""

@@ -7,11 +7,12 @@ compound or a household that is not the resident's is refused here with a clear 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -24,6 +25,14 @@ from residents.models import Household
 from residents.selectors import household_list
 from territory.models import Area, Building, Compound, Unit
 from territory.selectors import building_list, compound_list
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # a development dependency: annotations only
+
+    HouseholdChoiceField = forms.ModelChoiceField[Household]
+    UserChoiceField = forms.ModelChoiceField[User]
+else:  # the stubs' ModelChoiceField is generic; Django's is not subscriptable at run time
+    HouseholdChoiceField = UserChoiceField = forms.ModelChoiceField
 
 ANSWER_PREFIX = "answer_"
 MAX_DESCRIPTION = 2000
@@ -41,12 +50,20 @@ class PhotosField(forms.FileField):
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
 
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile[bytes]]:
         files = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
         if len(files) > MAX_PHOTOS:
             raise forms.ValidationError(
                 _("最多上传 %(count)s 张照片。") % {"count": MAX_PHOTOS}, code="too_many_photos")
         return [super(PhotosField, self).clean(item, initial) for item in files]
+
+
+def _model_choice(form: forms.Form, name: str) -> forms.ModelChoiceField[Any]:
+    """The form's field `name`, declared a ModelChoiceField: its queryset and labels are set
+    per request."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 declared so on the form
+    return field
 
 
 def active_categories() -> list[Category]:
@@ -96,6 +113,11 @@ def _id_or_none(value: Any) -> int | None:
         return None
 
 
+class RoomChoiceField(HouseholdChoiceField):
+    def label_from_instance(self, obj: Household) -> str:
+        return obj.room
+
+
 class PetitionSubmitForm(forms.Form):
     """A resident's petition from a phone (channel 手机网页)."""
 
@@ -116,8 +138,8 @@ class PetitionSubmitForm(forms.Form):
                                       label=_lazy("楼栋"), empty_label=_lazy("请选择楼栋"))
     unit = forms.ModelChoiceField(queryset=Unit.objects.none(), required=False,
                                   label=_lazy("单元"), empty_label=_lazy("不指定单元"))
-    household = forms.ModelChoiceField(queryset=Household.objects.none(), required=False,
-                                       label=_lazy("我的房屋"), empty_label=_lazy("不指定房屋"))
+    household = RoomChoiceField(queryset=Household.objects.none(), required=False,
+                                label=_lazy("我的房屋"), empty_label=_lazy("不指定房屋"))
     location_text = forms.CharField(
         label=_lazy("或填写位置"), max_length=200, required=False,
         widget=forms.TextInput(attrs={"placeholder": _lazy("如：小区东门、3号楼北侧绿化带")}),
@@ -134,22 +156,24 @@ class PetitionSubmitForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         categories = active_categories()
-        self.fields["category"].choices = category_choices(categories)
-        self.fields["compound"].queryset = compound_list()
+        _model_choice(self, "category").choices = category_choices(categories)
+        _model_choice(self, "compound").queryset = compound_list()
         selected = self._selected_ids()
-        self.fields["building"].queryset = (
-            building_list().filter(compound_id=selected["compound"])
-            if selected["compound"] else Building.objects.none())
-        self.fields["unit"].queryset = (
+        _model_choice(self, "building").queryset = self._buildings(selected["compound"])
+        _model_choice(self, "unit").queryset = (
             Unit.objects.filter(building_id=selected["building"])
             if selected["building"] else Unit.objects.none())
-        self.fields["household"].queryset = (
+        _model_choice(self, "household").queryset = (
             household_list(user=user, filters={"unit": selected["unit"]})
             if selected["unit"] else Household.objects.none())
-        self.fields["household"].label_from_instance = lambda household: household.room
         category = next((item for item in categories if item.pk == selected["category"]), None)
         self.fields.update(answer_fields(category))
         self._add_htmx_attributes()
+
+    def _buildings(self, compound_id: int | None) -> QuerySet[Building]:
+        if not compound_id:
+            return Building.objects.none()
+        return building_list().filter(compound_id=compound_id)
 
     def _add_htmx_attributes(self) -> None:
         """Category → its questions; each location level → the re-rendered cascade."""
@@ -178,7 +202,8 @@ class PetitionSubmitForm(forms.Form):
         return [self[name] for name in self.fields if name.startswith(ANSWER_PREFIX)]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         household = cleaned.get("household")
         building = cleaned.get("building")
         if household is not None:
@@ -205,7 +230,8 @@ class RateForm(forms.Form):
                               widget=forms.Textarea(attrs={"rows": 2}))
 
 
-def _reason_field(label: str, required_message: str, *, required: bool = True) -> forms.Field:
+def _reason_field(label: StrOrPromise, required_message: StrOrPromise, *,
+                  required: bool = True) -> forms.CharField:
     return forms.CharField(label=label, max_length=500, required=required,
                            widget=forms.Textarea(attrs={"rows": 2}),
                            error_messages={"required": required_message})
@@ -232,7 +258,8 @@ class NoteForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not (cleaned.get("note") or "").strip() and not cleaned.get("photos"):
             raise forms.ValidationError(_("请填写办理记录或上传照片。"), code="empty")
         return cleaned
@@ -295,32 +322,36 @@ def _staff_choice_label(user: User) -> str:
     return f"{user}（{user.get_role_display()}）"
 
 
+class StaffChoiceField(UserChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return _staff_choice_label(obj)
+
+
 class DispatchForm(forms.Form):
-    holder = forms.ModelChoiceField(
+    holder = StaffChoiceField(
         queryset=User.objects.none(), label=_lazy("承办人"),
         error_messages={"required": _lazy("请选择承办人。"),
                         "invalid_choice": _lazy("请选择有效的承办人。")},
     )
     note = _reason_field(_lazy("说明"), "", required=False)
 
-    def __init__(self, *args: Any, holders: Sequence[User] | Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, holders: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["holder"].queryset = holders
-        self.fields["holder"].label_from_instance = _staff_choice_label
+        _model_choice(self, "holder").queryset = holders
 
 
 class RerouteForm(forms.Form):
     building = forms.ModelChoiceField(queryset=Building.objects.none(), required=False,
                                       label=_lazy("改派到楼栋"), empty_label=_lazy("不变"))
-    holder = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
-                                    label=_lazy("承办人"), empty_label=_lazy("按层级自动确定"))
+    holder = StaffChoiceField(queryset=User.objects.none(), required=False,
+                              label=_lazy("承办人"), empty_label=_lazy("按层级自动确定"))
     note = _reason_field(_lazy("说明"), "", required=False)
 
-    def __init__(self, *args: Any, buildings: Any, holders: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, buildings: QuerySet[Building], holders: QuerySet[User],
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["building"].queryset = buildings
-        self.fields["holder"].queryset = holders
-        self.fields["holder"].label_from_instance = _staff_choice_label
+        _model_choice(self, "building").queryset = buildings
+        _model_choice(self, "holder").queryset = holders
 
 
 class StatsForm(forms.Form):
@@ -341,13 +372,15 @@ class PlaceForm(forms.Form):
                                   empty_label=_lazy("（选择微网格）"))
     note = _reason_field(_lazy("说明"), "", required=False)
 
-    def __init__(self, *args: Any, buildings: Any, micro_grids: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, buildings: QuerySet[Building], micro_grids: QuerySet[Area],
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["building"].queryset = buildings
-        self.fields["area"].queryset = micro_grids
+        _model_choice(self, "building").queryset = buildings
+        _model_choice(self, "area").queryset = micro_grids
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if (cleaned.get("building") is None) == (cleaned.get("area") is None):
             raise forms.ValidationError(_("请选择一个楼栋或一个微网格。"))
         return cleaned
@@ -381,22 +414,25 @@ class IntakeForm(PetitionSubmitForm):
         self.fields["is_public"].label = _("当事人同意在办结公示中展示诉求内容（已隐去个人信息）")
         self.fields["household"].label = _("房屋")
         prefix = scope_path(user)
-        if prefix is None:
-            self.fields["compound"].queryset = Compound.objects.none()
-            self.fields["building"].queryset = Building.objects.none()
-        else:
-            self.fields["compound"].queryset = (
-                compound_list().filter(buildings__micro_grid__path__startswith=prefix).distinct())
-            self.fields["building"].queryset = self.fields["building"].queryset.filter(
-                micro_grid__path__startswith=prefix)
+        _model_choice(self, "compound").queryset = (
+            Compound.objects.none() if prefix is None else
+            compound_list().filter(buildings__micro_grid__path__startswith=prefix).distinct())
         self.fields["category"].widget.attrs["hx-get"] = reverse(
             "petitions:staff-intake-picker-questions")
         for name in ("compound", "building", "unit", "household"):
             self.fields[name].widget.attrs["hx-get"] = reverse(
                 "petitions:staff-intake-picker-location")
 
+    def _buildings(self, compound_id: int | None) -> QuerySet[Building]:
+        """Only the buildings in the recorder's scope."""
+        prefix = scope_path(self.user)
+        if prefix is None:
+            return Building.objects.none()
+        return super()._buildings(compound_id).filter(micro_grid__path__startswith=prefix)
+
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("contact_phone") and not cleaned.get("phone_verified"):
             self.add_error("phone_verified",
                            _("请先当面或回拨核实联系电话，再勾选“已核实号码”。"))

@@ -63,7 +63,7 @@ def petition_intake(
     household: Household | None = None,
     building: Building | None = None,
     location_text: str = "",
-    photos: Sequence[UploadedFile] = (),
+    photos: Sequence[UploadedFile[bytes]] = (),
     is_public: bool = False,
     answers: dict[str, Any] | None = None,
     size: str = Petition.Size.SMALL,

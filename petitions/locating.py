@@ -69,12 +69,12 @@ def _fallback_area(actor: User | None, location: Location, prefix: str) -> Area:
     """The queue an unplaced petition waits in: the compound's community, the caller's scope,
     or the street (the first root of the territory tree)."""
     if location.community_id is not None:
-        community = Area.objects.get(pk=location.community_id)
+        community: Area = Area.objects.get(pk=location.community_id)
         if community.path.startswith(prefix):
             return community
-    if actor is not None and actor.scope_area_id is not None and prefix:
+    if actor is not None and prefix and actor.scope_area is not None:
         return actor.scope_area
-    street = Area.objects.filter(depth=1).order_by("path").first()
+    street: Area | None = Area.objects.filter(depth=1).order_by("path").first()
     if street is None:
         raise ApplicationError(_("请选择所在楼栋或区域。"))
     return street

@@ -140,7 +140,9 @@ def webhook_sign(*, secret: str, body: bytes) -> str:
 
 def _schedule_webhook_delivery() -> None:
     def _deliver() -> None:
-        from petitions.tasks import petitions_webhooks_deliver_task
+        from petitions.tasks import (  # noqa: PLC0415 tasks → sweep → notify: a cycle
+            petitions_webhooks_deliver_task,
+        )
 
         petitions_webhooks_deliver_task.delay()
 
@@ -211,12 +213,15 @@ def notify_event(*, petition: Petition, event: PetitionEvent,
 
 
 def webhook_enqueue(*, petition: Petition, event: PetitionEvent) -> WebhookDelivery | None:
-    key = (ApiKey.objects.filter(user_id=petition.external_system_id, is_active=True)
+    system_id = petition.external_system_id
+    if system_id is None:  # only a system's own petitions are told by webhook
+        return None
+    key = (ApiKey.objects.filter(user_id=system_id, is_active=True)
            .exclude(webhook_url="").only("webhook_url").first())
     if key is None:
         return None
     delivery = WebhookDelivery.objects.create(
-        external_system_id=petition.external_system_id, petition=petition, event=event,
+        external_system_id=system_id, petition=petition, event=event,
         url=key.webhook_url, payload=webhook_payload(petition=petition, event=event),
         next_attempt_at=timezone.now(),
     )

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -38,7 +39,7 @@ class HeldUploads:
     errors: list[ValidationError]
 
 
-def pending_photos_hold(*, actor: User, photos: Sequence[UploadedFile]) -> HeldUploads:
+def pending_photos_hold(*, actor: User, photos: Sequence[UploadedFile[bytes]]) -> HeldUploads:
     """Re-encode each photo and keep it for `actor`; a refused one is reported, never stored,
     and does not cost the others theirs."""
     held, errors = [], []
@@ -49,7 +50,8 @@ def pending_photos_hold(*, actor: User, photos: Sequence[UploadedFile]) -> HeldU
             errors.append(error)
             continue
         row = PendingPhoto(token=secrets.token_urlsafe(32), uploaded_by=actor)
-        row.image.save(content.name, content, save=False)
+        # photo_reencode names every file it returns (the stubs' File.name is optional).
+        row.image.save(cast(str, content.name), content, save=False)
         row.save()
         held.append(row)
     return HeldUploads(photos=held, errors=errors)

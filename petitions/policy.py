@@ -32,6 +32,7 @@ from itertools import pairwise
 from typing import Any, Literal
 
 from django.db.models import BigIntegerField, Expression, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
@@ -76,7 +77,8 @@ def tier_area(origin: Area, tier: str) -> Area:
     path = tier_path(origin.path, tier)
     if path == origin.path:
         return origin
-    return Area.objects.get(path=path)
+    area: Area = Area.objects.get(path=path)
+    return area
 
 
 def tier_path_expression(tier: str, path_field: str = "area_path") -> Expression:
@@ -112,8 +114,9 @@ class Durations:
     calendar: str = CALENDAR_DAYS
 
     def for_tier(self, tier: str) -> timedelta:
-        return {Tier.MICROGRID: self.microgrid, Tier.GRID: self.grid,
-                Tier.STREET: self.street}[tier]
+        durations: dict[str, timedelta] = {Tier.MICROGRID: self.microgrid, Tier.GRID: self.grid,
+                                           Tier.STREET: self.street}
+        return durations[tier]
 
     @classmethod
     def of(cls, policy: SlaPolicy) -> Durations:
@@ -131,8 +134,10 @@ class Deadlines:
     is_estimated: bool = False
 
     def for_tier(self, tier: str) -> datetime:
-        return {Tier.MICROGRID: self.microgrid_due_at, Tier.GRID: self.grid_due_at,
-                Tier.STREET: self.street_due_at}[tier]
+        deadlines: dict[str, datetime] = {Tier.MICROGRID: self.microgrid_due_at,
+                                          Tier.GRID: self.grid_due_at,
+                                          Tier.STREET: self.street_due_at}
+        return deadlines[tier]
 
 
 def counts_working_days(duration: timedelta, *, calendar: str) -> bool:
@@ -174,8 +179,10 @@ def compute_deadlines(accepted_at: datetime, durations: Durations, *,
 
 def tier_deadline(petition: Petition, tier: str) -> datetime:
     """The resolution deadline of `tier`, as stored on the petition at acceptance."""
-    return {Tier.MICROGRID: petition.microgrid_due_at, Tier.GRID: petition.grid_due_at,
-            Tier.STREET: petition.street_due_at}[tier]
+    deadlines: dict[str, datetime] = {Tier.MICROGRID: petition.microgrid_due_at,
+                                      Tier.GRID: petition.grid_due_at,
+                                      Tier.STREET: petition.street_due_at}
+    return deadlines[tier]
 
 
 def tier_deadline_field(tier: str) -> str:
@@ -276,7 +283,7 @@ HOLDER_RULES: dict[str, tuple[HolderRule, ...]] = {
 }
 
 
-def _candidates(rule: HolderRule, *, area_path: str | Expression,
+def _candidates(rule: HolderRule, *, area_path: str | Combinable,
                 today: date) -> QuerySet[Any]:
     """The people `rule` finds for the area at `area_path` (a value or an SQL expression), best
     first, as one column of user ids: the shared body of the Python rule and the SQL one."""
@@ -303,8 +310,8 @@ def tier_holder_id(area: Area, tier: str, *, today: date | None = None) -> int |
     return None
 
 
-def holder_expression(tier: str, *, today: date, area_path: Expression | None = None,
-                      keep: Expression | None = None) -> Expression:
+def holder_expression(tier: str, *, today: date, area_path: Combinable | None = None,
+                      keep: Combinable | None = None) -> Expression:
     """`tier_holder_id` in SQL, per row: COALESCE of one subquery per rule, in order.
 
     `area_path` is the SQL of the tier's area path (default: the outer petition's area_path
@@ -322,10 +329,11 @@ def holder_expression(tier: str, *, today: date, area_path: Expression | None = 
 def tier_targets(tier: str, *, today: date) -> QuerySet[Any]:
     """The areas of `tier` with their holder: rows of (id, path, holder_id). The PostgreSQL
     sweep compiles this into its statement, so it runs the same rule, not a copy of it."""
-    return (Area.objects.filter(depth=TIER_DEPTH[tier]).order_by()
-            .annotate(holder_id=holder_expression(tier, today=today,
-                                                  area_path=OuterRef("path")))
-            .values("id", "path", "holder_id"))
+    targets: QuerySet[Any] = (
+        Area.objects.filter(depth=TIER_DEPTH[tier]).order_by()
+        .annotate(holder_id=holder_expression(tier, today=today, area_path=OuterRef("path")))
+        .values("id", "path", "holder_id"))
+    return targets
 
 
 # --- 5. escalation and supervision -------------------------------------------------------------

@@ -7,51 +7,111 @@
   rating window passed) and refer to deliberation.
 - dispatcher (community staff, street admin): dispatch, triage, reroute, reject.
 - external system: sees and rates what it submitted (or its scope_area, when one is set).
+
+The actions the pages offer (`staff_actions`, `may_rate`, …) are these roles joined with the
+move each action makes in the transition table (PETITION_TRANSITIONS): a button shows where the
+table allows its move, so the table stays the one account of the workflow. The services still
+decide, with the same rules.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TypeAlias, TypeGuard
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
+from accounts.models import User
 from core.scope import EVERYTHING, scope_path
-from petitions.policy import rating_window_passed
+from petitions.models import FINISHED_STATES, PETITION_TRANSITIONS, Petition, PetitionState
+from petitions.policy import NEXT_TIER, rating_window_passed
 
-if TYPE_CHECKING:
-    from petitions.models import Petition
+# Whoever a request carries: a signed-in account or the anonymous visitor.
+Viewer: TypeAlias = User | AnonymousUser
 
-HANDLER_ROLES = frozenset({"grid_worker", "community_staff", "street_admin"})
-DISPATCHER_ROLES = frozenset({"community_staff", "street_admin"})
-EXTERNAL_ROLE = "external_system"
+Role = User.Role
+State = PetitionState
+STAFF_ROLES = User.STAFF_ROLES
+HANDLER_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.STREET_ADMIN})
+DISPATCHER_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.STREET_ADMIN})
+
+# Which staff roles may open each dashboard view (Oscar's dashboard permission map), by the
+# view's class name; a superuser may open every one.
+STAFF_PAGE_ROLES: dict[str, frozenset[str]] = {
+    "PetitionWorkbenchView": STAFF_ROLES,
+    "PetitionOverdueListView": STAFF_ROLES,
+    "PetitionDueTodayListView": STAFF_ROLES,
+    "PetitionStatsView": STAFF_ROLES,
+    "PetitionStaffDetailView": STAFF_ROLES,
+    "BuildingPlaqueSheetView": STAFF_ROLES,
+    "PetitionCheckInView": STAFF_ROLES,
+    "PetitionNoteCreateView": STAFF_ROLES,
+    "PetitionResolveView": STAFF_ROLES,
+    "PetitionReturnView": STAFF_ROLES,
+    "PetitionEscalateView": STAFF_ROLES,
+    "PetitionVerifyView": HANDLER_ROLES,
+    "PetitionCloseView": HANDLER_ROLES,
+    "PetitionDispatchView": DISPATCHER_ROLES,
+    "PetitionRerouteView": DISPATCHER_ROLES,
+    "PetitionReferView": HANDLER_ROLES,
+    "PetitionRejectView": DISPATCHER_ROLES,
+    "PetitionDispatchQueueView": DISPATCHER_ROLES,
+    "PetitionPlaceView": DISPATCHER_ROLES,
+    "PetitionIntakeView": HANDLER_ROLES,
+    "PetitionIntakeLocationPickerView": HANDLER_ROLES,
+    "PetitionIntakeQuestionsView": HANDLER_ROLES,
+    "PetitionCallbackView": HANDLER_ROLES,
+}
+# The moves to 已派单 that are not a dispatch: a refused verification sends a resolved petition
+# back to its holder (petition_verify), a returned one is rerouted (petition_reroute).
+REDISPATCHED_ELSEWHERE = frozenset({State.RESOLVED, State.RETURNED})
 
 
-def visibility_prefix(user: Any) -> str | None:
+# --- who sees what -----------------------------------------------------------------------------
+
+
+def is_staff(user: Viewer) -> TypeGuard[User]:
+    """Signed in as staff of any role, or a superuser: the staff side of the pages."""
+    return isinstance(user, User) and (user.is_staff_role or user.is_superuser)
+
+
+def is_resident(user: Viewer) -> TypeGuard[User]:
+    return isinstance(user, User) and user.role == Role.RESIDENT
+
+
+def is_verified_resident(user: Viewer) -> TypeGuard[User]:
+    """A resident whose phone is verified (the sign-in verifies it): the resident pages."""
+    return is_resident(user) and bool(user.phone)
+
+
+def visibility_prefix(user: Viewer | None) -> str | None:
     """The area-path prefix a user sees by scope ("" = all, None = none by scope)."""
-    if (user is not None and user.is_authenticated and user.is_active
-            and user.role == EXTERNAL_ROLE and user.scope_area_id is not None):
-        return str(user.scope_area.path)
+    if isinstance(user, User) and user.is_active and user.role == Role.EXTERNAL_SYSTEM:
+        # No query when the key has no scope_area: the descriptor sees the empty id.
+        area = user.scope_area
+        if area is not None:
+            return str(area.path)
     return scope_path(user)
 
 
-def visibility_q(user: Any) -> Q:
+def visibility_q(user: Viewer | None) -> Q:
     """Rows of Petition this user may see."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not isinstance(user, User) or not user.is_active:
         return Q(pk__in=[])
     prefix = visibility_prefix(user)
     if prefix == EVERYTHING:
         return Q()
     condition = Q(submitter_id=user.pk) | Q(holder_id=user.pk)
-    if user.role == EXTERNAL_ROLE:
+    if user.role == Role.EXTERNAL_SYSTEM:
         condition |= Q(external_system_id=user.pk)
     if prefix is not None:
         condition |= Q(area_path__startswith=prefix) | Q(origin_path__startswith=prefix)
     return condition
 
 
-def covers(user: Any, petition: Petition) -> bool:
-    if not user.is_staff_role and not user.is_superuser:
+def covers(user: Viewer, petition: Petition) -> bool:
+    if not is_staff(user):
         return False
     prefix = visibility_prefix(user)
     if prefix is None:
@@ -59,8 +119,8 @@ def covers(user: Any, petition: Petition) -> bool:
     return petition.area_path.startswith(prefix) or petition.origin_path.startswith(prefix)
 
 
-def can_view(user: Any, petition: Petition) -> bool:
-    if user is None or not user.is_authenticated or not user.is_active:
+def can_view(user: Viewer | None, petition: Petition) -> bool:
+    if not isinstance(user, User) or not user.is_active:
         return False
     if user.pk in (petition.submitter_id, petition.holder_id, petition.external_system_id):
         return True
@@ -70,29 +130,46 @@ def can_view(user: Any, petition: Petition) -> bool:
     return petition.area_path.startswith(prefix) or petition.origin_path.startswith(prefix)
 
 
-def is_owner(user: Any, petition: Petition) -> bool:
+def sees_internal(user: Viewer, petition: Petition) -> bool:
+    """The handling side (holder, staff) sees internal notes and their photos; residents and
+    external systems don't."""
+    return can_handle(user, petition) or is_staff(user)
+
+
+def may_reveal_contact(user: Viewer, petition: Petition) -> bool:
+    """The holder and staff whose scope covers the petition may reveal the whole phone."""
+    return bool(user.is_authenticated
+                and (can_handle(user, petition) or covers(user, petition)))
+
+
+# --- the roles ---------------------------------------------------------------------------------
+
+
+def is_owner(user: Viewer, petition: Petition) -> bool:
     return user.pk is not None and user.pk in (petition.submitter_id,
                                                petition.external_system_id)
 
 
-def is_holder(user: Any, petition: Petition) -> bool:
+def is_holder(user: Viewer, petition: Petition) -> bool:
     return petition.holder_id is not None and petition.holder_id == user.pk
 
 
-def is_handler_staff(user: Any, petition: Petition) -> bool:
-    return (user.is_superuser or user.role in HANDLER_ROLES) and covers(user, petition)
+def is_handler_staff(user: Viewer, petition: Petition) -> bool:
+    return (isinstance(user, User) and (user.is_superuser or user.role in HANDLER_ROLES)
+            and covers(user, petition))
 
 
-def is_dispatcher(user: Any, petition: Petition) -> bool:
-    return (user.is_superuser or user.role in DISPATCHER_ROLES) and covers(user, petition)
+def is_dispatcher(user: Viewer, petition: Petition) -> bool:
+    return (isinstance(user, User) and (user.is_superuser or user.role in DISPATCHER_ROLES)
+            and covers(user, petition))
 
 
-def is_resolver(user: Any, petition: Petition) -> bool:
+def is_resolver(user: Viewer, petition: Petition) -> bool:
     """Who resolved the current round: they may not verify it."""
     return petition.resolved_by_id is not None and petition.resolved_by_id == user.pk
 
 
-def can_handle(user: Any, petition: Petition) -> bool:
+def can_handle(user: Viewer, petition: Petition) -> bool:
     return is_holder(user, petition) or is_handler_staff(user, petition)
 
 
@@ -101,9 +178,113 @@ def has_own_rater(petition: Petition) -> bool:
     return petition.submitter_id is not None or petition.external_system_id is not None
 
 
-def may_record_callback(user: Any, petition: Petition, now: datetime) -> bool:
+def may_record_callback(user: Viewer, petition: Petition, now: datetime) -> bool:
     """A staff callback (回访) records the rating of someone who does not rate online: handler
     staff in scope other than the resolver (as for verification), and for a petition with its
     own rater only once that rater's window has passed unused."""
     return (is_handler_staff(user, petition) and not is_resolver(user, petition)
             and (not has_own_rater(petition) or rating_window_passed(petition, now)))
+
+
+# --- the actions: a role and the move the transition table allows -------------------------------
+
+
+def may_move(petition: Petition, target: str) -> bool:
+    """The transition table lets the petition move from its state to `target`."""
+    return target in PETITION_TRANSITIONS.get(petition.state, frozenset())
+
+
+def awaits_placement(petition: Petition) -> bool:
+    """In 待分派: accepted, and nobody holds it (placing it is not a move of its state)."""
+    return petition.state == State.SUBMITTED and petition.holder_id is None
+
+
+def may_check_in(user: Viewer, petition: Petition) -> bool:
+    return is_holder(user, petition) and may_move(petition, State.ON_SITE)
+
+
+def may_add_note(user: Viewer, petition: Petition) -> bool:
+    return can_handle(user, petition) and petition.state not in FINISHED_STATES
+
+
+def may_resolve(user: Viewer, petition: Petition) -> bool:
+    return can_handle(user, petition) and may_move(petition, State.RESOLVED)
+
+
+def may_verify(user: Viewer, petition: Petition) -> bool:
+    return (is_handler_staff(user, petition) and may_move(petition, State.VERIFIED)
+            and not is_resolver(user, petition))
+
+
+def may_return(user: Viewer, petition: Petition) -> bool:
+    return is_holder(user, petition) and may_move(petition, State.RETURNED)
+
+
+def may_escalate(user: Viewer, petition: Petition) -> bool:
+    """Escalation moves the tier, not the state: an open petition below the street."""
+    return can_handle(user, petition) and petition.is_open and petition.tier in NEXT_TIER
+
+
+def may_dispatch(user: Viewer, petition: Petition) -> bool:
+    return (is_dispatcher(user, petition) and may_move(petition, State.DISPATCHED)
+            and petition.state not in REDISPATCHED_ELSEWHERE)
+
+
+def may_reroute(user: Viewer, petition: Petition) -> bool:
+    """A returned petition goes out again to a new place or holder (petition_reroute)."""
+    return is_dispatcher(user, petition) and petition.state == State.RETURNED
+
+
+def may_refer(user: Viewer, petition: Petition) -> bool:
+    return is_handler_staff(user, petition) and may_move(petition, State.REFERRED)
+
+
+def may_reject(user: Viewer, petition: Petition) -> bool:
+    return is_dispatcher(user, petition) and may_move(petition, State.REJECTED)
+
+
+def may_close(user: Viewer, petition: Petition, now: datetime) -> bool:
+    """Rated, or verified and its rating window passed unused; a referred petition closes with
+    its deliberation topic, not by hand."""
+    return (is_handler_staff(user, petition) and may_move(petition, State.CLOSED)
+            and petition.state != State.REFERRED
+            and (petition.state != State.VERIFIED or rating_window_passed(petition, now)))
+
+
+def may_place(user: Viewer, petition: Petition) -> bool:
+    return is_dispatcher(user, petition) and awaits_placement(petition)
+
+
+def may_callback(user: Viewer, petition: Petition, now: datetime) -> bool:
+    """The callback records a rating: the move a verified petition makes when rated."""
+    return may_move(petition, State.RATED) and may_record_callback(user, petition, now)
+
+
+def staff_actions(user: Viewer, petition: Petition, now: datetime) -> dict[str, bool]:
+    """Which action forms the staff page shows, by action."""
+    return {
+        "check_in": may_check_in(user, petition),
+        "note": may_add_note(user, petition),
+        "resolve": may_resolve(user, petition),
+        "verify": may_verify(user, petition),
+        "return": may_return(user, petition),
+        "escalate": may_escalate(user, petition),
+        "dispatch": may_dispatch(user, petition),
+        "reroute": may_reroute(user, petition),
+        "refer": may_refer(user, petition),
+        "reject": may_reject(user, petition),
+        "close": may_close(user, petition, now),
+        "place": may_place(user, petition),
+        "callback": may_callback(user, petition, now),
+    }
+
+
+def may_rate(user: Viewer, petition: Petition) -> bool:
+    """The owner rates a verified petition online."""
+    return is_owner(user, petition) and may_move(petition, State.RATED)
+
+
+def may_ask_reopen(user: Viewer, petition: Petition) -> bool:
+    """The resident's page offers the reopen right after the rating, once in a petition's life."""
+    return (is_owner(user, petition) and petition.state == State.RATED
+            and petition.reopened_count == 0)

@@ -19,6 +19,7 @@ from accounts.models import User
 from core.filters import filterset_apply
 from core.masking import mask_phone
 from core.media import MediaGrant
+from core.scope import scope_path
 from petitions import policy, rules
 from petitions.filters import PetitionFilter
 from petitions.models import (
@@ -29,18 +30,21 @@ from petitions.models import (
     PetitionState,
     Tier,
 )
+from petitions.rules import Viewer
+from territory.models import Area, Building
+from territory.selectors import building_list
 
 LIST_RELATED = ("category", "area", "holder", "building__compound")
 PUBLIC_STATES = (PetitionState.VERIFIED, PetitionState.RATED, PetitionState.CLOSED)
 PUBLIC_DIGITS = re.compile(r"\d{3,}")
 
 
-def petition_visible_queryset(*, user: User | Any) -> QuerySet[Petition]:
+def petition_visible_queryset(*, user: Viewer) -> QuerySet[Petition]:
     """Every petition the user may see (the scope rules in petitions.rules)."""
     return Petition.objects.filter(rules.visibility_q(user))
 
 
-def petition_list(*, user: User | Any, filters: Mapping[str, Any] | None = None) -> QuerySet[
+def petition_list(*, user: Viewer, filters: Mapping[str, Any] | None = None) -> QuerySet[
         Petition]:
     """The user's visible petitions, narrowed by PetitionFilter. Bad filters: ValidationError;
     a whole-phone search the user may not make, or one past their budget: ApplicationError."""
@@ -50,7 +54,7 @@ def petition_list(*, user: User | Any, filters: Mapping[str, Any] | None = None)
     return filterset_apply(PetitionFilter, filters, queryset, viewer=user)
 
 
-def petition_get_for_user(*, user: User | Any, petition_id: int | str) -> Petition:
+def petition_get_for_user(*, user: Viewer, petition_id: int | str) -> Petition:
     """One petition, or Http404 for anyone outside its scope (guessed ids included)."""
     try:
         petition_pk = int(petition_id)
@@ -63,18 +67,12 @@ def petition_get_for_user(*, user: User | Any, petition_id: int | str) -> Petiti
     return petition
 
 
-def petition_sees_internal(*, user: User | Any, petition: Petition) -> bool:
-    """The handling side (holder, staff) sees internal notes and their photos; residents and
-    external systems don't."""
-    return bool(rules.can_handle(user, petition) or user.is_staff_role or user.is_superuser)
-
-
-def petition_timeline(*, user: User | Any, petition: Petition) -> QuerySet[PetitionEvent]:
+def petition_timeline(*, user: Viewer, petition: Petition) -> QuerySet[PetitionEvent]:
     """Events with their photos and `visible_note`: staff read everything; residents and
     external systems read each step, but an internal note (and its photos) not
     (PetitionEventQuerySet.for_residents)."""
     events = petition.events.select_related("actor")
-    if petition_sees_internal(user=user, petition=petition):
+    if rules.sees_internal(user, petition):
         return events.for_staff().prefetch_related("photos")
     public_photos = PetitionPhoto.objects.exclude(event__is_internal=True)
     return events.for_residents().prefetch_related(Prefetch("photos", queryset=public_photos))
@@ -90,35 +88,29 @@ def petition_event_actor_label(*, event: PetitionEvent, petition: Petition) -> s
     return str(event.actor)
 
 
-def petition_contact_phone_for(*, user: User | Any, petition: Petition) -> str:
+def petition_contact_phone_for(*, user: Viewer, petition: Petition) -> str:
     """The contact phone as every page and the API show it: masked, except to the person it
     belongs to (their account's verified phone). Handlers reveal it one petition at a time
-    (petition_contact_revealable, the reveal-contact API), audited."""
+    (rules.may_reveal_contact, the reveal-contact API), audited."""
     if petition.contact_phone and getattr(user, "phone", None) == petition.contact_phone:
         return petition.contact_phone
     return mask_phone(petition.contact_phone)
 
 
-def petition_contact_revealable(*, user: User | Any, petition: Petition) -> bool:
-    """The holder and staff whose scope covers the petition may reveal the whole phone."""
-    return bool(user.is_authenticated
-                and (rules.can_handle(user, petition) or rules.covers(user, petition)))
-
-
-def petition_queue(*, user: User | Any) -> QuerySet[Petition]:
+def petition_queue(*, user: Viewer) -> QuerySet[Petition]:
     """My queue: open petitions I hold, soonest deadline first."""
     return (Petition.objects.filter(holder_id=user.pk, state__in=OPEN_STATES)
             .select_related(*LIST_RELATED).order_by("due_at", "id"))
 
 
-def petition_overdue_list(*, user: User | Any, now: datetime | None = None) -> QuerySet[
+def petition_overdue_list(*, user: Viewer, now: datetime | None = None) -> QuerySet[
         Petition]:
     moment = now or timezone.now()
     return (petition_visible_queryset(user=user).filter(policy.overdue_q(moment))
             .select_related(*LIST_RELATED).order_by("due_at", "id"))
 
 
-def petition_due_today_list(*, user: User | Any, now: datetime | None = None) -> QuerySet[
+def petition_due_today_list(*, user: Viewer, now: datetime | None = None) -> QuerySet[
         Petition]:
     """Open, not yet overdue, due before local midnight."""
     moment = now or timezone.now()
@@ -142,7 +134,7 @@ def petition_duplicates(*, category_id: int, building_id: int | None,
     return queryset.order_by("-submitted_at")
 
 
-def petition_duplicates_for_user(*, user: User | Any, petition: Petition,
+def petition_duplicates_for_user(*, user: Viewer, petition: Petition,
                                  limit: int = 10) -> list[Petition]:
     """The staff page's duplicate hint: those of the petition's duplicates the viewer may open
     (a link to a petition outside the viewer's scope would only be a 404)."""
@@ -175,7 +167,7 @@ def petition_public_photo(*, petition_id: int) -> PetitionPhoto | None:
             .order_by("id").first())
 
 
-def petition_photo_get_for_media(*, user: User | Any, name: str) -> MediaGrant | None:
+def petition_photo_get_for_media(*, user: Viewer, name: str) -> MediaGrant | None:
     """A stored petition photo (core.media), to whoever the pages show it: those who may see
     the petition (rules.can_view), an internal note's photo only to the handling side (as in
     petition_timeline); and to anyone the one photo the 公示 publishes (petition_public_photo,
@@ -186,7 +178,7 @@ def petition_photo_get_for_media(*, user: User | Any, name: str) -> MediaGrant |
         return None
     petition = photo.petition
     if rules.can_view(user, petition) and (
-            petition_sees_internal(user=user, petition=petition)
+            rules.sees_internal(user, petition)
             or (photo.event is not None and not photo.event.is_internal)):
         is_own = rules.is_owner(user, petition) or photo.uploaded_by_id == user.pk
         return MediaGrant(obj=photo, is_audited=not is_own)
@@ -207,7 +199,7 @@ def petition_public_list() -> QuerySet[Petition]:
             .select_related("category", "building__compound").order_by("-resolved_at", "-id"))
 
 
-def petition_events_for_external(*, user: User | Any, since: datetime | None = None,
+def petition_events_for_external(*, user: Viewer, since: datetime | None = None,
                                  until: datetime | None = None) -> QuerySet[PetitionEvent]:
     """Open311 servicerequestupdates: public events of the petitions this system submitted."""
     events = PetitionEvent.objects.filter(petition__external_system_id=user.pk).for_residents()
@@ -222,7 +214,7 @@ def _rate(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def petition_rates(*, user: User | Any, start: datetime, end: datetime,
+def petition_rates(*, user: Viewer, start: datetime, end: datetime,
                    by: Literal["week", "month"] = "week") -> list[dict[str, Any]]:
     """The three rates per period (week or month of submission), in the user's scope.
 
@@ -300,3 +292,31 @@ def _rates_row(row: Mapping[str, Any]) -> dict[str, Any]:
             for tier in Tier.values
         },
     }
+
+
+# --- the staff forms' choices -----------------------------------------------------------------
+
+
+def holder_candidate_list(*, user: User) -> QuerySet[User]:
+    """Active staff inside the user's scope: the holder choices of dispatch and reroute."""
+    staff = (User.objects.filter(is_active=True, role__in=rules.STAFF_ROLES)
+             .select_related("scope_area"))
+    prefix = scope_path(user)
+    if prefix:
+        staff = staff.filter(scope_area__path__startswith=prefix)
+    return staff.order_by("role", "username")
+
+
+def scope_building_list(*, user: User) -> QuerySet[Building]:
+    """The buildings in the user's scope: where a petition may be placed or rerouted."""
+    prefix = scope_path(user)
+    buildings = building_list()
+    if prefix:
+        buildings = buildings.filter(micro_grid__path__startswith=prefix)
+    return buildings
+
+
+def scope_micro_grid_list(*, user: User) -> QuerySet[Area]:
+    """The micro-grids in the user's scope: where a petition without a building is placed."""
+    return Area.objects.filter(kind=Area.Kind.MICROGRID,
+                               path__startswith=scope_path(user) or "").order_by("path")

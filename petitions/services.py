@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -59,7 +59,6 @@ from territory.models import Area, Building
 
 State = PetitionState
 Kind = PetitionEvent.Kind
-STATE_LABELS = dict(PetitionState.choices)
 EXTERNAL_CHANNELS = frozenset({Petition.Channel.HOTLINE_12345, Petition.Channel.SUSUBAN,
                                Petition.Channel.API})
 STAFF_CHANNELS = frozenset({Petition.Channel.WALK_IN, Petition.Channel.PHONE})
@@ -74,6 +73,11 @@ def _lock(*, petition_id: int, actor: User) -> Petition:
     if petition is None or not rules.can_view(actor, petition):
         raise Http404(_("诉求不存在。"))
     return petition
+
+
+def _state_labels() -> dict[str, str]:
+    """The states' names in the current language, for InvalidTransition's message."""
+    return {state.value: str(state.label) for state in PetitionState}
 
 
 def _require(allowed: bool, message: str | None = None) -> None:
@@ -98,7 +102,7 @@ def _event(petition: Petition, *, kind: str, actor: User | None, from_state: str
     return event
 
 
-def _save_photos(petition: Petition, photos: Sequence[UploadedFile], *, actor: User | None,
+def _save_photos(petition: Petition, photos: Sequence[UploadedFile[bytes]], *, actor: User | None,
                  event: PetitionEvent | None) -> list[PetitionPhoto]:
     if len(photos) > MAX_PHOTOS:
         raise ValidationError(_("最多上传 %(count)s 张照片。") % {"count": MAX_PHOTOS},
@@ -107,7 +111,8 @@ def _save_photos(petition: Petition, photos: Sequence[UploadedFile], *, actor: U
     rows = []
     for content in cleaned:
         row = PetitionPhoto(petition=petition, event=event, uploaded_by=actor)
-        row.image.save(content.name, content, save=False)
+        # photo_reencode names every file it returns (the stubs' File.name is optional).
+        row.image.save(cast(str, content.name), content, save=False)
         rows.append(row)
     return PetitionPhoto.objects.bulk_create(rows)
 
@@ -205,9 +210,11 @@ def _check_staff_scope(actor: User | None, origin: Area) -> None:
 
 def _check_system_scope(actor: User | None, origin: Area) -> None:
     """A system whose key has a scope files petitions only for places inside it."""
-    if actor is None or actor.role != User.Role.EXTERNAL_SYSTEM or actor.scope_area_id is None:
+    if actor is None or actor.role != User.Role.EXTERNAL_SYSTEM:
         return
-    scope = actor.scope_area
+    scope = actor.scope_area  # no query for a key without a scope: the id is empty
+    if scope is None:
+        return
     if not origin.path.startswith(scope.path):
         raise PermissionDeniedError(
             _("该 API 密钥只能提交其管辖范围（%(area)s）内的诉求。") % {"area": scope.name})
@@ -227,7 +234,7 @@ def petition_submit(
     room: str = "",
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
-    photos: Sequence[UploadedFile] = (),
+    photos: Sequence[UploadedFile[bytes]] = (),
     held_photos: Sequence[PendingPhoto] = (),
     contact_name: str = "",
     contact_phone: str = "",
@@ -308,7 +315,7 @@ def _flat(household: Household | None, placed: Placed, *, unit_number: str,
 
 
 def _create(*, actor: User | None, is_external: bool, category: Category, placed: Placed,
-            size: str, photos: Sequence[UploadedFile], held_photos: Sequence[PendingPhoto],
+            size: str, photos: Sequence[UploadedFile[bytes]], held_photos: Sequence[PendingPhoto],
             **fields: Any) -> Petition:
     now = timezone.now()
     sla_policy = SlaPolicy.current()
@@ -453,7 +460,7 @@ def building_plaque_get_or_create(*, building_id: int) -> BuildingPlaque:
 
 
 def petition_add_note(
-    *, petition_id: int, actor: User, note: str, photos: Sequence[UploadedFile] = (),
+    *, petition_id: int, actor: User, note: str, photos: Sequence[UploadedFile[bytes]] = (),
     is_internal: bool | None = None,
 ) -> PetitionEvent:
     """A progress note with up to 3 photos. Owner (their notes are never internal), holder,
@@ -486,7 +493,7 @@ def _check_visit(petition: Petition, *, no_visit_reason: str, no_visit_note: str
         raise ApplicationError(_("选择“其他”时，请说明未到场办结的原因。"))
 
 
-def _check_result_photos(petition: Petition, photos: Sequence[UploadedFile]) -> None:
+def _check_result_photos(petition: Petition, photos: Sequence[UploadedFile[bytes]]) -> None:
     if petition.category.requires_result_photo and not photos:
         raise ApplicationError(_("“%(category)s”类诉求办结时须上传现场照片。")
                                % {"category": petition.category.name})
@@ -502,7 +509,7 @@ def _no_visit_note(*, no_visit_reason: str, no_visit_note: str) -> str:
 
 
 def petition_resolve(*, petition_id: int, actor: User, resolution: str,
-                     photos: Sequence[UploadedFile] = (), no_visit_reason: str = "",
+                     photos: Sequence[UploadedFile[bytes]] = (), no_visit_reason: str = "",
                      no_visit_note: str = "") -> Petition:
     """Done. Holder or handler staff.
 
@@ -522,7 +529,7 @@ def petition_resolve(*, petition_id: int, actor: User, resolution: str,
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.can_handle(actor, petition))
         check_transition(PETITION_TRANSITIONS, petition.state, State.RESOLVED,
-                         labels=STATE_LABELS)
+                         labels=_state_labels())
         _check_visit(petition, no_visit_reason=no_visit_reason, no_visit_note=no_visit_note)
         _check_result_photos(petition, photos)
         previous = transition(petition, State.RESOLVED, table=PETITION_TRANSITIONS, field="state")
@@ -562,7 +569,7 @@ def petition_verify(*, petition_id: int, actor: User, accepted: bool = True,
         _require(rules.is_handler_staff(actor, petition), _("只有网格员及以上工作人员可以核实。"))
         if petition.state != State.RESOLVED:
             check_transition(PETITION_TRANSITIONS, petition.state, State.VERIFIED,
-                             labels=STATE_LABELS)
+                             labels=_state_labels())
         _require(not rules.is_resolver(actor, petition),
                  _("办结人不能核实自己办结的诉求，请由其他工作人员核实。"))
         if accepted:
@@ -827,7 +834,7 @@ def petition_close(*, petition_id: int, actor: User, note: str = "") -> Petition
         petition = _lock(petition_id=petition_id, actor=actor)
         _require(rules.is_handler_staff(actor, petition))
         now = timezone.now()
-        check_transition(PETITION_TRANSITIONS, petition.state, State.CLOSED, labels=STATE_LABELS)
+        check_transition(PETITION_TRANSITIONS, petition.state, State.CLOSED, labels=_state_labels())
         if petition.state == State.VERIFIED and not policy.rating_window_passed(petition, now):
             due = timezone.localtime(petition.rating_due_at).strftime("%Y-%m-%d %H:%M")
             raise ApplicationError(_("居民尚未评价，评价期至 %(due)s，届满后方可关闭。")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -106,7 +107,7 @@ def _escalate_tier_portable(old_tier: str, *, now: datetime) -> int:
     return count
 
 
-def _webhooks_bulk(rows: list[dict[str, Any]], events: list[PetitionEvent], *, new_tier: str,
+def _webhooks_bulk(rows: Sequence[Mapping[str, Any]], events: list[PetitionEvent], *, new_tier: str,
                    now: datetime) -> None:
     external_ids = {row["external_system_id"] for row in rows if row["external_system_id"]}
     if not external_ids:
@@ -126,7 +127,7 @@ def _webhooks_bulk(rows: list[dict[str, Any]], events: list[PetitionEvent], *, n
     ])
 
 
-def _sweep_payload(row: dict[str, Any], event_id: int | None, kind: str, tier: str,
+def _sweep_payload(row: Mapping[str, Any], event_id: int | None, kind: str, tier: str,
                    now: datetime) -> dict[str, Any]:
     return {"event_id": event_id, "kind": kind, "service_request_id": str(row["id"]),
             "external_ref": row["external_ref"], "state": row["state"], "status": "open",
@@ -286,7 +287,7 @@ def petitions_flag_supervision(*, now: datetime) -> int:
         return count
 
 
-def _webhooks_supervised(rows: list[dict[str, Any]], events: list[PetitionEvent], *,
+def _webhooks_supervised(rows: Sequence[Mapping[str, Any]], events: list[PetitionEvent], *,
                          now: datetime) -> None:
     urls = dict(ApiKey.objects.filter(user_id__in={row["external_system_id"] for row in rows},
                                       is_active=True)

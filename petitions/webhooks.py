@@ -22,7 +22,8 @@ SIGNATURE_HEADER = "X-Portal-Signature"
 
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, 4 min, … capped at 6 h."""
-    return min(BASE_BACKOFF * (2 ** min(max(attempts - 1, 0), 20)), MAX_BACKOFF)
+    delay: timedelta = min(BASE_BACKOFF * (2 ** min(max(attempts - 1, 0), 20)), MAX_BACKOFF)
+    return delay
 
 
 def _post(url: str, body: bytes, signature: str, delivery_id: int) -> int:

@@ -75,17 +75,17 @@ class Workbench:
     count: int
 
 
-def workbench_tabs(*, user: User | Any) -> list[Tab]:
+def workbench_tabs(*, user: User) -> list[Tab]:
     return [tab for tab in TABS if user.is_superuser or user.role in tab.roles]
 
 
-def workbench_tab(*, user: User | Any, tab: str) -> str:
+def workbench_tab(*, user: User, tab: str) -> str:
     """The tab asked for if the user has it, else the default (a stale or foreign link)."""
     keys = [item.key for item in workbench_tabs(user=user)]
     return tab if tab in keys else DEFAULT_TAB
 
 
-def _covers_q(user: User | Any) -> Q:
+def _covers_q(user: User) -> Q:
     """Petitions whose holding area or origin lies in the user's scope (rules.covers)."""
     prefix = rules.visibility_prefix(user)
     if prefix is None:
@@ -95,7 +95,7 @@ def _covers_q(user: User | Any) -> Q:
     return Q(area_path__startswith=prefix) | Q(origin_path__startswith=prefix)
 
 
-def tab_q(*, key: str, user: User | Any, now: datetime) -> Q:
+def tab_q(*, key: str, user: User, now: datetime) -> Q:
     """The condition of one tab, inside the petitions the user sees."""
     open_states = sorted(OPEN_STATES)
     conditions = {
@@ -112,7 +112,7 @@ def tab_q(*, key: str, user: User | Any, now: datetime) -> Q:
     return conditions[key]()
 
 
-def petition_workbench(*, user: User | Any, tab: str, filters: Mapping[str, Any] | None,
+def petition_workbench(*, user: User, tab: str, filters: Mapping[str, Any] | None,
                        now: datetime) -> Workbench:
     """One tab's rows and every tab's count, all narrowed by the same filters.
 
@@ -134,7 +134,7 @@ def petition_workbench(*, user: User | Any, tab: str, filters: Mapping[str, Any]
                      tabs=[TabCount(item.key, item.label, counts[item.key]) for item in tabs])
 
 
-def workbench_tab_labels(*, user: User | Any) -> list[TabCount]:
+def workbench_tab_labels(*, user: User) -> list[TabCount]:
     """The tabs without counts: what the page shows when the filters could not be applied."""
     return [TabCount(item.key, item.label, None) for item in workbench_tabs(user=user)]
 

@@ -12,7 +12,7 @@ petitions.services.petition_submit. A key in the query string is refused: it wou
 The request is created at once, so a POST answers its `service_request_id` and no token (the
 spec: a token only when the id is not known yet); `tokens/{token}` still answers for the tokens
 handed out before. `media_url` is the first photo the resident sent with a request whose text is
-public, at a URL anyone may open (petitions.views_media), for every caller alike.
+public, at a URL anyone may open (petitions.views.public), for every caller alike.
 """
 
 from __future__ import annotations
@@ -263,7 +263,7 @@ def _service_row(category: Category) -> dict[str, Any]:
         "metadata": bool(category.extra_questions),
         "type": "realtime",
         "keywords": "",
-        "group": category.parent.name if category.parent_id else "",
+        "group": category.parent.name if category.parent is not None else "",
     }
 
 
@@ -399,12 +399,10 @@ def _parse_moment(request: HttpRequest, name: str) -> datetime | None:
 
 def _window(request: HttpRequest) -> tuple[datetime, datetime]:
     start, end = _parse_moment(request, "start_date"), _parse_moment(request, "end_date")
-    if start is None and end is None:
-        end = timezone.now()
-    if start is None:
-        start = end - WINDOW  # type: ignore[operator]
     if end is None:
-        end = start + WINDOW
+        end = timezone.now() if start is None else start + WINDOW
+    if start is None:
+        start = end - WINDOW
     if end < start:
         raise Open311Error(400, _("end_date 不能早于 start_date。"))
     if end - start > WINDOW:

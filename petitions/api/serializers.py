@@ -14,8 +14,10 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from accounts.models import User
 from petitions import policy
 from petitions.models import (
+    Category,
     NoVisitReason,
     Petition,
     PetitionEvent,
@@ -44,7 +46,7 @@ def _named(instance: Any, label: str | None = None) -> dict[str, Any] | None:
     return {"id": instance.pk, "name": label if label is not None else instance.name}
 
 
-def _user_name(user: Any) -> str:
+def _user_name(user: User) -> str:
     return user.display_name or user.username
 
 
@@ -55,12 +57,12 @@ def _photo_url(photo: PetitionPhoto) -> str:
 # --- output ----------------------------------------------------------------------------------
 
 
-class PetitionRefOutput(serializers.Serializer):
+class PetitionRefOutput(serializers.Serializer[dict[str, Any]]):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
-class PetitionListOutput(serializers.Serializer):
+class PetitionListOutput(serializers.Serializer[Petition]):
     """One row of the list. Declared fields document the schema; rows are built by hand."""
 
     id = serializers.IntegerField()
@@ -117,7 +119,7 @@ class PetitionListOutput(serializers.Serializer):
         }
 
 
-class PetitionEventOutput(serializers.Serializer):
+class PetitionEventOutput(serializers.Serializer[PetitionEvent]):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=PetitionEvent.Kind.choices)
     kind_label = serializers.CharField()
@@ -220,16 +222,19 @@ class PetitionDetailOutput(PetitionListOutput):
         return row
 
 
-class PetitionQuestionOutput(serializers.Serializer):
+# A declared field named like an attribute of DRF's Field (label, required, parent): the
+# serializer's metaclass moves it into _declared_fields, which the stubs cannot see.
+class PetitionQuestionOutput(serializers.Serializer[dict[str, Any]]):
     key = serializers.CharField()
-    label = serializers.CharField()
-    required = serializers.BooleanField(default=False)
+    label = serializers.CharField()  # type: ignore[assignment]
+    required = serializers.BooleanField(default=False)  # type: ignore[assignment]
 
 
-class PetitionCategoryOutput(serializers.Serializer):
+class PetitionCategoryOutput(serializers.Serializer[Category]):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+    parent = serializers.IntegerField(  # type: ignore[assignment]
+        source="parent_id", allow_null=True)
     extra_questions = PetitionQuestionOutput(many=True)
 
 
@@ -246,7 +251,7 @@ def _photos_field() -> serializers.ListField:
     )
 
 
-class PetitionSubmitInput(serializers.Serializer):
+class PetitionSubmitInput(serializers.Serializer[dict[str, Any]]):
     category = serializers.IntegerField(help_text="分类编号")
     description = serializers.CharField(max_length=2000)
     channel = serializers.ChoiceField(
@@ -301,17 +306,17 @@ class PetitionSubmitInput(serializers.Serializer):
         return value
 
 
-class PetitionTriageInput(serializers.Serializer):
+class PetitionTriageInput(serializers.Serializer[dict[str, Any]]):
     size = serializers.ChoiceField(choices=Petition.Size.choices)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class PetitionDispatchInput(serializers.Serializer):
+class PetitionDispatchInput(serializers.Serializer[dict[str, Any]]):
     holder = serializers.IntegerField(help_text="承办人（用户编号）")
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class PetitionNoteInput(serializers.Serializer):
+class PetitionNoteInput(serializers.Serializer[dict[str, Any]]):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     photos = _photos_field()
     is_internal = serializers.BooleanField(
@@ -319,7 +324,7 @@ class PetitionNoteInput(serializers.Serializer):
         help_text="仅工作人员可见。工作人员的记录默认内部，写给居民的传 false；居民的记录总是可见")
 
 
-class PetitionResolveInput(serializers.Serializer):
+class PetitionResolveInput(serializers.Serializer[dict[str, Any]]):
     resolution = serializers.CharField(max_length=2000)
     photos = _photos_field()
     no_visit_reason = serializers.ChoiceField(
@@ -332,28 +337,28 @@ class PetitionResolveInput(serializers.Serializer):
     )
 
 
-class PetitionVerifyInput(serializers.Serializer):
+class PetitionVerifyInput(serializers.Serializer[dict[str, Any]]):
     accepted = serializers.BooleanField(required=False, default=True)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class PetitionRateInput(serializers.Serializer):
+class PetitionRateInput(serializers.Serializer[dict[str, Any]]):
     rating = serializers.ChoiceField(choices=Petition.Rating.choices)
     comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class PetitionReasonInput(serializers.Serializer):
+class PetitionReasonInput(serializers.Serializer[dict[str, Any]]):
     reason = serializers.CharField(max_length=500)
 
 
-class PetitionRerouteInput(serializers.Serializer):
+class PetitionRerouteInput(serializers.Serializer[dict[str, Any]]):
     building = serializers.IntegerField(required=False, allow_null=True)
     area = serializers.IntegerField(required=False, allow_null=True)
     holder = serializers.IntegerField(required=False, allow_null=True)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class PetitionPlaceInput(serializers.Serializer):
+class PetitionPlaceInput(serializers.Serializer[dict[str, Any]]):
     building = serializers.IntegerField(required=False, allow_null=True,
                                         help_text="楼栋编号（与 area 二选一）")
     area = serializers.IntegerField(required=False, allow_null=True,
@@ -361,7 +366,7 @@ class PetitionPlaceInput(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class PetitionCommentInput(serializers.Serializer):
+class PetitionCommentInput(serializers.Serializer[dict[str, Any]]):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 

@@ -6,7 +6,6 @@ from rest_framework.routers import SimpleRouter
 from petitions.api import views
 
 router = SimpleRouter()
-router.include_root_view = False
 router.register("petitions", views.PetitionViewSet, basename="petition")
 router.register("petition-categories", views.PetitionCategoryViewSet,
                 basename="petition-category")

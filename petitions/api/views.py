@@ -18,6 +18,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,7 +32,7 @@ from core.api.reveal import RevealOutputSerializer, reveal_response
 from core.api.views import ID_LOOKUP_REGEX, validated
 from core.exceptions import ApplicationError
 from core.referral import referrer
-from petitions import dispatch_queue, selectors, services
+from petitions import dispatch_queue, rules, selectors, services
 from petitions.api import serializers as io
 from petitions.filters import PetitionFilter
 from petitions.models import Category, Petition, PetitionEvent
@@ -105,7 +106,15 @@ def _row_or_refuse(queryset: QuerySet[Any], pk: int | None, message: str) -> Any
     return row
 
 
-class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+def _actor(request: Request) -> User:
+    """The caller, typed: IsAuthenticated (the default permission) lets only accounts in."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated
+    return user
+
+
+class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Petition]):
     """诉求：列表、详情、提交，以及每一步办理动作（各自一个 POST）。"""
 
     serializer_class = io.PetitionListOutput
@@ -138,11 +147,12 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         request: Request,
         pk: str,
         service: Callable[..., Petition],
-        serializer_class: type[Serializer] | None = None,
+        serializer_class: type[Serializer[dict[str, Any]]] | None = None,
         **extra: Any,
     ) -> Response:
         data = validated(serializer_class, request.data) if serializer_class else {}
-        petition = service(petition_id=self._petition_id(pk), actor=request.user, **data, **extra)
+        petition = service(petition_id=self._petition_id(pk), actor=_actor(request), **data,
+                           **extra)
         return self._detail(petition)
 
     @staticmethod
@@ -169,7 +179,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="reveal-contact")
     def reveal_contact(self, request: Request, pk: str) -> Response:
         petition = selectors.petition_get_for_user(user=request.user, petition_id=pk)
-        if not selectors.petition_contact_revealable(user=request.user, petition=petition):
+        if not rules.may_reveal_contact(request.user, petition):
             raise Http404
         return reveal_response(request=request, obj=petition, field="contact_phone",
                                value=petition.contact_phone)
@@ -193,7 +203,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     def create(self, request: Request) -> Response:
         data = validated(io.PetitionSubmitInput, request.data)
-        user = request.user
+        user = _actor(request)
         data["category"] = _row_or_refuse(
             Category.objects.all(), data["category"], _("分类不存在。")
         )
@@ -230,7 +240,8 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             User.objects.filter(is_active=True), data["holder"], _("承办人不存在。")
         )
         petition = services.petition_dispatch(
-            petition_id=self._petition_id(pk), actor=request.user, holder=holder, note=data["note"]
+            petition_id=self._petition_id(pk), actor=_actor(request), holder=holder,
+            note=data["note"],
         )
         return self._detail(petition)
 
@@ -251,7 +262,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def notes(self, request: Request, pk: str) -> Response:
         data = validated(io.PetitionNoteInput, request.data)
         event = services.petition_add_note(
-            petition_id=self._petition_id(pk), actor=request.user, **data
+            petition_id=self._petition_id(pk), actor=_actor(request), **data
         )
         event = (
             PetitionEvent.objects.select_related("actor", "petition")
@@ -317,7 +328,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         petition = services.petition_reroute(
             petition_id=self._petition_id(pk),
-            actor=request.user,
+            actor=_actor(request),
             building=building,
             area=area,
             holder=holder,
@@ -335,7 +346,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = validated(io.PetitionPlaceInput, request.data)
         petition = dispatch_queue.petition_place(
             petition_id=self._petition_id(pk),
-            actor=request.user,
+            actor=_actor(request),
             building_id=data.get("building"),
             area_id=data.get("area"),
             note=data["note"],
@@ -367,7 +378,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         # petition's move are one transaction, so a referral always lands on the agenda.
         data = validated(io.PetitionReferInput, request.data)
         petition_id = self._petition_id(pk)
-        referrer()(petition_id=petition_id, actor=request.user, **data)
+        referrer()(petition_id=petition_id, actor=_actor(request), **data)
         return self._detail(selectors.petition_get_for_user(user=request.user,
                                                             petition_id=petition_id))
 
@@ -385,7 +396,7 @@ def _check_answers(category: Category, answers: dict[str, Any]) -> None:
         raise ApplicationError(_("请回答：%(label)s") % {"label": unanswered[0]["label"]})
 
 
-class PetitionCategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class PetitionCategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Category]):
     """诉求分类（提交时用其编号；extra_questions 为补充问题）。"""
 
     serializer_class = io.PetitionCategoryOutput
@@ -400,7 +411,7 @@ class PetitionCategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return super().list(request, *args, **kwargs)
 
 
-def _default_channel(user: Any) -> str:
+def _default_channel(user: User) -> str:
     if user.role == User.Role.EXTERNAL_SYSTEM:
         return EXTERNAL_CHANNEL_DEFAULT
     if user.is_staff_role or user.is_superuser:

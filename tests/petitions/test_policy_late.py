@@ -16,12 +16,12 @@ from rest_framework.test import APIClient
 from core.exceptions import ApplicationError
 from petitions import selectors, services
 from petitions.models import Petition
+from petitions.presentation import clock_for
 from petitions.sweep import (
     petitions_escalate_overdue,
     petitions_flag_supervision,
     petitions_record_missed_arrivals,
 )
-from petitions.views import clock_for
 from tests.petitions.factories import resolve_after_visit, submit
 
 pytestmark = pytest.mark.django_db

@@ -22,8 +22,8 @@ from django.urls import reverse
 
 from petitions import services
 from petitions.models import Petition, PetitionEvent
+from petitions.presentation import public_row
 from petitions.selectors import petition_contact_phone_for
-from petitions.views import public_row
 from tests.petitions.factories import category, photo, resolve_after_visit, submit
 
 pytestmark = pytest.mark.django_db

@@ -7,12 +7,14 @@ them. The old list URLs (overdue, due today, 待分派) answer with their tab, f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,18 +25,16 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
 from core.exceptions import ApplicationError
-from petitions import dispatch_queue
+from petitions import dispatch_queue, selectors
 from petitions.filters import PetitionFilter
 from petitions.models import Category, Petition, PetitionState, Tier
-from petitions.views import (
+from petitions.presentation import clock_rows, percent
+from petitions.views.staff import (
     PLACEMENT_QUALITY_PERIOD,
     STAFF_LIST_COLUMNS,
     STAFF_LIST_RELATED,
     STAFF_PAGE_SIZE,
     StaffView,
-    _percent,
-    _scope_buildings,
-    _staff_rows,
 )
 from petitions.workbench import petition_workbench, workbench_tab, workbench_tab_labels
 
@@ -44,10 +44,16 @@ WORKBENCH_COLUMNS = ("location_text", "placement_reason", "submitted_at", "resol
 OVERDUE_CHOICES = (("true", _lazy("已超时")), ("false", _lazy("未超时")))
 
 
-class KnownCountPaginator(Paginator):
+if TYPE_CHECKING:
+    PetitionPaginator = Paginator[Petition]
+else:  # the stubs' Paginator is generic; Django's is not subscriptable at run time
+    PetitionPaginator = Paginator
+
+
+class KnownCountPaginator(PetitionPaginator):
     """A Paginator told its count: the workbench's aggregate has counted the tab already."""
 
-    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+    def __init__(self, object_list: QuerySet[Petition], per_page: int, *, count: int) -> None:
         super().__init__(object_list, per_page)
         self.known_count = count
 
@@ -88,10 +94,11 @@ def _filter_errors(error: ValidationError) -> str:
 
 def _select_fields(user: User, query: QueryDict) -> list[SelectField]:
     categories = Category.objects.filter(is_active=True).order_by("sort_order", "id")
-    buildings = (_scope_buildings(user).select_related(None).select_related("compound")
+    buildings = (selectors.scope_building_list(user=user)
+                 .select_related(None).select_related("compound")
                  .only("id", "number", "compound__name")
                  .order_by("compound__name", "number_sort", "number"))
-    choices: list[tuple[str, str | Promise, list[tuple[str, Any]]]] = [
+    choices: list[tuple[str, str | Promise, Sequence[tuple[object, object]]]] = [
         ("state", _lazy("状态"), list(PetitionState.choices)),
         ("tier", _lazy("层级"), list(Tier.choices)),
         ("category", _lazy("分类"), [(item.pk, item.name) for item in categories]),
@@ -111,7 +118,7 @@ class PetitionWorkbenchView(StaffView):
         cleaned = _without_empty(request.GET)
         if cleaned is not None:
             return redirect(f"{request.path}?{cleaned.urlencode()}")
-        user = request.user
+        user = self.actor
         tab = workbench_tab(user=user, tab=request.GET.get("tab", ""))
         try:
             workbench = petition_workbench(user=user, tab=tab, filters=request.GET,
@@ -125,11 +132,11 @@ class PetitionWorkbenchView(StaffView):
         page = KnownCountPaginator(rows, STAFF_PAGE_SIZE, count=workbench.count).get_page(
             request.GET.get("page"))
         return self._render(request, tab, tabs=workbench.tabs, page=page,
-                            rows=_staff_rows(page.object_list))
+                            rows=clock_rows(page.object_list))
 
     def _render(self, request: HttpRequest, tab: str, *, status: int = 200,
                 error: str = "", **context: Any) -> HttpResponse:
-        user = request.user
+        user = self.actor
         context.setdefault("tabs", workbench_tab_labels(user=user))
         context.setdefault("rows", [])
         labels = {item.key: item.label for item in context["tabs"]}
@@ -150,7 +157,7 @@ class PetitionWorkbenchView(StaffView):
         end = timezone.now()
         quality = dispatch_queue.petition_placement_quality(
             user=user, start=end - PLACEMENT_QUALITY_PERIOD, end=end)
-        return {"quality": quality, "automatic_share": _percent(quality.automatic_share)}
+        return {"quality": quality, "automatic_share": percent(quality.automatic_share)}
 
 
 class WorkbenchTabRedirectView(StaffView):
@@ -167,7 +174,7 @@ class WorkbenchTabRedirectView(StaffView):
         return redirect(f"{reverse('petitions:staff-queue')}?{query.urlencode()}")
 
 
-# The class names are the permission map's (views.STAFF_PERMISSIONS): the roles are unchanged.
+# The class names are the permission map's (rules.STAFF_PAGE_ROLES): the roles are unchanged.
 class PetitionOverdueListView(WorkbenchTabRedirectView):
     tab = "overdue"
 

@@ -5,7 +5,7 @@
 - its htmx partials (the location cascade, the category's questions);
 - /petitions/staff/<pk>/callback/: the rating taken on a callback, posted from the staff page.
 
-The rules are in petitions/intake.py; the roles per view in views.STAFF_PERMISSIONS.
+The rules are in petitions/intake.py; the roles per view in rules.STAFF_PAGE_ROLES.
 """
 
 from __future__ import annotations
@@ -26,31 +26,26 @@ from core.exceptions import ApplicationError
 from petitions import forms as petition_forms
 from petitions import intake
 from petitions.models import Petition
-from petitions.views import (
-    PHOTO_ERROR_CODES,
-    StaffActionView,
-    StaffView,
-    location_picker_response,
-    questions_response,
-)
+from petitions.views.base import PHOTO_ERROR_CODES, location_picker_response, questions_response
+from petitions.views.staff import StaffActionView, StaffView
 
 
 class PetitionIntakeView(StaffView):
     template_name = "petitions/staff/intake.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return self._render(request, petition_forms.IntakeForm(user=request.user))
+        return self._render(request, petition_forms.IntakeForm(user=self.actor))
 
     def _render(self, request: HttpRequest, form: forms.Form, status: int = 200) -> HttpResponse:
         return render(request, self.template_name, {"form": form, "active": "intake"},
                       status=status)
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = petition_forms.IntakeForm(request.POST, request.FILES, user=request.user)
+        form = petition_forms.IntakeForm(request.POST, request.FILES, user=self.actor)
         if not form.is_valid():
             return self._render(request, form, status=400)
         try:
-            petition = self._record(request.user, form)
+            petition = self._record(self.actor, form)
         except ValidationError as error:
             is_photo = getattr(error, "code", None) in PHOTO_ERROR_CODES
             form.add_error("photos" if is_photo else None, error_text(error))
@@ -89,5 +84,5 @@ class PetitionCallbackView(StaffActionView):
 
     def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
         return intake.petition_callback_record(
-            petition_id=petition.pk, actor=self.request.user, rating=data["rating"],
+            petition_id=petition.pk, actor=self.actor, rating=data["rating"],
             method=data["method"], note=data.get("note", ""))

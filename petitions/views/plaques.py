@@ -18,12 +18,12 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views import View
 
-from accounts.models import User
 from core.exceptions import ApplicationError
 from core.scope import path_in_scope
-from petitions import selectors, services
+from petitions import rules, selectors, services
 from petitions.models import BuildingPlaque, PetitionState
-from petitions.views import StaffView
+from petitions.views.base import signed_in_user
+from petitions.views.staff import StaffView
 from territory.models import Building
 
 AWAITING_ARRIVAL = (PetitionState.DISPATCHED,)
@@ -37,23 +37,19 @@ def _plaque(token: str) -> BuildingPlaque:
     return plaque
 
 
-def _is_staff(user: User) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or user.is_staff_role))
-
-
 class PlaqueScanView(View):
     def get(self, request: HttpRequest, plaque_token: str) -> HttpResponse:
         plaque = _plaque(plaque_token)
         building = plaque.building
         user = request.user
-        if _is_staff(user):
+        if rules.is_staff(user):
             petitions = (selectors.petition_list(user=user)
                          .filter(building_id=building.pk, holder_id=user.pk,
                                  state__in=AWAITING_ARRIVAL)
                          .order_by("arrival_due_at", "id"))
             return render(request, "petitions/plaque_staff.html", {
                 "plaque": plaque, "building": building, "petitions": list(petitions[:20])})
-        if user.is_authenticated and user.role == User.Role.RESIDENT:
+        if rules.is_resident(user):
             return redirect(f"{reverse('petitions:create')}?building={building.pk}")
         return render(request, "petitions/plaque_landing.html", {
             "building": building, "here": request.get_full_path()})
@@ -64,11 +60,11 @@ class PlaqueCheckInView(View):
 
     def post(self, request: HttpRequest, plaque_token: str, pk: int) -> HttpResponse:
         plaque = _plaque(plaque_token)
-        if not _is_staff(request.user):
+        if not rules.is_staff(request.user):
             raise Http404
         petition = selectors.petition_get_for_user(user=request.user, petition_id=pk)
         try:
-            services.petition_check_in(petition_id=petition.pk, actor=request.user,
+            services.petition_check_in(petition_id=petition.pk, actor=signed_in_user(request),
                                        plaque_building_id=plaque.building_id)
         except ApplicationError as error:
             messages.error(request, error.message)
