@@ -12,8 +12,9 @@ from rest_framework.response import Response
 from core.audit import audit_reveal
 
 
+# For the schema only: reveal_response writes the body itself. (A comment, not a docstring:
+# drf-spectacular would print a docstring into the schema.)
 class RevealOutputSerializer(serializers.Serializer[dict[str, str]]):
-    """For the schema only: reveal_response writes the body itself."""
 
     field = serializers.CharField(help_text="字段名")
     value = serializers.CharField(help_text="完整值（本次查看已记入审计日志）")
