@@ -12,6 +12,8 @@ Which one to write:
   `user.is_authenticated` before reading `User`-only fields: mypy narrows on it.
 - Plain `HttpRequest` / `Request` where the view serves signed-out visitors too; `request.user` is
   then `AnyUser` already.
+- `signed_in_user(request.user)`: the `User` behind a sign-in gate where the request itself is
+  typed plainly (a mixin's method, an admin action, a DRF handler).
 
 `AppHttpRequest` declares what our own middleware and audit log add to every request (the request
 id, the leak scan's `pii_revealed` mark); `app_request` gives that view of a request.
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeAlias, cast
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from rest_framework.request import Request
 
@@ -75,3 +78,12 @@ def app_request(request: HttpRequest) -> AppHttpRequest:
     # A cast, not a conversion: Django builds WSGIRequest/ASGIRequest, never our subclass, and
     # the attributes it declares are plain instance attributes set on that object.
     return cast("AppHttpRequest", request)
+
+
+def signed_in_user(user: AnyUser) -> User:
+    """The user of a request behind a sign-in gate (a login mixin, DRF's IsAuthenticated, the
+    staff-only admin), typed as `User`. The gate has refused the signed-out already, so this
+    refusal is never reached in practice; it is a 403, as DRF's and Django's gates answer."""
+    if not user.is_authenticated:
+        raise PermissionDenied
+    return user

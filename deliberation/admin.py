@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register
 from core.exceptions import ApplicationError
 from core.images import ADMIN_PHOTO_OVERRIDES
+from core.types import signed_in_user
 from deliberation.models import (
     ActionEvidence,
     ActionItem,
@@ -32,7 +33,6 @@ from deliberation.models import (
     TopicStatusChange,
     TopicSupport,
 )
-from deliberation.rules import signed_in_user
 from deliberation.services.lists import list_review_complete, need_resolve, project_tick_off
 from deliberation.services.sessions import (
     session_cancel,

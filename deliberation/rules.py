@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -28,13 +27,6 @@ from territory.models import Compound
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-
-def signed_in_user(user: object) -> User:
-    """The request's user where the view's gate (LoginRequiredMixin, the API's IsAuthenticated)
-    lets only the signed-in through; anyone else is refused as the gate would refuse them."""
-    if not isinstance(user, User):
-        raise PermissionDenied
-    return user
 
 
 def staff_compounds(user: User | AnonymousUser | None) -> QuerySet[Compound]:

@@ -32,6 +32,7 @@ from accounts.views import ResidentLoginRequiredMixin
 from core.actions import ActionView as CoreActionView
 from core.actions import first_error
 from core.exceptions import ApplicationError
+from core.types import signed_in_user
 from deliberation import conf, rules, selectors
 from deliberation import forms as delib_forms
 from deliberation.ical import calendar_for_sessions
@@ -86,7 +87,7 @@ class _SignedInMixin(LoginRequiredMixin):
     @property
     def actor(self) -> User:
         """The user the services act for: the LoginRequiredMixin gate lets only them through."""
-        return rules.signed_in_user(self.request.user)
+        return signed_in_user(self.request.user)
 
 
 class ActionView(_SignedInMixin, CoreActionView):
@@ -109,7 +110,7 @@ class HomeView(View):
                 return redirect("deliberation:staff-dashboard")
             return redirect("deliberation:results")
         # Signed in: only a signed-in user lives in a compound.
-        user = rules.signed_in_user(request.user)
+        user = signed_in_user(request.user)
         return render(request, "deliberation/home.html", {
             "compound": compound,
             "topics": selectors.topic_list_open_for_resident(compound=compound, user=user),
@@ -135,7 +136,7 @@ class TopicCreateView(ResidentLoginRequiredMixin, View):
         form = delib_forms.TopicProposeForm(request.POST)
         if form.is_valid():
             try:
-                topic = topic_propose(compound=compound, actor=rules.signed_in_user(request.user),
+                topic = topic_propose(compound=compound, actor=signed_in_user(request.user),
                                                **form.cleaned_data)
             except ApplicationError as error:
                 form.add_error(None, error.message)
@@ -150,7 +151,7 @@ STEP_LABELS = [_lazy("提"), _lazy("议"), _lazy("决"), _lazy("做"), _lazy("�
 
 class TopicDetailView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        user = rules.signed_in_user(request.user)
+        user = signed_in_user(request.user)
         topic = selectors.topic_get_for_user(user=user, topic_id=pk)
         is_staff = rules.user_is_deliberation_staff(user, topic.compound_id)
         ratings = rating_summary(topic)
@@ -211,7 +212,7 @@ class TopicRateView(TopicSupportView):
 
 class SessionDetailView(ResidentLoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        user = rules.signed_in_user(request.user)
+        user = signed_in_user(request.user)
         session = selectors.session_get_for_user(user=user, session_id=pk)
         is_staff = rules.user_is_deliberation_staff(user, session.compound_id)
         context: dict[str, Any] = {
@@ -245,7 +246,7 @@ class SessionSignInView(ResidentLoginRequiredMixin, View):
         form = delib_forms.SignInForm(request.POST)
         if form.is_valid():
             try:
-                session_sign_in(session=session, actor=rules.signed_in_user(request.user),
+                session_sign_in(session=session, actor=signed_in_user(request.user),
                                          code=form.cleaned_data["code"])
             except ApplicationError as error:
                 form.add_error("code", error.message)
@@ -270,7 +271,7 @@ class SurveyAnswerView(ResidentLoginRequiredMixin, View):
         form = delib_forms.SurveyAnswerForm(request.POST)
         if form.is_valid():
             try:
-                survey_answer_submit(survey=survey, actor=rules.signed_in_user(request.user),
+                survey_answer_submit(survey=survey, actor=signed_in_user(request.user),
                                               **form.cleaned_data)
             except ApplicationError as error:
                 form.add_error(None, error.message)
@@ -281,7 +282,7 @@ class SurveyAnswerView(ResidentLoginRequiredMixin, View):
 
     def _render(self, request: HttpRequest, survey: Survey, form: forms.Form,
                 status: int = 200) -> HttpResponse:
-        answer = selectors.survey_household_answer(user=rules.signed_in_user(request.user),
+        answer = selectors.survey_household_answer(user=signed_in_user(request.user),
                                                   survey=survey)
         return render(request, self.template_name,
                       {"survey": survey, "form": form, "answer": answer}, status=status)
@@ -577,7 +578,7 @@ class ActionItemTickOffView(TickOffConfirmView):
         return selectors.action_item_get_for_staff(user=request.user, action_item_id=pk)
 
     def tick_off(self, request: HttpRequest, obj: ActionItem) -> None:
-        action_item_tick_off(item=obj, actor=rules.signed_in_user(request.user))
+        action_item_tick_off(item=obj, actor=signed_in_user(request.user))
 
     def context(self, obj: ActionItem) -> dict[str, Any]:
         return {"item": obj, "evidence_count": selectors.action_item_evidence_count(item=obj),
@@ -663,7 +664,7 @@ class ProjectTickOffView(TickOffConfirmView):
         return selectors.project_get_for_staff(user=request.user, project_id=pk)
 
     def tick_off(self, request: HttpRequest, obj: Project) -> None:
-        project_tick_off(project=obj, actor=rules.signed_in_user(request.user))
+        project_tick_off(project=obj, actor=signed_in_user(request.user))
 
     def context(self, obj: Project) -> dict[str, Any]:
         return {"project": obj, "milestones": selectors.milestone_list(project=obj),

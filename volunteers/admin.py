@@ -22,7 +22,8 @@ from core.images import ADMIN_PHOTO_OVERRIDES
 from core.masking import mask_name, mask_phone
 from core.protected_lookups import ProtectedSearchAdminMixin
 from core.scope import scope_filter
-from volunteers import rules, selectors
+from core.types import signed_in_user
+from volunteers import selectors
 from volunteers.models import (
     Activity,
     ActivitySignup,
@@ -84,7 +85,7 @@ def _run_each(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset:
 
 def _user(request: HttpRequest) -> User:
     """The admin's user: the admin site lets only signed-in staff in."""
-    return rules.signed_in_user(request.user)
+    return signed_in_user(request.user)
 
 
 def _visible_care_files(user: User | AnonymousUser) -> Q:

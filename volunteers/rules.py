@@ -16,7 +16,6 @@ Which rows a user may see stays in core.scope and the selectors; these say what 
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
 
 from accounts.models import User
 from core.scope import path_in_scope
@@ -34,13 +33,6 @@ from volunteers.models import (
 # Care files are read by community staff (and the street above them), never by grid workers.
 CARE_STAFF_ROLES = frozenset({User.Role.COMMUNITY_STAFF, User.Role.STREET_ADMIN})
 
-
-def signed_in_user(user: User | AnonymousUser) -> User:
-    """The user of a request behind a sign-in gate (a login mixin, DRF's IsAuthenticated, the
-    admin): the gate has refused the signed-out already, so this refuses nobody in practice."""
-    if not user.is_authenticated:
-        raise PermissionDenied
-    return user
 
 
 def is_staff_for_compound(user: User | AnonymousUser, compound: Compound) -> bool:

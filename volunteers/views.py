@@ -27,6 +27,7 @@ from core.actions import ActionView, all_errors
 from core.actions import StaffRequiredMixin as CoreStaffRequiredMixin
 from core.exceptions import ApplicationError
 from core.masking import mask_name
+from core.types import signed_in_user
 from residents.selectors import party_member_public_name
 from territory.models import Compound
 from volunteers import forms as volunteer_forms
@@ -72,7 +73,7 @@ class ServiceActionView(ResidentLoginRequiredMixin, ActionView):
 
 def _user(request: HttpRequest) -> User:
     """The visitor of a page behind a sign-in gate (every page here but the public board)."""
-    return rules.signed_in_user(request.user)
+    return signed_in_user(request.user)
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:

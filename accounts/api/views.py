@@ -19,25 +19,14 @@ from accounts.api.serializers import (
     PhoneCodeVerifyInputSerializer,
 )
 from accounts.api.throttles import PhoneCodeRequestThrottle, PhoneCodeVerifyThrottle
-from accounts.models import User
 from accounts.services import phone_code_request, phone_code_verify
 from core.ip import client_ip
+from core.types import signed_in_user
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 REFUSED = OpenApiResponse(description="输入有误、验证码错误或已失效（中文 message）")
 LIMITED = OpenApiResponse(description="请求过于频繁")
 
-
-def signed_in_user(view: APIView, request: Request) -> User:
-    """The caller of a view whose permission classes refuse anonymous callers.
-
-    Those permissions have run before the handler, so the refusal here is never reached; it is
-    DRF's own (the same response the permission check gives), and lets the caller be a User.
-    """
-    user = request.user
-    if not user.is_authenticated:
-        view.permission_denied(request)
-    return user
 
 
 class CsrfAlwaysSessionAuthentication(SessionAuthentication):
@@ -99,4 +88,4 @@ class MeApi(APIView):
     @extend_schema(operation_id="me", tags=["auth"], summary="当前用户",
                    responses={200: MeOutputSerializer})
     def get(self, request: Request) -> Response:
-        return Response(MeOutputSerializer(signed_in_user(self, request)).data)
+        return Response(MeOutputSerializer(signed_in_user(request.user)).data)

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from core.api.views import ID_LOOKUP_REGEX, validated
+from core.types import signed_in_user
 from deliberation import filters, rules, selectors
 from deliberation.api import serializers as io
 from deliberation.models import ActionItem, Need, Project, Resource, Session, Survey, Topic
@@ -46,7 +47,7 @@ class _SignedInMixin(APIView):
     @property
     def actor(self) -> User:
         """The user the services act for: IsAuthenticated lets only them through."""
-        return rules.signed_in_user(self.request.user)
+        return signed_in_user(self.request.user)
 
 
 class SessionViewSet(_SignedInMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,

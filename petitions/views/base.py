@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from accounts.models import User
+from core.types import signed_in_user
 from petitions import rules, selectors
 from petitions.forms import PetitionSubmitForm
 from petitions.models import Petition
@@ -20,14 +20,6 @@ from petitions.presentation import answer_rows, clock_for, timeline_rows
 PHOTO_ERROR_CODES = frozenset({"too_many_photos", "too_large", "invalid_image",
                                "too_many_pixels", "photo_expired"})
 
-
-def signed_in_user(request: HttpRequest) -> User:
-    """The request's user, typed. Only the signed-in pass the pages' gates (ResidentView,
-    StaffView); anyone else reaching here gets the gates' answer to outsiders, a 404."""
-    user = request.user
-    if not isinstance(user, User):
-        raise Http404
-    return user
 
 
 def status_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
@@ -56,7 +48,7 @@ def location_picker_response(request: HttpRequest,
         values[name] = request.GET.get(name, "")
         if name == changed:
             break
-    form = form_class(user=signed_in_user(request), initial=values)
+    form = form_class(user=signed_in_user(request.user), initial=values)
     response = render(request, "petitions/_location.html", {"form": form})
     response["HX-Trigger"] = "location-changed"
     return response
@@ -65,6 +57,6 @@ def location_picker_response(request: HttpRequest,
 def questions_response(request: HttpRequest,
                        form_class: type[PetitionSubmitForm]) -> HttpResponse:
     """The chosen category's extra questions, as `form_class` asks them."""
-    form = form_class(user=signed_in_user(request),
+    form = form_class(user=signed_in_user(request.user),
                       initial={"category": request.GET.get("category", "")})
     return render(request, "petitions/_questions.html", {"form": form})

@@ -20,9 +20,9 @@ from django.views import View
 
 from core.exceptions import ApplicationError
 from core.scope import path_in_scope
+from core.types import signed_in_user
 from petitions import rules, selectors, services
 from petitions.models import BuildingPlaque, PetitionState
-from petitions.views.base import signed_in_user
 from petitions.views.staff import StaffView
 from territory.models import Building
 
@@ -64,7 +64,7 @@ class PlaqueCheckInView(View):
             raise Http404
         petition = selectors.petition_get_for_user(user=request.user, petition_id=pk)
         try:
-            services.petition_check_in(petition_id=petition.pk, actor=signed_in_user(request),
+            services.petition_check_in(petition_id=petition.pk, actor=signed_in_user(request.user),
                                        plaque_building_id=plaque.building_id)
         except ApplicationError as error:
             messages.error(request, error.message)

@@ -25,6 +25,7 @@ from accounts.models import User
 from core.actions import ActionView, error_text
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
+from core.types import signed_in_user
 from petitions import forms as petition_forms
 from petitions import pending_photos, rules, selectors, services
 from petitions.models import MAX_PHOTOS, PendingPhoto, Petition
@@ -34,7 +35,6 @@ from petitions.views.base import (
     location_picker_response,
     login_redirect,
     questions_response,
-    signed_in_user,
     status_context,
 )
 from residents.selectors import household_list
@@ -54,7 +54,7 @@ class ResidentView(View):
     @property
     def actor(self) -> User:
         """The signed-in user the gate let through."""
-        return signed_in_user(self.request)
+        return signed_in_user(self.request.user)
 
     def own_petition(self, pk: int) -> Petition:
         petition = selectors.petition_get_for_user(user=self.request.user, petition_id=pk)

@@ -28,11 +28,12 @@ from django.views import View
 from accounts.models import User
 from core.actions import ActionView, StaffRequiredMixin
 from core.referral import referrer
+from core.types import signed_in_user
 from petitions import dispatch_queue, rules, selectors, services
 from petitions import forms as petition_forms
 from petitions.models import Petition
 from petitions.presentation import stats_chart, stats_rows
-from petitions.views.base import login_redirect, signed_in_user, status_context
+from petitions.views.base import login_redirect, status_context
 
 STAFF_PAGE_SIZE = 50  # the workbench's tabs (views.workbench)
 # What the workbench rows and clock_for read: 50 full rows with their holder (a User of
@@ -61,7 +62,7 @@ class StaffView(StaffRequiredMixin, View):
     @property
     def actor(self) -> User:
         """The signed-in user the gate let through."""
-        return signed_in_user(self.request)
+        return signed_in_user(self.request.user)
 
 
 class PetitionStatsView(StaffView):

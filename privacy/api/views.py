@@ -8,7 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.views import REFUSED, signed_in_user
+from accounts.api.views import REFUSED
+from core.types import signed_in_user
 from privacy.api.serializers import (
     DeletionRequestInputSerializer,
     DeletionRequestOutputSerializer,
@@ -32,7 +33,7 @@ class MyDataApi(APIView):
                    responses={200: OpenApiResponse(
                        description="JSON：账户、户、居民档案、诉求及办理记录、志愿记录等")})
     def get(self, request: Request) -> Response:
-        return Response(personal_data_export(user=signed_in_user(self, request)))
+        return Response(personal_data_export(user=signed_in_user(request.user)))
 
 
 class DeletionRequestApi(APIView):
@@ -46,6 +47,6 @@ class DeletionRequestApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = DeletionRequestInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        deletion_request = deletion_request_create(user=signed_in_user(self, request),
+        deletion_request = deletion_request_create(user=signed_in_user(request.user),
                                                    **serializer.validated_data)
         return Response(DeletionRequestOutputSerializer(deletion_request).data, status=201)

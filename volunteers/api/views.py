@@ -17,9 +17,10 @@ from rest_framework.response import Response
 from accounts.models import User
 from core.api.views import ID_LOOKUP_REGEX, validated
 from core.exceptions import ApplicationError
+from core.types import signed_in_user
 from residents.models import Resident
 from territory.models import Compound
-from volunteers import rules, selectors
+from volunteers import selectors
 from volunteers.api import serializers as io
 from volunteers.filters import (
     ActivityFilter,
@@ -50,7 +51,7 @@ from volunteers.services import activities, care, proxy, rosters, wishes
 
 def _user(request: Request) -> User:
     """The caller: every endpoint here is behind DRF's IsAuthenticated (the default)."""
-    return rules.signed_in_user(request.user)
+    return signed_in_user(request.user)
 
 
 def _me_volunteer(request: Request) -> Volunteer:
