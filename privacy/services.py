@@ -12,7 +12,7 @@ from accounts.models import User
 from accounts.personal_data import ANONYMISED_NAME
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.scope import path_in_scope
-from core.workflow import check_transition
+from core.workflow import transition
 from notifications.messages import Message
 from notifications.services import notifications_create
 from privacy import anonymise, registry
@@ -82,11 +82,7 @@ def _deletion_request_move(deletion_request: DeletionRequest, *, user: User, to:
         if not is_own and not (user.role in DELETION_DECIDERS
                                and path_in_scope(user, locked.household_path)):
             raise PermissionDeniedError(_("您无权审核该注销申请。"))
-        # The labels are lazy; made text here, in the language the error is raised in.
-        check_transition(DeletionRequest.TRANSITIONS, locked.status, to,
-                         labels={value: str(label)
-                                 for value, label in DeletionRequest.Status.choices})
-        locked.status = to
+        transition(locked, to, table=DeletionRequest.TRANSITIONS)
         locked.decided_by = None if is_own else user
         locked.decided_at = timezone.now()
         locked.decision_note = note.strip()[:200]
