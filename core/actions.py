@@ -5,15 +5,17 @@ way: load the object for the user (404 for outsiders), parse one form, call one 
 its refusal or its success as a message, redirect back. `ActionView` is that way, once; an app
 says only what differs (`load`, `form_class`, `perform`, `redirect_to`).
 
-`StaffRequiredMixin` is the staff dashboards' gate: a visitor not signed in goes to the sign-in
-page, anyone else who is not staff of an allowed role gets a 404 (a staff page's existence is
-not told to outsiders). The allowed roles are the view's entry in its app's permission map.
+`StaffRequiredMixin` is the staff pages' gate: a visitor not signed in goes to the sign-in
+page, anyone else `has_access` refuses gets a 404 (a staff page's existence is not told to
+outsiders). By default `has_access` admits staff of an allowed role (the view's entry in its
+app's permission map) and superusers; an app whose staff are not a role overrides it
+(deliberation: whoever runs deliberation for at least one compound).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.conf import settings
@@ -26,6 +28,10 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from core.exceptions import ApplicationError
+from core.types import signed_in_user
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def first_error(form: forms.Form) -> str:
@@ -95,8 +101,8 @@ class ActionView(View):
 
 
 class StaffRequiredMixin:
-    """Staff of the allowed roles only (a superuser always); not signed in: the sign-in page;
-    anyone else: 404."""
+    """Whom `has_access` admits only (by default staff of the allowed roles, a superuser always);
+    not signed in: the sign-in page; anyone else: 404."""
 
     staff_roles: ClassVar[Collection[str] | None] = None  # None: every staff role
     denied_message: Any = ""
@@ -104,16 +110,19 @@ class StaffRequiredMixin:
     def allowed_roles(self) -> Collection[str] | None:
         return self.staff_roles
 
+    def has_access(self, user: User) -> bool:
+        """Whether this signed-in user may see the page."""
+        roles = self.allowed_roles()
+        return user.is_superuser or (user.is_staff_role
+                                     and (roles is None or user.role in roles))
+
     def handle_no_login(self, request: HttpRequest) -> HttpResponseBase:
         return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        user: Any = request.user
-        if not user.is_authenticated:
+        if not request.user.is_authenticated:
             return self.handle_no_login(request)
-        roles = self.allowed_roles()
-        if not (user.is_superuser
-                or (user.is_staff_role and (roles is None or user.role in roles))):
+        if not self.has_access(signed_in_user(request.user)):
             raise Http404(str(self.denied_message))
         response: HttpResponseBase = super().dispatch(  # type: ignore[misc]
             request, *args, **kwargs)

@@ -5,7 +5,8 @@
   (OrgNode(kind=branch, compound=…).secretary is the user's Resident);
 - residents: users with a Resident in a household of one of the compound's buildings.
 The roles themselves are core.scope's (its scope paths by `User.Role`); selectors scope their
-reads by these compound sets, services refuse through `require_*`, pages ask `staff_gate`.
+reads by these compound sets, services refuse through `require_*`, and the staff pages' gate
+(core's `StaffRequiredMixin`, through views.StaffMixin) asks `user_is_deliberation_staff_anywhere`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -65,15 +65,6 @@ def user_is_compound_resident(user: User | AnonymousUser | None, compound_id: in
 
 def user_is_deliberation_staff_anywhere(user: User | AnonymousUser | None) -> bool:
     return staff_compounds(user).exists()
-
-
-def staff_gate(user: User | AnonymousUser) -> QuerySet[Compound]:
-    """The staff pages' gate: the compounds the user runs, or 404 (a staff page's existence is
-    not told to outsiders)."""
-    compounds = staff_compounds(user)
-    if not compounds.exists():
-        raise Http404
-    return compounds
 
 
 def require_staff(actor: User | AnonymousUser | None, compound_id: int) -> None:

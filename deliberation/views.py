@@ -30,7 +30,7 @@ from django.views import View
 from accounts.models import User
 from accounts.views import ResidentLoginRequiredMixin
 from core.actions import ActionView as CoreActionView
-from core.actions import first_error
+from core.actions import StaffRequiredMixin, first_error
 from core.exceptions import ApplicationError
 from core.types import signed_in_user
 from deliberation import conf, rules, selectors
@@ -316,9 +316,21 @@ class CompoundCalendarView(View):
 
 # --- staff ------------------------------------------------------------------------------------
 
-class StaffMixin(_SignedInMixin, View):
+class StaffMixin(StaffRequiredMixin, View):
+    """The core staff gate, whose staff here are whoever runs deliberation for at least one
+    compound (staff in scope or a branch secretary, not a role; a superuser only while a
+    compound exists)."""
+
+    def has_access(self, user: User) -> bool:
+        return rules.user_is_deliberation_staff_anywhere(user)
+
+    @property
+    def actor(self) -> User:
+        """The user the services act for: the gate lets only the signed-in through."""
+        return signed_in_user(self.request.user)
+
     def staff_compounds(self) -> QuerySet[Compound]:
-        return rules.staff_gate(self.request.user)
+        return rules.staff_compounds(self.request.user)
 
 
 class DashboardView(StaffMixin, View):
@@ -380,7 +392,6 @@ class TopicFromPetitionCreateView(StaffMixin, View):
     """诉求转议: a dispatcher refers a big petition; petitions decides who may."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        self.staff_compounds()
         form = delib_forms.TopicFromPetitionForm(request.POST)
         if not form.is_valid():
             messages.error(request, first_error(form))
@@ -499,7 +510,6 @@ class TopicRejectView(TopicActionView):
 
 class ActionItemBoardView(StaffMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        self.staff_compounds()
         items = selectors.action_item_list(user=request.user).open_first()
         return render(request, "deliberation/staff/actions.html", {
             "items": items[:200], "today": timezone.localdate(),
