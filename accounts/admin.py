@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import ApiKey, LoginAttempt, PhoneCode, User
+from accounts.rules import may_grant_privileges
 from accounts.services import api_key_deactivate, login_lockout_clear
 from core.admin import MaskedContactMixin
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register, street_only
@@ -73,13 +74,13 @@ class UserAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, MaskedContactMixi
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = tuple(super().get_readonly_fields(request, obj))
-        if request.user.is_superuser:
+        if may_grant_privileges(request.user):
             return fields
         return fields + self.PRIVILEGE_FIELDS
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None and not request.user.is_superuser:
+        if obj is None and not may_grant_privileges(request.user):
             # The add form has no read-only fields: the new account starts as a resident.
             return tuple((name, {**options, "fields": tuple(
                 field for field in options["fields"] if field not in self.PRIVILEGE_FIELDS)})

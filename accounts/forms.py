@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.rules import is_external_system, signs_in_with_password
 from accounts.services import SIX_DIGITS, phone_normalize
 from core.exceptions import ApplicationError
 
@@ -55,9 +56,9 @@ class StaffAuthenticationForm(AuthenticationForm):
 
     def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
-        if user.role == User.Role.EXTERNAL_SYSTEM:
+        if is_external_system(user):
             raise ValidationError(self.error_messages["external_system"],
                                   code="external_system")
         # A superuser made with createsuperuser keeps the default role and must still get in.
-        if not (user.is_staff_role or user.is_staff or user.is_superuser):
+        if not signs_in_with_password(user):
             raise ValidationError(self.error_messages["resident"], code="resident")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import ApiKey, PhoneCode, User
+from accounts.rules import is_resident
 from accounts.signals import phone_verified
 from core import phones
 from core.exceptions import ApplicationError, RateLimited
@@ -127,7 +128,7 @@ def _resident_user_for_phone(phone: str) -> tuple[User, bool]:
     """The resident account for `phone`, created on the first sign-in (then True)."""
     user = User.objects.filter(phone=phone).first()
     if user is not None:
-        if user.role != User.Role.RESIDENT:
+        if not is_resident(user):
             raise ApplicationError(_("该手机号属于工作人员账户，请使用账号密码登录。"))
         if not user.is_active:
             raise ApplicationError(_("该账户已停用，请联系社区工作人员。"))

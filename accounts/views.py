@@ -19,6 +19,7 @@ from django.views import View
 
 from accounts.forms import PhoneCodeForm, PhoneForm, StaffAuthenticationForm
 from accounts.models import User
+from accounts.rules import is_resident
 from accounts.services import phone_code_request, phone_code_verify
 from core.exceptions import ApplicationError
 from core.ip import client_ip
@@ -138,7 +139,7 @@ class ResidentOnlyView(View):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
-        if not (user.is_authenticated and user.role == user.Role.RESIDENT):
+        if not is_resident(user):
             return redirect(_with_next(reverse("accounts:phone-login"), request.path))
         self.resident = user
         return super().dispatch(request, *args, **kwargs)

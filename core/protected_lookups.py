@@ -6,7 +6,7 @@ birth date (a few thousand after the checksum), recovers the whole value without
 Every FilterSet filter and admin search over such a field declares itself to this module
 (tests/core/test_protected_lookups.py finds any that does not), and the lookup then
 1. is refused to a caller who may reveal nowhere in the rows' scope (403, or an admin message);
-2. keeps only the matches inside the caller's reveal scope (residents.selectors.
+2. keeps only the matches inside the caller's reveal scope (residents.rules.
    personal_data_path, through core.reveal_scope: the same rule as the reveal button);
 3. writes one audit row per match, shaped like a reveal of that field (core.audit);
 4. spends one unit of the caller's lookup budget (DEFAULT_THROTTLE_RATES["protected_lookup"],

@@ -1,6 +1,6 @@
 """Where a user may read phones and ID numbers unmasked: residents' rule, asked from core.
 
-The rule lives with the people it protects (residents.selectors.personal_data_path); core's
+The rule lives with the people it protects (residents.rules.personal_data_path); core's
 masked admin columns, its reveal view and its protected lookups need it but sit below
 residents, so residents hands the rule over in its AppConfig.ready() (`reveal_scope_register`).
 """

@@ -14,7 +14,7 @@ from accounts.models import User
 from governance.models import CentralHousehold, OrgNode
 from governance.resources import PartyMemberResource
 from residents.models import Household
-from residents.selectors import Viewer
+from residents.rules import Viewer
 from residents.services import ImportReport, file_import
 from territory.services import tree_kind_check
 

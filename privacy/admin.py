@@ -13,8 +13,9 @@ from core.admin import ScopedAdminMixin
 from core.admin_scope import choice_scope_register
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
+from privacy import rules
 from privacy.models import DeletionRequest
-from privacy.services import DELETION_DECIDERS, deletion_request_approve, deletion_request_reject
+from privacy.services import deletion_request_approve, deletion_request_reject
 
 choice_scope_register(DeletionRequest, "household_path")
 
@@ -44,9 +45,7 @@ class DeletionRequestAdmin(ScopedAdminMixin, DeletionRequestAdminBase):
     actions = ("approve", "reject")
 
     def _is_decider(self, request: HttpRequest) -> bool:
-        user = request.user
-        return bool(user.is_active and user.is_staff and getattr(user, "role", None)
-                    in DELETION_DECIDERS)
+        return rules.is_decider(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._is_decider(request)

@@ -11,21 +11,18 @@ from django.utils.translation import gettext_noop
 from accounts.models import User
 from accounts.personal_data import ANONYMISED_NAME
 from core.exceptions import ApplicationError, PermissionDeniedError
-from core.scope import path_in_scope
 from core.workflow import transition
 from notifications.messages import Message
 from notifications.services import notifications_create
-from privacy import anonymise, registry
+from privacy import anonymise, registry, rules
 from privacy.models import DeletionRequest
 from residents.models import Resident
 from territory.models import Area
 
-DELETION_DECIDERS = frozenset({User.Role.COMMUNITY_STAFF, User.Role.STREET_ADMIN})
-
 
 def deletion_request_create(*, user: User, reason: str = "") -> DeletionRequest:
     """A resident asks for their account to be deleted; community staff decide."""
-    if user.role != User.Role.RESIDENT:
+    if not rules.may_request_deletion(user):
         raise ApplicationError(_("工作人员账户请联系街道管理员注销。"))
     resident = (Resident.objects.filter(user=user)
                 .select_related("household__building__micro_grid").order_by("pk").first())
@@ -77,10 +74,9 @@ def _deletion_request_move(deletion_request: DeletionRequest, *, user: User, to:
                            note: str = "", is_own: bool = False) -> DeletionRequest:
     with transaction.atomic():
         locked = DeletionRequest.objects.select_for_update().get(pk=deletion_request.pk)
-        if is_own and locked.user_id != user.pk:
+        if is_own and not rules.is_own_request(user, locked):
             raise PermissionDeniedError(_("这不是您的申请。"))
-        if not is_own and not (user.role in DELETION_DECIDERS
-                               and path_in_scope(user, locked.household_path)):
+        if not is_own and not rules.may_decide(user, locked):
             raise PermissionDeniedError(_("您无权审核该注销申请。"))
         transition(locked, to, table=DeletionRequest.TRANSITIONS)
         locked.decided_by = None if is_own else user

@@ -10,7 +10,7 @@ class ResidentsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.reveal_scope import reveal_scope_register
-        from residents.selectors import personal_data_path
+        from residents.rules import personal_data_path
 
         reveal_scope_register(personal_data_path)
 

@@ -24,7 +24,7 @@ from core.masking import mask_id_number, mask_phone
 from core.phones import phone_normalize
 from core.scope import path_in_scope
 from residents.models import Household, Resident
-from residents.selectors import Viewer, personal_data_visible
+from residents.rules import Viewer, personal_data_visible
 from territory.models import Building, Unit
 
 # [0-9], not \d: \d matches the digits of every script.

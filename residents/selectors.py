@@ -1,6 +1,6 @@
 """Reads of households, residents and party members, narrowed to what the viewer may see.
 
-Two questions, two answers:
+Two questions, two answers (residents.rules' predicates; these functions do the reads):
 - which rows may a user list? Staff: their scope (core.scope). Residents: only their own
   household (households API). External systems (the 12345 hotline …), by their key's scope
   area: households there, or the whole street's for an unscoped key (an address holds no
@@ -14,18 +14,17 @@ Two questions, two answers:
 
 from __future__ import annotations
 
-from typing import Any, TypeGuard
+from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from accounts.models import User
 from core.filters import filterset_apply
 from core.masking import mask_id_number, mask_name, mask_phone
 from core.protected_lookups import ProtectedLookupRefused
 from core.scope import EVERYTHING, scope_path
+from residents import rules
 from residents.filters import (
     HouseholdFilterSet,
     PartyMemberFilterSet,
@@ -33,66 +32,7 @@ from residents.filters import (
     ResidentFilterSet,
 )
 from residents.models import Household, PartyMember, Resident
-
-PERSONAL_DATA_CACHE = "_personal_data_path"
-
-# Who asks: a request's user, or nobody (a serializer without a request).
-Viewer = User | AnonymousUser | None
-
-
-def is_external_system(user: Viewer) -> TypeGuard[User]:
-    return bool(user is not None and user.is_authenticated and user.is_active
-                and user.role == User.Role.EXTERNAL_SYSTEM)
-
-
-def personal_data_path(user: Viewer) -> str | None:
-    """The path prefix under which this user reads phones and ID numbers unmasked.
-
-    "" means everywhere, None nowhere. Cached on the user object for the request.
-    """
-    if user is None or not user.is_authenticated:
-        return None
-    if hasattr(user, PERSONAL_DATA_CACHE):
-        cached: str | None = getattr(user, PERSONAL_DATA_CACHE)
-        return cached
-    prefix: str | None
-    may_read = user.is_active and (user.is_superuser or user.is_staff_role
-                                   or is_external_system(user))
-    if not may_read:
-        prefix = None
-    elif user.scope_area is not None:
-        prefix = user.scope_area.path
-    else:
-        prefix = scope_path(user)
-    setattr(user, PERSONAL_DATA_CACHE, prefix)
-    return prefix
-
-
-def personal_data_visible(user: Viewer, path: str | None) -> TypeGuard[User]:
-    """Whether the user reads this row's phone and ID number unmasked (only a signed-in user
-    ever does)."""
-    prefix = personal_data_path(user)
-    return prefix is not None and path is not None and path.startswith(prefix)
-
-
-def visibility_path(user: Viewer) -> str | None:
-    """The path prefix of the households a staff user or an external system may list."""
-    prefix = scope_path(user)
-    if prefix is not None:
-        return prefix
-    if is_external_system(user):
-        return EVERYTHING if user.scope_area is None else user.scope_area.path
-    return None
-
-
-def register_path(user: Viewer) -> str | None:
-    """The path prefix of the residents a staff user or an external system may list."""
-    prefix = scope_path(user)
-    if prefix is not None:
-        return prefix
-    if is_external_system(user) and user.scope_area is not None:
-        return user.scope_area.path
-    return None
+from residents.rules import Viewer
 
 
 def _path_q(prefix: str | None, path_field: str) -> Q:
@@ -104,15 +44,7 @@ def _path_q(prefix: str | None, path_field: str) -> Q:
 
 
 def visibility_q(user: Viewer, path_field: str) -> Q:
-    return _path_q(visibility_path(user), path_field)
-
-
-def may_list_residents(user: Viewer) -> bool:
-    return register_path(user) is not None
-
-
-def may_list_party_members(user: Viewer) -> bool:
-    return scope_path(user) is not None
+    return _path_q(rules.visibility_path(user), path_field)
 
 
 # --- households ------------------------------------------------------------------------------
@@ -122,7 +54,7 @@ def household_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> Qu
     """Households the user may see: their scope for staff, their own household for residents."""
     queryset = Household.objects.select_related("building__compound", "unit").annotate(
         area_path=F(Household.SCOPE_PATH))
-    if visibility_path(user) is not None:
+    if rules.visibility_path(user) is not None:
         queryset = queryset.filter(visibility_q(user, Household.SCOPE_PATH))
     elif user is not None and user.is_authenticated:
         queryset = queryset.filter(residents__user=user).distinct()
@@ -142,15 +74,15 @@ def household_get_for_user(*, user: Viewer, household_id: int) -> Household:
 
 
 def resident_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[Resident]:
-    if not may_list_residents(user):
+    if not rules.may_list_residents(user):
         return Resident.objects.none()
-    if is_external_system(user) and (filters or {}).get("id_number"):
+    if rules.is_external_system(user) and (filters or {}).get("id_number"):
         # Not in the integration field set: read, revealed or looked up by staff only.
         raise ProtectedLookupRefused(_("外部系统不能按身份证号查找居民。"))
     queryset = (
         Resident.objects.select_related("household__building__compound", "household__unit")
         .annotate(area_path=F(Resident.SCOPE_PATH))
-        .filter(_path_q(register_path(user), Resident.SCOPE_PATH))
+        .filter(_path_q(rules.register_path(user), Resident.SCOPE_PATH))
     )
     return filterset_apply(ResidentFilterSet, filters, queryset, viewer=user)
 
@@ -165,20 +97,9 @@ def resident_get_for_user(*, user: Viewer, resident_id: int) -> Resident:
 def resident_contact(resident: Resident, *, viewer: Viewer) -> dict[str, str]:
     """Phone and ID number masked, except on the viewer's own record. Staff whose scope covers
     the resident ask for one whole value at a time (the reveal API), and each reveal is audited."""
-    if viewer is not None and viewer.is_authenticated and resident.user_id == viewer.pk:
+    if rules.is_own_record(viewer, resident):
         return {"phone": resident.phone, "id_number": resident.id_number}
     return {"phone": mask_phone(resident.phone), "id_number": mask_id_number(resident.id_number)}
-
-
-def resident_contact_revealable(resident: Resident, *, viewer: Viewer, field: str) -> bool:
-    """May this viewer reveal the resident's whole phone or ID number (own scope area only;
-    an external system the phone only: the ID number is not in its field set)?"""
-    if field == "id_number" and is_external_system(viewer):
-        return False
-    path = getattr(resident, "area_path", None)
-    if path is None:
-        path = resident.household.building.micro_grid.path
-    return personal_data_visible(viewer, path)
 
 
 # --- party members ---------------------------------------------------------------------------
@@ -188,7 +109,7 @@ PARTY_MEMBER_PATH = f"resident__{Resident.SCOPE_PATH}"
 
 def party_member_list(*, user: Viewer,
                       filters: dict[str, Any] | None = None) -> QuerySet[PartyMember]:
-    if not may_list_party_members(user):
+    if not rules.may_list_party_members(user):
         return PartyMember.objects.none()
     queryset = (
         PartyMember.objects.select_related("resident__household__building__compound",
@@ -219,12 +140,11 @@ def party_member_public_list(*, filters: dict[str, Any] | None = None) -> QueryS
 def resident_name_for(resident: Resident, *, viewer: Viewer) -> str:
     """The whole name for staff; masked (张*) for an external system, which needs only to tell
     the residents of a household apart."""
-    return mask_name(resident.name) if is_external_system(viewer) else resident.name
+    return mask_name(resident.name) if rules.is_external_system(viewer) else resident.name
 
 
 def party_member_public_name(member: PartyMember, *, viewer: Viewer) -> str:
     """Full name for staff whose scope covers the member, 张* for everybody else."""
-    path = getattr(member, "area_path", None)
-    if personal_data_visible(viewer, path) and (viewer.is_staff_role or viewer.is_superuser):
+    if rules.sees_member_name(viewer, member):
         return member.resident.name
     return mask_name(member.resident.name)

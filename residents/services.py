@@ -25,7 +25,7 @@ from residents.resources import (
     ResidentResource,
     ScopedResource,
 )
-from residents.selectors import Viewer
+from residents.rules import Viewer
 
 # The readers (stateless) of the formats an import accepts.
 FORMATS: dict[str, base_formats.TablibFormat] = {"xlsx": base_formats.XLSX(),

@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import MoveNodeForm, movenodeform_factory
 
 from core.admin import ScopedAdminMixin, area_list_filter
-from core.admin_scope import OUT_OF_SCOPE, ScopedChoicesMixin, choice_scope_q, choice_scope_register
+from core.admin_scope import OUT_OF_SCOPE, ScopedChoicesMixin, choice_scope_register
 from core.scope import path_in_scope
-from core.types import AnyUser
 from territory.models import Area, Building, Compound, CompoundAlias, Unit
+from territory.rules import parent_in_scope
 from territory.services import tree_kind_check
 
 if TYPE_CHECKING:
@@ -39,17 +39,6 @@ choice_scope_register(Area, "path")
 choice_scope_register(Compound, "community__path")
 choice_scope_register(Building, "micro_grid__path")
 choice_scope_register(Unit, "building__micro_grid__path")
-
-
-def parent_in_scope(model: type[Model], parent: Model | None,
-                    user: AnyUser) -> bool:
-    """A tree node may be placed only under a node in the user's scope (a root: street-wide)."""
-    condition = choice_scope_q(model, user)
-    if not condition:
-        return True
-    # _default_manager: the tree's `objects` (a type[Model] names no manager for mypy).
-    return (parent is not None
-            and model._default_manager.filter(condition, pk=parent.pk).exists())
 
 
 # --- the trees (the territory's, and governance's party organisation) -----------------------

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.views import REFUSED
+from accounts.rules import is_resident
 from core.types import signed_in_user
 from privacy.api.serializers import (
     DeletionRequestInputSerializer,
@@ -20,8 +21,7 @@ from privacy.services import deletion_request_create
 
 class IsResident(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user.is_authenticated
-                    and request.user.role == request.user.Role.RESIDENT)
+        return is_resident(request.user)
 
 
 class MyDataApi(APIView):

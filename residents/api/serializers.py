@@ -9,9 +9,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from residents.models import Household, PartyMember, Resident
+from residents.rules import Viewer, is_external_system
 from residents.selectors import (
-    Viewer,
-    is_external_system,
     party_member_public_name,
     resident_contact,
     resident_name_for,

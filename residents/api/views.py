@@ -32,16 +32,18 @@ from residents.filters import (
     ResidentFilterSet,
 )
 from residents.models import Household, PartyMember, Resident
-from residents.selectors import (
+from residents.rules import (
     Viewer,
-    household_get_for_user,
-    household_list,
     may_list_party_members,
     may_list_residents,
+    resident_contact_revealable,
+)
+from residents.selectors import (
+    household_get_for_user,
+    household_list,
     party_member_get_for_user,
     party_member_list,
     party_member_public_list,
-    resident_contact_revealable,
     resident_get_for_user,
     resident_list,
 )

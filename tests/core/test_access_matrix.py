@@ -402,7 +402,7 @@ def rule_for(name: str) -> Rule | None:
 
 ROLE_CODE = {role: code for code, role in ABBREVIATIONS.items()}
 # No scope area: the street admin (a superuser) and the 12345 hotline's key, whose reads of
-# households are street-wide (residents.selectors.visibility_path).
+# households are street-wide (residents.rules.visibility_path).
 STREET_WIDE = {"street_admin", "api_key"}
 ALLOW, DENY = "allow", "deny"
 

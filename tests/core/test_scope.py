@@ -5,13 +5,8 @@ import pytest
 from accounts.models import User
 from core.scope import path_in_scope, scope_filter, scope_path
 from residents.models import Household, Resident
-from residents.selectors import (
-    household_list,
-    personal_data_path,
-    register_path,
-    resident_list,
-    visibility_path,
-)
+from residents.rules import personal_data_path, register_path, visibility_path
+from residents.selectors import household_list, resident_list
 from territory.models import Area
 from tests.accounts.factories import UserFactory
 from tests.governance.factories import area_child
