@@ -23,6 +23,7 @@ from import_export import fields, resources, widgets
 from core.masking import mask_id_number, mask_phone
 from core.phones import phone_normalize
 from core.scope import path_in_scope
+from core.spreadsheets import FORMULA_STARTS, formula_escape
 from residents.models import Household, Resident
 from residents.rules import Viewer, personal_data_visible
 from territory.models import Building, Unit
@@ -30,9 +31,6 @@ from territory.models import Building, Unit
 # [0-9], not \d: \d matches the digits of every script.
 ID_NUMBER_PATTERN = re.compile(r"^[0-9]{17}[0-9Xx]$")
 ADDRESS_COLUMNS = ("小区", "楼号", "单元", "门牌号")
-# A cell starting with one of these is a formula to Excel or WPS (in a CSV; in an XLSX openpyxl
-# writes a string starting with "=" as one): the export writes it after an apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # UNTYPED_SUPER: mypy takes a call into import-export (no types) made through super() or through
@@ -164,13 +162,6 @@ def text(value: Any) -> str:
     if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
         cell = cell[1:]
     return cell.strip()
-
-
-def formula_escape(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula, as inert text (OWASP: a leading ')."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 class ScopedResource(resources.ModelResource):
