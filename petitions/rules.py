@@ -40,6 +40,7 @@ DISPATCHER_ROLES = frozenset({Role.COMMUNITY_STAFF, Role.STREET_ADMIN})
 # view's class name; a superuser may open every one.
 STAFF_PAGE_ROLES: dict[str, frozenset[str]] = {
     "PetitionWorkbenchView": STAFF_ROLES,
+    "PetitionWorkbenchExportView": STAFF_ROLES,
     "PetitionOverdueListView": STAFF_ROLES,
     "PetitionDueTodayListView": STAFF_ROLES,
     "PetitionStatsView": STAFF_ROLES,
@@ -119,6 +120,16 @@ def covers(user: Viewer, petition: Petition) -> bool:
     return petition.area_path.startswith(prefix) or petition.origin_path.startswith(prefix)
 
 
+def covers_q(user: Viewer) -> Q:
+    """covers() as a condition on rows: the holding area or the origin in the user's scope."""
+    prefix = visibility_prefix(user) if is_staff(user) else None
+    if prefix is None:
+        return Q(pk__in=[])
+    if prefix == EVERYTHING:
+        return Q(pk__isnull=False)
+    return Q(area_path__startswith=prefix) | Q(origin_path__startswith=prefix)
+
+
 def can_view(user: Viewer | None, petition: Petition) -> bool:
     if not isinstance(user, User) or not user.is_active:
         return False
@@ -140,6 +151,15 @@ def may_reveal_contact(user: Viewer, petition: Petition) -> bool:
     """The holder and staff whose scope covers the petition may reveal the whole phone."""
     return bool(user.is_authenticated
                 and (can_handle(user, petition) or covers(user, petition)))
+
+
+def reveal_contact_q(user: Viewer) -> Q:
+    """may_reveal_contact as a condition on rows, for a list revealed at once (an export): the
+    petitions the user holds, and those their scope covers (which holds every one a handler
+    staff covers)."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    return Q(holder_id=user.pk) | covers_q(user)
 
 
 # --- the roles ---------------------------------------------------------------------------------

@@ -29,6 +29,11 @@ urlpatterns = [
     # Staff dashboard.
     # The workbench: its tabs (?tab=) and filters; the old list URLs open their tab.
     path("staff/", workbench.PetitionWorkbenchView.as_view(), name="staff-queue"),
+    path("staff/export/csv/", workbench.PetitionWorkbenchExportView.as_view(file_format="csv"),
+         name="staff-export-csv"),
+    path("staff/export/xlsx/",
+         workbench.PetitionWorkbenchExportView.as_view(file_format="xlsx"),
+         name="staff-export-xlsx"),
     path("staff/overdue/", workbench.PetitionOverdueListView.as_view(),
          name="staff-overdue"),
     path("staff/due-today/", workbench.PetitionDueTodayListView.as_view(),

@@ -26,7 +26,6 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.scope import EVERYTHING
 from petitions import rules, selectors
 from petitions.models import OPEN_STATES, Petition, PetitionState
 from petitions.policy import STEP
@@ -85,16 +84,6 @@ def workbench_tab(*, user: User, tab: str) -> str:
     return tab if tab in keys else DEFAULT_TAB
 
 
-def _covers_q(user: User) -> Q:
-    """Petitions whose holding area or origin lies in the user's scope (rules.covers)."""
-    prefix = rules.visibility_prefix(user)
-    if prefix is None:
-        return Q(pk__in=[])
-    if prefix == EVERYTHING:
-        return Q(pk__isnull=False)
-    return Q(area_path__startswith=prefix) | Q(origin_path__startswith=prefix)
-
-
 def tab_q(*, key: str, user: User, now: datetime) -> Q:
     """The condition of one tab, inside the petitions the user sees."""
     open_states = sorted(OPEN_STATES)
@@ -102,7 +91,7 @@ def tab_q(*, key: str, user: User, now: datetime) -> Q:
         # A reopen goes back to its holder; with none left (an account removed) it waits here.
         "dispatch": lambda: Q(state__in=DISPATCHABLE_STATES, holder__isnull=True),
         "mine": lambda: Q(holder_id=user.pk, state__in=open_states),
-        "verify": lambda: (Q(state=PetitionState.RESOLVED) & _covers_q(user)
+        "verify": lambda: (Q(state=PetitionState.RESOLVED) & rules.covers_q(user)
                            & ~Q(resolved_by_id=user.pk)),
         "returned": lambda: Q(state=PetitionState.RETURNED),
         "due_soon": lambda: due_soon_q(now),

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,8 +25,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
+from core.audit import audit_event_record
 from core.exceptions import ApplicationError
-from petitions import dispatch_queue, selectors
+from core.models import AuditEvent
+from core.spreadsheets import csv_response, xlsx_response
+from petitions import dispatch_queue, exports, selectors
 from petitions.filters import PetitionFilter
 from petitions.models import Category, Petition, PetitionState, Tier
 from petitions.presentation import clock_rows, percent
@@ -86,8 +90,8 @@ def _filter_errors(error: ValidationError) -> str:
     labels = {name: item.label for name, item in PetitionFilter.base_filters.items()}
     errors = getattr(error, "error_dict", None) or {"": error.error_list}
     parts = []
-    for name, messages in errors.items():
-        texts = "，".join(str(message) for item in messages for message in item)
+    for name, problems in errors.items():
+        texts = "，".join(str(message) for item in problems for message in item)
         parts.append(f"{labels[name]}：{texts}" if name in labels else texts)
     return _("筛选条件有误：%(errors)s") % {"errors": "；".join(parts)}
 
@@ -142,6 +146,9 @@ class PetitionWorkbenchView(StaffView):
         labels = {item.key: item.label for item in context["tabs"]}
         context |= {
             "active": "queue", "tab": tab, "title": labels[tab], "error": error,
+            "export_fields": exports.export_query_items(
+                [("tab", [tab]), *((name, values) for name, values in request.GET.lists()
+                                   if name != "tab")]),
             "selects": _select_fields(user, request.GET),
             "submitted_after": request.GET.get("submitted_after", ""),
             "submitted_until": request.GET.get("submitted_until", ""),
@@ -158,6 +165,51 @@ class PetitionWorkbenchView(StaffView):
         quality = dispatch_queue.petition_placement_quality(
             user=user, start=end - PLACEMENT_QUALITY_PERIOD, end=end)
         return {"quality": quality, "automatic_share": percent(quality.automatic_share)}
+
+
+class PetitionWorkbenchExportView(StaffView):
+    """The tab the same query string shows on the page, as a CSV or an XLSX file.
+
+    `contact=full` asks for whole contacts: written for the rows the exporter may reveal, with
+    one audit row for the file. A query the page would refuse, or a list past the row limit,
+    goes back to the page, which says why.
+    """
+
+    file_format = "csv"
+
+    def get(self, request: HttpRequest) -> HttpResponseBase:
+        user = self.actor
+        query = _without_empty(request.GET) or request.GET
+        tab = workbench_tab(user=user, tab=query.get("tab", ""))
+        back = QueryDict(mutable=True)
+        back.setlist("tab", [tab])
+        for name, values in query.lists():
+            if name not in ("tab", "contact"):
+                back.setlist(name, values)
+        page = f"{reverse('petitions:staff-queue')}?{back.urlencode()}"
+        now = timezone.now()
+        try:
+            workbench = petition_workbench(user=user, tab=tab, filters=query, now=now)
+        except (ValidationError, ApplicationError):
+            return redirect(page)
+        if workbench.count > exports.EXPORT_ROW_LIMIT:
+            messages.error(request, _("一次最多导出 %(limit)s 条，当前 %(count)s 条，"
+                                      "请缩小筛选范围后再导出。")
+                           % {"limit": exports.EXPORT_ROW_LIMIT, "count": workbench.count})
+            return redirect(page)
+        export = exports.petition_export(user=user, petitions=workbench.petitions, now=now,
+                                         reveal=query.get("contact") == "full")
+        if export.revealed:
+            audit_event_record(
+                action=AuditEvent.Action.EXPORT, object_type="petitions.petition",
+                object_repr=f"{export.revealed} {Petition._meta.verbose_name_plural}",
+                fields=exports.CONTACT_FIELDS, request=request)
+        filename = f"petitions-{tab}-{timezone.localdate(now).isoformat()}.{self.file_format}"
+        if self.file_format == "xlsx":
+            title = {item.key: str(item.label) for item in workbench.tabs}[tab]
+            return xlsx_response(filename=filename, title=title, header=export.header,
+                                 rows=export.rows)
+        return csv_response(filename=filename, header=export.header, rows=export.rows)
 
 
 class WorkbenchTabRedirectView(StaffView):
