@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.workbook.workbook import Workbook
 
 # A cell starting with one of these is a formula to Excel or WPS (in a CSV; in an XLSX openpyxl
@@ -23,6 +24,13 @@ def formula_escape(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def _xlsx_cell(value: Any) -> Any:
+    """The control characters XML 1.0 cannot hold (openpyxl refuses the whole file) dropped."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return formula_escape(value)
 
 
 class _Echo:
@@ -54,7 +62,7 @@ def xlsx_response(*, filename: str, title: str, header: Sequence[str],
     sheet = workbook.create_sheet(title=title)
     sheet.append(list(header))
     for row in rows:
-        sheet.append([formula_escape(value) for value in row])
+        sheet.append([_xlsx_cell(value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
