@@ -174,3 +174,13 @@ def test_the_workbench_offers_both_exports_with_its_filters(petitions, community
     assert f'formaction="{CSV}"' in html and f'formaction="{XLSX}"' in html
     assert '<input type="hidden" name="tier" value="microgrid">' in html
     assert "导出 CSV" in html and "导出 Excel" in html
+
+
+def test_a_filter_the_page_refuses_sends_the_export_back_to_the_page_and_its_error(
+        petitions, community_staff):
+    response = client_for(community_staff).get(
+        XLSX, {"tab": "due_soon", "tier": "nowhere", "contact": "full"}, follow=True)
+    assert response.redirect_chain[0][0] == f"{PAGE}?tab=due_soon&tier=nowhere"
+    assert response.status_code == 400
+    assert "筛选条件有误" in response.content.decode()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
