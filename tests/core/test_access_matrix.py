@@ -127,6 +127,8 @@ POLICY: dict[str, Rule] = {
                                    "whose text is public (the world's are not)"),
     # petitions: staff desk
     "petitions:staff-queue": Rule(STAFF),
+    "petitions:staff-export-csv": Rule(STAFF),
+    "petitions:staff-export-xlsx": Rule(STAFF),
     "petitions:staff-overdue": Rule(STAFF),
     "petitions:staff-due-today": Rule(STAFF),
     "petitions:staff-stats": Rule(STAFF),
