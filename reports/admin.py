@@ -28,9 +28,9 @@ class ReportAdmin(ScopedChoicesMixin, ReportAdminBase):
     list_display = ("scope", "kind", "period_start", "generated_at", "generated_by", "download")
     list_filter = ("kind", "scope")
     list_select_related = ("scope", "generated_by")
-    readonly_fields = ("scope", "kind", "period_start", "generated_at", "generated_by",
-                       "download")
-    fields = readonly_fields
+    fields = ("scope", "kind", "period_start", "generated_at", "generated_by", "download")
+    # Built only by reports.services: nothing here is edited, the workbook least of all.
+    readonly_fields = (*fields, "file")
 
     @admin.display(description=_lazy("下载"))
     def download(self, report: MonthlyReport) -> SafeString:
