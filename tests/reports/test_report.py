@@ -262,3 +262,15 @@ def test_the_admin_lists_the_report_with_its_download_link(territory, november,
     assert page.status_code == 200
     assert report.file.url in page.content.decode()
     assert client.get(report.file.url).status_code == 200
+
+
+def test_a_quarter_must_start_on_a_quarters_first_month(territory, street_admin):
+    response = client_for(street_admin).post(
+        reverse("reports:generate"),
+        {"street": territory.street.pk, "kind": "quarter", "period": "2026-11"}, follow=True)
+    assert "报表期间无效。" in response.content.decode()
+    client_for(street_admin).post(
+        reverse("reports:generate"),
+        {"street": territory.street.pk, "kind": "quarter", "period": "2026-10"})
+    report = MonthlyReport.objects.get()
+    assert sheet_rows(report, "概况")[0][0] == "长江路街道2026年第4季度社区治理季报"
