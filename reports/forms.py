@@ -21,8 +21,9 @@ class GenerateForm(forms.Form):
 
     def __init__(self, *args: Any, streets: list[Area], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["street"].queryset = Area.objects.filter(  # type: ignore[attr-defined]
-            pk__in=[street.pk for street in streets])
+        field = self.fields["street"]
+        if isinstance(field, forms.ModelChoiceField):  # declared so above
+            field.queryset = Area.objects.filter(pk__in=[street.pk for street in streets])
 
     def clean_period(self) -> date:
         match = MONTH.match(self.cleaned_data["period"])
