@@ -44,6 +44,7 @@ urlpatterns = [
     path("petitions/", include("petitions.urls")),
     path("deliberation/", include("deliberation.urls")),
     path("volunteers/", include("volunteers.urls")),
+    path("reports/", include("reports.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("open311/v2/", include("petitions.api.open311_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -225,6 +225,17 @@ def petition_rates(*, user: Viewer, start: datetime, end: datetime,
     if by not in ("week", "month"):
         raise ValidationError(_("统计周期只能是周或月。"))
     trunc = TruncWeek if by == "week" else TruncMonth
+    rows = (petition_visible_queryset(user=user)
+            .filter(submitted_at__gte=start, submitted_at__lt=end)
+            .exclude(state=PetitionState.REJECTED)
+            .annotate(period=trunc("submitted_at")).values("period")
+            .annotate(**rate_aggregates()).order_by("period"))
+    return [rates_row(row) for row in rows]
+
+
+def rate_aggregates() -> dict[str, Any]:
+    """The counts behind the three rates and the on-time rate per tier, as conditional
+    aggregates: the one definition the stats page and the monthly report share."""
     rated = Q(rating__gt="")
     satisfied = Q(rating__in=[Petition.Rating.SATISFIED, Petition.Rating.BASICALLY_SATISFIED])
     aggregates: dict[str, Any] = {
@@ -240,12 +251,7 @@ def petition_rates(*, user: Viewer, start: datetime, end: datetime,
         aggregates[f"resolved_{tier}"] = Count("id", filter=Q(resolved_tier=tier))
         aggregates[f"on_time_{tier}"] = Count("id", filter=Q(resolved_tier=tier,
                                                              resolved_on_time=True))
-    rows = (petition_visible_queryset(user=user)
-            .filter(submitted_at__gte=start, submitted_at__lt=end)
-            .exclude(state=PetitionState.REJECTED)
-            .annotate(period=trunc("submitted_at")).values("period")
-            .annotate(**aggregates).order_by("period"))
-    return [_rates_row(row) for row in rows]
+    return aggregates
 
 
 def period_start(day: date, by: Literal["week", "month"]) -> date:
@@ -270,12 +276,12 @@ def rates_every_period(rows: list[dict[str, Any]], *, first: date, last: date,
     by_period = {row["period"]: row for row in rows}
     periods, start = [], period_start(first, by)
     while start <= last:
-        periods.append(by_period.get(start) or _rates_row(defaultdict(int, period=start)))
+        periods.append(by_period.get(start) or rates_row(defaultdict(int, period=start)))
         start = _next_period(start, by)
     return periods
 
 
-def _rates_row(row: Mapping[str, Any]) -> dict[str, Any]:
+def rates_row(row: Mapping[str, Any]) -> dict[str, Any]:
     period = row["period"]
     return {
         "period": period.date() if isinstance(period, datetime) else period,

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "deliberation",
     "volunteers",
     "privacy",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +269,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every hour: flag overdue care visits; alert community staff after a second miss.
     "volunteers-care-visits-overdue": {"task": "volunteers.care_visits_overdue",
                                        "schedule": 3600.0},
+    # --- reports ---
+    # Every hour: each street's report of the last month (and quarter) if not yet kept; the
+    # first run on the 1st builds them, the rest find them kept (one per street and period).
+    "reports-generate-due": {"task": "reports.generate_due", "schedule": 3600.0},
     # --- privacy (retention) ---
     # Every day: delete or anonymise personal data past its retention period (RETENTION below).
     "privacy-retention-purge": {"task": "notifications.retention_purge", "schedule": 86400.0},

@@ -23,7 +23,7 @@ from petitions.models import PetitionPhoto
 from tests.petitions.factories import photo, submit
 
 PROJECT_APPS = {"accounts", "core", "deliberation", "governance", "notifications", "petitions",
-                "residents", "territory", "volunteers"}
+                "privacy", "reports", "residents", "territory", "volunteers"}
 
 
 def test_every_file_field_of_the_project_has_an_access_rule():
@@ -33,7 +33,8 @@ def test_every_file_field_of_the_project_has_an_access_rule():
               for field in model._meta.get_fields() if isinstance(field, models.FileField)}
     assert fields == media_registered_fields() == {
         "petitions.petitionphoto.image", "deliberation.actionevidence.photo",
-        "volunteers.microwish.fulfilment_photo", "petitions.pendingphoto.image"}
+        "volunteers.microwish.fulfilment_photo", "petitions.pendingphoto.image",
+        "reports.monthlyreport.file"}
 
 
 @isolate_apps("core")

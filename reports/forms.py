@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from reports.models import MonthlyReport
+from territory.models import Area
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class GenerateForm(forms.Form):
+    street = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("街道"))
+    kind = forms.ChoiceField(choices=MonthlyReport.Kind.choices, label=_("类型"))
+    period = forms.CharField(label=_("月份"), max_length=7,
+                             help_text=_("格式：2026-11；季报填季度的第一个月。"))
+
+    def __init__(self, *args: Any, streets: list[Area], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["street"]
+        if isinstance(field, forms.ModelChoiceField):  # declared so above
+            field.queryset = Area.objects.filter(pk__in=[street.pk for street in streets])
+
+    def clean_period(self) -> date:
+        match = MONTH.match(self.cleaned_data["period"])
+        if match is None or not 1 <= int(match[2]) <= 12:
+            raise forms.ValidationError(_("请按 2026-11 的格式填写月份。"))
+        return date(int(match[1]), int(match[2]), 1)

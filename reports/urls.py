@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.ReportListView.as_view(), name="list"),
+    path("generate/", views.ReportGenerateView.as_view(), name="generate"),
+]
