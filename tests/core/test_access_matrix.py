@@ -129,6 +129,8 @@ POLICY: dict[str, Rule] = {
     "petitions:staff-queue": Rule(STAFF),
     "petitions:staff-export-csv": Rule(STAFF),
     "petitions:staff-export-xlsx": Rule(STAFF),
+    "reports:list": Rule(COMMUNITY),
+    "reports:generate": Rule("S"),
     "petitions:staff-overdue": Rule(STAFF),
     "petitions:staff-due-today": Rule(STAFF),
     "petitions:staff-stats": Rule(STAFF),
