@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reports.models import MonthlyReport
@@ -16,11 +17,18 @@ MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 class GenerateForm(forms.Form):
     street = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("街道"))
     kind = forms.ChoiceField(choices=MonthlyReport.Kind.choices, label=_("类型"))
+    # A month picker where the browser has one (its value is YYYY-MM, as the text form asks).
     period = forms.CharField(label=_("月份"), max_length=7,
+                             widget=forms.TextInput(attrs={"type": "month"}),
                              help_text=_("格式：2026-11；季报填季度的第一个月。"))
 
     def __init__(self, *args: Any, streets: list[Area], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Last month: the report a clerk most often wants.
+        last_month = timezone.localdate().replace(day=1) - timedelta(days=1)
+        self.fields["period"].initial = last_month.strftime("%Y-%m")
+        if len(streets) == 1:
+            self.fields["street"].initial = streets[0].pk
         field = self.fields["street"]
         if isinstance(field, forms.ModelChoiceField):  # declared so above
             field.queryset = Area.objects.filter(pk__in=[street.pk for street in streets])
