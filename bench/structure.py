@@ -32,6 +32,7 @@ BIN = PYTHON.parent
 # Top to bottom; apps on one line are siblings that may not import each other.
 LAYERS: list[tuple[str, ...]] = [
     ("config",),
+    ("reports",),
     ("privacy",),
     ("petitions", "deliberation", "volunteers"),
     ("governance",),
