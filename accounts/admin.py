@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from accounts.models import ApiKey, LoginAttempt, PhoneCode, User
 from accounts.rules import may_grant_privileges
 from accounts.services import api_key_deactivate, login_lockout_clear
-from core.admin import MaskedContactMixin
+from core.admin import GenericModelAdmin, MaskedContactMixin
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register, street_only
 from core.masking import mask_phone
 from core.protected_lookups import ProtectedSearchAdminMixin
@@ -34,12 +34,8 @@ if TYPE_CHECKING:
     # subscriptable at run time (django_stubs_ext is a development dependency only), so the
     # model is named for mypy alone.
     UserAdminBase = DjangoUserAdmin[User]
-    PhoneCodeAdminBase = admin.ModelAdmin[PhoneCode]
-    ApiKeyAdminBase = admin.ModelAdmin[ApiKey]
-    LoginAttemptAdminBase = admin.ModelAdmin[LoginAttempt]
 else:
     UserAdminBase = DjangoUserAdmin
-    PhoneCodeAdminBase = ApiKeyAdminBase = LoginAttemptAdminBase = admin.ModelAdmin
 
 
 @admin.register(User)
@@ -98,7 +94,7 @@ PHONE_CODE_FIELDS = ("masked_phone", "created_at", "expires_at", "used_at", "att
 
 
 @admin.register(PhoneCode)
-class PhoneCodeAdmin(ProtectedSearchAdminMixin, PhoneCodeAdminBase):
+class PhoneCodeAdmin(ProtectedSearchAdminMixin, GenericModelAdmin[PhoneCode]):
     """Sign-in codes, for support questions. Read-only; the code itself is never stored."""
 
     list_display = ["masked_phone", "created_at", "expires_at", "used_at", "attempts",
@@ -121,7 +117,7 @@ class PhoneCodeAdmin(ProtectedSearchAdminMixin, PhoneCodeAdminBase):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ApiKeyAdminBase):
+class ApiKeyAdmin(GenericModelAdmin[ApiKey]):
     """Keys are made with `manage.py create_api_key`, which shows the raw key once."""
 
     list_display = ["name", "prefix", "user", "is_active", "last_used_at", "created_at"]
@@ -157,7 +153,7 @@ LOGIN_ATTEMPT_FIELDS = ("username", "ip_address", "user_agent", "path_info",
 
 
 @admin.register(LoginAttempt)
-class LoginAttemptAdmin(LoginAttemptAdminBase):
+class LoginAttemptAdmin(GenericModelAdmin[LoginAttempt]):
     """Failed staff sign-ins (django-axes) per username + IP, and the lockouts they caused."""
 
     list_display = ["username", "ip_address", "failures_since_start", "attempt_time",

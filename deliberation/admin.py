@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import GenericModelAdmin, GenericTabularInline
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register
 from core.exceptions import ApplicationError
 from core.images import ADMIN_PHOTO_OVERRIDES
@@ -70,46 +71,6 @@ choice_scope_register(SurveyAnswer, f"survey__{COMMUNITY_PATH}")
 
 
 # Django's admin classes are not subscriptable at run time: the model is named for mypy only.
-if TYPE_CHECKING:
-    _AgendaItemInlineBase = admin.TabularInline[AgendaItem, Session]
-    _SessionAdminBase = admin.ModelAdmin[Session]
-    _StatusChangeInlineBase = admin.TabularInline[TopicStatusChange, Topic]
-    _ActionItemInlineBase = admin.TabularInline[ActionItem, Topic]
-    _TopicAdminBase = admin.ModelAdmin[Topic]
-    _ActionItemAdminBase = admin.ModelAdmin[ActionItem]
-    _NeedAdminBase = admin.ModelAdmin[Need]
-    _ResourceAdminBase = admin.ModelAdmin[Resource]
-    _MilestoneInlineBase = admin.TabularInline[Milestone, Project]
-    _ProjectAdminBase = admin.ModelAdmin[Project]
-    _SurveyAdminBase = admin.ModelAdmin[Survey]
-    _SurveyAnswerAdminBase = admin.ModelAdmin[SurveyAnswer]
-    _ListReviewAdminBase = admin.ModelAdmin[ListReview]
-    _TopicOpinionAdminBase = admin.ModelAdmin[TopicOpinion]
-    _TopicRatingAdminBase = admin.ModelAdmin[TopicRating]
-    _TopicSupportAdminBase = admin.ModelAdmin[TopicSupport]
-    _TopicStatusChangeAdminBase = admin.ModelAdmin[TopicStatusChange]
-    _SessionAttendanceAdminBase = admin.ModelAdmin[SessionAttendance]
-    _ActionEvidenceAdminBase = admin.ModelAdmin[ActionEvidence]
-else:
-    _SessionAdminBase = admin.ModelAdmin
-    _TopicAdminBase = admin.ModelAdmin
-    _ActionItemAdminBase = admin.ModelAdmin
-    _NeedAdminBase = admin.ModelAdmin
-    _ResourceAdminBase = admin.ModelAdmin
-    _ProjectAdminBase = admin.ModelAdmin
-    _SurveyAdminBase = admin.ModelAdmin
-    _SurveyAnswerAdminBase = admin.ModelAdmin
-    _ListReviewAdminBase = admin.ModelAdmin
-    _TopicOpinionAdminBase = admin.ModelAdmin
-    _TopicRatingAdminBase = admin.ModelAdmin
-    _TopicSupportAdminBase = admin.ModelAdmin
-    _TopicStatusChangeAdminBase = admin.ModelAdmin
-    _SessionAttendanceAdminBase = admin.ModelAdmin
-    _ActionEvidenceAdminBase = admin.ModelAdmin
-    _AgendaItemInlineBase = admin.TabularInline
-    _StatusChangeInlineBase = admin.TabularInline
-    _ActionItemInlineBase = admin.TabularInline
-    _MilestoneInlineBase = admin.TabularInline
 
 
 def _each(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any],
@@ -125,14 +86,14 @@ def _each(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: Que
         modeladmin.message_user(request, _("已处理 %(count)s 条。") % {"count": done})
 
 
-class AgendaItemInline(_AgendaItemInlineBase):
+class AgendaItemInline(GenericTabularInline[AgendaItem, Session]):
     model = AgendaItem
     extra = 0
     raw_id_fields = ["topic"]
 
 
 @admin.register(Session)
-class SessionAdmin(ScopedChoicesMixin, _SessionAdminBase):
+class SessionAdmin(ScopedChoicesMixin, GenericModelAdmin[Session]):
     list_display = ["title", "compound", "kind", "starts_at", "place", "mode", "status",
                     "published_at"]
     list_filter = ["kind", "status", "mode", "compound"]
@@ -158,14 +119,14 @@ class SessionAdmin(ScopedChoicesMixin, _SessionAdminBase):
         self.message_user(request, _("新生成 %(count)s 场议事会。") % {"count": count})
 
 
-class StatusChangeInline(_StatusChangeInlineBase):
+class StatusChangeInline(GenericTabularInline[TopicStatusChange, Topic]):
     model = TopicStatusChange
     extra = 0
     can_delete = False
     readonly_fields = ["old_status", "new_status", "actor", "reason", "at"]
 
 
-class ActionItemInline(_ActionItemInlineBase):
+class ActionItemInline(GenericTabularInline[ActionItem, Topic]):
     model = ActionItem
     extra = 0
     fields = ["title", "owner_name", "deadline", "progress", "status"]
@@ -173,7 +134,7 @@ class ActionItemInline(_ActionItemInlineBase):
 
 
 @admin.register(Topic)
-class TopicAdmin(ScopedChoicesMixin, _TopicAdminBase):
+class TopicAdmin(ScopedChoicesMixin, GenericModelAdmin[Topic]):
     list_display = ["title", "compound", "status", "channel", "scale", "support_count",
                     "session", "petition_id", "published_at"]
     list_filter = ["status", "channel", "scale", "compound"]
@@ -201,7 +162,7 @@ class TopicAdmin(ScopedChoicesMixin, _TopicAdminBase):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(ScopedChoicesMixin, _ActionItemAdminBase):
+class ActionItemAdmin(ScopedChoicesMixin, GenericModelAdmin[ActionItem]):
     list_display = ["title", "topic", "owner_name", "deadline", "progress", "status", "done_at"]
     list_filter = ["status", "deadline", "topic__compound"]
     search_fields = ["title", "owner_name", "topic__title"]
@@ -217,7 +178,7 @@ class ActionItemAdmin(ScopedChoicesMixin, _ActionItemAdminBase):
 
 
 @admin.register(Need)
-class NeedAdmin(ScopedChoicesMixin, _NeedAdminBase):
+class NeedAdmin(ScopedChoicesMixin, GenericModelAdmin[Need]):
     list_display = ["title", "compound", "source", "status", "topic", "petition_id",
                     "created_at"]
     list_filter = ["source", "status", "compound"]
@@ -233,20 +194,20 @@ class NeedAdmin(ScopedChoicesMixin, _NeedAdminBase):
 
 
 @admin.register(Resource)
-class ResourceAdmin(ScopedChoicesMixin, _ResourceAdminBase):
+class ResourceAdmin(ScopedChoicesMixin, GenericModelAdmin[Resource]):
     list_display = ["name", "kind", "compound", "contact"]
     list_filter = ["kind", "compound"]
     search_fields = ["name", "offers", "contact"]
     raw_id_fields = ["body", "party_member"]
 
 
-class MilestoneInline(_MilestoneInlineBase):
+class MilestoneInline(GenericTabularInline[Milestone, Project]):
     model = Milestone
     extra = 0
 
 
 @admin.register(Project)
-class ProjectAdmin(ScopedChoicesMixin, _ProjectAdminBase):
+class ProjectAdmin(ScopedChoicesMixin, GenericModelAdmin[Project]):
     list_display = ["title", "kind", "compound", "owner_name", "budget", "status",
                     "ticked_off_at"]
     list_filter = ["kind", "status", "compound"]
@@ -264,7 +225,7 @@ class ProjectAdmin(ScopedChoicesMixin, _ProjectAdminBase):
 
 
 @admin.register(Survey)
-class SurveyAdmin(ScopedChoicesMixin, _SurveyAdminBase):
+class SurveyAdmin(ScopedChoicesMixin, GenericModelAdmin[Survey]):
     list_display = ["title", "compound", "year", "quarter", "opens_on", "closes_on"]
     list_filter = ["year", "quarter", "compound"]
     search_fields = ["title"]
@@ -277,7 +238,7 @@ class SurveyAdmin(ScopedChoicesMixin, _SurveyAdminBase):
 
 
 @admin.register(SurveyAnswer)
-class SurveyAnswerAdmin(ScopedChoicesMixin, _SurveyAnswerAdminBase):
+class SurveyAnswerAdmin(ScopedChoicesMixin, GenericModelAdmin[SurveyAnswer]):
     list_display = ["survey", "household", "satisfaction", "created_at"]
     list_filter = ["satisfaction", "survey__year", "survey__quarter", "survey__compound"]
     search_fields = ["comment"]
@@ -285,7 +246,7 @@ class SurveyAnswerAdmin(ScopedChoicesMixin, _SurveyAnswerAdminBase):
 
 
 @admin.register(ListReview)
-class ListReviewAdmin(ScopedChoicesMixin, _ListReviewAdminBase):
+class ListReviewAdmin(ScopedChoicesMixin, GenericModelAdmin[ListReview]):
     list_display = ["compound", "year", "quarter", "created_at", "reviewed_at", "reviewed_by"]
     list_filter = ["year", "quarter", "compound"]
     readonly_fields = ["reviewed_at", "reviewed_by"]
@@ -299,7 +260,7 @@ class ListReviewAdmin(ScopedChoicesMixin, _ListReviewAdminBase):
 
 
 @admin.register(TopicOpinion)
-class TopicOpinionAdmin(ScopedChoicesMixin, _TopicOpinionAdminBase):
+class TopicOpinionAdmin(ScopedChoicesMixin, GenericModelAdmin[TopicOpinion]):
     list_display = ["topic", "speaker", "stance", "created_at"]
     list_filter = ["stance"]
     search_fields = ["speaker", "body", "topic__title"]
@@ -307,7 +268,7 @@ class TopicOpinionAdmin(ScopedChoicesMixin, _TopicOpinionAdminBase):
 
 
 @admin.register(TopicRating)
-class TopicRatingAdmin(ScopedChoicesMixin, _TopicRatingAdminBase):
+class TopicRatingAdmin(ScopedChoicesMixin, GenericModelAdmin[TopicRating]):
     list_display = ["topic", "user", "score", "created_at"]
     list_filter = ["score"]
     search_fields = ["topic__title", "comment"]
@@ -315,14 +276,14 @@ class TopicRatingAdmin(ScopedChoicesMixin, _TopicRatingAdminBase):
 
 
 @admin.register(TopicSupport)
-class TopicSupportAdmin(ScopedChoicesMixin, _TopicSupportAdminBase):
+class TopicSupportAdmin(ScopedChoicesMixin, GenericModelAdmin[TopicSupport]):
     list_display = ["topic", "user", "created_at"]
     search_fields = ["topic__title"]
     raw_id_fields = ["topic", "user"]
 
 
 @admin.register(TopicStatusChange)
-class TopicStatusChangeAdmin(ScopedChoicesMixin, _TopicStatusChangeAdminBase):
+class TopicStatusChangeAdmin(ScopedChoicesMixin, GenericModelAdmin[TopicStatusChange]):
     list_display = ["topic", "old_status", "new_status", "actor", "at"]
     list_filter = ["new_status"]
     search_fields = ["topic__title", "reason"]
@@ -330,14 +291,14 @@ class TopicStatusChangeAdmin(ScopedChoicesMixin, _TopicStatusChangeAdminBase):
 
 
 @admin.register(SessionAttendance)
-class SessionAttendanceAdmin(ScopedChoicesMixin, _SessionAttendanceAdminBase):
+class SessionAttendanceAdmin(ScopedChoicesMixin, GenericModelAdmin[SessionAttendance]):
     list_display = ["session", "user", "signed_in_at"]
     list_filter = ["session__compound"]
     raw_id_fields = ["session", "user"]
 
 
 @admin.register(ActionEvidence)
-class ActionEvidenceAdmin(ScopedChoicesMixin, _ActionEvidenceAdminBase):
+class ActionEvidenceAdmin(ScopedChoicesMixin, GenericModelAdmin[ActionEvidence]):
     list_display = ["action_item", "caption", "uploaded_by", "created_at"]
     formfield_overrides = ADMIN_PHOTO_OVERRIDES
     search_fields = ["caption", "action_item__title"]

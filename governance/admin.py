@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from treebeard.forms import movenodeform_factory
 
-from core.admin import MaskedContactMixin, ScopedAdminMixin
+from core.admin import GenericModelAdmin, GenericTabularInline, MaskedContactMixin, ScopedAdminMixin
 from core.admin_scope import choice_scope_register
 from core.protected_lookups import ProtectedSearchAdminMixin
 from core.scope import path_in_scope
@@ -33,14 +33,8 @@ if TYPE_CHECKING:
     # subscriptable at run time (django_stubs_ext is a development dependency only), so the
     # model is named for mypy alone.
     CentralHouseholdFormBase = forms.ModelForm[CentralHousehold]
-    CentralHouseholdAdminBase = admin.ModelAdmin[CentralHousehold]
-    BodyAdminBase = admin.ModelAdmin[Body]
-    BodyMemberInlineBase = admin.TabularInline[BodyMember, Body]
-    StaffPostAdminBase = admin.ModelAdmin[StaffPost]
 else:
     CentralHouseholdFormBase = forms.ModelForm
-    CentralHouseholdAdminBase = BodyAdminBase = StaffPostAdminBase = admin.ModelAdmin
-    BodyMemberInlineBase = admin.TabularInline
 
 # The rows of each model a staff member may pick in the admin (core.admin_scope).
 ORG_NODE_PATHS = ("area__path", "compound__community__path", "building__micro_grid__path")
@@ -100,7 +94,7 @@ class CentralHouseholdForm(CentralHouseholdFormBase):
 
 
 @admin.register(CentralHousehold)
-class CentralHouseholdAdmin(ScopedAdminMixin, CentralHouseholdAdminBase):
+class CentralHouseholdAdmin(ScopedAdminMixin, GenericModelAdmin[CentralHousehold]):
     scope_path_fields = ("household__building__micro_grid__path",)
     ordering = ("group__path",)
     form = CentralHouseholdForm
@@ -121,7 +115,7 @@ class CentralHouseholdAdmin(ScopedAdminMixin, CentralHouseholdAdminBase):
 # --- bodies ---------------------------------------------------------------------------------
 
 
-class BodyMemberInline(BodyMemberInlineBase):
+class BodyMemberInline(GenericTabularInline[BodyMember, Body]):
     model = BodyMember
     extra = 0
     autocomplete_fields = ("resident",)
@@ -129,7 +123,8 @@ class BodyMemberInline(BodyMemberInlineBase):
 
 
 @admin.register(Body)
-class BodyAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin, BodyAdminBase):
+class BodyAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin,
+                GenericModelAdmin[Body]):
     scope_path_fields = ("compound__community__path", "community__path")
     ordering = ("kind", "name")
     phone_field = "contact_phone"
@@ -159,7 +154,7 @@ class BodyAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin,
 
 @admin.register(StaffPost)
 class StaffPostAdmin(ProtectedSearchAdminMixin, ScopedAdminMixin, MaskedContactMixin,
-                     StaffPostAdminBase):
+                     GenericModelAdmin[StaffPost]):
     scope_path_fields = ("area__path",)
     ordering = ("area__path", "kind", "holder_name")
     list_display = ("holder_name", "kind", "area", "compound", "building", "phone_display",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
+from core.admin import GenericModelAdmin, GenericTabularInline
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register, everywhere
 from core.admin_widgets import ADMIN_DURATION_OVERRIDES, duration_text
 from core.exceptions import ApplicationError
@@ -34,22 +35,6 @@ from petitions.models import (
 )
 from petitions.rules import Viewer
 from petitions.webhooks import webhook_delivery_attempt
-
-if TYPE_CHECKING:
-    # Django's admin classes are not subscriptable at run time: the models are named for mypy
-    # only (as in volunteers, territory and governance).
-    PetitionEventInlineBase = admin.TabularInline[PetitionEvent, Petition]
-    PetitionPhotoInlineBase = admin.TabularInline[PetitionPhoto, Petition]
-    PetitionAdminBase = admin.ModelAdmin[Petition]
-    PetitionEventAdminBase = admin.ModelAdmin[PetitionEvent]
-    CategoryAdminBase = admin.ModelAdmin[Category]
-    SlaPolicyAdminBase = admin.ModelAdmin[SlaPolicy]
-    WebhookDeliveryAdminBase = admin.ModelAdmin[WebhookDelivery]
-    BuildingPlaqueAdminBase = admin.ModelAdmin[BuildingPlaque]
-else:
-    PetitionEventInlineBase = PetitionPhotoInlineBase = admin.TabularInline
-    PetitionAdminBase = PetitionEventAdminBase = CategoryAdminBase = admin.ModelAdmin
-    SlaPolicyAdminBase = WebhookDeliveryAdminBase = BuildingPlaqueAdminBase = admin.ModelAdmin
 
 
 def _admin_user(request: HttpRequest) -> User:
@@ -77,7 +62,7 @@ choice_scope_register(SlaPolicy, rule=everywhere)
 choice_scope_register(BuildingPlaque, "building__micro_grid__path")
 
 
-class PetitionEventInline(PetitionEventInlineBase):
+class PetitionEventInline(GenericTabularInline[PetitionEvent, Petition]):
     model = PetitionEvent
     extra = 0
     can_delete = False
@@ -101,7 +86,7 @@ class PetitionEventInline(PetitionEventInlineBase):
         return False
 
 
-class PetitionPhotoInline(PetitionPhotoInlineBase):
+class PetitionPhotoInline(GenericTabularInline[PetitionPhoto, Petition]):
     model = PetitionPhoto
     extra = 0
     can_delete = False
@@ -153,7 +138,7 @@ class DispatchQueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Petition)
-class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, PetitionAdminBase):
+class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, GenericModelAdmin[Petition]):
     list_display = ("id", "short_description", "category", "state", "tier", "size", "holder",
                     "masked_phone", "due_at", "supervised", "channel", "placement",
                     "placement_reason", "submitted_at")
@@ -236,7 +221,7 @@ class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, PetitionAdmin
 
 
 @admin.register(PetitionEvent)
-class PetitionEventAdmin(ScopedChoicesMixin, PetitionEventAdminBase):
+class PetitionEventAdmin(ScopedChoicesMixin, GenericModelAdmin[PetitionEvent]):
     list_display = ("created_at", "petition", "kind", "actor_label", "from_state", "to_state",
                     "from_tier", "to_tier")
     list_filter = ("kind", "to_tier", "is_internal")
@@ -264,7 +249,7 @@ class PetitionEventAdmin(ScopedChoicesMixin, PetitionEventAdminBase):
 
 
 @admin.register(Category)
-class CategoryAdmin(ScopedChoicesMixin, CategoryAdminBase):
+class CategoryAdmin(ScopedChoicesMixin, GenericModelAdmin[Category]):
     list_display = ("name", "parent", "sort_order", "is_active", "requires_result_photo")
     list_filter = ("is_active", "parent")
     list_editable = ("sort_order", "is_active")
@@ -272,7 +257,7 @@ class CategoryAdmin(ScopedChoicesMixin, CategoryAdminBase):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(ScopedChoicesMixin, SlaPolicyAdminBase):
+class SlaPolicyAdmin(ScopedChoicesMixin, GenericModelAdmin[SlaPolicy]):
     list_display = ("__str__", "arrival_text", "microgrid_text", "grid_text", "street_text",
                     "rating_window_text", "reminder_share", "calendar", "updated_at")
     formfield_overrides = ADMIN_DURATION_OVERRIDES
@@ -305,7 +290,7 @@ class SlaPolicyAdmin(ScopedChoicesMixin, SlaPolicyAdminBase):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ScopedChoicesMixin, WebhookDeliveryAdminBase):
+class WebhookDeliveryAdmin(ScopedChoicesMixin, GenericModelAdmin[WebhookDelivery]):
     list_display = ("id", "external_system", "petition", "url", "attempts", "last_status",
                     "next_attempt_at", "delivered_at", "given_up_at")
     list_filter = ("external_system", "last_status")
@@ -327,7 +312,7 @@ class WebhookDeliveryAdmin(ScopedChoicesMixin, WebhookDeliveryAdminBase):
 
 
 @admin.register(BuildingPlaque)
-class BuildingPlaqueAdmin(ScopedChoicesMixin, BuildingPlaqueAdminBase):
+class BuildingPlaqueAdmin(ScopedChoicesMixin, GenericModelAdmin[BuildingPlaque]):
     """Plaques are made by printing them (the staff sheet); deleting one retires it (a stolen or
     photographed plaque), and the next print makes a new code."""
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ScopedAdminMixin
+from core.admin import GenericModelAdmin, ScopedAdminMixin
 from core.admin_scope import choice_scope_register
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
@@ -19,17 +19,10 @@ from privacy.services import deletion_request_approve, deletion_request_reject
 
 choice_scope_register(DeletionRequest, "household_path")
 
-if TYPE_CHECKING:
-    # django-stubs makes ModelAdmin generic in its model; Django's own is not subscriptable at
-    # run time (django_stubs_ext is a development dependency only), so the model is named for
-    # mypy alone.
-    DeletionRequestAdminBase = admin.ModelAdmin[DeletionRequest]
-else:
-    DeletionRequestAdminBase = admin.ModelAdmin
 
 
 @admin.register(DeletionRequest)
-class DeletionRequestAdmin(ScopedAdminMixin, DeletionRequestAdminBase):
+class DeletionRequestAdmin(ScopedAdminMixin, GenericModelAdmin[DeletionRequest]):
     """Residents' deletion requests, decided by community staff in scope (and street admins).
 
     Access follows the role, not model permissions: deciding is a duty of the post.

@@ -3,7 +3,7 @@ authorised media view (core.media), built only by the service (the reports page 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -11,20 +11,16 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _lazy
 
+from core.admin import GenericModelAdmin
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register
 from reports import rules
 from reports.models import MonthlyReport
-
-if TYPE_CHECKING:
-    ReportAdminBase = admin.ModelAdmin[MonthlyReport]
-else:
-    ReportAdminBase = admin.ModelAdmin
 
 choice_scope_register(MonthlyReport, rule=rules.visible_q)
 
 
 @admin.register(MonthlyReport)
-class ReportAdmin(ScopedChoicesMixin, ReportAdminBase):
+class ReportAdmin(ScopedChoicesMixin, GenericModelAdmin[MonthlyReport]):
     list_display = ("scope", "kind", "period_start", "generated_at", "generated_by", "download")
     list_filter = ("kind", "scope")
     list_select_related = ("scope", "generated_by")

@@ -23,7 +23,7 @@ from import_export.formats import base_formats
 from import_export.forms import SelectableFieldsExportForm
 
 from accounts.models import User
-from core.admin import MaskedContactMixin, ScopedAdminMixin, area_list_filter
+from core.admin import GenericTabularInline, MaskedContactMixin, ScopedAdminMixin, area_list_filter
 from core.admin_scope import NOTHING, choice_scope_register
 from core.protected_lookups import ProtectedSearchAdminMixin
 from core.scope import EVERYTHING, scope_path, scope_q
@@ -40,13 +40,6 @@ from territory.models import Area, Building, Unit
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
-
-    # django-stubs makes the admin classes generic in their model; Django's own are not
-    # subscriptable at run time (django_stubs_ext is a development dependency only), so the
-    # model is named for mypy alone.
-    ResidentInlineBase = admin.TabularInline[Resident, Household]
-else:
-    ResidentInlineBase = admin.TabularInline
 
 
 def user_choice_q(user: Any) -> Q:
@@ -258,7 +251,7 @@ class ScopedImportExportAdmin(ScopedAdminMixin, MaskedContactMixin, ImportExport
         return self.has_view_permission(request)
 
 
-class ResidentInline(ResidentInlineBase):
+class ResidentInline(GenericTabularInline[Resident, Household]):
     model = Resident
     extra = 0
     fields = ("name", "phone", "gender", "birth_year", "is_household_head")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import MoveNodeForm, movenodeform_factory
 
-from core.admin import ScopedAdminMixin, area_list_filter
+from core.admin import GenericModelAdmin, GenericTabularInline, ScopedAdminMixin, area_list_filter
 from core.admin_scope import OUT_OF_SCOPE, ScopedChoicesMixin, choice_scope_register
 from core.scope import path_in_scope
 from territory.models import Area, Building, Compound, CompoundAlias, Unit
@@ -22,17 +22,6 @@ from territory.services import tree_kind_check
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
-
-    # django-stubs makes the admin classes generic in their model; Django's own are not
-    # subscriptable at run time (django_stubs_ext is a development dependency only), so the
-    # model is named for mypy alone.
-    CompoundAdminBase = admin.ModelAdmin[Compound]
-    CompoundAliasInlineBase = admin.TabularInline[CompoundAlias, Compound]
-    BuildingAdminBase = admin.ModelAdmin[Building]
-    UnitInlineBase = admin.TabularInline[Unit, Building]
-else:
-    CompoundAdminBase = BuildingAdminBase = admin.ModelAdmin
-    CompoundAliasInlineBase = UnitInlineBase = admin.TabularInline
 
 # The rows of each model a staff member may pick in the admin (core.admin_scope).
 choice_scope_register(Area, "path")
@@ -146,7 +135,7 @@ class HouseholdCount(TypedDict):
     household_count: int
 
 
-class CompoundAliasInline(CompoundAliasInlineBase):
+class CompoundAliasInline(GenericTabularInline[CompoundAlias, Compound]):
     """Old names and door numbers an address may use (petition placement reads them)."""
 
     model = CompoundAlias
@@ -154,7 +143,7 @@ class CompoundAliasInline(CompoundAliasInlineBase):
 
 
 @admin.register(Compound)
-class CompoundAdmin(ScopedAdminMixin, CompoundAdminBase):
+class CompoundAdmin(ScopedAdminMixin, GenericModelAdmin[Compound]):
     scope_path_fields = ("community__path",)
     ordering = ("name",)
     list_display = ("name", "community", "address", "built_year", "building_count")
@@ -172,13 +161,13 @@ class CompoundAdmin(ScopedAdminMixin, CompoundAdminBase):
         return compound.building_count
 
 
-class UnitInline(UnitInlineBase):
+class UnitInline(GenericTabularInline[Unit, Building]):
     model = Unit
     extra = 0
 
 
 @admin.register(Building)
-class BuildingAdmin(ScopedAdminMixin, BuildingAdminBase):
+class BuildingAdmin(ScopedAdminMixin, GenericModelAdmin[Building]):
     scope_path_fields = ("micro_grid__path",)
     ordering = ("compound__name", "number_sort", "number")
     list_display = ("__str__", "number_display", "compound", "micro_grid", "floors",

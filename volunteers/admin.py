@@ -15,7 +15,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.admin import MaskedContactMixin
+from core.admin import GenericModelAdmin, GenericTabularInline, MaskedContactMixin
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register
 from core.exceptions import ApplicationError
 from core.images import ADMIN_PHOTO_OVERRIDES
@@ -50,22 +50,6 @@ if TYPE_CHECKING:
     # The stubs' names for what the admin accepts as `fields` and `readonly_fields`.
     from django.contrib.admin.options import _FieldGroups
     from django.utils.datastructures import _ListOrTuple
-
-    # Django's admin classes are not subscriptable at run time: the models are named for mypy
-    # only. ScopedAdmin serves every model below, so it takes any.
-    ScopedAdminBase = admin.ModelAdmin[Any]
-    CareFileAdminBase = admin.ModelAdmin[CareFile]
-    CareFileAccessLogAdminBase = admin.ModelAdmin[CareFileAccessLog]
-    MembershipInlineBase = admin.TabularInline[TeamMembership, Team]
-    RosterSlotInlineBase = admin.TabularInline[RosterSlot, ServicePost]
-    SignupInlineBase = admin.TabularInline[ActivitySignup, Activity]
-    WishEventInlineBase = admin.TabularInline[MicroWishEvent, MicroWish]
-    ServiceEventInlineBase = admin.TabularInline[ProxyServiceEvent, ProxyService]
-    CareVisitInlineBase = admin.TabularInline[CareVisit, CareFile]
-else:
-    ScopedAdminBase = CareFileAdminBase = CareFileAccessLogAdminBase = admin.ModelAdmin
-    MembershipInlineBase = RosterSlotInlineBase = SignupInlineBase = admin.TabularInline
-    WishEventInlineBase = ServiceEventInlineBase = CareVisitInlineBase = admin.TabularInline
 
 
 def _run_each(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any],
@@ -119,14 +103,14 @@ choice_scope_register(CareVisit, rule=_of_visible_care_file)
 choice_scope_register(CareFileAccessLog, rule=_of_visible_care_file)
 
 
-class ScopedAdmin(ScopedChoicesMixin, ScopedAdminBase):
+class ScopedAdmin(ScopedChoicesMixin, GenericModelAdmin[Any]):
     scope_path = COMMUNITY_PATH
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return scope_filter(super().get_queryset(request), request.user, self.scope_path)
 
 
-class MembershipInline(MembershipInlineBase):
+class MembershipInline(GenericTabularInline[TeamMembership, Team]):
     model = TeamMembership
     extra = 0
     autocomplete_fields = ["volunteer"]
@@ -170,7 +154,7 @@ class ResponsibilityZoneAdmin(ScopedAdmin):
     list_select_related = ["party_member__resident", "compound"]
 
 
-class RosterSlotInline(RosterSlotInlineBase):
+class RosterSlotInline(GenericTabularInline[RosterSlot, ServicePost]):
     model = RosterSlot
     extra = 0
     autocomplete_fields = ["volunteer"]
@@ -211,7 +195,7 @@ class ShiftSwapAdmin(ScopedAdmin):
     raw_id_fields = ["shift", "from_volunteer", "to_volunteer"]
 
 
-class SignupInline(SignupInlineBase):
+class SignupInline(GenericTabularInline[ActivitySignup, Activity]):
     model = ActivitySignup
     extra = 0
     raw_id_fields = ["volunteer"]
@@ -304,7 +288,7 @@ class HoursEntryAdmin(ScopedAdmin):
             entry=entry, actor=_user(request), approve=False), _("已退回"))
 
 
-class WishEventInline(WishEventInlineBase):
+class WishEventInline(GenericTabularInline[MicroWishEvent, MicroWish]):
     model = MicroWishEvent
     extra = 0
     can_delete = False
@@ -353,7 +337,7 @@ class MicroWishAdmin(ScopedAdmin):
         self.message_user(request, _("已回收 %(count)s 个超时认领。") % {"count": count})
 
 
-class ServiceEventInline(ServiceEventInlineBase):
+class ServiceEventInline(GenericTabularInline[ProxyServiceEvent, ProxyService]):
     model = ProxyServiceEvent
     extra = 0
     can_delete = False
@@ -409,14 +393,14 @@ class ProxyServiceAdmin(ScopedAdmin):
             service=service, user=_user(request), reason=str(_("后台取消"))), _("已取消"))
 
 
-class CareVisitInline(CareVisitInlineBase):
+class CareVisitInline(GenericTabularInline[CareVisit, CareFile]):
     model = CareVisit
     extra = 0
     raw_id_fields = ["visitor", "recorded_by"]
 
 
 @admin.register(CareFile)
-class CareFileAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, CareFileAdminBase):
+class CareFileAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, GenericModelAdmin[CareFile]):
     """Sensitive: only files the admin may see, masked in the list, every change view logged."""
 
     list_display = ["__str__", "masked_elder", "category", "risk", "frequency", "caretaker",
@@ -453,7 +437,7 @@ class CareFileAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, CareFileAdmin
 
 
 @admin.register(CareFileAccessLog)
-class CareFileAccessLogAdmin(ScopedChoicesMixin, CareFileAccessLogAdminBase):
+class CareFileAccessLogAdmin(ScopedChoicesMixin, GenericModelAdmin[CareFileAccessLog]):
     list_display = ["at", "user", "care_file", "channel"]
     list_filter = ["channel", "at"]
     search_fields = ["user__username", "user__display_name"]
