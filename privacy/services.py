@@ -4,6 +4,7 @@ staff, and the anonymisation that approval runs over every app's part (privacy.r
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -34,7 +35,7 @@ def deletion_request_create(*, user: User, reason: str = "") -> DeletionRequest:
             notifications_create(
                 user_ids=_deciders_of(area_path), title=Message(gettext_noop("新的注销申请")),
                 body=Message(gettext_noop("一位居民申请注销账户，请在管理后台审核。")),
-                link="/admin/privacy/deletionrequest/",
+                link=reverse("admin:privacy_deletionrequest_changelist"),
                 dedupe_key=f"deletion-request:{deletion_request.pk}")
     except IntegrityError:
         raise ApplicationError(_("您已提交注销申请，请等待社区审核。")) from None

@@ -196,7 +196,9 @@ def test_community_staff_approve_from_the_admin(client, resident_user, community
     assert list(Notification.objects.filter(title="新的注销申请")
                 .values_list("user_id", flat=True)) == [community_staff.pk]
     client.force_login(community_staff)
-    changelist = reverse("admin:privacy_deletionrequest_changelist")
+    # The message's own link opens the list the staff member decides from.
+    changelist = Notification.objects.get(title="新的注销申请").link
+    assert changelist == reverse("admin:privacy_deletionrequest_changelist")
     assert client.get(changelist).status_code == 200
     client.post(changelist, {"action": "approve", "_selected_action": [deletion_request.pk]})
     assert DeletionRequest.objects.get().status == DeletionRequest.Status.APPROVED
