@@ -12,6 +12,7 @@ from reports.models import MonthlyReport
 from territory.models import Area
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+FIRST_YEAR = 2000
 
 
 class GenerateForm(forms.Form):
@@ -37,4 +38,11 @@ class GenerateForm(forms.Form):
         match = MONTH.match(self.cleaned_data["period"])
         if match is None or not 1 <= int(match[2]) <= 12:
             raise forms.ValidationError(_("请按 2026-11 的格式填写月份。"))
-        return date(int(match[1]), int(match[2]), 1)
+        # A report covers months the portal can have held: none before 2000 (year 0 is no
+        # date at all) and none after this one (the period's end would be past any data).
+        if not FIRST_YEAR <= int(match[1]) <= timezone.localdate().year:
+            raise forms.ValidationError(_("报表期间无效。"))
+        period = date(int(match[1]), int(match[2]), 1)
+        if period > timezone.localdate():
+            raise forms.ValidationError(_("报表期间无效。"))
+        return period

@@ -274,3 +274,15 @@ def test_a_quarter_must_start_on_a_quarters_first_month(territory, street_admin)
         {"street": territory.street.pk, "kind": "quarter", "period": "2026-10"})
     report = MonthlyReport.objects.get()
     assert sheet_rows(report, "概况")[0][0] == "长江路街道2026年第4季度社区治理季报"
+
+
+@pytest.mark.parametrize("field, value", [
+    ("street", "abc"), ("street", "99999999999999999999"), ("kind", "weekly"),
+    ("period", "0000-01"), ("period", "9999-12"), ("period", "2026-1"), ("period", ""),
+])
+def test_a_bad_value_in_the_generate_form_is_refused_in_chinese_not_a_500(
+        territory, street_admin, field, value):
+    data = {"street": territory.street.pk, "kind": "month", "period": "2026-11", field: value}
+    response = client_for(street_admin).post(reverse("reports:generate"), data, follow=True)
+    assert response.status_code == 200
+    assert not MonthlyReport.objects.exists()
