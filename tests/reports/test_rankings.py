@@ -97,7 +97,8 @@ def test_grids_rank_by_the_lower_bound_so_three_of_three_ranks_below_eight_of_te
     ranking = grid_ranking(street=territory.street, start=NOVEMBER, end=DECEMBER,
                            rate="resolution", min_sample=3)
     # B is 100 % but n = 3 (low 0.438503) ranks below A's 80 % of n = 10 (low 0.490162); C's
-    # 50 % of 4 (low 0.150039) last (test_the_wilson_interval_matches_the_hand_computation). D's one petition is under the minimum: listed apart.
+    # 50 % of 4 (low 0.150039) last (test_the_wilson_interval_matches_the_hand_computation).
+    # D's one petition is under the minimum: listed apart.
     assert [(row.rank, row.name, row.successes, row.n, row.rate) for row in ranking.rows] == [
         (1, "网格一", 8, 10, 0.8), (2, "黄河网格", 3, 3, 1.0), (3, "网格二", 2, 4, 0.5)]
     assert [row.low for row in ranking.rows] == pytest.approx([0.490162, 0.438503, 0.150039],
