@@ -103,7 +103,7 @@ def test_a_street_admin_approves_once_and_the_decision_is_audited(petition, grid
     assert decision.actor == second_admin and "status" in decision.fields
     assert PetitionEvent.objects.filter(petition=petition, note="批准剔除考核：核实确属错派",
                                         is_internal=True).exists()
-    with pytest.raises(InvalidTransition):  # decided once: the table has no move from 已批准
+    with pytest.raises(InvalidTransition, match="已批准"):  # decided once: no move from 已批准
         assessment.exclusion_refuse(exclusion_id=exclusion.pk, actor=second_admin, note="改判")
 
 
