@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
@@ -137,6 +139,26 @@ def test_an_approved_exclusion_leaves_the_figures_and_a_pending_one_does_not(
     assert (ranking.excluded, ranking.pending) == (1, 1)
 
 
+def test_the_response_rate_counts_for_the_holder_and_arrivals_on_time_only(
+        territory, month, grid_worker):
+    a_rows = [row.pk for row in month["A"]]
+    # Of A's 10 dispatched: 6 arrived on time, 1 arrived late (arrival_missed), 3 not at all.
+    Petition.objects.filter(pk__in=a_rows[:7]).update(arrived_at=at(10))
+    Petition.objects.filter(pk=a_rows[6]).update(arrival_missed=True)
+    Petition.objects.filter(pk__in=a_rows).update(holder=grid_worker)
+    grids = grid_ranking(street=territory.street, start=NOVEMBER, end=DECEMBER,
+                         rate="response", min_sample=3)
+    workers = worker_ranking(street=territory.street, start=NOVEMBER, end=DECEMBER,
+                             rate="response", min_sample=3)
+    # 6 of 10: p = 0.6, d = 1.384146, centre = (0.6 + 0.192073) / d = 0.572247,
+    # half = 1.416010 · √(0.024 + 0.009604) = 1.416010 · 0.183313 = 0.259573: low 0.312674.
+    first = grids.rows[0]
+    assert (first.name, first.successes, first.n) == ("网格一", 6, 10)
+    assert first.low == pytest.approx(0.312674, abs=2e-6)
+    # The holder answers for the arrival: the grid worker holds all ten.
+    assert [(row.name, row.successes, row.n) for row in workers.rows] == [("张网格员", 6, 10)]
+
+
 def test_this_month_runs_to_the_end_of_today_and_a_past_month_is_whole():
     with time_machine.travel(at(16), tick=False):
         assert month_period() == (date(2026, 11, 1), date(2026, 11, 17))
@@ -193,6 +215,28 @@ def test_a_grid_worker_sees_their_grid_their_own_row_and_the_street_median(
     assert "张网格员" in html  # their own worker row (0 of 2, apart)
     for other in ("黄河网格", "网格二", "网格三", "李微网格员", "黄河网格员"):
         assert other not in html
+
+
+def test_a_micro_grid_worker_sees_the_grid_above_their_micro_grid(territory, month,
+                                                                  microgrid_worker, few):
+    _status, html = page(microgrid_worker, period="2026-11")
+    assert "网格一" in html and "李微网格员" in html
+    for other in ("黄河网格", "网格二", "张网格员", "黄河网格员"):
+        assert other not in html
+
+
+def test_the_page_reads_in_a_fixed_number_of_queries(territory, month, street_admin, few):
+    client = client_for(street_admin)
+
+    def count_queries() -> int:
+        with time_machine.travel(at(20), tick=False), \
+                CaptureQueriesContext(connection) as captured:
+            client.get(reverse("reports:rankings"), {"period": "2026-11"})
+        return len(captured)
+
+    before = count_queries()
+    petitions(territory.micro2, 18, resolved=9)  # A's petitions double
+    assert count_queries() == before
 
 
 def test_community_staff_see_their_communitys_grids_only(territory, month, community_staff,
