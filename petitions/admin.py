@@ -24,6 +24,7 @@ from core.protected_lookups import ProtectedSearchAdminMixin
 from core.workdays import WorkCalendar
 from petitions import rules, selectors, services
 from petitions.models import (
+    AssessmentExclusion,
     BuildingPlaque,
     Category,
     Petition,
@@ -57,6 +58,7 @@ choice_scope_register(Petition, rule=rules.visibility_q)
 choice_scope_register(PetitionEvent, rule=_of_visible_petition)
 choice_scope_register(PetitionPhoto, rule=_of_visible_petition)
 choice_scope_register(WebhookDelivery, rule=_of_visible_petition)
+choice_scope_register(AssessmentExclusion, rule=_of_visible_petition)
 choice_scope_register(Category, rule=everywhere)
 choice_scope_register(SlaPolicy, rule=everywhere)
 choice_scope_register(BuildingPlaque, "building__micro_grid__path")
@@ -218,6 +220,35 @@ class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, GenericModelA
         actor = _admin_user(request)
         _run_for_each(request, queryset, lambda petition: services.petition_close(
             petition_id=petition.pk, actor=actor, note=_("管理后台关闭")), _("已关闭"))
+
+
+@admin.register(AssessmentExclusion)
+class AssessmentExclusionAdmin(ScopedChoicesMixin, GenericModelAdmin[AssessmentExclusion]):
+    """申诉剔除, read only: requests and decisions go through petitions/assessment.py (the
+    petition's staff page and the street admins' queue), which audits each step."""
+
+    list_display = ("petition", "reason", "status", "requested_by", "requested_at",
+                    "decided_by", "decided_at")
+    list_filter = ("status", "reason")
+    search_fields = ("=petition__id",)
+    list_select_related = ("petition", "requested_by", "decided_by")
+    date_hierarchy = "requested_at"
+    fields = ("petition", "reason", "note", "status", "requested_by", "requested_at",
+              "decided_by", "decided_at", "decision_note")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AssessmentExclusion]:
+        visible = Petition.objects.filter(rules.visibility_q(request.user)).values("pk")
+        return super().get_queryset(request).filter(petition_id__in=visible)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(PetitionEvent)

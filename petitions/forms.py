@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from accounts.models import User
 from core.phones import MobilePhoneFormField
 from core.scope import scope_path
-from petitions.models import MAX_PHOTOS, Category, NoVisitReason, Petition
+from petitions.models import MAX_PHOTOS, AssessmentExclusion, Category, NoVisitReason, Petition
 from residents.models import Household
 from residents.selectors import household_list
 from territory.models import Area, Building, Compound, Unit
@@ -455,3 +455,21 @@ class CallbackForm(forms.Form):
                         "invalid_choice": _lazy("请选择满意、基本满意或不满意。")},
     )
     note = _reason_field(_lazy("回访记录（可选）"), "", required=False)
+
+
+class ExclusionRequestForm(forms.Form):
+    """申请剔除考核: why the petition should not count in the assessment (petitions/assessment.py
+    checks the rest)."""
+
+    reason = forms.ChoiceField(label=_lazy("剔除原因"),
+                               choices=AssessmentExclusion.Reason.choices)
+    note = forms.CharField(label=_lazy("情况说明"), max_length=500,
+                           widget=forms.Textarea(attrs={"rows": 2}),
+                           error_messages={"required": _lazy("请填写申请剔除的情况说明。")})
+
+
+class ExclusionDecisionForm(forms.Form):
+    """A street admin's decision: a note, required for a refusal (the service says so)."""
+
+    note = forms.CharField(label=_lazy("审批意见"), max_length=500, required=False,
+                           widget=forms.TextInput())

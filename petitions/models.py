@@ -617,3 +617,57 @@ class BuildingPlaque(models.Model):
 
     def __str__(self) -> str:
         return str(self.building)
+
+
+class AssessmentExclusion(models.Model):
+    """申诉剔除: a petition left out of the assessment figures (the rankings), because it was
+    misrouted, a duplicate, or beyond the street's remit. Asked for with a reason by any staff
+    covering the petition, decided by a street admin other than the one who asked
+    (petitions/assessment.py); only an approved one changes the figures. At most one request
+    per petition is pending or approved at a time; a refused one may be asked for again."""
+
+    class Reason(models.TextChoices):
+        MISROUTED = "misrouted", _("错派")
+        DUPLICATE = "duplicate", _("重复诉求")
+        BEYOND_REMIT = "beyond_remit", _("超出街道职责范围")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REFUSED = "refused", _("已驳回")
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE,
+                                 related_name="assessment_exclusions", verbose_name=_("诉求"))
+    reason = models.CharField(_("剔除原因"), max_length=16, choices=Reason.choices)
+    note = models.CharField(_("情况说明"), max_length=500)
+    status = models.CharField(_("审批状态"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, related_name="+", verbose_name=_("申请人"))
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("审批人"))
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("剔除考核申请")
+        verbose_name_plural = _("剔除考核申请")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["petition"],
+                                    condition=models.Q(status__in=["pending", "approved"]),
+                                    name="assessment_exclusion_one_live"),
+        ]
+
+    def __str__(self) -> str:
+        return f"剔除考核 #{self.petition_id}"
+
+
+EXCLUSION_TRANSITIONS: dict[str, frozenset[str]] = {
+    AssessmentExclusion.Status.PENDING: frozenset({AssessmentExclusion.Status.APPROVED,
+                                                   AssessmentExclusion.Status.REFUSED}),
+    AssessmentExclusion.Status.APPROVED: frozenset(),
+    AssessmentExclusion.Status.REFUSED: frozenset(),
+}

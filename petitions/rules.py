@@ -63,6 +63,10 @@ STAFF_PAGE_ROLES: dict[str, frozenset[str]] = {
     "PetitionIntakeLocationPickerView": HANDLER_ROLES,
     "PetitionIntakeQuestionsView": HANDLER_ROLES,
     "PetitionCallbackView": HANDLER_ROLES,
+    "PetitionExclusionRequestView": STAFF_ROLES,
+    "ExclusionQueueView": frozenset({Role.STREET_ADMIN}),
+    "ExclusionApproveView": frozenset({Role.STREET_ADMIN}),
+    "ExclusionRefuseView": frozenset({Role.STREET_ADMIN}),
 }
 # The moves to 已派单 that are not a dispatch: a refused verification sends a resolved petition
 # back to its holder (petition_verify), a returned one is rerouted (petition_reroute).
@@ -297,6 +301,33 @@ def staff_actions(user: Viewer, petition: Petition, now: datetime) -> dict[str, 
         "place": may_place(user, petition),
         "callback": may_callback(user, petition, now),
     }
+
+
+# --- 申诉剔除: leaving a petition out of the assessment (petitions/assessment.py) ---------------
+
+
+def may_request_exclusion(user: Viewer, petition: Petition) -> bool:
+    """Any staff whose scope covers the petition asks; a refused (不予受理) one counts nowhere
+    already, so there is nothing to leave out."""
+    return covers(user, petition) and petition.state != State.REJECTED
+
+
+def may_decide_exclusion(user: Viewer, petition: Petition, requested_by_id: int | None) -> bool:
+    """A street admin (or superuser) covering the petition, and never the one who asked: the
+    second person of the two-person rule."""
+    return (isinstance(user, User) and (user.is_superuser or user.role == Role.STREET_ADMIN)
+            and covers(user, petition) and user.pk != requested_by_id)
+
+
+def covers_petition_q(user: Viewer, relation: str) -> Q:
+    """covers_q over a related petition (`relation` = the foreign key's name)."""
+    prefix = visibility_prefix(user) if is_staff(user) else None
+    if prefix is None:
+        return Q(pk__in=[])
+    if prefix == EVERYTHING:
+        return Q()
+    return (Q(**{f"{relation}__area_path__startswith": prefix})
+            | Q(**{f"{relation}__origin_path__startswith": prefix}))
 
 
 def may_rate(user: Viewer, petition: Petition) -> bool:

@@ -68,4 +68,12 @@ urlpatterns = [
     path("staff/<int:pk>/callback/", intake.PetitionCallbackView.as_view(),
          name="staff-callback"),
     path("staff/<int:pk>/place/", staff.PetitionPlaceView.as_view(), name="staff-place"),
+    # 申诉剔除: asked for on a petition's page, decided by a street admin in the queue.
+    path("staff/<int:pk>/exclusion/", staff.PetitionExclusionRequestView.as_view(),
+         name="staff-exclusion-request"),
+    path("staff/exclusions/", staff.ExclusionQueueView.as_view(), name="staff-exclusions"),
+    path("staff/exclusions/<int:pk>/approve/", staff.ExclusionApproveView.as_view(),
+         name="staff-exclusion-approve"),
+    path("staff/exclusions/<int:pk>/refuse/", staff.ExclusionRefuseView.as_view(),
+         name="staff-exclusion-refuse"),
 ]

@@ -46,3 +46,37 @@ class GenerateForm(forms.Form):
         if period > timezone.localdate():
             raise forms.ValidationError(_("报表期间无效。"))
         return period
+
+
+class RankingForm(forms.Form):
+    """The rankings page's pickers (GET): a whole past month, or this month so far; the rate;
+    the street, when the user may open more than one."""
+
+    period = forms.CharField(label=_("月份"), max_length=7, required=False,
+                             widget=forms.TextInput(attrs={"type": "month"}),
+                             help_text=_("留空为本月至今。"))
+    rate = forms.ChoiceField(label=_("考核指标"), required=False,
+                             choices=[("resolution", _("办结率")), ("response", _("响应率")),
+                                      ("satisfaction", _("满意率"))])
+    street = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("街道"),
+                                    required=False)
+
+    def __init__(self, *args: Any, streets: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["street"]
+        if isinstance(field, forms.ModelChoiceField):  # declared so above
+            field.queryset = streets
+
+    def clean_period(self) -> date | None:
+        value = self.cleaned_data["period"]
+        if not value:
+            return None
+        match = MONTH.match(value)
+        if match is None or not 1 <= int(match[2]) <= 12:
+            raise forms.ValidationError(_("请按 2026-11 的格式填写月份。"))
+        if not FIRST_YEAR <= int(match[1]) <= timezone.localdate().year:
+            raise forms.ValidationError(_("排名期间无效。"))
+        month = date(int(match[1]), int(match[2]), 1)
+        if month > timezone.localdate():
+            raise forms.ValidationError(_("排名期间无效。"))
+        return month

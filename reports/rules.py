@@ -50,3 +50,53 @@ def visible_q(user: AnyUser | None) -> Q:
     if prefix is None or not may_open_reports(user):
         return Q(pk__in=[])
     return Q(scope__path=prefix[:Area.steplen]) if prefix else Q()
+
+
+# --- 考核排名 (reports/rankings.py) -------------------------------------------------------------
+# Every staff role opens the rankings page; what it shows depends on the role: a street admin
+# the whole street, community staff their community's grids and workers, a grid or micro-grid
+# worker their own grid's row and their own (each with the street's median beside it).
+
+
+def may_open_rankings(user: AnyUser | None) -> bool:
+    if not isinstance(user, User) or not user.is_active:
+        return False
+    return user.is_superuser or user.is_staff_role
+
+
+def sees_whole_street(user: AnyUser | None) -> bool:
+    return isinstance(user, User) and (user.is_superuser or user.role == Role.STREET_ADMIN)
+
+
+def ranking_grid_prefix(user: AnyUser | None) -> str | None:
+    """The grids whose rows the user sees, as a path prefix ("" = every one, None = none): the
+    street admin's scope, community staff's community, a worker's own grid (a micro-grid
+    worker's is the grid above their micro-grid)."""
+    prefix = scope_path(user)
+    if prefix is None or not may_open_rankings(user) or not isinstance(user, User):
+        return None
+    if sees_whole_street(user) or user.role == Role.COMMUNITY_STAFF:
+        return prefix
+    grid_length = Area.steplen * 3  # street → community → grid
+    return prefix[:grid_length] if len(prefix) >= grid_length else None
+
+
+def sees_worker_row(user: AnyUser | None, worker_id: int, worker_path: str) -> bool:
+    """A worker's row: to street admins, to community staff for workers of their community,
+    and to the worker themself."""
+    if not isinstance(user, User):
+        return False
+    if user.pk == worker_id or sees_whole_street(user):
+        return True
+    prefix = scope_path(user)
+    return (user.role == Role.COMMUNITY_STAFF and prefix is not None
+            and worker_path.startswith(prefix))
+
+
+def ranking_streets_q(user: AnyUser | None) -> Q:
+    """The streets (Area rows) whose rankings the user may open: the street their scope lies
+    in, or every street for a scope over everything."""
+    prefix = scope_path(user)
+    if prefix is None or not may_open_rankings(user):
+        return Q(pk__in=[])
+    return Q(path=prefix[:Area.steplen]) if prefix else Q()

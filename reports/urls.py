@@ -9,4 +9,5 @@ app_name = "reports"
 urlpatterns = [
     path("", views.ReportListView.as_view(), name="list"),
     path("generate/", views.ReportGenerateView.as_view(), name="generate"),
+    path("rankings/", views.RankingView.as_view(), name="rankings"),
 ]

@@ -3,6 +3,7 @@ street admins) the 生成/重新生成 button. Who may open it: reports.rules.""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -14,8 +15,8 @@ from django.views import View
 from accounts.models import User
 from core.actions import ActionView, StaffRequiredMixin
 from core.types import signed_in_user
-from reports import rules, selectors, services
-from reports.forms import GenerateForm
+from reports import rankings, rules, selectors, services
+from reports.forms import GenerateForm, RankingForm
 from reports.models import MonthlyReport
 
 
@@ -58,3 +59,35 @@ class ReportGenerateView(ReportStaffView, ActionView):
 
     def redirect_to(self, obj: Any) -> str:
         return reverse("reports:list")
+
+
+class RankingView(StaffRequiredMixin, View):
+    """考核排名: the street's grids and workers by one rate over a month (reports/rankings.py),
+    each user reading the rows reports.rules lets them see. Bad picker values: the form's
+    Chinese errors, no figures (never a 500)."""
+
+    denied_message = _lazy("页面不存在。")
+
+    def has_access(self, user: User) -> bool:
+        return rules.may_open_rankings(user)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        user = signed_in_user(request.user)
+        streets = rankings.ranking_streets(user=user)
+        form = RankingForm(request.GET, streets=streets)
+        context: dict[str, Any] = {"form": form, "active": "rankings",
+                                   "may_decide": rules.sees_whole_street(user)}
+        if not form.is_valid():
+            return render(request, "reports/rankings.html", context)
+        street = form.cleaned_data["street"] or streets.first()
+        if street is None:
+            return render(request, "reports/rankings.html", context)
+        start, end = rankings.month_period(form.cleaned_data["period"])
+        rate = form.cleaned_data["rate"] or rankings.DEFAULT_RATE
+        kwargs: dict[str, Any] = {"street": street, "start": start, "end": end, "rate": rate}
+        context |= {
+            "street": street, "start": start, "last_day": end - timedelta(days=1),
+            "grids": rankings.ranking_for_user(rankings.grid_ranking(**kwargs), user=user),
+            "workers": rankings.ranking_for_user(rankings.worker_ranking(**kwargs), user=user),
+        }
+        return render(request, "reports/rankings.html", context)

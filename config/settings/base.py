@@ -411,6 +411,9 @@ DELIBERATION_EVALUATION_DAYS = env.int("DELIBERATION_EVALUATION_DAYS", default=7
 # a compound centre within the second radius names the community whose 待分派 queue gets it.
 PLACEMENT_RADIUS_METRES = env.int("PLACEMENT_RADIUS_METRES", default=150)
 PLACEMENT_COMPOUND_RADIUS_METRES = env.int("PLACEMENT_COMPOUND_RADIUS_METRES", default=400)
+# 考核排名 (reports/rankings.py): a grid or worker with fewer petitions than this in a rate's
+# denominator is listed apart (样本不足), not ranked.
+RANKING_MIN_SAMPLE = env.int("RANKING_MIN_SAMPLE", default=10)
 # PIPL retention, in days (privacy.retention.retention_purge, run daily by beat): sign-in
 # codes; outbound SMS (their bodies hold codes and names); inbox messages; closed petitions'
 # contact name/phone and photos; care-file access logs (kept 3 years as the audit of who read

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from django import forms
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,9 +29,9 @@ from accounts.models import User
 from core.actions import ActionView, StaffRequiredMixin
 from core.referral import referrer
 from core.types import signed_in_user
-from petitions import dispatch_queue, rules, selectors, services
+from petitions import assessment, dispatch_queue, rules, selectors, services
 from petitions import forms as petition_forms
-from petitions.models import Petition
+from petitions.models import AssessmentExclusion, Petition
 from petitions.presentation import stats_chart, stats_rows
 from petitions.views.base import login_redirect, status_context
 
@@ -93,6 +93,8 @@ class PetitionStaffDetailView(StaffView):
             "forms": self._forms(self.actor, petition, actions),
             "duplicates": selectors.petition_duplicates_for_user(user=request.user,
                                                                  petition=petition),
+            "exclusion": assessment.exclusion_for_petition(petition_id=petition.pk),
+            "may_request_exclusion": rules.may_request_exclusion(request.user, petition),
         }
         return render(request, "petitions/staff/detail.html", context)
 
@@ -106,6 +108,7 @@ class PetitionStaffDetailView(StaffView):
             "verify": petition_forms.VerifyForm(), "reason": petition_forms.ReasonForm(),
             "note_only": petition_forms.NoteOnlyForm(), "refer": petition_forms.ReferForm(),
             "callback": petition_forms.CallbackForm(),
+            "exclusion": petition_forms.ExclusionRequestForm(),
         }
         if actions["dispatch"]:
             built["dispatch"] = petition_forms.DispatchForm(
@@ -273,3 +276,58 @@ class PetitionPlaceView(StaffActionView):
             petition_id=petition.pk, actor=self.actor,
             building_id=building.pk if building is not None else None,
             area_id=area.pk if area is not None else None, note=data.get("note", ""))
+
+
+# --- 申诉剔除 (petitions/assessment.py) ----------------------------------------------------------
+
+
+class PetitionExclusionRequestView(StaffActionView):
+    form_class = petition_forms.ExclusionRequestForm
+    success_message = _lazy("剔除考核申请已提交，等待街道管理员审批。")
+
+    def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
+        return assessment.exclusion_request(petition_id=petition.pk, actor=self.actor,
+                                            reason=data["reason"], note=data["note"])
+
+
+class ExclusionQueueView(StaffView):
+    """The street admins' queue of pending 剔除考核 requests, each with approve / refuse."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        context = {"exclusions": assessment.exclusion_pending_list(user=request.user),
+                   "active": "exclusions"}
+        return render(request, "petitions/staff/exclusions.html", context)
+
+
+class ExclusionDecisionView(StaffView, ActionView):
+    """POST only: a pending request the user covers (404 otherwise), decided, back to the
+    queue."""
+
+    http_method_names = ["post"]
+    form_class = petition_forms.ExclusionDecisionForm
+
+    def load(self, **kwargs: Any) -> AssessmentExclusion:
+        exclusion = (assessment.exclusion_pending_list(user=self.request.user)
+                     .filter(pk=kwargs["pk"]).first())
+        if exclusion is None:
+            raise Http404(_("剔除申请不存在。"))
+        return exclusion
+
+    def redirect_to(self, obj: AssessmentExclusion) -> str:
+        return reverse("petitions:staff-exclusions")
+
+
+class ExclusionApproveView(ExclusionDecisionView):
+    success_message = _lazy("已批准剔除，该诉求不再计入考核。")
+
+    def perform(self, obj: AssessmentExclusion, data: dict[str, Any]) -> Any:
+        return assessment.exclusion_approve(exclusion_id=obj.pk, actor=self.actor,
+                                            note=data.get("note") or "")
+
+
+class ExclusionRefuseView(ExclusionDecisionView):
+    success_message = _lazy("已驳回剔除申请。")
+
+    def perform(self, obj: AssessmentExclusion, data: dict[str, Any]) -> Any:
+        return assessment.exclusion_refuse(exclusion_id=obj.pk, actor=self.actor,
+                                           note=data.get("note") or "")
