@@ -155,7 +155,7 @@ def test_the_recurring_pairs_are_building_and_category_seen_twice_or_more(territ
 
 
 def test_a_quarter_is_the_same_figures_over_three_months(territory, november):
-    figures = report_figures(street=territory.street, start=date(2026, 10, 1), kind="quarter")
+    figures = report_figures(area=territory.street, start=date(2026, 10, 1), kind="quarter")
     assert figures.end == date(2027, 1, 1)
     assert figures.rates["submitted"] == 7  # November's five, October's 7, December's 8
     assert figures.volunteer_hours == Decimal("8.0")
@@ -166,13 +166,13 @@ def test_the_figures_take_the_same_queries_when_the_petitions_double(
         territory, november, django_assert_num_queries):
     # channel, category, community (+ its names), the rates, overdue, 督办, pairs, topics, hours
     with django_assert_num_queries(10):
-        report_figures(street=territory.street, start=NOVEMBER, kind="month")
+        report_figures(area=territory.street, start=NOVEMBER, kind="month")
     for number in (1, 2, 3, 4, 5, 7):
         original = Petition.objects.get(pk=november[number].pk)
         original.pk = None
         original.save()
     with django_assert_num_queries(10):
-        doubled = report_figures(street=territory.street, start=NOVEMBER, kind="month")
+        doubled = report_figures(area=territory.street, start=NOVEMBER, kind="month")
     assert doubled.rates["submitted"] == 10
 
 
