@@ -12,8 +12,12 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr
+from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from accounts.models import User
+from core.exceptions import ApplicationError, PermissionDeniedError
 from core.media import MediaGrant
 from core.types import AnyUser
 from deliberation.models import Topic
@@ -180,3 +184,30 @@ def report_get_for_media(*, user: AnyUser, name: str) -> MediaGrant | None:
     if report is None or not rules.may_view(user, report.scope):
         return None
     return MediaGrant(obj=report, is_audited=False)
+
+
+def stats_scope_for_user(*, user: AnyUser) -> str:
+    """The path prefix of the areas whose figures `user` may read through the stats API;
+    refused (403) to whoever may read none."""
+    prefix = rules.stats_scope_path(user)
+    if prefix is None:
+        if isinstance(user, User) and user.role == User.Role.EXTERNAL_SYSTEM:
+            raise PermissionDeniedError(_("该 API 密钥未设定管辖范围，不能读取统计数据。"))
+        raise PermissionDeniedError(_("您无权查看统计数据。"))
+    return prefix
+
+
+def stats_area_for_user(*, user: AnyUser, area_id: int | None) -> Area:
+    """The area whose figures the stats API gives `user`: the one asked for, or else the
+    user's own scope area. An area that does not exist and one outside the user's scope are
+    alike (404), so ids cannot be probed."""
+    prefix = stats_scope_for_user(user=user)
+    if area_id is None:
+        area = user.scope_area if isinstance(user, User) else None
+        if area is None:
+            raise ApplicationError(_("请用 area 参数指定统计区域。"))
+        return area
+    found = Area.objects.filter(pk=area_id).first()
+    if found is None or not found.path.startswith(prefix):
+        raise Http404
+    return found
