@@ -21,7 +21,7 @@ from reports.forms import FIRST_YEAR
 from reports.models import MonthlyReport
 from territory.models import Area
 
-PERIOD = re.compile(r"^(\d{4})-(?:(0[1-9]|1[0-2])|Q([1-4]))$")
+PERIOD = re.compile(r"^([0-9]{4})-(?:(0[1-9]|1[0-2])|Q([1-4]))$")  # ASCII digits only
 AREA_ID = re.compile(rf"^{ID_LOOKUP_REGEX}$")
 Kind = MonthlyReport.Kind
 PERIOD_FORMAT = _("请按 2026-11（月份）或 2026-Q4（季度）的格式填写统计期间。")
