@@ -9,6 +9,7 @@ checked on every request, before the cache is read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -93,20 +94,46 @@ def _numbers(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"count": len(rows), "petitions": [row["id"] for row in rows]}
 
 
-def report_stats(*, area: Area, start: date, kind: str) -> dict[str, Any]:
-    """The rendered figures, from the cache when fresh enough."""
-    today = timezone.localdate()
-    key = f"reports:stats:v1:{area.pk}:{kind}:{start:%Y-%m}:{translation.get_language()}"
+def cached_figures(*, name: str, area: Area, start: date, kind: str,
+                   compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`compute()`'s rendered figures of one area and period, from the cache when fresh
+    enough: 10 minutes for a whole past period, a minute for the current one. `name` keeps
+    each endpoint's figures apart (report, rankings, …); the language is in the key, for the
+    labels."""
+    key = f"reports:stats:v1:{name}:{area.pk}:{kind}:{start:%Y-%m}:{translation.get_language()}"
     data: dict[str, Any] | None = cache.get(key)
     if data is None:
-        figures = selectors.report_figures(area=area, start=start, kind=kind)
-        data = io.StatsReportOutput(figures_payload(figures, kind=kind, today=today)).data
-        complete = figures.end <= today
+        data = compute()
+        complete = selectors.period_end(start, kind) <= timezone.localdate()
         cache.set(key, data, PAST_PERIOD_SECONDS if complete else CURRENT_PERIOD_SECONDS)
     return data
 
 
-class StatsReportView(APIView):
+def report_payload(*, area: Area, start: date, kind: str) -> dict[str, Any]:
+    figures = selectors.report_figures(area=area, start=start, kind=kind)
+    payload = figures_payload(figures, kind=kind, today=timezone.localdate())
+    return dict(io.StatsReportOutput(payload).data)
+
+
+class StatsView(APIView):
+    """A stats endpoint: `?area=&period=` read, scope checked (reports.rules), then figures.
+    Throttled as every API view is (settings: per key, per account)."""
+
+    def area_and_period(self, request: Request) -> tuple[Area, date, str]:
+        # Who may read figures at all comes first: a resident learns nothing from a 400.
+        selectors.stats_scope_for_user(user=request.user)
+        query = validated(io.StatsQueryInput, request.query_params)
+        area = selectors.stats_area_for_user(user=request.user, area_id=query.get("area"))
+        start, kind = query["period"]
+        return area, start, kind
+
+
+STATS_ERRORS = {400: OpenApiResponse(description="期间或区域编号无效（中文 message）"),
+                403: OpenApiResponse(description="无权查看统计数据"),
+                404: OpenApiResponse(description="区域不存在或不在调用者的管辖范围内")}
+
+
+class StatsReportView(StatsView):
     @extend_schema(
         summary="区域统计（与月报/季报相同的数字）",
         description=(
@@ -115,15 +142,10 @@ class StatsReportView(APIView):
             "议题办结数和志愿服务时长。外部系统只能查询其 API 密钥管辖区域内的区域"
             "（未设定管辖区域的密钥一律拒绝）；街道管理员、社区工作人员查询各自管辖范围内的区域。"),
         parameters=[io.StatsQueryInput],
-        responses={200: io.StatsReportOutput,
-                   400: OpenApiResponse(description="期间或区域编号无效（中文 message）"),
-                   403: OpenApiResponse(description="无权查看统计数据"),
-                   404: OpenApiResponse(description="区域不存在或不在调用者的管辖范围内")},
+        responses={200: io.StatsReportOutput, **STATS_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        # Who may read figures at all comes first: a resident learns nothing from a 400.
-        selectors.stats_scope_for_user(user=request.user)
-        query = validated(io.StatsQueryInput, request.query_params)
-        area = selectors.stats_area_for_user(user=request.user, area_id=query.get("area"))
-        start, kind = query["period"]
-        return Response(report_stats(area=area, start=start, kind=kind))
+        area, start, kind = self.area_and_period(request)
+        return Response(cached_figures(
+            name="report", area=area, start=start, kind=kind,
+            compute=lambda: report_payload(area=area, start=start, kind=kind)))

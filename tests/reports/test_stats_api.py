@@ -13,6 +13,7 @@ from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.test import APIClient
 
+from accounts.api.throttles import ApiKeyRateThrottle, SessionUserRateThrottle
 from accounts.models import User
 from accounts.services import api_key_create
 from petitions.models import Petition, PetitionState
@@ -310,3 +311,8 @@ def test_the_cache_is_read_only_after_the_scope_check(territory, november, now):
     refused = stats(keyed(territory.community), area=territory.other_community.pk,
                     period="2026-11")
     assert refused.status_code == 404
+
+
+def test_the_endpoint_is_throttled_per_key_and_per_account_like_the_rest_of_the_api():
+    throttles = {type(throttle) for throttle in views.StatsReportView().get_throttles()}
+    assert throttles == {ApiKeyRateThrottle, SessionUserRateThrottle}
