@@ -118,7 +118,7 @@ def main() -> None:
     print(f"populated {arguments.total:,} petitions in {time.perf_counter() - started:.1f} s")
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
-        figures = report_figures(street=street, start=month, kind="month")
+        figures = report_figures(area=street, start=month, kind="month")
         seconds = time.perf_counter() - started
     print(f"report_figures: {figures.rates['submitted']:,} petitions, "
           f"{len(figures.overdue):,} overdue, {len(figures.supervised):,} supervised "

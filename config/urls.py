@@ -25,6 +25,7 @@ api_v1 = [
     path("", include("petitions.api.urls")),
     path("", include("deliberation.api.urls")),
     path("", include("volunteers.api.urls")),
+    path("", include("reports.api.urls")),
 ]
 
 urlpatterns = [

@@ -4,6 +4,9 @@ A report holds counts and petition numbers, no names or phones; it speaks for th
 so it opens to those who answer for the street's figures: its street admins and the community
 staff of its communities. Grid and micro-grid workers see their own grid's figures on the
 petitions stats page, not the street's report. Only a street admin (re)generates one.
+
+The stats API (/api/v1/stats/) gives the same figures for any area to the same roles, each
+within their own scope, and to an external system within its key's scope area.
 """
 
 from __future__ import annotations
@@ -100,3 +103,24 @@ def ranking_streets_q(user: AnyUser | None) -> Q:
     if prefix is None or not may_open_rankings(user):
         return Q(pk__in=[])
     return Q(path=prefix[:Area.steplen]) if prefix else Q()
+
+
+def stats_scope_path(user: AnyUser | None) -> str | None:
+    """The path prefix of the areas whose figures the user may read through the stats API
+    ("" every area, None none): a report role's own scope (community staff read their
+    community and its grids, not the street), or an external system's key's scope area. A key
+    without a scope area reads nothing: a system is given the area it answers for, never the
+    whole tree by omission."""
+    if not isinstance(user, User) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return ""
+    if user.role == Role.EXTERNAL_SYSTEM:
+        area = user.scope_area
+        return None if area is None else area.path
+    return scope_path(user) if user.role in REPORT_ROLES else None
+
+
+def may_read_stats(user: AnyUser | None, area: Area) -> bool:
+    prefix = stats_scope_path(user)
+    return prefix is not None and area.path.startswith(prefix)

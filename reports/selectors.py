@@ -1,4 +1,4 @@
-"""The report's figures: a fixed handful of aggregate queries over one street and period,
+"""The report's figures: a fixed handful of aggregate queries over one area and period,
 whatever the number of petitions (GROUP BY and conditional counts in the database, never a
 loop over rows). The rates are petitions' own definitions (petitions.selectors.rate_aggregates),
 so the report and the stats page cannot disagree."""
@@ -12,8 +12,12 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr
+from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from accounts.models import User
+from core.exceptions import ApplicationError, PermissionDeniedError
 from core.media import MediaGrant
 from core.types import AnyUser
 from deliberation.models import Topic
@@ -33,20 +37,38 @@ RECURRING = 2  # a building × category pair counts as recurring from this many 
 
 
 @dataclass(frozen=True)
+class Tally:
+    """One line of an intake table: a code the machine reads, a label a person reads."""
+
+    code: str
+    label: str
+    n: int
+
+
+@dataclass(frozen=True)
+class SubareaTally:
+    """Petitions placed in one area one level below the report's area (None: placed at the
+    report's area itself, in none of its children)."""
+
+    area: Area | None
+    n: int
+
+
+@dataclass(frozen=True)
 class ReportFigures:
-    street: Area
+    area: Area  # a street for the workbook; any area for the stats API
     start: date
     end: date  # exclusive
-    by_channel: list[tuple[str, int]]
-    by_category: list[tuple[str, int]]
-    by_community: list[tuple[str, int]]
+    by_channel: list[Tally]
+    by_category: list[Tally]  # code: the category's id
+    by_subarea: list[SubareaTally]  # a street's communities, a community's grids, …
     counts: dict[str, int]  # rate_aggregates' numerators and denominators
     rates: dict[str, Any]  # rates_row of the counts
     overdue: list[dict[str, Any]]
     supervised: list[dict[str, Any]]
     top_pairs: list[dict[str, Any]]
-    topics_closed: int
-    volunteer_hours: Decimal
+    topics_closed: int | None  # None below a community (COMPOUND_LEVELS)
+    volunteer_hours: Decimal | None
 
 
 def period_end(start: date, kind: str) -> date:
@@ -60,32 +82,34 @@ def _moment(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
-def _street_petitions(street: Area) -> QuerySet[Petition]:
-    return Petition.objects.filter(origin_path__startswith=street.path).exclude(
+def _area_petitions(area: Area) -> QuerySet[Petition]:
+    return Petition.objects.filter(origin_path__startswith=area.path).exclude(
         state=PetitionState.REJECTED)
 
 
-def report_figures(*, street: Area, start: date, kind: str) -> ReportFigures:
-    """Everything the workbook shows for `street` from `start` over a month or a quarter."""
+def report_figures(*, area: Area, start: date, kind: str) -> ReportFigures:
+    """Everything the workbook (and the stats API) shows for `area` (a street, a community,
+    a grid: whatever lies under its path) from `start` over a month or a quarter."""
     end = period_end(start, kind)
     since, until = _moment(start), _moment(end)
-    street_petitions = _street_petitions(street)
-    received = street_petitions.filter(submitted_at__gte=since, submitted_at__lt=until)
+    area_petitions = _area_petitions(area)
+    received = area_petitions.filter(submitted_at__gte=since, submitted_at__lt=until)
     channel_labels = dict(Petition.Channel.choices)
-    by_channel = [(str(channel_labels.get(row["channel"], row["channel"])), row["n"])
+    by_channel = [Tally(row["channel"], str(channel_labels.get(row["channel"], row["channel"])),
+                        row["n"])
                   for row in received.values("channel").annotate(n=Count("id"))
                   .order_by("-n", "channel")]
-    by_category = [(row["category__name"], row["n"])
-                   for row in received.values("category__name").annotate(n=Count("id"))
-                   .order_by("-n", "category__name")]
+    by_category = [Tally(str(row["category"]), row["category__name"], row["n"])
+                   for row in received.values("category", "category__name")
+                   .annotate(n=Count("id")).order_by("-n", "category__name", "category")]
     counts = received.aggregate(**rate_aggregates())
     return ReportFigures(
-        street=street, start=start, end=end, by_channel=by_channel, by_category=by_category,
-        by_community=_by_community(street, received),
+        area=area, start=start, end=end, by_channel=by_channel, by_category=by_category,
+        by_subarea=_by_subarea(area, received),
         counts=counts, rates=rates_row({"period": start, **counts}),
-        overdue=_overdue(street_petitions, until), supervised=list(
-            street_petitions.filter(supervised=True, supervised_at__gte=since,
-                                    supervised_at__lt=until)
+        overdue=_overdue(area_petitions, until), supervised=list(
+            area_petitions.filter(supervised=True, supervised_at__gte=since,
+                                  supervised_at__lt=until)
             .values(*LIST_COLUMNS).order_by("supervised_at", "id")),
         top_pairs=[dict(pair) for pair in
             received.filter(building__isnull=False)
@@ -93,32 +117,51 @@ def report_figures(*, street: Area, start: date, kind: str) -> ReportFigures:
             .annotate(n=Count("id")).filter(n__gte=RECURRING)
             .order_by("-n", "building__compound__name", "building__number",
                       "category__name")[:TOP_PAIRS]],
-        topics_closed=Topic.objects.filter(
-            compound__community__path__startswith=street.path, status=Topic.Status.CLOSED,
-            closed_at__gte=since, closed_at__lt=until).count(),
-        volunteer_hours=HoursEntry.objects.filter(
-            volunteer__compound__community__path__startswith=street.path,
-            status=HoursEntry.Status.APPROVED, served_on__gte=start, served_on__lt=end,
-        ).aggregate(total=Sum("hours"))["total"] or Decimal(0),
+        topics_closed=_topics_closed(area, since, until),
+        volunteer_hours=_volunteer_hours(area, start, end),
     )
 
 
-def _by_community(street: Area, received: QuerySet[Petition]) -> list[tuple[str, int]]:
-    """Petitions per community: the community's path is the first two steps of the place's."""
-    length = Area.steplen * (street.depth + 1)
-    counts = {row["community"]: row["n"] for row in
-              received.annotate(community=Substr("origin_path", 1, length))
-              .values("community").annotate(n=Count("id"))}
-    communities = Area.objects.filter(path__in=counts, kind=Area.Kind.COMMUNITY).order_by("path")
-    names = {area.path: area.name for area in communities}
-    return [(names.get(path, path), counts[path]) for path in sorted(counts)]
+# Topics and volunteers belong to a compound, so to a community, not to a grid (a compound may
+# span several grids): below a community they are not counted at all (None), rather than
+# counted as the whole community's and added up twice by a dashboard summing its grids.
+COMPOUND_LEVELS = frozenset({Area.Kind.STREET, Area.Kind.COMMUNITY})
 
 
-def _overdue(street_petitions: QuerySet[Petition], until: datetime) -> list[dict[str, Any]]:
+def _topics_closed(area: Area, since: datetime, until: datetime) -> int | None:
+    if area.kind not in COMPOUND_LEVELS:
+        return None
+    return Topic.objects.filter(
+        compound__community__path__startswith=area.path, status=Topic.Status.CLOSED,
+        closed_at__gte=since, closed_at__lt=until).count()
+
+
+def _volunteer_hours(area: Area, start: date, end: date) -> Decimal | None:
+    if area.kind not in COMPOUND_LEVELS:
+        return None
+    return HoursEntry.objects.filter(
+        volunteer__compound__community__path__startswith=area.path,
+        status=HoursEntry.Status.APPROVED, served_on__gte=start, served_on__lt=end,
+    ).aggregate(total=Sum("hours"))["total"] or Decimal(0)
+
+
+def _by_subarea(area: Area, received: QuerySet[Petition]) -> list[SubareaTally]:
+    """Petitions per area one level below `area`: the child's path is the first depth + 1
+    steps of the place's."""
+    length = Area.steplen * (area.depth + 1)
+    counts = {row["child"]: row["n"] for row in
+              received.annotate(child=Substr("origin_path", 1, length))
+              .values("child").annotate(n=Count("id"))}
+    children = {child.path: child for child in
+                Area.objects.filter(path__in=counts, depth=area.depth + 1).order_by("path")}
+    return [SubareaTally(children.get(path), counts[path]) for path in sorted(counts)]
+
+
+def _overdue(area_petitions: QuerySet[Petition], until: datetime) -> list[dict[str, Any]]:
     """Petitions past their deadline and not resolved when the period ended."""
     unresolved = (Q(resolved_at__isnull=True, state__in=OPEN_STATES)
                   | Q(resolved_at__gte=until))
-    return list(street_petitions.filter(unresolved, submitted_at__lt=until, due_at__lt=until)
+    return list(area_petitions.filter(unresolved, submitted_at__lt=until, due_at__lt=until)
                 .values(*LIST_COLUMNS).order_by("due_at", "id"))
 
 
@@ -141,3 +184,30 @@ def report_get_for_media(*, user: AnyUser, name: str) -> MediaGrant | None:
     if report is None or not rules.may_view(user, report.scope):
         return None
     return MediaGrant(obj=report, is_audited=False)
+
+
+def stats_scope_for_user(*, user: AnyUser) -> str:
+    """The path prefix of the areas whose figures `user` may read through the stats API;
+    refused (403) to whoever may read none."""
+    prefix = rules.stats_scope_path(user)
+    if prefix is None:
+        if isinstance(user, User) and user.role == User.Role.EXTERNAL_SYSTEM:
+            raise PermissionDeniedError(_("该 API 密钥未设定管辖范围，不能读取统计数据。"))
+        raise PermissionDeniedError(_("您无权查看统计数据。"))
+    return prefix
+
+
+def stats_area_for_user(*, user: AnyUser, area_id: int | None) -> Area:
+    """The area whose figures the stats API gives `user`: the one asked for, or else the
+    user's own scope area. An area that does not exist and one outside the user's scope are
+    alike (404), so ids cannot be probed."""
+    prefix = stats_scope_for_user(user=user)
+    if area_id is None:
+        area = user.scope_area if isinstance(user, User) else None
+        if area is None:
+            raise ApplicationError(_("请用 area 参数指定统计区域。"))
+        return area
+    found = Area.objects.filter(pk=area_id).first()
+    if found is None or not found.path.startswith(prefix):
+        raise Http404
+    return found

@@ -52,7 +52,7 @@ def report_generate(*, street: Area, kind: str, period_start: date,
     if not created and not replace:
         return report
     old_name = report.file.name
-    figures = report_figures(street=street, start=period_start, kind=kind)
+    figures = report_figures(area=street, start=period_start, kind=kind)
     content = report_workbook(figures, title=report_title(street=street, kind=kind,
                                                           period_start=period_start))
     report.generated_at, report.generated_by = timezone.now(), actor

@@ -50,16 +50,19 @@ def _summary_sheet(sheet: Worksheet, figures: ReportFigures, *, title: str) -> N
     sheet.title = _("概况")
     sheet.append([title])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([_("统计区域"), figures.street.name])
+    sheet.append([_("统计区域"), figures.area.name])
     last_day = figures.end - timedelta(days=1)
     sheet.append([_("统计期间"), _("%(start)s 至 %(end)s") % {
         "start": f"{figures.start:%Y-%m-%d}", "end": f"{last_day:%Y-%m-%d}"}])
     sheet.append([_("受理诉求"), figures.rates["submitted"]])
     sheet.append([_("议题办结"), figures.topics_closed])
-    sheet.append([_("志愿服务时长（小时）"), float(figures.volunteer_hours)])
-    _table(sheet, _("按渠道"), figures.by_channel)
-    _table(sheet, _("按类别"), figures.by_category)
-    _table(sheet, _("按社区"), figures.by_community)
+    sheet.append([_("志愿服务时长（小时）"), float(figures.volunteer_hours or 0)])
+    _table(sheet, _("按渠道"), [(tally.label, tally.n) for tally in figures.by_channel])
+    _table(sheet, _("按类别"), [(tally.label, tally.n) for tally in figures.by_category])
+    # A street's report: one line per community (a petition placed at the street itself, in
+    # no community, under the street's own name).
+    _table(sheet, _("按社区"), [((part.area or figures.area).name, part.n)
+                                for part in figures.by_subarea])
     sheet.column_dimensions["A"].width = 24
     sheet.column_dimensions["B"].width = 28
 

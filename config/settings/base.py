@@ -356,6 +356,8 @@ SPECTACULAR_SETTINGS = {
         "DeliberationNeedStatusEnum": "deliberation.models.Need.Status",
         "DeliberationProjectStatusEnum": "deliberation.models.Project.Status",
         "DeliberationSatisfactionEnum": "deliberation.models.Satisfaction",
+        # reports
+        "ReportKindEnum": "reports.models.MonthlyReport.Kind",
     },
 }
 

@@ -4,9 +4,8 @@ queries; the schedule's run twice; who may open it (page, media and admin)."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -14,81 +13,11 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from deliberation.models import Topic
-from petitions.models import Petition, PetitionState, Tier
+from petitions.models import Petition
 from reports import services, tasks
 from reports.models import MonthlyReport
 from reports.selectors import report_figures
-from tests.deliberation.factories import TopicFactory
-from tests.petitions.factories import category, submit
-from tests.volunteers.factories import VolunteerFactory
-from volunteers.models import HoursEntry
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-NOVEMBER = date(2026, 11, 1)
-
-
-def at(month: int, day: int, hour: int = 9) -> datetime:
-    return datetime(2026, month, day, hour, 0, tzinfo=SHANGHAI)
-
-
-def petition(when: datetime, *, state: str = PetitionState.DISPATCHED, **fields) -> Petition:
-    """A petition submitted at `when` through the real service, then set to the given facts
-    (the report reads facts, not how they came about)."""
-    with time_machine.travel(when, tick=False):
-        created = submit(None, channel=fields.pop("channel", "mobile_web"),
-                         category=category(fields.pop("category", "环境卫生")),
-                         building=fields.pop("building"), contact_name="王阿姨",
-                         contact_phone="13800001111")
-    Petition.objects.filter(pk=created.pk).update(state=state, **fields)
-    return created
-
-
-@pytest.fixture
-def november(territory):
-    """Eight petitions around November 2026 (five count), two topics, four hours entries."""
-    t = territory
-    dispatched = {"dispatched_at": at(11, 3)}
-    p = {
-        # 1: on time everywhere, at the micro-grid, 满意.
-        1: petition(at(11, 3), building=t.building1, state=PetitionState.RATED, **dispatched,
-                    arrived_at=at(11, 3, 10), resolved_at=at(11, 3, 12),
-                    resolved_tier=Tier.MICROGRID, resolved_on_time=True, rating="satisfied"),
-        # 2: missed the arrival, resolved late at the grid, 不满意.
-        2: petition(at(11, 3, 11), building=t.building1, state=PetitionState.RATED,
-                    **dispatched, arrived_at=at(11, 3, 13), arrival_missed=True,
-                    resolved_at=at(11, 7), resolved_tier=Tier.GRID, resolved_on_time=False,
-                    rating="unsatisfied"),
-        # 3: arrived, never resolved: overdue at the month's end, supervised on the 20th.
-        3: petition(at(11, 10), channel="hotline_12345", building=t.building1,
-                    dispatched_at=at(11, 10), arrived_at=at(11, 10, 10), due_at=at(11, 11),
-                    supervised=True, supervised_at=at(11, 20)),
-        # 4: on time at the micro-grid, 基本满意.
-        4: petition(at(11, 12), channel="phone", category="设施维修", building=t.building3,
-                    state=PetitionState.RATED, dispatched_at=at(11, 12),
-                    arrived_at=at(11, 12, 10), resolved_at=at(11, 12, 15),
-                    resolved_tier=Tier.MICROGRID, resolved_on_time=True, rating="basic"),
-        # 5: the other community, not yet dispatched, due in December.
-        5: petition(at(11, 15), category="设施维修", building=t.other_building,
-                    state=PetitionState.SUBMITTED, due_at=at(12, 20)),
-        # 6: refused (不予受理): counted nowhere.
-        6: petition(at(11, 20), building=t.building3, state=PetitionState.REJECTED),
-        # 7: October's, still open, overdue since 2 November and supervised on the 5th.
-        7: petition(at(10, 30), building=t.building1, due_at=at(11, 2),
-                    supervised=True, supervised_at=at(11, 5)),
-        # 8: December's.
-        8: petition(at(12, 2), building=t.building1),
-    }
-    TopicFactory(compound=t.compound, status=Topic.Status.CLOSED, closed_at=at(11, 16))
-    TopicFactory(compound=t.other_compound, status=Topic.Status.CLOSED, closed_at=at(10, 20))
-    volunteer = VolunteerFactory(compound=t.compound)
-    for hours, day, status in ((Decimal("2.5"), date(2026, 11, 8), "approved"),
-                               (Decimal("1.5"), date(2026, 11, 30), "approved"),
-                               (Decimal("3.0"), date(2026, 11, 9), "pending"),
-                               (Decimal("4.0"), date(2026, 12, 1), "approved")):
-        HoursEntry.objects.create(volunteer=volunteer, source="staff", status=status,
-                                  hours=hours, served_on=day)
-    return p
+from tests.reports.factories import NOVEMBER, at
 
 
 def sheet_rows(report: MonthlyReport, title: str) -> list[tuple]:
@@ -155,7 +84,7 @@ def test_the_recurring_pairs_are_building_and_category_seen_twice_or_more(territ
 
 
 def test_a_quarter_is_the_same_figures_over_three_months(territory, november):
-    figures = report_figures(street=territory.street, start=date(2026, 10, 1), kind="quarter")
+    figures = report_figures(area=territory.street, start=date(2026, 10, 1), kind="quarter")
     assert figures.end == date(2027, 1, 1)
     assert figures.rates["submitted"] == 7  # November's five, October's 7, December's 8
     assert figures.volunteer_hours == Decimal("8.0")
@@ -166,13 +95,13 @@ def test_the_figures_take_the_same_queries_when_the_petitions_double(
         territory, november, django_assert_num_queries):
     # channel, category, community (+ its names), the rates, overdue, 督办, pairs, topics, hours
     with django_assert_num_queries(10):
-        report_figures(street=territory.street, start=NOVEMBER, kind="month")
+        report_figures(area=territory.street, start=NOVEMBER, kind="month")
     for number in (1, 2, 3, 4, 5, 7):
         original = Petition.objects.get(pk=november[number].pk)
         original.pk = None
         original.save()
     with django_assert_num_queries(10):
-        doubled = report_figures(street=territory.street, start=NOVEMBER, kind="month")
+        doubled = report_figures(area=territory.street, start=NOVEMBER, kind="month")
     assert doubled.rates["submitted"] == 10
 
 
