@@ -64,6 +64,15 @@ class StatsQueryInput(serializers.Serializer[dict[str, Any]]):
 # --- output (documentation and rendering; the view fills plain dicts) -------------------------
 
 
+class StatsRankingsInput(StatsQueryInput):
+    rate = serializers.ChoiceField(
+        choices=[("resolution", "办结率"), ("response", "响应率"), ("satisfaction", "满意率")],
+        default="resolution", required=False,
+        error_messages={"invalid_choice": _("考核指标须为 resolution、response 或 satisfaction。")},
+        help_text="排名所按的指标：resolution 办结率（默认）、response 响应率、"
+                  "satisfaction 满意率。")
+
+
 class StatsAreaOutput(serializers.Serializer[dict[str, Any]]):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -154,3 +163,30 @@ class StatsReportOutput(serializers.Serializer[dict[str, Any]]):
         help_text="期间内已审核的志愿服务时长（小时）；网格及以下为 null")
     computed_at = serializers.DateTimeField(help_text="数字的计算时间（过去的期间最多缓存 10 分钟，"
                                                       "当前期间最多 1 分钟）")
+
+
+class StatsRankingRowOutput(serializers.Serializer[dict[str, Any]]):
+    rank = serializers.IntegerField(allow_null=True, min_value=1,
+                                    help_text="名次（1 为最好）；样本不足的网格为 null")
+    grid = StatsSubareaOutput()
+    rate = serializers.FloatField(allow_null=True, min_value=0, max_value=1,
+                                  help_text="0–1；样本为 0 时为 null")
+    numerator = serializers.IntegerField(min_value=0)
+    n = serializers.IntegerField(min_value=0, help_text="样本数（分母）")
+    low = serializers.FloatField(min_value=0, max_value=1, help_text="Wilson 95% 置信区间下限")
+    high = serializers.FloatField(min_value=0, max_value=1, help_text="Wilson 95% 置信区间上限")
+
+
+class StatsRankingsOutput(serializers.Serializer[dict[str, Any]]):
+    area = StatsAreaOutput()
+    period = StatsPeriodOutput()
+    street = StatsAreaOutput(help_text="排名所在的街道（中位数、剔除数按全街道计）")
+    rate = serializers.CharField(help_text="resolution、response 或 satisfaction")
+    rate_label = serializers.CharField()
+    min_sample = serializers.IntegerField(min_value=0, help_text="参与排名的最少样本数")
+    median = serializers.FloatField(allow_null=True, help_text="全街道参与排名网格的中位数")
+    excluded = serializers.IntegerField(min_value=0, help_text="经审批剔除考核的诉求数（全街道）")
+    pending = serializers.IntegerField(min_value=0, help_text="待审批的剔除申请数（全街道）")
+    ranked = StatsRankingRowOutput(many=True, help_text="区域内参与排名的网格，按置信区间下限排序")
+    apart = StatsRankingRowOutput(many=True, help_text="区域内样本不足、不参与排名的网格")
+    computed_at = serializers.DateTimeField()

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from core.api.views import validated
 from petitions.models import Tier
-from reports import selectors
+from reports import rankings, selectors
 from reports.api import serializers as io
 from reports.models import MonthlyReport
 from reports.selectors import ReportFigures
@@ -44,13 +44,17 @@ def _rate(rates: dict[str, Any], counts: dict[str, int], key: str,
             "n": rates[f"{key}_sample"]}
 
 
+def _area(area: Area) -> dict[str, Any]:
+    return {"id": area.pk, "name": area.name, "kind": area.kind,
+            "kind_label": area.get_kind_display()}
+
+
 def figures_payload(figures: ReportFigures, *, kind: str, today: date) -> dict[str, Any]:
     """The figures as the output serializer's plain data."""
     area, counts, rates = figures.area, figures.counts, figures.rates
     tier_labels = dict(Tier.choices)
     return {
-        "area": {"id": area.pk, "name": area.name, "kind": area.kind,
-                 "kind_label": area.get_kind_display()},
+        "area": _area(area),
         "period": {"code": period_code(figures.start, kind), "kind": kind,
                    "start": figures.start, "end": figures.end - timedelta(days=1),
                    "is_complete": figures.end <= today},
@@ -109,6 +113,37 @@ def cached_figures(*, name: str, area: Area, start: date, kind: str,
     return data
 
 
+def rankings_payload(*, area: Area, start: date, kind: str, rate: str) -> dict[str, Any]:
+    """The grids of `area` in its street's ranking (reports.rankings.grid_ranking): their
+    ranks, rates with n and Wilson bounds are the street's, so a community's key sees where its
+    grids stand among all of the street's; the median and exclusion counts are the street's."""
+    street = area if area.depth == 1 else Area.objects.get(path=area.path[:Area.steplen])
+    end = selectors.period_end(start, kind)
+    ranking = rankings.grid_ranking(street=street, start=start, end=end, rate=rate)
+    inside = [row for row in (*ranking.rows, *ranking.apart) if row.path.startswith(area.path)]
+    grids = {path: (pk, kind) for path, pk, kind in Area.objects.filter(
+        path__in=[row.path for row in inside]).values_list("path", "pk", "kind")}
+
+    def row_data(row: rankings.RankingRow) -> dict[str, Any]:
+        pk, grid_kind = grids[row.path]
+        return {"rank": row.rank, "grid": {"id": pk, "name": row.name, "kind": grid_kind,
+                                           "n": row.n},
+                "rate": row.rate, "numerator": row.successes, "n": row.n,
+                "low": round(row.low, 4), "high": round(row.high, 4)}
+
+    payload = {
+        "area": _area(area), "street": _area(street),
+        "period": {"code": period_code(start, kind), "kind": kind, "start": start,
+                   "end": end - timedelta(days=1), "is_complete": end <= timezone.localdate()},
+        "rate": rate, "rate_label": ranking.rate_label, "min_sample": ranking.min_sample,
+        "median": ranking.median, "excluded": ranking.excluded, "pending": ranking.pending,
+        "ranked": [row_data(row) for row in inside if row.rank is not None],
+        "apart": [row_data(row) for row in inside if row.rank is None],
+        "computed_at": timezone.now(),
+    }
+    return dict(io.StatsRankingsOutput(payload).data)
+
+
 def report_payload(*, area: Area, start: date, kind: str) -> dict[str, Any]:
     figures = selectors.report_figures(area=area, start=start, kind=kind)
     payload = figures_payload(figures, kind=kind, today=timezone.localdate())
@@ -149,3 +184,25 @@ class StatsReportView(StatsView):
         return Response(cached_figures(
             name="report", area=area, start=start, kind=kind,
             compute=lambda: report_payload(area=area, start=start, kind=kind)))
+
+
+class StatsRankingsView(StatsView):
+    @extend_schema(
+        summary="网格考核排名（与考核排名页相同的数字）",
+        description=(
+            "一个期间内街道各网格按所选指标的排名：每个网格的比率、分子和样本数、Wilson 95% "
+            "置信区间，按区间下限排名；样本数不足 RANKING_MIN_SAMPLE 的网格单列（apart）。"
+            "经审批剔除考核（申诉剔除）的诉求不计入，其件数与待审批数按全街道给出。"
+            "查询社区或网格时只列出其中的网格，名次和中位数仍是全街道的。"
+            "人员排名含工作人员姓名，只在考核排名页面向有权查看的人显示，不经本接口提供。"),
+        parameters=[io.StatsRankingsInput],
+        responses={200: io.StatsRankingsOutput, **STATS_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        selectors.stats_scope_for_user(user=request.user)
+        query = validated(io.StatsRankingsInput, request.query_params)
+        area = selectors.stats_area_for_user(user=request.user, area_id=query.get("area"))
+        (start, kind), rate = query["period"], query["rate"]
+        return Response(cached_figures(
+            name=f"rankings-{rate}", area=area, start=start, kind=kind,
+            compute=lambda: rankings_payload(area=area, start=start, kind=kind, rate=rate)))
