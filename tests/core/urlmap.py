@@ -35,7 +35,7 @@ from deliberation.models import (
 from notifications.models import Notification
 from notifications.services import notifications_create
 from petitions.api.open311 import request_token
-from petitions.models import Petition
+from petitions.models import AssessmentExclusion, Petition
 from petitions.services import building_plaque_get_or_create
 from residents.models import Household, Resident
 from territory.models import Building, Unit
@@ -196,7 +196,13 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
     # The resident's own message: opening it is theirs alone (anyone else's is a 404).
     resident_message = Notification.objects.filter(user=users["resident"]).latest("pk")
 
+    # A pending 申诉剔除 each side, asked by community staff: the street admin may decide it.
+    exclusion, other_exclusion = AssessmentExclusion.objects.bulk_create([
+        AssessmentExclusion(petition=item, reason=AssessmentExclusion.Reason.DUPLICATE,
+                            note="与另一件重复", requested_by=users["community_staff"])
+        for item in (petition, other_petition)])
     real = {
+        "exclusions": exclusion.pk,
         "petitions": petition.pk, "staff": petition.pk, "requests": petition.pk,
         "compounds": territory.compound.pk, "areas": territory.community.pk,
         "buildings": territory.building1.pk, "households": territory.household1.pk,
@@ -220,7 +226,8 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
     assert set(phones) == {PHONE_OWN, PHONE_MICRO1, PHONE_MICRO2, PHONE_OTHER}
     assert Building.objects.count() == 4 and Household.objects.count() == 4
     other = _populate_other_community(territory, far, other_resident)
-    other.update({"petitions": other_petition.pk, "staff": other_petition.pk,
+    other.update({"exclusions": other_exclusion.pk,
+                  "petitions": other_petition.pk, "staff": other_petition.pk,
                   "requests": other_petition.pk, "topics": other_topic.pk,
                   "care": other_care_file.pk, "care-files": other_care_file.pk,
                   "media": other_petition.photos.get().image.name})
