@@ -9,4 +9,6 @@ app_name = "reports"
 urlpatterns = [
     path("", views.ReportListView.as_view(), name="list"),
     path("generate/", views.ReportGenerateView.as_view(), name="generate"),
+    path("screen/", views.ScreenView.as_view(), name="screen"),
+    path("screen/data/", views.ScreenDataView.as_view(), name="screen-data"),
 ]
