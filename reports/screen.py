@@ -26,7 +26,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.masking import mask_name, mask_numbers_in
-from core.scope import scope_path
 from core.types import AnyUser
 from petitions import policy
 from petitions.models import OPEN_STATES, Petition, PetitionState, Tier, choice_label
@@ -41,20 +40,14 @@ NEWEST = 10
 EXCERPT_LENGTH = 30
 NEWEST_COLUMNS = ("id", "submitted_at", "category__name", "building__compound__name",
                   "building__number", "tier", "state", "description", "contact_name")
-SCREEN_KINDS = (Area.Kind.STREET, Area.Kind.COMMUNITY)
 
 
 # --- whose screen -------------------------------------------------------------------------------
 
 
 def screen_area_list(*, user: AnyUser) -> list[Area]:
-    """The areas whose screen the user may open: the street and communities in their scope (a
-    street admin: the street and each of its communities; community staff: their community)."""
-    prefix = scope_path(user)
-    if prefix is None or not rules.may_open_reports(user):
-        return []
-    in_scope = Q(kind__in=SCREEN_KINDS, path__startswith=prefix) | Q(path=prefix)
-    return list(Area.objects.filter(in_scope).order_by("path"))
+    """The areas whose screen the user may open (reports.rules.screen_areas_q), widest first."""
+    return list(Area.objects.filter(rules.screen_areas_q(user)).order_by("path"))
 
 
 def screen_area_get(*, areas: list[Area], area_id: str | None) -> Area:
