@@ -46,6 +46,18 @@ def may_generate(user: AnyUser | None, street: Area) -> bool:
                                  and street.path.startswith(prefix))
 
 
+def screen_areas_q(user: AnyUser | None) -> Q:
+    """The areas whose big screen (大屏) the user may open: the streets and communities inside
+    their scope, or their scope area itself — a street admin the street and each of its
+    communities, community staff their own community only (never the street's whole figures,
+    unlike the report, which speaks for the street)."""
+    prefix = scope_path(user)
+    if prefix is None or not may_open_reports(user):
+        return Q(pk__in=[])
+    return (Q(kind__in=(Area.Kind.STREET, Area.Kind.COMMUNITY), path__startswith=prefix)
+            | Q(path=prefix))
+
+
 def visible_q(user: AnyUser | None) -> Q:
     """Rows of MonthlyReport the user may read (may_view as a query; a street is a root area,
     so a scope inside it starts with the street's path)."""

@@ -10,4 +10,6 @@ urlpatterns = [
     path("", views.ReportListView.as_view(), name="list"),
     path("generate/", views.ReportGenerateView.as_view(), name="generate"),
     path("rankings/", views.RankingView.as_view(), name="rankings"),
+    path("screen/", views.ScreenView.as_view(), name="screen"),
+    path("screen/data/", views.ScreenDataView.as_view(), name="screen-data"),
 ]

@@ -6,16 +6,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from accounts.models import User
 from core.actions import ActionView, StaffRequiredMixin
 from core.types import signed_in_user
-from reports import rankings, rules, selectors, services
+from reports import rankings, rules, screen, selectors, services
 from reports.forms import GenerateForm, RankingForm
 from reports.models import MonthlyReport
 
@@ -91,3 +92,27 @@ class RankingView(StaffRequiredMixin, View):
             "workers": rankings.ranking_for_user(rankings.worker_ranking(**kwargs), user=user),
         }
         return render(request, "reports/rankings.html", context)
+
+
+class ScreenView(ReportStaffView):
+    """The big screen (大屏): the figures rendered at once (no blank screen without script),
+    then refreshed by static/js/screen.js from ScreenDataView once a minute."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        areas = screen.screen_area_list(user=signed_in_user(request.user))
+        area = screen.screen_area_get(areas=areas, area_id=request.GET.get("area"))
+        figures = screen.screen_figures(area=area, now=timezone.now())
+        context = {"area": area, "areas": areas if len(areas) > 1 else [],
+                   "screen": screen.screen_display(figures)}
+        return render(request, "reports/screen.html", context)
+
+
+class ScreenDataView(ReportStaffView):
+    """The big screen's figures as JSON (the same cached figures as the page)."""
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        areas = screen.screen_area_list(user=signed_in_user(request.user))
+        area = screen.screen_area_get(areas=areas, area_id=request.GET.get("area"))
+        figures = screen.screen_figures(area=area, now=timezone.now())
+        return JsonResponse({"area": {"id": area.pk, "name": area.name},
+                             **screen.screen_display(figures)})
