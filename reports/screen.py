@@ -16,7 +16,7 @@ place down to the building, tier, state and a masked excerpt of its text.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -31,7 +31,7 @@ from petitions import policy
 from petitions.models import OPEN_STATES, Petition, PetitionState, Tier, choice_label
 from petitions.presentation import percent
 from petitions.selectors import petition_public_text, rate_aggregates, rates_row
-from reports import rules
+from reports import rankings, rules
 from territory.models import Area
 
 CACHE_SECONDS = 120  # this minute's entry must outlive it: the next minute's lock serves it
@@ -105,9 +105,26 @@ def _newest(area: Area) -> list[dict[str, Any]]:
             for row in rows[:NEWEST]]
 
 
+RANKING_ROWS = 8
+
+
+def _ranking(area: Area, month: date, now: datetime) -> dict[str, Any]:
+    """This month's grid ranking by 办结率 (reports.rankings: Wilson lower bound, 样本不足
+    apart, 申诉剔除 left out) — the street's, narrowed to the area's grids with their places in
+    the street kept. Three queries (four when the area is below its street)."""
+    street = area if area.depth == 1 else Area.objects.get(path=area.path[:Area.steplen])
+    ranking = rankings.grid_ranking(street=street, start=month,
+                                    end=timezone.localdate(now) + timedelta(days=1))
+    return {"rows": [{"rank": row.rank, "name": row.name, "rate": row.rate, "n": row.n}
+                     for row in ranking.rows if row.path.startswith(area.path)][:RANKING_ROWS],
+            "apart": sum(1 for row in ranking.apart if row.path.startswith(area.path)),
+            "median": ranking.median, "excluded": ranking.excluded}
+
+
 def screen_figure_counts(*, area: Area, now: datetime) -> dict[str, Any]:
-    """The screen's figures for `area` at `now`, computed (four queries: today's intake by
-    channel, the open petitions, this month's rates, the newest ten)."""
+    """The screen's figures for `area` at `now`, computed (seven queries, eight below a
+    street: today's intake by channel, the open petitions, this month's rates, the newest ten,
+    and the ranking's)."""
     today = _local_midnight(now)
     month = today.replace(day=1)
     petitions = _area_petitions(area)
@@ -122,6 +139,7 @@ def screen_figure_counts(*, area: Area, now: datetime) -> dict[str, Any]:
         "open": _open_counts(area, now),
         "month": rates_row({"period": month.date(), **month_counts}),
         "newest": _newest(area),
+        "ranking": _ranking(area, month.date(), now),
     }
 
 
@@ -189,4 +207,10 @@ def screen_display(figures: dict[str, Any]) -> dict[str, Any]:
                     "tier": choice_label(Tier, row["tier"]),
                     "state": choice_label(PetitionState, row["state"]),
                     "excerpt": row["excerpt"]} for row in figures["newest"]],
+        "ranking": {"rows": [{"rank": row["rank"], "name": row["name"],
+                              "text": percent(row["rate"]), "sample": row["n"]}
+                             for row in figures["ranking"]["rows"]],
+                    "median": percent(figures["ranking"]["median"]),
+                    "apart": figures["ranking"]["apart"],
+                    "excluded": figures["ranking"]["excluded"]},
     }

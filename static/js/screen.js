@@ -63,6 +63,13 @@
     fillList("channels", data.today.channels, function (row) {
       return [["span", row.label], ["b", row.count]];
     });
+    setField("ranking.median", data.ranking.median);
+    setField("ranking.apart", data.ranking.apart);
+    setField("ranking.excluded", data.ranking.excluded);
+    fillList("ranking", data.ranking.rows, function (row) {
+      return [["span", row.rank, "rank"], ["span", row.name, "name"], ["b", row.text, "rate"],
+              ["span", "n=" + row.sample, "sample"]];
+    });
     fillList("newest", data.newest, function (row) {
       return [["span", "#" + row.id, "no"], ["span", row.time, "time"],
               ["span", row.category, "category"], ["span", row.place, "place"],

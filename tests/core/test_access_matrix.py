@@ -131,6 +131,8 @@ POLICY: dict[str, Rule] = {
     "petitions:staff-export-xlsx": Rule(STAFF),
     "reports:list": Rule(COMMUNITY),
     "reports:generate": Rule("S"),
+    "reports:screen": Rule(COMMUNITY),
+    "reports:screen-data": Rule(COMMUNITY),
     "reports:rankings": Rule(STAFF, note="rows by role: a worker sees their grid's and their own"),
     "petitions:staff-exclusion-request": Rule(STAFF, scoped=True),
     "petitions:staff-exclusions": Rule("S"),

@@ -143,16 +143,17 @@ def test_the_excerpt_masks_a_number_before_cutting_so_no_cut_leaves_it_readable(
     assert screen.excerpt("王说漏水", "王") == "王说漏水"  # one character: nothing to mask
 
 
-def test_the_figures_take_four_queries_at_5_petitions_and_at_50(
+def test_the_figures_take_seven_queries_at_5_petitions_and_at_50(
         territory, day, django_assert_num_queries):
-    # today by channel, the open petitions, the month's rates, the newest ten
-    with django_assert_num_queries(4):
+    # today by channel, the open petitions, the month's rates, the newest ten; the ranking's
+    # grids, counts per grid and exclusion counts
+    with django_assert_num_queries(7):
         few = screen.screen_figure_counts(area=territory.street, now=NOW)
     template = Petition.objects.get(pk=day[8].pk)
     for _copy in range(50 - len(day)):
         template.pk = None
         template.save()
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(7):
         many = screen.screen_figure_counts(area=territory.street, now=NOW)
     assert (few["open"]["total"], many["open"]["total"]) == (5, 47)
     assert len(many["newest"]) == screen.NEWEST
