@@ -50,3 +50,11 @@ def visible_q(user: AnyUser | None) -> Q:
     if prefix is None or not may_open_reports(user):
         return Q(pk__in=[])
     return Q(scope__path=prefix[:Area.steplen]) if prefix else Q()
+
+
+def may_open_map(user: AnyUser | None) -> bool:
+    """May open the one map: any staff role (or a superuser). It shows counts per building,
+    no person, and each user only the buildings of their own scope (selectors.petition_map)."""
+    if not isinstance(user, User) or not user.is_active:
+        return False
+    return user.is_superuser or user.is_staff_role

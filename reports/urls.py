@@ -9,4 +9,6 @@ app_name = "reports"
 urlpatterns = [
     path("", views.ReportListView.as_view(), name="list"),
     path("generate/", views.ReportGenerateView.as_view(), name="generate"),
+    path("map/", views.PetitionMapView.as_view(), name="map"),
+    path("map/data/", views.PetitionMapDataView.as_view(), name="map-data"),
 ]
