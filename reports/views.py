@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
@@ -101,9 +102,15 @@ class PetitionMapView(MapStaffView):
     with the same query) and its legend; the buildings' table comes with the map."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = _map_form(request.GET)
+        # The default period written out, so the date fields show it and the data URL says it.
+        query_dict = request.GET.copy()
+        today = timezone.localdate()
+        for name, default in (("date_from", today.replace(day=1)), ("date_to", today)):
+            if not query_dict.get(name):
+                query_dict[name] = default.isoformat()
+        form = _map_form(query_dict)
         is_valid = form.is_valid()
-        query = request.GET.urlencode()
+        query = query_dict.urlencode()
         context = {
             "form": form, "active": "map",
             "error": "" if is_valid else _map_errors(form),

@@ -68,8 +68,8 @@
     var grid = element("table", { "class": "list petition-map-table" });
     grid.appendChild(element("caption", {}, t("各楼栋诉求数")));
     var head = element("tr");
-    [t("楼栋"), t("诉求数"), t("办理中"), t("主要分类")].forEach(function (label) {
-      head.appendChild(element("th", { scope: "col" }, label));
+    [[t("楼栋"), ""], [t("诉求数"), "num"], [t("办理中"), "num"], [t("主要分类"), ""]].forEach(function (column) {
+      head.appendChild(element("th", { scope: "col", "class": column[1] }, column[0]));
     });
     grid.appendChild(element("thead")).appendChild(head);
     var body = grid.appendChild(element("tbody"));
@@ -105,7 +105,8 @@
     var max = buildings.reduce(function (most, feature) { return Math.max(most, feature.properties.total); }, 0);
     var starts = thresholds(max);
     var tileUrl = container.getAttribute("data-tile-url");
-    var map = L.map(canvas, { attributionControl: Boolean(tileUrl), zoomSnap: 0.25 });
+    var map = L.map(canvas, { attributionControl: Boolean(tileUrl), zoomControl: false, zoomSnap: 0.25 });
+    L.control.zoom({ zoomInTitle: t("放大"), zoomOutTitle: t("缩小") }).addTo(map);
     if (tileUrl) {
       map.attributionControl.setPrefix(false);
       L.tileLayer(tileUrl, { maxZoom: 19, attribution: container.getAttribute("data-tile-attribution") || "" }).addTo(map);

@@ -6,7 +6,6 @@ each building opens."""
 from __future__ import annotations
 
 import copy
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -255,7 +254,7 @@ def test_the_filters_narrow_the_counts(month, community_staff, params, expected)
     {"date_from": "2026-11-10", "date_to": "2026-11-01"}, {"tier": "planet"},
     {"category": "abc"}, {"category": "99999999999999999999"}, {"state": "lost"},
 ])
-def test_bad_filters_are_a_chinese_400_not_a_500(month, street_admin, params):
+def test_bad_filters_are_a_chinese_400_not_a_500(territory, street_admin, params):
     client = client_for(street_admin)
     response = client.get(DATA_URL, params)
     assert response.status_code == 400
@@ -274,7 +273,7 @@ def test_each_user_sees_only_the_buildings_of_their_scope(month, microgrid_worke
     assert totals(map_data(outsider)) == {"黄河小区": 1, "黄河小区 9号楼": 1}
 
 
-def test_only_staff_open_the_map(month, resident_user):
+def test_only_staff_open_the_map(territory, resident_user):
     for url in (PAGE_URL, DATA_URL):
         assert client_for(resident_user).get(url).status_code == 404
         assert Client().get(url).status_code == 302  # to the sign-in page
@@ -314,7 +313,10 @@ def test_the_data_costs_the_same_queries_as_the_petitions_double(month, street_a
 
 def test_the_page_carries_the_data_url_with_its_filters(month, street_admin):
     page = client_for(street_admin).get(PAGE_URL, {"state": "open"}).content.decode()
-    assert re.search(r'data-petition-map data-src="/reports/map/data/\?state=open"', page)
+    # This month by default, written out so the date fields show it.
+    assert ('data-petition-map data-src="/reports/map/data/?state=open&amp;'
+            'date_from=2026-11-01&amp;date_to=2026-11-20"') in page
+    assert 'name="date_from" value="2026-11-01"' in page
     assert "vendor/leaflet/leaflet.js" in page and "js/petition-map.js" in page
     assert "data-tile-url" not in page  # no tile server set: nothing leaves the intranet
 
