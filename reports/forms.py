@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.dates import check_in_range
+from core.widgets import IsoDateInput
 from petitions.models import Tier
 from reports.models import MonthlyReport
 from reports.selectors import MAP_STATE_GROUP_CHOICES
@@ -55,10 +56,8 @@ class MapFilterForm(forms.Form):
     """The one map's filters (query string): a submission period (this month by default),
     a tier, a category, open or finished. Each narrows the counts and the list they open."""
 
-    date_from = forms.DateField(label=_("受理日期起"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("受理日期止"), required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("受理日期起"), required=False, widget=IsoDateInput())
+    date_to = forms.DateField(label=_("受理日期止"), required=False, widget=IsoDateInput())
     tier = forms.ChoiceField(label=_("层级"), required=False,
                              choices=[("", _("全部层级")), *Tier.choices])
     category = forms.TypedChoiceField(label=_("分类"), required=False, coerce=int,

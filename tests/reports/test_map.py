@@ -6,6 +6,7 @@ each building opens."""
 from __future__ import annotations
 
 import copy
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -169,7 +170,7 @@ def test_a_bad_outline_is_refused_in_chinese_on_buildings_and_compounds(territor
                                                                          message):
     for place in (territory.building1, territory.compound):
         place.outline = outline
-        with pytest.raises(ValidationError) as raised:
+        with pytest.raises(ValidationError, match=re.escape(message)) as raised:
             place.full_clean()
         assert message in " ".join(raised.value.message_dict["outline"])
 
