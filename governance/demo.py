@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from io import TextIOBase
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -71,6 +72,11 @@ COMPOUND_CENTRE = (35.967600, 120.186500)
 ROW_SPACING_METRES = 100.0
 COLUMN_SPACING_METRES = 130.0
 COMPOUND_ALIASES = ("富春江路88号",)
+# Each building a slab block about 60 m east-west by 14 m north-south around its point (the
+# one map draws these outlines); the compound's outline lies this far outside the outer blocks.
+BUILDING_LENGTH_METRES = 60.0
+BUILDING_DEPTH_METRES = 14.0
+COMPOUND_MARGIN_METRES = 20.0
 
 # (username, role, display name, scope area name or None, is_staff, is_superuser)
 STAFF_ACCOUNTS = [
@@ -175,8 +181,17 @@ def _housing_create(state: DemoState) -> None:
         latitude, longitude = _decimal_point(_building_point(index))
         buildings.append(Building(compound=state.compound, micro_grid=state.areas[micro_name],
                                   number=str(index + 1), floors=FLOORS, latitude=latitude,
-                                  longitude=longitude))
+                                  longitude=longitude,
+                                  outline=_box(*_building_point(index),
+                                               north_metres=BUILDING_DEPTH_METRES / 2,
+                                               east_metres=BUILDING_LENGTH_METRES / 2)))
     state.buildings = Building.objects.bulk_create(buildings)
+    state.compound.outline = _box(*COMPOUND_CENTRE, north_metres=(
+        _row_north_metres(len(micro_grid_names()) - 1) + BUILDING_DEPTH_METRES / 2
+        + COMPOUND_MARGIN_METRES), east_metres=(
+        (BUILDINGS_PER_MICROGRID - 1) / 2 * COLUMN_SPACING_METRES
+        + BUILDING_LENGTH_METRES / 2 + COMPOUND_MARGIN_METRES))
+    state.compound.save(update_fields=["outline"])
     _micro_grid_boundaries(state)
     units = Unit.objects.bulk_create([
         Unit(building=building, number=str(number))
@@ -199,6 +214,14 @@ def _building_point(index: int) -> tuple[float, float]:
     row, column = divmod(index, BUILDINGS_PER_MICROGRID)
     east = (column - (BUILDINGS_PER_MICROGRID - 1) / 2) * COLUMN_SPACING_METRES
     return offset(*COMPOUND_CENTRE, north_metres=_row_north_metres(row), east_metres=east)
+
+
+def _box(lat: float, lng: float, *, north_metres: float, east_metres: float) -> dict[str, Any]:
+    """A GeoJSON rectangle that many metres either side of (lat, lng), to 6 decimals."""
+    south, west = offset(lat, lng, north_metres=-north_metres, east_metres=-east_metres)
+    north, east = offset(lat, lng, north_metres=north_metres, east_metres=east_metres)
+    return rectangle(south=round(south, 6), west=round(west, 6), north=round(north, 6),
+                     east=round(east, 6))
 
 
 def _micro_grid_boundaries(state: DemoState) -> None:

@@ -1,7 +1,8 @@
 """The staff workbench: every petition that waits for someone, in a queue of someone who can act.
 
 Seven tabs over the petitions a user sees (petitions.rules), each shown to the roles that can
-act on it:
+act on it, and an eighth, 全部, that lists them in every state (where the map's and the reports'
+figures click through to):
 - 待分派: accepted (or reopened), nobody holds it (placement failed, or no worker in the area):
   dispatchers;
 - 我的待办: open petitions I hold;
@@ -9,7 +10,9 @@ act on it:
   handler staff, who are also told when one arrives (petition_verifier_ids);
 - 已退回: handed back by the holder (退单), waiting to be rerouted: dispatchers;
 - 即将超时 / 已超时: either clock (petitions.queues);
-- 督办: flagged for supervision and still open.
+- 督办: flagged for supervision and still open;
+- 全部: every state, finished ones too; counted only while it is the open tab (its count would
+  scan the finished majority that the seven counts leave out).
 The same PetitionFilter as the API narrows every tab; the counts of all tabs come from one
 aggregate, and each list is ordered by the nearer deadline of the two clocks.
 """
@@ -52,7 +55,9 @@ TABS: tuple[Tab, ...] = (
     Tab("due_soon", _("即将超时"), ALL_STAFF),
     Tab("overdue", _("已超时"), ALL_STAFF),
     Tab("supervised", _("督办"), ALL_STAFF),
+    Tab("all", _("全部"), ALL_STAFF),
 )
+ALL_TAB = "all"
 DEFAULT_TAB = "mine"
 DISPATCHABLE_STATES = (PetitionState.SUBMITTED, PetitionState.REOPENED)
 # What any tab may hold: a running clock, or a resolution waiting for its check.
@@ -97,6 +102,7 @@ def tab_q(*, key: str, user: User, now: datetime) -> Q:
         "due_soon": lambda: due_soon_q(now),
         "overdue": lambda: late_q(now),
         "supervised": lambda: Q(supervised=True, state__in=open_states),
+        ALL_TAB: lambda: Q(),
     }
     return conditions[key]()
 
@@ -111,16 +117,24 @@ def petition_workbench(*, user: User, tab: str, filters: Mapping[str, Any] | Non
     """
     tabs = workbench_tabs(user=user)
     tab = workbench_tab(user=user, tab=tab)
-    # Every tab holds open or resolved petitions only: the finished majority is left out
-    # before the counts scan the rest (the state column is indexed).
-    petitions = (selectors.petition_list(user=user, filters=filters)
-                 .filter(state__in=sorted(WAITING_STATES)))
-    counts = petitions.aggregate(**{
-        item.key: Count("id", filter=tab_q(key=item.key, user=user, now=now)) for item in tabs})
-    rows = (petitions.filter(tab_q(key=tab, user=user, now=now))
-            .annotate(next_deadline=next_deadline()).order_by("next_deadline", "id"))
+    petitions = selectors.petition_list(user=user, filters=filters)
+    waiting = Q(state__in=sorted(WAITING_STATES))
+    counted = [item for item in tabs if item.key != ALL_TAB]
+    aggregates = {item.key: Count("id", filter=tab_q(key=item.key, user=user, now=now) & waiting)
+                  for item in counted}
+    if tab == ALL_TAB:
+        aggregates[ALL_TAB] = Count("id")
+    else:
+        # Every other tab holds open or resolved petitions only: the finished majority is left
+        # out before the counts scan the rest (the state column is indexed).
+        petitions = petitions.filter(waiting)
+    counts = petitions.aggregate(**aggregates)
+    rows = petitions.filter(tab_q(key=tab, user=user, now=now))
+    rows = (rows.order_by("-submitted_at", "-id") if tab == ALL_TAB else
+            rows.annotate(next_deadline=next_deadline()).order_by("next_deadline", "id"))
     return Workbench(tab=tab, petitions=rows, count=counts[tab],
-                     tabs=[TabCount(item.key, item.label, counts[item.key]) for item in tabs])
+                     tabs=[TabCount(item.key, item.label, counts.get(item.key))
+                           for item in tabs])
 
 
 def workbench_tab_labels(*, user: User) -> list[TabCount]:

@@ -8,7 +8,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.dates import check_in_range
+from core.widgets import IsoDateInput
+from petitions.models import Tier
 from reports.models import MonthlyReport
+from reports.selectors import MAP_STATE_GROUP_CHOICES
 from territory.models import Area
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -80,3 +84,46 @@ class RankingForm(forms.Form):
         if month > timezone.localdate():
             raise forms.ValidationError(_("排名期间无效。"))
         return month
+
+
+class MapFilterForm(forms.Form):
+    """The one map's filters (query string): a submission period (this month by default),
+    a tier, a category, open or finished. Each narrows the counts and the list they open."""
+
+    date_from = forms.DateField(label=_("受理日期起"), required=False, widget=IsoDateInput())
+    date_to = forms.DateField(label=_("受理日期止"), required=False, widget=IsoDateInput())
+    tier = forms.ChoiceField(label=_("层级"), required=False,
+                             choices=[("", _("全部层级")), *Tier.choices])
+    category = forms.TypedChoiceField(label=_("分类"), required=False, coerce=int,
+                                      empty_value=None)
+    state = forms.ChoiceField(label=_("状态"), required=False,
+                              choices=[("", _("全部状态")), *MAP_STATE_GROUP_CHOICES])
+
+    def __init__(self, *args: Any, categories: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["category"]
+        if isinstance(field, forms.TypedChoiceField):  # declared so above
+            field.choices = [("", _("全部分类")), *categories]
+
+    def clean_date_from(self) -> date | None:
+        return _in_range(self.cleaned_data.get("date_from"))
+
+    def clean_date_to(self) -> date | None:
+        return _in_range(self.cleaned_data.get("date_to"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        today = timezone.localdate()
+        if "date_from" in cleaned and cleaned["date_from"] is None:
+            cleaned["date_from"] = today.replace(day=1)
+        if "date_to" in cleaned and cleaned["date_to"] is None:
+            cleaned["date_to"] = today
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start is not None and end is not None and start > end:
+            raise forms.ValidationError(_("起始日期不能晚于截止日期。"))
+        return cleaned
+
+
+def _in_range(value: date | None) -> date | None:
+    check_in_range(value)
+    return value

@@ -136,3 +136,11 @@ def stats_scope_path(user: AnyUser | None) -> str | None:
 def may_read_stats(user: AnyUser | None, area: Area) -> bool:
     prefix = stats_scope_path(user)
     return prefix is not None and area.path.startswith(prefix)
+
+
+def may_open_map(user: AnyUser | None) -> bool:
+    """May open the one map: any staff role (or a superuser). It shows counts per building,
+    no person, and each user only the buildings of their own scope (selectors.petition_map)."""
+    if not isinstance(user, User) or not user.is_active:
+        return False
+    return user.is_superuser or user.is_staff_role

@@ -10,11 +10,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr
-from django.http import Http404
+from django.http import Http404, QueryDict
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
 from core.exceptions import ApplicationError, PermissionDeniedError
@@ -22,9 +25,10 @@ from core.media import MediaGrant
 from core.types import AnyUser
 from deliberation.models import Topic
 from petitions.models import OPEN_STATES, Petition, PetitionState
-from petitions.selectors import rate_aggregates, rates_row
+from petitions.selectors import petition_list, rate_aggregates, rates_row, scope_building_list
 from reports import rules
 from reports.models import MonthlyReport
+from territory.geo import boundary_parse
 from territory.models import Area
 from volunteers.models import HoursEntry
 
@@ -211,3 +215,132 @@ def stats_area_for_user(*, user: AnyUser, area_id: int | None) -> Area:
     if found is None or not found.path.startswith(prefix):
         raise Http404
     return found
+
+
+# --- the one map (一张图) ----------------------------------------------------------------------
+
+# The map's state filter: still running, or finished (resolved, checked, rated, closed, ...).
+MAP_STATE_GROUPS: dict[str, frozenset[str]] = {
+    "open": OPEN_STATES,
+    "done": frozenset(PetitionState.values) - OPEN_STATES,
+}
+MAP_STATE_GROUP_CHOICES = [("open", _lazy("办理中")), ("done", _lazy("已办结或关闭"))]
+# What a feature's geometry is made of when it has no usable outline.
+BUILDING_COLUMNS = ("id", "number", "latitude", "longitude", "outline", "compound__id",
+                    "compound__name", "compound__latitude", "compound__longitude",
+                    "compound__outline")
+
+
+@dataclass(frozen=True)
+class MapFilters:
+    date_from: date
+    date_to: date  # inclusive
+    tier: str = ""
+    category: int | None = None
+    state: str = ""  # a key of MAP_STATE_GROUPS, or "" for every state
+
+
+def map_list_query(filters: MapFilters) -> QueryDict:
+    """The PetitionFilter query the map counts with; its list links carry the same one, so a
+    building's count and the rows its link opens cannot differ."""
+    query = QueryDict(mutable=True)
+    query["submitted_after"] = filters.date_from.isoformat()
+    query["submitted_until"] = filters.date_to.isoformat()
+    if filters.tier:
+        query["tier"] = filters.tier
+    if filters.category is not None:
+        query["category"] = str(filters.category)
+    if filters.state:
+        query.setlist("state", sorted(MAP_STATE_GROUPS[filters.state]))
+    return query
+
+
+def map_geometry(outline: Any, latitude: Any, longitude: Any) -> dict[str, Any] | None:
+    """A GeoJSON geometry: the outline when it is a valid (Multi)Polygon (territory.geo), else
+    the point, else None (RFC 7946 §3.2: a feature without a location)."""
+    if isinstance(outline, dict) and outline.get("type") == "Feature":
+        outline = outline.get("geometry")
+    if outline is not None:
+        try:
+            boundary_parse(outline)
+        except ValidationError:
+            pass  # saved around clean() (a script, a raw update): drawn as its point instead
+        else:
+            return {"type": outline["type"], "coordinates": outline["coordinates"]}
+    if latitude is not None and longitude is not None:
+        return {"type": "Point", "coordinates": [float(longitude), float(latitude)]}
+    return None
+
+
+def petition_map(*, user: User, filters: MapFilters) -> dict[str, Any]:
+    """The one map's data for `user`: a GeoJSON FeatureCollection (RFC 7946) of the compounds
+    and buildings in their scope, each building with its petition counts by category and state
+    and the link to its list. Counts only, never a person.
+
+    Three queries whatever the number of petitions: the buildings, the category filter's
+    check, and one GROUP BY building, category and state over the petitions the user sees.
+    """
+    query = map_list_query(filters)
+    buildings = list(scope_building_list(user=user).select_related(None)
+                     .values(*BUILDING_COLUMNS).order_by("compound__name", "number_sort",
+                                                         "number"))
+    groups = (petition_list(user=user, filters=query).filter(building__isnull=False)
+              .values("building_id", "category_id", "category__name", "state")
+              .annotate(n=Count("id")).order_by("building_id", "category__name", "state"))
+    counts: dict[int, list[dict[str, Any]]] = {}
+    for group in groups:
+        counts.setdefault(group["building_id"], []).append(dict(group))
+    features = _compound_features(buildings, counts)
+    features += [_building_feature(building, counts.get(building["id"], []), query)
+                 for building in buildings]
+    return {"type": "FeatureCollection", "features": features,
+            "filters": {"date_from": filters.date_from.isoformat(),
+                        "date_to": filters.date_to.isoformat(), "tier": filters.tier,
+                        "category": filters.category, "state": filters.state}}
+
+
+def _building_feature(building: dict[str, Any], groups: list[dict[str, Any]],
+                      query: QueryDict) -> dict[str, Any]:
+    by_category: dict[int, dict[str, Any]] = {}
+    by_state: dict[str, int] = {}
+    for group in groups:
+        item = by_category.setdefault(group["category_id"], {
+            "id": group["category_id"], "name": group["category__name"], "count": 0})
+        item["count"] += group["n"]
+        by_state[group["state"]] = by_state.get(group["state"], 0) + group["n"]
+    state_labels = dict(PetitionState.choices)
+    list_query = query.copy()
+    list_query["tab"] = "all"
+    list_query["building"] = str(building["id"])
+    name = f"{building['compound__name']} " + str(_("%(number)s号楼") % {
+        "number": building["number"]})
+    return {"type": "Feature", "id": f"building-{building['id']}",
+            "geometry": map_geometry(building["outline"], building["latitude"],
+                                     building["longitude"]),
+            "properties": {
+                "kind": "building", "id": building["id"], "name": name,
+                "compound_id": building["compound__id"],
+                "total": sum(by_state.values()),
+                "open": sum(n for state, n in by_state.items() if state in OPEN_STATES),
+                "by_category": sorted(by_category.values(),
+                                      key=lambda item: (-item["count"], item["name"])),
+                "by_state": [{"state": state, "label": str(state_labels.get(state, state)),
+                              "count": n} for state, n in sorted(by_state.items())],
+                "list_url": f"{reverse('petitions:staff-queue')}?{list_query.urlencode()}",
+            }}
+
+
+def _compound_features(buildings: list[dict[str, Any]],
+                       counts: dict[int, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    compounds: dict[int, dict[str, Any]] = {}
+    for building in buildings:
+        compound = compounds.setdefault(building["compound__id"], {
+            "type": "Feature", "id": f"compound-{building['compound__id']}",
+            "geometry": map_geometry(building["compound__outline"],
+                                     building["compound__latitude"],
+                                     building["compound__longitude"]),
+            "properties": {"kind": "compound", "id": building["compound__id"],
+                           "name": building["compound__name"], "total": 0}})
+        compound["properties"]["total"] += sum(
+            group["n"] for group in counts.get(building["id"], []))
+    return list(compounds.values())

@@ -1,23 +1,27 @@
 """The reports page under /reports/: the street's kept reports to download, and (for its
-street admins) the 生成/重新生成 button. Who may open it: reports.rules."""
+street admins) the 生成/重新生成 button; and the one map (一张图) of petitions by building under
+/reports/map/, with its GeoJSON under /reports/map/data/. Who may open them: reports.rules."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from accounts.models import User
 from core.actions import ActionView, StaffRequiredMixin
 from core.types import signed_in_user
+from petitions.models import Category
 from reports import rankings, rules, screen, selectors, services
-from reports.forms import GenerateForm, RankingForm
+from reports.forms import GenerateForm, MapFilterForm, RankingForm
 from reports.models import MonthlyReport
 
 
@@ -116,3 +120,75 @@ class ScreenDataView(ReportStaffView):
         figures = screen.screen_figures(area=area, now=timezone.now())
         return JsonResponse({"area": {"id": area.pk, "name": area.name},
                              **screen.screen_display(figures)})
+
+
+# --- the one map -------------------------------------------------------------------------------
+
+
+class MapStaffView(StaffRequiredMixin, View):
+    denied_message = _lazy("页面不存在。")
+
+    def has_access(self, user: User) -> bool:
+        return rules.may_open_map(user)
+
+
+def _map_form(query: QueryDict) -> MapFilterForm:
+    categories = [(category.pk, category.name)
+                  for category in Category.objects.order_by("sort_order", "id").only("id", "name")]
+    return MapFilterForm(query, categories=categories)
+
+
+def _map_filters(form: MapFilterForm) -> selectors.MapFilters:
+    data = form.cleaned_data
+    return selectors.MapFilters(date_from=data["date_from"], date_to=data["date_to"],
+                                tier=data["tier"], category=data["category"],
+                                state=data["state"])
+
+
+def _map_errors(form: MapFilterForm) -> str:
+    parts = []
+    for name, problems in form.errors.items():
+        texts = "，".join(str(problem) for problem in problems)
+        field = form.fields.get(name)
+        parts.append(f"{field.label}：{texts}" if field is not None else texts)
+    return _("筛选条件有误：%(errors)s") % {"errors": "；".join(parts)}
+
+
+class PetitionMapView(MapStaffView):
+    """The page: the filters, the map (static/js/petition-map.js draws it from the data URL
+    with the same query) and its legend; the buildings' table comes with the map."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        # The default period written out, so the date fields show it and the data URL says it.
+        query_dict = request.GET.copy()
+        today = timezone.localdate()
+        for name, default in (("date_from", today.replace(day=1)), ("date_to", today)):
+            if not query_dict.get(name):
+                query_dict[name] = default.isoformat()
+        form = _map_form(query_dict)
+        is_valid = form.is_valid()
+        query = query_dict.urlencode()
+        context = {
+            "form": form, "active": "map",
+            "error": "" if is_valid else _map_errors(form),
+            "data_url": reverse("reports:map-data") + (f"?{query}" if query else ""),
+            "tile_url": settings.MAP_TILE_URL,
+            "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+        }
+        return render(request, "reports/map.html", context, status=200 if is_valid else 400)
+
+
+class PetitionMapDataView(MapStaffView):
+    """The map's data: a GeoJSON FeatureCollection (selectors.petition_map); bad filters are
+    a 400 with the API's error shape, in Chinese."""
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        form = _map_form(request.GET)
+        if not form.is_valid():
+            return JsonResponse({"code": "invalid", "message": _map_errors(form),
+                                 "errors": form.errors.get_json_data()},
+                                status=400, json_dumps_params={"ensure_ascii": False})
+        data = selectors.petition_map(user=signed_in_user(request.user),
+                                      filters=_map_filters(form))
+        return JsonResponse(data, content_type="application/geo+json",
+                            json_dumps_params={"ensure_ascii": False})

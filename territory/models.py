@@ -9,7 +9,7 @@ The tables keep their governance_* names: the models moved here from governance,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -22,6 +22,9 @@ from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 from core.fields import NaturalSortKeyField
 from core.models import TimeStampedModel
 from territory.geo import boundary_parse
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # a development dependency: annotations only
 
 # A tree's kind rule: which kind (or kinds) may sit directly above each kind; None is the root.
 KindRule = Mapping[str, str | tuple[str, ...] | None]
@@ -149,6 +152,25 @@ def check_coordinates(latitude: object, longitude: object) -> None:
         raise ValidationError(_("经纬度须同时填写。"))
 
 
+OUTLINE_HELP = _('轮廓，用于“一张图”：GeoJSON Polygon 或 MultiPolygon，坐标为 [经度, 纬度]'
+                 '（与经纬度同一坐标系），环须首尾闭合。例如 {"type": "Polygon", "coordinates": '
+                 '[[[120.1860, 35.9675], [120.1867, 35.9675], [120.1867, 35.9676], '
+                 '[120.1860, 35.9676], [120.1860, 35.9675]]]}。留空则地图上画作一个点。')
+
+
+def outline_field(verbose_name: StrOrPromise) -> models.JSONField[object]:
+    return models.JSONField(verbose_name, null=True, blank=True, help_text=OUTLINE_HELP)
+
+
+def check_outline(outline: object) -> None:
+    """The outline a map draws: a GeoJSON (Multi)Polygon (territory.geo), errors in Chinese."""
+    if outline is not None:
+        try:
+            boundary_parse(outline)
+        except ValidationError as error:
+            raise ValidationError({"outline": error.messages}) from None
+
+
 class Compound(TimeStampedModel):
     name = models.CharField(_("小区名称"), max_length=100)
     community = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="compounds",
@@ -161,6 +183,7 @@ class Compound(TimeStampedModel):
                                    blank=True, validators=LATITUDE_RANGE)
     longitude = models.DecimalField(_("中心经度"), max_digits=9, decimal_places=6, null=True,
                                     blank=True, validators=LONGITUDE_RANGE)
+    outline = outline_field(_("小区轮廓（GeoJSON）"))
 
     class Meta:
         verbose_name = _("小区")
@@ -174,6 +197,7 @@ class Compound(TimeStampedModel):
         if self.community_id and self.community.kind != Area.Kind.COMMUNITY:
             raise ValidationError({"community": _("小区必须属于一个社区。")})
         check_coordinates(self.latitude, self.longitude)
+        check_outline(self.outline)
 
 
 class CompoundAlias(models.Model):
@@ -212,6 +236,7 @@ class Building(TimeStampedModel):
                                    blank=True, validators=LATITUDE_RANGE)
     longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True,
                                     blank=True, validators=LONGITUDE_RANGE)
+    outline = outline_field(_("楼栋轮廓（GeoJSON）"))
 
     class Meta:
         verbose_name = _("楼栋")
@@ -229,6 +254,7 @@ class Building(TimeStampedModel):
         if self.micro_grid_id and self.micro_grid.kind != Area.Kind.MICROGRID:
             raise ValidationError({"micro_grid": _("楼栋必须划入一个微网格。")})
         check_coordinates(self.latitude, self.longitude)
+        check_outline(self.outline)
 
 
 class Unit(models.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
@@ -173,6 +174,25 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Defence in depth only: import-export drops one leading "=" (not + - @, not "==");
 # residents.resources escapes every formula-like cell itself.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# The one map (/reports/map/) draws the outlines on a blank background; with a tile server
+# (an intranet one, or 天地图 with its key in the URL's tk=) it lays them over its base map.
+# Leaflet's URL template: {z}/{x}/{y}, and {s} for a subdomain. Empty: no tiles, no request
+# leaves the portal. The tiles' origin is added to the CSP's img-src.
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="")
+MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="")
+
+
+def tile_source(url: str) -> str:
+    """The CSP source of a tile URL template: scheme and host, its `{s}` label as `*`."""
+    parts = urlsplit(url)
+    labels = parts.netloc.split(".")
+    if "{" in labels[0]:
+        labels[0] = "*"
+    return f"{parts.scheme}://{'.'.join(labels)}"
+
+
+MAP_TILE_SOURCES = [tile_source(MAP_TILE_URL)] if MAP_TILE_URL else []
+
 # Content-Security-Policy (django-csp). Scripts only from our own origin or inline with this
 # response's nonce (`<script nonce="{{ request.csp_nonce }}">`); no inline event handlers. Style
 # *elements* likewise; style *attributes* are allowed (style-src-attr) because the admin's
@@ -189,7 +209,7 @@ CONTENT_SECURITY_POLICY = {
         # The one inline handler left: django-import-export's "select all" box on the admin's
         # export page. 'unsafe-hashes' admits exactly that attribute text, nothing else.
         "script-src-attr": [UNSAFE_HASHES, IMPORT_EXPORT_SELECT_ALL],
-        "img-src": [SELF, "data:", "blob:"],
+        "img-src": [SELF, "data:", "blob:", *MAP_TILE_SOURCES],
         "object-src": [NONE],
         "base-uri": [SELF],
         "frame-ancestors": [NONE],

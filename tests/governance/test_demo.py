@@ -16,6 +16,7 @@ from core.fields import natural_sort_key
 from governance.demo import RESIDENT_PHONE, DemoState, demo_load
 from governance.models import Body, BodyMember, CentralHousehold, OrgNode, StaffPost
 from residents.models import Household, PartyMember, Resident
+from territory.geo import boundary_parse, haversine_metres
 from territory.models import Area, Building, Compound, Unit
 
 
@@ -84,6 +85,26 @@ class TestTheDemo:
                                                                 building.micro_grid_id)
         by_door_number = locator.locate(address="富春江路88号7#楼")
         assert by_door_number.building_id == Building.objects.get(number="7").pk
+
+    def test_each_building_is_a_60_by_14_metre_slab_inside_the_compounds_outline(
+        self, demo: DemoState,
+    ) -> None:
+        compound = Compound.objects.get(name="长江瑞城")
+        compound.full_clean()  # the outline passes the admin's check
+        around = boundary_parse(compound.outline)
+        for building in Building.objects.all():
+            building.full_clean()
+            outline = boundary_parse(building.outline)
+            assert outline.contains(float(building.latitude), float(building.longitude))
+            ring = building.outline["coordinates"][0]
+            assert ring[0] == ring[-1] and len(ring) == 5
+            assert all(round(number, 6) == number for point in ring for number in point)
+            west_east = haversine_metres(outline.min_lat, outline.min_lng, outline.min_lat,
+                                         outline.max_lng)
+            south_north = haversine_metres(outline.min_lat, outline.min_lng, outline.max_lat,
+                                           outline.min_lng)
+            assert (round(west_east), round(south_north)) == (60, 14)
+            assert all(around.contains(lat, lng) for lng, lat in ring)
 
     def test_the_branch_has_20_self_managed_88_in_service_and_1_mobile_member(
         self, demo: DemoState,

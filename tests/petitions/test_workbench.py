@@ -25,7 +25,7 @@ from accounts.models import User
 from core.models import AuditEvent
 from notifications.models import Notification
 from petitions import services
-from petitions.models import Petition
+from petitions.models import Petition, PetitionState
 from tests.accounts.factories import UserFactory
 from tests.petitions.factories import category, submit
 
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY_9AM = datetime(2026, 11, 16, 9, 0, tzinfo=SHANGHAI)
 URL = reverse("petitions:staff-queue")
-TABS = ("dispatch", "mine", "verify", "returned", "due_soon", "overdue", "supervised")
+TABS = ("dispatch", "mine", "verify", "returned", "due_soon", "overdue", "supervised", "all")
 
 
 def client_for(user: Any) -> Client:
@@ -110,7 +110,10 @@ def test_each_tab_lists_what_waits_there_and_its_count_is_its_rows(world, commun
                      world["mine"]},
         "overdue": set(),
         "supervised": {world["supervised"]},
+        # Every state: the finished ones too (a closed petition is made below).
+        "all": set(world.values()),
     }
+    Petition.objects.filter(pk=world["resolved_by_me"]).update(state=PetitionState.CLOSED)
     counts = None
     for tab, ids in expected.items():
         response = client.get(URL, {"tab": tab})
@@ -118,7 +121,9 @@ def test_each_tab_lists_what_waits_there_and_its_count_is_its_rows(world, commun
         assert response.context["tab"] == tab
         counts = tab_counts(response)
         assert counts[tab] == len(ids), tab
+    # 全部 is counted only while open: its count would scan the finished rows too.
     assert counts == {tab: len(ids) for tab, ids in expected.items()}
+    assert tab_counts(client.get(URL, {"tab": "mine"}))["all"] is None
 
 
 def test_a_reopened_petition_whose_holder_is_gone_waits_in_the_dispatch_queue(
@@ -157,7 +162,7 @@ def test_the_verify_tab_is_someone_elses_work_for_each_verifier(world, grid_work
         world["resolved_by_worker"], world["resolved_by_me"]}
     # Micro-grid workers do not verify (PetitionVerifyView): no such tab, nor dispatchers' tabs.
     response = client_for(microgrid_worker).get(URL, {"tab": "verify"})
-    assert set(tab_counts(response)) == {"mine", "due_soon", "overdue", "supervised"}
+    assert set(tab_counts(response)) == {"mine", "due_soon", "overdue", "supervised", "all"}
     assert response.context["tab"] == "mine"
     assert set(row_ids(response)) == {world["held_by_worker"], world["supervised"]}
 
@@ -374,7 +379,7 @@ def test_the_pager_and_the_tabs_keep_the_filters(territory, resident_user, micro
     assert links(first_page, "next") == {"page": ["2"], "tier": ["microgrid"], "q": ["杂物"]}
     # Each tab link keeps the filters and starts at page 1.
     tab_links = re.findall(r'<a class="tab[^"]*" href="\?([^"]*)"', html)
-    assert len(tab_links) == 4
+    assert len(tab_links) == 5
     for query in tab_links:
         params = parse_qs(unescape(query))
         assert (params["tier"], params["q"], "page" in params) == (["microgrid"], ["杂物"],
