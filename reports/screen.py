@@ -16,13 +16,14 @@ place down to the building, tier, state and a masked excerpt of its text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.masking import mask_name, mask_numbers_in
@@ -32,6 +33,7 @@ from petitions.models import OPEN_STATES, Petition, PetitionState, Tier, choice_
 from petitions.presentation import percent
 from petitions.selectors import petition_public_text, rate_aggregates, rates_row
 from reports import rankings, rules
+from reports.selectors import area_map
 from territory.models import Area
 
 CACHE_SECONDS = 120  # this minute's entry must outlive it: the next minute's lock serves it
@@ -143,24 +145,39 @@ def screen_figure_counts(*, area: Area, now: datetime) -> dict[str, Any]:
     }
 
 
-def _cache_key(area: Area, minute: int) -> str:
-    return f"reports:screen:{area.pk}:{minute}"
+def _cache_key(area: Area, minute: int, part: str = "figures") -> str:
+    return f"reports:screen:{part}:{area.pk}:{minute}"
 
 
-def screen_figures(*, area: Area, now: datetime) -> dict[str, Any]:
-    """screen_figure_counts, computed at most once a minute per area (the module's docstring)."""
+def _cached(area: Area, now: datetime, part: str,
+            compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`compute()` at most once a minute per area and part (the module's docstring)."""
     minute = int(now.timestamp()) // 60
-    key = _cache_key(area, minute)
+    key = _cache_key(area, minute, part)
     figures: dict[str, Any] | None = cache.get(key)
     if figures is not None:
         return figures
     if not cache.add(f"{key}:lock", True, LOCK_SECONDS):
-        previous: dict[str, Any] | None = cache.get(_cache_key(area, minute - 1))
+        previous: dict[str, Any] | None = cache.get(_cache_key(area, minute - 1, part))
         if previous is not None:
             return previous
-    figures = screen_figure_counts(area=area, now=now)
+    figures = compute()
     cache.set(key, figures, CACHE_SECONDS)
     return figures
+
+
+def screen_figures(*, area: Area, now: datetime) -> dict[str, Any]:
+    """screen_figure_counts, computed at most once a minute per area (the module's docstring)."""
+    return _cached(area, now, "figures", lambda: screen_figure_counts(area=area, now=now))
+
+
+def screen_map(*, area: Area, now: datetime) -> dict[str, Any]:
+    """The screen's map (reports.selectors.area_map: this month's petitions per building of
+    the area, two queries), computed at most once a minute per area and language (its building
+    names are labelled: 3号楼)."""
+    since = _local_midnight(now).replace(day=1)
+    return _cached(area, now, f"map-{translation.get_language()}",
+                   lambda: area_map(area=area, since=since, until=now))
 
 
 # --- what the page and its JSON show ------------------------------------------------------------

@@ -12,6 +12,7 @@ urlpatterns = [
     path("rankings/", views.RankingView.as_view(), name="rankings"),
     path("screen/", views.ScreenView.as_view(), name="screen"),
     path("screen/data/", views.ScreenDataView.as_view(), name="screen-data"),
+    path("screen/map/", views.ScreenMapView.as_view(), name="screen-map"),
     path("map/", views.PetitionMapView.as_view(), name="map"),
     path("map/data/", views.PetitionMapDataView.as_view(), name="map-data"),
 ]

@@ -107,7 +107,9 @@ class ScreenView(ReportStaffView):
         area = screen.screen_area_get(areas=areas, area_id=request.GET.get("area"))
         figures = screen.screen_figures(area=area, now=timezone.now())
         context = {"area": area, "areas": areas if len(areas) > 1 else [],
-                   "screen": screen.screen_display(figures)}
+                   "screen": screen.screen_display(figures),
+                   "tile_url": settings.MAP_TILE_URL,
+                   "tile_attribution": settings.MAP_TILE_ATTRIBUTION}
         return render(request, "reports/screen.html", context)
 
 
@@ -191,4 +193,17 @@ class PetitionMapDataView(MapStaffView):
         data = selectors.petition_map(user=signed_in_user(request.user),
                                       filters=_map_filters(form))
         return JsonResponse(data, content_type="application/geo+json",
+                            json_dumps_params={"ensure_ascii": False})
+
+
+class ScreenMapView(ReportStaffView):
+    """The big screen's map: this month's petitions per building of the screen's area, as a
+    GeoJSON FeatureCollection (the one map's shape), the same for every screen of the area
+    and cached for the minute (reports.screen.screen_map)."""
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        areas = screen.screen_area_list(user=signed_in_user(request.user))
+        area = screen.screen_area_get(areas=areas, area_id=request.GET.get("area"))
+        return JsonResponse(screen.screen_map(area=area, now=timezone.now()),
+                            content_type="application/geo+json",
                             json_dumps_params={"ensure_ascii": False})

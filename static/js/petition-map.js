@@ -1,7 +1,8 @@
 // The one map (一张图): petitions by building, drawn with the vendored Leaflet into every
 // element `[data-petition-map]` from the GeoJSON at its `data-src` (reports:map-data).
 // Optional: `data-tile-url` / `data-tile-attribution` lay a tile server under the outlines
-// (nothing is fetched from elsewhere without one); `data-table="hidden"` keeps the buildings'
+// (nothing is fetched from elsewhere without one); `data-refresh="60"` fetches and redraws every
+// 60 s (the big screen); `data-table="hidden"` keeps the buildings'
 // table for screen readers only. Each building is coloured by its count (the legend says how),
 // opens its list when clicked or, focused with the keyboard, on Enter; the table below the map
 // is its text alternative. Needs leaflet.js before it and, for English, the jsi18n catalogue.
@@ -98,12 +99,8 @@
     });
   }
 
-  function draw(container, canvas, data) {
+  function makeMap(container, canvas) {
     var L = window.L;
-    var features = data.features || [];
-    var buildings = features.filter(function (feature) { return feature.properties.kind === "building"; });
-    var max = buildings.reduce(function (most, feature) { return Math.max(most, feature.properties.total); }, 0);
-    var starts = thresholds(max);
     var tileUrl = container.getAttribute("data-tile-url");
     var map = L.map(canvas, { attributionControl: Boolean(tileUrl), zoomControl: false, zoomSnap: 0.25 });
     L.control.zoom({ zoomInTitle: t("放大"), zoomOutTitle: t("缩小") }).addTo(map);
@@ -111,6 +108,19 @@
       map.attributionControl.setPrefix(false);
       L.tileLayer(tileUrl, { maxZoom: 19, attribution: container.getAttribute("data-tile-attribution") || "" }).addTo(map);
     }
+    return map;
+  }
+
+  // Draws `data` on the container's map; a redraw (data-refresh) replaces the layers, the
+  // legend and the table, and keeps the view the first drawing fitted.
+  function draw(container, canvas, data) {
+    var L = window.L;
+    var state = container.petitionMap || (container.petitionMap = { map: makeMap(container, canvas) });
+    var map = state.map;
+    var features = data.features || [];
+    var buildings = features.filter(function (feature) { return feature.properties.kind === "building"; });
+    var max = buildings.reduce(function (most, feature) { return Math.max(most, feature.properties.total); }, 0);
+    var starts = thresholds(max);
     var located = features.filter(function (feature) { return feature.geometry; });
     var layers = L.geoJSON({ type: "FeatureCollection", features: located }, {
       style: function (feature) {
@@ -135,12 +145,20 @@
         layer.on("click", function () { window.location.assign(properties.list_url); });
         layer.on("add", function () { makeFocusable(layer, properties); });
       }
-    }).addTo(map);
-    var bounds = layers.getBounds();
-    if (bounds.isValid()) { map.fitBounds(bounds, { padding: [16, 16] }); } else { map.setView([35.9676, 120.1865], 16); }
-    container.appendChild(legend(starts, max));
-    container.appendChild(table(buildings.map(function (feature) { return feature.properties; }),
-      container.getAttribute("data-table") === "hidden"));
+    });
+    if (state.layers) { map.removeLayer(state.layers); }
+    layers.addTo(map);
+    if (!state.layers) {
+      var bounds = layers.getBounds();
+      if (bounds.isValid()) { map.fitBounds(bounds, { padding: [16, 16] }); } else { map.setView([35.9676, 120.1865], 16); }
+    }
+    state.layers = layers;
+    [state.legend, state.table].forEach(function (old) { if (old) { old.remove(); } });
+    state.legend = legend(starts, max);
+    state.table = table(buildings.map(function (feature) { return feature.properties; }),
+      container.getAttribute("data-table") === "hidden");
+    container.appendChild(state.legend);
+    container.appendChild(state.table);
     container.setAttribute("data-ready", "true");
   }
 
@@ -149,19 +167,26 @@
     container.setAttribute("data-ready", "error");
   }
 
-  function init(container) {
-    if (container.getAttribute("data-ready")) { return; }
-    var canvas = element("div", { "class": "petition-map-canvas", role: "region", "aria-label": t("诉求分布地图") });
-    container.appendChild(canvas);
-    if (!window.L) { fail(container, t("地图组件未能加载。")); return; }
+  function load(container, canvas, first) {
     fetch(container.getAttribute("data-src"), { credentials: "same-origin", headers: { Accept: "application/geo+json, application/json" } })
       .then(function (response) {
         return response.json().then(function (body) { return { ok: response.ok, body: body }; });
       })
       .then(function (result) {
-        if (result.ok) { draw(container, canvas, result.body); } else { fail(container, result.body.message || t("地图数据加载失败。")); }
+        if (result.ok) { draw(container, canvas, result.body); } else if (first) { fail(container, result.body.message || t("地图数据加载失败。")); }
       })
-      .catch(function () { fail(container, t("地图数据加载失败。")); });
+      // A failed refresh keeps the last drawing (the big screen shows its own stale notice).
+      .catch(function () { if (first) { fail(container, t("地图数据加载失败。")); } });
+  }
+
+  function init(container) {
+    if (container.getAttribute("data-ready")) { return; }
+    var canvas = element("div", { "class": "petition-map-canvas", role: "region", "aria-label": t("诉求分布地图") });
+    container.appendChild(canvas);
+    if (!window.L) { fail(container, t("地图组件未能加载。")); return; }
+    load(container, canvas, true);
+    var every = parseInt(container.getAttribute("data-refresh"), 10);
+    if (every > 0) { setInterval(function () { load(container, canvas, false); }, every * 1000); }
   }
 
   function start() {

@@ -293,3 +293,50 @@ def test_a_signed_out_visitor_is_sent_to_sign_in(territory):
 def test_the_reports_page_links_to_the_screen(territory, community_staff):
     page = client_for(community_staff).get(reverse("reports:list"))
     assert f'href="{reverse("reports:screen")}"' in page.content.decode()
+
+
+# --- the map (reports:screen-map) ---------------------------------------------------------------
+
+
+def screen_map(user, area=None) -> dict:
+    client = Client()
+    client.force_login(user)
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(reverse("reports:screen-map"),
+                              {} if area is None else {"area": area.pk})
+    assert response.status_code == 200 and response["Content-Type"] == "application/geo+json"
+    return {feature["properties"]["name"]: feature["properties"]
+            for feature in response.json()["features"]
+            if feature["properties"]["kind"] == "building"}
+
+
+def test_the_screen_map_counts_this_months_petitions_per_building_of_the_area(
+        territory, day, street_admin, community_staff):
+    # December to 10:00 on the 5th, 不予受理 (4) and November's (7) left out: 1号楼 holds 1, 5
+    # and 8; 3号楼 2 and 6; 黄河小区 9号楼 3 (the other community).
+    street = screen_map(street_admin)
+    assert {name: item["total"] for name, item in street.items() if item["total"]} == {
+        "长江瑞城 1号楼": 3, "长江瑞城 3号楼": 2, "黄河小区 9号楼": 1}
+    community = screen_map(community_staff)
+    assert "黄河小区 9号楼" not in community
+    assert community["长江瑞城 1号楼"]["open"] == 2  # 1 and 8; 5 is rated
+
+
+def test_a_screen_map_building_opens_exactly_the_rows_it_counts(territory, day, street_admin):
+    link = screen_map(street_admin)["长江瑞城 1号楼"]["list_url"]
+    client = Client()
+    client.force_login(street_admin)
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(link)
+    assert response.status_code == 200
+    assert {row.pk for row, _clock in response.context["rows"]} == {
+        day[1].pk, day[5].pk, day[8].pk}
+
+
+def test_the_screen_map_is_computed_once_a_minute_for_every_screen(
+        territory, day, street_admin, django_assert_num_queries):
+    with time_machine.travel(NOW, tick=False):
+        with django_assert_num_queries(2):  # the buildings, the counts per building
+            first = screen.screen_map(area=territory.street, now=NOW)
+        with django_assert_num_queries(0):
+            assert screen.screen_map(area=territory.street, now=NOW) == first
