@@ -85,6 +85,20 @@ class ScopedAdminMixin(ScopedChoicesMixin):
         return F(self.scope_path_fields[0])
 
 
+class ReadOnlyAdminMixin(ModelAdminMixin):
+    """A record only services write (a log, a decision with its audit): the admin lists and
+    shows it, and never adds, changes or deletes one."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class MaskedContactMixin(ModelAdminMixin):
     """Phone and ID number columns, always masked, with a 显示 (reveal) button on rows in the
     viewer's own scope area: the reveal view checks the scope again and writes an audit row.
@@ -232,7 +246,7 @@ def _may_read_audit(request: HttpRequest) -> bool:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(GenericModelAdmin[AuditEvent]):
+class AuditEventAdmin(ReadOnlyAdminMixin, GenericModelAdmin[AuditEvent]):
     """Read-only, for street admins: nobody adds, edits or deletes an audit row here."""
 
     list_display = ("at", "actor_label", "action", "object_type", "object_id", "object_repr",
@@ -252,15 +266,6 @@ class AuditEventAdmin(GenericModelAdmin[AuditEvent]):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _may_read_audit(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # --- the holiday table (core.workdays) --------------------------------------------------------

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
-from core.admin import GenericModelAdmin, GenericTabularInline
+from core.admin import GenericModelAdmin, GenericTabularInline, ReadOnlyAdminMixin
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register, everywhere
 from core.admin_widgets import ADMIN_DURATION_OVERRIDES, duration_text
 from core.exceptions import ApplicationError
@@ -223,7 +223,8 @@ class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, GenericModelA
 
 
 @admin.register(AssessmentExclusion)
-class AssessmentExclusionAdmin(ScopedChoicesMixin, GenericModelAdmin[AssessmentExclusion]):
+class AssessmentExclusionAdmin(ReadOnlyAdminMixin, ScopedChoicesMixin,
+                               GenericModelAdmin[AssessmentExclusion]):
     """申诉剔除, read only: requests and decisions go through petitions/assessment.py (the
     petition's staff page and the street admins' queue), which audits each step."""
 
@@ -241,18 +242,9 @@ class AssessmentExclusionAdmin(ScopedChoicesMixin, GenericModelAdmin[AssessmentE
         visible = Petition.objects.filter(rules.visibility_q(request.user)).values("pk")
         return super().get_queryset(request).filter(petition_id__in=visible)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(PetitionEvent)
-class PetitionEventAdmin(ScopedChoicesMixin, GenericModelAdmin[PetitionEvent]):
+class PetitionEventAdmin(ReadOnlyAdminMixin, ScopedChoicesMixin, GenericModelAdmin[PetitionEvent]):
     list_display = ("created_at", "petition", "kind", "actor_label", "from_state", "to_state",
                     "from_tier", "to_tier")
     list_filter = ("kind", "to_tier", "is_internal")
@@ -268,15 +260,6 @@ class PetitionEventAdmin(ScopedChoicesMixin, GenericModelAdmin[PetitionEvent]):
         # The events (notes included) of the petitions the user may see, as PetitionAdmin.
         visible = Petition.objects.filter(rules.visibility_q(request.user)).values("pk")
         return super().get_queryset(request).filter(petition_id__in=visible)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Category)

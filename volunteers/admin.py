@@ -15,7 +15,12 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.admin import GenericModelAdmin, GenericTabularInline, MaskedContactMixin
+from core.admin import (
+    GenericModelAdmin,
+    GenericTabularInline,
+    MaskedContactMixin,
+    ReadOnlyAdminMixin,
+)
 from core.admin_scope import ScopedChoicesMixin, choice_scope_register
 from core.exceptions import ApplicationError
 from core.images import ADMIN_PHOTO_OVERRIDES
@@ -437,17 +442,9 @@ class CareFileAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, GenericModelA
 
 
 @admin.register(CareFileAccessLog)
-class CareFileAccessLogAdmin(ScopedChoicesMixin, GenericModelAdmin[CareFileAccessLog]):
+class CareFileAccessLogAdmin(ReadOnlyAdminMixin, ScopedChoicesMixin,
+                             GenericModelAdmin[CareFileAccessLog]):
     list_display = ["at", "user", "care_file", "channel"]
     list_filter = ["channel", "at"]
     search_fields = ["user__username", "user__display_name"]
     list_select_related = ["user", "care_file"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

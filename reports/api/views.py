@@ -154,13 +154,16 @@ class StatsView(APIView):
     """A stats endpoint: `?area=&period=` read, scope checked (reports.rules), then figures.
     Throttled as every API view is (settings: per key, per account)."""
 
-    def area_and_period(self, request: Request) -> tuple[Area, date, str]:
+    input_class: type[io.StatsQueryInput] = io.StatsQueryInput
+
+    def area_and_period(self, request: Request) -> tuple[Area, date, str, dict[str, Any]]:
+        """The area in scope, the period's first day and kind, and the whole validated query."""
         # Who may read figures at all comes first: a resident learns nothing from a 400.
         selectors.stats_scope_for_user(user=request.user)
-        query = validated(io.StatsQueryInput, request.query_params)
+        query = validated(self.input_class, request.query_params)
         area = selectors.stats_area_for_user(user=request.user, area_id=query.get("area"))
         start, kind = query["period"]
-        return area, start, kind
+        return area, start, kind, query
 
 
 STATS_ERRORS = {400: OpenApiResponse(description="期间或区域编号无效（中文 message）"),
@@ -180,13 +183,15 @@ class StatsReportView(StatsView):
         responses={200: io.StatsReportOutput, **STATS_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        area, start, kind = self.area_and_period(request)
+        area, start, kind, _query = self.area_and_period(request)
         return Response(cached_figures(
             name="report", area=area, start=start, kind=kind,
             compute=lambda: report_payload(area=area, start=start, kind=kind)))
 
 
 class StatsRankingsView(StatsView):
+    input_class = io.StatsRankingsInput
+
     @extend_schema(
         summary="网格考核排名（与考核排名页相同的数字）",
         description=(
@@ -199,10 +204,8 @@ class StatsRankingsView(StatsView):
         responses={200: io.StatsRankingsOutput, **STATS_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        selectors.stats_scope_for_user(user=request.user)
-        query = validated(io.StatsRankingsInput, request.query_params)
-        area = selectors.stats_area_for_user(user=request.user, area_id=query.get("area"))
-        (start, kind), rate = query["period"], query["rate"]
+        area, start, kind, query = self.area_and_period(request)
+        rate = query["rate"]
         return Response(cached_figures(
             name=f"rankings-{rate}", area=area, start=start, kind=kind,
             compute=lambda: rankings_payload(area=area, start=start, kind=kind, rate=rate)))
