@@ -8,7 +8,8 @@ compound with three buildings a micro-grid, and fills last month with TOTAL peti
 server-side INSERT … SELECT generate_series: every channel and three categories in turn, a mix
 of dispatched, arrived (some late), resolved on time or late at each tier, rated, and a few
 overdue and supervised. Then times `report_figures` (the aggregate queries, counted with
-CaptureQueriesContext) and `report_generate` (figures + the .xlsx + the row).
+CaptureQueriesContext) and `report_generate` (figures + the .xlsx + the row), then the grid and
+worker rankings and the stats API's report and rankings payloads (uncached) over the same month.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from escalation import territory, vacuum  # noqa: E402  the bench territory
 
 from petitions.models import Category, Petition, PetitionEvent, WebhookDelivery  # noqa: E402
+from reports import rankings  # noqa: E402
+from reports.api.views import rankings_payload, report_payload  # noqa: E402
 from reports.selectors import report_figures  # noqa: E402
 from reports.services import report_generate  # noqa: E402
 from territory.models import Area, Building, Compound  # noqa: E402
@@ -126,6 +129,22 @@ def main() -> None:
     started = time.perf_counter()
     report_generate(street=street, kind="month", period_start=month)
     print(f"report_generate (figures + .xlsx + row): {time.perf_counter() - started:.2f} s")
+    # The rankings (考核排名) and the stats API's two payloads over the same month, uncached.
+    for label, run in (
+        ("grid_ranking", lambda: rankings.grid_ranking(street=street, start=month,
+                                                       end=date(2026, 12, 1))),
+        ("worker_ranking", lambda: rankings.worker_ranking(street=street, start=month,
+                                                           end=date(2026, 12, 1))),
+        ("stats API report_payload", lambda: report_payload(area=street, start=month,
+                                                            kind="month")),
+        ("stats API rankings_payload", lambda: rankings_payload(
+            area=street, start=month, kind="month", rate="resolution")),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            run()
+            seconds = time.perf_counter() - started
+        print(f"{label}: {seconds:.2f} s with {len(queries.captured_queries)} queries")
 
 
 if __name__ == "__main__":

@@ -88,10 +88,13 @@ def test_the_street_admin_opens_the_big_screen_at_a_1366_desk(desk, territory, s
     expect(desk.locator('[data-list="newest"] li')).to_have_count(2)
     expect(desk.get_by_role("heading", name="地图")).to_be_visible()
     expect(desk.get_by_role("heading", name="本月排名")).to_be_visible()
-    # The map: drawn from reports:screen-map (Leaflet's SVG), 1号楼's two counted petitions.
+    # The map: drawn by Leaflet from reports:screen-map (this fixture's buildings have no
+    # outline or point, so only its text alternative lists them: 1号楼 and its count).
     expect(desk.locator('.screen-map[data-ready="true"]')).to_have_count(1)
-    expect(desk.locator(".screen-map path.leaflet-interactive").first).to_be_visible()
+    expect(desk.locator(".screen-map .leaflet-container")).to_have_count(1)
     expect(desk.locator(".screen-map .petition-map-table")).to_contain_text("1号楼")
+    # ... kept for screen readers only: its box is one pixel, not a table on the wall.
+    assert desk.locator(".screen-map .visually-hidden").bounding_box()["height"] <= 1
     # The ranking: both grids of the street under the minimum sample (10): none ranked yet.
     expect(desk.locator('[data-field="ranking.apart"]')).to_have_text("2")
     expect(desk.get_by_role("button", name="全屏")).to_be_visible()
