@@ -109,7 +109,8 @@ class ScreenView(ReportStaffView):
         context = {"area": area, "areas": areas if len(areas) > 1 else [],
                    "screen": screen.screen_display(figures),
                    "tile_url": settings.MAP_TILE_URL,
-                   "tile_attribution": settings.MAP_TILE_ATTRIBUTION}
+                   "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+                   "time_zone": settings.TIME_ZONE}
         return render(request, "reports/screen.html", context)
 
 

@@ -12,10 +12,18 @@
   var clock = document.getElementById("screen-clock");
 
   function two(number) { return (number < 10 ? "0" : "") + number; }
+  // The street's time (data-time-zone, the server's TIME_ZONE), as 更新于 is, whatever zone
+  // the screen's computer is set to.
+  var zone = clock.getAttribute("data-time-zone");
+  var format = null;
+  try {
+    format = new Intl.DateTimeFormat("en-GB", { timeZone: zone || undefined, hour: "2-digit",
+      minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  } catch (error) { format = null; }
   function tick() {
     var now = new Date();
-    clock.textContent = two(now.getHours()) + ":" + two(now.getMinutes()) + ":"
-      + two(now.getSeconds());
+    clock.textContent = format ? format.format(now)
+      : two(now.getHours()) + ":" + two(now.getMinutes()) + ":" + two(now.getSeconds());
   }
 
   function setField(name, value) {
