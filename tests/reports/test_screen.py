@@ -159,13 +159,25 @@ def test_the_figures_take_seven_queries_at_5_petitions_and_at_50(
     assert len(many["newest"]) == screen.NEWEST
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan")
 def test_the_newest_ten_read_the_submitted_at_index_backwards_without_sorting_the_table(
         territory, day):
     newest = (screen._area_petitions(territory.street).values(*screen.NEWEST_COLUMNS)
               .order_by("-submitted_at", "-id")[:screen.NEWEST])
     sql, params = newest.query.sql_with_params()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # PostgreSQL plans by its statistics: over eight rows it sorts them, over a million
+            # it reads the index backwards (bench/screen.py prints 11 rows read). What that
+            # needs is checked here: a one-column index on submitted_at, the ORDER BY leading
+            # with it, and the LIMIT in the SQL.
+            indexes = [info["columns"] for info in connection.introspection.get_constraints(
+                cursor, "petitions_petition").values() if info["index"]]
+            assert ["submitted_at"] in indexes, indexes
+            # values() orders by position: column 2 is submitted_at, 1 the id.
+            assert sql.split(" FROM ")[0].split(", ")[1].startswith(
+                '"petitions_petition"."submitted_at"'), sql
+            assert sql.rstrip().endswith(f"ORDER BY 2 DESC, 1 DESC LIMIT {screen.NEWEST}"), sql
+            return
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
     assert "submitted_at" in plan, plan
