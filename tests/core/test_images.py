@@ -178,3 +178,15 @@ def test_a_photo_smaller_than_1600_is_stored_at_its_own_size():
 def test_the_stored_jpeg_is_baseline():
     # Progressive costs CPU to write and, read back, holds every coefficient (see the budget).
     assert not _stored(_jpeg((1200, 900))).info.get("progressive")
+
+
+def test_a_second_photo_is_decoded_into_the_memory_the_first_one_freed():
+    # Pillow keeps freed pixel blocks (core.images sets its arena up): without them glibc hands
+    # a photo's tens of MB back to the kernel and the next photo page-faults them in again.
+    payload = _jpeg((1200, 900))
+    photo_reencode(SimpleUploadedFile("first.jpg", payload))
+    before = Image.core.get_stats()
+    photo_reencode(SimpleUploadedFile("second.jpg", payload))
+    after = Image.core.get_stats()
+    assert after["reused_blocks"] - before["reused_blocks"] >= 5  # 1200×900×4 bytes in 1 MB blocks
+    assert after["allocated_blocks"] == before["allocated_blocks"]
