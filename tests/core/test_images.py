@@ -131,7 +131,64 @@ def test_a_progressive_jpeg_counts_its_coefficient_buffer_in_the_budget(monkeypa
     assert error.value.code == "too_many_pixels"
 
 
-def test_a_twelve_megapixel_phone_photo_is_stored_at_full_quality():
-    stored = photo_reencode(SimpleUploadedFile("phone.jpg", _jpeg((4032, 3024), quality=70)))
-    with Image.open(io.BytesIO(stored.read())) as image:
-        assert image.size == (images.MAX_SIDE, 1920)
+def _stored(payload: bytes) -> Image.Image:
+    stored = photo_reencode(SimpleUploadedFile("phone.jpg", payload))
+    image = Image.open(io.BytesIO(stored.read()))
+    image.load()
+    return image
+
+
+def test_a_twelve_megapixel_phone_photo_is_stored_at_1600_by_1200():
+    # Decoded at 1/2 (2016×1512, libjpeg's DCT scaling), then scaled to 1600 on the long side.
+    buffer = io.BytesIO()
+    Image.new("RGB", (4032, 3024), "grey").save(buffer, format="JPEG")  # flat: quick to make
+    image = _stored(buffer.getvalue())
+    assert image.size == (1600, 1200)
+
+
+def test_a_2400_by_1800_phone_photo_is_stored_at_1600_by_1200_without_its_exif():
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (31.0, 14.0, 0.0), 3: "E", 4: (121.0, 28.0, 0.0)}
+    buffer = io.BytesIO()
+    Image.new("RGB", (2400, 1800), "green").save(buffer, format="JPEG", exif=exif)
+    image = _stored(buffer.getvalue())
+    assert (image.format, image.size) == ("JPEG", (1600, 1200))
+    assert not image.getexif()
+
+
+def test_a_portrait_photo_turned_by_its_exif_is_stored_upright_at_1200_by_1600():
+    # The camera wrote landscape pixels and orientation 6 ("turn 90° clockwise to show"): a
+    # portrait whose top half is red and bottom half blue, lying on its side.
+    upright = Image.new("RGB", (1800, 2400), "blue")
+    upright.paste("red", (0, 0, 1800, 1200))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    upright.transpose(Image.Transpose.ROTATE_90).save(buffer, format="JPEG", exif=exif)
+    image = _stored(buffer.getvalue())
+    assert image.size == (1200, 1600)
+    top, bottom = image.getpixel((600, 100)), image.getpixel((600, 1500))
+    assert top[0] > 200 and top[2] < 60  # red
+    assert bottom[2] > 200 and bottom[0] < 60  # blue
+    assert not image.getexif()  # the orientation tag too: the pixels are turned instead
+
+
+def test_a_photo_smaller_than_1600_is_stored_at_its_own_size():
+    assert _stored(_jpeg((1200, 900))).size == (1200, 900)
+
+
+def test_the_stored_jpeg_is_baseline():
+    # Progressive costs CPU to write and, read back, holds every coefficient (see the budget).
+    assert not _stored(_jpeg((1200, 900))).info.get("progressive")
+
+
+def test_a_second_photo_is_decoded_into_the_memory_the_first_one_freed():
+    # Pillow keeps freed pixel blocks (core.images sets its arena up): without them glibc hands
+    # a photo's tens of MB back to the kernel and the next photo page-faults them in again.
+    payload = _jpeg((1200, 900))
+    photo_reencode(SimpleUploadedFile("first.jpg", payload))
+    before = Image.core.get_stats()
+    photo_reencode(SimpleUploadedFile("second.jpg", payload))
+    after = Image.core.get_stats()
+    assert after["reused_blocks"] - before["reused_blocks"] >= 5  # 1200×900×4 bytes in 1 MB blocks
+    assert after["allocated_blocks"] == before["allocated_blocks"]
