@@ -146,17 +146,18 @@ def test_a_twelve_megapixel_phone_photo_is_stored_at_1600_by_1200():
     assert image.size == (1600, 1200)
 
 
-def test_a_2400_by_1800_phone_photo_is_stored_at_1600_by_1200_without_its_exif():
+def test_a_2400_by_1800_phone_photo_decodes_at_half_scale_to_1200_by_900_without_its_exif():
     exif = Image.Exif()
     exif[0x8825] = {1: "N", 2: (31.0, 14.0, 0.0), 3: "E", 4: (121.0, 28.0, 0.0)}
     buffer = io.BytesIO()
     Image.new("RGB", (2400, 1800), "green").save(buffer, format="JPEG", exif=exif)
     image = _stored(buffer.getvalue())
-    assert (image.format, image.size) == ("JPEG", (1600, 1200))
+    # ½ of 2400 is 1200, not under MIN_DRAFT_SIDE: decoded so from the DCT, never resized.
+    assert (image.format, image.size) == ("JPEG", (1200, 900))
     assert not image.getexif()
 
 
-def test_a_portrait_photo_turned_by_its_exif_is_stored_upright_at_1200_by_1600():
+def test_a_portrait_photo_turned_by_its_exif_is_stored_upright_at_900_by_1200():
     # The camera wrote landscape pixels and orientation 6 ("turn 90° clockwise to show"): a
     # portrait whose top half is red and bottom half blue, lying on its side.
     upright = Image.new("RGB", (1800, 2400), "blue")
@@ -166,8 +167,8 @@ def test_a_portrait_photo_turned_by_its_exif_is_stored_upright_at_1200_by_1600()
     buffer = io.BytesIO()
     upright.transpose(Image.Transpose.ROTATE_90).save(buffer, format="JPEG", exif=exif)
     image = _stored(buffer.getvalue())
-    assert image.size == (1200, 1600)
-    top, bottom = image.getpixel((600, 100)), image.getpixel((600, 1500))
+    assert image.size == (900, 1200)
+    top, bottom = image.getpixel((450, 100)), image.getpixel((450, 1100))
     assert top[0] > 200 and top[2] < 60  # red
     assert bottom[2] > 200 and bottom[0] < 60  # blue
     assert not image.getexif()  # the orientation tag too: the pixels are turned instead
@@ -175,6 +176,7 @@ def test_a_portrait_photo_turned_by_its_exif_is_stored_upright_at_1200_by_1600()
 
 def test_a_photo_smaller_than_1600_is_stored_at_its_own_size():
     assert _stored(_jpeg((1200, 900))).size == (1200, 900)
+    assert _stored(_jpeg((1500, 1000))).size == (1500, 1000)  # ½ would be under 1200: whole
 
 
 def test_the_stored_jpeg_is_baseline():
