@@ -117,6 +117,7 @@ def pages() -> list[tuple[str, Client, str]]:
            .values_list("pk", flat=True).first())
     now = timezone.localtime()
     month_ago = (now - timedelta(days=30)).date().isoformat()
+    year_ago = (now - timedelta(days=400)).date().isoformat()
     window = {"start_date": (now - timedelta(days=60)).isoformat(timespec="seconds"),
               "end_date": (now - timedelta(days=30)).isoformat(timespec="seconds")}
     rows: list[tuple[str, Client, str]] = [("bare JSON view", anonymous, "/bench/bare/"),
@@ -131,6 +132,8 @@ def pages() -> list[tuple[str, Client, str]]:
         ("list API category+submitted_after", staff,
          f"/api/v1/petitions/?page_size=20&category={category.pk if category else ''}"
          f"&submitted_after={month_ago}T00:00:00%2B08:00"),
+        ("list API submitted_before a year back", staff,
+         f"/api/v1/petitions/?page_size=20&submitted_before={year_ago}T00:00:00%2B08:00"),
         ("list API state=closed&tier=microgrid", staff,
          "/api/v1/petitions/?page_size=20&state=closed&tier=microgrid"),
         ("Open311 list keyless (200 rows)", anonymous, "/open311/v2/requests.json"),
