@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test test-services test-e2e test-fuzz install constraints migrate demo lint schema clean
+.PHONY: run test test-services test-e2e test-fuzz install constraints migrate demo lint schema clean bench-pages
 
 ## Every dependency at the version in constraints.txt, which the Dockerfile installs through too
 ## (the image runs what CI tested). `make install VENV=/tmp/venv` builds another venv.
@@ -81,6 +81,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy $(APPS)
 	$(BIN)/lint-imports
+
+## CPU ms per request of the hot pages at 100,000 and 1,000,000 petitions (bench/pages.py; not a
+## test: figures, no pass/fail). PostgreSQL on 127.0.0.1 and Redis; the databases are seeded once
+## (bench/load/prepare.py), created first if missing. BENCH_PAGES_ARGS=--explain adds the plans.
+BENCH_PAGES_PG ?= postgres://postgres@127.0.0.1:5432
+bench-pages: $(STAMP)
+	@for db in portal_pages_100k portal_pages_1m; do \
+	  psql "$(BENCH_PAGES_PG)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='$$db'" | grep -q 1 \
+	    || psql "$(BENCH_PAGES_PG)/postgres" -qc "CREATE DATABASE $$db LOCALE 'C' TEMPLATE template0"; \
+	done
+	$(BIN)/python bench/pages.py --pg $(BENCH_PAGES_PG) --seed --petitions 100000 $(BENCH_PAGES_ARGS)
+	$(BIN)/python bench/pages.py --pg $(BENCH_PAGES_PG) --seed --petitions 1000000 $(BENCH_PAGES_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/python manage.py spectacular --file docs/openapi.yaml --validate

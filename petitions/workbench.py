@@ -11,10 +11,12 @@ figures click through to):
 - 已退回: handed back by the holder (退单), waiting to be rerouted: dispatchers;
 - 即将超时 / 已超时: either clock (petitions.queues);
 - 督办: flagged for supervision and still open;
-- 全部: every state, finished ones too; counted only while it is the open tab (its count would
-  scan the finished majority that the seven counts leave out).
-The same PetitionFilter as the API narrows every tab; the counts of all tabs come from one
-aggregate, and each list is ordered by the nearer deadline of the two clocks.
+- 全部: every state, finished ones too; counted only while it is the open tab, and then only up
+  to ALL_COUNT_CAP rows (shown "1,000+"): the finished majority is millions of rows in a few
+  years, and no page may count them all.
+The same PetitionFilter as the API narrows every tab; the counts of the seven tabs come from one
+aggregate over the waiting rows (indexed by state), and each list is ordered by the nearer
+deadline of the two clocks.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ ALL_STAFF = frozenset(User.STAFF_ROLES)
 # How many people hear that a resolution waits for its check (the nearest level first).
 MAX_VERIFIERS = 10
 COMMUNITY_DEPTH = 2
+# 全部 counts at most this many rows (then shows "1,000+"); its pages reach the newest ones, and
+# the filters (dates, state, building…) narrow it to the rest.
+ALL_COUNT_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,21 @@ DEFAULT_TAB = "mine"
 DISPATCHABLE_STATES = (PetitionState.SUBMITTED, PetitionState.REOPENED)
 # What any tab may hold: a running clock, or a resolution waiting for its check.
 WAITING_STATES = frozenset({*OPEN_STATES, PetitionState.RESOLVED})
+
+
+class CountAtLeast(int):
+    """A count that stopped at its cap: cap + 1 as a number (more than the cap, for the pager
+    and for comparisons such as the export's limit), "1,000+" as text (a template's {{ }})."""
+
+    def __str__(self) -> str:
+        return f"{int(self) - 1:,}+"
+
+
+def count_capped(queryset: QuerySet[Petition], *, cap: int) -> int:
+    """The rows of QUERYSET, counted no further than CAP: one COUNT over a LIMIT cap + 1
+    subquery, which stops reading once it has them."""
+    counted = queryset.order_by()[:cap + 1].count()
+    return CountAtLeast(counted) if counted > cap else counted
 
 
 @dataclass(frozen=True)
@@ -108,27 +128,30 @@ def tab_q(*, key: str, user: User, now: datetime) -> Q:
 
 
 def petition_workbench(*, user: User, tab: str, filters: Mapping[str, Any] | None,
-                       now: datetime) -> Workbench:
+                       now: datetime, all_count_cap: int | None = None) -> Workbench:
     """One tab's rows and every tab's count, all narrowed by the same filters.
 
     Bad filters raise ValidationError; a whole-phone search refused or over budget raises
     ApplicationError (selectors.petition_list). Two queries: the counts, then the rows (the
-    caller pages them; the count of the tab is known, so no second COUNT is needed).
+    caller pages them; the count of the tab is known, so no second COUNT is needed); on 全部 a
+    third, its count up to ALL_COUNT_CAP (a CountAtLeast past it; the export asks for a cap of
+    its own limit).
     """
     tabs = workbench_tabs(user=user)
     tab = workbench_tab(user=user, tab=tab)
     petitions = selectors.petition_list(user=user, filters=filters)
     waiting = Q(state__in=sorted(WAITING_STATES))
     counted = [item for item in tabs if item.key != ALL_TAB]
-    aggregates = {item.key: Count("id", filter=tab_q(key=item.key, user=user, now=now) & waiting)
+    aggregates = {item.key: Count("id", filter=tab_q(key=item.key, user=user, now=now))
                   for item in counted}
+    # The seven tabs hold open or resolved petitions only: the finished majority is left out
+    # before the counts scan the rest (the state column is indexed).
+    counts: dict[str, int] = petitions.filter(waiting).aggregate(**aggregates)
     if tab == ALL_TAB:
-        aggregates[ALL_TAB] = Count("id")
+        cap = ALL_COUNT_CAP if all_count_cap is None else all_count_cap
+        counts[ALL_TAB] = count_capped(petitions, cap=cap)
     else:
-        # Every other tab holds open or resolved petitions only: the finished majority is left
-        # out before the counts scan the rest (the state column is indexed).
         petitions = petitions.filter(waiting)
-    counts = petitions.aggregate(**aggregates)
     rows = petitions.filter(tab_q(key=tab, user=user, now=now))
     rows = (rows.order_by("-submitted_at", "-id") if tab == ALL_TAB else
             rows.annotate(next_deadline=next_deadline()).order_by("next_deadline", "id"))

@@ -7,7 +7,9 @@
 
 `seed` migrates, loads the demo (one street, 2 grids, 5 micro-grids, 15 buildings, 1,190
 households, the demo accounts) once, then tops the petitions up to --petitions with ONE
-server-side INSERT … SELECT generate_series (≈ 2 s per 100,000 rows on an idle machine): the
+server-side INSERT … SELECT generate_series (≈ 2 s per 100,000 rows on an idle machine), ids
+in the order of submission as the site makes them (the newest has the highest id: the list
+API's cursor walks the id index, and a plan that reads it depends on that): the
 newest --open-share of them open (80 % at the micro-grid tier, 15 % grid, 5 % street, held by
 that tier's worker), the rest closed and rated; a quarter each from the resident, the 12345
 system (with an external_ref), walk-ins and phone calls. Columns the generator does not set get
@@ -100,9 +102,9 @@ INSERT INTO petitions_petition ({columns})
 SELECT {values}
 FROM generate_series(%(first)s, %(last)s) AS i
 CROSS JOIN LATERAL (
-    SELECT %(now)s::timestamptz - (i - %(first)s) * %(step)s * interval '1 second' AS at,
-           i - %(first)s < %(open_count)s AS is_open,
-           CASE WHEN i - %(first)s >= %(open_count)s OR i %% 20 < 16 THEN 'microgrid'
+    SELECT %(now)s::timestamptz - (%(last)s - i) * %(step)s * interval '1 second' AS at,
+           %(last)s - i < %(open_count)s AS is_open,
+           CASE WHEN %(last)s - i >= %(open_count)s OR i %% 20 < 16 THEN 'microgrid'
                 WHEN i %% 20 < 19 THEN 'grid' ELSE 'street' END AS tier) AS s
 CROSS JOIN LATERAL (
     SELECT (%(buildings)s::bigint[])[k] AS building, (%(micros)s::bigint[])[k] AS micro,

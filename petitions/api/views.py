@@ -71,6 +71,15 @@ class KeyedUserRateThrottle(UserRateThrottle):
         return super().get_cache_key(request, view)
 
 
+class PetitionCursorPagination(DefaultCursorPagination):
+    """Newest first by submission time (then id), as the workbench's 全部 lists them: the
+    submitted_at index serves the date filters too. By id alone, a page of rows older than a
+    date walked the primary key back through every newer row (758,000 of 1,000,000 for one a
+    year and a half back: 248 ms); submitted_at is stamped once, at submission, in id order."""
+
+    ordering = ("-submitted_at", "-id")  # type: ignore[assignment]  # DRF takes a tuple; the base says "-id"
+
+
 def _filter_parameters() -> list[OpenApiParameter]:
     """The PetitionFilter's query parameters (the selector applies it, not a filter backend)."""
     parameters = []
@@ -118,7 +127,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Petition]):
     """诉求：列表、详情、提交，以及每一步办理动作（各自一个 POST）。"""
 
     serializer_class = io.PetitionListOutput
-    pagination_class = DefaultCursorPagination
+    pagination_class = PetitionCursorPagination
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     throttle_classes = [ApiKeyRateThrottle, KeyedUserRateThrottle]
     filter_backends: list[Any] = []  # PetitionFilter is applied inside the selector

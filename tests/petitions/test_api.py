@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -179,6 +179,22 @@ def test_the_list_pages_with_a_cursor(territory, resident_user):
     assert len(first["results"]) == 2 and first["next"]
     second = client.get(first["next"]).json()
     assert len(second["results"]) == 1 and second["next"] is None
+
+
+def test_the_list_is_newest_submission_first_and_its_cursor_pages_through_equal_times(
+        territory, resident_user, time_machine):
+    # Three submitted in the same instant (equal submitted_at: the cursor breaks ties by id),
+    # and the first one's time moved later than all: it leads, then the others by id, newest
+    # first; the pages of two then one hold each petition once.
+    time_machine.move_to("2026-11-16T09:00:00+08:00", tick=False)
+    early, middle, late = (submit(resident_user) for _index in range(3))
+    Petition.objects.filter(pk=early.pk).update(
+        submitted_at=early.submitted_at + timedelta(minutes=1))
+    client = client_for(resident_user)
+    first = client.get(LIST_URL, {"page_size": 2}).json()
+    second = client.get(first["next"]).json()
+    assert [row["id"] for row in first["results"] + second["results"]] == [
+        early.pk, late.pk, middle.pk]
 
 
 # --- submission and idempotent retries -------------------------------------------------------

@@ -9,6 +9,8 @@ ride along on the tabs and the pager.
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import re
 from datetime import datetime, timedelta
 from html import unescape
@@ -24,7 +26,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from accounts.models import User
 from core.models import AuditEvent
 from notifications.models import Notification
-from petitions import services
+from petitions import exports, services, workbench
 from petitions.models import Petition, PetitionState
 from tests.accounts.factories import UserFactory
 from tests.petitions.factories import category, submit
@@ -430,10 +432,43 @@ def test_a_tab_costs_the_same_queries_for_3_rows_and_for_120(world, community_st
         response = client.get(URL, {"tab": tab, "tier": "microgrid", "page": 2})
     # Session, user, scope area, unread count; the seven counts in one aggregate, the page of
     # rows (the pager reuses its tab's count: no second COUNT), the categories and buildings
-    # of the form; and on 待分派 the placement-quality line.
-    assert with_few == 8 + (tab == "dispatch")
+    # of the form; on 待分派 the placement-quality line; on 全部 its own count, capped (it
+    # reads finished rows, which the seven counts leave out).
+    assert with_few == 8 + (tab in ("dispatch", "all"))
     counts = tab_counts(response)
     assert counts[tab] == response.context["page"].paginator.count
+
+
+def test_the_all_tab_counts_up_to_its_cap_and_says_more_past_it(world, community_staff,
+                                                                  monkeypatch):
+    # 7 petitions in the world: a cap of 7 counts them all, a cap of 6 stops and says 6+.
+    client = client_for(community_staff)
+    monkeypatch.setattr(workbench, "ALL_COUNT_CAP", 7)
+    response = client.get(URL, {"tab": "all"})
+    assert tab_counts(response)["all"] == 7
+    assert str(tab_counts(response)["all"]) == "7"
+    monkeypatch.setattr(workbench, "ALL_COUNT_CAP", 6)
+    response = client.get(URL, {"tab": "all"})
+    count = tab_counts(response)["all"]
+    assert count == 7 and str(count) == "6+"  # more than 6, shown as such
+    html = response.content.decode()
+    assert '<span class="wb-count">6+</span>' in html
+    assert len(row_ids(response)) == 7  # the rows are not capped, only their count
+    # The other tabs' counts are exact whatever the cap.
+    assert tab_counts(response)["supervised"] == 1
+
+
+def test_the_export_of_the_all_tab_counts_up_to_its_row_limit_not_the_page_cap(
+        world, community_staff, monkeypatch):
+    client = client_for(community_staff)
+    monkeypatch.setattr(workbench, "ALL_COUNT_CAP", 2)
+    response = client.get(reverse("petitions:staff-export-csv"), {"tab": "all"})
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert len(list(csv.DictReader(io.StringIO(text)))) == 7
+    monkeypatch.setattr(exports, "EXPORT_ROW_LIMIT", 5)
+    response = client.get(reverse("petitions:staff-export-csv"), {"tab": "all"}, follow=True)
+    assert "一次最多导出 5 条，当前 5+ 条，请缩小筛选范围后再导出。" in response.content.decode()
 
 
 # --- the verifier hears of a resolution -------------------------------------------------------

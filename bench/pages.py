@@ -1,0 +1,245 @@
+"""CPU milliseconds per request of the hot pages, in process, on a seeded PostgreSQL database.
+
+    make bench-pages                                     # 100,000 then 1,000,000 petitions
+    .venv/bin/python bench/pages.py --petitions 1000000 [--db portal_pages_1m] [--requests 30]
+    .venv/bin/python bench/pages.py --petitions 1000000 --explain   # + EXPLAIN of every query
+
+Each page is asked through Django's test Client (the whole middleware stack, the settings of
+bench/load/settings.py: DEBUG off, throttles raised, the bare JSON view at /bench/bare/), as the
+demo accounts the load bench logs in as (grid1, the resident 王秀英; Open311 keyless). After
+--warmup requests, --requests requests are timed with time.process_time (this process's CPU:
+Python, template rendering, the database driver; not PostgreSQL's own work, which the wall
+figure includes); the table gives the median and p90 of each, and the queries of one request
+(CaptureQueriesContext). A page whose first request costs over SLOW_SECONDS of CPU is timed
+once (that first request: n=1 in the table).
+
+The data is bench/load/prepare.py's: `--seed` runs `prepare.py seed --petitions N` into the
+database first (it only tops up; a database that holds N petitions is left as it is). Create
+the database once, with the C collation the LIKE-prefix scope filters need for their indexes:
+
+    psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE portal_pages_1m LOCALE 'C' TEMPLATE template0"
+
+--explain prints, for each page, EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of each SELECT of one
+request as one line per plan node: node type, relation and index, actual rows × loops, time.
+Nodes worth a look are marked: `!seq` a sequential scan of the petitions table, `!rows` a node
+that reads over BIG_ROWS (100,000) rows, kept or filtered out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SLOW_SECONDS = 1.0
+DATABASES = {100_000: "portal_pages_100k", 1_000_000: "portal_pages_1m"}
+BIG_ROWS = 100_000
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--petitions", type=int, default=100_000,
+                        help="the dataset: 100000 or 1000000 (picks the database)")
+    parser.add_argument("--db", help="database name (default: portal_pages_100k / _1m)")
+    parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--explain", action="store_true",
+                        help="EXPLAIN (ANALYZE, BUFFERS) every query of one request per page")
+    parser.add_argument("--seed", action="store_true",
+                        help="run bench/load/prepare.py seed into the database first")
+    parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432",
+                        help="server URL, without the database")
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL",
+                                                              "redis://127.0.0.1:6379/3"),
+                        help="cache and throttles, as in the load run")
+    parser.add_argument("--only", default="", help="comma-separated page labels (substring)")
+    parser.add_argument("--skip", default="", help="comma-separated page labels (substring)")
+    return parser.parse_args()
+
+
+ARGUMENTS = _arguments() if __name__ == "__main__" else None
+if ARGUMENTS is not None:
+    database = ARGUMENTS.db or DATABASES.get(ARGUMENTS.petitions) or \
+        f"portal_pages_{ARGUMENTS.petitions}"
+    os.environ["DATABASE_URL"] = f"{ARGUMENTS.pg}/{database}"
+    os.environ["REDIS_URL"] = ARGUMENTS.redis_url
+    if ARGUMENTS.seed:
+        subprocess.run(  # noqa: S603 — our own script, our own arguments
+            [sys.executable, str(ROOT / "bench/load/prepare.py"), "seed",
+             "--petitions", str(ARGUMENTS.petitions),
+             "--out", str(ROOT / f"var/bench_pages/{database}.json")],
+            check=True, env=os.environ,
+            stdout=subprocess.DEVNULL)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.load.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from governance.demo import RESIDENT_PHONE  # noqa: E402
+from petitions.models import Category, Petition  # noqa: E402
+from petitions.workbench import workbench_tabs  # noqa: E402
+
+GRID_WORKER = "grid1"
+
+
+def _client(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def pages() -> list[tuple[str, Client, str]]:
+    """(label, client, path) of every page timed."""
+    grid = User.objects.get(username=GRID_WORKER)
+    resident = User.objects.get(phone=RESIDENT_PHONE)
+    staff, home, anonymous = _client(grid), _client(resident), _client(None)
+    category = Category.objects.filter(is_active=True).order_by("id").first()
+    own = (Petition.objects.filter(submitter=resident).order_by("-submitted_at", "-id")
+           .values_list("pk", flat=True).first())
+    now = timezone.localtime()
+    month_ago = (now - timedelta(days=30)).date().isoformat()
+    year_ago = (now - timedelta(days=400)).date().isoformat()
+    window = {"start_date": (now - timedelta(days=60)).isoformat(timespec="seconds"),
+              "end_date": (now - timedelta(days=30)).isoformat(timespec="seconds")}
+    rows: list[tuple[str, Client, str]] = [("bare JSON view", anonymous, "/bench/bare/"),
+                                           ("workbench (default tab)", staff, "/petitions/staff/")]
+    rows += [(f"workbench ?tab={tab.key}", staff, f"/petitions/staff/?tab={tab.key}")
+             for tab in workbench_tabs(user=grid)]
+    rows += [
+        ("workbench ?tab=all&state=closed", staff, "/petitions/staff/?tab=all&state=closed"),
+        ("list API page_size=20", staff, "/api/v1/petitions/?page_size=20"),
+        ("list API state=dispatched", staff,
+         "/api/v1/petitions/?page_size=20&state=dispatched"),
+        ("list API category+submitted_after", staff,
+         f"/api/v1/petitions/?page_size=20&category={category.pk if category else ''}"
+         f"&submitted_after={month_ago}T00:00:00%2B08:00"),
+        ("list API submitted_before a year back", staff,
+         f"/api/v1/petitions/?page_size=20&submitted_before={year_ago}T00:00:00%2B08:00"),
+        ("list API state=closed&tier=microgrid", staff,
+         "/api/v1/petitions/?page_size=20&state=closed&tier=microgrid"),
+        ("Open311 list keyless (200 rows)", anonymous, "/open311/v2/requests.json"),
+        ("Open311 list start/end window", anonymous,
+         f"/open311/v2/requests.json?{urlencode(window)}"),
+        ("resident /petitions/ (mine)", home, "/petitions/"),
+    ]
+    if own is not None:
+        rows.append(("resident detail", home, f"/petitions/{own}/"))
+    return rows
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def _request(client: Client, path: str) -> tuple[float, float]:
+    started_cpu, started_wall = time.process_time(), time.perf_counter()
+    response = client.get(path)
+    cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started_wall
+    if response.status_code != 200:
+        raise SystemExit(f"pages.py: {path} answered {response.status_code}")
+    return cpu * 1000, wall * 1000
+
+
+def measure(client: Client, path: str, *, requests: int, warmup: int) -> dict[str, Any]:
+    with CaptureQueriesContext(connection) as captured:
+        first_cpu, first_wall = _request(client, path)
+    queries = [query["sql"] for query in captured.captured_queries]
+    if first_cpu > SLOW_SECONDS * 1000:  # minutes at 1M: the first request is the figure
+        samples = [(first_cpu, first_wall)]
+    else:
+        for _ in range(warmup):
+            _request(client, path)
+        samples = [_request(client, path) for _ in range(requests)]
+    count = len(samples)
+    cpu = [sample[0] for sample in samples]
+    wall = [sample[1] for sample in samples]
+    return {"cpu_p50": statistics.median(cpu), "cpu_p90": _percentile(cpu, 0.9),
+            "wall_p50": statistics.median(wall), "queries": len(queries), "n": count,
+            "sql": queries}
+
+
+def _node_lines(node: dict[str, Any], depth: int = 0) -> list[str]:
+    relation = node.get("Relation Name", "")
+    index = node.get("Index Name", "")
+    loops = node.get("Actual Loops", 1)  # PostgreSQL gives rows per loop (a worker's share)
+    rows = node.get("Actual Rows", 0) * loops
+    removed = node.get("Rows Removed by Filter", 0) * loops
+    marks = []
+    if node["Node Type"] == "Seq Scan" and relation == "petitions_petition":
+        marks.append("!seq")
+    if rows + removed > BIG_ROWS:
+        marks.append("!rows")
+    where = " ".join(part for part in (relation, index and f"[{index}]") if part)
+    line = (f"{'  ' * depth}{node['Node Type']} {where} rows={rows}"
+            f"{f' removed={removed}' if removed else ''}"
+            f" {node.get('Actual Total Time', 0):.1f} ms {' '.join(marks)}").rstrip()
+    lines = [line]
+    for child in node.get("Plans", []):
+        lines += _node_lines(child, depth + 1)
+    return lines
+
+
+def explain(queries: list[str]) -> list[str]:
+    lines = []
+    with connection.cursor() as cursor:
+        for number, sql in enumerate(queries, start=1):
+            if not sql.lstrip().upper().startswith("SELECT"):
+                lines.append(f"  q{number}: {sql[:90]} (not explained)")
+                continue
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}")
+            plan = cursor.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            top = plan[0]
+            lines.append(f"  q{number}: {top['Execution Time']:.1f} ms  {sql[:140]}")
+            lines += [f"      {line}" for line in _node_lines(top["Plan"])]
+    return lines
+
+
+def main() -> None:
+    if ARGUMENTS is None:
+        raise SystemExit("pages.py: run it as a script")
+    total = Petition.objects.count()
+    print(f"# {connection.settings_dict['NAME']}: {total:,} petitions; "
+          f"{ARGUMENTS.requests} requests a page after {ARGUMENTS.warmup} warm-up")
+    print(f"{'page':40} {'CPU p50':>9} {'CPU p90':>9} {'wall p50':>9} {'queries':>7}")
+    only = [item for item in ARGUMENTS.only.split(",") if item]
+    skip = [item for item in ARGUMENTS.skip.split(",") if item]
+    explained: list[tuple[str, list[str]]] = []
+    for label, client, path in pages():
+        if (only and not any(item in label for item in only)) or any(
+                item in label for item in skip):
+            continue
+        figures = measure(client, path, requests=ARGUMENTS.requests, warmup=ARGUMENTS.warmup)
+        slow = f"  (n={figures['n']})" if figures["n"] != ARGUMENTS.requests else ""
+        print(f"{label:40} {figures['cpu_p50']:9.2f} {figures['cpu_p90']:9.2f} "
+              f"{figures['wall_p50']:9.2f} {figures['queries']:7d}{slow}", flush=True)
+        if ARGUMENTS.explain:
+            explained.append((f"{label}  {path}", figures["sql"]))
+    for title, queries in explained:
+        print(f"\n## {title}")
+        for line in explain(queries):
+            print(line)
+
+
+if __name__ == "__main__":
+    main()
