@@ -24,6 +24,7 @@ from petitions import services
 from petitions.models import Petition, PetitionEvent
 from petitions.presentation import public_row
 from petitions.selectors import petition_contact_phone_for
+from petitions.views import resident
 from tests.petitions.factories import category, photo, resolve_after_visit, submit
 
 pytestmark = pytest.mark.django_db
@@ -246,6 +247,20 @@ def test_my_petitions_lists_only_mine(territory, resident_user, other_resident):
     page = client_for(resident_user).get(reverse("petitions:mine")).content.decode()
     assert f"#{mine.pk} " in page
     assert f"#{theirs.pk} " not in page
+
+
+def test_my_petitions_come_a_page_at_a_time_newest_first(territory, resident_user,
+                                                         monkeypatch):
+    monkeypatch.setattr(resident, "MINE_PAGE_SIZE", 2)
+    made = [submit(resident_user) for _index in range(5)]  # in order: ties go by id, newest first
+    client = client_for(resident_user)
+    first = client.get(reverse("petitions:mine"))
+    assert [petition.pk for petition, _clock in first.context["rows"]] == [made[4].pk,
+                                                                           made[3].pk]
+    assert "1 / 3" in first.content.decode() and 'rel="next"' in first.content.decode()
+    last = client.get(reverse("petitions:mine"), {"page": 3})
+    assert [petition.pk for petition, _clock in last.context["rows"]] == [made[0].pk]
+    assert client.get(reverse("petitions:mine"), {"page": "x"}).status_code == 200
 
 
 def test_the_polled_timeline_hides_internal_notes_from_the_resident(territory, resident_user,
