@@ -32,7 +32,7 @@ from core.spreadsheets import csv_response, xlsx_response
 from petitions import dispatch_queue, exports, selectors
 from petitions.filters import PetitionFilter
 from petitions.models import Category, Petition, PetitionState, Tier
-from petitions.presentation import clock_rows, percent
+from petitions.presentation import percent, workbench_rows, workbench_rows_html
 from petitions.views.staff import (
     PLACEMENT_QUALITY_PERIOD,
     STAFF_LIST_COLUMNS,
@@ -135,8 +135,9 @@ class PetitionWorkbenchView(StaffView):
                 .only(*STAFF_LIST_COLUMNS, *WORKBENCH_COLUMNS))
         page = KnownCountPaginator(rows, STAFF_PAGE_SIZE, count=workbench.count).get_page(
             request.GET.get("page"))
-        return self._render(request, tab, tabs=workbench.tabs, page=page,
-                            rows=clock_rows(page.object_list))
+        shown = workbench_rows(page.object_list, tab=tab)
+        return self._render(request, tab, tabs=workbench.tabs, page=page, rows=shown,
+                            rows_html=workbench_rows_html(shown))
 
     def _render(self, request: HttpRequest, tab: str, *, status: int = 200,
                 error: str = "", **context: Any) -> HttpResponse:
