@@ -32,24 +32,24 @@ from core.spreadsheets import csv_response, xlsx_response
 from petitions import dispatch_queue, exports, selectors
 from petitions.filters import PetitionFilter
 from petitions.models import Category, Petition, PetitionState, Tier
-from petitions.presentation import percent, workbench_rows, workbench_rows_html
+from petitions.presentation import (
+    WORKBENCH_ROW_FIELDS,
+    percent,
+    workbench_rows,
+    workbench_rows_html,
+)
 from petitions.views.staff import (
     PLACEMENT_QUALITY_PERIOD,
-    STAFF_LIST_COLUMNS,
-    STAFF_LIST_RELATED,
     STAFF_PAGE_SIZE,
     StaffView,
 )
 from petitions.workbench import petition_workbench, workbench_tab, workbench_tab_labels
 
-# What the rows show besides the list columns: the 待分派 reason, the resolution time.
-WORKBENCH_COLUMNS = ("location_text", "placement_reason", "submitted_at", "resolved_at",
-                     "channel")
 OVERDUE_CHOICES = (("true", _lazy("已超时")), ("false", _lazy("未超时")))
 
 
 if TYPE_CHECKING:
-    PetitionPaginator = Paginator[Petition]
+    PetitionPaginator = Paginator[dict[str, Any]]
 else:  # the stubs' Paginator is generic; Django's is not subscriptable at run time
     PetitionPaginator = Paginator
 
@@ -57,7 +57,8 @@ else:  # the stubs' Paginator is generic; Django's is not subscriptable at run t
 class KnownCountPaginator(PetitionPaginator):
     """A Paginator told its count: the workbench's aggregate has counted the tab already."""
 
-    def __init__(self, object_list: QuerySet[Petition], per_page: int, *, count: int) -> None:
+    def __init__(self, object_list: QuerySet[Petition, dict[str, Any]], per_page: int, *,
+                 count: int) -> None:
         super().__init__(object_list, per_page)
         self.known_count = count
 
@@ -131,8 +132,7 @@ class PetitionWorkbenchView(StaffView):
             return self._render(request, tab, error=_filter_errors(error), status=400)
         except ApplicationError as error:
             return self._render(request, tab, error=error.message, status=error.status_code)
-        rows = (workbench.petitions.select_related(None).select_related(*STAFF_LIST_RELATED)
-                .only(*STAFF_LIST_COLUMNS, *WORKBENCH_COLUMNS))
+        rows = workbench.petitions.select_related(None).values(*WORKBENCH_ROW_FIELDS)
         page = KnownCountPaginator(rows, STAFF_PAGE_SIZE, count=workbench.count).get_page(
             request.GET.get("page"))
         shown = workbench_rows(page.object_list, tab=tab)
