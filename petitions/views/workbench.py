@@ -21,6 +21,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -43,7 +45,12 @@ from petitions.views.staff import (
     STAFF_PAGE_SIZE,
     StaffView,
 )
-from petitions.workbench import petition_workbench, workbench_tab, workbench_tab_labels
+from petitions.workbench import (
+    TabCount,
+    petition_workbench,
+    workbench_tab,
+    workbench_tab_labels,
+)
 
 OVERDUE_CHOICES = (("true", _lazy("已超时")), ("false", _lazy("未超时")))
 
@@ -73,6 +80,33 @@ class SelectField:
     label: str | Promise
     options: list[tuple[str, str]]
     value: str
+
+    @property
+    def options_html(self) -> SafeString:
+        """The <option>s after 全部, the chosen one selected: ~45 options a page, written here
+        rather than in the template's loop (≈ 200 node renders)."""
+        return mark_safe("".join(  # every value escaped
+            f'<option value="{escape(value)}"{" selected" if value == self.value else ""}>'
+            f"{escape(text)}</option>" for value, text in self.options))
+
+
+@dataclass(frozen=True)
+class TabLink:
+    key: str
+    label: str | Promise
+    count: int | None
+    href: str  # the page's query with this tab and without the page number
+
+
+def _tab_links(tabs: Sequence[TabCount], query: QueryDict) -> list[TabLink]:
+    """`{% querystring tab=… page=None %}` for every tab, the query copied once."""
+    params = query.copy()
+    params.pop("page", None)
+    links = []
+    for item in tabs:
+        params["tab"] = item.key
+        links.append(TabLink(item.key, item.label, item.count, f"?{params.urlencode()}"))
+    return links
 
 
 def _without_empty(query: QueryDict) -> QueryDict | None:
@@ -146,6 +180,7 @@ class PetitionWorkbenchView(StaffView):
         context.setdefault("rows", [])
         labels = {item.key: item.label for item in context["tabs"]}
         context |= {
+            "tab_links": _tab_links(context["tabs"], request.GET),
             "active": "queue", "tab": tab, "title": labels[tab], "error": error,
             "export_fields": exports.export_query_items(
                 [("tab", [tab]), *((name, values) for name, values in request.GET.lists()

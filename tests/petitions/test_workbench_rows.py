@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from petitions.models import Petition
-from tests.petitions.factories import resolve_after_visit, submit
+from tests.petitions.factories import category, resolve_after_visit, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +90,16 @@ def test_a_row_without_a_building_prints_its_area_and_place_and_escapes_the_text
     area = Petition.objects.get(pk=petition.pk).area.name
     # The place cut at 30: 27 characters and "...".
     assert f"{area} · 小区南门外的人行道上，靠近公交站台的那棵大树下面有个坑..." in text(row)
+
+
+def test_the_filter_form_marks_the_chosen_option_and_escapes_the_names(
+        territory, resident_user, community_staff):
+    category(name='灯<b>"坏"</b>')
+    client = Client()
+    client.force_login(community_staff)
+    html = client.get(URL, {"tab": "all", "state": "dispatched", "page": "1"}).content.decode()
+    assert '<option value="dispatched" selected>已派单</option>' in html
+    assert html.count(" selected>") == 1
+    assert "灯&lt;b&gt;&quot;坏&quot;&lt;/b&gt;</option>" in html
+    # The tab links keep the filters and drop the page number.
+    assert 'href="?tab=mine&amp;state=dispatched"' in html
