@@ -51,6 +51,7 @@ from petitions.workbench import (
     workbench_tab,
     workbench_tab_labels,
 )
+from territory.models import building_label
 
 OVERDUE_CHOICES = (("true", _lazy("已超时")), ("false", _lazy("未超时")))
 
@@ -132,16 +133,17 @@ def _filter_errors(error: ValidationError) -> str:
 
 
 def _select_fields(user: User, query: QueryDict) -> list[SelectField]:
-    categories = Category.objects.filter(is_active=True).order_by("sort_order", "id")
-    buildings = (selectors.scope_building_list(user=user)
-                 .select_related(None).select_related("compound")
-                 .only("id", "number", "compound__name")
-                 .order_by("compound__name", "number_sort", "number"))
+    categories = (Category.objects.filter(is_active=True).order_by("sort_order", "id")
+                  .values_list("pk", "name"))
+    buildings = (selectors.scope_building_list(user=user).select_related(None)
+                 .order_by("compound__name", "number_sort", "number")
+                 .values_list("pk", "number", "compound__name"))
     choices: list[tuple[str, str | Promise, Sequence[tuple[object, object]]]] = [
         ("state", _lazy("状态"), list(PetitionState.choices)),
         ("tier", _lazy("层级"), list(Tier.choices)),
-        ("category", _lazy("分类"), [(item.pk, item.name) for item in categories]),
-        ("building", _lazy("楼栋"), [(item.pk, str(item)) for item in buildings]),
+        ("category", _lazy("分类"), list(categories)),
+        ("building", _lazy("楼栋"), [(pk, building_label(compound_name=compound, number=number))
+                                   for pk, number, compound in buildings]),
         ("channel", _lazy("渠道"), list(Petition.Channel.choices)),
         ("overdue", _lazy("超时"), list(OVERDUE_CHOICES)),
     ]
