@@ -91,23 +91,30 @@ class SelectField:
             f"{escape(text)}</option>" for value, text in self.options))
 
 
-@dataclass(frozen=True)
-class TabLink:
-    key: str
-    label: str | Promise
-    count: int | None
-    href: str  # the page's query with this tab and without the page number
-
-
-def _tab_links(tabs: Sequence[TabCount], query: QueryDict) -> list[TabLink]:
-    """`{% querystring tab=… page=None %}` for every tab, the query copied once."""
+def _tabs_html(tabs: Sequence[TabCount], tab: str, query: QueryDict) -> SafeString:
+    """The tab links, each `{% querystring tab=… page=None %}` (the query copied once), the
+    open one marked, the count after the label (red for 已超时 when there are any)."""
     params = query.copy()
     params.pop("page", None)
     links = []
     for item in tabs:
         params["tab"] = item.key
-        links.append(TabLink(item.key, item.label, item.count, f"?{params.urlencode()}"))
-    return links
+        active = item.key == tab
+        current = ' aria-current="page"' if active else ""
+        href = escape(f"?{params.urlencode()}")
+        count = "" if item.count is None else (
+            f' <span class="wb-count{" bad" if item.count and item.key == "overdue" else ""}">'
+            f"{item.count}</span>")
+        links.append(
+            f'<a class="tab{" active" if active else ""}" href="{href}"{current}>'
+            f"{escape(item.label)}{count}</a>\n  ")
+    return mark_safe("".join(links))  # every value escaped
+
+
+def _hidden_inputs_html(fields: Sequence[tuple[str, str]]) -> SafeString:
+    return mark_safe("".join(  # every value escaped
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">\n  '
+        for name, value in fields))
 
 
 def _without_empty(query: QueryDict) -> QueryDict | None:
@@ -182,11 +189,11 @@ class PetitionWorkbenchView(StaffView):
         context.setdefault("rows", [])
         labels = {item.key: item.label for item in context["tabs"]}
         context |= {
-            "tab_links": _tab_links(context["tabs"], request.GET),
+            "tabs_html": _tabs_html(context["tabs"], tab, request.GET),
             "active": "queue", "tab": tab, "title": labels[tab], "error": error,
-            "export_fields": exports.export_query_items(
+            "export_fields_html": _hidden_inputs_html(exports.export_query_items(
                 [("tab", [tab]), *((name, values) for name, values in request.GET.lists()
-                                   if name != "tab")]),
+                                   if name != "tab")])),
             "selects": _select_fields(user, request.GET),
             "submitted_after": request.GET.get("submitted_after", ""),
             "submitted_until": request.GET.get("submitted_until", ""),
