@@ -221,7 +221,12 @@ def on_time_q(field: str, now: datetime) -> Q:
 
 def is_overdue(petition: Petition, now: datetime) -> bool:
     """Open and past the resolution deadline of its tier."""
-    return petition.state in OPEN_STATES and is_late(petition.due_at, now)
+    return state_is_overdue(state=petition.state, due_at=petition.due_at, now=now)
+
+
+def state_is_overdue(*, state: str, due_at: datetime | None, now: datetime) -> bool:
+    """is_overdue over the columns themselves (a list read with values())."""
+    return state in OPEN_STATES and is_late(due_at, now)
 
 
 def overdue_q(now: datetime) -> Q:
@@ -230,9 +235,16 @@ def overdue_q(now: datetime) -> Q:
 
 def is_arrival_missed(petition: Petition, now: datetime) -> bool:
     """Nobody arrived in time: recorded by the sweep, or open, not checked in and late."""
-    return petition.arrival_missed or (
-        petition.state in OPEN_STATES and petition.arrived_at is None
-        and is_late(petition.arrival_due_at, now))
+    return state_is_arrival_missed(
+        state=petition.state, arrival_missed=petition.arrival_missed,
+        arrived_at=petition.arrived_at, arrival_due_at=petition.arrival_due_at, now=now)
+
+
+def state_is_arrival_missed(*, state: str, arrival_missed: bool, arrived_at: datetime | None,
+                            arrival_due_at: datetime | None, now: datetime) -> bool:
+    """is_arrival_missed over the columns themselves (a list read with values())."""
+    return arrival_missed or (
+        state in OPEN_STATES and arrived_at is None and is_late(arrival_due_at, now))
 
 
 def arrival_missed_q(now: datetime) -> Q:

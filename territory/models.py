@@ -221,6 +221,12 @@ class CompoundAlias(models.Model):
         return self.alias
 
 
+def building_label(*, compound_name: str, number: str) -> str:
+    """How a building is named on every page (Building.__str__): 长江瑞城 1号楼. For lists read
+    with values(), which build no Building."""
+    return f"{compound_name} " + gettext("%(number)s号楼") % {"number": number}
+
+
 class Building(TimeStampedModel):
     """Every building is in exactly one compound and one micro-grid."""
 
@@ -248,7 +254,7 @@ class Building(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound.name} " + gettext("%(number)s号楼") % {"number": self.number}
+        return building_label(compound_name=self.compound.name, number=self.number)
 
     def clean(self) -> None:
         if self.micro_grid_id and self.micro_grid.kind != Area.Kind.MICROGRID:

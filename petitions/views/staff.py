@@ -36,14 +36,6 @@ from petitions.presentation import stats_chart, stats_rows
 from petitions.views.base import login_redirect, status_context
 
 STAFF_PAGE_SIZE = 50  # the workbench's tabs (views.workbench)
-# What the workbench rows and clock_for read: 50 full rows with their holder (a User of
-# row the page never shows) cost more to build than the rest of the page's Python.
-STAFF_LIST_RELATED = ("category", "area", "building__compound")
-STAFF_LIST_COLUMNS = (
-    "id", "state", "tier", "description", "supervised", "due_at", "arrival_due_at", "arrived_at",
-    "arrival_missed", "category__name", "area__name", "building__number",
-    "building__compound__name",
-)
 STATS_PERIODS = {"week": timedelta(weeks=12), "month": timedelta(days=366)}
 PLACEMENT_QUALITY_PERIOD = timedelta(days=30)
 

@@ -21,6 +21,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -32,24 +34,30 @@ from core.spreadsheets import csv_response, xlsx_response
 from petitions import dispatch_queue, exports, selectors
 from petitions.filters import PetitionFilter
 from petitions.models import Category, Petition, PetitionState, Tier
-from petitions.presentation import clock_rows, percent
+from petitions.presentation import (
+    WORKBENCH_ROW_FIELDS,
+    percent,
+    workbench_rows,
+    workbench_rows_html,
+)
 from petitions.views.staff import (
     PLACEMENT_QUALITY_PERIOD,
-    STAFF_LIST_COLUMNS,
-    STAFF_LIST_RELATED,
     STAFF_PAGE_SIZE,
     StaffView,
 )
-from petitions.workbench import petition_workbench, workbench_tab, workbench_tab_labels
+from petitions.workbench import (
+    TabCount,
+    petition_workbench,
+    workbench_tab,
+    workbench_tab_labels,
+)
+from territory.models import building_label
 
-# What the rows show besides the list columns: the 待分派 reason, the resolution time.
-WORKBENCH_COLUMNS = ("location_text", "placement_reason", "submitted_at", "resolved_at",
-                     "channel")
 OVERDUE_CHOICES = (("true", _lazy("已超时")), ("false", _lazy("未超时")))
 
 
 if TYPE_CHECKING:
-    PetitionPaginator = Paginator[Petition]
+    PetitionPaginator = Paginator[dict[str, Any]]
 else:  # the stubs' Paginator is generic; Django's is not subscriptable at run time
     PetitionPaginator = Paginator
 
@@ -57,7 +65,8 @@ else:  # the stubs' Paginator is generic; Django's is not subscriptable at run t
 class KnownCountPaginator(PetitionPaginator):
     """A Paginator told its count: the workbench's aggregate has counted the tab already."""
 
-    def __init__(self, object_list: QuerySet[Petition], per_page: int, *, count: int) -> None:
+    def __init__(self, object_list: QuerySet[Petition, dict[str, Any]], per_page: int, *,
+                 count: int) -> None:
         super().__init__(object_list, per_page)
         self.known_count = count
 
@@ -72,6 +81,40 @@ class SelectField:
     label: str | Promise
     options: list[tuple[str, str]]
     value: str
+
+    @property
+    def options_html(self) -> SafeString:
+        """The <option>s after 全部, the chosen one selected: ~45 options a page, written here
+        rather than in the template's loop (≈ 200 node renders)."""
+        return mark_safe("".join(  # every value escaped
+            f'<option value="{escape(value)}"{" selected" if value == self.value else ""}>'
+            f"{escape(text)}</option>" for value, text in self.options))
+
+
+def _tabs_html(tabs: Sequence[TabCount], tab: str, query: QueryDict) -> SafeString:
+    """The tab links, each `{% querystring tab=… page=None %}` (the query copied once), the
+    open one marked, the count after the label (red for 已超时 when there are any)."""
+    params = query.copy()
+    params.pop("page", None)
+    links = []
+    for item in tabs:
+        params["tab"] = item.key
+        active = item.key == tab
+        current = ' aria-current="page"' if active else ""
+        href = escape(f"?{params.urlencode()}")
+        count = "" if item.count is None else (
+            f' <span class="wb-count{" bad" if item.count and item.key == "overdue" else ""}">'
+            f"{item.count}</span>")
+        links.append(
+            f'<a class="tab{" active" if active else ""}" href="{href}"{current}>'
+            f"{escape(item.label)}{count}</a>\n  ")
+    return mark_safe("".join(links))  # every value escaped
+
+
+def _hidden_inputs_html(fields: Sequence[tuple[str, str]]) -> SafeString:
+    return mark_safe("".join(  # every value escaped
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">\n  '
+        for name, value in fields))
 
 
 def _without_empty(query: QueryDict) -> QueryDict | None:
@@ -97,16 +140,17 @@ def _filter_errors(error: ValidationError) -> str:
 
 
 def _select_fields(user: User, query: QueryDict) -> list[SelectField]:
-    categories = Category.objects.filter(is_active=True).order_by("sort_order", "id")
-    buildings = (selectors.scope_building_list(user=user)
-                 .select_related(None).select_related("compound")
-                 .only("id", "number", "compound__name")
-                 .order_by("compound__name", "number_sort", "number"))
+    categories = (Category.objects.filter(is_active=True).order_by("sort_order", "id")
+                  .values_list("pk", "name"))
+    buildings = (selectors.scope_building_list(user=user).select_related(None)
+                 .order_by("compound__name", "number_sort", "number")
+                 .values_list("pk", "number", "compound__name"))
     choices: list[tuple[str, str | Promise, Sequence[tuple[object, object]]]] = [
         ("state", _lazy("状态"), list(PetitionState.choices)),
         ("tier", _lazy("层级"), list(Tier.choices)),
-        ("category", _lazy("分类"), [(item.pk, item.name) for item in categories]),
-        ("building", _lazy("楼栋"), [(item.pk, str(item)) for item in buildings]),
+        ("category", _lazy("分类"), list(categories)),
+        ("building", _lazy("楼栋"), [(pk, building_label(compound_name=compound, number=number))
+                                   for pk, number, compound in buildings]),
         ("channel", _lazy("渠道"), list(Petition.Channel.choices)),
         ("overdue", _lazy("超时"), list(OVERDUE_CHOICES)),
     ]
@@ -131,12 +175,12 @@ class PetitionWorkbenchView(StaffView):
             return self._render(request, tab, error=_filter_errors(error), status=400)
         except ApplicationError as error:
             return self._render(request, tab, error=error.message, status=error.status_code)
-        rows = (workbench.petitions.select_related(None).select_related(*STAFF_LIST_RELATED)
-                .only(*STAFF_LIST_COLUMNS, *WORKBENCH_COLUMNS))
+        rows = workbench.petitions.select_related(None).values(*WORKBENCH_ROW_FIELDS)
         page = KnownCountPaginator(rows, STAFF_PAGE_SIZE, count=workbench.count).get_page(
             request.GET.get("page"))
-        return self._render(request, tab, tabs=workbench.tabs, page=page,
-                            rows=clock_rows(page.object_list))
+        shown = workbench_rows(page.object_list, tab=tab)
+        return self._render(request, tab, tabs=workbench.tabs, page=page, rows=shown,
+                            rows_html=workbench_rows_html(shown))
 
     def _render(self, request: HttpRequest, tab: str, *, status: int = 200,
                 error: str = "", **context: Any) -> HttpResponse:
@@ -145,10 +189,11 @@ class PetitionWorkbenchView(StaffView):
         context.setdefault("rows", [])
         labels = {item.key: item.label for item in context["tabs"]}
         context |= {
+            "tabs_html": _tabs_html(context["tabs"], tab, request.GET),
             "active": "queue", "tab": tab, "title": labels[tab], "error": error,
-            "export_fields": exports.export_query_items(
+            "export_fields_html": _hidden_inputs_html(exports.export_query_items(
                 [("tab", [tab]), *((name, values) for name, values in request.GET.lists()
-                                   if name != "tab")]),
+                                   if name != "tab")])),
             "selects": _select_fields(user, request.GET),
             "submitted_after": request.GET.get("submitted_after", ""),
             "submitted_until": request.GET.get("submitted_until", ""),
