@@ -100,7 +100,9 @@ def _xml_text(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return XML_INVALID.sub("", str(value))
+    text = str(value)
+    # Every character XML_INVALID matches is unprintable; isprintable() is the cheap test.
+    return text if text.isprintable() else XML_INVALID.sub("", text)
 
 
 def _xml_escape(text: str) -> str:
@@ -114,6 +116,11 @@ def _xml_escape(text: str) -> str:
     return text
 
 
+def _xml_leaf(tag: str, value: Any) -> str:
+    text = _xml_text(value)
+    return f"<{tag}>{_xml_escape(text)}</{tag}>" if text else f"<{tag} />"
+
+
 def _xml_write(parts: list[str], tag: str, value: Any) -> None:
     """Append `value` as element `tag`, written as ElementTree.tostring would write it (an
     empty element as `<tag />`) without building the tree: 200 requests are 3,600 elements."""
@@ -123,13 +130,15 @@ def _xml_write(parts: list[str], tag: str, value: Any) -> None:
         item_tag = XML_ITEMS.get(tag, "item")
         children = [(item_tag, child) for child in value]
     else:
-        text = _xml_text(value)
-        parts.append(f"<{tag}>{_xml_escape(text)}</{tag}>" if text else f"<{tag} />")
+        parts.append(_xml_leaf(tag, value))
         return
     start = len(parts)
     parts.append(f"<{tag}>")
     for child_tag, child in children:
-        _xml_write(parts, child_tag, child)
+        if isinstance(child, Mapping | list):
+            _xml_write(parts, child_tag, child)
+        else:
+            parts.append(_xml_leaf(child_tag, child))
     if len(parts) == start + 1:
         parts[start] = f"<{tag} />"
     else:
