@@ -39,7 +39,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.api.authentication import KEYWORD, api_key_user
-from accounts.api.throttles import ApiKeyRateThrottle, ClientIpRateThrottle
+from accounts.api.throttles import ApiKeyRateThrottle, ClientIpRateThrottle, CountingRateThrottle
 from accounts.models import User
 from core import dates
 from core.exceptions import ApplicationError
@@ -196,7 +196,7 @@ class _KeyThrottle(ApiKeyRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": key.pk}
 
 
-class _AnonThrottle(ClientIpRateThrottle):
+class _AnonThrottle(CountingRateThrottle, ClientIpRateThrottle):
     scope = "anon"
 
 

@@ -23,9 +23,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
-from rest_framework.throttling import UserRateThrottle
 
-from accounts.api.throttles import ApiKeyRateThrottle
+from accounts.api.throttles import ApiKeyRateThrottle, SessionUserRateThrottle
 from accounts.models import User
 from core.api.pagination import DefaultCursorPagination
 from core.api.reveal import RevealOutputSerializer, reveal_response
@@ -53,15 +52,6 @@ TRANSITION_RESPONSES = {
     404: NOT_FOUND,
     409: CONFLICT,
 }
-
-
-class KeyedUserRateThrottle(UserRateThrottle):
-    """The per-user bucket for people; other systems are counted per key instead."""
-
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        if request.auth is not None:
-            return None
-        return super().get_cache_key(request, view)
 
 
 def _filter_parameters() -> list[OpenApiParameter]:
@@ -113,7 +103,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Petition]):
     serializer_class = io.PetitionListOutput
     pagination_class = DefaultCursorPagination
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    throttle_classes = [ApiKeyRateThrottle, KeyedUserRateThrottle]
+    throttle_classes = [ApiKeyRateThrottle, SessionUserRateThrottle]
     filter_backends: list[Any] = []  # PetitionFilter is applied inside the selector
     queryset = Petition.objects.none()  # for the schema; rows come from the selectors
     lookup_value_regex = ID_LOOKUP_REGEX
