@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
+from django.utils.connection import ConnectionProxy
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
@@ -30,14 +32,15 @@ class CountingRateThrottle(SimpleRateThrottle):
     refused_ttl: int | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        if not isinstance(self.cache, RedisCache) or self.rate is None:
+        redis = _redis_backend(self.cache)
+        if redis is None or self.rate is None:
             return super().allow_request(request, view)
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
         # Its own key: DRF's history list under self.key is a pickle INCR cannot count.
-        counter = self.cache.make_and_validate_key(f"{self.key}:count")
-        client = self.cache._cache.get_client(counter, write=True)
+        counter = redis.make_and_validate_key(f"{self.key}:count")
+        client = redis._cache.get_client(counter, write=True)
         pipeline = client.pipeline(transaction=False)
         pipeline.set(counter, 0, ex=self.duration, nx=True)
         pipeline.incr(counter)
@@ -51,6 +54,14 @@ class CountingRateThrottle(SimpleRateThrottle):
         if self.refused_ttl is None:
             return super().wait()
         return float(self.refused_ttl if self.refused_ttl > 0 else self.duration)
+
+
+def _redis_backend(cache: Any) -> RedisCache | None:
+    """The Redis backend behind `cache`, if it is one. DRF's default is django.core.cache.cache,
+    a proxy to the default backend, which isinstance does not see through."""
+    if isinstance(cache, ConnectionProxy):
+        cache = caches[getattr(cache, "_alias", DEFAULT_CACHE_ALIAS)]
+    return cache if isinstance(cache, RedisCache) else None
 
 
 class ApiKeyRateThrottle(CountingRateThrottle):

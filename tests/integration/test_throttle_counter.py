@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
+from django.utils.connection import ConnectionProxy
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.api.throttles import ApiKeyRateThrottle
@@ -32,6 +34,22 @@ def redis_buckets(monkeypatch: pytest.MonkeyPatch) -> Iterator[RedisCache]:
     keys = client.keys(f"{prefix}:*")
     if keys:
         client.delete(*keys)
+
+
+def test_drf_s_default_cache_proxy_counts_on_the_redis_behind_it(monkeypatch):
+    # SimpleRateThrottle.cache is django.core.cache.cache, a proxy: the counter must see the
+    # RedisCache behind it (the test settings' default cache is Redis when REDIS_URL is set).
+    default = caches[DEFAULT_CACHE_ALIAS]
+    assert isinstance(default, RedisCache)
+    monkeypatch.setattr(SimpleRateThrottle, "cache", ConnectionProxy(caches, DEFAULT_CACHE_ALIAS))
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "2/min"})
+    key_id = uuid.uuid4().int % 10**12
+    counter = default.make_and_validate_key(f"throttle_api_key_{key_id}:count")
+    try:
+        assert [_allowed(key_id)[0] for _index in range(3)] == [True, True, False]
+        assert int(default._cache.get_client(write=True).get(counter)) == 3
+    finally:
+        default._cache.get_client(write=True).delete(counter)
 
 
 def _allowed(key_id: int) -> tuple[bool, ApiKeyRateThrottle]:
