@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +15,10 @@ class CoreConfig(AppConfig):
 
         from core import checks  # noqa: F401 - registers the system checks
         from core.audit import log_actions_audited, log_actions_is_audited, log_entry_saved
+        from core.db import fast_tz_loader_register
+
+        connection_created.connect(fast_tz_loader_register,
+                                   dispatch_uid="core.db.fast_tz_loader")
 
         # Every admin change becomes an audit row, whichever ModelAdmin made it (import-export
         # and third-party admins log through LogEntry too), rather than relying on a mixin on

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -22,8 +23,15 @@ def filterset_apply(filterset_class: type[FilterSet],
                     **options: Any) -> QuerySet[_M]:
     """Filter `queryset`; bad filter values raise ValidationError (a 400 in the API).
 
-    `options` go to the FilterSet (a ProtectedLookupFilterSet's `viewer`)."""
-    filterset = filterset_class(filters or {}, queryset=queryset, **options)
+    `options` go to the FilterSet (a ProtectedLookupFilterSet's `viewer`). Only the filters the
+    query names are built (`_narrowed`); when it names none (a page's cursor or size alone), the
+    queryset is returned as it is: an absent filter filters nothing."""
+    base_filters: dict[str, Any] = getattr(filterset_class, "base_filters", {})
+    names = frozenset(name for name in (filters or {}) if name in base_filters)
+    names |= _required_filters(filterset_class)
+    if not names:
+        return queryset
+    filterset = _narrowed(filterset_class, names)(filters, queryset=queryset, **options)
     if not filterset.is_valid():
         raise ValidationError({
             field: [error["message"] for error in errors]
@@ -31,6 +39,26 @@ def filterset_apply(filterset_class: type[FilterSet],
         })
     result: QuerySet[_M] = filterset.qs  # the same model's rows, narrowed
     return result
+
+
+@functools.cache
+def _required_filters(filterset_class: type[FilterSet]) -> frozenset[str]:
+    base_filters: dict[str, Any] = getattr(filterset_class, "base_filters", {})
+    return frozenset(name for name, field in base_filters.items() if field.extra.get("required"))
+
+
+@functools.lru_cache(maxsize=256)
+def _narrowed(filterset_class: type[FilterSet], names: frozenset[str]) -> type[FilterSet]:
+    """`filterset_class` with only the filters in `names`, in their declared order.
+
+    django-filter deep-copies every declared filter and builds and cleans a form field for each
+    on every call, named in the query or not: 2.5 ms of CPU for PetitionFilter's 15 on a page
+    of the list API that filters by one."""
+    narrowed = type(filterset_class.__name__, (filterset_class,), {})
+    base_filters: dict[str, Any] = getattr(filterset_class, "base_filters", {})
+    narrowed.base_filters = {  # type: ignore[attr-defined]
+        name: field for name, field in base_filters.items() if name in names}
+    return narrowed
 
 
 # The database's integer range: SQLite raises OverflowError (a 500) on anything wider.

@@ -17,6 +17,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import api_key_create
+from petitions import services
+from petitions.api.serializers import PetitionListOutput
 from petitions.models import Petition, PetitionPhoto
 from tests.petitions.factories import category, photo, submit
 
@@ -146,6 +148,31 @@ def _list_queries(user: User) -> list[str]:
         response = client.get(LIST_URL)
     assert response.status_code == 200
     return [query["sql"] for query in context.captured_queries]
+
+
+def test_each_list_row_is_the_detail_s_row_of_the_same_petition(territory, resident_user,
+                                                                microgrid_worker, street_admin):
+    # The list builds its rows from values() dicts, the detail from the instance: the same
+    # labels, names and times either way, over a held and overdue petition in a building, a
+    # rejected one and one placed on a micro-grid with no building and no holder.
+    with time_machine.travel(datetime(2026, 5, 6, 9, 30, tzinfo=UTC), tick=False):
+        submit(resident_user, building=territory.building1)
+        rejected = submit(resident_user, building=territory.building3)
+        services.petition_reject(petition_id=rejected.pk, actor=street_admin, reason="重复")
+        submit(street_admin, area=territory.other_micro, channel="walk_in",
+               location_text="黄河路口")
+    with time_machine.travel(datetime(2026, 6, 30, 9, 30, tzinfo=UTC), tick=False):
+        client = client_for(street_admin)
+        rows = client.get(LIST_URL).json()["results"]
+        details = [client.get(url(row["id"])).json() for row in rows]
+    assert [set(row) for row in rows] == [set(PetitionListOutput().fields)] * 3
+    assert rows == [{key: detail[key] for key in row} for row, detail in zip(rows, details,
+                                                                               strict=True)]
+    placed, rejected_row, held = rows
+    assert held["building"]["name"] == "长江瑞城 1号楼" and held["holder"]["name"] == "李微网格员"
+    assert held["is_overdue"] and held["submitted_at"] == "2026-05-06T17:30:00+08:00"
+    assert rejected_row["state_label"] == "不予受理" and not rejected_row["is_overdue"]
+    assert placed["building"] is None and placed["holder"] is None
 
 
 def test_the_list_query_count_does_not_grow_with_rows(territory, resident_user,

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.services import api_key_create
 from petitions import services
-from petitions.api.open311 import request_token
+from petitions.api.open311 import XML_ITEMS, render, request_token
 from petitions.models import Category, Petition
 from tests.petitions.factories import category, resolve_after_visit, submit
 
@@ -360,6 +360,35 @@ def test_xml_escapes_markup_and_drops_control_characters(territory, resident_use
 
 
 # --- tokens and updates ----------------------------------------------------------------------
+
+
+def _element_tree_xml(tag: str, value: object) -> ET.Element:
+    """The XML as the endpoint wrote it with ElementTree before it wrote the text itself."""
+    element = ET.Element(tag)
+    if isinstance(value, dict):
+        for key, child in value.items():
+            element.append(_element_tree_xml(key, child))
+    elif isinstance(value, list):
+        for child in value:
+            element.append(_element_tree_xml(XML_ITEMS.get(tag, "item"), child))
+    elif value is not None:
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        element.text = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "", text)
+    return element
+
+
+def test_the_xml_is_written_as_element_tree_wrote_it():
+    payload = [
+        {"service_request_id": "7", "description": "<b>a & b</b>\x01\x0b ]]> 完\r\n\t末",
+         "status_notes": "", "zipcode": None, "lat": 31.5, "long": -0.000001, "order": 3,
+         "required": True, "variable": False, "attributes": [], "metadata": {},
+         "values": [{"key": "1", "name": "\x02"}, {"key": "2", "name": "二"}]},
+        {"service_request_id": "8"},
+    ]
+    expected = '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(
+        _element_tree_xml("service_requests", payload), encoding="unicode")
+    assert render("xml", "service_requests", payload).content.decode() == expected
+    assert "<zipcode />" in expected and "<attributes />" in expected  # the short empty form
 
 
 def test_a_token_leads_to_its_request_and_a_forged_one_is_404(territory, resident_user):
