@@ -221,10 +221,11 @@ class CompoundAlias(models.Model):
         return self.alias
 
 
-def building_label(*, compound_name: str, number: str) -> str:
+def building_label(*, compound_name: str, number: str, number_format: str | None = None) -> str:
     """How a building is named on every page (Building.__str__): 长江瑞城 1号楼. For lists read
-    with values(), which build no Building."""
-    return f"{compound_name} " + gettext("%(number)s号楼") % {"number": number}
+    with values(), which build no Building; such a list passes `number_format` (gettext of
+    "%(number)s号楼", looked up once) rather than translating it again for each row."""
+    return f"{compound_name} " + (number_format or gettext("%(number)s号楼")) % {"number": number}
 
 
 class Building(TimeStampedModel):

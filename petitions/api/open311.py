@@ -44,10 +44,9 @@ from accounts.models import User
 from core import dates
 from core.exceptions import ApplicationError
 from petitions import rules, selectors, services
-from petitions.api.serializers import building_label
 from petitions.models import Category, Petition, PetitionEvent
 from petitions.notify import OPEN311_CLOSED_STATES, open311_status
-from territory.models import Building
+from territory.models import Building, building_label
 
 WINDOW = timedelta(days=90)
 MAX_REQUESTS = 200  # rows per GET requests.{fmt} (the spec lets a server cap the answer)
@@ -386,8 +385,8 @@ class _RowFormat:
     def address(self, petition: Mapping[str, Any]) -> str | None:
         if petition["building_id"] is None:
             return None
-        return building_label(petition["building__compound__name"],
-                              petition["building__number"], self.number_format)
+        return building_label(compound_name=petition["building__compound__name"],
+                              number=petition["building__number"], number_format=self.number_format)
 
     def media_url(self, petition: Mapping[str, Any]) -> str | None:
         if not petition["has_public_photo"]:

@@ -31,6 +31,7 @@ from petitions.models import (
     Tier,
 )
 from petitions.selectors import petition_event_actor_label
+from territory.models import building_label
 
 
 def iso(value: datetime | None, zone: tzinfo | None = None) -> str | None:
@@ -56,13 +57,6 @@ def _user_name(user: User) -> str:
 
 def _photo_url(photo: PetitionPhoto) -> str:
     return photo.image.url if photo.image else ""
-
-
-def building_label(compound_name: str, number: str, number_format: str | None = None) -> str:
-    """str(building) from its compound's name and its number, without the instances
-    (territory.models.Building.__str__). Pass `number_format` (gettext("%(number)s号楼")) when
-    labelling many rows."""
-    return f"{compound_name} " + (number_format or gettext("%(number)s号楼")) % {"number": number}
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -176,8 +170,9 @@ def petition_list_rows(rows: Iterable[dict[str, Any]], *, now: datetime) -> list
                 None
                 if row["building_id"] is None
                 else {"id": row["building_id"],
-                      "name": building_label(row["building__compound__name"],
-                                             row["building__number"], number_format)}
+                      "name": building_label(compound_name=row["building__compound__name"],
+                                             number=row["building__number"],
+                                             number_format=number_format)}
             ),
             "external_ref": row["external_ref"],
         }
