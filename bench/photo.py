@@ -31,27 +31,10 @@ import django
 django.setup()
 
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
-from PIL import Image, ImageChops  # noqa: E402
+from PIL import Image  # noqa: E402
 
+from bench.sample_photo import phone_photo  # noqa: E402
 from core.images import photo_reencode  # noqa: E402
-
-PHOTO_BYTES = 2_000_000
-
-
-def phone_photo(size: tuple[int, int]) -> bytes:
-    """As bench/load/prepare.py's photo_write."""
-    gradient = Image.linear_gradient("L").resize(size)
-    channels = [ImageChops.add(Image.effect_noise(size, sigma), gradient, scale=2)
-                for sigma in (30, 45, 60)]
-    image = Image.merge("RGB", channels)
-    data = b""
-    for quality in range(80, 96):
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=quality)
-        data = buffer.getvalue()
-        if len(data) >= PHOTO_BYTES:
-            break
-    return data
 
 
 def cpu_ms(action: Callable[[], object], runs: int) -> str:

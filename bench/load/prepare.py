@@ -21,7 +21,6 @@ secret, and a ~2 MB JPEG for the submission scenario; all written to --out as JS
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import sys
@@ -44,6 +43,7 @@ from django.utils import timezone  # noqa: E402
 from django.utils.crypto import get_random_string  # noqa: E402
 
 from accounts.models import ApiKey, User  # noqa: E402
+from bench.sample_photo import phone_photo  # noqa: E402
 from governance.demo import HOTLINE_USERNAME, RESIDENT_PHONE  # noqa: E402
 from petitions import selectors  # noqa: E402
 from petitions.models import Category, Petition, PetitionPhoto  # noqa: E402
@@ -193,20 +193,7 @@ def petitions_fill(*, count: int, open_share: float) -> float:
 
 def photo_write(path: Path) -> int:
     """A real ~2 MB JPEG (noise over a gradient: photo-sized, hard to compress)."""
-    from PIL import Image, ImageChops
-
-    size = (2400, 1800)
-    gradient = Image.linear_gradient("L").resize(size)
-    channels = [ImageChops.add(Image.effect_noise(size, sigma), gradient, scale=2)
-                for sigma in (30, 45, 60)]
-    image = Image.merge("RGB", channels)
-    data = b""
-    for quality in range(80, 96):
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=quality)
-        data = buffer.getvalue()
-        if len(data) >= PHOTO_BYTES:
-            break
+    data = phone_photo((2400, 1800))
     path.write_bytes(data)
     return len(data)
 
