@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.sql.constants import SINGLE
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -127,6 +128,27 @@ def tab_q(*, key: str, user: User, now: datetime) -> Q:
     return conditions[key]()
 
 
+def tab_counts(petitions: QuerySet[Petition], *, user: User, now: datetime,
+               keys: list[str]) -> dict[str, int]:
+    """The rows of PETITIONS in each tab of KEYS, in one query: what .aggregate() with one
+    filtered Count per tab asks, `SELECT COUNT(id) FILTER (WHERE <tab>), … FROM … WHERE …`,
+    built on a copy of the queryset's own query. aggregate() costs twice as much CPU for the
+    same SQL (it clones the query and re-resolves every filter's expression tree on the way);
+    a query it would wrap in a subquery (DISTINCT, a slice, a union) goes through it still.
+    """
+    aggregates = {key: Count("id", filter=tab_q(key=key, user=user, now=now)) for key in keys}
+    query = petitions.query
+    if query.distinct or query.is_sliced or query.combinator or query.annotations:
+        return petitions.aggregate(**aggregates)
+    query = query.chain()
+    query.clear_ordering(force=True)
+    query.clear_select_clause()  # the columns, select_related's joins, the annotations
+    for key, aggregate in aggregates.items():
+        query.add_annotation(aggregate, key)
+    row = query.get_compiler(petitions.db).execute_sql(SINGLE)
+    return dict(zip(query.annotation_select, row, strict=True))
+
+
 def petition_workbench(*, user: User, tab: str, filters: Mapping[str, Any] | None,
                        now: datetime, all_count_cap: int | None = None) -> Workbench:
     """One tab's rows and every tab's count, all narrowed by the same filters.
@@ -141,12 +163,10 @@ def petition_workbench(*, user: User, tab: str, filters: Mapping[str, Any] | Non
     tab = workbench_tab(user=user, tab=tab)
     petitions = selectors.petition_list(user=user, filters=filters)
     waiting = Q(state__in=sorted(WAITING_STATES))
-    counted = [item for item in tabs if item.key != ALL_TAB]
-    aggregates = {item.key: Count("id", filter=tab_q(key=item.key, user=user, now=now))
-                  for item in counted}
     # The seven tabs hold open or resolved petitions only: the finished majority is left out
     # before the counts scan the rest (the state column is indexed).
-    counts: dict[str, int] = petitions.filter(waiting).aggregate(**aggregates)
+    counts = tab_counts(petitions.filter(waiting), user=user, now=now,
+                        keys=[item.key for item in tabs if item.key != ALL_TAB])
     if tab == ALL_TAB:
         cap = ALL_COUNT_CAP if all_count_cap is None else all_count_cap
         counts[ALL_TAB] = count_capped(petitions, cap=cap)
