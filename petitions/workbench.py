@@ -27,11 +27,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.sql.constants import SINGLE
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.queries import aggregate_plain
 from petitions import rules, selectors
 from petitions.models import OPEN_STATES, Petition, PetitionState
 from petitions.policy import STEP
@@ -130,23 +130,11 @@ def tab_q(*, key: str, user: User, now: datetime) -> Q:
 
 def tab_counts(petitions: QuerySet[Petition], *, user: User, now: datetime,
                keys: list[str]) -> dict[str, int]:
-    """The rows of PETITIONS in each tab of KEYS, in one query: what .aggregate() with one
-    filtered Count per tab asks, `SELECT COUNT(id) FILTER (WHERE <tab>), … FROM … WHERE …`,
-    built on a copy of the queryset's own query. aggregate() costs twice as much CPU for the
-    same SQL (it clones the query and re-resolves every filter's expression tree on the way);
-    a query it would wrap in a subquery (DISTINCT, a slice, a union) goes through it still.
-    """
-    aggregates = {key: Count("id", filter=tab_q(key=key, user=user, now=now)) for key in keys}
-    query = petitions.query
-    if query.distinct or query.is_sliced or query.combinator or query.annotations:
-        return petitions.aggregate(**aggregates)
-    query = query.chain()
-    query.clear_ordering(force=True)
-    query.clear_select_clause()  # the columns, select_related's joins, the annotations
-    for key, aggregate in aggregates.items():
-        query.add_annotation(aggregate, key)
-    row = query.get_compiler(petitions.db).execute_sql(SINGLE)
-    return dict(zip(query.annotation_select, row, strict=True))
+    """The rows of PETITIONS in each tab of KEYS, in one query: one filtered Count per tab,
+    `SELECT COUNT(id) FILTER (WHERE <tab>), … FROM … WHERE …` (core.queries.aggregate_plain:
+    aggregate()'s SQL at 1.4 ms of CPU instead of 2)."""
+    return aggregate_plain(petitions, **{
+        key: Count("id", filter=tab_q(key=key, user=user, now=now)) for key in keys})
 
 
 def petition_workbench(*, user: User, tab: str, filters: Mapping[str, Any] | None,
