@@ -10,7 +10,7 @@ import html
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.urls import reverse
@@ -136,12 +136,13 @@ class WorkbenchRow:
 _PK_MARK = 987654321
 
 
-def _local(moment: datetime | None) -> tuple[str, str]:
-    """The ISO moment and 月-日 时:分 of `moment` in the current time zone, as `date:'c'` and
-    `date:"m-d H:i"` print it; two empty strings for None."""
+def _local(moment: datetime | None, zone: tzinfo) -> tuple[str, str]:
+    """The ISO moment and 月-日 时:分 of `moment` in ZONE (the current time zone, looked up
+    once a page: each lookup reads a context-local), as `date:'c'` and `date:"m-d H:i"` print
+    it; two empty strings for None."""
     if moment is None:
         return "", ""
-    local = timezone.localtime(moment)
+    local = timezone.localtime(moment, zone)
     return local.isoformat(), local.strftime("%m-%d %H:%M")
 
 
@@ -166,6 +167,7 @@ def workbench_rows(petitions: Iterable[Mapping[str, Any]], *, tab: str,
     """The workbench's rows from `values(*WORKBENCH_ROW_FIELDS)`. The clocks are policy's;
     each label is translated once a call, not once a row."""
     moment = now or timezone.now()
+    zone = timezone.get_current_timezone()
     detail = reverse("petitions:staff-detail", args=[_PK_MARK])
     states = {value: str(label) for value, label in PetitionState.choices}
     tiers = {value: str(label) for value, label in Tier.choices}
@@ -191,8 +193,8 @@ def workbench_rows(petitions: Iterable[Mapping[str, Any]], *, tab: str,
             place = petition["area__name"]
             if petition["location_text"]:
                 place = f"{place} · {_truncated(petition['location_text'], 30)}"
-        arrival = _local(petition["arrival_due_at"]) if awaiting else ("", "")
-        due = _local(petition["due_at"]) if is_open else ("", "")
+        arrival = _local(petition["arrival_due_at"], zone) if awaiting else ("", "")
+        due = _local(petition["due_at"], zone) if is_open else ("", "")
         rows.append(WorkbenchRow(
             url=detail.replace(str(_PK_MARK), str(petition["id"])), pk=petition["id"],
             is_late=is_overdue or (awaiting and arrival_missed),
@@ -204,7 +206,7 @@ def workbench_rows(petitions: Iterable[Mapping[str, Any]], *, tab: str,
             supervised=petition["supervised"], awaiting_arrival=awaiting,
             arrival_due_iso=arrival[0], arrival_due=arrival[1], arrival_missed=arrival_missed,
             is_open=is_open, due_iso=due[0], due=due[1], is_overdue=is_overdue,
-            resolved="" if is_open else _local(petition["resolved_at"])[1]))
+            resolved="" if is_open else _local(petition["resolved_at"], zone)[1]))
     return rows
 
 

@@ -31,6 +31,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.queries import aggregate_plain
 from petitions import rules, selectors
 from petitions.models import OPEN_STATES, Petition, PetitionState
 from petitions.policy import STEP
@@ -127,6 +128,15 @@ def tab_q(*, key: str, user: User, now: datetime) -> Q:
     return conditions[key]()
 
 
+def tab_counts(petitions: QuerySet[Petition], *, user: User, now: datetime,
+               keys: list[str]) -> dict[str, int]:
+    """The rows of PETITIONS in each tab of KEYS, in one query: one filtered Count per tab,
+    `SELECT COUNT(id) FILTER (WHERE <tab>), … FROM … WHERE …` (core.queries.aggregate_plain:
+    aggregate()'s SQL at 1.4 ms of CPU instead of 2)."""
+    return aggregate_plain(petitions, **{
+        key: Count("id", filter=tab_q(key=key, user=user, now=now)) for key in keys})
+
+
 def petition_workbench(*, user: User, tab: str, filters: Mapping[str, Any] | None,
                        now: datetime, all_count_cap: int | None = None) -> Workbench:
     """One tab's rows and every tab's count, all narrowed by the same filters.
@@ -141,12 +151,10 @@ def petition_workbench(*, user: User, tab: str, filters: Mapping[str, Any] | Non
     tab = workbench_tab(user=user, tab=tab)
     petitions = selectors.petition_list(user=user, filters=filters)
     waiting = Q(state__in=sorted(WAITING_STATES))
-    counted = [item for item in tabs if item.key != ALL_TAB]
-    aggregates = {item.key: Count("id", filter=tab_q(key=item.key, user=user, now=now))
-                  for item in counted}
     # The seven tabs hold open or resolved petitions only: the finished majority is left out
     # before the counts scan the rest (the state column is indexed).
-    counts: dict[str, int] = petitions.filter(waiting).aggregate(**aggregates)
+    counts = tab_counts(petitions.filter(waiting), user=user, now=now,
+                        keys=[item.key for item in tabs if item.key != ALL_TAB])
     if tab == ALL_TAB:
         cap = ALL_COUNT_CAP if all_count_cap is None else all_count_cap
         counts[ALL_TAB] = count_capped(petitions, cap=cap)
