@@ -23,6 +23,7 @@ from petitions.models import Category
 from reports import rankings, rules, screen, selectors, services
 from reports.forms import GenerateForm, MapFilterForm, RankingForm
 from reports.models import MonthlyReport
+from territory.models import Area
 
 
 class ReportStaffView(StaffRequiredMixin, View):
@@ -98,13 +99,21 @@ class RankingView(StaffRequiredMixin, View):
         return render(request, "reports/rankings.html", context)
 
 
-class ScreenView(ReportStaffView):
+class ScreenStaffView(ReportStaffView):
+    """A big-screen view: the areas whose screen the user may open (reports.rules), and the
+    one asked for (?area=, else the widest); a missing, foreign or malformed one is a 404."""
+
+    def screen_areas(self, request: HttpRequest) -> tuple[list[Area], Area]:
+        areas = screen.screen_area_list(user=signed_in_user(request.user))
+        return areas, screen.screen_area_get(areas=areas, area_id=request.GET.get("area"))
+
+
+class ScreenView(ScreenStaffView):
     """The big screen (大屏): the figures rendered at once (no blank screen without script),
     then refreshed by static/js/screen.js from ScreenDataView once a minute."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        areas = screen.screen_area_list(user=signed_in_user(request.user))
-        area = screen.screen_area_get(areas=areas, area_id=request.GET.get("area"))
+        areas, area = self.screen_areas(request)
         figures = screen.screen_figures(area=area, now=timezone.now())
         context = {"area": area, "areas": areas if len(areas) > 1 else [],
                    "screen": screen.screen_display(figures),
@@ -114,15 +123,26 @@ class ScreenView(ReportStaffView):
         return render(request, "reports/screen.html", context)
 
 
-class ScreenDataView(ReportStaffView):
+class ScreenDataView(ScreenStaffView):
     """The big screen's figures as JSON (the same cached figures as the page)."""
 
     def get(self, request: HttpRequest) -> JsonResponse:
-        areas = screen.screen_area_list(user=signed_in_user(request.user))
-        area = screen.screen_area_get(areas=areas, area_id=request.GET.get("area"))
+        _areas, area = self.screen_areas(request)
         figures = screen.screen_figures(area=area, now=timezone.now())
         return JsonResponse({"area": {"id": area.pk, "name": area.name},
                              **screen.screen_display(figures)})
+
+
+class ScreenMapView(ScreenStaffView):
+    """The big screen's map: this month's petitions per building of the screen's area, as a
+    GeoJSON FeatureCollection (the one map's shape), the same for every screen of the area
+    and cached for the minute (reports.screen.screen_map)."""
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        _areas, area = self.screen_areas(request)
+        return JsonResponse(screen.screen_map(area=area, now=timezone.now()),
+                            content_type="application/geo+json",
+                            json_dumps_params={"ensure_ascii": False})
 
 
 # --- the one map -------------------------------------------------------------------------------
@@ -194,17 +214,4 @@ class PetitionMapDataView(MapStaffView):
         data = selectors.petition_map(user=signed_in_user(request.user),
                                       filters=_map_filters(form))
         return JsonResponse(data, content_type="application/geo+json",
-                            json_dumps_params={"ensure_ascii": False})
-
-
-class ScreenMapView(ReportStaffView):
-    """The big screen's map: this month's petitions per building of the screen's area, as a
-    GeoJSON FeatureCollection (the one map's shape), the same for every screen of the area
-    and cached for the minute (reports.screen.screen_map)."""
-
-    def get(self, request: HttpRequest) -> JsonResponse:
-        areas = screen.screen_area_list(user=signed_in_user(request.user))
-        area = screen.screen_area_get(areas=areas, area_id=request.GET.get("area"))
-        return JsonResponse(screen.screen_map(area=area, now=timezone.now()),
-                            content_type="application/geo+json",
                             json_dumps_params={"ensure_ascii": False})
