@@ -133,10 +133,6 @@ def stats_scope_path(user: AnyUser | None) -> str | None:
     return scope_path(user) if user.role in REPORT_ROLES else None
 
 
-def may_read_stats(user: AnyUser | None, area: Area) -> bool:
-    prefix = stats_scope_path(user)
-    return prefix is not None and area.path.startswith(prefix)
-
 
 def may_open_map(user: AnyUser | None) -> bool:
     """May open the one map: any staff role (or a superuser). It shows counts per building,
