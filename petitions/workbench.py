@@ -21,21 +21,24 @@ deadline of the two clocks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.queries import aggregate_plain
+from core.queries import CountAtLeast
+from core.scope import EVERYTHING
 from petitions import rules, selectors
 from petitions.models import OPEN_STATES, Petition, PetitionState
 from petitions.policy import STEP
-from petitions.queues import due_soon_q, late_q, next_deadline
+from petitions.queues import DUE_SOON_WITHIN, due_soon_q, late_q, next_deadline
 
 ALL_STAFF = frozenset(User.STAFF_ROLES)
 # How many people hear that a resolution waits for its check (the nearest level first).
@@ -68,14 +71,6 @@ DEFAULT_TAB = "mine"
 DISPATCHABLE_STATES = (PetitionState.SUBMITTED, PetitionState.REOPENED)
 # What any tab may hold: a running clock, or a resolution waiting for its check.
 WAITING_STATES = frozenset({*OPEN_STATES, PetitionState.RESOLVED})
-
-
-class CountAtLeast(int):
-    """A count that stopped at its cap: cap + 1 as a number (more than the cap, for the pager
-    and for comparisons such as the export's limit), "1,000+" as text (a template's {{ }})."""
-
-    def __str__(self) -> str:
-        return f"{int(self) - 1:,}+"
 
 
 def count_capped(queryset: QuerySet[Petition], *, cap: int) -> int:
@@ -128,13 +123,83 @@ def tab_q(*, key: str, user: User, now: datetime) -> Q:
     return conditions[key]()
 
 
+# The columns the tab conditions read: the counts select them from the visible rows.
+_COUNT_COLUMNS = ("id", "state", "holder_id", "resolved_by_id", "area_path", "origin_path",
+                  "supervised", "due_at", "arrival_due_at", "arrived_at")
+
+
+def _in(column: str, values: Iterable[str]) -> tuple[str, list[Any]]:
+    items = sorted(values)
+    return f"{column} IN ({', '.join(['%s'] * len(items))})", list(items)
+
+
+def _tab_sql(key: str, *, user: User, now: datetime, db: str) -> tuple[str, list[Any]]:
+    """tab_q(key) as SQL over the columns of _COUNT_COLUMNS, with its parameters: the same
+    conditions written out, NULLs as the ORM treats them (a missing deadline is never late,
+    never due). tests/petitions/test_workbench.py compares every tab's count with
+    .filter(tab_q(…)).count() on SQLite and PostgreSQL."""
+    connection = connections[db]
+    ops = connection.ops
+    at = ops.adapt_datetimefield_value
+    open_in, open_params = _in("state", OPEN_STATES)
+    awaiting = f"({open_in} AND arrived_at IS NULL AND arrival_due_at IS NOT NULL)"
+    if key == "dispatch":
+        sql, params = _in("state", DISPATCHABLE_STATES)
+        return f"({sql} AND holder_id IS NULL)", params
+    if key == "mine":
+        return f"(holder_id = %s AND {open_in})", [user.pk, *open_params]
+    if key == "verify":
+        prefix = rules.visibility_prefix(user) if rules.is_staff(user) else None
+        if prefix is None:
+            return "(1 = 0)", []
+        covers: tuple[str, list[Any]] = ("1 = 1", [])
+        if prefix != EVERYTHING:
+            like = connection.operators["startswith"]
+            pattern = f"{ops.prep_for_like_query(prefix)}%"
+            covers = (f"(area_path {like} OR origin_path {like})", [pattern, pattern])
+        not_mine = "(resolved_by_id IS NULL OR resolved_by_id <> %s)"
+        return (f"(state = %s AND {covers[0]} AND {not_mine})",
+                [PetitionState.RESOLVED, *covers[1], user.pk])
+    if key == "returned":
+        return "(state = %s)", [PetitionState.RETURNED]
+    if key == "overdue":
+        return (f"(({open_in} AND due_at < %s) OR ({awaiting} AND arrival_due_at < %s))",
+                [*open_params, at(now), *open_params, at(now)])
+    if key == "due_soon":
+        horizon = at(now + DUE_SOON_WITHIN)
+        return (f"({open_in} AND due_at >= %s AND NOT ({awaiting} AND arrival_due_at < %s)"
+                f" AND (due_at <= %s OR ({awaiting} AND arrival_due_at <= %s)))",
+                [*open_params, at(now), *open_params, at(now), horizon, *open_params, horizon])
+    if key == "supervised":
+        return f"(supervised = %s AND {open_in})", [True, *open_params]
+    raise KeyError(key)
+
+
 def tab_counts(petitions: QuerySet[Petition], *, user: User, now: datetime,
                keys: list[str]) -> dict[str, int]:
-    """The rows of PETITIONS in each tab of KEYS, in one query: one filtered Count per tab,
-    `SELECT COUNT(id) FILTER (WHERE <tab>), … FROM … WHERE …` (core.queries.aggregate_plain:
-    aggregate()'s SQL at 1.4 ms of CPU instead of 2)."""
-    return aggregate_plain(petitions, **{
-        key: Count("id", filter=tab_q(key=key, user=user, now=now)) for key in keys})
+    """The rows of PETITIONS in each tab of KEYS, in one query:
+    `SELECT COUNT(CASE WHEN <tab> THEN 1 END), … FROM (<the visible rows>) w`.
+
+    The ORM compiles only the visible rows (scope and filters); the seven tab conditions are
+    written out (_tab_sql): building and compiling them as filtered Counts cost 1.2 ms of CPU a
+    page, the SQL itself 0.16 ms. The derived table is flattened by both databases' planners
+    (the same plan as the WHERE written inline)."""
+    db = petitions.db
+    try:
+        base_sql, base_params = (petitions.order_by().values(*_COUNT_COLUMNS).query
+                                 .get_compiler(db).as_sql())
+    except EmptyResultSet:
+        return dict.fromkeys(keys, 0)
+    columns, params = [], []
+    for key in keys:
+        sql, values = _tab_sql(key, user=user, now=now, db=db)
+        columns.append(f"COUNT(CASE WHEN {sql} THEN 1 END)")
+        params += values
+    with connections[db].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)} FROM ({base_sql}) w",  # noqa: S608
+                       [*params, *base_params])
+        row = cursor.fetchone()
+    return {key: int(value) for key, value in zip(keys, row, strict=True)}
 
 
 def petition_workbench(*, user: User, tab: str, filters: Mapping[str, Any] | None,

@@ -157,3 +157,23 @@ def test_a_message_whose_params_do_not_fit_its_msgid_shows_its_stored_text(resid
     Notification.objects.update(title_key="诉求 #%(id)s：%(kind)s", params={"id": 7})
 
     assert Notification.objects.get().display_title == "诉求 #7：已提交"
+
+
+def test_the_header_counts_unread_messages_up_to_99_then_says_99_plus(client, resident_user,
+                                                                     grid_worker):
+    from notifications.selectors import notification_unread_count
+
+    Notification.objects.bulk_create([Notification(user=resident_user, title=f"通知 {index}")
+                                      for index in range(100)])
+    Notification.objects.bulk_create([Notification(user=grid_worker, title="新派单")])
+    Notification.objects.filter(user=resident_user, title="通知 0").update(
+        read_at="2026-11-16T09:00:00+08:00")
+    assert notification_unread_count(user_id=resident_user.pk) == 99  # the other's not counted
+    assert str(notification_unread_count(user_id=resident_user.pk)) == "99"
+    Notification.objects.create(user=resident_user, title="通知 100")
+    counted = notification_unread_count(user_id=resident_user.pk)
+    assert counted > 99 and str(counted) == "99+"
+    client.force_login(resident_user)
+    page = client.get(reverse("notifications:inbox")).content.decode()
+    assert '<span class="badge warn" aria-label="99+ 条未读">99+</span>' in page
+    assert notification_unread_count(user_id=grid_worker.pk) == 1
