@@ -65,6 +65,9 @@ def _arguments() -> argparse.Namespace:
                         help="cache and throttles, as in the load run")
     parser.add_argument("--only", default="", help="comma-separated page labels (substring)")
     parser.add_argument("--skip", default="", help="comma-separated page labels (substring)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="after timing, run N more requests of each page under cProfile and "
+                             "print the 25 functions with the most own time")
     return parser.parse_args()
 
 
@@ -215,6 +218,20 @@ def explain(queries: list[str]) -> list[str]:
     return lines
 
 
+def profile(client: Client, path: str, *, requests: int) -> None:
+    """cProfile over `requests` requests (its overhead inflates small calls: read the shares)."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        _request(client, path)
+    profiler.disable()
+    pstats.Stats(profiler).strip_dirs().sort_stats("tottime").print_stats(25)
+    pstats.Stats(profiler).strip_dirs().sort_stats("cumulative").print_stats(40)
+
+
 def main() -> None:
     if ARGUMENTS is None:
         raise SystemExit("pages.py: run it as a script")
@@ -235,6 +252,8 @@ def main() -> None:
               f"{figures['wall_p50']:9.2f} {figures['queries']:7d}{slow}", flush=True)
         if ARGUMENTS.explain:
             explained.append((f"{label}  {path}", figures["sql"]))
+        if ARGUMENTS.profile:
+            profile(client, path, requests=ARGUMENTS.profile)
     for title, queries in explained:
         print(f"\n## {title}")
         for line in explain(queries):

@@ -70,6 +70,14 @@ def _default_language() -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_memo() -> None:
+    """core.memo remembers per process: ids repeat from one test to the next."""
+    from core import memo
+
+    memo.forget_all()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_throttle_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
     """API throttles count per key / user / IP, and ids repeat from test to test: give every
     test empty buckets of its own (never cache.clear(), which on Redis would flush a database

@@ -19,16 +19,20 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import User
+from core import memo
 from core.models import AuditEvent
 from notifications.models import Notification
 from petitions import exports, selectors, services, workbench
 from petitions.models import Petition, PetitionState
+from territory.models import Building
 from tests.accounts.factories import UserFactory
 from tests.petitions.factories import category, submit
 
@@ -258,6 +262,42 @@ def test_a_filter_narrows_the_tab_and_its_count(spread, community_staff, params,
     assert tab_counts(response)["overdue"] == len(expected)
 
 
+def building_options(response: Any) -> set[str]:
+    field = next(item for item in response.context["selects"] if item.name == "building")
+    return {unescape(value) for value, _text in field.options}
+
+
+def test_the_building_filter_offers_each_scope_its_own_buildings_though_remembered(
+        territory, community_staff):
+    """The options are remembered per scope (core.memo): the first page asked must not decide
+    what another scope is offered."""
+    other = UserFactory(username="huanghe-staff", role=User.Role.COMMUNITY_STAFF,
+                        scope_area=territory.other_community)
+    ours = {str(building.pk) for building in (territory.building1, territory.building2,
+                                              territory.building3)}
+    assert building_options(client_for(community_staff).get(URL)) == ours
+    assert building_options(client_for(other).get(URL)) == {str(territory.other_building.pk)}
+    assert building_options(client_for(community_staff).get(URL)) == ours
+
+
+def test_the_filter_options_cost_no_query_while_remembered_and_a_new_building_shows_after(
+        territory, community_staff, monkeypatch):
+    from petitions.views import workbench as views
+
+    client = client_for(community_staff)
+    with CaptureQueriesContext(connection) as first:
+        client.get(URL)
+    with CaptureQueriesContext(connection) as second:
+        response = client.get(URL)
+    assert len(first.captured_queries) - len(second.captured_queries) == 2  # categories, buildings
+    added = Building.objects.create(compound=territory.compound, micro_grid=territory.micro1,
+                                    number="99")
+    assert str(added.pk) not in building_options(client.get(URL))  # still remembered
+    monkeypatch.setattr(views, "FILTER_OPTIONS_SECONDS", 0)  # as once the minute is up
+    assert str(added.pk) in building_options(client.get(URL))
+    assert response.status_code == 200
+
+
 def test_the_category_and_building_filters_narrow(spread, territory, community_staff):
     client = client_for(community_staff)
     noise = client.get(URL, {"tab": "overdue", "category": category("噪音扰民").pk})
@@ -429,12 +469,13 @@ def test_a_tab_costs_the_same_queries_for_3_rows_and_for_120(world, community_st
     with_few = _page_queries(client, {"tab": tab, "tier": "microgrid"})
     for name in ("waiting", "mine", "resolved_by_worker", "returned", "supervised"):
         _copies(Petition.objects.get(pk=world[name]), 24)
+    memo.forget_all()  # the filter options are asked again, as on the first page
     with django_assert_num_queries(with_few):
         response = client.get(URL, {"tab": tab, "tier": "microgrid", "page": 2})
-    # Session, user, scope area, unread count; the seven counts in one aggregate, the page of
-    # rows (the pager reuses its tab's count: no second COUNT), the categories and buildings
-    # of the form; on 待分派 the placement-quality line; on 全部 its own count, capped (it
-    # reads finished rows, which the seven counts leave out).
+    # Session, user, scope area, unread count; the seven counts in one query, the page of rows
+    # (the pager reuses its tab's count: no second COUNT), the categories and buildings of the
+    # form (then remembered for a minute); on 待分派 the placement-quality line; on 全部 its own
+    # count, capped (it reads finished rows, which the seven counts leave out).
     assert with_few == 8 + (tab in ("dispatch", "all"))
     counts = tab_counts(response)
     assert counts[tab] == response.context["page"].paginator.count
