@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
+from accounts.backends import MODEL_BACKEND
 from accounts.forms import PhoneCodeForm, PhoneForm, StaffAuthenticationForm
 from accounts.models import User
 from accounts.rules import is_resident
@@ -26,7 +27,6 @@ from core.ip import client_ip
 from core.masking import mask_phone
 
 PENDING_PHONE = "accounts_phone_pending"
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 class ResidentLoginRequiredMixin(LoginRequiredMixin):

@@ -19,11 +19,11 @@ from accounts.api.serializers import (
     PhoneCodeVerifyInputSerializer,
 )
 from accounts.api.throttles import PhoneCodeRequestThrottle, PhoneCodeVerifyThrottle
+from accounts.backends import MODEL_BACKEND
 from accounts.services import phone_code_request, phone_code_verify
 from core.ip import client_ip
 from core.types import signed_in_user
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 REFUSED = OpenApiResponse(description="输入有误、验证码错误或已失效（中文 message）")
 LIMITED = OpenApiResponse(description="请求过于频繁")
 

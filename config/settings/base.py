@@ -484,7 +484,9 @@ LOGGING = {
 # sign in by phone code (rate-limited in accounts.services) and never reach these backends.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the scope area with the user (one query a request, not two).
+    # Sessions signed in before it named django.contrib.auth's: they sign in once more.
+    "accounts.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -117,10 +117,11 @@ def test_me_refuses_anonymous_callers(api, territory):
     assert api.get(ME_URL).status_code in (401, 403)
 
 
-def test_me_is_a_few_queries(client, grid_worker, django_assert_max_num_queries):
+def test_me_reads_the_user_and_their_scope_area_in_one_query(client, grid_worker,
+                                                              django_assert_num_queries):
     client.force_login(grid_worker)
-    # session, user, scope area
-    with django_assert_max_num_queries(3):
+    # the session; the user with their scope area (accounts.backends.ModelBackend)
+    with django_assert_num_queries(2):
         assert client.get(ME_URL).status_code == 200
 
 
