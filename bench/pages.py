@@ -219,17 +219,20 @@ def explain(queries: list[str]) -> list[str]:
 
 
 def profile(client: Client, path: str, *, requests: int) -> None:
-    """cProfile over `requests` requests (its overhead inflates small calls: read the shares)."""
+    """cProfile of this process's CPU over `requests` requests (its overhead inflates small
+    calls: read the shares)."""
     import cProfile
     import pstats
 
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU, as the figures
     profiler.enable()
     for _ in range(requests):
         _request(client, path)
     profiler.disable()
     pstats.Stats(profiler).strip_dirs().sort_stats("tottime").print_stats(25)
     pstats.Stats(profiler).strip_dirs().sort_stats("cumulative").print_stats(40)
+    if os.environ.get("BENCH_CALLERS"):
+        pstats.Stats(profiler).strip_dirs().print_callers(os.environ["BENCH_CALLERS"])
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -68,7 +67,7 @@ else:  # the stubs' Paginator is generic; Django's is not subscriptable at run t
 class KnownCountPaginator(PetitionPaginator):
     """A Paginator told its count: the workbench's aggregate has counted the tab already."""
 
-    def __init__(self, object_list: QuerySet[Petition, dict[str, Any]], per_page: int, *,
+    def __init__(self, object_list: Sequence[dict[str, Any]], per_page: int, *,
                  count: int) -> None:
         super().__init__(object_list, per_page)
         self.known_count = count
@@ -199,13 +198,12 @@ class PetitionWorkbenchView(StaffView):
         tab = workbench_tab(user=user, tab=request.GET.get("tab", ""))
         try:
             workbench = petition_workbench(user=user, tab=tab, filters=request.GET,
-                                           now=timezone.now())
+                                           now=timezone.now(), fields=WORKBENCH_ROW_FIELDS)
         except ValidationError as error:
             return self._render(request, tab, error=_filter_errors(error), status=400)
         except ApplicationError as error:
             return self._render(request, tab, error=error.message, status=error.status_code)
-        rows = workbench.petitions.select_related(None).values(*WORKBENCH_ROW_FIELDS)
-        page = KnownCountPaginator(rows, STAFF_PAGE_SIZE, count=workbench.count).get_page(
+        page = KnownCountPaginator(workbench.rows, STAFF_PAGE_SIZE, count=workbench.count).get_page(
             request.GET.get("page"))
         shown = workbench_rows(page.object_list, tab=tab)
         return self._render(request, tab, tabs=workbench.tabs, page=page, rows=shown,

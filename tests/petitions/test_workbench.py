@@ -472,10 +472,11 @@ def test_a_tab_costs_the_same_queries_for_3_rows_and_for_120(world, community_st
     memo.forget_all()  # the filter options are asked again, as on the first page
     with django_assert_num_queries(with_few):
         response = client.get(URL, {"tab": tab, "tier": "microgrid", "page": 2})
-    # Session, user, scope area, unread count; the seven counts in one query, the page of rows
-    # (the pager reuses its tab's count: no second COUNT), the categories and buildings of the
-    # form (then remembered for a minute); on 待分派 the placement-quality line; on 全部 its own
-    # count, capped (it reads finished rows, which the seven counts leave out).
+    # Session, the user with their scope area, unread count; the seven counts in one query, the
+    # page's ids then its rows (the pager reuses its tab's count: no second COUNT), the
+    # categories and buildings of the form (then remembered for a minute); on 待分派 the
+    # placement-quality line; on 全部 its own count, capped (it reads finished rows, which the
+    # seven counts leave out).
     assert with_few == 8 + (tab in ("dispatch", "all"))
     counts = tab_counts(response)
     assert counts[tab] == response.context["page"].paginator.count
