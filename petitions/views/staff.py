@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from django import forms
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -338,7 +339,7 @@ class RecurrenceQueueView(StaffView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         queryset = recurrence.recurrence_open_list(user=request.user).prefetch_related(
-            "petitions")
+            Prefetch("petitions", queryset=Petition.objects.only("id").order_by("id")))
         page = Paginator(queryset, RECURRENCE_PAGE_SIZE).get_page(request.GET.get("page"))
         rows = []
         for suggestion in page.object_list:
@@ -348,8 +349,7 @@ class RecurrenceQueueView(StaffView):
                 auto_id=f"id_accept_{suggestion.pk}_%s")
             dismiss = petition_forms.RecurrenceDismissForm(
                 auto_id=f"id_dismiss_{suggestion.pk}_%s")
-            petitions = sorted(suggestion.petitions.all(), key=lambda petition: petition.pk)
-            rows.append({"suggestion": suggestion, "petitions": petitions,
+            rows.append({"suggestion": suggestion, "petitions": suggestion.petitions.all(),
                          "accept": form, "dismiss": dismiss})
         context = {"page": page, "rows": rows, "active": "recurrences"}
         return render(request, "petitions/staff/recurrences.html", context)

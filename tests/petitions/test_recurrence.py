@@ -10,8 +10,11 @@ import pytest
 import time_machine
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from core.exceptions import ApplicationError, InvalidTransition, PermissionDeniedError
 from core.models import AuditEvent
 from deliberation.models import Need, Topic
@@ -24,6 +27,7 @@ from petitions.recurrence import (
     recurrence_for_petition,
     recurrence_open_list,
 )
+from tests.accounts.factories import UserFactory
 from tests.petitions.conftest import MONDAY_9AM
 from tests.petitions.factories import category, submit
 
@@ -231,3 +235,80 @@ def test_the_queue_holds_the_suggestions_in_the_users_scope(
 def test_a_petition_knows_its_suggestions(suggestion):
     petition = suggestion.petitions.first()
     assert recurrence_for_petition(petition_id=petition.pk) == [suggestion]
+
+
+# --- the pages ---------------------------------------------------------------------------------
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def two_suggestions(territory, community_staff) -> list[RecurrenceSuggestion]:
+    petitions_at(territory.building1, days_ago=[1, 2, 3])
+    petitions_at(territory.building3, days_ago=[4, 5, 6, 7], name="邻里纠纷")
+    detect()
+    return list(RecurrenceSuggestion.objects.order_by("id"))
+
+
+def test_the_queue_lists_the_suggestions_in_scope_in_a_constant_number_of_queries(
+        two_suggestions, community_staff, django_assert_num_queries):
+    client = client_for(community_staff)
+    # session, user, the user's scope area, count, page, the linked petitions' ids, the
+    # inbox badge: the same whatever the number of suggestions on the page.
+    with django_assert_num_queries(7):
+        html = client.get(reverse("petitions:staff-recurrences")).content.decode()
+    assert "长江瑞城 1号楼 · 环境卫生" in html and "长江瑞城 3号楼 · 邻里纠纷" in html
+    assert "30 天内受理 4 件" in html
+    # The default text is neutral: it names the building and the category, not a petition.
+    assert "楼道里堆满了杂物" not in html
+
+
+def test_the_queue_is_for_community_staff_and_street_admins_only(
+        two_suggestions, grid_worker, resident_user, territory):
+    assert client_for(grid_worker).get(reverse("petitions:staff-recurrences")).status_code == 404
+    assert client_for(resident_user).get(
+        reverse("petitions:staff-recurrences")).status_code in (302, 404)
+
+
+def test_staff_of_another_community_see_none_and_cannot_decide(two_suggestions, territory):
+    other = UserFactory(username="other-community", role=User.Role.COMMUNITY_STAFF,
+                        scope_area=territory.other_community)
+    client = client_for(other)
+    assert "没有待处理的未诉先办建议" in client.get(
+        reverse("petitions:staff-recurrences")).content.decode()
+    response = client.post(reverse("petitions:staff-recurrence-dismiss",
+                                   args=[two_suggestions[0].pk]), {"reason": "不归我们管"})
+    assert response.status_code == 404
+
+
+def test_accepting_from_the_queue_opens_the_topic(two_suggestions, community_staff):
+    suggestion = two_suggestions[0]
+    response = client_for(community_staff).post(
+        reverse("petitions:staff-recurrence-accept", args=[suggestion.pk]),
+        {"outcome": "topic", "title": "1号楼楼道环境整治", "description": "商量长效办法"},
+        follow=True)
+    assert "已发起议题" in response.content.decode()
+    suggestion.refresh_from_db()
+    assert Topic.objects.get(pk=suggestion.topic_id).title == "1号楼楼道环境整治"
+
+
+def test_dismissing_from_the_queue_without_a_reason_is_refused_in_chinese(
+        two_suggestions, community_staff):
+    suggestion = two_suggestions[0]
+    response = client_for(community_staff).post(
+        reverse("petitions:staff-recurrence-dismiss", args=[suggestion.pk]), {"reason": ""},
+        follow=True)
+    assert "不采纳须填写理由" in response.content.decode()
+    suggestion.refresh_from_db()
+    assert suggestion.status == Status.OPEN
+
+
+def test_the_linked_petitions_staff_page_shows_the_suggestion(two_suggestions, community_staff):
+    petition = two_suggestions[0].petitions.first()
+    html = client_for(community_staff).get(
+        reverse("petitions:staff-detail", args=[petition.pk])).content.decode()
+    assert "未诉先办：同楼栋同类诉求 30 天内 3 件" in html and "去处理" in html
