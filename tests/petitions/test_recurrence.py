@@ -312,3 +312,16 @@ def test_the_linked_petitions_staff_page_shows_the_suggestion(two_suggestions, c
     html = client_for(community_staff).get(
         reverse("petitions:staff-detail", args=[petition.pk])).content.decode()
     assert "未诉先办：同楼栋同类诉求 30 天内 3 件" in html and "去处理" in html
+
+
+def test_the_admin_lists_suggestions_in_scope_read_only(two_suggestions, street_admin,
+                                                        django_assert_max_num_queries):
+    client = client_for(street_admin)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("admin:petitions_recurrencesuggestion_changelist"))
+    assert response.status_code == 200 and "1号楼" in response.content.decode()
+    suggestion = two_suggestions[0]
+    page = client.get(reverse("admin:petitions_recurrencesuggestion_change",
+                              args=[suggestion.pk])).content.decode()
+    assert all(f"#{pk}" in page for pk in suggestion.petitions.values_list("pk", flat=True))
+    assert client.get(reverse("admin:petitions_recurrencesuggestion_add")).status_code == 403
