@@ -72,7 +72,8 @@ def _same_group(queryset: QuerySet[RecurrenceSuggestion]) -> QuerySet[Recurrence
 
 
 def recurrence_detect(*, now: datetime, building_id: int | None = None,
-                      category_id: int | None = None) -> int:
+                      category_id: int | None = None, min_count: int | None = None,
+                      window_days: int | None = None) -> int:
     """Raise the suggestions now due; returns how many this run raised.
 
     1. One grouped query: per building and category, the petitions in the window, counting
@@ -83,9 +84,12 @@ def recurrence_detect(*, now: datetime, building_id: int | None = None,
     3. Every open suggestion is linked to its group's petitions in the window (later arrivals
        join the open one).
     4. The staff in scope hear of the suggestions this run raised (one inbox row each, keyed).
-    `building_id` and `category_id` narrow it to one group.
+    `building_id` and `category_id` narrow it to one group; the thresholds default to the
+    settings (the demo passes its own).
     """
-    since = now - timedelta(days=settings.RECURRENCE_WINDOW_DAYS)
+    min_count = settings.RECURRENCE_MIN_COUNT if min_count is None else min_count
+    window_days = settings.RECURRENCE_WINDOW_DAYS if window_days is None else window_days
+    since = now - timedelta(days=window_days)
     counted = _counted(since=since, now=now)
     if building_id is not None and category_id is not None:
         counted = counted.filter(building_id=building_id, category_id=category_id)
@@ -97,7 +101,7 @@ def recurrence_detect(*, now: datetime, building_id: int | None = None,
         .annotate(count=Count("id"), fresh=Count("id", filter=~Exists(decided_since)),
                   first=Min("submitted_at"), last=Max("submitted_at"),
                   area_path=Max("building__micro_grid__path"))
-        .filter(count__gte=settings.RECURRENCE_MIN_COUNT, fresh__gt=0)
+        .filter(count__gte=min_count, fresh__gt=0)
         .order_by("building_id", "category_id"))
     with transaction.atomic():
         if groups:
@@ -105,7 +109,7 @@ def recurrence_detect(*, now: datetime, building_id: int | None = None,
                 RecurrenceSuggestion(
                     building_id=group["building_id"], category_id=group["category_id"],
                     area_path=group["area_path"], petition_count=group["count"],
-                    window_days=settings.RECURRENCE_WINDOW_DAYS,
+                    window_days=window_days,
                     first_submitted_at=group["first"], last_submitted_at=group["last"],
                     raised_at=now)
                 for group in groups], ignore_conflicts=True)
