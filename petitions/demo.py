@@ -19,7 +19,6 @@ from django.utils import timezone
 from accounts.models import User
 from core.workdays import WorkCalendar
 from petitions import policy
-from petitions.recurrence import recurrence_detect
 from petitions.models import (
     Category,
     Petition,
@@ -28,6 +27,7 @@ from petitions.models import (
     Tier,
     is_internal_by_default,
 )
+from petitions.recurrence import recurrence_detect
 from residents.models import Household
 from territory.models import Area, Building, Compound
 

@@ -486,10 +486,10 @@ class RecurrenceAcceptForm(forms.Form):
     """采纳未诉先办建议: a topic or a need, with a neutral title and text (the service refuses
     one quoting a petition)."""
 
-    outcome = forms.ChoiceField(label=_lazy("处理方式"), widget=forms.RadioSelect,
-                                choices=RecurrenceSuggestion.Outcome.choices,
-                                initial=RecurrenceSuggestion.Outcome.TOPIC,
-                                error_messages={"required": _lazy("请选择发起议题或列入需求清单。")})
+    outcome = forms.ChoiceField(
+        label=_lazy("处理方式"), widget=forms.RadioSelect,
+        choices=RecurrenceSuggestion.Outcome.choices, initial=RecurrenceSuggestion.Outcome.TOPIC,
+        error_messages={"required": _lazy("请选择发起议题或列入需求清单。")})
     title = forms.CharField(label=_lazy("名称"), max_length=200,
                             error_messages={"required": _lazy("请填写议题或需求的名称。")})
     description = forms.CharField(label=_lazy("说明"), required=False, max_length=1000,

@@ -16,6 +16,7 @@ petition arrives after the decision and the window still holds enough.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -126,14 +127,14 @@ def _link_open(counted: QuerySet[Petition]) -> None:
                               for suggestion_id, petition_id in pairs], ignore_conflicts=True)
 
 
-def _deciders() -> list[dict[str, Any]]:
+def _deciders() -> list[Mapping[str, Any]]:
     """Who may decide a suggestion (rules.may_decide_recurrence), read once for the batch."""
     return list(User.objects.filter(is_active=True)
                 .filter(Q(role__in=rules.DISPATCHER_ROLES) | Q(is_superuser=True))
                 .values("id", "role", "is_superuser", "scope_area__path").order_by("id"))
 
 
-def _decider_covers(user: dict[str, Any], area_path: str) -> bool:
+def _decider_covers(user: Mapping[str, Any], area_path: str) -> bool:
     if user["is_superuser"]:
         return True
     prefix = user["scope_area__path"]
@@ -142,7 +143,7 @@ def _decider_covers(user: dict[str, Any], area_path: str) -> bool:
     return area_path.startswith(prefix)
 
 
-def _notify_raised(*, now: datetime, groups: list[dict[str, Any]]) -> int:
+def _notify_raised(*, now: datetime, groups: Sequence[Mapping[str, Any]]) -> int:
     if not groups:
         return 0
     # The rows this run inserted carry its `now`; a row a concurrent run won carries its own.
@@ -157,7 +158,7 @@ def _notify_raised(*, now: datetime, groups: list[dict[str, Any]]) -> int:
         return 0
     deciders = _deciders()
     link = queue_link()
-    inbox = []
+    inbox: list[Notification] = []
     for row in rows:
         fields = notification_fields(
             title=Message(gettext_noop("未诉先办：同类诉求反复出现")),

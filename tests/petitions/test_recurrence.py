@@ -191,7 +191,8 @@ def test_dismissing_needs_a_reason_and_is_recorded(suggestion, community_staff):
     dismissed = recurrence_dismiss(suggestion_id=suggestion.pk, actor=community_staff,
                                    reason="物业已签约每周清理")
     assert (dismissed.status, dismissed.decision_note) == (Status.DISMISSED, "物业已签约每周清理")
-    assert PetitionEvent.objects.filter(note="未诉先办建议不予采纳：物业已签约每周清理").count() == 3
+    noted = PetitionEvent.objects.filter(note="未诉先办建议不予采纳：物业已签约每周清理")
+    assert noted.count() == 3
 
 
 def test_a_decided_suggestion_cannot_be_decided_again(suggestion, community_staff):
