@@ -326,3 +326,17 @@ def test_the_admin_lists_suggestions_in_scope_read_only(two_suggestions, street_
                               args=[suggestion.pk])).content.decode()
     assert all(f"#{pk}" in page for pk in suggestion.petitions.values_list("pk", flat=True))
     assert client.get(reverse("admin:petitions_recurrencesuggestion_add")).status_code == 403
+
+
+def test_detection_takes_the_same_number_of_queries_for_one_group_or_many(
+        territory, community_staff, street_admin, django_assert_num_queries):
+    petitions_at(territory.building1, days_ago=[1, 2, 3])
+    # groups, insert, link (read + insert), the raised rows, the deciders, the inbox rows, and
+    # the transaction's savepoint and release (the test runs inside a transaction)
+    with django_assert_num_queries(9):
+        assert detect() == 1
+    petitions_at(territory.building2, days_ago=[1, 2, 3])
+    petitions_at(territory.building3, days_ago=[1, 2, 3], name="邻里纠纷")
+    petitions_at(territory.other_building, days_ago=[1, 2, 3])
+    with django_assert_num_queries(9):
+        assert detect() == 3
