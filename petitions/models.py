@@ -683,7 +683,7 @@ class RecurrenceSuggestion(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("待处理")
         ACCEPTED = "accepted", _("已采纳")
-        DISMISSED = "dismissed", _("已驳回")
+        DISMISSED = "dismissed", _("不予采纳")
 
     class Outcome(models.TextChoices):
         TOPIC = "topic", _("发起议题")

@@ -197,7 +197,7 @@ def test_dismissing_needs_a_reason_and_is_recorded(suggestion, community_staff):
 
 def test_a_decided_suggestion_cannot_be_decided_again(suggestion, community_staff):
     recurrence_dismiss(suggestion_id=suggestion.pk, actor=community_staff, reason="已处理")
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition, match="不能从“不予采纳”变为“已采纳”"):
         recurrence_accept(suggestion_id=suggestion.pk, actor=community_staff, outcome="need",
                           title="x")
 
@@ -219,7 +219,7 @@ def test_staff_outside_the_scope_get_404_and_grid_workers_may_not_decide(
         suggestion, outsider, grid_worker):
     with pytest.raises(Http404):
         recurrence_dismiss(suggestion_id=suggestion.pk, actor=outsider, reason="x")
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有社区工作人员或街道管理员"):
         recurrence_dismiss(suggestion_id=suggestion.pk, actor=grid_worker, reason="x")
     suggestion.refresh_from_db()
     assert suggestion.status == Status.OPEN
