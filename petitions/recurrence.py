@@ -90,13 +90,19 @@ def recurrence_detect(*, now: datetime, building_id: int | None = None,
     """
     min_count = settings.RECURRENCE_MIN_COUNT if min_count is None else min_count
     window_days = settings.RECURRENCE_WINDOW_DAYS if window_days is None else window_days
-    since = now - timedelta(days=window_days)
-    counted = _counted(since=since, now=now)
+    counted = _counted(since=now - timedelta(days=window_days), now=now)
     if building_id is not None and category_id is not None:
         counted = counted.filter(building_id=building_id, category_id=category_id)
+    groups = recurrence_due_groups(counted, min_count=min_count)
+    return recurrence_raise(counted, groups=groups, now=now, window_days=window_days)
+
+
+def recurrence_due_groups(counted: QuerySet[Petition], *,
+                          min_count: int) -> list[Mapping[str, Any]]:
+    """Step 1 of recurrence_detect: the groups due a suggestion, in one query."""
     decided_since = _same_group(RecurrenceSuggestion.objects.filter(
         decided_at__gte=OuterRef("submitted_at")))
-    groups = list(
+    return list(
         counted.exclude(Exists(_same_group(RecurrenceSuggestion.objects.filter(status=Status.OPEN))))
         .values("building_id", "category_id")
         .annotate(count=Count("id"), fresh=Count("id", filter=~Exists(decided_since)),
@@ -104,6 +110,12 @@ def recurrence_detect(*, now: datetime, building_id: int | None = None,
                   area_path=Max("building__micro_grid__path"))
         .filter(count__gte=min_count, fresh__gt=0)
         .order_by("building_id", "category_id"))
+
+
+def recurrence_raise(counted: QuerySet[Petition], *, groups: Sequence[Mapping[str, Any]],
+                     now: datetime, window_days: int) -> int:
+    """Steps 2–4 of recurrence_detect, for the groups step 1 found (maybe a while ago: another
+    run may have raised some of them since)."""
     with transaction.atomic():
         if groups:
             RecurrenceSuggestion.objects.bulk_create([

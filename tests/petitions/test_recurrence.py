@@ -24,8 +24,10 @@ from petitions.recurrence import (
     recurrence_accept,
     recurrence_detect,
     recurrence_dismiss,
+    recurrence_due_groups,
     recurrence_for_petition,
     recurrence_open_list,
+    recurrence_raise,
 )
 from tests.accounts.factories import UserFactory
 from tests.petitions.conftest import MONDAY_9AM
@@ -340,3 +342,20 @@ def test_detection_takes_the_same_number_of_queries_for_one_group_or_many(
     petitions_at(territory.other_building, days_ago=[1, 2, 3])
     with django_assert_num_queries(9):
         assert detect() == 3
+
+
+def test_two_runs_at_once_leave_one_suggestion_and_one_message_each(
+        territory, community_staff):
+    # Run A finds the group due; run B (a second beat, a minute later) raises it before A
+    # inserts. A's insert is dropped by the constraint and A tells no one.
+    petitions_at(territory.building1, days_ago=[1, 2, 3])
+    counted = Petition.objects.all()
+    groups = recurrence_due_groups(counted, min_count=3)
+    assert len(groups) == 1
+    with time_machine.travel(MONDAY_9AM + timedelta(minutes=1), tick=False):
+        assert recurrence_detect(now=timezone.now()) == 1
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        assert recurrence_raise(counted, groups=groups, now=timezone.now(), window_days=30) == 0
+    assert RecurrenceSuggestion.objects.count() == 1
+    assert RecurrenceSuggestion.objects.get().petitions.count() == 3
+    assert recurrence_notices().filter(user=community_staff).count() == 1
