@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.demo import demo_step_register
 from core.media import media_register
+from core.recurrence import recurrence_target_register
 from core.referral import referrer_register
 
 
@@ -17,6 +18,7 @@ class DeliberationConfig(AppConfig):
 
     def ready(self) -> None:
         # They import models, which cannot load before the app registry is ready.
+        from deliberation import recurrence
         from deliberation.models import ActionEvidence
         from deliberation.selectors import action_evidence_get_for_media
         from deliberation.services.topics import topic_propose_from_petition
@@ -24,6 +26,8 @@ class DeliberationConfig(AppConfig):
         media_register(ActionEvidence, "photo", access=action_evidence_get_for_media)
         # petitions' refer pages and API make the topic through this service.
         referrer_register(topic_propose_from_petition)
+        # petitions' 未诉先办 suggestions, once accepted, open a topic or a need here.
+        recurrence_target_register(recurrence)
         # After petitions (10): its demo's referred petitions become topics here.
         demo_step_register("deliberation", order=20, load=_demo_load)
 

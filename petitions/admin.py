@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -31,6 +31,7 @@ from petitions.models import (
     PetitionEvent,
     PetitionPhoto,
     PetitionState,
+    RecurrenceSuggestion,
     SlaPolicy,
     WebhookDelivery,
 )
@@ -62,6 +63,7 @@ choice_scope_register(AssessmentExclusion, rule=_of_visible_petition)
 choice_scope_register(Category, rule=everywhere)
 choice_scope_register(SlaPolicy, rule=everywhere)
 choice_scope_register(BuildingPlaque, "building__micro_grid__path")
+choice_scope_register(RecurrenceSuggestion, "area_path")
 
 
 class PetitionEventInline(GenericTabularInline[PetitionEvent, Petition]):
@@ -241,6 +243,34 @@ class AssessmentExclusionAdmin(ReadOnlyAdminMixin, ScopedChoicesMixin,
     def get_queryset(self, request: HttpRequest) -> QuerySet[AssessmentExclusion]:
         visible = Petition.objects.filter(rules.visibility_q(request.user)).values("pk")
         return super().get_queryset(request).filter(petition_id__in=visible)
+
+
+@admin.register(RecurrenceSuggestion)
+class RecurrenceSuggestionAdmin(ReadOnlyAdminMixin, ScopedChoicesMixin,
+                                GenericModelAdmin[RecurrenceSuggestion]):
+    """未诉先办, read only: the beat task raises suggestions and staff accept or dismiss them in
+    the queue (petitions/recurrence.py, which audits each decision); here street clerks look
+    back over them by status, category and building."""
+
+    list_display = ("__str__", "building", "category", "petition_count", "status", "outcome",
+                    "raised_at", "decided_by", "decided_at")
+    list_filter = ("status", "outcome", "category")
+    search_fields = ("=id", "=petitions__id")
+    list_select_related = ("building__compound", "category", "decided_by")
+    date_hierarchy = "raised_at"
+    fields = ("building", "category", "petition_count", "window_days", "first_submitted_at",
+              "last_submitted_at", "linked_petitions", "status", "raised_at", "outcome",
+              "topic_id", "need_id", "decided_by", "decided_at", "decision_note")
+    readonly_fields = fields
+
+    @admin.display(description=_lazy("相关诉求"))
+    def linked_petitions(self, obj: RecurrenceSuggestion) -> str:
+        return format_html_join(" ", '<a href="{}">#{}</a>', (
+            (reverse("petitions:staff-detail", args=[pk]), pk)
+            for pk in obj.petitions.order_by("id").values_list("id", flat=True)))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RecurrenceSuggestion]:
+        return super().get_queryset(request).filter(rules.recurrence_q(request.user))
 
 
 @admin.register(PetitionEvent)

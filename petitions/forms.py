@@ -20,7 +20,14 @@ from django.utils.translation import gettext_lazy as _lazy
 from accounts.models import User
 from core.phones import MobilePhoneFormField
 from core.scope import scope_path
-from petitions.models import MAX_PHOTOS, AssessmentExclusion, Category, NoVisitReason, Petition
+from petitions.models import (
+    MAX_PHOTOS,
+    AssessmentExclusion,
+    Category,
+    NoVisitReason,
+    Petition,
+    RecurrenceSuggestion,
+)
 from residents.models import Household
 from residents.selectors import household_list
 from territory.models import Area, Building, Compound, Unit
@@ -473,3 +480,22 @@ class ExclusionDecisionForm(forms.Form):
 
     note = forms.CharField(label=_lazy("审批意见"), max_length=500, required=False,
                            widget=forms.TextInput())
+
+
+class RecurrenceAcceptForm(forms.Form):
+    """采纳未诉先办建议: a topic or a need, with a neutral title and text (the service refuses
+    one quoting a petition)."""
+
+    outcome = forms.ChoiceField(
+        label=_lazy("处理方式"), widget=forms.RadioSelect,
+        choices=RecurrenceSuggestion.Outcome.choices, initial=RecurrenceSuggestion.Outcome.TOPIC,
+        error_messages={"required": _lazy("请选择发起议题或列入需求清单。")})
+    title = forms.CharField(label=_lazy("名称"), max_length=200,
+                            error_messages={"required": _lazy("请填写议题或需求的名称。")})
+    description = forms.CharField(label=_lazy("说明"), required=False, max_length=1000,
+                                  widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RecurrenceDismissForm(forms.Form):
+    reason = forms.CharField(label=_lazy("不采纳理由"), max_length=500,
+                             error_messages={"required": _lazy("不采纳须填写理由。")})

@@ -671,3 +671,67 @@ EXCLUSION_TRANSITIONS: dict[str, frozenset[str]] = {
     AssessmentExclusion.Status.APPROVED: frozenset(),
     AssessmentExclusion.Status.REFUSED: frozenset(),
 }
+
+
+class RecurrenceSuggestion(models.Model):
+    """未诉先办: petitions of one category recur in one building (RECURRENCE_MIN_COUNT within
+    RECURRENCE_WINDOW_DAYS), so staff are asked to act before the next complaint — open a
+    deliberation topic or add a needs-list entry (through core.recurrence), or dismiss it with a
+    reason. Never acted on automatically (petitions/recurrence.py). At most one open suggestion
+    per building and category: two detection runs at once cannot both raise one."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待处理")
+        ACCEPTED = "accepted", _("已采纳")
+        DISMISSED = "dismissed", _("不予采纳")
+
+    class Outcome(models.TextChoices):
+        TOPIC = "topic", _("发起议题")
+        NEED = "need", _("列入需求清单")
+
+    building = models.ForeignKey("territory.Building", on_delete=models.CASCADE,
+                                 related_name="recurrence_suggestions", verbose_name=_("楼栋"))
+    category = models.ForeignKey(Category, on_delete=models.PROTECT,
+                                 related_name="recurrence_suggestions", verbose_name=_("分类"))
+    # The building's micro-grid path: one LIKE for the staff whose scope covers it.
+    area_path = models.CharField(_("所在区域路径"), max_length=255, db_index=True)
+    petitions = models.ManyToManyField(Petition, related_name="recurrence_suggestions",
+                                       verbose_name=_("相关诉求"))
+    petition_count = models.PositiveIntegerField(_("诉求数"))
+    window_days = models.PositiveSmallIntegerField(_("统计天数"))
+    first_submitted_at = models.DateTimeField(_("最早受理"))
+    last_submitted_at = models.DateTimeField(_("最近受理"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
+                              default=Status.OPEN, db_index=True)
+    raised_at = models.DateTimeField(_("提出时间"), default=timezone.now, db_index=True)
+    outcome = models.CharField(_("处理方式"), max_length=8, choices=Outcome.choices, blank=True)
+    topic_id = models.PositiveBigIntegerField(_("议题编号"), null=True, blank=True)
+    need_id = models.PositiveBigIntegerField(_("需求编号"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("处理人"))
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decision_note = models.CharField(_("处理说明"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("未诉先办建议")
+        verbose_name_plural = _("未诉先办建议")
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "category"],
+                                    condition=models.Q(status="open"),
+                                    name="recurrence_suggestion_one_open"),
+        ]
+        indexes = [models.Index(fields=["building", "category", "decided_at"],
+                                name="recurrence_group_decided_idx")]
+
+    def __str__(self) -> str:
+        return f"未诉先办 #{self.pk}"
+
+
+RECURRENCE_TRANSITIONS: dict[str, frozenset[str]] = {
+    RecurrenceSuggestion.Status.OPEN: frozenset({RecurrenceSuggestion.Status.ACCEPTED,
+                                                 RecurrenceSuggestion.Status.DISMISSED}),
+    RecurrenceSuggestion.Status.ACCEPTED: frozenset(),
+    RecurrenceSuggestion.Status.DISMISSED: frozenset(),
+}

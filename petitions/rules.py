@@ -67,6 +67,9 @@ STAFF_PAGE_ROLES: dict[str, frozenset[str]] = {
     "ExclusionQueueView": frozenset({Role.STREET_ADMIN}),
     "ExclusionApproveView": frozenset({Role.STREET_ADMIN}),
     "ExclusionRefuseView": frozenset({Role.STREET_ADMIN}),
+    "RecurrenceQueueView": DISPATCHER_ROLES,
+    "RecurrenceAcceptView": DISPATCHER_ROLES,
+    "RecurrenceDismissView": DISPATCHER_ROLES,
 }
 # The moves to 已派单 that are not a dispatch: a refused verification sends a resolved petition
 # back to its holder (petition_verify), a returned one is rerouted (petition_reroute).
@@ -328,6 +331,34 @@ def covers_petition_q(user: Viewer, relation: str) -> Q:
         return Q()
     return (Q(**{f"{relation}__area_path__startswith": prefix})
             | Q(**{f"{relation}__origin_path__startswith": prefix}))
+
+
+# --- 未诉先办: suggestions raised where petitions recur (petitions/recurrence.py) ---------------
+
+
+def covers_area(user: Viewer, area_path: str) -> bool:
+    """Staff whose scope holds the area (a building's micro-grid)."""
+    prefix = visibility_prefix(user) if is_staff(user) else None
+    return prefix is not None and area_path.startswith(prefix)
+
+
+def may_decide_recurrence(user: Viewer, area_path: str) -> bool:
+    """Community staff and street admins (or a superuser) covering the building: those who run
+    the compound's deliberation and its needs list."""
+    return (isinstance(user, User) and (user.is_superuser or user.role in DISPATCHER_ROLES)
+            and covers_area(user, area_path))
+
+
+def recurrence_q(user: Viewer) -> Q:
+    """may_decide_recurrence as a condition on RecurrenceSuggestion rows."""
+    if not (isinstance(user, User) and (user.is_superuser or user.role in DISPATCHER_ROLES)):
+        return Q(pk__in=[])
+    prefix = visibility_prefix(user)
+    if prefix is None:
+        return Q(pk__in=[])
+    if prefix == EVERYTHING:
+        return Q()
+    return Q(area_path__startswith=prefix)
 
 
 def may_rate(user: Viewer, petition: Petition) -> bool:

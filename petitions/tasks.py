@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from petitions.alerts import petitions_send_reminders
 from petitions.pending_photos import pending_photos_purge
+from petitions.recurrence import recurrence_detect
 from petitions.sweep import petitions_sweep
 from petitions.webhooks import webhook_deliveries_send_due
 
@@ -33,3 +34,9 @@ def petitions_remind_task() -> int:
 @shared_task(name="petitions.pending_photos_purge", acks_late=True, ignore_result=True)
 def petitions_pending_photos_purge_task() -> int:
     return pending_photos_purge(now=timezone.now())
+
+
+@shared_task(name="petitions.recurrence_detect", acks_late=True, ignore_result=True)
+def petitions_recurrence_detect_task() -> int:
+    return recurrence_detect(now=timezone.now())
+

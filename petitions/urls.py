@@ -76,4 +76,10 @@ urlpatterns = [
          name="staff-exclusion-approve"),
     path("staff/exclusions/<int:pk>/refuse/", staff.ExclusionRefuseView.as_view(),
          name="staff-exclusion-refuse"),
+    # 未诉先办: suggestions raised where petitions recur, accepted or dismissed by staff.
+    path("staff/recurrences/", staff.RecurrenceQueueView.as_view(), name="staff-recurrences"),
+    path("staff/recurrences/<int:pk>/accept/", staff.RecurrenceAcceptView.as_view(),
+         name="staff-recurrence-accept"),
+    path("staff/recurrences/<int:pk>/dismiss/", staff.RecurrenceDismissView.as_view(),
+         name="staff-recurrence-dismiss"),
 ]

@@ -266,6 +266,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every hour: delete the photos kept from refused petition forms once a day old (safe twice).
     "petitions-pending-photos-purge": {"task": "petitions.pending_photos_purge",
                                        "schedule": 3600.0},
+    # Every hour: 未诉先办 — raise a suggestion to staff where one category of petition recurs
+    # in one building (RECURRENCE_* below); set-based, and safe twice or at once.
+    "petitions-recurrence-detect": {"task": "petitions.recurrence_detect", "schedule": 3600.0},
     # --- deliberation ---
     # Every hour: create each compound's monthly session once its 15th is within the lead window
     # (idempotent: one session per compound and month, however often it runs).
@@ -438,6 +441,10 @@ DELIBERATION_EVALUATION_DAYS = env.int("DELIBERATION_EVALUATION_DAYS", default=7
 # a compound centre within the second radius names the community whose 待分派 queue gets it.
 PLACEMENT_RADIUS_METRES = env.int("PLACEMENT_RADIUS_METRES", default=150)
 PLACEMENT_COMPOUND_RADIUS_METRES = env.int("PLACEMENT_COMPOUND_RADIUS_METRES", default=400)
+# 未诉先办 (petitions/recurrence.py): this many petitions of one category in one building within
+# this many days raise a suggestion to staff (a deliberation topic or a needs-list entry).
+RECURRENCE_MIN_COUNT = env.int("RECURRENCE_MIN_COUNT", default=3)
+RECURRENCE_WINDOW_DAYS = env.int("RECURRENCE_WINDOW_DAYS", default=30)
 # 考核排名 (reports/rankings.py): a grid or worker with fewer petitions than this in a rate's
 # denominator is listed apart (样本不足), not ranked.
 RANKING_MIN_SAMPLE = env.int("RANKING_MIN_SAMPLE", default=10)

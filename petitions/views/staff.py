@@ -17,6 +17,8 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from django import forms
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,13 +31,14 @@ from accounts.models import User
 from core.actions import ActionView, StaffRequiredMixin
 from core.referral import referrer
 from core.types import signed_in_user
-from petitions import assessment, dispatch_queue, rules, selectors, services
+from petitions import assessment, dispatch_queue, recurrence, rules, selectors, services
 from petitions import forms as petition_forms
-from petitions.models import AssessmentExclusion, Petition
+from petitions.models import AssessmentExclusion, Petition, RecurrenceSuggestion
 from petitions.presentation import stats_chart, stats_rows
 from petitions.views.base import login_redirect, status_context
 
 STAFF_PAGE_SIZE = 50  # the workbench's tabs (views.workbench)
+RECURRENCE_PAGE_SIZE = 20
 STATS_PERIODS = {"week": timedelta(weeks=12), "month": timedelta(days=366)}
 PLACEMENT_QUALITY_PERIOD = timedelta(days=30)
 
@@ -87,6 +90,9 @@ class PetitionStaffDetailView(StaffView):
                                                                  petition=petition),
             "exclusion": assessment.exclusion_for_petition(petition_id=petition.pk),
             "may_request_exclusion": rules.may_request_exclusion(request.user, petition),
+            "recurrences": recurrence.recurrence_for_petition(petition_id=petition.pk),
+            "may_decide_recurrence": rules.may_decide_recurrence(request.user,
+                                                                 petition.origin_path),
         }
         return render(request, "petitions/staff/detail.html", context)
 
@@ -323,3 +329,66 @@ class ExclusionRefuseView(ExclusionDecisionView):
     def perform(self, obj: AssessmentExclusion, data: dict[str, Any]) -> Any:
         return assessment.exclusion_refuse(exclusion_id=obj.pk, actor=self.actor,
                                            note=data.get("note") or "")
+
+
+# --- 未诉先办 (petitions/recurrence.py) --------------------------------------------------------
+
+
+class RecurrenceQueueView(StaffView):
+    """Open suggestions in the user's scope, a page at a time, each with accept / dismiss."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        queryset = recurrence.recurrence_open_list(user=request.user).prefetch_related(
+            Prefetch("petitions", queryset=Petition.objects.only("id").order_by("id")))
+        page = Paginator(queryset, RECURRENCE_PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = []
+        for suggestion in page.object_list:
+            title, text = recurrence.recurrence_default_text(suggestion)
+            form = petition_forms.RecurrenceAcceptForm(
+                initial={"title": title, "description": text},
+                auto_id=f"id_accept_{suggestion.pk}_%s")
+            dismiss = petition_forms.RecurrenceDismissForm(
+                auto_id=f"id_dismiss_{suggestion.pk}_%s")
+            rows.append({"suggestion": suggestion, "petitions": suggestion.petitions.all(),
+                         "accept": form, "dismiss": dismiss})
+        context = {"page": page, "rows": rows, "active": "recurrences"}
+        return render(request, "petitions/staff/recurrences.html", context)
+
+
+class RecurrenceDecisionView(StaffView, ActionView):
+    """POST only: an open suggestion the user may decide (404 otherwise), back to the queue."""
+
+    http_method_names = ["post"]
+
+    def load(self, **kwargs: Any) -> RecurrenceSuggestion:
+        suggestion = (recurrence.recurrence_open_list(user=self.request.user)
+                      .filter(pk=kwargs["pk"]).first())
+        if suggestion is None:
+            raise Http404(_("建议不存在。"))
+        return suggestion
+
+    def redirect_to(self, obj: RecurrenceSuggestion) -> str:
+        return reverse("petitions:staff-recurrences")
+
+
+class RecurrenceAcceptView(RecurrenceDecisionView):
+    form_class = petition_forms.RecurrenceAcceptForm
+
+    def perform(self, obj: RecurrenceSuggestion, data: dict[str, Any]) -> Any:
+        return recurrence.recurrence_accept(suggestion_id=obj.pk, actor=self.actor,
+                                            outcome=data["outcome"], title=data["title"],
+                                            description=data.get("description") or "")
+
+    def success_text(self, result: Any) -> str:
+        if result.outcome == RecurrenceSuggestion.Outcome.TOPIC:
+            return _("已采纳，已发起议题，可在协商议事中安排上会。")
+        return _("已采纳，已列入需求清单。")
+
+
+class RecurrenceDismissView(RecurrenceDecisionView):
+    form_class = petition_forms.RecurrenceDismissForm
+    success_message = _lazy("已记录不采纳的理由。")
+
+    def perform(self, obj: RecurrenceSuggestion, data: dict[str, Any]) -> Any:
+        return recurrence.recurrence_dismiss(suggestion_id=obj.pk, actor=self.actor,
+                                             reason=data["reason"])

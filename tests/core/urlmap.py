@@ -35,7 +35,7 @@ from deliberation.models import (
 from notifications.models import Notification
 from notifications.services import notifications_create
 from petitions.api.open311 import request_token
-from petitions.models import AssessmentExclusion, Petition
+from petitions.models import AssessmentExclusion, Petition, RecurrenceSuggestion
 from petitions.services import building_plaque_get_or_create
 from residents.models import Household, Resident
 from territory.models import Building, Unit
@@ -201,8 +201,15 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
         AssessmentExclusion(petition=item, reason=AssessmentExclusion.Reason.DUPLICATE,
                             note="与另一件重复", requested_by=users["community_staff"])
         for item in (petition, other_petition)])
+    # An open 未诉先办 suggestion each side (building 1; the other community's building 9).
+    recurrence, other_recurrence = RecurrenceSuggestion.objects.bulk_create([
+        RecurrenceSuggestion(building=building, category=petition.category,
+                             area_path=building.micro_grid.path, petition_count=3,
+                             window_days=30, first_submitted_at=timezone.now(),
+                             last_submitted_at=timezone.now())
+        for building in (territory.building1, territory.other_building)])
     real = {
-        "exclusions": exclusion.pk,
+        "exclusions": exclusion.pk, "recurrences": recurrence.pk,
         "petitions": petition.pk, "staff": petition.pk, "requests": petition.pk,
         "compounds": territory.compound.pk, "areas": territory.community.pk,
         "buildings": territory.building1.pk, "households": territory.household1.pk,
@@ -226,7 +233,7 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
     assert set(phones) == {PHONE_OWN, PHONE_MICRO1, PHONE_MICRO2, PHONE_OTHER}
     assert Building.objects.count() == 4 and Household.objects.count() == 4
     other = _populate_other_community(territory, far, other_resident)
-    other.update({"exclusions": other_exclusion.pk,
+    other.update({"exclusions": other_exclusion.pk, "recurrences": other_recurrence.pk,
                   "petitions": other_petition.pk, "staff": other_petition.pk,
                   "requests": other_petition.pk, "topics": other_topic.pk,
                   "care": other_care_file.pk, "care-files": other_care_file.pk,

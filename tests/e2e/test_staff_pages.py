@@ -141,3 +141,55 @@ def topic(territory, resident_user):
     from tests.deliberation.factories import TopicFactory
 
     return TopicFactory(compound=territory.compound, proposer=resident_user)
+
+
+def test_the_recurrence_queue_fits_and_accepting_opens_a_topic(desk, browser, live_server,
+                                                                territory, community_staff,
+                                                                street_admin):
+    """未诉先办 at 1366 px: the accept form (topic or need, title, text) beside the dismiss form,
+    nothing wider than the screen, no serious axe finding; accepting opens the topic. At 390 px
+    the two forms stack."""
+    from playwright.sync_api import expect
+
+    from deliberation.models import Topic
+    from petitions.models import RecurrenceSuggestion
+    from petitions.recurrence import recurrence_detect
+    from tests.e2e.conftest import PHONE
+    from tests.e2e.test_accessibility import serious_violations
+    from tests.petitions.factories import submit
+
+    for building in (territory.building1, territory.building3):
+        for _ in range(3):
+            submit(None, building=building)
+    recurrence_detect(now=timezone.now())
+    login(desk, community_staff)
+    assert serious_violations(desk, "/petitions/staff/recurrences/") == []
+    assert desk.evaluate("document.documentElement.scrollWidth") <= 1366
+    panel = desk.locator("section.recurrence").first
+    accept, dismiss = panel.locator("form").nth(0), panel.locator("form").nth(1)
+    accept_box, dismiss_box = accept.bounding_box(), dismiss.bounding_box()
+    assert accept_box["x"] + accept_box["width"] <= dismiss_box["x"]  # side by side, apart
+    shot(desk, "recurrence-queue")
+    accept.locator("input[name=title]").fill("1号楼楼道杂物长效整治")
+    accept.locator("button[type=submit]").click()
+    expect(desk.locator(".messages, [role=status], [role=alert]").first).to_contain_text(
+        "已发起议题")
+    suggestion = RecurrenceSuggestion.objects.get(topic_id__isnull=False)
+    assert Topic.objects.get(pk=suggestion.topic_id).title == "1号楼楼道杂物长效整治"
+
+    # A street admin's menu holds both 剔除审批 and 未诉先办: still one line at 1366 px.
+    for admin in _page(browser, live_server, STAFF_SCREEN):
+        login(admin, street_admin)
+        admin.goto("/petitions/staff/recurrences/")
+        tops = admin.locator("header nav a").evaluate_all(
+            "links => links.map(link => Math.round(link.getBoundingClientRect().top))")
+        assert tops and len(set(tops)) == 1, tops
+        shot(admin, "recurrence-queue-street-admin")
+
+    for phone in _page(browser, live_server, PHONE):
+        login(phone, community_staff)
+        phone.goto("/petitions/staff/recurrences/")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+        forms = phone.locator("section.recurrence").first.locator("form")
+        assert forms.nth(0).bounding_box()["y"] < forms.nth(1).bounding_box()["y"]
+        shot(phone, "recurrence-queue-phone")

@@ -6,7 +6,7 @@ import pytest
 from django.db.models import Count
 
 from governance.demo import demo_load
-from petitions.models import Petition, PetitionEvent
+from petitions.models import Petition, PetitionEvent, RecurrenceSuggestion
 
 pytestmark = pytest.mark.django_db
 
@@ -33,3 +33,8 @@ def test_the_demo_matches_the_report_and_covers_every_state():
         kinds = list(petition.events.values_list("kind", flat=True))
         assert kinds[0] == "submitted"
     assert PetitionEvent.objects.filter(kind="closed").count() == closed.count()
+    # 未诉先办: the 物业设施 petitions of the resident's building raise one open suggestion.
+    suggestion = RecurrenceSuggestion.objects.get()
+    assert (suggestion.status, suggestion.category.name) == ("open", "物业设施")
+    assert suggestion.petitions.count() >= 3
+    assert "1 未诉先办 suggestion(s)" in output.getvalue()
