@@ -251,9 +251,9 @@ def _responses_for(question: SurveyQuestion, value: Any) -> list[SurveyResponse]
         return [SurveyResponse(question=question, scale=score)]
     chosen = value if isinstance(value, list | tuple) else [value]
     options = {option.pk: option for option in question.options.all()}
-    ids = {_as_int(item) for item in chosen}
-    if not ids <= options.keys() or (question.kind == SurveyQuestion.Kind.SINGLE
-                                     and len(ids) != 1):
+    ids = {option_id for item in chosen if (option_id := _as_int(item)) is not None}
+    if (len(ids) != len(chosen) or not ids <= options.keys()
+            or (question.kind == SurveyQuestion.Kind.SINGLE and len(ids) != 1)):
         raise ApplicationError(_("“%s”的选项无效。") % question.text)
     return [SurveyResponse(question=question, option=options[option_id])
             for option_id in sorted(ids, key=lambda pk: options[pk].position)]
