@@ -401,3 +401,60 @@ def test_the_residents_home_lists_published_results_in_a_constant_number_of_quer
     with _at(CLOSES + timedelta(days=1)), django_assert_num_queries(len(one.captured_queries)):
         response = client.get(url)
     assert response.content.decode().count("加装电梯意愿调查") == 3
+
+
+# --- the quarterly survey as a survey with questions --------------------------------------------
+
+def test_the_quarterly_generator_gives_each_survey_its_questions_once(territory):
+    from deliberation.services.surveys import surveys_generate_quarterly
+
+    surveys_generate_quarterly(today=date(2025, 6, 25))
+    surveys_generate_quarterly(today=date(2025, 6, 26))
+    survey = Survey.objects.get(compound=territory.compound)
+    assert survey.kind == "quarterly" and not survey.is_draft
+    assert [(question.kind, question.code) for question in _questions(survey)] == [
+        ("single", "satisfaction"), ("text", "comment"), ("text", "need")]
+    assert [option.code for option in _questions(survey)[0].options.all()] == [
+        "satisfied", "basically", "dissatisfied"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_every_quarterly_answer_as_responses(territory):
+    """0003 turns each existing quarterly survey into one with questions and copies every
+    answer (satisfaction, comment, need) onto them; the answer rows themselves stay."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("deliberation", "0002_topic_evaluation_window")]
+    after = [("deliberation", "0003_survey_builder")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        survey = old.get_model("deliberation", "Survey").objects.create(
+            compound_id=territory.compound.pk, year=2025, quarter=1, title="2025年第1季度",
+            opens_on=date(2025, 3, 20), closes_on=date(2025, 4, 15))
+        answer_model = old.get_model("deliberation", "SurveyAnswer")
+        first = answer_model.objects.create(survey=survey, household_id=territory.household1.pk,
+                                            satisfaction="basically", comment="楼道灯要修")
+        answer_model.objects.create(survey=survey, household_id=territory.household2.pk,
+                                    satisfaction="satisfied")
+        old.get_model("deliberation", "Need").objects.create(
+            compound_id=territory.compound.pk, title="增设快递柜", source="survey",
+            survey_answer=first)
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    migrated = Survey.objects.get(pk=survey.pk)
+    assert migrated.kind == "quarterly" and migrated.opened_at is not None
+    rows = set(SurveyResponse.objects.filter(answer__survey=migrated).values_list(
+        "answer__household_id", "question__code", "option__code", "text"))
+    assert rows == {
+        (territory.household1.pk, "satisfaction", "basically", ""),
+        (territory.household1.pk, "comment", None, "楼道灯要修"),
+        (territory.household1.pk, "need", None, "增设快递柜"),
+        (territory.household2.pk, "satisfaction", "satisfied", ""),
+    }
+    assert set(migrated.answers.values_list("satisfaction", flat=True)) == {"basically",
+                                                                            "satisfied"}
