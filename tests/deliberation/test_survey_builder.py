@@ -458,3 +458,22 @@ def test_the_migration_keeps_every_quarterly_answer_as_responses(territory):
     }
     assert set(migrated.answers.values_list("satisfaction", flat=True)) == {"basically",
                                                                             "satisfied"}
+
+
+def test_a_household_answers_a_built_survey_through_the_api_once(survey, resident_user,
+                                                                 territory):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(resident_user)
+    url = reverse("api:deliberation-survey-answers", args=[survey.pk])
+    body = {"responses": {str(key): value for key, value in _responses(survey).items()}}
+    with _at(OPENS):
+        assert api.post(url, body, format="json").status_code == 201
+        spouse = _household_member(territory, "spouse", household=territory.household1)
+        api.force_authenticate(spouse)
+        refused = api.post(url, body, format="json")
+        assert refused.status_code == 400
+        assert "本户已经填写过这份问卷" in refused.json()["message"]
+        listed = api.get(reverse("api:deliberation-survey-list")).json()["results"]
+    assert [(row["kind"], row["answer_count"]) for row in listed] == [("questionnaire", 1)]
