@@ -182,8 +182,9 @@ def _answer_field(question: SurveyQuestion) -> forms.Field:
                                          widget=forms.CheckboxSelectMultiple)
     if question.kind == SurveyQuestion.Kind.SCALE:
         scores = [(str(score), str(score)) for score in range(1, 6)]
-        return forms.ChoiceField(label=label, choices=scores, widget=forms.RadioSelect,
-                                 required=False, help_text=_("1 分最低，5 分最高"))
+        return forms.ChoiceField(label=label, choices=scores, required=False,
+                                 widget=forms.RadioSelect(attrs={"class": "survey-scale"}),
+                                 help_text=_("1 分最低，5 分最高"))
     return forms.CharField(label=label, max_length=500, required=False,
                            widget=forms.Textarea(attrs={"rows": 2}))
 
