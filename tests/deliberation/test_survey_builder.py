@@ -108,7 +108,7 @@ def test_the_window_must_not_end_before_it_begins(territory, community_staff):
 def test_a_resident_or_other_communitys_staff_may_not_build(territory, resident_user,
                                                             outsider):
     for actor in (resident_user, outsider):
-        with pytest.raises(PermissionDeniedError):
+        with pytest.raises(PermissionDeniedError, match="只有社区工作人员"):
             survey_create(actor=actor, compound=territory.compound, title="t", opens_on=OPENS,
                           closes_on=CLOSES)
 
@@ -131,7 +131,7 @@ def test_questions_are_frozen_once_the_survey_is_opened(survey, community_staff)
         survey_question_add(survey=survey, actor=community_staff, kind="text", text="再加一题")
     with pytest.raises(ApplicationError, match="题目不能再修改"):
         survey_question_remove(question=_questions(survey)[0], actor=community_staff)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="题目不能再修改"):
         survey_open(survey=survey, actor=community_staff)
 
 
@@ -199,7 +199,7 @@ def test_a_draft_is_neither_shown_nor_answerable(client, territory, community_st
 
 def test_only_the_compounds_residents_may_answer(survey, other_resident, community_staff):
     for actor in (other_resident, community_staff):
-        with _at(OPENS), pytest.raises(PermissionDeniedError):
+        with _at(OPENS), pytest.raises(PermissionDeniedError, match="只有本小区居民可以参加测评"):
             survey_respond(survey=survey, actor=actor, responses=_responses(survey))
 
 
@@ -218,7 +218,7 @@ def test_an_option_of_another_question_or_a_score_outside_1_to_5_is_refused(
     foreign_option = _questions(survey)[2 - position if position != 1 else 0]
     responses[question.pk] = {0: foreign_option.options.first().pk if position == 0 else 0,
                               1: 6, 2: [_questions(survey)[0].options.first().pk]}[position]
-    with _at(OPENS), pytest.raises(ApplicationError):
+    with _at(OPENS), pytest.raises(ApplicationError, match=r"选项无效|1 至 5 分"):
         survey_respond(survey=survey, actor=resident_user, responses=responses)
     assert not survey.answers.exists()
 
