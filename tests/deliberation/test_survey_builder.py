@@ -470,3 +470,22 @@ def test_a_household_answers_a_built_survey_through_the_api_once(survey, residen
         assert "本户已经填写过这份问卷" in refused.json()["message"]
         listed = api.get(reverse("api:deliberation-survey-list")).json()["results"]
     assert [(row["kind"], row["answer_count"]) for row in listed] == [("questionnaire", 1)]
+
+
+# --- the admin --------------------------------------------------------------------------------
+
+def test_the_admin_edits_a_drafts_questions_inline_and_freezes_an_opened_one(
+        client, territory, community_staff, street_admin, survey):
+    draft = _build(territory, community_staff)
+    client.force_login(street_admin)
+    draft_page = client.get(reverse("admin:deliberation_survey_change", args=[draft.pk]))
+    assert draft_page.status_code == 200
+    assert 'name="questions-TOTAL_FORMS"' in draft_page.content.decode()
+    opened_page = client.get(reverse("admin:deliberation_survey_change", args=[survey.pk]))
+    assert "是否同意加装电梯" in opened_page.content.decode()
+    # Opened: the questions show, read-only (no editable field).
+    assert 'name="questions-0-text"' not in opened_page.content.decode()
+    question = _questions(draft)[0]
+    page = client.get(reverse("admin:deliberation_surveyquestion_change", args=[question.pk]))
+    assert 'name="options-0-label"' in page.content.decode()
+    assert client.get(reverse("admin:deliberation_surveyquestion_changelist")).status_code == 200
