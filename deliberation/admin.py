@@ -28,6 +28,8 @@ from deliberation.models import (
     SessionAttendance,
     Survey,
     SurveyAnswer,
+    SurveyOption,
+    SurveyQuestion,
     Topic,
     TopicOpinion,
     TopicRating,
@@ -41,7 +43,7 @@ from deliberation.services.sessions import (
     session_publish,
     sessions_schedule_monthly,
 )
-from deliberation.services.surveys import surveys_generate_quarterly
+from deliberation.services.surveys import survey_open, surveys_generate_quarterly
 from deliberation.services.topics import (
     action_item_tick_off,
     topic_schedule,
@@ -68,6 +70,7 @@ choice_scope_register(TopicStatusChange, f"topic__{COMMUNITY_PATH}")
 choice_scope_register(ActionEvidence, f"action_item__topic__{COMMUNITY_PATH}")
 choice_scope_register(Milestone, f"project__{COMMUNITY_PATH}")
 choice_scope_register(SurveyAnswer, f"survey__{COMMUNITY_PATH}")
+choice_scope_register(SurveyQuestion, f"survey__{COMMUNITY_PATH}")
 
 
 # Django's admin classes are not subscriptable at run time: the model is named for mypy only.
@@ -224,17 +227,74 @@ class ProjectAdmin(ScopedChoicesMixin, GenericModelAdmin[Project]):
               lambda project: project_tick_off(project=project, actor=signed_in_user(request.user)))
 
 
+def _survey_is_draft(obj: Survey | SurveyQuestion | None) -> bool:
+    """A survey's questions and options are edited only while it is a draft: the answers refer
+    to them once it is opened."""
+    survey = obj.survey if isinstance(obj, SurveyQuestion) else obj
+    return survey is None or survey.opened_at is None
+
+
+class _FrozenOnceOpenedMixin:
+    """For the inlines, whose `obj` is the survey or question they sit in."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _survey_is_draft(obj) and super().has_add_permission(request, obj)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _survey_is_draft(obj) and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _survey_is_draft(obj) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+class SurveyQuestionInline(_FrozenOnceOpenedMixin, GenericTabularInline[SurveyQuestion, Survey]):
+    model = SurveyQuestion
+    extra = 0
+    fields = ["position", "kind", "text", "is_required"]
+    show_change_link = True
+
+
+class SurveyOptionInline(_FrozenOnceOpenedMixin,
+                         GenericTabularInline[SurveyOption, SurveyQuestion]):
+    model = SurveyOption
+    extra = 0
+    fields = ["position", "label"]
+
+
 @admin.register(Survey)
 class SurveyAdmin(ScopedChoicesMixin, GenericModelAdmin[Survey]):
-    list_display = ["title", "compound", "year", "quarter", "opens_on", "closes_on"]
-    list_filter = ["year", "quarter", "compound"]
+    list_display = ["title", "compound", "kind", "opens_on", "closes_on", "opened_at"]
+    list_filter = ["kind", "year", "quarter", "compound"]
     search_fields = ["title"]
-    actions = ["generate_now"]
+    readonly_fields = ["opened_at", "created_by"]
+    inlines = [SurveyQuestionInline]
+    actions = ["open_surveys", "generate_now"]
+
+    @admin.action(description=_("发布所选问卷（发布后题目不能再改）"))
+    def open_surveys(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
+        _each(self, request, queryset,
+              lambda survey: survey_open(survey=survey, actor=signed_in_user(request.user)))
 
     @admin.action(description=_("立即生成本季度测评（季末）"))
     def generate_now(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
         count = surveys_generate_quarterly(today=timezone.localdate())
         self.message_user(request, _("新生成 %(count)s 份测评。") % {"count": count})
+
+
+@admin.register(SurveyQuestion)
+class SurveyQuestionAdmin(ScopedChoicesMixin, GenericModelAdmin[SurveyQuestion]):
+    list_display = ["text", "survey", "position", "kind", "is_required"]
+    list_filter = ["kind", "survey__compound"]
+    search_fields = ["text", "survey__title"]
+    list_select_related = ["survey"]
+    raw_id_fields = ["survey"]
+    inlines = [SurveyOptionInline]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _survey_is_draft(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _survey_is_draft(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(SurveyAnswer)

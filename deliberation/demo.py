@@ -7,7 +7,8 @@
 - the three lists: needs (surveys, topics, the 7 complaints from 12345 / 诉速办, all resolved),
   resources (partner units, in-service party members, organisations), projects (the 5
   livelihood projects and the 4 co-building projects, with milestones and tick-off);
-- quarterly satisfaction surveys with household answers (satisfaction above 90%).
+- quarterly satisfaction surveys with household answers (satisfaction above 90%); a closed
+  questionnaire with its results (86 households) and an open one with three questions.
 Bulk inserts; deterministic.
 """
 
@@ -17,6 +18,7 @@ import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from io import TextIOBase
+from typing import Any
 
 from django.utils import timezone
 
@@ -35,6 +37,9 @@ from deliberation.models import (
     Session,
     Survey,
     SurveyAnswer,
+    SurveyOption,
+    SurveyQuestion,
+    SurveyResponse,
     Topic,
     TopicOpinion,
     TopicRating,
@@ -45,7 +50,11 @@ from deliberation.services.sessions import (
     deliberation_date,
     session_next_for_compound,
 )
-from deliberation.services.surveys import quarter_end, quarter_of
+from deliberation.services.surveys import (
+    quarter_end,
+    quarter_of,
+    survey_quarterly_questions_create,
+)
 from deliberation.services.topics import evaluation_end
 from governance.models import Body
 from residents.models import Household, PartyMember
@@ -415,7 +424,8 @@ def _resources(compound: Compound) -> list[Resource]:
 
 
 def _surveys(compound: Compound, today: date, randomizer: random.Random) -> None:
-    """The last four quarters answered (about a third of households each), the current open."""
+    """The last four quarters answered (about a third of households each), the current open;
+    a closed questionnaire with its results, and an open one with three questions."""
     households = list(Household.objects.filter(building__compound=compound)
                       .values_list("id", flat=True))
     year, quarter = quarter_of(today)
@@ -425,10 +435,16 @@ def _surveys(compound: Compound, today: date, randomizer: random.Random) -> None
         quarters.append((year, quarter))
     current = quarter_of(today)
     surveys = Survey.objects.bulk_create([
-        Survey(compound=compound, year=y, quarter=q, title=f"{y}年第{q}季度满意度测评",
+        Survey(compound=compound, kind=Survey.Kind.QUARTERLY, year=y, quarter=q,
+               title=f"{y}年第{q}季度满意度测评",
                opens_on=quarter_end(y, q) - timedelta(days=10),
+               opened_at=_at(quarter_end(y, q) - timedelta(days=10)),
                closes_on=quarter_end(y, q) + timedelta(days=15))
         for y, q in [*reversed(quarters), current]])
+    survey_quarterly_questions_create(surveys=surveys)
+    options = {(option.question.survey_id, option.code): option for option in
+               SurveyOption.objects.filter(question__survey__in=surveys).select_related(
+                   "question")}
     answers = []
     weights = [[Satisfaction.SATISFIED] * 14 + [Satisfaction.BASICALLY] * 5
                + [Satisfaction.DISSATISFIED] * 1]
@@ -437,6 +453,92 @@ def _surveys(compound: Compound, today: date, randomizer: random.Random) -> None
         answers += [SurveyAnswer(survey=survey, household_id=household_id,
                                  satisfaction=randomizer.choice(weights[0]))
                     for household_id in sample]
-    SurveyAnswer.objects.bulk_create(answers)
+    answers = SurveyAnswer.objects.bulk_create(answers)
+    SurveyResponse.objects.bulk_create([
+        SurveyResponse(answer=answer, question=option.question, option=option)
+        for answer in answers
+        for option in [options[answer.survey_id, answer.satisfaction]]])
     Survey.objects.filter(pk=surveys[-1].pk).update(opens_on=today, closes_on=max(
         today + timedelta(days=14), quarter_end(*current) + timedelta(days=15)))
+    resident_household = (Household.objects.filter(building__compound=compound,
+                                                    residents__user__username="resident")
+                          .values_list("id", flat=True).first())
+    others = [household for household in households if household != resident_household]
+    _questionnaire(compound, CLOSED_QUESTIONNAIRE, today - timedelta(days=35),
+                   today - timedelta(days=10), randomizer.sample(others, min(len(others), 86)),
+                   randomizer)
+    _questionnaire(compound, OPEN_QUESTIONNAIRE, today - timedelta(days=3),
+                   today + timedelta(days=11), randomizer.sample(others, min(len(others), 23)),
+                   randomizer)
+
+
+# (title, description, [(kind, text, is_required, options)], free-text answers)
+CLOSED_QUESTIONNAIRE = (
+    "2号、5号楼加装电梯意愿调查",
+    "了解各户对老旧单元加装电梯的意愿和关注点，结果将提交下月议事会协商。",
+    [("single", "您是否同意本单元加装电梯？", True, ["同意", "不同意", "无所谓"]),
+     ("scale", "您对目前楼道出行便利程度的评价（1–5 分）", True, []),
+     ("multiple", "您最关心哪些问题？（可多选）", False,
+      ["费用分摊", "采光与噪音", "施工周期", "后期维护"]),
+     ("text", "其他意见和建议", False, [])],
+    ["一楼住户的采光问题希望有补偿方案", "费用按楼层分摊比较公平", "希望施工避开中考期间",
+     "维保费用要提前说清楚", "家里有老人，很期待早日装上"],
+)
+OPEN_QUESTIONNAIRE = (
+    "电动车集中充电棚选址调查",
+    "中心花园充电桩已满，拟新建一处集中充电棚，请选择您认为合适的位置。",
+    [("single", "您倾向把充电棚建在哪里？", True,
+      ["北门停车场东侧", "8号楼南侧空地", "地下车库入口旁"]),
+     ("scale", "新建充电棚对您家的重要程度（1–5 分）", True, []),
+     ("text", "对选址或收费的其他建议", False, [])],
+    ["收费希望和现在一样按度计", "注意和住户窗户保持距离", "晚上要有照明和监控"],
+)
+
+
+def _questionnaire(compound: Compound, spec: tuple[str, str, list[Any], list[str]],
+                   opens_on: date, closes_on: date, household_ids: list[int],
+                   randomizer: random.Random) -> None:
+    """A built questionnaire, opened on `opens_on`, with the sampled households' answers (bulk:
+    the rows survey_respond would write)."""
+    title, description, questions_spec, texts = spec
+    survey = Survey.objects.create(compound=compound, kind=Survey.Kind.QUESTIONNAIRE,
+                                   title=title, description=description, opens_on=opens_on,
+                                   closes_on=closes_on, opened_at=_at(opens_on, 8))
+    questions = SurveyQuestion.objects.bulk_create([
+        SurveyQuestion(survey=survey, position=position, kind=kind, text=text,
+                       is_required=is_required)
+        for position, (kind, text, is_required, _labels) in enumerate(questions_spec, start=1)])
+    SurveyOption.objects.bulk_create([
+        SurveyOption(question=question, position=position, label=label)
+        for question, (_kind, _text, _required, labels) in zip(questions, questions_spec,
+                                                                 strict=True)
+        for position, label in enumerate(labels, start=1)])
+    options = {question.pk: list(question.options.all()) for question in
+               SurveyQuestion.objects.filter(survey=survey).prefetch_related("options")}
+    answers = SurveyAnswer.objects.bulk_create([
+        SurveyAnswer(survey=survey, household_id=household_id) for household_id in household_ids])
+    responses: list[SurveyResponse] = []
+    for answer in answers:
+        for question in questions:
+            responses += _demo_responses(answer, question, options[question.pk], texts,
+                                         randomizer)
+    SurveyResponse.objects.bulk_create(responses)
+
+
+def _demo_responses(answer: SurveyAnswer, question: SurveyQuestion,
+                    options: list[SurveyOption], texts: list[str],
+                    randomizer: random.Random) -> list[SurveyResponse]:
+    if question.kind == SurveyQuestion.Kind.SINGLE:
+        # The first option is the favourite, as in a real vote.
+        return [SurveyResponse(answer=answer, question=question,
+                               option=randomizer.choice([options[0]] * 3 + options))]
+    if question.kind == SurveyQuestion.Kind.MULTIPLE:
+        chosen = randomizer.sample(options, randomizer.randint(1, 2))
+        return [SurveyResponse(answer=answer, question=question, option=option)
+                for option in chosen]
+    if question.kind == SurveyQuestion.Kind.SCALE:
+        return [SurveyResponse(answer=answer, question=question,
+                               scale=randomizer.choice([2, 3, 3, 4, 4, 4, 5, 5]))]
+    if randomizer.random() < 0.25:
+        return [SurveyResponse(answer=answer, question=question, text=randomizer.choice(texts))]
+    return []

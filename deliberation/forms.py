@@ -16,6 +16,7 @@ from deliberation.models import (
     Resource,
     Satisfaction,
     Session,
+    SurveyQuestion,
     Topic,
     TopicOpinion,
 )
@@ -156,12 +157,56 @@ class RateForm(forms.Form):
 
 
 class SurveyAnswerForm(forms.Form):
-    satisfaction = forms.ChoiceField(label=_("您对本季度小区治理的总体评价"),
-                                     choices=Satisfaction.choices, widget=forms.RadioSelect)
-    comment = forms.CharField(label=_("意见建议"), max_length=500, required=False,
-                              widget=forms.Textarea(attrs={"rows": 3}))
-    need = forms.CharField(label=_("您希望解决的一件事（将进入需求清单）"), max_length=200,
-                           required=False)
+    """One field a question (`q<id>`); `responses()` gives what survey_respond takes. Whether a
+    question must be answered is the service's to say (its message names the question)."""
+
+    def __init__(self, *args: Any, questions: list[SurveyQuestion], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        for question in questions:
+            self.fields[f"q{question.pk}"] = _answer_field(question)
+
+    def responses(self) -> dict[int, Any]:
+        return {question.pk: self.cleaned_data.get(f"q{question.pk}")
+                for question in self.questions}
+
+
+def _answer_field(question: SurveyQuestion) -> forms.Field:
+    label = question.text if question.is_required else f"{question.text}{_('（选答）')}"
+    options = [(str(option.pk), option.label) for option in question.options.all()]
+    if question.kind == SurveyQuestion.Kind.SINGLE:
+        return forms.ChoiceField(label=label, choices=options, widget=forms.RadioSelect,
+                                 required=False)
+    if question.kind == SurveyQuestion.Kind.MULTIPLE:
+        return forms.MultipleChoiceField(label=label, choices=options, required=False,
+                                         widget=forms.CheckboxSelectMultiple)
+    if question.kind == SurveyQuestion.Kind.SCALE:
+        scores = [(str(score), str(score)) for score in range(1, 6)]
+        return forms.ChoiceField(label=label, choices=scores, required=False,
+                                 widget=forms.RadioSelect(attrs={"class": "survey-scale"}),
+                                 help_text=_("1 分最低，5 分最高"))
+    return forms.CharField(label=label, max_length=500, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SurveyCreateForm(CompoundChoiceMixin):
+    title = forms.CharField(label=_("问卷名称"), max_length=100)
+    description = forms.CharField(label=_("说明"), required=False, max_length=2000,
+                                  widget=forms.Textarea(attrs={"rows": 3}))
+    opens_on = forms.DateField(label=_("开始日期"), widget=IsoDateInput())
+    closes_on = forms.DateField(label=_("截止日期"), widget=IsoDateInput())
+
+
+class SurveyQuestionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("题型"), choices=SurveyQuestion.Kind.choices)
+    text = forms.CharField(label=_("题目"), max_length=200)
+    is_required = forms.BooleanField(label=_("必答"), required=False, initial=True)
+    options = forms.CharField(label=_("选项（选择题填写，每行一个）"), required=False,
+                              max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def clean_options(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["options"].splitlines()
+                if line.strip()]
 
 
 class NeedForm(CompoundChoiceMixin):

@@ -8,6 +8,7 @@ Petitions are linked by id only (`petition_id`), so this app needs no migration 
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
+from datetime import date
 from typing import ClassVar
 
 from django.conf import settings
@@ -391,18 +392,35 @@ class TopicRating(models.Model):
 
 
 class Survey(TimeStampedModel):
+    """A questionnaire for one compound: built by staff as a draft, opened for a window of days
+    (`opened_at` set, questions frozen), answered once a household, its results published to the
+    residents after `closes_on`. The quarterly satisfaction survey is one of these, with one
+    single-choice question (`SurveyQuestion.Code.SATISFACTION`) and its year and quarter."""
+
+    class Kind(models.TextChoices):
+        QUARTERLY = "quarterly", _("季度满意度测评")
+        QUESTIONNAIRE = "questionnaire", _("问卷")
+
     compound = models.ForeignKey("territory.Compound", on_delete=models.PROTECT,
                                  related_name="deliberation_surveys", verbose_name=_("小区"))
-    year = models.PositiveSmallIntegerField(_("年度"))
-    quarter = models.PositiveSmallIntegerField(_("季度"))
+    kind = models.CharField(_("类型"), max_length=14, choices=Kind.choices,
+                            default=Kind.QUESTIONNAIRE, db_index=True)
+    year = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True)
+    quarter = models.PositiveSmallIntegerField(_("季度"), null=True, blank=True)
     title = models.CharField(_("名称"), max_length=100)
+    description = models.TextField(_("说明"), blank=True)
     opens_on = models.DateField(_("开始日期"))
-    closes_on = models.DateField(_("截止日期"))
+    closes_on = models.DateField(_("截止日期"), db_index=True)
+    # Null while staff build it (a draft residents never see); set when it is opened.
+    opened_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("创建人"))
 
     class Meta:
-        verbose_name = _("季度满意度测评")
-        verbose_name_plural = _("季度满意度测评")
-        ordering = ["-year", "-quarter"]
+        verbose_name = _("问卷测评")
+        verbose_name_plural = _("问卷测评")
+        ordering = ["-closes_on", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["compound", "year", "quarter"],
                                     name="survey_one_per_quarter"),
@@ -413,15 +431,92 @@ class Survey(TimeStampedModel):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def is_draft(self) -> bool:
+        return self.opened_at is None
+
+    def is_open_on(self, day: date) -> bool:
+        return not self.is_draft and self.opens_on <= day <= self.closes_on
+
+    def is_closed_on(self, day: date) -> bool:
+        """Closed and so published: its results are the residents' from the next day on."""
+        return not self.is_draft and day > self.closes_on
+
+
+class SurveyQuestion(models.Model):
+    class Kind(models.TextChoices):
+        SINGLE = "single", _("单选")
+        MULTIPLE = "multiple", _("多选")
+        SCALE = "scale", _("1–5 分")
+        TEXT = "text", _("简答")
+
+    class Code(models.TextChoices):
+        """The quarterly survey's questions, which the satisfaction trend and the needs list
+        read; a built questionnaire's questions have none."""
+
+        SATISFACTION = "satisfaction", _("总体评价")
+        COMMENT = "comment", _("意见建议")
+        NEED = "need", _("希望解决的一件事")
+
+    CHOICE_KINDS: ClassVar[Set[str]] = {Kind.SINGLE, Kind.MULTIPLE}
+    SCALE_MIN: ClassVar[int] = 1
+    SCALE_MAX: ClassVar[int] = 5
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions",
+                               verbose_name=_("问卷"))
+    position = models.PositiveSmallIntegerField(_("顺序"), default=1)
+    kind = models.CharField(_("题型"), max_length=10, choices=Kind.choices)
+    text = models.CharField(_("题目"), max_length=200)
+    is_required = models.BooleanField(_("必答"), default=True)
+    code = models.CharField(_("用途"), max_length=14, choices=Code.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("问卷题目")
+        verbose_name_plural = _("问卷题目")
+        ordering = ["survey_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "position"],
+                                    name="survey_question_position_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_choice(self) -> bool:
+        return self.kind in self.CHOICE_KINDS
+
+
+class SurveyOption(models.Model):
+    question = models.ForeignKey(SurveyQuestion, on_delete=models.CASCADE,
+                                 related_name="options", verbose_name=_("题目"))
+    position = models.PositiveSmallIntegerField(_("顺序"), default=1)
+    label = models.CharField(_("选项"), max_length=100)
+    # The quarterly survey's options carry the Satisfaction value they stand for.
+    code = models.CharField(_("取值"), max_length=14, blank=True)
+
+    class Meta:
+        verbose_name = _("选项")
+        verbose_name_plural = _("选项")
+        ordering = ["question_id", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
 
 class SurveyAnswer(models.Model):
+    """One household's filled-in questionnaire (its answers are `responses`)."""
+
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="answers",
                                verbose_name=_("测评"))
     household = models.ForeignKey("residents.Household", on_delete=models.CASCADE,
                                   related_name="+", verbose_name=_("户"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                              related_name="+", verbose_name=_("答卷人"))
-    satisfaction = models.CharField(_("总体评价"), max_length=12, choices=Satisfaction.choices)
+    # The quarterly survey's two answers, kept on the row for its trend and the API;
+    # the same answers are also responses to its questions.
+    satisfaction = models.CharField(_("总体评价"), max_length=12, choices=Satisfaction.choices,
+                                    blank=True)
     comment = models.CharField(_("意见建议"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
@@ -434,7 +529,35 @@ class SurveyAnswer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.get_satisfaction_display()
+        return self.get_satisfaction_display() or f"#{self.pk}"
+
+
+class SurveyResponse(models.Model):
+    """One answer to one question: a chosen option (one row per option of a multiple choice),
+    a 1–5 score, or a short text."""
+
+    answer = models.ForeignKey(SurveyAnswer, on_delete=models.CASCADE, related_name="responses",
+                               verbose_name=_("答卷"))
+    question = models.ForeignKey(SurveyQuestion, on_delete=models.CASCADE,
+                                 related_name="responses", verbose_name=_("题目"))
+    option = models.ForeignKey(SurveyOption, on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="responses", verbose_name=_("选项"))
+    scale = models.PositiveSmallIntegerField(_("分数"), null=True, blank=True)
+    text = models.CharField(_("回答"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("答题")
+        verbose_name_plural = _("答题")
+        ordering = ["answer_id", "question_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "option"], name="survey_option_once",
+                                    condition=models.Q(option__isnull=False)),
+            models.CheckConstraint(condition=models.Q(scale__gte=1, scale__lte=5),
+                                   name="survey_scale_1_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.answer_id}:{self.question_id}"
 
 
 class Need(TimeStampedModel):

@@ -10,7 +10,7 @@ from typing import Any
 
 from accounts.models import User
 from accounts.personal_data import ANONYMISED_NAME, Identifiers, export_row, redact_rows
-from deliberation.models import SurveyAnswer, Topic, TopicRating, TopicSupport
+from deliberation.models import SurveyAnswer, SurveyResponse, Topic, TopicRating, TopicSupport
 
 
 def deliberation_export(*, user: User) -> dict[str, Any]:
@@ -25,6 +25,10 @@ def deliberation_export(*, user: User) -> dict[str, Any]:
                                                "created_at"))
                            for answer in SurveyAnswer.objects.filter(user=user)
                            .order_by("pk")],
+        "survey_responses": [export_row(response, ("answer_id", "question_id", "option_id",
+                                                   "scale", "text"))
+                             for response in SurveyResponse.objects.filter(answer__user=user)
+                             .order_by("pk")],
     }
 
 
@@ -34,6 +38,7 @@ def anonymise(*, user: User, identifiers: Identifiers) -> None:
     topics.update(proposer_name=ANONYMISED_NAME)
     redact_rows(TopicRating.objects.filter(user=user), ("comment",), identifiers)
     redact_rows(SurveyAnswer.objects.filter(user=user), ("comment",), identifiers)
+    redact_rows(SurveyResponse.objects.filter(answer__user=user), ("text",), identifiers)
 
 
 EXPORT_SECTIONS = {"deliberation": deliberation_export}

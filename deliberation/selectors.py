@@ -7,10 +7,10 @@ stay lazy querysets: a page evaluates them where it did before, so its query cou
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -30,6 +30,9 @@ from deliberation.models import (
     Session,
     Survey,
     SurveyAnswer,
+    SurveyOption,
+    SurveyQuestion,
+    SurveyResponse,
     Topic,
     TopicOpinion,
     TopicRating,
@@ -129,12 +132,35 @@ def action_item_get_for_staff(*, user: User | AnonymousUser, action_item_id: int
     return item
 
 
+def _surveys_visible_to(user: User | AnonymousUser) -> QuerySet[Survey]:
+    """The compound's staff see its drafts too; its residents only opened surveys."""
+    return Survey.objects.filter(Q(compound__in=staff_compounds(user))
+                                 | Q(compound__in=resident_compounds(user),
+                                     opened_at__isnull=False))
+
+
 def survey_get_for_user(*, user: User | AnonymousUser, survey_id: int) -> Survey:
-    survey = (Survey.objects.select_related("compound")
-              .filter(pk=survey_id, compound__in=visible_compounds(user)).first())
+    survey = _surveys_visible_to(user).select_related("compound").filter(pk=survey_id).first()
     if survey is None:
         raise Http404
     return survey
+
+
+def survey_get_for_staff(*, user: User | AnonymousUser, survey_id: int) -> Survey:
+    survey = (Survey.objects.select_related("compound")
+              .filter(pk=survey_id, compound__in=staff_compounds(user)).first())
+    if survey is None:
+        raise Http404
+    return survey
+
+
+def survey_question_get_for_staff(*, user: User | AnonymousUser,
+                                  question_id: int) -> SurveyQuestion:
+    question = (SurveyQuestion.objects.select_related("survey")
+                .filter(pk=question_id, survey__compound__in=staff_compounds(user)).first())
+    if question is None:
+        raise Http404
+    return question
 
 
 def project_get_for_staff(*, user: User | AnonymousUser, project_id: int) -> Project:
@@ -190,8 +216,83 @@ def project_list(*, user: User | AnonymousUser) -> QuerySet[Project]:
 
 
 def survey_list(*, user: User | AnonymousUser) -> QuerySet[Survey]:
-    return (Survey.objects.filter(compound__in=visible_compounds(user))
-            .select_related("compound").annotate(answer_count=Count("answers")))
+    return (_surveys_visible_to(user).select_related("compound")
+            .annotate(answer_count=Count("answers")))
+
+
+def survey_list_for_staff(*, user: User | AnonymousUser) -> QuerySet[Survey]:
+    """The staff's surveys, drafts and open ones first, each with its households answered and
+    its question count (one query)."""
+    return (Survey.objects.filter(compound__in=staff_compounds(user)).select_related("compound")
+            .annotate(answer_count=Count("answers", distinct=True),
+                      question_count=Count("questions", distinct=True))
+            .order_by(F("opened_at").desc(nulls_first=True), "-closes_on", "-id"))
+
+
+def survey_list_published(*, compound: Compound, today: date) -> QuerySet[Survey]:
+    """The compound's closed surveys, whose results its residents may read."""
+    return (Survey.objects.filter(compound=compound, opened_at__isnull=False,
+                                  closes_on__lt=today)
+            .annotate(answer_count=Count("answers")).order_by("-closes_on", "-id")[:6])
+
+
+def survey_question_list(*, survey: Survey) -> QuerySet[SurveyQuestion]:
+    return survey.questions.prefetch_related(
+        Prefetch("options", queryset=SurveyOption.objects.order_by("position", "id")))
+
+
+def survey_answer_responses(*, answer: SurveyAnswer) -> QuerySet[SurveyResponse]:
+    return answer.responses.select_related("question", "option").order_by(
+        "question__position", "option__position", "id")
+
+
+def survey_results_get(*, survey: Survey, with_texts: bool) -> dict[str, Any]:
+    """Each question's n (households that answered it) and its distribution; short texts only
+    when `with_texts` (staff), otherwise just how many there are.
+
+    A fixed number of queries, whatever the number of questions and answers: questions with
+    their options (2), households (1), counts by question and option / score (1), n by
+    question (1), and the texts (1, staff only).
+    """
+    questions = list(survey_question_list(survey=survey))
+    responses = SurveyResponse.objects.filter(answer__survey=survey)
+    counts = {(row["question_id"], row["option_id"], row["scale"]): row["count"]
+              for row in responses.values("question_id", "option_id", "scale")
+              .annotate(count=Count("id")).order_by()}
+    answered = dict(responses.values_list("question_id").annotate(n=Count("answer", distinct=True))
+                    .order_by())
+    texts: dict[int, list[str]] = {}
+    if with_texts:
+        for question_id, text in (responses.filter(question__kind=SurveyQuestion.Kind.TEXT)
+                                  .exclude(text="").order_by("answer_id")
+                                  .values_list("question_id", "text")):
+            texts.setdefault(question_id, []).append(text)
+    return {"households": survey.answers.count(),
+            "questions": [_question_result(question, counts, answered.get(question.pk, 0),
+                                           texts.get(question.pk, []))
+                          for question in questions]}
+
+
+def _question_result(question: SurveyQuestion, counts: dict[tuple[Any, Any, Any], int],
+                     n: int, texts: list[str]) -> dict[str, Any]:
+    if question.kind == SurveyQuestion.Kind.SCALE:
+        bars = [(str(score), counts.get((question.pk, None, score), 0))
+                for score in range(SurveyQuestion.SCALE_MIN, SurveyQuestion.SCALE_MAX + 1)]
+    elif question.is_choice:
+        bars = [(option.label, counts.get((question.pk, option.pk, None), 0))
+                for option in question.options.all()]
+    else:
+        bars = []
+    scored = sum(int(label) * count for label, count in bars) if question.kind == "scale" else 0
+    return {
+        "question": question, "n": n, "texts": texts,
+        "text_count": counts.get((question.pk, None, None), 0),
+        # Percent of the households that answered this question (a multiple choice's bars may
+        # add up to more than 100).
+        "bars": [{"label": label, "count": count,
+                  "percent": round(100 * count / n) if n else 0} for label, count in bars],
+        "mean": round(scored / n, 1) if question.kind == "scale" and n else None,
+    }
 
 
 def published_topics(*, compound_id: int | None = None) -> QuerySet[Topic]:
@@ -216,7 +317,8 @@ def survey_results(*, compounds: QuerySet[Compound]) -> list[dict[str, Any]]:
 
     One grouped query, whatever the number of surveys. The rate counts 满意 + 基本满意.
     """
-    rows = (SurveyAnswer.objects.filter(survey__compound__in=compounds)
+    rows = (SurveyAnswer.objects.filter(survey__compound__in=compounds,
+                                        survey__kind=Survey.Kind.QUARTERLY)
             .values("survey__compound_id", "survey__compound__name", "survey__year",
                     "survey__quarter")
             .annotate(
@@ -385,7 +487,8 @@ def session_attendance_count(*, session: Session) -> int:
 def survey_list_open_for_household(*, compound: Compound, user: User) -> QuerySet[Survey]:
     """The compound's surveys open today that the user's household has not answered."""
     today = timezone.localdate()
-    return (Survey.objects.filter(compound=compound, opens_on__lte=today, closes_on__gte=today)
+    return (Survey.objects.filter(compound=compound, opened_at__isnull=False,
+                                  opens_on__lte=today, closes_on__gte=today)
             .exclude(answers__household__residents__user=user))
 
 

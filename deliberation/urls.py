@@ -19,6 +19,8 @@ urlpatterns = [
     path("sessions/<int:pk>/sign-in/", views.SessionSignInView.as_view(),
          name="session-sign-in"),
     path("surveys/<int:pk>/", views.SurveyAnswerView.as_view(), name="survey-answer"),
+    path("surveys/<int:pk>/results/", views.SurveyResultDetailView.as_view(),
+         name="survey-results"),
     # staff
     path("staff/", views.DashboardView.as_view(), name="staff-dashboard"),
     path("staff/sessions/create/", views.SessionCreateView.as_view(), name="session-create"),
@@ -57,4 +59,11 @@ urlpatterns = [
     path("staff/reviews/<int:pk>/complete/", views.ListReviewCompleteView.as_view(),
          name="list-review-complete"),
     path("staff/surveys/", views.SurveyResultsView.as_view(), name="staff-surveys"),
+    path("staff/surveys/create/", views.SurveyCreateView.as_view(), name="survey-create"),
+    path("staff/surveys/<int:pk>/", views.SurveyBuildView.as_view(), name="survey-build"),
+    path("staff/surveys/<int:pk>/questions/", views.SurveyQuestionAddView.as_view(),
+         name="survey-question-add"),
+    path("staff/surveys/<int:pk>/open/", views.SurveyOpenView.as_view(), name="survey-open"),
+    path("staff/surveys/questions/<int:pk>/delete/", views.SurveyQuestionDeleteView.as_view(),
+         name="survey-question-delete"),
 ]

@@ -43,6 +43,7 @@ from deliberation.models import (
     Project,
     Session,
     Survey,
+    SurveyQuestion,
     Topic,
 )
 from deliberation.services.lists import (
@@ -60,7 +61,13 @@ from deliberation.services.sessions import (
     session_record_minutes,
     session_sign_in,
 )
-from deliberation.services.surveys import survey_answer_submit
+from deliberation.services.surveys import (
+    survey_create,
+    survey_open,
+    survey_question_add,
+    survey_question_remove,
+    survey_respond,
+)
 from deliberation.services.topics import (
     action_item_add,
     action_item_progress,
@@ -116,6 +123,8 @@ class HomeView(View):
             "topics": selectors.topic_list_open_for_resident(compound=compound, user=user),
             "sessions": selectors.session_list_upcoming(compound=compound),
             "surveys": selectors.survey_list_open_for_household(compound=compound, user=user),
+            "survey_results": selectors.survey_list_published(compound=compound,
+                                                              today=timezone.localdate()),
             "threshold": conf.support_threshold(),
             "results": selectors.published_topics(compound_id=compound.pk)[:10],
             "can_staff": rules.user_is_deliberation_staff(user, compound.pk),
@@ -258,25 +267,28 @@ class SessionSignInView(ResidentLoginRequiredMixin, View):
 
 
 class SurveyAnswerView(ResidentLoginRequiredMixin, View):
-    """One answer a household: once given, every member sees it instead of a blank form."""
+    """One answer a household: once given, every member sees it instead of a blank form; outside
+    the window the page says so (and, once closed, links to the results)."""
 
     template_name = "deliberation/survey_form.html"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         survey = selectors.survey_get_for_user(user=request.user, survey_id=pk)
-        return self._render(request, survey, delib_forms.SurveyAnswerForm())
+        questions = list(selectors.survey_question_list(survey=survey))
+        return self._render(request, survey, delib_forms.SurveyAnswerForm(questions=questions))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         survey = selectors.survey_get_for_user(user=request.user, survey_id=pk)
-        form = delib_forms.SurveyAnswerForm(request.POST)
+        questions = list(selectors.survey_question_list(survey=survey))
+        form = delib_forms.SurveyAnswerForm(request.POST, questions=questions)
         if form.is_valid():
             try:
-                survey_answer_submit(survey=survey, actor=signed_in_user(request.user),
-                                              **form.cleaned_data)
+                survey_respond(survey=survey, actor=signed_in_user(request.user),
+                               responses=form.responses())
             except ApplicationError as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, _("感谢参与本季度满意度测评。"))
+                messages.success(request, _("感谢您填写问卷。"))
                 return redirect("deliberation:home")
         return self._render(request, survey, form, status=400)
 
@@ -284,8 +296,29 @@ class SurveyAnswerView(ResidentLoginRequiredMixin, View):
                 status: int = 200) -> HttpResponse:
         answer = selectors.survey_household_answer(user=signed_in_user(request.user),
                                                   survey=survey)
-        return render(request, self.template_name,
-                      {"survey": survey, "form": form, "answer": answer}, status=status)
+        today = timezone.localdate()
+        return render(request, self.template_name, {
+            "survey": survey, "form": form, "answer": answer,
+            "responses": selectors.survey_answer_responses(answer=answer) if answer else [],
+            "is_open": survey.is_open_on(today), "is_closed": survey.is_closed_on(today),
+        }, status=status)
+
+
+class SurveyResultDetailView(ResidentLoginRequiredMixin, View):
+    """A survey's results with bar charts: the residents' once it has closed; its staff see them
+    from the start, and alone see the short texts."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = signed_in_user(request.user)
+        survey = selectors.survey_get_for_user(user=user, survey_id=pk)
+        is_staff = rules.user_is_deliberation_staff(user, survey.compound_id)
+        is_closed = survey.is_closed_on(timezone.localdate())
+        if not (is_closed or is_staff):
+            raise Http404
+        return render(request, "deliberation/survey_results.html", {
+            "survey": survey, "is_staff": is_staff, "is_closed": is_closed,
+            "results": selectors.survey_results_get(survey=survey, with_texts=is_staff),
+        })
 
 
 # --- public -----------------------------------------------------------------------------------
@@ -716,5 +749,76 @@ class SurveyResultsView(StaffMixin, View):
         compounds = self.staff_compounds()
         return render(request, "deliberation/staff/surveys.html", {
             "results": selectors.survey_results(compounds=compounds),
-            "surveys": selectors.survey_list(user=request.user).order_by("-year", "-quarter")[:40],
+            "surveys": selectors.survey_list_for_staff(user=request.user)[:60],
+            "today": timezone.localdate(),
         })
+
+
+class SurveyCreateView(StaffMixin, View):
+    """A new questionnaire, a draft: its questions are added on its build page."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        today = timezone.localdate()
+        form = delib_forms.SurveyCreateForm(compounds=self.staff_compounds(), initial={
+            "opens_on": today, "closes_on": today + timedelta(days=14)})
+        return render(request, "deliberation/staff/survey_create.html", {"form": form})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = delib_forms.SurveyCreateForm(request.POST, compounds=self.staff_compounds())
+        if form.is_valid():
+            try:
+                survey = survey_create(actor=self.actor, **form.cleaned_data)
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("问卷已创建，请添加题目。"))
+                return redirect("deliberation:survey-build", pk=survey.pk)
+        return render(request, "deliberation/staff/survey_create.html", {"form": form},
+                      status=400)
+
+
+class SurveyBuildView(StaffMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        survey = selectors.survey_get_for_staff(user=request.user, survey_id=pk)
+        return render(request, "deliberation/staff/survey_build.html", {
+            "survey": survey, "questions": selectors.survey_question_list(survey=survey),
+            "question_form": delib_forms.SurveyQuestionForm(),
+            "today": timezone.localdate(),
+        })
+
+
+class SurveyActionView(ActionView):
+    def load(self, **kwargs: Any) -> Survey:
+        return selectors.survey_get_for_staff(user=self.request.user, survey_id=kwargs["pk"])
+
+    def redirect_to(self, obj: Survey) -> str:
+        return reverse("deliberation:survey-build", args=[obj.pk])
+
+
+class SurveyQuestionAddView(SurveyActionView):
+    form_class = delib_forms.SurveyQuestionForm
+    success_message = _lazy("题目已添加。")
+
+    def perform(self, obj: Survey, data: dict[str, Any]) -> None:
+        survey_question_add(survey=obj, actor=self.actor, **data)
+
+
+class SurveyOpenView(SurveyActionView):
+    success_message = _lazy("问卷已发布，本小区居民可在开放时间内填写。")
+
+    def perform(self, obj: Survey, data: dict[str, Any]) -> None:
+        survey_open(survey=obj, actor=self.actor)
+
+
+class SurveyQuestionDeleteView(ActionView):
+    success_message = _lazy("题目已删除。")
+
+    def load(self, **kwargs: Any) -> SurveyQuestion:
+        return selectors.survey_question_get_for_staff(user=self.request.user,
+                                                       question_id=kwargs["pk"])
+
+    def perform(self, obj: SurveyQuestion, data: dict[str, Any]) -> None:
+        survey_question_remove(question=obj, actor=self.actor)
+
+    def redirect_to(self, obj: SurveyQuestion) -> str:
+        return reverse("deliberation:survey-build", args=[obj.survey_id])

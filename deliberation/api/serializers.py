@@ -114,8 +114,8 @@ class SurveyOutputSerializer(serializers.ModelSerializer[Survey]):
 
     class Meta:
         model = Survey
-        fields = ["id", "compound", "year", "quarter", "title", "opens_on", "closes_on",
-                  "answer_count"]
+        fields = ["id", "compound", "kind", "year", "quarter", "title", "opens_on",
+                  "closes_on", "opened_at", "answer_count"]
 
 
 class SurveyAnswerOutputSerializer(serializers.ModelSerializer[SurveyAnswer]):
@@ -240,7 +240,11 @@ class MinutesInputSerializer(serializers.Serializer[Any]):
 
 
 class SurveyAnswerInputSerializer(serializers.Serializer[Any]):
-    satisfaction = serializers.ChoiceField(choices=Satisfaction.choices)
+    """A quarterly survey's three fields, or `responses` for any survey: question id → option
+    id (single choice), option ids (multiple choice), score 1–5 or text."""
+
+    responses = serializers.DictField(child=serializers.JSONField(), required=False)
+    satisfaction = serializers.ChoiceField(choices=Satisfaction.choices, required=False)
     comment = serializers.CharField(max_length=500, required=False, allow_blank=True,
                                     default="")
     need = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from core.api.views import ID_LOOKUP_REGEX, validated
+from core.exceptions import ApplicationError
 from core.types import signed_in_user
 from deliberation import filters, rules, selectors
 from deliberation.api import serializers as io
@@ -24,7 +26,7 @@ from deliberation.services.sessions import (
     session_record_minutes,
     session_sign_in,
 )
-from deliberation.services.surveys import survey_answer_submit
+from deliberation.services.surveys import survey_answer_submit, survey_respond
 from deliberation.services.topics import (
     action_item_add,
     action_item_progress,
@@ -294,7 +296,14 @@ class SurveyViewSet(_SignedInMixin, mixins.ListModelMixin, viewsets.GenericViewS
     def answers(self, request: Request, pk: str) -> Response:
         survey = selectors.survey_get_for_user(user=request.user, survey_id=int(pk))
         data = validated(io.SurveyAnswerInputSerializer, request.data)
-        answer = survey_answer_submit(survey=survey, actor=self.actor, **data)
+        if "responses" in data:
+            responses = {int(key): value for key, value in data["responses"].items()
+                         if key.isdigit()}
+            answer = survey_respond(survey=survey, actor=self.actor, responses=responses)
+        elif "satisfaction" in data:
+            answer = survey_answer_submit(survey=survey, actor=self.actor, **data)
+        else:
+            raise ApplicationError(_("请填写答卷。"))
         return Response(io.SurveyAnswerOutputSerializer(answer).data,
                         status=status.HTTP_201_CREATED)
 

@@ -209,6 +209,13 @@ POLICY: dict[str, Rule] = {
     "deliberation:project-tick-off": Rule(COMMUNITY, scoped=True),
     "deliberation:list-review-complete": Rule(COMMUNITY, scoped=True),
     "deliberation:staff-surveys": Rule(COMMUNITY),
+    "deliberation:survey-results": Rule("C S", scoped=True,
+                                        note="its residents too once it has closed"),
+    "deliberation:survey-create": Rule(COMMUNITY),
+    "deliberation:survey-build": Rule(COMMUNITY, scoped=True),
+    "deliberation:survey-question-add": Rule(COMMUNITY, scoped=True),
+    "deliberation:survey-open": Rule(COMMUNITY, scoped=True),
+    "deliberation:survey-question-delete": Rule(COMMUNITY, scoped=True),
     # volunteers: residents and volunteers
     "volunteers:home": Rule(SIGNED_IN),
     "volunteers:my": Rule(SIGNED_IN),

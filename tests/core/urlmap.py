@@ -32,6 +32,7 @@ from deliberation.models import (
     Survey,
     SurveyAnswer,
 )
+from deliberation.services.surveys import survey_quarterly_questions_create
 from notifications.models import Notification
 from notifications.services import notifications_create
 from petitions.api.open311 import request_token
@@ -130,8 +131,10 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
     action_item = ActionItemFactory(topic=topic)
     today = timezone.localdate()
     survey = Survey.objects.create(compound=territory.compound, year=today.year, quarter=1,
+                                   kind=Survey.Kind.QUARTERLY, opened_at=timezone.now(),
                                    title="一季度满意度", opens_on=today - timedelta(days=3),
                                    closes_on=today + timedelta(days=10))
+    survey_quarterly_questions_create(surveys=[survey])
     answer = SurveyAnswer.objects.create(survey=survey, household=territory.household2,
                                          user=neighbour, satisfaction="satisfied",
                                          comment="电梯常坏")
@@ -216,7 +219,7 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
         "residents": own.pk, "party-members": member.pk,
         "sessions": session.pk, "topics": topic.pk, "actions": action_item.pk,
         "action-items": action_item.pk, "needs": need.pk, "projects": project.pk,
-        "reviews": review.pk, "surveys": survey.pk,
+        "reviews": review.pk, "surveys": survey.pk, "questions": survey.questions.first().pk,
         "activities": activity.pk, "signups": signup.pk, "hours": hours.pk, "shifts": shift.pk,
         "swaps": swap.pk, "teams": team.pk, "wishes": wish.pk, "services": proxy.pk,
         "proxy-services": proxy.pk, "care": care_file.pk, "care-files": care_file.pk,
@@ -251,8 +254,10 @@ def _populate_other_community(territory: Territory, far: User,
                          session=session)
     action_item = ActionItemFactory(topic=topic)
     survey = Survey.objects.create(compound=compound, year=today.year, quarter=1,
+                                   kind=Survey.Kind.QUARTERLY, opened_at=timezone.now(),
                                    title="黄河一季度", opens_on=today - timedelta(days=3),
                                    closes_on=today + timedelta(days=10))
+    survey_quarterly_questions_create(surveys=[survey])
     need = Need.objects.create(compound=compound, title="修路灯", source=Need.Source.SURVEY)
     project = Project.objects.create(compound=compound, kind=Project.Kind.LIVELIHOOD,
                                      title="黄河照明", owner_name="物业公司")
@@ -283,6 +288,7 @@ def _populate_other_community(territory: Territory, far: User,
         "residents": other_resident.pk, "sessions": session.pk, "topics": topic.pk,
         "actions": action_item.pk, "action-items": action_item.pk, "needs": need.pk,
         "projects": project.pk, "reviews": review.pk, "surveys": survey.pk,
+        "questions": survey.questions.first().pk,
         "activities": activity.pk, "signups": signup.pk, "hours": hours.pk, "shifts": shift.pk,
         "swaps": swap.pk, "teams": team.pk, "wishes": wish.pk, "services": proxy.pk,
         "proxy-services": proxy.pk, "volunteers": volunteer.pk, "posts": post.pk,

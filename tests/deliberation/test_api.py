@@ -10,8 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from deliberation.models import Need, Project, Resource, Survey, Topic
-from tests.deliberation.factories import ActionItemFactory, SessionFactory, TopicFactory
+from deliberation.models import Need, Project, Resource, Topic
+from tests.deliberation.factories import (
+    ActionItemFactory,
+    SessionFactory,
+    TopicFactory,
+    quarterly_survey,
+)
 
 
 @pytest.fixture
@@ -74,9 +79,7 @@ def test_an_outsider_gets_404_on_sessions_items_projects_and_surveys(api, outsid
     item = ActionItemFactory(topic=topic)
     project = Project.objects.create(compound=territory.compound, kind="livelihood", title="x",
                                      owner_name="y")
-    survey = Survey.objects.create(compound=territory.compound, year=2025, quarter=1, title="s",
-                                   opens_on=timezone.localdate(),
-                                   closes_on=timezone.localdate())
+    survey = quarterly_survey(compound=territory.compound, year=2025, quarter=1)
     api.force_authenticate(outsider)
     checks = [
         ("get", reverse("api:deliberation-session-detail", args=[session.pk])),
@@ -165,9 +168,7 @@ def test_staff_call_a_joint_meeting_and_record_minutes(api, community_staff, ter
 
 
 def test_survey_results_by_compound_and_quarter(api, resident_user, neighbour, territory):
-    survey = Survey.objects.create(compound=territory.compound, year=2025, quarter=2,
-                                   title="s", opens_on=timezone.localdate(),
-                                   closes_on=timezone.localdate())
+    survey = quarterly_survey(compound=territory.compound, year=2025, quarter=2)
     api.force_authenticate(resident_user)
     api.post(reverse("api:deliberation-survey-answers", args=[survey.pk]),
              {"satisfaction": "satisfied"})

@@ -6,6 +6,7 @@ import time
 import pytest
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 
 from deliberation.models import Need, Project, Session, SurveyAnswer, Topic
 from governance.demo import demo_load
@@ -41,6 +42,7 @@ def test_the_demo_holds_15_sessions_since_2024_and_topics_in_every_step(client, 
     assert Project.objects.filter(title="雷锋精神实践月").exists()
     assert Need.objects.filter(source="hotline", status="resolved").count() == 7
     assert SurveyAnswer.objects.exists()
+    _the_survey_demo_has_a_closed_questionnaire_with_results_and_an_open_one(client)
     _the_topics_keep_the_calendar_rules()
     # The portal shows the sessions held since 2024.
     page = client.get(reverse("deliberation:results")).content.decode()
@@ -76,6 +78,25 @@ def test_the_demos_referred_petitions_become_topics_without_a_private_petitions_
     text = f"{topics[private.pk].title} {topics[private.pk].description}"
     assert "装修" not in text and "不要让他知道" not in text
     assert topics[public.pk].description == "小区充电桩太少，我的电话***********"
+
+
+def _the_survey_demo_has_a_closed_questionnaire_with_results_and_an_open_one(client) -> None:
+    from accounts.models import User
+    from deliberation.models import Survey
+
+    today = timezone.localdate()
+    closed = Survey.objects.get(kind="questionnaire", closes_on__lt=today)
+    opened = Survey.objects.get(kind="questionnaire", closes_on__gte=today)
+    assert closed.answers.count() > 10
+    assert opened.questions.count() == 3 and opened.opens_on <= today
+    # Every quarterly survey is one with its satisfaction question, answered through it.
+    assert not SurveyAnswer.objects.filter(survey__kind="quarterly", responses=None).exists()
+    client.force_login(User.objects.get(username="resident"))
+    home = client.get(reverse("deliberation:home")).content.decode()
+    assert opened.title in home
+    results = client.get(reverse("deliberation:survey-results", args=[closed.pk]))
+    assert "n = " in results.content.decode()
+    client.logout()
 
 
 def _the_topics_keep_the_calendar_rules() -> None:

@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from deliberation.models import ActionItem, Need, Project, Resource, Session, Topic
 from deliberation.services.lists import project_create
-from tests.deliberation.factories import ActionItemFactory, SessionFactory, TopicFactory
+from tests.deliberation.factories import (
+    ActionItemFactory,
+    SessionFactory,
+    TopicFactory,
+    quarterly_survey,
+    satisfaction_post,
+)
 
 
 @pytest.fixture
@@ -251,17 +257,12 @@ def test_the_admin_ticks_off_action_items_through_the_service(client, street_adm
 
 
 def test_a_resident_answers_the_survey_on_the_phone_once(client, resident_user, territory):
-    from deliberation.models import Survey
-
-    survey = Survey.objects.create(compound=territory.compound, year=2025, quarter=4,
-                                   title="2025年第4季度满意度测评",
-                                   opens_on=timezone.localdate(),
-                                   closes_on=timezone.localdate())
+    survey = quarterly_survey(compound=territory.compound)
     client.force_login(resident_user)
     assert "参加测评" in client.get(reverse("deliberation:home")).content.decode()
     url = reverse("deliberation:survey-answer", args=[survey.pk])
-    client.post(url, {"satisfaction": "satisfied", "need": "增设快递柜"})
-    response = client.post(url, {"satisfaction": "satisfied"})
+    client.post(url, satisfaction_post(survey, "satisfied", need="增设快递柜"))
+    response = client.post(url, satisfaction_post(survey, "satisfied"))
     assert "本户已经填写" in response.content.decode()
     assert survey.answers.count() == 1
     assert "参加测评" not in client.get(reverse("deliberation:home")).content.decode()
@@ -341,29 +342,25 @@ def test_a_resident_owner_gets_404_for_the_tick_off_confirmation(client, neighbo
 
 def test_an_answered_survey_shows_the_households_answer_and_says_so_once(
         client, resident_user, territory):
-    from deliberation.models import Survey
     from tests.accounts.factories import UserFactory
     from tests.residents.factories import ResidentFactory
 
-    survey = Survey.objects.create(compound=territory.compound, year=2025, quarter=4,
-                                   title="2025年第4季度满意度测评",
-                                   opens_on=timezone.localdate(),
-                                   closes_on=timezone.localdate())
+    survey = quarterly_survey(compound=territory.compound)
     url = reverse("deliberation:survey-answer", args=[survey.pk])
     client.force_login(resident_user)
-    client.post(url, {"satisfaction": "basically", "comment": "楼道灯要修"})
+    client.post(url, satisfaction_post(survey, "basically", comment="楼道灯要修"))
     # Another member of the household opens the survey: the household's answer, no form.
     spouse = UserFactory(username="spouse", role="resident", phone="13800009999")
     ResidentFactory(household=territory.household1, name="王先生", user=spouse)
     client.force_login(spouse)
     page = client.get(url).content.decode()
-    assert "本户已经填写过本季度测评。" in page
+    assert "本户已经填写过这份问卷。" in page
     assert "基本满意" in page
     assert "楼道灯要修" in page
     assert 'type="submit"' not in page.split("<main")[1]
     # A second answer posted anyway (an old tab): the refusal is said once.
-    refused = client.post(url, {"satisfaction": "satisfied"}).content.decode()
-    assert refused.count("本户已经填写过本季度测评。") == 1
+    refused = client.post(url, satisfaction_post(survey, "satisfied")).content.decode()
+    assert refused.count("本户已经填写过这份问卷。") == 1
     assert survey.answers.get().satisfaction == "basically"
 
 
