@@ -587,3 +587,30 @@ def test_the_tab_counts_are_each_tabs_own_count(world, request, time_machine, vi
     # Not a vacuous comparison: each of the community staff's eight tabs held a petition at
     # some point (the grid workers hold none, so their 我的待办 stays empty).
     assert all(seen.values()) if viewer == "community_staff" else sum(seen.values()), seen
+
+
+def nav_links(response: Any) -> set[str]:
+    nav = re.search(r'<nav class="topnav".*?</nav>', response.content.decode(), re.S)
+    assert nav is not None
+    return set(re.findall(r'<a href="[^"]*"(?: class="active")?>([^<]+)</a>', nav.group(0)))
+
+
+def test_the_staff_menu_offers_each_role_its_own_links_though_frozen(territory, community_staff,
+                                                                     grid_worker,
+                                                                     microgrid_worker):
+    """The menu is rendered once per role ({% frozen %}): asked in turn, each role still gets
+    its own links, and the open page is marked."""
+    street = UserFactory(username="street-nav", role=User.Role.STREET_ADMIN,
+                         scope_area=territory.street)
+    everyone = {"工作台", "统计", "一张图", "考核排名", "消息"}
+    expected = {
+        street: everyone | {"代录", "报表", "剔除审批", "未诉先办"},
+        community_staff: everyone | {"代录", "报表", "未诉先办"},
+        grid_worker: everyone | {"代录"},
+        microgrid_worker: everyone,
+    }
+    for _round in range(2):
+        for user, links in expected.items():
+            response = client_for(user).get(URL)
+            assert nav_links(response) == links, user.role
+            assert '<a href="/petitions/staff/" class="active">' in response.content.decode()
