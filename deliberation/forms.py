@@ -172,7 +172,8 @@ class SurveyAnswerForm(forms.Form):
 
 
 def _answer_field(question: SurveyQuestion) -> forms.Field:
-    label = question.text if question.is_required else f"{question.text}{_('（选答）')}"
+    optional = _("（选答）")  # not inside the f-string: xgettext does not read those
+    label = question.text if question.is_required else f"{question.text}{optional}"
     options = [(str(option.pk), option.label) for option in question.options.all()]
     if question.kind == SurveyQuestion.Kind.SINGLE:
         return forms.ChoiceField(label=label, choices=options, widget=forms.RadioSelect,

@@ -260,9 +260,9 @@ def two_suggestions(territory, community_staff) -> list[RecurrenceSuggestion]:
 def test_the_queue_lists_the_suggestions_in_scope_in_a_constant_number_of_queries(
         two_suggestions, community_staff, django_assert_num_queries):
     client = client_for(community_staff)
-    # session, user, the user's scope area, count, page, the linked petitions' ids, the
+    # session, the user with their scope area, count, page, the linked petitions' ids, the
     # inbox badge: the same whatever the number of suggestions on the page.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         html = client.get(reverse("petitions:staff-recurrences")).content.decode()
     assert "长江瑞城 1号楼 · 环境卫生" in html and "长江瑞城 3号楼 · 邻里纠纷" in html
     assert "30 天内受理 4 件" in html
