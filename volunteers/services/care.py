@@ -41,7 +41,8 @@ def _care_due_dates(*, frequency: str, from_day: date) -> tuple[date, date]:
 def care_file_create(*, resident: Resident, actor: User, category: str, risk: str,
                      caretaker: Volunteer | None = None, health_notes: str = "",
                      living_notes: str = "", emergency_contact: str = "",
-                     emergency_phone: str = "", frequency: str | None = None) -> CareFile:
+                     emergency_phone: str = "", frequency: str | None = None,
+                     required_qualifications: list[str] | None = None) -> CareFile:
     """Open a care file; the visit plan follows the risk level unless set explicitly."""
     if not rules.covers_resident(actor, resident):
         raise PermissionDeniedError(_("您无权为该居民建立关爱档案。"))
