@@ -12,9 +12,9 @@ class PetitionsConfig(AppConfig):
     verbose_name = _("诉求办理")
 
     def ready(self) -> None:
+        from core.care_referral import petition_opener_register
         from core.demo import demo_step_register
         from core.media import media_never_served, media_register
-        from core.care_referral import petition_opener_register
         from core.referral import petition_source_register
         from notifications.messages import choices_register
         from petitions import care_referral, referral

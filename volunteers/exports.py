@@ -12,7 +12,8 @@ Columns, in order (the header row carries these names exactly):
 | 证件号码 | left blank, for the same reason (the platform matches people by ID number) |
 | 手机号码 | the volunteer's phone, whole (so the export is audited as a reveal) |
 | 服务日期 | the day served, YYYY-MM-DD |
-| 开始时间 / 结束时间 | YYYY-MM-DD HH:MM: the activity's check-in and check-out, the shift's check-in and end; blank for staff-added hours and care visits (the platform takes the hours alone) |
+| 开始时间 / 结束时间 | YYYY-MM-DD HH:MM: an activity's check-in and check-out, a shift's |
+|  | check-in and end; blank for staff-added hours and care visits (hours alone) |
 | 服务时长（小时） | the approved hours, one decimal |
 | 服务项目 | the activity's title, the post's name, 关爱走访, or staff's note |
 | 服务内容 | how the hours came: 签到记录 / 值班签到 / 关爱走访 / 工作人员补录 |

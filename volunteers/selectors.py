@@ -33,6 +33,7 @@ from volunteers.models import (
     Activity,
     ActivitySignup,
     CareFile,
+    CareVisit,
     HoursEntry,
     MicroWish,
     ProxyService,
@@ -199,8 +200,8 @@ def qualifications_missing(*, volunteer_id: int, kinds: list[str], on: date) -> 
     if not kinds:
         return []
     held = set(Qualification.objects
-               .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=on), volunteer_id=volunteer_id,
-                       kind__in=kinds, obtained_on__lte=on)
+               .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=on),
+                       volunteer_id=volunteer_id, kind__in=kinds, obtained_on__lte=on)
                .values_list("kind", flat=True))
     return [kind for kind in kinds if kind not in held]
 
@@ -457,6 +458,15 @@ def care_file_get_for_user(*, user: User | AnonymousUser, care_file_id: int) -> 
     if care_file is None:
         raise Http404
     return care_file
+
+
+def care_visit_get_for_user(*, user: User | AnonymousUser, visit_id: int) -> CareVisit:
+    """A visit, to whoever may read its care file (404 to anyone else)."""
+    visit = CareVisit.objects.filter(pk=visit_id).only("id", "care_file_id").first()
+    if visit is None:
+        raise Http404
+    care_file_get_for_user(user=user, care_file_id=visit.care_file_id)
+    return visit
 
 
 def care_files_overdue(*, user: User | AnonymousUser, today: date) -> QuerySet[CareFile]:

@@ -13,7 +13,7 @@ import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,23 +25,27 @@ from accounts.models import User
 from accounts.views import ResidentLoginRequiredMixin
 from core.actions import ActionView, all_errors
 from core.actions import StaffRequiredMixin as CoreStaffRequiredMixin
+from core.audit import audit_event_record
+from core.care_referral import petition_opener
 from core.exceptions import ApplicationError
 from core.masking import mask_name
+from core.models import AuditEvent
+from core.spreadsheets import csv_response
 from core.types import signed_in_user
 from residents.selectors import party_member_public_name
 from territory.models import Compound
+from volunteers import exports, ical, rules, selectors
 from volunteers import forms as volunteer_forms
-from volunteers import rules, selectors
 from volunteers.models import (
     ActivitySignup,
     CareFileAccessLog,
-    HoursEntry,
     MicroWish,
     ProxyService,
     ShiftSwap,
     Volunteer,
 )
 from volunteers.services import activities, care, proxy, rosters, wishes
+from volunteers.services._common import change_closes_before
 
 
 class StaffRequiredMixin(CoreStaffRequiredMixin):
@@ -91,6 +95,7 @@ class VolunteerHomeView(ResidentLoginRequiredMixin, View):
             "volunteer": volunteer,
             "resident": selectors.resident_for_user(request.user),
             "member": selectors.party_member_for_user(request.user),
+            "change_hours": int(change_closes_before().total_seconds() // 3600),
         }
         if volunteer is not None:
             context["shifts"] = (selectors.shift_list(user=request.user)
@@ -194,11 +199,51 @@ class MyHoursView(ResidentLoginRequiredMixin, View):
         volunteer = selectors.volunteer_for_user(request.user)
         if volunteer is None:
             return redirect("volunteers:home")
-        entries = (HoursEntry.objects.filter(volunteer=volunteer)
-                   .select_related("activity")[:200])
         return render(request, "volunteers/my_hours.html", {
-            "volunteer": volunteer, "entries": entries,
+            "volunteer": volunteer,
+            "entries": selectors.volunteer_ledger(volunteer_id=volunteer.pk)[:200],
+            "no_shows": selectors.volunteer_no_shows(volunteer_id=volunteer.pk)[:50],
+            "qualifications": selectors.qualification_list(volunteer_id=volunteer.pk),
+            "today": timezone.localdate(),
             "totals": selectors.hours_yearly_totals(volunteer_id=volunteer.pk)})
+
+
+class MyCalendarView(ResidentLoginRequiredMixin, View):
+    """The volunteer's private calendar feed: its URL to copy, and a way to revoke it."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        volunteer = selectors.volunteer_for_user(request.user)
+        if volunteer is None:
+            return redirect("volunteers:home")
+        feed_url = (request.build_absolute_uri(reverse("volunteers:shift-calendar",
+                                                       args=[volunteer.calendar_token]))
+                    if volunteer.calendar_token else "")
+        return render(request, "volunteers/my_calendar.html",
+                      {"volunteer": volunteer, "feed_url": feed_url})
+
+
+class MyCalendarRotateView(ServiceActionView):
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        volunteer = selectors.volunteer_for_user(self.request.user)
+        if volunteer is None:
+            raise ApplicationError(_("请先登记为志愿者。"))
+        activities.volunteer_calendar_token_rotate(volunteer=volunteer, user=_user(self.request))
+        return _("已生成新的订阅链接，旧链接随即失效。")
+
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        return reverse("volunteers:my-calendar")
+
+
+class ShiftCalendarFeedView(View):
+    """The iCal feed itself: no sign-in (calendar apps cannot), the token is the key."""
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        volunteer = selectors.volunteer_for_calendar_token(token=token)
+        shifts = selectors.calendar_shifts(volunteer_id=volunteer.pk, now=timezone.now())
+        body = ical.calendar_for_shifts(shifts, name=_("我的志愿值班"), host=request.get_host())
+        response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+        response["Cache-Control"] = "private, max-age=900"
+        return response
 
 
 def _certificate(request: HttpRequest, volunteer: Volunteer, year: int) -> HttpResponse:
@@ -225,6 +270,15 @@ class ShiftCheckInView(ServiceActionView):
         shift = selectors.shift_get_for_user(user=self.request.user, shift_id=url_kwargs["pk"])
         rosters.shift_check_in(shift=shift, user=_user(self.request))
         return _("值班签到成功。")
+
+
+class ShiftCancelView(ServiceActionView):
+    form_class = volunteer_forms.ReasonForm
+
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        shift = selectors.shift_get_for_user(user=self.request.user, shift_id=url_kwargs["pk"])
+        rosters.shift_cancel(shift=shift, user=_user(self.request), reason=data["reason"])
+        return _("已取消该值班。")
 
 
 class ShiftSwapView(ResidentLoginRequiredMixin, View):
@@ -483,6 +537,10 @@ class CareFileDetailView(LoginRequiredMixin, View):
                                   channel=CareFileAccessLog.Channel.PAGE)
         return render(request, "volunteers/care_detail.html", {
             "file": care_file, "visits": care_file.visits.select_related("visitor")[:50],
+            "proxy_form": volunteer_forms.VisitProxyServiceForm(),
+            "petition_form": (volunteer_forms.VisitPetitionForm(
+                categories=_petition_categories()) if rules.is_staff_user(request.user)
+                else None),
             "form": volunteer_forms.VisitForm(initial={"visited_on": timezone.localdate()}),
             "today": timezone.localdate()})
 
@@ -500,6 +558,44 @@ class CareVisitCreateView(ServiceActionView):
         return reverse("volunteers:care-detail", args=[url_kwargs["pk"]])
 
 
+class CareVisitProxyServiceView(ServiceActionView):
+    """The visit's need becomes a proxy service for the elder, in one action."""
+
+    form_class: type[forms.Form] | None = volunteer_forms.VisitProxyServiceForm
+
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        visit = selectors.care_visit_get_for_user(user=self.request.user,
+                                                  visit_id=url_kwargs["pk"])
+        service = care.care_visit_open_proxy_service(visit=visit, user=_user(self.request),
+                                                     **data)
+        return _("已转为帮办代办 #%(id)s。") % {"id": service.pk}
+
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        visit = selectors.care_visit_get_for_user(user=self.request.user,
+                                                  visit_id=url_kwargs["pk"])
+        return reverse("volunteers:care-detail", args=[visit.care_file_id])
+
+
+class CareVisitPetitionView(CareVisitProxyServiceView):
+    """The visit's need becomes a petition (staff who may record one), in one action."""
+
+    form_class = volunteer_forms.VisitPetitionForm
+
+    def form_kwargs(self, obj: Any) -> dict[str, Any]:
+        return {"categories": _petition_categories()}
+
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        visit = selectors.care_visit_get_for_user(user=self.request.user,
+                                                  visit_id=url_kwargs["pk"])
+        petition_id = care.care_visit_open_petition(visit=visit, user=_user(self.request),
+                                                    **data)
+        return _("已转为诉求 #%(id)s。") % {"id": petition_id}
+
+
+def _petition_categories() -> list[tuple[int, str]]:
+    return [(category.id, category.name) for category in petition_opener().categories()]
+
+
 # --- staff dashboard ----------------------------------------------------------------------
 
 class StaffDashboardView(StaffRequiredMixin, View):
@@ -507,6 +603,7 @@ class StaffDashboardView(StaffRequiredMixin, View):
         user = request.user
         today = timezone.localdate()
         return render(request, "volunteers/staff_dashboard.html", {
+            "now": timezone.now(),
             "counts": selectors.dashboard_counts(user=user),
             "overdue": selectors.care_files_overdue(user=user, today=today)[:50],
             "shifts": selectors.shift_list(user=user, filters={
@@ -631,11 +728,58 @@ class StaffHoursAddView(StaffRequiredMixin, ServiceActionView):
 class StaffVolunteerView(StaffRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         volunteer = selectors.volunteer_get_for_staff(user=request.user, volunteer_id=pk)
+        today = timezone.localdate()
         return render(request, "volunteers/staff_volunteer.html", {
             "volunteer": volunteer,
-            "entries": volunteer.hours_entries.select_related("activity")[:200],
+            "entries": selectors.volunteer_ledger(volunteer_id=volunteer.pk)[:200],
+            "no_shows": selectors.volunteer_no_shows(volunteer_id=volunteer.pk)[:50],
+            "qualifications": selectors.qualification_list(volunteer_id=volunteer.pk),
             "totals": selectors.hours_yearly_totals(volunteer_id=volunteer.pk),
-            "form": volunteer_forms.HoursAddForm(initial={"served_on": timezone.localdate()})})
+            "today": today, "year": today.year,
+            "form": volunteer_forms.HoursAddForm(initial={"served_on": today}),
+            "qualification_form": volunteer_forms.QualificationForm(
+                initial={"obtained_on": today})})
+
+
+class StaffQualificationAddView(StaffRequiredMixin, ServiceActionView):
+    form_class = volunteer_forms.QualificationForm
+
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        volunteer = selectors.volunteer_get_for_staff(user=self.request.user,
+                                                      volunteer_id=url_kwargs["pk"])
+        activities.qualification_record(volunteer=volunteer, actor=_user(self.request), **data)
+        return _("已登记资质。")
+
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        return reverse("volunteers:staff-volunteer", args=[url_kwargs["pk"]])
+
+
+class StaffHoursExportView(StaffRequiredMixin, View):
+    """A volunteer's approved hours of one year, for 中国志愿服务网's bulk import (the columns:
+    volunteers/exports.py). It carries the whole phone number: audited as an export."""
+
+    def get(self, request: HttpRequest, pk: int, year: int) -> HttpResponseBase:
+        volunteer = selectors.volunteer_get_for_staff(user=request.user, volunteer_id=pk)
+        if not 2000 <= year <= timezone.localdate().year + 1:
+            raise Http404
+        audit_event_record(action=AuditEvent.Action.EXPORT, object_type="volunteers.volunteer",
+                           object_id=volunteer.pk, object_repr=f"hours {year}",
+                           fields=["name", "phone", "hours"], request=request)
+        entries = selectors.hours_export_entries(volunteer_id=volunteer.pk, year=year)
+        return csv_response(filename=f"volunteer-hours-{volunteer.pk}-{year}.csv",
+                            header=exports.HEADER, rows=exports.hours_rows(entries.iterator()))
+
+
+class StaffShiftNoShowView(StaffRequiredMixin, ServiceActionView):
+    form_class = volunteer_forms.ShiftNoteForm
+
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        shift = selectors.shift_get_for_user(user=self.request.user, shift_id=url_kwargs["pk"])
+        rosters.shift_no_show_record(shift=shift, actor=_user(self.request), note=data["note"])
+        return _("已记缺勤，不计时长。")
+
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        return _safe_next(self.request, reverse("volunteers:staff-dashboard"))
 
 
 class StaffCertificateView(StaffRequiredMixin, View):

@@ -8,14 +8,13 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import ApplicationError, PermissionDeniedError
 from territory.models import Compound
 from volunteers import rules, selectors
-from django.utils import timezone
-
 from volunteers.models import ProxyConsent, Shift, Volunteer, requirement_labels
 
 CHECK_IN_EARLY = timedelta(minutes=60)

@@ -95,7 +95,8 @@ def activity_create(*, compound: Compound, actor: User, title: str, kind: str,
 
 def _known_kinds(kinds: list[str]) -> list[str]:
     if unknown := set(kinds) - set(QualificationKind.values):
-        raise ApplicationError(_("未知的资质类型：%(kinds)s") % {"kinds": "、".join(sorted(unknown))})
+        raise ApplicationError(_("未知的资质类型：%(kinds)s")
+                               % {"kinds": "、".join(sorted(unknown))})
     return sorted(set(kinds))
 
 
