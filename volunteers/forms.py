@@ -66,14 +66,14 @@ class VisitForm(forms.Form):
     condition = forms.ChoiceField(label=_("状况"), choices=CareVisit.Condition.choices)
     notes = forms.CharField(label=_("走访记录"), required=False,
                             widget=forms.Textarea(attrs={"rows": 3}))
-    minutes = forms.IntegerField(label=_("走访时长（分钟）"), min_value=0, max_value=24 * 60,
-                                 initial=0, required=False,
-                                 help_text=_("计入走访志愿者的服务时长，待工作人员认定。"))
+    duration_minutes = forms.IntegerField(
+        label=_("走访时长（分钟）"), min_value=0, max_value=24 * 60, initial=0, required=False,
+        help_text=_("计入走访志愿者的服务时长，待工作人员认定。"))
     need = forms.CharField(label=_("发现需求"), max_length=200, required=False,
                            help_text=_("如需帮办代办或转为诉求，请简要写明。"))
 
-    def clean_minutes(self) -> int:
-        return int(self.cleaned_data.get("minutes") or 0)
+    def clean_duration_minutes(self) -> int:
+        return int(self.cleaned_data.get("duration_minutes") or 0)
 
 
 class VisitProxyServiceForm(forms.Form):

@@ -275,6 +275,10 @@ class ShiftCheckInView(ServiceActionView):
 class ShiftCancelView(ServiceActionView):
     form_class = volunteer_forms.ReasonForm
 
+    def load(self, **kwargs: Any) -> dict[str, Any]:
+        selectors.shift_get_for_user(user=self.request.user, shift_id=kwargs["pk"])
+        return kwargs
+
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         shift = selectors.shift_get_for_user(user=self.request.user, shift_id=url_kwargs["pk"])
         rosters.shift_cancel(shift=shift, user=_user(self.request), reason=data["reason"])
@@ -551,7 +555,10 @@ class CareVisitCreateView(ServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         care_file = selectors.care_file_get_for_user(user=self.request.user,
                                                      care_file_id=url_kwargs["pk"])
-        care.care_visit_log(care_file=care_file, user=_user(self.request), **data)
+        care.care_visit_log(care_file=care_file, user=_user(self.request),
+                            visited_on=data["visited_on"], condition=data["condition"],
+                            notes=data["notes"], minutes=data["duration_minutes"],
+                            need=data["need"])
         return _("走访已记录。")
 
     def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
@@ -562,6 +569,11 @@ class CareVisitProxyServiceView(ServiceActionView):
     """The visit's need becomes a proxy service for the elder, in one action."""
 
     form_class: type[forms.Form] | None = volunteer_forms.VisitProxyServiceForm
+
+    def load(self, **kwargs: Any) -> dict[str, Any]:
+        # Outsiders get their 404 before the form is read.
+        selectors.care_visit_get_for_user(user=self.request.user, visit_id=kwargs["pk"])
+        return kwargs
 
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         visit = selectors.care_visit_get_for_user(user=self.request.user,
@@ -744,6 +756,10 @@ class StaffVolunteerView(StaffRequiredMixin, View):
 class StaffQualificationAddView(StaffRequiredMixin, ServiceActionView):
     form_class = volunteer_forms.QualificationForm
 
+    def load(self, **kwargs: Any) -> dict[str, Any]:
+        selectors.volunteer_get_for_staff(user=self.request.user, volunteer_id=kwargs["pk"])
+        return kwargs
+
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         volunteer = selectors.volunteer_get_for_staff(user=self.request.user,
                                                       volunteer_id=url_kwargs["pk"])
@@ -772,6 +788,10 @@ class StaffHoursExportView(StaffRequiredMixin, View):
 
 class StaffShiftNoShowView(StaffRequiredMixin, ServiceActionView):
     form_class = volunteer_forms.ShiftNoteForm
+
+    def load(self, **kwargs: Any) -> dict[str, Any]:
+        selectors.shift_get_for_user(user=self.request.user, shift_id=kwargs["pk"])
+        return kwargs
 
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         shift = selectors.shift_get_for_user(user=self.request.user, shift_id=url_kwargs["pk"])
