@@ -40,6 +40,7 @@ from volunteers.models import (
     MicroWishEvent,
     ProxyService,
     ProxyServiceEvent,
+    Qualification,
     ResponsibilityZone,
     RosterSlot,
     ServicePost,
@@ -129,6 +130,14 @@ class TeamAdmin(ScopedAdmin):
     inlines = [MembershipInline]
 
 
+class QualificationInline(GenericTabularInline[Qualification, Volunteer]):
+    """Certificates and checks with their expiry; the staff page records them too."""
+
+    model = Qualification
+    extra = 0
+    fields = ["kind", "obtained_on", "expires_on", "reference"]
+
+
 @admin.register(Volunteer)
 class VolunteerAdmin(ProtectedSearchAdminMixin, MaskedContactMixin, ScopedAdmin):
     list_display = ["name", "identity", "party_marker", "masked_phone", "compound", "is_active"]
@@ -139,6 +148,7 @@ class VolunteerAdmin(ProtectedSearchAdminMixin, MaskedContactMixin, ScopedAdmin)
     protected_search_path = ScopedAdmin.scope_path
     raw_id_fields = ["user", "resident", "party_member"]
     list_select_related = ["compound", "party_member"]
+    inlines = [QualificationInline]
 
     @admin.display(description=_("党员"), boolean=True)
     def party_marker(self, volunteer: Volunteer) -> bool:
@@ -261,8 +271,8 @@ class TeamMembershipAdmin(ScopedAdmin):
     list_select_related = ["team", "volunteer"]
 
 
-HOURS_ENTRY_FIELDS = ("volunteer", "activity", "signup", "source", "status", "hours", "served_on",
-                      "note", "created_by", "decided_by", "decided_at")
+HOURS_ENTRY_FIELDS = ("volunteer", "activity", "signup", "shift", "care_visit", "source", "status",
+                      "hours", "served_on", "note", "created_by", "decided_by", "decided_at")
 
 
 @admin.register(HoursEntry)

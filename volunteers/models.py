@@ -138,6 +138,10 @@ class Qualification(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.volunteer} · {self.get_kind_display()}"
 
+    def clean(self) -> None:
+        if self.expires_on and self.obtained_on and self.expires_on < self.obtained_on:
+            raise ValidationError({"expires_on": _("有效期不能早于取得日期。")})
+
     def is_valid_on(self, day: date) -> bool:
         return self.obtained_on <= day and (self.expires_on is None or day <= self.expires_on)
 
