@@ -551,6 +551,8 @@ class _Builder:
         fortnight = self.today - timedelta(days=14)
         entries = []
         for index, visit in enumerate(visits):
+            if visit.visitor_id is None:
+                continue
             visit.minutes = 30 + 15 * (index % 5)
             recent = visit.visited_on >= fortnight
             entries.append(HoursEntry(

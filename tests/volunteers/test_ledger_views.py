@@ -65,7 +65,8 @@ def test_my_hours_shows_shift_hours_no_shows_and_qualifications_without_n_plus_o
     assert response.status_code == 200
     assert page.count("值班签到") >= 3 and page.count("未请假") == 3
     assert "急救证书" in page and "已过期" in page
-    _ledger(territory, cast, community_staff, count=2, kind="civility")  # more rows, same number of queries
+    # More rows, the same number of queries.
+    _ledger(territory, cast, community_staff, count=2, kind="civility")
     with django_assert_max_num_queries(12):
         assert client.get("/volunteers/my/hours/").content.decode().count("未请假") == 5
 
