@@ -115,7 +115,7 @@ def test_a_no_show_cannot_be_recorded_before_the_shift_or_by_the_volunteer_or_ou
         rosters.shift_no_show_record(shift=shift, actor=community_staff)
     with time_machine.travel(MONDAY_9 + timedelta(hours=1), tick=False):
         for refused in (cast.volunteer_user, outsider):
-            with pytest.raises(PermissionDeniedError):
+            with pytest.raises(PermissionDeniedError, match="您无权管理该小区的志愿服务"):
                 rosters.shift_no_show_record(shift=shift, actor=refused)
 
 
@@ -123,7 +123,7 @@ def test_a_checked_in_shift_cannot_become_a_no_show(post, cast, community_staff)
     shift = shift_for(post, cast.volunteer, MONDAY_9)
     with time_machine.travel(MONDAY_9, tick=False):
         rosters.shift_check_in(shift=shift, user=cast.volunteer_user)
-        with pytest.raises(InvalidTransition):
+        with pytest.raises(InvalidTransition, match="不能从“已签到”变为“缺勤”"):
             rosters.shift_no_show_record(shift=shift, actor=community_staff)
 
 
@@ -186,7 +186,7 @@ def test_an_activity_requiring_first_aid_refuses_sign_up_until_the_certificate_i
 
 def test_a_qualification_is_recorded_only_by_staff_in_scope_and_with_a_sane_period(
         cast, outsider, community_staff):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="您无权管理该小区的志愿服务"):
         activities.qualification_record(volunteer=cast.volunteer, actor=outsider,
                                         kind=QualificationKind.FIRST_AID,
                                         obtained_on=date(2026, 1, 1))
@@ -377,7 +377,7 @@ def test_a_recording_on_someones_behalf_needs_consent_and_scope(elder, community
     with pytest.raises(ApplicationError, match="不能晚于现在"):
         wishes.micro_wish_record_for(resident=elder, actor=community_staff, title="收音机",
                                      consent=consent(at=timezone.now() + timedelta(hours=1)))
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="您无权为该居民代录"):
         proxy.proxy_service_record_for(resident=elder, actor=outsider, kind="medicine",
                                        title="代购药", consent=consent())
 
@@ -443,7 +443,7 @@ def test_a_carer_who_may_not_record_petitions_cannot_open_one_and_nothing_is_lin
         care_file, cast):
     visit = care.care_visit_log(care_file=care_file, user=cast.carer_user,
                                 visited_on=timezone.localdate(), notes="x", need="路灯坏了")
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="可以代录诉求"):
         care.care_visit_open_petition(visit=visit, user=cast.carer_user,
                                       category_id=category().pk)
     visit.refresh_from_db()
@@ -508,7 +508,7 @@ def test_the_calendar_holds_the_volunteers_shifts_and_no_names(post, cast):
 
 
 def test_the_calendar_token_is_the_volunteers_own_and_rotating_it_revokes_the_old_url(cast):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只能管理自己的日历订阅"):
         activities.volunteer_calendar_token_rotate(volunteer=cast.volunteer,
                                                    user=cast.carer_user)
     first = activities.volunteer_calendar_token_rotate(volunteer=cast.volunteer,
