@@ -527,3 +527,28 @@ def test_csv_module_reads_back_an_escaped_formula_as_text():
     buffer = io.StringIO()
     csv.writer(buffer).writerow([formula_escape("=1+1"), formula_escape("-2")])
     assert buffer.getvalue().strip() == "'=1+1,'-2"
+
+
+# --- personal data --------------------------------------------------------------------------
+
+def test_erasing_a_person_revokes_their_calendar_and_clears_consent_names_and_visit_needs(
+        care_file, cast, community_staff):
+    from accounts.personal_data import Identifiers
+    from volunteers import privacy
+
+    activities.volunteer_calendar_token_rotate(volunteer=cast.carer, user=cast.carer_user)
+    activities.qualification_record(volunteer=cast.carer, actor=community_staff,
+                                    kind=QualificationKind.FIRST_AID,
+                                    obtained_on=date(2026, 1, 1), reference="红十字-0042")
+    visit = care.care_visit_log(care_file=care_file, user=cast.carer_user,
+                                visited_on=timezone.localdate(), notes="x", need="代缴燃气费")
+    care.care_visit_open_proxy_service(visit=visit, user=cast.carer_user, kind="payment",
+                                       consent_by="女儿 赵某", consent_method="guardian")
+    privacy.anonymise(user=cast.carer_user, identifiers=Identifiers(
+        phones=frozenset(), names=frozenset(), id_numbers=frozenset(), usernames=frozenset(),
+        resident_ids=(care_file.resident_id,), volunteer_ids=(cast.carer.pk,)))
+    cast.carer.refresh_from_db()
+    visit.refresh_from_db()
+    assert cast.carer.calendar_token is None
+    assert cast.carer.qualifications.get().reference == ""
+    assert visit.need == "" and visit.proxy_service.consent_by == ""
