@@ -29,6 +29,7 @@ from core.protected_lookups import ProtectedSearchAdminMixin
 from core.scope import scope_filter
 from core.types import signed_in_user
 from volunteers import selectors
+from volunteers.forms import RequirementsAdminForm
 from volunteers.models import (
     Activity,
     ActivitySignup,
@@ -177,6 +178,7 @@ class RosterSlotInline(GenericTabularInline[RosterSlot, ServicePost]):
 
 @admin.register(ServicePost)
 class ServicePostAdmin(ScopedAdmin):
+    form = RequirementsAdminForm
     list_display = ["name", "kind", "location", "compound"]
     list_filter = ["kind", "compound"]
     search_fields = ["name"]
@@ -219,6 +221,7 @@ class SignupInline(GenericTabularInline[ActivitySignup, Activity]):
 
 @admin.register(Activity)
 class ActivityAdmin(ScopedAdmin):
+    form = RequirementsAdminForm
     list_display = ["title", "kind", "starts_at", "capacity", "status", "team", "compound"]
     list_filter = ["kind", "status", "team", "compound"]
     search_fields = ["title", "location"]
@@ -417,6 +420,8 @@ class CareVisitInline(GenericTabularInline[CareVisit, CareFile]):
 @admin.register(CareFile)
 class CareFileAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, GenericModelAdmin[CareFile]):
     """Sensitive: only files the admin may see, masked in the list, every change view logged."""
+
+    form = RequirementsAdminForm
 
     list_display = ["__str__", "masked_elder", "category", "risk", "frequency", "caretaker",
                     "next_visit_due", "missed_count"]

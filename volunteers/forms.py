@@ -97,6 +97,15 @@ class VisitPetitionForm(forms.Form):
         self.fields["category_id"].choices = categories  # type: ignore[attr-defined]
 
 
+class RequirementsAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The admin's form for a post, an activity or a care file: the qualifications it requires,
+    as boxes to tick instead of JSON to type."""
+
+    required_qualifications = forms.MultipleChoiceField(
+        label=_("所需资质"), choices=QualificationKind.choices, required=False,
+        widget=forms.CheckboxSelectMultiple)
+
+
 class ShiftNoteForm(forms.Form):
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
@@ -119,6 +128,9 @@ class ActivityForm(forms.Form):
     location = forms.CharField(label=_("地点"), max_length=100, required=False)
     description = forms.CharField(label=_("说明"), required=False,
                                   widget=forms.Textarea(attrs={"rows": 3}))
+    required_qualifications = forms.MultipleChoiceField(
+        label=_("所需资质"), choices=QualificationKind.choices, required=False,
+        widget=forms.CheckboxSelectMultiple, help_text=_("未持有效资质的志愿者不能报名。"))
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

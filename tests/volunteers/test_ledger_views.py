@@ -201,3 +201,16 @@ def test_staff_record_a_qualification_from_the_volunteer_page(cast, community_st
         f"/volunteers/staff/volunteers/{cast.volunteer.pk}/qualifications/create/",
         {"kind": "first_aid", "obtained_on": "2026-01-10", "expires_on": "2029-01-09"})
     assert cast.volunteer.qualifications.get().expires_on == date(2029, 1, 9)
+
+
+def test_the_admin_sets_a_posts_requirements_with_boxes_to_tick(territory, street_admin):
+    post = ServicePostFactory(compound=territory.compound, kind="elderly_care", name="敬老助老岗")
+    client = client_for(street_admin)
+    page = client.get(f"/admin/volunteers/servicepost/{post.pk}/change/").content.decode()
+    assert 'type="checkbox" name="required_qualifications" value="health_check"' in page
+    client.post(f"/admin/volunteers/servicepost/{post.pk}/change/", {
+        "compound": territory.compound.pk, "kind": "elderly_care", "name": "敬老助老岗",
+        "required_qualifications": ["health_check", "first_aid"],
+        "slots-TOTAL_FORMS": 0, "slots-INITIAL_FORMS": 0})
+    post.refresh_from_db()
+    assert sorted(post.required_qualifications) == ["first_aid", "health_check"]
