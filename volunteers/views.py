@@ -39,6 +39,7 @@ from volunteers import forms as volunteer_forms
 from volunteers.models import (
     ActivitySignup,
     CareFileAccessLog,
+    CareVisit,
     MicroWish,
     ProxyService,
     ShiftSwap,
@@ -539,14 +540,27 @@ class CareFileDetailView(LoginRequiredMixin, View):
         care_file = selectors.care_file_get_for_user(user=request.user, care_file_id=pk)
         care.care_file_log_access(care_file=care_file, user=_user(request),
                                   channel=CareFileAccessLog.Channel.PAGE)
+        visits = list(care_file.visits.select_related("visitor")[:50])
         return render(request, "volunteers/care_detail.html", {
-            "file": care_file, "visits": care_file.visits.select_related("visitor")[:50],
-            "proxy_form": volunteer_forms.VisitProxyServiceForm(),
-            "petition_form": (volunteer_forms.VisitPetitionForm(
-                categories=_petition_categories()) if rules.is_staff_user(request.user)
-                else None),
+            "file": care_file, "visits": _with_follow_up_forms(request, visits),
             "form": volunteer_forms.VisitForm(initial={"visited_on": timezone.localdate()}),
             "today": timezone.localdate()})
+
+
+def _with_follow_up_forms(request: HttpRequest,
+                          visits: list[CareVisit]) -> list[tuple[CareVisit, dict[str, Any]]]:
+    """Per open need: the forms that turn it into a proxy service and, for staff, a petition
+    (each with its own element ids: a page may list several needs)."""
+    open_needs = [visit for visit in visits if visit.need and not visit.has_follow_up]
+    categories = (_petition_categories() if open_needs and rules.is_staff_user(request.user)
+                  else None)
+    open_ids = {visit.pk for visit in open_needs}
+    return [(visit, {
+        "proxy": volunteer_forms.VisitProxyServiceForm(auto_id=f"id_v{visit.pk}_%s"),
+        "petition": (volunteer_forms.VisitPetitionForm(categories=categories,
+                                                       auto_id=f"id_p{visit.pk}_%s")
+                     if categories is not None else None)} if visit.pk in open_ids else {})
+            for visit in visits]
 
 
 class CareVisitCreateView(ServiceActionView):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -214,3 +215,28 @@ def test_the_admin_sets_a_posts_requirements_with_boxes_to_tick(territory, stree
         "slots-TOTAL_FORMS": 0, "slots-INITIAL_FORMS": 0})
     post.refresh_from_db()
     assert sorted(post.required_qualifications) == ["first_aid", "health_check"]
+
+
+def test_staff_turn_a_visits_need_into_a_petition_from_the_care_page(territory, cast,
+                                                                     community_staff):
+    from petitions.models import Petition
+    from tests.petitions.factories import category
+
+    elder = ResidentFactory(household=territory.household1, name="独居老人赵")
+    care_file = care.care_file_create(resident=elder, actor=community_staff,
+                                      category=CareFile.Category.ELDER_ALONE,
+                                      risk=CareFile.Risk.HIGH, caretaker=cast.carer)
+    for need in ("楼道灯坏了", "代缴水费"):
+        care.care_visit_log(care_file=care_file, user=cast.carer_user,
+                            visited_on=timezone.localdate(), notes="x", need=need)
+    first = care_file.visits.get(need="楼道灯坏了")
+    client = client_for(community_staff)
+    page = client.get(f"/volunteers/care/{care_file.pk}/").content.decode()
+    # Two open needs, each with its own forms: no element id repeats.
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids)) and f'id="id_p{first.pk}_category_id"' in page
+    response = client.post(f"/volunteers/care/visits/{first.pk}/petition/",
+                           {"category_id": category().pk, "description": ""}, follow=True)
+    assert "已转为诉求" in response.content.decode()
+    first.refresh_from_db()
+    assert Petition.objects.get(pk=first.petition_id).description == "楼道灯坏了"
