@@ -86,6 +86,23 @@ class VisitProxyServiceForm(forms.Form):
                                        choices=ProxyConsent.ConsentMethod.choices)
 
 
+class OnBehalfForm(forms.Form):
+    """代录: what the elder asked for, and their consent (who agreed, how, when)."""
+
+    title = forms.CharField(label=_("事项"), max_length=100)
+    description = forms.CharField(label=_("补充说明"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 2}))
+    consent_by = forms.CharField(label=_("同意人"), max_length=50,
+                                 help_text=_("老人本人，或其家属（写明关系）"))
+    consent_method = forms.ChoiceField(label=_("同意方式"),
+                                       choices=ProxyConsent.ConsentMethod.choices)
+    consent_at = forms.DateTimeField(label=_("同意时间"), widget=IsoDateTimeInput())
+
+
+class OnBehalfProxyServiceForm(OnBehalfForm):
+    kind = forms.ChoiceField(label=_("代办类型"), choices=ProxyService.Kind.choices)
+
+
 class VisitPetitionForm(forms.Form):
     category_id = forms.TypedChoiceField(label=_("诉求分类"), coerce=int, choices=())
     description = forms.CharField(label=_("诉求内容"), required=False,

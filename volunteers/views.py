@@ -46,7 +46,7 @@ from volunteers.models import (
     Volunteer,
 )
 from volunteers.services import activities, care, proxy, rosters, wishes
-from volunteers.services._common import change_closes_before
+from volunteers.services._common import Consent, change_closes_before
 
 
 class StaffRequiredMixin(CoreStaffRequiredMixin):
@@ -544,7 +544,18 @@ class CareFileDetailView(LoginRequiredMixin, View):
         return render(request, "volunteers/care_detail.html", {
             "file": care_file, "visits": _with_follow_up_forms(request, visits),
             "form": volunteer_forms.VisitForm(initial={"visited_on": timezone.localdate()}),
+            "on_behalf": _on_behalf_forms(request),
             "today": timezone.localdate()})
+
+
+def _on_behalf_forms(request: HttpRequest) -> dict[str, forms.Form] | None:
+    if not rules.is_staff_user(request.user):
+        return None
+    initial = {"consent_at": timezone.localtime().replace(second=0, microsecond=0),
+               "consent_by": _("本人")}
+    return {"wish": volunteer_forms.OnBehalfForm(initial=initial, auto_id="id_w_%s"),
+            "service": volunteer_forms.OnBehalfProxyServiceForm(initial=initial,
+                                                                auto_id="id_s_%s")}
 
 
 def _with_follow_up_forms(request: HttpRequest,
@@ -620,6 +631,46 @@ class CareVisitPetitionView(CareVisitProxyServiceView):
 
 def _petition_categories() -> list[tuple[int, str]]:
     return [(category.id, category.name) for category in petition_opener().categories()]
+
+
+class CareOnBehalfView(ServiceActionView):
+    """代录 from an elder's care file: staff record a micro-wish (or, below, a proxy service)
+    on the elder's behalf, with the consent noted."""
+
+    form_class: type[forms.Form] | None = volunteer_forms.OnBehalfForm
+
+    def load(self, **kwargs: Any) -> dict[str, Any]:
+        selectors.care_file_get_for_user(user=self.request.user, care_file_id=kwargs["pk"])
+        return kwargs
+
+    def elder(self, url_kwargs: dict[str, Any]) -> Any:
+        care_file = selectors.care_file_get_for_user(user=self.request.user,
+                                                     care_file_id=url_kwargs["pk"])
+        return care_file.resident
+
+    @staticmethod
+    def consent(data: dict[str, Any]) -> Consent:
+        return Consent(by=data.pop("consent_by"), method=data.pop("consent_method"),
+                       at=data.pop("consent_at"))
+
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        wish = wishes.micro_wish_record_for(resident=self.elder(url_kwargs),
+                                            actor=_user(self.request),
+                                            consent=self.consent(data), **data)
+        return _("已代录微心愿 #%(id)s，待审核发布。") % {"id": wish.pk}
+
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        return reverse("volunteers:care-detail", args=[url_kwargs["pk"]])
+
+
+class CareOnBehalfProxyServiceView(CareOnBehalfView):
+    form_class = volunteer_forms.OnBehalfProxyServiceForm
+
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        service = proxy.proxy_service_record_for(resident=self.elder(url_kwargs),
+                                                 actor=_user(self.request),
+                                                 consent=self.consent(data), **data)
+        return _("已代录帮办代办 #%(id)s。") % {"id": service.pk}
 
 
 # --- staff dashboard ----------------------------------------------------------------------

@@ -248,6 +248,8 @@ POLICY: dict[str, Rule] = {
     "volunteers:care-detail": Rule(COMMUNITY, scoped=True, note="care files: community staff"),
     "volunteers:care-visit-create": Rule(COMMUNITY, scoped=True),
     "volunteers:care-visit-proxy-service": Rule(COMMUNITY, scoped=True),
+    "volunteers:care-wish-create": Rule(COMMUNITY, scoped=True, note="代录 for the elder"),
+    "volunteers:care-service-create": Rule(COMMUNITY, scoped=True, note="代录 for the elder"),
     "volunteers:care-visit-petition": Rule(COMMUNITY, scoped=True, note="代录: staff who record"),
     # volunteers: staff desk
     "volunteers:staff-dashboard": Rule(STAFF),

@@ -240,3 +240,32 @@ def test_staff_turn_a_visits_need_into_a_petition_from_the_care_page(territory, 
     assert "已转为诉求" in response.content.decode()
     first.refresh_from_db()
     assert Petition.objects.get(pk=first.petition_id).description == "楼道灯坏了"
+
+
+def test_staff_record_a_wish_and_an_errand_for_an_elder_from_the_care_page(
+        territory, cast, community_staff):
+    from volunteers.models import MicroWish, ProxyService
+
+    elder = ResidentFactory(household=territory.household1, name="独居老人赵")
+    care_file = care.care_file_create(resident=elder, actor=community_staff,
+                                      category=CareFile.Category.ELDER_ALONE,
+                                      risk=CareFile.Risk.HIGH, caretaker=cast.carer)
+    client = client_for(community_staff)
+    assert "代录微心愿" in client.get(f"/volunteers/care/{care_file.pk}/").content.decode()
+    at = timezone.localtime().replace(second=0, microsecond=0) - timedelta(minutes=30)
+    consent = {"consent_by": "本人", "consent_method": "in_person",
+               "consent_at": at.strftime("%Y-%m-%dT%H:%M")}
+    client.post(f"/volunteers/care/{care_file.pk}/wishes/create/",
+                {"title": "想要一台收音机", **consent})
+    client.post(f"/volunteers/care/{care_file.pk}/services/create/",
+                {"title": "代购降压药", "kind": "medicine", **consent})
+    wish, service = MicroWish.objects.get(), ProxyService.objects.get()
+    assert (wish.resident, wish.recorded_by, wish.consent_at) == (elder, community_staff, at)
+    assert (service.resident, service.consent_method) == (elder, "in_person")
+    # A carer reads the file but records nothing on the elder's behalf.
+    carer = client_for(cast.carer_user)
+    assert "代录微心愿" not in carer.get(f"/volunteers/care/{care_file.pk}/").content.decode()
+    response = carer.post(f"/volunteers/care/{care_file.pk}/wishes/create/",
+                          {"title": "x", **consent}, follow=True)
+    assert "您无权为该居民代录" in response.content.decode()
+    assert MicroWish.objects.count() == 1
