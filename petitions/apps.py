@@ -12,11 +12,12 @@ class PetitionsConfig(AppConfig):
     verbose_name = _("诉求办理")
 
     def ready(self) -> None:
+        from core.care_referral import petition_opener_register
         from core.demo import demo_step_register
         from core.media import media_never_served, media_register
         from core.referral import petition_source_register
         from notifications.messages import choices_register
-        from petitions import referral
+        from petitions import care_referral, referral
         from petitions.models import PendingPhoto, PetitionEvent, PetitionPhoto, Tier
         from petitions.selectors import petition_photo_get_for_media
 
@@ -31,6 +32,8 @@ class PetitionsConfig(AppConfig):
         choices_register("petitions.event_kind", PetitionEvent.Kind)
         # What deliberation reads from a petition it makes a topic of, and the petition's move.
         petition_source_register(referral)
+        # A need found on a volunteers' care visit, opened as a petition (core/care_referral.py).
+        petition_opener_register(care_referral)
         demo_step_register("petitions", order=10, load=_demo_load)
 
 

@@ -29,6 +29,7 @@ from core.protected_lookups import ProtectedSearchAdminMixin
 from core.scope import scope_filter
 from core.types import signed_in_user
 from volunteers import selectors
+from volunteers.forms import RequirementsAdminForm
 from volunteers.models import (
     Activity,
     ActivitySignup,
@@ -40,6 +41,7 @@ from volunteers.models import (
     MicroWishEvent,
     ProxyService,
     ProxyServiceEvent,
+    Qualification,
     ResponsibilityZone,
     RosterSlot,
     ServicePost,
@@ -129,6 +131,14 @@ class TeamAdmin(ScopedAdmin):
     inlines = [MembershipInline]
 
 
+class QualificationInline(GenericTabularInline[Qualification, Volunteer]):
+    """Certificates and checks with their expiry; the staff page records them too."""
+
+    model = Qualification
+    extra = 0
+    fields = ["kind", "obtained_on", "expires_on", "reference"]
+
+
 @admin.register(Volunteer)
 class VolunteerAdmin(ProtectedSearchAdminMixin, MaskedContactMixin, ScopedAdmin):
     list_display = ["name", "identity", "party_marker", "masked_phone", "compound", "is_active"]
@@ -139,6 +149,7 @@ class VolunteerAdmin(ProtectedSearchAdminMixin, MaskedContactMixin, ScopedAdmin)
     protected_search_path = ScopedAdmin.scope_path
     raw_id_fields = ["user", "resident", "party_member"]
     list_select_related = ["compound", "party_member"]
+    inlines = [QualificationInline]
 
     @admin.display(description=_("党员"), boolean=True)
     def party_marker(self, volunteer: Volunteer) -> bool:
@@ -167,6 +178,7 @@ class RosterSlotInline(GenericTabularInline[RosterSlot, ServicePost]):
 
 @admin.register(ServicePost)
 class ServicePostAdmin(ScopedAdmin):
+    form = RequirementsAdminForm
     list_display = ["name", "kind", "location", "compound"]
     list_filter = ["kind", "compound"]
     search_fields = ["name"]
@@ -209,6 +221,7 @@ class SignupInline(GenericTabularInline[ActivitySignup, Activity]):
 
 @admin.register(Activity)
 class ActivityAdmin(ScopedAdmin):
+    form = RequirementsAdminForm
     list_display = ["title", "kind", "starts_at", "capacity", "status", "team", "compound"]
     list_filter = ["kind", "status", "team", "compound"]
     search_fields = ["title", "location"]
@@ -261,8 +274,8 @@ class TeamMembershipAdmin(ScopedAdmin):
     list_select_related = ["team", "volunteer"]
 
 
-HOURS_ENTRY_FIELDS = ("volunteer", "activity", "signup", "source", "status", "hours", "served_on",
-                      "note", "created_by", "decided_by", "decided_at")
+HOURS_ENTRY_FIELDS = ("volunteer", "activity", "signup", "shift", "care_visit", "source", "status",
+                      "hours", "served_on", "note", "created_by", "decided_by", "decided_at")
 
 
 @admin.register(HoursEntry)
@@ -407,6 +420,8 @@ class CareVisitInline(GenericTabularInline[CareVisit, CareFile]):
 @admin.register(CareFile)
 class CareFileAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, GenericModelAdmin[CareFile]):
     """Sensitive: only files the admin may see, masked in the list, every change view logged."""
+
+    form = RequirementsAdminForm
 
     list_display = ["__str__", "masked_elder", "category", "risk", "frequency", "caretaker",
                     "next_visit_due", "missed_count"]

@@ -21,6 +21,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import User
+from core.care_referral import petition_opener
 from governance.models import StaffPost
 from residents.models import Household, PartyMember, Resident
 from territory.models import Building, Compound
@@ -32,8 +33,11 @@ from volunteers.models import (
     HoursEntry,
     MicroWish,
     MicroWishEvent,
+    ProxyConsent,
     ProxyService,
     ProxyServiceEvent,
+    Qualification,
+    QualificationKind,
     ResponsibilityZone,
     RosterSlot,
     ServicePost,
@@ -42,8 +46,12 @@ from volunteers.models import (
     TeamMembership,
     Volunteer,
 )
+from volunteers.services._common import Consent
 from volunteers.services.activities import hours_compute
+from volunteers.services.care import care_visit_open_petition, care_visit_open_proxy_service
+from volunteers.services.proxy import proxy_service_record_for
 from volunteers.services.rosters import roster_generate
+from volunteers.services.wishes import micro_wish_record_for
 
 SERVICE_TEAM = "红色尖兵志愿服务队"
 CARING_TEAM = "爱心管家"
@@ -128,6 +136,7 @@ class _Builder:
         self._wishes()
         self._proxy_services()
         self._care()
+        self._ledger()
 
     def summary(self) -> str:
         return "、".join(f"{name} {count}" for name, count in self.counts.items())
@@ -460,6 +469,130 @@ class _Builder:
             for care_file, (last, interval) in zip(files, visits_plan, strict=True)
             for day in (last, last - timedelta(days=interval))])
         self.counts["关爱档案"] = len(files)
+        self.care_files = files
+
+    # --- the ledger: shift hours, no-shows, qualifications, 代录, visit follow-ups ------------
+
+    def _ledger(self) -> None:
+        self._qualifications()
+        self._shift_hours()
+        self._visit_hours()
+        self._on_behalf()
+
+    def _qualifications(self) -> None:
+        """Carers hold a yearly health check (two have lapsed); the elder-care post, the
+        high-risk care files and the next 义诊 require one; a third of the party members hold a
+        first-aid certificate (Red Cross: valid three years)."""
+        elder_post = ServicePost.objects.get(compound=self.compound,
+                                             kind=ServicePost.Kind.ELDERLY_CARE)
+        on_post = set(elder_post.slots.values_list("volunteer_id", flat=True))
+        carer_ids = {carer.pk for carer in self.carers}
+        checked = [volunteer for volunteer in self.volunteers
+                   if volunteer.pk in on_post or volunteer.pk in carer_ids]
+        rows = [Qualification(volunteer=volunteer, kind=QualificationKind.HEALTH_CHECK,
+                              obtained_on=self.today - timedelta(days=200 + index % 150),
+                              expires_on=(self.today - timedelta(days=10) if index in (3, 7)
+                                          and volunteer.pk not in on_post
+                                          else self.today + timedelta(days=165 - index % 150)),
+                              recorded_by=self.staff, reference=f"体检-{index:03d}")
+                for index, volunteer in enumerate(checked)]
+        party = [volunteer for volunteer in self.volunteers if volunteer.party_member_id]
+        rows += [Qualification(volunteer=volunteer, kind=QualificationKind.FIRST_AID,
+                               obtained_on=self.today - timedelta(days=400),
+                               expires_on=self.today + timedelta(days=695),
+                               recorded_by=self.staff, reference=f"红十字-{index:04d}")
+                 for index, volunteer in enumerate(party[::3])]
+        Qualification.objects.bulk_create(rows)
+        ServicePost.objects.filter(pk=elder_post.pk).update(
+            required_qualifications=[QualificationKind.HEALTH_CHECK])
+        lapsed = set(Qualification.objects.filter(expires_on__lt=self.today)
+                     .values_list("volunteer_id", flat=True))
+        CareFile.objects.filter(pk__in=[care_file.pk for care_file in self.care_files
+                                        if care_file.risk == CareFile.Risk.HIGH
+                                        and care_file.caretaker_id not in lapsed]).update(
+            required_qualifications=[QualificationKind.HEALTH_CHECK])
+        upcoming = (Activity.objects.filter(compound=self.compound, starts_at__gt=self.now)
+                    .order_by("starts_at").first())
+        if upcoming is not None:
+            Activity.objects.filter(pk=upcoming.pk).update(
+                required_qualifications=[QualificationKind.FIRST_AID])
+        self.counts["资质"] = len(rows)
+
+    def _shift_hours(self) -> None:
+        """Past shifts were checked in at their start and credited (approved, last week's still
+        pending); one in twelve was a no-show, recorded by staff and credited nothing."""
+        past = list(Shift.objects.filter(post__compound=self.compound, ends_at__lt=self.now)
+                    .select_related("post").order_by("starts_at", "id"))
+        missed = past[5::12]
+        missed_ids = {shift.pk for shift in missed}
+        Shift.objects.filter(pk__in=missed_ids).update(
+            status=Shift.Status.NO_SHOW, closed_by=self.staff, closed_at=self.now,
+            close_reason="未到岗，未提前请假")
+        attended = [shift for shift in past if shift.pk not in missed_ids]
+        for shift in attended:
+            Shift.objects.filter(pk=shift.pk).update(checked_in_at=shift.starts_at)
+        week_ago = self.now - timedelta(days=7)
+        HoursEntry.objects.bulk_create([
+            HoursEntry(volunteer_id=shift.volunteer_id, shift=shift,
+                       source=HoursEntry.Source.SHIFT, hours=shift.planned_hours,
+                       served_on=timezone.localdate(shift.starts_at), note=shift.post.name,
+                       status=(HoursEntry.Status.PENDING if shift.starts_at > week_ago
+                               else HoursEntry.Status.APPROVED),
+                       decided_by=None if shift.starts_at > week_ago else self.staff,
+                       decided_at=None if shift.starts_at > week_ago else self.now)
+            for shift in attended])
+        self.counts["值班时长"] = len(attended)
+        self.counts["缺勤"] = len(missed)
+
+    def _visit_hours(self) -> None:
+        """Each visit took 30 to 90 minutes; the last fortnight's wait for approval."""
+        visits = list(CareVisit.objects.filter(care_file__in=self.care_files,
+                                               visitor__isnull=False).order_by("id"))
+        fortnight = self.today - timedelta(days=14)
+        entries = []
+        for index, visit in enumerate(visits):
+            if visit.visitor_id is None:
+                continue
+            visit.minutes = 30 + 15 * (index % 5)
+            recent = visit.visited_on >= fortnight
+            entries.append(HoursEntry(
+                volunteer_id=visit.visitor_id, care_visit=visit, source=HoursEntry.Source.CARE,
+                hours=(Decimal(visit.minutes) / 60).quantize(Decimal("0.1")),
+                served_on=visit.visited_on, note="关爱走访",
+                status=HoursEntry.Status.PENDING if recent else HoursEntry.Status.APPROVED,
+                decided_by=None if recent else self.staff,
+                decided_at=None if recent else self.now))
+        CareVisit.objects.bulk_update(visits, ["minutes"])
+        HoursEntry.objects.bulk_create(entries)
+        self.counts["走访时长"] = len(entries)
+
+    def _on_behalf(self) -> None:
+        """代录: staff record a wish and an errand for elders who do not use the portal, their
+        consent noted; two visits found needs, one now a proxy service, one a petition."""
+        elders = self._elders()
+        consent = Consent(by="本人", method=ProxyConsent.ConsentMethod.IN_PERSON,
+                          at=self.now - timedelta(hours=3))
+        micro_wish_record_for(resident=elders[2], actor=self.staff, title="想要一台大字收音机",
+                              description="视力不好，想听戏曲广播", consent=consent)
+        proxy_service_record_for(
+            resident=elders[4], actor=self.staff, kind=ProxyService.Kind.PAPERWORK,
+            title="代办老年优待证", consent=Consent(
+                by="女儿 （电话确认）", method=ProxyConsent.ConsentMethod.GUARDIAN,
+                at=self.now - timedelta(days=1)))
+        recent = list(CareVisit.objects.filter(care_file__in=self.care_files[:6])
+                      .order_by("-visited_on", "id")[:2])
+        CareVisit.objects.filter(pk=recent[0].pk).update(need="代缴本季度燃气费")
+        CareVisit.objects.filter(pk=recent[1].pk).update(need="楼道声控灯坏了，老人夜里看不清")
+        recent[0].refresh_from_db()
+        recent[1].refresh_from_db()
+        care_visit_open_proxy_service(visit=recent[0], user=self.staff,
+                                      kind=ProxyService.Kind.PAYMENT, consent_by="本人",
+                                      consent_method=ProxyConsent.ConsentMethod.IN_PERSON)
+        categories = petition_opener().categories()
+        if categories:
+            care_visit_open_petition(visit=recent[1], user=self.staff,
+                                     category_id=categories[0].id)
+        self.counts["代录"] = 2
 
 
 def figures(compound: Compound) -> dict[str, int]:

@@ -7,7 +7,14 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.widgets import IsoDateInput, IsoDateTimeInput
-from volunteers.models import Activity, CareVisit, ProxyService, Team
+from volunteers.models import (
+    Activity,
+    CareVisit,
+    ProxyConsent,
+    ProxyService,
+    QualificationKind,
+    Team,
+)
 
 
 class WishForm(forms.Form):
@@ -59,6 +66,72 @@ class VisitForm(forms.Form):
     condition = forms.ChoiceField(label=_("状况"), choices=CareVisit.Condition.choices)
     notes = forms.CharField(label=_("走访记录"), required=False,
                             widget=forms.Textarea(attrs={"rows": 3}))
+    duration_minutes = forms.IntegerField(
+        label=_("走访时长（分钟）"), min_value=0, max_value=24 * 60, initial=0, required=False,
+        help_text=_("计入走访志愿者的服务时长，待工作人员认定。"))
+    need = forms.CharField(label=_("发现需求"), max_length=200, required=False,
+                           help_text=_("如需帮办代办或转为诉求，请简要写明。"))
+
+    def clean_duration_minutes(self) -> int:
+        return int(self.cleaned_data.get("duration_minutes") or 0)
+
+
+class VisitProxyServiceForm(forms.Form):
+    """A visit's need opened as a proxy service: the elder's consent is noted."""
+
+    kind = forms.ChoiceField(label=_("代办类型"), choices=ProxyService.Kind.choices)
+    consent_by = forms.CharField(label=_("同意人"), max_length=50,
+                                 help_text=_("老人本人，或其家属（写明关系）"))
+    consent_method = forms.ChoiceField(label=_("同意方式"),
+                                       choices=ProxyConsent.ConsentMethod.choices)
+
+
+class OnBehalfForm(forms.Form):
+    """代录: what the elder asked for, and their consent (who agreed, how, when)."""
+
+    title = forms.CharField(label=_("事项"), max_length=100)
+    description = forms.CharField(label=_("补充说明"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 2}))
+    consent_by = forms.CharField(label=_("同意人"), max_length=50,
+                                 help_text=_("老人本人，或其家属（写明关系）"))
+    consent_method = forms.ChoiceField(label=_("同意方式"),
+                                       choices=ProxyConsent.ConsentMethod.choices)
+    consent_at = forms.DateTimeField(label=_("同意时间"), widget=IsoDateTimeInput())
+
+
+class OnBehalfProxyServiceForm(OnBehalfForm):
+    kind = forms.ChoiceField(label=_("代办类型"), choices=ProxyService.Kind.choices)
+
+
+class VisitPetitionForm(forms.Form):
+    category_id = forms.TypedChoiceField(label=_("诉求分类"), coerce=int, choices=())
+    description = forms.CharField(label=_("诉求内容"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 2}),
+                                  help_text=_("留空则使用走访记录的需求"))
+
+    def __init__(self, *args: Any, categories: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category_id"].choices = categories  # type: ignore[attr-defined]
+
+
+class RequirementsAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The admin's form for a post, an activity or a care file: the qualifications it requires,
+    as boxes to tick instead of JSON to type."""
+
+    required_qualifications = forms.MultipleChoiceField(
+        label=_("所需资质"), choices=QualificationKind.choices, required=False,
+        widget=forms.CheckboxSelectMultiple)
+
+
+class ShiftNoteForm(forms.Form):
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+
+class QualificationForm(forms.Form):
+    kind = forms.ChoiceField(label=_("资质类型"), choices=QualificationKind.choices)
+    obtained_on = forms.DateField(label=_("取得日期"), widget=IsoDateInput())
+    expires_on = forms.DateField(label=_("有效期至"), widget=IsoDateInput(), required=False)
+    reference = forms.CharField(label=_("证书编号"), max_length=50, required=False)
 
 
 class ActivityForm(forms.Form):
@@ -72,6 +145,9 @@ class ActivityForm(forms.Form):
     location = forms.CharField(label=_("地点"), max_length=100, required=False)
     description = forms.CharField(label=_("说明"), required=False,
                                   widget=forms.Textarea(attrs={"rows": 3}))
+    required_qualifications = forms.MultipleChoiceField(
+        label=_("所需资质"), choices=QualificationKind.choices, required=False,
+        widget=forms.CheckboxSelectMultiple, help_text=_("未持有效资质的志愿者不能报名。"))
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -8,7 +8,7 @@ Deadlines the beat jobs look for are indexed columns (`remind_at`, `claim_expire
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
@@ -78,6 +78,9 @@ class Volunteer(TimeStampedModel):
     identity = models.CharField(_("身份"), max_length=16, choices=Identity.choices,
                                 default=Identity.RESIDENT, db_index=True)
     skills = models.CharField(_("特长"), max_length=200, blank=True)
+    # The secret of the volunteer's private calendar feed URL; rotating it revokes the old one.
+    calendar_token = models.CharField(_("日历订阅令牌"), max_length=64, null=True, blank=True,
+                                      unique=True, editable=False)
     is_active = models.BooleanField(_("在册"), default=True)
     teams = models.ManyToManyField(Team, through="TeamMembership", related_name="volunteers",
                                    verbose_name=_("所属团队"), blank=True)
@@ -95,6 +98,83 @@ class Volunteer(TimeStampedModel):
     @property
     def is_party_member(self) -> bool:
         return self.party_member_id is not None
+
+
+class QualificationKind(models.TextChoices):
+    """What a duty may require of its volunteer (Helfertool's prerequisites)."""
+
+    FIRST_AID = "first_aid", _("急救证书")
+    HEALTH_CHECK = "health_check", _("健康体检（助老服务）")
+    ELDER_CARE_TRAINING = "elder_care", _("养老护理培训")
+    FIRE_SAFETY = "fire_safety", _("消防安全培训")
+
+
+def requirement_labels(kinds: list[str]) -> list[str]:
+    labels = dict(QualificationKind.choices)
+    return [str(labels.get(kind, kind)) for kind in kinds]
+
+
+class Qualification(TimeStampedModel):
+    """A volunteer's certificate or check, valid until `expires_on` (inclusive; none: no end)."""
+
+    volunteer = models.ForeignKey("Volunteer", on_delete=models.CASCADE,
+                                  related_name="qualifications", verbose_name=_("志愿者"))
+    kind = models.CharField(_("资质类型"), max_length=16, choices=QualificationKind.choices)
+    obtained_on = models.DateField(_("取得日期"))
+    expires_on = models.DateField(_("有效期至"), null=True, blank=True, db_index=True)
+    reference = models.CharField(_("证书编号"), max_length=50, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("登记人"))
+
+    class Meta:
+        verbose_name = _("志愿者资质")
+        verbose_name_plural = _("志愿者资质")
+        ordering = ["volunteer_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["volunteer", "kind"], name="qualification_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.volunteer} · {self.get_kind_display()}"
+
+    def clean(self) -> None:
+        if self.expires_on and self.obtained_on and self.expires_on < self.obtained_on:
+            raise ValidationError({"expires_on": _("有效期不能早于取得日期。")})
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.obtained_on <= day and (self.expires_on is None or day <= self.expires_on)
+
+
+def _requirements_field() -> models.JSONField[list[str]]:
+    return models.JSONField(_("所需资质"), default=list, blank=True,
+                            help_text=_("可选：first_aid、health_check、elder_care、fire_safety"))
+
+
+class ProxyConsent(models.Model):
+    """代录: staff recorded this on an elder's behalf, with the elder's consent noted (who agreed,
+    how and when). Blank `recorded_by`: the resident filed it themself."""
+
+    class ConsentMethod(models.TextChoices):
+        IN_PERSON = "in_person", _("当面口头同意")
+        PHONE = "phone", _("电话同意")
+        WRITTEN = "written", _("书面签字")
+        GUARDIAN = "guardian", _("监护人或家属同意")
+
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("代录人"))
+    consent_by = models.CharField(_("同意人"), max_length=50, blank=True)
+    consent_method = models.CharField(_("同意方式"), max_length=10,
+                                      choices=ConsentMethod.choices, blank=True)
+    consent_at = models.DateTimeField(_("同意时间"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_recorded_by_staff(self) -> bool:
+        return self.recorded_by_id is not None
 
 
 class TeamMembership(models.Model):
@@ -170,6 +250,7 @@ class ServicePost(TimeStampedModel):
     name = models.CharField(_("名称"), max_length=100)
     location = models.CharField(_("地点"), max_length=100, blank=True)
     description = models.TextField(_("职责"), blank=True)
+    required_qualifications = _requirements_field()
 
     SCOPE_PATH = COMPOUND_SCOPE
 
@@ -219,6 +300,13 @@ class Shift(TimeStampedModel):
         SCHEDULED = "scheduled", _("待值班")
         CHECKED_IN = "checked_in", _("已签到")
         CANCELLED = "cancelled", _("已取消")
+        NO_SHOW = "no_show", _("缺勤")
+
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        Status.SCHEDULED: frozenset({Status.CHECKED_IN, Status.CANCELLED, Status.NO_SHOW}),
+    }
+    # The shifts that hold a volunteer's time: two of these may not overlap.
+    HOLDING_STATES = (Status.SCHEDULED, Status.CHECKED_IN)
 
     REMIND_BEFORE = timedelta(hours=12)
 
@@ -235,6 +323,11 @@ class Shift(TimeStampedModel):
     checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
     remind_at = models.DateTimeField(_("提醒时间"), db_index=True)
     reminded_at = models.DateTimeField(_("已提醒"), null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+",
+                                  verbose_name=_("取消或记缺勤人"))
+    closed_at = models.DateTimeField(_("取消或记缺勤时间"), null=True, blank=True)
+    close_reason = models.CharField(_("取消或缺勤说明"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("值班")
@@ -250,6 +343,11 @@ class Shift(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.post} {self.starts_at:%Y-%m-%d %H:%M} {self.volunteer}"
+
+    @property
+    def planned_hours(self) -> Decimal:
+        return Decimal((self.ends_at - self.starts_at).total_seconds() / 3600).quantize(
+            Decimal("0.1"))
 
 
 class ShiftSwap(TimeStampedModel):
@@ -315,6 +413,7 @@ class Activity(TimeStampedModel):
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
                               default=Status.OPEN, db_index=True)
     checkin_code = models.CharField(_("签到码"), max_length=6)
+    required_qualifications = _requirements_field()
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+",
                                    verbose_name=_("发布人"))
@@ -382,6 +481,11 @@ class HoursEntry(TimeStampedModel):
     class Source(models.TextChoices):
         APP = "app", _("签到记录")
         STAFF = "staff", _("工作人员补录")
+        SHIFT = "shift", _("值班签到")
+        CARE = "care", _("关爱走访")
+
+    # Recorded by the portal itself (a check-in, a logged visit), as opposed to added by staff.
+    RECORDED_SOURCES = (Source.APP, Source.SHIFT, Source.CARE)
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待审核")
@@ -399,6 +503,11 @@ class HoursEntry(TimeStampedModel):
     signup = models.OneToOneField(ActivitySignup, on_delete=models.SET_NULL, null=True,
                                   blank=True, related_name="hours_entry",
                                   verbose_name=_("报名"))
+    shift = models.OneToOneField("Shift", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="hours_entry", verbose_name=_("值班"))
+    care_visit = models.OneToOneField("CareVisit", on_delete=models.SET_NULL, null=True,
+                                      blank=True, related_name="hours_entry",
+                                      verbose_name=_("关爱走访"))
     source = models.CharField(_("来源"), max_length=6, choices=Source.choices, db_index=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
                               default=Status.PENDING, db_index=True)
@@ -425,7 +534,7 @@ class HoursEntry(TimeStampedModel):
         return f"{self.volunteer} {self.hours}h"
 
 
-class MicroWish(TimeStampedModel):
+class MicroWish(ProxyConsent, TimeStampedModel):
     """微心愿: a resident's small wish, verified by staff, claimed and fulfilled by a member."""
 
     class Status(models.TextChoices):
@@ -489,7 +598,7 @@ class MicroWishEvent(StatusChange):
         return str(dict(MicroWish.Status.choices).get(self.new_status, self.new_status))
 
 
-class ProxyService(TimeStampedModel):
+class ProxyService(ProxyConsent, TimeStampedModel):
     """帮办代办: an errand done for a resident (often an elder)."""
 
     class Kind(models.TextChoices):
@@ -593,6 +702,7 @@ class CareFile(TimeStampedModel):
     missed_count = models.PositiveSmallIntegerField(_("连续逾期次数"), default=0)
     flagged_at = models.DateTimeField(_("逾期标记时间"), null=True, blank=True)
     alerted_at = models.DateTimeField(_("上报社区时间"), null=True, blank=True)
+    required_qualifications = _requirements_field()
 
     SCOPE_PATH = "resident__household__building__micro_grid__path"
 
@@ -626,14 +736,30 @@ class CareVisit(TimeStampedModel):
     condition = models.CharField(_("状况"), max_length=10, choices=Condition.choices,
                                  default=Condition.GOOD)
     notes = EncryptedTextField(_("走访记录"), blank=True)
+    minutes = models.PositiveSmallIntegerField(_("走访时长（分钟）"), default=0)
+    # What the elder needs, in staff's words: it may open a proxy service or a petition.
+    need = models.CharField(_("发现需求"), max_length=200, blank=True)
+    proxy_service = models.OneToOneField(ProxyService, on_delete=models.SET_NULL, null=True,
+                                         blank=True, related_name="care_visit",
+                                         verbose_name=_("转帮办代办"))
+    # petitions is a sibling app: linked by id (its side notes the visit on its timeline).
+    petition_id = models.PositiveBigIntegerField(_("转诉求编号"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("走访记录")
         verbose_name_plural = _("走访记录")
         ordering = ["-visited_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(minutes__lte=24 * 60),
+                                   name="visit_minutes_within_a_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.care_file} {self.visited_on}"
+
+    @property
+    def has_follow_up(self) -> bool:
+        return self.proxy_service_id is not None or self.petition_id is not None
 
 
 class CareFileAccessLog(models.Model):

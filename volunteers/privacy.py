@@ -1,8 +1,9 @@
 """Volunteering's part of personal-data handling (run by the privacy app).
 
 Volunteer hours stay when an account is deleted (the team's ledger), and so do care visits'
-dates; the volunteer record is anonymised, care notes and contacts are cleared, and the free
-text of wishes and proxy services is redacted.
+dates; the volunteer record is anonymised (its calendar URL revoked, certificate numbers
+cleared), care notes, needs and contacts are cleared, the free text of wishes and proxy services
+is redacted, and who consented to a recording on someone's behalf (代录) is cleared.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from volunteers.models import (
     HoursEntry,
     MicroWish,
     ProxyService,
+    Qualification,
+    Shift,
     Volunteer,
 )
 
@@ -29,34 +32,49 @@ def volunteer_export(*, user: User) -> dict[str, Any] | None:
         return None
     row = export_row(volunteer, ("name", "phone", "identity", "skills", "is_active",
                                  "created_at"))
-    row["hours"] = [export_row(entry, ("served_on", "hours", "status", "note", "activity"))
+    row["hours"] = [export_row(entry, ("served_on", "hours", "status", "source", "note",
+                                       "activity"))
                     for entry in HoursEntry.objects.filter(volunteer=volunteer)
                     .select_related("activity").order_by("served_on", "pk")]
+    row["qualifications"] = [export_row(item, ("kind", "obtained_on", "expires_on", "reference"))
+                             for item in Qualification.objects.filter(volunteer=volunteer)
+                             .order_by("kind")]
+    row["no_shows"] = [export_row(shift, ("starts_at", "ends_at", "close_reason"))
+                       for shift in Shift.objects.filter(volunteer=volunteer,
+                                                         status=Shift.Status.NO_SHOW)
+                       .order_by("starts_at", "pk")]
     return row
 
 
 def micro_wishes_export(*, user: User) -> list[dict[str, Any]]:
     return [export_row(wish, ("id", "title", "description", "status", "created_at",
-                              "confirmed_at"))
+                              "confirmed_at", "consent_by", "consent_method", "consent_at"))
             for wish in MicroWish.objects.filter(resident__user=user).order_by("pk")]
 
 
 def proxy_services_export(*, user: User) -> list[dict[str, Any]]:
     return [export_row(service, ("id", "kind", "title", "description", "status", "created_at",
-                                 "done_at", "result_note"))
+                                 "done_at", "result_note", "consent_by", "consent_method",
+                                 "consent_at"))
             for service in ProxyService.objects.filter(resident__user=user).order_by("pk")]
 
 
 def anonymise(*, user: User, identifiers: Identifiers) -> None:
     volunteers = Volunteer.objects.filter(pk__in=identifiers.volunteer_ids)
     redact_rows(HoursEntry.objects.filter(volunteer__in=volunteers), ("note",), identifiers)
-    volunteers.update(name=ANONYMISED_NAME, phone="", skills="", is_active=False, user=None)
+    # The calendar URL dies with the record; certificate numbers identify a person.
+    volunteers.update(name=ANONYMISED_NAME, phone="", skills="", is_active=False, user=None,
+                      calendar_token=None)
+    Qualification.objects.filter(volunteer__in=volunteers).update(reference="")
     wishes = MicroWish.objects.filter(resident_id__in=identifiers.resident_ids)
     redact_rows(wishes, ("title", "description", "fulfilment_note"), identifiers)
+    # Who consented to a recording on the elder's behalf names the elder or their family.
+    wishes.update(consent_by="")
     services = ProxyService.objects.filter(resident_id__in=identifiers.resident_ids)
     redact_rows(services, ("title", "description", "result_note"), identifiers)
+    services.update(consent_by="")
     care_files = CareFile.objects.filter(resident_id__in=identifiers.resident_ids)
-    CareVisit.objects.filter(care_file__in=care_files).update(notes="")
+    CareVisit.objects.filter(care_file__in=care_files).update(notes="", need="")
     care_files.update(health_notes="", living_notes="", emergency_contact="",
                       emergency_phone="", is_active=False)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -33,9 +33,11 @@ from volunteers.models import (
     Activity,
     ActivitySignup,
     CareFile,
+    CareVisit,
     HoursEntry,
     MicroWish,
     ProxyService,
+    Qualification,
     ResponsibilityZone,
     RosterSlot,
     ServicePost,
@@ -184,12 +186,80 @@ def hours_yearly_totals(*, volunteer_id: int) -> list[dict[str, Any]]:
         lambda: {"app": Decimal("0"), "staff": Decimal("0"), "total": Decimal("0")})
     for row in rows:
         bucket = years[row["year"]]
-        bucket[row["source"]] += row["total"]
+        # A check-in, a shift or a logged visit: recorded by the portal; else added by staff.
+        bucket["staff" if row["source"] == HoursEntry.Source.STAFF else "app"] += row["total"]
         bucket["total"] += row["total"]
     # SQLite sums decimals to "2", PostgreSQL to "2.0": one scale for both.
     tenth = Decimal("0.1")
     return [{"year": year, **{key: value.quantize(tenth) for key, value in values.items()}}
             for year, values in sorted(years.items(), reverse=True)]
+
+
+def qualifications_missing(*, volunteer_id: int, kinds: list[str], on: date) -> list[str]:
+    """The required kinds the volunteer holds no valid qualification for on that day."""
+    if not kinds:
+        return []
+    held = set(Qualification.objects
+               .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=on),
+                       volunteer_id=volunteer_id, kind__in=kinds, obtained_on__lte=on)
+               .values_list("kind", flat=True))
+    return [kind for kind in kinds if kind not in held]
+
+
+def shift_overlaps(*, volunteer_id: int, starts_at: datetime, ends_at: datetime,
+                   exclude_shift_id: int | None = None) -> bool:
+    """Whether the volunteer holds another shift that shares some time with this one (touching
+    ends, 08:00-10:00 then 10:00-12:00, do not overlap)."""
+    queryset = Shift.objects.filter(volunteer_id=volunteer_id, status__in=Shift.HOLDING_STATES,
+                                    starts_at__lt=ends_at, ends_at__gt=starts_at)
+    if exclude_shift_id is not None:
+        queryset = queryset.exclude(pk=exclude_shift_id)
+    return queryset.exists()
+
+
+def volunteer_no_shows(*, volunteer_id: int) -> QuerySet[Shift]:
+    """The ledger's no-shows: recorded by staff, shown with the hours but never counted."""
+    return (Shift.objects.filter(volunteer_id=volunteer_id, status=Shift.Status.NO_SHOW)
+            .select_related("post").order_by("-starts_at", "-id"))
+
+
+def volunteer_ledger(*, volunteer_id: int) -> QuerySet[HoursEntry]:
+    return (HoursEntry.objects.filter(volunteer_id=volunteer_id)
+            .select_related("activity", "shift__post").order_by("-served_on", "-id"))
+
+
+def qualification_list(*, volunteer_id: int) -> QuerySet[Qualification]:
+    return Qualification.objects.filter(volunteer_id=volunteer_id).order_by("kind")
+
+
+def hours_export_entries(*, volunteer_id: int, year: int) -> QuerySet[HoursEntry]:
+    """Approved hours of one volunteer in one year, oldest first, for the CSV export."""
+    return (HoursEntry.objects
+            .filter(volunteer_id=volunteer_id, status=HoursEntry.Status.APPROVED,
+                    served_on__year=year)
+            .select_related("volunteer", "activity", "signup", "shift__post")
+            .order_by("served_on", "id"))
+
+
+# The calendar shows a month back and a quarter ahead: what a phone's calendar needs.
+CALENDAR_PAST = timedelta(days=31)
+CALENDAR_AHEAD = timedelta(days=92)
+
+
+def volunteer_for_calendar_token(*, token: str) -> Volunteer:
+    """The feed's only key is its token: an unknown (or rotated) token is a 404."""
+    if len(token) < 20:
+        raise Http404
+    volunteer = Volunteer.objects.filter(calendar_token=token, is_active=True).first()
+    if volunteer is None:
+        raise Http404
+    return volunteer
+
+
+def calendar_shifts(*, volunteer_id: int, now: datetime) -> QuerySet[Shift]:
+    return (Shift.objects.filter(volunteer_id=volunteer_id, starts_at__gte=now - CALENDAR_PAST,
+                                 starts_at__lte=now + CALENDAR_AHEAD)
+            .select_related("post").order_by("starts_at", "id"))
 
 
 def hours_for_year(*, volunteer_id: int, year: int) -> QuerySet[HoursEntry]:
@@ -388,6 +458,15 @@ def care_file_get_for_user(*, user: User | AnonymousUser, care_file_id: int) -> 
     if care_file is None:
         raise Http404
     return care_file
+
+
+def care_visit_get_for_user(*, user: User | AnonymousUser, visit_id: int) -> CareVisit:
+    """A visit, to whoever may read its care file (404 to anyone else)."""
+    visit = CareVisit.objects.filter(pk=visit_id).only("id", "care_file_id").first()
+    if visit is None:
+        raise Http404
+    care_file_get_for_user(user=user, care_file_id=visit.care_file_id)
+    return visit
 
 
 def care_files_overdue(*, user: User | AnonymousUser, today: date) -> QuerySet[CareFile]:

@@ -13,7 +13,7 @@ import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,23 +25,28 @@ from accounts.models import User
 from accounts.views import ResidentLoginRequiredMixin
 from core.actions import ActionView, all_errors
 from core.actions import StaffRequiredMixin as CoreStaffRequiredMixin
+from core.audit import audit_event_record
+from core.care_referral import petition_opener
 from core.exceptions import ApplicationError
 from core.masking import mask_name
+from core.models import AuditEvent
+from core.spreadsheets import csv_response
 from core.types import signed_in_user
 from residents.selectors import party_member_public_name
 from territory.models import Compound
+from volunteers import exports, ical, rules, selectors
 from volunteers import forms as volunteer_forms
-from volunteers import rules, selectors
 from volunteers.models import (
     ActivitySignup,
     CareFileAccessLog,
-    HoursEntry,
+    CareVisit,
     MicroWish,
     ProxyService,
     ShiftSwap,
     Volunteer,
 )
 from volunteers.services import activities, care, proxy, rosters, wishes
+from volunteers.services._common import Consent, change_closes_before
 
 
 class StaffRequiredMixin(CoreStaffRequiredMixin):
@@ -91,6 +96,7 @@ class VolunteerHomeView(ResidentLoginRequiredMixin, View):
             "volunteer": volunteer,
             "resident": selectors.resident_for_user(request.user),
             "member": selectors.party_member_for_user(request.user),
+            "change_hours": int(change_closes_before().total_seconds() // 3600),
         }
         if volunteer is not None:
             context["shifts"] = (selectors.shift_list(user=request.user)
@@ -194,11 +200,51 @@ class MyHoursView(ResidentLoginRequiredMixin, View):
         volunteer = selectors.volunteer_for_user(request.user)
         if volunteer is None:
             return redirect("volunteers:home")
-        entries = (HoursEntry.objects.filter(volunteer=volunteer)
-                   .select_related("activity")[:200])
         return render(request, "volunteers/my_hours.html", {
-            "volunteer": volunteer, "entries": entries,
+            "volunteer": volunteer,
+            "entries": selectors.volunteer_ledger(volunteer_id=volunteer.pk)[:200],
+            "no_shows": selectors.volunteer_no_shows(volunteer_id=volunteer.pk)[:50],
+            "qualifications": selectors.qualification_list(volunteer_id=volunteer.pk),
+            "today": timezone.localdate(),
             "totals": selectors.hours_yearly_totals(volunteer_id=volunteer.pk)})
+
+
+class MyCalendarView(ResidentLoginRequiredMixin, View):
+    """The volunteer's private calendar feed: its URL to copy, and a way to revoke it."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        volunteer = selectors.volunteer_for_user(request.user)
+        if volunteer is None:
+            return redirect("volunteers:home")
+        feed_url = (request.build_absolute_uri(reverse("volunteers:shift-calendar",
+                                                       args=[volunteer.calendar_token]))
+                    if volunteer.calendar_token else "")
+        return render(request, "volunteers/my_calendar.html",
+                      {"volunteer": volunteer, "feed_url": feed_url})
+
+
+class MyCalendarRotateView(ServiceActionView):
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        volunteer = selectors.volunteer_for_user(self.request.user)
+        if volunteer is None:
+            raise ApplicationError(_("请先登记为志愿者。"))
+        activities.volunteer_calendar_token_rotate(volunteer=volunteer, user=_user(self.request))
+        return _("已生成新的订阅链接，旧链接随即失效。")
+
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        return reverse("volunteers:my-calendar")
+
+
+class ShiftCalendarFeedView(View):
+    """The iCal feed itself: no sign-in (calendar apps cannot), the token is the key."""
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        volunteer = selectors.volunteer_for_calendar_token(token=token)
+        shifts = selectors.calendar_shifts(volunteer_id=volunteer.pk, now=timezone.now())
+        body = ical.calendar_for_shifts(shifts, name=_("我的志愿值班"), host=request.get_host())
+        response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+        response["Cache-Control"] = "private, max-age=900"
+        return response
 
 
 def _certificate(request: HttpRequest, volunteer: Volunteer, year: int) -> HttpResponse:
@@ -225,6 +271,19 @@ class ShiftCheckInView(ServiceActionView):
         shift = selectors.shift_get_for_user(user=self.request.user, shift_id=url_kwargs["pk"])
         rosters.shift_check_in(shift=shift, user=_user(self.request))
         return _("值班签到成功。")
+
+
+class ShiftCancelView(ServiceActionView):
+    form_class = volunteer_forms.ReasonForm
+
+    def load(self, **kwargs: Any) -> dict[str, Any]:
+        selectors.shift_get_for_user(user=self.request.user, shift_id=kwargs["pk"])
+        return kwargs
+
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        shift = selectors.shift_get_for_user(user=self.request.user, shift_id=url_kwargs["pk"])
+        rosters.shift_cancel(shift=shift, user=_user(self.request), reason=data["reason"])
+        return _("已取消该值班。")
 
 
 class ShiftSwapView(ResidentLoginRequiredMixin, View):
@@ -481,10 +540,38 @@ class CareFileDetailView(LoginRequiredMixin, View):
         care_file = selectors.care_file_get_for_user(user=request.user, care_file_id=pk)
         care.care_file_log_access(care_file=care_file, user=_user(request),
                                   channel=CareFileAccessLog.Channel.PAGE)
+        visits = list(care_file.visits.select_related("visitor")[:50])
         return render(request, "volunteers/care_detail.html", {
-            "file": care_file, "visits": care_file.visits.select_related("visitor")[:50],
+            "file": care_file, "visits": _with_follow_up_forms(request, visits),
             "form": volunteer_forms.VisitForm(initial={"visited_on": timezone.localdate()}),
+            "on_behalf": _on_behalf_forms(request),
             "today": timezone.localdate()})
+
+
+def _on_behalf_forms(request: HttpRequest) -> dict[str, forms.Form] | None:
+    if not rules.is_staff_user(request.user):
+        return None
+    initial = {"consent_at": timezone.localtime().replace(second=0, microsecond=0),
+               "consent_by": _("本人")}
+    return {"wish": volunteer_forms.OnBehalfForm(initial=initial, auto_id="id_w_%s"),
+            "service": volunteer_forms.OnBehalfProxyServiceForm(initial=initial,
+                                                                auto_id="id_s_%s")}
+
+
+def _with_follow_up_forms(request: HttpRequest,
+                          visits: list[CareVisit]) -> list[tuple[CareVisit, dict[str, Any]]]:
+    """Per open need: the forms that turn it into a proxy service and, for staff, a petition
+    (each with its own element ids: a page may list several needs)."""
+    open_needs = [visit for visit in visits if visit.need and not visit.has_follow_up]
+    categories = (_petition_categories() if open_needs and rules.is_staff_user(request.user)
+                  else None)
+    open_ids = {visit.pk for visit in open_needs}
+    return [(visit, {
+        "proxy": volunteer_forms.VisitProxyServiceForm(auto_id=f"id_v{visit.pk}_%s"),
+        "petition": (volunteer_forms.VisitPetitionForm(categories=categories,
+                                                       auto_id=f"id_p{visit.pk}_%s")
+                     if categories is not None else None)} if visit.pk in open_ids else {})
+            for visit in visits]
 
 
 class CareVisitCreateView(ServiceActionView):
@@ -493,11 +580,97 @@ class CareVisitCreateView(ServiceActionView):
     def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
         care_file = selectors.care_file_get_for_user(user=self.request.user,
                                                      care_file_id=url_kwargs["pk"])
-        care.care_visit_log(care_file=care_file, user=_user(self.request), **data)
+        care.care_visit_log(care_file=care_file, user=_user(self.request),
+                            visited_on=data["visited_on"], condition=data["condition"],
+                            notes=data["notes"], minutes=data["duration_minutes"],
+                            need=data["need"])
         return _("走访已记录。")
 
     def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
         return reverse("volunteers:care-detail", args=[url_kwargs["pk"]])
+
+
+class CareVisitProxyServiceView(ServiceActionView):
+    """The visit's need becomes a proxy service for the elder, in one action."""
+
+    form_class: type[forms.Form] | None = volunteer_forms.VisitProxyServiceForm
+
+    def load(self, **kwargs: Any) -> dict[str, Any]:
+        # Outsiders get their 404 before the form is read.
+        selectors.care_visit_get_for_user(user=self.request.user, visit_id=kwargs["pk"])
+        return kwargs
+
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        visit = selectors.care_visit_get_for_user(user=self.request.user,
+                                                  visit_id=url_kwargs["pk"])
+        service = care.care_visit_open_proxy_service(visit=visit, user=_user(self.request),
+                                                     **data)
+        return _("已转为帮办代办 #%(id)s。") % {"id": service.pk}
+
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        visit = selectors.care_visit_get_for_user(user=self.request.user,
+                                                  visit_id=url_kwargs["pk"])
+        return reverse("volunteers:care-detail", args=[visit.care_file_id])
+
+
+class CareVisitPetitionView(CareVisitProxyServiceView):
+    """The visit's need becomes a petition (staff who may record one), in one action."""
+
+    form_class = volunteer_forms.VisitPetitionForm
+
+    def form_kwargs(self, obj: Any) -> dict[str, Any]:
+        return {"categories": _petition_categories()}
+
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        visit = selectors.care_visit_get_for_user(user=self.request.user,
+                                                  visit_id=url_kwargs["pk"])
+        petition_id = care.care_visit_open_petition(visit=visit, user=_user(self.request),
+                                                    **data)
+        return _("已转为诉求 #%(id)s。") % {"id": petition_id}
+
+
+def _petition_categories() -> list[tuple[int, str]]:
+    return [(category.id, category.name) for category in petition_opener().categories()]
+
+
+class CareOnBehalfView(ServiceActionView):
+    """代录 from an elder's care file: staff record a micro-wish (or, below, a proxy service)
+    on the elder's behalf, with the consent noted."""
+
+    form_class: type[forms.Form] | None = volunteer_forms.OnBehalfForm
+
+    def load(self, **kwargs: Any) -> dict[str, Any]:
+        selectors.care_file_get_for_user(user=self.request.user, care_file_id=kwargs["pk"])
+        return kwargs
+
+    def elder(self, url_kwargs: dict[str, Any]) -> Any:
+        care_file = selectors.care_file_get_for_user(user=self.request.user,
+                                                     care_file_id=url_kwargs["pk"])
+        return care_file.resident
+
+    @staticmethod
+    def consent(data: dict[str, Any]) -> Consent:
+        return Consent(by=data.pop("consent_by"), method=data.pop("consent_method"),
+                       at=data.pop("consent_at"))
+
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        wish = wishes.micro_wish_record_for(resident=self.elder(url_kwargs),
+                                            actor=_user(self.request),
+                                            consent=self.consent(data), **data)
+        return _("已代录微心愿 #%(id)s，待审核发布。") % {"id": wish.pk}
+
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        return reverse("volunteers:care-detail", args=[url_kwargs["pk"]])
+
+
+class CareOnBehalfProxyServiceView(CareOnBehalfView):
+    form_class = volunteer_forms.OnBehalfProxyServiceForm
+
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        service = proxy.proxy_service_record_for(resident=self.elder(url_kwargs),
+                                                 actor=_user(self.request),
+                                                 consent=self.consent(data), **data)
+        return _("已代录帮办代办 #%(id)s。") % {"id": service.pk}
 
 
 # --- staff dashboard ----------------------------------------------------------------------
@@ -507,6 +680,7 @@ class StaffDashboardView(StaffRequiredMixin, View):
         user = request.user
         today = timezone.localdate()
         return render(request, "volunteers/staff_dashboard.html", {
+            "now": timezone.now(),
             "counts": selectors.dashboard_counts(user=user),
             "overdue": selectors.care_files_overdue(user=user, today=today)[:50],
             "shifts": selectors.shift_list(user=user, filters={
@@ -631,11 +805,66 @@ class StaffHoursAddView(StaffRequiredMixin, ServiceActionView):
 class StaffVolunteerView(StaffRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         volunteer = selectors.volunteer_get_for_staff(user=request.user, volunteer_id=pk)
+        today = timezone.localdate()
         return render(request, "volunteers/staff_volunteer.html", {
             "volunteer": volunteer,
-            "entries": volunteer.hours_entries.select_related("activity")[:200],
+            "entries": selectors.volunteer_ledger(volunteer_id=volunteer.pk)[:200],
+            "no_shows": selectors.volunteer_no_shows(volunteer_id=volunteer.pk)[:50],
+            "qualifications": selectors.qualification_list(volunteer_id=volunteer.pk),
             "totals": selectors.hours_yearly_totals(volunteer_id=volunteer.pk),
-            "form": volunteer_forms.HoursAddForm(initial={"served_on": timezone.localdate()})})
+            "today": today, "year": today.year,
+            "form": volunteer_forms.HoursAddForm(initial={"served_on": today}),
+            "qualification_form": volunteer_forms.QualificationForm(
+                initial={"obtained_on": today})})
+
+
+class StaffQualificationAddView(StaffRequiredMixin, ServiceActionView):
+    form_class = volunteer_forms.QualificationForm
+
+    def load(self, **kwargs: Any) -> dict[str, Any]:
+        selectors.volunteer_get_for_staff(user=self.request.user, volunteer_id=kwargs["pk"])
+        return kwargs
+
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        volunteer = selectors.volunteer_get_for_staff(user=self.request.user,
+                                                      volunteer_id=url_kwargs["pk"])
+        activities.qualification_record(volunteer=volunteer, actor=_user(self.request), **data)
+        return _("已登记资质。")
+
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        return reverse("volunteers:staff-volunteer", args=[url_kwargs["pk"]])
+
+
+class StaffHoursExportView(StaffRequiredMixin, View):
+    """A volunteer's approved hours of one year, for 中国志愿服务网's bulk import (the columns:
+    volunteers/exports.py). It carries the whole phone number: audited as an export."""
+
+    def get(self, request: HttpRequest, pk: int, year: int) -> HttpResponseBase:
+        volunteer = selectors.volunteer_get_for_staff(user=request.user, volunteer_id=pk)
+        if not 2000 <= year <= timezone.localdate().year + 1:
+            raise Http404
+        audit_event_record(action=AuditEvent.Action.EXPORT, object_type="volunteers.volunteer",
+                           object_id=volunteer.pk, object_repr=f"hours {year}",
+                           fields=["name", "phone", "hours"], request=request)
+        entries = selectors.hours_export_entries(volunteer_id=volunteer.pk, year=year)
+        return csv_response(filename=f"volunteer-hours-{volunteer.pk}-{year}.csv",
+                            header=exports.HEADER, rows=exports.hours_rows(entries.iterator()))
+
+
+class StaffShiftNoShowView(StaffRequiredMixin, ServiceActionView):
+    form_class = volunteer_forms.ShiftNoteForm
+
+    def load(self, **kwargs: Any) -> dict[str, Any]:
+        selectors.shift_get_for_user(user=self.request.user, shift_id=kwargs["pk"])
+        return kwargs
+
+    def perform(self, url_kwargs: dict[str, Any], data: dict[str, Any]) -> str:
+        shift = selectors.shift_get_for_user(user=self.request.user, shift_id=url_kwargs["pk"])
+        rosters.shift_no_show_record(shift=shift, actor=_user(self.request), note=data["note"])
+        return _("已记缺勤，不计时长。")
+
+    def redirect_to(self, url_kwargs: dict[str, Any]) -> str:
+        return _safe_next(self.request, reverse("volunteers:staff-dashboard"))
 
 
 class StaffCertificateView(StaffRequiredMixin, View):

@@ -184,8 +184,9 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
         emergency_contact="李女士", emergency_phone="13912349999",
         next_visit_due=today + timedelta(days=7), second_miss_on=today + timedelta(days=14),
     )
-    CareVisit.objects.create(care_file=care_file, visitor=other_volunteer, visited_on=today,
-                             condition=CareVisit.Condition.GOOD, notes="精神不错")
+    visit = CareVisit.objects.create(care_file=care_file, visitor=other_volunteer,
+                                     visited_on=today, condition=CareVisit.Condition.GOOD,
+                                     notes="精神不错", need="代缴水费")
     other_care_file = CareFile.objects.create(
         resident=other_resident, category=CareFile.Category.EMPTY_NEST, risk=CareFile.Risk.LOW,
         frequency=CareFile.Frequency.MONTHLY, next_visit_due=today + timedelta(days=30),
@@ -224,6 +225,7 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
         "swaps": swap.pk, "teams": team.pk, "wishes": wish.pk, "services": proxy.pk,
         "proxy-services": proxy.pk, "care": care_file.pk, "care-files": care_file.pk,
         "volunteers": volunteer.pk, "posts": post.pk, "certificate": today.year,
+        "visits": visit.pk,
         "other-petition": other_petition.pk, "inbox": resident_message.pk,
         "plaque": building_plaque_get_or_create(building_id=territory.building1.pk).token,
         "media": petition.photos.get().image.name,  # /media/<name>: the petition's photo

@@ -4,11 +4,22 @@ import io
 import time
 
 import pytest
+from django.utils import timezone
 
 from governance.demo import demo_load
 from territory.models import Compound
 from volunteers.demo import figures
-from volunteers.models import CareFile, HoursEntry, Volunteer
+from volunteers.models import (
+    CareFile,
+    CareVisit,
+    HoursEntry,
+    MicroWish,
+    ProxyService,
+    Qualification,
+    ServicePost,
+    Shift,
+    Volunteer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -33,3 +44,21 @@ def test_the_demo_shows_the_reports_figures():
     assert HoursEntry.objects.filter(source="app", status="approved").exists()
     assert CareFile.objects.filter(missed_count=2).exists()
     assert CareFile.objects.count() >= 100
+
+
+def test_the_demo_shows_the_ledger_and_who_may_take_which_duty():
+    demo_load(stdout=io.StringIO())
+    # Shift and visit hours, approved and pending; no-shows that credit nothing.
+    for source in ("shift", "care"):
+        for status in ("approved", "pending"):
+            assert HoursEntry.objects.filter(source=source, status=status).exists()
+    no_shows = Shift.objects.filter(status=Shift.Status.NO_SHOW)
+    assert no_shows.exists() and not HoursEntry.objects.filter(shift__in=no_shows).exists()
+    # Qualifications gate the elder-care post and care files; some have lapsed.
+    assert any("health_check" in post.required_qualifications
+               for post in ServicePost.objects.all())
+    assert Qualification.objects.filter(expires_on__lt=timezone.localdate()).exists()
+    # 代录 with consent; a visit's need opened a proxy service and another a petition.
+    assert MicroWish.objects.filter(recorded_by__isnull=False).exclude(consent_by="").exists()
+    assert ProxyService.objects.filter(care_visit__isnull=False, recorded_by__isnull=False)
+    assert CareVisit.objects.filter(petition_id__isnull=False).exists()

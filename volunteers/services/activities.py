@@ -25,11 +25,13 @@ from volunteers.models import (
     Activity,
     ActivitySignup,
     HoursEntry,
+    Qualification,
+    QualificationKind,
     Team,
     TeamMembership,
     Volunteer,
 )
-from volunteers.services._common import CHECK_IN_EARLY, require_staff
+from volunteers.services._common import CHECK_IN_EARLY, require_qualified, require_staff
 
 HALF_HOUR = Decimal("0.5")
 
@@ -53,6 +55,16 @@ def volunteer_register(*, user: User, skills: str = "") -> Volunteer:
             skills=skills)
 
 
+def volunteer_calendar_token_rotate(*, volunteer: Volunteer, user: User) -> Volunteer:
+    """A new secret for the volunteer's calendar feed URL; the old URL stops working at once.
+    Only the volunteer themself: the URL is theirs to put in their phone's calendar."""
+    if volunteer.user_id != user.pk:
+        raise PermissionDeniedError(_("只能管理自己的日历订阅。"))
+    volunteer.calendar_token = secrets.token_urlsafe(32)
+    volunteer.save(update_fields=["calendar_token", "updated_at"])
+    return volunteer
+
+
 def team_member_add(*, team: Team, volunteer: Volunteer,
                     role: str = TeamMembership.Role.MEMBER) -> TeamMembership:
     if volunteer.compound_id != team.compound_id:
@@ -67,7 +79,8 @@ def team_member_add(*, team: Team, volunteer: Volunteer,
 def activity_create(*, compound: Compound, actor: User, title: str, kind: str,
                     starts_at: datetime, ends_at: datetime, capacity: int,
                     team: Team | None = None, location: str = "",
-                    description: str = "") -> Activity:
+                    description: str = "",
+                    required_qualifications: list[str] | None = None) -> Activity:
     require_staff(actor, compound)
     if ends_at <= starts_at:
         raise ApplicationError(_("结束时间必须晚于开始时间。"))
@@ -76,7 +89,15 @@ def activity_create(*, compound: Compound, actor: User, title: str, kind: str,
     return Activity.objects.create(
         compound=compound, team=team, title=title, kind=kind, description=description,
         location=location, starts_at=starts_at, ends_at=ends_at, capacity=capacity,
-        checkin_code=f"{secrets.randbelow(10**6):06d}", created_by=actor)
+        checkin_code=f"{secrets.randbelow(10**6):06d}", created_by=actor,
+        required_qualifications=_known_kinds(required_qualifications or []))
+
+
+def _known_kinds(kinds: list[str]) -> list[str]:
+    if unknown := set(kinds) - set(QualificationKind.values):
+        raise ApplicationError(_("未知的资质类型：%(kinds)s")
+                               % {"kinds": "、".join(sorted(unknown))})
+    return sorted(set(kinds))
 
 
 def activity_cancel(*, activity: Activity, actor: User, reason: str = "") -> Activity:
@@ -113,6 +134,8 @@ def activity_signup(*, activity: Activity, volunteer: Volunteer) -> ActivitySign
             raise ApplicationError(_("该活动已截止报名。"))
         if volunteer.compound_id != activity.compound_id or not volunteer.is_active:
             raise ApplicationError(_("只有本小区在册志愿者可以报名。"))
+        require_qualified(volunteer, activity.required_qualifications,
+                          timezone.localdate(activity.starts_at))
         confirmed = activity.signups.filter(status=ActivitySignup.Status.CONFIRMED).count()
         status = (ActivitySignup.Status.CONFIRMED if confirmed < activity.capacity
                   else ActivitySignup.Status.WAITLISTED)
@@ -284,3 +307,21 @@ def hours_entry_add(*, volunteer: Volunteer, actor: User, hours: Decimal, served
         volunteer=volunteer, activity=activity, source=HoursEntry.Source.STAFF,
         status=HoursEntry.Status.APPROVED, hours=hours, served_on=served_on, note=note[:200],
         created_by=actor, decided_by=actor, decided_at=now)
+
+
+# --- qualifications -----------------------------------------------------------------------
+
+def qualification_record(*, volunteer: Volunteer, actor: User, kind: str, obtained_on: date,
+                         expires_on: date | None = None, reference: str = "") -> Qualification:
+    """Staff record (or renew) a volunteer's certificate or check; one row per kind."""
+    require_staff(actor, volunteer.compound)
+    _known_kinds([kind])
+    if expires_on is not None and expires_on < obtained_on:
+        raise ApplicationError(_("有效期不能早于取得日期。"))
+    if obtained_on > timezone.localdate():
+        raise ApplicationError(_("取得日期不能晚于今天。"))
+    qualification, _created = Qualification.objects.update_or_create(
+        volunteer=volunteer, kind=kind,
+        defaults={"obtained_on": obtained_on, "expires_on": expires_on,
+                  "reference": reference.strip()[:50], "recorded_by": actor})
+    return qualification

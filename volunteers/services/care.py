@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from core.audit import audit_event_record
+from core.care_referral import petition_opener
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.models import AuditEvent
 from notifications.messages import Message
@@ -21,8 +23,12 @@ from volunteers.models import (
     CareFile,
     CareFileAccessLog,
     CareVisit,
+    HoursEntry,
+    ProxyService,
     Volunteer,
 )
+from volunteers.services._common import Consent, require_qualified
+from volunteers.services.proxy import proxy_service_create_for
 
 # --- care ---------------------------------------------------------------------------------
 
@@ -34,10 +40,13 @@ def _care_due_dates(*, frequency: str, from_day: date) -> tuple[date, date]:
 def care_file_create(*, resident: Resident, actor: User, category: str, risk: str,
                      caretaker: Volunteer | None = None, health_notes: str = "",
                      living_notes: str = "", emergency_contact: str = "",
-                     emergency_phone: str = "", frequency: str | None = None) -> CareFile:
+                     emergency_phone: str = "", frequency: str | None = None,
+                     required_qualifications: list[str] | None = None) -> CareFile:
     """Open a care file; the visit plan follows the risk level unless set explicitly."""
     if not rules.covers_resident(actor, resident):
         raise PermissionDeniedError(_("您无权为该居民建立关爱档案。"))
+    if caretaker is not None:
+        require_qualified(caretaker, required_qualifications or [], timezone.localdate())
     frequency = frequency or CareFile.FREQUENCY_BY_RISK[CareFile.Risk(risk)]
     next_due, second_miss = _care_due_dates(frequency=frequency, from_day=timezone.localdate())
     try:
@@ -46,7 +55,8 @@ def care_file_create(*, resident: Resident, actor: User, category: str, risk: st
                 resident=resident, category=category, risk=risk, frequency=frequency,
                 caretaker=caretaker, health_notes=health_notes, living_notes=living_notes,
                 emergency_contact=emergency_contact, emergency_phone=emergency_phone,
-                next_visit_due=next_due, second_miss_on=second_miss)
+                next_visit_due=next_due, second_miss_on=second_miss,
+                required_qualifications=sorted(set(required_qualifications or [])))
     except IntegrityError:
         raise ApplicationError(_("该居民已有关爱档案。")) from None
 
@@ -60,17 +70,28 @@ def care_file_log_access(*, care_file: CareFile, user: User, channel: str) -> No
 
 
 def care_visit_log(*, care_file: CareFile, user: User, visited_on: date, notes: str,
-                   condition: str = CareVisit.Condition.GOOD) -> CareVisit:
-    """Record a visit; the next one falls due one interval later and the misses reset."""
+                   condition: str = CareVisit.Condition.GOOD, minutes: int = 0,
+                   need: str = "") -> CareVisit:
+    """Record a visit; the next one falls due one interval later and the misses reset.
+
+    1. A volunteer visitor must hold, on the day, the qualifications the file requires (staff
+       visiting in person are not volunteers and are not gated).
+    2. The visitor's time counts as volunteer hours, pending approval like an activity's.
+    """
     if visited_on > timezone.localdate():
         raise ApplicationError(_("走访日期不能晚于今天。"))
+    if not 0 <= minutes <= 24 * 60:
+        raise ApplicationError(_("走访时长应在 0 到 1440 分钟之间。"))
     with transaction.atomic():
         care_file = selectors.care_file_get_for_user(user=user, care_file_id=care_file.pk)
         care_file = CareFile.objects.select_for_update(of=("self",)).get(pk=care_file.pk)
         visitor = selectors.volunteer_for_user(user)
+        if visitor is not None:
+            require_qualified(visitor, care_file.required_qualifications, visited_on)
         visit = CareVisit.objects.create(care_file=care_file, visitor=visitor, recorded_by=user,
                                          visited_on=visited_on, condition=condition,
-                                         notes=notes)
+                                         notes=notes, minutes=minutes, need=need.strip()[:200])
+        _credit_visit_hours(visit, visitor=visitor, user=user)
         latest = max(visited_on, care_file.visits.exclude(pk=visit.pk)
                      .order_by("-visited_on").values_list("visited_on", flat=True).first()
                      or visited_on)
@@ -82,6 +103,64 @@ def care_visit_log(*, care_file: CareFile, user: User, visited_on: date, notes: 
         care_file.save(update_fields=["next_visit_due", "second_miss_on", "missed_count",
                                       "flagged_at", "alerted_at", "updated_at"])
     return visit
+
+
+def _credit_visit_hours(visit: CareVisit, *, visitor: Volunteer | None, user: User) -> None:
+    if visitor is None or visit.minutes <= 0:
+        return
+    hours = (Decimal(visit.minutes) / Decimal(60)).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+    if hours <= 0:
+        return
+    # The note names no elder: the ledger and its export leave the care file's data behind.
+    HoursEntry.objects.create(volunteer=visitor, care_visit=visit,
+                              source=HoursEntry.Source.CARE, hours=hours,
+                              served_on=visit.visited_on, created_by=user,
+                              note=str(_("关爱走访")))
+
+
+def _visit_locked(*, visit: CareVisit, user: User) -> CareVisit:
+    """The visit, locked, through its file's scoped getter (404 to whoever may not read it)."""
+    selectors.care_file_get_for_user(user=user, care_file_id=visit.care_file_id)
+    visit = (CareVisit.objects.select_for_update(of=("self",))
+             .select_related("care_file__resident__household").get(pk=visit.pk))
+    if visit.has_follow_up:
+        raise ApplicationError(_("该走访发现的需求已转办，请勿重复提交。"))
+    if not visit.need:
+        raise ApplicationError(_("该走访没有记录需求，无需转办。"))
+    return visit
+
+
+def care_visit_open_proxy_service(*, visit: CareVisit, user: User, kind: str, consent_by: str,
+                                  consent_method: str) -> ProxyService:
+    """The need the visit found becomes a proxy service for the elder, in one action: the
+    service is recorded on the elder's behalf (代录, consent noted) and the two are linked."""
+    with transaction.atomic():
+        visit = _visit_locked(visit=visit, user=user)
+        # Whoever may read the file and log its visits may turn its need into an errand.
+        service = proxy_service_create_for(
+            resident=visit.care_file.resident, actor=user, kind=kind, title=visit.need,
+            description="", consent=Consent(by=consent_by, method=consent_method,
+                                            at=timezone.now()))
+        visit.proxy_service = service
+        visit.save(update_fields=["proxy_service", "updated_at"])
+    return service
+
+
+def care_visit_open_petition(*, visit: CareVisit, user: User, category_id: int,
+                             description: str = "") -> int:
+    """The need the visit found becomes a petition (the petitions app, through core's
+    registry), in one action; the visit keeps its id, the petition's timeline names the visit.
+    Only staff who may record a petition (代录) can do this: petitions checks it."""
+    with transaction.atomic():
+        visit = _visit_locked(visit=visit, user=user)
+        resident = visit.care_file.resident
+        petition_id = petition_opener().open_for_care_visit(
+            actor=user, household_id=resident.household_id, category_id=category_id,
+            description=(description.strip() or visit.need), contact_name=resident.name,
+            care_visit_id=visit.pk)
+        visit.petition_id = petition_id
+        visit.save(update_fields=["petition_id", "updated_at"])
+    return petition_id
 
 
 def care_visits_flag_overdue(*, now: datetime) -> dict[str, int]:

@@ -20,7 +20,7 @@ from volunteers.models import (
     ProxyServiceEvent,
     Volunteer,
 )
-from volunteers.services._common import require_staff
+from volunteers.services._common import Consent, require_staff
 
 # --- proxy services -----------------------------------------------------------------------
 
@@ -48,6 +48,36 @@ def proxy_service_request(*, resident: Resident, kind: str, title: str,
             title=title.strip()[:100], description=description)
         ProxyServiceEvent.objects.create(service=service, new_status=service.status,
                                          actor=resident.user, at=timezone.now())
+    return service
+
+
+def proxy_service_record_for(*, resident: Resident, actor: User, kind: str, title: str,
+                             consent: Consent, description: str = "") -> ProxyService:
+    """代录: staff whose scope reaches the elder's home record an errand on their behalf, with
+    the elder's consent noted (who agreed, how, when)."""
+    if not rules.covers_resident(actor, resident):
+        raise PermissionDeniedError(_("您无权为该居民代录。"))
+    return proxy_service_create_for(resident=resident, actor=actor, kind=kind, title=title,
+                                    description=description, consent=consent)
+
+
+def proxy_service_create_for(*, resident: Resident, actor: User, kind: str, title: str,
+                             consent: Consent, description: str = "") -> ProxyService:
+    """The write behind a recording on someone's behalf; the caller has checked the actor may
+    (staff in scope, or a carer turning their visit's need into an errand)."""
+    consent = consent.checked()
+    if not title.strip():
+        raise ApplicationError(_("请填写需要代办的事项。"))
+    if kind not in ProxyService.Kind.values:
+        raise ApplicationError(_("请选择代办类型。"))
+    with transaction.atomic():
+        service = ProxyService.objects.create(
+            compound_id=resident.household.building.compound_id, resident=resident, kind=kind,
+            title=title.strip()[:100], description=description, **consent.fields(actor))
+        ProxyServiceEvent.objects.create(
+            service=service, new_status=service.status, actor=actor, at=timezone.now(),
+            note=_("代录，%(by)s %(method)s") % {
+                "by": consent.by, "method": service.get_consent_method_display()})
     return service
 
 

@@ -25,7 +25,7 @@ from volunteers.models import (
     MicroWish,
     MicroWishEvent,
 )
-from volunteers.services._common import require_staff
+from volunteers.services._common import Consent, require_staff
 
 
 def wish_claim_days() -> int:
@@ -59,6 +59,26 @@ def micro_wish_submit(*, resident: Resident, title: str, description: str = "") 
             title=title.strip()[:100], description=description)
         MicroWishEvent.objects.create(wish=wish, new_status=wish.status, actor=resident.user,
                                       at=timezone.now())
+    return wish
+
+
+def micro_wish_record_for(*, resident: Resident, actor: User, title: str, consent: Consent,
+                          description: str = "") -> MicroWish:
+    """代录: staff whose scope reaches the elder's home record a wish on their behalf, with the
+    elder's consent noted (who agreed, how, when). It is verified and published as any wish."""
+    if not rules.covers_resident(actor, resident):
+        raise PermissionDeniedError(_("您无权为该居民代录。"))
+    consent = consent.checked()
+    if not title.strip():
+        raise ApplicationError(_("请填写心愿内容。"))
+    with transaction.atomic():
+        wish = MicroWish.objects.create(
+            compound_id=resident.household.building.compound_id, resident=resident,
+            title=title.strip()[:100], description=description, **consent.fields(actor))
+        MicroWishEvent.objects.create(
+            wish=wish, new_status=wish.status, actor=actor, at=timezone.now(),
+            note=_("代录，%(by)s %(method)s") % {
+                "by": consent.by, "method": wish.get_consent_method_display()})
     return wish
 
 
