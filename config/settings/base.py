@@ -445,6 +445,10 @@ PLACEMENT_COMPOUND_RADIUS_METRES = env.int("PLACEMENT_COMPOUND_RADIUS_METRES", d
 # this many days raise a suggestion to staff (a deliberation topic or a needs-list entry).
 RECURRENCE_MIN_COUNT = env.int("RECURRENCE_MIN_COUNT", default=3)
 RECURRENCE_WINDOW_DAYS = env.int("RECURRENCE_WINDOW_DAYS", default=30)
+
+# Volunteers: a duty shift can no longer be swapped or cancelled by its volunteer this many hours
+# before it starts (staff still can until it starts): the post needs time to find someone else.
+VOLUNTEER_CHANGE_CLOSES_HOURS = env.int("VOLUNTEER_CHANGE_CLOSES_HOURS", default=24)
 # 考核排名 (reports/rankings.py): a grid or worker with fewer petitions than this in a rate's
 # denominator is listed apart (样本不足), not ranked.
 RANKING_MIN_SAMPLE = env.int("RANKING_MIN_SAMPLE", default=10)

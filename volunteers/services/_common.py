@@ -29,7 +29,7 @@ def require_staff(user: User, compound: Compound) -> None:
 def change_closes_before() -> timedelta:
     """How long before a shift its volunteer can no longer change or cancel it (setting
     VOLUNTEER_CHANGE_CLOSES_HOURS, default 24): the post needs time to find someone else."""
-    return timedelta(hours=int(getattr(settings, "VOLUNTEER_CHANGE_CLOSES_HOURS", 24)))
+    return timedelta(hours=settings.VOLUNTEER_CHANGE_CLOSES_HOURS)
 
 
 def require_change_open(shift: Shift, now: datetime) -> None:
