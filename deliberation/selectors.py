@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 def resident_in_compound(user: User, compound_id: int) -> Resident | None:
     return (Resident.objects.filter(user=user, household__building__compound_id=compound_id)
-            .select_related("household").order_by("id").first())
+            .select_related("household", "household__building").order_by("id").first())
 
 
 def survey_household_answer(*, user: User, survey: Survey) -> SurveyAnswer | None:
@@ -273,13 +273,16 @@ def compound_get(*, compound_id: int) -> Compound:
 
 
 def topic_list_open_for_resident(*, compound: Compound, user: User) -> QuerySet[Topic]:
-    """The compound's open topics, newest first, each saying whether the user supported and
-    rated it (one query)."""
+    """The compound's open topics, newest first, each saying whether the user's household
+    supported and rated it (one a household, whichever member did; one query)."""
+    households = Resident.objects.filter(user=user).values("household_id")
+    by_household = (Q(user=user) | Q(household_id__in=households)
+                    | Q(user__residents__household_id__in=households))
     return (Topic.objects.filter(compound=compound).exclude(status__in=["closed", "rejected"])
             .annotate(has_supported=Exists(TopicSupport.objects.filter(
-                topic=OuterRef("pk"), user=user)),
+                by_household, topic=OuterRef("pk"))),
                       has_rated=Exists(TopicRating.objects.filter(
-                          topic=OuterRef("pk"), user=user)))
+                          by_household, topic=OuterRef("pk"))))
             .order_by("-created_at")[:50])
 
 
@@ -482,7 +485,7 @@ def session_sign_in_sheet(*, session: Session) -> list[dict[str, Any]]:
                     .select_related("household", "household__building", "household__unit")
                     .annotate(has_attended=Exists(SessionAttendance.objects.filter(
                         session=session, user=OuterRef("user_id"))))
-                    .order_by("household__building__name", "household__room", "id"))
+                    .order_by("household__building__number_sort", "household__room_sort", "id"))
     names = dict(Resident.objects.filter(user_id__in=[row.user_id for row in sign_ups],
                                          household__building__compound_id=session.compound_id)
                  .order_by("-id").values_list("user_id", "name"))

@@ -188,8 +188,10 @@ def session_attendance_record(*, session: Session, actor: User,
 def _author_label(actor: User, compound_id: int) -> str:
     resident = resident_in_compound(actor, compound_id)
     if resident is not None:
-        building = resident.household.building.name if resident.household else ""
-        return f"{mask_name(resident.name)} · {building}" if building else mask_name(resident.name)
+        number = resident.household.building.number
+        # Stored as data, in the site's language, like the proposer's name.
+        building = f"{number}栋" if number.isdigit() else number
+        return f"{mask_name(resident.name)} · {building}"
     if user_is_deliberation_staff(actor, compound_id):
         return _("社区工作人员")
     raise PermissionDeniedError(_("只有本小区居民和工作人员可以参与讨论。"))
