@@ -71,16 +71,22 @@ def sessions_notify_upcoming(*, now: datetime) -> int:
     due = list(Session.objects.filter(status=Session.Status.PLANNED, notice_sent_at__isnull=True,
                                       starts_at__gt=now, starts_at__lte=horizon)
                .values_list("id", flat=True))
-    noticed = 0
-    for session_id in due:
-        with transaction.atomic():
-            claimed = Session.objects.filter(pk=session_id, notice_sent_at__isnull=True).update(
-                notice_sent_at=now)
-            if claimed != 1:
-                continue
-            _send_notice(Session.objects.prefetch_related("agenda_items").get(pk=session_id))
-            noticed += 1
-    return noticed
+    return sum(_notify_one(session_id, now=now) for session_id in due)
+
+
+def sessions_notify_upcoming_one(*, session: Session) -> bool:
+    """Send one session's notice now, if not sent yet (the demo's next 15th)."""
+    return _notify_one(session.pk, now=timezone.now())
+
+
+def _notify_one(session_id: int, *, now: datetime) -> bool:
+    with transaction.atomic():
+        claimed = Session.objects.filter(pk=session_id, notice_sent_at__isnull=True).update(
+            notice_sent_at=now)
+        if claimed != 1:
+            return False
+        _send_notice(Session.objects.prefetch_related("agenda_items").get(pk=session_id))
+    return True
 
 
 def _send_notice(session: Session) -> None:
