@@ -38,8 +38,8 @@ from deliberation.models import (
     Resource,
     Satisfaction,
     Session,
-    Survey,
     SessionSignUp,
+    Survey,
     SurveyAnswer,
     Topic,
     TopicComment,
@@ -491,7 +491,7 @@ def _participation(compound: Compound, upcoming: Session, staff: User | None,
              for user, household_id in users[1:9]], ignore_conflicts=True)
 
 
-def _resident_accounts(compound: Compound, count: int) -> list[tuple[User, int]]:
+def _resident_accounts(compound: Compound, count: int) -> list[tuple[User, int | None]]:
     """Accounts for `count` residents of different households (as if they had signed in by
     phone): the demo's one resident account is not enough for sign-ups and a discussion."""
     taken = set(User.objects.exclude(phone=None).values_list("phone", flat=True))
@@ -512,7 +512,9 @@ def _resident_accounts(compound: Compound, count: int) -> list[tuple[User, int]]
     for person, user in zip(people, users, strict=True):
         person.user = user
     Resident.objects.bulk_update(people, ["user"])
-    return [(user, person.household_id) for person, user in zip(people, users, strict=True)]
+    accounts: list[tuple[User, int | None]] = [
+        (user, person.household_id) for person, user in zip(people, users, strict=True)]
+    return accounts
 
 
 def _comments(topic: Topic, users: list[tuple[User, int | None]], staff: User | None) -> None:

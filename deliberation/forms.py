@@ -220,4 +220,4 @@ class AttendanceRecordForm(forms.Form):
 
     def __init__(self, *args: Any, listed: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["users"].choices = listed
+        cast(forms.TypedMultipleChoiceField, self.fields["users"]).choices = listed

@@ -432,7 +432,7 @@ def list_review_get_for_staff(*, user: User | AnonymousUser, review_id: int) -> 
     return review
 
 
-# --- residents taking part (sign-up, notice, discussion, 评) ---------------------------------------
+# --- residents taking part (sign-up, notice, discussion, 评) ----------------------------------
 
 def session_notice_recipients(*, compound_id: int) -> list[tuple[int, str]]:
     """(user id, phone) of each active resident account of the compound, one a user; the phone

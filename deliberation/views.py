@@ -41,9 +41,9 @@ from deliberation.models import (
     ListReview,
     Need,
     Project,
+    Satisfaction,
     Session,
     Survey,
-    Satisfaction,
     Topic,
     TopicComment,
 )
@@ -55,13 +55,6 @@ from deliberation.services.lists import (
     project_tick_off,
     resource_create,
 )
-from deliberation.services.sessions import (
-    agenda_item_add,
-    session_call_joint,
-    session_publish,
-    session_record_minutes,
-    session_sign_in,
-)
 from deliberation.services.participation import (
     COMMENT_OPEN_STATUSES,
     notice_preference_set,
@@ -71,6 +64,13 @@ from deliberation.services.participation import (
     topic_comment_add,
     topic_comment_edit,
     topic_comment_hide,
+)
+from deliberation.services.sessions import (
+    agenda_item_add,
+    session_call_joint,
+    session_publish,
+    session_record_minutes,
+    session_sign_in,
 )
 from deliberation.services.surveys import survey_answer_submit
 from deliberation.services.topics import (

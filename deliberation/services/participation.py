@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +33,7 @@ from deliberation.models import (
     Topic,
     TopicComment,
 )
-from deliberation.rules import require_resident, require_staff, user_is_deliberation_staff
+from deliberation.rules import require_staff, user_is_deliberation_staff
 from deliberation.selectors import (
     resident_in_compound,
     session_notice_recipients,

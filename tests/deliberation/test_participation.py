@@ -409,9 +409,9 @@ def test_a_rating_counts_once_a_household(topic, resident_user, housemate, neigh
 
 def test_ratings_are_taken_only_within_the_window(topic, neighbour):
     _evaluating_until(topic, at(2026, 12, 20, 0))
-    with time_machine.travel(at(2026, 12, 20, 0), tick=False):
-        with pytest.raises(ApplicationError, match="评议期已于"):
-            topic_rate(topic=topic, actor=neighbour, score="satisfied")
+    with (time_machine.travel(at(2026, 12, 20, 0), tick=False),
+          pytest.raises(ApplicationError, match="评议期已于")):
+        topic_rate(topic=topic, actor=neighbour, score="satisfied")
     with time_machine.travel(at(2026, 12, 19, 23), tick=False):
         topic_rate(topic=topic, actor=neighbour, score="satisfied")
 
