@@ -306,14 +306,6 @@ def topic_opinion_list(*, topic: Topic) -> QuerySet[TopicOpinion]:
     return topic.opinions.all()
 
 
-def topic_is_supported_by(*, topic: Topic, user: User) -> bool:
-    return topic.supports.filter(user=user).exists()
-
-
-def topic_is_rated_by(*, topic: Topic, user: User) -> bool:
-    return topic.ratings.filter(user=user).exists()
-
-
 def action_item_list_for_topic(*, topic: Topic) -> ActionItemQuerySet:
     return (topic.action_items.select_related("owner_body").prefetch_related("evidence")
             .open_first())

@@ -147,7 +147,7 @@ def test_signing_up_or_cancelling_is_refused_once_the_session_started(meeting, r
 def test_only_residents_of_the_compound_sign_up(meeting, other_resident, community_staff):
     with time_machine.travel(at(2026, 12, 10), tick=False):
         for user in (other_resident, community_staff):
-            with pytest.raises(PermissionDeniedError):
+            with pytest.raises(PermissionDeniedError, match="只有本小区居民可以报名"):
                 session_sign_up(session=meeting, actor=user)
 
 
@@ -165,7 +165,7 @@ def test_staff_enter_the_paper_list_after_the_start_for_listed_residents_only(
         with pytest.raises(ApplicationError, match="签到表上"):
             session_attendance_record(session=meeting, actor=community_staff,
                                       user_ids=[housemate.pk])
-        with pytest.raises(PermissionDeniedError):
+        with pytest.raises(PermissionDeniedError, match="只有社区工作人员"):
             session_attendance_record(session=meeting, actor=resident_user,
                                       user_ids=[resident_user.pk])
         assert session_attendance_record(session=meeting, actor=community_staff,
@@ -242,7 +242,7 @@ def test_a_comment_is_signed_with_a_masked_name_and_shown_as_mine_to_its_author(
 def test_a_comment_may_be_edited_by_its_author_until_someone_replies(
         topic, resident_user, neighbour):
     comment = topic_comment_add(topic=topic, actor=resident_user, body="第一稿")
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只能修改自己的发言"):
         topic_comment_edit(comment=comment, actor=neighbour, body="改别人的")
     topic_comment_edit(comment=comment, actor=resident_user, body="第二稿")
     topic_comment_add(topic=topic, actor=neighbour, body="同意")
@@ -257,7 +257,7 @@ def test_staff_hide_a_comment_only_with_a_reason_which_is_recorded_and_audited(
     comment = topic_comment_add(topic=topic, actor=neighbour, body="骂人的话")
     with pytest.raises(ApplicationError, match="理由"):
         topic_comment_hide(comment=comment, actor=community_staff, reason="  ")
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有社区工作人员"):
         topic_comment_hide(comment=comment, actor=resident_user, reason="不喜欢")
     topic_comment_hide(comment=comment, actor=community_staff, reason="人身攻击")
     comment.refresh_from_db()
@@ -282,7 +282,7 @@ def test_residents_cannot_open_the_hide_action(client, topic, resident_user, nei
 
 
 def test_outsiders_and_closed_topics_take_no_comments(topic, other_resident, community_staff):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有本小区居民和工作人员"):
         topic_comment_add(topic=topic, actor=other_resident, body="路过")
     assert topic_comment_add(topic=topic, actor=community_staff,
                              body="周五前答复").author_label == "社区工作人员"
