@@ -10,7 +10,6 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-
 from deliberation.models import AgendaItem, Session, Topic
 from deliberation.services.participation import sessions_notify_upcoming, topic_comment_add
 from tests.accounts.factories import UserFactory
