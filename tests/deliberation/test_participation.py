@@ -440,3 +440,27 @@ def test_the_review_date_reminds_staff_and_the_proposer_once(
     assert recipients == ["community", "resident", "secretary"]
     assert all(link.endswith("#rate") for link in Notification.objects.values_list("link",
                                                                                      flat=True))
+
+
+# --- personal data (PIPL) ------------------------------------------------------------------------
+
+def test_a_residents_comments_sign_ups_and_opt_in_are_exported_and_anonymised(
+        topic, meeting, neighbour):
+    from accounts.personal_data import ANONYMISED_NAME, Identifiers
+    from deliberation.privacy import anonymise, deliberation_export
+
+    comment = topic_comment_add(topic=topic, actor=neighbour, body="我是李大爷，电话13800002222")
+    with time_machine.travel(at(2026, 12, 10), tick=False):
+        session_sign_up(session=meeting, actor=neighbour)
+    notice_preference_set(actor=neighbour, sms_opt_in=True)
+    exported = deliberation_export(user=neighbour)
+    assert [row["body"] for row in exported["comments"]] == [comment.body]
+    assert [row["session_id"] for row in exported["session_sign_ups"]] == [meeting.pk]
+    assert exported["notice_preference"][0]["sms_opt_in"] is True
+    anonymise(user=neighbour, identifiers=Identifiers(
+        phones=frozenset({"13800002222"}), names=frozenset({"李大爷"}), id_numbers=frozenset(),
+        usernames=frozenset({"neighbour"}), resident_ids=(), volunteer_ids=()))
+    comment.refresh_from_db()
+    assert comment.author_label == ANONYMISED_NAME
+    assert "李大爷" not in comment.body and "13800002222" not in comment.body
+    assert not NoticePreference.objects.filter(user=neighbour).exists()
