@@ -517,12 +517,18 @@ def _open_evaluation(topic: Topic, *, actor: User | None, reason: str) -> list[s
 
 
 def _notify_rating_open(topic: Topic) -> None:
-    if topic.proposer_id:
-        proposer_id, title, pk = topic.proposer_id, topic.title, topic.pk
-        link = topic_link(pk, anchor="rate")
-        message = Message(gettext_noop("议题已落实，请您评议：%(title)s"), {"title": title})
-        transaction.on_commit(lambda: _notify([proposer_id], message, f"topic-rate:{pk}",
-                                              link=link))
+    """评 opens: the proposer, and the residents who supported or discussed the topic, are asked
+    to rate (one rating a household; the page says so)."""
+    user_ids = [topic.proposer_id] if topic.proposer_id else []
+    user_ids += list(topic.supports.values_list("user_id", flat=True))
+    user_ids += [user_id for user_id in topic.comments.filter(author__isnull=False)
+                 .values_list("author_id", flat=True).distinct() if user_id is not None]
+    if not user_ids:
+        return
+    title, pk = topic.title, topic.pk
+    link = topic_link(pk, anchor="rate")
+    message = Message(gettext_noop("议题已落实，请您评议：%(title)s"), {"title": title})
+    transaction.on_commit(lambda: _notify(user_ids, message, f"topic-rate:{pk}", link=link))
 
 
 # --- 评 ---------------------------------------------------------------------------------------

@@ -464,3 +464,22 @@ def test_a_residents_comments_sign_ups_and_opt_in_are_exported_and_anonymised(
     assert comment.author_label == ANONYMISED_NAME
     assert "李大爷" not in comment.body and "13800002222" not in comment.body
     assert not NoticePreference.objects.filter(user=neighbour).exists()
+
+
+def test_when_evaluation_opens_the_supporters_and_discussants_are_asked_to_rate(
+        topic, resident_user, neighbour, community_staff, territory,
+        django_capture_on_commit_callbacks):
+    from deliberation.services.topics import topic_settle_on_the_spot
+
+    commenter = UserFactory(username="commenter", phone="13800007777")
+    ResidentFactory(household=territory.household1, name="王小红", user=commenter)
+    topic_support(topic=topic, actor=neighbour)
+    topic_comment_add(topic=topic, actor=commenter, body="盼早日落实")
+    topic_comment_add(topic=topic, actor=commenter, body="再顶一下")
+    Topic.objects.filter(pk=topic.pk).update(status=Topic.Status.DECIDED)
+    topic.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        topic_settle_on_the_spot(topic=topic, actor=community_staff)
+    asked = Notification.objects.filter(title__startswith="议题已落实，请您评议")
+    assert sorted(asked.values_list("user__username", flat=True)) == [
+        "commenter", "neighbour", "resident"]
