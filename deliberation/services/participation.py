@@ -216,16 +216,23 @@ def topic_comment_add(*, topic: Topic, actor: User, body: str) -> TopicComment:
     """A comment in the topic's one thread, signed with the author's masked name."""
     label = _author_label(actor, topic.compound_id)
     body = _clean_body(body)
-    if topic.status not in COMMENT_OPEN_STATUSES:
-        raise ApplicationError(_("议题已办结，讨论已关闭。"))
-    return TopicComment.objects.create(topic=topic, author=actor, author_label=label[:60],
-                                       body=body)
+    with transaction.atomic():
+        # The topic's lock orders a reply after an edit of the comment before it (and both
+        # after a close), so "no edit once someone replied" holds under concurrency.
+        topic = Topic.objects.select_for_update().get(pk=topic.pk)
+        if topic.status not in COMMENT_OPEN_STATUSES:
+            raise ApplicationError(_("议题已办结，讨论已关闭。"))
+        return TopicComment.objects.create(topic=topic, author=actor, author_label=label[:60],
+                                           body=body)
 
 
 def topic_comment_edit(*, comment: TopicComment, actor: User, body: str) -> TopicComment:
     """The author edits their comment, only while nobody has commented after it."""
     body = _clean_body(body)
     with transaction.atomic():
+        topic = Topic.objects.select_for_update().get(pk=comment.topic_id)
+        if topic.status not in COMMENT_OPEN_STATUSES:
+            raise ApplicationError(_("议题已办结，讨论已关闭。"))
         comment = TopicComment.objects.select_for_update().get(pk=comment.pk)
         if comment.author_id != actor.pk:
             raise PermissionDeniedError(_("只能修改自己的发言。"))
