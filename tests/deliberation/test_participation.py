@@ -483,3 +483,27 @@ def test_when_evaluation_opens_the_supporters_and_discussants_are_asked_to_rate(
     asked = Notification.objects.filter(title__startswith="议题已落实，请您评议")
     assert sorted(asked.values_list("user__username", flat=True)) == [
         "commenter", "neighbour", "resident"]
+
+
+def test_staff_hide_through_the_topic_page_and_still_see_what_was_hidden(
+        client, topic, neighbour, community_staff):
+    comment = topic_comment_add(topic=topic, actor=neighbour, body="广告：低价装修")
+    client.force_login(community_staff)
+    url = reverse("deliberation:topic-detail", args=[topic.pk])
+    assert reverse("deliberation:topic-comment-hide", args=[comment.pk]) in (
+        client.get(url).content.decode())
+    response = client.post(reverse("deliberation:topic-comment-hide", args=[comment.pk]),
+                           {"reason": "广告"}, follow=True)
+    page = response.content.decode()
+    assert "发言已屏蔽，理由已记录" in page and "<s>广告：低价装修</s>" in page
+
+
+def test_the_staff_session_page_links_the_sheet_and_counts_the_sign_ups(
+        client, meeting, resident_user, community_staff):
+    with time_machine.travel(at(2026, 12, 10), tick=False):
+        session_sign_up(session=meeting, actor=resident_user)
+        client.force_login(community_staff)
+        page = client.get(reverse("deliberation:session-detail",
+                                  args=[meeting.pk])).content.decode()
+    assert reverse("deliberation:session-sign-in-sheet", args=[meeting.pk]) in page
+    assert "已报名 1 人" in page and "我要参加" not in page
