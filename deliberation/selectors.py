@@ -326,14 +326,20 @@ def action_item_is_last_open(*, item: ActionItem) -> bool:
         status=ActionItem.Status.OPEN).exclude(pk=item.pk).exists()
 
 
-def session_list_upcoming(*, compound: Compound) -> QuerySet[Session]:
+def session_list_upcoming(*, compound: Compound, user: User | None = None
+                          ) -> QuerySet[Session]:
     """The compound's next planned sessions with their agenda (one still on since this morning
-    counts)."""
-    return (Session.objects.filter(compound=compound, status=Session.Status.PLANNED,
-                                   starts_at__gte=timezone.now() - timedelta(hours=6))
-            .prefetch_related(Prefetch("agenda_items",
-                                       queryset=AgendaItem.objects.order_by("position")))
-            .order_by("starts_at")[:3])
+    counts), each with its sign-up count and whether `user` signed up (same queries)."""
+    sessions = (Session.objects.filter(compound=compound, status=Session.Status.PLANNED,
+                                       starts_at__gte=timezone.now() - timedelta(hours=6))
+                .prefetch_related(Prefetch("agenda_items",
+                                           queryset=AgendaItem.objects.order_by("position")))
+                .annotate(sign_up_count=Count("sign_ups",
+                                              filter=Q(sign_ups__cancelled_at__isnull=True))))
+    if user is not None:
+        sessions = sessions.annotate(is_signed_up=Exists(SessionSignUp.objects.filter(
+            session=OuterRef("pk"), user=user, cancelled_at__isnull=True)))
+    return sessions.order_by("starts_at")[:3]
 
 
 def session_list_for_compound(*, compound_id: int) -> QuerySet[Session]:

@@ -126,7 +126,8 @@ class HomeView(View):
         return render(request, "deliberation/home.html", {
             "compound": compound,
             "topics": selectors.topic_list_open_for_resident(compound=compound, user=user),
-            "sessions": selectors.session_list_upcoming(compound=compound),
+            "sessions": selectors.session_list_upcoming(compound=compound, user=user),
+            "now": timezone.now(),
             "surveys": selectors.survey_list_open_for_household(compound=compound, user=user),
             "threshold": conf.support_threshold(),
             "results": selectors.published_topics(compound_id=compound.pk)[:10],

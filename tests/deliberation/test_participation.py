@@ -507,3 +507,19 @@ def test_the_staff_session_page_links_the_sheet_and_counts_the_sign_ups(
                                   args=[meeting.pk])).content.decode()
     assert reverse("deliberation:session-sign-in-sheet", args=[meeting.pk]) in page
     assert "已报名 1 人" in page and "我要参加" not in page
+
+
+def test_the_home_page_signs_up_for_the_next_session_in_the_same_queries(
+        client, meeting, resident_user, neighbour, django_assert_num_queries):
+    with time_machine.travel(at(2026, 12, 10), tick=False):
+        client.force_login(resident_user)
+        url = reverse("deliberation:home")
+        client.get(url)
+        with django_assert_num_queries(10) as one:
+            page = client.get(url).content.decode()
+        assert "我要参加" in page and "已报名 0 人" in page
+        session_sign_up(session=meeting, actor=resident_user)
+        session_sign_up(session=meeting, actor=neighbour)
+        with django_assert_num_queries(len(one.captured_queries)):
+            page = client.get(url).content.decode()
+    assert "您已报名" in page and "已报名 2 人" in page
