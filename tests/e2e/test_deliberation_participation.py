@@ -64,6 +64,10 @@ def test_a_resident_on_a_phone_hears_of_the_session_signs_up_and_discusses(
     expect(phone_page.locator("#rating-n")).to_contain_text("n = 1")
     _fits(phone_page)
 
+    phone_page.goto("/deliberation/")
+    expect(phone_page.get_by_text("您已报名。").first).to_be_visible()
+    _fits(phone_page)
+
     phone_page.goto("/deliberation/my/topics/")
     expect(phone_page.locator("#my-topics")).to_contain_text("非机动车棚扩建")
     _fits(phone_page)
