@@ -78,3 +78,34 @@ def test_a_resident_on_a_phone_hears_of_the_session_signs_up_and_discusses(
     page.goto(f"/deliberation/staff/sessions/{session.pk}/sign-in-sheet/")
     expect(page.locator("#sign-in-sheet")).to_contain_text("王**")
     _fits(page)
+
+
+@pytest.fixture
+def audited_phone(browser, live_server, transactional_db):
+    from tests.e2e.conftest import PHONE, _page
+
+    # CSP allows only our own nonced scripts: the audit script is the test's, not the page's.
+    yield from _page(browser, live_server, PHONE, bypass_csp=True)
+
+
+def test_the_participation_pages_meet_wcag_aa_on_a_phone(
+        audited_phone, resident_user, neighbour, community_staff, territory):
+    from tests.e2e.test_accessibility import serious_violations
+
+    session = SessionFactory(compound=territory.compound,
+                             starts_at=timezone.now() - timedelta(hours=1))
+    topic = TopicFactory(compound=territory.compound, proposer=resident_user,
+                         status=Topic.Status.EVALUATING,
+                         evaluation_ends_at=timezone.now() + timedelta(days=5))
+    topic_comment_add(topic=topic, actor=neighbour, body="同意")
+    topic_comment_add(topic=topic, actor=resident_user, body="谢谢支持")
+    login(audited_phone, resident_user)
+    findings: list[str] = []
+    for url in (f"/deliberation/topics/{topic.pk}/", f"/deliberation/sessions/{session.pk}/",
+                "/deliberation/my/topics/", "/deliberation/"):
+        findings += serious_violations(audited_phone, url)
+    login(audited_phone, community_staff)
+    for url in (f"/deliberation/topics/{topic.pk}/",
+                f"/deliberation/staff/sessions/{session.pk}/sign-in-sheet/"):
+        findings += serious_violations(audited_phone, url)
+    assert findings == []
