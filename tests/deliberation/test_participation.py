@@ -523,3 +523,19 @@ def test_the_home_page_signs_up_for_the_next_session_in_the_same_queries(
         with django_assert_num_queries(len(one.captured_queries)):
             page = client.get(url).content.decode()
     assert "您已报名" in page and "已报名 2 人" in page
+
+
+def test_the_api_refuses_a_second_support_of_a_household_in_chinese(
+        topic, neighbour, territory):
+    from rest_framework.test import APIClient
+
+    other_member = UserFactory(username="neighbour2", phone="13800006666")
+    ResidentFactory(household=territory.household2, name="李奶奶", user=other_member)
+    api = APIClient()
+    url = f"/api/v1/deliberation/topics/{topic.pk}/support/"
+    api.force_authenticate(neighbour)
+    assert api.post(url).status_code == 200
+    api.force_authenticate(other_member)
+    response = api.post(url)
+    assert response.status_code == 400
+    assert "每户一次" in response.content.decode()
