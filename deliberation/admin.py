@@ -26,11 +26,13 @@ from deliberation.models import (
     Resource,
     Session,
     SessionAttendance,
+    SessionSignUp,
     Survey,
     SurveyAnswer,
     SurveyOption,
     SurveyQuestion,
     Topic,
+    TopicComment,
     TopicOpinion,
     TopicRating,
     TopicStatusChange,
@@ -62,6 +64,8 @@ choice_scope_register(Survey, COMMUNITY_PATH)
 choice_scope_register(ListReview, COMMUNITY_PATH)
 choice_scope_register(AgendaItem, f"session__{COMMUNITY_PATH}")
 choice_scope_register(SessionAttendance, f"session__{COMMUNITY_PATH}")
+choice_scope_register(SessionSignUp, f"session__{COMMUNITY_PATH}")
+choice_scope_register(TopicComment, f"topic__{COMMUNITY_PATH}")
 choice_scope_register(ActionItem, f"topic__{COMMUNITY_PATH}")
 choice_scope_register(TopicOpinion, f"topic__{COMMUNITY_PATH}")
 choice_scope_register(TopicRating, f"topic__{COMMUNITY_PATH}")
@@ -363,3 +367,27 @@ class ActionEvidenceAdmin(ScopedChoicesMixin, GenericModelAdmin[ActionEvidence])
     formfield_overrides = ADMIN_PHOTO_OVERRIDES
     search_fields = ["caption", "action_item__title"]
     raw_id_fields = ["action_item", "uploaded_by"]
+
+
+@admin.register(SessionSignUp)
+class SessionSignUpAdmin(ScopedChoicesMixin, GenericModelAdmin[SessionSignUp]):
+    list_display = ["session", "household", "created_at", "cancelled_at"]
+    list_filter = ["session__compound"]
+    raw_id_fields = ["session", "user", "household"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(TopicComment)
+class TopicCommentAdmin(ScopedChoicesMixin, GenericModelAdmin[TopicComment]):
+    """The discussion's record: hiding (with its reason) is done on the topic page, where the
+    service audits it; here the rows are read."""
+
+    list_display = ["topic", "author_label", "created_at", "edited_at", "hidden_at",
+                    "hidden_reason"]
+    list_filter = ["topic__compound"]
+    search_fields = ["body"]
+    readonly_fields = ["topic", "author", "author_label", "body", "created_at", "edited_at",
+                       "hidden_at", "hidden_by", "hidden_reason"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -10,6 +10,7 @@ from core.demo import demo_step_register
 from core.media import media_register
 from core.recurrence import recurrence_target_register
 from core.referral import referrer_register
+from notifications.messages import choices_register
 
 
 class DeliberationConfig(AppConfig):
@@ -19,10 +20,12 @@ class DeliberationConfig(AppConfig):
     def ready(self) -> None:
         # They import models, which cannot load before the app registry is ready.
         from deliberation import recurrence
-        from deliberation.models import ActionEvidence
+        from deliberation.models import ActionEvidence, Topic
         from deliberation.selectors import action_evidence_get_for_media
         from deliberation.services.topics import topic_propose_from_petition
 
+        # The proposer's "your topic moved" message names the step in the reader's language.
+        choices_register("topic_status", Topic.Status)
         media_register(ActionEvidence, "photo", access=action_evidence_get_for_media)
         # petitions' refer pages and API make the topic through this service.
         referrer_register(topic_propose_from_petition)

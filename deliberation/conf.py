@@ -13,6 +13,8 @@ DELIBERATION_SURVEY_DAYS_BEFORE_QUARTER_END  the quarterly survey opens this man
 DELIBERATION_SURVEY_DAYS_AFTER_QUARTER_END   and closes this many days after the quarter (15)
 DELIBERATION_EVALUATION_DAYS  the residents' evaluation (评) of a topic lasts at least this many
                               days, and until the review date set at the decision (7)
+DELIBERATION_NOTICE_DAYS      residents hear of a session (inbox, SMS if opted in) this many days
+                              before it starts (3)
 """
 
 from __future__ import annotations
@@ -71,3 +73,7 @@ def survey_days_after_quarter_end() -> int:
 
 def evaluation_days() -> int:
     return int(getattr(settings, "DELIBERATION_EVALUATION_DAYS", 7))
+
+
+def notice_days() -> int:
+    return int(getattr(settings, "DELIBERATION_NOTICE_DAYS", 3))

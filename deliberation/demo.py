@@ -8,7 +8,10 @@
   resources (partner units, in-service party members, organisations), projects (the 5
   livelihood projects and the 4 co-building projects, with milestones and tick-off);
 - quarterly satisfaction surveys with household answers (satisfaction above 90%); a closed
-  questionnaire with its results (86 households) and an open one with three questions.
+  questionnaire with its results (86 households) and an open one with three questions;
+- residents taking part: a dozen residents who signed in by phone, signed up for the next 15th
+  (its notice sent), a discussed topic (comments from several households, a staff reply and
+  one comment hidden with its reason), the topic in 评 rated by several households.
 Bulk inserts; deterministic.
 """
 
@@ -20,9 +23,11 @@ from decimal import Decimal
 from io import TextIOBase
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from accounts.models import User
+from core.masking import mask_name
 from core.referral import petition_source
 from deliberation.models import (
     ActionItem,
@@ -35,16 +40,19 @@ from deliberation.models import (
     Resource,
     Satisfaction,
     Session,
+    SessionSignUp,
     Survey,
     SurveyAnswer,
     SurveyOption,
     SurveyQuestion,
     SurveyResponse,
     Topic,
+    TopicComment,
     TopicOpinion,
     TopicRating,
     TopicStatusChange,
 )
+from deliberation.services.participation import sessions_notify_upcoming_one
 from deliberation.services.sessions import (
     _monthly_session,
     deliberation_date,
@@ -57,7 +65,7 @@ from deliberation.services.surveys import (
 )
 from deliberation.services.topics import evaluation_end
 from governance.models import Body
-from residents.models import Household, PartyMember
+from residents.models import Household, PartyMember, Resident
 from territory.models import Compound
 
 HELD_SESSIONS = 15
@@ -142,6 +150,7 @@ def load(*, compound: Compound, stdout: TextIOBase) -> None:
     _petition_topics(compound, upcoming, staff)
     _lists(compound, topics, today, staff)
     _surveys(compound, today, randomizer)
+    _participation(compound, upcoming, staff, resident, randomizer)
     stdout.write(f"   deliberation: {len(held)} sessions held, {Topic.objects.count()} topics\n")
 
 
@@ -310,6 +319,7 @@ def _topic_details(rows: list[tuple[Topic, list[str]]], staff: User | None,
                 done_at=_evaluation_opened(_decided_at(topic)) if done else None))
         if topic.status == S.CLOSED and resident is not None:
             ratings.append(TopicRating(topic=topic, user=resident,
+                                       household_id=_household_id(resident, topic.compound_id),
                                        score=randomizer.choice([Satisfaction.SATISFIED] * 4
                                                                + [Satisfaction.BASICALLY])))
         elif topic.status == S.CLOSED:
@@ -542,3 +552,91 @@ def _demo_responses(answer: SurveyAnswer, question: SurveyQuestion,
     if randomizer.random() < 0.25:
         return [SurveyResponse(answer=answer, question=question, text=randomizer.choice(texts))]
     return []
+
+
+def _household_id(user: User, compound_id: int) -> int | None:
+    return (Resident.objects.filter(user=user, household__building__compound_id=compound_id)
+            .values_list("household_id", flat=True).order_by("id").first())
+
+
+COMMENTS = [
+    "车棚建议放在5号楼北侧空地，不占绿地。",
+    "赞成扩建，最好同时装上充电插座和烟感。",
+    "费用怎么分摊？希望在议事会上说清楚。",
+    "老人的三轮车也需要位置，请一并考虑。",
+]
+HIDDEN_COMMENT = ("某某家天天乱停车，电话139xxxx，大家去找他！", "含他人个人信息和人身攻击")
+
+
+def _participation(compound: Compound, upcoming: Session, staff: User | None,
+                   resident: User | None, randomizer: random.Random) -> None:
+    """Residents taking part: accounts, sign-ups and the notice of the next 15th, a discussed
+    topic, and household ratings of the topic in 评."""
+    users = _resident_accounts(compound, 12)
+    if resident is not None:
+        users.insert(0, (resident, _household_id(resident, compound.pk)))
+    SessionSignUp.objects.bulk_create(
+        [SessionSignUp(session=upcoming, user=user, household_id=household_id)
+         for user, household_id in users[:10]], ignore_conflicts=True)
+    if upcoming.notice_sent_at is None:
+        sessions_notify_upcoming_one(session=upcoming)
+    discussed = Topic.objects.filter(compound=compound, title=DELIBERATING_TOPICS[0][0]).first()
+    if discussed is not None:
+        _comments(discussed, users, staff)
+    evaluating = Topic.objects.filter(compound=compound, status=S.EVALUATING).first()
+    if evaluating is not None:
+        scores = [Satisfaction.SATISFIED] * 5 + [Satisfaction.BASICALLY] * 2 + [
+            Satisfaction.DISSATISFIED]
+        TopicRating.objects.bulk_create(
+            [TopicRating(topic=evaluating, user=user, household_id=household_id,
+                         score=randomizer.choice(scores))
+             for user, household_id in users[1:9]], ignore_conflicts=True)
+
+
+def _resident_accounts(compound: Compound, count: int) -> list[tuple[User, int | None]]:
+    """Accounts for `count` residents of different households (as if they had signed in by
+    phone): the demo's one resident account is not enough for sign-ups and a discussion."""
+    taken = set(User.objects.exclude(phone=None).values_list("phone", flat=True))
+    chosen: dict[int, Resident] = {}
+    for person in (Resident.objects.filter(household__building__compound=compound,
+                                           user__isnull=True).exclude(phone="")
+                   .order_by("household_id", "id")[:count * 6]):
+        if person.household_id not in chosen and person.phone not in taken:
+            chosen[person.household_id] = person
+            taken.add(person.phone)
+        if len(chosen) == count:
+            break
+    people = list(chosen.values())
+    users = User.objects.bulk_create([
+        User(username=f"m{person.phone[-4:]}-demo{index}", role=User.Role.RESIDENT,
+             display_name=person.name, phone=person.phone, password=make_password(None))
+        for index, person in enumerate(people)])
+    for person, user in zip(people, users, strict=True):
+        person.user = user
+    Resident.objects.bulk_update(people, ["user"])
+    accounts: list[tuple[User, int | None]] = [
+        (user, person.household_id) for person, user in zip(people, users, strict=True)]
+    return accounts
+
+
+def _comments(topic: Topic, users: list[tuple[User, int | None]], staff: User | None) -> None:
+    labels = {row["user_id"]: f"{mask_name(row['name'])} · {row['household__building__number']}栋"
+              for row in Resident.objects.filter(user_id__in=[user.pk for user, _ in users])
+              .values("user_id", "name", "household__building__number")}
+    start = timezone.now() - timedelta(days=2)
+    comments = [TopicComment(topic=topic, author=user, author_label=labels.get(user.pk, "居民"),
+                             body=body)
+                for (user, _household), body in zip(users[1:], COMMENTS, strict=False)]
+    if staff is not None:
+        comments.insert(2, TopicComment(topic=topic, author=staff, author_label="社区工作人员",
+                                        body="已请物业测量5号楼北侧场地，15日议事会上一并说明。"))
+    if len(users) > 5:
+        body, reason = HIDDEN_COMMENT
+        comments.append(TopicComment(topic=topic, author=users[5][0],
+                                     author_label=labels.get(users[5][0].pk, "居民"), body=body,
+                                     hidden_at=timezone.now() - timedelta(hours=3),
+                                     hidden_by=staff, hidden_reason=reason))
+    TopicComment.objects.bulk_create(comments)
+    for index, comment in enumerate(comments):  # auto_now_add set "now": spread over two days
+        comment.created_at = start + timedelta(hours=5 * index)
+    TopicComment.objects.bulk_update(comments, ["created_at"])

@@ -241,3 +241,29 @@ class TopicFromPetitionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("未同意公开或匿名的诉求必填：由工作人员概括，不得引用诉求原文或诉求人信息。"),
     )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label=_("说说您的看法"), max_length=1000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CommentHideForm(forms.Form):
+    reason = forms.CharField(label=_("屏蔽理由"), max_length=200)
+
+
+class NoticePreferenceForm(forms.Form):
+    sms_opt_in = forms.BooleanField(
+        label=_("议事会通知同时发短信到我的手机"), required=False,
+        help_text=_("站内信总会收到；短信可随时关闭。"))
+
+
+class AttendanceRecordForm(forms.Form):
+    """补录: tick the residents of the printed list who signed it."""
+
+    users = forms.TypedMultipleChoiceField(label=_("已在纸质签到表上签名"), coerce=int,
+                                           widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, listed: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedMultipleChoiceField, self.fields["users"]).choices = listed

@@ -67,6 +67,8 @@ class Session(TimeStampedModel):
     minutes = models.TextField(_("会议纪要"), blank=True)
     held_at = models.DateTimeField(_("召开时间"), null=True, blank=True)
     published_at = models.DateTimeField(_("公示时间"), null=True, blank=True, db_index=True)
+    # Stamped by the claim that sends the residents' notice (sessions_notify_upcoming): once.
+    notice_sent_at = models.DateTimeField(_("通知发送时间"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                    blank=True, related_name="+", verbose_name=_("发起人"))
 
@@ -77,6 +79,10 @@ class Session(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["compound", "period"], name="session_one_per_month",
                                     condition=models.Q(kind="monthly")),
+        ]
+        indexes = [
+            models.Index(fields=["starts_at"], name="session_notice_due_idx",
+                         condition=models.Q(notice_sent_at__isnull=True, status="planned")),
         ]
 
     def __str__(self) -> str:
@@ -126,6 +132,10 @@ class SessionAttendance(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="+", verbose_name=_("签到人"))
     signed_in_at = models.DateTimeField(_("签到时间"), auto_now_add=True)
+    # Set when staff entered it from the paper sign-in list after the session (else self-signed).
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("补录人"))
 
     class Meta:
         verbose_name = _("签到")
@@ -136,6 +146,49 @@ class SessionAttendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}:{self.user_id}"
+
+
+class SessionSignUp(models.Model):
+    """报名: a resident says they will come. One row a user and session; cancelling stamps it
+    (and signing up again clears the stamp), so the row keeps when they first signed up."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="sign_ups",
+                                verbose_name=_("议事会"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+", verbose_name=_("报名人"))
+    household = models.ForeignKey("residents.Household", on_delete=models.SET_NULL, null=True,
+                                  blank=True, related_name="+", verbose_name=_("户"))
+    created_at = models.DateTimeField(_("报名时间"), auto_now_add=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("报名")
+        verbose_name_plural = _("报名")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="sign_up_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}:{self.user_id}"
+
+
+class NoticePreference(models.Model):
+    """A resident's opt-in to deliberation SMS (the inbox always gets the notice). Consent is
+    dated (PIPL): withdrawing keeps the date it was given."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="deliberation_notice_preference",
+                                verbose_name=_("用户"))
+    sms_opt_in = models.BooleanField(_("短信通知"), default=False)
+    sms_consent_at = models.DateTimeField(_("同意短信时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("议事通知设置")
+        verbose_name_plural = _("议事通知设置")
+
+    def __str__(self) -> str:
+        return str(self.user_id)
 
 
 class Topic(TimeStampedModel):
@@ -203,6 +256,8 @@ class Topic(TimeStampedModel):
     votes_abstain = models.PositiveIntegerField(_("弃权"), default=0)
     decided_at = models.DateTimeField(_("决议时间"), null=True, blank=True)
     review_on = models.DateField(_("评议日期"), null=True, blank=True, db_index=True)
+    # Stamped by the claim that reminds staff and the proposer on `review_on` (once).
+    review_reminded_at = models.DateTimeField(_("评议提醒时间"), null=True, blank=True)
     # Set when the topic reaches 评: residents rate until then, and it cannot be closed before.
     evaluation_ends_at = models.DateTimeField(_("评议截止"), null=True, blank=True)
     evaluation_note = models.TextField(
@@ -260,12 +315,21 @@ class TopicSupport(models.Model):
                               verbose_name=_("议题"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="+", verbose_name=_("附议人"))
+    # One support a household. Null only on rows from before the rule whose user had no
+    # household, or whose household had already supported (kept and still counted: see 0003).
+    household = models.ForeignKey("residents.Household", on_delete=models.SET_NULL, null=True,
+                                  blank=True, related_name="+", verbose_name=_("户"))
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("附议")
         verbose_name_plural = _("附议")
-        constraints = [models.UniqueConstraint(fields=["topic", "user"], name="support_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "user"], name="support_once"),
+            models.UniqueConstraint(fields=["topic", "household"],
+                                    name="support_once_per_household",
+                                    condition=models.Q(household__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.topic_id}:{self.user_id}"
@@ -294,6 +358,45 @@ class TopicOpinion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.speaker}：{self.body[:20]}"
+
+
+class TopicComment(models.Model):
+    """A resident's or staff member's comment in the topic's one thread.
+
+    `author_label` is the masked name shown to everyone else (张* · 3栋), fixed when written.
+    Staff hide a comment with a recorded reason (it stays, greyed, for the record); its author
+    may edit it only until someone comments after it.
+    """
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="comments",
+                              verbose_name=_("议题"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                               related_name="+", verbose_name=_("发言人"))
+    author_label = models.CharField(_("署名"), max_length=60)
+    body = models.TextField(_("内容"), max_length=1000)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    edited_at = models.DateTimeField(_("修改时间"), null=True, blank=True)
+    hidden_at = models.DateTimeField(_("屏蔽时间"), null=True, blank=True)
+    hidden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                  blank=True, related_name="+", verbose_name=_("屏蔽人"))
+    hidden_reason = models.CharField(_("屏蔽理由"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("议题讨论")
+        verbose_name_plural = _("议题讨论")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hidden_at__isnull=True) | ~models.Q(hidden_reason=""),
+                name="comment_hidden_needs_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author_label}：{self.body[:20]}"
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
 
 
 class ActionItemQuerySet(models.QuerySet["ActionItem"]):
@@ -378,6 +481,9 @@ class TopicRating(models.Model):
                               verbose_name=_("议题"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="+", verbose_name=_("评议人"))
+    # One rating a household (null only on rows from before the rule, as TopicSupport).
+    household = models.ForeignKey("residents.Household", on_delete=models.SET_NULL, null=True,
+                                  blank=True, related_name="+", verbose_name=_("户"))
     score = models.CharField(_("评价"), max_length=12, choices=Satisfaction.choices)
     comment = models.CharField(_("意见"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
@@ -385,7 +491,12 @@ class TopicRating(models.Model):
     class Meta:
         verbose_name = _("议题评议")
         verbose_name_plural = _("议题评议")
-        constraints = [models.UniqueConstraint(fields=["topic", "user"], name="rating_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "user"], name="rating_once"),
+            models.UniqueConstraint(fields=["topic", "household"],
+                                    name="rating_once_per_household",
+                                    condition=models.Q(household__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return self.get_score_display()

@@ -15,6 +15,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from accounts.models import User
+from core.masking import mask_name
 from core.media import MediaGrant
 from deliberation.models import (
     ActionEvidence,
@@ -24,35 +26,37 @@ from deliberation.models import (
     ListReview,
     Milestone,
     Need,
+    NoticePreference,
     Project,
     Resource,
     Satisfaction,
     Session,
+    SessionAttendance,
+    SessionSignUp,
     Survey,
     SurveyAnswer,
     SurveyOption,
     SurveyQuestion,
     SurveyResponse,
     Topic,
+    TopicComment,
     TopicOpinion,
     TopicRating,
     TopicStatusChange,
     TopicSupport,
 )
 from deliberation.rules import resident_compounds, staff_compounds, visible_compounds
-from governance.models import Body
+from governance.models import Body, OrgNode
 from residents.models import Household, Resident
 from territory.models import Compound
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-    from accounts.models import User
-
 
 def resident_in_compound(user: User, compound_id: int) -> Resident | None:
     return (Resident.objects.filter(user=user, household__building__compound_id=compound_id)
-            .select_related("household").order_by("id").first())
+            .select_related("household", "household__building").order_by("id").first())
 
 
 def survey_household_answer(*, user: User, survey: Survey) -> SurveyAnswer | None:
@@ -371,13 +375,16 @@ def compound_get(*, compound_id: int) -> Compound:
 
 
 def topic_list_open_for_resident(*, compound: Compound, user: User) -> QuerySet[Topic]:
-    """The compound's open topics, newest first, each saying whether the user supported and
-    rated it (one query)."""
+    """The compound's open topics, newest first, each saying whether the user's household
+    supported and rated it (one a household, whichever member did; one query)."""
+    households = Resident.objects.filter(user=user).values("household_id")
+    by_household = (Q(user=user) | Q(household_id__in=households)
+                    | Q(user__residents__household_id__in=households))
     return (Topic.objects.filter(compound=compound).exclude(status__in=["closed", "rejected"])
             .annotate(has_supported=Exists(TopicSupport.objects.filter(
-                topic=OuterRef("pk"), user=user)),
+                by_household, topic=OuterRef("pk"))),
                       has_rated=Exists(TopicRating.objects.filter(
-                          topic=OuterRef("pk"), user=user)))
+                          by_household, topic=OuterRef("pk"))))
             .order_by("-created_at")[:50])
 
 
@@ -401,14 +408,6 @@ def topic_opinion_list(*, topic: Topic) -> QuerySet[TopicOpinion]:
     return topic.opinions.all()
 
 
-def topic_is_supported_by(*, topic: Topic, user: User) -> bool:
-    return topic.supports.filter(user=user).exists()
-
-
-def topic_is_rated_by(*, topic: Topic, user: User) -> bool:
-    return topic.ratings.filter(user=user).exists()
-
-
 def action_item_list_for_topic(*, topic: Topic) -> ActionItemQuerySet:
     return (topic.action_items.select_related("owner_body").prefetch_related("evidence")
             .open_first())
@@ -429,14 +428,20 @@ def action_item_is_last_open(*, item: ActionItem) -> bool:
         status=ActionItem.Status.OPEN).exclude(pk=item.pk).exists()
 
 
-def session_list_upcoming(*, compound: Compound) -> QuerySet[Session]:
+def session_list_upcoming(*, compound: Compound, user: User | None = None
+                          ) -> QuerySet[Session]:
     """The compound's next planned sessions with their agenda (one still on since this morning
-    counts)."""
-    return (Session.objects.filter(compound=compound, status=Session.Status.PLANNED,
-                                   starts_at__gte=timezone.now() - timedelta(hours=6))
-            .prefetch_related(Prefetch("agenda_items",
-                                       queryset=AgendaItem.objects.order_by("position")))
-            .order_by("starts_at")[:3])
+    counts), each with its sign-up count and whether `user` signed up (same queries)."""
+    sessions = (Session.objects.filter(compound=compound, status=Session.Status.PLANNED,
+                                       starts_at__gte=timezone.now() - timedelta(hours=6))
+                .prefetch_related(Prefetch("agenda_items",
+                                           queryset=AgendaItem.objects.order_by("position")))
+                .annotate(sign_up_count=Count("sign_ups",
+                                              filter=Q(sign_ups__cancelled_at__isnull=True))))
+    if user is not None:
+        sessions = sessions.annotate(is_signed_up=Exists(SessionSignUp.objects.filter(
+            session=OuterRef("pk"), user=user, cancelled_at__isnull=True)))
+    return sessions.order_by("starts_at")[:3]
 
 
 def session_list_for_compound(*, compound_id: int) -> QuerySet[Session]:
@@ -526,3 +531,121 @@ def list_review_get_for_staff(*, user: User | AnonymousUser, review_id: int) -> 
     if review is None:
         raise Http404
     return review
+
+
+# --- residents taking part (sign-up, notice, discussion, 评) ----------------------------------
+
+def session_notice_recipients(*, compound_id: int) -> list[tuple[int, str]]:
+    """(user id, phone) of each active resident account of the compound, one a user; the phone
+    only for those who opted in to SMS (NoticePreference), else "". One query."""
+    rows = (Resident.objects.filter(household__building__compound_id=compound_id,
+                                    user__isnull=False, user__is_active=True)
+            .values_list("user_id", "user__phone", "phone",
+                         "user__deliberation_notice_preference__sms_opt_in")
+            .order_by("user_id", "id"))
+    recipients: dict[int, str] = {}
+    for user_id, user_phone, resident_phone, opted_in in rows:
+        if user_id not in recipients:
+            recipients[user_id] = (user_phone or resident_phone or "") if opted_in else ""
+    return list(recipients.items())
+
+
+def staff_user_ids_by_compound(*, compound_ids: set[int]) -> dict[int, list[int]]:
+    """Who runs deliberation for each compound, as deliberation.rules says (community staff
+    whose scope covers its community, and its branch secretary): two queries, any number."""
+    compounds = list(Compound.objects.filter(pk__in=compound_ids)
+                     .values_list("id", "community__path"))
+    staff = list(User.objects.filter(role__in=[User.Role.COMMUNITY_STAFF], is_active=True,
+                                     scope_area__isnull=False)
+                 .values_list("id", "scope_area__path"))
+    secretaries = (OrgNode.objects.filter(kind=OrgNode.Kind.COMPOUND_BRANCH,
+                                          compound_id__in=compound_ids,
+                                          secretary__user__isnull=False)
+                   .values_list("compound_id", "secretary__user_id"))
+    result: dict[int, list[int]] = {compound_id: [user_id for user_id, path in staff
+                                                  if community_path.startswith(path)]
+                                    for compound_id, community_path in compounds}
+    for compound_id, user_id in secretaries:
+        result.setdefault(compound_id, []).append(user_id)
+    return result
+
+
+def session_sign_up_get(*, session: Session, user: User) -> SessionSignUp | None:
+    return SessionSignUp.objects.filter(session=session, user=user,
+                                        cancelled_at__isnull=True).first()
+
+
+def session_sign_up_count(*, session: Session) -> int:
+    return session.sign_ups.filter(cancelled_at__isnull=True).count()
+
+
+def session_sign_in_sheet(*, session: Session) -> list[dict[str, Any]]:
+    """The printable list: each resident signed up (not cancelled), masked name, building and
+    room, and whether they already signed in. Two queries, whatever the number."""
+    sign_ups = list(session.sign_ups.filter(cancelled_at__isnull=True)
+                    .select_related("household", "household__building", "household__unit")
+                    .annotate(has_attended=Exists(SessionAttendance.objects.filter(
+                        session=session, user=OuterRef("user_id"))))
+                    .order_by("household__building__number_sort", "household__room_sort", "id"))
+    names = dict(Resident.objects.filter(user_id__in=[row.user_id for row in sign_ups],
+                                         household__building__compound_id=session.compound_id)
+                 .order_by("-id").values_list("user_id", "name"))
+    return [{"user_id": row.user_id, "name": mask_name(names.get(row.user_id, "")),
+             "household": str(row.household) if row.household else "",
+             "has_attended": row.has_attended} for row in sign_ups]
+
+
+def notice_preference_get(*, user: User) -> NoticePreference | None:
+    return NoticePreference.objects.filter(user=user).first()
+
+
+def topic_comment_list(*, topic: Topic) -> QuerySet[TopicComment]:
+    return topic.comments.order_by("created_at", "id")
+
+
+def topic_comment_get_for_user(*, user: User | AnonymousUser, comment_id: int) -> TopicComment:
+    comment = (TopicComment.objects.select_related("topic")
+               .filter(pk=comment_id, topic__compound__in=visible_compounds(user)).first())
+    if comment is None:
+        raise Http404
+    return comment
+
+
+def topic_comment_get_for_staff(*, user: User | AnonymousUser, comment_id: int) -> TopicComment:
+    comment = (TopicComment.objects.select_related("topic")
+               .filter(pk=comment_id, topic__compound__in=staff_compounds(user)).first())
+    if comment is None:
+        raise Http404
+    return comment
+
+
+def topic_list_mine(*, user: User) -> QuerySet[Topic]:
+    """The topics the user proposed, in any compound they can still see, newest first, with
+    their latest change and comment count (one query)."""
+    return (Topic.objects.filter(proposer=user, compound__in=visible_compounds(user))
+            .select_related("compound", "session")
+            .annotate(comment_count=Count("comments", filter=Q(comments__hidden_at__isnull=True),
+                                          distinct=True))
+            .order_by("-created_at", "-id"))
+
+
+def household_of(user: User, compound_id: int) -> int | None:
+    resident = resident_in_compound(user, compound_id)
+    return resident.household_id if resident is not None else None
+
+
+def topic_household_supported(*, topic: Topic, user: User) -> bool:
+    """Whether the user's household has supported the topic (whichever member did)."""
+    household_id = household_of(user, topic.compound_id)
+    query = Q(user=user)
+    if household_id is not None:
+        query |= Q(household_id=household_id) | Q(user__residents__household_id=household_id)
+    return topic.supports.filter(query).exists()
+
+
+def topic_household_rating(*, topic: Topic, user: User) -> TopicRating | None:
+    household_id = household_of(user, topic.compound_id)
+    query = Q(user=user)
+    if household_id is not None:
+        query |= Q(household_id=household_id) | Q(user__residents__household_id=household_id)
+    return topic.ratings.filter(query).first()

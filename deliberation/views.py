@@ -41,10 +41,12 @@ from deliberation.models import (
     ListReview,
     Need,
     Project,
+    Satisfaction,
     Session,
     Survey,
     SurveyQuestion,
     Topic,
+    TopicComment,
 )
 from deliberation.services.lists import (
     list_review_complete,
@@ -53,6 +55,16 @@ from deliberation.services.lists import (
     project_create,
     project_tick_off,
     resource_create,
+)
+from deliberation.services.participation import (
+    COMMENT_OPEN_STATUSES,
+    notice_preference_set,
+    session_attendance_record,
+    session_sign_up,
+    session_sign_up_cancel,
+    topic_comment_add,
+    topic_comment_edit,
+    topic_comment_hide,
 )
 from deliberation.services.sessions import (
     agenda_item_add,
@@ -121,7 +133,8 @@ class HomeView(View):
         return render(request, "deliberation/home.html", {
             "compound": compound,
             "topics": selectors.topic_list_open_for_resident(compound=compound, user=user),
-            "sessions": selectors.session_list_upcoming(compound=compound),
+            "sessions": selectors.session_list_upcoming(compound=compound, user=user),
+            "now": timezone.now(),
             "surveys": selectors.survey_list_open_for_household(compound=compound, user=user),
             "survey_results": selectors.survey_list_published(compound=compound,
                                                               today=timezone.localdate()),
@@ -164,17 +177,29 @@ class TopicDetailView(ResidentLoginRequiredMixin, View):
         topic = selectors.topic_get_for_user(user=user, topic_id=pk)
         is_staff = rules.user_is_deliberation_staff(user, topic.compound_id)
         ratings = rating_summary(topic)
+        comments = list(selectors.topic_comment_list(topic=topic))
+        now = timezone.now()
         context: dict[str, Any] = {
             "topic": topic, "is_staff": is_staff, "step_labels": STEP_LABELS,
             "changes": selectors.topic_status_change_list(topic=topic),
             "opinions": selectors.topic_opinion_list(topic=topic),
             "items": selectors.action_item_list_for_topic(topic=topic),
             "ratings": ratings, "rating_count": sum(ratings.values()),
-            "has_supported": selectors.topic_is_supported_by(topic=topic, user=user),
-            "has_rated": selectors.topic_is_rated_by(topic=topic, user=user),
+            "distribution": rating_distribution(ratings),
+            "has_supported": selectors.topic_household_supported(topic=topic, user=user),
+            "has_rated": selectors.topic_household_rating(topic=topic, user=user) is not None,
             "is_resident": rules.user_is_compound_resident(user, topic.compound_id),
             "rate_form": delib_forms.RateForm(),
-            "now": timezone.now(),
+            "is_rating_open": (topic.status == Topic.Status.EVALUATING
+                               and (topic.evaluation_ends_at is None
+                                    or now < topic.evaluation_ends_at)),
+            "comments": comments,
+            # Only the thread's last comment can still be edited (nobody has replied to it).
+            "editable_comment_id": (comments[-1].pk if comments and comments[-1].author_id
+                                    == user.pk and not comments[-1].is_hidden else None),
+            "comment_form": delib_forms.CommentForm(),
+            "is_discussion_open": topic.status in COMMENT_OPEN_STATUSES,
+            "now": now,
         }
         if is_staff:
             sessions = selectors.session_list_planned(compound_id=topic.compound_id)
@@ -192,6 +217,14 @@ class TopicDetailView(ResidentLoginRequiredMixin, View):
                 "reject_form": delib_forms.RejectForm(),
             })
         return render(request, "deliberation/topic_detail.html", context)
+
+
+def rating_distribution(ratings: dict[str, int]) -> list[dict[str, Any]]:
+    """The 评's distribution for its bars: each answer's label, count and share (of n)."""
+    total = sum(ratings.values())
+    return [{"value": value, "label": label, "count": ratings.get(value, 0),
+             "percent": round(100 * ratings.get(value, 0) / total) if total else 0}
+            for value, label in Satisfaction.choices]
 
 
 def _topic_url(topic: Topic) -> str:
@@ -228,6 +261,10 @@ class SessionDetailView(ResidentLoginRequiredMixin, View):
             "session": session, "is_staff": is_staff,
             "agenda": selectors.session_agenda_item_list(session=session),
             "signed_in": selectors.session_is_signed_in_by(session=session, user=user),
+            "signed_up": selectors.session_sign_up_get(session=session, user=user) is not None,
+            "sign_up_count": selectors.session_sign_up_count(session=session),
+            "is_resident": rules.user_is_compound_resident(user, session.compound_id),
+            "is_before_start": timezone.now() < session.starts_at,
         }
         if is_staff:
             sign_in_url = request.build_absolute_uri(
@@ -264,6 +301,77 @@ class SessionSignInView(ResidentLoginRequiredMixin, View):
                 return redirect("deliberation:session-detail", pk=session.pk)
         return render(request, "deliberation/sign_in.html", {"session": session, "form": form},
                       status=400)
+
+
+class SessionSignUpView(ActionView):
+    success_message = _lazy("已报名，届时请准时参加。")
+
+    def load(self, **kwargs: Any) -> Session:
+        return selectors.session_get_for_user(user=self.request.user, session_id=kwargs["pk"])
+
+    def perform(self, obj: Session, data: dict[str, Any]) -> None:
+        session_sign_up(session=obj, actor=self.actor)
+
+    def redirect_to(self, obj: Session) -> str:
+        return reverse("deliberation:session-detail", args=[obj.pk])
+
+
+class SessionSignUpCancelView(SessionSignUpView):
+    success_message = _lazy("已取消报名。")
+
+    def perform(self, obj: Session, data: dict[str, Any]) -> None:
+        session_sign_up_cancel(session=obj, actor=self.actor)
+
+
+class TopicCommentCreateView(TopicSupportView):
+    form_class = delib_forms.CommentForm
+    success_message = _lazy("发言已发布。")
+
+    def perform(self, obj: Topic, data: dict[str, Any]) -> None:
+        topic_comment_add(topic=obj, actor=self.actor, **data)
+
+    def redirect_to(self, obj: Topic) -> str:
+        return f"{_topic_url(obj)}#comments"
+
+
+class TopicCommentUpdateView(ActionView):
+    form_class = delib_forms.CommentForm
+    success_message = _lazy("发言已修改。")
+
+    def load(self, **kwargs: Any) -> TopicComment:
+        return selectors.topic_comment_get_for_user(user=self.request.user,
+                                                    comment_id=kwargs["pk"])
+
+    def perform(self, obj: TopicComment, data: dict[str, Any]) -> None:
+        topic_comment_edit(comment=obj, actor=self.actor, **data)
+
+    def redirect_to(self, obj: TopicComment) -> str:
+        return f"{reverse('deliberation:topic-detail', args=[obj.topic_id])}#comment-{obj.pk}"
+
+
+class MyTopicsView(ResidentLoginRequiredMixin, View):
+    """A resident's own topics and the step each is at, on one page; and their SMS opt-in."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        user = signed_in_user(request.user)
+        preference = selectors.notice_preference_get(user=user)
+        return render(request, "deliberation/my_topics.html", {
+            "topics": selectors.topic_list_mine(user=user)[:100],
+            "step_labels": STEP_LABELS,
+            "notice_form": delib_forms.NoticePreferenceForm(
+                initial={"sms_opt_in": preference.sms_opt_in if preference else False}),
+        })
+
+
+class NoticePreferenceView(ActionView):
+    form_class = delib_forms.NoticePreferenceForm
+    success_message = _lazy("通知设置已保存。")
+
+    def perform(self, obj: None, data: dict[str, Any]) -> None:
+        notice_preference_set(actor=self.actor, **data)
+
+    def redirect_to(self, obj: None) -> str:
+        return reverse("deliberation:my-topics")
 
 
 class SurveyAnswerView(ResidentLoginRequiredMixin, View):
@@ -463,6 +571,58 @@ class SessionMinutesView(SessionActionView):
 
     def perform(self, obj: Session, data: dict[str, Any]) -> None:
         session_record_minutes(session=obj, actor=self.actor, **data)
+
+
+class SessionSignInSheetView(StaffMixin, View):
+    """The paper sign-in list to print: the residents signed up, masked names and rooms, a
+    line to sign on, and blank lines for whoever comes unannounced. Staff enter it afterwards
+    (SessionAttendanceRecordView) on the same page."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        session = selectors.session_get_for_staff(user=request.user, session_id=pk)
+        sheet = selectors.session_sign_in_sheet(session=session)
+        return render(request, "deliberation/staff/sign_in_sheet.html", {
+            "session": session, "sheet": sheet, "blank_lines": range(8),
+            "agenda": selectors.session_agenda_item_list(session=session),
+            "is_started": timezone.now() >= session.starts_at,
+            "record_form": delib_forms.AttendanceRecordForm(listed=_listed(sheet)),
+        })
+
+
+def _listed(sheet: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    return [(row["user_id"], f"{row['name']} {row['household']}") for row in sheet
+            if not row["has_attended"]]
+
+
+class SessionAttendanceRecordView(SessionActionView):
+    form_class = delib_forms.AttendanceRecordForm
+
+    def form_kwargs(self, obj: Session) -> dict[str, Any]:
+        return {"listed": _listed(selectors.session_sign_in_sheet(session=obj))}
+
+    def perform(self, obj: Session, data: dict[str, Any]) -> int:
+        return session_attendance_record(session=obj, actor=self.actor, user_ids=data["users"])
+
+    def success_text(self, result: int) -> str:
+        return _("已补录 %(count)s 人签到。") % {"count": result}
+
+    def redirect_to(self, obj: Session) -> str:
+        return reverse("deliberation:session-sign-in-sheet", args=[obj.pk])
+
+
+class TopicCommentHideView(ActionView):
+    form_class = delib_forms.CommentHideForm
+    success_message = _lazy("发言已屏蔽，理由已记录。")
+
+    def load(self, **kwargs: Any) -> TopicComment:
+        return selectors.topic_comment_get_for_staff(user=self.request.user,
+                                                     comment_id=kwargs["pk"])
+
+    def perform(self, obj: TopicComment, data: dict[str, Any]) -> None:
+        topic_comment_hide(comment=obj, actor=self.actor, **data)
+
+    def redirect_to(self, obj: TopicComment) -> str:
+        return f"{reverse('deliberation:topic-detail', args=[obj.topic_id])}#comment-{obj.pk}"
 
 
 class SessionPublishView(SessionActionView):

@@ -283,6 +283,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every hour: in the quarter's last days, open the three-lists review and remind staff (once).
     "deliberation-list-reviews-remind": {"task": "deliberation.list_reviews_remind",
                                          "schedule": 3600.0},
+    # Every 15 minutes: tell the compound's residents of a session starting within
+    # DELIBERATION_NOTICE_DAYS, with its agenda (inbox; SMS to those who opted in); once a session.
+    "deliberation-sessions-notify": {"task": "deliberation.sessions_notify_upcoming",
+                                     "schedule": 900.0},
+    # Every hour: on a topic's review date (review_on, 评), remind its staff and proposer (once).
+    "deliberation-topics-review-remind": {"task": "deliberation.topics_review_remind",
+                                          "schedule": 3600.0},
     # --- volunteers ---
     # Every 10 minutes: remind volunteers of duty shifts starting within 12 hours.
     "volunteers-shift-reminders": {"task": "volunteers.shift_reminders", "schedule": 600.0},
@@ -436,6 +443,7 @@ DELIBERATION_LEAD_DAYS = env.int("DELIBERATION_LEAD_DAYS", default=14)
 DELIBERATION_HOLIDAY_POLICY = env.str("DELIBERATION_HOLIDAY_POLICY", default="keep")
 DELIBERATION_SUPPORT_THRESHOLD = env.int("DELIBERATION_SUPPORT_THRESHOLD", default=10)
 DELIBERATION_EVALUATION_DAYS = env.int("DELIBERATION_EVALUATION_DAYS", default=7)
+DELIBERATION_NOTICE_DAYS = env.int("DELIBERATION_NOTICE_DAYS", default=3)
 # Placement of petitions that come with coordinates (territory/locator.py): the nearest building
 # within this many metres (a building's footprint plus a phone's GPS error), and, when none is,
 # a compound centre within the second radius names the community whose 待分派 queue gets it.

@@ -39,11 +39,14 @@ from deliberation.models import (
 )
 from deliberation.rules import (
     require_progress_reporter,
-    require_resident,
     require_staff,
     user_is_deliberation_staff,
 )
-from deliberation.selectors import resident_in_compound
+from deliberation.selectors import (
+    resident_in_compound,
+    topic_household_rating,
+    topic_household_supported,
+)
 from deliberation.services.sessions import (
     TooEarly,
     agenda_slot,
@@ -52,7 +55,7 @@ from deliberation.services.sessions import (
     session_next_for_compound,
 )
 from governance.models import Body
-from notifications.messages import Message
+from notifications.messages import Message, choice
 from notifications.services import notifications_create, sms_enqueue
 from territory.models import Compound
 
@@ -75,9 +78,26 @@ def _actor_name(actor: User | None) -> str:
 
 def _move(topic: Topic, target: str, *, actor: User | None, reason: str = "") -> list[str]:
     old = transition(topic, target, table=Topic.TRANSITIONS)
-    TopicStatusChange.objects.create(topic=topic, old_status=old, new_status=target,
-                                     actor=actor, reason=reason[:300])
+    change = TopicStatusChange.objects.create(topic=topic, old_status=old, new_status=target,
+                                              actor=actor, reason=reason[:300])
+    _notify_proposer_of_change(topic, change)
     return ["status", "updated_at"]
+
+
+_OWN_MESSAGE_STEPS = frozenset({Topic.Status.DELIBERATING, Topic.Status.EVALUATING})
+
+
+def _notify_proposer_of_change(topic: Topic, change: TopicStatusChange) -> None:
+    """Every step of a topic reaches its proposer, with a link to the topic page (which a
+    resident of the compound may open). Two steps have their own message instead: 议 says
+    which session (_schedule) and 评 asks them to rate (_notify_rating_open)."""
+    if not topic.proposer_id or change.new_status in _OWN_MESSAGE_STEPS:
+        return
+    proposer_id, pk = topic.proposer_id, topic.pk
+    message = Message(gettext_noop("您提的议题“%(title)s”进入新阶段：%(status)s"),
+                      {"title": topic.title, "status": choice("topic_status", change.new_status)})
+    key = f"topic-status:{change.pk}"
+    transaction.on_commit(lambda: _notify([proposer_id], message, key, link=topic_link(pk)))
 
 
 def _lock_topic(topic: Topic) -> Topic:
@@ -206,21 +226,28 @@ def topic_support(*, topic: Topic, actor: User) -> Topic:
     """附议: another resident of the compound supports a proposal.
 
     1. Only residents of the compound, not the proposer, only while collecting support.
-    2. The support row is unique per (topic, user); the counter moves with an F() update.
+    2. One support a household: the row is unique per (topic, household), and a household
+       whose member supported before the rule (a row without household) counts as supported;
+       the counter moves with an F() update.
     3. Reaching the threshold puts the topic on the compound's next session automatically.
     """
-    require_resident(actor, topic.compound_id)
+    resident = resident_in_compound(actor, topic.compound_id)
+    if resident is None:
+        raise PermissionDeniedError(_("只有本小区居民可以参与。"))
     with transaction.atomic():
         topic = _lock_topic(topic)
         if topic.status != Topic.Status.PROPOSED:
             raise ApplicationError(_("该议题已不在征集附议阶段。"))
         if topic.proposer_id == actor.pk:
             raise ApplicationError(_("提议人不能为自己附议。"))
+        if topic_household_supported(topic=topic, user=actor):
+            raise ApplicationError(_("您家已附议过该议题（每户一次）。"))
         try:
             with transaction.atomic():
-                TopicSupport.objects.create(topic=topic, user=actor)
+                TopicSupport.objects.create(topic=topic, user=actor,
+                                            household_id=resident.household_id)
         except IntegrityError:
-            raise ApplicationError(_("您已附议过该议题。")) from None
+            raise ApplicationError(_("您家已附议过该议题（每户一次）。")) from None
         Topic.objects.filter(pk=topic.pk).update(support_count=F("support_count") + 1)
         topic.refresh_from_db(fields=["support_count"])
         if topic.support_count >= conf.support_threshold():
@@ -490,31 +517,46 @@ def _open_evaluation(topic: Topic, *, actor: User | None, reason: str) -> list[s
 
 
 def _notify_rating_open(topic: Topic) -> None:
-    if topic.proposer_id:
-        proposer_id, title, pk = topic.proposer_id, topic.title, topic.pk
-        link = topic_link(pk, anchor="rate")
-        message = Message(gettext_noop("议题已落实，请您评议：%(title)s"), {"title": title})
-        transaction.on_commit(lambda: _notify([proposer_id], message, f"topic-rate:{pk}",
-                                              link=link))
+    """评 opens: the proposer, and the residents who supported or discussed the topic, are asked
+    to rate (one rating a household; the page says so)."""
+    user_ids = [topic.proposer_id] if topic.proposer_id else []
+    user_ids += list(topic.supports.values_list("user_id", flat=True))
+    user_ids += [user_id for user_id in topic.comments.filter(author__isnull=False)
+                 .values_list("author_id", flat=True).distinct() if user_id is not None]
+    if not user_ids:
+        return
+    title, pk = topic.title, topic.pk
+    link = topic_link(pk, anchor="rate")
+    message = Message(gettext_noop("议题已落实，请您评议：%(title)s"), {"title": title})
+    transaction.on_commit(lambda: _notify(user_ids, message, f"topic-rate:{pk}", link=link))
 
 
 # --- 评 ---------------------------------------------------------------------------------------
 
 def topic_rate(*, topic: Topic, actor: User, score: str, comment: str = "") -> TopicRating:
-    """评: a resident of the compound rates the outcome, once."""
-    require_resident(actor, topic.compound_id)
+    """评: a resident of the compound rates the outcome, once a household, within the window
+    (until `evaluation_ends_at`)."""
+    resident = resident_in_compound(actor, topic.compound_id)
+    if resident is None:
+        raise PermissionDeniedError(_("只有本小区居民可以参与。"))
     if score not in Satisfaction.values:
         raise ApplicationError(_("请选择评价。"))
     with transaction.atomic():
         topic = _lock_topic(topic)
         if topic.status != Topic.Status.EVALUATING:
             raise ApplicationError(_("该议题当前不在评议阶段。"))
+        if topic.evaluation_ends_at is not None and timezone.now() >= topic.evaluation_ends_at:
+            raise ApplicationError(_("评议期已于 %(end)s 结束。")
+                                   % {"end": local_minute(topic.evaluation_ends_at)})
+        if topic_household_rating(topic=topic, user=actor) is not None:
+            raise ApplicationError(_("您家已评议过该议题（每户一次）。"))
         try:
             with transaction.atomic():
-                return TopicRating.objects.create(topic=topic, user=actor, score=score,
-                                                  comment=comment[:300])
+                return TopicRating.objects.create(topic=topic, user=actor,
+                                                  household_id=resident.household_id,
+                                                  score=score, comment=comment[:300])
         except IntegrityError:
-            raise ApplicationError(_("您已评议过该议题。")) from None
+            raise ApplicationError(_("您家已评议过该议题（每户一次）。")) from None
 
 
 def topic_close(*, topic: Topic, actor: User, outcome: str, evaluation_note: str = "") -> Topic:

@@ -31,6 +31,7 @@ from deliberation.models import (
     Resource,
     Survey,
     SurveyAnswer,
+    TopicComment,
 )
 from deliberation.services.surveys import survey_quarterly_questions_create
 from notifications.models import Notification
@@ -129,6 +130,10 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
     other_topic = TopicFactory(compound=territory.other_compound, proposer=far,
                                proposer_name="赵先生")
     action_item = ActionItemFactory(topic=topic)
+    comment = TopicComment.objects.create(topic=topic, author=neighbour,
+                                          author_label="李** · 3栋", body="同意")
+    other_comment = TopicComment.objects.create(topic=other_topic, author=far,
+                                                author_label="赵** · 9栋", body="路过")
     today = timezone.localdate()
     survey = Survey.objects.create(compound=territory.compound, year=today.year, quarter=1,
                                    kind=Survey.Kind.QUARTERLY, opened_at=timezone.now(),
@@ -221,6 +226,7 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
         "sessions": session.pk, "topics": topic.pk, "actions": action_item.pk,
         "action-items": action_item.pk, "needs": need.pk, "projects": project.pk,
         "reviews": review.pk, "surveys": survey.pk, "questions": survey.questions.first().pk,
+        "comments": comment.pk,
         "activities": activity.pk, "signups": signup.pk, "hours": hours.pk, "shifts": shift.pk,
         "swaps": swap.pk, "teams": team.pk, "wishes": wish.pk, "services": proxy.pk,
         "proxy-services": proxy.pk, "care": care_file.pk, "care-files": care_file.pk,
@@ -241,6 +247,7 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
     other.update({"exclusions": other_exclusion.pk, "recurrences": other_recurrence.pk,
                   "petitions": other_petition.pk, "staff": other_petition.pk,
                   "requests": other_petition.pk, "topics": other_topic.pk,
+                  "comments": other_comment.pk,
                   "care": other_care_file.pk, "care-files": other_care_file.pk,
                   "media": other_petition.photos.get().image.name})
     return World(users=users, api_key_raw=raw, real=real, other=other, phones=phones)

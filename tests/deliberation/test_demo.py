@@ -43,6 +43,7 @@ def test_the_demo_holds_15_sessions_since_2024_and_topics_in_every_step(client, 
     assert Need.objects.filter(source="hotline", status="resolved").count() == 7
     assert SurveyAnswer.objects.exists()
     _the_survey_demo_has_a_closed_questionnaire_with_results_and_an_open_one(client)
+    _residents_take_part()
     _the_topics_keep_the_calendar_rules()
     # The portal shows the sessions held since 2024.
     page = client.get(reverse("deliberation:results")).content.decode()
@@ -114,3 +115,19 @@ def _the_topics_keep_the_calendar_rules() -> None:
         moments = list(TopicStatusChange.objects.filter(topic=topic).order_by("id")
                        .values_list("at", flat=True))
         assert moments == sorted(moments), topic.title  # the timeline runs forwards
+
+
+def _residents_take_part():
+    """The next 15th has sign-ups and its notice; a topic is discussed (one comment hidden with
+    its reason); the topic in 评 has ratings, one a household."""
+    from deliberation.models import SessionSignUp, TopicComment, TopicRating
+
+    upcoming = Session.objects.get(status="planned", kind="monthly")
+    assert SessionSignUp.objects.filter(session=upcoming, cancelled_at=None).count() >= 5
+    assert upcoming.notice_sent_at is not None
+    discussed = Topic.objects.get(title="非机动车棚扩建")
+    assert discussed.comments.count() >= 4
+    assert TopicComment.objects.filter(topic=discussed).exclude(hidden_reason="").count() == 1
+    evaluating = TopicRating.objects.filter(topic__status="evaluating")
+    assert evaluating.count() >= 3
+    assert evaluating.values("household_id").distinct().count() == evaluating.count()

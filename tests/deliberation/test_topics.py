@@ -317,12 +317,16 @@ def _evaluating(topic):
 def test_residents_rate_once_and_staff_close_and_publish(topic, neighbour, resident_user,
                                                          community_staff):
     _evaluating(topic)
+    # Residents rate inside the window; staff close after it (test_participation: the window).
+    Topic.objects.filter(pk=topic.pk).update(evaluation_ends_at=timezone.now()
+                                             + timedelta(days=1))
     topic_rate(topic=topic, actor=neighbour, score="satisfied")
     topic_rate(topic=topic, actor=resident_user, score="basically")
     with pytest.raises(ApplicationError, match="已评议"):
         topic_rate(topic=topic, actor=neighbour, score="dissatisfied")
     assert rating_summary(topic) == {"satisfied": 1, "basically": 1,
                                               "dissatisfied": 0}
+    _evaluating(topic)
     need = Need.objects.create(compound=topic.compound, title="x", source="topic", topic=topic)
     topic_close(topic=topic, actor=community_staff, outcome="已完成改造")
     topic.refresh_from_db()
@@ -460,6 +464,7 @@ def test_the_proposers_messages_about_their_topic_open_the_topic(
     messages = {row.title: row for row in Notification.objects.filter(user=resident_user)}
     assert {title: row.link for title, row in messages.items()} == {
         f"您的议题已列入议程：{topic.title}": url,
+        f"您提的议题“{topic.title}”进入新阶段：决：已决议": url,
         f"议题已落实，请您评议：{topic.title}": f"{url}#rate",
     }
     for row in messages.values():
@@ -483,7 +488,8 @@ def test_an_action_item_owner_is_sent_where_they_can_open_it(
                                                 title="楼道通知", deadline=date(2099, 1, 1),
                                                 owner_user=resident_user)
     staff_message = Notification.objects.get(user=community_staff)
-    resident_message = Notification.objects.get(user=resident_user)
+    # (The proposer also hears that the topic moved to 做: not this message.)
+    resident_message = Notification.objects.get(user=resident_user, title__contains="落实事项")
     assert staff_message.link == f"{reverse('deliberation:action-items')}#item-{for_staff.pk}"
     assert resident_message.link == (f"{reverse('deliberation:topic-detail', args=[topic.pk])}"
                                      f"#item-{for_resident.pk}")

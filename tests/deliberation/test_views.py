@@ -61,7 +61,7 @@ def test_a_resident_proposes_and_a_neighbour_supports_through_the_pages(
     client.post(reverse("deliberation:topic-support", args=[topic.pk]))
     assert Topic.objects.get().support_count == 1
     page = client.get(reverse("deliberation:topic-detail", args=[topic.pk])).content.decode()
-    assert "已有 1 人附议" in page
+    assert "已有 1 户附议" in page
 
 
 def test_a_bad_proposal_gets_a_chinese_error_not_a_500(client, resident_user):

@@ -92,7 +92,7 @@ def test_a_topic_goes_from_a_phone_proposal_to_a_published_result(
     phone_page.goto(f"/deliberation/topics/{topic.pk}/")
     phone_page.get_by_label("满意", exact=True).check()
     phone_page.get_by_role("button", name="提交评议").click()
-    expect(phone_page.get_by_text("您已评议，谢谢！")).to_be_visible()
+    expect(phone_page.get_by_text("您家已评议，谢谢！")).to_be_visible()
 
     # The secretary closes and publishes once the evaluation window is over; the resident sees
     # the published result.
