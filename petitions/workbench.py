@@ -34,7 +34,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.queries import CountAtLeast
+from core.queries import CountAtLeast, values_by_ids
 from core.scope import EVERYTHING
 from petitions import rules, selectors
 from petitions.models import OPEN_STATES, Petition, PetitionState
@@ -270,10 +270,8 @@ class WorkbenchRows(Sequence[dict[str, Any]]):
         start, stop, step = index.indices(self.total)
         if step != 1:
             raise ValueError("WorkbenchRows: a page is a contiguous slice")
-        ids = self._ids(offset=start, limit=max(stop - start, 0))
-        rows = {row["id"]: row for row in
-                Petition.objects.filter(pk__in=ids).values(*self.fields)} if ids else {}
-        return [rows[pk] for pk in ids if pk in rows]
+        return values_by_ids(Petition, self.fields,
+                             self._ids(offset=start, limit=max(stop - start, 0)), using=self.db)
 
     def _ids(self, *, offset: int, limit: int) -> list[int]:
         if self.visible is None or not limit:
