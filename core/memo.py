@@ -11,6 +11,9 @@ import time
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
+from django.db import models
+from django.utils.translation import get_language
+
 T = TypeVar("T")
 MAX_ENTRIES = 2048  # past this the memo starts over (a street has a few hundred scopes)
 
@@ -33,3 +36,17 @@ def remembered(key: Hashable, compute: Callable[[], T], *, seconds: float) -> T:
 def forget_all() -> None:
     """Drop every answer (tests: ids repeat from one test to the next)."""
     _entries.clear()
+
+
+_choice_labels: dict[tuple[type, str | None], dict[str, str]] = {}
+
+
+def choice_labels(choices: type[models.Choices]) -> dict[str, str]:
+    """{value: label} of a Choices enum in the active language, translated once per language
+    in each process (labels are lazy: str() asks gettext on every call)."""
+    key = (choices, get_language())
+    labels = _choice_labels.get(key)
+    if labels is None:
+        labels = _choice_labels[key] = {str(value): str(label)
+                                        for value, label in choices.choices}
+    return labels

@@ -20,6 +20,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from core.masking import mask_numbers_in
+from core.memo import choice_labels
 from petitions import policy, selectors
 from petitions.models import OPEN_STATES, Petition, PetitionEvent, PetitionState, Tier
 from territory.models import building_label
@@ -169,8 +170,7 @@ def workbench_rows(petitions: Iterable[Mapping[str, Any]], *, tab: str,
     moment = now or timezone.now()
     zone = timezone.get_current_timezone()
     detail = reverse("petitions:staff-detail", args=[_PK_MARK])
-    states = {value: str(label) for value, label in PetitionState.choices}
-    tiers = {value: str(label) for value, label in Tier.choices}
+    states, tiers = choice_labels(PetitionState), choice_labels(Tier)
     buildings: dict[int, str] = {}
     rows = []
     for petition in petitions:

@@ -214,7 +214,7 @@ class PetitionWorkbenchView(StaffView):
         user = self.actor
         context.setdefault("tabs", workbench_tab_labels(user=user))
         context.setdefault("rows", [])
-        labels = {item.key: item.label for item in context["tabs"]}
+        labels = {item.key: str(item.label) for item in context["tabs"]}
         context |= {
             "tabs_html": _tabs_html(context["tabs"], tab, request.GET),
             "active": "queue", "tab": tab, "title": labels[tab], "error": error,
