@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from petitions import services
@@ -54,19 +53,18 @@ def test_the_public_list_report_link_opens_the_form(phone_page, territory, resid
 
 def test_an_answered_survey_shows_the_answer_once_without_a_form(phone_page, territory,
                                                                 resident_user):
-    from deliberation.models import Survey
     from deliberation.services.surveys import survey_answer_submit
+    from tests.deliberation.factories import quarterly_survey
 
-    survey = Survey.objects.create(compound=territory.compound, year=2026, quarter=4,
-                                   title="2026年第4季度满意度测评",
-                                   opens_on=timezone.localdate(), closes_on=timezone.localdate())
+    survey = quarterly_survey(compound=territory.compound, year=2026, quarter=4,
+                              title="2026年第4季度满意度测评")
     survey_answer_submit(survey=survey, actor=resident_user, satisfaction="basically",
                          comment="楼道灯要修")
     login(phone_page, resident_user)
     phone_page.goto(f"/deliberation/surveys/{survey.pk}/")
     main = phone_page.locator("main")
     expect(main).to_contain_text("楼道灯要修")
-    assert main.inner_text().count("本户已经填写过本季度测评") == 1
+    assert main.inner_text().count("本户已经填写过这份问卷") == 1
     expect(main.locator("button[type=submit], input[type=submit]")).to_have_count(0)
     shot(phone_page, "survey-answered")
 

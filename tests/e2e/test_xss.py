@@ -45,6 +45,7 @@ NOT_TEXT = {
     "old_status", "new_status", "period", "sign_in_code", "checkin_code", "id_number",
     "id_number_digest", "dedupe_key", "signature", "url", "webhook_url", "link", "online_link",
     "recipient", "last_error", "token",  # a plaque token: random, made by the server, in URLs
+    "calendar_token",  # a volunteer's calendar feed: random, made by the server, in its URL
 }
 SKIPPED_MODELS = {"LoginAttempt", "PhoneCode", "OutboundMessage", "AccessAttempt"}
 # {n} is the row's number: window.__xss = n tells which row's payload ran.
