@@ -1,7 +1,8 @@
 """petitions' side of core/care_referral.py: a need found on a care visit becomes a petition
 recorded by staff (代录 as a walk-in), keeping the visit's id (`Petition.care_visit_id`, shown
-on the staff page as a link for whoever may open the care file) and naming it on the timeline. Registered as the
-`PetitionOpener` in PetitionsConfig.ready(); volunteers never imports this app."""
+on the staff page as a link for whoever may open the care file) and naming it on the timeline.
+Registered as the `PetitionOpener` in PetitionsConfig.ready(); volunteers never imports this
+app."""
 
 from __future__ import annotations
 
