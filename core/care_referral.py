@@ -2,8 +2,9 @@
 
 The two apps never import each other. petitions registers a `PetitionOpener` from its
 AppConfig.ready(); volunteers calls it inside its own transaction and keeps the petition's id
-on the visit, and petitions notes the visit's number on the petition's timeline: linked both
-ways, one action.
+on the visit, and petitions keeps the visit's id on the petition (and notes it on the timeline):
+linked both ways, one action. The petition's staff page links back to the visit through the
+`CareVisitLinks` volunteers registers: only for a user who may open the elder's care file.
 """
 
 from __future__ import annotations
@@ -34,8 +35,15 @@ class PetitionOpener(Protocol):
         ...
 
 
+class CareVisitLinks(Protocol):
+    def care_visit_url(self, *, user: User, care_visit_id: int) -> str | None:
+        """The page showing the visit, if `user` may read its care file; else None."""
+        ...
+
+
 class _Slots:
     opener: PetitionOpener | None = None
+    links: CareVisitLinks | None = None
 
 
 def petition_opener_register(opener: PetitionOpener) -> None:
@@ -46,3 +54,15 @@ def petition_opener() -> PetitionOpener:
     if _Slots.opener is None:
         raise RuntimeError("No petition opener registered (petitions' AppConfig.ready()).")
     return _Slots.opener
+
+
+def care_visit_links_register(links: CareVisitLinks) -> None:
+    _Slots.links = links
+
+
+def care_visit_url(*, user: User, care_visit_id: int) -> str | None:
+    """Where `user` reads the care visit `care_visit_id`, or None (not theirs, or no volunteers
+    app installed)."""
+    if _Slots.links is None:
+        return None
+    return _Slots.links.care_visit_url(user=user, care_visit_id=care_visit_id)

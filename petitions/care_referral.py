@@ -1,6 +1,8 @@
 """petitions' side of core/care_referral.py: a need found on a care visit becomes a petition
-recorded by staff (代录 as a walk-in), its timeline naming the visit. Registered as the
-`PetitionOpener` in PetitionsConfig.ready(); volunteers never imports this app."""
+recorded by staff (代录 as a walk-in), keeping the visit's id (`Petition.care_visit_id`, shown
+on the staff page as a link for whoever may open the care file) and naming it on the timeline.
+Registered as the `PetitionOpener` in PetitionsConfig.ready(); volunteers never imports this
+app."""
 
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ def open_for_care_visit(*, actor: User, household_id: int, category_id: int, des
     petition = petition_intake(actor=actor, channel=Petition.Channel.WALK_IN, category=category,
                                description=description, contact_name=contact_name,
                                household=household, is_public=False)
+    petition.care_visit_id = care_visit_id
+    petition.save(update_fields=["care_visit_id", "updated_at"])
     _event(petition, kind=Kind.NOTE, actor=actor, is_internal=True, notify=False,
            note=_("由关爱走访记录 #%(id)s 发现的需求转来（志愿服务·关爱档案）。")
            % {"id": care_visit_id})

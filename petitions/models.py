@@ -346,6 +346,9 @@ class Petition(TimeStampedModel):
     resolution = models.TextField(_("办理结果"), blank=True)
     # The deliberation app's topic (that app belongs to another team; an id keeps us decoupled).
     deliberation_topic_id = models.PositiveBigIntegerField(_("议题编号"), null=True, blank=True)
+    # The volunteers app's care visit that found this need (petitions/care_referral.py); an id,
+    # as for the topic: the visit's side keeps CareVisit.petition_id.
+    care_visit_id = models.PositiveBigIntegerField(_("关爱走访编号"), null=True, blank=True)
     referred_at = models.DateTimeField(_("转议事时间"), null=True, blank=True)
 
     objects = PetitionQuerySet.as_manager()

@@ -29,6 +29,7 @@ from django.views import View
 
 from accounts.models import User
 from core.actions import ActionView, StaffRequiredMixin
+from core.care_referral import care_visit_url
 from core.referral import referrer
 from core.types import signed_in_user
 from petitions import assessment, dispatch_queue, recurrence, rules, selectors, services
@@ -93,6 +94,9 @@ class PetitionStaffDetailView(StaffView):
             "recurrences": recurrence.recurrence_for_petition(petition_id=petition.pk),
             "may_decide_recurrence": rules.may_decide_recurrence(request.user,
                                                                  petition.origin_path),
+            # The care visit it came from: a link only for who may read the elder's care file.
+            "care_visit_url": (None if petition.care_visit_id is None else care_visit_url(
+                user=self.actor, care_visit_id=petition.care_visit_id)),
         }
         return render(request, "petitions/staff/detail.html", context)
 

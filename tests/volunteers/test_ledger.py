@@ -432,6 +432,7 @@ def test_a_visits_need_opens_a_petition_in_one_action_linked_both_ways(care_file
     visit.refresh_from_db()
     assert visit.petition_id == petition_id
     petition = Petition.objects.get(pk=petition_id)
+    assert petition.care_visit_id == visit.pk
     assert petition.channel == Petition.Channel.WALK_IN and not petition.is_public
     assert petition.description == "楼道灯坏了，老人夜里看不清"
     note = petition.events.filter(kind=PetitionEvent.Kind.NOTE, is_internal=True).get(

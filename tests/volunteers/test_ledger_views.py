@@ -1,6 +1,7 @@
 """The ledger's pages: the volunteer's hours with no-shows and qualifications, the staff page,
 the hours CSV (escaped, audited), the private calendar feed, shift cancel and no-show, and a
-care visit's need turned into a proxy service from the page."""
+care visit's need turned into a proxy service from the page, and a petition opened from a visit
+linking back to it on the petition's staff page."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from django.test import Client
 from django.utils import timezone
 
 from core.models import AuditEvent
+from petitions.models import Petition
+from tests.petitions.factories import category
 from tests.residents.factories import ResidentFactory
 from tests.volunteers.factories import ServicePostFactory
 from volunteers.exports import HEADER
@@ -195,6 +198,43 @@ def test_a_carer_logs_visit_time_and_turns_its_need_into_a_proxy_service_from_th
     visit.refresh_from_db()
     assert visit.proxy_service.title == "代缴本月水费"
     assert "已转帮办代办" in client.get(f"/volunteers/care/{care_file.pk}/").content.decode()
+
+
+def test_a_petition_opened_from_a_care_visit_links_back_to_it_for_staff_who_may_read_the_file(
+        territory, cast, community_staff, grid_worker):
+    elder = ResidentFactory(household=territory.household1, name="独居老人赵")
+    care_file = care.care_file_create(resident=elder, actor=community_staff,
+                                      category=CareFile.Category.ELDER_ALONE,
+                                      risk=CareFile.Risk.HIGH, caretaker=cast.carer)
+    visit = care.care_visit_log(care_file=care_file, user=cast.carer_user,
+                                visited_on=timezone.localdate(), notes="x", need="楼道灯坏了")
+    petition_id = care.care_visit_open_petition(visit=visit, user=community_staff,
+                                                category_id=category().pk)
+    assert Petition.objects.get(pk=petition_id).care_visit_id == visit.pk
+
+    staff = client_for(community_staff)
+    page = staff.get(f"/petitions/staff/{petition_id}/").content.decode()
+    href = f"/volunteers/care/{care_file.pk}/#visit-{visit.pk}"
+    assert f'<a href="{href}">来自关爱走访 #{visit.pk}</a>' in page
+    care_page = staff.get(href.split("#")[0])
+    assert care_page.status_code == 200
+    assert f'id="visit-{visit.pk}"' in care_page.content.decode()
+
+    # The grid worker handles the petition but may not read the elder's care file: no link.
+    page = client_for(grid_worker).get(f"/petitions/staff/{petition_id}/").content.decode()
+    assert f"来自关爱走访 #{visit.pk}" in page
+    assert "/volunteers/care/" not in page
+    assert client_for(grid_worker).get(href.split("#")[0]).status_code == 404
+
+
+def test_a_petition_not_from_a_care_visit_shows_no_care_visit_row(territory, community_staff):
+    from petitions.intake import petition_intake
+
+    petition = petition_intake(actor=community_staff, channel=Petition.Channel.WALK_IN,
+                               category=category(), description="路灯不亮",
+                               contact_name="王阿姨", household=territory.household1)
+    page = client_for(community_staff).get(f"/petitions/staff/{petition.pk}/").content.decode()
+    assert 'id="care-visit"' not in page and "关爱走访" not in page
 
 
 def test_staff_record_a_qualification_from_the_volunteer_page(cast, community_staff):
