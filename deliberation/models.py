@@ -191,6 +191,11 @@ class NoticePreference(models.Model):
         return str(self.user_id)
 
 
+# The proposer of every referred topic: stored as data in the source language, whatever the
+# language of the staff member who referred it (the topic is read by the compound's residents).
+REFERRAL_PROPOSER = "居民"
+
+
 class Topic(TimeStampedModel):
     class Status(models.TextChoices):
         PROPOSED = "proposed", _("提：征集附议")

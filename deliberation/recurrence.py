@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from deliberation.models import Need, Topic
+from deliberation.models import REFERRAL_PROPOSER, Need, Topic
 from deliberation.rules import require_staff
 from deliberation.services.lists import need_create
-from deliberation.services.topics import REFERRAL_PROPOSER, _topic_create
+from deliberation.services.topics import _topic_create
 from territory.models import Compound
 
 if TYPE_CHECKING:

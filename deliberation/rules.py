@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import PermissionDeniedError
+from core.masking import mask_name
 from core.scope import EVERYTHING, scope_path, scope_q
-from deliberation.models import ActionItem
+from deliberation.models import REFERRAL_PROPOSER, ActionItem, Topic
 from governance.models import OrgNode
 from residents.models import Resident
 from territory.models import Compound
@@ -88,3 +89,22 @@ def require_progress_reporter(actor: User, item: ActionItem) -> None:
     """Who may report an action item's progress: its owner, or the compound's staff."""
     if item.owner_user_id != actor.pk:
         require_staff(actor, item.topic.compound_id)
+
+
+def proposer_label(topic: Topic, viewer: User | AnonymousUser | None, *,
+                   staff_of: dict[int, bool] | None = None) -> str:
+    """The proposer as VIEWER may read them: in full for the compound's staff and for the
+    proposer, masked (王**) for the other residents, as a comment's author is; a referral's
+    generic 居民 as it is. STAFF_OF remembers, for a list, whether the viewer is each
+    compound's staff (one check a compound, not one a topic)."""
+    name = topic.proposer_name
+    if not name or name == REFERRAL_PROPOSER:
+        return name
+    if not isinstance(viewer, User):
+        return mask_name(name)
+    if viewer.pk == topic.proposer_id:
+        return name
+    known = {} if staff_of is None else staff_of
+    if topic.compound_id not in known:
+        known[topic.compound_id] = user_is_deliberation_staff(viewer, topic.compound_id)
+    return name if known[topic.compound_id] else mask_name(name)

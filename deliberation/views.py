@@ -181,6 +181,7 @@ class TopicDetailView(ResidentLoginRequiredMixin, View):
         now = timezone.now()
         context: dict[str, Any] = {
             "topic": topic, "is_staff": is_staff, "step_labels": STEP_LABELS,
+            "proposer": rules.proposer_label(topic, user),
             "changes": selectors.topic_status_change_list(topic=topic),
             "opinions": selectors.topic_opinion_list(topic=topic),
             "items": selectors.action_item_list_for_topic(topic=topic),

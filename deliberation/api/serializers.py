@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from deliberation import rules
 from deliberation.models import (
     ActionItem,
     AgendaItem,
@@ -44,6 +45,14 @@ class SessionOutputSerializer(serializers.ModelSerializer[Session]):
 class TopicOutputSerializer(serializers.ModelSerializer[Topic]):
     compound_name = serializers.CharField(source="compound.name", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    proposer_name = serializers.SerializerMethodField(
+        help_text="提议人：本小区工作人员和提议人本人看到全名，其他居民看到隐去名字的形式（王**）。")
+
+    def get_proposer_name(self, topic: Topic) -> str:
+        request = self.context.get("request")
+        # A list's rows are one child serializer: the viewer's staff check once a compound.
+        staff_of: dict[int, bool] = self.__dict__.setdefault("_proposer_staff_of", {})
+        return rules.proposer_label(topic, getattr(request, "user", None), staff_of=staff_of)
 
     class Meta:
         model = Topic

@@ -25,6 +25,7 @@ from core.referral import Referral, petition_source
 from core.workflow import check_transition, transition
 from deliberation import conf
 from deliberation.models import (
+    REFERRAL_PROPOSER,
     ActionEvidence,
     ActionItem,
     AgendaItem,
@@ -62,9 +63,6 @@ from territory.models import Compound
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
-# The proposer of every referred topic: stored as data in the source language, whatever the
-# language of the staff member who referred it (the topic is read by the compound's residents).
-REFERRAL_PROPOSER = "居民"
 
 
 def _topic_labels() -> dict[str, str]:

@@ -539,3 +539,28 @@ def test_the_api_refuses_a_second_support_of_a_household_in_chinese(
     response = api.post(url)
     assert response.status_code == 400
     assert "每户一次" in response.content.decode()
+
+
+def test_the_proposers_name_is_masked_for_other_residents_and_whole_for_staff_and_themselves(
+        client, topic, neighbour, resident_user, community_staff):
+    """Names are masked by default: another resident reads 王**, as a comment's author."""
+    from core.masking import mask_name
+    from deliberation.rules import proposer_label
+
+    name = topic.proposer_name
+    assert name and len(name) > 1
+    proposer = topic.proposer
+    others = [user for user in (neighbour, resident_user) if user.pk != topic.proposer_id]
+    assert others
+    assert proposer_label(topic, others[0]) == mask_name(name) != name
+    assert proposer_label(topic, community_staff) == name
+    if proposer is not None:
+        assert proposer_label(topic, proposer) == name
+    url = reverse("deliberation:topic-detail", args=[topic.pk])
+    client.force_login(others[0])
+    page = client.get(url).content.decode()
+    assert mask_name(name) in page and f"提议人 {name}" not in page
+    api = client.get(f"/api/v1/deliberation/topics/{topic.pk}/").json()
+    assert api["proposer_name"] == mask_name(name)
+    client.force_login(community_staff)
+    assert f"提议人 {name}" in client.get(url).content.decode()
