@@ -1,5 +1,5 @@
 """iCalendar (RFC 5545) text, written by hand: escaping, line folding, UTC stamps and the
-calendar's frame. (deliberation/ical.py holds the same helpers privately; it may move here.)"""
+calendar's frame (the sessions' feed and the volunteers' shifts)."""
 
 from __future__ import annotations
 

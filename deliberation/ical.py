@@ -1,60 +1,32 @@
-"""An iCalendar (RFC 5545) feed of a compound's sessions, written by hand: no dependency needed."""
+"""An iCalendar (RFC 5545) feed of a compound's sessions (core.ical writes the text)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.utils import timezone
 
+from core.ical import ical_calendar, ical_escape, ical_utc
 from deliberation.models import Session
 
 
-def _escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
-
-
-def _fold(line: str) -> str:
-    """Fold a content line at 75 octets without splitting a UTF-8 character."""
-    parts: list[str] = []
-    current = ""
-    for character in line:
-        limit = 75 if not parts else 74
-        if len((current + character).encode()) > limit:
-            parts.append(current)
-            current = character
-        else:
-            current += character
-    parts.append(current)
-    return "\r\n ".join(parts)
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 def calendar_for_sessions(sessions: Iterable[Session], *, name: str, host: str) -> str:
-    stamp = _utc(timezone.now())
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//社区治理门户//协商议事//ZH",
-             "CALSCALE:GREGORIAN", "METHOD:PUBLISH", f"X-WR-CALNAME:{_escape(name)}",
-             "X-WR-TIMEZONE:Asia/Shanghai"]
+    stamp = ical_utc(timezone.now())
+    events = []
     for session in sessions:
         ends_at = session.ends_at or session.starts_at + timedelta(hours=2)
         agenda = "\n".join(f"{index}. {item.title}"
                            for index, item in enumerate(session.agenda_items.all(), start=1))
         status = "CANCELLED" if session.status == Session.Status.CANCELLED else "CONFIRMED"
-        lines += [
-            "BEGIN:VEVENT",
+        events.append([
             f"UID:deliberation-session-{session.pk}@{host}",
             f"DTSTAMP:{stamp}",
-            f"DTSTART:{_utc(session.starts_at)}",
-            f"DTEND:{_utc(ends_at)}",
-            f"SUMMARY:{_escape(session.title)}",
-            f"LOCATION:{_escape(session.place or session.get_mode_display())}",
-            f"DESCRIPTION:{_escape(agenda)}",
+            f"DTSTART:{ical_utc(session.starts_at)}",
+            f"DTEND:{ical_utc(ends_at)}",
+            f"SUMMARY:{ical_escape(session.title)}",
+            f"LOCATION:{ical_escape(session.place or session.get_mode_display())}",
+            f"DESCRIPTION:{ical_escape(agenda)}",
             f"STATUS:{status}",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+        ])
+    return ical_calendar(name=name, product="协商议事", events=events)
