@@ -297,8 +297,9 @@ class SurveyViewSet(_SignedInMixin, mixins.ListModelMixin, viewsets.GenericViewS
         survey = selectors.survey_get_for_user(user=request.user, survey_id=int(pk))
         data = validated(io.SurveyAnswerInputSerializer, request.data)
         if "responses" in data:
+            # isdigit() alone lets "²" through, which int() refuses; ids are ASCII, ≤ 15 digits.
             responses = {int(key): value for key, value in data["responses"].items()
-                         if key.isdigit()}
+                         if key.isascii() and key.isdigit() and len(key) <= 15}
             answer = survey_respond(survey=survey, actor=self.actor, responses=responses)
         elif "satisfaction" in data:
             answer = survey_answer_submit(survey=survey, actor=self.actor, **data)

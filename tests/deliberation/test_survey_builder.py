@@ -489,3 +489,16 @@ def test_the_admin_edits_a_drafts_questions_inline_and_freezes_an_opened_one(
     page = client.get(reverse("admin:deliberation_surveyquestion_change", args=[question.pk]))
     assert 'name="options-0-label"' in page.content.decode()
     assert client.get(reverse("admin:deliberation_surveyquestion_changelist")).status_code == 200
+
+
+def test_the_api_ignores_a_response_key_that_is_not_an_ascii_question_id_instead_of_a_500(
+        survey, resident_user):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(resident_user)
+    url = reverse("api:deliberation-survey-answers", args=[survey.pk])
+    body = {"responses": {**{str(key): value for key, value in _responses(survey).items()},
+                          "²": "x", "9" * 5000: "x"}}
+    with _at(OPENS):
+        assert api.post(url, body, format="json").status_code == 201
