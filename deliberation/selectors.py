@@ -634,18 +634,20 @@ def household_of(user: User, compound_id: int) -> int | None:
     return resident.household_id if resident is not None else None
 
 
-def topic_household_supported(*, topic: Topic, user: User) -> bool:
-    """Whether the user's household has supported the topic (whichever member did)."""
-    household_id = household_of(user, topic.compound_id)
+def _by_household(user: User, topic: Topic) -> Q:
+    """The user's own row, or any row of their household in the topic's compound: the
+    household's, or (rows from before the one-a-household rule) a member's."""
     query = Q(user=user)
+    household_id = household_of(user, topic.compound_id)
     if household_id is not None:
         query |= Q(household_id=household_id) | Q(user__residents__household_id=household_id)
-    return topic.supports.filter(query).exists()
+    return query
+
+
+def topic_household_supported(*, topic: Topic, user: User) -> bool:
+    """Whether the user's household has supported the topic (whichever member did)."""
+    return topic.supports.filter(_by_household(user, topic)).exists()
 
 
 def topic_household_rating(*, topic: Topic, user: User) -> TopicRating | None:
-    household_id = household_of(user, topic.compound_id)
-    query = Q(user=user)
-    if household_id is not None:
-        query |= Q(household_id=household_id) | Q(user__residents__household_id=household_id)
-    return topic.ratings.filter(query).first()
+    return topic.ratings.filter(_by_household(user, topic)).first()
