@@ -235,7 +235,7 @@ def _survey_is_draft(obj: Survey | SurveyQuestion | None) -> bool:
     """A survey's questions and options are edited only while it is a draft: the answers refer
     to them once it is opened."""
     survey = obj.survey if isinstance(obj, SurveyQuestion) else obj
-    return survey is None or survey.opened_at is None
+    return survey is None or survey.is_draft
 
 
 class _FrozenOnceOpenedMixin:
