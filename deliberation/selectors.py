@@ -279,7 +279,8 @@ def survey_results_get(*, survey: Survey, with_texts: bool) -> dict[str, Any]:
 
 def _question_result(question: SurveyQuestion, counts: dict[tuple[Any, Any, Any], int],
                      n: int, texts: list[str]) -> dict[str, Any]:
-    if question.kind == SurveyQuestion.Kind.SCALE:
+    is_scale = question.kind == SurveyQuestion.Kind.SCALE
+    if is_scale:
         bars = [(str(score), counts.get((question.pk, None, score), 0))
                 for score in range(SurveyQuestion.SCALE_MIN, SurveyQuestion.SCALE_MAX + 1)]
     elif question.is_choice:
@@ -287,7 +288,7 @@ def _question_result(question: SurveyQuestion, counts: dict[tuple[Any, Any, Any]
                 for option in question.options.all()]
     else:
         bars = []
-    scored = sum(int(label) * count for label, count in bars) if question.kind == "scale" else 0
+    scored = sum(int(label) * count for label, count in bars) if is_scale else 0
     return {
         "question": question, "n": n, "texts": texts,
         "text_count": counts.get((question.pk, None, None), 0),
@@ -295,7 +296,7 @@ def _question_result(question: SurveyQuestion, counts: dict[tuple[Any, Any, Any]
         # add up to more than 100).
         "bars": [{"label": label, "count": count,
                   "percent": round(100 * count / n) if n else 0} for label, count in bars],
-        "mean": round(scored / n, 1) if question.kind == "scale" and n else None,
+        "mean": round(scored / n, 1) if is_scale and n else None,
     }
 
 
