@@ -519,8 +519,8 @@ def _notify_rating_open(topic: Topic) -> None:
     to rate (one rating a household; the page says so)."""
     user_ids = [topic.proposer_id] if topic.proposer_id else []
     user_ids += list(topic.supports.values_list("user_id", flat=True))
-    user_ids += [user_id for user_id in topic.comments.filter(author__isnull=False)
-                 .values_list("author_id", flat=True).distinct() if user_id is not None]
+    user_ids += list(topic.comments.filter(author__isnull=False)
+                     .values_list("author_id", flat=True).distinct())
     if not user_ids:
         return
     title, pk = topic.title, topic.pk
