@@ -48,7 +48,11 @@ from volunteers.models import (
 )
 from volunteers.services._common import Consent
 from volunteers.services.activities import hours_compute
-from volunteers.services.care import care_visit_open_petition, care_visit_open_proxy_service
+from volunteers.services.care import (
+    care_visit_hours,
+    care_visit_open_petition,
+    care_visit_open_proxy_service,
+)
 from volunteers.services.proxy import proxy_service_record_for
 from volunteers.services.rosters import roster_generate
 from volunteers.services.wishes import micro_wish_record_for
@@ -557,7 +561,7 @@ class _Builder:
             recent = visit.visited_on >= fortnight
             entries.append(HoursEntry(
                 volunteer_id=visit.visitor_id, care_visit=visit, source=HoursEntry.Source.CARE,
-                hours=(Decimal(visit.minutes) / 60).quantize(Decimal("0.1")),
+                hours=care_visit_hours(visit.minutes),
                 served_on=visit.visited_on, note="关爱走访",
                 status=HoursEntry.Status.PENDING if recent else HoursEntry.Status.APPROVED,
                 decided_by=None if recent else self.staff,

@@ -53,6 +53,21 @@ def test_roster_generation_creates_one_shift_per_weekly_slot_and_is_idempotent(t
     assert first.remind_at == first.starts_at - Shift.REMIND_BEFORE
 
 
+def test_roster_regeneration_skips_a_swapped_shift_and_reads_past_shifts_in_one_query(
+        territory, cast, django_assert_max_num_queries):
+    post = ServicePostFactory(compound=territory.compound)
+    RosterSlot.objects.create(post=post, volunteer=cast.volunteer, weekday=0,
+                              start_time=time(9), end_time=time(11))
+    assert rosters.roster_generate(post=post, start=date(2026, 12, 1),
+                                   end=date(2026, 12, 28)) == 4
+    Shift.objects.filter(starts_at__date=date(2026, 12, 7)).update(volunteer=cast.carer)
+    # Four occurrences that all exist: no per-occurrence look-up, and none created again.
+    with django_assert_max_num_queries(3):
+        assert rosters.roster_generate(post=post, start=date(2026, 12, 1),
+                                       end=date(2026, 12, 28)) == 0
+    assert Shift.objects.filter(post=post).count() == 4
+
+
 def test_it_refuses_a_roster_longer_than_a_quarter(territory):
     post = ServicePostFactory(compound=territory.compound)
     with pytest.raises(ApplicationError, match="一次最多生成一个季度的值班表"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,10 +31,12 @@ from volunteers.models import (
     TeamMembership,
     Volunteer,
 )
-from volunteers.services._common import CHECK_IN_EARLY, require_qualified, require_staff
-
-HALF_HOUR = Decimal("0.5")
-
+from volunteers.services._common import (
+    CHECK_IN_EARLY,
+    half_hours_between,
+    require_qualified,
+    require_staff,
+)
 
 # --- volunteers and teams -----------------------------------------------------------------
 
@@ -220,11 +222,8 @@ def signup_check_in(*, signup: ActivitySignup, user: User,
 def hours_compute(*, activity: Activity, checked_in_at: datetime,
                   checked_out_at: datetime) -> Decimal:
     """Presence inside the activity's time, rounded down to the half hour."""
-    start = max(checked_in_at, activity.starts_at)
-    end = min(checked_out_at, activity.ends_at)
-    seconds = max((end - start).total_seconds(), 0)
-    halves = (Decimal(seconds) / Decimal(1800)).to_integral_value(rounding=ROUND_DOWN)
-    return halves * HALF_HOUR
+    return half_hours_between(max(checked_in_at, activity.starts_at),
+                              min(checked_out_at, activity.ends_at))
 
 
 def signup_check_out(*, signup: ActivitySignup, user: User,

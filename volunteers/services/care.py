@@ -105,10 +105,15 @@ def care_visit_log(*, care_file: CareFile, user: User, visited_on: date, notes: 
     return visit
 
 
+def care_visit_hours(minutes: int) -> Decimal:
+    """A visit's minutes as volunteer hours, rounded down to the tenth."""
+    return (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+
+
 def _credit_visit_hours(visit: CareVisit, *, visitor: Volunteer | None, user: User) -> None:
     if visitor is None or visit.minutes <= 0:
         return
-    hours = (Decimal(visit.minutes) / Decimal(60)).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+    hours = care_visit_hours(visit.minutes)
     if hours <= 0:
         return
     # The note names no elder: the ledger and its export leave the care file's data behind.

@@ -3,7 +3,7 @@ volunteers, check-in and the reminder sweep."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -49,6 +49,12 @@ def roster_generate(*, post: ServicePost, start: date, end: date) -> int:
     if (end - start).days > 92:
         raise ApplicationError(_("一次最多生成一个季度的值班表。"))
     zone = timezone.get_current_timezone()
+    # The occurrences generated before, read once (not one query per occurrence).
+    generated = set(Shift.objects.filter(
+        slot__post=post,
+        starts_at__gte=datetime.combine(start, time.min, tzinfo=zone),
+        starts_at__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+    ).values_list("slot_id", "starts_at"))
     shifts: list[Shift] = []
     for slot in post.slots.filter(is_active=True):
         day = start + timedelta(days=(slot.weekday - start.weekday()) % 7)
@@ -58,7 +64,8 @@ def roster_generate(*, post: ServicePost, start: date, end: date) -> int:
                 post=post, slot=slot, volunteer_id=slot.volunteer_id, starts_at=starts_at,
                 ends_at=datetime.combine(day, slot.end_time, tzinfo=zone),
                 remind_at=starts_at - Shift.REMIND_BEFORE)
-            if _may_take(shift, post=post, batch=shifts):
+            if (slot.pk, starts_at) not in generated and _may_take(shift, post=post,
+                                                                   batch=shifts):
                 shifts.append(shift)
             day += timedelta(days=7)
     created = Shift.objects.bulk_create(shifts, ignore_conflicts=True)
@@ -66,8 +73,8 @@ def roster_generate(*, post: ServicePost, start: date, end: date) -> int:
 
 
 def _may_take(shift: Shift, *, post: ServicePost, batch: list[Shift]) -> bool:
-    if Shift.objects.filter(slot_id=shift.slot_id, starts_at=shift.starts_at).exists():
-        return False  # generated before (perhaps swapped since): the unique key keeps it
+    """An occurrence not generated before (perhaps swapped since: the unique key keeps it)
+    that its volunteer can take."""
     if any(other.volunteer_id == shift.volunteer_id and other.starts_at < shift.ends_at
            and other.ends_at > shift.starts_at for other in batch):
         return False
