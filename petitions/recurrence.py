@@ -301,4 +301,4 @@ def recurrence_open_list(*, user: Viewer) -> QuerySet[RecurrenceSuggestion]:
 def recurrence_for_petition(*, petition_id: int) -> list[RecurrenceSuggestion]:
     """The suggestions a petition is linked to, the newest first (its staff page)."""
     return list(RecurrenceSuggestion.objects.filter(petitions=petition_id)
-                .select_related("decided_by").order_by("-raised_at", "-id")[:3])
+                .order_by("-raised_at", "-id")[:3])
