@@ -139,20 +139,12 @@ def _link_open(counted: QuerySet[Petition]) -> None:
                               for suggestion_id, petition_id in pairs], ignore_conflicts=True)
 
 
-def _deciders() -> list[Mapping[str, Any]]:
-    """Who may decide a suggestion (rules.may_decide_recurrence), read once for the batch."""
+def _deciders() -> list[User]:
+    """Who may decide a suggestion (rules.may_decide_recurrence), read once for the batch with
+    their scope area."""
     return list(User.objects.filter(is_active=True)
                 .filter(Q(role__in=rules.DISPATCHER_ROLES) | Q(is_superuser=True))
-                .values("id", "role", "is_superuser", "scope_area__path").order_by("id"))
-
-
-def _decider_covers(user: Mapping[str, Any], area_path: str) -> bool:
-    if user["is_superuser"]:
-        return True
-    prefix = user["scope_area__path"]
-    if prefix is None:  # a street admin with no scope area sees the whole street
-        return bool(user["role"] == User.Role.STREET_ADMIN)
-    return area_path.startswith(prefix)
+                .select_related("scope_area").order_by("id"))
 
 
 def _notify_raised(*, now: datetime, groups: Sequence[Mapping[str, Any]]) -> int:
@@ -179,9 +171,9 @@ def _notify_raised(*, now: datetime, groups: Sequence[Mapping[str, Any]]) -> int
                          {"compound": row["building__compound__name"],
                           "building": row["building__number"], "days": row["window_days"],
                           "count": row["petition_count"], "category": row["category__name"]}))
-        inbox.extend(Notification(user_id=user["id"], link=link, **fields,
-                                  dedupe_key=f"recurrence:{row['id']}:{user['id']}")
-                     for user in deciders if _decider_covers(user, row["area_path"]))
+        inbox.extend(Notification(user_id=user.pk, link=link, **fields,
+                                  dedupe_key=f"recurrence:{row['id']}:{user.pk}")
+                     for user in deciders if rules.may_decide_recurrence(user, row["area_path"]))
     Notification.objects.bulk_create(inbox, ignore_conflicts=True)
     return len(rows)
 
@@ -301,4 +293,4 @@ def recurrence_open_list(*, user: Viewer) -> QuerySet[RecurrenceSuggestion]:
 def recurrence_for_petition(*, petition_id: int) -> list[RecurrenceSuggestion]:
     """The suggestions a petition is linked to, the newest first (its staff page)."""
     return list(RecurrenceSuggestion.objects.filter(petitions=petition_id)
-                .select_related("decided_by").order_by("-raised_at", "-id")[:3])
+                .order_by("-raised_at", "-id")[:3])

@@ -359,3 +359,14 @@ def test_two_runs_at_once_leave_one_suggestion_and_one_message_each(
     assert RecurrenceSuggestion.objects.count() == 1
     assert RecurrenceSuggestion.objects.get().petitions.count() == 3
     assert recurrence_notices().filter(user=community_staff).count() == 1
+
+
+def test_a_dismissal_reason_on_the_petitions_staff_page_has_its_phone_numbers_masked(
+        two_suggestions, community_staff):
+    suggestion = two_suggestions[0]
+    recurrence_dismiss(suggestion_id=suggestion.pk, actor=community_staff,
+                       reason="已请物业处理，联系人13812345678")
+    petition = suggestion.petitions.first()
+    html = client_for(community_staff).get(
+        reverse("petitions:staff-detail", args=[petition.pk])).content.decode()
+    assert "已请物业处理" in html and "13812345678" not in html
