@@ -192,7 +192,9 @@ def workbench_rows(petitions: Iterable[Mapping[str, Any]], *, tab: str,
         else:
             place = petition["area__name"]
             if petition["location_text"]:
-                place = f"{place} · {_truncated(petition['location_text'], 30)}"
+                # Typed by the resident: numbers masked, as in the description.
+                where = _truncated(mask_numbers_in(petition["location_text"]), 30)
+                place = f"{place} · {where}"
         arrival = _local(petition["arrival_due_at"], zone) if awaiting else ("", "")
         due = _local(petition["due_at"], zone) if is_open else ("", "")
         rows.append(WorkbenchRow(

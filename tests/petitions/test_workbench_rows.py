@@ -92,6 +92,17 @@ def test_a_row_without_a_building_prints_its_area_and_place_and_escapes_the_text
     assert f"{area} · 小区南门外的人行道上，靠近公交站台的那棵大树下面有个坑..." in text(row)
 
 
+def test_a_row_masks_a_phone_number_typed_into_the_place(territory, resident_user,
+                                                         microgrid_worker, time_machine):
+    time_machine.move_to(MONDAY_9AM, tick=False)
+    petition = submit(resident_user, building=territory.building1)
+    Petition.objects.filter(pk=petition.pk).update(building=None,
+                                                   location_text="南门外，有事打13912345678")
+    _classes, row = rows_of(microgrid_worker)[petition.pk]
+    assert "13912345678" not in row
+    assert "南门外，有事打139****5678" in text(row)
+
+
 def test_the_filter_form_marks_the_chosen_option_and_escapes_the_names(
         territory, resident_user, community_staff):
     category(name='灯<b>"坏"</b>')
