@@ -13,6 +13,7 @@ from django.db.models import Model, QuerySet
 from django_filters.fields import IsoDateTimeField
 from django_filters.filterset import FilterSet
 
+from core import memo
 from core.dates import check_in_range
 
 _M = TypeVar("_M", bound=Model)
@@ -76,6 +77,45 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("max_value", MAX_ID)
         # untyped_calls_exclude does not reach a super() call into django-filter.
         super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+
+
+class _KnownIdField(forms.IntegerField):
+    """A row id that must name an existing row: the ids are remembered a minute per process
+    (core.memo), so a valid id costs no query; an id not among them is looked up once more
+    (a row added since) before it is refused with ModelChoiceField's message."""
+
+    default_error_messages = {
+        "invalid_choice": forms.ModelChoiceField.default_error_messages["invalid_choice"],
+    }
+
+    def __init__(self, *args: Any, queryset: QuerySet[Any], **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", -MAX_ID)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+        self.queryset = queryset
+
+    def _known(self) -> frozenset[int]:
+        model = self.queryset.model
+        return memo.remembered(
+            ("known-ids", model._meta.label), lambda: frozenset(
+                self.queryset.values_list("pk", flat=True)), seconds=60)
+
+    def clean(self, value: Any) -> Any:
+        result = super().clean(value)
+        if result is None or result in self._known():
+            return result
+        if not self.queryset.filter(pk=result).exists():
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return result
+
+
+class KnownIdFilter(django_filters.NumberFilter):
+    """A foreign key's id (`category=3`) checked against a small table's remembered ids instead
+    of ModelChoiceFilter's query per request: the list API filtered by category spent a query
+    and its compilation (~0.4 ms of CPU) on fetching a row it only compares by id.
+    For small, rarely changing tables only (categories); the filter compares `<field>_id`."""
+
+    field_class = _KnownIdField  # type: ignore[assignment]
 
 
 class _InRangeMixin:

@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import DateFilter, DateTimeFilter, IdFilter
+from core.filters import DateFilter, DateTimeFilter, IdFilter, KnownIdFilter
 from core.protected_lookups import ProtectedLookupFilterSet, is_phone_term
 from petitions.models import Category, Petition, PetitionState, Tier
 from petitions.queues import late_q
@@ -45,8 +45,9 @@ class PetitionFilter(ProtectedLookupFilterSet):
                                                distinct=False)
     channel = django_filters.MultipleChoiceFilter(label=_("渠道"), distinct=False,
                                                   choices=Petition.Channel.choices)
-    category = django_filters.ModelChoiceFilter(label=_("分类"),
-                                                queryset=Category.objects.all())
+    category = KnownIdFilter(  # type: ignore[no-untyped-call]
+        label=_("分类"), field_name="category_id",
+        queryset=Category.objects.all())
     area = django_filters.ModelChoiceFilter(label=_("区域（含下级）"), queryset=Area.objects.all(),
                                             method="filter_area")
     building = IdFilter(label=_("楼栋"), field_name="building_id")

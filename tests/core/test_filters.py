@@ -64,3 +64,32 @@ def test_a_required_filter_is_still_required_when_the_query_omits_it():
     with pytest.raises(ValidationError, match="state") as refused:
         filterset_apply(_RequiredStateFilter, QueryDict("tier=grid"), Petition.objects.all())
     assert set(refused.value.message_dict) == {"state"}
+
+
+@pytest.mark.django_db
+def test_the_category_filter_narrows_by_id_without_a_query_once_the_ids_are_known(
+        django_assert_num_queries):
+    from petitions.models import Category
+
+    lights = Category.objects.create(name="路灯")
+    Category.objects.create(name="噪音")
+    query = QueryDict(f"category={lights.pk}")
+    rows = filterset_apply(PetitionFilter, query, Petition.objects.all())
+    assert f'"category_id" = {lights.pk}' in str(rows.query)
+    with django_assert_num_queries(0):  # the ids are remembered: no row fetched to compare
+        filterset_apply(PetitionFilter, query, Petition.objects.all())
+
+
+@pytest.mark.django_db
+def test_the_category_filter_refuses_an_unknown_id_and_accepts_one_added_since():
+    from petitions.models import Category
+
+    Category.objects.create(name="路灯")
+    filterset_apply(PetitionFilter, QueryDict("category=1"), Petition.objects.all())  # remembers
+    with pytest.raises(ValidationError) as refused:
+        filterset_apply(PetitionFilter, QueryDict("category=999999"), Petition.objects.all())
+    assert "category" in refused.value.message_dict
+    added = Category.objects.create(name="新增分类")  # after the ids were remembered
+    rows = filterset_apply(PetitionFilter, QueryDict(f"category={added.pk}"),
+                           Petition.objects.all())
+    assert list(rows) == []
