@@ -233,6 +233,9 @@ def profile(client: Client, path: str, *, requests: int) -> None:
     pstats.Stats(profiler).strip_dirs().sort_stats("cumulative").print_stats(40)
     if os.environ.get("BENCH_CALLERS"):
         pstats.Stats(profiler).strip_dirs().print_callers(os.environ["BENCH_CALLERS"])
+    if os.environ.get("BENCH_CALLEES"):  # what a function spends its time in, e.g. "initial"
+        stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
+        stats.print_callees(os.environ["BENCH_CALLEES"])
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ from core.api.pagination import DefaultCursorPagination
 from core.api.reveal import RevealOutputSerializer, reveal_response
 from core.api.views import ID_LOOKUP_REGEX, validated
 from core.exceptions import ApplicationError
+from core.queries import values_by_ids
 from core.referral import referrer
 from petitions import dispatch_queue, rules, selectors, services
 from petitions.api import serializers as io
@@ -152,8 +153,12 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Petition]):
         responses={200: io.PetitionListOutput(many=True), 400: REFUSED},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # Dicts, not instances: the cursor reads a dict's "id" as it reads an attribute.
-        rows = self.paginate_queryset(self.get_queryset().values(*io.LIST_VALUES)) or []
+        # The page's ids (and the cursor's column) from the petitions table alone, then its rows
+        # through a statement compiled once per thread (core.queries.values_by_ids): compiling
+        # the joins and 24 columns for every page cost more than running them. Dicts, not
+        # instances: the cursor reads a dict's "submitted_at" as it reads an attribute.
+        page = self.paginate_queryset(self.get_queryset().values("id", "submitted_at")) or []
+        rows = values_by_ids(Petition, io.LIST_VALUES, [row["id"] for row in page])
         return self.get_paginated_response(io.petition_list_rows(rows, now=timezone.now()))
 
     @extend_schema(

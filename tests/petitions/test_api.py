@@ -193,7 +193,7 @@ def test_the_list_query_count_for_a_key_is_bounded(territory, hotline,
     for number in range(15):
         client.post(LIST_URL, {"category": category().pk, "description": f"事项 {number}",
                                "building": territory.building1.pk}, format="json")
-    # key lookup, last_used_at, page
+    # key lookup, the page's ids, its rows (last_used_at was written by the posts just now)
     with django_assert_max_num_queries(3):
         assert len(ids(client.get(LIST_URL))) == 15
 
