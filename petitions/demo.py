@@ -268,7 +268,7 @@ class _Builder:
         petition.arrived_at = step(Kind.CHECKED_IN, State.DISPATCHED, State.ON_SITE,
                                    self.rng.choice([3, 4, 5, 6, 6, 9]), actor=holder_id)
         petition.arrival_missed = policy.is_late(petition.arrival_due_at, petition.arrived_at)
-        # Checking in is accepting (petitions/acceptance.py); the dispatched-only ones wait for 签收.
+        # Checking in is accepting (petitions/acceptance.py); dispatched-only ones wait for 签收.
         petition.accepted_at = petition.last_progress_at = petition.arrived_at
         if final == State.ON_SITE:
             return steps
