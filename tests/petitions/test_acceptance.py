@@ -259,5 +259,13 @@ def test_the_api_accept_action(frozen, resident_user, microgrid_worker, grid_wor
                        (microgrid_worker, 400)):
         client = APIClient()
         client.force_login(user)
-        assert client.post(url).status_code == code
-    assert Petition.objects.get(pk=petition.pk).accepted_at is not None
+        response = client.post(url)
+        assert response.status_code == code
+        if code == 200:
+            assert response.json()["accepted_at"] is not None
+    accepted = Petition.objects.get(pk=petition.pk)
+    assert accepted.accepted_at is not None
+    client = APIClient()
+    client.force_login(microgrid_worker)
+    detail = client.get(f"/api/v1/petitions/{petition.pk}/").json()
+    assert detail["accept_due_at"] == timezone.localtime(accepted.accept_due_at).isoformat()
