@@ -269,3 +269,18 @@ def test_the_api_accept_action(frozen, resident_user, microgrid_worker, grid_wor
     client.force_login(microgrid_worker)
     detail = client.get(f"/api/v1/petitions/{petition.pk}/").json()
     assert detail["accept_due_at"] == timezone.localtime(accepted.accept_due_at).isoformat()
+
+
+def test_residents_never_see_the_acceptance_timeout_but_see_the_acceptance(
+        frozen, resident_user, microgrid_worker, grid_worker):
+    petition = submit(resident_user)
+    frozen.shift(timedelta(minutes=6))
+    sweep_step()
+    petition_accept(petition_id=petition.pk, actor=microgrid_worker)
+    kinds = list(PetitionEvent.objects.filter(petition=petition).for_residents()
+                 .values_list("kind", flat=True))
+    assert Kind.ACCEPTED in kinds
+    assert Kind.ACCEPT_OVERDUE not in kinds
+    # Nor is the resident sent an inbox message for either step.
+    assert not Notification.objects.filter(user=resident_user,
+                                           title__contains="签收").exists()

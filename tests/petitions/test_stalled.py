@@ -154,3 +154,9 @@ def test_the_digest_costs_the_same_queries_for_few_or_many_petitions(
     time_machine.move_to(TUESDAY_10AM + timedelta(days=1, hours=1), tick=False)
     with django_assert_num_queries(len(few.captured_queries)):
         assert petitions_stalled_digest(now=timezone.now()) == 3
+
+
+def test_the_beat_schedule_runs_the_digest_every_hour(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["petitions-stalled-digest"]
+    assert entry["task"] == "petitions.stalled_digest"
+    assert entry["schedule"] <= 3600  # an interval is at least an hour (SlaPolicy.clean)
