@@ -12,6 +12,15 @@ server-side bulk INSERT … SELECT generate_series. Then:
    (tier, deadline, area, holder) — the floor any sweep must pay — and prints the ratio.
 The sweep also writes a timeline event, an inbox row and (for external petitions) a webhook row
 per petition, which the bare UPDATE does not.
+3. 签收 and 滞留提醒 (petitions/acceptance.py, petitions/stalled.py): marks the rows as the
+   acceptance columns would have them — every (TOTAL // OVERDUE)-th one dispatched and not
+   accepted past its limit, a share accepted long ago with no note since, a share resolved and
+   not verified — then times the sweep's acceptance step (`petitions_accept_overdue`) and one
+   stalled-work digest (`stalled_digest_send`, the beat job without its day-off check), each
+   with its query count, and runs each a second time (the second beat: it must write nothing).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_h4_bench \
+        .venv/bin/python bench/escalation.py --petitions 2000   # a quick check of every step
 """
 
 from __future__ import annotations
@@ -20,7 +29,8 @@ import argparse
 import os
 import sys
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,7 +48,15 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from notifications.models import Notification  # noqa: E402
-from petitions.models import Category, Petition, PetitionEvent, WebhookDelivery  # noqa: E402
+from petitions.acceptance import petitions_accept_overdue  # noqa: E402
+from petitions.models import (  # noqa: E402
+    Category,
+    Petition,
+    PetitionEvent,
+    StalledDigestRun,
+    WebhookDelivery,
+)
+from petitions.stalled import stalled_digest_send  # noqa: E402
 from petitions.sweep import petitions_sweep  # noqa: E402
 from territory.models import Area  # noqa: E402
 
@@ -93,14 +111,14 @@ def populate(*, total: int, overdue: int, now: object) -> None:
                 dispatched_at, arrival_due_at, arrived_at, arrival_missed, microgrid_due_at,
                 grid_due_at, street_due_at, due_at, supervised, reopened_count, rating,
                 rating_comment, rejection_reason, resolution, resolved_tier, placement,
-                placement_reason)
+                placement_reason, callback_method)
             SELECT s.at, s.at, 'mobile_web', %(category)s, '{{}}'::jsonb, '基准诉求 ' || i, '',
                    'small', 'microgrid', 'on_site', (%(holders)s::bigint[])[m],
                    (%(areas)s::bigint[])[m], (%(paths)s::text[])[m], (%(paths)s::text[])[m],
                    '', '', FALSE, FALSE, s.at, s.at, s.at,
                    s.at + interval '7 minutes', s.at + interval '3 minutes', FALSE,
                    s.at + interval '1 day', s.at + interval '3 days', s.at + interval '5 days',
-                   s.at + interval '1 day', FALSE, 0, '', '', '', '', '', 'given', ''
+                   s.at + interval '1 day', FALSE, 0, '', '', '', '', '', 'given', '', ''
             FROM generate_series(1, %(total)s) AS i
             CROSS JOIN LATERAL (SELECT 1 + (i %% %(micro_count)s) AS m,
                 CASE WHEN i %% %(step)s = 0 AND i / %(step)s <= %(overdue)s
@@ -152,9 +170,49 @@ WHERE p.tier = 'microgrid' AND p.due_at < %(now)s
 """
 
 
+ACCEPTANCE_COLUMNS = """
+UPDATE petitions_petition SET
+    accept_due_at = dispatched_at + interval '5 minutes', accept_overdue_at = NULL,
+    accepted_at = CASE WHEN id %% %(step)s = 1 THEN NULL ELSE dispatched_at END,
+    last_progress_at = CASE WHEN id %% %(step)s = 2 THEN %(now)s - interval '3 days'
+                            ELSE dispatched_at END,
+    state = CASE WHEN id %% %(step)s = 3 THEN 'resolved' ELSE state END,
+    resolved_at = CASE WHEN id %% %(step)s = 3 THEN %(now)s - interval '2 days'
+                       ELSE resolved_at END
+"""
+
+
+def timed(label: str, step: Callable[[], int]) -> None:
+    """One run of `step`, then a second (the second beat), with seconds and queries each."""
+    for attempt in ("first", "second"):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            count = step()
+            seconds = time.perf_counter() - started
+        print(f"{label} ({attempt} run): {count:,} in {seconds:.3f} s "
+              f"with {len(queries.captured_queries)} queries")
+
+
+def acceptance_and_stalled(*, total: int, overdue: int, now: datetime) -> None:
+    """Section 3: the acceptance step and the stalled-work digest over the bench rows."""
+    step = max(total // max(overdue, 1), 4)
+    with connection.cursor() as cursor:
+        cursor.execute(ACCEPTANCE_COLUMNS, {"step": step, "now": now})
+        cursor.execute(f"DELETE FROM {Notification._meta.db_table} "
+                       "WHERE dedupe_key LIKE 'accept-overdue:%%' "
+                       "OR dedupe_key LIKE 'stalled-digest:%%'")
+    StalledDigestRun.objects.all().delete()
+    vacuum()
+    print(f"every {step}-th petition not accepted, every {step}-th accepted with no note for "
+          f"3 days, every {step}-th resolved 2 days ago and not verified")
+    timed("acceptance step: petitions stamped 签收超时",
+          lambda: petitions_accept_overdue(now=now))
+    timed("stalled digest: people told", lambda: stalled_digest_send(now=now))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--total", type=int, default=1_000_000)
+    parser.add_argument("--total", "--petitions", type=int, default=1_000_000)
     parser.add_argument("--overdue", type=int, default=None,
                         help="default: 1%% of --total")
     arguments = parser.parse_args()
@@ -185,6 +243,7 @@ def main() -> None:
     print(f"hand-written UPDATE: {hand_rows:,} rows in {hand_seconds:.3f} s")
     print(f"ratio sweep / hand-written UPDATE: {sweep_seconds / hand_seconds:.2f}x")
     reset(now=now + timedelta(0))
+    acceptance_and_stalled(total=arguments.total, overdue=overdue, now=now)
 
 
 if __name__ == "__main__":

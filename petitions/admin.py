@@ -167,7 +167,7 @@ class PetitionAdmin(ProtectedSearchAdminMixin, ScopedChoicesMixin, GenericModelA
         "rejection_reason",
         "deliberation_topic_id", "referred_at", "channel", "household", "building", "size",
         "deadline_estimated", "placement", "placed_at", "placement_reason", "no_visit_reason",
-        "no_visit_note",
+        "no_visit_note", "accept_due_at", "accepted_at", "accept_overdue_at", "last_progress_at",
     )
     fields = ("description", "category", "answers", "location_text", "unit_number", "room",
               "latitude", "longitude", "is_public", "contact_name", "resolution",

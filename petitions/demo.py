@@ -268,6 +268,8 @@ class _Builder:
         petition.arrived_at = step(Kind.CHECKED_IN, State.DISPATCHED, State.ON_SITE,
                                    self.rng.choice([3, 4, 5, 6, 6, 9]), actor=holder_id)
         petition.arrival_missed = policy.is_late(petition.arrival_due_at, petition.arrived_at)
+        # Checking in is accepting (petitions/acceptance.py); dispatched-only ones wait for 签收.
+        petition.accepted_at = petition.last_progress_at = petition.arrived_at
         if final == State.ON_SITE:
             return steps
         return self._finish(petition, step, holder_id=holder_id, rating=rating, extra=extra,

@@ -87,6 +87,21 @@ class SlaPolicy(models.Model):
         help_text=_("每个时限（到场、各层级办结）用去该比例时提醒承办人一次，"
                     "如 0.80 表示时限用去五分之四时催办。"),
     )
+    # 签收 (petitions/acceptance.py): the holder accepts within the limit of the tier holding it;
+    # past it, the next person in the area is told and the delay counts against dispatch.
+    accept_microgrid = models.DurationField(_("微网格签收时限"), default=timedelta(minutes=5))
+    accept_grid = models.DurationField(_("网格签收时限"), default=timedelta(minutes=30))
+    accept_street = models.DurationField(_("街道签收时限"), default=timedelta(hours=2))
+    # 滞留提醒 (petitions/stalled.py): the digest's thresholds and how often it repeats.
+    stalled_note_after = models.DurationField(
+        _("签收后无办理记录提醒"), default=timedelta(hours=24),
+        help_text=_("已签收的诉求超过该时长没有新的办理记录，列入滞留提醒。"))
+    stalled_verify_after = models.DurationField(
+        _("办结后未核查提醒"), default=timedelta(hours=24),
+        help_text=_("已办结的诉求超过该时长仍未核查，列入滞留提醒。"))
+    stalled_digest_interval = models.DurationField(
+        _("滞留提醒间隔"), default=timedelta(days=1),
+        help_text=_("滞留提醒汇总的发送间隔；同一间隔内每人只收到一次。"))
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -105,6 +120,26 @@ class SlaPolicy(models.Model):
             raise ValidationError(_("时限须满足：微网格 ≤ 网格 ≤ 街道。"))
         if self.reminder_share is None or not Decimal(0) < self.reminder_share < Decimal(1):
             raise ValidationError({"reminder_share": _("催办提醒比例须大于 0 且小于 1。")})
+        self._clean_acceptance()
+
+    def _clean_acceptance(self) -> None:
+        for name in ("accept_microgrid", "accept_grid", "accept_street", "stalled_note_after",
+                     "stalled_verify_after", "stalled_digest_interval"):
+            value = getattr(self, name)
+            if value is None or value <= timedelta(0):
+                raise ValidationError({name: _("时限必须大于零。")})
+        for name, tier_limit in (("accept_microgrid", self.microgrid), ("accept_grid", self.grid),
+                                 ("accept_street", self.street)):
+            if tier_limit is not None and getattr(self, name) >= tier_limit:
+                raise ValidationError({name: _("签收时限须短于该层级的办结时限。")})
+        if self.stalled_digest_interval < timedelta(hours=1):
+            raise ValidationError({"stalled_digest_interval": _("滞留提醒间隔不能短于 1 小时。")})
+
+    def accept_limit(self, tier: str) -> timedelta:
+        """The 签收 limit of the tier holding a petition."""
+        limits: dict[str, timedelta] = {"microgrid": self.accept_microgrid,
+                                        "grid": self.accept_grid, "street": self.accept_street}
+        return limits[tier]
 
     @classmethod
     def current(cls) -> SlaPolicy:
@@ -296,6 +331,14 @@ class Petition(TimeStampedModel):
     arrival_due_at = models.DateTimeField(_("到场时限"), null=True, blank=True)
     arrived_at = models.DateTimeField(_("到场时间"), null=True, blank=True)
     arrival_missed = models.BooleanField(_("超时未到场"), default=False)
+    # 签收 (petitions/acceptance.py): each hand-over (dispatch, reroute, escalation) asks the new
+    # holder to accept by `accept_due_at`; a timeout is stamped once per hand-over in
+    # `accept_overdue_at` and counts against dispatch, not the worker. `last_progress_at`: the
+    # holder's last sign of work (签收, check-in, a staff note), for the stalled-work digest.
+    accept_due_at = models.DateTimeField(_("签收时限"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    accept_overdue_at = models.DateTimeField(_("签收超时时间"), null=True, blank=True)
+    last_progress_at = models.DateTimeField(_("最近办理时间"), null=True, blank=True)
     microgrid_due_at = models.DateTimeField(_("微网格时限"))
     grid_due_at = models.DateTimeField(_("网格时限"))
     street_due_at = models.DateTimeField(_("街道时限"))
@@ -379,6 +422,16 @@ class Petition(TimeStampedModel):
             models.Index(fields=["due_remind_at"], name="petition_due_remind_idx",
                          condition=models.Q(due_remind_at__isnull=False)),
             models.Index(fields=["holder", "due_at"], name="petition_holder_due_idx"),
+            # 签收: the acceptance sweep's claims, and the stalled-work digest's three reads.
+            models.Index(fields=["accept_due_at"], name="petition_accept_due_idx",
+                         condition=models.Q(state__in=sorted(OPEN_STATES),
+                                            accepted_at__isnull=True,
+                                            accept_due_at__isnull=False)),
+            models.Index(fields=["last_progress_at"], name="petition_progress_idx",
+                         condition=models.Q(state__in=sorted(OPEN_STATES),
+                                            accepted_at__isnull=False)),
+            models.Index(fields=["resolved_at"], name="petition_unverified_idx",
+                         condition=models.Q(state="resolved")),
             models.Index(fields=["category", "building", "state"],
                          name="petition_duplicate_idx"),
             # 待分派: accepted, nobody holds it yet (a small share of the rows at any time).
@@ -444,6 +497,8 @@ class PetitionEvent(models.Model):
         PLACED = "placed", _("人工定位")
         CHECKED_IN = "checked_in", _("到场")
         ARRIVAL_MISSED = "arrival_missed", _("超时未到场")
+        ACCEPTED = "accepted", _("签收")
+        ACCEPT_OVERDUE = "accept_overdue", _("签收超时")
         NOTE = "note", _("办理记录")
         RESOLVED = "resolved", _("办结")
         VERIFY_FAILED = "verify_failed", _("核实未通过")
@@ -511,10 +566,11 @@ _K = PetitionEvent.Kind
 # words, the result, a refusal's reason, a rating, a reopen, a close, the sweep's notices.
 INTERNAL_KINDS: frozenset[str] = frozenset({
     _K.TRIAGED, _K.DISPATCHED, _K.PLACED, _K.CHECKED_IN, _K.ARRIVAL_MISSED, _K.VERIFY_FAILED,
-    _K.VERIFIED, _K.RETURNED, _K.REROUTED, _K.ESCALATED, _K.REFERRED,
+    _K.VERIFIED, _K.RETURNED, _K.REROUTED, _K.ESCALATED, _K.REFERRED, _K.ACCEPTED,
+    _K.ACCEPT_OVERDUE,
 })
 # Events that are nothing but their note: an internal one is withheld from the resident whole.
-NOTE_ONLY_KINDS: frozenset[str] = frozenset({_K.NOTE, _K.ARRIVAL_MISSED})
+NOTE_ONLY_KINDS: frozenset[str] = frozenset({_K.NOTE, _K.ARRIVAL_MISSED, _K.ACCEPT_OVERDUE})
 
 
 def is_internal_by_default(kind: str) -> bool:
@@ -738,3 +794,22 @@ RECURRENCE_TRANSITIONS: dict[str, frozenset[str]] = {
     RecurrenceSuggestion.Status.ACCEPTED: frozenset(),
     RecurrenceSuggestion.Status.DISMISSED: frozenset(),
 }
+
+
+class StalledDigestRun(models.Model):
+    """One sending of the stalled-work digest (petitions/stalled.py): the claim of its interval.
+    The unique `slot_start` lets one run per interval send, however many beats fire (a second
+    run finds the slot taken and sends nothing)."""
+
+    slot_start = models.DateTimeField(_("提醒周期起点"), unique=True)
+    created_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+    recipients = models.PositiveIntegerField(_("接收人数"), default=0)
+    petitions = models.PositiveIntegerField(_("滞留诉求数"), default=0)
+
+    class Meta:
+        verbose_name = _("滞留提醒记录")
+        verbose_name_plural = _("滞留提醒记录")
+        ordering = ["-slot_start"]
+
+    def __str__(self) -> str:
+        return f"滞留提醒 {self.slot_start:%Y-%m-%d %H:%M}"

@@ -368,3 +368,22 @@ def reminder_at(start: datetime | None, deadline: datetime | None,
     if start is None or deadline is None:
         return None
     return start + (deadline - start) * float(share)
+
+
+# --- 6. 签收: who is told when the holder does not accept (petitions/acceptance.py) -------------
+
+
+def backup_expression(tier: str, *, today: date) -> Expression:
+    """SQL, per row held at `tier`: the next person in the holding area by HOLDER_RULES, the
+    holder excepted; with nobody else there, the holder of the tier above (none above the
+    street). NULL: nobody to tell."""
+    parts: list[Any] = []
+    for rule in HOLDER_RULES[tier]:
+        column = "user_id" if rule.source == "post" else "id"
+        others = _candidates(rule, area_path=tier_path_expression(tier), today=today).exclude(
+            **{column: OuterRef("holder_id")})
+        parts.append(Subquery(others[:1]))
+    above = NEXT_TIER.get(tier)
+    if above is not None:
+        parts.append(holder_expression(above, today=today))
+    return Coalesce(*parts, output_field=BigIntegerField())

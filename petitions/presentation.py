@@ -130,6 +130,7 @@ class WorkbenchRow:
     due: str
     is_overdue: bool
     resolved: str  # when it was resolved, for a closed clock
+    awaiting_accept: bool = False  # 签收 (petitions/acceptance.py): held, open, not accepted
 
 
 # A pk no row has: reversed once, then each row's pk takes its place (a reverse() per row costs
@@ -160,6 +161,7 @@ WORKBENCH_ROW_FIELDS = (
     "id", "state", "tier", "description", "supervised", "due_at", "arrival_due_at", "arrived_at",
     "arrival_missed", "resolved_at", "location_text", "placement_reason", "building_id",
     "category__name", "area__name", "building__number", "building__compound__name",
+    "holder_id", "accepted_at",
 )
 
 
@@ -208,14 +210,17 @@ def workbench_rows(petitions: Iterable[Mapping[str, Any]], *, tab: str,
             supervised=petition["supervised"], awaiting_arrival=awaiting,
             arrival_due_iso=arrival[0], arrival_due=arrival[1], arrival_missed=arrival_missed,
             is_open=is_open, due_iso=due[0], due=due[1], is_overdue=is_overdue,
-            resolved="" if is_open else _local(petition["resolved_at"], zone)[1]))
+            resolved="" if is_open else _local(petition["resolved_at"], zone)[1],
+            awaiting_accept=(is_open and petition["holder_id"] is not None
+                             and petition["accepted_at"] is None)))
     return rows
 
 
 def workbench_row_labels() -> dict[str, str]:
     """The words the rows repeat, translated once a page."""
     return {"supervised": _("督办"), "arrival": _("到场"), "arrival_missed": _("到场超时"),
-            "due": _("办结"), "overdue": _("已超期"), "resolved": _("办结于")}
+            "due": _("办结"), "overdue": _("已超期"), "resolved": _("办结于"),
+            "awaiting_accept": _("待签收")}
 
 
 # The markup of one row, filled by workbench_rows_html. The page's one repeated fragment is
@@ -279,7 +284,8 @@ def workbench_rows_html(rows: Iterable[WorkbenchRow]) -> SafeString:
             reason=_REASON.format(html.escape(row.reason)) if row.reason else "",
             place=once(row.place), state=once(row.state), state_label=once(row.state_label),
             tier=once(row.tier), tier_label=once(row.tier_label),
-            supervised=_SUPERVISED.format(labels["supervised"]) if row.supervised else "",
+            supervised=(_SUPERVISED.format(labels["supervised"]) if row.supervised else "")
+            + (_SUPERVISED.format(labels["awaiting_accept"]) if row.awaiting_accept else ""),
             clock=clock))
     return mark_safe("".join(parts))  # every value from the data is escaped above
 

@@ -24,7 +24,13 @@ from django.db.models import Q
 
 from accounts.models import User
 from core.scope import EVERYTHING, scope_path
-from petitions.models import FINISHED_STATES, PETITION_TRANSITIONS, Petition, PetitionState
+from petitions.models import (
+    FINISHED_STATES,
+    OPEN_STATES,
+    PETITION_TRANSITIONS,
+    Petition,
+    PetitionState,
+)
 from petitions.policy import NEXT_TIER, rating_window_passed
 
 # Whoever a request carries: a signed-in account or the anonymous visitor.
@@ -47,6 +53,7 @@ STAFF_PAGE_ROLES: dict[str, frozenset[str]] = {
     "PetitionStaffDetailView": STAFF_ROLES,
     "BuildingPlaqueSheetView": STAFF_ROLES,
     "PetitionCheckInView": STAFF_ROLES,
+    "PetitionAcceptView": STAFF_ROLES,
     "PetitionNoteCreateView": STAFF_ROLES,
     "PetitionResolveView": STAFF_ROLES,
     "PetitionReturnView": STAFF_ROLES,
@@ -226,6 +233,12 @@ def awaits_placement(petition: Petition) -> bool:
     return petition.state == State.SUBMITTED and petition.holder_id is None
 
 
+def may_accept(user: Viewer, petition: Petition) -> bool:
+    """签收 (petitions/acceptance.py): the holder, once per hand-over, while it is open."""
+    return (is_holder(user, petition) and petition.state in OPEN_STATES
+            and petition.accepted_at is None)
+
+
 def may_check_in(user: Viewer, petition: Petition) -> bool:
     return is_holder(user, petition) and may_move(petition, State.ON_SITE)
 
@@ -290,6 +303,7 @@ def may_callback(user: Viewer, petition: Petition, now: datetime) -> bool:
 def staff_actions(user: Viewer, petition: Petition, now: datetime) -> dict[str, bool]:
     """Which action forms the staff page shows, by action."""
     return {
+        "accept": may_accept(user, petition),
         "check_in": may_check_in(user, petition),
         "note": may_add_note(user, petition),
         "resolve": may_resolve(user, petition),

@@ -27,6 +27,7 @@ from core.images import photo_reencode
 from core.workdays import WorkCalendar
 from core.workflow import check_transition, transition
 from petitions import policy, rules
+from petitions.acceptance import accept_arm, accept_implied
 from petitions.locating import Placed, no_holder_reason, queue_dispatcher_ids, submission_place
 from petitions.models import (
     MAX_PHOTOS,
@@ -356,7 +357,9 @@ def _create(*, actor: User | None, is_external: bool, category: Category, placed
         previous = transition(petition, State.DISPATCHED, table=PETITION_TRANSITIONS, field="state")
         petition.holder_id = holder_id
         petition.dispatched_at = now
-        petition.save(update_fields=["state", "holder", "dispatched_at", "updated_at"])
+        accepting = accept_arm(petition, now=now, sla_policy=sla_policy)
+        petition.save(update_fields=["state", "holder", "dispatched_at", "updated_at",
+                                     *accepting])
         _event(petition, kind=Kind.DISPATCHED, actor=None, from_state=previous,
                note=_("自动派单"), now=now)
     return petition
@@ -382,10 +385,14 @@ def petition_triage(*, petition_id: int, actor: User, size: str, note: str = "")
         if policy.is_above(target, old_tier):
             origin = Area.objects.get(path=petition.origin_path)
             _place(petition, origin, target)
+            old_holder_id = petition.holder_id
             petition.holder_id = (policy.tier_holder_id(petition.area, target)
                                   or petition.holder_id)
-            _arm_due_reminder(petition, SlaPolicy.current())
+            sla_policy = SlaPolicy.current()
+            _arm_due_reminder(petition, sla_policy)
             fields += ["tier", "area", "area_path", "due_at", "holder", "due_remind_at"]
+            if petition.holder_id != old_holder_id:  # a hand-over: the new holder accepts
+                fields += accept_arm(petition, now=timezone.now(), sla_policy=sla_policy)
         petition.save(update_fields=fields)
         _event(petition, kind=Kind.TRIAGED, actor=actor, note=note or petition.get_size_display(),
                from_tier=old_tier, to_tier=petition.tier)
@@ -414,12 +421,14 @@ def petition_dispatch(*, petition_id: int, actor: User, holder: User, note: str 
 def _dispatch_to(petition: Petition, *, holder_id: int, actor: User | None, previous: str,
                  note: str) -> Petition:
     now = timezone.now()
+    sla_policy = SlaPolicy.current()
     petition.holder_id = holder_id
     petition.dispatched_at = now
-    fields = ["state", "holder", "dispatched_at", "updated_at"]
+    fields = ["state", "holder", "dispatched_at", "updated_at",
+              *accept_arm(petition, now=now, sla_policy=sla_policy)]
     # The arrival clock runs from dispatch; a petition that waited in 待分派 starts it now.
     if previous == State.REOPENED or petition.arrival_due_at is None:
-        _arm_arrival(petition, now, SlaPolicy.current())
+        _arm_arrival(petition, now, sla_policy)
         petition.arrived_at = None
         fields += ["arrival_due_at", "arrival_remind_at", "arrived_at"]
     petition.save(update_fields=fields)
@@ -441,7 +450,9 @@ def petition_check_in(*, petition_id: int, actor: User,
         previous = transition(petition, State.ON_SITE, table=PETITION_TRANSITIONS, field="state")
         now = timezone.now()
         petition.arrived_at = now
-        fields = ["state", "arrived_at", "updated_at"]
+        petition.last_progress_at = now
+        fields = ["state", "arrived_at", "last_progress_at", "updated_at",
+                  *accept_implied(petition, actor=actor, now=now)]
         if policy.is_late(petition.arrival_due_at, now) and not petition.arrival_missed:
             petition.arrival_missed = True
             fields.append("arrival_missed")
@@ -477,6 +488,11 @@ def petition_add_note(
         event = _event(petition, kind=Kind.NOTE, actor=actor, note=note,
                        is_internal=is_staff_side and is_internal is not False)
         _save_photos(petition, photos, actor=actor, event=event)
+        if is_staff_side:  # progress, for the stalled-work digest (petitions/stalled.py)
+            petition.last_progress_at = event.created_at
+            petition.save(update_fields=["last_progress_at", "updated_at",
+                                         *accept_implied(petition, actor=actor,
+                                                         now=event.created_at)])
         return event
 
 
@@ -542,7 +558,8 @@ def petition_resolve(*, petition_id: int, actor: User, resolution: str,
         petition.no_visit_reason = no_visit_reason
         petition.no_visit_note = no_visit_note if no_visit_reason else ""
         fields = ["state", "resolution", "resolved_at", "resolved_on_time", "resolved_tier",
-                  "resolved_by", "no_visit_reason", "no_visit_note", "updated_at"]
+                  "resolved_by", "no_visit_reason", "no_visit_note", "updated_at",
+                  *accept_implied(petition, actor=actor, now=now)]
         if no_visit_reason and not petition.arrival_missed:
             petition.arrival_missed = True
             fields.append("arrival_missed")
@@ -729,8 +746,9 @@ def petition_reroute(*, petition_id: int, actor: User, building: Building | None
             holder_id = holder.pk
         previous = transition(petition, State.DISPATCHED, table=PETITION_TRANSITIONS, field="state")
         petition.holder_id = holder_id
+        accepting = accept_arm(petition, now=timezone.now(), sla_policy=SlaPolicy.current())
         petition.save(update_fields=["state", "holder", "origin_path", "building", "area",
-                                     "area_path", "updated_at"])
+                                     "area_path", "updated_at", *accepting])
         _event(petition, kind=Kind.REROUTED, actor=actor, from_state=previous, note=note)
         return petition
 
@@ -763,14 +781,17 @@ def petition_escalate_by_hand(*, petition_id: int, actor: User, reason: str) -> 
         new_tier = policy.NEXT_TIER.get(petition.tier)
         if new_tier is None:
             raise ApplicationError(_("诉求已在街道层级，无法再升级。"))
-        old_tier = petition.tier
+        old_tier, old_holder_id = petition.tier, petition.holder_id
         origin = Area.objects.get(path=petition.origin_path)
         _place(petition, origin, new_tier)
         petition.holder_id = (policy.tier_holder_id(petition.area, new_tier)
                               or petition.holder_id)
-        _arm_due_reminder(petition, SlaPolicy.current())
-        petition.save(update_fields=["tier", "area", "area_path", "due_at", "holder",
-                                     "due_remind_at", "updated_at"])
+        sla_policy = SlaPolicy.current()
+        _arm_due_reminder(petition, sla_policy)
+        fields = ["tier", "area", "area_path", "due_at", "holder", "due_remind_at", "updated_at"]
+        if petition.holder_id != old_holder_id:  # a hand-over: the new holder accepts
+            fields += accept_arm(petition, now=timezone.now(), sla_policy=sla_policy)
+        petition.save(update_fields=fields)
         _event(petition, kind=Kind.ESCALATED, actor=actor, note=reason, from_tier=old_tier,
                to_tier=new_tier)
         return petition

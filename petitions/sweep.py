@@ -30,8 +30,9 @@ from notifications.messages import Message, choice
 from notifications.models import Notification
 from notifications.services import notification_fields
 from petitions import policy
+from petitions.acceptance import petitions_accept_overdue
 from petitions.alerts import petitions_alert_escalated, petitions_alert_supervised
-from petitions.models import Petition, PetitionEvent, Tier, WebhookDelivery
+from petitions.models import Petition, PetitionEvent, SlaPolicy, Tier, WebhookDelivery
 from petitions.notify import petition_link, petition_link_parts, schedule_webhook_delivery
 
 Kind = PetitionEvent.Kind
@@ -42,6 +43,15 @@ class SweepResult:
     escalated: int
     supervised: int
     arrivals_missed: int
+    accept_overdue: int = 0
+
+
+def accept_rearm(petition_ids: list[int], *, tier: str, now: datetime) -> None:
+    """The escalated petitions that changed hands: the new holder accepts within `tier`'s limit
+    (petitions/acceptance.py); one who keeps the petition keeps their acceptance."""
+    if petition_ids:
+        Petition.objects.filter(pk__in=petition_ids).update(
+            accepted_at=None, accept_due_at=now + SlaPolicy.current().accept_limit(tier))
 
 
 def _messages(new_tier: str) -> tuple[Message, Message]:
@@ -74,11 +84,12 @@ def petitions_escalate_overdue(*, now: datetime) -> int:
 
 def _escalate_tier_portable(old_tier: str, *, now: datetime) -> int:
     new_tier = policy.NEXT_TIER[old_tier]
-    claimed = list(
+    old_holders = dict(
         Petition.objects.select_for_update(skip_locked=True)
         .filter(policy.escalation_due_q(old_tier, now))
-        .values_list("id", flat=True)
+        .values_list("id", "holder_id")
     )
+    claimed = list(old_holders)
     if not claimed:
         return 0
     holder = policy.holder_expression(new_tier, today=timezone.localdate(now),
@@ -90,6 +101,8 @@ def _escalate_tier_portable(old_tier: str, *, now: datetime) -> int:
     )
     rows = list(Petition.objects.filter(pk__in=claimed, tier=new_tier).values(
         "id", "holder_id", "external_system_id", "external_ref", "state"))
+    accept_rearm([row["id"] for row in rows if row["holder_id"] != old_holders[row["id"]]],
+                 tier=new_tier, now=now)
     title, note = _messages(new_tier)
     inbox = notification_fields(title=title, body=note)
     events = PetitionEvent.objects.bulk_create([
@@ -152,13 +165,15 @@ def _escalate_tier_postgresql(old_tier: str, *, now: datetime) -> int:
         event=PetitionEvent._meta.db_table,
         notification=Notification._meta.db_table, apikey=ApiKey._meta.db_table,
         webhook=WebhookDelivery._meta.db_table,
-        new_due=policy.tier_deadline_field(new_tier),
+        new_due=policy.tier_deadline_field(new_tier), new=new_tier,
+        policy=SlaPolicy._meta.db_table,
     )
     params = {
         "old": old_tier, "new": new_tier, "now": now, "note": inbox["body"],
         "title": inbox["title"], "title_key": inbox["title_key"], "body_key": inbox["body_key"],
         "inbox_params": json.dumps(inbox["params"]), "kind": Kind.ESCALATED,
-        "now_iso": now.isoformat(),
+        "now_iso": now.isoformat(), "policy_id": SlaPolicy.SINGLETON_ID,
+        "accept_default": SlaPolicy().accept_limit(new_tier),
         "link_before": link_before, "link_after": link_after, **claimed_params,
         **target_params,
     }
@@ -198,7 +213,15 @@ WITH claimed (id, target_path) AS (
         tier = %(new)s, due_at = p.{new_due}, updated_at = %(now)s,
         area_id = COALESCE(plan.area_id, p.area_id),
         area_path = COALESCE(plan.path, p.area_path),
-        holder_id = COALESCE(plan.holder_id, p.holder_id)
+        holder_id = COALESCE(plan.holder_id, p.holder_id),
+        -- 签收 (petitions/acceptance.py): a new holder accepts within the new tier's limit.
+        accepted_at = CASE WHEN plan.holder_id IS DISTINCT FROM p.holder_id
+                           AND plan.holder_id IS NOT NULL THEN NULL ELSE p.accepted_at END,
+        accept_due_at = CASE WHEN plan.holder_id IS DISTINCT FROM p.holder_id
+                             AND plan.holder_id IS NOT NULL
+                        THEN %(now)s + COALESCE((SELECT accept_{new} FROM {policy}
+                                                 WHERE id = %(policy_id)s), %(accept_default)s)
+                        ELSE p.accept_due_at END
     FROM plan
     WHERE p.id = plan.id AND p.tier = %(old)s
     RETURNING p.id, p.holder_id, p.external_system_id, p.external_ref, p.state
@@ -307,8 +330,11 @@ def _webhooks_supervised(rows: Sequence[Mapping[str, Any]], events: list[Petitio
 
 
 def petitions_sweep(*, now: datetime) -> SweepResult:
-    """The beat job: missed arrivals, escalations, then supervision flags."""
+    """The beat job: missed arrivals, acceptance timeouts (签收超时, before escalation hands
+    a petition on), escalations, then supervision flags."""
     arrivals = petitions_record_missed_arrivals(now=now)
+    accept_overdue = petitions_accept_overdue(now=now)
     escalated = petitions_escalate_overdue(now=now)
     supervised = petitions_flag_supervision(now=now)
-    return SweepResult(escalated=escalated, supervised=supervised, arrivals_missed=arrivals)
+    return SweepResult(escalated=escalated, supervised=supervised, arrivals_missed=arrivals,
+                       accept_overdue=accept_overdue)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from petitions.alerts import petitions_send_reminders
 from petitions.pending_photos import pending_photos_purge
 from petitions.recurrence import recurrence_detect
+from petitions.stalled import petitions_stalled_digest
 from petitions.sweep import petitions_sweep
 from petitions.webhooks import webhook_deliveries_send_due
 
@@ -18,7 +19,7 @@ from petitions.webhooks import webhook_deliveries_send_due
 def petitions_sweep_task() -> dict[str, Any]:
     result = petitions_sweep(now=timezone.now())
     return {"escalated": result.escalated, "supervised": result.supervised,
-            "arrivals_missed": result.arrivals_missed}
+            "arrivals_missed": result.arrivals_missed, "accept_overdue": result.accept_overdue}
 
 
 @shared_task(name="petitions.webhooks_deliver", acks_late=True, ignore_result=True)
@@ -40,3 +41,8 @@ def petitions_pending_photos_purge_task() -> int:
 def petitions_recurrence_detect_task() -> int:
     return recurrence_detect(now=timezone.now())
 
+
+
+@shared_task(name="petitions.stalled_digest", acks_late=True, ignore_result=True)
+def petitions_stalled_digest_task() -> int:
+    return petitions_stalled_digest(now=timezone.now())

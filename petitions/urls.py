@@ -52,6 +52,7 @@ urlpatterns = [
          plaques.BuildingPlaqueSheetView.as_view(), name="staff-plaque-sheet"),
     path("staff/<int:pk>/check-in/", staff.PetitionCheckInView.as_view(),
          name="staff-check-in"),
+    path("staff/<int:pk>/accept/", staff.PetitionAcceptView.as_view(), name="staff-accept"),
     path("staff/<int:pk>/notes/create/", staff.PetitionNoteCreateView.as_view(),
          name="staff-note-create"),
     path("staff/<int:pk>/resolve/", staff.PetitionResolveView.as_view(), name="staff-resolve"),

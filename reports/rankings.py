@@ -28,6 +28,8 @@ Which unit a petition counts for:
   the row's arrival facts are the holder's. (An escalation moves the holder without a new
   dispatch; the row keeps no earlier holder, and reading the timeline for each petition would
   cost a query per petition, so an escalated petition's arrival counts for whoever holds it.)
+  A petition whose 签收 timed out (`accept_overdue_at`) counts for no worker's 响应率: the delay
+  is the dispatch's (petitions/acceptance.py).
 
 Every function reads in a fixed number of queries whatever the number of petitions, grids or
 workers (GROUP BY and conditional counts in the database): `grid_ranking` and
@@ -51,6 +53,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
 from core.types import AnyUser
+from petitions.acceptance import worker_response_q
 from petitions.assessment import approved_exclusion_exists, exclusion_counts
 from petitions.models import Petition, PetitionState
 from petitions.selectors import rate_aggregates, rates_row
@@ -236,8 +239,11 @@ def worker_ranking(*, street: Area, start: date, end: date, rate: str = DEFAULT_
     _check_rate(rate)
     petitions = _period_petitions(street, start, end)
     worker = F("holder") if rate == "response" else Coalesce("resolved_by", "holder")
+    # 签收超时: a petition its worker never had in hand in time is the dispatch's delay, not
+    # the worker's arrival (petitions/acceptance.py); the street's own rates still count it.
+    counted = petitions.filter(worker_response_q()) if rate == "response" else petitions
     counts = {row["unit"]: row for row in
-              petitions.filter(~approved_exclusion_exists()).annotate(unit=worker)
+              counted.filter(~approved_exclusion_exists()).annotate(unit=worker)
               .filter(unit__isnull=False).values("unit")
               .annotate(**rate_aggregates()).order_by()}
     people = User.objects.filter(pk__in=list(counts)).values_list(

@@ -269,6 +269,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every hour: 未诉先办 — raise a suggestion to staff where one category of petition recurs
     # in one building (RECURRENCE_* below); set-based, and safe twice or at once.
     "petitions-recurrence-detect": {"task": "petitions.recurrence_detect", "schedule": 3600.0},
+    # Every hour: 滞留提醒 — the stalled-work digest, sent by the first run of each interval
+    # (SlaPolicy.stalled_digest_interval, from 08:00) on working days; the rest find it claimed.
+    "petitions-stalled-digest": {"task": "petitions.stalled_digest", "schedule": 3600.0},
     # --- deliberation ---
     # Every hour: create each compound's monthly session once its 15th is within the lead window
     # (idempotent: one session per compound and month, however often it runs).

@@ -231,6 +231,9 @@ class PetitionDetailOutput(PetitionListOutput):
     answers = serializers.DictField()
     dispatched_at = serializers.DateTimeField(allow_null=True)
     arrival_missed = serializers.BooleanField()
+    accept_due_at = serializers.DateTimeField(
+        allow_null=True, help_text="签收时限：承办人须在此前签收（每次交办重新计算）")
+    accepted_at = serializers.DateTimeField(allow_null=True, help_text="本次交办的签收时间")
     microgrid_due_at = serializers.DateTimeField()
     grid_due_at = serializers.DateTimeField()
     street_due_at = serializers.DateTimeField()
@@ -263,6 +266,8 @@ class PetitionDetailOutput(PetitionListOutput):
                 "answers": instance.answers,
                 "dispatched_at": iso(instance.dispatched_at),
                 "arrival_missed": instance.arrival_missed,
+                "accept_due_at": iso(instance.accept_due_at),
+                "accepted_at": iso(instance.accepted_at),
                 "microgrid_due_at": iso(instance.microgrid_due_at),
                 "grid_due_at": iso(instance.grid_due_at),
                 "street_due_at": iso(instance.street_due_at),

@@ -32,7 +32,7 @@ from core.api.views import ID_LOOKUP_REGEX, validated
 from core.exceptions import ApplicationError
 from core.queries import values_by_ids
 from core.referral import referrer
-from petitions import dispatch_queue, rules, selectors, services
+from petitions import acceptance, dispatch_queue, rules, selectors, services
 from petitions.api import serializers as io
 from petitions.filters import PetitionFilter
 from petitions.models import Category, Petition, PetitionEvent
@@ -238,6 +238,11 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Petition]):
             note=data["note"],
         )
         return self._detail(petition)
+
+    @extend_schema(summary="签收（承办人确认接单）", request=None, responses=TRANSITION_RESPONSES)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str) -> Response:
+        return self._transition(request, pk, acceptance.petition_accept)
 
     @extend_schema(summary="到场签到", request=None, responses=TRANSITION_RESPONSES)
     @action(detail=True, methods=["post"], url_path="check-in")

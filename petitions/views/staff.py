@@ -32,7 +32,7 @@ from core.actions import ActionView, StaffRequiredMixin
 from core.care_referral import care_visit_url
 from core.referral import referrer
 from core.types import signed_in_user
-from petitions import assessment, dispatch_queue, recurrence, rules, selectors, services
+from petitions import acceptance, assessment, dispatch_queue, recurrence, rules, selectors, services
 from petitions import forms as petition_forms
 from petitions.models import AssessmentExclusion, Petition, RecurrenceSuggestion
 from petitions.presentation import stats_chart, stats_rows
@@ -143,6 +143,13 @@ class StaffActionView(StaffView, ActionView):
 
     def redirect_to(self, obj: Petition) -> str:
         return reverse("petitions:staff-detail", args=[obj.pk])
+
+
+class PetitionAcceptView(StaffActionView):
+    success_message = _lazy("已签收。")
+
+    def perform(self, petition: Petition, data: dict[str, Any]) -> Any:
+        return acceptance.petition_accept(petition_id=petition.pk, actor=self.actor)
 
 
 class PetitionCheckInView(StaffActionView):

@@ -47,6 +47,7 @@ def test_an_open_row_prints_its_labels_and_both_deadlines_in_shanghai_time(
                       description="请回电13812345678，楼道灯坏了一个星期，晚上上下楼什么都看不见"
                                   "很危险，请尽快修")
     Petition.objects.filter(pk=petition.pk).update(supervised=True)  # as the sweep flags it
+    # Nobody has accepted it (签收): the row says so beside 督办.
     # 09:10: the 7-minute arrival (09:07) is missed, the day's resolution (Tuesday 09:00) not.
     time_machine.move_to(MONDAY_9AM + timedelta(minutes=10), tick=False)
     classes, row = rows_of(microgrid_worker)[petition.pk]
@@ -55,7 +56,7 @@ def test_an_open_row_prints_its_labels_and_both_deadlines_in_shanghai_time(
     # phone masked before the cut.
     assert text(row) == (
         f"#{petition.pk} 环境卫生 请回电138****5678，楼道灯坏了一个星期，"
-        "晚上上下楼什么都看不见很... 长江瑞城 1号楼 已派单 微网格 督办 "
+        "晚上上下楼什么都看不见很... 长江瑞城 1号楼 已派单 微网格 督办 待签收 "
         "到场 11-16 09:07 到场超时 办结 11-17 09:00")
     assert f'href="{reverse("petitions:staff-detail", args=[petition.pk])}"' in row
     assert 'data-deadline="2026-11-16T09:07:00+08:00"' in row
