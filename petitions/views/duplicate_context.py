@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from petitions import duplicates
 from petitions import forms as petition_forms
-from petitions.models import Petition, PetitionMerge
+from petitions.models import OPEN_STATES, Petition, PetitionMerge
 from petitions.rules import Viewer
 from petitions.selectors import petition_public_text
 
@@ -36,7 +36,7 @@ def duplicates_context(*, user: Viewer, petition: Petition) -> dict[str, Any]:
     user may use), the link of a merged petition, and what was merged into this one."""
     found = duplicates.petition_likely_duplicates_for_user(user=user, petition=petition)
     mergeable = {item.petition.pk for item in found
-                 if petition.state in duplicates.OPEN_STATES
+                 if petition.state in OPEN_STATES
                  and duplicates.may_merge(user, petition, item.petition)}
     merged_records = duplicates.petition_merged_records(user=user, petition=petition)
     return {
