@@ -53,9 +53,14 @@ from core.audit import audit_event_record, object_type_of
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.models import AuditEvent
 from core.workflow import check_transition, transition
-from notifications.messages import Message
+from notifications.messages import Message, choice
 from notifications.models import Notification
-from notifications.services import Sms, notification_fields, sms_enqueue_many
+from notifications.services import (
+    Sms,
+    notification_fields,
+    notifications_create,
+    sms_enqueue_many,
+)
 from petitions import rules
 from petitions.models import (
     OPEN_STATES,
@@ -253,7 +258,17 @@ def _merge(petition: Petition, into: Petition, *, actor: User, how: str,
         petition=petition, kind=Kind.MERGED, actor=actor, from_state=previous,
         to_state=petition.state, created_at=now, is_internal=False,
         note=_("已与同类诉求 #%(into)s 合并办理，办理结果出来后请您评价。") % {"into": into.pk})
-    notify_event(petition=petition, event=event)
+    if how == PetitionMerge.How.MERGED:
+        notify_event(petition=petition, event=event)  # the submitter: inbox and SMS
+    elif petition.holder_id is not None:
+        # Joined by the submitter, who chose it on the form (no SMS to tell them what they
+        # just did): only the holder it was dispatched to hears that it is no longer theirs.
+        notifications_create(
+            user_ids=[petition.holder_id],
+            title=Message(gettext_noop("诉求 #%(id)s：%(kind)s"),
+                          {"id": petition.pk, "kind": choice("petitions.event_kind", Kind.MERGED)}),
+            body=event.note, link=petition_link(petition.pk, for_staff=True),
+            dedupe_key=f"petition-event:{event.pk}")
     # A's timeline: which petition came in, and why (staff only).
     staff_note = _("诉求 #%(id)s 并入本诉求。") % {"id": petition.pk}
     if note:

@@ -179,8 +179,8 @@ def test_the_resident_may_submit_anyway(frozen, territory, resident_user, other_
     assert not PetitionMerge.objects.exists()
 
 
-def test_joining_merges_the_new_petition_into_the_one_followed(frozen, territory,
-                                                               resident_user, other_resident):
+def test_joining_merges_the_new_petition_into_the_one_followed(
+        frozen, territory, resident_user, other_resident, microgrid_worker):
     theirs = submit(other_resident, building=territory.building1, description=SIMILAR)
     response = client_for(resident_user).post(
         reverse("petitions:create"),
@@ -191,6 +191,13 @@ def test_joining_merges_the_new_petition_into_the_one_followed(frozen, territory
     link = PetitionMerge.objects.get(petition=mine)
     assert (link.into_id, link.how) == (theirs.pk, PetitionMerge.How.JOINED)
     assert mine.photos.count() == 1  # kept on the resident's own petition
+    # The holder it was dispatched to hears it is no longer theirs; the resident, who chose
+    # it, gets no SMS about it.
+    assert Notification.objects.filter(
+        user=microgrid_worker, link=reverse("petitions:staff-detail", args=[mine.pk]),
+        title__contains="合并").exists()
+    assert not OutboundMessage.objects.filter(recipient=resident_user.phone,
+                                              body__contains="合并").exists()
     page = unescape(client_for(resident_user).get(
         reverse("petitions:detail", args=[mine.pk])).content.decode())
     assert f"已与同类诉求 #{theirs.pk} 合并办理" in page
