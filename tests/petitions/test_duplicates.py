@@ -327,7 +327,7 @@ def test_an_outsider_gets_404_and_a_non_dispatcher_403(pair, outsider, microgrid
     with pytest.raises(Http404):
         duplicates.petition_merge(petition_id=merged.pk, into_id=kept.pk, actor=outsider)
     for user in (microgrid_worker, grid_worker):
-        with pytest.raises(PermissionDeniedError):
+        with pytest.raises(PermissionDeniedError, match="只有管辖两件诉求的社区工作人员"):
             duplicates.petition_merge(petition_id=merged.pk, into_id=kept.pk, actor=user)
     with pytest.raises(Http404):  # the resident does not see the neighbour's petition
         duplicates.petition_merge(petition_id=merged.pk, into_id=kept.pk, actor=resident_user)
