@@ -397,3 +397,30 @@ def test_the_api_merges_and_lists_duplicates(pair, community_staff, grid_worker,
     again = client.post(url, {"into": kept.pk}, content_type="application/json")
     assert again.status_code == 400
     assert "不能再次合并" in again.content.decode()
+
+
+def test_inviting_the_linked_raters_takes_the_same_queries_for_one_or_many(
+        frozen, territory, resident_user, other_resident, community_staff, microgrid_worker,
+        grid_worker):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def kept_with(links: int) -> Petition:
+        kept = submit(other_resident, building=territory.building1, description=SIMILAR)
+        for _ in range(links):
+            merged = submit(resident_user, building=territory.building1, description=SIMILAR)
+            duplicates.petition_merge(petition_id=merged.pk, into_id=kept.pk,
+                                      actor=community_staff)
+        resolve_after_visit(petition_id=kept.pk, actor=microgrid_worker, resolution="已清理")
+        Petition.objects.filter(pk=kept.pk).update(verified_at=timezone.now())
+        kept.refresh_from_db()
+        return kept
+
+    counts = []
+    for links in (1, 5):
+        kept = kept_with(links)
+        with CaptureQueriesContext(connection) as queries:
+            assert duplicates.merged_raters_invite(petition=kept) == links
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert PetitionMerge.objects.filter(invited_at__isnull=True).count() == 0
