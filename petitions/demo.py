@@ -23,6 +23,7 @@ from petitions.models import (
     Category,
     Petition,
     PetitionEvent,
+    PetitionMerge,
     SlaPolicy,
     Tier,
     is_internal_by_default,
@@ -102,6 +103,8 @@ PLAN: list[tuple[str, int, str, str, str, str]] = [
     (State.DISPATCHED, 2, "small", "mobile_web", "", "escalated"),
     (State.DISPATCHED, 1, "hard", "walk_in", "", "supervised"),
     (State.DISPATCHED, 2, "small", "mobile_web", "", "reopened_open"),
+    # A duplicate merged into the first dispatched petition (petitions/duplicates.py).
+    (State.MERGED, 1, "small", "mobile_web", "", "merged"),
 ]
 
 
@@ -153,10 +156,19 @@ class _Builder:
                               **{"is_internal": is_internal_by_default(step["kind"]), **step})
                 for step in steps)
         PetitionEvent.objects.bulk_create(self.events)
+        self._link_merged(created)
         # 未诉先办: detection as the hourly task runs it, with the demo's thresholds whatever
         # the settings say. The resident's building has three 物业设施 petitions today (门禁,
         # 路灯, 电梯; plan indices 43, 46, 52) besides older ones: one open suggestion.
         self.suggestions = recurrence_detect(now=self.now, min_count=3, window_days=30)
+
+    def _link_merged(self, created: list[Petition]) -> None:
+        """The merged demo petition points to the first petition still being handled."""
+        into = next(petition for petition in created if petition.state == State.DISPATCHED)
+        PetitionMerge.objects.bulk_create([
+            PetitionMerge(petition=petition, into=into, merged_by=self.cast.community,
+                          merged_at=petition.closed_at or self.now, note="同一事项")
+            for petition in created if petition.state == State.MERGED])
 
     def _text(self, extra: str, index: int) -> tuple[Category, str]:
         if extra == "dispute":
@@ -260,6 +272,11 @@ class _Builder:
             steps.append({"kind": Kind.SUPERVISED, "note": "超过街道办结时限，列入督办。",
                           "created_at": petition.street_due_at})
         if final == State.DISPATCHED and extra not in ("reopened_open",):
+            return steps
+        if final == State.MERGED:
+            petition.closed_at = step(Kind.MERGED, State.DISPATCHED, State.MERGED, 30,
+                                      "已与同类诉求合并办理，办理结果出来后请您评价。",
+                                      self.cast.community.pk)
             return steps
         if final == State.RETURNED:
             petition.holder_id = None

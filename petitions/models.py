@@ -159,21 +159,26 @@ class PetitionState(models.TextChoices):
     REJECTED = "rejected", _("不予受理")
     REFERRED = "referred", _("转议事")
     REOPENED = "reopened", _("已重办")
+    # A duplicate folded into another petition (petitions/duplicates.py): finished here, the
+    # other one's result is its result (PetitionMerge links them).
+    MERGED = "merged", _("已合并")
 
 
 _S = PetitionState
 # The workflow as data. Escalation changes the tier, never the state, so it is not in here.
+# Any open petition may be merged into another (a duplicate); a merged one is finished.
 PETITION_TRANSITIONS: dict[str, frozenset[str]] = {
-    _S.SUBMITTED: frozenset({_S.DISPATCHED, _S.REJECTED, _S.REFERRED}),
-    _S.DISPATCHED: frozenset({_S.ON_SITE, _S.RESOLVED, _S.RETURNED, _S.REFERRED}),
-    _S.ON_SITE: frozenset({_S.RESOLVED, _S.RETURNED, _S.REFERRED}),
+    _S.SUBMITTED: frozenset({_S.DISPATCHED, _S.REJECTED, _S.REFERRED, _S.MERGED}),
+    _S.DISPATCHED: frozenset({_S.ON_SITE, _S.RESOLVED, _S.RETURNED, _S.REFERRED, _S.MERGED}),
+    _S.ON_SITE: frozenset({_S.RESOLVED, _S.RETURNED, _S.REFERRED, _S.MERGED}),
     _S.RESOLVED: frozenset({_S.VERIFIED, _S.DISPATCHED}),
     _S.VERIFIED: frozenset({_S.RATED, _S.CLOSED}),
     _S.RATED: frozenset({_S.CLOSED, _S.REOPENED}),
-    _S.REOPENED: frozenset({_S.DISPATCHED}),
-    _S.RETURNED: frozenset({_S.DISPATCHED, _S.REJECTED, _S.REFERRED}),
+    _S.REOPENED: frozenset({_S.DISPATCHED, _S.MERGED}),
+    _S.RETURNED: frozenset({_S.DISPATCHED, _S.REJECTED, _S.REFERRED, _S.MERGED}),
     _S.REFERRED: frozenset({_S.CLOSED}),
     _S.REJECTED: frozenset(),
+    _S.MERGED: frozenset(),
     # Once in a petition's life, when the matter comes back (petition_reopen checks the rest).
     _S.CLOSED: frozenset({_S.REOPENED}),
 }
@@ -181,7 +186,7 @@ PETITION_TRANSITIONS: dict[str, frozenset[str]] = {
 OPEN_STATES: frozenset[str] = frozenset(
     {_S.SUBMITTED, _S.DISPATCHED, _S.ON_SITE, _S.RETURNED, _S.REOPENED}
 )
-FINISHED_STATES: frozenset[str] = frozenset({_S.CLOSED, _S.REJECTED})
+FINISHED_STATES: frozenset[str] = frozenset({_S.CLOSED, _S.REJECTED, _S.MERGED})
 
 
 class NoVisitReason(models.TextChoices):
@@ -512,6 +517,7 @@ class PetitionEvent(models.Model):
         SUPERVISED = "supervised", _("督办")
         REFERRED = "referred", _("转议事")
         CLOSED = "closed", _("关闭")
+        MERGED = "merged", _("合并")
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events",
                                  verbose_name=_("诉求"))
@@ -813,3 +819,49 @@ class StalledDigestRun(models.Model):
 
     def __str__(self) -> str:
         return f"滞留提醒 {self.slot_start:%Y-%m-%d %H:%M}"
+
+
+class PetitionMerge(models.Model):
+    """A duplicate (`petition`, finished as 已合并) folded into the petition that is kept
+    (`into`), by staff (petitions/duplicates.py `petition_merge`) or by its own submitter who
+    chose to follow a similar petition at submission (`petition_join`). Nothing of the
+    duplicate is moved or deleted: its photos and timeline stay on its own rows, read from the
+    kept petition through this link.
+
+    The duplicate's submitter rates the kept petition's result here, once it is verified: one
+    rating per linked submitter, on this row. 满意率 stays one figure per handled petition (the
+    kept petition's own rating); a merged petition has no rating of its own and is out of it,
+    so a result is never counted twice nor a duplicate counted as unrated."""
+
+    class How(models.TextChoices):
+        MERGED = "merged", _("工作人员合并")
+        JOINED = "joined", _("居民关注同类诉求")
+
+    petition = models.OneToOneField(Petition, on_delete=models.CASCADE, related_name="merge",
+                                    verbose_name=_("被合并的诉求"))
+    into = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="merged_in",
+                             verbose_name=_("保留的诉求"))
+    how = models.CharField(_("方式"), max_length=8, choices=How.choices, default=How.MERGED)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+",
+                                  verbose_name=_("操作人"))
+    merged_at = models.DateTimeField(_("合并时间"), default=timezone.now)
+    note = models.CharField(_("说明"), max_length=500, blank=True)
+    # Set when the duplicate's submitter was asked to rate the kept petition's result.
+    invited_at = models.DateTimeField(_("邀请评价时间"), null=True, blank=True)
+    rating = models.CharField(_("评价"), max_length=12, choices=Petition.Rating.choices,
+                              blank=True)
+    rating_comment = models.CharField(_("评价意见"), max_length=500, blank=True)
+    rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("合并的诉求")
+        verbose_name_plural = _("合并的诉求")
+        ordering = ["merged_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(petition=models.F("into")),
+                                   name="petition_merge_not_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.petition_id} → #{self.into_id}"

@@ -30,19 +30,20 @@ from petitions.models import Petition, PetitionEvent, WebhookDelivery
 Kind = PetitionEvent.Kind
 # Events the resident is told about by SMS (the rest only reach the inbox).
 SMS_KINDS = frozenset({Kind.SUBMITTED, Kind.RESOLVED, Kind.REJECTED, Kind.REOPENED,
-                       Kind.REFERRED})
+                       Kind.REFERRED, Kind.MERGED})
 # Events an external system hears about (Open311 status changes).
 WEBHOOK_KINDS = frozenset({
     Kind.SUBMITTED, Kind.DISPATCHED, Kind.CHECKED_IN, Kind.RESOLVED, Kind.VERIFIED, Kind.RATED,
     Kind.REOPENED, Kind.RETURNED, Kind.REJECTED, Kind.ESCALATED, Kind.SUPERVISED, Kind.REFERRED,
-    Kind.CLOSED,
+    Kind.CLOSED, Kind.MERGED,
 })
 # Events that make a petition someone's to act on: its (new) holder is texted as well.
 HOLDER_SMS_KINDS = frozenset({Kind.DISPATCHED, Kind.REROUTED, Kind.ESCALATED})
 # Channels of other systems: their callers' numbers are never texted (sms_recipient).
 EXTERNAL_CHANNELS = frozenset({Petition.Channel.HOTLINE_12345, Petition.Channel.SUSUBAN,
                                Petition.Channel.API})
-OPEN311_CLOSED_STATES = frozenset({"resolved", "verified", "rated", "closed", "rejected"})
+OPEN311_CLOSED_STATES = frozenset({"resolved", "verified", "rated", "closed", "rejected",
+                                   "merged"})
 
 
 @functools.cache

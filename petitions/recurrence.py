@@ -64,7 +64,8 @@ def _counted(*, since: datetime, now: datetime) -> QuerySet[Petition]:
     """The petitions that count: placed in a building, accepted within the window, and not
     refused (不予受理 is no matter to act on)."""
     return Petition.objects.filter(building__isnull=False, submitted_at__gt=since,
-                                   submitted_at__lte=now).exclude(state=Petition.State.REJECTED)
+                                   submitted_at__lte=now).exclude(
+                                       state__in=[Petition.State.REJECTED, Petition.State.MERGED])
 
 
 def _same_group(queryset: QuerySet[RecurrenceSuggestion]) -> QuerySet[RecurrenceSuggestion]:

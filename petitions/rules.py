@@ -77,6 +77,7 @@ STAFF_PAGE_ROLES: dict[str, frozenset[str]] = {
     "RecurrenceQueueView": DISPATCHER_ROLES,
     "RecurrenceAcceptView": DISPATCHER_ROLES,
     "RecurrenceDismissView": DISPATCHER_ROLES,
+    "PetitionMergeView": DISPATCHER_ROLES,
 }
 # The moves to 已派单 that are not a dispatch: a refused verification sends a resolved petition
 # back to its holder (petition_verify), a returned one is rerouted (petition_reroute).

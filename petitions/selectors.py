@@ -227,7 +227,7 @@ def petition_rates(*, user: Viewer, start: datetime, end: datetime,
     trunc = TruncWeek if by == "week" else TruncMonth
     rows = (petition_visible_queryset(user=user)
             .filter(submitted_at__gte=start, submitted_at__lt=end)
-            .exclude(state=PetitionState.REJECTED)
+            .exclude(state__in=[PetitionState.REJECTED, PetitionState.MERGED])
             .annotate(period=trunc("submitted_at")).values("period")
             .annotate(**rate_aggregates()).order_by("period"))
     return [rates_row(row) for row in rows]

@@ -28,6 +28,7 @@ from core.workdays import WorkCalendar
 from core.workflow import check_transition, transition
 from petitions import policy, rules
 from petitions.acceptance import accept_arm, accept_implied
+from petitions.duplicates import merged_raters_invite
 from petitions.locating import Placed, no_holder_reason, queue_dispatcher_ids, submission_place
 from petitions.models import (
     MAX_PHOTOS,
@@ -597,6 +598,8 @@ def petition_verify(*, petition_id: int, actor: User, accepted: bool = True,
                                                             SlaPolicy.current())
             petition.save(update_fields=["state", "verified_at", "rating_due_at", "updated_at"])
             _event(petition, kind=Kind.VERIFIED, actor=actor, from_state=previous, note=note)
+            # The submitters of petitions merged into this one are asked to rate it too.
+            merged_raters_invite(petition=petition, now=petition.verified_at)
         else:
             if not note.strip():
                 raise ApplicationError(_("请说明核实未通过的原因。"))

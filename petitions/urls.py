@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from petitions.views import intake, plaques, public, resident, staff, workbench
+from petitions.views import duplicates, intake, plaques, public, resident, staff, workbench
 
 app_name = "petitions"
 
@@ -69,6 +69,10 @@ urlpatterns = [
     path("staff/<int:pk>/callback/", intake.PetitionCallbackView.as_view(),
          name="staff-callback"),
     path("staff/<int:pk>/place/", staff.PetitionPlaceView.as_view(), name="staff-place"),
+    # Duplicates: merge into a likely duplicate (staff); rate the kept one's result (resident).
+    path("staff/<int:pk>/merge/", duplicates.PetitionMergeView.as_view(), name="staff-merge"),
+    path("<int:pk>/merged-rate/", duplicates.PetitionMergeRateView.as_view(),
+         name="merged-rate"),
     # 申诉剔除: asked for on a petition's page, decided by a street admin in the queue.
     path("staff/<int:pk>/exclusion/", staff.PetitionExclusionRequestView.as_view(),
          name="staff-exclusion-request"),

@@ -169,7 +169,7 @@ def _period_petitions(street: Area, start: date, end: date) -> QuerySet[Petition
     return (Petition.objects.filter(origin_path__startswith=street.path,
                                     submitted_at__gte=_moment(start),
                                     submitted_at__lt=_moment(end))
-            .exclude(state=PetitionState.REJECTED))
+            .exclude(state__in=[PetitionState.REJECTED, PetitionState.MERGED]))
 
 
 def _row(key: str | int, name: str, path: str, counts: Mapping[str, Any],

@@ -71,7 +71,7 @@ def screen_area_get(*, areas: list[Area], area_id: str | None) -> Area:
 def _area_petitions(area: Area) -> QuerySet[Petition]:
     """Where the matter is (origin_path), as the report counts it; refused ones count nowhere."""
     return Petition.objects.filter(origin_path__startswith=area.path).exclude(
-        state=PetitionState.REJECTED)
+        state__in=[PetitionState.REJECTED, PetitionState.MERGED])
 
 
 def _local_midnight(moment: datetime) -> datetime:

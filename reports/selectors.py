@@ -88,7 +88,7 @@ def _moment(day: date) -> datetime:
 
 def _area_petitions(area: Area) -> QuerySet[Petition]:
     return Petition.objects.filter(origin_path__startswith=area.path).exclude(
-        state=PetitionState.REJECTED)
+        state__in=[PetitionState.REJECTED, PetitionState.MERGED])
 
 
 def report_figures(*, area: Area, start: date, kind: str) -> ReportFigures:
@@ -312,7 +312,7 @@ def area_map(*, area: Area, since: datetime, until: datetime) -> dict[str, Any]:
     groups = (Petition.objects.filter(origin_path__startswith=area.path,
                                       submitted_at__gte=since, submitted_at__lt=until,
                                       building__isnull=False)
-              .exclude(state=PetitionState.REJECTED)
+              .exclude(state__in=[PetitionState.REJECTED, PetitionState.MERGED])
               .values("building_id", "category_id", "category__name", "state")
               .annotate(n=Count("id")).order_by("building_id", "category__name", "state"))
     counts: dict[int, list[dict[str, Any]]] = {}
@@ -322,7 +322,7 @@ def area_map(*, area: Area, since: datetime, until: datetime) -> dict[str, Any]:
     query["submitted_after"] = timezone.localtime(since).date().isoformat()
     query["submitted_until"] = timezone.localtime(until).date().isoformat()
     query.setlist("state", [state for state in PetitionState.values
-                            if state != PetitionState.REJECTED])
+                            if state not in (PetitionState.REJECTED, PetitionState.MERGED)])
     features = _compound_features(buildings, counts)
     features += [_building_feature(building, counts.get(building["id"], []), query)
                  for building in buildings]

@@ -447,3 +447,30 @@ class PetitionReferInput(PetitionCommentInput):
         max_length=2000, required=False, allow_blank=True, default="",
         help_text="议题说明；未同意公开或匿名的诉求必填，不得引用诉求原文或诉求人信息",
     )
+
+
+class PetitionMergeInput(serializers.Serializer[dict[str, Any]]):
+    """Merge this petition into `into` (petitions/duplicates.py)."""
+
+    into = serializers.IntegerField(min_value=1, max_value=2**62)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PetitionDuplicateOutput(serializers.Serializer[Any]):
+    """A likely duplicate, as staff who may open it see it (its text with digits starred)."""
+
+    id = serializers.IntegerField(source="petition.pk")
+    state = serializers.CharField(source="petition.state")
+    submitted_at = serializers.DateTimeField(source="petition.submitted_at")
+    description = serializers.SerializerMethodField()
+    similarity = serializers.FloatField()
+
+    def get_description(self, instance: Any) -> str:
+        from petitions.selectors import petition_public_text  # noqa: PLC0415 a leaf helper
+
+        return petition_public_text(instance.petition.description)[:100]
+
+
+class PetitionDuplicatesOutput(serializers.Serializer[Any]):
+    duplicates = PetitionDuplicateOutput(many=True)
+

@@ -32,7 +32,7 @@ from core.api.views import ID_LOOKUP_REGEX, validated
 from core.exceptions import ApplicationError
 from core.queries import values_by_ids
 from core.referral import referrer
-from petitions import acceptance, dispatch_queue, rules, selectors, services
+from petitions import acceptance, dispatch_queue, duplicates, rules, selectors, services
 from petitions.api import serializers as io
 from petitions.filters import PetitionFilter
 from petitions.models import Category, Petition, PetitionEvent
@@ -378,6 +378,33 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Petition]):
         data = validated(io.PetitionReferInput, request.data)
         petition_id = self._petition_id(pk)
         referrer()(petition_id=petition_id, actor=_actor(request), **data)
+        return self._detail(selectors.petition_get_for_user(user=request.user,
+                                                            petition_id=petition_id))
+
+    @extend_schema(
+        summary="疑似重复的诉求（同一地点、同类、时间窗口内，按内容相似度排序；工作人员）",
+        responses=io.PetitionDuplicatesOutput,
+    )
+    @action(detail=True, methods=["get"])
+    def duplicates(self, request: Request, pk: str) -> Response:
+        petition = selectors.petition_get_for_user(user=request.user,
+                                                   petition_id=self._petition_id(pk))
+        if not rules.is_staff(request.user):
+            raise Http404(_("诉求不存在。"))
+        found = duplicates.petition_likely_duplicates_for_user(user=request.user,
+                                                               petition=petition)
+        return Response(io.PetitionDuplicatesOutput({"duplicates": found}).data)
+
+    @extend_schema(
+        summary="合并重复诉求：本诉求并入 into（管辖两件诉求的社区工作人员或街道管理员）",
+        request=io.PetitionMergeInput, responses=TRANSITION_RESPONSES,
+    )
+    @action(detail=True, methods=["post"])
+    def merge(self, request: Request, pk: str) -> Response:
+        data = validated(io.PetitionMergeInput, request.data)
+        petition_id = self._petition_id(pk)
+        duplicates.petition_merge(petition_id=petition_id, into_id=data["into"],
+                                  actor=_actor(request), note=data["note"])
         return self._detail(selectors.petition_get_for_user(user=request.user,
                                                             petition_id=petition_id))
 

@@ -23,8 +23,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from accounts.models import User
 from core.actions import error_text
 from core.exceptions import ApplicationError
+from petitions import duplicates, intake
 from petitions import forms as petition_forms
-from petitions import intake
 from petitions.models import Petition
 from petitions.views.base import PHOTO_ERROR_CODES, location_picker_response, questions_response
 from petitions.views.staff import StaffActionView, StaffView
@@ -54,6 +54,11 @@ class PetitionIntakeView(StaffView):
             form.add_error(None, error.message)
             return self._render(request, form, status=400)
         messages.success(request, _("已代录诉求（编号 %(id)s）。") % {"id": petition.pk})
+        found = duplicates.petition_likely_duplicates_for_user(user=request.user,
+                                                               petition=petition)
+        if found:  # listed with their merge forms on the page this redirects to
+            messages.warning(request, _("发现 %(count)s 件疑似重复的同类诉求，请在本页核对，"
+                                        "确属同一事项的可合并。") % {"count": len(found)})
         return redirect("petitions:staff-detail", pk=petition.pk)
 
     def _record(self, user: User, form: petition_forms.IntakeForm) -> Petition:

@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,8 +28,9 @@ from core.actions import ActionView, error_text
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
 from core.types import signed_in_user
+from petitions import duplicates, pending_photos, rules, selectors, services
 from petitions import forms as petition_forms
-from petitions import pending_photos, rules, selectors, services
+from petitions.duplicates import DuplicateHint
 from petitions.models import MAX_PHOTOS, PendingPhoto, Petition
 from petitions.presentation import clock_for
 from petitions.views.base import (
@@ -38,6 +40,7 @@ from petitions.views.base import (
     questions_response,
     status_context,
 )
+from petitions.views.duplicate_context import join_target, merged_context, resident_hints
 from residents.selectors import household_list
 from territory.selectors import building_list
 
@@ -123,9 +126,11 @@ class PetitionCreateView(ResidentView):
         return self._render(request, form)
 
     def _render(self, request: HttpRequest, form: forms.Form, status: int = 200,
-                held: list[PendingPhoto] | None = None) -> HttpResponse:
+                held: list[PendingPhoto] | None = None,
+                hints: list[DuplicateHint] | None = None) -> HttpResponse:
         context = {"form": form, "masked_phone": mask_phone(self.actor.phone),
-                   "held_photos": pending_photos.pending_photo_thumbnails(held or [])}
+                   "held_photos": pending_photos.pending_photo_thumbnails(held or []),
+                   "duplicate_hints": hints or []}
         return render(request, self.template_name, context, status=status)
 
     def post(self, request: HttpRequest) -> HttpResponse:
@@ -134,8 +139,21 @@ class PetitionCreateView(ResidentView):
         held = self._hold(request, form)
         if form.errors:
             return self._render(request, form, status=400, held=held)
+        # A similar request already handled in the building: offered first (its state and
+        # date, nothing its submitter wrote: views/duplicate_context.resident_hints); the
+        # resident follows it (join:<id>) or submits anyway (new).
+        choice = request.POST.get("duplicate_choice", "")
+        if not choice:
+            hints = resident_hints(form.cleaned_data)
+            if hints:
+                return self._render(request, form, held=held, hints=hints)
+        into_id = join_target(choice)
         try:
-            petition = self._submit(self.actor, form, held)
+            with transaction.atomic():
+                petition = self._submit(self.actor, form, held)
+                if into_id is not None:
+                    duplicates.petition_join(petition_id=petition.pk, into_id=into_id,
+                                             actor=self.actor)
         except ValidationError as error:
             is_photo = error.code in PHOTO_ERROR_CODES if hasattr(error, "code") else False
             form.add_error("photos" if is_photo else None, error_text(error))
@@ -145,8 +163,13 @@ class PetitionCreateView(ResidentView):
         except ApplicationError as error:
             form.add_error(None, error.message)
             return self._render(request, form, status=400, held=held)
-        messages.success(request, _("诉求已受理（编号 %(id)s），请留意办理进度。")
-                         % {"id": petition.pk})
+        if into_id is not None:
+            messages.success(request, _("您的诉求（编号 %(id)s）已与同类诉求 #%(into)s 合并办理，"
+                                        "办理结果出来后请您评价。")
+                             % {"id": petition.pk, "into": into_id})
+        else:
+            messages.success(request, _("诉求已受理（编号 %(id)s），请留意办理进度。")
+                             % {"id": petition.pk})
         return redirect("petitions:detail", pk=petition.pk)
 
     def _hold(self, request: HttpRequest, form: forms.Form) -> list[PendingPhoto]:
@@ -195,7 +218,7 @@ class PetitionMineDetailView(ResidentView):
             if rules.may_rate(request.user, petition) else None,
             "can_reopen": rules.may_ask_reopen(request.user, petition),
             "reopen_form": petition_forms.ReasonForm(),
-        }
+        } | merged_context(user=request.user, petition=petition)
         return render(request, "petitions/detail.html", context)
 
 

@@ -37,6 +37,7 @@ from petitions import forms as petition_forms
 from petitions.models import AssessmentExclusion, Petition, RecurrenceSuggestion
 from petitions.presentation import stats_chart, stats_rows
 from petitions.views.base import login_redirect, status_context
+from petitions.views.duplicate_context import duplicates_context
 
 STAFF_PAGE_SIZE = 50  # the workbench's tabs (views.workbench)
 RECURRENCE_PAGE_SIZE = 20
@@ -87,8 +88,6 @@ class PetitionStaffDetailView(StaffView):
             "contact_revealable": rules.may_reveal_contact(request.user, petition),
             "photos": list(petition.photos.all()),
             "forms": self._forms(self.actor, petition, actions),
-            "duplicates": selectors.petition_duplicates_for_user(user=request.user,
-                                                                 petition=petition),
             "exclusion": assessment.exclusion_for_petition(petition_id=petition.pk),
             "may_request_exclusion": rules.may_request_exclusion(request.user, petition),
             "recurrences": recurrence.recurrence_for_petition(petition_id=petition.pk),
@@ -97,7 +96,7 @@ class PetitionStaffDetailView(StaffView):
             # The care visit it came from: a link only for who may read the elder's care file.
             "care_visit_url": (None if petition.care_visit_id is None else care_visit_url(
                 user=self.actor, care_visit_id=petition.care_visit_id)),
-        }
+        } | duplicates_context(user=request.user, petition=petition)
         return render(request, "petitions/staff/detail.html", context)
 
     def _forms(self, user: User, petition: Petition,

@@ -9,6 +9,7 @@ from django.utils import translation
 from core.exceptions import InvalidTransition
 from core.workflow import check_transition
 from petitions.models import (
+    FINISHED_STATES,
     OPEN_STATES,
     PETITION_TRANSITIONS,
     Category,
@@ -43,8 +44,16 @@ def test_rejected_is_final_and_closed_only_reopens():
     assert not {PetitionState.CLOSED, PetitionState.REJECTED, PetitionState.RESOLVED} & OPEN_STATES
 
 
+def test_merged_is_final_and_only_open_petitions_merge():
+    assert PETITION_TRANSITIONS[PetitionState.MERGED] == frozenset()
+    assert PetitionState.MERGED in FINISHED_STATES
+    merging = {state for state, targets in PETITION_TRANSITIONS.items()
+               if PetitionState.MERGED in targets}
+    assert merging == OPEN_STATES
+
+
 def test_every_state_can_reach_an_end():
-    ends = {PetitionState.CLOSED, PetitionState.REJECTED}
+    ends = {PetitionState.CLOSED, PetitionState.REJECTED, PetitionState.MERGED}
     for state in PetitionState.values:
         seen, frontier = {state}, [state]
         while frontier:
