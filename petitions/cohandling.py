@@ -111,7 +111,8 @@ def _ancestor_paths(path: str) -> list[str]:
 def cohandling_body_list(*, petition: Petition) -> QuerySet[Body]:
     """The bodies that may be asked about this petition, with a phone to text: its compound's,
     its community's (an ancestor of where the matter is), and the street-wide ones."""
-    compound_id = petition.building.compound_id if petition.building_id is not None else None
+    building = petition.building
+    compound_id = building.compound_id if building is not None else None
     place = (Q(compound_id=compound_id) if compound_id is not None else Q(pk__in=[]))
     place |= Q(compound__isnull=True, community__path__in=_ancestor_paths(petition.origin_path))
     place |= Q(compound__isnull=True, community__isnull=True)

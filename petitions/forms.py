@@ -515,12 +515,23 @@ def due_moment(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, COHANDLING_DUE_HOUR))
 
 
+if TYPE_CHECKING:
+    BodyChoiceBase = forms.ModelChoiceField[Body]
+else:
+    BodyChoiceBase = forms.ModelChoiceField
+
+
+class BodyChoiceField(BodyChoiceBase):
+    def label_from_instance(self, obj: Body) -> str:
+        return f"{obj.get_kind_display()} · {obj.name}"
+
+
 class CoHandlingForm(forms.Form):
     """The staff page's 发起协办: a body near the petition, the task, a due date."""
 
-    body = forms.ModelChoiceField(queryset=Body.objects.none(), label=_lazy("协办单位"),
-                                  error_messages={"required": _lazy("请选择协办单位。"),
-                                                  "invalid_choice": _lazy("请选择协办单位。")})
+    body = BodyChoiceField(queryset=Body.objects.none(), label=_lazy("协办单位"),
+                           error_messages={"required": _lazy("请选择协办单位。"),
+                                           "invalid_choice": _lazy("请选择协办单位。")})
     task = forms.CharField(label=_lazy("协办事项"), max_length=cohandling.MAX_TASK,
                            widget=forms.Textarea(attrs={"rows": 2}),
                            error_messages={"required": _lazy("请填写协办事项。")})
@@ -534,7 +545,6 @@ class CoHandlingForm(forms.Form):
         field = _model_choice(self, "body")
         if petition is not None:
             field.queryset = cohandling.cohandling_body_list(petition=petition)
-        field.label_from_instance = lambda body: f"{body.get_kind_display()} · {body.name}"
         today = timezone.localdate()
         last = today + settings.COHANDLING_LINK_TTL - timedelta(days=1)
         self.fields["due_on"].initial = min(today + timedelta(days=2), last)
