@@ -93,6 +93,8 @@ class CoHandlingAnswerView(View):
 
 def _private(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    # The origin alone, never the path and its token ("no-referrer" would also blank the Origin
+    # header of the answer's POST, and Django's CSRF check refuses a null origin).
+    response["Referrer-Policy"] = "origin"
     response["X-Robots-Tag"] = "noindex"
     return response

@@ -131,7 +131,7 @@ def test_the_link_shows_the_task_and_place_with_the_petitions_numbers_masked_and
     assert "长江瑞城" in html and "2单元" in html and "楼道灯坏了" in html
     assert RESIDENT_PHONE not in html and "0301" not in html and "王阿姨" not in html
     assert "139****5678" in html  # the task: staff's words, the phone masked
-    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "no-referrer"
+    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "origin"
     request.refresh_from_db()
     assert request.open_count == 1 and request.opened_at is not None
     assert _audits(request)[-1].fields == ["open_count", "opened_at"]
