@@ -294,3 +294,35 @@ def test_the_admin_lists_response_times(petition, microgrid_worker, street_admin
     page = client.get(reverse("admin:petitions_cohandlingrequest_changelist"))
     assert page.status_code == 200 and "瑞城物业" in page.content.decode()
     assert request.token_hash not in page.content.decode()
+
+
+def test_a_refused_photo_leaves_the_link_unused_for_a_second_try(petition, microgrid_worker,
+                                                                  property_company):
+    request, token, url = _ask(petition, microgrid_worker, property_company)
+    not_a_picture = SimpleUploadedFile("x.jpg", b"<html>not a picture</html>",
+                                       content_type="image/jpeg")
+    page = Client().post(url, {"access_token": token, "note": "已处理",
+                               "photos": [not_a_picture]})
+    assert page.status_code == 400 and "JPEG" in page.content.decode()
+    request.refresh_from_db()
+    assert request.used_at is None and not PetitionEvent.objects.filter(
+        note__startswith="协办答复").exists()
+    with pytest.raises(ApplicationError):
+        cohandling.cohandling_answer(request=request, note="   ")
+    assert Client().post(url, {"access_token": token, "note": "已处理"}).status_code == 200
+    assert CoHandlingRequest.objects.get(pk=request.pk).used_at is not None
+
+
+def test_response_times_are_one_query_for_many_bodies(
+        petition, territory, microgrid_worker, community_staff, property_company,
+        django_assert_num_queries):
+    partner = Body.objects.create(kind=Body.Kind.PARTNER_UNIT, name="共建单位甲",
+                                  community=territory.community, contact_phone="13600005555")
+    for body in (property_company, partner, property_company):
+        request, _token, _url = _ask(petition, microgrid_worker, body)
+        cohandling.cohandling_answer(request=request, note="好")
+    now = timezone.now()
+    with django_assert_num_queries(1):
+        rows = cohandling.cohandling_response_times(
+            user=community_staff, start=now - timedelta(days=1), end=now + timedelta(seconds=1))
+    assert sorted((row.name, row.requests) for row in rows) == [("共建单位甲", 1), ("瑞城物业", 2)]
