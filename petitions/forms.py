@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from accounts.models import User
 from core.phones import MobilePhoneFormField
 from core.scope import scope_path
+from core.widgets import IsoDateInput
 from governance.models import Body
 from petitions import cohandling
 from petitions.models import (
@@ -536,7 +537,7 @@ class CoHandlingForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 2}),
                            error_messages={"required": _lazy("请填写协办事项。")})
     due_on = forms.DateField(label=_lazy("答复期限"),
-                             widget=forms.DateInput(attrs={"type": "date"}),
+                             widget=IsoDateInput(),
                              error_messages={"required": _lazy("请选择答复期限。"),
                                              "invalid": _lazy("请选择答复期限。")})
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -84,11 +85,10 @@ def test_the_holder_hands_a_part_to_the_property_company_which_is_texted_a_link_
 
 def test_outsiders_cannot_ask_and_residents_are_refused(
         petition, resident_user, outsider, property_company):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有承办人或辖区工作人员可以发起协办"):
         cohandling.cohandling_request_create(
             petition_id=petition.pk, actor=resident_user, body_id=property_company.pk,
             task="x", due_at=timezone.now() + timedelta(days=1))
-    from django.http import Http404
     with pytest.raises(Http404):
         cohandling.cohandling_request_create(
             petition_id=petition.pk, actor=outsider, body_id=property_company.pk,
@@ -108,7 +108,7 @@ def test_a_body_of_another_compound_or_without_a_phone_cannot_be_asked(
                                      contact_phone="13600007777")
     assert list(cohandling.cohandling_body_list(petition=petition)) == [department]
     for body in (far, silent, committee):
-        with pytest.raises(ApplicationError):
+        with pytest.raises(ApplicationError, match="请选择本小区、本社区或街道的协办单位"):
             cohandling.cohandling_request_create(
                 petition_id=petition.pk, actor=microgrid_worker, body_id=body.pk, task="x",
                 due_at=timezone.now() + timedelta(days=1))
@@ -117,7 +117,7 @@ def test_a_body_of_another_compound_or_without_a_phone_cannot_be_asked(
 def test_the_due_date_must_lie_within_the_links_life(petition, microgrid_worker,
                                                      property_company):
     for days in (-1, 8):
-        with pytest.raises(ApplicationError):
+        with pytest.raises(ApplicationError, match="答复期限须在今后 7 天内"):
             _ask(petition, microgrid_worker, property_company, days=days)
 
 
@@ -190,7 +190,7 @@ def test_a_stale_copy_of_the_request_cannot_answer_twice(petition, microgrid_wor
     stale = CoHandlingRequest.objects.select_related("petition", "body").get(pk=request.pk)
     cohandling.cohandling_answer(request=request, note="第一次")
     # Loaded before the first answer: the conditional UPDATE, not the object, decides.
-    with pytest.raises(cohandling.LinkUsed):
+    with pytest.raises(cohandling.LinkUsed, match="此链接已使用"):
         cohandling.cohandling_answer(request=stale, note="第二次")
     assert CoHandlingRequest.objects.get(pk=request.pk).answer_note == "第一次"
 
@@ -214,7 +214,7 @@ def test_the_link_dies_with_the_petition(petition, microgrid_worker, property_co
     Petition.objects.filter(pk=petition.pk).update(state=PetitionState.CLOSED)
     page = Client().get(url, {"access_token": token})
     assert "已失效" in page.content.decode()
-    with pytest.raises(cohandling.LinkExpired):
+    with pytest.raises(cohandling.LinkExpired, match="此链接已失效"):
         cohandling.cohandling_answer(
             request=CoHandlingRequest.objects.select_related("petition", "body")
             .get(pk=request.pk), note="x")
@@ -307,7 +307,7 @@ def test_a_refused_photo_leaves_the_link_unused_for_a_second_try(petition, micro
     request.refresh_from_db()
     assert request.used_at is None and not PetitionEvent.objects.filter(
         note__startswith="协办答复").exists()
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="请填写答复内容"):
         cohandling.cohandling_answer(request=request, note="   ")
     assert Client().post(url, {"access_token": token, "note": "已处理"}).status_code == 200
     assert CoHandlingRequest.objects.get(pk=request.pk).used_at is not None
