@@ -326,3 +326,16 @@ def test_response_times_are_one_query_for_many_bodies(
         rows = cohandling.cohandling_response_times(
             user=community_staff, start=now - timedelta(days=1), end=now + timedelta(seconds=1))
     assert sorted((row.name, row.requests) for row in rows) == [("共建单位甲", 1), ("瑞城物业", 2)]
+
+
+def test_a_deleted_account_is_redacted_from_the_task_and_the_answer(
+        petition, microgrid_worker, resident_user, property_company):
+    from privacy.services import account_anonymise
+
+    request, _token, _url = _ask(petition, microgrid_worker, property_company,
+                                 task="请联系王阿姨 13800001111 更换楼道灯")
+    cohandling.cohandling_answer(request=request, note="已与王阿姨（13800001111）确认，灯已换")
+    account_anonymise(user=resident_user)
+    request.refresh_from_db()
+    for text in (request.task, request.answer_note):
+        assert "王阿姨" not in text and "13800001111" not in text
