@@ -110,13 +110,17 @@ class CentralHousehold(TimeStampedModel):
 
 
 class Body(TimeStampedModel):
-    """业委会 / 物业 / 共建单位: a body that takes part in compound governance."""
+    """业委会 / 物业 / 共建单位 / 职能部门: a body that takes part in compound governance; the
+    property company, partner units and departments may be handed a part of a petition (协办,
+    petitions/cohandling.py) at `contact_phone`."""
 
     class Kind(models.TextChoices):
         OWNERS_COMMITTEE = "owners_committee", _("业主委员会")
         PROPERTY_COMPANY = "property_company", _("物业公司")
         PARTNER_UNIT = "partner_unit", _("共建单位")
         SOCIAL_ORGANISATION = "social_org", _("社会组织")
+        # 吹哨报到: the street's line departments (城管、市场监管…) a petition may summon.
+        DEPARTMENT = "department", _("职能部门")
 
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, db_index=True)
     name = models.CharField(_("名称"), max_length=100)

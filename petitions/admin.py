@@ -27,6 +27,7 @@ from petitions.models import (
     AssessmentExclusion,
     BuildingPlaque,
     Category,
+    CoHandlingRequest,
     Petition,
     PetitionEvent,
     PetitionPhoto,
@@ -60,6 +61,7 @@ choice_scope_register(PetitionEvent, rule=_of_visible_petition)
 choice_scope_register(PetitionPhoto, rule=_of_visible_petition)
 choice_scope_register(WebhookDelivery, rule=_of_visible_petition)
 choice_scope_register(AssessmentExclusion, rule=_of_visible_petition)
+choice_scope_register(CoHandlingRequest, rule=_of_visible_petition)
 choice_scope_register(Category, rule=everywhere)
 choice_scope_register(SlaPolicy, rule=everywhere)
 choice_scope_register(BuildingPlaque, "building__micro_grid__path")
@@ -376,3 +378,36 @@ class BuildingPlaqueAdmin(ScopedChoicesMixin, GenericModelAdmin[BuildingPlaque])
     def print_link(self, plaque: BuildingPlaque) -> str:
         url = reverse("petitions:staff-plaque-sheet", args=[plaque.building_id])
         return format_html('<a href="{}">{}</a>', url, _("打印楼栋码"))
+
+
+@admin.register(CoHandlingRequest)
+class CoHandlingRequestAdmin(ReadOnlyAdminMixin, ScopedChoicesMixin,
+                             GenericModelAdmin[CoHandlingRequest]):
+    """协办, read only: requests are made on a petition's staff page and answered through the
+    body's link (petitions/cohandling.py, which audits each step). Here street clerks compare
+    the bodies' response times; the token's hash is never shown."""
+
+    list_display = ("__str__", "petition", "body", "created_at", "due_at", "answered_at",
+                    "response_time", "is_on_time", "open_count", "refused_count")
+    list_filter = ("body__kind", "body")
+    search_fields = ("=petition__id", "body__name")
+    list_select_related = ("petition", "body")
+    date_hierarchy = "created_at"
+    fields = ("petition", "body", "task", "due_at", "created_by", "created_at", "sent_at",
+              "expires_at", "opened_at", "open_count", "refused_count", "used_at",
+              "answered_at", "answer_note", "response_time")
+    readonly_fields = fields
+
+    @admin.display(description=_lazy("响应用时"))
+    def response_time(self, obj: CoHandlingRequest) -> str:
+        if obj.answered_at is None:
+            return "—"
+        return duration_text(obj.answered_at - obj.created_at)
+
+    @admin.display(description=_lazy("按期答复"), boolean=True)
+    def is_on_time(self, obj: CoHandlingRequest) -> bool | None:
+        return None if obj.answered_at is None else obj.answered_at <= obj.due_at
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CoHandlingRequest]:
+        visible = Petition.objects.filter(rules.visibility_q(request.user)).values("pk")
+        return super().get_queryset(request).filter(petition_id__in=visible)

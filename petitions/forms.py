@@ -8,18 +8,24 @@ compound or a household that is not the resident's is refused here with a clear 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
 from core.phones import MobilePhoneFormField
 from core.scope import scope_path
+from core.widgets import IsoDateInput
+from governance.models import Body
+from petitions import cohandling
 from petitions.models import (
     MAX_PHOTOS,
     AssessmentExclusion,
@@ -499,3 +505,57 @@ class RecurrenceAcceptForm(forms.Form):
 class RecurrenceDismissForm(forms.Form):
     reason = forms.CharField(label=_lazy("不采纳理由"), max_length=500,
                              error_messages={"required": _lazy("不采纳须填写理由。")})
+
+
+# --- 协办 (petitions/cohandling.py) --------------------------------------------------------------
+
+COHANDLING_DUE_HOUR = time(18, 0)  # a due date means the end of that working day
+
+
+def due_moment(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, COHANDLING_DUE_HOUR))
+
+
+if TYPE_CHECKING:
+    BodyChoiceBase = forms.ModelChoiceField[Body]
+else:
+    BodyChoiceBase = forms.ModelChoiceField
+
+
+class BodyChoiceField(BodyChoiceBase):
+    def label_from_instance(self, obj: Body) -> str:
+        return f"{obj.get_kind_display()} · {obj.name}"
+
+
+class CoHandlingForm(forms.Form):
+    """The staff page's 发起协办: a body near the petition, the task, a due date."""
+
+    body = BodyChoiceField(queryset=Body.objects.none(), label=_lazy("协办单位"),
+                           error_messages={"required": _lazy("请选择协办单位。"),
+                                           "invalid_choice": _lazy("请选择协办单位。")})
+    task = forms.CharField(label=_lazy("协办事项"), max_length=cohandling.MAX_TASK,
+                           widget=forms.Textarea(attrs={"rows": 2}),
+                           error_messages={"required": _lazy("请填写协办事项。")})
+    due_on = forms.DateField(label=_lazy("答复期限"),
+                             widget=IsoDateInput(),
+                             error_messages={"required": _lazy("请选择答复期限。"),
+                                             "invalid": _lazy("请选择答复期限。")})
+
+    def __init__(self, *args: Any, petition: Petition | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = _model_choice(self, "body")
+        if petition is not None:
+            field.queryset = cohandling.cohandling_body_list(petition=petition)
+        today = timezone.localdate()
+        last = today + settings.COHANDLING_LINK_TTL - timedelta(days=1)
+        self.fields["due_on"].initial = min(today + timedelta(days=2), last)
+        self.fields["due_on"].widget.attrs.update(min=today.isoformat(), max=last.isoformat())
+
+
+class CoHandlingAnswerForm(forms.Form):
+    """The body's answer on its link's page."""
+
+    note = forms.CharField(label=_lazy("答复内容"), max_length=cohandling.MAX_ANSWER,
+                           widget=forms.Textarea(attrs={"rows": 4}),
+                           error_messages={"required": _lazy("请填写答复内容。")})
+    photos = PhotosField(label=_lazy("现场照片（最多 3 张）"))

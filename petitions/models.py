@@ -865,3 +865,44 @@ class PetitionMerge(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.petition_id} → #{self.into_id}"
+
+
+class CoHandlingRequest(models.Model):
+    """协办 / 吹哨报到: the holder hands a part of a petition to a body (物业公司,
+    共建单位, 职能部门) with a task and a due date (petitions/cohandling.py). The body answers
+    through a one-time link sent by SMS, with no account: only the SHA-256 of the link's token
+    is kept, so neither the database nor a log can give the link back. The link works until it
+    is used (`used_at`), it expires (`expires_at`) or the petition is finished; the holder
+    stays responsible and closes. `open_count` / `refused_count` count what the link was used
+    for (each an audit row); the answer's photos hang on its timeline event
+    (`answer_event.photos`)."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE,
+                                 related_name="cohandling_requests", verbose_name=_("诉求"))
+    body = models.ForeignKey("governance.Body", on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("协办单位"))
+    task = models.TextField(_("协办事项"), max_length=500)
+    due_at = models.DateTimeField(_("答复期限"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("发起人"))
+    created_at = models.DateTimeField(_("发起时间"), default=timezone.now, db_index=True)
+    token_hash = models.CharField(_("链接凭据摘要"), max_length=64, unique=True, editable=False)
+    sent_at = models.DateTimeField(_("短信发出时间"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("链接失效时间"), db_index=True)
+    opened_at = models.DateTimeField(_("首次打开时间"), null=True, blank=True)
+    open_count = models.PositiveIntegerField(_("打开次数"), default=0)
+    refused_count = models.PositiveIntegerField(_("拒绝次数"), default=0)
+    used_at = models.DateTimeField(_("链接使用时间"), null=True, blank=True)
+    answer_note = models.TextField(_("答复内容"), blank=True)
+    answer_event = models.ForeignKey(PetitionEvent, on_delete=models.SET_NULL, null=True,
+                                     blank=True, related_name="+", verbose_name=_("答复记录"))
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("协办请求")
+        verbose_name_plural = _("协办请求")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"协办 #{self.pk}"

@@ -15,7 +15,13 @@ from django.db.models import Prefetch
 from accounts.models import User
 from accounts.personal_data import ANONYMISED_NAME, Identifiers, export_row, redact_rows
 from core.retention import RetentionStep
-from petitions.models import PendingPhoto, Petition, PetitionEvent, PetitionPhoto
+from petitions.models import (
+    CoHandlingRequest,
+    PendingPhoto,
+    Petition,
+    PetitionEvent,
+    PetitionPhoto,
+)
 from petitions.retention import petition_contacts_purge, petition_photos_purge
 
 
@@ -48,6 +54,9 @@ def anonymise(*, user: User, identifiers: Identifiers) -> None:
     petitions.update(contact_name=ANONYMISED_NAME, contact_phone="")
     redact_rows(PetitionEvent.objects.filter(petition__submitter=user), ("note",),
                 identifiers)
+    # 协办: the task staff wrote and the body's answer may name the resident as the notes do.
+    redact_rows(CoHandlingRequest.objects.filter(petition__submitter=user),
+                ("task", "answer_note"), identifiers)
     for photo in PetitionPhoto.objects.filter(petition__submitter=user, uploaded_by=user):
         photo.image.delete(save=False)
         photo.delete()

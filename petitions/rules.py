@@ -78,6 +78,7 @@ STAFF_PAGE_ROLES: dict[str, frozenset[str]] = {
     "RecurrenceAcceptView": DISPATCHER_ROLES,
     "RecurrenceDismissView": DISPATCHER_ROLES,
     "PetitionMergeView": DISPATCHER_ROLES,
+    "CoHandlingCreateView": STAFF_ROLES,
 }
 # The moves to 已派单 that are not a dispatch: a refused verification sends a resolved petition
 # back to its holder (petition_verify), a returned one is rerouted (petition_reroute).
@@ -242,6 +243,12 @@ def may_accept(user: Viewer, petition: Petition) -> bool:
 
 def may_check_in(user: Viewer, petition: Petition) -> bool:
     return is_holder(user, petition) and may_move(petition, State.ON_SITE)
+
+
+def may_cohandle(user: Viewer, petition: Petition) -> bool:
+    """协办: the holder or handler staff hand a part of an open petition to a body; they stay
+    responsible for it (petitions/cohandling.py)."""
+    return can_handle(user, petition) and petition.state in OPEN_STATES
 
 
 def may_add_note(user: Viewer, petition: Petition) -> bool:

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from petitions.views import duplicates, intake, plaques, public, resident, staff, workbench
+from petitions.views import (
+    cohandling,
+    duplicates,
+    intake,
+    plaques,
+    public,
+    resident,
+    staff,
+    workbench,
+)
 
 app_name = "petitions"
 
@@ -22,6 +31,9 @@ urlpatterns = [
     path("plaque/<str:plaque_token>/", plaques.PlaqueScanView.as_view(), name="plaque"),
     path("plaque/<str:plaque_token>/check-in/<int:pk>/", plaques.PlaqueCheckInView.as_view(),
          name="plaque-check-in"),
+    # 协办: the page a body opens from its SMS link (no account; the token in the query string).
+    path("cohandling/<int:pk>/", cohandling.CoHandlingAnswerView.as_view(),
+         name="cohandling-answer"),
     # The public notice (公示), anonymised.
     path("public/", public.PetitionPublicListView.as_view(), name="public"),
     path("public/<int:pk>/photo/", public.PetitionPublicPhotoView.as_view(),
@@ -73,6 +85,8 @@ urlpatterns = [
     path("staff/<int:pk>/merge/", duplicates.PetitionMergeView.as_view(), name="staff-merge"),
     path("<int:pk>/merged-rate/", duplicates.PetitionMergeRateView.as_view(),
          name="merged-rate"),
+    path("staff/<int:pk>/cohandling/create/", cohandling.CoHandlingCreateView.as_view(),
+         name="staff-cohandling-create"),
     # 申诉剔除: asked for on a petition's page, decided by a street admin in the queue.
     path("staff/<int:pk>/exclusion/", staff.PetitionExclusionRequestView.as_view(),
          name="staff-exclusion-request"),

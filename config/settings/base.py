@@ -456,6 +456,9 @@ PLACEMENT_COMPOUND_RADIUS_METRES = env.int("PLACEMENT_COMPOUND_RADIUS_METRES", d
 # this many days raise a suggestion to staff (a deliberation topic or a needs-list entry).
 RECURRENCE_MIN_COUNT = env.int("RECURRENCE_MIN_COUNT", default=3)
 RECURRENCE_WINDOW_DAYS = env.int("RECURRENCE_WINDOW_DAYS", default=30)
+# 协办 (petitions/cohandling.py): a body's one-time answer link works this long (and never after
+# the petition is finished); a request's due date lies within it.
+COHANDLING_LINK_TTL = timedelta(days=env.int("COHANDLING_LINK_TTL_DAYS", default=7))
 
 # Volunteers: a duty shift can no longer be swapped or cancelled by its volunteer this many hours
 # before it starts (staff still can until it starts): the post needs time to find someone else.

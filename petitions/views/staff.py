@@ -32,7 +32,16 @@ from core.actions import ActionView, StaffRequiredMixin
 from core.care_referral import care_visit_url
 from core.referral import referrer
 from core.types import signed_in_user
-from petitions import acceptance, assessment, dispatch_queue, recurrence, rules, selectors, services
+from petitions import (
+    acceptance,
+    assessment,
+    cohandling,
+    dispatch_queue,
+    recurrence,
+    rules,
+    selectors,
+    services,
+)
 from petitions import forms as petition_forms
 from petitions.models import AssessmentExclusion, Petition, RecurrenceSuggestion
 from petitions.presentation import stats_chart, stats_rows
@@ -72,7 +81,9 @@ class PetitionStatsView(StaffView):
             selectors.petition_rates(user=request.user, start=start, end=end, by=by),
             first=timezone.localdate(start), last=timezone.localdate(), by=by)
         context = {"form": form, "by": by, "rows": stats_rows(rates),
-                   "chart": stats_chart(rates, by=by), "active": "stats"}
+                   "chart": stats_chart(rates, by=by), "active": "stats",
+                   "cohandling_responses": cohandling.cohandling_response_times(
+                       user=request.user, start=start, end=end)}
         return render(request, "petitions/staff/stats.html", context)
 
 
@@ -96,6 +107,8 @@ class PetitionStaffDetailView(StaffView):
             # The care visit it came from: a link only for who may read the elder's care file.
             "care_visit_url": (None if petition.care_visit_id is None else care_visit_url(
                 user=self.actor, care_visit_id=petition.care_visit_id)),
+            "cohandling_rows": cohandling.cohandling_rows_for_petition(petition=petition),
+            "may_cohandle": rules.may_cohandle(request.user, petition),
         } | duplicates_context(user=request.user, petition=petition)
         return render(request, "petitions/staff/detail.html", context)
 
@@ -118,6 +131,8 @@ class PetitionStaffDetailView(StaffView):
             built["reroute"] = petition_forms.RerouteForm(
                 buildings=selectors.scope_building_list(user=user),
                 holders=selectors.holder_candidate_list(user=user))
+        if rules.may_cohandle(user, petition):
+            built["cohandling"] = petition_forms.CoHandlingForm(petition=petition)
         if actions["place"]:
             built["place"] = petition_forms.PlaceForm(
                 buildings=selectors.scope_building_list(user=user),

@@ -158,6 +158,10 @@ POLICY: dict[str, Rule] = {
     "petitions:staff-plaque-sheet": Rule(STAFF, scoped=True, note="a building in scope"),
     "petitions:plaque": Rule(EVERYONE, note="a building's QR plaque: sign-in, form or check-in"),
     "petitions:plaque-check-in": Rule(STAFF, note="the holder of a petition in that building"),
+    "petitions:cohandling-answer": Rule(NOBODY, note="协办: a body's one-time link, opened only "
+                                        "with its token (the same 404 without)"),
+    "petitions:staff-cohandling-create": Rule(STAFF, scoped=True,
+                                              note="协办: the holder or handler staff"),
     "petitions:staff-check-in": Rule(STAFF, scoped=True),
     "petitions:staff-accept": Rule(STAFF, scoped=True),
     "petitions:staff-note-create": Rule(STAFF, scoped=True),

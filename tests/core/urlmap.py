@@ -34,10 +34,16 @@ from deliberation.models import (
     TopicComment,
 )
 from deliberation.services.surveys import survey_quarterly_questions_create
+from governance.models import Body
 from notifications.models import Notification
 from notifications.services import notifications_create
 from petitions.api.open311 import request_token
-from petitions.models import AssessmentExclusion, Petition, RecurrenceSuggestion
+from petitions.models import (
+    AssessmentExclusion,
+    CoHandlingRequest,
+    Petition,
+    RecurrenceSuggestion,
+)
 from petitions.services import building_plaque_get_or_create
 from residents.models import Household, Resident
 from territory.models import Building, Unit
@@ -217,7 +223,15 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
                              window_days=30, first_submitted_at=timezone.now(),
                              last_submitted_at=timezone.now())
         for building in (territory.building1, territory.other_building)])
+    # A 协办 request to the compound's property company: its link opens only with the token,
+    # which no role has (the same 404 for everyone).
+    cohandling = CoHandlingRequest.objects.create(
+        petition=petition, task="请更换楼道灯", due_at=timezone.now() + timedelta(days=2),
+        body=Body.objects.create(kind=Body.Kind.PROPERTY_COMPANY, name="瑞城物业",
+                                 compound=territory.compound, contact_phone="13600001234"),
+        token_hash="0" * 64, expires_at=timezone.now() + timedelta(days=7))
     real = {
+        "cohandling": cohandling.pk,
         "exclusions": exclusion.pk, "recurrences": recurrence.pk,
         "petitions": petition.pk, "staff": petition.pk, "requests": petition.pk,
         "compounds": territory.compound.pk, "areas": territory.community.pk,
