@@ -119,10 +119,11 @@ class LeakScanner:
         self.seconds += time.perf_counter() - started
 
     def _add_secret(self, kind: str, where: str, secret: str, text: str) -> None:
-        masked = f"{secret[:3]}***"  # the report must not carry it either
+        masked = f"{secret[:3]}***"  # the report must not carry it, nor any other one
+        for other in wechat_secrets_in(text):
+            text = text.replace(other, f"{other[:3]}***")
         self.findings.append(Finding(kind=kind, test=self.current_test, where=where,
-                                     number=masked,
-                                     excerpt=mask_numbers_in(text.replace(secret, masked))[:200]))
+                                     number=masked, excerpt=mask_numbers_in(text)[:200]))
 
     def scan_response(self, response: Any, *, sent: str, viewer: Any) -> None:
         started = time.perf_counter()
