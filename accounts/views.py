@@ -12,7 +12,14 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -240,3 +247,25 @@ class WechatChannelView(ResidentOnlyView):
             wechat_channel_set(user=self.resident, channel=channel)
             messages.success(request, _("通知方式已保存。"))
         return redirect("accounts:my-data")
+
+
+class WechatJssdkConfigView(ResidentOnlyView):
+    """wx.config's signed values for one of our pages (static/js/wechat.js asks for them with
+    the page's address, without its #fragment, as WeChat signs it)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not wechat.is_configured():
+            raise Http404
+        url = request.GET.get("url", "")
+        if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()) or (
+                not url.startswith(("http://", "https://"))):
+            return JsonResponse({"detail": _("只能为本站页面签名。")}, status=400)
+        try:
+            config = wechat.jsapi_config(url=url)
+        except wechat.WechatError as error:
+            logger.warning("JS-SDK config unavailable: errcode %s", error.errcode)
+            return JsonResponse({"detail": _("微信功能暂不可用。")}, status=503)
+        response = JsonResponse(config.as_dict())
+        response["Cache-Control"] = "no-store"
+        return response

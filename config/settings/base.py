@@ -110,6 +110,7 @@ TEMPLATES = [
                 "notifications.context_processors.unread",
                 "core.context_processors.calendar_notice",
                 "territory.context_processors.street",
+                "accounts.context_processors.wechat_sdk",
             ],
         },
     },
