@@ -191,8 +191,10 @@ class PetitionWechatPhotoView(ResidentView):
     submit. WeChat keeps the media three days; the resident sends within minutes."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        if not wechat.is_configured():
+            raise Http404
         media_id = request.POST.get("media_id", "")
-        if not wechat.is_configured() or not media_id or len(media_id) > 128:
+        if not media_id or len(media_id) > 128:
             return JsonResponse({"detail": _("照片无法获取，请改用下方的上传按钮。")}, status=400)
         try:
             content = wechat.media_get(media_id=media_id)
