@@ -32,7 +32,7 @@ from accounts.models import User, WechatBinding
 from accounts.rules import is_resident
 from accounts.services import phone_code_request, phone_code_verify
 from accounts.wechat import wechat_bind, wechat_channel_set, wechat_unbind, wechat_user_get
-from core import wechat
+from core import crypto, wechat
 from core.exceptions import ApplicationError
 from core.ip import client_ip
 from core.masking import mask_phone
@@ -123,9 +123,9 @@ class PhoneVerifyView(View):
         except ApplicationError as error:
             form.add_error("code", error.message)
             return self._render(request, form, status=error.status_code)
-        openid = request.session.pop(WECHAT_PENDING_OPENID, None)
-        if openid:
-            wechat_bind(user=user, openid=openid)
+        pending = request.session.pop(WECHAT_PENDING_OPENID, None)
+        if pending:
+            wechat_bind(user=user, openid=crypto.decrypt(pending))
             messages.success(request, _("已绑定微信，以后在微信中打开本平台将自动登录。"))
         login(request, user, backend=MODEL_BACKEND)
         request.session.pop(PENDING_PHONE, None)
@@ -213,7 +213,8 @@ class WechatCallbackView(View):
             return self._declined(request, next_url)
         user = wechat_user_get(openid=openid)
         if user is None:
-            request.session[WECHAT_PENDING_OPENID] = openid
+            # Encrypted like the binding's column: the session table is not a place for it.
+            request.session[WECHAT_PENDING_OPENID] = crypto.encrypt(openid)
             messages.info(request, _("首次在微信中使用，请验证一次手机号，完成微信绑定。"))
             return redirect(_with_next(reverse("accounts:phone-login"), next_url))
         login(request, user, backend=MODEL_BACKEND)

@@ -140,3 +140,55 @@ def test_outside_wechat_the_same_flow_signs_in_by_code_and_texts_the_resident(
     assert len(texts) == 3  # the code, 已受理 and 不予受理
     assert "不予受理" in texts[-1]
     assert OutboundMessage.objects.filter(recipient=phone, processed_at__isnull=False).count() == 2
+
+
+# WeChat's jweixin cannot be fetched here; this stands in for it the way WeChat's browser
+# answers (the signed config is checked against the fake's ticket by the test).
+WX_STUB = """
+window.wx = {
+  config: function (config) { window.wxConfig = config; },
+  ready: function (callback) { setTimeout(callback, 0); },
+  error: function () {},
+  getLocation: function (options) {
+    options.success({latitude: 31.2304161, longitude: 121.4737012});
+  },
+  chooseImage: function (options) { options.success({localIds: ["wxLocalResource://1"]}); },
+  uploadImage: function (options) { options.success({serverId: "MEDIA-1"}); }
+};
+"""
+
+
+def test_in_wechat_the_petition_form_takes_the_location_and_a_photo_through_the_sdk(
+        browser, live_server, transactional_db, wechat_fake, territory, resident_user):
+    from core import wechat
+    from tests.accounts.test_wechat_jssdk import _jpeg
+    from tests.e2e.conftest import login
+
+    category()
+    wechat_fake.media["MEDIA-1"] = _jpeg()
+    context = _phone(browser, live_server, WECHAT_UA)
+    page = context.new_page()
+    page.add_init_script(WX_STUB)
+    login(page, resident_user)
+    page.goto("/petitions/create/")
+    location = page.get_by_role("button", name="使用我的位置")
+    location.wait_for(state="visible")
+    config = page.evaluate("window.wxConfig")
+    from django.core.cache import cache
+
+    assert config["signature"] == wechat.jsapi_signature(
+        ticket=cache.get(wechat.JSAPI_TICKET_KEY), noncestr=config["nonceStr"],
+        timestamp=config["timestamp"], url=page.url.split("#")[0])
+    location.click()
+    assert page.input_value("input[name=latitude]") == "31.230416"
+    page.get_by_role("button", name="拍照/从相册选择").click()
+    page.locator("[data-wechat-photos] img").wait_for(state="visible")
+    page.select_option("#id_category", label="环境卫生")
+    page.fill("#id_description", "路灯不亮")
+    page.screenshot(path=str(SHOTS / "wechat-03-sdk-location-and-photo-390.png"), full_page=True)
+    page.click("form.petition-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/petitions/\d+/(#.*)?$"))
+    petition = Petition.objects.get()
+    assert str(petition.latitude) == "31.230416"
+    assert petition.photos.count() == 1
+    context.close()
