@@ -10,6 +10,7 @@ from django.core import checks
 
 from core.refusal import ALIYUN_SMS_BACKEND as ALIYUN_BACKEND
 from core.refusal import NON_DELIVERING_SMS_BACKENDS as NON_DELIVERING_BACKENDS
+from core.refusal import wechat_missing
 
 ALIYUN_REQUIRED = ("ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET",
                    "ALIYUN_SMS_SIGN_NAME")
@@ -40,3 +41,14 @@ def sms_backend_check(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
                 "The Alibaba Cloud SMS backend is not configured: " + ", ".join(missing) + ".",
                 id="accounts.E002"))
     return errors
+
+
+@checks.register(checks.Tags.security)
+def wechat_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """WeChat wholly configured or not at all (config.refusal.wechat_missing says which)."""
+    names = ("WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_TEMPLATES")
+    missing = wechat_missing({name: getattr(settings, name, "") for name in names})
+    if not missing:
+        return []
+    return [checks.Error("WeChat is half configured: " + ", ".join(missing) + " empty.",
+                         hint="Set every WECHAT_* variable, or none.", id="accounts.E003")]

@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import EncryptedTextField
 from core.masking import mask_phone
 from core.models import TimeStampedModel
 from core.phones import MobilePhoneField
@@ -122,3 +123,71 @@ class LoginAttempt(AccessAttempt):
         proxy = True
         verbose_name = _("登录失败记录")
         verbose_name_plural = _("登录失败记录")
+
+
+class WechatBinding(TimeStampedModel):
+    """The WeChat account (its openid in our Official Account) that signs a resident in.
+
+    One openid, one account: the digest column is unique. The openid itself is encrypted at
+    rest (core.fields) and never shown, logged or exported whole; it is found by its digest
+    (accounts.wechat.openid_digest: HMAC under the blind-index key, case kept).
+    """
+
+    class Channel(models.TextChoices):
+        WECHAT = "wechat", _("微信消息（发送失败时改发短信）")
+        BOTH = "both", _("微信消息和短信都发")
+        SMS = "sms", _("只发短信")
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="wechat_binding",
+                                verbose_name=_("用户"))
+    openid = EncryptedTextField(_("openid"))
+    openid_digest = models.CharField(max_length=64, unique=True, editable=False)
+    channel = models.CharField(_("消息渠道"), max_length=10, choices=Channel.choices,
+                               default=Channel.WECHAT)
+
+    class Meta:
+        verbose_name = _("微信绑定")
+        verbose_name_plural = _("微信绑定")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {_('微信')}"
+
+
+class WechatMessage(models.Model):
+    """The outbox of WeChat template messages (like notifications.OutboundMessage for SMS).
+
+    A service writes the row inside its transaction; `wechat_outbox_deliver` sends it after
+    commit, retrying with backoff (`next_attempt_at`). When WeChat refuses it for good (the
+    resident unfollowed the account, …) or every attempt failed, the SMS text kept beside it
+    goes to the account's phone instead (`outcome` says which happened).
+    """
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", _("已通过微信送达")
+        FELL_BACK = "sms", _("已改发短信")
+        DROPPED = "dropped", _("未发送")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="wechat_messages",
+                             verbose_name=_("接收人"))
+    template = models.CharField(_("模板"), max_length=40)
+    data = models.JSONField(_("内容"), default=dict)
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    sms_body = models.TextField(_("短信内容（改发时）"), blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    next_attempt_at = models.DateTimeField(_("下次尝试"))
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=200, blank=True)
+    processed_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    outcome = models.CharField(_("结果"), max_length=10, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("微信消息")
+        verbose_name_plural = _("微信消息")
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="wechat_outbox_pending_idx",
+                         condition=models.Q(processed_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('微信消息')} #{self.pk}"

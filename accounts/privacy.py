@@ -1,12 +1,13 @@
-"""The account's part of personal-data handling (run by the privacy app): its section of a
-resident's data download, and the retention of sign-in codes."""
+"""The account's part of personal-data handling (run by the privacy app): its sections of a
+resident's data download, the WeChat binding's removal on deletion, and the retention of
+sign-in codes and WeChat messages."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from accounts.models import PhoneCode, User
-from accounts.personal_data import export_row
+from accounts.models import PhoneCode, User, WechatBinding, WechatMessage
+from accounts.personal_data import Identifiers, export_row
 from core.retention import RetentionStep, rows_older_than
 
 
@@ -15,9 +16,38 @@ def account_export(*, user: User) -> dict[str, Any]:
                              "last_login"))
 
 
-EXPORT_SECTIONS = {"account": account_export}
+def wechat_export(*, user: User) -> dict[str, Any] | None:
+    """The binding, its openid shown by its first and last characters only: the download is
+    a file people forward, and the whole openid would let anyone message them through the
+    account's API. The messages are listed without their text (the petitions section has it)."""
+    binding = WechatBinding.objects.filter(user=user).first()
+    if binding is None:
+        return None
+    messages = WechatMessage.objects.filter(user=user).order_by("created_at")
+    return {
+        "openid": mask_openid(binding.openid),
+        "bound_at": binding.created_at.isoformat(),
+        "channel": binding.get_channel_display(),
+        "messages": [{"created_at": message.created_at.isoformat(),
+                      "outcome": message.get_outcome_display()} for message in messages],
+    }
+
+
+def mask_openid(openid: str) -> str:
+    return f"{openid[:3]}***{openid[-2:]}" if len(openid) > 8 else "***"
+
+
+def anonymise(*, user: User, identifiers: Identifiers) -> None:
+    """A deleted account is no longer bound to WeChat, and its WeChat messages go."""
+    WechatBinding.objects.filter(user=user).delete()
+    WechatMessage.objects.filter(user=user).delete()
+
+
+EXPORT_SECTIONS = {"account": account_export, "wechat": wechat_export}
 
 # PIPL retention: sign-in codes go after settings.RETENTION["phone_code"] days.
 RETENTION_STEPS: dict[str, RetentionStep] = {
     "phone_codes": rows_older_than(PhoneCode, "created_at", "phone_code"),
+    # Kept as long as the SMS outbox (RETENTION["outbox"]).
+    "wechat_messages": rows_older_than(WechatMessage, "created_at", "outbox"),
 }

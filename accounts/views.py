@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,7 +12,14 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,14 +28,23 @@ from django.views import View
 
 from accounts.backends import MODEL_BACKEND
 from accounts.forms import PhoneCodeForm, PhoneForm, StaffAuthenticationForm
-from accounts.models import User
+from accounts.models import User, WechatBinding
 from accounts.rules import is_resident
 from accounts.services import phone_code_request, phone_code_verify
+from accounts.wechat import wechat_bind, wechat_channel_set, wechat_unbind, wechat_user_get
+from core import crypto, wechat
 from core.exceptions import ApplicationError
 from core.ip import client_ip
 from core.masking import mask_phone
 
+logger = logging.getLogger(__name__)
+
 PENDING_PHONE = "accounts_phone_pending"
+# 网页授权: the state sent to WeChat, the openid waiting to be bound by a phone code, and a
+# mark that WeChat sign-in failed in this session (the phone sign-in then stays, no loop).
+WECHAT_STATE = "accounts_wechat_state"
+WECHAT_PENDING_OPENID = "accounts_wechat_openid"
+WECHAT_DECLINED = "accounts_wechat_declined"
 
 
 class ResidentLoginRequiredMixin(LoginRequiredMixin):
@@ -56,6 +74,8 @@ class PhoneLoginView(View):
     template_name = "accounts/phone_login.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        if _should_try_wechat(request):
+            return redirect(_with_next(reverse("accounts:wechat-start"), _next_url(request)))
         form = PhoneForm(initial={"phone": request.session.get(PENDING_PHONE, "")})
         return self._render(request, form)
 
@@ -74,7 +94,8 @@ class PhoneLoginView(View):
         return redirect(_with_next(reverse("accounts:phone-verify"), _next_url(request)))
 
     def _render(self, request: HttpRequest, form: PhoneForm, status: int = 200) -> HttpResponse:
-        context = {"form": form, "next": _next_url(request)}
+        context = {"form": form, "next": _next_url(request),
+                   "is_binding_wechat": bool(request.session.get(WECHAT_PENDING_OPENID))}
         return render(request, self.template_name, context, status=status)
 
 
@@ -102,6 +123,10 @@ class PhoneVerifyView(View):
         except ApplicationError as error:
             form.add_error("code", error.message)
             return self._render(request, form, status=error.status_code)
+        pending = request.session.pop(WECHAT_PENDING_OPENID, None)
+        if pending:
+            wechat_bind(user=user, openid=crypto.decrypt(pending))
+            messages.success(request, _("已绑定微信，以后在微信中打开本平台将自动登录。"))
         login(request, user, backend=MODEL_BACKEND)
         request.session.pop(PENDING_PHONE, None)
         return HttpResponseRedirect(_next_url(request) or resolve_url(settings.LOGIN_REDIRECT_URL))
@@ -109,6 +134,7 @@ class PhoneVerifyView(View):
     def _render(self, request: HttpRequest, form: PhoneCodeForm,
                 status: int = 200) -> HttpResponse:
         context = {"form": form, "next": _next_url(request),
+                   "is_binding_wechat": bool(request.session.get(WECHAT_PENDING_OPENID)),
                    "masked_phone": mask_phone(request.session.get(PENDING_PHONE)),
                    "minutes": int(settings.OTP_TTL.total_seconds() // 60)}
         return render(request, self.template_name, context, status=status)
@@ -143,3 +169,104 @@ class ResidentOnlyView(View):
             return redirect(_with_next(reverse("accounts:phone-login"), request.path))
         self.resident = user
         return super().dispatch(request, *args, **kwargs)
+
+
+def _should_try_wechat(request: HttpRequest) -> bool:
+    """In WeChat's browser, with WeChat configured, a resident signs in through WeChat first;
+    not when an openid already waits for its phone, nor after WeChat sign-in failed."""
+    return (wechat.is_configured()
+            and wechat.is_wechat_browser(request.headers.get("User-Agent", ""))
+            and not request.session.get(WECHAT_PENDING_OPENID)
+            and not request.session.get(WECHAT_DECLINED)
+            and request.GET.get("wechat") != "0")
+
+
+class WechatStartView(View):
+    """Send the browser to WeChat's 网页授权 (snsapi_base: silent, the openid only)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not wechat.is_configured():
+            return redirect(_with_next(reverse("accounts:phone-login"), _next_url(request)))
+        state = secrets.token_urlsafe(16)
+        request.session[WECHAT_STATE] = state
+        callback = request.build_absolute_uri(
+            _with_next(reverse("accounts:wechat-callback"), _next_url(request)))
+        return HttpResponseRedirect(wechat.oauth_authorize_url(redirect_uri=callback,
+                                                               state=state))
+
+
+class WechatCallbackView(View):
+    """WeChat sends the browser back with a one-time code: a bound resident is signed in; a new
+    openid waits in the session until the resident proves their phone with a code."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        next_url = _next_url(request)
+        state = request.session.pop(WECHAT_STATE, None)
+        code = request.GET.get("code", "")
+        if not code or not state or not secrets.compare_digest(
+                state, request.GET.get("state", "")):
+            return self._declined(request, next_url)
+        try:
+            openid = wechat.oauth_openid(code=code)
+        except wechat.WechatError as error:
+            logger.warning("WeChat sign-in refused: errcode %s", error.errcode)
+            return self._declined(request, next_url)
+        user = wechat_user_get(openid=openid)
+        if user is None:
+            # Encrypted like the binding's column: the session table is not a place for it.
+            request.session[WECHAT_PENDING_OPENID] = crypto.encrypt(openid)
+            messages.info(request, _("首次在微信中使用，请验证一次手机号，完成微信绑定。"))
+            return redirect(_with_next(reverse("accounts:phone-login"), next_url))
+        login(request, user, backend=MODEL_BACKEND)
+        return HttpResponseRedirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+
+    def _declined(self, request: HttpRequest, next_url: str) -> HttpResponse:
+        request.session[WECHAT_DECLINED] = True
+        messages.error(request, _("微信登录未成功，请使用手机验证码登录。"))
+        return redirect(_with_next(reverse("accounts:phone-login"), next_url))
+
+
+class WechatUnbindView(ResidentOnlyView):
+    """我的信息: unbind WeChat (sign-in by code again; messages by SMS)."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if wechat_unbind(user=self.resident):
+            messages.success(request, _("已解除微信绑定，之后将通过短信接收通知。"))
+        return redirect("accounts:my-data")
+
+
+class WechatChannelView(ResidentOnlyView):
+    """我的信息: how progress messages reach me (WeChat, SMS, or both)."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        channel = request.POST.get("channel", "")
+        if channel not in WechatBinding.Channel.values:
+            messages.error(request, _("请选择有效的通知方式。"))
+        elif not WechatBinding.objects.filter(user=self.resident).exists():
+            messages.error(request, _("尚未绑定微信。"))
+        else:
+            wechat_channel_set(user=self.resident, channel=channel)
+            messages.success(request, _("通知方式已保存。"))
+        return redirect("accounts:my-data")
+
+
+class WechatJssdkConfigView(ResidentOnlyView):
+    """wx.config's signed values for one of our pages (static/js/wechat.js asks for them with
+    the page's address, without its #fragment, as WeChat signs it)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not wechat.is_configured():
+            raise Http404
+        url = request.GET.get("url", "")
+        if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()) or (
+                not url.startswith(("http://", "https://"))):
+            return JsonResponse({"detail": _("只能为本站页面签名。")}, status=400)
+        try:
+            config = wechat.jsapi_config(url=url)
+        except wechat.WechatError as error:
+            logger.warning("JS-SDK config unavailable: errcode %s", error.errcode)
+            return JsonResponse({"detail": _("微信功能暂不可用。")}, status=503)
+        response = JsonResponse(config.as_dict())
+        response["Cache-Control"] = "no-store"
+        return response

@@ -30,6 +30,7 @@ from core.refusal import (
     GENERATE_FERNET_KEY,
     NON_DELIVERING_SMS_BACKENDS,
     is_fernet_key,
+    wechat_missing,
 )
 
 # Words that mark a value copied from an example, never generated (.env.example once shipped
@@ -125,6 +126,16 @@ def _aliyun_sms_problem(settings: Mapping[str, Any]) -> str:
             "two approved template codes)")
 
 
+def _wechat_problem(settings: Mapping[str, Any]) -> str:
+    missing = wechat_missing(settings)
+    if not missing:
+        return ""
+    return (f"WeChat is half configured: {', '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} empty (copy the AppID and AppSecret from "
+            "the Official Account's 基本配置 and the template id from 模板消息), or unset every "
+            "WECHAT_* variable to run without WeChat")
+
+
 def _site_url_problem(site_url: str) -> str:
     """SMS and messages carry absolute links built on SITE_URL: a resident's phone cannot open
     base.py's http://127.0.0.1:8000, nor a plain-http link under HSTS."""
@@ -205,6 +216,7 @@ def problems(settings: Mapping[str, Any]) -> list[str]:
         _blind_index_key_problem(settings.get("FIELD_BLIND_INDEX_KEY") or ""),
         _sms_backend_problem(settings.get("SMS_BACKEND") or ""),
         _aliyun_sms_problem(settings),
+        _wechat_problem(settings),
         _site_url_problem(settings.get("SITE_URL") or ""),
         _database_problem(settings.get("DATABASES") or {}),
         _allowed_hosts_problem(list(settings.get("ALLOWED_HOSTS") or [])),

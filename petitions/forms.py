@@ -157,6 +157,12 @@ class PetitionSubmitForm(forms.Form):
         label=_lazy("或填写位置"), max_length=200, required=False,
         widget=forms.TextInput(attrs={"placeholder": _lazy("如：小区东门、3号楼北侧绿化带")}),
     )
+    # Filled by "使用我的位置" in WeChat (static/js/wechat.js: wx.getLocation, GCJ-02 like
+    # territory.geo); placement then finds the building from them.
+    latitude = forms.DecimalField(required=False, max_digits=9, decimal_places=6,
+                                  min_value=-90, max_value=90, widget=forms.HiddenInput)
+    longitude = forms.DecimalField(required=False, max_digits=9, decimal_places=6,
+                                   min_value=-180, max_value=180, widget=forms.HiddenInput)
     photos = PhotosField(label=_lazy("照片（最多 3 张）"))
     is_anonymous = forms.BooleanField(
         label=_lazy("匿名反映（工作人员和公示中都看不到您的姓名）"), required=False)
@@ -221,7 +227,11 @@ class PetitionSubmitForm(forms.Form):
         building = cleaned.get("building")
         if household is not None:
             cleaned["building"] = building = household.building
-        if building is None and not (cleaned.get("location_text") or "").strip():
+        if (cleaned.get("latitude") is None) != (cleaned.get("longitude") is None):
+            cleaned["latitude"] = cleaned["longitude"] = None
+        has_coordinates = cleaned.get("latitude") is not None
+        if (building is None and not has_coordinates
+                and not (cleaned.get("location_text") or "").strip()):
             raise forms.ValidationError(_("请选择楼栋，或填写位置描述。"), code="no_location")
         return cleaned
 

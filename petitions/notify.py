@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import ApiKey, User
+from accounts.wechat import ResidentMessage, resident_message_enqueue
 from notifications.messages import Message, choice
 from notifications.services import notifications_create, sms_enqueue
 from petitions.models import Petition, PetitionEvent, WebhookDelivery
@@ -181,6 +182,35 @@ def sms_recipient(petition: Petition) -> str:
     return ""
 
 
+def resident_message(petition: Petition, event: PetitionEvent) -> ResidentMessage:
+    """The news of an event for its resident, as an SMS text and as template-message fields.
+    Both go out in the portal's language, whoever's request caused them (an English page must
+    not send a resident an English SMS)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        kind = str(event.get_kind_display())
+        sms_body = (_("【有事您说话】您的诉求（编号 %(id)s）%(kind)s。%(note)s")
+                    % {"id": petition.pk, "kind": kind, "note": event.resident_note[:60]})
+        data = {"first": _("您的诉求有新进展"), "keyword1": f"#{petition.pk}",
+                "keyword2": kind, "keyword3": local_time(event.created_at),
+                "remark": event.resident_note[:60] or _("点击查看详情")}
+    link = f"{settings.SITE_URL}{petition_link(petition.pk, for_staff=False)}"
+    return ResidentMessage(template="petition_status", data=data, sms_body=sms_body, link=link)
+
+
+def _resident_message(petition: Petition, event: PetitionEvent) -> None:
+    """A resident's own petition: by the channel they chose (accounts.wechat: WeChat with SMS
+    as the fallback, or SMS); a number staff took down: by SMS; anyone else: nothing."""
+    key = f"petition-sms:{event.pk}"
+    if petition.submitter_id is not None:
+        resident_message_enqueue(user_id=petition.submitter_id,
+                                 message=resident_message(petition, event), dedupe_key=key)
+        return
+    phone = sms_recipient(petition)
+    if phone:
+        sms_enqueue(phone=phone, body=resident_message(petition, event).sms_body,
+                    dedupe_key=key)
+
+
 def notify_event(*, petition: Petition, event: PetitionEvent,
                  extra_user_ids: tuple[int, ...] = ()) -> None:
     """Write the inbox, SMS and webhook rows for one event (inside the caller's transaction).
@@ -199,15 +229,8 @@ def notify_event(*, petition: Petition, event: PetitionEvent,
                                  link=petition_link(petition.pk, for_staff=for_staff),
                                  dedupe_key=f"petition-event:{event.pk}")
     is_for_outside = not event.is_withheld
-    phone = sms_recipient(petition) if event.kind in SMS_KINDS and is_for_outside else ""
-    if phone:
-        # Texts go out in the portal's language, whoever's request caused them (an English
-        # page must not send a resident an English SMS).
-        with translation.override(settings.LANGUAGE_CODE):
-            body = (_("【有事您说话】您的诉求（编号 %(id)s）%(kind)s。%(note)s")
-                    % {"id": petition.pk, "kind": event.get_kind_display(),
-                       "note": event.resident_note[:60]})
-        sms_enqueue(phone=phone, body=body, dedupe_key=f"petition-sms:{event.pk}")
+    if event.kind in SMS_KINDS and is_for_outside:
+        _resident_message(petition, event)
     _holder_sms(petition, event)
     if petition.external_system_id and event.kind in WEBHOOK_KINDS and is_for_outside:
         webhook_enqueue(petition=petition, event=event)  # its payload carries no note

@@ -19,6 +19,8 @@ urlpatterns = [
     # Residents (a phone-verified session).
     path("", resident.PetitionMineListView.as_view(), name="mine"),
     path("create/", resident.PetitionCreateView.as_view(), name="create"),
+    path("create/wechat-photo/", resident.PetitionWechatPhotoView.as_view(),
+         name="wechat-photo"),
     path("<int:pk>/", resident.PetitionMineDetailView.as_view(), name="detail"),
     path("<int:pk>/status/", resident.PetitionStatusView.as_view(), name="status"),
     path("<int:pk>/rate/", resident.PetitionRateView.as_view(), name="rate"),

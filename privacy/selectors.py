@@ -16,8 +16,8 @@ from privacy.models import DeletionRequest
 EXPORT_VERSION = 1
 # The download's sections in the order the file has always had them; the apps' privacy.py
 # give all but the last two, which are privacy's own.
-SECTIONS = ("account", "residents", "petitions", "volunteer", "micro_wishes", "proxy_services",
-            "deliberation", "notifications", "deletion_requests")
+SECTIONS = ("account", "wechat", "residents", "petitions", "volunteer", "micro_wishes",
+            "proxy_services", "deliberation", "notifications", "deletion_requests")
 
 
 def _notifications_export(*, user: User) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.models import WechatBinding
 from accounts.views import ResidentOnlyView
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
@@ -23,6 +24,8 @@ class MyDataView(ResidentOnlyView):
     def get(self, request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/my_data.html", {
             "pending": deletion_request_pending(user=self.resident),
+            "wechat_binding": WechatBinding.objects.filter(user=self.resident).first(),
+            "wechat_channels": WechatBinding.Channel.choices,
             "masked_phone": mask_phone(self.resident.phone)})
 
 

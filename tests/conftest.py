@@ -231,3 +231,28 @@ def street_admin(territory: Territory) -> User:
 def outsider(territory: Territory) -> User:
     return UserFactory(username="outsider", role=User.Role.GRID_WORKER,
                        scope_area=territory.other_grid, display_name="黄河网格员")
+
+
+@pytest.fixture
+def wechat_fake(settings: Any) -> Any:
+    """WeChat configured against a fake on 127.0.0.1 (tests/fakes/wechat.py), with the cached
+    access_token and jsapi_ticket cleared before and after."""
+    from django.core.cache import cache
+
+    from core import wechat
+    from tests.fakes.wechat import FakeWechat, serve
+
+    fake = FakeWechat()
+    server = serve(fake)
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    settings.WECHAT_APP_ID = fake.app_id
+    settings.WECHAT_APP_SECRET = fake.app_secret
+    settings.WECHAT_TEMPLATES = {"petition_status": next(iter(fake.templates))}
+    settings.WECHAT_API_URL = settings.WECHAT_OPEN_URL = base
+    keys = [key for name in (wechat.ACCESS_TOKEN_KEY, wechat.JSAPI_TICKET_KEY)
+            for key in (name, f"{name}:lock")]
+    cache.delete_many(keys)
+    yield fake
+    cache.delete_many(keys)
+    server.shutdown()
+    server.server_close()

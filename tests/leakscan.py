@@ -8,7 +8,9 @@ A pytest plugin, registered by tests/conftest.py. During the whole run it
 and looks for mainland mobile numbers (1[3-9] and nine digits) and checksum-valid 18-character
 ID numbers (core.masking), never matching masked forms such as 139****0001; and, in what a log
 line prints (message and traceback), for raw API keys (ApiKey.generate's shape): a key in a log
-is readable by whoever reads the logs (issue 10: keys in query strings).
+is readable by whoever reads the logs (issue 10: keys in query strings); and, in log lines and
+responses alike, for WeChat openids and access tokens (their shapes below, issue 19): nobody is
+entitled to see either, whoever the viewer.
 
 What counts as a leak:
 - in a log line, any whole number: always forbidden;
@@ -71,6 +73,18 @@ _UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _STANDARD_RECORD_KEYS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 # accounts.models.ApiKey.generate: 8 hex characters, a dot, token_urlsafe(32).
 _API_KEY = re.compile(r"(?<![A-Za-z0-9_-])[0-9a-f]{8}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
+# WeChat (core.wechat): an openid is "o" and 27 url-safe characters, mixed case (a kebab-case
+# word of 28 letters is not one); an access_token is a 2-3 digit prefix, "_" and 100+ more.
+_OPENID = re.compile(r"(?<![A-Za-z0-9_-])o[A-Za-z0-9_-]{27}(?![A-Za-z0-9_-])")
+_ACCESS_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])\d{2,3}_[A-Za-z0-9_-]{100,}")
+
+
+def wechat_secrets_in(text: str) -> list[str]:
+    """The openids and access tokens in `text`."""
+    openids = [value for value in _OPENID.findall(text)
+               if any(char.isupper() for char in value) and any(char.islower()
+                                                                  for char in value[1:])]
+    return openids + _ACCESS_TOKEN.findall(text)
 
 
 @dataclass
@@ -100,7 +114,16 @@ class LeakScanner:
             masked = f"{key[:8]}.***"  # the report must not carry the key either
             self.findings.append(Finding(kind="log", test=self.current_test, where=record.name,
                                          number=masked, excerpt=_API_KEY.sub(masked, text)[:200]))
+        for secret in wechat_secrets_in(text):
+            self._add_secret("log", record.name, secret, text)
         self.seconds += time.perf_counter() - started
+
+    def _add_secret(self, kind: str, where: str, secret: str, text: str) -> None:
+        masked = f"{secret[:3]}***"  # the report must not carry it, nor any other one
+        for other in wechat_secrets_in(text):
+            text = text.replace(other, f"{other[:3]}***")
+        self.findings.append(Finding(kind=kind, test=self.current_test, where=where,
+                                     number=masked, excerpt=mask_numbers_in(text)[:200]))
 
     def scan_response(self, response: Any, *, sent: str, viewer: Any) -> None:
         started = time.perf_counter()
@@ -114,10 +137,13 @@ class LeakScanner:
         text = _response_text(response)
         if not text:
             return
+        request = getattr(response, "wsgi_request", None)
+        for secret in wechat_secrets_in(text):
+            self._add_secret("response", f"{getattr(request, 'path', '')} "
+                             f"({_view_name(request) or '?'})", secret, text)
         numbers = set(unmasked_numbers(text))
         if not numbers:
             return
-        request = getattr(response, "wsgi_request", None)
         view = _view_name(request)
         if getattr(request, "pii_revealed", False) or view in ENTITLED_VIEWS or view.endswith(
                 IMPORT_VIEWS):

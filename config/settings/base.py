@@ -110,6 +110,7 @@ TEMPLATES = [
                 "notifications.context_processors.unread",
                 "core.context_processors.calendar_notice",
                 "territory.context_processors.street",
+                "accounts.context_processors.wechat_sdk",
             ],
         },
     },
@@ -253,6 +254,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # --- notifications ---
     # Every minute: send whatever the outbox still holds (after a crash or a failed send).
     "outbox-deliver": {"task": "notifications.outbox_deliver", "schedule": 60.0},
+    # Every minute: WeChat template messages due (retries with backoff, SMS fallback).
+    "wechat-outbox-deliver": {"task": "accounts.wechat_outbox_deliver", "schedule": 60.0},
     # --- petitions ---
     # Every minute: missed arrivals, escalation of overdue petitions, supervision flags (7135).
     # (PETITIONS_SWEEP_SECONDS lets the integration test run it every second.)
@@ -417,6 +420,19 @@ ALIYUN_SMS_TEMPLATES = {
 }
 ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="https://dysmsapi.aliyuncs.com/")
 ALIYUN_SMS_TIMEOUT = env.float("ALIYUN_SMS_TIMEOUT", default=5.0)
+# WeChat Official Account (公众号), core.wechat: 网页授权 sign-in, JS-SDK and template messages.
+# All empty (make run, tests): the portal behaves as in any phone browser. Production refuses half
+# a configuration (config/refusal.py): an AppID without its secret, or no template id.
+WECHAT_APP_ID = env.str("WECHAT_APP_ID", default="")
+WECHAT_APP_SECRET = env_secret("WECHAT_APP_SECRET", default="")
+# The server-configuration token (服务器配置 令牌) of the account's message push.
+WECHAT_TOKEN = env_secret("WECHAT_TOKEN", default="")
+# Template ids (模板消息 → 我的模板): the petition-progress template, with fields first,
+# keyword1 (诉求编号), keyword2 (办理进度), keyword3 (时间) and remark.
+WECHAT_TEMPLATES = {"petition_status": env.str("WECHAT_TEMPLATE_PETITION_STATUS", default="")}
+WECHAT_API_URL = env.str("WECHAT_API_URL", default="https://api.weixin.qq.com/")
+WECHAT_OPEN_URL = env.str("WECHAT_OPEN_URL", default="https://open.weixin.qq.com/")
+WECHAT_TIMEOUT = env.float("WECHAT_TIMEOUT", default=5.0)
 OTP_TTL = timedelta(minutes=5)
 OTP_MAX_PER_PHONE_PER_HOUR = env.int("OTP_MAX_PER_PHONE_PER_HOUR", default=5)
 OTP_MAX_PER_IP_PER_HOUR = env.int("OTP_MAX_PER_IP_PER_HOUR", default=20)

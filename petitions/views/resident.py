@@ -14,9 +14,10 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from accounts.models import User
+from core import wechat
 from core.actions import ActionView, error_text
 from core.exceptions import ApplicationError
 from core.masking import mask_phone
@@ -196,12 +198,38 @@ class PetitionCreateView(ResidentView):
             channel=Petition.Channel.MOBILE_WEB, household=data.get("household"),
             building=data.get("building"), location_text=data.get("location_text", ""),
             unit_number=data["unit"].number if data.get("unit") else "",
+            latitude=data.get("latitude"), longitude=data.get("longitude"),
             held_photos=held,
             contact_name="" if data.get("is_anonymous") else _contact_name(user),
             is_anonymous=bool(data.get("is_anonymous")),
             contact_phone=user.phone or "", is_public=bool(data.get("is_public")),
             answers=form.answers,
         )
+
+
+class PetitionWechatPhotoView(ResidentView):
+    """A photo taken or picked in WeChat (wx.chooseImage + wx.uploadImage, static/js/wechat.js):
+    downloaded from WeChat by its media id and held like an uploaded one (re-encoded, EXIF
+    dropped), so the form attaches it by token as it does a photo kept across a refused
+    submit. WeChat keeps the media three days; the resident sends within minutes."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if not wechat.is_configured():
+            raise Http404
+        media_id = request.POST.get("media_id", "")
+        if not media_id or len(media_id) > 128:
+            return JsonResponse({"detail": _("照片无法获取，请改用下方的上传按钮。")}, status=400)
+        try:
+            content = wechat.media_get(media_id=media_id)
+        except wechat.WechatError:
+            return JsonResponse({"detail": _("照片无法获取，请改用下方的上传按钮。")}, status=502)
+        upload = SimpleUploadedFile("wechat.jpg", content, content_type="image/jpeg")
+        result = pending_photos.pending_photos_hold(actor=self.actor, photos=[upload])
+        if not result.photos:
+            return JsonResponse({"detail": error_text(result.errors[0]) if result.errors
+                                 else _("照片无法识别。")}, status=400)
+        [(token, thumbnail)] = pending_photos.pending_photo_thumbnails(result.photos)
+        return JsonResponse({"token": token, "thumbnail": thumbnail})
 
 
 class PetitionMineDetailView(ResidentView):

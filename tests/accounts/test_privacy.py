@@ -232,7 +232,7 @@ def test_every_app_holding_personal_data_is_found_by_the_privacy_registry():
     assert [part.app_label for part in registry.parts] == [
         "accounts", "notifications", "residents", "petitions", "deliberation", "volunteers"]
     assert [part.app_label for part in registry.parts if part.anonymise] == [
-        "residents", "petitions", "deliberation", "volunteers"]
+        "accounts", "residents", "petitions", "deliberation", "volunteers"]
     selectors.sections_check()
     stray = registry.part_of("stray", SimpleNamespace(
         __name__="stray.privacy", EXPORT_SECTIONS={"petitions": lambda *, user: []}))

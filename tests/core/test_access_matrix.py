@@ -105,6 +105,15 @@ POLICY: dict[str, Rule] = {
     "accounts:my-data-download": Rule("R"),
     "accounts:deletion-create": Rule("R"),
     "accounts:deletion-cancel": Rule("R"),
+    # WeChat (issue 19). The matrix runs without WeChat configured: the start page sends
+    # everyone back to the phone sign-in, the callback refuses its missing code the same way,
+    # and the JS-SDK config and the WeChat photo do not exist (404); with WeChat configured
+    # both are the resident's own (tests/accounts/test_wechat_jssdk.py).
+    "accounts:wechat-start": Rule(EVERYONE, note="to WeChat's 网页授权"),
+    "accounts:wechat-callback": Rule(EVERYONE, note="WeChat sends the browser back here"),
+    "accounts:wechat-jssdk": Rule(NOBODY, note="with WeChat configured: residents"),
+    "accounts:wechat-unbind": Rule("R"),
+    "accounts:wechat-channel": Rule("R"),
     "notifications:inbox": Rule(SIGNED_IN),
     "notifications:mark-all-read": Rule(SIGNED_IN),
     "notifications:open": Rule("R", note="one's own message only; it marks it read"),
@@ -115,6 +124,7 @@ POLICY: dict[str, Rule] = {
     # petitions: resident pages
     "petitions:mine": Rule(EVERYONE, note="a sign-in prompt for visitors, the queue for staff"),
     "petitions:create": Rule("R"),
+    "petitions:wechat-photo": Rule(NOBODY, note="with WeChat configured: residents"),
     "petitions:detail": Rule("R", scoped=True, note="the resident's own petition"),
     "petitions:status": Rule("R M G C S", scoped=True),
     "petitions:rate": Rule("R", scoped=True),

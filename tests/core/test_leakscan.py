@@ -44,8 +44,12 @@ def revealed(request: HttpRequest) -> HttpResponse:
     return HttpResponse(PHONE)
 
 
+def openid(request: HttpRequest) -> HttpResponse:
+    return HttpResponse('<p data-openid="oAbCdEfGhIjKlMnOpQrStUvWx-_1">')
+
+
 urlpatterns = [path("leaky/", leaky), path("leaky.json", leaky_json), path("echo/", echo),
-               path("revealed/", revealed)]
+               path("revealed/", revealed), path("openid/", openid)]
 
 
 @pytest.fixture
@@ -172,3 +176,23 @@ def test_a_raw_api_key_in_a_log_line_is_a_finding_and_the_report_hides_it(scanne
     [finding] = scanner.findings
     assert finding.kind == "log" and finding.number == f"{raw_key[:8]}.***"
     assert raw_key not in finding.excerpt
+
+
+def test_a_wechat_openid_or_access_token_in_a_log_line_is_a_finding_and_hidden(scanner):
+    from tests.fakes.wechat import _token
+
+    openid, token = "oAbCdEfGhIjKlMnOpQrStUvWx-_1", _token()
+    scanner.scan_log_record(logging.makeLogRecord({"msg": "sent to %s with %s",
+                                                   "args": (openid, token)}))
+    assert [finding.number for finding in scanner.findings] == ["oAb***", f"{token[:3]}***"]
+    assert openid not in str(scanner.findings) and token not in str(scanner.findings)
+    # A kebab-case word of the same length is not an openid.
+    scanner.findings.clear()
+    scanner.scan_log_record(logging.makeLogRecord({"msg": "order-of-the-day-for-session"}))
+    assert scanner.findings == []
+
+
+@pytest.mark.urls(__name__)
+def test_a_wechat_openid_in_a_response_is_a_finding_whoever_asks(db, client, scanner):
+    client.get("/openid/")
+    assert numbers(scanner) == [("response", "oAb***")]

@@ -103,7 +103,7 @@ def test_the_steps_are_every_apps_privacy_py_in_installed_apps_order(db):
     """The counts keep the keys and order the registered steps had; a name declared twice
     stops start-up."""
     assert list(retention_purge(now=timezone.now())) == [
-        "phone_codes", "outbox", "notifications", "sign_in_logs", "sessions",
+        "phone_codes", "wechat_messages", "outbox", "notifications", "sign_in_logs", "sessions",
         "petition_contacts", "petition_photos", "care_access_logs"]
     stray = registry.part_of("stray", SimpleNamespace(
         __name__="stray.privacy", RETENTION_STEPS={"sessions": lambda now, periods: 0}))
