@@ -7,12 +7,15 @@ from celery import Celery
 from django.conf import settings
 
 from config.env import settings_module
+from monitoring import celery_signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module())
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The request id into the tasks a request queues, beat's heartbeat, JSON worker logs.
+celery_signals.connect()
 
 
 def _ensure_filesystem_broker_folders() -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 
+from prometheus_client import multiprocess
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
@@ -35,3 +37,10 @@ accesslog = "-"
 # image's home is not writable, and two masters on one host would share the path.
 control_socket_disable = True
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(M)sms'
+
+
+def child_exit(server: object, worker: object) -> None:
+    """Prometheus' multiprocess mode (PROMETHEUS_MULTIPROC_DIR, docs/operations.md): a worker
+    that exits takes its live gauges with it; its counters stay in the directory's files."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined,no-untyped-call]
