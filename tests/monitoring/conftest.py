@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fakes.aliyun_sms import FakeAliyunSms, serve
 
-TOKEN = "scrape-token-for-tests"  # noqa: S105
+TOKEN = "scrape-token-for-tests"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
