@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 from celery import signals
@@ -63,6 +65,25 @@ def handlers_configured(logger: logging.Logger | None = None, **kwargs: Any) -> 
             handler.setFormatter(json_formatter())
 
 
+def multiprocess_directory_prepared(directory: str | None, *, is_fresh_start: bool) -> None:
+    """prometheus-client writes its files into PROMETHEUS_MULTIPROC_DIR from the first metric
+    made, so the directory must exist before any app is imported; on a fresh start (gunicorn's
+    master, the Celery worker's main process) the files of the previous run are removed, as the
+    processes that wrote them are gone."""
+    if not directory:
+        return
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    if is_fresh_start:
+        for stale in path.glob("*.db"):
+            stale.unlink(missing_ok=True)
+
+
+def worker_started(sender: Any = None, **kwargs: Any) -> None:
+    multiprocess_directory_prepared(os.environ.get("PROMETHEUS_MULTIPROC_DIR"),
+                                    is_fresh_start=True)
+
+
 def connect() -> None:
     """Idempotent (dispatch uids); strong references, the functions are module-level anyway."""
     signals.before_task_publish.connect(request_id_into_headers, weak=False,
@@ -71,6 +92,8 @@ def connect() -> None:
                                 dispatch_uid="monitoring.request_id_bound")
     signals.task_postrun.connect(request_id_unbound, weak=False,
                                  dispatch_uid="monitoring.request_id_unbound")
+    signals.worker_init.connect(worker_started, weak=False,
+                                dispatch_uid="monitoring.worker_started")
     signals.beat_init.connect(beat_started, weak=False, dispatch_uid="monitoring.beat_started")
     signals.after_setup_logger.connect(handlers_configured, weak=False,
                                        dispatch_uid="monitoring.logger_configured")

@@ -4,12 +4,15 @@ core.views.healthz."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from pathlib import Path
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from monitoring.access import metrics_allowed
@@ -17,12 +20,32 @@ from monitoring.collectors import SCRAPE_REGISTRY
 from monitoring.health import run_checks
 
 
+class SharedDirectoriesCollector(MultiProcessCollector):
+    """prometheus-client's multiprocess collector over the files of several directories.
+
+    Each service writes to a directory of its own under one shared volume (web:
+    /run/portal-metrics/web, worker: …/worker; docker-compose.yml): the files are named by
+    process id, and two containers reuse the same ids. /metrics adds up every directory beside
+    this process's own, so one scrape of the web counts the worker's sweeps too."""
+
+    def __init__(self, registry: CollectorRegistry, own_directory: str) -> None:
+        self.own_directory = Path(own_directory)
+        super().__init__(registry, path=own_directory)  # type: ignore[no-untyped-call]
+
+    def collect(self) -> Iterable[Metric]:
+        root = self.own_directory.parent
+        files = sorted(str(path) for path in root.glob("*/*.db"))
+        return self.merge(files, accumulate=True)  # type: ignore[no-any-return,no-untyped-call]
+
+
 def exposition() -> bytes:
-    """Every process's counters (the files of PROMETHEUS_MULTIPROC_DIR when set: gunicorn's
-    workers and the Celery pool), then what this process reads now (monitoring.collectors)."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    """Every process's counters (the files under PROMETHEUS_MULTIPROC_DIR's volume when set:
+    gunicorn's workers and the Celery pool), then what this process reads now
+    (monitoring.collectors)."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        SharedDirectoriesCollector(registry, directory)
         counted = generate_latest(registry)
     else:
         counted = generate_latest(REGISTRY)
