@@ -26,6 +26,11 @@ def remember() -> None:
     task_logger.warning("the probe task ran")
 
 
+@probe.task(name="probe.relay")
+def relay() -> None:
+    remember.delay()
+
+
 class Captured(logging.Handler):
     def __init__(self) -> None:
         super().__init__()
@@ -55,10 +60,10 @@ def _queue_in_a_request(request_id_header: str) -> str:
     return response["X-Request-ID"]
 
 
-def _run_next_message():
+def _run_next_message(task=remember):
     with probe.connection_for_write() as connection:
         message = connection.SimpleQueue("celery").get(timeout=2)
-        WorkerRequest(message, app=probe, task=remember).execute()
+        WorkerRequest(message, app=probe, task=task).execute()
     return message
 
 
@@ -90,3 +95,15 @@ def test_a_task_queued_with_no_request_behind_it_carries_no_id(captured):
     message = _run_next_message()
     assert HEADER not in message.headers
     assert captured.records[0].request_id == "-"
+
+
+def test_a_task_queued_by_a_task_carries_the_same_request_id_on(captured):
+    def view(request):
+        relay.delay()
+        return HttpResponse("queued")
+
+    RequestIdMiddleware(view)(RequestFactory().get("/", HTTP_X_REQUEST_ID="chain-7"))
+    first = _run_next_message(task=relay)
+    second = _run_next_message()
+    assert first.headers[HEADER] == second.headers[HEADER] == "chain-7"
+    assert captured.records[0].request_id == "chain-7"
