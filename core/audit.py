@@ -92,7 +92,15 @@ def audit_lookup_matches(*, objects: Iterable[Model], fields: Iterable[str],
                            object_id=obj.pk, object_repr=str(obj), fields=fields, actor=actor,
                            request=request, shows_values=False)
               for obj in objects]
-    return AuditEvent.objects.bulk_create(events) if events else []
+    if not events:
+        return []
+    created = AuditEvent.objects.bulk_create(events)
+    logger.info("audit lookup confirmed %s of %s %s by user %s", ",".join(fields),
+                len(created), created[0].object_type, actor.pk,
+                extra={"event": "audit.lookup", "object_type": created[0].object_type,
+                       "object_ids": [event.object_id for event in created], "fields": fields,
+                       "actor_id": actor.pk})
+    return created
 
 
 def audit_log_entries_mirror(log_entries: Iterable[LogEntry]) -> list[AuditEvent]:
