@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,6 +23,17 @@ def parse(text: str) -> Samples:
 
 def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+@pytest.fixture(autouse=True)
+def _own_heartbeat_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the services lane the cache is one Redis for every xdist worker: each test stamps and
+    deletes heartbeat keys of its own, never another test's."""
+    from monitoring import heartbeat
+
+    suffix = uuid.uuid4().hex
+    monkeypatch.setattr(heartbeat, "BEAT_KEY", f"{heartbeat.BEAT_KEY}:{suffix}")
+    monkeypatch.setattr(heartbeat, "WORKER_KEY", f"{heartbeat.WORKER_KEY}:{suffix}")
 
 
 @pytest.fixture
