@@ -55,7 +55,7 @@ run: demo
 NO_FUZZ_PLUGINS := -p no:schemathesis -p no:hypothesispytest -p no:faker -p no:anyio
 ## The byte-code is written once, before the workers start (each would compile every module of
 ## the project itself, 1.6 s a process, where PYTHONDONTWRITEBYTECODE is set).
-APPS := accounts config core deliberation governance notifications petitions privacy reports residents territory volunteers
+APPS := accounts config core deliberation governance monitoring notifications petitions privacy reports residents territory volunteers
 test: $(STAMP)
 	$(BIN)/python -m compileall -q -j 2 $(APPS) tests >/dev/null
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 -q --no-migrations --ignore=tests/fuzz --ignore=tests/e2e \

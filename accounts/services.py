@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import ApiKey, PhoneCode, User
 from accounts.rules import is_resident
 from accounts.signals import phone_verified
-from core import phones
+from core import metrics, phones
 from core.exceptions import ApplicationError, RateLimited
 from core.masking import mask_phone
 from notifications.sms import send_sms
@@ -93,7 +93,11 @@ def phone_code_request(*, phone: str, ip: str | None) -> None:
     code = f"{secrets.randbelow(1_000_000):06d}"
     with transaction.atomic():
         _code_requests_serialise()
-        _phone_code_check_limits(phone=phone, ip=ip, now=now)
+        try:
+            _phone_code_check_limits(phone=phone, ip=ip, now=now)
+        except RateLimited:
+            metrics.SIGNIN_CODE_REQUESTS.labels(outcome="rate_limited").inc()
+            raise
         PhoneCode.objects.create(
             phone=phone, code_hash=PhoneCode.hash_code(phone, code),
             expires_at=now + settings.OTP_TTL, requested_ip=ip,
@@ -104,8 +108,10 @@ def phone_code_request(*, phone: str, ip: str | None) -> None:
     try:
         send_sms(phone=phone, message=message, template="code", params={"code": code})
     except Exception:
+        metrics.SIGNIN_CODE_REQUESTS.labels(outcome="send_failed").inc()
         logger.exception("Sign-in code to %s could not be sent", mask_phone(phone))
         raise ApplicationError(_("短信发送失败，请稍后再试。")) from None
+    metrics.SIGNIN_CODE_REQUESTS.labels(outcome="sent").inc()
 
 
 def _phone_code_check(phone_code: PhoneCode | None, *, code: str, now: datetime) -> str | None:

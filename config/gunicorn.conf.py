@@ -10,6 +10,9 @@ carry an API key or a phone number, and a log is read by more people than the da
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+from prometheus_client import multiprocess
 
 
 def _int(name: str, default: int) -> int:
@@ -35,3 +38,19 @@ accesslog = "-"
 # image's home is not writable, and two masters on one host would share the path.
 control_socket_disable = True
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(M)sms'
+
+
+def on_starting(server: object) -> None:
+    """The master, before any worker: the metrics directory exists and holds no stale files."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        for stale in Path(directory).glob("*.db"):
+            stale.unlink(missing_ok=True)
+
+
+def child_exit(server: object, worker: object) -> None:
+    """Prometheus' multiprocess mode (PROMETHEUS_MULTIPROC_DIR, docs/operations.md): a worker
+    that exits takes its live gauges with it; its counters stay in the directory's files."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined,no-untyped-call]

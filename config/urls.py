@@ -11,6 +11,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import urls as accounts_urls
 from core import views as core_views
+from monitoring import views as monitoring_views
 from privacy import urls as privacy_urls
 
 admin.site.site_header = _("社区治理门户 · 管理后台")
@@ -31,6 +32,10 @@ api_v1 = [
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    # Readiness (database, cache, migrations, broker, beat's heartbeat) and Prometheus' scrape,
+    # the latter for METRICS_ALLOWED_IPS or the METRICS_TOKEN bearer only (docs/operations.md).
+    path("readyz", monitoring_views.readyz, name="readyz"),
+    path("metrics", monitoring_views.metrics, name="metrics"),
     # Browsers ask for /favicon.ico whatever the page links; the file is a static asset.
     path("favicon.ico", RedirectView.as_view(url=lazy(static_url, str)("favicon.ico"),
                                              permanent=True), name="favicon"),

@@ -9,6 +9,7 @@ IP or request id and can be deleted.
 from __future__ import annotations
 
 import json
+import logging
 import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from core.types import app_request
 if TYPE_CHECKING:
     from accounts.models import User
 
+logger = logging.getLogger(__name__)
 _LOG_ENTRY_ACTIONS = {ADDITION: AuditEvent.Action.ADD, CHANGE: AuditEvent.Action.CHANGE,
                       DELETION: AuditEvent.Action.DELETE}
 
@@ -39,6 +41,14 @@ def audit_event_record(*, action: str, object_type: str, object_id: Any = "",
     event = _event_build(action=action, object_type=object_type, object_id=object_id,
                          object_repr=object_repr, fields=fields, actor=actor, request=request)
     event.save()
+    if action in (AuditEvent.Action.REVEAL, AuditEvent.Action.EXPORT,
+                  AuditEvent.Action.MEDIA_VIEW):
+        # Ids and field names only, never the values shown (nor object_repr: a name).
+        logger.info("audit %s of %s #%s (%s) by user %s", action, object_type, event.object_id,
+                    ",".join(event.fields), event.actor_id or "-",
+                    extra={"event": f"audit.{action}", "audit_event_id": event.pk,
+                           "object_type": object_type, "object_id": event.object_id,
+                           "fields": event.fields, "actor_id": event.actor_id})
     return event
 
 
@@ -82,7 +92,15 @@ def audit_lookup_matches(*, objects: Iterable[Model], fields: Iterable[str],
                            object_id=obj.pk, object_repr=str(obj), fields=fields, actor=actor,
                            request=request, shows_values=False)
               for obj in objects]
-    return AuditEvent.objects.bulk_create(events) if events else []
+    if not events:
+        return []
+    created = AuditEvent.objects.bulk_create(events)
+    logger.info("audit lookup confirmed %s of %s %s by user %s", ",".join(fields),
+                len(created), created[0].object_type, actor.pk,
+                extra={"event": "audit.lookup", "object_type": created[0].object_type,
+                       "object_ids": [event.object_id for event in created], "fields": fields,
+                       "actor_id": actor.pk})
+    return created
 
 
 def audit_log_entries_mirror(log_entries: Iterable[LogEntry]) -> list[AuditEvent]:

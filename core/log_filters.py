@@ -13,7 +13,11 @@ import logging
 import re
 from typing import Any
 
+from celery import current_task
+from pythonjsonlogger.json import JsonFormatter
+
 from core.masking import mask_numbers_in
+from core.middleware import current_request_id
 
 REDACTED = "[已隐去]"
 SECRET_PARAMETER = re.compile(r"(?i)\b(api_key|apikey|access_token)=[^&\s\"']+")
@@ -62,3 +66,33 @@ class MaskedRequestFilter(logging.Filter):
         if request is not None and not isinstance(request, MaskedRequest):
             record.request = MaskedRequest(request)
         return True
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts `request_id` (the web request's, or the one of the request that queued the running
+    task) and `task_id` on every record, for the formatters ("-" when there is none)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = current_request_id() or "-"
+        if not hasattr(record, "task_id"):
+            record.task_id = _current_task_id() or "-"
+        return True
+
+
+def _current_task_id() -> str:
+    # celery's proxy is falsy outside a task (it is never None itself).
+    if not current_task or not current_task.request.id:
+        return ""
+    return str(current_task.request.id)
+
+
+# One JSON object a line (production; settings.LOG_FORMAT): these fields, then every `extra`.
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(task_id)s"
+JSON_RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
+
+
+def json_formatter() -> logging.Formatter:
+    """Chinese stays readable (no \\u escapes); times are ISO 8601 with the offset."""
+    return JsonFormatter(JSON_FIELDS, rename_fields=JSON_RENAMED, json_ensure_ascii=False,
+                         timestamp=False, datefmt="%Y-%m-%dT%H:%M:%S%z")

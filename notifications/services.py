@@ -14,12 +14,15 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import metrics
 from core.masking import mask_phone
 from notifications.messages import Message
 from notifications.models import Notification, OutboundMessage
 from notifications.sms import send_sms
 
 logger = logging.getLogger(__name__)
+# A message refused this many times is kept for the record and no longer sent.
+OUTBOX_MAX_ATTEMPTS = 5
 
 
 def notifications_create(
@@ -179,13 +182,15 @@ def outbox_deliver(*, limit: int = 200) -> int:
         with transaction.atomic():
             message = (
                 OutboundMessage.objects.select_for_update(skip_locked=True)
-                .filter(processed_at__isnull=True, suppressed_at__isnull=True, attempts__lt=5)
+                .filter(processed_at__isnull=True, suppressed_at__isnull=True,
+                        attempts__lt=OUTBOX_MAX_ATTEMPTS)
                 .exclude(pk__in=failed_ids)
                 .order_by("created_at")
                 .first()
             )
             if message is None:
                 break
+            is_retry = message.attempts > 0
             try:
                 send_sms(phone=message.recipient, message=message.body)
             except Exception as error:
@@ -193,12 +198,32 @@ def outbox_deliver(*, limit: int = 200) -> int:
                 message.last_error = str(error)[:300]
                 message.save(update_fields=["attempts", "last_error"])
                 failed_ids.append(message.pk)
+                _delivery_recorded(message, is_success=False, is_retry=is_retry, error=error)
                 continue
             message.processed_at = timezone.now()
             message.attempts += 1
             message.save(update_fields=["processed_at", "attempts"])
+            _delivery_recorded(message, is_success=True, is_retry=is_retry)
             sent += 1
     return sent
+
+
+def _delivery_recorded(message: OutboundMessage, *, is_success: bool, is_retry: bool,
+                       error: Exception | None = None) -> None:
+    """The metrics and one log line, by the message's id: never its recipient or body."""
+    is_given_up = not is_success and message.attempts >= OUTBOX_MAX_ATTEMPTS
+    metrics.outbox_attempted(channel=metrics.SMS, is_success=is_success, is_retry=is_retry,
+                             is_given_up=is_given_up)
+    details = {"event": "outbox.sms", "outbox_id": message.pk, "attempt": message.attempts,
+               "delivered": is_success}
+    if is_success:
+        logger.info("SMS outbox message %s sent (attempt %s)", message.pk, message.attempts,
+                    extra=details)
+    else:
+        # The gateway's words may quote the number: only the error's kind is logged.
+        logger.warning("SMS outbox message %s failed (attempt %s%s): %s", message.pk,
+                       message.attempts, ", given up" if is_given_up else "",
+                       type(error).__name__, extra=details)
 
 
 def notification_mark_read(*, user_id: int, notification_id: int | None = None) -> int:

@@ -496,6 +496,11 @@ def start_stack(lane: Lane, services: list[Service], variables: dict[str, str],
                                **{key: interpolate(value, variables)
                                   for key, value in service.environment.items()}}
         service_environment.update({key: environment[key] for key in MACHINE_KEYS})
+        # The metrics volume's directories (docker-compose.yml), under this run's own folder.
+        metrics_dir = service_environment.get("PROMETHEUS_MULTIPROC_DIR")
+        if metrics_dir:
+            service_environment["PROMETHEUS_MULTIPROC_DIR"] = str(
+                lane.workdir / "metrics" / Path(metrics_dir).name)
         say(f"start {service.name}: {' '.join(service.command)}")
         started[service.name] = lane.spawn(service.name, list(service.command),
                                            service_environment)

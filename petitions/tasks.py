@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
 
+from core import metrics
 from petitions.alerts import petitions_send_reminders
 from petitions.pending_photos import pending_photos_purge
 from petitions.recurrence import recurrence_detect
@@ -14,12 +17,28 @@ from petitions.stalled import petitions_stalled_digest
 from petitions.sweep import petitions_sweep
 from petitions.webhooks import webhook_deliveries_send_due
 
+logger = logging.getLogger(__name__)
+
 
 @shared_task(name="petitions.sweep", acks_late=True, ignore_result=True)
 def petitions_sweep_task() -> dict[str, Any]:
-    result = petitions_sweep(now=timezone.now())
-    return {"escalated": result.escalated, "supervised": result.supervised,
-            "arrivals_missed": result.arrivals_missed, "accept_overdue": result.accept_overdue}
+    started = time.perf_counter()
+    try:
+        result = petitions_sweep(now=timezone.now())
+    except Exception:
+        metrics.sweep_failed()
+        raise
+    seconds = time.perf_counter() - started
+    metrics.sweep_succeeded(escalated=result.escalated, supervised=result.supervised,
+                            arrivals_missed=result.arrivals_missed, seconds=seconds,
+                            finished_at=time.time())
+    figures = {"escalated": result.escalated, "supervised": result.supervised,
+               "arrivals_missed": result.arrivals_missed, "accept_overdue": result.accept_overdue}
+    # The run is named by its task id (core.log_filters puts it on the line); counts only.
+    logger.info("escalation sweep done in %.3f s: %s", seconds, figures,
+                extra={"event": "petitions.sweep", "duration_seconds": round(seconds, 4),
+                       **figures})
+    return figures
 
 
 @shared_task(name="petitions.webhooks_deliver", acks_late=True, ignore_result=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import ApiKey
+from core import metrics
 from petitions.models import WebhookDelivery
 from petitions.notify import webhook_body, webhook_sign
 
@@ -18,6 +20,7 @@ TIMEOUT_SECONDS = 5
 BASE_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=6)
 SIGNATURE_HEADER = "X-Portal-Signature"
+logger = logging.getLogger(__name__)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -66,7 +69,23 @@ def webhook_delivery_attempt(*, delivery_id: int, now: datetime | None = None) -
             delivery.next_attempt_at = moment + backoff(delivery.attempts)
         delivery.save(update_fields=["signature", "attempts", "last_status", "last_error",
                                      "delivered_at", "given_up_at", "next_attempt_at"])
+        _attempt_recorded(delivery, status=status)
         return delivery.delivered_at is not None
+
+
+def _attempt_recorded(delivery: WebhookDelivery, *, status: int) -> None:
+    """The metrics and one log line, by the delivery's id and the answer's status."""
+    is_success = delivery.delivered_at is not None
+    metrics.outbox_attempted(channel=metrics.WEBHOOK, is_success=is_success,
+                             is_retry=delivery.attempts > 1,
+                             is_given_up=delivery.given_up_at is not None)
+    logger.log(logging.INFO if is_success else logging.WARNING,
+               "webhook delivery %s %s (attempt %s, HTTP %s)", delivery.pk,
+               "delivered" if is_success else ("given up" if delivery.given_up_at else "failed"),
+               delivery.attempts, status or "-",
+               extra={"event": "outbox.webhook", "delivery_id": delivery.pk,
+                      "attempt": delivery.attempts, "delivered": is_success,
+                      "http_status": status or None})
 
 
 def webhook_deliveries_send_due(*, now: datetime | None = None, limit: int = 100) -> int:

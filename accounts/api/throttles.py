@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 from accounts.models import ApiKey
+from core import metrics
 from core.ip import client_ip
 
 
@@ -102,6 +103,10 @@ class PhoneCodeRequestThrottle(ClientIpRateThrottle):
     # A burst guard in front of the per-phone/per-IP/global hourly limits in the service.
     scope = "phone_code"
     rate = "10/min"
+
+    def throttle_failure(self) -> bool:
+        metrics.SIGNIN_CODE_REQUESTS.labels(outcome="throttled").inc()
+        return super().throttle_failure()
 
 
 class PhoneCodeVerifyThrottle(ClientIpRateThrottle):

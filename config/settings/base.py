@@ -70,9 +70,14 @@ INSTALLED_APPS = [
     "volunteers",
     "privacy",
     "reports",
+    "monitoring",
+    "django_prometheus",
 ]
 
+# django-prometheus counts every request and its latency between its Before (first) and After
+# (last) middleware (bench/metrics_middleware.py measures the cost).
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -85,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -120,7 +126,7 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"].endswith(".sqlite3"):
     # WAL and a busy timeout let the web process, the worker and beat share one file.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
@@ -131,6 +137,14 @@ else:
     # A new PostgreSQL connection costs 9-13 ms: keep them (measured, see DEVELOPERS.md).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# django-prometheus' wrappers of the same backends count queries, errors and connections per
+# database (/metrics); they change nothing else (connection.vendor stays postgresql/sqlite).
+PROMETHEUS_DB_ENGINES = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}
+DATABASES["default"]["ENGINE"] = PROMETHEUS_DB_ENGINES.get(DATABASES["default"]["ENGINE"],
+                                                           DATABASES["default"]["ENGINE"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -249,9 +263,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+BEAT_HEARTBEAT_SECONDS = env.float("BEAT_HEARTBEAT_SECONDS", default=60.0)
 # The whole beat schedule, in one place. Each app adds its entries below its own comment line.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # --- notifications ---
+    # --- monitoring ---
+    # Every BEAT_HEARTBEAT_SECONDS (a minute): beat's heartbeat, stamped as beat sends it; /readyz
+    # fails and the BeatSilent alert fires when two ticks pass without one (monitoring.heartbeat).
+    "monitoring-beat-heartbeat": {"task": "monitoring.beat_heartbeat",
+                                  "schedule": BEAT_HEARTBEAT_SECONDS},
     # Every minute: send whatever the outbox still holds (after a crash or a failed send).
     "outbox-deliver": {"task": "notifications.outbox_deliver", "schedule": 60.0},
     # Every minute: WeChat template messages due (retries with backoff, SMS fallback).
@@ -495,19 +515,34 @@ RETENTION = {
     "sign_in_log": env.int("RETENTION_SIGN_IN_LOG_DAYS", default=180),
 }
 
+# --- Monitoring (issue 20; docs/operations.md "Monitoring") -------------------------------------
+# /metrics answers these client addresses or networks (resolved behind NUM_PROXIES, core.ip) and
+# any caller with `Authorization: Bearer <METRICS_TOKEN>`; nobody when both are empty.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+METRICS_TOKEN = env_secret("METRICS_TOKEN", default="")
+
+# Logs: "json" (one object a line, production's default) or "text" (make run). Every line carries
+# the request id: the web request's, or, in a task, the one of the request that queued it.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if DJANGO_ENV == "production" else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ValueError(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # An API key in a logged request line or header is starred, and the numbers in a logged
     # request's query string are masked (core.log_filters).
     "filters": {"redact_secrets": {"()": "core.log_filters.RedactSecretsFilter"},
-                "masked_request": {"()": "core.log_filters.MaskedRequestFilter"}},
+                "masked_request": {"()": "core.log_filters.MaskedRequestFilter"},
+                "request_id": {"()": "core.log_filters.RequestIdFilter"}},
     "formatters": {
         "django.server": {"()": "django.utils.log.ServerFormatter",
                           "format": "[{server_time}] {message}", "style": "{"},
+        "json": {"()": "core.log_filters.json_formatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                    "filters": ["request_id", "redact_secrets"]},
         # runserver's request lines (Django's default handler, plus the filter).
         "django.server": {"class": "logging.StreamHandler", "formatter": "django.server",
                           "filters": ["redact_secrets"], "level": "INFO"},

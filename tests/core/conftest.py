@@ -18,4 +18,8 @@ def crawl_settings(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
     request_logger = logging.getLogger("django.request")
     monkeypatch.setattr(request_logger, "level", logging.CRITICAL)
+    # /readyz answers 200 only when beat was seen lately: as if it had just sent its heartbeat.
+    from monitoring.heartbeat import beat_seen_stamp
+
+    beat_seen_stamp()
 

@@ -92,6 +92,8 @@ POLICY: dict[str, Rule] = {
     # site, sign-in
     "home": Rule(EVERYONE),
     "healthz": Rule(EVERYONE),
+    "readyz": Rule(EVERYONE, note="readiness: check names and states, no data"),
+    "metrics": Rule(NOBODY, note="only METRICS_ALLOWED_IPS or the METRICS_TOKEN bearer"),
     "favicon": Rule(EVERYONE, note="a redirect to the static icon"),
     "set_language": Rule(EVERYONE),
     "javascript-catalog": Rule(EVERYONE),
