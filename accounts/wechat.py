@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User, WechatBinding, WechatMessage
 from accounts.rules import is_resident
-from core import wechat
+from core import metrics, wechat
 from core.crypto import blind_index_key
 from notifications.services import sms_enqueue
 
@@ -168,13 +168,19 @@ def _deliver_one(message: WechatMessage, *, now: datetime) -> int:
         if error.is_unreachable and message.attempts < MAX_ATTEMPTS:
             message.next_attempt_at = now + BACKOFF_BASE * 2 ** (message.attempts - 1)
             message.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+            metrics.outbox_attempted(channel=metrics.WECHAT, is_success=False,
+                                     is_retry=message.attempts > 1)
             return 0
+        metrics.outbox_attempted(channel=metrics.WECHAT, is_success=False,
+                                 is_retry=message.attempts > 1, is_given_up=True)
         # WeChat said no (43004 unfollowed, 40003 not our openid, a template error…): it
         # will say no again; the resident hears it by SMS now.
         logger.info("WeChat message %s refused (%s): sending SMS", message.pk, error.errcode)
         return _fall_back(message, now=now, reason=message.last_error)
     message.processed_at, message.outcome = now, WechatMessage.Outcome.SENT
     message.save(update_fields=["attempts", "processed_at", "outcome"])
+    metrics.outbox_attempted(channel=metrics.WECHAT, is_success=True,
+                             is_retry=message.attempts > 1)
     return 1
 
 

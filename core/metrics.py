@@ -29,6 +29,8 @@ SWEEP_SUPERVISED = Counter("portal_sweep_supervised_petitions",
                            "Petitions the sweep flagged for supervision (督办).")
 SWEEP_ARRIVALS_MISSED = Counter("portal_sweep_arrivals_missed",
                                 "Petitions whose arrival clock ran out (missed on-site arrival).")
+SWEEP_ACCEPT_OVERDUE = Counter("portal_sweep_accept_overdue",
+                               "Petitions not accepted (签收) within their tier's limit.")
 
 OUTBOX_SENT = Counter("portal_outbox_sent", "Outbox deliveries that succeeded, by channel.",
                       ["channel"])
@@ -49,14 +51,16 @@ SIGNIN_CODE_REQUESTS = Counter(
 
 SMS = "sms"
 WEBHOOK = "webhook"
+WECHAT = "wechat"
 
 
 def sweep_succeeded(*, escalated: int, supervised: int, arrivals_missed: int, seconds: float,
-                    finished_at: float) -> None:
+                    finished_at: float, accept_overdue: int = 0) -> None:
     SWEEP_RUNS.labels(outcome="success").inc()
     SWEEP_ESCALATED.inc(escalated)
     SWEEP_SUPERVISED.inc(supervised)
     SWEEP_ARRIVALS_MISSED.inc(arrivals_missed)
+    SWEEP_ACCEPT_OVERDUE.inc(accept_overdue)
     SWEEP_DURATION.set(seconds)
     SWEEP_LAST_SUCCESS.set(finished_at)
 

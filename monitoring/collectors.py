@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from accounts.models import WechatMessage
 from monitoring import heartbeat
 from notifications.models import OutboundMessage
 from petitions.models import OPEN_STATES, Petition, Tier, WebhookDelivery
@@ -67,12 +68,14 @@ def outbox_families(now: datetime) -> list[Metric]:
                       oldest=Min("created_at", filter=sendable)))
     webhooks = (WebhookDelivery.objects.filter(delivered_at__isnull=True, given_up_at__isnull=True)
                 .aggregate(depth=Count("id"), oldest=Min("created_at")))
+    wechat = (WechatMessage.objects.filter(processed_at__isnull=True)
+              .aggregate(depth=Count("id"), oldest=Min("created_at")))
     depth = GaugeMetricFamily("portal_outbox_depth", "Outbox messages waiting to be delivered.",
                               labels=["channel"])
     oldest = GaugeMetricFamily("portal_outbox_oldest_seconds",
                                "Age of the oldest message waiting in the outbox.",
                                labels=["channel"])
-    for channel, figures in (("sms", sms), ("webhook", webhooks)):
+    for channel, figures in (("sms", sms), ("webhook", webhooks), ("wechat", wechat)):
         depth.add_metric([channel], figures["depth"])
         oldest.add_metric([channel], _age(figures["oldest"], now))
     return [depth, oldest]

@@ -31,6 +31,7 @@ def petitions_sweep_task() -> dict[str, Any]:
     seconds = time.perf_counter() - started
     metrics.sweep_succeeded(escalated=result.escalated, supervised=result.supervised,
                             arrivals_missed=result.arrivals_missed, seconds=seconds,
+                            accept_overdue=result.accept_overdue,
                             finished_at=time.time())
     figures = {"escalated": result.escalated, "supervised": result.supervised,
                "arrivals_missed": result.arrivals_missed, "accept_overdue": result.accept_overdue}

@@ -39,14 +39,17 @@ def test_a_sweep_escalating_three_petitions_moves_the_escalation_counter_by_thre
     # One day is the micro-grid's deadline: all three are 30 s past it.
     assert value(overdue, "portal_petitions_oldest_overdue_seconds", tier="microgrid") == 30
 
-    # Nobody checked in either: the arrival clock (minutes) ran out for all three too.
-    assert petitions_sweep_task() == {"escalated": 3, "supervised": 0, "arrivals_missed": 3}
+    # Nobody accepted or checked in either: both clocks (minutes) ran out for all three too.
+    assert petitions_sweep_task() == {"escalated": 3, "supervised": 0, "arrivals_missed": 3,
+                                      "accept_overdue": 3}
 
     after = scrape()
     assert (value(after, "portal_sweep_escalated_petitions_total")
             - value(before, "portal_sweep_escalated_petitions_total")) == 3
     assert (value(after, "portal_sweep_arrivals_missed_total")
             - value(before, "portal_sweep_arrivals_missed_total")) == 3
+    assert (value(after, "portal_sweep_accept_overdue_total")
+            - value(before, "portal_sweep_accept_overdue_total")) == 3
     assert (value(after, "portal_sweep_runs_total", outcome="success")
             - value(before, "portal_sweep_runs_total", outcome="success")) == 1
     assert value(after, "portal_sweep_supervised_petitions_total") == value(
@@ -151,3 +154,37 @@ def test_requests_and_database_queries_are_counted_by_django_prometheus(scrape, 
     names = {name for name, _labels in samples}
     assert "django_http_requests_total_by_method_total" in names
     assert "django_db_execute_total" in names
+
+
+def test_wechat_messages_count_as_sent_or_given_up_and_their_depth_is_scraped(
+        scrape, wechat_fake, resident_user):
+    from accounts.wechat import (
+        ResidentMessage,
+        resident_message_enqueue,
+        wechat_bind,
+        wechat_outbox_deliver,
+    )
+
+    def message(key: str) -> None:
+        resident_message_enqueue(user_id=resident_user.pk, dedupe_key=key, message=ResidentMessage(
+            template="petition_status", data={
+                "first": "您的诉求有新进展", "keyword1": "#1", "keyword2": "已受理",
+                "keyword3": "11-16 09:00", "remark": "点击查看详情"},
+            sms_body="【有事您说话】您的诉求有新进展。", link="https://portal.test/p/1/"))
+
+    wechat_bind(user=resident_user, openid=wechat_fake.browser_openid)
+    message("ev:1")
+    before = scrape()
+    assert value(before, "portal_outbox_depth", channel="wechat") == 1
+    assert wechat_outbox_deliver() == 1
+    sent = scrape()
+    assert (value(sent, "portal_outbox_sent_total", channel="wechat")
+            - value(before, "portal_outbox_sent_total", channel="wechat")) == 1
+    assert value(sent, "portal_outbox_depth", channel="wechat") == 0
+
+    wechat_fake.unfollowed.add(wechat_fake.browser_openid)  # 43004: falls back to SMS
+    message("ev:2")
+    assert wechat_outbox_deliver() == 0
+    after = scrape()
+    for name in ("portal_outbox_failed_total", "portal_outbox_given_up_total"):
+        assert value(after, name, channel="wechat") - value(sent, name, channel="wechat") == 1
