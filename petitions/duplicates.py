@@ -294,20 +294,19 @@ def _lock_pair(*, petition_id: int, into_id: int, actor: User) -> tuple[Petition
 def petition_merge(*, petition_id: int, into_id: int, actor: User, note: str = "") -> Petition:
     """Merge petition `petition_id` (B) into `into_id` (A); returns A.
 
-    1. Not into itself (400).
-    2. Both rows locked (in id order); 404 unless the actor sees both.
-    3. A dispatcher covering both (403 otherwise).
-    4. B not merged already, A neither merged nor finished (400); B open (409).
-    5. B → 已合并 with the link, both timeline events, B's submitter told, the audit row.
+    1. Both rows locked (in id order); 404 unless the actor sees both.
+    2. A dispatcher covering both (403 otherwise): who may not merge learns nothing more.
+    3. Not into itself, B not merged already, A neither merged nor finished (400); B open (409).
+    4. B → 已合并 with the link, both timeline events, B's submitter told, the audit row.
     """
-    if petition_id == into_id:
-        raise ApplicationError(_("不能把诉求并入它自己。"))
     note = (note or "").strip()
     with transaction.atomic():
         petition, into = _lock_pair(petition_id=petition_id, into_id=into_id, actor=actor)
         if not may_merge(actor, petition, into):
             raise PermissionDeniedError(
                 _("只有管辖两件诉求的社区工作人员或街道管理员可以合并诉求。"))
+        if petition_id == into_id:
+            raise ApplicationError(_("不能把诉求并入它自己。"))
         _check_mergeable(petition, into)
         _merge(petition, into, actor=actor, how=PetitionMerge.How.MERGED, note=note)
         return into

@@ -621,7 +621,8 @@ def post_body(world: World, name: str) -> dict[str, Any]:
         "duration_minutes": 30, "end": (today + timedelta(days=7)).isoformat(),
         "ends_at": (now + timedelta(days=2)).isoformat(), "hours": "1",
         "holder": users["microgrid_worker"].pk,  # type: ignore[union-attr]
-        "household": world.real["households"], "invited_bodies": ["party_branch"],
+        "household": world.real["households"], "into": world.real["petitions"],
+        "invited_bodies": ["party_branch"],
         "label": "标签", "location_text": "1号楼", "minutes": "纪要", "mode": "consensus",
         "name": "名称", "need": "需要", "note": "备注", "notes": "备注", "offers": "培训",
         "outcome": "结果", "owner_name": "物业公司", "petition_id": world.real["petitions"],

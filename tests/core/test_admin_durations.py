@@ -9,6 +9,7 @@ import pytest
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import DurationField
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -74,11 +75,15 @@ def test_the_sla_policy_page_edits_days_hours_and_minutes(client, street_admin):
         assert f"<span>{unit}</span></label>" in html
     assert 'name="arrival_seconds"' not in html  # seconds only for a value that has some
 
-    data = {**parts_data("arrival", timedelta(minutes=10)),
-            **parts_data("microgrid", timedelta(days=1, hours=12)),
-            **parts_data("grid", timedelta(days=3)), **parts_data("street", timedelta(days=5)),
-            **parts_data("rating_window", timedelta(days=7)),
-            "calendar": "calendar", "reminder_share": "0.80"}
+    current = SlaPolicy.current()  # every other field as it is (acceptance limits, alarms…)
+    data: dict[str, object] = {"calendar": "calendar", "reminder_share": "0.80"}
+    for field in SlaPolicy._meta.concrete_fields:
+        if isinstance(field, DurationField):
+            data |= parts_data(field.name, getattr(current, field.name))
+    data |= {**parts_data("arrival", timedelta(minutes=10)),
+             **parts_data("microgrid", timedelta(days=1, hours=12)),
+             **parts_data("grid", timedelta(days=3)), **parts_data("street", timedelta(days=5)),
+             **parts_data("rating_window", timedelta(days=7))}
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[-3000:]
     policy = SlaPolicy.current()

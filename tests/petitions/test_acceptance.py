@@ -58,7 +58,7 @@ def test_only_the_holder_accepts_and_only_once(
     petition = submit(resident_user)
     with pytest.raises(Http404):
         petition_accept(petition_id=petition.pk, actor=outsider)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有承办人可以签收"):
         petition_accept(petition_id=petition.pk, actor=grid_worker)
     frozen.shift(timedelta(minutes=2))
     accepted = petition_accept(petition_id=petition.pk, actor=microgrid_worker)
