@@ -31,6 +31,7 @@ from notifications.models import Notification
 from notifications.services import notification_fields
 from petitions import policy
 from petitions.alerts import petitions_alert_escalated, petitions_alert_supervised
+from petitions.cards import petitions_issue_cards
 from petitions.models import Petition, PetitionEvent, Tier, WebhookDelivery
 from petitions.notify import petition_link, petition_link_parts, schedule_webhook_delivery
 
@@ -42,6 +43,8 @@ class SweepResult:
     escalated: int
     supervised: int
     arrivals_missed: int
+    yellow_cards: int = 0
+    red_cards: int = 0
 
 
 def _messages(new_tier: str) -> tuple[Message, Message]:
@@ -307,8 +310,10 @@ def _webhooks_supervised(rows: Sequence[Mapping[str, Any]], events: list[Petitio
 
 
 def petitions_sweep(*, now: datetime) -> SweepResult:
-    """The beat job: missed arrivals, escalations, then supervision flags."""
+    """The beat job: missed arrivals, escalations, supervision flags, then 黄牌/红牌."""
     arrivals = petitions_record_missed_arrivals(now=now)
     escalated = petitions_escalate_overdue(now=now)
     supervised = petitions_flag_supervision(now=now)
-    return SweepResult(escalated=escalated, supervised=supervised, arrivals_missed=arrivals)
+    cards = petitions_issue_cards(now=now)
+    return SweepResult(escalated=escalated, supervised=supervised, arrivals_missed=arrivals,
+                       yellow_cards=cards.yellow, red_cards=cards.red)

@@ -18,7 +18,8 @@ from petitions.webhooks import webhook_deliveries_send_due
 def petitions_sweep_task() -> dict[str, Any]:
     result = petitions_sweep(now=timezone.now())
     return {"escalated": result.escalated, "supervised": result.supervised,
-            "arrivals_missed": result.arrivals_missed}
+            "arrivals_missed": result.arrivals_missed, "yellow_cards": result.yellow_cards,
+            "red_cards": result.red_cards}
 
 
 @shared_task(name="petitions.webhooks_deliver", acks_late=True, ignore_result=True)
