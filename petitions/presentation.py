@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from core.masking import mask_numbers_in
 from core.memo import choice_labels
 from petitions import policy, selectors
+from petitions.cards import card_label
 from petitions.models import OPEN_STATES, Petition, PetitionEvent, PetitionState, Tier
 from territory.models import building_label
 
@@ -130,6 +131,7 @@ class WorkbenchRow:
     due: str
     is_overdue: bool
     resolved: str  # when it was resolved, for a closed clock
+    card: str = ""  # 黄牌/红牌 of an open petition: "yellow", "red" or "" (petitions/cards.py)
 
 
 # A pk no row has: reversed once, then each row's pk takes its place (a reverse() per row costs
@@ -160,6 +162,7 @@ WORKBENCH_ROW_FIELDS = (
     "id", "state", "tier", "description", "supervised", "due_at", "arrival_due_at", "arrived_at",
     "arrival_missed", "resolved_at", "location_text", "placement_reason", "building_id",
     "category__name", "area__name", "building__number", "building__compound__name",
+    "yellow_card_at", "red_card_at",
 )
 
 
@@ -208,14 +211,17 @@ def workbench_rows(petitions: Iterable[Mapping[str, Any]], *, tab: str,
             supervised=petition["supervised"], awaiting_arrival=awaiting,
             arrival_due_iso=arrival[0], arrival_due=arrival[1], arrival_missed=arrival_missed,
             is_open=is_open, due_iso=due[0], due=due[1], is_overdue=is_overdue,
-            resolved="" if is_open else _local(petition["resolved_at"], zone)[1]))
+            resolved="" if is_open else _local(petition["resolved_at"], zone)[1],
+            card=card_label(petition.get("yellow_card_at"), petition.get("red_card_at"))
+            if is_open else ""))
     return rows
 
 
 def workbench_row_labels() -> dict[str, str]:
     """The words the rows repeat, translated once a page."""
     return {"supervised": _("督办"), "arrival": _("到场"), "arrival_missed": _("到场超时"),
-            "due": _("办结"), "overdue": _("已超期"), "resolved": _("办结于")}
+            "due": _("办结"), "overdue": _("已超期"), "resolved": _("办结于"),
+            "yellow": _("黄牌"), "red": _("红牌")}
 
 
 # The markup of one row, filled by workbench_rows_html. The page's one repeated fragment is
@@ -230,7 +236,7 @@ _ROW = """
         <span class="wb-text">{description}</span>{reason}</span>
       <span class="wb-where">{place}</span>
       <span class="wb-state"><span class="badge state state-{state}">{state_label}</span>
-        <span class="badge tier tier-{tier}">{tier_label}</span>{supervised}</span>
+        <span class="badge tier tier-{tier}">{tier_label}</span>{supervised}{card}</span>
       <span class="wb-clock">{clock}</span>
     </a>
   </li>"""
@@ -238,6 +244,8 @@ _REASON = """
         <span class="wb-reason">{}</span>"""
 _SUPERVISED = """
         <span class="badge warn">{}</span>"""
+_CARD = """
+        <span class="badge {tone} card-{card}">{label}</span>"""
 _DEADLINE = """
         <span class="wb-deadline">{label} <span class="countdown" data-deadline="{iso}">{at}</span>\
 {late}</span>"""
@@ -280,6 +288,8 @@ def workbench_rows_html(rows: Iterable[WorkbenchRow]) -> SafeString:
             place=once(row.place), state=once(row.state), state_label=once(row.state_label),
             tier=once(row.tier), tier_label=once(row.tier_label),
             supervised=_SUPERVISED.format(labels["supervised"]) if row.supervised else "",
+            card=_CARD.format(tone="bad" if row.card == "red" else "warn", card=row.card,
+                              label=labels[row.card]) if row.card else "",
             clock=clock))
     return mark_safe("".join(parts))  # every value from the data is escaped above
 
