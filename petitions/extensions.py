@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Substr
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +37,7 @@ from petitions.models import (
     EXTENSION_TRANSITIONS,
     OPEN_STATES,
     Petition,
+    PetitionCard,
     PetitionEvent,
     PetitionExtension,
     SlaPolicy,
@@ -42,6 +45,7 @@ from petitions.models import (
 )
 from petitions.notify import notify_event
 from petitions.rules import Viewer
+from territory.models import Area
 
 Status = PetitionExtension.Status
 Kind = PetitionEvent.Kind
@@ -231,10 +235,32 @@ def extension_pending_list(*, user: Viewer) -> QuerySet[PetitionExtension]:
             .order_by("requested_at", "id"))
 
 
+def extension_pending_for_petition(*, petition_id: int) -> PetitionExtension | None:
+    return PetitionExtension.objects.filter(petition_id=petition_id,
+                                            status=Status.PENDING).first()
+
+
 def extension_for_petition(*, petition_id: int) -> list[PetitionExtension]:
     """A petition's requests, newest first: its staff page shows them."""
     return list(PetitionExtension.objects.filter(petition_id=petition_id)
                 .select_related("requested_by", "decided_by"))
+
+
+def extension_granted_by_petition(
+        *, petitions: list[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """{petition id: (granted requests, days)} for (id, round) pairs: the round's grants, in
+    one query (the 公示 shows them)."""
+    rounds = dict(petitions)
+    if not rounds:
+        return {}
+    granted: dict[int, tuple[int, int]] = {}
+    for petition_id, round_, days in PetitionExtension.objects.filter(
+            petition_id__in=list(rounds), status=Status.GRANTED).values_list(
+            "petition_id", "round", "days_granted"):
+        if round_ == rounds[petition_id]:
+            count, total = granted.get(petition_id, (0, 0))
+            granted[petition_id] = (count + 1, total + days)
+    return granted
 
 
 def extension_counts_by_grid(extensions: QuerySet[PetitionExtension]) -> dict[str, dict[str, int]]:
@@ -247,3 +273,34 @@ def extension_counts_by_grid(extensions: QuerySet[PetitionExtension]) -> dict[st
     return {row["grid_path"]: {"requested": row["requested"], "granted": row["granted"],
                                "refused": row["refused"], "pending": row["pending"],
                                "days": row["days"] or 0} for row in rows}
+
+
+def grid_clock_rows(*, area_path: str, since: datetime,
+                    until: datetime) -> list[dict[str, Any]]:
+    """Per grid of the area (its petitions' origin cut to the grid): the 延期 requested in
+    [since, until) and how they were decided, and the 黄牌/红牌 issued then. Three queries: the
+    extensions, the cards, the grids' names. The street's report prints them."""
+    grid_length = policy.STEP * policy.TIER_DEPTH[Tier.GRID]
+    requested = PetitionExtension.objects.filter(
+        grid_path__startswith=area_path, requested_at__gte=since, requested_at__lt=until)
+    rows: dict[str, dict[str, Any]] = {}
+    for path, counts in extension_counts_by_grid(requested).items():
+        rows.setdefault(path, _empty_grid_row(path)).update(counts)
+    for row in (PetitionCard.objects.filter(petition__origin_path__startswith=area_path,
+                                            issued_at__gte=since, issued_at__lt=until)
+                .annotate(grid=Substr("petition__origin_path", 1, grid_length))
+                .values("grid").annotate(
+                    yellow=Count("id", filter=Q(color=PetitionCard.Color.YELLOW)),
+                    red=Count("id", filter=Q(color=PetitionCard.Color.RED))).order_by()):
+        rows.setdefault(row["grid"], _empty_grid_row(row["grid"])).update(
+            yellow=row["yellow"], red=row["red"])
+    names = dict(Area.objects.filter(path__in=list(rows)).values_list("path", "name"))
+    for path, row in rows.items():
+        row["name"] = names.get(path, path)
+    return sorted(rows.values(), key=lambda row: row["path"])
+
+
+def _empty_grid_row(path: str) -> dict[str, Any]:
+    return {"path": path, "name": path, "requested": 0, "granted": 0, "refused": 0,
+            "pending": 0, "days": 0, "yellow": 0, "red": 0}
+

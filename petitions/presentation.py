@@ -89,9 +89,12 @@ class PublicRow:
     resolved_at: datetime | None
     resolved_on_time: bool | None
     tier: str
+    # 延期 granted in the round shown: how many requests and days (petitions/extensions.py).
+    extensions: int = 0
+    extension_days: int = 0
 
 
-def public_row(petition: Petition) -> PublicRow:
+def public_row(petition: Petition, *, extended: tuple[int, int] = (0, 0)) -> PublicRow:
     """Anonymised: no names, phones or rooms; the building at most; the text only if public."""
     place = str(petition.building) if petition.building_id is not None else _("辖区内")
     description = (public_text(petition.description) if petition.is_public
@@ -100,7 +103,8 @@ def public_row(petition: Petition) -> PublicRow:
                      resolution=public_text(petition.resolution),
                      submitted_at=petition.submitted_at, resolved_at=petition.resolved_at,
                      resolved_on_time=petition.resolved_on_time,
-                     tier=petition.get_resolved_tier_display() or petition.get_tier_display())
+                     tier=petition.get_resolved_tier_display() or petition.get_tier_display(),
+                     extensions=extended[0], extension_days=extended[1])
 
 
 

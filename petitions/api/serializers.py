@@ -442,3 +442,19 @@ class PetitionReferInput(PetitionCommentInput):
         max_length=2000, required=False, allow_blank=True, default="",
         help_text="议题说明；未同意公开或匿名的诉求必填，不得引用诉求原文或诉求人信息",
     )
+
+
+class PetitionExtensionInput(serializers.Serializer[dict[str, Any]]):
+    """申请延期: working days (calendar days under a calendar-day policy) and why."""
+
+    days = serializers.IntegerField(min_value=1, max_value=30)
+    reason = serializers.CharField(max_length=500)
+
+
+class PetitionExtensionDecisionInput(serializers.Serializer[dict[str, Any]]):
+    """The level above decides the petition's pending request: grant `days` (at most those
+    asked; all of them when left out) or refuse with a `note`."""
+
+    grant = serializers.BooleanField()
+    days = serializers.IntegerField(min_value=1, max_value=30, required=False, allow_null=True)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

@@ -32,7 +32,15 @@ from core.actions import ActionView, StaffRequiredMixin
 from core.care_referral import care_visit_url
 from core.referral import referrer
 from core.types import signed_in_user
-from petitions import assessment, dispatch_queue, recurrence, rules, selectors, services
+from petitions import (
+    assessment,
+    dispatch_queue,
+    extensions,
+    recurrence,
+    rules,
+    selectors,
+    services,
+)
 from petitions import forms as petition_forms
 from petitions.models import AssessmentExclusion, Petition, RecurrenceSuggestion
 from petitions.presentation import stats_chart, stats_rows
@@ -92,6 +100,9 @@ class PetitionStaffDetailView(StaffView):
             "exclusion": assessment.exclusion_for_petition(petition_id=petition.pk),
             "may_request_exclusion": rules.may_request_exclusion(request.user, petition),
             "recurrences": recurrence.recurrence_for_petition(petition_id=petition.pk),
+            # 延期 (petitions/extensions.py): the requests, and the holder's form.
+            "extensions": extensions.extension_for_petition(petition_id=petition.pk),
+            "may_request_extension": rules.may_request_extension(request.user, petition),
             "may_decide_recurrence": rules.may_decide_recurrence(request.user,
                                                                  petition.origin_path),
             # The care visit it came from: a link only for who may read the elder's care file.
@@ -111,6 +122,7 @@ class PetitionStaffDetailView(StaffView):
             "note_only": petition_forms.NoteOnlyForm(), "refer": petition_forms.ReferForm(),
             "callback": petition_forms.CallbackForm(),
             "exclusion": petition_forms.ExclusionRequestForm(),
+            "extension": petition_forms.ExtensionRequestForm(),
         }
         if actions["dispatch"]:
             built["dispatch"] = petition_forms.DispatchForm(

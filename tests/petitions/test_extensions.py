@@ -184,3 +184,81 @@ def test_extensions_are_counted_per_grid(before_national_day, microgrid_worker, 
     counts = extension_counts_by_grid(PetitionExtension.objects.all())
     assert counts == {territory.grid.path: {"requested": 2, "granted": 1, "refused": 0,
                                             "pending": 1, "days": 2}}
+
+
+# --- the pages, the API, the 公示 and the report ---------------------------------------------------
+
+
+def test_the_holder_asks_on_the_page_and_the_grid_worker_grants_in_the_queue(
+        frozen, resident_user, microgrid_worker, grid_worker, client):
+    petition = submit(resident_user)
+    client.force_login(microgrid_worker)
+    page = client.get(f"/petitions/staff/{petition.pk}/").content.decode()
+    assert "申请延期" in page
+    response = client.post(f"/petitions/staff/{petition.pk}/extension/",
+                           {"days": 2, "reason": "需等待物业配件"})
+    assert response.status_code == 302
+    extension = PetitionExtension.objects.get(petition=petition)
+    client.force_login(grid_worker)
+    queue = client.get("/petitions/staff/extensions/").content.decode()
+    assert "需等待物业配件" in queue
+    response = client.post(f"/petitions/staff/extensions/{extension.pk}/grant/",
+                           {"days": 1, "note": "一天"})
+    assert response.status_code == 302
+    extension.refresh_from_db()
+    assert (extension.status, extension.days_granted) == ("granted", 1)
+    detail = client.get(f"/petitions/staff/{petition.pk}/").content.decode()
+    assert "批准 1 天" in detail
+
+
+def test_the_api_asks_and_decides(frozen, resident_user, microgrid_worker, grid_worker):
+    from rest_framework.test import APIClient
+
+    petition = submit(resident_user)
+    api = APIClient()
+    api.force_authenticate(microgrid_worker)
+    answer = api.post(f"/api/v1/petitions/{petition.pk}/extension/",
+                      {"days": 3, "reason": "等待配件"}, format="json")
+    assert answer.status_code == 200, answer.content
+    assert any(event["kind"] == "ext_requested" for event in answer.json()["timeline"])
+    api.force_authenticate(grid_worker)
+    answer = api.post(f"/api/v1/petitions/{petition.pk}/extension-decision/",
+                      {"grant": False, "note": "请先预约"}, format="json")
+    assert answer.status_code == 200, answer.content
+    assert PetitionExtension.objects.get(petition=petition).status == "refused"
+    answer = api.post(f"/api/v1/petitions/{petition.pk}/extension-decision/",
+                      {"grant": True}, format="json")
+    assert answer.status_code == 404
+
+
+def test_the_public_notice_shows_the_granted_days(frozen, resident_user, microgrid_worker,
+                                                  grid_worker, community_staff, client):
+    petition = submit(resident_user, is_public=True)
+    extension = petition_request_extension(petition_id=petition.pk, actor=microgrid_worker,
+                                           days=3, reason="x")
+    petition_decide_extension(extension_id=extension.pk, actor=grid_worker, grant=True, days=2)
+    services.petition_check_in(petition_id=petition.pk, actor=microgrid_worker)
+    services.petition_resolve(petition_id=petition.pk, actor=microgrid_worker,
+                              resolution="已修复")
+    services.petition_verify(petition_id=petition.pk, actor=community_staff)
+    page = client.get("/petitions/public/").content.decode()
+    assert "经批准延期 2 天" in page
+
+
+def test_the_streets_report_has_a_sheet_per_grid_of_extensions_and_cards(
+        frozen, resident_user, microgrid_worker, grid_worker, territory):
+    import io
+
+    from openpyxl import load_workbook
+
+    from reports.services import report_generate
+
+    petition = submit(resident_user)
+    extension = petition_request_extension(petition_id=petition.pk, actor=microgrid_worker,
+                                           days=3, reason="x")
+    petition_decide_extension(extension_id=extension.pk, actor=grid_worker, grant=True, days=2)
+    report = report_generate(street=territory.street, kind="month",
+                             period_start=timezone.localdate().replace(day=1))
+    book = load_workbook(io.BytesIO(report.file.read()))
+    rows = list(book["延期与黄红牌"].values)
+    assert rows[1][:6] == (territory.grid.name, 1, 1, 0, 0, 2)
