@@ -402,7 +402,8 @@ class CardRuleAdmin(ScopedChoicesMixin, GenericModelAdmin[CardRule]):
 class _VisiblePetitionsMixin:
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         visible = Petition.objects.filter(rules.visibility_q(request.user)).values("pk")
-        return super().get_queryset(request).filter(petition_id__in=visible)  # type: ignore[misc]
+        queryset: QuerySet[Any] = super().get_queryset(request)  # type: ignore[misc]
+        return queryset.filter(petition_id__in=visible)
 
 
 @admin.register(PetitionCard)

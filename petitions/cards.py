@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -327,14 +327,29 @@ def petitions_issue_cards(*, now: datetime) -> CardResult:
                                     calendar=calendar, workdays=workdays)
             cards.extend(due)
             next_check[row["id"]] = next_at
-        Petition.objects.bulk_update(
-            [Petition(pk=pk, card_check_at=at) for pk, at in next_check.items()],
-            ["card_check_at"])
+        _arm_next(next_check)
         if not cards:
             return CardResult(0, 0)
         _issue(cards, rows, now=now)
     yellow = sum(card.color == Color.YELLOW for card in cards)
     return CardResult(yellow=yellow, red=len(cards) - yellow)
+
+
+_ARM_SQL = ("UPDATE {petition} p SET card_check_at = n.at"
+            " FROM unnest(%s::bigint[], %s::timestamptz[]) AS n(id, at) WHERE p.id = n.id")
+
+
+def _arm_next(next_check: Mapping[int, datetime | None]) -> None:
+    """Each claimed row's next look, in one statement: on PostgreSQL an UPDATE from two
+    arrays (Django's bulk_update builds a CASE of one WHEN a row: seconds of Python at a few
+    thousand rows); elsewhere bulk_update."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_ARM_SQL.format(petition=Petition._meta.db_table),
+                           [list(next_check), list(next_check.values())])
+        return
+    Petition.objects.bulk_update(
+        [Petition(pk=pk, card_check_at=at) for pk, at in next_check.items()], ["card_check_at"])
 
 
 def _issue(cards: list[Due], rows: Mapping[int, Mapping[str, Any]], *, now: datetime) -> None:
@@ -355,9 +370,10 @@ def _issue(cards: list[Due], rows: Mapping[int, Mapping[str, Any]], *, now: date
     Petition.objects.filter(pk__in=newly_supervised, supervised=False).update(
         supervised=True, supervised_at=now, updated_at=now)
     events = []
+    fields = {id(card): notification_fields(title=title, body=body)
+              for card in cards for title, body in (_messages(card),)}
     for card in cards:
-        title, body = _messages(card)
-        note = notification_fields(title=title, body=body)["body"]
+        note = fields[id(card)]["body"]
         if card.moment.is_estimated:
             note += _("（节假日表未录入该年份，按周一至周五估算）")
         events.append(PetitionEvent(petition_id=card.petition_id, created_at=now, note=note,
@@ -366,10 +382,11 @@ def _issue(cards: list[Due], rows: Mapping[int, Mapping[str, Any]], *, now: date
     events += [PetitionEvent(petition_id=pk, kind=Kind.SUPERVISED, created_at=now,
                              note=_("亮红牌，列入督办。")) for pk in newly_supervised]
     PetitionEvent.objects.bulk_create(events, ignore_conflicts=True)
-    _notify(cards, rows, now=now)
+    _notify(cards, rows, fields, now=now)
 
 
-def _notify(cards: list[Due], rows: Mapping[int, Mapping[str, Any]], *, now: datetime) -> None:
+def _notify(cards: list[Due], rows: Mapping[int, Mapping[str, Any]],
+            fields_by_card: Mapping[int, Mapping[str, Any]], *, now: datetime) -> None:
     above = _supervisors(cards, rows, now=now)
     recipients: dict[int, set[int]] = {}
     for card in cards:
@@ -377,22 +394,22 @@ def _notify(cards: list[Due], rows: Mapping[int, Mapping[str, Any]], *, now: dat
         if rows[card.petition_id]["holder_id"]:
             people.add(rows[card.petition_id]["holder_id"])
         recipients[id(card)] = people
-    phones = dict(User.objects.filter(
+    phones: dict[int, str | None] = dict(User.objects.filter(
         pk__in={pk for people in recipients.values() for pk in people}, is_active=True,
     ).exclude(phone="").exclude(phone__isnull=True).values_list("id", "phone"))
     inbox: list[Notification] = []
     texts: list[Sms] = []
     for card in cards:
-        title, body = _messages(card)
-        fields = notification_fields(title=title, body=body)
+        fields = fields_by_card[id(card)]
         key = (f"card:{card.petition_id}:{card.clock.step}:{card.clock.tier}:{card.color}:"
                f"{int(card.clock.deadline.timestamp())}")
         for user_id in sorted(recipients[id(card)]):
             inbox.append(Notification(user_id=user_id, **fields,
                                       link=petition_link(card.petition_id, for_staff=True),
                                       dedupe_key=f"{key}:{user_id}"))
-            if phones.get(user_id):
-                texts.append(Sms(phone=phones[user_id], body=_sms(card),
+            phone = phones.get(user_id)
+            if phone:
+                texts.append(Sms(phone=phone, body=_sms(card),
                                  dedupe_key=f"{key}:sms:{user_id}"))
     Notification.objects.bulk_create(inbox, ignore_conflicts=True)
     sms_enqueue_many(messages=texts)

@@ -121,9 +121,11 @@ def _deciders(petition: Petition) -> tuple[int, ...]:
     paths = {petition.area_path[:length] for length in range(4, len(petition.area_path) + 1, 4)}
     paths |= {petition.origin_path[:length]
               for length in range(4, len(petition.origin_path) + 1, 4)}
-    return tuple(User.objects.filter(is_active=True, role__in=roles)
-                 .filter(Q(scope_area__path__in=paths) | Q(scope_area__isnull=True))
-                 .exclude(pk=petition.holder_id).order_by("id").values_list("id", flat=True)[:10])
+    people = (User.objects.filter(is_active=True, role__in=roles)
+              .filter(Q(scope_area__path__in=paths) | Q(scope_area__isnull=True)))
+    if petition.holder_id is not None:
+        people = people.exclude(pk=petition.holder_id)
+    return tuple(people.order_by("id").values_list("id", flat=True)[:10])
 
 
 def _event(petition: Petition, *, kind: str, actor: User, note: str, now: datetime,
@@ -286,14 +288,14 @@ def grid_clock_rows(*, area_path: str, since: datetime,
     rows: dict[str, dict[str, Any]] = {}
     for path, counts in extension_counts_by_grid(requested).items():
         rows.setdefault(path, _empty_grid_row(path)).update(counts)
-    for row in (PetitionCard.objects.filter(petition__origin_path__startswith=area_path,
+    for card_row in (PetitionCard.objects.filter(petition__origin_path__startswith=area_path,
                                             issued_at__gte=since, issued_at__lt=until)
                 .annotate(grid=Substr("petition__origin_path", 1, grid_length))
                 .values("grid").annotate(
                     yellow=Count("id", filter=Q(color=PetitionCard.Color.YELLOW)),
                     red=Count("id", filter=Q(color=PetitionCard.Color.RED))).order_by()):
-        rows.setdefault(row["grid"], _empty_grid_row(row["grid"])).update(
-            yellow=row["yellow"], red=row["red"])
+        rows.setdefault(card_row["grid"], _empty_grid_row(card_row["grid"])).update(
+            yellow=card_row["yellow"], red=card_row["red"])
     names = dict(Area.objects.filter(path__in=list(rows)).values_list("path", "name"))
     for path, row in rows.items():
         row["name"] = names.get(path, path)

@@ -810,7 +810,7 @@ class CardRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        category = self.category.name if self.category_id else str(_("默认"))
+        category = self.category.name if self.category is not None else str(_("默认"))
         return f"{choice_label(CardStep, self.step)} · {choice_label(Tier, self.tier)} · {category}"
 
     def clean(self) -> None:
