@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -23,6 +24,7 @@ from core.masking import mask_phone
 from core.protected_lookups import ProtectedSearchAdminMixin
 from core.workdays import WorkCalendar
 from petitions import rules, selectors, services
+from petitions.cards import cards_rearm_for_rule
 from petitions.models import (
     AssessmentExclusion,
     BuildingPlaque,
@@ -397,6 +399,15 @@ class CardRuleAdmin(ScopedChoicesMixin, GenericModelAdmin[CardRule]):
     list_filter = ("step", "tier", "is_active", "category")
     list_editable = ("is_active",)
     list_select_related = ("category",)
+
+    # The open petitions the rule may apply to are looked at again by the next card sweeps.
+    def save_model(self, request: HttpRequest, obj: CardRule, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        cards_rearm_for_rule(obj, now=timezone.now())
+
+    def delete_model(self, request: HttpRequest, obj: CardRule) -> None:
+        cards_rearm_for_rule(obj, now=timezone.now())
+        super().delete_model(request, obj)
 
 
 class _VisiblePetitionsMixin:

@@ -57,6 +57,10 @@ Color = PetitionCard.Color
 Unit = CardRule.Unit
 Kind = PetitionEvent.Kind
 
+# At most this many rows a run (the oldest looks first): a backlog (a rule changed for a whole
+# tier) drains over a few beats, in bounded memory, with the same queries a run.
+CLAIM_LIMIT = 5000
+
 # The columns the sweep reads of a claimed row.
 ROW_FIELDS = (
     "id", "state", "tier", "size", "category_id", "category__parent_id", "holder_id",
@@ -312,7 +316,8 @@ def petitions_issue_cards(*, now: datetime) -> CardResult:
     with transaction.atomic():
         rows = {row["id"]: row for row in (
             Petition.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(card_check_at__lte=now).values(*ROW_FIELDS))}
+            .filter(card_check_at__lte=now).order_by("card_check_at", "id")
+            .values(*ROW_FIELDS)[:CLAIM_LIMIT])}
         if not rows:
             return CardResult(0, 0)
         rules = Rules.load()
@@ -413,6 +418,16 @@ def _notify(cards: list[Due], rows: Mapping[int, Mapping[str, Any]],
                                  dedupe_key=f"{key}:sms:{user_id}"))
     Notification.objects.bulk_create(inbox, ignore_conflicts=True)
     sms_enqueue_many(messages=texts)
+
+
+def cards_rearm_for_rule(rule: CardRule, *, now: datetime) -> int:
+    """A rule was added, changed or removed: the open petitions it may apply to are looked at
+    again by the next sweeps (their next look may now come earlier). One UPDATE."""
+    petitions = Petition.objects.filter(state__in=OPEN_STATES)
+    if rule.category_id is not None:
+        petitions = petitions.filter(Q(category_id=rule.category_id)
+                                     | Q(category__parent_id=rule.category_id))
+    return petitions.update(card_check_at=now)
 
 
 # --- reads -------------------------------------------------------------------------------------

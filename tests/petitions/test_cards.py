@@ -230,7 +230,8 @@ def test_the_workbench_row_shows_the_card(frozen, resident_user, microgrid_worke
     assert "card-yellow" in page
 
 
-def test_the_rankings_count_cards(frozen, resident_user, microgrid_worker, street_admin):
+def test_the_rankings_count_cards(frozen, resident_user, microgrid_worker, street_admin,
+                                  territory):
     from reports.rankings import card_counts
 
     rule(CardStep.RESOLVE, "microgrid", yellow=(Unit.HOURS, 4))
@@ -239,3 +240,45 @@ def test_the_rankings_count_cards(frozen, resident_user, microgrid_worker, stree
     petitions_issue_cards(now=timezone.now())
     counts = card_counts(Petition.objects.all())
     assert counts[microgrid_worker.pk] == {"yellow": 1, "red": 0}
+    from reports.rankings import grid_ranking, worker_ranking
+
+    day = timezone.localdate()
+    month = (day.replace(day=1), day + timedelta(days=1))
+    grids = grid_ranking(street=territory.street, start=month[0], end=month[1], min_sample=1)
+    [grid] = [row for row in grids.rows + grids.apart if row.path == territory.grid.path]
+    assert (grid.yellow_cards, grid.red_cards) == (1, 0)
+    workers = worker_ranking(street=territory.street, start=month[0], end=month[1],
+                             min_sample=1)
+    [worker] = workers.rows + workers.apart
+    assert (worker.key, worker.yellow_cards) == (microgrid_worker.pk, 1)
+
+
+def test_a_rule_added_in_the_admin_is_applied_to_open_petitions(frozen, resident_user,
+                                                                microgrid_worker, street_admin,
+                                                                client):
+    petition = submit(resident_user)
+    petitions_issue_cards(now=timezone.now())  # no rule: nothing to watch
+    assert Petition.objects.get(pk=petition.pk).card_check_at is None
+    street_admin.is_superuser = True
+    street_admin.save()
+    client.force_login(street_admin)
+    response = client.post("/admin/petitions/cardrule/add/", {
+        "step": "resolve", "tier": "microgrid", "yellow_unit": "hours", "yellow_before": 4,
+        "red_unit": "hours", "red_after": 0, "is_active": "on"})
+    assert response.status_code == 302
+    frozen.shift(timedelta(hours=21))
+    petitions_issue_cards(now=timezone.now())
+    assert cards(petition) == [("resolve", "microgrid", "yellow")]
+
+
+def test_a_backlog_drains_over_runs_of_at_most_the_claim_limit(frozen, resident_user,
+                                                               microgrid_worker, monkeypatch):
+    from petitions import cards as card_module
+
+    monkeypatch.setattr(card_module, "CLAIM_LIMIT", 2)
+    rule(CardStep.RESOLVE, "microgrid", yellow=(Unit.HOURS, 4))
+    for _ in range(3):
+        submit(resident_user)
+    frozen.shift(timedelta(hours=21))
+    assert petitions_issue_cards(now=timezone.now()).yellow == 2
+    assert petitions_issue_cards(now=timezone.now()).yellow == 1
