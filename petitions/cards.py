@@ -361,7 +361,9 @@ def _issue(cards: list[Due], rows: Mapping[int, Mapping[str, Any]], *, now: date
     PetitionCard.objects.bulk_create([
         PetitionCard(petition_id=card.petition_id, step=card.clock.step, tier=card.clock.tier,
                      color=card.color, deadline=card.clock.deadline,
-                     holder_id=rows[card.petition_id]["holder_id"],
+                     # A clock of a tier the petition has since left: not its new holder's.
+                     holder_id=(rows[card.petition_id]["holder_id"]
+                                if card.clock.tier == rows[card.petition_id]["tier"] else None),
                      area_path=rows[card.petition_id]["area_path"],
                      is_estimated=card.moment.is_estimated, issued_at=now)
         for card in cards], ignore_conflicts=True)

@@ -282,3 +282,17 @@ def test_a_backlog_drains_over_runs_of_at_most_the_claim_limit(frozen, resident_
     frozen.shift(timedelta(hours=21))
     assert petitions_issue_cards(now=timezone.now()).yellow == 2
     assert petitions_issue_cards(now=timezone.now()).yellow == 1
+
+
+def test_a_red_card_of_a_tier_left_behind_is_not_charged_to_the_new_holder(
+        frozen, resident_user, microgrid_worker, grid_worker):
+    rule(CardStep.RESOLVE, "microgrid", red=(Unit.HOURS, 4))
+    petition = submit(resident_user)
+    frozen.shift(timedelta(days=1, minutes=1))
+    petitions_sweep(now=timezone.now())  # escalated to the grid at the deadline
+    assert Petition.objects.get(pk=petition.pk).holder_id == grid_worker.pk
+    frozen.shift(timedelta(hours=4))
+    assert petitions_sweep(now=timezone.now()).red_cards == 1
+    card = PetitionCard.objects.get(petition=petition)
+    assert (card.tier, card.color, card.holder_id) == ("microgrid", "red", None)
+    assert Petition.objects.get(pk=petition.pk).supervised
