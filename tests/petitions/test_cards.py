@@ -203,10 +203,10 @@ def test_the_sweep_beat_issues_cards(frozen, resident_user, microgrid_worker):
 
 
 def test_card_rules_are_validated():
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="黄牌百分比须在 0 到 99 之间"):
         CardRule(step="resolve", tier="grid", yellow_unit=Unit.PERCENT, yellow_before=120,
                  red_unit=Unit.HOURS, red_after=0).full_clean()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="不能用百分比"):
         CardRule(step="resolve", tier="grid", yellow_unit=Unit.HOURS, yellow_before=1,
                  red_unit=Unit.PERCENT, red_after=5).full_clean()
 

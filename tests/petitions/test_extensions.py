@@ -86,7 +86,7 @@ def test_a_refusal_moves_nothing(before_national_day, microgrid_worker, grid_wor
                                      "street_due_at", "due_remind_at").get(pk=petition.pk)
     extension = petition_request_extension(petition_id=petition.pk, actor=microgrid_worker,
                                            days=3, reason="居民不在家")
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="驳回延期申请须填写理由"):
         petition_decide_extension(extension_id=extension.pk, actor=grid_worker, grant=False)
     petition_decide_extension(extension_id=extension.pk, actor=grid_worker, grant=False,
                               note="可电话预约，无需延期")
@@ -117,32 +117,37 @@ def test_every_request_and_decision_is_on_the_timeline_the_resident_sees(
 def test_only_the_holder_asks_and_only_the_level_above_decides(
         before_national_day, microgrid_worker, grid_worker, outsider):
     petition = before_national_day
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="只有办理中诉求的承办人可以申请延期"):
         petition_request_extension(petition_id=petition.pk, actor=grid_worker, days=1,
                                    reason="x")
     extension = petition_request_extension(petition_id=petition.pk, actor=microgrid_worker,
                                            days=1, reason="x")
-    with pytest.raises(ApplicationError):  # one pending at a time
+    with pytest.raises(ApplicationError, match="已有待审批的延期申请"):  # one pending at a time
         petition_request_extension(petition_id=petition.pk, actor=microgrid_worker, days=1,
                                    reason="y")
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="不能审批自己提出的延期申请"):
         petition_decide_extension(extension_id=extension.pk, actor=microgrid_worker,
                                   grant=True, days=1)
-    with pytest.raises(ApplicationError):  # more than was asked
+    with pytest.raises(ApplicationError, match="批准天数须在 1 到申请的 1 天之间"):  # > asked
         petition_decide_extension(extension_id=extension.pk, actor=grid_worker, grant=True,
                                   days=2)
 
 
 def test_at_the_grid_a_grid_worker_is_not_the_level_above(
-        frozen, resident_user, microgrid_worker, grid_worker, community_staff):
+        frozen, territory, resident_user, microgrid_worker, grid_worker, community_staff):
+    from accounts.models import User
+    from tests.accounts.factories import UserFactory
+
+    colleague = UserFactory(username="grid-colleague", role=User.Role.GRID_WORKER,
+                            scope_area=territory.grid)
     petition = submit(resident_user)
     petition = services.petition_escalate_by_hand(petition_id=petition.pk,
                                                   actor=microgrid_worker, reason="需网格协调")
     assert petition.holder_id == grid_worker.pk
     extension = petition_request_extension(petition_id=petition.pk, actor=grid_worker, days=1,
                                            reason="x")
-    with pytest.raises(PermissionDeniedError):
-        petition_decide_extension(extension_id=extension.pk, actor=grid_worker, grant=True,
+    with pytest.raises(PermissionDeniedError, match="只有上一级的工作人员可以审批延期申请"):
+        petition_decide_extension(extension_id=extension.pk, actor=colleague, grant=True,
                                   days=1)
     petition_decide_extension(extension_id=extension.pk, actor=community_staff, grant=True,
                               days=1)
@@ -155,7 +160,7 @@ def test_a_lapsed_request_can_only_be_refused(frozen, resident_user, microgrid_w
                                            days=1, reason="x")
     services.petition_escalate_by_hand(petition_id=petition.pk, actor=microgrid_worker,
                                        reason="需网格协调")
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError, match="该延期申请已失效"):
         petition_decide_extension(extension_id=extension.pk, actor=community_staff,
                                   grant=True, days=1)
 
@@ -186,7 +191,7 @@ def test_extensions_are_counted_per_grid(before_national_day, microgrid_worker, 
                                             "pending": 1, "days": 2}}
 
 
-# --- the pages, the API, the 公示 and the report ---------------------------------------------------
+# --- the pages, the API, the 公示 and the report ------------------------------------------------
 
 
 def test_the_holder_asks_on_the_page_and_the_grid_worker_grants_in_the_queue(
