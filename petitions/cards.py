@@ -227,8 +227,12 @@ def evaluate(row: Mapping[str, Any], *, rules: Rules, issued: set[tuple[Any, ...
                 key = (row["id"], clock.step, clock.tier, color, clock.deadline)
                 if key in issued:
                     red_shown = red_shown or color == Color.RED
-                elif moment.at > now or not clock.is_current:
-                    upcoming.append(moment.at if moment.at > now else now + timedelta(minutes=1))
+                elif not clock.is_current:
+                    # A later tier's clock: the petition reaches it at the current deadline at
+                    # the earliest (an escalation by hand or a triage looks again at once).
+                    upcoming.append(max(moment.at, row["due_at"], now + timedelta(minutes=1)))
+                elif moment.at > now:
+                    upcoming.append(moment.at)
                 elif not red_shown:
                     red_shown = color == Color.RED
                     due.append(Due(row["id"], clock, color, moment))

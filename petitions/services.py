@@ -146,6 +146,8 @@ def _arm_due_reminder(petition: Petition, sla_policy: SlaPolicy) -> None:
     """催办 of the current tier's deadline (petitions/alerts.py), at the policy's share of it."""
     petition.due_remind_at = policy.reminder_at(petition.clock_started_at, petition.due_at,
                                                 sla_policy.reminder_share)
+    # The deadline moved: the card sweep (petitions/cards.py) looks at the row again.
+    petition.card_check_at = timezone.now()
 
 
 def _arm_arrival(petition: Petition, now: datetime, sla_policy: SlaPolicy) -> None:
@@ -386,7 +388,8 @@ def petition_triage(*, petition_id: int, actor: User, size: str, note: str = "")
             petition.holder_id = (policy.tier_holder_id(petition.area, target)
                                   or petition.holder_id)
             _arm_due_reminder(petition, SlaPolicy.current())
-            fields += ["tier", "area", "area_path", "due_at", "holder", "due_remind_at"]
+            fields += ["tier", "area", "area_path", "due_at", "holder", "due_remind_at",
+                       "card_check_at"]
         petition.save(update_fields=fields)
         _event(petition, kind=Kind.TRIAGED, actor=actor, note=note or petition.get_size_display(),
                from_tier=old_tier, to_tier=petition.tier)
@@ -775,7 +778,7 @@ def petition_escalate_by_hand(*, petition_id: int, actor: User, reason: str) -> 
                               or petition.holder_id)
         _arm_due_reminder(petition, SlaPolicy.current())
         petition.save(update_fields=["tier", "area", "area_path", "due_at", "holder",
-                                     "due_remind_at", "updated_at"])
+                                     "due_remind_at", "card_check_at", "updated_at"])
         _event(petition, kind=Kind.ESCALATED, actor=actor, note=reason, from_tier=old_tier,
                to_tier=new_tier)
         return petition
@@ -888,7 +891,6 @@ def petition_deadlines_recount(*, petition_id: int, actor: User,
         petition.due_at = deadlines.for_tier(petition.tier)
         petition.deadline_estimated = deadlines.is_estimated
         _arm_due_reminder(petition, sla_policy)
-        petition.card_check_at = timezone.now()
         petition.save(update_fields=["microgrid_due_at", "grid_due_at", "street_due_at",
                                      "due_at", "deadline_estimated", "due_remind_at",
                                      "card_check_at", "updated_at"])
