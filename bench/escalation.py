@@ -6,8 +6,12 @@
 Creates (or reuses) a minimal territory — a street, a community, two grids, five micro-grids,
 their workers — and TOTAL open petitions (OVERDUE of them past the micro-grid deadline) with one
 server-side bulk INSERT … SELECT generate_series. Then:
-1. times one `petitions_sweep` (missed arrivals + escalation + supervision), printing the
-   petitions escalated, the seconds and the queries (CaptureQueriesContext);
+1. times one `petitions_sweep` (missed arrivals + escalation + supervision + 黄牌/红牌), printing
+   the petitions escalated, the cards issued, the seconds and the queries (CaptureQueriesContext);
+   then, alone, the card step (petitions.cards.petitions_issue_cards) on the same rows, its
+   seconds and queries. Each row's next card look (`card_check_at`) is armed as the card sweep
+   leaves it — the micro-grid yellow card's moment (20 % before the deadline, the seeded rule) —
+   so only the rows whose card is due are claimed, as in steady operation;
 2. puts the rows back, VACUUM ANALYZE, and times one hand-written UPDATE moving the same rows up
    (tier, deadline, area, holder) — the floor any sweep must pay — and prints the ratio.
 The sweep also writes a timeline event, an inbox row and (for external petitions) a webhook row
@@ -49,9 +53,11 @@ from django.utils import timezone  # noqa: E402
 from accounts.models import User  # noqa: E402
 from notifications.models import Notification  # noqa: E402
 from petitions.acceptance import petitions_accept_overdue  # noqa: E402
+from petitions.cards import petitions_issue_cards  # noqa: E402
 from petitions.models import (  # noqa: E402
     Category,
     Petition,
+    PetitionCard,
     PetitionEvent,
     StalledDigestRun,
     WebhookDelivery,
@@ -98,9 +104,10 @@ def populate(*, total: int, overdue: int, now: object) -> None:
     step = max(total // max(overdue, 1), 1)
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {WebhookDelivery._meta.db_table}, "
-                       f"{PetitionEvent._meta.db_table}, {Petition._meta.db_table} CASCADE")
+                       f"{PetitionEvent._meta.db_table}, {PetitionCard._meta.db_table}, "
+                       f"{Petition._meta.db_table} CASCADE")
         cursor.execute(f"DELETE FROM {Notification._meta.db_table} "
-                       "WHERE dedupe_key LIKE 'escalate:%%'")
+                       "WHERE dedupe_key LIKE 'escalate:%%' OR dedupe_key LIKE 'card:%%'")
         cursor.execute(
             f"""
             INSERT INTO {Petition._meta.db_table} (
@@ -111,14 +118,15 @@ def populate(*, total: int, overdue: int, now: object) -> None:
                 dispatched_at, arrival_due_at, arrived_at, arrival_missed, microgrid_due_at,
                 grid_due_at, street_due_at, due_at, supervised, reopened_count, rating,
                 rating_comment, rejection_reason, resolution, resolved_tier, placement,
-                placement_reason, callback_method)
+                placement_reason, callback_method, card_check_at)
             SELECT s.at, s.at, 'mobile_web', %(category)s, '{{}}'::jsonb, '基准诉求 ' || i, '',
                    'small', 'microgrid', 'on_site', (%(holders)s::bigint[])[m],
                    (%(areas)s::bigint[])[m], (%(paths)s::text[])[m], (%(paths)s::text[])[m],
                    '', '', FALSE, FALSE, s.at, s.at, s.at,
                    s.at + interval '7 minutes', s.at + interval '3 minutes', FALSE,
                    s.at + interval '1 day', s.at + interval '3 days', s.at + interval '5 days',
-                   s.at + interval '1 day', FALSE, 0, '', '', '', '', '', 'given', '', ''
+                   s.at + interval '1 day', FALSE, 0, '', '', '', '', '', 'given', '', '',
+                   s.at + interval '19 hours 12 minutes'
             FROM generate_series(1, %(total)s) AS i
             CROSS JOIN LATERAL (SELECT 1 + (i %% %(micro_count)s) AS m,
                 CASE WHEN i %% %(step)s = 0 AND i / %(step)s <= %(overdue)s
@@ -151,9 +159,16 @@ def reset(*, now: object) -> None:
                FROM {Area._meta.db_table} a
                WHERE a.path = p.origin_path AND p.tier <> 'microgrid'""")
         cursor.execute(f"TRUNCATE {PetitionEvent._meta.db_table}, "
-                       f"{WebhookDelivery._meta.db_table} CASCADE")
+                       f"{WebhookDelivery._meta.db_table}, {PetitionCard._meta.db_table} CASCADE")
         cursor.execute(f"DELETE FROM {Notification._meta.db_table} "
-                       "WHERE dedupe_key LIKE 'escalate:%%'")
+                       "WHERE dedupe_key LIKE 'escalate:%%' OR dedupe_key LIKE 'card:%%'")
+        # The card columns as populate() left them: the next look at the yellow card's moment.
+        cursor.execute(f"""UPDATE {Petition._meta.db_table} SET yellow_card_at = NULL,
+                               red_card_at = NULL, supervised = FALSE, supervised_at = NULL,
+                               card_check_at = submitted_at + interval '19 hours 12 minutes'
+                           WHERE card_check_at IS DISTINCT FROM
+                                 submitted_at + interval '19 hours 12 minutes'
+                              OR yellow_card_at IS NOT NULL OR red_card_at IS NOT NULL""")
     vacuum()
 
 
@@ -232,7 +247,16 @@ def main() -> None:
         sweep_seconds = time.perf_counter() - started
     print(f"sweep: escalated {result.escalated:,} petitions in {sweep_seconds:.3f} s "
           f"with {len(queries.captured_queries)} queries "
-          f"(supervised {result.supervised}, missed arrivals {result.arrivals_missed})")
+          f"(supervised {result.supervised}, missed arrivals {result.arrivals_missed}, "
+          f"yellow cards {result.yellow_cards:,}, red cards {result.red_cards:,})")
+
+    reset(now=now)
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        cards = petitions_issue_cards(now=now)
+        cards_seconds = time.perf_counter() - started
+    print(f"cards alone: {cards.yellow:,} yellow and {cards.red:,} red in {cards_seconds:.3f} s "
+          f"with {len(queries.captured_queries)} queries")
 
     reset(now=now)
     with connection.cursor() as cursor:

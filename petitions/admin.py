@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -23,13 +24,17 @@ from core.masking import mask_phone
 from core.protected_lookups import ProtectedSearchAdminMixin
 from core.workdays import WorkCalendar
 from petitions import rules, selectors, services
+from petitions.cards import cards_rearm_for_rule
 from petitions.models import (
     AssessmentExclusion,
     BuildingPlaque,
+    CardRule,
     Category,
     CoHandlingRequest,
     Petition,
+    PetitionCard,
     PetitionEvent,
+    PetitionExtension,
     PetitionPhoto,
     PetitionState,
     RecurrenceSuggestion,
@@ -63,6 +68,9 @@ choice_scope_register(WebhookDelivery, rule=_of_visible_petition)
 choice_scope_register(AssessmentExclusion, rule=_of_visible_petition)
 choice_scope_register(CoHandlingRequest, rule=_of_visible_petition)
 choice_scope_register(Category, rule=everywhere)
+choice_scope_register(CardRule, rule=everywhere)
+choice_scope_register(PetitionCard, rule=_of_visible_petition)
+choice_scope_register(PetitionExtension, rule=_of_visible_petition)
 choice_scope_register(SlaPolicy, rule=everywhere)
 choice_scope_register(BuildingPlaque, "building__micro_grid__path")
 choice_scope_register(RecurrenceSuggestion, "area_path")
@@ -411,3 +419,68 @@ class CoHandlingRequestAdmin(ReadOnlyAdminMixin, ScopedChoicesMixin,
     def get_queryset(self, request: HttpRequest) -> QuerySet[CoHandlingRequest]:
         visible = Petition.objects.filter(rules.visibility_q(request.user)).values("pk")
         return super().get_queryset(request).filter(petition_id__in=visible)
+
+
+# --- 黄牌/红牌 and 延期 (petitions/cards.py, petitions/extensions.py) ----------------------------
+
+
+@admin.register(CardRule)
+class CardRuleAdmin(ScopedChoicesMixin, GenericModelAdmin[CardRule]):
+    """The yellow and red limits per step × tier × category (a rule without a category is the
+    tier's default), validated by CardRule.clean; the card sweep reads them on each run."""
+
+    list_display = ("step", "tier", "category", "yellow_before", "yellow_unit", "red_after",
+                    "red_unit", "is_active")
+    list_filter = ("step", "tier", "is_active", "category")
+    list_editable = ("is_active",)
+    list_select_related = ("category",)
+
+    # The open petitions the rule may apply to are looked at again by the next card sweeps.
+    def save_model(self, request: HttpRequest, obj: CardRule, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        cards_rearm_for_rule(obj, now=timezone.now())
+
+    def delete_model(self, request: HttpRequest, obj: CardRule) -> None:
+        cards_rearm_for_rule(obj, now=timezone.now())
+        super().delete_model(request, obj)
+
+
+class _VisiblePetitionsMixin:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        visible = Petition.objects.filter(rules.visibility_q(request.user)).values("pk")
+        queryset: QuerySet[Any] = super().get_queryset(request)  # type: ignore[misc]
+        return queryset.filter(petition_id__in=visible)
+
+
+@admin.register(PetitionCard)
+class PetitionCardAdmin(_VisiblePetitionsMixin, ReadOnlyAdminMixin, ScopedChoicesMixin,
+                        GenericModelAdmin[PetitionCard]):
+    """The cards issued, read only: the card sweep writes them."""
+
+    list_display = ("issued_at", "petition", "color", "step", "tier", "deadline", "holder",
+                    "is_estimated")
+    list_filter = ("color", "step", "tier", "is_estimated")
+    search_fields = ("=petition__id",)
+    list_select_related = ("petition", "holder")
+    date_hierarchy = "issued_at"
+    fields = ("petition", "color", "step", "tier", "deadline", "holder", "area_path",
+              "is_estimated", "issued_at")
+    readonly_fields = fields
+
+
+@admin.register(PetitionExtension)
+class PetitionExtensionAdmin(_VisiblePetitionsMixin, ReadOnlyAdminMixin, ScopedChoicesMixin,
+                             GenericModelAdmin[PetitionExtension]):
+    """延期 requests and decisions, read only: they go through petitions/extensions.py (the
+    petition's staff page, the queue and the API), which moves the clock."""
+
+    list_display = ("petition", "tier", "days_requested", "status", "days_granted",
+                    "requested_by", "requested_at", "decided_by", "decided_at")
+    list_filter = ("status", "tier")
+    search_fields = ("=petition__id",)
+    list_select_related = ("petition", "requested_by", "decided_by")
+    date_hierarchy = "requested_at"
+    fields = ("petition", "tier", "round", "days_requested", "reason", "status", "days_granted",
+              "requested_by", "requested_at", "decided_by", "decided_at", "decision_note",
+              "due_before", "due_after", "grid_path")
+    readonly_fields = fields

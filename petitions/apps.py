@@ -18,7 +18,7 @@ class PetitionsConfig(AppConfig):
         from core.referral import petition_source_register
         from notifications.messages import choices_register
         from petitions import care_referral, referral
-        from petitions.models import PendingPhoto, PetitionEvent, PetitionPhoto, Tier
+        from petitions.models import CardStep, PendingPhoto, PetitionEvent, PetitionPhoto, Tier
         from petitions.selectors import petition_photo_get_for_media
 
         # allows_anonymous: the 公示's photo opens to anyone (the rule's public case).
@@ -30,6 +30,7 @@ class PetitionsConfig(AppConfig):
         # Inbox messages name a tier or an event kind by value, labelled in the reader's language.
         choices_register("petitions.tier", Tier)
         choices_register("petitions.event_kind", PetitionEvent.Kind)
+        choices_register("petitions.card_step", CardStep)
         # What deliberation reads from a petition it makes a topic of, and the petition's move.
         petition_source_register(referral)
         # A need found on a volunteers' care visit, opened as a petition (core/care_referral.py).

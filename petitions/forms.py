@@ -569,3 +569,25 @@ class CoHandlingAnswerForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 4}),
                            error_messages={"required": _lazy("请填写答复内容。")})
     photos = PhotosField(label=_lazy("现场照片（最多 3 张）"))
+
+
+# --- 延期 (petitions/extensions.py) -------------------------------------------------------------
+
+
+class ExtensionRequestForm(forms.Form):
+    """申请延期: how many (working) days more, and why (the service checks the rest)."""
+
+    days = forms.IntegerField(label=_lazy("申请延期天数"), min_value=1, max_value=30,
+                              help_text=_lazy("按时限规则的计算方式计：工作日或自然日。"))
+    reason = forms.CharField(label=_lazy("延期理由"), max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": _lazy("请填写延期理由。")})
+
+
+class ExtensionDecisionForm(forms.Form):
+    """The level above decides: the days granted (at most those asked) and a note, required
+    for a refusal (the service says so)."""
+
+    days = forms.IntegerField(label=_lazy("批准天数"), min_value=1, max_value=30, required=False)
+    note = forms.CharField(label=_lazy("审批意见"), max_length=500, required=False,
+                           widget=forms.TextInput())

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -378,6 +379,14 @@ class Petition(TimeStampedModel):
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     supervised = models.BooleanField(_("督办"), default=False, db_index=True)
     supervised_at = models.DateTimeField(_("督办时间"), null=True, blank=True)
+    # 黄牌/红牌 (petitions/cards.py): the first of each this round, stamped by the card sweep
+    # only where NULL; `card_check_at` is when the sweep next looks at the row (now, whenever a
+    # clock starts or moves; NULL once no clock runs). The database default keeps raw INSERTs
+    # (bench/) looked at.
+    yellow_card_at = models.DateTimeField(_("黄牌时间"), null=True, blank=True)
+    red_card_at = models.DateTimeField(_("红牌时间"), null=True, blank=True)
+    card_check_at = models.DateTimeField(_("亮牌检查时间"), null=True, blank=True,
+                                         default=timezone.now, db_default=Now())
     reopened_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
 
     rating = models.CharField(_("评价"), max_length=12, choices=Rating.choices, blank=True)
@@ -437,6 +446,9 @@ class Petition(TimeStampedModel):
                                             accepted_at__isnull=False)),
             models.Index(fields=["resolved_at"], name="petition_unverified_idx",
                          condition=models.Q(state="resolved")),
+            # The card sweep's claims: only rows with a clock still to watch.
+            models.Index(fields=["card_check_at"], name="petition_card_check_idx",
+                         condition=models.Q(card_check_at__isnull=False)),
             models.Index(fields=["category", "building", "state"],
                          name="petition_duplicate_idx"),
             # 待分派: accepted, nobody holds it yet (a small share of the rows at any time).
@@ -518,6 +530,11 @@ class PetitionEvent(models.Model):
         REFERRED = "referred", _("转议事")
         CLOSED = "closed", _("关闭")
         MERGED = "merged", _("合并")
+        YELLOW_CARD = "yellow_card", _("黄牌预警")
+        RED_CARD = "red_card", _("红牌督办")
+        EXTENSION_REQUESTED = "ext_requested", _("申请延期")
+        EXTENSION_GRANTED = "ext_granted", _("批准延期")
+        EXTENSION_REFUSED = "ext_refused", _("驳回延期")
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events",
                                  verbose_name=_("诉求"))
@@ -573,7 +590,7 @@ _K = PetitionEvent.Kind
 INTERNAL_KINDS: frozenset[str] = frozenset({
     _K.TRIAGED, _K.DISPATCHED, _K.PLACED, _K.CHECKED_IN, _K.ARRIVAL_MISSED, _K.VERIFY_FAILED,
     _K.VERIFIED, _K.RETURNED, _K.REROUTED, _K.ESCALATED, _K.REFERRED, _K.ACCEPTED,
-    _K.ACCEPT_OVERDUE,
+    _K.ACCEPT_OVERDUE, _K.YELLOW_CARD, _K.RED_CARD,
 })
 # Events that are nothing but their note: an internal one is withheld from the resident whole.
 NOTE_ONLY_KINDS: frozenset[str] = frozenset({_K.NOTE, _K.ARRIVAL_MISSED, _K.ACCEPT_OVERDUE})
@@ -906,3 +923,167 @@ class CoHandlingRequest(models.Model):
 
     def __str__(self) -> str:
         return f"协办 #{self.pk}"
+
+
+# --- 黄牌/红牌 and 延期 (petitions/cards.py, petitions/extensions.py) -----------------------------
+
+
+class CardStep(models.TextChoices):
+    """The clocks a card watches. A new step (签收…) is a value here and a clock in
+    petitions/cards.py STEP_CLOCKS."""
+
+    ARRIVAL = "arrival", _("到场")
+    RESOLVE = "resolve", _("办结")
+
+
+class CardRule(models.Model):
+    """When a step's clock shows a yellow card (before its deadline) and a red one (after it),
+    per tier and, optionally, per category (a rule without a category is the tier's default).
+    Yellow: a share of the clock, or hours, or days before the deadline; red: hours or days
+    after it. Days are working days when SlaPolicy.calendar counts working days."""
+
+    class Unit(models.TextChoices):
+        PERCENT = "percent", _("时限的百分比")
+        HOURS = "hours", _("小时")
+        DAYS = "days", _("天（按时限规则的计算方式）")
+
+    step = models.CharField(_("环节"), max_length=12, choices=CardStep.choices)
+    tier = models.CharField(_("办理层级"), max_length=12, choices=Tier.choices)
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="card_rules", verbose_name=_("分类"),
+                                 help_text=_("留空为该层级的默认规则。"))
+    yellow_unit = models.CharField(_("黄牌单位"), max_length=8, choices=Unit.choices,
+                                   default=Unit.PERCENT)
+    yellow_before = models.PositiveIntegerField(
+        _("黄牌提前量"), default=20,
+        help_text=_("时限前多少亮黄牌，如 20（%）、4（小时）、1（天）；0 表示不亮黄牌。"))
+    red_unit = models.CharField(_("红牌单位"), max_length=8, choices=Unit.choices,
+                                default=Unit.HOURS)
+    red_after = models.PositiveIntegerField(
+        _("红牌延后量"), default=0, help_text=_("超过时限多少后亮红牌并列入督办；0 表示到时即亮。"))
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("黄牌红牌规则")
+        verbose_name_plural = _("黄牌红牌规则")
+        ordering = ["step", "tier", "category_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["step", "tier", "category"],
+                                    condition=models.Q(category__isnull=False),
+                                    name="card_rule_unique_category"),
+            models.UniqueConstraint(fields=["step", "tier"],
+                                    condition=models.Q(category__isnull=True),
+                                    name="card_rule_unique_default"),
+        ]
+
+    def __str__(self) -> str:
+        category = self.category.name if self.category is not None else str(_("默认"))
+        return f"{choice_label(CardStep, self.step)} · {choice_label(Tier, self.tier)} · {category}"
+
+    def clean(self) -> None:
+        if self.yellow_unit == self.Unit.PERCENT and not 0 <= (self.yellow_before or 0) < 100:
+            raise ValidationError({"yellow_before": _("黄牌百分比须在 0 到 99 之间。")})
+        if self.red_unit == self.Unit.PERCENT:
+            raise ValidationError({"red_unit": _("红牌按超过时限的小时或天数计，不能用百分比。")})
+        if self.yellow_unit == self.Unit.DAYS and (self.yellow_before or 0) > 30:
+            raise ValidationError({"yellow_before": _("黄牌提前量不能超过 30 天。")})
+        if self.red_unit == self.Unit.DAYS and (self.red_after or 0) > 30:
+            raise ValidationError({"red_after": _("红牌延后量不能超过 30 天。")})
+        if self.yellow_unit == self.Unit.HOURS and (self.yellow_before or 0) > 24 * 30:
+            raise ValidationError({"yellow_before": _("黄牌提前量不能超过 720 小时。")})
+        if self.red_unit == self.Unit.HOURS and (self.red_after or 0) > 24 * 30:
+            raise ValidationError({"red_after": _("红牌延后量不能超过 720 小时。")})
+
+
+class PetitionCard(models.Model):
+    """One card issued by the sweep: for a step's clock, at a tier, against one deadline (a
+    moved deadline — a new round, an extension — is a new clock). The unique constraint is what
+    makes two sweeps issue one card."""
+
+    class Color(models.TextChoices):
+        YELLOW = "yellow", _("黄牌")
+        RED = "red", _("红牌")
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="cards",
+                                 verbose_name=_("诉求"))
+    step = models.CharField(_("环节"), max_length=12, choices=CardStep.choices)
+    tier = models.CharField(_("办理层级"), max_length=12, choices=Tier.choices)
+    color = models.CharField(_("颜色"), max_length=8, choices=Color.choices)
+    deadline = models.DateTimeField(_("对应时限"))
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                               blank=True, related_name="+", verbose_name=_("承办人"))
+    area_path = models.CharField(_("承办区域路径"), max_length=255, db_index=True)
+    # The card's moment ran past the holiday table's end: counted Monday to Friday.
+    is_estimated = models.BooleanField(_("按周一至周五估算"), default=False)
+    issued_at = models.DateTimeField(_("亮牌时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("黄牌红牌")
+        verbose_name_plural = _("黄牌红牌")
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "step", "tier", "color", "deadline"],
+                                    name="petition_card_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{choice_label(self.Color, self.color)} #{self.petition_id}"
+
+
+class PetitionExtension(models.Model):
+    """延期: the holder asks for N working days of the current tier's resolution clock, with a
+    reason; the level above (petitions/rules.py may_decide_extension) grants M ≤ N or refuses,
+    with a note. Only granted days move the clock (petitions/extensions.py). One pending
+    request per petition at a time."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        GRANTED = "granted", _("已批准")
+        REFUSED = "refused", _("已驳回")
+
+    MAX_DAYS = 30
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="extensions",
+                                 verbose_name=_("诉求"))
+    tier = models.CharField(_("办理层级"), max_length=12, choices=Tier.choices)
+    # The petition's round (reopened_count) the extension belongs to: a reopen starts afresh.
+    round = models.PositiveSmallIntegerField(_("办理轮次"), default=0)
+    days_requested = models.PositiveSmallIntegerField(_("申请天数"))
+    reason = models.CharField(_("申请理由"), max_length=500)
+    status = models.CharField(_("审批状态"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING, db_index=True)
+    days_granted = models.PositiveSmallIntegerField(_("批准天数"), default=0)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, related_name="+", verbose_name=_("申请人"))
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now, db_index=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("审批人"))
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=500, blank=True)
+    due_before = models.DateTimeField(_("原时限"))
+    due_after = models.DateTimeField(_("延期后时限"), null=True, blank=True)
+    # The grid the petition lies in (its origin cut to the grid): counted per grid.
+    grid_path = models.CharField(_("所在网格路径"), max_length=255, db_index=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["petition"], condition=models.Q(status="pending"),
+                                    name="petition_extension_one_pending"),
+            models.CheckConstraint(condition=models.Q(days_granted__lte=models.F("days_requested")),
+                                   name="petition_extension_granted_le_requested"),
+        ]
+
+    def __str__(self) -> str:
+        return f"延期 #{self.petition_id}"
+
+
+EXTENSION_TRANSITIONS: dict[str, frozenset[str]] = {
+    PetitionExtension.Status.PENDING: frozenset({PetitionExtension.Status.GRANTED,
+                                                 PetitionExtension.Status.REFUSED}),
+    PetitionExtension.Status.GRANTED: frozenset(),
+    PetitionExtension.Status.REFUSED: frozenset(),
+}

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from core.masking import mask_numbers_in
 from core.memo import choice_labels
 from petitions import policy, selectors
+from petitions.cards import card_label
 from petitions.models import OPEN_STATES, Petition, PetitionEvent, PetitionState, Tier
 from territory.models import building_label
 
@@ -88,9 +89,12 @@ class PublicRow:
     resolved_at: datetime | None
     resolved_on_time: bool | None
     tier: str
+    # 延期 granted in the round shown: how many requests and days (petitions/extensions.py).
+    extensions: int = 0
+    extension_days: int = 0
 
 
-def public_row(petition: Petition) -> PublicRow:
+def public_row(petition: Petition, *, extended: tuple[int, int] = (0, 0)) -> PublicRow:
     """Anonymised: no names, phones or rooms; the building at most; the text only if public."""
     place = str(petition.building) if petition.building_id is not None else _("辖区内")
     description = (public_text(petition.description) if petition.is_public
@@ -99,7 +103,8 @@ def public_row(petition: Petition) -> PublicRow:
                      resolution=public_text(petition.resolution),
                      submitted_at=petition.submitted_at, resolved_at=petition.resolved_at,
                      resolved_on_time=petition.resolved_on_time,
-                     tier=petition.get_resolved_tier_display() or petition.get_tier_display())
+                     tier=petition.get_resolved_tier_display() or petition.get_tier_display(),
+                     extensions=extended[0], extension_days=extended[1])
 
 
 
@@ -131,6 +136,7 @@ class WorkbenchRow:
     is_overdue: bool
     resolved: str  # when it was resolved, for a closed clock
     awaiting_accept: bool = False  # 签收 (petitions/acceptance.py): held, open, not accepted
+    card: str = ""  # 黄牌/红牌 of an open petition: "yellow", "red" or "" (petitions/cards.py)
 
 
 # A pk no row has: reversed once, then each row's pk takes its place (a reverse() per row costs
@@ -161,7 +167,7 @@ WORKBENCH_ROW_FIELDS = (
     "id", "state", "tier", "description", "supervised", "due_at", "arrival_due_at", "arrived_at",
     "arrival_missed", "resolved_at", "location_text", "placement_reason", "building_id",
     "category__name", "area__name", "building__number", "building__compound__name",
-    "holder_id", "accepted_at",
+    "holder_id", "accepted_at", "yellow_card_at", "red_card_at",
 )
 
 
@@ -212,7 +218,9 @@ def workbench_rows(petitions: Iterable[Mapping[str, Any]], *, tab: str,
             is_open=is_open, due_iso=due[0], due=due[1], is_overdue=is_overdue,
             resolved="" if is_open else _local(petition["resolved_at"], zone)[1],
             awaiting_accept=(is_open and petition["holder_id"] is not None
-                             and petition["accepted_at"] is None)))
+                             and petition["accepted_at"] is None),
+            card=card_label(petition.get("yellow_card_at"), petition.get("red_card_at"))
+            if is_open else ""))
     return rows
 
 
@@ -220,7 +228,7 @@ def workbench_row_labels() -> dict[str, str]:
     """The words the rows repeat, translated once a page."""
     return {"supervised": _("督办"), "arrival": _("到场"), "arrival_missed": _("到场超时"),
             "due": _("办结"), "overdue": _("已超期"), "resolved": _("办结于"),
-            "awaiting_accept": _("待签收")}
+            "awaiting_accept": _("待签收"), "yellow": _("黄牌"), "red": _("红牌")}
 
 
 # The markup of one row, filled by workbench_rows_html. The page's one repeated fragment is
@@ -235,7 +243,7 @@ _ROW = """
         <span class="wb-text">{description}</span>{reason}</span>
       <span class="wb-where">{place}</span>
       <span class="wb-state"><span class="badge state state-{state}">{state_label}</span>
-        <span class="badge tier tier-{tier}">{tier_label}</span>{supervised}</span>
+        <span class="badge tier tier-{tier}">{tier_label}</span>{supervised}{card}</span>
       <span class="wb-clock">{clock}</span>
     </a>
   </li>"""
@@ -243,6 +251,8 @@ _REASON = """
         <span class="wb-reason">{}</span>"""
 _SUPERVISED = """
         <span class="badge warn">{}</span>"""
+_CARD = """
+        <span class="badge {tone} card-{card}">{label}</span>"""
 _DEADLINE = """
         <span class="wb-deadline">{label} <span class="countdown" data-deadline="{iso}">{at}</span>\
 {late}</span>"""
@@ -286,6 +296,8 @@ def workbench_rows_html(rows: Iterable[WorkbenchRow]) -> SafeString:
             tier=once(row.tier), tier_label=once(row.tier_label),
             supervised=(_SUPERVISED.format(labels["supervised"]) if row.supervised else "")
             + (_SUPERVISED.format(labels["awaiting_accept"]) if row.awaiting_accept else ""),
+            card=_CARD.format(tone="bad" if row.card == "red" else "warn", card=row.card,
+                              label=labels[row.card]) if row.card else "",
             clock=clock))
     return mark_safe("".join(parts))  # every value from the data is escaped above
 

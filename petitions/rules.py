@@ -74,6 +74,10 @@ STAFF_PAGE_ROLES: dict[str, frozenset[str]] = {
     "ExclusionQueueView": frozenset({Role.STREET_ADMIN}),
     "ExclusionApproveView": frozenset({Role.STREET_ADMIN}),
     "ExclusionRefuseView": frozenset({Role.STREET_ADMIN}),
+    "PetitionExtensionRequestView": STAFF_ROLES,
+    "ExtensionQueueView": HANDLER_ROLES,
+    "ExtensionGrantView": HANDLER_ROLES,
+    "ExtensionRefuseView": HANDLER_ROLES,
     "RecurrenceQueueView": DISPATCHER_ROLES,
     "RecurrenceAcceptView": DISPATCHER_ROLES,
     "RecurrenceDismissView": DISPATCHER_ROLES,
@@ -392,3 +396,29 @@ def may_ask_reopen(user: Viewer, petition: Petition) -> bool:
     """The resident's page offers the reopen right after the rating, once in a petition's life."""
     return (is_owner(user, petition) and petition.state == State.RATED
             and petition.reopened_count == 0)
+
+
+# --- 延期: the holder asks, the level above decides (petitions/extensions.py) -------------------
+
+# Who is "the level above" a tier's holder, by the tier the petition is at: the grid's worker
+# (or the community's dispatchers, or a street admin) above the micro-grid; the community's
+# dispatchers or a street admin above the grid; a street admin (not the one who asked) at the
+# street. Always someone whose scope covers the petition.
+EXTENSION_DECIDER_ROLES: dict[str, frozenset[str]] = {
+    "microgrid": frozenset({Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.STREET_ADMIN}),
+    "grid": DISPATCHER_ROLES,
+    "street": frozenset({Role.STREET_ADMIN}),
+}
+
+
+def may_request_extension(user: Viewer, petition: Petition) -> bool:
+    """The holder of an open petition asks for more time on its resolution clock."""
+    return is_holder(user, petition) and petition.state in OPEN_STATES
+
+
+def may_decide_extension(user: Viewer, petition: Petition, tier: str,
+                         requested_by_id: int | None) -> bool:
+    """The level above the tier the request was made at, covering the petition, never the one
+    who asked."""
+    return (isinstance(user, User) and user.pk != requested_by_id and covers(user, petition)
+            and (user.is_superuser or user.role in EXTENSION_DECIDER_ROLES.get(tier, ())))

@@ -26,7 +26,7 @@ from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
 from core.workdays import WorkCalendar
 from core.workflow import check_transition, transition
-from petitions import policy, rules
+from petitions import extensions, policy, rules
 from petitions.acceptance import accept_arm, accept_implied
 from petitions.duplicates import merged_raters_invite
 from petitions.locating import Placed, no_holder_reason, queue_dispatcher_ids, submission_place
@@ -148,6 +148,8 @@ def _arm_due_reminder(petition: Petition, sla_policy: SlaPolicy) -> None:
     """催办 of the current tier's deadline (petitions/alerts.py), at the policy's share of it."""
     petition.due_remind_at = policy.reminder_at(petition.clock_started_at, petition.due_at,
                                                 sla_policy.reminder_share)
+    # The deadline moved: the card sweep (petitions/cards.py) looks at the row again.
+    petition.card_check_at = timezone.now()
 
 
 def _arm_arrival(petition: Petition, now: datetime, sla_policy: SlaPolicy) -> None:
@@ -155,6 +157,7 @@ def _arm_arrival(petition: Petition, now: datetime, sla_policy: SlaPolicy) -> No
     petition.arrival_due_at = policy.arrival_deadline(now, sla_policy)
     petition.arrival_remind_at = policy.reminder_at(now, petition.arrival_due_at,
                                                     sla_policy.reminder_share)
+    petition.card_check_at = now  # a new clock for the card sweep (petitions/cards.py)
 
 
 def _place(petition: Petition, origin: Area, tier: str) -> None:
@@ -391,7 +394,8 @@ def petition_triage(*, petition_id: int, actor: User, size: str, note: str = "")
                                   or petition.holder_id)
             sla_policy = SlaPolicy.current()
             _arm_due_reminder(petition, sla_policy)
-            fields += ["tier", "area", "area_path", "due_at", "holder", "due_remind_at"]
+            fields += ["tier", "area", "area_path", "due_at", "holder", "due_remind_at",
+                       "card_check_at"]
             if petition.holder_id != old_holder_id:  # a hand-over: the new holder accepts
                 fields += accept_arm(petition, now=timezone.now(), sla_policy=sla_policy)
         petition.save(update_fields=fields)
@@ -431,7 +435,7 @@ def _dispatch_to(petition: Petition, *, holder_id: int, actor: User | None, prev
     if previous == State.REOPENED or petition.arrival_due_at is None:
         _arm_arrival(petition, now, sla_policy)
         petition.arrived_at = None
-        fields += ["arrival_due_at", "arrival_remind_at", "arrived_at"]
+        fields += ["arrival_due_at", "arrival_remind_at", "arrived_at", "card_check_at"]
     petition.save(update_fields=fields)
     _event(petition, kind=Kind.DISPATCHED, actor=actor, from_state=previous, note=note, now=now)
     return petition
@@ -618,6 +622,7 @@ def petition_verify(*, petition_id: int, actor: User, accepted: bool = True,
             petition.no_visit_note = ""
             petition.save(update_fields=["state", "resolved_at", "resolved_on_time",
                                          "resolved_tier", "resolved_by", "arrival_due_at",
+                                         "card_check_at",
                                          "arrival_remind_at", "arrived_at", "no_visit_reason",
                                          "no_visit_note", "updated_at"])
             _event(petition, kind=Kind.VERIFY_FAILED, actor=actor, from_state=previous,
@@ -682,6 +687,8 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
     petition.due_at = deadlines.for_tier(petition.tier)
     petition.deadline_estimated = deadlines.is_estimated
     _arm_due_reminder(petition, sla_policy)
+    # A new round: new clocks for the card sweep, and no card of the first round on the row.
+    petition.card_check_at, petition.yellow_card_at, petition.red_card_at = now, None, None
     petition.resolved_at = None
     petition.resolved_on_time = None
     petition.resolved_tier = ""
@@ -694,6 +701,7 @@ def _reopen(petition: Petition, *, actor: User, reason: str) -> Petition:
                                  "resolved_at", "resolved_on_time", "resolved_tier",
                                  "resolved_by", "no_visit_reason", "no_visit_note",
                                  "closed_at", "deadline_estimated", "due_remind_at",
+                                 "card_check_at", "yellow_card_at", "red_card_at",
                                  "updated_at"])
     _event(petition, kind=Kind.REOPENED, actor=actor, from_state=previous, note=reason, now=now)
     if petition.holder_id is None:
@@ -791,7 +799,8 @@ def petition_escalate_by_hand(*, petition_id: int, actor: User, reason: str) -> 
                               or petition.holder_id)
         sla_policy = SlaPolicy.current()
         _arm_due_reminder(petition, sla_policy)
-        fields = ["tier", "area", "area_path", "due_at", "holder", "due_remind_at", "updated_at"]
+        fields = ["tier", "area", "area_path", "due_at", "holder", "due_remind_at", "card_check_at",
+                  "updated_at"]
         if petition.holder_id != old_holder_id:  # a hand-over: the new holder accepts
             fields += accept_arm(petition, now=timezone.now(), sla_policy=sla_policy)
         petition.save(update_fields=fields)
@@ -898,6 +907,8 @@ def petition_deadlines_recount(*, petition_id: int, actor: User,
             raise ApplicationError(_("受理后时限规则已修改，无法按原规则重新计算。"))
         deadlines = policy.compute_deadlines(petition.clock_started_at,
                                              policy.Durations.of(sla_policy), workdays=workdays)
+        # The days granted by 延期 this round still count (petitions/extensions.py).
+        deadlines = extensions.reapply_granted(petition, deadlines, workdays=workdays)
         before = petition.due_at
         petition.microgrid_due_at = deadlines.microgrid_due_at
         petition.grid_due_at = deadlines.grid_due_at
@@ -907,7 +918,7 @@ def petition_deadlines_recount(*, petition_id: int, actor: User,
         _arm_due_reminder(petition, sla_policy)
         petition.save(update_fields=["microgrid_due_at", "grid_due_at", "street_due_at",
                                      "due_at", "deadline_estimated", "due_remind_at",
-                                     "updated_at"])
+                                     "card_check_at", "updated_at"])
         _event(petition, kind=Kind.NOTE, actor=actor, is_internal=True, notify=False,
                note=_("按节假日表重新计算时限：%(before)s → %(after)s") % {
                    "before": f"{timezone.localtime(before):%Y-%m-%d %H:%M}",

@@ -32,6 +32,7 @@ from notifications.services import notification_fields
 from petitions import policy
 from petitions.acceptance import petitions_accept_overdue
 from petitions.alerts import petitions_alert_escalated, petitions_alert_supervised
+from petitions.cards import petitions_issue_cards
 from petitions.models import Petition, PetitionEvent, SlaPolicy, Tier, WebhookDelivery
 from petitions.notify import petition_link, petition_link_parts, schedule_webhook_delivery
 
@@ -44,6 +45,8 @@ class SweepResult:
     supervised: int
     arrivals_missed: int
     accept_overdue: int = 0
+    yellow_cards: int = 0
+    red_cards: int = 0
 
 
 def accept_rearm(petition_ids: list[int], *, tier: str, now: datetime) -> None:
@@ -331,10 +334,12 @@ def _webhooks_supervised(rows: Sequence[Mapping[str, Any]], events: list[Petitio
 
 def petitions_sweep(*, now: datetime) -> SweepResult:
     """The beat job: missed arrivals, acceptance timeouts (签收超时, before escalation hands
-    a petition on), escalations, then supervision flags."""
+    a petition on), escalations, supervision flags, then 黄牌/红牌."""
     arrivals = petitions_record_missed_arrivals(now=now)
     accept_overdue = petitions_accept_overdue(now=now)
     escalated = petitions_escalate_overdue(now=now)
     supervised = petitions_flag_supervision(now=now)
+    cards = petitions_issue_cards(now=now)
     return SweepResult(escalated=escalated, supervised=supervised, arrivals_missed=arrivals,
-                       accept_overdue=accept_overdue)
+                       accept_overdue=accept_overdue, yellow_cards=cards.yellow,
+                       red_cards=cards.red)

@@ -34,7 +34,8 @@ def petitions_sweep_task() -> dict[str, Any]:
                             accept_overdue=result.accept_overdue,
                             finished_at=time.time())
     figures = {"escalated": result.escalated, "supervised": result.supervised,
-               "arrivals_missed": result.arrivals_missed, "accept_overdue": result.accept_overdue}
+               "arrivals_missed": result.arrivals_missed, "accept_overdue": result.accept_overdue,
+               "yellow_cards": result.yellow_cards, "red_cards": result.red_cards}
     # The run is named by its task id (core.log_filters puts it on the line); counts only.
     logger.info("escalation sweep done in %.3f s: %s", seconds, figures,
                 extra={"event": "petitions.sweep", "duration_seconds": round(seconds, 4),

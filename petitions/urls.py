@@ -5,6 +5,7 @@ from django.urls import path
 from petitions.views import (
     cohandling,
     duplicates,
+    extensions,
     intake,
     plaques,
     public,
@@ -97,6 +98,14 @@ urlpatterns = [
          name="staff-exclusion-approve"),
     path("staff/exclusions/<int:pk>/refuse/", staff.ExclusionRefuseView.as_view(),
          name="staff-exclusion-refuse"),
+    # 延期: asked for on a petition's page, decided by the level above in the queue.
+    path("staff/<int:pk>/extension/", extensions.PetitionExtensionRequestView.as_view(),
+         name="staff-extension-request"),
+    path("staff/extensions/", extensions.ExtensionQueueView.as_view(), name="staff-extensions"),
+    path("staff/extensions/<int:pk>/grant/", extensions.ExtensionGrantView.as_view(),
+         name="staff-extension-grant"),
+    path("staff/extensions/<int:pk>/refuse/", extensions.ExtensionRefuseView.as_view(),
+         name="staff-extension-refuse"),
     # 未诉先办: suggestions raised where petitions recur, accepted or dismissed by staff.
     path("staff/recurrences/", staff.RecurrenceQueueView.as_view(), name="staff-recurrences"),
     path("staff/recurrences/<int:pk>/accept/", staff.RecurrenceAcceptView.as_view(),

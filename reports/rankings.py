@@ -46,7 +46,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
@@ -55,7 +55,7 @@ from accounts.models import User
 from core.types import AnyUser
 from petitions.acceptance import worker_response_q
 from petitions.assessment import approved_exclusion_exists, exclusion_counts
-from petitions.models import Petition, PetitionState
+from petitions.models import Petition, PetitionCard, PetitionState
 from petitions.selectors import rate_aggregates, rates_row
 from reports import rules
 from territory.models import Area
@@ -70,6 +70,7 @@ RATES: dict[str, tuple[Any, str]] = {
     "satisfaction": (_lazy("满意率"), "satisfied"),
 }
 DEFAULT_RATE: RateName = "resolution"
+CARD_COUNTS = frozenset({"yellow_cards", "red_cards"})
 
 
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -114,6 +115,9 @@ class RankingRow:
     low: float
     high: float
     rank: int | None = None  # 1 = best; None for a unit listed apart
+    # 黄牌/红牌 (petitions/cards.py): how many of the unit's petitions got one this round.
+    yellow_cards: int = 0
+    red_cards: int = 0
 
     @property
     def percent(self) -> str:
@@ -172,13 +176,24 @@ def _period_petitions(street: Area, start: date, end: date) -> QuerySet[Petition
             .exclude(state__in=[PetitionState.REJECTED, PetitionState.MERGED]))
 
 
+def _aggregates() -> dict[str, Any]:
+    """rate_aggregates and the cards, counted in the same grouped query (the card columns are
+    the petition's own, stamped by the card sweep)."""
+    return {**rate_aggregates(),
+            "yellow_cards": Count("id", filter=Q(yellow_card_at__isnull=False)),
+            "red_cards": Count("id", filter=Q(red_card_at__isnull=False))}
+
+
 def _row(key: str | int, name: str, path: str, counts: Mapping[str, Any],
          rate: str) -> RankingRow:
-    figures = rates_row({"period": None, **counts})
+    figures = rates_row({"period": None, **{key: value for key, value in counts.items()
+                                            if key not in CARD_COUNTS}})
     successes, n = counts[RATES[rate][1]], figures[f"{rate}_sample"]
     low, high = wilson_interval(successes, n)
     return RankingRow(key=key, name=name, path=path, successes=successes, n=n,
-                      rate=figures[f"{rate}_rate"], low=low, high=high)
+                      rate=figures[f"{rate}_rate"], low=low, high=high,
+                      yellow_cards=counts.get("yellow_cards", 0),
+                      red_cards=counts.get("red_cards", 0))
 
 
 def _rank(rows: Iterable[RankingRow], min_sample: int) -> tuple[list[RankingRow],
@@ -224,8 +239,8 @@ def grid_ranking(*, street: Area, start: date, end: date, rate: str = DEFAULT_RA
     counts = {row["unit"]: row for row in
               petitions.filter(~approved_exclusion_exists())
               .annotate(unit=Substr("origin_path", 1, length)).values("unit")
-              .annotate(**rate_aggregates()).order_by()}
-    empty = dict.fromkeys(rate_aggregates(), 0)
+              .annotate(**_aggregates()).order_by()}
+    empty = dict.fromkeys(_aggregates(), 0)
     rows = [_row(path, name, path, counts.get(path, empty), rate) for path, name in grids]
     return _ranking(kind="grid", street=street, start=start, end=end, rate=rate, rows=rows,
                     petitions=petitions, min_sample=min_sample)
@@ -245,7 +260,7 @@ def worker_ranking(*, street: Area, start: date, end: date, rate: str = DEFAULT_
     counts = {row["unit"]: row for row in
               counted.filter(~approved_exclusion_exists()).annotate(unit=worker)
               .filter(unit__isnull=False).values("unit")
-              .annotate(**rate_aggregates()).order_by()}
+              .annotate(**_aggregates()).order_by()}
     people = User.objects.filter(pk__in=list(counts)).values_list(
         "pk", "display_name", "username", "scope_area__path")
     rows = [_row(pk, display_name or username, scope or "", counts[pk], rate)
@@ -276,3 +291,15 @@ def ranking_streets(*, user: AnyUser) -> QuerySet[Area]:
     """The streets whose rankings `user` may open, by path."""
     return Area.objects.filter(rules.ranking_streets_q(user), kind=Area.Kind.STREET,
                                depth=1).order_by("path")
+
+
+def card_counts(petitions: QuerySet[Petition]) -> dict[int, dict[str, int]]:
+    """{holder id: {yellow, red}}: the cards issued on `petitions`, counted for whoever held the
+    petition when the card was issued (PetitionCard.holder). One query."""
+    counts: dict[int, dict[str, int]] = {}
+    for row in (PetitionCard.objects.filter(petition__in=petitions, holder__isnull=False)
+                .values("holder_id").annotate(
+                    yellow=Count("id", filter=Q(color=PetitionCard.Color.YELLOW)),
+                    red=Count("id", filter=Q(color=PetitionCard.Color.RED))).order_by()):
+        counts[row["holder_id"]] = {"yellow": row["yellow"], "red": row["red"]}
+    return counts

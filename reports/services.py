@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import ApplicationError
+from petitions.extensions import grid_clock_rows
 from reports import rules
 from reports.models import MonthlyReport
 from reports.selectors import report_figures
@@ -53,8 +54,14 @@ def report_generate(*, street: Area, kind: str, period_start: date,
         return report
     old_name = report.file.name
     figures = report_figures(area=street, start=period_start, kind=kind)
+    # 延期 and 黄牌/红牌 per grid (petitions/extensions.py), a sheet of their own.
+    grid_clocks = grid_clock_rows(
+        area_path=street.path,
+        since=timezone.make_aware(datetime.combine(figures.start, time.min)),
+        until=timezone.make_aware(datetime.combine(figures.end, time.min)))
     content = report_workbook(figures, title=report_title(street=street, kind=kind,
-                                                          period_start=period_start))
+                                                          period_start=period_start),
+                              grid_clocks=grid_clocks)
     report.generated_at, report.generated_by = timezone.now(), actor
     report.file.save(f"{street.pk}-{kind}-{period_start:%Y-%m}.xlsx", ContentFile(content),
                      save=False)

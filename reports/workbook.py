@@ -20,7 +20,8 @@ from reports.selectors import ReportFigures
 BOLD = Font(bold=True)
 
 
-def report_workbook(figures: ReportFigures, *, title: str) -> bytes:
+def report_workbook(figures: ReportFigures, *, title: str,
+                    grid_clocks: Sequence[dict[str, Any]] = ()) -> bytes:
     """The workbook's bytes."""
     book = Workbook()
     _summary_sheet(book.worksheets[0], figures, title=title)
@@ -28,6 +29,7 @@ def report_workbook(figures: ReportFigures, *, title: str) -> bytes:
     _petition_sheet(book.create_sheet(_("超期清单")), figures.overdue)
     _petition_sheet(book.create_sheet(_("督办清单")), figures.supervised)
     _pairs_sheet(book.create_sheet(_("高发楼栋与类别")), figures)
+    _grid_clock_sheet(book.create_sheet(_("延期与黄红牌")), grid_clocks)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -105,3 +107,13 @@ def _pairs_sheet(sheet: Worksheet, figures: ReportFigures) -> None:
     for pair in figures.top_pairs:
         sheet.append([pair["building__compound__name"], pair["building__number"],
                       pair["category__name"], pair["n"]])
+
+
+def _grid_clock_sheet(sheet: Worksheet, rows: Sequence[dict[str, Any]]) -> None:
+    """Per grid: 延期 requested in the period and their decisions, and the cards issued."""
+    _heading(sheet, _("网格"), _("延期申请"), _("批准"), _("驳回"), _("待审批"), _("批准天数"),
+             _("黄牌"), _("红牌"))
+    for row in rows:
+        sheet.append([row["name"], row["requested"], row["granted"], row["refused"],
+                      row["pending"], row["days"], row["yellow"], row["red"]])
+    sheet.column_dimensions["A"].width = 24

@@ -474,3 +474,17 @@ class PetitionDuplicateOutput(serializers.Serializer[Any]):
 class PetitionDuplicatesOutput(serializers.Serializer[Any]):
     duplicates = PetitionDuplicateOutput(many=True)
 
+class PetitionExtensionInput(serializers.Serializer[dict[str, Any]]):
+    """申请延期: working days (calendar days under a calendar-day policy) and why."""
+
+    days = serializers.IntegerField(min_value=1, max_value=30)
+    reason = serializers.CharField(max_length=500)
+
+
+class PetitionExtensionDecisionInput(serializers.Serializer[dict[str, Any]]):
+    """The level above decides the petition's pending request: grant `days` (at most those
+    asked; all of them when left out) or refuse with a `note`."""
+
+    grant = serializers.BooleanField()
+    days = serializers.IntegerField(min_value=1, max_value=30, required=False, allow_null=True)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

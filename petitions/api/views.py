@@ -32,7 +32,7 @@ from core.api.views import ID_LOOKUP_REGEX, validated
 from core.exceptions import ApplicationError
 from core.queries import values_by_ids
 from core.referral import referrer
-from petitions import acceptance, dispatch_queue, duplicates, rules, selectors, services
+from petitions import acceptance, dispatch_queue, duplicates, extensions, rules, selectors, services
 from petitions.api import serializers as io
 from petitions.filters import PetitionFilter
 from petitions.models import Category, Petition, PetitionEvent
@@ -407,6 +407,33 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Petition]):
                                   actor=_actor(request), note=data["note"])
         return self._detail(selectors.petition_get_for_user(user=request.user,
                                                             petition_id=petition_id))
+
+    @extend_schema(summary="申请延期（承办人，须上一级审批）", request=io.PetitionExtensionInput,
+                   responses=TRANSITION_RESPONSES)
+    @action(detail=True, methods=["post"])
+    def extension(self, request: Request, pk: str) -> Response:
+        data = validated(io.PetitionExtensionInput, request.data)
+        petition_id = self._petition_id(pk)
+        extensions.petition_request_extension(petition_id=petition_id, actor=_actor(request),
+                                              days=data["days"], reason=data["reason"])
+        return self._detail(selectors.petition_get_for_user(user=request.user,
+                                                            petition_id=petition_id))
+
+    @extend_schema(summary="审批延期申请（上一级：批准不超过申请的天数，或驳回并说明理由）",
+                   request=io.PetitionExtensionDecisionInput, responses=TRANSITION_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="extension-decision")
+    def extension_decision(self, request: Request, pk: str) -> Response:
+        data = validated(io.PetitionExtensionDecisionInput, request.data)
+        petition = selectors.petition_get_for_user(user=request.user,
+                                                   petition_id=self._petition_id(pk))
+        pending = extensions.extension_pending_for_petition(petition_id=petition.pk)
+        if pending is None:
+            raise Http404(_("该诉求没有待审批的延期申请。"))
+        extensions.petition_decide_extension(
+            extension_id=pending.pk, actor=_actor(request), grant=data["grant"],
+            days=data.get("days") or pending.days_requested, note=data["note"])
+        return self._detail(selectors.petition_get_for_user(user=request.user,
+                                                            petition_id=petition.pk))
 
     @extend_schema(summary="关闭", request=io.PetitionCommentInput, responses=TRANSITION_RESPONSES)
     @action(detail=True, methods=["post"])

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from core.media import media_file_response
-from petitions import selectors
+from petitions import extensions, selectors
 from petitions.presentation import public_row
 
 PUBLIC_PAGE_SIZE = 20
@@ -46,5 +46,9 @@ class PetitionPublicListView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         paginator = Paginator(selectors.petition_public_list(), PUBLIC_PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))
-        rows = [public_row(petition) for petition in page.object_list]
+        # 延期 is part of the 公示: the days granted in the round shown (one query a page).
+        extended = extensions.extension_granted_by_petition(
+            petitions=[(petition.pk, petition.reopened_count) for petition in page.object_list])
+        rows = [public_row(petition, extended=extended.get(petition.pk, (0, 0)))
+                for petition in page.object_list]
         return render(request, "petitions/public.html", {"page": page, "rows": rows})

@@ -37,6 +37,7 @@ from petitions import (
     assessment,
     cohandling,
     dispatch_queue,
+    extensions,
     recurrence,
     rules,
     selectors,
@@ -102,6 +103,9 @@ class PetitionStaffDetailView(StaffView):
             "exclusion": assessment.exclusion_for_petition(petition_id=petition.pk),
             "may_request_exclusion": rules.may_request_exclusion(request.user, petition),
             "recurrences": recurrence.recurrence_for_petition(petition_id=petition.pk),
+            # 延期 (petitions/extensions.py): the requests, and the holder's form.
+            "extensions": extensions.extension_for_petition(petition_id=petition.pk),
+            "may_request_extension": rules.may_request_extension(request.user, petition),
             "may_decide_recurrence": rules.may_decide_recurrence(request.user,
                                                                  petition.origin_path),
             # The care visit it came from: a link only for who may read the elder's care file.
@@ -123,6 +127,7 @@ class PetitionStaffDetailView(StaffView):
             "note_only": petition_forms.NoteOnlyForm(), "refer": petition_forms.ReferForm(),
             "callback": petition_forms.CallbackForm(),
             "exclusion": petition_forms.ExclusionRequestForm(),
+            "extension": petition_forms.ExtensionRequestForm(),
         }
         if actions["dispatch"]:
             built["dispatch"] = petition_forms.DispatchForm(

@@ -42,6 +42,7 @@ from petitions.models import (
     AssessmentExclusion,
     CoHandlingRequest,
     Petition,
+    PetitionExtension,
     RecurrenceSuggestion,
 )
 from petitions.services import building_plaque_get_or_create
@@ -216,6 +217,12 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
         AssessmentExclusion(petition=item, reason=AssessmentExclusion.Reason.DUPLICATE,
                             note="与另一件重复", requested_by=users["community_staff"])
         for item in (petition, other_petition)])
+    # A pending 延期 each side, asked by the micro-grid worker: the level above decides it.
+    extension, other_extension = PetitionExtension.objects.bulk_create([
+        PetitionExtension(petition=item, tier=item.tier, days_requested=2, reason="等待配件",
+                          requested_by=users["microgrid_worker"], due_before=item.due_at,
+                          grid_path=item.origin_path[:12])
+        for item in (petition, other_petition)])
     # An open 未诉先办 suggestion each side (building 1; the other community's building 9).
     recurrence, other_recurrence = RecurrenceSuggestion.objects.bulk_create([
         RecurrenceSuggestion(building=building, category=petition.category,
@@ -232,7 +239,7 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
         token_hash="0" * 64, expires_at=timezone.now() + timedelta(days=7))
     real = {
         "cohandling": cohandling.pk,
-        "exclusions": exclusion.pk, "recurrences": recurrence.pk,
+        "exclusions": exclusion.pk, "recurrences": recurrence.pk, "extensions": extension.pk,
         "petitions": petition.pk, "staff": petition.pk, "requests": petition.pk,
         "compounds": territory.compound.pk, "areas": territory.community.pk,
         "buildings": territory.building1.pk, "households": territory.household1.pk,
@@ -259,6 +266,7 @@ def build_world(territory: Territory, request: pytest.FixtureRequest) -> World:
     assert Building.objects.count() == 4 and Household.objects.count() == 4
     other = _populate_other_community(territory, far, other_resident)
     other.update({"exclusions": other_exclusion.pk, "recurrences": other_recurrence.pk,
+                  "extensions": other_extension.pk,
                   "petitions": other_petition.pk, "staff": other_petition.pk,
                   "requests": other_petition.pk, "topics": other_topic.pk,
                   "comments": other_comment.pk,

@@ -604,9 +604,9 @@ def test_the_staff_menu_offers_each_role_its_own_links_though_frozen(territory, 
                          scope_area=territory.street)
     everyone = {"工作台", "统计", "一张图", "考核排名", "消息"}
     expected = {
-        street: everyone | {"代录", "报表", "剔除审批", "未诉先办"},
-        community_staff: everyone | {"代录", "报表", "未诉先办"},
-        grid_worker: everyone | {"代录"},
+        street: everyone | {"代录", "报表", "剔除审批", "延期审批", "未诉先办"},
+        community_staff: everyone | {"代录", "报表", "延期审批", "未诉先办"},
+        grid_worker: everyone | {"代录", "延期审批"},
         microgrid_worker: everyone,
     }
     for _round in range(2):
