@@ -41,7 +41,7 @@ def test_a_sweep_escalating_three_petitions_moves_the_escalation_counter_by_thre
 
     # Nobody accepted or checked in either: both clocks (minutes) ran out for all three too.
     assert petitions_sweep_task() == {"escalated": 3, "supervised": 0, "arrivals_missed": 3,
-                                      "accept_overdue": 3}
+                                      "accept_overdue": 3, "yellow_cards": 0, "red_cards": 0}
 
     after = scrape()
     assert (value(after, "portal_sweep_escalated_petitions_total")
