@@ -28,6 +28,7 @@ from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -244,40 +245,51 @@ def cohandling_answer(*, request: CoHandlingRequest, note: str,
         raise ValidationError(_("最多上传 %(count)s 张照片。") % {"count": MAX_PHOTOS},
                               code="too_many_photos")
     cleaned = [photo_reencode(photo) for photo in photos]
+    lost: ApplicationError | None = None
     with transaction.atomic():
         claimed = (CoHandlingRequest.objects
                    .filter(pk=request.pk, used_at__isnull=True, expires_at__gt=now)
                    .exclude(petition__state__in=FINISHED_STATES).update(used_at=now))
         if claimed != 1:
             request.refresh_from_db()
-            refusal = _refusal(request, now=now) or LinkUsed(_("此链接已使用。"))
-            _refuse(request, refusal, what=_("提交"))
-            raise refusal
-        petition = request.petition
-        event = PetitionEvent.objects.create(
-            petition=petition, kind=PetitionEvent.Kind.NOTE, actor=None, is_internal=True,
-            created_at=now, note=_("协办答复（%(body)s）：%(note)s")
-            % {"body": request.body.name, "note": note})
-        rows = []
-        for content in cleaned:
-            row = PetitionPhoto(petition=petition, event=event, uploaded_by=None)
-            row.image.save(cast(str, content.name), content, save=False)
-            rows.append(row)
-        PetitionPhoto.objects.bulk_create(rows)
-        request.used_at, request.answered_at = now, now
-        request.answer_note, request.answer_event = note, event
-        request.save(update_fields=["used_at", "answered_at", "answer_note", "answer_event"])
-        _audit(request, action=AuditEvent.Action.CHANGE, what=_("答复"),
-               fields=["used_at", "answered_at", "answer_note", "answer_event"])
-        recipients = [user_id for user_id in (petition.holder_id, request.created_by_id)
-                      if user_id is not None]
-        notifications_create(
-            user_ids=recipients,
-            title=Message(gettext_noop("诉求 #%(id)s：%(body)s已答复协办"),
-                          {"id": petition.pk, "body": request.body.name}),
-            body=note[:100], link=petition_link(petition.pk, for_staff=True),
-            dedupe_key=f"cohandling-answer:{request.pk}")
+            request.petition.refresh_from_db(fields=["state"])
+            lost = _refusal(request, now=now) or LinkUsed(_("此链接已使用。"))
+        else:
+            _answer_write(request, note=note, cleaned=cleaned, now=now)
+    if lost is not None:
+        # Counted and audited outside the block: raised inside, it would be rolled back.
+        _refuse(request, lost, what=_("提交"))
+        raise lost
     return request
+
+
+def _answer_write(request: CoHandlingRequest, *, note: str,
+                  cleaned: Sequence[ContentFile[bytes]], now: datetime) -> None:
+    """The claimed answer: the timeline event and its photos, the request, audit, inbox."""
+    petition = request.petition
+    event = PetitionEvent.objects.create(
+        petition=petition, kind=PetitionEvent.Kind.NOTE, actor=None, is_internal=True,
+        created_at=now, note=_("协办答复（%(body)s）：%(note)s")
+        % {"body": request.body.name, "note": note})
+    rows = []
+    for content in cleaned:
+        row = PetitionPhoto(petition=petition, event=event, uploaded_by=None)
+        row.image.save(cast(str, content.name), content, save=False)
+        rows.append(row)
+    PetitionPhoto.objects.bulk_create(rows)
+    request.used_at, request.answered_at = now, now
+    request.answer_note, request.answer_event = note, event
+    request.save(update_fields=["used_at", "answered_at", "answer_note", "answer_event"])
+    _audit(request, action=AuditEvent.Action.CHANGE, what=_("答复"),
+           fields=["used_at", "answered_at", "answer_note", "answer_event"])
+    recipients = [user_id for user_id in (petition.holder_id, request.created_by_id)
+                  if user_id is not None]
+    notifications_create(
+        user_ids=recipients,
+        title=Message(gettext_noop("诉求 #%(id)s：%(body)s已答复协办"),
+                      {"id": petition.pk, "body": request.body.name}),
+        body=note[:100], link=petition_link(petition.pk, for_staff=True),
+        dedupe_key=f"cohandling-answer:{request.pk}")
 
 
 # --- reads --------------------------------------------------------------------------------------
