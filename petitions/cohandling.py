@@ -42,7 +42,7 @@ from accounts.models import User
 from core.audit import audit_event_record, object_type_of
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
-from core.masking import mask_numbers_in
+from core.masking import mask_name, mask_numbers_in
 from core.models import AuditEvent
 from governance.models import Body
 from notifications.messages import Message
@@ -59,6 +59,7 @@ from petitions.models import (
 from petitions.notify import petition_link
 from petitions.rules import Viewer
 from petitions.selectors import petition_public_text
+from residents.models import Resident
 
 # The bodies a petition may be handed to: those that do work, not the owners' committee.
 COHANDLING_KINDS = (Body.Kind.PROPERTY_COMPANY, Body.Kind.PARTNER_UNIT, Body.Kind.DEPARTMENT)
@@ -171,10 +172,11 @@ def cohandling_request_create(*, petition_id: int, actor: User, body_id: int, ta
             % {"body": body.name, "due": _local(due_at), "task": task})
         _audit(request, action=AuditEvent.Action.ADD, actor=actor, what=body.name,
                fields=["body", "task", "due_at", "token_hash", "expires_at"])
+        sms_task = _masked_names(mask_numbers_in(task), _known_names(petition))[:60]
         with translation.override(settings.LANGUAGE_CODE):
             text = (_("【有事您说话】请%(body)s协办诉求 #%(id)s：%(task)s。"
                       "请于 %(due)s 前点击链接答复（仅可提交一次）：%(link)s")
-                    % {"body": body.name, "id": petition.pk, "task": mask_numbers_in(task)[:60],
+                    % {"body": body.name, "id": petition.pk, "task": sms_task,
                        "due": _local(due_at), "link": answer_link(request.pk, token)})
         sms_enqueue(phone=body.contact_phone, body=text, dedupe_key=f"cohandling:{request.pk}")
     return request
@@ -388,16 +390,45 @@ def cohandling_response_times(*, user: Viewer, start: datetime,
     return sorted(result, key=lambda row: (-(row.average_hours or 0), row.name))
 
 
+def _known_names(petition: Petition) -> list[str]:
+    """The names the portal knows for the petition's people: the contact, the submitter's
+    account and the residents of the household (one query; longest first)."""
+    names = {petition.contact_name}
+    if petition.submitter_id is not None:
+        names.add(User.objects.filter(pk=petition.submitter_id)
+                  .values_list("display_name", flat=True).first() or "")
+    if petition.household_id is not None:
+        names.update(Resident.objects.filter(household_id=petition.household_id)
+                     .values_list("name", flat=True))
+    return sorted((name.strip() for name in names if name and len(name.strip()) > 1),
+                  key=len, reverse=True)
+
+
+def _outside_text(text: str, names: Sequence[str]) -> str:
+    """A resident's words for a body outside the street: digit runs starred (the 公示's rule)
+    and every known name of the petition's people masked (王阿姨 → 王**)."""
+    return _masked_names(petition_public_text(text), names)
+
+
+def _masked_names(text: str, names: Sequence[str]) -> str:
+    for name in names:
+        text = text.replace(name, mask_name(name))
+    return text
+
+
 def cohandling_public_view(request: CoHandlingRequest) -> dict[str, str]:
     """What the body's page shows: the task, the place (building and unit, no room), the
-    petition's text with every run of digits starred as on the public page, the deadline."""
+    petition's text with every run of digits starred as on the public page and the names of
+    its contact, submitter and household masked, the deadline."""
     petition = request.petition
+    names = _known_names(petition)
     place = str(petition.building) if petition.building_id is not None else ""
     if petition.unit_number:
         place += _(" %(unit)s单元") % {"unit": petition.unit_number}
     if petition.location_text:
-        place += f" · {petition_public_text(petition.location_text)}"
-    return {"task": mask_numbers_in(request.task), "place": place.strip() or _("辖区内"),
-            "description": petition_public_text(petition.description),
+        place += f" · {_outside_text(petition.location_text, names)}"
+    return {"task": _masked_names(mask_numbers_in(request.task), names),
+            "place": place.strip() or _("辖区内"),
+            "description": _outside_text(petition.description, names),
             "body": request.body.name, "due": _local(request.due_at),
             "category": petition.category.name}
