@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -74,3 +76,23 @@ def test_a_name_in_the_staff_task_is_masked_on_the_page_and_in_the_sms(
     html = Client().get(url, {"access_token": token}).content.decode()
     for text in (sms.body, html):
         assert "王阿姨" not in text and "请联系王**更换楼道灯" in text
+
+
+def test_nginx_logs_no_query_string_so_no_link_token_nor_referer():
+    """nginx's default `combined` format logs $request, the query string with it: a 协办
+    link's access_token (and a lookup's ?phone=) would land in the container's log."""
+    conf = (Path(__file__).resolve().parents[2] / "ops/nginx/portal.conf").read_text("utf-8")
+    directives = "\n".join(line.split("#", 1)[0] for line in conf.splitlines())
+    formats = dict(re.findall(r"log_format\s+(\w+)\s+((?:'[^']*'\s*)+);", directives))
+    logs = re.findall(r"access_log\s+([^;]+);", directives)
+    written = [entry.split() for entry in logs if entry.strip() != "off"]
+    assert written, "the server's access_log must name a format (the default logs $request)"
+    for path_and_format in written:
+        assert len(path_and_format) == 2 and path_and_format[1] in formats, path_and_format
+        used = formats[path_and_format[1]]
+        for leaky in ("$request ", '$request"', "$request_uri", "$args", "$query_string",
+                      "$arg_", "$http_referer"):
+            assert leaky not in used, leaky
+        assert "$uri" in used
+    server = directives.split("location", 1)[0]
+    assert "access_log" in server  # every location inherits it, not the http default
