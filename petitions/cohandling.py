@@ -5,8 +5,9 @@ property company, a partner unit, a street department), a task and a due date. T
 texted a link that needs no account: `/petitions/cohandling/<id>/?access_token=<token>`. The
 token is 32 random bytes; only its SHA-256 is stored and it is compared in constant time, so a
 wrong token, a wrong id and a missing request all answer the same 404. The query-string name
-`access_token` is starred in runserver's request lines (core.log_filters) and gunicorn's
-access log leaves query strings out: the token reaches no log.
+`access_token` is starred in runserver's request lines and in the request django.request
+logs with a 4xx (core.log_filters); gunicorn's and nginx's access logs (ops/nginx/portal.conf)
+leave query strings out: the token reaches no log of ours (the operator's TLS proxy is theirs).
 
 The link is single-use (an answer claims it with a conditional UPDATE, so two posts at once
 cannot both answer), expires after settings.COHANDLING_LINK_TTL (or at the due date, when that
