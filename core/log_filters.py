@@ -4,7 +4,8 @@ runserver prints each request line with its query string, and a log line may quo
 key there would be readable by whoever reads the logs, so it is starred before any handler
 writes the line. (Open311 also refuses a key in the query string; gunicorn's access log leaves
 query strings out: config/gunicorn.conf.py.) django.request's records carry the request, whose
-repr holds the query string: its numbers are masked (PIPL).
+repr holds the query string: its numbers are masked (PIPL) and its keys starred (a 405 to a
+link previewer's HEAD on a 协办 link carries the token).
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class MaskedRequest:
         return getattr(self._request, name)
 
     def __repr__(self) -> str:
-        return mask_numbers_in(repr(self._request))
+        # A one-time link's access_token is letters too: starred whole, not only its digits.
+        return mask_numbers_in(redact_secrets(repr(self._request)))
 
 
 class MaskedRequestFilter(logging.Filter):

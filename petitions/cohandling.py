@@ -5,8 +5,9 @@ property company, a partner unit, a street department), a task and a due date. T
 texted a link that needs no account: `/petitions/cohandling/<id>/?access_token=<token>`. The
 token is 32 random bytes; only its SHA-256 is stored and it is compared in constant time, so a
 wrong token, a wrong id and a missing request all answer the same 404. The query-string name
-`access_token` is starred in runserver's request lines (core.log_filters) and gunicorn's
-access log leaves query strings out: the token reaches no log.
+`access_token` is starred in runserver's request lines and in the request django.request
+logs with a 4xx (core.log_filters); gunicorn's and nginx's access logs (ops/nginx/portal.conf)
+leave query strings out: the token reaches no log of ours (the operator's TLS proxy is theirs).
 
 The link is single-use (an answer claims it with a conditional UPDATE, so two posts at once
 cannot both answer), expires after settings.COHANDLING_LINK_TTL (or at the due date, when that
@@ -28,6 +29,7 @@ from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -41,7 +43,7 @@ from accounts.models import User
 from core.audit import audit_event_record, object_type_of
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.images import photo_reencode
-from core.masking import mask_numbers_in
+from core.masking import mask_name, mask_numbers_in
 from core.models import AuditEvent
 from governance.models import Body
 from notifications.messages import Message
@@ -58,6 +60,7 @@ from petitions.models import (
 from petitions.notify import petition_link
 from petitions.rules import Viewer
 from petitions.selectors import petition_public_text
+from residents.models import Resident
 
 # The bodies a petition may be handed to: those that do work, not the owners' committee.
 COHANDLING_KINDS = (Body.Kind.PROPERTY_COMPANY, Body.Kind.PARTNER_UNIT, Body.Kind.DEPARTMENT)
@@ -170,10 +173,11 @@ def cohandling_request_create(*, petition_id: int, actor: User, body_id: int, ta
             % {"body": body.name, "due": _local(due_at), "task": task})
         _audit(request, action=AuditEvent.Action.ADD, actor=actor, what=body.name,
                fields=["body", "task", "due_at", "token_hash", "expires_at"])
+        sms_task = _masked_names(mask_numbers_in(task), _known_names(petition))[:60]
         with translation.override(settings.LANGUAGE_CODE):
             text = (_("【有事您说话】请%(body)s协办诉求 #%(id)s：%(task)s。"
                       "请于 %(due)s 前点击链接答复（仅可提交一次）：%(link)s")
-                    % {"body": body.name, "id": petition.pk, "task": mask_numbers_in(task)[:60],
+                    % {"body": body.name, "id": petition.pk, "task": sms_task,
                        "due": _local(due_at), "link": answer_link(request.pk, token)})
         sms_enqueue(phone=body.contact_phone, body=text, dedupe_key=f"cohandling:{request.pk}")
     return request
@@ -244,40 +248,51 @@ def cohandling_answer(*, request: CoHandlingRequest, note: str,
         raise ValidationError(_("最多上传 %(count)s 张照片。") % {"count": MAX_PHOTOS},
                               code="too_many_photos")
     cleaned = [photo_reencode(photo) for photo in photos]
+    lost: ApplicationError | None = None
     with transaction.atomic():
         claimed = (CoHandlingRequest.objects
                    .filter(pk=request.pk, used_at__isnull=True, expires_at__gt=now)
                    .exclude(petition__state__in=FINISHED_STATES).update(used_at=now))
         if claimed != 1:
             request.refresh_from_db()
-            refusal = _refusal(request, now=now) or LinkUsed(_("此链接已使用。"))
-            _refuse(request, refusal, what=_("提交"))
-            raise refusal
-        petition = request.petition
-        event = PetitionEvent.objects.create(
-            petition=petition, kind=PetitionEvent.Kind.NOTE, actor=None, is_internal=True,
-            created_at=now, note=_("协办答复（%(body)s）：%(note)s")
-            % {"body": request.body.name, "note": note})
-        rows = []
-        for content in cleaned:
-            row = PetitionPhoto(petition=petition, event=event, uploaded_by=None)
-            row.image.save(cast(str, content.name), content, save=False)
-            rows.append(row)
-        PetitionPhoto.objects.bulk_create(rows)
-        request.used_at, request.answered_at = now, now
-        request.answer_note, request.answer_event = note, event
-        request.save(update_fields=["used_at", "answered_at", "answer_note", "answer_event"])
-        _audit(request, action=AuditEvent.Action.CHANGE, what=_("答复"),
-               fields=["used_at", "answered_at", "answer_note", "answer_event"])
-        recipients = [user_id for user_id in (petition.holder_id, request.created_by_id)
-                      if user_id is not None]
-        notifications_create(
-            user_ids=recipients,
-            title=Message(gettext_noop("诉求 #%(id)s：%(body)s已答复协办"),
-                          {"id": petition.pk, "body": request.body.name}),
-            body=note[:100], link=petition_link(petition.pk, for_staff=True),
-            dedupe_key=f"cohandling-answer:{request.pk}")
+            request.petition.refresh_from_db(fields=["state"])
+            lost = _refusal(request, now=now) or LinkUsed(_("此链接已使用。"))
+        else:
+            _answer_write(request, note=note, cleaned=cleaned, now=now)
+    if lost is not None:
+        # Counted and audited outside the block: raised inside, it would be rolled back.
+        _refuse(request, lost, what=_("提交"))
+        raise lost
     return request
+
+
+def _answer_write(request: CoHandlingRequest, *, note: str,
+                  cleaned: Sequence[ContentFile[bytes]], now: datetime) -> None:
+    """The claimed answer: the timeline event and its photos, the request, audit, inbox."""
+    petition = request.petition
+    event = PetitionEvent.objects.create(
+        petition=petition, kind=PetitionEvent.Kind.NOTE, actor=None, is_internal=True,
+        created_at=now, note=_("协办答复（%(body)s）：%(note)s")
+        % {"body": request.body.name, "note": note})
+    rows = []
+    for content in cleaned:
+        row = PetitionPhoto(petition=petition, event=event, uploaded_by=None)
+        row.image.save(cast(str, content.name), content, save=False)
+        rows.append(row)
+    PetitionPhoto.objects.bulk_create(rows)
+    request.used_at, request.answered_at = now, now
+    request.answer_note, request.answer_event = note, event
+    request.save(update_fields=["used_at", "answered_at", "answer_note", "answer_event"])
+    _audit(request, action=AuditEvent.Action.CHANGE, what=_("答复"),
+           fields=["used_at", "answered_at", "answer_note", "answer_event"])
+    recipients = [user_id for user_id in (petition.holder_id, request.created_by_id)
+                  if user_id is not None]
+    notifications_create(
+        user_ids=recipients,
+        title=Message(gettext_noop("诉求 #%(id)s：%(body)s已答复协办"),
+                      {"id": petition.pk, "body": request.body.name}),
+        body=note[:100], link=petition_link(petition.pk, for_staff=True),
+        dedupe_key=f"cohandling-answer:{request.pk}")
 
 
 # --- reads --------------------------------------------------------------------------------------
@@ -376,16 +391,45 @@ def cohandling_response_times(*, user: Viewer, start: datetime,
     return sorted(result, key=lambda row: (-(row.average_hours or 0), row.name))
 
 
+def _known_names(petition: Petition) -> list[str]:
+    """The names the portal knows for the petition's people: the contact, the submitter's
+    account and the residents of the household (one query; longest first)."""
+    names = {petition.contact_name}
+    if petition.submitter_id is not None:
+        names.add(User.objects.filter(pk=petition.submitter_id)
+                  .values_list("display_name", flat=True).first() or "")
+    if petition.household_id is not None:
+        names.update(Resident.objects.filter(household_id=petition.household_id)
+                     .values_list("name", flat=True))
+    return sorted((name.strip() for name in names if name and len(name.strip()) > 1),
+                  key=len, reverse=True)
+
+
+def _outside_text(text: str, names: Sequence[str]) -> str:
+    """A resident's words for a body outside the street: digit runs starred (the 公示's rule)
+    and every known name of the petition's people masked (王阿姨 → 王**)."""
+    return _masked_names(petition_public_text(text), names)
+
+
+def _masked_names(text: str, names: Sequence[str]) -> str:
+    for name in names:
+        text = text.replace(name, mask_name(name))
+    return text
+
+
 def cohandling_public_view(request: CoHandlingRequest) -> dict[str, str]:
     """What the body's page shows: the task, the place (building and unit, no room), the
-    petition's text with every run of digits starred as on the public page, the deadline."""
+    petition's text with every run of digits starred as on the public page and the names of
+    its contact, submitter and household masked, the deadline."""
     petition = request.petition
+    names = _known_names(petition)
     place = str(petition.building) if petition.building_id is not None else ""
     if petition.unit_number:
         place += _(" %(unit)s单元") % {"unit": petition.unit_number}
     if petition.location_text:
-        place += f" · {petition_public_text(petition.location_text)}"
-    return {"task": mask_numbers_in(request.task), "place": place.strip() or _("辖区内"),
-            "description": petition_public_text(petition.description),
+        place += f" · {_outside_text(petition.location_text, names)}"
+    return {"task": _masked_names(mask_numbers_in(request.task), names),
+            "place": place.strip() or _("辖区内"),
+            "description": _outside_text(petition.description, names),
             "body": request.body.name, "due": _local(request.due_at),
             "category": petition.category.name}

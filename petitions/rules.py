@@ -336,9 +336,9 @@ def staff_actions(user: Viewer, petition: Petition, now: datetime) -> dict[str, 
 
 
 def may_request_exclusion(user: Viewer, petition: Petition) -> bool:
-    """Any staff whose scope covers the petition asks; a refused (不予受理) one counts nowhere
-    already, so there is nothing to leave out."""
-    return covers(user, petition) and petition.state != State.REJECTED
+    """Any staff whose scope covers the petition asks; a refused (不予受理) or merged (已合并)
+    one counts nowhere already, so there is nothing to leave out."""
+    return covers(user, petition) and petition.state not in (State.REJECTED, State.MERGED)
 
 
 def may_decide_exclusion(user: Viewer, petition: Petition, requested_by_id: int | None) -> bool:

@@ -31,6 +31,7 @@ from petitions.acceptance import accept_arm, accept_implied
 from petitions.duplicates import merged_raters_invite
 from petitions.locating import Placed, no_holder_reason, queue_dispatcher_ids, submission_place
 from petitions.models import (
+    FINISHED_STATES,
     MAX_PHOTOS,
     OPEN_STATES,
     PETITION_TRANSITIONS,
@@ -488,7 +489,7 @@ def petition_add_note(
         petition = _lock(petition_id=petition_id, actor=actor)
         is_staff_side = rules.can_handle(actor, petition)
         _require(is_staff_side or rules.is_owner(actor, petition))
-        if petition.state in (State.CLOSED, State.REJECTED):
+        if petition.state in FINISHED_STATES:  # closed, rejected, merged into another
             raise ApplicationError(_("诉求已结束，不能再添加记录。"))
         event = _event(petition, kind=Kind.NOTE, actor=actor, note=note,
                        is_internal=is_staff_side and is_internal is not False)
