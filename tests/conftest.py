@@ -86,11 +86,13 @@ def _fresh_throttle_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
     from rest_framework.throttling import SimpleRateThrottle
 
     from core import guesses
+    from petitions.views import duplicate_context
 
     buckets = LocMemCache("throttle-buckets", {})
     buckets.clear()
     monkeypatch.setattr(SimpleRateThrottle, "cache", buckets)
     monkeypatch.setattr(guesses, "cache", buckets)
+    monkeypatch.setattr(duplicate_context, "cache", buckets)  # the resident's offers a day
 
 
 def seed_reference_data() -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.cache import cache
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
 
 from petitions import duplicates
@@ -77,15 +79,29 @@ def join_target(value: str) -> int | None:
     return int(tail)
 
 
-def resident_hints(data: dict[str, Any]) -> list[duplicates.DuplicateHint]:
+# Offers a resident may be shown a day. An offer answers "is a similar request open in this
+# building?" without creating anything, so without a cap a resident could resubmit guessed
+# texts to learn what a neighbour reported; past the cap the form simply submits (a real,
+# accountable petition that staff may merge).
+OFFERS_PER_DAY = 5
+
+
+def resident_hints(data: dict[str, Any], *, user_id: int) -> list[duplicates.DuplicateHint]:
     """The offer on the resident's form (its cleaned data): similar requests being handled in
     the building of the household or the building picked (none for an address alone: where it
-    is is known only once it is placed)."""
+    is is known only once it is placed), at most OFFERS_PER_DAY a day per resident."""
     household, building = data.get("household"), data.get("building")
     building_id = (household.building_id if household is not None
                    else building.pk if building is not None else None)
     if building_id is None or data.get("category") is None:
         return []
-    return duplicates.duplicate_hints_for_resident(
+    key = f"petitions:duplicate-offers:{user_id}:{timezone.localdate().isoformat()}"
+    if (cache.get(key) or 0) >= OFFERS_PER_DAY:
+        return []
+    hints = duplicates.duplicate_hints_for_resident(
         category_id=data["category"].pk, building_id=building_id,
         description=data.get("description", ""))
+    if hints:
+        cache.add(key, 0, timeout=60 * 60 * 24)
+        cache.incr(key)
+    return hints

@@ -146,7 +146,7 @@ class PetitionCreateView(ResidentView):
         # resident follows it (join:<id>) or submits anyway (new).
         choice = request.POST.get("duplicate_choice", "")
         if not choice:
-            hints = resident_hints(form.cleaned_data)
+            hints = resident_hints(form.cleaned_data, user_id=self.actor.pk)
             if hints:
                 return self._render(request, form, held=held, hints=hints)
         into_id = join_target(choice)

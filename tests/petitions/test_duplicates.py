@@ -169,6 +169,23 @@ def test_the_resident_is_offered_a_similar_request_without_its_words_or_phone(
     assert Petition.objects.count() == count  # nothing created until the resident chooses
 
 
+def test_a_resident_is_offered_at_most_five_times_a_day_then_the_form_submits(
+        frozen, territory, resident_user, other_resident):
+    # Each offer says "something similar is open here" without creating anything: capped, so
+    # nobody can resubmit guessed texts all day to learn what a neighbour reported.
+    submit(other_resident, building=territory.building1, description=SIMILAR)
+    client = client_for(resident_user)
+    for _attempt in range(5):
+        offered = client.post(reverse("petitions:create"), _form(territory))
+        assert "同类诉求正在办理" in offered.content.decode()
+    count = Petition.objects.count()
+    sixth = client.post(reverse("petitions:create"), _form(territory))
+    assert sixth.status_code == 302 and Petition.objects.count() == count + 1
+    frozen.shift(timedelta(days=1))
+    again = client.post(reverse("petitions:create"), _form(territory))
+    assert "同类诉求正在办理" in again.content.decode()
+
+
 def test_the_resident_may_submit_anyway(frozen, territory, resident_user, other_resident):
     submit(other_resident, building=territory.building1, description=SIMILAR)
     response = client_for(resident_user).post(reverse("petitions:create"),
