@@ -203,8 +203,9 @@ class WechatCallbackView(View):
         next_url = _next_url(request)
         state = request.session.pop(WECHAT_STATE, None)
         code = request.GET.get("code", "")
+        # Compared as bytes: compare_digest raises TypeError on a str with non-ASCII in it.
         if not code or not state or not secrets.compare_digest(
-                state, request.GET.get("state", "")):
+                state.encode(), request.GET.get("state", "").encode()):
             return self._declined(request, next_url)
         try:
             openid = wechat.oauth_openid(code=code)

@@ -169,3 +169,27 @@ def test_account_deletion_removes_the_binding(wechat_fake, resident_user):
     account_anonymise(user=resident_user)
     assert not WechatBinding.objects.exists()
     assert wechat_user_get(openid=wechat_fake.browser_openid) is None
+
+
+def test_a_callback_with_a_non_ascii_state_is_declined_not_an_error(client, wechat_fake):
+    client.get(reverse("accounts:wechat-start"), HTTP_USER_AGENT=WECHAT_UA)
+    back = client.get(reverse("accounts:wechat-callback"), {"code": "c", "state": "状态"},
+                      HTTP_USER_AGENT=WECHAT_UA)
+    assert back.status_code == 302
+    assert back["Location"].startswith(reverse("accounts:phone-login"))
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_broken_wechat_answer_on_the_callback_falls_back_to_the_phone_sign_in(
+        client, wechat_fake, settings):
+    from tests.fakes.wechat import serve_raw
+
+    start = client.get(reverse("accounts:wechat-start"), HTTP_USER_AGENT=WECHAT_UA)
+    state = client.session["accounts_wechat_state"]
+    settings.WECHAT_API_URL, thread = serve_raw(b"not http\r\n\r\n")
+    back = client.get(reverse("accounts:wechat-callback"), {"code": "c", "state": state},
+                      HTTP_USER_AGENT=WECHAT_UA)
+    thread.join(5)
+    assert start.status_code == 302
+    assert back.status_code == 302
+    assert back["Location"].startswith(reverse("accounts:phone-login"))
