@@ -251,13 +251,22 @@ class WechatChannelView(ResidentOnlyView):
         return redirect("accounts:my-data")
 
 
-class WechatJssdkConfigView(ResidentOnlyView):
+class WechatJssdkConfigView(View):
     """wx.config's signed values for one of our pages (static/js/wechat.js asks for them with
-    the page's address, without its #fragment, as WeChat signs it)."""
+    the page's address, without its #fragment, as WeChat signs it).
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    Anyone but a resident is answered 403, not sent to the phone sign-in: wechat.js asks on
+    every page in WeChat, signed in or not, and that background request, redirected, would go
+    on to WeChat's authorisation and replace the state of a sign-in under way."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not wechat.is_configured():
             raise Http404
+        if not is_resident(request.user):
+            return JsonResponse({"detail": _("请先登录。")}, status=403)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
         url = request.GET.get("url", "")
         if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
                                                require_https=request.is_secure()) or (
