@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User, WechatBinding
 from accounts.wechat import openid_digest, wechat_bind, wechat_user_get
@@ -193,3 +194,20 @@ def test_a_broken_wechat_answer_on_the_callback_falls_back_to_the_phone_sign_in(
     assert start.status_code == 302
     assert back.status_code == 302
     assert back["Location"].startswith(reverse("accounts:phone-login"))
+
+
+def test_the_data_download_lists_wechat_messages_kept_after_unbinding(client, wechat_fake,
+                                                                      resident_user):
+    """Unbinding keeps the outbox rows (they go by SMS); the download must still list them."""
+    from accounts.models import WechatMessage
+    from accounts.wechat import wechat_unbind
+
+    wechat_bind(user=resident_user, openid=wechat_fake.browser_openid)
+    WechatMessage.objects.create(user=resident_user, template="petition_status",
+                                 data={"keyword1": "#1"}, sms_body="已受理",
+                                 next_attempt_at=timezone.now())
+    wechat_unbind(user=resident_user)
+    client.force_login(resident_user)
+    data = client.get(reverse("accounts:my-data-download")).json()
+    assert data["wechat"]["openid"] is None
+    assert len(data["wechat"]["messages"]) == 1
