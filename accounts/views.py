@@ -124,7 +124,11 @@ class PhoneVerifyView(View):
             form.add_error("code", error.message)
             return self._render(request, form, status=error.status_code)
         pending = request.session.pop(WECHAT_PENDING_OPENID, None)
-        if pending:
+        if pending and request.POST.get("skip_wechat"):
+            # The resident chose not to bind (PIPL: auto sign-in is a purpose of its own); this
+            # session no longer goes through WeChat.
+            request.session[WECHAT_DECLINED] = True
+        elif pending:
             wechat_bind(user=user, openid=crypto.decrypt(pending))
             messages.success(request, _("已绑定微信，以后在微信中打开本平台将自动登录。"))
         login(request, user, backend=MODEL_BACKEND)

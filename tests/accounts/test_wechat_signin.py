@@ -211,3 +211,21 @@ def test_the_data_download_lists_wechat_messages_kept_after_unbinding(client, we
     data = client.get(reverse("accounts:my-data-download")).json()
     assert data["wechat"]["openid"] is None
     assert len(data["wechat"]["messages"]) == 1
+
+
+def test_a_resident_may_sign_in_with_a_code_in_wechat_without_binding(client, wechat_fake):
+    """Binding is the resident's choice (PIPL: a separate purpose, auto sign-in): one who
+    unbound in 我的信息, or never wants it, signs in by code and stays unbound."""
+    start = client.get(reverse("accounts:phone-login"), HTTP_USER_AGENT=WECHAT_UA)
+    back = _through_wechat(client, client.get(start["Location"], HTTP_USER_AGENT=WECHAT_UA))
+    client.post(reverse("accounts:phone-login"), {"phone": PHONE}, HTTP_USER_AGENT=WECHAT_UA)
+    form = client.get(reverse("accounts:phone-verify"), HTTP_USER_AGENT=WECHAT_UA)
+    assert back["Location"].startswith(reverse("accounts:phone-login"))
+    assert 'name="skip_wechat"' in form.content.decode()
+    verified = client.post(reverse("accounts:phone-verify"),
+                           {"code": last_code(PHONE), "skip_wechat": "1"},
+                           HTTP_USER_AGENT=WECHAT_UA)
+    assert verified.status_code == 302
+    assert int(client.session["_auth_user_id"]) == User.objects.get(phone=PHONE).pk
+    assert not WechatBinding.objects.exists()
+    assert "accounts_wechat_openid" not in client.session
