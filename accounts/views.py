@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,6 +46,11 @@ PENDING_PHONE = "accounts_phone_pending"
 WECHAT_STATE = "accounts_wechat_state"
 WECHAT_PENDING_OPENID = "accounts_wechat_openid"
 WECHAT_DECLINED = "accounts_wechat_declined"
+# When the openid began waiting: it binds only if the phone code follows within minutes, so a
+# session planted in someone's browser (a tossed cookie) cannot bind its WeChat to whoever
+# signs in there later.
+WECHAT_PENDING_AT = "accounts_wechat_openid_at"
+WECHAT_PENDING_SECONDS = 10 * 60
 
 
 class ResidentLoginRequiredMixin(LoginRequiredMixin):
@@ -62,6 +68,16 @@ def _next_url(request: HttpRequest) -> str:
                                        require_https=request.is_secure()):
         return target
     return ""
+
+
+def _pending_openid(request: HttpRequest, *, pop: bool = False) -> str | None:
+    """The encrypted openid waiting for its phone code, or None (also once it has lapsed)."""
+    pending = request.session.get(WECHAT_PENDING_OPENID)
+    waited = time.time() - float(request.session.get(WECHAT_PENDING_AT) or 0)
+    if pop or (pending and waited > WECHAT_PENDING_SECONDS):
+        request.session.pop(WECHAT_PENDING_OPENID, None)
+        request.session.pop(WECHAT_PENDING_AT, None)
+    return pending if pending and waited <= WECHAT_PENDING_SECONDS else None
 
 
 def _with_next(url: str, next_url: str) -> str:
@@ -95,7 +111,7 @@ class PhoneLoginView(View):
 
     def _render(self, request: HttpRequest, form: PhoneForm, status: int = 200) -> HttpResponse:
         context = {"form": form, "next": _next_url(request),
-                   "is_binding_wechat": bool(request.session.get(WECHAT_PENDING_OPENID))}
+                   "is_binding_wechat": bool(_pending_openid(request))}
         return render(request, self.template_name, context, status=status)
 
 
@@ -123,7 +139,7 @@ class PhoneVerifyView(View):
         except ApplicationError as error:
             form.add_error("code", error.message)
             return self._render(request, form, status=error.status_code)
-        pending = request.session.pop(WECHAT_PENDING_OPENID, None)
+        pending = _pending_openid(request, pop=True)
         if pending and request.POST.get("skip_wechat"):
             # The resident chose not to bind (PIPL: auto sign-in is a purpose of its own); this
             # session no longer goes through WeChat.
@@ -138,7 +154,7 @@ class PhoneVerifyView(View):
     def _render(self, request: HttpRequest, form: PhoneCodeForm,
                 status: int = 200) -> HttpResponse:
         context = {"form": form, "next": _next_url(request),
-                   "is_binding_wechat": bool(request.session.get(WECHAT_PENDING_OPENID)),
+                   "is_binding_wechat": bool(_pending_openid(request)),
                    "masked_phone": mask_phone(request.session.get(PENDING_PHONE)),
                    "minutes": int(settings.OTP_TTL.total_seconds() // 60)}
         return render(request, self.template_name, context, status=status)
@@ -180,7 +196,7 @@ def _should_try_wechat(request: HttpRequest) -> bool:
     not when an openid already waits for its phone, nor after WeChat sign-in failed."""
     return (wechat.is_configured()
             and wechat.is_wechat_browser(request.headers.get("User-Agent", ""))
-            and not request.session.get(WECHAT_PENDING_OPENID)
+            and not _pending_openid(request)
             and not request.session.get(WECHAT_DECLINED)
             and request.GET.get("wechat") != "0")
 
@@ -220,6 +236,7 @@ class WechatCallbackView(View):
         if user is None:
             # Encrypted like the binding's column: the session table is not a place for it.
             request.session[WECHAT_PENDING_OPENID] = crypto.encrypt(openid)
+            request.session[WECHAT_PENDING_AT] = time.time()
             messages.info(request, _("首次在微信中使用，请验证一次手机号，完成微信绑定。"))
             return redirect(_with_next(reverse("accounts:phone-login"), next_url))
         login(request, user, backend=MODEL_BACKEND)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -229,3 +230,23 @@ def test_a_resident_may_sign_in_with_a_code_in_wechat_without_binding(client, we
     assert int(client.session["_auth_user_id"]) == User.objects.get(phone=PHONE).pk
     assert not WechatBinding.objects.exists()
     assert "accounts_wechat_openid" not in client.session
+
+
+def test_an_openid_left_waiting_in_the_session_lapses_and_binds_nothing(client, wechat_fake):
+    """The openid waits for its phone code only minutes: a session someone else planted in a
+    browser (a tossed cookie) cannot bind their WeChat to whoever signs in there later."""
+    import time_machine
+    from django.utils import timezone
+
+    start = client.get(reverse("accounts:phone-login"), HTTP_USER_AGENT=WECHAT_UA)
+    back = _through_wechat(client, client.get(start["Location"], HTTP_USER_AGENT=WECHAT_UA))
+    assert back["Location"].startswith(reverse("accounts:phone-login"))
+    with time_machine.travel(timezone.now() + timedelta(minutes=11), tick=False):
+        client.post(reverse("accounts:phone-login"), {"phone": PHONE},
+                    HTTP_USER_AGENT=WECHAT_UA)
+        form = client.get(reverse("accounts:phone-verify"), HTTP_USER_AGENT=WECHAT_UA)
+        client.post(reverse("accounts:phone-verify"), {"code": last_code(PHONE)},
+                    HTTP_USER_AGENT=WECHAT_UA)
+    assert 'name="skip_wechat"' not in form.content.decode()
+    assert int(client.session["_auth_user_id"]) == User.objects.get(phone=PHONE).pk
+    assert not WechatBinding.objects.exists()
