@@ -223,8 +223,12 @@ class WechatCallbackView(View):
         next_url = _next_url(request)
         state = request.session.pop(WECHAT_STATE, None)
         code = request.GET.get("code", "")
+        if not state:
+            # No sign-in under way in this session: another site sent the browser here. Not a
+            # failed sign-in, so WeChat stays on for it (no WECHAT_DECLINED).
+            return redirect(_with_next(reverse("accounts:phone-login"), next_url))
         # Compared as bytes: compare_digest raises TypeError on a str with non-ASCII in it.
-        if not code or not state or not secrets.compare_digest(
+        if not code or not secrets.compare_digest(
                 state.encode(), request.GET.get("state", "").encode()):
             return self._declined(request, next_url)
         try:

@@ -250,3 +250,13 @@ def test_an_openid_left_waiting_in_the_session_lapses_and_binds_nothing(client, 
     assert 'name="skip_wechat"' not in form.content.decode()
     assert int(client.session["_auth_user_id"]) == User.objects.get(phone=PHONE).pk
     assert not WechatBinding.objects.exists()
+
+
+def test_a_forced_visit_to_the_callback_does_not_turn_wechat_sign_in_off(client, wechat_fake):
+    """Another site sending the browser to the callback (no sign-in under way in this session)
+    is ignored: it must not mark the session 'WeChat failed' and force the SMS route."""
+    forced = client.get(reverse("accounts:wechat-callback"), {"state": "x"},
+                        HTTP_USER_AGENT=WECHAT_UA)
+    assert forced["Location"].startswith(reverse("accounts:phone-login"))
+    again = client.get(reverse("accounts:phone-login"), HTTP_USER_AGENT=WECHAT_UA)
+    assert again["Location"].startswith(reverse("accounts:wechat-start"))
