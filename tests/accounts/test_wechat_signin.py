@@ -260,3 +260,24 @@ def test_a_forced_visit_to_the_callback_does_not_turn_wechat_sign_in_off(client,
     assert forced["Location"].startswith(reverse("accounts:phone-login"))
     again = client.get(reverse("accounts:phone-login"), HTTP_USER_AGENT=WECHAT_UA)
     assert again["Location"].startswith(reverse("accounts:wechat-start"))
+
+
+def test_a_deactivated_resident_is_not_signed_in_by_their_openid(client, wechat_fake,
+                                                                 resident_user):
+    wechat_bind(user=resident_user, openid=wechat_fake.browser_openid)
+    resident_user.is_active = False
+    resident_user.save(update_fields=["is_active"])
+    start = client.get(reverse("accounts:wechat-start"), HTTP_USER_AGENT=WECHAT_UA)
+    back = _through_wechat(client, start)
+    assert "_auth_user_id" not in client.session
+    assert back["Location"].startswith(reverse("accounts:phone-login"))
+
+
+def test_signing_in_by_openid_gives_the_browser_a_new_session_key(client, wechat_fake,
+                                                                  resident_user):
+    wechat_bind(user=resident_user, openid=wechat_fake.browser_openid)
+    start = client.get(reverse("accounts:wechat-start"), HTTP_USER_AGENT=WECHAT_UA)
+    before = client.session.session_key
+    _through_wechat(client, start)
+    assert int(client.session["_auth_user_id"]) == resident_user.pk
+    assert client.session.session_key != before
