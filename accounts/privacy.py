@@ -19,15 +19,16 @@ def account_export(*, user: User) -> dict[str, Any]:
 def wechat_export(*, user: User) -> dict[str, Any] | None:
     """The binding, its openid shown by its first and last characters only: the download is
     a file people forward, and the whole openid would let anyone message them through the
-    account's API. The messages are listed without their text (the petitions section has it)."""
+    account's API. The messages are listed without their text (the petitions section has it),
+    also after unbinding, which keeps them (wechat_unbind): then the binding's fields are null."""
     binding = WechatBinding.objects.filter(user=user).first()
-    if binding is None:
+    messages = list(WechatMessage.objects.filter(user=user).order_by("created_at"))
+    if binding is None and not messages:
         return None
-    messages = WechatMessage.objects.filter(user=user).order_by("created_at")
     return {
-        "openid": mask_openid(binding.openid),
-        "bound_at": binding.created_at.isoformat(),
-        "channel": binding.get_channel_display(),
+        "openid": mask_openid(binding.openid) if binding else None,
+        "bound_at": binding.created_at.isoformat() if binding else None,
+        "channel": binding.get_channel_display() if binding else None,
         "messages": [{"created_at": message.created_at.isoformat(),
                       "outcome": message.get_outcome_display()} for message in messages],
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,6 +46,11 @@ PENDING_PHONE = "accounts_phone_pending"
 WECHAT_STATE = "accounts_wechat_state"
 WECHAT_PENDING_OPENID = "accounts_wechat_openid"
 WECHAT_DECLINED = "accounts_wechat_declined"
+# When the openid began waiting: it binds only if the phone code follows within minutes, so a
+# session planted in someone's browser (a tossed cookie) cannot bind its WeChat to whoever
+# signs in there later.
+WECHAT_PENDING_AT = "accounts_wechat_openid_at"
+WECHAT_PENDING_SECONDS = 10 * 60
 
 
 class ResidentLoginRequiredMixin(LoginRequiredMixin):
@@ -62,6 +68,16 @@ def _next_url(request: HttpRequest) -> str:
                                        require_https=request.is_secure()):
         return target
     return ""
+
+
+def _pending_openid(request: HttpRequest, *, pop: bool = False) -> str | None:
+    """The encrypted openid waiting for its phone code, or None (also once it has lapsed)."""
+    pending = request.session.get(WECHAT_PENDING_OPENID)
+    waited = time.time() - float(request.session.get(WECHAT_PENDING_AT) or 0)
+    if pop or (pending and waited > WECHAT_PENDING_SECONDS):
+        request.session.pop(WECHAT_PENDING_OPENID, None)
+        request.session.pop(WECHAT_PENDING_AT, None)
+    return pending if pending and waited <= WECHAT_PENDING_SECONDS else None
 
 
 def _with_next(url: str, next_url: str) -> str:
@@ -95,7 +111,7 @@ class PhoneLoginView(View):
 
     def _render(self, request: HttpRequest, form: PhoneForm, status: int = 200) -> HttpResponse:
         context = {"form": form, "next": _next_url(request),
-                   "is_binding_wechat": bool(request.session.get(WECHAT_PENDING_OPENID))}
+                   "is_binding_wechat": bool(_pending_openid(request))}
         return render(request, self.template_name, context, status=status)
 
 
@@ -123,8 +139,12 @@ class PhoneVerifyView(View):
         except ApplicationError as error:
             form.add_error("code", error.message)
             return self._render(request, form, status=error.status_code)
-        pending = request.session.pop(WECHAT_PENDING_OPENID, None)
-        if pending:
+        pending = _pending_openid(request, pop=True)
+        if pending and request.POST.get("skip_wechat"):
+            # The resident chose not to bind (PIPL: auto sign-in is a purpose of its own); this
+            # session no longer goes through WeChat.
+            request.session[WECHAT_DECLINED] = True
+        elif pending:
             wechat_bind(user=user, openid=crypto.decrypt(pending))
             messages.success(request, _("已绑定微信，以后在微信中打开本平台将自动登录。"))
         login(request, user, backend=MODEL_BACKEND)
@@ -134,7 +154,7 @@ class PhoneVerifyView(View):
     def _render(self, request: HttpRequest, form: PhoneCodeForm,
                 status: int = 200) -> HttpResponse:
         context = {"form": form, "next": _next_url(request),
-                   "is_binding_wechat": bool(request.session.get(WECHAT_PENDING_OPENID)),
+                   "is_binding_wechat": bool(_pending_openid(request)),
                    "masked_phone": mask_phone(request.session.get(PENDING_PHONE)),
                    "minutes": int(settings.OTP_TTL.total_seconds() // 60)}
         return render(request, self.template_name, context, status=status)
@@ -176,7 +196,7 @@ def _should_try_wechat(request: HttpRequest) -> bool:
     not when an openid already waits for its phone, nor after WeChat sign-in failed."""
     return (wechat.is_configured()
             and wechat.is_wechat_browser(request.headers.get("User-Agent", ""))
-            and not request.session.get(WECHAT_PENDING_OPENID)
+            and not _pending_openid(request)
             and not request.session.get(WECHAT_DECLINED)
             and request.GET.get("wechat") != "0")
 
@@ -203,8 +223,13 @@ class WechatCallbackView(View):
         next_url = _next_url(request)
         state = request.session.pop(WECHAT_STATE, None)
         code = request.GET.get("code", "")
-        if not code or not state or not secrets.compare_digest(
-                state, request.GET.get("state", "")):
+        if not state:
+            # No sign-in under way in this session: another site sent the browser here. Not a
+            # failed sign-in, so WeChat stays on for it (no WECHAT_DECLINED).
+            return redirect(_with_next(reverse("accounts:phone-login"), next_url))
+        # Compared as bytes: compare_digest raises TypeError on a str with non-ASCII in it.
+        if not code or not secrets.compare_digest(
+                state.encode(), request.GET.get("state", "").encode()):
             return self._declined(request, next_url)
         try:
             openid = wechat.oauth_openid(code=code)
@@ -215,6 +240,7 @@ class WechatCallbackView(View):
         if user is None:
             # Encrypted like the binding's column: the session table is not a place for it.
             request.session[WECHAT_PENDING_OPENID] = crypto.encrypt(openid)
+            request.session[WECHAT_PENDING_AT] = time.time()
             messages.info(request, _("首次在微信中使用，请验证一次手机号，完成微信绑定。"))
             return redirect(_with_next(reverse("accounts:phone-login"), next_url))
         login(request, user, backend=MODEL_BACKEND)
@@ -250,13 +276,22 @@ class WechatChannelView(ResidentOnlyView):
         return redirect("accounts:my-data")
 
 
-class WechatJssdkConfigView(ResidentOnlyView):
+class WechatJssdkConfigView(View):
     """wx.config's signed values for one of our pages (static/js/wechat.js asks for them with
-    the page's address, without its #fragment, as WeChat signs it)."""
+    the page's address, without its #fragment, as WeChat signs it).
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    Anyone but a resident is answered 403, not sent to the phone sign-in: wechat.js asks on
+    every page in WeChat, signed in or not, and that background request, redirected, would go
+    on to WeChat's authorisation and replace the state of a sign-in under way."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not wechat.is_configured():
             raise Http404
+        if not is_resident(request.user):
+            return JsonResponse({"detail": _("请先登录。")}, status=403)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
         url = request.GET.get("url", "")
         if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
                                                require_https=request.is_secure()) or (

@@ -23,6 +23,7 @@ Nothing here logs an openid, a code, a token or a ticket.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import secrets
 import time
@@ -86,7 +87,10 @@ def _request(url: str, payload: dict[str, Any] | None = None) -> bytes:
             return bytes(response.read())
     except urllib.error.HTTPError as error:
         raise WechatError(-2, f"HTTP {error.code}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
+    except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException,
+            ValueError) as error:
+        # HTTPException: a cut-off body (IncompleteRead) or a status line that is not HTTP,
+        # from a proxy on the way; ValueError: a base URL that is not one.
         # The URL carries the secret or a token: say only why, never where.
         raise WechatError(-2, f"unreachable: {type(error).__name__}") from None
 
@@ -99,8 +103,25 @@ def _json(raw: bytes) -> dict[str, Any]:
     if not isinstance(answer, dict):
         raise WechatError(-2, "not an object")
     if answer.get("errcode"):
-        raise WechatError(int(answer["errcode"]), str(answer.get("errmsg", ""))[:100])
+        try:
+            errcode = int(answer["errcode"])
+        except (TypeError, ValueError):
+            raise WechatError(-2, "errcode not a number") from None
+        raise WechatError(errcode, str(answer.get("errmsg", ""))[:100])
     return answer
+
+
+def _field(answer: dict[str, Any], name: str) -> tuple[str, int]:
+    """A token's or ticket's value and lifetime; an answer without them is WeChat (or a proxy)
+    misbehaving, an error like any other, never a KeyError out of a page or the outbox."""
+    value = answer.get(name)
+    try:
+        expires_in = int(answer.get("expires_in", 7200))
+    except (TypeError, ValueError):
+        expires_in = 0
+    if not isinstance(value, str) or not value or expires_in <= 0:
+        raise WechatError(-2, f"no {name} in the answer")
+    return value, expires_in
 
 
 def _call(path: str, query: dict[str, str], payload: dict[str, Any] | None = None
@@ -136,13 +157,13 @@ def _fetch_access_token() -> tuple[str, int]:
     answer = _call("cgi-bin/token", {"grant_type": "client_credential",
                                      "appid": settings.WECHAT_APP_ID,
                                      "secret": settings.WECHAT_APP_SECRET})
-    return str(answer["access_token"]), int(answer.get("expires_in", 7200))
+    return _field(answer, "access_token")
 
 
 def _fetch_jsapi_ticket() -> tuple[str, int]:
     answer = _with_token(lambda token: _call("cgi-bin/ticket/getticket",
                                              {"access_token": token, "type": "jsapi"}))
-    return str(answer["ticket"]), int(answer.get("expires_in", 7200))
+    return _field(answer, "ticket")
 
 
 def _lifetime(expires_in: int) -> int:
@@ -240,7 +261,9 @@ def template_send(*, openid: str, template_id: str, data: dict[str, str], url: s
         payload["url"] = url
     answer = _with_token(lambda token: _call("cgi-bin/message/template/send",
                                              {"access_token": token}, payload))
-    return int(answer.get("msgid", 0))
+    # Sent: a msgid of another shape must not fail the send after WeChat accepted it.
+    msgid = answer.get("msgid")
+    return msgid if isinstance(msgid, int) else 0
 
 
 MAX_MEDIA_BYTES = 10 * 1024 * 1024

@@ -164,3 +164,35 @@ def test_uploaded_media_is_downloaded_and_an_unknown_id_refused(wechat_fake):
     with pytest.raises(wechat.WechatError) as unknown:
         wechat.media_get(media_id="nope")
     assert unknown.value.errcode == 40007
+
+
+@pytest.mark.parametrize("answer", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"openid\":",  # cut off mid-body
+    b"SSH-2.0-OpenSSH_9.6\r\n\r\n",  # not HTTP at all
+    b"HTTP/1.1 200 OK\r\nContent-Length: 29\r\n\r\n{\"errcode\":\"busy\",\"errmsg\":1}",
+], ids=["truncated", "not-http", "errcode-not-a-number"])
+def test_a_broken_answer_is_a_wechat_error_not_a_crash(settings, answer):
+    from tests.fakes.wechat import serve_raw
+
+    settings.WECHAT_APP_ID, settings.WECHAT_APP_SECRET = "wx1", "secret-in-the-url"
+    settings.WECHAT_API_URL, thread = serve_raw(answer)
+    with pytest.raises(wechat.WechatError) as broken:
+        wechat.oauth_openid(code="c")
+    thread.join(5)
+    assert broken.value.is_unreachable
+    assert "secret-in-the-url" not in str(broken.value)
+
+
+def test_a_token_answer_without_the_token_is_a_wechat_error(settings):
+    from tests.fakes.wechat import serve_raw
+
+    settings.WECHAT_APP_ID, settings.WECHAT_APP_SECRET = "wx1", "secret"
+    body = b'{"expires_in": 7200}'
+    settings.WECHAT_API_URL, thread = serve_raw(
+        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    cache.delete_many([wechat.ACCESS_TOKEN_KEY, f"{wechat.ACCESS_TOKEN_KEY}:lock"])
+    with pytest.raises(wechat.WechatError) as broken:
+        wechat.access_token()
+    thread.join(5)
+    assert broken.value.is_unreachable
+    assert cache.get(wechat.ACCESS_TOKEN_KEY) is None

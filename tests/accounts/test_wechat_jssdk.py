@@ -85,3 +85,19 @@ def test_an_unknown_media_id_holds_nothing(client, wechat_fake, resident_user):
     answer = client.post(reverse("petitions:wechat-photo"), {"media_id": "gone"})
     assert answer.status_code == 502
     assert not PendingPhoto.objects.exists()
+
+
+def test_a_signed_out_visitor_asking_for_the_config_gets_403_and_no_trip_to_wechat(
+        client, wechat_fake):
+    """wechat.js asks for the config on every page in WeChat, signed in or not: a redirect to
+    the phone sign-in would send that background request on to WeChat's authorisation and
+    overwrite the state of a sign-in the visitor has under way."""
+    client.get(reverse("accounts:wechat-start"), HTTP_USER_AGENT=WECHAT_UA)
+    state = client.session["accounts_wechat_state"]
+    answer = client.get(reverse("accounts:wechat-jssdk"),
+                        {"url": "http://testserver/petitions/create/"},
+                        HTTP_USER_AGENT=WECHAT_UA, follow=True)
+    assert answer.status_code == 403
+    assert answer.redirect_chain == []
+    assert client.session["accounts_wechat_state"] == state
+    assert wechat_fake.ticket_fetches == 0

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User, WechatBinding
 from accounts.wechat import openid_digest, wechat_bind, wechat_user_get
@@ -169,3 +171,113 @@ def test_account_deletion_removes_the_binding(wechat_fake, resident_user):
     account_anonymise(user=resident_user)
     assert not WechatBinding.objects.exists()
     assert wechat_user_get(openid=wechat_fake.browser_openid) is None
+
+
+def test_a_callback_with_a_non_ascii_state_is_declined_not_an_error(client, wechat_fake):
+    client.get(reverse("accounts:wechat-start"), HTTP_USER_AGENT=WECHAT_UA)
+    back = client.get(reverse("accounts:wechat-callback"), {"code": "c", "state": "状态"},
+                      HTTP_USER_AGENT=WECHAT_UA)
+    assert back.status_code == 302
+    assert back["Location"].startswith(reverse("accounts:phone-login"))
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_broken_wechat_answer_on_the_callback_falls_back_to_the_phone_sign_in(
+        client, wechat_fake, settings):
+    from tests.fakes.wechat import serve_raw
+
+    start = client.get(reverse("accounts:wechat-start"), HTTP_USER_AGENT=WECHAT_UA)
+    state = client.session["accounts_wechat_state"]
+    settings.WECHAT_API_URL, thread = serve_raw(b"not http\r\n\r\n")
+    back = client.get(reverse("accounts:wechat-callback"), {"code": "c", "state": state},
+                      HTTP_USER_AGENT=WECHAT_UA)
+    thread.join(5)
+    assert start.status_code == 302
+    assert back.status_code == 302
+    assert back["Location"].startswith(reverse("accounts:phone-login"))
+
+
+def test_the_data_download_lists_wechat_messages_kept_after_unbinding(client, wechat_fake,
+                                                                      resident_user):
+    """Unbinding keeps the outbox rows (they go by SMS); the download must still list them."""
+    from accounts.models import WechatMessage
+    from accounts.wechat import wechat_unbind
+
+    wechat_bind(user=resident_user, openid=wechat_fake.browser_openid)
+    WechatMessage.objects.create(user=resident_user, template="petition_status",
+                                 data={"keyword1": "#1"}, sms_body="已受理",
+                                 next_attempt_at=timezone.now())
+    wechat_unbind(user=resident_user)
+    client.force_login(resident_user)
+    data = client.get(reverse("accounts:my-data-download")).json()
+    assert data["wechat"]["openid"] is None
+    assert len(data["wechat"]["messages"]) == 1
+
+
+def test_a_resident_may_sign_in_with_a_code_in_wechat_without_binding(client, wechat_fake):
+    """Binding is the resident's choice (PIPL: a separate purpose, auto sign-in): one who
+    unbound in 我的信息, or never wants it, signs in by code and stays unbound."""
+    start = client.get(reverse("accounts:phone-login"), HTTP_USER_AGENT=WECHAT_UA)
+    back = _through_wechat(client, client.get(start["Location"], HTTP_USER_AGENT=WECHAT_UA))
+    client.post(reverse("accounts:phone-login"), {"phone": PHONE}, HTTP_USER_AGENT=WECHAT_UA)
+    form = client.get(reverse("accounts:phone-verify"), HTTP_USER_AGENT=WECHAT_UA)
+    assert back["Location"].startswith(reverse("accounts:phone-login"))
+    assert 'name="skip_wechat"' in form.content.decode()
+    verified = client.post(reverse("accounts:phone-verify"),
+                           {"code": last_code(PHONE), "skip_wechat": "1"},
+                           HTTP_USER_AGENT=WECHAT_UA)
+    assert verified.status_code == 302
+    assert int(client.session["_auth_user_id"]) == User.objects.get(phone=PHONE).pk
+    assert not WechatBinding.objects.exists()
+    assert "accounts_wechat_openid" not in client.session
+
+
+def test_an_openid_left_waiting_in_the_session_lapses_and_binds_nothing(client, wechat_fake):
+    """The openid waits for its phone code only minutes: a session someone else planted in a
+    browser (a tossed cookie) cannot bind their WeChat to whoever signs in there later."""
+    import time_machine
+    from django.utils import timezone
+
+    start = client.get(reverse("accounts:phone-login"), HTTP_USER_AGENT=WECHAT_UA)
+    back = _through_wechat(client, client.get(start["Location"], HTTP_USER_AGENT=WECHAT_UA))
+    assert back["Location"].startswith(reverse("accounts:phone-login"))
+    with time_machine.travel(timezone.now() + timedelta(minutes=11), tick=False):
+        client.post(reverse("accounts:phone-login"), {"phone": PHONE},
+                    HTTP_USER_AGENT=WECHAT_UA)
+        form = client.get(reverse("accounts:phone-verify"), HTTP_USER_AGENT=WECHAT_UA)
+        client.post(reverse("accounts:phone-verify"), {"code": last_code(PHONE)},
+                    HTTP_USER_AGENT=WECHAT_UA)
+    assert 'name="skip_wechat"' not in form.content.decode()
+    assert int(client.session["_auth_user_id"]) == User.objects.get(phone=PHONE).pk
+    assert not WechatBinding.objects.exists()
+
+
+def test_a_forced_visit_to_the_callback_does_not_turn_wechat_sign_in_off(client, wechat_fake):
+    """Another site sending the browser to the callback (no sign-in under way in this session)
+    is ignored: it must not mark the session 'WeChat failed' and force the SMS route."""
+    forced = client.get(reverse("accounts:wechat-callback"), {"state": "x"},
+                        HTTP_USER_AGENT=WECHAT_UA)
+    assert forced["Location"].startswith(reverse("accounts:phone-login"))
+    again = client.get(reverse("accounts:phone-login"), HTTP_USER_AGENT=WECHAT_UA)
+    assert again["Location"].startswith(reverse("accounts:wechat-start"))
+
+
+def test_a_deactivated_resident_is_not_signed_in_by_their_openid(client, wechat_fake,
+                                                                 resident_user):
+    wechat_bind(user=resident_user, openid=wechat_fake.browser_openid)
+    resident_user.is_active = False
+    resident_user.save(update_fields=["is_active"])
+    start = client.get(reverse("accounts:wechat-start"), HTTP_USER_AGENT=WECHAT_UA)
+    back = _through_wechat(client, start)
+    assert "_auth_user_id" not in client.session
+    assert back["Location"].startswith(reverse("accounts:phone-login"))
+
+
+def test_signing_in_by_openid_gives_the_browser_a_new_session_key(client, wechat_fake,
+                                                                  resident_user):
+    wechat_bind(user=resident_user, openid=wechat_fake.browser_openid)
+    start = client.get(reverse("accounts:wechat-start"), HTTP_USER_AGENT=WECHAT_UA)
+    before = client.session.session_key
+    _through_wechat(client, start)
+    assert int(client.session["_auth_user_id"]) == resident_user.pk
+    assert client.session.session_key != before

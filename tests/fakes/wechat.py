@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -254,6 +255,31 @@ def serve(fake: FakeWechat, port: int = 0) -> ThreadingHTTPServer:
     return server
 
 
+def serve_raw(answer: bytes) -> tuple[str, threading.Thread]:
+    """A server on 127.0.0.1 that answers one connection with `answer` as it is (a broken
+    proxy in front of WeChat: a truncated body, a status line that is not HTTP) and closes.
+    Returns its base URL and its thread (joined by the test)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(5)
+
+    def answer_once() -> None:
+        try:
+            connection, _address = listener.accept()
+        except OSError:
+            listener.close()
+            return
+        with connection:
+            connection.recv(65536)
+            connection.sendall(answer)
+        listener.close()
+
+    thread = threading.Thread(target=answer_once, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/", thread
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--port", type=int, default=8602)
@@ -275,3 +301,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+

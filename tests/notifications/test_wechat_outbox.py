@@ -136,3 +136,27 @@ def test_a_message_whose_resident_unbound_meanwhile_goes_by_sms(wechat_fake, res
     assert WechatMessage.objects.get().outcome == WechatMessage.Outcome.FELL_BACK
     assert not wechat_fake.sent
     assert OutboundMessage.objects.filter(dedupe_key="ev:7").exists()
+
+
+def test_a_broken_token_answer_retries_the_message_and_does_not_stop_the_outbox(
+        settings, resident_user):
+    from django.core.cache import cache
+
+    from core import wechat
+    from tests.fakes.wechat import serve_raw
+
+    settings.WECHAT_APP_ID, settings.WECHAT_APP_SECRET = "wx1", "secret"
+    settings.WECHAT_TEMPLATES = {"petition_status": "TPL"}
+    body = b'{"expires_in": 7200}'  # no access_token in it
+    settings.WECHAT_API_URL, thread = serve_raw(
+        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    cache.delete_many([wechat.ACCESS_TOKEN_KEY, f"{wechat.ACCESS_TOKEN_KEY}:lock"])
+    wechat_bind(user=resident_user, openid="oBrokenTokenReader000000aBc")
+    with time_machine.travel(START, tick=False):
+        resident_message_enqueue(user_id=resident_user.pk, message=_message(),
+                                 dedupe_key="ev:broken")
+        assert wechat_outbox_deliver() == 0
+    thread.join(5)
+    message = WechatMessage.objects.get()
+    assert message.attempts == 1 and message.processed_at is None
+    assert message.next_attempt_at == START + timedelta(minutes=1)
