@@ -92,7 +92,28 @@ JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(t
 JSON_RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
 
 
+def masked(value: Any) -> Any:
+    """`value` with whole phone and ID numbers masked and keys starred, in strings and in the
+    lists, tuples and dicts that hold them; anything else as it is."""
+    if isinstance(value, str):
+        return mask_numbers_in(redact_secrets(value))
+    if isinstance(value, list | tuple):
+        return [masked(item) for item in value]
+    if isinstance(value, dict):
+        return {key: masked(item) for key, item in value.items()}
+    return value
+
+
+class MaskingJsonFormatter(JsonFormatter):
+    """The filters mend the message and the request; a traceback (an exception's text may quote
+    a gateway's answer or a database error's DETAIL) and the `extra` fields are written as given.
+    Every string of the line is masked here, last, whatever put it there."""
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        return {key: masked(value) for key, value in super().process_log_record(log_data).items()}
+
+
 def json_formatter() -> logging.Formatter:
     """Chinese stays readable (no \\u escapes); times are ISO 8601 with the offset."""
-    return JsonFormatter(JSON_FIELDS, rename_fields=JSON_RENAMED, json_ensure_ascii=False,
+    return MaskingJsonFormatter(JSON_FIELDS, rename_fields=JSON_RENAMED, json_ensure_ascii=False,
                          timestamp=False, datefmt="%Y-%m-%dT%H:%M:%S%z")
