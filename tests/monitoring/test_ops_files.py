@@ -94,6 +94,18 @@ def test_promtool_accepts_the_rules_where_it_is_installed():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_alerts_fire_when_they_should_and_not_across_a_worker_restart():
+    """ops/prometheus/rules_test.yml: beat silent three minutes is not yet an alert, four is; a
+    sweep stale for five minutes is; a worker restart (its metrics directory emptied, the
+    last-success gauge at 0 until its first sweep) is not."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed")
+    result = subprocess.run([promtool, "test", "rules", str(RULES.with_name("rules_test.yml"))],  # noqa: S603
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_the_dashboard_parses_and_every_panel_reads_exposed_metrics(exposed):
     dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
     assert dashboard["uid"] == "portal-operations"
