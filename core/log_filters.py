@@ -22,11 +22,28 @@ from core.middleware import current_request_id
 REDACTED = "[已隐去]"
 SECRET_PARAMETER = re.compile(r"(?i)\b(api_key|apikey|access_token)=[^&\s\"']+")
 SECRET_HEADER = re.compile(r"(?i)\b(Api-Key|Bearer)\s+[A-Za-z0-9._~+/=-]{8,}")
+# Bare values (an exception's text quoting them, an `extra`): an API key (accounts.models.ApiKey:
+# 8 hex, a dot, token_urlsafe(32)); a WeChat openid ("o" and 27 url-safe characters, mixed case,
+# as tests/leakscan.py finds them) and access_token (2-3 digits, "_", 100 or more).
+_BARE = r"(?<![A-Za-z0-9_-]){}(?![A-Za-z0-9_-])"
+API_KEY = re.compile(_BARE.format(r"[0-9a-f]{8}\.[A-Za-z0-9_-]{43}"))
+OPENID = re.compile(_BARE.format(r"o[A-Za-z0-9_-]{27}"))
+WECHAT_ACCESS_TOKEN = re.compile(_BARE.format(r"\d{2,3}_[A-Za-z0-9_-]{100,}"))
+
+
+def _openid_redacted(match: re.Match[str]) -> str:
+    value = match.group()
+    is_mixed_case = any(char.isupper() for char in value) and any(char.islower()
+                                                                   for char in value[1:])
+    return REDACTED if is_mixed_case else value
 
 
 def redact_secrets(text: str) -> str:
     text = SECRET_PARAMETER.sub(lambda match: f"{match.group(1)}={REDACTED}", text)
-    return SECRET_HEADER.sub(lambda match: f"{match.group(1)} {REDACTED}", text)
+    text = SECRET_HEADER.sub(lambda match: f"{match.group(1)} {REDACTED}", text)
+    text = API_KEY.sub(REDACTED, text)
+    text = WECHAT_ACCESS_TOKEN.sub(REDACTED, text)
+    return OPENID.sub(_openid_redacted, text)
 
 
 class RedactSecretsFilter(logging.Filter):
