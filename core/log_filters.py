@@ -23,11 +23,28 @@ from core.middleware import current_request_id
 REDACTED = "[已隐去]"
 SECRET_PARAMETER = re.compile(r"(?i)\b(api_key|apikey|access_token)=[^&\s\"']+")
 SECRET_HEADER = re.compile(r"(?i)\b(Api-Key|Bearer)\s+[A-Za-z0-9._~+/=-]{8,}")
+# Bare values (an exception's text quoting them, an `extra`): an API key (accounts.models.ApiKey:
+# 8 hex, a dot, token_urlsafe(32)); a WeChat openid ("o" and 27 url-safe characters, mixed case,
+# as tests/leakscan.py finds them) and access_token (2-3 digits, "_", 100 or more).
+_BARE = r"(?<![A-Za-z0-9_-]){}(?![A-Za-z0-9_-])"
+API_KEY = re.compile(_BARE.format(r"[0-9a-f]{8}\.[A-Za-z0-9_-]{43}"))
+OPENID = re.compile(_BARE.format(r"o[A-Za-z0-9_-]{27}"))
+WECHAT_ACCESS_TOKEN = re.compile(_BARE.format(r"\d{2,3}_[A-Za-z0-9_-]{100,}"))
+
+
+def _openid_redacted(match: re.Match[str]) -> str:
+    value = match.group()
+    is_mixed_case = any(char.isupper() for char in value) and any(char.islower()
+                                                                   for char in value[1:])
+    return REDACTED if is_mixed_case else value
 
 
 def redact_secrets(text: str) -> str:
     text = SECRET_PARAMETER.sub(lambda match: f"{match.group(1)}={REDACTED}", text)
-    return SECRET_HEADER.sub(lambda match: f"{match.group(1)} {REDACTED}", text)
+    text = SECRET_HEADER.sub(lambda match: f"{match.group(1)} {REDACTED}", text)
+    text = API_KEY.sub(REDACTED, text)
+    text = WECHAT_ACCESS_TOKEN.sub(REDACTED, text)
+    return OPENID.sub(_openid_redacted, text)
 
 
 class RedactSecretsFilter(logging.Filter):
@@ -94,7 +111,28 @@ JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(t
 JSON_RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
 
 
+def masked(value: Any) -> Any:
+    """`value` with whole phone and ID numbers masked and keys starred, in strings and in the
+    lists, tuples and dicts that hold them; anything else as it is."""
+    if isinstance(value, str):
+        return mask_numbers_in(redact_secrets(value))
+    if isinstance(value, list | tuple):
+        return [masked(item) for item in value]
+    if isinstance(value, dict):
+        return {key: masked(item) for key, item in value.items()}
+    return value
+
+
+class MaskingJsonFormatter(JsonFormatter):
+    """The filters mend the message and the request; a traceback (an exception's text may quote
+    a gateway's answer or a database error's DETAIL) and the `extra` fields are written as given.
+    Every string of the line is masked here, last, whatever put it there."""
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        return {key: masked(value) for key, value in super().process_log_record(log_data).items()}
+
+
 def json_formatter() -> logging.Formatter:
     """Chinese stays readable (no \\u escapes); times are ISO 8601 with the offset."""
-    return JsonFormatter(JSON_FIELDS, rename_fields=JSON_RENAMED, json_ensure_ascii=False,
+    return MaskingJsonFormatter(JSON_FIELDS, rename_fields=JSON_RENAMED, json_ensure_ascii=False,
                          timestamp=False, datefmt="%Y-%m-%dT%H:%M:%S%z")

@@ -23,6 +23,12 @@ def _networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
 
 
 def address_allowed(request: HttpRequest) -> bool:
+    """A request that came through a proxy but with fewer X-Forwarded-For entries than
+    NUM_PROXIES is refused: core.ip would answer the peer's address, which is the proxy's own
+    (nginx, inside an allowed compose network). A request without the header came directly."""
+    hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    if hops and len(hops) < settings.NUM_PROXIES:
+        return False
     address = client_ip(request)
     if address is None:
         return False

@@ -4,6 +4,7 @@ core.views.healthz."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,6 +19,11 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from monitoring.access import metrics_allowed
 from monitoring.collectors import SCRAPE_REGISTRY
 from monitoring.health import run_checks
+
+# prometheus-client's own file names (values.MultiProcessValue): `<type>_<pid>.db`, a gauge's
+# type carrying its mode. Anything else beside the directory is someone else's file.
+_PROMETHEUS_FILE = re.compile(
+    r"(counter|histogram|summary|gauge_(live)?(all|sum|max|min|mostrecent))_\d+\.db")
 
 
 class SharedDirectoriesCollector(MultiProcessCollector):
@@ -34,7 +40,8 @@ class SharedDirectoriesCollector(MultiProcessCollector):
 
     def collect(self) -> Iterable[Metric]:
         root = self.own_directory.parent
-        files = sorted(str(path) for path in root.glob("*/*.db"))
+        files = sorted(str(path) for path in root.glob("*/*.db")
+                       if _PROMETHEUS_FILE.fullmatch(path.name))
         return self.merge(files, accumulate=True)  # type: ignore[no-any-return,no-untyped-call]
 
 

@@ -70,3 +70,20 @@ def test_only_get_is_answered(client, settings):
     settings.METRICS_TOKEN = TOKEN
     response = client.post("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert response.status_code == 405
+
+
+def test_a_request_through_a_proxy_is_not_let_in_by_the_proxys_own_address(client, settings):
+    """Behind two proxies (compose: the operator's, then nginx) a chain one entry short means the
+    outer proxy did not append, or someone on the host reached nginx directly. core.ip then falls
+    back to the peer, nginx itself: an allowed compose network (there for a Prometheus beside
+    the web) must not open /metrics to whoever came through nginx."""
+    settings.NUM_PROXIES = 2
+    settings.METRICS_ALLOWED_IPS = ["172.18.0.0/16"]
+    direct = client.get("/metrics", REMOTE_ADDR="172.18.0.9")
+    assert direct.status_code == 200
+    through_nginx = client.get("/metrics", REMOTE_ADDR="172.18.0.3",
+                               HTTP_X_FORWARDED_FOR="172.18.0.1")
+    assert through_nginx.status_code == 403
+    whole_chain = client.get("/metrics", REMOTE_ADDR="172.18.0.3",
+                             HTTP_X_FORWARDED_FOR="172.18.0.20, 172.18.0.1")
+    assert whole_chain.status_code == 200

@@ -74,3 +74,38 @@ def test_a_reveal_an_outbox_failure_and_a_sweep_log_ids_and_no_number(
         message.pk, 1, False, "WARNING")
     [sweep] = _by_event(lines, "petitions.sweep")
     assert sweep["escalated"] == 1 and sweep["duration_seconds"] >= 0
+
+
+def test_a_logged_exception_and_string_extras_carry_no_whole_number_or_key(json_lines):
+    """A traceback quotes its exception's text (a gateway's answer, a database error's DETAIL),
+    and an `extra` is written as given: neither reaches the line with a whole phone, a whole ID
+    number, a bearer or API key, a WeChat openid or access token."""
+    from core.masking import id_number_check_character
+    from tests import leakscan
+
+    id_number = "11010119900307123"
+    id_number += id_number_check_character(id_number)
+    openid = "oAbCdEfGhIjKlMnOpQrStUvWxYz1"
+    api_key = "deadbeef." + "Ab1-" * 10 + "xyz"
+    access_token = "87_" + "aB3" * 40
+    logger = logging.getLogger("tests.monitoring.leak")
+    with leakscan.isolated():  # the record itself holds the numbers: that is the point
+        try:
+            raise ValueError(f"Key (phone)=(13912345678) id {id_number} Bearer abcdefghijklmnop")
+        except ValueError:
+            logger.exception("delivery failed", extra={"event": "outbox.sms",
+                                                        "recipient": "13912345678",
+                                                        "people": [id_number],
+                                                        "answer": f"invalid openid {openid}",
+                                                        "key": api_key,
+                                                        "url": f"?access_token={access_token}",
+                                                        "token": access_token})
+
+    [line] = [line for line in json_lines() if line["logger"] == "tests.monitoring.leak"]
+    text = json.dumps(line, ensure_ascii=False)
+    assert "ValueError" in line["exc_info"]
+    assert unmasked_numbers(text) == [], text
+    assert "abcdefghijklmnop" not in text
+    for secret in (openid, api_key, access_token):
+        assert secret not in text
+    assert line["event"] == "outbox.sms"

@@ -94,6 +94,18 @@ def test_promtool_accepts_the_rules_where_it_is_installed():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_alerts_fire_when_they_should_and_not_across_a_worker_restart():
+    """ops/prometheus/rules_test.yml: beat silent three minutes is not yet an alert, four is; a
+    sweep stale for five minutes is; a worker restart (its metrics directory emptied, the
+    last-success gauge at 0 until its first sweep) is not."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed")
+    result = subprocess.run([promtool, "test", "rules", str(RULES.with_name("rules_test.yml"))],  # noqa: S603
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_the_dashboard_parses_and_every_panel_reads_exposed_metrics(exposed):
     dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
     assert dashboard["uid"] == "portal-operations"
@@ -156,3 +168,29 @@ def test_the_web_adds_up_the_counters_every_services_processes_wrote(tmp_path):
     assert samples[("portal_sweep_escalated_petitions_total", frozenset())] == 7
     assert samples[("portal_sweep_runs_total", frozenset({("outcome", "success")}))] == 3
     assert samples[("portal_sweep_last_success_timestamp_seconds", frozenset())] == 200.0
+
+
+def test_the_web_reads_only_prometheus_files_beside_its_directory(tmp_path):
+    """PROMETHEUS_MULTIPROC_DIR may sit in a shared folder (/tmp/portal-metrics, /var/lib/…):
+    another program's SQLite `*.db` in a sibling directory is not a metrics file, and reading it
+    would make every scrape fail."""
+    import sqlite3
+
+    from monitoring.views import SharedDirectoriesCollector
+
+    web = tmp_path / "web"
+    web.mkdir()
+    subprocess.run([sys.executable, "-c", "from core import metrics; metrics.sweep_failed()"],
+                   env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(web),
+                        "PYTHONPATH": str(REPO)},
+                   check=True, cwd=REPO)
+    other = tmp_path / "someone-elses-app"
+    other.mkdir()
+    with sqlite3.connect(other / "app.db") as database:
+        database.execute("CREATE TABLE t (x INTEGER)")
+    (other / "counter_notes.db").write_bytes(b"not a prometheus file")
+
+    registry = CollectorRegistry()
+    SharedDirectoriesCollector(registry, str(web))
+    samples = parse(generate_latest(registry).decode())
+    assert samples[("portal_sweep_runs_total", frozenset({("outcome", "failure")}))] == 1
