@@ -26,6 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
+from tests.fakes import print_until_interrupted
+
 COMMON = ("AccessKeyId", "Action", "Format", "SignatureMethod", "SignatureNonce",
           "SignatureVersion", "Timestamp", "Version", "Signature")
 PHONE = re.compile(r"^1[3-9]\d{9}$")
@@ -158,15 +160,7 @@ def main() -> None:
     print(f"fake dysmsapi on http://127.0.0.1:{port}/ key={gateway.access_key_id} "
           f"secret={gateway.access_key_secret} sign={gateway.sign_name} "
           f"templates={gateway.templates}", flush=True)
-    seen = 0
-    try:
-        while True:
-            threading.Event().wait(1)
-            for message in gateway.sent[seen:]:
-                print(message, flush=True)
-            seen = len(gateway.sent)
-    except KeyboardInterrupt:
-        server.shutdown()
+    print_until_interrupted(server, gateway.sent)
 
 
 if __name__ == "__main__":

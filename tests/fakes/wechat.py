@@ -30,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from tests.fakes import print_until_interrupted
+
 TEMPLATE_FIELDS = ("first", "keyword1", "keyword2", "keyword3", "remark")
 
 
@@ -288,15 +290,7 @@ def main() -> None:
     server = serve(fake, port)
     print(f"fake WeChat on http://127.0.0.1:{port}/ appid={fake.app_id} "
           f"secret={fake.app_secret} templates={list(fake.templates)}", flush=True)
-    seen = 0
-    try:
-        while True:
-            threading.Event().wait(1)
-            for message in fake.sent[seen:]:
-                print(message, flush=True)
-            seen = len(fake.sent)
-    except KeyboardInterrupt:
-        server.shutdown()
+    print_until_interrupted(server, fake.sent)
 
 
 if __name__ == "__main__":
