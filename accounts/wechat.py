@@ -122,6 +122,18 @@ def resident_message_enqueue(*, user_id: int, message: ResidentMessage,
     return channel
 
 
+def wechat_reader_ids(*, user_ids: list[int], template: str) -> set[int]:
+    """Of `user_ids`, those told by WeChat (channel wechat or both) when WeChat and `template`
+    are configured: a sender of many messages sends these through resident_message_enqueue
+    and the rest by SMS in bulk, as before. One query (none unconfigured)."""
+    if not user_ids or not (wechat.is_configured() and settings.WECHAT_TEMPLATES.get(template)):
+        return set()
+    return set(WechatBinding.objects.filter(
+        user_id__in=user_ids, channel__in=[WechatBinding.Channel.WECHAT,
+                                           WechatBinding.Channel.BOTH])
+        .values_list("user_id", flat=True))
+
+
 def _channel_for(*, user_id: int, template: str) -> str:
     if not (wechat.is_configured() and settings.WECHAT_TEMPLATES.get(template)):
         return "sms"

@@ -449,7 +449,11 @@ WECHAT_APP_SECRET = env_secret("WECHAT_APP_SECRET", default="")
 WECHAT_TOKEN = env_secret("WECHAT_TOKEN", default="")
 # Template ids (模板消息 → 我的模板): the petition-progress template, with fields first,
 # keyword1 (诉求编号), keyword2 (办理进度), keyword3 (时间) and remark.
-WECHAT_TEMPLATES = {"petition_status": env.str("WECHAT_TEMPLATE_PETITION_STATUS", default="")}
+WECHAT_TEMPLATES = {
+    "petition_status": env.str("WECHAT_TEMPLATE_PETITION_STATUS", default=""),
+    # 议事会通知 to residents who opted in (deliberation/services/participation.py).
+    "deliberation_notice": env.str("WECHAT_TEMPLATE_DELIBERATION_NOTICE", default=""),
+}
 WECHAT_API_URL = env.str("WECHAT_API_URL", default="https://api.weixin.qq.com/")
 WECHAT_OPEN_URL = env.str("WECHAT_OPEN_URL", default="https://open.weixin.qq.com/")
 WECHAT_TIMEOUT = env.float("WECHAT_TIMEOUT", default=5.0)

@@ -14,12 +14,14 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.wechat import ResidentMessage, resident_message_enqueue, wechat_reader_ids
 from core.audit import audit_event_record, object_type_of
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.masking import mask_name
@@ -89,6 +91,9 @@ def _notify_one(session_id: int, *, now: datetime) -> bool:
     return True
 
 
+NOTICE_TEMPLATE = "deliberation_notice"  # a key of settings.WECHAT_TEMPLATES
+
+
 def _send_notice(session: Session) -> None:
     agenda = "；".join(item.title for item in session.agenda_items.all()) or _("待定")
     params = {"title": session.title, "start": _local(session.starts_at),
@@ -101,8 +106,19 @@ def _send_notice(session: Session) -> None:
     notifications_create(user_ids=[user_id for user_id, _phone in recipients], title=title,
                          body=body, link=link, dedupe_key=key)
     text = f"{title.stored_text()}。{body.stored_text()}"
+    # Residents who chose WeChat hear it there (SMS when WeChat refuses); the rest by SMS.
+    opted_in = [user_id for user_id, phone in recipients if phone]
+    readers = wechat_reader_ids(user_ids=opted_in, template=NOTICE_TEMPLATE)
+    message = ResidentMessage(
+        template=NOTICE_TEMPLATE, sms_body=text, link=f"{settings.SITE_URL}{link}",
+        data={"first": title.stored_text(), "keyword1": session.title,
+              "keyword2": params["start"], "keyword3": params["place"],
+              "remark": body.stored_text()})
+    for user_id in sorted(readers):
+        resident_message_enqueue(user_id=user_id, message=message, dedupe_key=f"{key}:{user_id}")
     sms_enqueue_many(messages=[Sms(phone=phone, body=text, dedupe_key=f"{key}:{user_id}")
-                               for user_id, phone in recipients if phone])
+                               for user_id, phone in recipients
+                               if phone and user_id not in readers])
 
 
 def _local(moment: datetime) -> str:

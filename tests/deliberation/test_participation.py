@@ -90,6 +90,29 @@ def test_the_notice_is_sent_once_within_the_notice_days_even_when_run_twice(
     assert meeting.notice_sent_at == at(2026, 12, 12, 10)
 
 
+def test_a_resident_who_chose_wechat_gets_the_notice_there_and_the_others_by_sms(
+        meeting, resident_user, neighbour, wechat_fake, settings):
+    from accounts.models import WechatMessage
+    from accounts.wechat import wechat_bind, wechat_outbox_deliver
+
+    settings.WECHAT_TEMPLATES = {**settings.WECHAT_TEMPLATES,
+                                 "deliberation_notice": next(iter(wechat_fake.templates))}
+    notice_preference_set(actor=neighbour, sms_opt_in=True)
+    notice_preference_set(actor=resident_user, sms_opt_in=True)
+    wechat_bind(user=resident_user, openid=wechat_fake.browser_openid)
+    with time_machine.travel(at(2026, 12, 12, 10), tick=False):
+        assert sessions_notify_upcoming(now=timezone.now()) == 1
+        assert sessions_notify_upcoming(now=timezone.now()) == 0  # a second beat: nothing
+        assert wechat_outbox_deliver() == 1
+    [sent] = wechat_fake.sent
+    assert sent["touser"] == wechat_fake.browser_openid
+    assert sent["data"]["keyword1"] == "2026年12月议事日"
+    assert sent["url"].endswith(reverse("deliberation:session-detail", args=[meeting.pk]))
+    assert WechatMessage.objects.count() == 1
+    # The neighbour (no WeChat) by SMS; the resident not by SMS as well.
+    assert list(OutboundMessage.objects.values_list("recipient", flat=True)) == ["13800002222"]
+
+
 def test_a_second_run_racing_the_claim_sends_nothing(meeting, resident_user):
     with time_machine.travel(at(2026, 12, 13, 10), tick=False):
         # Another worker claimed it between our read and our update.
