@@ -128,9 +128,9 @@ def test_two_sweeps_issue_one_card_and_one_message(frozen, resident_user, microg
     assert Notification.objects.filter(user=microgrid_worker, title__contains="黄牌").count() == 1
 
 
-def test_the_card_sweep_costs_the_same_queries_for_2_and_20_petitions(
+def test_the_card_sweep_costs_at_most_16_queries_for_2_or_20_petitions(
         frozen, resident_user, microgrid_worker, grid_worker, street_admin,
-        django_assert_num_queries):
+        django_assert_max_num_queries):
     rule(CardStep.RESOLVE, "microgrid", yellow=(Unit.HOURS, 4), red=(Unit.HOURS, 1))
     rule(CardStep.ARRIVAL, "microgrid", yellow=(Unit.PERCENT, 20), red=(Unit.HOURS, 1))
     for size, shift in ((2, timedelta(hours=21)), (20, timedelta(days=1, hours=2))):
@@ -139,8 +139,9 @@ def test_the_card_sweep_costs_the_same_queries_for_2_and_20_petitions(
         frozen.shift(shift)
         # The claim, the rules, the policy, the cards already out, the next looks, the new
         # cards, yellow and red stamps, 督办, the events, the grid's workers, the street
-        # admins, the phones, the inbox and the SMS outbox (2): a fixed number.
-        with django_assert_num_queries(16):
+        # admins, the phones, the inbox and the SMS outbox (2): a fixed number at most.
+        # A colour with no card this run skips its stamp (an empty IN runs no query).
+        with django_assert_max_num_queries(16):
             result = petitions_issue_cards(now=timezone.now())
         assert result.yellow + result.red >= size
 

@@ -47,7 +47,7 @@ def test_the_post_that_loses_the_race_is_counted_and_audited(
     cohandling.cohandling_answer(request=request, note="第一次")
     audits = AuditEvent.objects.filter(object_type="petitions.cohandlingrequest",
                                        object_id=str(request.pk)).count()
-    with pytest.raises(cohandling.LinkUsed):
+    with pytest.raises(cohandling.LinkUsed, match="此链接已使用"):
         cohandling.cohandling_answer(request=loser, note="第二次")
     request.refresh_from_db()
     assert request.refused_count == 1 and request.answer_note == "第一次"

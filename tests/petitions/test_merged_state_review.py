@@ -42,7 +42,7 @@ def test_no_note_is_added_to_a_merged_petition_by_its_submitter_or_staff(
 
 def test_a_merged_petition_is_not_sent_for_exclusion_from_the_assessment(
         merged, community_staff):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="您无权为该诉求申请剔除考核"):
         assessment.exclusion_request(petition_id=merged.pk, actor=community_staff,
                                      reason=AssessmentExclusion.Reason.values[0], note="重复")
     assert not AssessmentExclusion.objects.filter(petition=merged).exists()
