@@ -31,3 +31,10 @@ STORAGES = {
 LANGUAGE_CODE = "zh-hans"
 STATIC_ROOT = None  # whitenoise serves from the finders in tests; no collectstatic
 WHITENOISE_USE_FINDERS = True
+# django-prometheus' request middleware costs the suite about a sixth of its time (a test client
+# loads the middleware anew, and every request is timed and labelled): off in the tests, but for
+# the one that reads its counters (tests/monitoring/test_metrics.py puts it back). The database
+# wrapper stays (no measurable cost); production, `make run` and the smoke lane keep both.
+PROMETHEUS_MIDDLEWARE = ("django_prometheus.middleware.PrometheusBeforeMiddleware",
+                         "django_prometheus.middleware.PrometheusAfterMiddleware")
+MIDDLEWARE = [name for name in MIDDLEWARE if name not in PROMETHEUS_MIDDLEWARE]  # noqa: F405

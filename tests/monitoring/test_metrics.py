@@ -148,7 +148,9 @@ def test_sign_in_code_requests_count_each_sent_code_and_each_429(scrape, client,
                 - value(before, "portal_signin_code_requests_total", outcome=outcome)) == 1
 
 
-def test_requests_and_database_queries_are_counted_by_django_prometheus(scrape, db):
+def test_requests_and_database_queries_are_counted_by_django_prometheus(scrape, db, settings):
+    before, after = settings.PROMETHEUS_MIDDLEWARE  # off in the tests' settings, on everywhere else
+    settings.MIDDLEWARE = [before, *settings.MIDDLEWARE, after]
     UserFactory(username="someone")
     samples = scrape()
     names = {name for name, _labels in samples}
