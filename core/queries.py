@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -144,3 +144,28 @@ def instance_by_pk(model: type[M], pk: Any, *, select_related: Sequence[str] = (
     for populator in compiled.populators:
         populator.populate(row, instance)
     return instance
+
+
+def update_datetimes_by_id(model: type[Model], column: str, values: dict[int, Any], *,
+                           using: str = DEFAULT_DB_ALIAS) -> None:
+    """Set `column` (a datetime, or None) of each row id in VALUES to its own value, in one
+    statement. On PostgreSQL an UPDATE from two arrays; Django's bulk_update writes a CASE with
+    one WHEN a row, which PostgreSQL evaluates for every row it updates: quadratic (10,000 rows
+    of the escalation sweep at 1,000,000 petitions spent minutes there). Elsewhere bulk_update."""
+    if not values:
+        return
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(model._meta.db_table)
+        found = model._meta.get_field(column)
+        if not isinstance(found, Field) or not found.column:
+            raise ValueError(f"{column} is not a column of {model._meta.label}")
+        field = connection.ops.quote_name(found.column)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS t SET {field} = n.at"  # noqa: S608 quoted names only
+                " FROM unnest(%s::bigint[], %s::timestamptz[]) AS n(id, at) WHERE t.id = n.id",
+                [list(values), list(values.values())])
+        return
+    model._default_manager.using(using).bulk_update(
+        [model(pk=pk, **{column: value}) for pk, value in values.items()], [column])

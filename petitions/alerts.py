@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import User
+from core.queries import update_datetimes_by_id
 from notifications.messages import Message, choice
 from notifications.models import Notification
 from notifications.services import Sms, notification_fields, sms_enqueue_many
@@ -52,10 +53,10 @@ def petitions_alert_escalated(*, now: datetime) -> int:
     if not rows:
         return 0
     share = SlaPolicy.current().reminder_share
-    Petition.objects.bulk_update([
-        Petition(pk=row["petition_id"], due_remind_at=policy.reminder_at(
-            row["petition__clock_started_at"], row["petition__due_at"], share))
-        for row in rows], ["due_remind_at"])
+    update_datetimes_by_id(Petition, "due_remind_at", {
+        row["petition_id"]: policy.reminder_at(row["petition__clock_started_at"],
+                                               row["petition__due_at"], share)
+        for row in rows})
     sms_enqueue_many(messages=[
         Sms(phone=row["petition__holder__phone"],
             body=escalated_sms_body(petition_id=row["petition_id"],

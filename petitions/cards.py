@@ -28,13 +28,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import User
+from core.queries import update_datetimes_by_id
 from core.workdays import WorkCalendar
 from notifications.messages import Message, choice
 from notifications.models import Notification
@@ -344,21 +345,10 @@ def petitions_issue_cards(*, now: datetime) -> CardResult:
     return CardResult(yellow=yellow, red=len(cards) - yellow)
 
 
-_ARM_SQL = ("UPDATE {petition} p SET card_check_at = n.at"
-            " FROM unnest(%s::bigint[], %s::timestamptz[]) AS n(id, at) WHERE p.id = n.id")
-
-
 def _arm_next(next_check: Mapping[int, datetime | None]) -> None:
-    """Each claimed row's next look, in one statement: on PostgreSQL an UPDATE from two
-    arrays (Django's bulk_update builds a CASE of one WHEN a row: seconds of Python at a few
-    thousand rows); elsewhere bulk_update."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_ARM_SQL.format(petition=Petition._meta.db_table),
-                           [list(next_check), list(next_check.values())])
-        return
-    Petition.objects.bulk_update(
-        [Petition(pk=pk, card_check_at=at) for pk, at in next_check.items()], ["card_check_at"])
+    """Each claimed row's next look, in one statement (core.queries.update_datetimes_by_id:
+    an UPDATE from two arrays on PostgreSQL, where bulk_update's CASE is quadratic)."""
+    update_datetimes_by_id(Petition, "card_check_at", dict(next_check))
 
 
 def _issue(cards: list[Due], rows: Mapping[int, Mapping[str, Any]], *, now: datetime) -> None:
