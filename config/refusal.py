@@ -150,7 +150,8 @@ def _site_url_problem(site_url: str) -> str:
 def _database_problem(databases: Mapping[str, Any]) -> str:
     engine = (databases.get("default") or {}).get("ENGINE", "")
     # django-prometheus' wrapper of the PostgreSQL backend (settings/base.py) is PostgreSQL.
-    if engine in ("django.db.backends.postgresql", "django_prometheus.db.backends.postgresql"):
+    if engine in ("django.db.backends.postgresql", "django_prometheus.db.backends.postgresql",
+                  "core.dbbackends.postgresql"):
         return ""
     return (f"DATABASE_URL must name the PostgreSQL database (now {engine or 'unset'}: the "
             "SQLite file of make run is for one machine and a demo): e.g. "

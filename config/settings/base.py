@@ -139,9 +139,11 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # django-prometheus' wrappers of the same backends count queries, errors and connections per
 # database (/metrics); they change nothing else (connection.vendor stays postgresql/sqlite).
+# core.dbbackends are those wrappers with their labelled children looked up once, not on every
+# statement (bench/db_wrapper.py).
 PROMETHEUS_DB_ENGINES = {
-    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
-    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+    "django.db.backends.postgresql": "core.dbbackends.postgresql",
+    "django.db.backends.sqlite3": "core.dbbackends.sqlite3",
 }
 DATABASES["default"]["ENGINE"] = PROMETHEUS_DB_ENGINES.get(DATABASES["default"]["ENGINE"],
                                                            DATABASES["default"]["ENGINE"])
