@@ -33,7 +33,7 @@ from accounts.models import User, WechatBinding
 from accounts.rules import is_resident
 from accounts.services import phone_code_request, phone_code_verify
 from accounts.wechat import wechat_bind, wechat_channel_set, wechat_unbind, wechat_user_get
-from core import crypto, wechat
+from core import crypto, guesses, wechat
 from core.exceptions import ApplicationError
 from core.ip import client_ip
 from core.masking import mask_phone
@@ -230,6 +230,14 @@ class WechatCallbackView(View):
         # Compared as bytes: compare_digest raises TypeError on a str with non-ASCII in it.
         if not code or not secrets.compare_digest(
                 state.encode(), request.GET.get("state", "").encode()):
+            return self._declined(request, next_url)
+        ip = client_ip(request)
+        if ip and not guesses.attempt_allowed(
+                f"wechat-signin:ip:{ip}", limit=settings.WECHAT_SIGNINS_PER_IP_PER_HOUR,
+                seconds=3600):
+            # Each callback costs a call to WeChat with the portal's secret: one address looping
+            # start → callback is refused before the call (the phone sign-in stays open to it).
+            logger.warning("WeChat sign-in refused: over WECHAT_SIGNINS_PER_IP_PER_HOUR")
             return self._declined(request, next_url)
         try:
             openid = wechat.oauth_openid(code=code)

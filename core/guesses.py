@@ -57,3 +57,15 @@ def _count(key: str) -> None:
         cache.incr(key)
     except ValueError:  # the key expired between add and incr
         cache.set(key, 1, timeout=timeout)
+
+
+def attempt_allowed(key: str, *, limit: int, seconds: int) -> bool:
+    """Count one attempt under `key` (a window of `seconds` from its first); False past `limit`
+    (the attempt is counted all the same)."""
+    cache.add(key, 0, timeout=seconds)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        cache.set(key, 1, timeout=seconds)
+        count = 1
+    return int(count) <= limit

@@ -459,6 +459,9 @@ WECHAT_TEMPLATES = {
 WECHAT_API_URL = env.str("WECHAT_API_URL", default="https://api.weixin.qq.com/")
 WECHAT_OPEN_URL = env.str("WECHAT_OPEN_URL", default="https://open.weixin.qq.com/")
 WECHAT_TIMEOUT = env.float("WECHAT_TIMEOUT", default=5.0)
+# WeChat sign-ins (callbacks, each a call to WeChat) from one address an hour: a resident signs
+# in once a session, but a carrier's NAT puts many residents behind one address.
+WECHAT_SIGNINS_PER_IP_PER_HOUR = env.int("WECHAT_SIGNINS_PER_IP_PER_HOUR", default=300)
 OTP_TTL = timedelta(minutes=5)
 OTP_MAX_PER_PHONE_PER_HOUR = env.int("OTP_MAX_PER_PHONE_PER_HOUR", default=5)
 OTP_MAX_PER_IP_PER_HOUR = env.int("OTP_MAX_PER_IP_PER_HOUR", default=20)

@@ -281,3 +281,34 @@ def test_signing_in_by_openid_gives_the_browser_a_new_session_key(client, wechat
     _through_wechat(client, start)
     assert int(client.session["_auth_user_id"]) == resident_user.pk
     assert client.session.session_key != before
+
+
+def test_one_address_looping_through_the_callback_is_refused_before_wechat_is_asked(
+        client, wechat_fake, settings):
+    """Each callback costs a call to WeChat with the portal's secret: past
+    WECHAT_SIGNINS_PER_IP_PER_HOUR from one address the callback declines without the call; the
+    phone sign-in stays open, and another address is not affected."""
+    settings.WECHAT_SIGNINS_PER_IP_PER_HOUR = 2
+    wechat_bind(user=User.objects.create(username="r", phone=PHONE, role=User.Role.RESIDENT),
+                openid=wechat_fake.browser_openid)
+
+    def sign_in(address: str):
+        client.logout()
+        start = client.get(reverse("accounts:wechat-start"), HTTP_USER_AGENT=WECHAT_UA,
+                           REMOTE_ADDR=address)
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            opener.open(start["Location"].split("#")[0])
+        except urllib.error.HTTPError as redirect:
+            parts = urlsplit(redirect.headers["Location"])
+        return client.get(f"{parts.path}?{parts.query}", HTTP_USER_AGENT=WECHAT_UA,
+                          REMOTE_ADDR=address)
+
+    assert [sign_in("203.0.113.7")["Location"] for _ in range(2)] == ["/", "/"]
+    assert wechat_fake.oauth_exchanges == 2
+    refused = sign_in("203.0.113.7")
+    assert refused["Location"].startswith(reverse("accounts:phone-login"))
+    assert "_auth_user_id" not in client.session
+    assert wechat_fake.oauth_exchanges == 2  # WeChat was not asked
+    assert sign_in("198.51.100.4")["Location"] == "/"
+    assert wechat_fake.oauth_exchanges == 3

@@ -62,6 +62,7 @@ class FakeWechat:
     refused: list[dict[str, Any]] = field(default_factory=list)
     token_fetches: int = 0
     ticket_fetches: int = 0
+    oauth_exchanges: int = 0  # codes presented to oauth2/access_token
     # A slow token endpoint makes two workers' fetches overlap (the race under test).
     token_delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -106,6 +107,7 @@ class FakeWechat:
             return {"errcode": 40002, "errmsg": "invalid grant_type"}
         code = query.get("code", "")
         with self.lock:
+            self.oauth_exchanges += 1
             if code in self._used_codes:
                 return {"errcode": 40163, "errmsg": "code been used"}
             openid, expires = self._codes.pop(code, ("", 0.0))
