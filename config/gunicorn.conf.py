@@ -14,6 +14,8 @@ from pathlib import Path
 
 from prometheus_client import multiprocess
 
+from monitoring.compaction import fold_dead_process
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
@@ -51,6 +53,11 @@ def on_starting(server: object) -> None:
 
 def child_exit(server: object, worker: object) -> None:
     """Prometheus' multiprocess mode (PROMETHEUS_MULTIPROC_DIR, docs/operations.md): a worker
-    that exits takes its live gauges with it; its counters stay in the directory's files."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined,no-untyped-call]
+    that exits takes its live gauges with it; its counters and histograms are added to the
+    directory's archive files and its own files removed (monitoring.compaction), so workers
+    replaced after GUNICORN_MAX_REQUESTS leave no file behind."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        pid = worker.pid  # type: ignore[attr-defined]
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+        fold_dead_process(directory, pid)

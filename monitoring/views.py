@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from contextlib import ExitStack
 from pathlib import Path
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -18,6 +19,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from monitoring.access import metrics_allowed
 from monitoring.collectors import SCRAPE_REGISTRY
+from monitoring.compaction import folding_lock
 from monitoring.health import run_checks
 
 # prometheus-client's own file names (values.MultiProcessValue): `<type>_<pid>.db`, a gauge's
@@ -40,9 +42,13 @@ class SharedDirectoriesCollector(MultiProcessCollector):
 
     def collect(self) -> Iterable[Metric]:
         root = self.own_directory.parent
-        files = sorted(str(path) for path in root.glob("*/*.db")
-                       if _PROMETHEUS_FILE.fullmatch(path.name))
-        return self.merge(files, accumulate=True)  # type: ignore[no-any-return,no-untyped-call]
+        with ExitStack() as locks:
+            # A fold in progress (monitoring.compaction) finishes before the files are read.
+            for directory in sorted(path for path in root.iterdir() if path.is_dir()):
+                locks.enter_context(folding_lock(directory, exclusive=False))
+            files = sorted(str(path) for path in root.glob("*/*.db")
+                           if _PROMETHEUS_FILE.fullmatch(path.name))
+            return list(self.merge(files, accumulate=True))  # type: ignore[no-untyped-call]
 
 
 def exposition() -> bytes:
