@@ -95,6 +95,20 @@ def _fresh_throttle_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(duplicate_context, "cache", buckets)  # the resident's offers a day
 
 
+@pytest.fixture(autouse=True)
+def _no_flush_of_the_shared_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Redis cache.clear() is FLUSHDB: in the services lane it wiped the other worker's keys
+    mid-test (a WeChat token and its lock: two fetches where the test wants one). A test needs
+    a cache of its own instead (LocMemCache, monkeypatched in; see _fresh_throttle_buckets)."""
+    from django.core.cache.backends.redis import RedisCache
+
+    def refuse(self: RedisCache) -> None:
+        raise AssertionError("cache.clear() on Redis flushes the database the test workers "
+                             "share: give the test a cache of its own")
+
+    monkeypatch.setattr(RedisCache, "clear", refuse)
+
+
 def seed_reference_data() -> None:
     """The rows data migrations seed (petition categories, the SLA policy, the holiday table).
     `make test` builds the schema without migrations (--no-migrations: 1 s instead of 12 s a

@@ -19,6 +19,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 if not REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif os.environ.get("PYTEST_XDIST_WORKER"):
+    # The services lane's two workers share one Redis database: each keeps its keys apart, or
+    # one's test clears or takes a key (a WeChat token, its lock) another's test is waiting on.
+    CACHES["default"]["KEY_PREFIX"] = f"test-{os.environ['PYTEST_XDIST_WORKER']}"
 if DATABASES["default"]["ENGINE"].endswith(".sqlite3"):
     DATABASES["default"]["NAME"] = ":memory:"
     DATABASES["default"]["OPTIONS"] = {}

@@ -516,18 +516,16 @@ def test_concurrent_retries_with_one_external_ref_create_one_petition(territory,
 
 
 def test_each_key_has_its_own_throttle_bucket(territory, hotline, monkeypatch):
-    from django.core.cache import cache
-
+    # The buckets are this test's own (tests/conftest.py); never cache.clear(): on Redis it
+    # flushes the database the other worker's tests share.
     from accounts.api.throttles import ApiKeyRateThrottle
 
-    cache.clear()
     monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "2/min"})
     _system, raw_key = hotline
     _other, other_key = api_key_create(name="诉速办")
     statuses = [key_client(raw_key).get(LIST_URL).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     assert key_client(other_key).get(LIST_URL).status_code == 200
-    cache.clear()
 
 
 def test_more_illegal_moves_are_refused_in_chinese(territory, resident_user, microgrid_worker,
