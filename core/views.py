@@ -35,6 +35,22 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form posted without its page's security token (CSRF_FAILURE_VIEW): the page was open
+    too long, or the browser keeps no cookies. Django's own answer is an English page for
+    developers; a resident or a property company's clerk on a phone gets this one, in their
+    language, with the way back to the form. The API answers in its JSON error shape."""
+    if request.path.startswith("/api/"):
+        body = {"code": "csrf_failed", "message": _("请求缺少有效的安全标记，请刷新页面后重试。"),
+                "errors": {}}
+        return JsonResponse(body, status=403)
+    response = render(request, "core/csrf_failure.html",
+                      {"retry_url": request.get_full_path()}, status=403)
+    # The form's address may carry a one-time link's token (协办): no Referer leaves this page.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 class MediaView(View):
     """/media/<name>: an uploaded file, for those the owning row's rule admits (core.media).
     A view by someone the data is not about is written to the audit log, as a reveal is."""
