@@ -50,22 +50,18 @@ def code_check(
     raise ApplicationError(_("签到码不正确。"))
 
 
-def _count(key: str) -> None:
-    timeout = int(settings.CODE_GUESS_WINDOW.total_seconds())
-    cache.add(key, 0, timeout=timeout)  # the window starts at the first wrong code
+def _count(key: str, seconds: int | None = None) -> int:
+    """One more under `key`, in a window of `seconds` (CODE_GUESS_WINDOW) from the first."""
+    timeout = seconds or int(settings.CODE_GUESS_WINDOW.total_seconds())
+    cache.add(key, 0, timeout=timeout)  # the window starts at the first one
     try:
-        cache.incr(key)
+        return int(cache.incr(key))
     except ValueError:  # the key expired between add and incr
         cache.set(key, 1, timeout=timeout)
+        return 1
 
 
 def attempt_allowed(key: str, *, limit: int, seconds: int) -> bool:
     """Count one attempt under `key` (a window of `seconds` from its first); False past `limit`
     (the attempt is counted all the same)."""
-    cache.add(key, 0, timeout=seconds)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.set(key, 1, timeout=seconds)
-        count = 1
-    return int(count) <= limit
+    return _count(key, seconds) <= limit

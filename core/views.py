@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View, defaults
 from rest_framework.exceptions import AuthenticationFailed, NotFound
@@ -45,10 +49,28 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
                 "errors": {}}
         return JsonResponse(body, status=403)
     response = render(request, "core/csrf_failure.html",
-                      {"retry_url": request.get_full_path()}, status=403)
+                      {"retry_url": _form_page(request)}, status=403)
     # The form's address may carry a one-time link's token (协办): no Referer leaves this page.
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def _form_page(request: HttpRequest) -> str:
+    """Where the form that failed can be opened again: the page it was posted from (the
+    Referer, on this site), else the form's own address when it answers a GET, else the home
+    page. A Referer of the bare origin (a 协办 link's page sends no more) names no page."""
+    referer = str(request.META.get("HTTP_REFERER", ""))
+    if urlsplit(referer).path not in ("", "/") and url_has_allowed_host_and_scheme(
+            referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return referer
+    try:
+        view_class = getattr(resolve(request.path_info).func, "view_class", None)
+    except Resolver404:
+        return "/"
+    if view_class is None or ("get" in view_class.http_method_names
+                              and hasattr(view_class, "get")):
+        return request.get_full_path()
+    return "/"
 
 
 class MediaView(View):

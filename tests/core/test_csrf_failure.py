@@ -21,6 +21,10 @@ def test_a_form_posted_without_its_token_gets_a_chinese_page_back_to_the_form(re
     assert f'href="{url}"' in body
     assert "CSRF verification failed" not in body
     assert response["Referrer-Policy"] == "no-referrer"
+    # A page that sends only its origin as Referer (a 协办 link's) names no page: the form's own.
+    origin_only = client.post(url, {"description": "楼道灯坏了"},
+                              HTTP_REFERER="http://testserver/")
+    assert f'href="{url}"' in origin_only.content.decode()
     # Reopening the page gives a form that posts (a fresh token).
     page = client.get(url)
     assert page.status_code == 200 and "csrfmiddlewaretoken" in page.content.decode()
@@ -41,3 +45,17 @@ def test_an_api_call_without_the_token_gets_the_apis_json_error(resident_user):
                            content_type="application/json")
     assert response.status_code == 403
     assert response["Content-Type"].startswith("application/json")
+
+
+def test_a_button_to_a_post_only_action_leads_back_to_the_page_it_was_on(grid_worker):
+    """签收 posts to an action that takes POST only: opening that address would be a 405, so
+    the way back is the petition's page the button was on."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(grid_worker)
+    page = "http://testserver" + reverse("petitions:staff-detail", args=[7])
+    response = client.post(reverse("petitions:staff-accept", args=[7]), HTTP_REFERER=page)
+    assert response.status_code == 403
+    assert f'href="{page}"' in response.content.decode()
+    elsewhere = client.post(reverse("petitions:staff-accept", args=[7]),
+                            HTTP_REFERER="https://evil.example/phish")
+    assert 'href="/"' in elsewhere.content.decode()

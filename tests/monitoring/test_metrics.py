@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import transaction
 from django.test import override_settings
 
 from notifications.models import OutboundMessage
@@ -190,3 +191,28 @@ def test_wechat_messages_count_as_sent_or_given_up_and_their_depth_is_scraped(
     after = scrape()
     for name in ("portal_outbox_failed_total", "portal_outbox_given_up_total"):
         assert value(after, name, channel="wechat") - value(sent, name, channel="wechat") == 1
+
+
+def test_each_statement_and_each_failed_one_is_counted_by_the_database_wrapper(scrape, db):
+    """core.dbbackends: the statements, their durations and their errors by exception type."""
+    from django.db import DatabaseError, connection
+
+    labels = {"alias": "default", "vendor": connection.vendor}
+    before = scrape()
+    with connection.cursor() as cursor:
+        for _ in range(3):
+            cursor.execute("SELECT 1")
+        with pytest.raises(DatabaseError), transaction.atomic():
+            cursor.execute("SELECT * FROM no_such_table")
+    after = scrape()
+    executed = (value(after, "django_db_execute_total", **labels)
+                - value(before, "django_db_execute_total", **labels))
+    assert executed >= 4  # the three, the failed one (and the scrape's own)
+    assert (value(after, "django_db_query_duration_seconds_count", **labels)
+            - value(before, "django_db_query_duration_seconds_count", **labels)) >= 4
+
+    def errors(samples):  # every exception type's count (the driver names it)
+        return sum(count for (name, label_set), count in samples.items()
+                   if name == "django_db_errors_total" and dict(label_set)["alias"] == "default")
+
+    assert errors(after) - errors(before) == 1
