@@ -589,6 +589,16 @@ def test_the_tab_counts_are_each_tabs_own_count(world, request, time_machine, vi
     assert all(seen.values()) if viewer == "community_staff" else sum(seen.values()), seen
 
 
+def test_the_states_written_into_the_counts_sql_are_only_state_words():
+    """_in writes the states into the statement (not as parameters): anything but a state's
+    lowercase word is refused before it reaches the SQL."""
+    assert workbench._in("state", ["returned", "dispatched"]) == (
+        "state IN ('dispatched', 'returned')", [])
+    for bad in ("x') OR 1=1 --", "Closed", ""):
+        with pytest.raises(ValueError, match="not a state"):
+            workbench._in("state", ["closed", bad])
+
+
 def nav_links(response: Any) -> set[str]:
     nav = re.search(r'<nav class="topnav".*?</nav>', response.content.decode(), re.S)
     assert nav is not None
