@@ -21,6 +21,16 @@ the database once, with the C collation the LIKE-prefix scope filters need for t
 
     psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE portal_pages_1m LOCALE 'C' TEMPLATE template0"
 
+--instructions counts, instead of timing, the instructions each page's requests execute: each
+page in a child process under valgrind's callgrind (`apt-get install valgrind`), counted from
+after the warm-up to the last request (callgrind_control turns the counting on; the child ends
+with os._exit, so the interpreter's shutdown is not counted). The count is the same from run to
+run within a few thousandths, on a busy VM as on an idle one, where the CPU times move by half:
+it is the figure to compare a change by (each page about 20 s; --instruction-requests 10).
+It is not a time: a page that misses the processor's caches more runs fewer instructions a
+millisecond than the bare view. System calls (the socket to PostgreSQL and Redis) are not
+counted.
+
 --explain prints, for each page, EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of each SELECT of one
 request as one line per plan node: node type, relation and index, actual rows × loops, time.
 Nodes worth a look are marked: `!seq` a sequential scan of the petitions table, `!rows` a node
@@ -67,6 +77,12 @@ def _arguments() -> argparse.Namespace:
                         help="cache and throttles, as in the load run")
     parser.add_argument("--only", default="", help="comma-separated page labels (substring)")
     parser.add_argument("--skip", default="", help="comma-separated page labels (substring)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions a request under valgrind's callgrind instead "
+                             "of timing (deterministic)")
+    parser.add_argument("--instruction-requests", type=int, default=10, metavar="N",
+                        help="requests counted a page with --instructions")
+    parser.add_argument("--instructions-child", default="", help=argparse.SUPPRESS)
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="after timing, run N more requests of each page under cProfile and "
                              "print the 25 functions with the most own time")
@@ -79,7 +95,7 @@ if ARGUMENTS is not None:
         f"portal_pages_{ARGUMENTS.petitions}"
     os.environ["DATABASE_URL"] = f"{ARGUMENTS.pg}/{database}"
     os.environ["REDIS_URL"] = ARGUMENTS.redis_url
-    if ARGUMENTS.seed:
+    if ARGUMENTS.seed and not ARGUMENTS.instructions_child:
         subprocess.run(  # noqa: S603 — our own script, our own arguments
             [sys.executable, str(ROOT / "bench/load/prepare.py"), "seed",
              "--petitions", str(ARGUMENTS.petitions),
@@ -241,20 +257,74 @@ def profile(client: Client, path: str, *, requests: int) -> None:
         stats.print_callees(os.environ["BENCH_CALLEES"])
 
 
+def _selected(label: str, arguments: argparse.Namespace) -> bool:
+    only = [item for item in arguments.only.split(",") if item]
+    skip = [item for item in arguments.skip.split(",") if item]
+    return not ((only and not any(item in label for item in only))
+                or any(item in label for item in skip))
+
+
+def count_child(label: str, arguments: argparse.Namespace) -> None:
+    """Under callgrind: warm the page up, turn the counting on, ask it
+    --instruction-requests times, and end without the interpreter's shutdown."""
+    [(client, path)] = [(client, path) for name, client, path in pages() if name == label]
+    for _ in range(arguments.warmup):
+        _request(client, path)
+    switch = subprocess.Popen(["callgrind_control", "--instr=on", str(os.getpid())],  # noqa: S603, S607
+                              stdout=subprocess.DEVNULL)
+    while switch.poll() is None:  # callgrind takes the command while this process runs
+        pass
+    for _ in range(arguments.instruction_requests):
+        _request(client, path)
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def count_instructions(label: str, arguments: argparse.Namespace) -> float:
+    """Millions of instructions a request of LABEL's page (count_child under callgrind)."""
+    child = [item for item in sys.argv[1:] if item not in ("--instructions", "--seed")]
+    result = subprocess.run(  # noqa: S603 — valgrind on this script, our own arguments
+        ["valgrind", "--tool=callgrind", "--instr-atstart=no",  # noqa: S607
+         "--callgrind-out-file=/dev/null", sys.executable, str(Path(__file__).resolve()),
+         *child, "--instructions-child", label],
+        capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"}, check=False)
+    collected = [line.split("Collected :")[1] for line in result.stderr.splitlines()
+                 if "Collected :" in line]
+    if result.returncode or not collected:
+        raise SystemExit(f"pages.py: {label} under callgrind failed:\n{result.stderr[-2000:]}")
+    return int(collected[0].strip()) / arguments.instruction_requests / 1e6
+
+
+def instructions_main(arguments: argparse.Namespace) -> None:
+    print(f"# {connection.settings_dict['NAME']}: {Petition.objects.count():,} petitions; "
+          f"instructions of {arguments.instruction_requests} requests a page after "
+          f"{arguments.warmup} warm-up (callgrind)")
+    print(f"{'page':40} {'M instr':>9} {'x bare':>7}")
+    bare = None
+    for label, _client, _path in pages():
+        if label != "bare JSON view" and not _selected(label, arguments):
+            continue
+        millions = count_instructions(label, arguments)
+        bare = bare or millions
+        print(f"{label:40} {millions:9.2f} {millions / bare:7.1f}", flush=True)
+
+
 def main() -> None:
     if ARGUMENTS is None:
         raise SystemExit("pages.py: run it as a script")
+    if ARGUMENTS.instructions_child:
+        count_child(ARGUMENTS.instructions_child, ARGUMENTS)
+    if ARGUMENTS.instructions:
+        instructions_main(ARGUMENTS)
+        return
     total = Petition.objects.count()
     print(f"# {connection.settings_dict['NAME']}: {total:,} petitions; "
           f"{ARGUMENTS.requests} requests a page after {ARGUMENTS.warmup} warm-up")
     print(f"{'page':40} {'CPU min':>9} {'CPU p50':>9} {'CPU p90':>9} {'wall p50':>9} "
           f"{'queries':>7}")
-    only = [item for item in ARGUMENTS.only.split(",") if item]
-    skip = [item for item in ARGUMENTS.skip.split(",") if item]
     explained: list[tuple[str, list[str]]] = []
     for label, client, path in pages():
-        if (only and not any(item in label for item in only)) or any(
-                item in label for item in skip):
+        if not _selected(label, ARGUMENTS):
             continue
         figures = measure(client, path, requests=ARGUMENTS.requests, warmup=ARGUMENTS.warmup)
         slow = f"  (n={figures['n']})" if figures["n"] != ARGUMENTS.requests else ""

@@ -116,8 +116,18 @@ def visibility_prefix(user: Viewer | None) -> str | None:
     return scope_path(user)
 
 
+def visibility_key(user: Viewer | None) -> tuple[object, ...] | None:
+    """Everything visibility_q(user) is made of, and nothing else: two users with the same key
+    see the same rows through the same condition. The workbench keeps the condition's compiled
+    statement under it (petitions.workbench._unfiltered_visible_sql): whatever visibility_q
+    comes to read must be part of this key too."""
+    if not isinstance(user, User) or not user.is_active:
+        return None
+    return (user.pk, user.role == Role.EXTERNAL_SYSTEM, visibility_prefix(user))
+
+
 def visibility_q(user: Viewer | None) -> Q:
-    """Rows of Petition this user may see."""
+    """Rows of Petition this user may see (made of visibility_key(user) alone)."""
     if not isinstance(user, User) or not user.is_active:
         return Q(pk__in=[])
     prefix = visibility_prefix(user)

@@ -599,6 +599,31 @@ def test_the_states_written_into_the_counts_sql_are_only_state_words():
             workbench._in("state", ["closed", bad])
 
 
+def test_the_statement_kept_for_a_users_unfiltered_tabs_is_the_one_their_rules_compile(
+        world, territory, community_staff, grid_worker, microgrid_worker, street_admin,
+        resident_user):
+    """Without filters the workbench reads the visible rows through a statement compiled once
+    per rules.visibility_key: for each kind of user it is the statement the rules compile
+    afresh, and a user moved to another scope (or switched off) gets another statement and
+    other counts at once."""
+    def fresh(user: User) -> tuple[str, list[Any]] | None:
+        return workbench._visible_sql(selectors.petition_list(user=user, filters=None))
+
+    now = datetime.now(tz=SHANGHAI)
+    for user in (community_staff, grid_worker, microgrid_worker, street_admin, resident_user):
+        assert workbench._unfiltered_visible_sql(user, "default") == fresh(user), user.role
+    before = workbench.petition_workbench(user=grid_worker, tab="all", filters=None, now=now)
+    assert before.count
+    grid_worker.scope_area = territory.other_grid
+    grid_worker.save()
+    moved = User.objects.get(pk=grid_worker.pk)
+    assert workbench._unfiltered_visible_sql(moved, "default") == fresh(moved)
+    after = workbench.petition_workbench(user=moved, tab="all", filters=None, now=now)
+    assert after.count != before.count
+    moved.is_active = False
+    assert workbench._unfiltered_visible_sql(moved, "default") is None
+
+
 def nav_links(response: Any) -> set[str]:
     nav = re.search(r'<nav class="topnav".*?</nav>', response.content.decode(), re.S)
     assert nav is not None
