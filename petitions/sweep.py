@@ -201,6 +201,8 @@ def named_sql(queryset: QuerySet[Any], *, prefix: str) -> tuple[str, dict[str, A
 
 
 # Claimed: the policy's late rows of the old tier, locked (a concurrent sweep skips them).
+# Each text parameter is cast: bound on the server (settings: server_side_binding), a parameter
+# in a SELECT list or in jsonb_build_object has no type PostgreSQL could infer.
 # Targets: the new tier's areas and holders (policy.tier_targets); nobody there: the old holder
 # keeps the petition.
 _ESCALATE_SQL = """
@@ -213,7 +215,7 @@ WITH claimed (id, target_path) AS (
     FROM claimed c LEFT JOIN targets t ON t.path = c.target_path
 ), moved AS (
     UPDATE {petition} p SET
-        tier = %(new)s, due_at = p.{new_due}, updated_at = %(now)s,
+        tier = %(new)s::text, due_at = p.{new_due}, updated_at = %(now)s,
         area_id = COALESCE(plan.area_id, p.area_id),
         area_path = COALESCE(plan.path, p.area_path),
         holder_id = COALESCE(plan.holder_id, p.holder_id),
@@ -226,20 +228,23 @@ WITH claimed (id, target_path) AS (
                                                  WHERE id = %(policy_id)s), %(accept_default)s)
                         ELSE p.accept_due_at END
     FROM plan
-    WHERE p.id = plan.id AND p.tier = %(old)s
+    WHERE p.id = plan.id AND p.tier = %(old)s::text
     RETURNING p.id, p.holder_id, p.external_system_id, p.external_ref, p.state
 ), events AS (
     INSERT INTO {event} (petition_id, kind, actor_id, from_state, to_state, from_tier, to_tier,
                          note, is_internal, created_at)
-    SELECT id, %(kind)s, NULL, '', '', %(old)s, %(new)s, %(note)s, FALSE, %(now)s FROM moved
+    SELECT id, %(kind)s::text, NULL, '', '', %(old)s::text, %(new)s::text, %(note)s::text,
+           FALSE, %(now)s
+    FROM moved
     ON CONFLICT DO NOTHING
     RETURNING id, petition_id
 ), inbox AS (
     INSERT INTO {notification} (user_id, title, body, link, created_at, read_at, dedupe_key,
                                 title_key, body_key, params)
-    SELECT holder_id, %(title)s, %(note)s, %(link_before)s || id || %(link_after)s, %(now)s, NULL,
-           'escalate:' || id || ':' || %(new)s || ':' || holder_id,
-           %(title_key)s, %(body_key)s, %(inbox_params)s::jsonb
+    SELECT holder_id, %(title)s::text, %(note)s::text,
+           %(link_before)s::text || id || %(link_after)s::text, %(now)s, NULL,
+           'escalate:' || id || ':' || %(new)s::text || ':' || holder_id,
+           %(title_key)s::text, %(body_key)s::text, %(inbox_params)s::jsonb
     FROM moved WHERE holder_id IS NOT NULL
     ON CONFLICT DO NOTHING
 ), hooks AS (
@@ -247,10 +252,10 @@ WITH claimed (id, target_path) AS (
                            created_at, next_attempt_at, attempts, delivered_at, given_up_at,
                            last_status, last_error)
     SELECT m.external_system_id, m.id, e.id, k.webhook_url,
-           jsonb_build_object('event_id', e.id, 'kind', %(kind)s,
+           jsonb_build_object('event_id', e.id, 'kind', %(kind)s::text,
                               'service_request_id', m.id::text, 'external_ref', m.external_ref,
-                              'state', m.state, 'status', 'open', 'tier', %(new)s,
-                              'at', %(now_iso)s),
+                              'state', m.state, 'status', 'open', 'tier', %(new)s::text,
+                              'at', %(now_iso)s::text),
            '', %(now)s, %(now)s, 0, NULL, NULL, NULL, ''
     FROM moved m JOIN events e ON e.petition_id = m.id
     JOIN {apikey} k ON k.user_id = m.external_system_id AND k.is_active AND k.webhook_url <> ''

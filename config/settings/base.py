@@ -137,6 +137,15 @@ else:
     # A new PostgreSQL connection costs 9-13 ms: keep them (measured, see DEVELOPERS.md).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Parameters bound on the server, and a statement run DB_PREPARE_THRESHOLD times on one
+    # connection prepared there: PostgreSQL then plans the hot pages' statements once, not on
+    # every request (its CPU a request: the workbench 5.2 -> 3.3 ms, the list API 2.3 -> 0.6;
+    # bench/README.md, "Fourth round"). "off" behind a pooler that cannot keep prepared
+    # statements (PgBouncer in transaction mode before 1.21; docs/operations.md §5).
+    threshold = env.str("DB_PREPARE_THRESHOLD", default="5").strip().lower()
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=None if threshold in ("off", "none", "") else int(threshold))
 # django-prometheus' wrappers of the same backends count queries, errors and connections per
 # database (/metrics); they change nothing else (connection.vendor stays postgresql/sqlite).
 # core.dbbackends are those wrappers with their labelled children looked up once, not on every
