@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.masking import mask_numbers_in
@@ -269,6 +270,11 @@ def workbench_rows_html(rows: Iterable[WorkbenchRow]) -> SafeString:
     autoescape): the labels, categories and places repeat from row to row, so each distinct
     one is escaped once a page. The times (ISO and 月-日 时:分), the url and the id are
     written by workbench_rows from numbers, and are put in as they are."""
+    return mark_safe("".join(_rows_markup(rows)))  # every value from the data is escaped
+
+
+def _rows_markup(rows: Iterable[WorkbenchRow]) -> list[str]:
+    """Each row's <li> (workbench_rows_html)."""
     labels = {key: html.escape(value) for key, value in workbench_row_labels().items()}
     escaped: dict[str, str] = {}
 
@@ -302,7 +308,56 @@ def workbench_rows_html(rows: Iterable[WorkbenchRow]) -> SafeString:
             card=_CARD.format(tone="bad" if row.card == "red" else "warn", card=row.card,
                               label=labels[row.card]) if row.card else "",
             clock=clock))
-    return mark_safe("".join(parts))  # every value from the data is escaped above
+    return parts
+
+
+# The rows the workbench has drawn, in each process: a row's markup is made of its values, the
+# side of each of its two deadlines the moment falls on (past one, the row is late), the tab
+# (待分派 shows the reason), the language, the time zone and the site's URL prefix — the key
+# holds all of them, so an entry is never stale, only unused. A page shows the same rows again
+# and again (a worker reloading the queue, colleagues sharing a scope), and drawing 50 rows
+# was half of the page's instructions. Past MAX_DRAWN_ROWS the memo starts over.
+MAX_DRAWN_ROWS = 5000
+_drawn: dict[tuple[Any, ...], tuple[str, datetime | None, datetime | None]] = {}
+
+
+def _unchanged_between(petition: Mapping[str, Any],
+                       moment: datetime) -> tuple[datetime | None, datetime | None]:
+    """The span of moments around MOMENT with the same side of each deadline (policy.is_late:
+    late once now > deadline): (after, until), either None for no bound."""
+    deadlines = [petition.get(name) for name in ("due_at", "arrival_due_at")]
+    passed = [deadline for deadline in deadlines if deadline is not None and moment > deadline]
+    ahead = [deadline for deadline in deadlines if deadline is not None and moment <= deadline]
+    return (max(passed) if passed else None), (min(ahead) if ahead else None)
+
+
+def workbench_page_html(petitions: Sequence[Mapping[str, Any]], *, tab: str,
+                        now: datetime | None = None) -> SafeString:
+    """workbench_rows_html(workbench_rows(PETITIONS, tab=TAB, now=NOW)), each row drawn once
+    and remembered (_drawn) for as long as it would be drawn the same."""
+    moment = now or timezone.now()
+    context = (tab == "dispatch", get_language(), timezone.get_current_timezone_name(),
+               get_script_prefix())
+    parts: list[str] = []
+    missing: list[tuple[int, tuple[Any, ...], Mapping[str, Any]]] = []
+    for petition in petitions:
+        key = (*context, *petition.items())
+        entry = _drawn.get(key)
+        if entry is not None and (entry[1] is None or moment > entry[1]) and (
+                entry[2] is None or moment <= entry[2]):
+            parts.append(entry[0])
+        else:
+            missing.append((len(parts), key, petition))
+            parts.append("")
+    if missing:
+        drawn = _rows_markup(workbench_rows([petition for _i, _k, petition in missing], tab=tab,
+                                            now=moment))
+        if len(_drawn) + len(missing) > MAX_DRAWN_ROWS:
+            _drawn.clear()
+        for (index, key, petition), markup in zip(missing, drawn, strict=True):
+            parts[index] = markup
+            _drawn[key] = (markup, *_unchanged_between(petition, moment))
+    return mark_safe("".join(parts))  # each row escaped by _rows_markup
 
 
 def percent(rate: float | None) -> str:

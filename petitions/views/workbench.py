@@ -39,8 +39,7 @@ from petitions.models import Category, Petition, PetitionState, Tier
 from petitions.presentation import (
     WORKBENCH_ROW_FIELDS,
     percent,
-    workbench_rows,
-    workbench_rows_html,
+    workbench_page_html,
 )
 from petitions.views.staff import (
     PLACEMENT_QUALITY_PERIOD,
@@ -196,18 +195,19 @@ class PetitionWorkbenchView(StaffView):
             return redirect(f"{request.path}?{cleaned.urlencode()}")
         user = self.actor
         tab = workbench_tab(user=user, tab=request.GET.get("tab", ""))
+        now = timezone.now()
         try:
             workbench = petition_workbench(user=user, tab=tab, filters=request.GET,
-                                           now=timezone.now(), fields=WORKBENCH_ROW_FIELDS)
+                                           now=now, fields=WORKBENCH_ROW_FIELDS)
         except ValidationError as error:
             return self._render(request, tab, error=_filter_errors(error), status=400)
         except ApplicationError as error:
             return self._render(request, tab, error=error.message, status=error.status_code)
         page = KnownCountPaginator(workbench.rows, STAFF_PAGE_SIZE, count=workbench.count).get_page(
             request.GET.get("page"))
-        shown = workbench_rows(page.object_list, tab=tab)
-        return self._render(request, tab, tabs=workbench.tabs, page=page, rows=shown,
-                            rows_html=workbench_rows_html(shown))
+        rows = list(page.object_list)  # the rows' values (WORKBENCH_ROW_FIELDS)
+        return self._render(request, tab, tabs=workbench.tabs, page=page, rows=rows,
+                            rows_html=workbench_page_html(rows, tab=tab, now=now))
 
     def _render(self, request: HttpRequest, tab: str, *, status: int = 200,
                 error: str = "", **context: Any) -> HttpResponse:

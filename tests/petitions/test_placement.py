@@ -299,7 +299,7 @@ def test_the_staff_page_lists_the_queue_and_places_with_one_post(
     client.force_login(community_staff)
     page = client.get(reverse("petitions:staff-dispatch-queue"), follow=True)  # its tab
     assert page.status_code == 200
-    assert [row.pk for row in page.context["rows"]] == [waiting.pk]
+    assert [row["id"] for row in page.context["rows"]] == [waiting.pk]
     assert "未能识别楼栋" in page.content.decode()
     detail = client.get(reverse("petitions:staff-detail", args=[waiting.pk]))
     assert reverse("petitions:staff-place", args=[waiting.pk]) in detail.content.decode()

@@ -52,7 +52,7 @@ def client_for(user: Any) -> Client:
 
 def row_ids(response: Any) -> list[int]:
     assert response.status_code == 200, response.content.decode()[:500]
-    return [row.pk for row in response.context["rows"]]
+    return [row["id"] for row in response.context["rows"]]
 
 
 def tab_counts(response: Any) -> dict[str, int | None]:

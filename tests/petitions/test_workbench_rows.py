@@ -115,3 +115,50 @@ def test_the_filter_form_marks_the_chosen_option_and_escapes_the_names(
     assert "灯&lt;b&gt;&quot;坏&quot;&lt;/b&gt;</option>" in html
     # The tab links keep the filters and drop the page number.
     assert 'href="?tab=mine&amp;state=dispatched"' in html
+
+
+# --- rows drawn once and remembered (presentation.workbench_page_html) ------------------------
+
+
+def test_a_remembered_row_is_drawn_late_once_a_deadline_passes_and_on_time_again_before_it(
+        territory, resident_user, microgrid_worker, time_machine):
+    """The same row, values unchanged (no sweep between): drawn at 09:05, it is remembered
+    only until its arrival deadline (09:07); at 09:10 it is late, and back at 09:05 (a clock
+    set back) it is on time again."""
+    time_machine.move_to(MONDAY_9AM, tick=False)
+    petition = submit(resident_user, building=territory.building1)
+    for minutes, late in ((5, False), (5, False), (10, True), (10, True), (5, False)):
+        time_machine.move_to(MONDAY_9AM + timedelta(minutes=minutes), tick=False)
+        classes, row = rows_of(microgrid_worker)[petition.pk]
+        assert (classes == "wb-row is-late") is late, minutes
+        assert ("到场超时" in row) is late, minutes
+
+
+def test_a_remembered_row_is_drawn_anew_in_another_language_and_after_a_change(
+        territory, resident_user, microgrid_worker, time_machine):
+    time_machine.move_to(MONDAY_9AM, tick=False)
+    petition = submit(resident_user, building=territory.building1)
+    assert "已派单" in rows_of(microgrid_worker)[petition.pk][1]
+    client = Client()
+    client.force_login(microgrid_worker)
+    english = client.get(URL, headers={"accept-language": "en"}).content.decode()
+    assert "Assigned" in english and "已派单" not in english
+    Petition.objects.filter(pk=petition.pk).update(description="换了一段描述")
+    assert "换了一段描述" in rows_of(microgrid_worker)[petition.pk][1]
+
+
+def test_the_remembered_rows_start_over_past_their_bound(territory, resident_user,
+                                                        microgrid_worker, monkeypatch,
+                                                        time_machine):
+    from petitions import presentation
+
+    time_machine.move_to(MONDAY_9AM, tick=False)
+    monkeypatch.setattr(presentation, "MAX_DRAWN_ROWS", 2)
+    presentation._drawn.clear()
+    for _ in range(3):
+        submit(resident_user, building=territory.building1)
+    rows = rows_of(microgrid_worker)
+    assert len(rows) == 3
+    assert len(presentation._drawn) <= 3  # cleared before the page's three were kept
+    rows_of(microgrid_worker)
+    assert len(presentation._drawn) <= 3
