@@ -13,7 +13,10 @@ figure includes); the table gives the least, the median and p90 of each, and the
 one request (CaptureQueriesContext). On a shared VM the median moves by up to half between runs
 minutes apart (another tenant's load slows this process's CPU, it never speeds it up): the
 least is the figure that repeats, the median the one a user meets. A page whose first request
-costs over SLOW_SECONDS of CPU is timed once (that first request: n=1 in the table).
+costs over SLOW_SECONDS of CPU is timed once (that first request: n=1 in the table). "PG CPU"
+is PostgreSQL's own CPU a request: its backend's user + system time from /proc over the timed
+requests (the server on this host; "-" otherwise). /proc counts in ticks of 10 ms, so take
+--requests 300 for a figure to a few hundredths of a millisecond.
 
 The data is bench/load/prepare.py's: `--seed` runs `prepare.py seed --petitions N` into the
 database first (it only tops up; a database that holds N petitions is left as it is). Create
@@ -181,23 +184,42 @@ def _request(client: Client, path: str) -> tuple[float, float]:
     return cpu * 1000, wall * 1000
 
 
+def _backend_cpu_ms() -> float | None:
+    """CPU the PostgreSQL backend of this process's connection has used (user + system, from
+    /proc: the server on this host), in ms; None when it cannot be read (another host)."""
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def measure(client: Client, path: str, *, requests: int, warmup: int) -> dict[str, Any]:
     with CaptureQueriesContext(connection) as captured:
         first_cpu, first_wall = _request(client, path)
     queries = [query["sql"] for query in captured.captured_queries]
+    database_cpu = None
     if first_cpu > SLOW_SECONDS * 1000:  # minutes at 1M: the first request is the figure
         samples = [(first_cpu, first_wall)]
     else:
         for _ in range(warmup):
             _request(client, path)
+        before = _backend_cpu_ms()
         samples = [_request(client, path) for _ in range(requests)]
+        after = _backend_cpu_ms()
+        if before is not None and after is not None:
+            database_cpu = (after - before) / requests
     count = len(samples)
     cpu = [sample[0] for sample in samples]
     wall = [sample[1] for sample in samples]
     return {"cpu_min": min(cpu), "cpu_p50": statistics.median(cpu),
             "cpu_p90": _percentile(cpu, 0.9),
             "wall_p50": statistics.median(wall), "queries": len(queries), "n": count,
-            "sql": queries}
+            "sql": queries, "database_cpu": database_cpu}
 
 
 def _node_lines(node: dict[str, Any], depth: int = 0) -> list[str]:
@@ -292,7 +314,7 @@ def count_instructions(label: str, arguments: argparse.Namespace) -> float:
                  if "Collected :" in line]
     if result.returncode or not collected:
         raise SystemExit(f"pages.py: {label} under callgrind failed:\n{result.stderr[-2000:]}")
-    return int(collected[0].strip()) / arguments.instruction_requests / 1e6
+    return float(int(collected[0].strip()) / arguments.instruction_requests / 1e6)
 
 
 def instructions_main(arguments: argparse.Namespace) -> None:
@@ -321,16 +343,19 @@ def main() -> None:
     print(f"# {connection.settings_dict['NAME']}: {total:,} petitions; "
           f"{ARGUMENTS.requests} requests a page after {ARGUMENTS.warmup} warm-up")
     print(f"{'page':40} {'CPU min':>9} {'CPU p50':>9} {'CPU p90':>9} {'wall p50':>9} "
-          f"{'queries':>7}")
+          f"{'queries':>7} {'PG CPU':>7}")
     explained: list[tuple[str, list[str]]] = []
     for label, client, path in pages():
         if not _selected(label, ARGUMENTS):
             continue
         figures = measure(client, path, requests=ARGUMENTS.requests, warmup=ARGUMENTS.warmup)
         slow = f"  (n={figures['n']})" if figures["n"] != ARGUMENTS.requests else ""
+        database = ("      -" if figures["database_cpu"] is None
+                    else f"{figures['database_cpu']:7.2f}")
         print(f"{label:40} {figures['cpu_min']:9.2f} {figures['cpu_p50']:9.2f} "
               f"{figures['cpu_p90']:9.2f} "
-              f"{figures['wall_p50']:9.2f} {figures['queries']:7d}{slow}", flush=True)
+              f"{figures['wall_p50']:9.2f} {figures['queries']:7d} {database}{slow}",
+              flush=True)
         if ARGUMENTS.explain:
             explained.append((f"{label}  {path}", figures["sql"]))
         if ARGUMENTS.profile:
