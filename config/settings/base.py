@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -143,9 +144,12 @@ else:
     # bench/README.md, "Fourth round"). "off" behind a pooler that cannot keep prepared
     # statements (PgBouncer in transaction mode before 1.21; docs/operations.md §5).
     threshold = env.str("DB_PREPARE_THRESHOLD", default="5").strip().lower()
+    if threshold not in ("off", "none", "") and not threshold.isdigit():
+        raise ImproperlyConfigured(
+            f"DB_PREPARE_THRESHOLD={threshold!r}: a number of runs (5) or off")
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True,
-        prepare_threshold=None if threshold in ("off", "none", "") else int(threshold))
+        prepare_threshold=int(threshold) if threshold.isdigit() else None)
 # django-prometheus' wrappers of the same backends count queries, errors and connections per
 # database (/metrics); they change nothing else (connection.vendor stays postgresql/sqlite).
 # core.dbbackends are those wrappers with their labelled children looked up once, not on every
